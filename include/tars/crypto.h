@@ -1,0 +1,30 @@
+/* Hashes, randomness and encodings (OpenSSL underneath). */
+#ifndef TARS_CRYPTO_H
+#define TARS_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TARS_SHA256_LEN 32
+#define TARS_SHA256_HEX_LEN 65 /* 64 hex digits + NUL */
+
+void tars_sha256(const void *data, size_t len, uint8_t out[TARS_SHA256_LEN]);
+void tars_sha256_hex(const void *data, size_t len, char out[TARS_SHA256_HEX_LEN]);
+
+/* Fills out with cryptographically secure random bytes; aborts if the kernel
+ * cannot supply them (there is no safe fallback). */
+void tars_random_bytes(void *out, size_t len);
+
+/* Lowercase hex of len bytes; out needs 2*len+1 bytes. */
+void tars_hex_encode(const uint8_t *in, size_t len, char *out);
+/* Base64url without padding; out needs 4*((len+2)/3)+1 bytes. Returns length. */
+size_t tars_base64url_encode(const uint8_t *in, size_t len, char *out);
+
+/* Constant-time comparison of two equal-length byte strings. */
+int tars_bytes_equal(const void *a, const void *b, size_t len);
+
+/* A random version-4 UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" + NUL. */
+#define TARS_UUID_LEN 37
+void tars_uuid4(char out[TARS_UUID_LEN]);
+
+#endif

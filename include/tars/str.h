@@ -1,0 +1,22 @@
+/* Small string helpers that the C library lacks or gets wrong. */
+#ifndef TARS_STR_H
+#define TARS_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Copies at most size-1 bytes and always terminates; returns strlen(src). */
+size_t tars_strlcpy(char *dst, const char *src, size_t size);
+
+/* Strict decimal parsers: the whole string must be a number in [min, max]. */
+int tars_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+int tars_parse_double(const char *s, double *out);
+
+/* Same for a length-delimited string (e.g. a query parameter). */
+int tars_parse_i64n(const char *s, size_t len, int64_t min, int64_t max, int64_t *out);
+
+bool tars_str_has_prefix(const char *s, const char *prefix);
+bool tars_memeq_nocase(const char *a, size_t alen, const char *b);
+
+#endif

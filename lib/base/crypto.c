@@ -1,0 +1,93 @@
+#include "tars/crypto.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+void tars_sha256(const void *data, size_t len, uint8_t out[TARS_SHA256_LEN])
+{
+    SHA256(data, len, out);
+}
+
+void tars_sha256_hex(const void *data, size_t len, char out[TARS_SHA256_HEX_LEN])
+{
+    uint8_t digest[TARS_SHA256_LEN];
+    tars_sha256(data, len, digest);
+    tars_hex_encode(digest, sizeof(digest), out);
+}
+
+void tars_random_bytes(void *out, size_t len)
+{
+    uint8_t *p = out;
+
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "tars: getrandom failed\n");
+            abort();
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+void tars_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+size_t tars_base64url_encode(const uint8_t *in, size_t len, char *out)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0, i = 0;
+
+    for (; i + 2 < len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = alphabet[v >> 18 & 63];
+        out[o++] = alphabet[v >> 12 & 63];
+        out[o++] = alphabet[v >> 6 & 63];
+        out[o++] = alphabet[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        out[o++] = alphabet[v >> 18 & 63];
+        out[o++] = alphabet[v >> 12 & 63];
+    } else if (len - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        out[o++] = alphabet[v >> 18 & 63];
+        out[o++] = alphabet[v >> 12 & 63];
+        out[o++] = alphabet[v >> 6 & 63];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+int tars_bytes_equal(const void *a, const void *b, size_t len)
+{
+    return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void tars_uuid4(char out[TARS_UUID_LEN])
+{
+    uint8_t b[16];
+    char hex[33];
+
+    tars_random_bytes(b, sizeof(b));
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    tars_hex_encode(b, sizeof(b), hex);
+    snprintf(out, TARS_UUID_LEN, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+             hex + 16, hex + 20);
+}

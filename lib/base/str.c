@@ -1,0 +1,81 @@
+#include "tars/str.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tars/err.h"
+
+size_t tars_strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t len = strlen(src);
+    if (size) {
+        size_t n = len < size - 1 ? len : size - 1;
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+    }
+    return len;
+}
+
+int tars_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    return tars_parse_i64n(s, strlen(s), min, max, out);
+}
+
+int tars_parse_i64n(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
+{
+    int64_t v = 0;
+    size_t i = 0;
+    int neg = 0;
+
+    if (len > 0 && s[0] == '-') {
+        neg = 1;
+        i = 1;
+    }
+    if (i == len || len - i > 18)
+        return TARS_EINVAL;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return TARS_EINVAL;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (neg)
+        v = -v;
+    if (v < min || v > max)
+        return TARS_EINVAL;
+    *out = v;
+    return TARS_OK;
+}
+
+int tars_parse_double(const char *s, double *out)
+{
+    char *end;
+    double v;
+
+    if (!*s || isspace((unsigned char)*s))
+        return TARS_EINVAL;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || *end || !isfinite(v))
+        return TARS_EINVAL;
+    *out = v;
+    return TARS_OK;
+}
+
+bool tars_str_has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool tars_memeq_nocase(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+    if (alen != blen)
+        return false;
+    for (size_t i = 0; i < alen; i++)
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+            return false;
+    return true;
+}

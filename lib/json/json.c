@@ -1,0 +1,155 @@
+#include "tars/json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tars/alloc.h"
+
+int tars_json_parse(const char *data, size_t len, json_t **out, struct tars_err *err)
+{
+    json_error_t jerr;
+    json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (!v)
+        return tars_err_set(err, TARS_EINVAL, "line %d, column %d: %s", jerr.line, jerr.column,
+                            jerr.text);
+    *out = v;
+    return TARS_OK;
+}
+
+void tars_field_errors_init(struct tars_field_errors *fe)
+{
+    fe->count = 0;
+    tars_buf_init(&fe->text, 4096);
+}
+
+void tars_field_errors_release(struct tars_field_errors *fe)
+{
+    tars_buf_release(&fe->text);
+}
+
+void tars_field_errors_add(struct tars_field_errors *fe, const char *field, const char *why)
+{
+    /* A full buffer only loses detail: the count still says something failed. */
+    fe->count++;
+    if (tars_buf_printf(&fe->text, "%s%s (%s)", fe->text.len ? ", " : "", field, why))
+        tars_buf_init(&fe->text, fe->text.max);
+}
+
+/* Returns the member, or NULL after recording "required" when it must exist. */
+static json_t *member(json_t *obj, const char *key, bool required, struct tars_field_errors *fe)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    if (v && json_is_null(v))
+        v = NULL;
+    if (!v && required)
+        tars_field_errors_add(fe, key, "required");
+    return v;
+}
+
+bool tars_json_string(json_t *obj, const char *key, bool required, size_t max_len,
+                      const char **out, struct tars_field_errors *fe)
+{
+    json_t *v = member(obj, key, required, fe);
+    char why[64];
+
+    if (!v)
+        return false;
+    if (!json_is_string(v)) {
+        tars_field_errors_add(fe, key, "must be a string");
+        return false;
+    }
+    if (json_string_length(v) > max_len || json_string_length(v) == 0 ||
+        strlen(json_string_value(v)) != json_string_length(v)) {
+        snprintf(why, sizeof(why), "must be 1..%zu characters", max_len);
+        tars_field_errors_add(fe, key, why);
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+bool tars_json_number(json_t *obj, const char *key, bool required, double *out,
+                      struct tars_field_errors *fe)
+{
+    json_t *v = member(obj, key, required, fe);
+
+    if (!v)
+        return false;
+    if (!json_is_number(v) || !isfinite(json_number_value(v))) {
+        tars_field_errors_add(fe, key, "must be a number");
+        return false;
+    }
+    *out = json_number_value(v);
+    return true;
+}
+
+bool tars_json_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max,
+                   int64_t *out, struct tars_field_errors *fe)
+{
+    json_t *v = member(obj, key, required, fe);
+    char why[96];
+
+    if (!v)
+        return false;
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        snprintf(why, sizeof(why), "must be an integer in %lld..%lld", (long long)min,
+                 (long long)max);
+        tars_field_errors_add(fe, key, why);
+        return false;
+    }
+    *out = (int64_t)json_integer_value(v);
+    return true;
+}
+
+bool tars_json_object_text(json_t *obj, const char *key, size_t max_len, char **out,
+                           struct tars_field_errors *fe)
+{
+    json_t *v = member(obj, key, false, fe);
+    char *text;
+
+    if (!v)
+        return false;
+    if (!json_is_object(v)) {
+        tars_field_errors_add(fe, key, "must be an object");
+        return false;
+    }
+    text = json_dumps(v, JSON_COMPACT);
+    if (!text || strlen(text) > max_len) {
+        free(text);
+        tars_field_errors_add(fe, key, "too large");
+        return false;
+    }
+    *out = text;
+    return true;
+}
+
+static int dump_callback(const char *data, size_t size, void *ctx)
+{
+    return tars_buf_append(ctx, data, size) ? -1 : 0;
+}
+
+int tars_json_dump(json_t *v, struct tars_buf *b)
+{
+    size_t max = b->max;
+    if (json_dump_callback(v, dump_callback, b, JSON_COMPACT | JSON_REAL_PRECISION(10)) != 0) {
+        tars_buf_init(b, max);
+        return TARS_ETOOBIG;
+    }
+    return TARS_OK;
+}
+
+json_t *tars_json_object_from_text(const char *text)
+{
+    json_t *v;
+    if (!text || !*text)
+        return NULL;
+    v = json_loads(text, 0, NULL);
+    if (v && !json_is_object(v)) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}

@@ -1,0 +1,38 @@
+/*
+ * The command-line front end: one cmd_<name>.c per subcommand, listed in the
+ * table in main.c. Only src/cli talks to the terminal and chooses exit codes.
+ */
+#ifndef TARS_CLI_H
+#define TARS_CLI_H
+
+/* Exit codes shared by every command (docs/exit-codes.md). */
+enum {
+    EXIT_OK = 0,           /* all good */
+    EXIT_FAILED = 1,       /* something failed its threshold */
+    EXIT_INCONCLUSIVE = 2, /* errors, or skips under --strict */
+    EXIT_USAGE = 3,        /* bad usage or bad input file */
+};
+
+struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+    void (*usage)(void); /* prints the command's help to stdout */
+};
+
+const struct cli_command *cli_find_command(const char *name);
+
+/* "tars <cmd>: <message>" plus a hint, to stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reads an option from argv or the environment: returns the first non-NULL. */
+const char *cli_env_or(const char *value, const char *env_name, const char *fallback);
+
+int cmd_version(int argc, char **argv);
+void usage_version(void);
+int cmd_serve(int argc, char **argv);
+void usage_serve(void);
+int cmd_user(int argc, char **argv);
+void usage_user(void);
+
+#endif

@@ -1,0 +1,115 @@
+/* tars: the T.A.R.S. release gate. main() only dispatches. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage_help(void);
+static int cmd_help(int argc, char **argv);
+
+/* Sorted by name. */
+static const struct cli_command commands[] = {
+    {"help", cmd_help, "show help for tars or one command", usage_help},
+    {"serve", cmd_serve, "run the reference T.A.R.S. dashboard API", usage_serve},
+    {"user", cmd_user, "manage users of `tars serve` (add)", usage_user},
+    {"version", cmd_version, "print version, git commit and build time", usage_version},
+};
+
+const struct cli_command *cli_find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "tars %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nhint: see 'tars help %s'\n", cmd);
+    return EXIT_USAGE;
+}
+
+const char *cli_env_or(const char *value, const char *env_name, const char *fallback)
+{
+    const char *env;
+
+    if (value)
+        return value;
+    env = env_name ? getenv(env_name) : NULL;
+    if (env && *env)
+        return env;
+    return fallback;
+}
+
+static void usage_main(FILE *out)
+{
+    fprintf(out, "usage: tars <command> [options]\n\n"
+                 "tars decides whether a T.A.R.S. release may go from staging to production,\n"
+                 "and shows the evidence.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'tars help <command>' or 'tars <command> --help' shows a command's options.\n"
+                 "exit codes: 0 ok, 1 failed, 2 inconclusive, 3 bad usage or input.\n");
+}
+
+static void usage_help(void)
+{
+    printf("usage: tars help [command]\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    const struct cli_command *c;
+
+    if (argc < 2) {
+        usage_main(stdout);
+        return EXIT_OK;
+    }
+    c = cli_find_command(argv[1]);
+    if (!c)
+        return cli_usage_error("help", "unknown command \"%s\"", argv[1]);
+    c->usage();
+    return EXIT_OK;
+}
+
+/* stdout may be a full disk or a closed pipe: say so rather than exit 0. */
+static int finish_stdout(int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "tars: cannot write standard output: %s\n", strerror(errno));
+        return rc ? rc : EXIT_INCONCLUSIVE;
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const struct cli_command *c;
+    const char *name;
+
+    if (argc < 2) {
+        usage_main(stderr);
+        return EXIT_USAGE;
+    }
+    name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        return finish_stdout(cmd_help(1, argv));
+    if (strcmp(name, "--version") == 0)
+        name = "version";
+    c = cli_find_command(name);
+    if (!c) {
+        fprintf(stderr, "tars: unknown command \"%s\"\nhint: 'tars --help' lists the commands\n",
+                name);
+        return EXIT_USAGE;
+    }
+    return finish_stdout(c->run(argc - 1, argv + 1));
+}

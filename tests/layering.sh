@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Fails when a lower layer includes a header of a higher one (DESIGN.md §2).
+# Order: base < json < store < auth < server; src/cli may include anything.
+set -u
+root=${1:-.}
+declare -A layer_of=(
+  [err]=base [alloc]=base [buf]=base [clock]=base [crypto]=base [log]=base [str]=base [embed]=base [version]=base
+  [json]=json
+  [store]=store
+  [auth]=auth [ratelimit]=auth [trace]=auth
+  [server]=server [router]=server [metrics]=server
+)
+declare -A rank=([base]=0 [json]=1 [store]=2 [auth]=3 [server]=4)
+bad=0
+for dir in base json store auth server; do
+  [ -d "$root/lib/$dir" ] || continue
+  while IFS=: read -r file line inc; do
+    name=$(sed -E 's/.*"tars\/([a-z_]+)\.h".*/\1/' <<<"$inc")
+    l=${layer_of[$name]:-}
+    if [ -z "$l" ]; then
+      echo "$file:$line: header tars/$name.h has no layer in tests/layering.sh"; bad=1
+    elif [ "${rank[$l]}" -gt "${rank[$dir]}" ]; then
+      echo "$file:$line: layer $dir includes tars/$name.h from higher layer $l"; bad=1
+    fi
+  done < <(grep -rnoE '#include "tars/[a-z_]+\.h"' "$root/lib/$dir" | sed -E 's/^([^:]+):([0-9]+):(.*)$/\1:\2:\3/')
+done
+[ $bad -eq 0 ] && echo "layering ok"
+exit $bad

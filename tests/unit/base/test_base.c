@@ -1,0 +1,131 @@
+/* Unit tests for lib/base: buffers, parsers, time, encodings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tars/buf.h"
+#include "tars/clock.h"
+#include "tars/crypto.h"
+#include "tars/err.h"
+#include "tars/str.h"
+
+static void test_buf_grows_and_stops_at_max(void **state)
+{
+    struct tars_buf b = TARS_BUF_INIT(10);
+    (void)state;
+    assert_int_equal(tars_buf_puts(&b, "hello"), TARS_OK);
+    assert_int_equal(tars_buf_printf(&b, "%d", 1234), TARS_OK);
+    assert_string_equal(b.data, "hello1234");
+    assert_int_equal(b.len, 9);
+    assert_int_equal(tars_buf_puts(&b, "xy"), TARS_ETOOBIG);
+    assert_null(b.data); /* freed itself on overflow */
+    assert_int_equal(b.len, 0);
+    assert_int_equal(tars_buf_puts(&b, "0123456789"), TARS_OK);
+    assert_int_equal(b.len, 10);
+    tars_buf_release(&b);
+}
+
+static void test_buf_take_hands_over(void **state)
+{
+    struct tars_buf b = TARS_BUF_INIT(100);
+    size_t len;
+    char *s;
+    (void)state;
+    assert_int_equal(tars_buf_puts(&b, "abc"), TARS_OK);
+    s = tars_buf_take(&b, &len);
+    assert_string_equal(s, "abc");
+    assert_int_equal(len, 3);
+    assert_null(b.data);
+    free(s);
+}
+
+static void test_parse_i64_is_strict(void **state)
+{
+    int64_t v = 0;
+    (void)state;
+    assert_int_equal(tars_parse_i64("42", 0, 100, &v), TARS_OK);
+    assert_int_equal(v, 42);
+    assert_int_equal(tars_parse_i64("-3", -10, 10, &v), TARS_OK);
+    assert_int_equal(v, -3);
+    assert_int_equal(tars_parse_i64("101", 0, 100, &v), TARS_EINVAL);
+    assert_int_equal(tars_parse_i64("4x", 0, 100, &v), TARS_EINVAL);
+    assert_int_equal(tars_parse_i64("", 0, 100, &v), TARS_EINVAL);
+    assert_int_equal(tars_parse_i64(" 4", 0, 100, &v), TARS_EINVAL);
+    assert_int_equal(tars_parse_i64("-", -5, 100, &v), TARS_EINVAL);
+    assert_int_equal(tars_parse_i64("9999999999999999999999", 0, INT64_MAX, &v), TARS_EINVAL);
+}
+
+static void test_iso8601_round_trip(void **state)
+{
+    char s[TARS_ISO8601_LEN];
+    int64_t ms = 0;
+    (void)state;
+    tars_iso8601(1795450114123, s);
+    assert_string_equal(s, "2026-11-23T16:08:34.123Z");
+    assert_int_equal(tars_iso8601_parse(s, &ms), TARS_OK);
+    assert_int_equal(ms, 1795450114123);
+    assert_int_equal(tars_iso8601_parse("2026-11-23T16:08:34Z", &ms), TARS_OK);
+    assert_int_equal(ms, 1795450114000);
+    assert_int_equal(tars_iso8601_parse("2026-13-23T14:48:34Z", &ms), TARS_EINVAL);
+    assert_int_equal(tars_iso8601_parse("2026-11-23 14:48:34Z", &ms), TARS_EINVAL);
+    assert_int_equal(tars_iso8601_parse("2026-11-23T14:48:34+02:00", &ms), TARS_EINVAL);
+}
+
+static void test_sha256_known_answer(void **state)
+{
+    char hex[TARS_SHA256_HEX_LEN];
+    (void)state;
+    tars_sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_base64url(void **state)
+{
+    char out[16];
+    (void)state;
+    assert_int_equal(tars_base64url_encode((const uint8_t *)"\xfb\xff", 2, out), 3);
+    assert_string_equal(out, "-_8");
+    assert_int_equal(tars_base64url_encode((const uint8_t *)"foobar", 6, out), 8);
+    assert_string_equal(out, "Zm9vYmFy");
+}
+
+static void test_uuid4_shape(void **state)
+{
+    char a[TARS_UUID_LEN], b[TARS_UUID_LEN];
+    (void)state;
+    tars_uuid4(a);
+    tars_uuid4(b);
+    assert_int_equal(strlen(a), 36);
+    assert_int_equal(a[14], '4');
+    assert_true(a[19] == '8' || a[19] == '9' || a[19] == 'a' || a[19] == 'b');
+    assert_string_not_equal(a, b);
+}
+
+static void test_err_prefix(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    (void)state;
+    assert_int_equal(tars_err_set(&err, TARS_EINVAL, "unknown key \"%s\"", "x"), TARS_EINVAL);
+    tars_err_prefix(&err, "suite.yaml:3:1");
+    assert_string_equal(err.msg, "suite.yaml:3:1: unknown key \"x\"");
+    assert_int_equal(err.code, TARS_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_grows_and_stops_at_max),
+        cmocka_unit_test(test_buf_take_hands_over),
+        cmocka_unit_test(test_parse_i64_is_strict),
+        cmocka_unit_test(test_iso8601_round_trip),
+        cmocka_unit_test(test_sha256_known_answer),
+        cmocka_unit_test(test_base64url),
+        cmocka_unit_test(test_uuid4_shape),
+        cmocka_unit_test(test_err_prefix),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
