@@ -18,6 +18,7 @@
 enum tars_role { TARS_ROLE_NONE = -1, TARS_ROLE_VIEWER = 0, TARS_ROLE_DEVELOPER = 1, TARS_ROLE_ADMIN = 2 };
 /* "viewer"/"developer"/"admin" → role; TARS_EINVAL otherwise. */
 int tars_role_parse(const char *s, enum tars_role *out);
+/* The name of r; "none" for TARS_ROLE_NONE or any other value. */
 const char *tars_role_name(enum tars_role r);
 
 /* ---- JWT ---- */
@@ -26,6 +27,7 @@ const char *tars_role_name(enum tars_role r);
 #define TARS_JWT_REFRESH_TTL_S (7 * 24 * 3600)
 #define TARS_JWT_LEEWAY_S 30
 #define TARS_JWT_SECRET_MIN 32 /* bytes */
+#define TARS_JWT_TOKEN_MAX 4096 /* longer tokens are rejected before decoding */
 
 enum tars_token_type { TARS_TOKEN_ACCESS, TARS_TOKEN_REFRESH };
 
@@ -65,6 +67,8 @@ void tars_jwt_cache_free(tars_jwt_cache *c);
 /* Like tars_jwt_verify for access tokens, consulting and filling the cache. */
 int tars_jwt_verify_cached(tars_jwt_cache *c, const tars_jwt_keys *k, const char *token,
                            int64_t now, struct tars_principal *out, struct tars_err *err);
+/* Lookups answered from the cache (hits) and verified in full (misses). */
+void tars_jwt_cache_stats(const tars_jwt_cache *c, uint64_t *hits, uint64_t *misses);
 
 /* ---- passwords (scrypt; encoded "scrypt$N$r$p$salt_hex$hash_hex") ---- */
 #define TARS_PASSWORD_HASH_MAX 200

@@ -15,6 +15,11 @@ void tars_sha256_hex(const void *data, size_t len, char out[TARS_SHA256_HEX_LEN]
  * cannot supply them (there is no safe fallback). */
 void tars_random_bytes(void *out, size_t len);
 
+/* Fast non-cryptographic random bytes (xoshiro256** per thread, seeded from
+ * the kernel): for identifiers that must be unique, not secret, such as
+ * trace and span ids. Never use it for keys, salts or tokens. */
+void tars_fast_random_bytes(void *out, size_t len);
+
 /* Lowercase hex of len bytes; out needs 2*len+1 bytes. */
 void tars_hex_encode(const uint8_t *in, size_t len, char *out);
 /* Base64url without padding; out needs 4*((len+2)/3)+1 bytes. Returns length. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 
 #include <openssl/crypto.h>
@@ -34,6 +35,38 @@ void tars_random_bytes(void *out, size_t len)
         }
         p += n;
         len -= (size_t)n;
+    }
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+void tars_fast_random_bytes(void *out, size_t len)
+{
+    static _Thread_local uint64_t s[4];
+    static _Thread_local int seeded;
+    uint8_t *p = out;
+
+    if (!seeded) {
+        do
+            tars_random_bytes(s, sizeof(s));
+        while (!(s[0] | s[1] | s[2] | s[3]));
+        seeded = 1;
+    }
+    while (len > 0) {
+        uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+        size_t n = len < 8 ? len : 8;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = rotl(s[3], 45);
+        memcpy(p, &r, n);
+        p += n;
+        len -= n;
     }
 }
 
