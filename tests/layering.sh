@@ -8,7 +8,7 @@ declare -A layer_of=(
   [json]=json
   [store]=store
   [auth]=auth [ratelimit]=auth [trace]=auth
-  [server]=server [router]=server [metrics]=server
+  [server]=server [demo]=server
 )
 declare -A rank=([base]=0 [json]=1 [store]=2 [auth]=3 [server]=4)
 bad=0

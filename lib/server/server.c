@@ -1,0 +1,539 @@
+/* tars serve: h2o set-up, threads, and the per-request pipeline. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server_int.h"
+#include "tars/alloc.h"
+#include "tars/clock.h"
+#include "tars/log.h"
+#include "tars/str.h"
+
+#define JWT_CACHE_SLOTS 4096
+#define RL_SLOTS 65536
+
+struct srv_handler {
+    h2o_handler_t super;
+    struct tars_server *srv;
+};
+
+static struct srv_thread *thread_of(h2o_context_t *ctx)
+{
+    return (struct srv_thread *)((char *)ctx - offsetof(struct srv_thread, ctx));
+}
+
+/* ---- request pipeline ---- */
+
+static void on_req_dispose(void *p)
+{
+    struct srv_req *r = p;
+    r->th->inflight--;
+    if (r->pending)
+        srv_write_forget(r->pending);
+}
+
+static void client_address(struct srv_req *r, struct sockaddr_storage *ss)
+{
+    socklen_t len;
+    void *addr = NULL;
+
+    memset(ss, 0, sizeof(*ss));
+    len = r->req->conn->callbacks->get_peername(r->req->conn, (struct sockaddr *)ss);
+    if (len == 0) {
+        tars_strlcpy(r->client_ip, "unknown", sizeof(r->client_ip));
+        return;
+    }
+    if (ss->ss_family == AF_INET)
+        addr = &((struct sockaddr_in *)ss)->sin_addr;
+    else if (ss->ss_family == AF_INET6)
+        addr = &((struct sockaddr_in6 *)ss)->sin6_addr;
+    if (!addr || !inet_ntop(ss->ss_family, addr, r->client_ip, sizeof(r->client_ip)))
+        tars_strlcpy(r->client_ip, "unknown", sizeof(r->client_ip));
+}
+
+static void begin_trace(struct srv_req *r)
+{
+    char tp[TARS_TRACEPARENT_LEN];
+    ssize_t i = h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("traceparent"), -1);
+
+    if (i >= 0)
+        tars_trace_begin(r->req->headers.entries[i].value.base,
+                         r->req->headers.entries[i].value.len, &r->trace);
+    else
+        tars_trace_begin(NULL, 0, &r->trace);
+    tars_traceparent_format(&r->trace, tp);
+    srv_add_header(r, "traceparent", tp);
+}
+
+static bool origin_allowed(struct tars_server *srv, h2o_iovec_t origin)
+{
+    for (size_t i = 0; i < srv->cors_count; i++)
+        if (strlen(srv->cors_origins[i]) == origin.len &&
+            memcmp(srv->cors_origins[i], origin.base, origin.len) == 0)
+            return true;
+    return false;
+}
+
+/* Adds CORS headers for an allowed Origin; returns whether one was. */
+static bool apply_cors(struct srv_req *r)
+{
+    ssize_t i = h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("origin"), -1);
+    h2o_iovec_t origin;
+    char value[512];
+
+    if (i < 0)
+        return false;
+    origin = r->req->headers.entries[i].value;
+    if (!origin_allowed(r->th->srv, origin) || origin.len >= sizeof(value))
+        return false;
+    memcpy(value, origin.base, origin.len);
+    value[origin.len] = '\0';
+    srv_add_header(r, "access-control-allow-origin", value);
+    srv_add_header(r, "vary", "Origin");
+    return true;
+}
+
+static void answer_preflight(struct srv_req *r, const char *allow)
+{
+    if (apply_cors(r)) {
+        srv_add_header(r, "access-control-allow-methods", allow);
+        srv_add_header(r, "access-control-allow-headers", "Authorization, Content-Type, traceparent");
+        srv_add_header(r, "access-control-max-age", "600");
+    }
+    srv_add_header(r, "allow", allow);
+    srv_send_json(r, 204, json_object());
+}
+
+static void add_rate_headers(struct srv_req *r, const struct tars_ratelimit_result *res)
+{
+    char v[32];
+    snprintf(v, sizeof(v), "%lld", (long long)res->limit);
+    srv_add_header(r, "x-ratelimit-limit", v);
+    snprintf(v, sizeof(v), "%lld", (long long)res->remaining);
+    srv_add_header(r, "x-ratelimit-remaining", v);
+}
+
+/* Counts the request against rl under key; sends 429 and returns false when
+ * over the limit. */
+static bool rate_check(struct srv_req *r, tars_ratelimit *rl, enum srv_rl_scope scope,
+                       const char *key)
+{
+    struct tars_ratelimit_result res;
+    char v[32];
+
+    tars_ratelimit_hit(rl, key, strlen(key), tars_wall_ms(), &res);
+    add_rate_headers(r, &res);
+    if (res.allowed)
+        return true;
+    srv_metrics_rate_limited(&r->th->srv->metrics, scope);
+    snprintf(v, sizeof(v), "%lld", (long long)res.retry_after_s);
+    srv_add_header(r, "retry-after", v);
+    snprintf(v, sizeof(v), "%lld", (long long)res.reset_s);
+    srv_add_header(r, "x-ratelimit-reset", v);
+    srv_send_error(r, 429, "rate_limited", "rate limit exceeded; retry after %lld seconds",
+                   (long long)res.retry_after_s);
+    return false;
+}
+
+static bool rate_limits_pass(struct srv_req *r, const struct sockaddr_storage *ss)
+{
+    struct tars_server *srv = r->th->srv;
+
+    if (srv->exempt && tars_netlist_contains(srv->exempt, ss))
+        return true;
+    if (!r->authenticated && srv->rl_public && !rate_check(r, srv->rl_public, RL_PUBLIC, r->client_ip))
+        return false;
+    if (r->route->access == SRV_AUTH_ENDPOINT && srv->rl_auth &&
+        !rate_check(r, srv->rl_auth, RL_AUTH, r->client_ip))
+        return false;
+    if (r->authenticated && srv->rl_user &&
+        !rate_check(r, srv->rl_user, RL_USER, r->principal.user_id))
+        return false;
+    return true;
+}
+
+static bool access_allowed(struct srv_req *r)
+{
+    enum srv_access need = r->route->access;
+
+    if (need < SRV_VIEWER)
+        return true;
+    if (!r->authenticated) {
+        srv_metrics_auth_failure(&r->th->srv->metrics, AUTHF_MISSING);
+        srv_audit(r, "auth_failure", "missing credentials", "route", r->route->template, false, "");
+        srv_add_header(r, "www-authenticate", "Bearer");
+        srv_send_error(r, 401, "unauthorized", "authentication required");
+        return false;
+    }
+    if ((int)r->principal.role < (int)need) {
+        srv_metrics_auth_failure(&r->th->srv->metrics, AUTHF_FORBIDDEN);
+        srv_audit(r, "auth_failure", "forbidden", "route", r->route->template, false,
+                  r->principal.username);
+        srv_send_error(r, 403, "forbidden", "requires role %s",
+                       tars_role_name((enum tars_role)need));
+        return false;
+    }
+    return true;
+}
+
+static void reject_credentials(struct srv_req *r, const struct tars_err *err)
+{
+    tars_log(TARS_LOG_INFO, r->trace.trace_id, r->trace.span_id, "auth failure from %s: %s",
+             r->client_ip, err->msg);
+    srv_audit(r, "auth_failure", err->msg, "route", r->route->template, false, "");
+    srv_add_header(r, "www-authenticate", "Bearer error=\"invalid_token\"");
+    srv_send_error(r, 401, "unauthorized", "%s", err->msg);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    struct srv_thread *th = thread_of(req->conn->ctx);
+    struct srv_req *r = h2o_mem_alloc_shared(&req->pool, sizeof(*r), on_req_dispose);
+    struct sockaddr_storage ss;
+    enum srv_method method = srv_method_parse(req->method.base, req->method.len);
+    enum srv_match match;
+    struct tars_err auth_err = TARS_ERR_INIT;
+    char allow[64];
+
+    (void)self;
+    memset(r, 0, sizeof(*r));
+    r->req = req;
+    r->th = th;
+    r->started_ns = tars_mono_ns();
+    th->inflight++;
+    client_address(r, &ss);
+    begin_trace(r);
+    match = srv_route_match(method == SRV_OPTIONS ? SRV_METHOD_OTHER : method,
+                            req->path_normalized.base, req->path_normalized.len, &r->route,
+                            &r->params, allow, sizeof(allow));
+    if (match == SRV_NOT_FOUND) {
+        srv_send_error(r, 404, "not_found", "no route for %.*s", (int)req->path_normalized.len,
+                       req->path_normalized.base);
+        return 0;
+    }
+    if (method == SRV_OPTIONS) {
+        answer_preflight(r, allow);
+        return 0;
+    }
+    apply_cors(r);
+    if (match == SRV_WRONG_METHOD) {
+        srv_add_header(r, "allow", allow);
+        srv_send_error(r, 405, "method_not_allowed", "%.*s is not allowed here; allowed: %s",
+                       (int)req->method.len, req->method.base, allow);
+        return 0;
+    }
+    if (srv_authenticate(r, &auth_err) != 0) {
+        /* A bad credential counts as anonymous traffic, so guessing is limited too. */
+        if (rate_limits_pass(r, &ss))
+            reject_credentials(r, &auth_err);
+        return 0;
+    }
+    if (!rate_limits_pass(r, &ss) || !access_allowed(r))
+        return 0;
+    r->route->handler(r);
+    return 0;
+}
+
+/* ---- listening sockets and threads ---- */
+
+static int open_listener(const char *host, int port, struct tars_err *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int fd, one = 1;
+
+    memset(&ss, 0, sizeof(ss));
+    if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+        ((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+        len = sizeof(struct sockaddr_in);
+    } else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+        ((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+        len = sizeof(struct sockaddr_in6);
+    } else {
+        return tars_err_set(err, TARS_EINVAL, "listen address \"%s\" is not a numeric IP address", host);
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return tars_err_set(err, TARS_EIO, "socket: %s", strerror(errno));
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        close(fd);
+        return tars_err_set(err, TARS_EIO, "cannot listen on %s:%d: %s", host, port, strerror(e));
+    }
+    return fd;
+}
+
+static int bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    struct srv_thread *th = listener->data;
+    h2o_socket_t *sock;
+
+    if (err)
+        return;
+    if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
+        return;
+    h2o_accept(&th->accept_ctx, sock);
+}
+
+static void close_listener(struct srv_thread *th)
+{
+    if (!th->listener)
+        return;
+    h2o_socket_read_stop(th->listener);
+    h2o_socket_close(th->listener);
+    th->listener = NULL;
+}
+
+/* Runs the loop until asked to stop, then lets in-flight requests finish. */
+static void *thread_main(void *arg)
+{
+    struct srv_thread *th = arg;
+    struct tars_server *srv = th->srv;
+    uint64_t deadline;
+
+    while (!atomic_load(&srv->stopping))
+        h2o_evloop_run(th->loop, INT32_MAX);
+    close_listener(th);
+    h2o_context_request_shutdown(&th->ctx);
+    deadline = tars_mono_ns() + (uint64_t)srv->cfg.shutdown_timeout_s * 1000000000u;
+    while (th->inflight > 0 && tars_mono_ns() < deadline)
+        h2o_evloop_run(th->loop, 50);
+    if (th->inflight > 0)
+        tars_log(TARS_LOG_WARN, NULL, NULL, "thread %d: %lld requests unfinished at shutdown",
+                 th->index, (long long)th->inflight);
+    return NULL;
+}
+
+static int thread_init(struct tars_server *srv, struct srv_thread *th, int fd,
+                       struct tars_err *err)
+{
+    th->srv = srv;
+    th->loop = h2o_evloop_create();
+    h2o_context_init(&th->ctx, th->loop, &srv->h2o_config);
+    th->accept_ctx.ctx = &th->ctx;
+    th->accept_ctx.hosts = srv->h2o_config.hosts;
+    th->queue = h2o_multithread_create_queue(th->loop);
+    h2o_multithread_register_receiver(th->queue, &th->write_done, srv_writer_on_done);
+    th->store = tars_store_open(srv->cfg.db_url, err);
+    if (!th->store)
+        return err ? err->code : TARS_EUNAVAIL;
+    th->jwt_cache = tars_jwt_cache_new(JWT_CACHE_SLOTS);
+    th->shard = srv->metrics.shards[th->index];
+    th->listener = h2o_evloop_socket_create(th->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    th->listener->data = th;
+    h2o_socket_read_start(th->listener, on_accept);
+    return TARS_OK;
+}
+
+static void thread_release(struct srv_thread *th)
+{
+    close_listener(th);
+    if (th->queue) {
+        h2o_multithread_unregister_receiver(th->queue, &th->write_done);
+        h2o_multithread_destroy_queue(th->queue);
+    }
+    if (th->loop) {
+        h2o_context_dispose(&th->ctx);
+        h2o_evloop_destroy(th->loop);
+    }
+    srv_cache_release(&th->agents_cache);
+    tars_store_close(th->store);
+    if (th->jwt_cache)
+        tars_jwt_cache_free(th->jwt_cache);
+}
+
+static char **split_list(const char *spec, size_t *count)
+{
+    char **items = NULL;
+    const char *p = spec;
+
+    *count = 0;
+    while (p && *p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        while (n && (*p == ' ')) {
+            p++;
+            n--;
+        }
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n) {
+            items = xrealloc(items, (*count + 1) * sizeof(*items));
+            items[(*count)++] = xstrndup(p, n);
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    return items;
+}
+
+static int configure_h2o(struct tars_server *srv)
+{
+    h2o_hostconf_t *host;
+    h2o_pathconf_t *path;
+    struct srv_handler *handler;
+
+    h2o_config_init(&srv->h2o_config);
+    srv->h2o_config.server_name = h2o_iovec_init(H2O_STRLIT("tars"));
+    srv->h2o_config.max_request_entity_size = SRV_MAX_BODY;
+    srv->h2o_config.http1.req_timeout = (uint64_t)srv->cfg.request_timeout_s * 1000;
+    srv->h2o_config.http2.idle_timeout = (uint64_t)srv->cfg.request_timeout_s * 1000;
+    host = h2o_config_register_host(&srv->h2o_config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    path = h2o_config_register_path(host, "/", 0);
+    handler = (struct srv_handler *)h2o_create_handler(path, sizeof(*handler));
+    handler->super.on_req = on_req;
+    handler->srv = srv;
+    return TARS_OK;
+}
+
+static int configure_limits(struct tars_server *srv, struct tars_err *err)
+{
+    char msg[200];
+
+    if (srv->cfg.rate_limit_public > 0)
+        srv->rl_public = tars_ratelimit_new(srv->cfg.rate_limit_public, 60000, RL_SLOTS);
+    if (srv->cfg.rate_limit_auth > 0)
+        srv->rl_auth = tars_ratelimit_new(srv->cfg.rate_limit_auth, 60000, RL_SLOTS);
+    if (srv->cfg.rate_limit_user > 0)
+        srv->rl_user = tars_ratelimit_new(srv->cfg.rate_limit_user, 60000, RL_SLOTS);
+    if (srv->cfg.exempt_networks && *srv->cfg.exempt_networks) {
+        srv->exempt = tars_netlist_parse(srv->cfg.exempt_networks, msg, sizeof(msg));
+        if (!srv->exempt)
+            return tars_err_set(err, TARS_EINVAL, "exempt networks: %s", msg);
+    }
+    srv->cors_origins = split_list(srv->cfg.cors_origins, &srv->cors_count);
+    return TARS_OK;
+}
+
+static int prepare_storage(struct tars_server *srv, struct tars_err *err)
+{
+    tars_store *st = tars_store_open(srv->cfg.db_url, err);
+    int applied = 0, rc;
+
+    if (!st)
+        return err ? err->code : TARS_EUNAVAIL;
+    srv->store_kind = tars_store_kind(st);
+    rc = tars_store_migrate(st, &applied, err);
+    if (rc == 0 && applied > 0)
+        tars_log(TARS_LOG_INFO, NULL, NULL, "applied %d migration(s)", applied);
+    tars_store_close(st);
+    return rc;
+}
+
+static int start_threads(struct tars_server *srv, struct tars_err *err)
+{
+    int port = srv->cfg.listen_port;
+
+    srv->threads = xcalloc((size_t)srv->cfg.threads, sizeof(*srv->threads));
+    for (int i = 0; i < srv->cfg.threads; i++) {
+        struct srv_thread *th = &srv->threads[i];
+        int fd = open_listener(srv->cfg.listen_host, port, err);
+        if (fd < 0)
+            return fd;
+        if (i == 0)
+            port = srv->port = bound_port(fd);
+        th->index = i;
+        srv->thread_count = i + 1;
+        if (thread_init(srv, th, fd, err))
+            return err ? err->code : TARS_EUNAVAIL;
+    }
+    for (int i = 0; i < srv->thread_count; i++)
+        h2o_multithread_create_thread(&srv->threads[i].tid, NULL, thread_main, &srv->threads[i]);
+    return TARS_OK;
+}
+
+static void server_free(struct tars_server *srv)
+{
+    /* The writer drains first; completions it posts to a thread whose loop has
+     * ended are delivered by running that loop once more, here. */
+    srv_writer_stop(srv->writer);
+    for (int i = 0; srv->threads && i < srv->thread_count; i++) {
+        if (srv->threads[i].loop)
+            h2o_evloop_run(srv->threads[i].loop, 0);
+        thread_release(&srv->threads[i]);
+    }
+    free(srv->threads);
+    if (srv->h2o_config.hosts)
+        h2o_config_dispose(&srv->h2o_config);
+    tars_jwt_keys_free(srv->jwt);
+    tars_ratelimit_free(srv->rl_public);
+    tars_ratelimit_free(srv->rl_auth);
+    tars_ratelimit_free(srv->rl_user);
+    tars_netlist_free(srv->exempt);
+    for (size_t i = 0; i < srv->cors_count; i++)
+        free(srv->cors_origins[i]);
+    free(srv->cors_origins);
+    srv_metrics_release(&srv->metrics);
+    free(srv);
+}
+
+tars_server *tars_server_start(const struct tars_server_config *cfg, struct tars_err *err)
+{
+    struct tars_server *srv = xcalloc(1, sizeof(*srv));
+
+    srv->cfg = *cfg;
+    srv->started_at_ms = tars_wall_ms();
+    if (cfg->threads < 1 || cfg->threads > SRV_MAX_THREADS) {
+        tars_err_set(err, TARS_EINVAL, "threads must be 1..%d", SRV_MAX_THREADS);
+        goto fail;
+    }
+    if (srv_route_count() > SRV_MAX_ROUTES) {
+        tars_err_set(err, TARS_EINTERNAL, "route table larger than SRV_MAX_ROUTES");
+        goto fail;
+    }
+    srv_metrics_init(&srv->metrics, cfg->threads + 1); /* the last shard is the writer's */
+    srv->jwt = tars_jwt_keys_new(cfg->jwt_secret, cfg->jwt_secret_len, err);
+    if (!srv->jwt || configure_limits(srv, err) || prepare_storage(srv, err))
+        goto fail;
+    if (tars_password_hash("tars-dummy-password", srv->dummy_hash, sizeof(srv->dummy_hash), err))
+        goto fail;
+    srv->writer = srv_writer_start(cfg->db_url, srv->metrics.shards[cfg->threads],
+                                   &srv->data_generation, err);
+    if (!srv->writer)
+        goto fail;
+    configure_h2o(srv);
+    if (start_threads(srv, err))
+        goto fail;
+    return srv;
+fail:
+    atomic_store(&srv->stopping, true);
+    server_free(srv);
+    return NULL;
+}
+
+int tars_server_port(const tars_server *srv)
+{
+    return srv->port;
+}
+
+void tars_server_stop(tars_server *srv)
+{
+    if (!srv)
+        return;
+    atomic_store(&srv->stopping, true);
+    for (int i = 0; i < srv->thread_count; i++)
+        h2o_multithread_send_message(&srv->threads[i].write_done, NULL);
+    for (int i = 0; i < srv->thread_count; i++)
+        pthread_join(srv->threads[i].tid, NULL);
+    server_free(srv);
+}

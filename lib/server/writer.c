@@ -1,0 +1,234 @@
+/*
+ * The writer thread: every write of `tars serve` goes through one database
+ * connection here. Jobs queued while a transaction commits are batched into
+ * the next one (group commit): one fsync serves many requests, and a 201 is
+ * sent only after the commit returned. Each job runs inside a savepoint, so
+ * a failing write is undone alone; if the commit itself fails, every job of
+ * the batch is told so and nothing of it is visible.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server_int.h"
+#include "tars/alloc.h"
+#include "tars/clock.h"
+#include "tars/log.h"
+
+#define WRITER_BATCH_MAX 1024
+
+struct srv_write_job {
+    h2o_multithread_message_t msg; /* first: completions travel as messages */
+    struct srv_write_job *next;
+    srv_write_fn fn;
+    void *data;
+    srv_write_done_fn done;         /* NULL for detached jobs */
+    void (*free_data)(void *);      /* detached jobs only */
+    struct srv_req *req;            /* NULL once the client went away */
+    struct srv_thread *origin;
+    int rc;
+    struct tars_err err;
+};
+
+struct srv_writer {
+    pthread_t tid;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct srv_write_job *head, *tail;
+    bool stopping;
+    tars_store *store;
+    struct srv_metrics_shard *shard; /* write_batch timings; owned by the registry */
+    atomic_uint_fast64_t *generation; /* invalidates the loop threads' caches */
+};
+
+static void enqueue(struct srv_writer *w, struct srv_write_job *job)
+{
+    pthread_mutex_lock(&w->lock);
+    if (w->tail)
+        w->tail->next = job;
+    else
+        w->head = job;
+    w->tail = job;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void srv_write(struct srv_req *r, srv_write_fn fn, void *data, srv_write_done_fn done)
+{
+    struct srv_write_job *job = xcalloc(1, sizeof(*job));
+
+    job->fn = fn;
+    job->data = data;
+    job->done = done;
+    job->req = r;
+    job->origin = r->th;
+    r->pending = job;
+    enqueue(r->th->srv->writer, job);
+}
+
+void srv_write_detached(struct srv_writer *w, srv_write_fn fn, void *data,
+                        void (*free_data)(void *))
+{
+    struct srv_write_job *job = xcalloc(1, sizeof(*job));
+
+    job->fn = fn;
+    job->data = data;
+    job->free_data = free_data;
+    enqueue(w, job);
+}
+
+void srv_write_forget(struct srv_write_job *job)
+{
+    job->req = NULL; /* same thread as the completion: no race */
+}
+
+/* Takes up to WRITER_BATCH_MAX jobs; blocks while there are none. */
+static struct srv_write_job *take_batch(struct srv_writer *w, bool *stop)
+{
+    struct srv_write_job *batch, *last;
+    int n = 1;
+
+    pthread_mutex_lock(&w->lock);
+    while (!w->head && !w->stopping)
+        pthread_cond_wait(&w->wake, &w->lock);
+    *stop = w->stopping && !w->head;
+    batch = last = w->head;
+    while (last && last->next && n < WRITER_BATCH_MAX) {
+        last = last->next;
+        n++;
+    }
+    if (last) {
+        w->head = last->next;
+        if (!w->head)
+            w->tail = NULL;
+        last->next = NULL;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return batch;
+}
+
+static void run_job(struct srv_writer *w, struct srv_write_job *job)
+{
+    if (tars_store_savepoint(w->store, &job->err)) {
+        job->rc = job->err.code;
+        return;
+    }
+    job->rc = job->fn(w->store, job->data, &job->err);
+    if (job->rc)
+        tars_store_savepoint_rollback(w->store, NULL);
+    else if (tars_store_savepoint_release(w->store, &job->err))
+        job->rc = job->err.code;
+}
+
+/* Runs a batch in one transaction; on a failed BEGIN or COMMIT every job
+ * gets the failure. */
+static void run_batch(struct srv_writer *w, struct srv_write_job *batch)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    uint64_t t0 = tars_mono_ns();
+    int rc = tars_store_begin(w->store, &err);
+
+    for (struct srv_write_job *j = batch; j && rc == 0; j = j->next)
+        run_job(w, j);
+    if (rc == 0)
+        rc = tars_store_commit(w->store, &err);
+    if (rc == 0)
+        atomic_fetch_add_explicit(w->generation, 1, memory_order_release);
+    if (rc) {
+        tars_store_rollback(w->store, NULL);
+        tars_log(TARS_LOG_ERROR, NULL, NULL, "write batch failed: %s", err.msg);
+        for (struct srv_write_job *j = batch; j; j = j->next) {
+            j->rc = rc == TARS_EIO ? TARS_EUNAVAIL : rc;
+            j->err = err;
+        }
+    }
+    srv_metrics_db(w->shard, DB_WRITE_BATCH, tars_mono_ns() - t0);
+}
+
+static void finish_batch(struct srv_write_job *batch)
+{
+    while (batch) {
+        struct srv_write_job *next = batch->next;
+        if (batch->done) {
+            h2o_multithread_send_message(&batch->origin->write_done, &batch->msg);
+        } else {
+            if (batch->rc)
+                tars_log(TARS_LOG_WARN, NULL, NULL, "background write failed: %s", batch->err.msg);
+            if (batch->free_data)
+                batch->free_data(batch->data);
+            free(batch);
+        }
+        batch = next;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct srv_writer *w = arg;
+    bool stop = false;
+
+    while (!stop) {
+        struct srv_write_job *batch = take_batch(w, &stop);
+        if (!batch)
+            continue;
+        run_batch(w, batch);
+        finish_batch(batch);
+    }
+    return NULL;
+}
+
+/* On a loop thread: hands each finished job to its request. */
+void srv_writer_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    (void)receiver;
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *msg =
+            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        struct srv_write_job *job = (struct srv_write_job *)msg;
+        struct srv_req *r = job->req;
+
+        h2o_linklist_unlink(&msg->link);
+        if (r)
+            r->pending = NULL;
+        job->done(r, job->data, job->rc, &job->err);
+        free(job);
+    }
+}
+
+struct srv_writer *srv_writer_start(const char *db_url, struct srv_metrics_shard *shard,
+                                    atomic_uint_fast64_t *generation, struct tars_err *err)
+{
+    struct srv_writer *w = xcalloc(1, sizeof(*w));
+
+    w->store = tars_store_open(db_url, err);
+    if (!w->store) {
+        free(w);
+        return NULL;
+    }
+    w->shard = shard;
+    w->generation = generation;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    if (pthread_create(&w->tid, NULL, writer_main, w) != 0) {
+        tars_store_close(w->store);
+        free(w);
+        tars_err_set(err, TARS_EIO, "cannot start the writer thread");
+        return NULL;
+    }
+    return w;
+}
+
+void srv_writer_stop(struct srv_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = true;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->tid, NULL);
+    tars_store_close(w->store);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    free(w);
+}
