@@ -181,6 +181,17 @@ static bool access_allowed(struct srv_req *r)
     return true;
 }
 
+/* h2o itself drops a connection whose header section passes ~400 KiB; below
+ * that, anything over our own bound is answered 431. */
+static bool headers_too_large(h2o_req_t *req)
+{
+    size_t total = req->path.len + req->method.len;
+
+    for (size_t i = 0; i < req->headers.size; i++)
+        total += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+    return total > SRV_MAX_HEADER_BYTES;
+}
+
 static void reject_credentials(struct srv_req *r, const struct tars_err *err)
 {
     tars_log(TARS_LOG_INFO, r->trace.trace_id, r->trace.span_id, "auth failure from %s: %s",
@@ -208,6 +219,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     th->inflight++;
     client_address(r, &ss);
     begin_trace(r);
+    if (headers_too_large(req)) {
+        srv_send_error(r, 431, "header_too_large", "the request header section is over %d bytes",
+                       SRV_MAX_HEADER_BYTES);
+        return 0;
+    }
     match = srv_route_match(method == SRV_OPTIONS ? SRV_METHOD_OTHER : method,
                             req->path_normalized.base, req->path_normalized.len, &r->route,
                             &r->params, allow, sizeof(allow));
@@ -305,6 +321,33 @@ static void close_listener(struct srv_thread *th)
     th->listener = NULL;
 }
 
+static int shut_connection(h2o_req_t *req, void *data)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
+
+    (void)data;
+    if (sock)
+        shutdown(h2o_socket_get_fd(sock), SHUT_RDWR);
+    return 0;
+}
+
+/* Idle keep-alive connections hold timers that h2o_context_dispose insists
+ * are gone: shut their sockets and let the loop close them. */
+static void close_idle_connections(struct srv_thread *th)
+{
+    h2o_globalconf_t *g = th->ctx.globalconf;
+    uint64_t deadline = tars_mono_ns() + 500000000u;
+
+    if (g->http1.callbacks.foreach_request)
+        g->http1.callbacks.foreach_request(&th->ctx, shut_connection, NULL);
+    if (g->http2.callbacks.foreach_request)
+        g->http2.callbacks.foreach_request(&th->ctx, shut_connection, NULL);
+    while (!h2o_linklist_is_empty(&th->ctx.http1._conns) && tars_mono_ns() < deadline)
+        h2o_evloop_run(th->loop, 10);
+    while (!h2o_linklist_is_empty(&th->ctx.http2._conns) && tars_mono_ns() < deadline)
+        h2o_evloop_run(th->loop, 10);
+}
+
 /* Runs the loop until asked to stop, then lets in-flight requests finish. */
 static void *thread_main(void *arg)
 {
@@ -315,13 +358,14 @@ static void *thread_main(void *arg)
     while (!atomic_load(&srv->stopping))
         h2o_evloop_run(th->loop, INT32_MAX);
     close_listener(th);
-    h2o_context_request_shutdown(&th->ctx);
+    /* h2o_context_request_shutdown would arm a timer that outlives the loop. */
     deadline = tars_mono_ns() + (uint64_t)srv->cfg.shutdown_timeout_s * 1000000000u;
     while (th->inflight > 0 && tars_mono_ns() < deadline)
         h2o_evloop_run(th->loop, 50);
     if (th->inflight > 0)
         tars_log(TARS_LOG_WARN, NULL, NULL, "thread %d: %lld requests unfinished at shutdown",
                  th->index, (long long)th->inflight);
+    close_idle_connections(th);
     return NULL;
 }
 

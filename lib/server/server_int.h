@@ -20,6 +20,7 @@
 #include "router.h"
 
 #define SRV_MAX_BODY (1024 * 1024)
+#define SRV_MAX_HEADER_BYTES (16 * 1024)
 #define SRV_MAX_THREADS 64
 
 struct srv_thread;

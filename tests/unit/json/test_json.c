@@ -1,0 +1,107 @@
+/* Unit tests for lib/json: body parsing with positions, field validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tars/json.h"
+
+static void test_parse_reports_position(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    json_t *v = NULL;
+    const char *bad = "{\n  \"a\": 1,\n  \"b\": }";
+    (void)state;
+    assert_int_equal(tars_json_parse(bad, strlen(bad), &v, &err), TARS_EINVAL);
+    assert_null(v);
+    assert_non_null(strstr(err.msg, "line 3"));
+    assert_non_null(strstr(err.msg, "column"));
+}
+
+static void test_parse_rejects_duplicates_and_trailing(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    json_t *v = NULL;
+    (void)state;
+    assert_int_equal(tars_json_parse("{\"a\":1,\"a\":2}", 13, &v, &err), TARS_EINVAL);
+    assert_int_equal(tars_json_parse("{} {}", 5, &v, &err), TARS_EINVAL);
+    assert_int_equal(tars_json_parse("{\"a\":[1]}", 9, &v, &err), TARS_OK);
+    json_decref(v);
+}
+
+static void test_fields_collect_every_problem(void **state)
+{
+    struct tars_field_errors fe;
+    struct tars_err err = TARS_ERR_INIT;
+    const char *s = NULL;
+    double d = 0;
+    int64_t i = 0;
+    json_t *v = NULL;
+    const char *body = "{\"name\":\"\",\"reward\":\"high\",\"limit\":5000,\"ok\":\"yes\"}";
+    (void)state;
+
+    assert_int_equal(tars_json_parse(body, strlen(body), &v, &err), TARS_OK);
+    tars_field_errors_init(&fe);
+    assert_false(tars_json_string(v, "agent_id", true, 64, &s, &fe));
+    assert_false(tars_json_string(v, "name", true, 64, &s, &fe));
+    assert_false(tars_json_number(v, "reward", false, &d, &fe));
+    assert_false(tars_json_int(v, "limit", false, 1, 1000, &i, &fe));
+    assert_true(tars_json_string(v, "ok", true, 8, &s, &fe));
+    assert_string_equal(s, "yes");
+    assert_false(tars_json_number(v, "absent", false, &d, &fe));
+    assert_int_equal(fe.count, 4);
+    assert_non_null(strstr(fe.text.data, "agent_id (required)"));
+    assert_non_null(strstr(fe.text.data, "name (must be 1..64 characters)"));
+    assert_non_null(strstr(fe.text.data, "reward (must be a number)"));
+    assert_non_null(strstr(fe.text.data, "limit (must be an integer in 1..1000)"));
+    tars_field_errors_release(&fe);
+    json_decref(v);
+}
+
+static void test_string_length_bound(void **state)
+{
+    struct tars_field_errors fe;
+    const char *s = NULL;
+    json_t *v = json_pack("{s:s}", "id", "0123456789");
+    (void)state;
+    tars_field_errors_init(&fe);
+    assert_false(tars_json_string(v, "id", true, 9, &s, &fe));
+    assert_true(tars_json_string(v, "id", true, 10, &s, &fe));
+    assert_int_equal(fe.count, 1);
+    tars_field_errors_release(&fe);
+    json_decref(v);
+}
+
+static void test_object_text_and_dump_bound(void **state)
+{
+    struct tars_field_errors fe;
+    struct tars_buf b = TARS_BUF_INIT(8);
+    char *text = NULL;
+    json_t *v = json_pack("{s:{s:i}}", "details", "k", 1);
+    (void)state;
+    tars_field_errors_init(&fe);
+    assert_true(tars_json_object_text(v, "details", 100, &text, &fe));
+    assert_string_equal(text, "{\"k\":1}");
+    free(text);
+    assert_false(tars_json_object_text(v, "details", 3, &text, &fe));
+    assert_int_equal(fe.count, 1);
+    assert_int_equal(tars_json_dump(v, &b), TARS_ETOOBIG);
+    assert_null(b.data);
+    tars_field_errors_release(&fe);
+    json_decref(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_reports_position),
+        cmocka_unit_test(test_parse_rejects_duplicates_and_trailing),
+        cmocka_unit_test(test_fields_collect_every_problem),
+        cmocka_unit_test(test_string_length_bound),
+        cmocka_unit_test(test_object_text_and_dump_bound),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
