@@ -150,8 +150,7 @@ void test_api_keys(void **state)
 
     /* rotation */
     assert_int_equal(tars_store_api_key_set_hash(st, "hypersync", "sha256:ddd", &err), TARS_OK);
-    assert_int_equal(tars_store_api_key_by_hash(st, "sha256:bbb", now, &got, &err),
-                     TARS_ENOTFOUND);
+    assert_int_equal(tars_store_api_key_by_hash(st, "sha256:bbb", now, &got, &err), TARS_ENOTFOUND);
     assert_int_equal(tars_store_api_key_by_hash(st, "sha256:ddd", now, &got, &err), TARS_OK);
     assert_string_equal(got.id, "hypersync");
     assert_int_equal(tars_store_api_key_set_hash(st, "hypersync", "sha256:aaa", &err),
@@ -161,8 +160,7 @@ void test_api_keys(void **state)
 
     /* revocation hides the key; revoking again keeps the first time */
     assert_int_equal(tars_store_api_key_revoke(st, "hypersync", now + 7, &err), TARS_OK);
-    assert_int_equal(tars_store_api_key_by_hash(st, "sha256:ddd", now, &got, &err),
-                     TARS_ENOTFOUND);
+    assert_int_equal(tars_store_api_key_by_hash(st, "sha256:ddd", now, &got, &err), TARS_ENOTFOUND);
     assert_int_equal(tars_store_api_key_revoke(st, "hypersync", now + 99, &err), TARS_OK);
     assert_int_equal(tars_store_api_key_get(st, "hypersync", &got, &err), TARS_OK);
     assert_int_equal(got.revoked_at, now + 7);
@@ -306,8 +304,8 @@ void test_agent_history(void **state)
     for (int i = 1; i <= 25; i++)
         add_state(st, "ethical", i, 1000 + i);
     add_state(st, "policy", 100, 5000);
-    assert_int_equal(tars_store_agent_history(st, "ethical", 10, 0, &total, collect_state, &got,
-                                              &err), TARS_OK);
+    assert_int_equal(
+        tars_store_agent_history(st, "ethical", 10, 0, &total, collect_state, &got, &err), TARS_OK);
     assert_int_equal(total, 25);
     assert_int_equal(got.n, 10);
     ASSERT_NEAR(got.v[0].reward, 25); /* newest first */
@@ -321,22 +319,26 @@ void test_agent_history(void **state)
     ASSERT_NEAR(got.v[0].epsilon, 0.05);
     assert_int_equal(got.v[0].updated_at, 1025);
     got.n = 0;
-    assert_int_equal(tars_store_agent_history(st, "ethical", 10, 20, &total, collect_state, &got,
-                                              &err), TARS_OK);
+    assert_int_equal(
+        tars_store_agent_history(st, "ethical", 10, 20, &total, collect_state, &got, &err),
+        TARS_OK);
     assert_int_equal(total, 25);
     assert_int_equal(got.n, 5);
     ASSERT_NEAR(got.v[4].reward, 1);
     got.n = 0;
-    assert_int_equal(tars_store_agent_history(st, "nobody", 10, 0, &total, collect_state, &got,
-                                              &err), TARS_OK);
+    assert_int_equal(
+        tars_store_agent_history(st, "nobody", 10, 0, &total, collect_state, &got, &err), TARS_OK);
     assert_int_equal(total, 0);
     assert_int_equal(got.n, 0);
-    assert_int_equal(tars_store_agent_history(st, "ethical", 0, 0, &total, collect_state, &got,
-                                              &err), TARS_EINVAL);
-    assert_int_equal(tars_store_agent_history(st, "ethical", 1001, 0, &total, collect_state,
-                                              &got, &err), TARS_EINVAL);
-    assert_int_equal(tars_store_agent_history(st, "ethical", 10, -1, &total, collect_state,
-                                              &got, &err), TARS_EINVAL);
+    assert_int_equal(
+        tars_store_agent_history(st, "ethical", 0, 0, &total, collect_state, &got, &err),
+        TARS_EINVAL);
+    assert_int_equal(
+        tars_store_agent_history(st, "ethical", 1001, 0, &total, collect_state, &got, &err),
+        TARS_EINVAL);
+    assert_int_equal(
+        tars_store_agent_history(st, "ethical", 10, -1, &total, collect_state, &got, &err),
+        TARS_EINVAL);
 }
 
 void test_reward_stats(void **state)
@@ -354,7 +356,7 @@ void test_reward_stats(void **state)
     ASSERT_NEAR(s.mean, 13);
     ASSERT_NEAR(s.min, 1);
     ASSERT_NEAR(s.max, 25);
-    ASSERT_NEAR(s.stddev, sqrt(52.0)); /* population: (25^2 - 1) / 12 */
+    ASSERT_NEAR(s.stddev, sqrt(52.0));  /* population: (25^2 - 1) / 12 */
     ASSERT_NEAR(s.mean_recent, 20.5);   /* 16..25 */
     ASSERT_NEAR(s.mean_previous, 10.5); /* 6..15 */
 
@@ -498,8 +500,7 @@ static int collect_eval(void *ctx, const struct tars_evaluation *e)
     return 0;
 }
 
-static int64_t list_evals(tars_store *st, const struct tars_evaluation_filter *f,
-                          struct evals *out)
+static int64_t list_evals(tars_store *st, const struct tars_evaluation_filter *f, struct evals *out)
 {
     struct tars_err err = TARS_ERR_INIT;
     int64_t total = -1;
@@ -623,13 +624,13 @@ void test_missions(void **state)
     assert_string_equal(got.v[0].agent_id, "");
     assert_string_equal(got.details[0], "null");
     got.n = 0;
-    assert_int_equal(tars_store_missions_list(st, "active", 1, &total, collect_mission, &got,
-                                              &err), TARS_OK);
+    assert_int_equal(tars_store_missions_list(st, "active", 1, &total, collect_mission, &got, &err),
+                     TARS_OK);
     assert_int_equal(total, 2);
     assert_int_equal(got.n, 1);
     assert_string_equal(got.v[0].id, "m3");
-    assert_int_equal(tars_store_missions_list(st, "failed", 10, &total, collect_mission, &got,
-                                              &err), TARS_OK);
+    assert_int_equal(
+        tars_store_missions_list(st, "failed", 10, &total, collect_mission, &got, &err), TARS_OK);
     assert_int_equal(total, 0);
     memset(&dup, 0, sizeof(dup));
     tars_strlcpy(dup.id, "m1", sizeof(dup.id));
@@ -642,8 +643,8 @@ void test_missions(void **state)
 
 /* ---- metrics ---- */
 
-static int add_point(tars_store *st, const char *name, const char *region, int64_t at,
-                     double value, const char *labels, struct tars_err *err)
+static int add_point(tars_store *st, const char *name, const char *region, int64_t at, double value,
+                     const char *labels, struct tars_err *err)
 {
     struct tars_metric_point p;
 
@@ -681,16 +682,19 @@ void test_metrics(void **state)
 
     /* labels in jsonb's canonical form, so both dialects return them verbatim */
     assert_int_equal(add_point(st, "agent_reward", "us", 10, 1.5,
-                               "{\"agent_id\": \"policy\", \"agent_type\": \"DQN\"}", &err), 0);
+                               "{\"agent_id\": \"policy\", \"agent_type\": \"DQN\"}", &err),
+                     0);
     assert_int_equal(add_point(st, "agent_reward", "eu", 20, 2.5,
-                               "{\"agent_id\": \"ethical\", \"agent_type\": \"PPO\"}", &err), 0);
+                               "{\"agent_id\": \"ethical\", \"agent_type\": \"PPO\"}", &err),
+                     0);
     assert_int_equal(add_point(st, "agent_reward", "us", 30, 3.5,
-                               "{\"agent_id\": \"policy\", \"agent_type\": \"DQN\"}", &err), 0);
+                               "{\"agent_id\": \"policy\", \"agent_type\": \"DQN\"}", &err),
+                     0);
     assert_int_equal(add_point(st, "agent_reward", "us", 40, 4.5, NULL, &err), 0);
     assert_int_equal(add_point(st, "loss", "us", 50, 0.1, "{\"agent_type\": \"DQN\"}", &err), 0);
 
-    assert_int_equal(tars_store_metric_values(st, "agent_reward", NULL, 10, collect_point, &got,
-                                              &err), TARS_OK);
+    assert_int_equal(
+        tars_store_metric_values(st, "agent_reward", NULL, 10, collect_point, &got, &err), TARS_OK);
     assert_int_equal(got.n, 4);
     assert_int_equal(got.v[0].timestamp, 40);
     assert_string_equal(got.labels[0], "null");
@@ -699,18 +703,20 @@ void test_metrics(void **state)
     ASSERT_NEAR(got.v[1].value, 3.5);
     assert_string_equal(got.labels[1], "{\"agent_id\": \"policy\", \"agent_type\": \"DQN\"}");
     got.n = 0;
-    assert_int_equal(tars_store_metric_values(st, "agent_reward", "DQN", 10, collect_point, &got,
-                                              &err), TARS_OK);
+    assert_int_equal(
+        tars_store_metric_values(st, "agent_reward", "DQN", 10, collect_point, &got, &err),
+        TARS_OK);
     assert_int_equal(got.n, 2);
     assert_int_equal(got.v[0].timestamp, 30);
     assert_int_equal(got.v[1].timestamp, 10);
     got.n = 0;
-    assert_int_equal(tars_store_metric_values(st, "agent_reward", NULL, 2, collect_point, &got,
-                                              &err), TARS_OK);
+    assert_int_equal(
+        tars_store_metric_values(st, "agent_reward", NULL, 2, collect_point, &got, &err), TARS_OK);
     assert_int_equal(got.n, 2);
     got.n = 0;
-    assert_int_equal(tars_store_metric_values(st, "agent_reward", "A2C", 10, collect_point, &got,
-                                              &err), TARS_OK);
+    assert_int_equal(
+        tars_store_metric_values(st, "agent_reward", "A2C", 10, collect_point, &got, &err),
+        TARS_OK);
     assert_int_equal(got.n, 0);
 
     assert_int_equal(add_point(st, "bad", "us", 1, 1, "{not json", &err), TARS_EINVAL);
@@ -719,8 +725,9 @@ void test_metrics(void **state)
     big[sizeof(big) - 2] = '}';
     big[sizeof(big) - 1] = '\0';
     assert_int_equal(add_point(st, "big", "us", 1, 1, big, &err), TARS_EINVAL);
-    assert_int_equal(tars_store_metric_values(st, "agent_reward", NULL, 0, collect_point, &got,
-                                              &err), TARS_EINVAL);
+    assert_int_equal(
+        tars_store_metric_values(st, "agent_reward", NULL, 0, collect_point, &got, &err),
+        TARS_EINVAL);
 }
 
 /* ---- audit ---- */
@@ -793,8 +800,9 @@ void test_audit(void **state)
     assert_string_equal(got.details[3], "{\"reason\":\"bad password\"}");
     assert_string_equal(got.details[0], "null");
     got.n = 0;
-    assert_int_equal(tars_store_audit_list(st, "auth_failure", 1, 1, &total, collect_event, &got,
-                                           &err), TARS_OK);
+    assert_int_equal(
+        tars_store_audit_list(st, "auth_failure", 1, 1, &total, collect_event, &got, &err),
+        TARS_OK);
     assert_int_equal(total, 2);
     assert_int_equal(got.n, 1);
     assert_int_equal(got.v[0].timestamp, 10);

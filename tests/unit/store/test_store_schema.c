@@ -11,14 +11,26 @@
 #include "tars/str.h"
 
 static const char *const index_names[] = {
-    "idx_evaluations_agent_region_time", "idx_evaluations_status_time",
-    "idx_evaluations_agent_region_created", "idx_evaluations_agent_timestamp",
-    "idx_evaluations_region_status", "idx_agent_states_agent_region_updated",
-    "idx_agent_states_type_updated", "idx_metrics_name_region_time", "idx_metrics_name_time",
-    "idx_audit_logs_user_time", "idx_audit_logs_resource", "idx_api_keys_hash_active",
-    "idx_api_keys_user_active", "idx_agents_updated_at", "idx_agents_status",
-    "idx_training_steps_composite", "idx_missions_status", "idx_missions_created_at",
-    "idx_missions_status_created", "idx_telemetry_timestamp",
+    "idx_evaluations_agent_region_time",
+    "idx_evaluations_status_time",
+    "idx_evaluations_agent_region_created",
+    "idx_evaluations_agent_timestamp",
+    "idx_evaluations_region_status",
+    "idx_agent_states_agent_region_updated",
+    "idx_agent_states_type_updated",
+    "idx_metrics_name_region_time",
+    "idx_metrics_name_time",
+    "idx_audit_logs_user_time",
+    "idx_audit_logs_resource",
+    "idx_api_keys_hash_active",
+    "idx_api_keys_user_active",
+    "idx_agents_updated_at",
+    "idx_agents_status",
+    "idx_training_steps_composite",
+    "idx_missions_status",
+    "idx_missions_created_at",
+    "idx_missions_status_created",
+    "idx_telemetry_timestamp",
 };
 #define INDEX_COUNT (sizeof(index_names) / sizeof(index_names[0]))
 
@@ -87,10 +99,12 @@ void test_migrate_twice(void **state)
     assert_int_equal(tars_store_migrate(st, NULL, &err), TARS_OK);
     assert_int_equal(query_int(st, "SELECT COUNT(*) FROM schema_migrations", NULL),
                      (int64_t)migration_count());
-    assert_int_equal(query_int(st, "SELECT COUNT(*) FROM schema_migrations WHERE name = $1",
-                               "001_schema.sql"), 1);
-    assert_int_equal(query_int(st, "SELECT COUNT(*) FROM schema_migrations WHERE name = $1",
-                               "002_indexes.sql"), 1);
+    assert_int_equal(
+        query_int(st, "SELECT COUNT(*) FROM schema_migrations WHERE name = $1", "001_schema.sql"),
+        1);
+    assert_int_equal(
+        query_int(st, "SELECT COUNT(*) FROM schema_migrations WHERE name = $1", "002_indexes.sql"),
+        1);
     /* a pending migration makes the store not ready */
     exec_ok(st, "DELETE FROM schema_migrations WHERE version = 2");
     assert_int_equal(tars_store_ready(st, &err), TARS_ECONFLICT);
@@ -103,14 +117,14 @@ void test_migrate_twice(void **state)
 void test_indexes_present(void **state)
 {
     tars_store *st = store_of(state);
-    const char *exists_sql = is_pg()
-        ? "SELECT COUNT(*) FROM pg_indexes WHERE indexname = $1"
-        : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = $1";
-    const char *all_sql = is_pg()
-        ? "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() "
-          "AND indexname LIKE 'idx\\_%' ESCAPE '\\'"
-        : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' "
-          "AND name LIKE 'idx\\_%' ESCAPE '\\'";
+    const char *exists_sql =
+        is_pg() ? "SELECT COUNT(*) FROM pg_indexes WHERE indexname = $1"
+                : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = $1";
+    const char *all_sql =
+        is_pg() ? "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() "
+                  "AND indexname LIKE 'idx\\_%' ESCAPE '\\'"
+                : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' "
+                  "AND name LIKE 'idx\\_%' ESCAPE '\\'";
 
     for (size_t i = 0; i < INDEX_COUNT; i++) {
         if (query_int(st, exists_sql, index_names[i]) != 1)
@@ -300,8 +314,11 @@ void test_pg_reconnects(void **state)
     snprintf(pid, sizeof(pid), "%lld",
              (long long)query_int(f->st, "SELECT pg_backend_pid()", NULL));
     killer = open_store(f->url);
-    assert_int_equal(query_int(killer, "SELECT CASE WHEN pg_terminate_backend("
-                                       "CAST($1 AS INTEGER)) THEN 1 ELSE 0 END", pid), 1);
+    assert_int_equal(query_int(killer,
+                               "SELECT CASE WHEN pg_terminate_backend("
+                               "CAST($1 AS INTEGER)) THEN 1 ELSE 0 END",
+                               pid),
+                     1);
     tars_store_close(killer);
     assert_int_equal(tars_store_ping(f->st, &err), TARS_EUNAVAIL);
     assert_int_equal(tars_store_ping(f->st, &err), TARS_OK); /* reset on the next call */
@@ -321,12 +338,16 @@ void test_pg_invalid_index_rebuilt(void **state)
     exec_ok(st, "UPDATE pg_index SET indisvalid = false WHERE indexrelid = "
                 "'idx_missions_status'::regclass");
     exec_ok(st, "DELETE FROM schema_migrations WHERE version = 2");
-    assert_int_equal(query_int(st, "SELECT COUNT(*) FROM pg_index i JOIN pg_class c ON "
-                                   "c.oid = i.indexrelid WHERE c.relname = $1 AND i.indisvalid",
-                               "idx_missions_status"), 0);
+    assert_int_equal(query_int(st,
+                               "SELECT COUNT(*) FROM pg_index i JOIN pg_class c ON "
+                               "c.oid = i.indexrelid WHERE c.relname = $1 AND i.indisvalid",
+                               "idx_missions_status"),
+                     0);
     assert_int_equal(tars_store_migrate(st, &applied, &err), TARS_OK);
     assert_int_equal(applied, 1);
-    assert_int_equal(query_int(st, "SELECT COUNT(*) FROM pg_index i JOIN pg_class c ON "
-                                   "c.oid = i.indexrelid WHERE c.relname = $1 AND i.indisvalid",
-                               "idx_missions_status"), 1);
+    assert_int_equal(query_int(st,
+                               "SELECT COUNT(*) FROM pg_index i JOIN pg_class c ON "
+                               "c.oid = i.indexrelid WHERE c.relname = $1 AND i.indisvalid",
+                               "idx_missions_status"),
+                     1);
 }

@@ -1,0 +1,216 @@
+"""Crash durability: every evaluation acknowledged with 201 survives kill -9.
+Storage down (PostgreSQL runs only): 503 and nothing half-written."""
+
+import glob
+import os
+import subprocess
+import threading
+import time
+import unittest
+
+import harness as H
+
+WRITERS = 8
+RUN_BEFORE_KILL = 1.5      # seconds of writing before kill -9
+MAX_POSTS_PER_WRITER = 200000
+
+
+class CrashDurability(H.ApiTestCase):
+
+    def setUp(self):
+        self.S = H.Server()
+        self.S.start()
+
+    def tearDown(self):
+        self.S.cleanup()
+
+    def test_kill9_mid_stream(self):
+        S = self.S
+        tok = S.token("developer")
+        agent = H.unique("durable")
+        acked = []                 # (id, body)
+        lock = threading.Lock()
+        killed = threading.Event()
+        problems = []
+
+        def writer(n):
+            c = H.Client(S.port, timeout=10)
+            try:
+                for i in range(MAX_POSTS_PER_WRITER):
+                    if killed.is_set():
+                        return
+                    body = {"agent_id": agent, "region": "w%d" % n, "status": "completed",
+                            "reward": i + n / 10.0, "duration_ms": i, "details": {"writer": n, "seq": i}}
+                    try:
+                        r = c.request("POST", "/api/v1/evaluations", json_body=body, token=tok)
+                    except Exception as e:   # the server was killed under us
+                        if not killed.is_set():
+                            with lock:
+                                problems.append("writer %d: %r before the kill" % (n, e))
+                        return
+                    if r.status == 201:
+                        j = r.json()
+                        with lock:
+                            acked.append((j["id"], body))
+                    elif not killed.is_set():
+                        with lock:
+                            problems.append("writer %d: %s" % (n, r.describe(200)))
+                        return
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=writer, args=(n,), daemon=True) for n in range(WRITERS)]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        time.sleep(RUN_BEFORE_KILL)
+        killed.set()
+        with lock:
+            n_before_kill = len(acked)
+        alive_at_kill = S.alive()
+        S.kill9()
+        elapsed = time.monotonic() - t0
+        for t in threads:
+            t.join(10)
+        self.assertFalse(any(t.is_alive() for t in threads), "writers did not stop after kill -9")
+        self.assertTrue(alive_at_kill, "the server had already exited (rc %s) before kill -9:\n%s"
+                        % (S.proc.returncode, S.output_tail()))
+        self.assertEqual(problems, [], "errors while writing (before the kill); server output:\n"
+                         + S.output_tail(2500))
+        H.note("kill -9 after %.1f s: %d evaluations acknowledged by %d writers (%.0f/s)"
+               % (elapsed, len(acked), WRITERS, n_before_kill / RUN_BEFORE_KILL))
+        self.assertGreaterEqual(len(acked), 50, "too few acknowledged writes to test durability")
+        self.assertEqual(len({i for i, _ in acked}), len(acked), "the same id acknowledged twice")
+
+        # restart on the same data dir (and database)
+        S.start(port=H.free_port())
+        v = S.token("viewer")
+        found = {}
+        offset = 0
+        pages = 0
+        total = None
+        while pages < 1000:
+            r = S.get("/api/v1/evaluations?agent_id=%s&limit=1000&offset=%d" % (agent, offset), token=v)
+            self.assertStatus(r, 200)
+            j = r.json()
+            total = j["total"]
+            for e in j["evaluations"]:
+                found[e["id"]] = e
+            pages += 1
+            offset += 1000
+            if offset >= total or not j["evaluations"]:
+                break
+        missing = [i for i, _ in acked if i not in found]
+        self.assertEqual(len(missing), 0, "%d of %d acknowledged evaluations lost after kill -9 (e.g. %s)"
+                         % (len(missing), len(acked), missing[:5]))
+        self.assertGreaterEqual(total, len(acked))
+        # the rows are whole: every field as posted
+        bad = []
+        for i, body in acked:
+            e = found[i]
+            for k, val in body.items():
+                if e.get(k) != val:
+                    bad.append((i, k, e.get(k), val))
+        self.assertEqual(bad[:5], [], "%d fields differ from what was posted" % len(bad))
+        # single GETs of a sample
+        for i, body in acked[:: max(1, len(acked) // 20)]:
+            g = S.get("/api/v1/evaluations/%s" % i, token=v)
+            self.assertStatus(g, 200)
+            self.assertEqual(g.json()["details"], body["details"])
+        S.stop_clean(self)
+
+
+def _pg_harness():
+    return os.environ.get("TARS_PG_HARNESS", "")
+
+
+@unittest.skipUnless(H.PG_URL, "storage-down case runs in the PostgreSQL suite")
+class StorageDown(H.ApiTestCase):
+    """An own PostgreSQL instance (pg_harness.sh), stopped while the server runs."""
+
+    def setUp(self):
+        tmp = H.tempfile.mkdtemp(prefix="tars-it-pgdown-")
+        os.chmod(tmp, 0o755)   # as root the cluster belongs to "postgres", which must reach it
+        self.pgdir = os.path.join(tmp, "pg")
+        self.url = self.pg("start").strip().splitlines()[-1]
+        self.S = H.Server(db=H.fresh_pg_database(self.url))
+        self.S.start()
+
+    def tearDown(self):
+        self.S.cleanup()
+        try:
+            self.pg("stop")
+        finally:
+            if not os.environ.get("TARS_TEST_KEEP"):
+                H.shutil.rmtree(os.path.dirname(self.pgdir), ignore_errors=True)
+
+    def pg_ctl(self, action):
+        """Stop or start the same cluster in place (pg_harness.sh stop would remove it)."""
+        bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))[-1].rsplit("/", 1)[0]
+        data = os.path.join(self.pgdir, "data")
+        with open(os.path.join(self.pgdir, "port")) as f:
+            port = f.read().strip()
+        argv = [bindir + "/pg_ctl", "-D", data, "-w", "-t", "60"]
+        if action == "stop":
+            argv += ["-m", "immediate", "stop"]
+        else:
+            argv += ["-l", os.path.join(self.pgdir, "postgres.log"), "-o",
+                     "-c unix_socket_directories='' -p %s -c listen_addresses=127.0.0.1 -c fsync=off" % port,
+                     "start"]
+        if os.getuid() == 0:
+            argv = ["runuser", "-u", "postgres", "--"] + argv
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=90)
+        if r.returncode != 0:
+            self.fail("pg_ctl %s failed (%d): %s" % (action, r.returncode, (r.stdout + r.stderr)[-2000:]))
+
+    def pg(self, action):
+        r = subprocess.run(["bash", _pg_harness(), action, self.pgdir], capture_output=True, text=True,
+                           timeout=60)
+        if r.returncode != 0:
+            self.fail("pg_harness.sh %s failed (%d): %s" % (action, r.returncode, H.mask(r.stderr)[-2000:]))
+        return r.stdout
+
+    def poll(self, fn, ok, limit=10.0):
+        deadline = time.monotonic() + limit
+        r = fn()
+        while not ok(r) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            r = fn()
+        return r
+
+    def test_database_stopped(self):
+        S = self.S
+        dev = S.token("developer")
+        v = S.token("viewer")
+        before = S.post("/api/v1/evaluations", {"agent_id": "policy", "region": "before"}, token=dev)
+        self.assertStatus(before, 201)
+        agent = H.unique("during-outage")
+
+        self.pg_ctl("stop")
+        h = self.poll(lambda: S.get("/health"), lambda r: r.status == 503)
+        self.assertStatus(h, 503, "/health with the database stopped")
+        self.assertEqual((h.json() or {}).get("status"), "unhealthy", h.describe())
+        rd = S.get("/ready")
+        self.assertStatus(rd, 503, "/ready with the database stopped")
+        self.assertEqual((rd.json() or {}).get("status"), "not_ready", rd.describe())
+        p = S.post("/api/v1/evaluations", {"agent_id": agent, "region": "r", "details": {"x": 1}}, token=dev)
+        self.assertError(p, 503, "unavailable", "POST with the database stopped")
+        self.assertError(S.get("/api/v1/agents", token=v), 503, "unavailable", "GET with the database stopped")
+        self.assertTrue(S.alive(), "the server died when the database went away:\n" + S.output_tail())
+
+        self.pg_ctl("start")
+        h = self.poll(lambda: S.get("/health"), lambda r: r.status == 200, limit=15)
+        self.assertStatus(h, 200, "/health after the database came back (no reconnect?)")
+        lst = S.get("/api/v1/evaluations?agent_id=%s&status=pending" % agent, token=v)
+        self.assertStatus(lst, 200)
+        self.assertEqual(lst.json()["total"], 0, "a half-written evaluation from the outage exists")
+        rows = H.psql_query(S.db, "SELECT count(*) FROM evaluations WHERE agent_id = '%s'" % agent).strip()
+        self.assertEqual(rows, "0", "rows from the failed POST in the database")
+        self.assertStatus(S.get("/api/v1/evaluations/%s" % before.json()["id"], token=v), 200)
+        self.assertStatus(S.post("/api/v1/evaluations", {"agent_id": agent, "region": "r"}, token=dev), 201,
+                          "POST after the database came back")
+        S.stop_clean(self)
+
+
+if __name__ == "__main__":
+    unittest.main()
