@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Fails when a lower layer includes a header of a higher one (DESIGN.md §2).
-# Order: base < json < store < auth < server; src/cli may include anything.
+# Order: base < json,yaml < stats,net < http < store < auth < load < server;
+# src/cli may include anything.
 set -u
 root=${1:-.}
 declare -A layer_of=(
   [err]=base [alloc]=base [buf]=base [clock]=base [crypto]=base [log]=base [str]=base [embed]=base [version]=base
-  [json]=json
+  [json]=json [yaml]=yaml
+  [hist]=stats [stats]=stats
+  [url]=net [net]=net
+  [http]=http
   [store]=store
   [auth]=auth [ratelimit]=auth [trace]=auth
+  [load]=load [scenario]=load
   [server]=server [demo]=server
 )
-declare -A rank=([base]=0 [json]=1 [store]=2 [auth]=3 [server]=4)
+declare -A rank=([base]=0 [json]=1 [yaml]=1 [stats]=2 [net]=2 [http]=3 [store]=4 [auth]=5 [load]=6 [server]=7)
 bad=0
-for dir in base json store auth server; do
+for dir in "${!rank[@]}"; do
   [ -d "$root/lib/$dir" ] || continue
   while IFS=: read -r file line inc; do
     name=$(sed -E 's/.*"tars\/([a-z_]+)\.h".*/\1/' <<<"$inc")
