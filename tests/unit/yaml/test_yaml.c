@@ -1,0 +1,110 @@
+/* Unit tests for lib/yaml: core-schema scalars, positions, errors, bounds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tars/yaml.h"
+
+static tars_yaml_doc *load(const char *text, struct tars_err *err)
+{
+    return tars_yaml_load_string("t.yaml", text, strlen(text), err);
+}
+
+static void test_core_schema_scalars(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    tars_yaml_doc *d = load("a: 1\nb: -2.5\nc: true\nd: ~\ne: '1'\nf: hello world\ng: 0x10\nh:\n", &err);
+    json_t *r;
+    (void)state;
+
+    assert_non_null(d);
+    r = tars_yaml_root(d);
+    assert_int_equal(json_integer_value(json_object_get(r, "a")), 1);
+    assert_true(json_is_real(json_object_get(r, "b")));
+    assert_true(json_real_value(json_object_get(r, "b")) == -2.5);
+    assert_true(json_is_true(json_object_get(r, "c")));
+    assert_true(json_is_null(json_object_get(r, "d")));
+    assert_string_equal(json_string_value(json_object_get(r, "e")), "1");
+    assert_string_equal(json_string_value(json_object_get(r, "f")), "hello world");
+    assert_string_equal(json_string_value(json_object_get(r, "g")), "0x10");
+    assert_true(json_is_null(json_object_get(r, "h")));
+    tars_yaml_free(d);
+}
+
+static void test_positions_point_at_nodes(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    tars_yaml_doc *d = load("checks:\n  - name: x\n    type: htp\n", &err);
+    json_t *check, *type;
+    char where[64];
+    (void)state;
+
+    assert_non_null(d);
+    check = json_array_get(json_object_get(tars_yaml_root(d), "checks"), 0);
+    type = json_object_get(check, "type");
+    tars_yaml_where(d, type, where, sizeof(where));
+    assert_string_equal(where, "t.yaml:3:11");
+    assert_int_equal(tars_yaml_error(d, type, &err, TARS_EINVAL, "unknown check type \"%s\"",
+                                     json_string_value(type)),
+                     TARS_EINVAL);
+    assert_string_equal(err.msg, "t.yaml:3:11: unknown check type \"htp\"");
+    tars_yaml_free(d);
+}
+
+static void test_syntax_error_has_position(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    (void)state;
+    assert_null(load("a: [1, 2\nb: 3\n", &err));
+    assert_int_equal(err.code, TARS_EINVAL);
+    assert_non_null(strstr(err.msg, "t.yaml:"));
+    assert_null(load("a: 1\na: 2\n", &err));
+    assert_int_equal(err.code, TARS_EINVAL);
+    assert_null(load("", &err));
+    assert_int_equal(err.code, TARS_EINVAL);
+}
+
+static void test_aliases_expand_and_bombs_stop(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    tars_yaml_doc *d = load("base: &b {x: 1}\nuse: *b\n", &err);
+    const char *bomb =
+        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+        "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+        "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
+    (void)state;
+
+    assert_non_null(d);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(tars_yaml_root(d), "use"), "x")), 1);
+    tars_yaml_free(d);
+    assert_null(load(bomb, &err));
+    assert_int_equal(err.code, TARS_ETOOBIG);
+}
+
+static void test_missing_file(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    (void)state;
+    assert_null(tars_yaml_load_file("/nonexistent/suite.yaml", &err));
+    assert_int_equal(err.code, TARS_EIO);
+    assert_non_null(strstr(err.msg, "/nonexistent/suite.yaml"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_core_schema_scalars),
+        cmocka_unit_test(test_positions_point_at_nodes),
+        cmocka_unit_test(test_syntax_error_has_position),
+        cmocka_unit_test(test_aliases_expand_and_bombs_stop),
+        cmocka_unit_test(test_missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
