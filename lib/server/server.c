@@ -118,42 +118,56 @@ static void add_rate_headers(struct srv_req *r, const struct tars_ratelimit_resu
     srv_add_header(r, "x-ratelimit-remaining", v);
 }
 
-/* Counts the request against rl under key; sends 429 and returns false when
- * over the limit. */
-static bool rate_check(struct srv_req *r, tars_ratelimit *rl, enum srv_rl_scope scope,
-                       const char *key)
+static void send_rate_limited(struct srv_req *r, const struct tars_ratelimit_result *res)
 {
-    struct tars_ratelimit_result res;
     char v[32];
+    int64_t retry = res->retry_after_s < 1 ? 1 : res->retry_after_s;
 
-    tars_ratelimit_hit(rl, key, strlen(key), tars_wall_ms(), &res);
-    add_rate_headers(r, &res);
-    if (res.allowed)
-        return true;
-    srv_metrics_rate_limited(&r->th->srv->metrics, scope);
-    snprintf(v, sizeof(v), "%lld", (long long)res.retry_after_s);
+    snprintf(v, sizeof(v), "%lld", (long long)retry);
     srv_add_header(r, "retry-after", v);
-    snprintf(v, sizeof(v), "%lld", (long long)res.reset_s);
+    snprintf(v, sizeof(v), "%lld", (long long)res->reset_s);
     srv_add_header(r, "x-ratelimit-reset", v);
     srv_send_error(r, 429, "rate_limited", "rate limit exceeded; retry after %lld seconds",
-                   (long long)res.retry_after_s);
-    return false;
+                   (long long)retry);
 }
 
+struct rate_use {
+    tars_ratelimit *rl;
+    enum srv_rl_scope scope;
+    const char *key;
+};
+
+/* Counts the request in every limiter that applies to it. The response
+ * carries the X-RateLimit-* of the limiter that refused it, or else of the
+ * one closest to its limit; a refused request is not counted elsewhere. */
 static bool rate_limits_pass(struct srv_req *r, const struct sockaddr_storage *ss)
 {
     struct tars_server *srv = r->th->srv;
+    struct rate_use apply[3];
+    struct tars_ratelimit_result res, shown;
+    int n = 0;
 
     if (srv->exempt && tars_netlist_contains(srv->exempt, ss))
         return true;
-    if (!r->authenticated && srv->rl_public && !rate_check(r, srv->rl_public, RL_PUBLIC, r->client_ip))
-        return false;
-    if (r->route->access == SRV_AUTH_ENDPOINT && srv->rl_auth &&
-        !rate_check(r, srv->rl_auth, RL_AUTH, r->client_ip))
-        return false;
-    if (r->authenticated && srv->rl_user &&
-        !rate_check(r, srv->rl_user, RL_USER, r->principal.user_id))
-        return false;
+    if (!r->authenticated && srv->rl_public)
+        apply[n++] = (struct rate_use){srv->rl_public, RL_PUBLIC, r->client_ip};
+    if (r->route->access == SRV_AUTH_ENDPOINT && srv->rl_auth)
+        apply[n++] = (struct rate_use){srv->rl_auth, RL_AUTH, r->client_ip};
+    if (r->authenticated && srv->rl_user)
+        apply[n++] = (struct rate_use){srv->rl_user, RL_USER, r->principal.user_id};
+    for (int i = 0; i < n; i++) {
+        tars_ratelimit_hit(apply[i].rl, apply[i].key, strlen(apply[i].key), tars_wall_ms(), &res);
+        if (!res.allowed) {
+            srv_metrics_rate_limited(&srv->metrics, apply[i].scope);
+            add_rate_headers(r, &res);
+            send_rate_limited(r, &res);
+            return false;
+        }
+        if (i == 0 || res.remaining < shown.remaining)
+            shown = res;
+    }
+    if (n)
+        add_rate_headers(r, &shown);
     return true;
 }
 
@@ -348,31 +362,10 @@ static void close_idle_connections(struct srv_thread *th)
         h2o_evloop_run(th->loop, 10);
 }
 
-/* Runs the loop until asked to stop, then lets in-flight requests finish. */
-static void *thread_main(void *arg)
+static int thread_init(struct srv_thread *th, struct tars_err *err)
 {
-    struct srv_thread *th = arg;
     struct tars_server *srv = th->srv;
-    uint64_t deadline;
 
-    while (!atomic_load(&srv->stopping))
-        h2o_evloop_run(th->loop, INT32_MAX);
-    close_listener(th);
-    /* h2o_context_request_shutdown would arm a timer that outlives the loop. */
-    deadline = tars_mono_ns() + (uint64_t)srv->cfg.shutdown_timeout_s * 1000000000u;
-    while (th->inflight > 0 && tars_mono_ns() < deadline)
-        h2o_evloop_run(th->loop, 50);
-    if (th->inflight > 0)
-        tars_log(TARS_LOG_WARN, NULL, NULL, "thread %d: %lld requests unfinished at shutdown",
-                 th->index, (long long)th->inflight);
-    close_idle_connections(th);
-    return NULL;
-}
-
-static int thread_init(struct tars_server *srv, struct srv_thread *th, int fd,
-                       struct tars_err *err)
-{
-    th->srv = srv;
     th->loop = h2o_evloop_create();
     h2o_context_init(&th->ctx, th->loop, &srv->h2o_config);
     th->accept_ctx.ctx = &th->ctx;
@@ -381,23 +374,31 @@ static int thread_init(struct tars_server *srv, struct srv_thread *th, int fd,
     h2o_multithread_register_receiver(th->queue, &th->write_done, srv_writer_on_done);
     th->store = tars_store_open(srv->cfg.db_url, err);
     if (!th->store)
-        return err ? err->code : TARS_EUNAVAIL;
+        return err->code ? err->code : TARS_EUNAVAIL;
     th->jwt_cache = tars_jwt_cache_new(JWT_CACHE_SLOTS);
     th->shard = srv->metrics.shards[th->index];
-    th->listener = h2o_evloop_socket_create(th->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    th->listener = h2o_evloop_socket_create(th->loop, th->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    th->listen_fd = -1; /* owned by the socket now */
     th->listener->data = th;
     h2o_socket_read_start(th->listener, on_accept);
     return TARS_OK;
 }
 
+/* Frees what thread_init made. A write still queued for this thread would
+ * post its completion to the queue, so the queue and loop are then kept
+ * (and leaked) rather than freed under it. */
 static void thread_release(struct srv_thread *th)
 {
     close_listener(th);
-    if (th->queue) {
+    if (th->listen_fd >= 0)
+        close(th->listen_fd);
+    th->listen_fd = -1;
+    if (th->jobs_pending > 0) {
+        tars_log(TARS_LOG_WARN, NULL, NULL, "thread %d: %lld writes unanswered at shutdown",
+                 th->index, (long long)th->jobs_pending);
+    } else if (th->loop) {
         h2o_multithread_unregister_receiver(th->queue, &th->write_done);
         h2o_multithread_destroy_queue(th->queue);
-    }
-    if (th->loop) {
         h2o_context_dispose(&th->ctx);
         h2o_evloop_destroy(th->loop);
     }
@@ -405,6 +406,40 @@ static void thread_release(struct srv_thread *th)
     tars_store_close(th->store);
     if (th->jwt_cache)
         tars_jwt_cache_free(th->jwt_cache);
+}
+
+/* Lets in-flight requests and queued writes finish, within the bound. */
+static void drain(struct srv_thread *th)
+{
+    uint64_t deadline = tars_mono_ns() + (uint64_t)th->srv->cfg.shutdown_timeout_s * 1000000000u;
+
+    /* h2o_context_request_shutdown would arm a timer that outlives the loop. */
+    while ((th->inflight > 0 || th->jobs_pending > 0) && tars_mono_ns() < deadline)
+        h2o_evloop_run(th->loop, 50);
+    if (th->inflight > 0)
+        tars_log(TARS_LOG_WARN, NULL, NULL, "thread %d: %lld requests unfinished at shutdown",
+                 th->index, (long long)th->inflight);
+    close_idle_connections(th);
+}
+
+/* Everything h2o keeps per thread (context, loop, sockets, buffer recycle
+ * bins) is created, used and destroyed on this thread only. */
+static void *thread_main(void *arg)
+{
+    struct srv_thread *th = arg;
+    struct tars_server *srv = th->srv;
+    int rc = thread_init(th, &th->init_err);
+
+    th->init_rc = rc;
+    h2o_barrier_wait(&srv->ready);
+    if (rc == 0) {
+        while (!atomic_load(&srv->stopping))
+            h2o_evloop_run(th->loop, INT32_MAX);
+        close_listener(th);
+        drain(th);
+    }
+    thread_release(th);
+    return NULL;
 }
 
 static char **split_list(const char *spec, size_t *count)
@@ -439,7 +474,9 @@ static int configure_h2o(struct tars_server *srv)
 
     h2o_config_init(&srv->h2o_config);
     srv->h2o_config.server_name = h2o_iovec_init(H2O_STRLIT("tars"));
-    srv->h2o_config.max_request_entity_size = SRV_MAX_BODY;
+    /* h2o refuses larger bodies with its own plain-text 413; between the two
+     * bounds our handler answers 413 in the JSON error shape. */
+    srv->h2o_config.max_request_entity_size = 2 * SRV_MAX_BODY;
     srv->h2o_config.http1.req_timeout = (uint64_t)srv->cfg.request_timeout_s * 1000;
     srv->h2o_config.http2.idle_timeout = (uint64_t)srv->cfg.request_timeout_s * 1000;
     host = h2o_config_register_host(&srv->h2o_config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
@@ -489,33 +526,53 @@ static int start_threads(struct tars_server *srv, struct tars_err *err)
     int port = srv->cfg.listen_port;
 
     srv->threads = xcalloc((size_t)srv->cfg.threads, sizeof(*srv->threads));
+    for (int i = 0; i < srv->cfg.threads; i++)
+        srv->threads[i].listen_fd = -1;
     for (int i = 0; i < srv->cfg.threads; i++) {
         struct srv_thread *th = &srv->threads[i];
-        int fd = open_listener(srv->cfg.listen_host, port, err);
-        if (fd < 0)
-            return fd;
-        if (i == 0)
-            port = srv->port = bound_port(fd);
+        th->srv = srv;
         th->index = i;
+        th->listen_fd = open_listener(srv->cfg.listen_host, port, err);
+        if (th->listen_fd < 0)
+            return th->listen_fd;
         srv->thread_count = i + 1;
-        if (thread_init(srv, th, fd, err))
-            return err ? err->code : TARS_EUNAVAIL;
+        if (i == 0)
+            port = srv->port = bound_port(th->listen_fd);
     }
+    h2o_barrier_init(&srv->ready, (size_t)srv->thread_count + 1);
     for (int i = 0; i < srv->thread_count; i++)
         h2o_multithread_create_thread(&srv->threads[i].tid, NULL, thread_main, &srv->threads[i]);
+    srv->threads_started = true;
+    h2o_barrier_wait(&srv->ready);
+    for (int i = 0; i < srv->thread_count; i++)
+        if (srv->threads[i].init_rc) {
+            *err = srv->threads[i].init_err;
+            return err->code ? err->code : TARS_EUNAVAIL;
+        }
     return TARS_OK;
 }
 
+/* Wakes and joins the loop threads; each frees its own h2o state. */
+static void join_threads(struct tars_server *srv)
+{
+    atomic_store(&srv->stopping, true);
+    if (!srv->threads_started)
+        return;
+    for (int i = 0; i < srv->thread_count; i++)
+        h2o_multithread_send_message(&srv->threads[i].write_done, NULL);
+    for (int i = 0; i < srv->thread_count; i++)
+        pthread_join(srv->threads[i].tid, NULL);
+    srv->threads_started = false;
+}
+
+/* The writer stops last: until the loop threads are gone they may queue. */
 static void server_free(struct tars_server *srv)
 {
-    /* The writer drains first; completions it posts to a thread whose loop has
-     * ended are delivered by running that loop once more, here. */
-    srv_writer_stop(srv->writer);
-    for (int i = 0; srv->threads && i < srv->thread_count; i++) {
-        if (srv->threads[i].loop)
-            h2o_evloop_run(srv->threads[i].loop, 0);
-        thread_release(&srv->threads[i]);
-    }
+    join_threads(srv);
+    for (int i = 0; srv->threads && i < srv->thread_count; i++)
+        if (srv->threads[i].listen_fd >= 0)
+            close(srv->threads[i].listen_fd);
+    srv_writer_stop(srv->writer); /* may still post to a thread's queue */
     free(srv->threads);
     if (srv->h2o_config.hosts)
         h2o_config_dispose(&srv->h2o_config);
@@ -572,12 +629,6 @@ int tars_server_port(const tars_server *srv)
 
 void tars_server_stop(tars_server *srv)
 {
-    if (!srv)
-        return;
-    atomic_store(&srv->stopping, true);
-    for (int i = 0; i < srv->thread_count; i++)
-        h2o_multithread_send_message(&srv->threads[i].write_done, NULL);
-    for (int i = 0; i < srv->thread_count; i++)
-        pthread_join(srv->threads[i].tid, NULL);
-    server_free(srv);
+    if (srv)
+        server_free(srv);
 }

@@ -39,6 +39,8 @@ struct tars_server {
     struct srv_writer *writer;
     struct srv_thread *threads;
     int thread_count;
+    bool threads_started;
+    h2o_barrier_t ready; /* loop threads report their set-up here */
     int port;
     atomic_bool stopping;
     atomic_uint_fast64_t data_generation; /* bumped by the writer after each commit */
@@ -71,6 +73,10 @@ struct srv_thread {
     tars_jwt_cache *jwt_cache;
     struct srv_metrics_shard *shard;
     int64_t inflight;                      /* requests being handled */
+    int64_t jobs_pending;                  /* writes queued, not yet answered */
+    int listen_fd;                         /* until the thread wraps it */
+    int init_rc;
+    struct tars_err init_err;
     struct srv_cached_body agents_cache;   /* GET /api/v1/agents */
 };
 

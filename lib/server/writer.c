@@ -63,6 +63,7 @@ void srv_write(struct srv_req *r, srv_write_fn fn, void *data, srv_write_done_fn
     job->req = r;
     job->origin = r->th;
     r->pending = job;
+    r->th->jobs_pending++;
     enqueue(r->th->srv->writer, job);
 }
 
@@ -188,6 +189,7 @@ void srv_writer_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
         struct srv_req *r = job->req;
 
         h2o_linklist_unlink(&msg->link);
+        job->origin->jobs_pending--;
         if (r)
             r->pending = NULL;
         job->done(r, job->data, job->rc, &job->err);

@@ -174,10 +174,9 @@ static int read_rows(PGresult *res, db_row_fn fn, void *ctx, struct tars_err *er
     return TARS_OK;
 }
 
-static int pg_query(struct db *db, const char *sql, const struct db_value *params, int nparams,
-                    db_row_fn fn, void *ctx, struct tars_err *err)
+static int pg_query_once(struct pg_db *p, const char *sql, const struct db_value *params,
+                         int nparams, db_row_fn fn, void *ctx, struct tars_err *err)
 {
-    struct pg_db *p = (struct pg_db *)db;
     char numbers[DB_MAX_PARAMS][PG_NUMBER_MAX];
     const char *values[DB_MAX_PARAMS];
     uint64_t hash = db_hash(sql);
@@ -203,6 +202,21 @@ static int pg_query(struct db *db, const char *sql, const struct db_value *param
     else
         rc = read_rows(res, fn, ctx, err);
     PQclear(res);
+    return rc;
+}
+
+/* A server restart shows only when a query fails on the old connection.
+ * Outside a transaction nothing is lost by resetting and trying once more,
+ * so every reading thread recovers on its next request, not the one after. */
+static int pg_query(struct db *db, const char *sql, const struct db_value *params, int nparams,
+                    db_row_fn fn, void *ctx, struct tars_err *err)
+{
+    struct pg_db *p = (struct pg_db *)db;
+    bool idle = PQtransactionStatus(p->conn) == PQTRANS_IDLE;
+    int rc = pg_query_once(p, sql, params, nparams, fn, ctx, err);
+
+    if (rc == TARS_EUNAVAIL && idle && PQstatus(p->conn) == CONNECTION_BAD)
+        rc = pg_query_once(p, sql, params, nparams, fn, ctx, err);
     return rc;
 }
 

@@ -200,9 +200,12 @@ class Validation(H.ApiTestCase):
                 self.assertIn(field, err["message"])
 
     def test_bounds_accepted(self):
-        ok = {"agent_id": "a" * 64, "region": "r" * 64, "duration_ms": 0, "reward": -1e300,
+        ok = {"agent_id": "a" * 63, "region": "r" * 63, "duration_ms": 0, "reward": -1e300,
               "details": {"blob": "x" * (60 * 1024)}}
         self.assertStatus(self.post_eval(ok), 201)
+        over = dict(ok, agent_id="a" * 64)
+        err = self.assertError(self.post_eval(over), 422, "validation_failed")
+        self.assertIn("agent_id", err["message"])
 
     def test_put_validation(self):
         e = self.post_eval({"agent_id": "policy", "region": "r"})
@@ -286,25 +289,25 @@ class Headers(H.ApiTestCase):
             s.close()
 
     def test_oversized_header_section(self):
-        """1 MiB of request headers: 431 (docs/api.md), or at least a closed connection."""
+        """1 MiB of request headers: past h2o's own parser limit (~100 lines / ~400 KiB) h2o
+        answers 400 itself or closes (docs/api.md); never a hang, and the server lives on."""
         r = self.send_headers(MiB)
         if r == "timeout":
             self.fail("1 MiB header section: neither answered nor closed within %d s" % (REQUEST_TIMEOUT + 3))
         if r is None:
             H.note("1 MiB header section: connection closed by the server without a response (no 431)")
         else:
-            self.assertEqual(r[0], 431, "1 MiB header section answered %d: %s" % (r[0], H.mask(r[2][:200])))
-            H.note("1 MiB header section: 431")
+            self.assertIn(r[0], (400, 431), "1 MiB header section answered %d: %s" % (r[0], H.mask(r[2][:200])))
+            H.note("1 MiB header section: %d" % r[0])
         self.assertStatus(S.get("/health"), 200)
 
     def test_large_but_parseable_header_section(self):
-        """64 KiB in 8 headers: below h2o's own limit; the server's bound decides (record it)."""
+        """64 KiB in 8 headers: below h2o's own limit (~400 KiB), far over any sane bound: 431."""
         r = self.send_headers(64 * 1024)
-        what = "timeout" if r == "timeout" else ("closed" if r is None else str(r[0]))
-        H.note("64 KiB header section in 8 headers -> %s" % what)
-        self.assertNotEqual(r, "timeout")
-        if r is not None:
-            self.assertIn(r[0], (200, 431))
+        self.assertNotEqual(r, "timeout", "64 KiB header section: neither answered nor closed")
+        self.assertIsNotNone(r, "64 KiB header section: connection closed without a response")
+        self.assertEqual(r[0], 431, "64 KiB header section answered %d: %s" % (r[0], H.mask(r[2][:200])))
+        self.assertStatus(S.get("/health"), 200)
 
 
 class SlowClients(H.ApiTestCase):

@@ -24,65 +24,73 @@ class CrashDurability(H.ApiTestCase):
     def tearDown(self):
         self.S.cleanup()
 
-    def test_kill9_mid_stream(self):
+    def write_stream(self, agent, seconds, stop):
+        """WRITERS threads POST evaluations on keep-alive connections for `seconds`, then
+        stop(S) is called (kill -9 or SIGTERM). Returns (acked [(id, body)], writes/s)."""
         S = self.S
         tok = S.token("developer")
-        agent = H.unique("durable")
-        acked = []                 # (id, body)
+        acked = []
         lock = threading.Lock()
-        killed = threading.Event()
+        stopping = threading.Event()
         problems = []
 
         def writer(n):
             c = H.Client(S.port, timeout=10)
             try:
                 for i in range(MAX_POSTS_PER_WRITER):
-                    if killed.is_set():
+                    if stopping.is_set():
                         return
                     body = {"agent_id": agent, "region": "w%d" % n, "status": "completed",
                             "reward": i + n / 10.0, "duration_ms": i, "details": {"writer": n, "seq": i}}
                     try:
                         r = c.request("POST", "/api/v1/evaluations", json_body=body, token=tok)
-                    except Exception as e:   # the server was killed under us
-                        if not killed.is_set():
+                    except Exception as e:   # the server was stopped under us
+                        if not stopping.is_set():
                             with lock:
-                                problems.append("writer %d: %r before the kill" % (n, e))
+                                problems.append("writer %d: %r before the stop" % (n, e))
                         return
                     if r.status == 201:
                         j = r.json()
+                        if not (isinstance(j, dict) and "id" in j):
+                            with lock:
+                                problems.append("writer %d: 201 without an EVAL body: %s" % (n, r.describe(200)))
+                            return
                         with lock:
                             acked.append((j["id"], body))
-                    elif not killed.is_set():
+                    elif not stopping.is_set():
                         with lock:
                             problems.append("writer %d: %s" % (n, r.describe(200)))
+                        return
+                    elif r.status != 503:
+                        with lock:
+                            problems.append("writer %d during the stop: %s" % (n, r.describe(200)))
                         return
             finally:
                 c.close()
 
         threads = [threading.Thread(target=writer, args=(n,), daemon=True) for n in range(WRITERS)]
-        t0 = time.monotonic()
         for t in threads:
             t.start()
-        time.sleep(RUN_BEFORE_KILL)
-        killed.set()
+        time.sleep(seconds)
         with lock:
-            n_before_kill = len(acked)
-        alive_at_kill = S.alive()
-        S.kill9()
-        elapsed = time.monotonic() - t0
+            n_before = len(acked)
+        alive = S.alive()
+        stopping.set()
+        stop(S)
         for t in threads:
-            t.join(10)
-        self.assertFalse(any(t.is_alive() for t in threads), "writers did not stop after kill -9")
-        self.assertTrue(alive_at_kill, "the server had already exited (rc %s) before kill -9:\n%s"
-                        % (S.proc.returncode, S.output_tail()))
-        self.assertEqual(problems, [], "errors while writing (before the kill); server output:\n"
-                         + S.output_tail(2500))
-        H.note("kill -9 after %.1f s: %d evaluations acknowledged by %d writers (%.0f/s)"
-               % (elapsed, len(acked), WRITERS, n_before_kill / RUN_BEFORE_KILL))
+            t.join(15)
+        self.assertFalse(any(t.is_alive() for t in threads), "writers did not stop")
+        if not alive or problems:
+            self.fail("%s; %d acknowledged; writer errors: %s\n--- server output ---\n%s"
+                      % ("the server had already exited (rc %s) before the stop" % S.proc.returncode
+                         if not alive else "server alive at the stop",
+                         len(acked), problems[:4], S.output_tail(2500)))
         self.assertGreaterEqual(len(acked), 50, "too few acknowledged writes to test durability")
         self.assertEqual(len({i for i, _ in acked}), len(acked), "the same id acknowledged twice")
+        return acked, n_before / seconds
 
-        # restart on the same data dir (and database)
+    def verify_after_restart(self, agent, acked):
+        S = self.S
         S.start(port=H.free_port())
         v = S.token("viewer")
         found = {}
@@ -101,7 +109,7 @@ class CrashDurability(H.ApiTestCase):
             if offset >= total or not j["evaluations"]:
                 break
         missing = [i for i, _ in acked if i not in found]
-        self.assertEqual(len(missing), 0, "%d of %d acknowledged evaluations lost after kill -9 (e.g. %s)"
+        self.assertEqual(len(missing), 0, "%d of %d acknowledged evaluations lost (e.g. %s)"
                          % (len(missing), len(acked), missing[:5]))
         self.assertGreaterEqual(total, len(acked))
         # the rows are whole: every field as posted
@@ -118,6 +126,26 @@ class CrashDurability(H.ApiTestCase):
             self.assertStatus(g, 200)
             self.assertEqual(g.json()["details"], body["details"])
         S.stop_clean(self)
+
+    def test_kill9_mid_stream(self):
+        agent = H.unique("durable")
+        acked, rate = self.write_stream(agent, RUN_BEFORE_KILL, lambda S: S.kill9())
+        H.note("kill -9 after %.1f s: %d evaluations acknowledged by %d writers (%.0f/s)"
+               % (RUN_BEFORE_KILL, len(acked), WRITERS, rate))
+        self.verify_after_restart(agent, acked)
+
+    def test_sigterm_mid_stream(self):
+        """SIGTERM under write load: exit 0 within the bound, every 201 kept."""
+        agent = H.unique("graceful")
+        result = {}
+
+        def term(S):
+            result["rc"], result["took"] = S.stop()
+
+        acked, _ = self.write_stream(agent, 1.0, term)
+        self.assertEqual(result["rc"], 0, "SIGTERM under load: exit %s after %.1f s\n%s"
+                         % (result["rc"], result["took"], self.S.output_tail()))
+        self.verify_after_restart(agent, acked)
 
 
 def _pg_harness():

@@ -320,8 +320,10 @@ void test_pg_reconnects(void **state)
                                pid),
                      1);
     tars_store_close(killer);
-    assert_int_equal(tars_store_ping(f->st, &err), TARS_EUNAVAIL);
-    assert_int_equal(tars_store_ping(f->st, &err), TARS_OK); /* reset on the next call */
+    /* Outside a transaction the lost connection is reset and the query
+     * retried within the same call. */
+    assert_int_equal(tars_store_ping(f->st, &err), TARS_OK);
+    assert_int_equal(tars_store_ping(f->st, &err), TARS_OK);
     assert_int_equal(try_add_user(f->st, "after-reset"), TARS_OK);
     assert_true(user_exists(f->st, "after-reset"));
 }
