@@ -24,7 +24,9 @@ static int api_key_principal(struct srv_req *r, const char *key, struct tars_err
     if (rc)
         return tars_err_set(err, TARS_EAUTH, "api key could not be checked: storage unavailable");
     memset(&r->principal, 0, sizeof(r->principal));
-    tars_strlcpy(r->principal.user_id, k.user_id[0] ? k.user_id : k.id, sizeof(r->principal.user_id));
+    /* The key is its own principal: rate limits, audit and /api/v1/user name
+     * the key, not the admin who created it. */
+    tars_strlcpy(r->principal.user_id, k.id, sizeof(r->principal.user_id));
     tars_strlcpy(r->principal.username, k.service_name, sizeof(r->principal.username));
     if (tars_role_parse(k.role, &r->principal.role))
         r->principal.role = TARS_ROLE_VIEWER;

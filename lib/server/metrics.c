@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tars/alloc.h"
+#include "tars/clock.h"
 #include "tars/str.h"
 #include "tars/version.h"
 
@@ -40,6 +41,7 @@ void srv_metrics_init(struct srv_metrics *m, int shard_count)
 {
     memset(m, 0, sizeof(*m));
     m->shard_count = shard_count;
+    m->started_at_ms = tars_wall_ms();
     m->shards = xcalloc((size_t)shard_count, sizeof(*m->shards));
     for (int i = 0; i < shard_count; i++)
         m->shards[i] = xcalloc(1, sizeof(**m->shards));
@@ -163,6 +165,7 @@ static int render_histogram(struct tars_buf *out, const char *name, const char *
 {
     uint64_t cumulative = 0;
     const char *sep = labels[0] ? "," : "";
+    const char *open = labels[0] ? "{" : "", *close = labels[0] ? "}" : "";
     int rc = 0;
 
     for (int b = 0; b < SRV_BUCKETS && !rc; b++) {
@@ -172,9 +175,9 @@ static int render_histogram(struct tars_buf *out, const char *name, const char *
     }
     cumulative += peek(&h->buckets[SRV_BUCKETS]);
     if (!rc)
-        rc = tars_buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n%s_sum{%s} %.6f\n%s_count{%s} %llu\n",
-                             name, labels, sep, (unsigned long long)cumulative, name, labels,
-                             (double)peek(&h->sum_us) / 1e6, name, labels,
+        rc = tars_buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n",
+                             name, labels, sep, (unsigned long long)cumulative, name, open, labels,
+                             close, (double)peek(&h->sum_us) / 1e6, name, open, labels, close,
                              (unsigned long long)cumulative);
     return rc;
 }
@@ -331,7 +334,7 @@ static int count_open_fds(void)
     return n - 1; /* the directory stream itself */
 }
 
-static int render_process(struct tars_buf *out)
+static int render_process(const struct srv_metrics *m, struct tars_buf *out)
 {
     struct rusage ru;
     long pages = 0, rss = 0;
@@ -349,8 +352,10 @@ static int render_process(struct tars_buf *out)
     return tars_buf_printf(out,
                            "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %lld\n"
                            "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.3f\n"
-                           "# TYPE process_open_fds gauge\nprocess_open_fds %d\n",
-                           (long long)rss * sysconf(_SC_PAGESIZE), cpu, count_open_fds());
+                           "# TYPE process_open_fds gauge\nprocess_open_fds %d\n"
+                           "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.3f\n",
+                           (long long)rss * sysconf(_SC_PAGESIZE), cpu, count_open_fds(),
+                           (double)m->started_at_ms / 1000);
 }
 
 int srv_metrics_render(struct srv_metrics *m, const struct srv_agent_reward *rewards,
@@ -366,6 +371,6 @@ int srv_metrics_render(struct srv_metrics *m, const struct srv_agent_reward *rew
     rc = rc ? rc : render_evaluations(m, out);
     rc = rc ? rc : render_counters(m, out);
     rc = rc ? rc : render_rewards(rewards, reward_count, out);
-    rc = rc ? rc : render_process(out);
+    rc = rc ? rc : render_process(m, out);
     return rc;
 }

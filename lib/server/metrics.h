@@ -60,6 +60,7 @@ struct srv_metrics {
     uint64_t rate_limited[RL_SCOPE_COUNT];
     uint64_t auth_failures[AUTHF_COUNT];
     int64_t ws_connections;
+    int64_t started_at_ms;
 };
 
 void srv_metrics_init(struct srv_metrics *m, int shard_count);

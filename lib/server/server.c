@@ -271,7 +271,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
 /* ---- listening sockets and threads ---- */
 
-static int open_listener(const char *host, int port, struct tars_err *err)
+static int open_listener_opts(const char *host, int port, bool reuse_port, struct tars_err *err)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -293,13 +293,34 @@ static int open_listener(const char *host, int port, struct tars_err *err)
     if (fd < 0)
         return tars_err_set(err, TARS_EIO, "socket: %s", strerror(errno));
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+        (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) ||
         bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
         int e = errno;
         close(fd);
         return tars_err_set(err, TARS_EIO, "cannot listen on %s:%d: %s", host, port, strerror(e));
     }
     return fd;
+}
+
+static int bound_port(int fd);
+
+/* SO_REUSEPORT would let a second server share a port already in use (and
+ * split its traffic). A probe bound without it finds the port taken, and
+ * resolves port 0 to the port the real listeners then share. */
+static int probe_port(const char *host, int port, struct tars_err *err)
+{
+    int fd = open_listener_opts(host, port, false, err), bound;
+
+    if (fd < 0)
+        return fd;
+    bound = bound_port(fd);
+    close(fd);
+    return bound;
+}
+
+static int open_listener(const char *host, int port, struct tars_err *err)
+{
+    return open_listener_opts(host, port, true, err);
 }
 
 static int bound_port(int fd)
@@ -523,8 +544,10 @@ static int prepare_storage(struct tars_server *srv, struct tars_err *err)
 
 static int start_threads(struct tars_server *srv, struct tars_err *err)
 {
-    int port = srv->cfg.listen_port;
+    int port = probe_port(srv->cfg.listen_host, srv->cfg.listen_port, err);
 
+    if (port < 0)
+        return port;
     srv->threads = xcalloc((size_t)srv->cfg.threads, sizeof(*srv->threads));
     for (int i = 0; i < srv->cfg.threads; i++)
         srv->threads[i].listen_fd = -1;
@@ -536,8 +559,7 @@ static int start_threads(struct tars_server *srv, struct tars_err *err)
         if (th->listen_fd < 0)
             return th->listen_fd;
         srv->thread_count = i + 1;
-        if (i == 0)
-            port = srv->port = bound_port(th->listen_fd);
+        srv->port = port;
     }
     h2o_barrier_init(&srv->ready, (size_t)srv->thread_count + 1);
     for (int i = 0; i < srv->thread_count; i++)

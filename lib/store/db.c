@@ -165,6 +165,9 @@ int db_open(const char *url, struct db **out, struct tars_err *err)
         url += strlen("sqlite://");
     else if (tars_str_has_prefix(url, "sqlite:"))
         url += strlen("sqlite:");
+    else if (strstr(url, "://"))
+        return tars_err_set(err, TARS_EINVAL, "unsupported database url \"%.*s\" (use sqlite:PATH or postgres://...)",
+                            (int)(strstr(url, "://") - url + 3), url);
     if (!*url)
         return tars_err_set(err, TARS_EINVAL, "database url names no sqlite file");
     return db_sqlite_open(url, out, err);
