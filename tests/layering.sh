@@ -12,7 +12,7 @@ declare -A layer_of=(
   [http]=http
   [store]=store
   [auth]=auth [ratelimit]=auth [trace]=auth
-  [load]=load [scenario]=load
+  [load]=load
   [server]=server [demo]=server
 )
 declare -A rank=([base]=0 [json]=1 [yaml]=1 [stats]=2 [net]=2 [http]=3 [store]=4 [auth]=5 [load]=6 [server]=7)

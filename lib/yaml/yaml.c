@@ -251,7 +251,7 @@ static void first_diag_error(struct fy_diag *diag, const char *name, struct tars
     struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
 
     if (e)
-        tars_err_set(err, TARS_EINVAL, "%s:%d:%d: %s", name, e->line + 1, e->column + 1, e->msg);
+        tars_err_set(err, TARS_EINVAL, "%s:%d:%d: %s", name, e->line, e->column, e->msg); /* 1-based */
     else
         tars_err_set(err, TARS_EINVAL, "%s: not valid YAML", name);
 }
@@ -269,6 +269,8 @@ static tars_yaml_doc *build(const char *name, const char *text, size_t len, stru
     dcfg.output_fn = NULL;
     dcfg.colorize = false;
     diag = fy_diag_create(&dcfg);
+    if (diag)
+        fy_diag_set_collect_errors(diag, true);
     memset(&pcfg, 0, sizeof(pcfg));
     pcfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_DEFAULT_VERSION_1_2;
     pcfg.diag = diag;

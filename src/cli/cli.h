@@ -30,6 +30,8 @@ const char *cli_env_or(const char *value, const char *env_name, const char *fall
 
 int cmd_version(int argc, char **argv);
 void usage_version(void);
+int cmd_load(int argc, char **argv);
+void usage_load(void);
 int cmd_serve(int argc, char **argv);
 void usage_serve(void);
 int cmd_user(int argc, char **argv);

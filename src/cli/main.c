@@ -13,6 +13,7 @@ static int cmd_help(int argc, char **argv);
 /* Sorted by name. */
 static const struct cli_command commands[] = {
     {"help", cmd_help, "show help for tars or one command", usage_help},
+    {"load", cmd_load, "HTTP load: closed or open model, thresholds, JSON/CSV, merge", usage_load},
     {"serve", cmd_serve, "run the reference T.A.R.S. dashboard API", usage_serve},
     {"user", cmd_user, "manage users of `tars serve` (add)", usage_user},
     {"version", cmd_version, "print version, git commit and build time", usage_version},

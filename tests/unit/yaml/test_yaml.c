@@ -62,6 +62,9 @@ static void test_syntax_error_has_position(void **state)
     assert_null(load("a: [1, 2\nb: 3\n", &err));
     assert_int_equal(err.code, TARS_EINVAL);
     assert_non_null(strstr(err.msg, "t.yaml:"));
+    assert_null(load("a: [1\n", &err));
+    assert_true(strncmp(err.msg, "t.yaml:1:", 9) == 0 || strncmp(err.msg, "t.yaml:2:", 9) == 0);
+    assert_null(strstr(err.msg, "not valid YAML"));
     assert_null(load("a: 1\na: 2\n", &err));
     assert_int_equal(err.code, TARS_EINVAL);
     assert_null(load("", &err));

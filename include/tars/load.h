@@ -1,0 +1,277 @@
+/*
+ * `tars load`: the HTTP load engine, its scenarios and its results.
+ *
+ * Flow: a scenario (YAML file or command-line flags) → struct
+ * tars_load_scenario → tars_load_start runs one epoll loop per thread, each
+ * owning its connections and histograms → tars_load_wait merges them into a
+ * struct tars_load_result → thresholds, table, JSON, CSV.
+ *
+ * Models. Closed: N users, each sends a request, waits for the answer, then
+ * thinks for between(a, b); users start at spawn_rate per second (or follow
+ * stages). Open: requests are scheduled at a constant rate over a bounded
+ * connection pool, and latency is measured from the *intended* send time
+ * (coordinated omission corrected, as wrk2); the latency measured from the
+ * actual send is reported beside it.
+ *
+ * Times are nanoseconds in histograms and milliseconds elsewhere.
+ */
+#ifndef TARS_LOAD_H
+#define TARS_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tars/err.h"
+#include "tars/hist.h"
+
+/* ---- templates: "${random.int(1,100)}", "${random.choice(a,b)}", "${seq}", "${uuid}" ---- */
+
+typedef struct tars_template tars_template;
+
+/* Compiles text; an unknown function or a malformed call → TARS_EINVAL
+ * naming it ("unknown template function \"random.foo\""). */
+tars_template *tars_template_compile(const char *text, struct tars_err *err);
+void tars_template_free(tars_template *t);
+bool tars_template_is_constant(const tars_template *t);
+/* Appends the rendering to out (a tars_buf). seq is the request's sequence
+ * number; rng_state is the caller's per-thread xoshiro256** state (never all
+ * zero), advanced by the random calls and ${uuid}: the same state renders
+ * the same text. TARS_ETOOBIG (out freed) past out->max. */
+struct tars_buf;
+int tars_template_render(const tars_template *t, uint64_t seq, uint64_t rng_state[4],
+                         struct tars_buf *out) TARS_MUST_CHECK;
+
+/* ---- scenario ---- */
+
+enum tars_load_model { TARS_LOAD_CLOSED, TARS_LOAD_OPEN };
+
+struct tars_load_header {
+    char *name;
+    tars_template *value;
+};
+
+struct tars_load_task {
+    char *name;                  /* "agents"; defaults to "METHOD path" */
+    char *method;                /* "GET", ... */
+    tars_template *path;         /* "/api/v1/agents?limit=${random.int(1,100)}" */
+    char *path_text;             /* the template's source, for reports */
+    struct tars_load_header *headers;
+    size_t header_count;
+    tars_template *body;         /* NULL: no body */
+    unsigned weight;             /* >= 1 */
+    int *expect_status;          /* empty: any 2xx or 3xx */
+    size_t expect_status_count;
+    char **expect_json_fields;   /* each must be present in the JSON body (top level, or a.b.c) */
+    size_t expect_json_count;
+};
+
+enum tars_load_auth_mode {
+    TARS_LOAD_AUTH_NONE,
+    TARS_LOAD_AUTH_BEARER,       /* a token from an environment variable */
+    TARS_LOAD_AUTH_LOGIN_ONCE,   /* POST the token path once, share the token */
+    TARS_LOAD_AUTH_LOGIN_PER_USER,
+};
+
+struct tars_load_auth {
+    enum tars_load_auth_mode mode;
+    char *token_path;            /* default "/api/v1/auth/token" */
+    char *username_env;          /* environment variable names, never values */
+    char *password_env;
+    char *token_env;             /* for TARS_LOAD_AUTH_BEARER */
+};
+
+struct tars_load_stage {
+    int64_t duration_ms;
+    double target;               /* users (closed) or requests/s (open) at the stage's end */
+};
+
+enum tars_threshold_metric {
+    TARS_TH_P50, TARS_TH_P75, TARS_TH_P90, TARS_TH_P95, TARS_TH_P99, TARS_TH_P99_9,
+    TARS_TH_MEAN, TARS_TH_MAX, TARS_TH_ERROR_RATE, TARS_TH_RPS, TARS_TH_REQUESTS
+};
+enum tars_threshold_op { TARS_TH_LT, TARS_TH_LE, TARS_TH_GT, TARS_TH_GE };
+
+/* "p95<150ms", "error_rate<1%", "rps>500", "agents:p99<=200ms" (task name first). */
+struct tars_threshold {
+    char *task;                  /* NULL: all tasks together */
+    enum tars_threshold_metric metric;
+    enum tars_threshold_op op;
+    double value;                /* ns for latencies, a fraction for error_rate, 1/s for rps */
+    char *text;                  /* as written, for reports */
+};
+
+struct tars_load_scenario {
+    char *name;
+    char *base_url;              /* "http://127.0.0.1:3001" */
+    enum tars_load_model model;
+    int threads;                 /* 0: the number of CPUs */
+    int64_t duration_ms;
+    int64_t timeout_ms;          /* per request; default 10 s */
+    bool insecure;               /* TLS without certificate checks */
+    /* closed */
+    int64_t users;
+    double spawn_rate;           /* users started per second; 0: all at once */
+    int64_t think_min_ms, think_max_ms;
+    /* open */
+    double rate;                 /* requests per second over all threads */
+    int64_t connections;         /* the pool (open) or one per user (closed) */
+    struct tars_load_stage *stages;   /* optional ramp; overrides users/rate over time */
+    size_t stage_count;
+    struct tars_load_task *tasks;
+    size_t task_count;
+    struct tars_load_auth auth;
+    struct tars_threshold *thresholds;
+    size_t threshold_count;
+    /* distributed runs: this worker takes its share of users or rate */
+    int worker_index, worker_count;
+};
+
+/* Reads a scenario file (format in docs/load-format.md). Errors name
+ * file:line:col. The scenario is complete and validated on success; on
+ * failure *out is left zeroed. */
+int tars_load_scenario_load(const char *path, struct tars_load_scenario *out,
+                            struct tars_err *err) TARS_MUST_CHECK;
+/* A scenario without a file (`tars load URL`): base_url is the URL's scheme
+ * and authority, one task sends method (NULL: GET) to the URL's path and
+ * query (compiled as a template, so ${...} works there too). The rest takes
+ * the defaults of docs/load-format.md, except closed model with 10 users
+ * and 10 s (wrk's defaults); the caller then sets fields from its flags and
+ * calls tars_load_scenario_validate. */
+int tars_load_scenario_quick(const char *url, const char *method, struct tars_load_scenario *out,
+                             struct tars_err *err) TARS_MUST_CHECK;
+/* Checks a scenario filled in by code: ranges, the model's required fields,
+ * base_url, tasks, thresholds naming existing tasks, worker index. */
+int tars_load_scenario_validate(const struct tars_load_scenario *s, struct tars_err *err)
+    TARS_MUST_CHECK;
+/* Frees everything s owns and zeroes it; accepts a zeroed struct. */
+void tars_load_scenario_release(struct tars_load_scenario *s);
+
+/* "30s", "5m", "1h30m", "250ms", "1.5s"; a bare number is seconds (as wrk
+ * and Locust read it). Components h, m, s, ms add up; at most 366 days.
+ * Returns 0 or TARS_EINVAL (negative, empty, unknown unit, too long). */
+int tars_duration_parse(const char *s, int64_t *ms) TARS_MUST_CHECK;
+
+/* Parses one threshold expression into th (owned strings). */
+int tars_threshold_parse(const char *text, struct tars_threshold *th, struct tars_err *err)
+    TARS_MUST_CHECK;
+void tars_threshold_release(struct tars_threshold *th);
+
+/* ---- results ---- */
+
+enum tars_load_error {
+    TARS_LOAD_ERR_TIMEOUT,   /* no full response within timeout_ms */
+    TARS_LOAD_ERR_REFUSED,   /* connect refused */
+    TARS_LOAD_ERR_RESET,     /* reset or closed mid-response */
+    TARS_LOAD_ERR_TLS,
+    TARS_LOAD_ERR_IO,
+    TARS_LOAD_ERR_STATUS,    /* a status outside the expected set */
+    TARS_LOAD_ERR_EXPECT,    /* a JSON field expectation failed */
+    TARS_LOAD_ERR_PARSE,     /* the server sent something that is not HTTP/1.1 */
+    TARS_LOAD_ERR_COUNT
+};
+const char *tars_load_error_name(enum tars_load_error e);
+
+#define TARS_LOAD_FAILURE_KINDS 32
+
+/* One distinct failure, for the failures table and _failures.csv. */
+struct tars_load_failure {
+    enum tars_load_error error;
+    int status;                  /* for TARS_LOAD_ERR_STATUS, else 0 */
+    uint64_t count;
+};
+
+struct tars_load_task_result {
+    char name[128];
+    char method[16];
+    char path[256];
+    uint64_t requests;           /* answered or failed */
+    uint64_t failures;
+    uint64_t errors[TARS_LOAD_ERR_COUNT];
+    struct tars_load_failure failure_kinds[TARS_LOAD_FAILURE_KINDS];
+    size_t failure_kind_count;
+    uint64_t bytes_received;
+    tars_hist *latency;          /* open: from the intended time; closed: as measured */
+    tars_hist *latency_raw;      /* from the actual send */
+};
+
+/* One second of the run, for live output and _stats_history.csv. */
+struct tars_load_second {
+    int64_t at_ms;               /* wall clock at the end of the second */
+    int64_t users;               /* closed: active users; open: connections busy */
+    uint64_t requests;
+    uint64_t failures;
+    uint64_t p50_ns, p95_ns, p99_ns, max_ns;
+};
+
+struct tars_load_result {
+    char scenario[128];
+    enum tars_load_model model;
+    int threads;
+    int64_t started_at_ms;
+    int64_t duration_ms;         /* measured, from the first send to the end */
+    int64_t users;               /* closed: peak users */
+    double rate;                 /* open: target rate */
+    bool interrupted;            /* stopped early (SIGINT) */
+    bool generator_saturated;    /* a load thread used > 90 % CPU */
+    double generator_cpu_max;    /* the busiest thread, 0..1 */
+    struct tars_load_task_result *tasks;
+    size_t task_count;
+    struct tars_load_task_result total;  /* all tasks merged */
+    struct tars_load_second *history;
+    size_t history_count;
+    int worker_index, worker_count;
+    int merged_from;             /* >1 after tars_load_result_merge */
+};
+
+/* Frees the histograms of every task and total, the task and history
+ * arrays (malloc'd), and zeroes r; accepts a zeroed struct. */
+void tars_load_result_release(struct tars_load_result *r);
+
+/* Serialisation (schema in docs/load-format.md), exact for histograms.
+ * to_json returns a new object (json_decref it), NULL when out of memory.
+ * from_json reads strictly (unknown keys, wrong types, missing fields are
+ * TARS_EINVAL naming the field); on failure *out is left zeroed. */
+struct json_t;
+struct json_t *tars_load_result_to_json(const struct tars_load_result *r);
+int tars_load_result_from_json(struct json_t *v, struct tars_load_result *out,
+                               struct tars_err *err) TARS_MUST_CHECK;
+/* Adds from into into: same tasks by name (a task only in from is added),
+ * counts summed, histograms merged exactly, histories summed second by
+ * second (per-second percentiles: the larger of the two, an upper bound;
+ * max exact), duration the longest, started_at the earliest, threads, users
+ * and rate summed, merged_from added up (a single run counts as 1).
+ * TARS_EINVAL when the models differ, into unchanged; TARS_ETOOBIG when a
+ * histogram would overflow, into then partly merged. */
+int tars_load_result_merge(struct tars_load_result *into, const struct tars_load_result *from,
+                           struct tars_err *err) TARS_MUST_CHECK;
+
+/* Evaluates th against r: *passed and the measured value (same unit as
+ * th->value). TARS_ENOTFOUND when th names an unknown task. No data is never
+ * a pass: with zero requests *passed is false and *measured is 0 for rps and
+ * requests, NaN for the others (print it as "n/a"). */
+int tars_threshold_check(const struct tars_threshold *th, const struct tars_load_result *r,
+                         bool *passed, double *measured, struct tars_err *err) TARS_MUST_CHECK;
+
+/* Locust-compatible CSV files PREFIX_stats.csv, PREFIX_stats_history.csv,
+ * PREFIX_failures.csv. */
+int tars_load_write_csv(const struct tars_load_result *r, const char *prefix,
+                        struct tars_err *err) TARS_MUST_CHECK;
+
+/* ---- the run ---- */
+
+typedef struct tars_load_run tars_load_run;
+
+/* Resolves the target, obtains tokens (auth), starts the threads. */
+tars_load_run *tars_load_start(const struct tars_load_scenario *s, struct tars_err *err);
+/* Asks the run to stop early (from a signal-handling thread, not a handler). */
+void tars_load_stop(tars_load_run *run);
+/* Live view: the last completed second, elapsed time, users. Thread-safe. */
+void tars_load_progress(tars_load_run *run, struct tars_load_second *last, int64_t *elapsed_ms);
+/* True once every load thread has finished (tars_load_wait will not block). */
+bool tars_load_done(tars_load_run *run);
+/* Waits for the end (duration or stop), merges per-thread results into out. */
+int tars_load_wait(tars_load_run *run, struct tars_load_result *out, struct tars_err *err);
+void tars_load_free(tars_load_run *run);
+
+#endif

@@ -1,0 +1,295 @@
+/* The run: set-up, threads, progress, and the merge of per-thread results. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "load_int.h"
+#include "result_int.h"
+#include "tars/alloc.h"
+#include "tars/clock.h"
+#include "tars/str.h"
+
+#define DEFAULT_OPEN_CONNECTIONS 64
+
+static int64_t run_duration_ms(const struct tars_load_scenario *s)
+{
+    int64_t total = 0;
+
+    if (s->stage_count == 0)
+        return s->duration_ms;
+    for (size_t i = 0; i < s->stage_count; i++)
+        total += s->stages[i].duration_ms;
+    return total;
+}
+
+static double peak_target(const struct tars_load_scenario *s)
+{
+    double peak = s->model == TARS_LOAD_OPEN ? s->rate : (double)s->users;
+
+    for (size_t i = 0; i < s->stage_count; i++)
+        if (s->stages[i].target > peak)
+            peak = s->stages[i].target;
+    return peak;
+}
+
+/* This worker's and then this thread's part of a total count n. */
+static size_t split(size_t n, int index, int count)
+{
+    return n / (size_t)count + ((size_t)index < n % (size_t)count);
+}
+
+static void plan_threads(struct tars_load_run *run)
+{
+    const struct tars_load_scenario *s = run->s;
+    int workers = s->worker_count > 0 ? s->worker_count : 1;
+    double worker_share = 1.0 / workers;
+    size_t peak = (size_t)(peak_target(s) + 0.999), mine;
+
+    if (s->model == TARS_LOAD_CLOSED) {
+        mine = split(peak, s->worker_index, workers);
+        worker_share = peak ? (double)mine / (double)peak : 0;
+    } else {
+        mine = split(s->connections > 0 ? (size_t)s->connections : DEFAULT_OPEN_CONNECTIONS,
+                     s->worker_index, workers);
+    }
+    for (int i = 0; i < run->thread_count; i++) {
+        struct load_thread *t = &run->threads[i];
+        t->run = run;
+        t->index = i;
+        t->epfd = -1;
+        pthread_mutex_init(&t->live.lock, NULL);
+        t->conn_count = split(mine, i, run->thread_count);
+        if (s->model == TARS_LOAD_CLOSED)
+            t->share = mine ? worker_share * (double)t->conn_count / (double)mine : 0;
+        else
+            t->share = worker_share / run->thread_count;
+        if (s->model == TARS_LOAD_OPEN && t->conn_count == 0)
+            t->conn_count = 1;
+    }
+}
+
+static int prepare_target(struct tars_load_run *run, struct tars_err *err)
+{
+    struct tars_tls_opts opts = {run->s->insecure, NULL};
+    int rc = tars_url_parse(&run->url, run->s->base_url, err);
+
+    if (rc == 0)
+        rc = tars_url_authority(&run->url, run->authority, sizeof(run->authority));
+    if (rc == 0 && run->url.tls)
+        rc = tars_tls_new(&run->tls, &opts, err);
+    if (rc == 0)
+        rc = tars_net_target_init(&run->target, run->url.host, run->url.port, run->tls, err);
+    return rc;
+}
+
+static void run_free_setup(struct tars_load_run *run)
+{
+    for (size_t i = 0; run->constant_requests && i < run->s->task_count; i++)
+        tars_buf_release(&run->constant_requests[i]);
+    free(run->constant_requests);
+    free(run->weights);
+    if (run->token)
+        explicit_bzero(run->token, strlen(run->token));
+    if (run->auth_header)
+        explicit_bzero(run->auth_header, strlen(run->auth_header));
+    free(run->token);
+    free(run->auth_header);
+    tars_tls_free(run->tls);
+}
+
+tars_load_run *tars_load_start(const struct tars_load_scenario *s, struct tars_err *err)
+{
+    struct tars_load_run *run = xcalloc(1, sizeof(*run));
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+    run->s = s;
+    if (s->task_count == 0) {
+        tars_err_set(err, TARS_EINVAL, "the scenario has no tasks");
+        goto fail;
+    }
+    if (prepare_target(run, err) || load_login(run, err) || load_prepare_requests(run, err))
+        goto fail;
+    run->thread_count = s->threads > 0 ? s->threads : (cpus > 0 ? (int)cpus : 1);
+    run->duration_ms = run_duration_ms(s);
+    run->threads = xcalloc((size_t)run->thread_count, sizeof(*run->threads));
+    plan_threads(run);
+    run->started_at_ms = tars_wall_ms();
+    run->start_ns = tars_mono_ns() + 5000000u; /* all threads start together */
+    for (int i = 0; i < run->thread_count; i++)
+        if (pthread_create(&run->threads[i].tid, NULL, load_thread_main, &run->threads[i]) != 0) {
+            tars_err_set(err, TARS_EIO, "cannot start load thread %d", i);
+            atomic_store(&run->stop, true);
+            run->thread_count = i;
+            tars_load_free(run);
+            return NULL;
+        }
+    return run;
+fail:
+    run_free_setup(run);
+    free(run);
+    return NULL;
+}
+
+bool tars_load_done(tars_load_run *run)
+{
+    return atomic_load(&run->threads_done) == run->thread_count;
+}
+
+void tars_load_stop(tars_load_run *run)
+{
+    atomic_store(&run->stop, true);
+}
+
+void tars_load_progress(tars_load_run *run, struct tars_load_second *last, int64_t *elapsed_ms)
+{
+    memset(last, 0, sizeof(*last));
+    for (int i = 0; i < run->thread_count; i++) {
+        struct load_thread *t = &run->threads[i];
+        pthread_mutex_lock(&t->live.lock);
+        last->at_ms = t->live.last.at_ms > last->at_ms ? t->live.last.at_ms : last->at_ms;
+        last->users += t->live.last.users;
+        last->requests += t->live.last.requests;
+        last->failures += t->live.last.failures;
+        if (t->live.last.p50_ns > last->p50_ns) last->p50_ns = t->live.last.p50_ns;
+        if (t->live.last.p95_ns > last->p95_ns) last->p95_ns = t->live.last.p95_ns;
+        if (t->live.last.p99_ns > last->p99_ns) last->p99_ns = t->live.last.p99_ns;
+        if (t->live.last.max_ns > last->max_ns) last->max_ns = t->live.last.max_ns;
+        pthread_mutex_unlock(&t->live.lock);
+    }
+    *elapsed_ms = (int64_t)((tars_mono_ns() - run->start_ns) / 1000000u);
+}
+
+/* ---- results ---- */
+
+static void init_task_result(struct tars_load_task_result *r, const struct tars_load_task *task)
+{
+    memset(r, 0, sizeof(*r));
+    tars_strlcpy(r->name, task ? task->name : "Aggregated", sizeof(r->name));
+    tars_strlcpy(r->method, task ? task->method : "", sizeof(r->method));
+    tars_strlcpy(r->path, task ? task->path_text : "", sizeof(r->path));
+    r->latency = tars_hist_new();
+    r->latency_raw = tars_hist_new();
+}
+
+/* Sums the threads' histories second by second; a second's percentiles are
+ * the highest any thread saw (an upper bound: the per-second windows are not
+ * kept to merge exactly). */
+static void merge_history(struct tars_load_run *run, struct tars_load_result *out)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < run->thread_count; i++)
+        if (run->threads[i].history_count > n)
+            n = run->threads[i].history_count;
+    out->history = xcalloc(n ? n : 1, sizeof(*out->history));
+    out->history_count = n;
+    for (int i = 0; i < run->thread_count; i++) {
+        struct load_thread *t = &run->threads[i];
+        for (size_t k = 0; k < t->history_count; k++) {
+            struct tars_load_second *d = &out->history[k], *s = &t->history[k];
+            d->at_ms = s->at_ms > d->at_ms ? s->at_ms : d->at_ms;
+            d->users += s->users;
+            d->requests += s->requests;
+            d->failures += s->failures;
+            d->p50_ns = s->p50_ns > d->p50_ns ? s->p50_ns : d->p50_ns;
+            d->p95_ns = s->p95_ns > d->p95_ns ? s->p95_ns : d->p95_ns;
+            d->p99_ns = s->p99_ns > d->p99_ns ? s->p99_ns : d->p99_ns;
+            d->max_ns = s->max_ns > d->max_ns ? s->max_ns : d->max_ns;
+        }
+    }
+}
+
+static int merge_threads(struct tars_load_run *run, struct tars_load_result *out,
+                         struct tars_err *err)
+{
+    const struct tars_load_scenario *s = run->s;
+
+    out->task_count = s->task_count;
+    out->tasks = xcalloc(s->task_count, sizeof(*out->tasks));
+    init_task_result(&out->total, NULL);
+    for (size_t k = 0; k < s->task_count; k++) {
+        init_task_result(&out->tasks[k], &s->tasks[k]);
+        for (int i = 0; i < run->thread_count; i++)
+            if (run->threads[i].acc && result_task_merge(&out->tasks[k], &run->threads[i].acc[k].r, err))
+                return TARS_ETOOBIG;
+        if (result_task_merge(&out->total, &out->tasks[k], err))
+            return TARS_ETOOBIG;
+    }
+    merge_history(run, out);
+    for (int i = 0; i < run->thread_count; i++)
+        if (run->threads[i].cpu_max > out->generator_cpu_max)
+            out->generator_cpu_max = run->threads[i].cpu_max;
+    out->generator_saturated = out->generator_cpu_max > 0.9;
+    return TARS_OK;
+}
+
+static void fill_header(struct tars_load_run *run, struct tars_load_result *out, uint64_t end_ns)
+{
+    const struct tars_load_scenario *s = run->s;
+
+    tars_strlcpy(out->scenario, s->name ? s->name : "", sizeof(out->scenario));
+    out->model = s->model;
+    out->threads = run->thread_count;
+    out->started_at_ms = run->started_at_ms;
+    out->duration_ms = end_ns > run->start_ns ? (int64_t)((end_ns - run->start_ns) / 1000000u) : 0;
+    if (out->duration_ms > run->duration_ms)
+        out->duration_ms = run->duration_ms;
+    out->users = s->model == TARS_LOAD_CLOSED ? (int64_t)(peak_target(s) + 0.5) : 0;
+    out->rate = s->model == TARS_LOAD_OPEN ? peak_target(s) : 0;
+    out->interrupted = atomic_load(&run->stop);
+    out->worker_index = s->worker_index;
+    out->worker_count = s->worker_count > 0 ? s->worker_count : 1;
+    out->merged_from = 1;
+}
+
+static uint64_t last_stop(struct tars_load_run *run)
+{
+    uint64_t end = run->start_ns;
+
+    for (int i = 0; i < run->thread_count; i++)
+        if (run->threads[i].stopped_ns > end)
+            end = run->threads[i].stopped_ns;
+    return end;
+}
+
+int tars_load_wait(tars_load_run *run, struct tars_load_result *out, struct tars_err *err)
+{
+    int rc = TARS_OK;
+
+    for (int i = 0; i < run->thread_count; i++) {
+        pthread_join(run->threads[i].tid, NULL);
+        if (run->threads[i].setup_rc && rc == 0)
+            rc = tars_err_set(err, TARS_EIO, "load thread %d could not start", i);
+    }
+    run->thread_count_joined = run->thread_count;
+    memset(out, 0, sizeof(*out));
+    fill_header(run, out, last_stop(run));
+    if (rc == 0)
+        rc = merge_threads(run, out, err);
+    return rc;
+}
+
+void tars_load_free(tars_load_run *run)
+{
+    if (!run)
+        return;
+    if (run->thread_count_joined < run->thread_count) {
+        atomic_store(&run->stop, true);
+        for (int i = run->thread_count_joined; i < run->thread_count; i++)
+            pthread_join(run->threads[i].tid, NULL);
+    }
+    for (int i = 0; run->threads && i < run->thread_count; i++) {
+        struct load_thread *t = &run->threads[i];
+        for (size_t k = 0; t->acc && k < run->s->task_count; k++) {
+            tars_hist_free(t->acc[k].r.latency);
+            tars_hist_free(t->acc[k].r.latency_raw);
+        }
+        free(t->acc);
+        free(t->history);
+        pthread_mutex_destroy(&t->live.lock);
+    }
+    free(run->threads);
+    run_free_setup(run);
+    free(run);
+}

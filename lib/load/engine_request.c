@@ -1,0 +1,170 @@
+/* Request building and response checks for the load engine. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "load_int.h"
+#include "tars/alloc.h"
+
+#define MAX_REQUEST_HEADERS 32
+
+/* Renders every template of task and writes the request into out. */
+static int render_request(struct tars_load_run *run, const struct tars_load_task *task,
+                          uint64_t seq, uint64_t rng[4], struct tars_buf *out,
+                          struct tars_buf *scratch)
+{
+    struct tars_http_header headers[MAX_REQUEST_HEADERS + 2];
+    size_t offsets[MAX_REQUEST_HEADERS + 2], n = 0, path_end, body_start;
+    struct tars_http_request req;
+    bool has_type = false;
+    int rc;
+
+    tars_buf_reset(scratch);
+    rc = tars_template_render(task->path, seq, rng, scratch);
+    if (rc)
+        return rc;
+    path_end = scratch->len;
+    if (tars_buf_append(scratch, "", 1))
+        return TARS_ETOOBIG;
+    for (size_t i = 0; i < task->header_count && n < MAX_REQUEST_HEADERS; i++, n++) {
+        offsets[n] = scratch->len;
+        headers[n].name = task->headers[i].name;
+        has_type = has_type || strcasecmp(task->headers[i].name, "content-type") == 0;
+        if ((rc = tars_template_render(task->headers[i].value, seq, rng, scratch)) ||
+            (rc = tars_buf_append(scratch, "", 1)))
+            return rc;
+    }
+    if (run->auth_header) {
+        offsets[n] = SIZE_MAX;
+        headers[n].name = "Authorization";
+        headers[n++].value = run->auth_header;
+    }
+    if (task->body && !has_type) {
+        offsets[n] = SIZE_MAX;
+        headers[n].name = "Content-Type";
+        headers[n++].value = "application/json";
+    }
+    body_start = scratch->len;
+    if (task->body && (rc = tars_template_render(task->body, seq, rng, scratch)))
+        return rc;
+    /* scratch no longer grows: pointers into it are stable from here */
+    for (size_t i = 0; i < n; i++)
+        if (offsets[i] != SIZE_MAX)
+            headers[i].value = scratch->data + offsets[i];
+    memset(&req, 0, sizeof(req));
+    req.method = task->method;
+    req.path = scratch->data;
+    req.host = run->authority;
+    req.headers = headers;
+    req.header_count = n;
+    req.body = task->body ? scratch->data + body_start : NULL;
+    req.body_len = task->body ? scratch->len - body_start : 0;
+    (void)path_end;
+    tars_buf_reset(out);
+    return tars_http_request_write(out, &req, NULL);
+}
+
+static bool task_is_constant(const struct tars_load_task *task)
+{
+    if (!tars_template_is_constant(task->path) || (task->body && !tars_template_is_constant(task->body)))
+        return false;
+    for (size_t i = 0; i < task->header_count; i++)
+        if (!tars_template_is_constant(task->headers[i].value))
+            return false;
+    return true;
+}
+
+/* Pre-renders the requests of constant tasks once, for every thread. */
+int load_prepare_requests(struct tars_load_run *run, struct tars_err *err)
+{
+    const struct tars_load_scenario *s = run->s;
+    struct tars_buf scratch = TARS_BUF_INIT(LOAD_MAX_REQUEST);
+    uint64_t rng[4] = {1, 2, 3, 4};
+
+    run->constant_requests = xcalloc(s->task_count, sizeof(*run->constant_requests));
+    run->weights = xcalloc(s->task_count, sizeof(*run->weights));
+    for (size_t i = 0; i < s->task_count; i++) {
+        run->weight_total += s->tasks[i].weight;
+        run->weights[i] = run->weight_total;
+        run->keep_bodies = run->keep_bodies || s->tasks[i].expect_json_count > 0;
+        tars_buf_init(&run->constant_requests[i], LOAD_MAX_REQUEST);
+        if (task_is_constant(&s->tasks[i]) &&
+            render_request(run, &s->tasks[i], 0, rng, &run->constant_requests[i], &scratch)) {
+            tars_buf_release(&scratch);
+            return tars_err_set(err, TARS_ETOOBIG, "task \"%s\": the request is over %d bytes",
+                                s->tasks[i].name, LOAD_MAX_REQUEST);
+        }
+    }
+    tars_buf_release(&scratch);
+    return TARS_OK;
+}
+
+size_t load_pick_task(struct load_thread *t)
+{
+    struct tars_load_run *run = t->run;
+    uint64_t x;
+    size_t i = 0;
+
+    if (run->s->task_count == 1)
+        return 0;
+    x = load_rng_next(t->rng) % run->weight_total;
+    while (x >= run->weights[i])
+        i++;
+    return i;
+}
+
+int load_build_request(struct load_thread *t, struct load_conn *c, size_t task)
+{
+    struct tars_load_run *run = t->run;
+
+    c->task = task;
+    c->wpos = 0;
+    if (run->constant_requests[task].len)
+        return TARS_OK; /* written straight from the shared copy */
+    return render_request(run, &run->s->tasks[task], t->seq++, t->rng, &c->wbuf, &t->scratch);
+}
+
+/* Follows "a.b.c" through objects. */
+static bool json_has_path(json_t *v, const char *path)
+{
+    char key[128];
+
+    while (v && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof(key) || !json_is_object(v))
+            return false;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        v = json_object_get(v, key);
+        path += n + (path[n] == '.');
+    }
+    return v != NULL;
+}
+
+int load_check_response(const struct tars_load_task *task, const struct tars_http_response *res,
+                        int *status)
+{
+    json_t *doc;
+    bool ok = true;
+
+    *status = res->status;
+    if (task->expect_status_count == 0) {
+        if (res->status < 200 || res->status >= 400)
+            return TARS_LOAD_ERR_STATUS;
+    } else {
+        bool found = false;
+        for (size_t i = 0; i < task->expect_status_count; i++)
+            found = found || task->expect_status[i] == res->status;
+        if (!found)
+            return TARS_LOAD_ERR_STATUS;
+    }
+    if (task->expect_json_count == 0)
+        return -1;
+    doc = res->body ? json_loadb(res->body, res->body_len, 0, NULL) : NULL;
+    for (size_t i = 0; i < task->expect_json_count && ok; i++)
+        ok = json_has_path(doc, task->expect_json_fields[i]);
+    json_decref(doc);
+    return ok ? -1 : TARS_LOAD_ERR_EXPECT;
+}

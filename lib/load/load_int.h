@@ -1,0 +1,145 @@
+/* Internals of the load engine (engine*.c); not a public header. */
+#ifndef TARS_LOAD_INT_H
+#define TARS_LOAD_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tars/buf.h"
+#include "tars/http.h"
+#include "tars/load.h"
+#include "tars/net.h"
+#include "tars/url.h"
+
+#define LOAD_READ_BUF (64 * 1024)
+#define LOAD_MAX_REQUEST (1024 * 1024)
+#define LOAD_KEEP_BODY (1024 * 1024)
+#define LOAD_MAX_HISTORY 86400
+
+enum conn_state {
+    CONN_IDLE,        /* no socket, or a socket with nothing in flight */
+    CONN_CONNECTING,  /* connect/handshake in progress, request waiting */
+    CONN_WRITING,
+    CONN_READING,
+    CONN_STOPPED,     /* closed model: a user beyond the current target */
+};
+
+struct load_conn {
+    struct tars_net_conn net;
+    enum conn_state state;
+    bool connected;
+    tars_http_parser *parser;
+    struct tars_buf wbuf;        /* the request being written */
+    size_t wpos;
+    size_t task;                 /* the request's task */
+    uint64_t intended_ns;        /* when it should have been sent */
+    uint64_t sent_ns;            /* when it was sent */
+    uint64_t deadline_ns;        /* timeout */
+    uint64_t next_at_ns;         /* closed model: when the user sends next */
+    size_t heap_pos;             /* position in the thread's timer heap, or SIZE_MAX */
+    const char *token;           /* Authorization bearer token or NULL */
+};
+
+/* Per-thread, per-task accumulators; merged after join. */
+struct load_task_acc {
+    struct tars_load_task_result r;
+};
+
+/* What one thread publishes each second for live progress. */
+struct load_live {
+    pthread_mutex_t lock;
+    struct tars_load_second last;
+    int64_t users;
+};
+
+struct load_thread {
+    struct tars_load_run *run;
+    int index;
+    pthread_t tid;
+    int epfd;
+    struct load_conn *conns;
+    size_t conn_count;           /* closed: users on this thread; open: the pool */
+    size_t active_users;         /* closed: users started and not stopped */
+    size_t *heap;                /* closed model: users ordered by next_at_ns */
+    size_t heap_len;
+    struct load_task_acc *acc;   /* one per task */
+    tars_hist *window;           /* latencies of the current second */
+    uint64_t window_requests, window_failures;
+    struct tars_load_second *history;
+    size_t history_count;
+    uint64_t rng[4];
+    uint64_t seq;
+    struct tars_buf scratch;     /* template rendering */
+    /* open model */
+    size_t *idle;                /* stack of idle connections */
+    size_t idle_len;
+    uint64_t next_intended_ns;   /* the next scheduled send */
+    double share;                /* this thread's part of users or rate */
+    /* timing */
+    uint64_t start_ns, end_ns, next_second_ns, next_scan_ns;
+    uint64_t cpu_second_start_ns, wall_second_start_ns;
+    double cpu_max;
+    int setup_rc;
+    uint64_t stopped_ns;         /* when the loop ended */
+    char readbuf[LOAD_READ_BUF];
+    struct load_live live;
+};
+
+struct tars_load_run {
+    const struct tars_load_scenario *s;
+    struct tars_url url;
+    char authority[TARS_URL_AUTHORITY_MAX];
+    struct tars_net_target target;
+    tars_tls *tls;
+    char *token;                 /* login_once / bearer */
+    char *auth_header;           /* "Bearer <token>" */
+    uint64_t *weights;           /* cumulative task weights */
+    uint64_t weight_total;
+    struct tars_buf *constant_requests; /* per task: pre-rendered, or empty */
+    bool keep_bodies;            /* some task checks JSON fields */
+    struct load_thread *threads;
+    int thread_count;
+    int thread_count_joined;
+    atomic_bool stop;
+    atomic_int threads_done;
+    int64_t duration_ms;         /* the run's length (stages add up) */
+    uint64_t start_ns;
+    int64_t started_at_ms;
+};
+
+/* engine_auth.c: obtains a token before the run (blocking, bounded). */
+int load_login(struct tars_load_run *run, struct tars_err *err);
+
+/* engine_loop.c: one thread's run. */
+void *load_thread_main(void *arg);
+
+/* engine_request.c: pre-renders constant tasks; builds one request for task
+ * into c->wbuf (or leaves it empty: send the shared constant copy). */
+int load_prepare_requests(struct tars_load_run *run, struct tars_err *err);
+int load_build_request(struct load_thread *t, struct load_conn *c, size_t task);
+size_t load_pick_task(struct load_thread *t);
+/* Checks a finished response against the task's expectations: -1 when it
+ * passes, else the enum tars_load_error that failed (status filled). */
+int load_check_response(const struct tars_load_task *task, const struct tars_http_response *res,
+                        int *status);
+
+/* Accounting (engine_loop.c). */
+void load_record_ok(struct load_thread *t, struct load_conn *c, uint64_t now, uint64_t bytes);
+void load_record_failure(struct load_thread *t, size_t task, enum tars_load_error e, int status,
+                         uint64_t latency_ns);
+
+static inline uint64_t load_rng_next(uint64_t s[4])
+{
+    uint64_t r = ((s[1] * 5) << 7 | (s[1] * 5) >> 57) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = s[3] << 45 | s[3] >> 19;
+    return r;
+}
+
+#endif

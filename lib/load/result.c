@@ -1,0 +1,247 @@
+/*
+ * Results: error names, release, and the exact merge of the results of
+ * several workers (tars load merge). JSON is in result_json.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "result_int.h"
+#include "tars/alloc.h"
+#include "tars/str.h"
+
+static const char *const error_names[TARS_LOAD_ERR_COUNT] = {
+    [TARS_LOAD_ERR_TIMEOUT] = "timeout", [TARS_LOAD_ERR_REFUSED] = "refused",
+    [TARS_LOAD_ERR_RESET] = "reset",     [TARS_LOAD_ERR_TLS] = "tls",
+    [TARS_LOAD_ERR_IO] = "io",           [TARS_LOAD_ERR_STATUS] = "status",
+    [TARS_LOAD_ERR_EXPECT] = "expect",   [TARS_LOAD_ERR_PARSE] = "parse",
+};
+
+const char *tars_load_error_name(enum tars_load_error e)
+{
+    return (unsigned)e < TARS_LOAD_ERR_COUNT ? error_names[e] : "unknown";
+}
+
+bool result_error_by_name(const char *name, enum tars_load_error *out)
+{
+    for (int e = 0; e < TARS_LOAD_ERR_COUNT; e++)
+        if (strcmp(error_names[e], name) == 0) {
+            *out = (enum tars_load_error)e;
+            return true;
+        }
+    return false;
+}
+
+/* ---- release ---- */
+
+void result_task_release(struct tars_load_task_result *t)
+{
+    tars_hist_free(t->latency);
+    tars_hist_free(t->latency_raw);
+    t->latency = NULL;
+    t->latency_raw = NULL;
+}
+
+void tars_load_result_release(struct tars_load_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->task_count; i++)
+        result_task_release(&r->tasks[i]);
+    result_task_release(&r->total);
+    free(r->tasks);
+    free(r->history);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- tasks ---- */
+
+void result_failure_add(struct tars_load_task_result *t, enum tars_load_error error, int status,
+                        uint64_t count)
+{
+    struct tars_load_failure *same_error = NULL;
+
+    for (size_t i = 0; i < t->failure_kind_count; i++) {
+        struct tars_load_failure *f = &t->failure_kinds[i];
+        if (f->error == error && f->status == status) {
+            f->count += count;
+            return;
+        }
+        if (f->error == error && !same_error)
+            same_error = f;
+    }
+    if (t->failure_kind_count < TARS_LOAD_FAILURE_KINDS) {
+        struct tars_load_failure *f = &t->failure_kinds[t->failure_kind_count++];
+        f->error = error;
+        f->status = status;
+        f->count = count;
+        return;
+    }
+    if (!same_error)
+        same_error = &t->failure_kinds[TARS_LOAD_FAILURE_KINDS - 1];
+    same_error->count += count;
+}
+
+/* Adds from into *into, creating *into as a copy when it is NULL. */
+static int hist_add(tars_hist **into, const tars_hist *from, struct tars_err *err)
+{
+    if (!from)
+        return TARS_OK;
+    if (!*into) {
+        *into = tars_hist_new();
+        tars_hist_copy(*into, from);
+        return TARS_OK;
+    }
+    return tars_hist_merge(*into, from, err);
+}
+
+int result_task_merge(struct tars_load_task_result *into, const struct tars_load_task_result *from,
+                      struct tars_err *err)
+{
+    int rc;
+
+    if ((rc = hist_add(&into->latency, from->latency, err)) ||
+        (rc = hist_add(&into->latency_raw, from->latency_raw, err)))
+        return rc;
+    if (!into->name[0])
+        tars_strlcpy(into->name, from->name, sizeof(into->name));
+    if (!into->method[0])
+        tars_strlcpy(into->method, from->method, sizeof(into->method));
+    if (!into->path[0])
+        tars_strlcpy(into->path, from->path, sizeof(into->path));
+    into->requests += from->requests;
+    into->failures += from->failures;
+    into->bytes_received += from->bytes_received;
+    for (int e = 0; e < TARS_LOAD_ERR_COUNT; e++)
+        into->errors[e] += from->errors[e];
+    for (size_t i = 0; i < from->failure_kind_count; i++)
+        result_failure_add(into, from->failure_kinds[i].error, from->failure_kinds[i].status,
+                           from->failure_kinds[i].count);
+    return TARS_OK;
+}
+
+static struct tars_load_task_result *task_named(struct tars_load_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->task_count; i++)
+        if (strcmp(r->tasks[i].name, name) == 0)
+            return &r->tasks[i];
+    return NULL;
+}
+
+static size_t tasks_missing(struct tars_load_result *into, const struct tars_load_result *from)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < from->task_count; i++)
+        if (!task_named(into, from->tasks[i].name))
+            n++;
+    return n;
+}
+
+/* Tasks matched by name; one only in from is added (a copy). */
+static int merge_tasks(struct tars_load_result *into, const struct tars_load_result *from,
+                       struct tars_err *err)
+{
+    size_t added = tasks_missing(into, from);
+    int rc;
+
+    if (added) {
+        into->tasks = xrealloc(into->tasks, (into->task_count + added) * sizeof(*into->tasks));
+        memset(into->tasks + into->task_count, 0, added * sizeof(*into->tasks));
+    }
+    for (size_t i = 0; i < from->task_count; i++) {
+        struct tars_load_task_result *t = task_named(into, from->tasks[i].name);
+        if (!t)
+            t = &into->tasks[into->task_count++];
+        if ((rc = result_task_merge(t, &from->tasks[i], err)))
+            return rc;
+    }
+    return TARS_OK;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+/* Second by second: counts summed; a per-second percentile cannot be
+ * merged exactly without that second's histogram, so the larger of the two
+ * stands (an upper bound); max is exact. */
+static void merge_history(struct tars_load_result *into, const struct tars_load_result *from)
+{
+    if (from->history_count > into->history_count) {
+        into->history = xrealloc(into->history, from->history_count * sizeof(*into->history));
+        memset(into->history + into->history_count, 0,
+               (from->history_count - into->history_count) * sizeof(*into->history));
+        into->history_count = from->history_count;
+    }
+    for (size_t i = 0; i < from->history_count; i++) {
+        struct tars_load_second *a = &into->history[i];
+        const struct tars_load_second *b = &from->history[i];
+        a->at_ms = a->at_ms > b->at_ms ? a->at_ms : b->at_ms;
+        a->users += b->users;
+        a->requests += b->requests;
+        a->failures += b->failures;
+        a->p50_ns = max_u64(a->p50_ns, b->p50_ns);
+        a->p95_ns = max_u64(a->p95_ns, b->p95_ns);
+        a->p99_ns = max_u64(a->p99_ns, b->p99_ns);
+        a->max_ns = max_u64(a->max_ns, b->max_ns);
+    }
+}
+
+static bool result_is_empty(const struct tars_load_result *r)
+{
+    return !r->scenario[0] && r->task_count == 0 && r->history_count == 0 && !r->total.latency &&
+           r->merged_from == 0 && r->total.requests == 0;
+}
+
+static void merge_head(struct tars_load_result *into, const struct tars_load_result *from,
+                       bool empty)
+{
+    int before = empty ? 0 : (into->merged_from > 1 ? into->merged_from : 1);
+
+    if (empty) {
+        tars_strlcpy(into->scenario, from->scenario, sizeof(into->scenario));
+        into->started_at_ms = from->started_at_ms;
+        into->worker_index = from->worker_index;
+    }
+    if (from->started_at_ms && (!into->started_at_ms || from->started_at_ms < into->started_at_ms))
+        into->started_at_ms = from->started_at_ms;
+    if (from->duration_ms > into->duration_ms)
+        into->duration_ms = from->duration_ms;
+    if (from->worker_count > into->worker_count)
+        into->worker_count = from->worker_count;
+    if (from->generator_cpu_max > into->generator_cpu_max)
+        into->generator_cpu_max = from->generator_cpu_max;
+    into->threads += from->threads;
+    into->users += from->users;
+    into->rate += from->rate;
+    into->interrupted = into->interrupted || from->interrupted;
+    into->generator_saturated = into->generator_saturated || from->generator_saturated;
+    into->merged_from = before + (from->merged_from > 1 ? from->merged_from : 1);
+}
+
+int tars_load_result_merge(struct tars_load_result *into, const struct tars_load_result *from,
+                           struct tars_err *err)
+{
+    bool empty = result_is_empty(into);
+    int rc;
+
+    if (!empty && into->model != from->model)
+        return tars_err_set(err, TARS_EINVAL,
+                            "cannot merge a result of the %s model into one of "
+                            "the %s model",
+                            from->model == TARS_LOAD_OPEN ? "open" : "closed",
+                            into->model == TARS_LOAD_OPEN ? "open" : "closed");
+    if (into->task_count + tasks_missing(into, from) > RESULT_MAX_TASKS ||
+        from->history_count > RESULT_MAX_HISTORY)
+        return tars_err_set(err, TARS_ETOOBIG, "merged result would pass %d tasks or %d seconds",
+                            RESULT_MAX_TASKS, RESULT_MAX_HISTORY);
+    if (empty)
+        into->model = from->model;
+    if ((rc = merge_tasks(into, from, err)) ||
+        (rc = result_task_merge(&into->total, &from->total, err)))
+        return rc;
+    merge_history(into, from);
+    merge_head(into, from, empty);
+    return TARS_OK;
+}

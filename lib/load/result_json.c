@@ -1,0 +1,514 @@
+/*
+ * A run's result as JSON (schema in docs/load-format.md) and back. The
+ * histograms go through tars_hist_to_json/from_json, so a result read back
+ * merges exactly. Each task also carries a "summary" of figures in
+ * milliseconds for people and other tools; it is derived, so reading
+ * ignores it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "result_int.h"
+#include "tars/alloc.h"
+#include "tars/clock.h"
+#include "tars/json.h"
+#include "tars/str.h"
+
+#define RESULT_FORMAT "tars-load-result"
+#define RESULT_VERSION 1
+
+/* ---- writing ---- */
+
+static bool put(json_t *obj, const char *key, json_t *v)
+{
+    return v && json_object_set_new(obj, key, v) == 0;
+}
+
+static bool append(json_t *arr, json_t *v)
+{
+    return v && json_array_append_new(arr, v) == 0;
+}
+
+static json_t *u64_json(uint64_t v)
+{
+    return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+/* A JSON string even when a fixed-size name was cut inside a UTF-8
+ * character: bytes that do not decode become '?'. */
+static json_t *text_json(const char *s)
+{
+    json_t *v = json_string(s);
+    char *copy;
+
+    if (v)
+        return v;
+    copy = xstrdup(s);
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    v = json_string(copy);
+    free(copy);
+    return v;
+}
+
+static json_t *hist_json(const tars_hist *h)
+{
+    json_t *v = NULL;
+
+    if (!h)
+        return json_null();
+    return tars_hist_to_json(h, &v, NULL) ? NULL : v;
+}
+
+static json_t *summary_json(const struct tars_load_task_result *t, int64_t duration_ms)
+{
+    struct tars_hist_summary s;
+    double seconds = (double)duration_ms / 1000.0;
+
+    memset(&s, 0, sizeof(s));
+    if (t->latency)
+        tars_hist_summarise(t->latency, &s);
+    return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "rps",
+                     seconds > 0 ? (double)t->requests / seconds : 0.0, "error_rate",
+                     t->requests ? (double)t->failures / (double)t->requests : 0.0, "min_ms",
+                     (double)s.min / 1e6, "mean_ms", s.mean / 1e6, "p50_ms", (double)s.p50 / 1e6,
+                     "p75_ms", (double)s.p75 / 1e6, "p90_ms", (double)s.p90 / 1e6, "p95_ms",
+                     (double)s.p95 / 1e6, "p99_ms", (double)s.p99 / 1e6, "p99_9_ms",
+                     (double)s.p99_9 / 1e6, "p99_99_ms", (double)s.p99_99 / 1e6, "max_ms",
+                     (double)s.max / 1e6);
+}
+
+static bool put_failures(json_t *o, const struct tars_load_task_result *t)
+{
+    json_t *errors = json_object(), *kinds = json_array();
+    bool ok = errors && kinds;
+
+    for (int e = 0; e < TARS_LOAD_ERR_COUNT; e++)
+        ok = ok &&
+             put(errors, tars_load_error_name((enum tars_load_error)e), u64_json(t->errors[e]));
+    for (size_t i = 0; i < t->failure_kind_count; i++) {
+        const struct tars_load_failure *f = &t->failure_kinds[i];
+        ok = ok && append(kinds, json_pack("{s:s,s:i,s:o}", "error", tars_load_error_name(f->error),
+                                           "status", f->status, "count", u64_json(f->count)));
+    }
+    ok = ok && json_object_set(o, "errors", errors) == 0 &&
+         json_object_set(o, "failure_kinds", kinds) == 0;
+    json_decref(errors);
+    json_decref(kinds);
+    return ok;
+}
+
+static json_t *task_json(const struct tars_load_task_result *t, int64_t duration_ms)
+{
+    json_t *o = json_object();
+    bool ok = o && put(o, "name", text_json(t->name)) && put(o, "method", text_json(t->method)) &&
+              put(o, "path", text_json(t->path)) && put(o, "requests", u64_json(t->requests)) &&
+              put(o, "failures", u64_json(t->failures)) &&
+              put(o, "bytes_received", u64_json(t->bytes_received)) && put_failures(o, t) &&
+              put(o, "summary", summary_json(t, duration_ms)) &&
+              put(o, "latency", hist_json(t->latency)) &&
+              put(o, "latency_raw", hist_json(t->latency_raw));
+
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *second_json(const struct tars_load_second *s)
+{
+    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "at_ms", (json_int_t)s->at_ms, "users",
+                     (json_int_t)s->users, "requests", u64_json(s->requests), "failures",
+                     u64_json(s->failures), "p50_ns", u64_json(s->p50_ns), "p95_ns",
+                     u64_json(s->p95_ns), "p99_ns", u64_json(s->p99_ns), "max_ns",
+                     u64_json(s->max_ns));
+}
+
+static bool put_head(json_t *o, const struct tars_load_result *r)
+{
+    char when[TARS_ISO8601_LEN];
+
+    tars_iso8601(r->started_at_ms, when);
+    return put(o, "format", json_string(RESULT_FORMAT)) &&
+           put(o, "version", json_integer(RESULT_VERSION)) &&
+           put(o, "scenario", text_json(r->scenario)) &&
+           put(o, "model", json_string(r->model == TARS_LOAD_OPEN ? "open" : "closed")) &&
+           put(o, "threads", json_integer(r->threads)) && put(o, "started_at", json_string(when)) &&
+           put(o, "started_at_ms", json_integer(r->started_at_ms)) &&
+           put(o, "duration_ms", json_integer(r->duration_ms)) &&
+           put(o, "users", json_integer(r->users)) && put(o, "rate", json_real(r->rate)) &&
+           put(o, "interrupted", json_boolean(r->interrupted)) &&
+           put(o, "generator_saturated", json_boolean(r->generator_saturated)) &&
+           put(o, "generator_cpu_max", json_real(r->generator_cpu_max)) &&
+           put(o, "worker_index", json_integer(r->worker_index)) &&
+           put(o, "worker_count", json_integer(r->worker_count)) &&
+           put(o, "merged_from", json_integer(r->merged_from));
+}
+
+json_t *tars_load_result_to_json(const struct tars_load_result *r)
+{
+    json_t *o = json_object(), *tasks = json_array(), *history = json_array();
+    bool ok = o && tasks && history && put_head(o, r) &&
+              put(o, "total", task_json(&r->total, r->duration_ms));
+
+    for (size_t i = 0; ok && i < r->task_count; i++)
+        ok = append(tasks, task_json(&r->tasks[i], r->duration_ms));
+    for (size_t i = 0; ok && i < r->history_count; i++)
+        ok = append(history, second_json(&r->history[i]));
+    ok = ok && json_object_set(o, "tasks", tasks) == 0 &&
+         json_object_set(o, "history", history) == 0;
+    json_decref(tasks);
+    json_decref(history);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---- reading: every field required, every type checked ---- */
+
+struct place {
+    char at[64]; /* "tasks[3]", "history[12]", "" for the top */
+    struct tars_err *err;
+};
+
+static int bad(const struct place *p, const char *key, const char *what)
+{
+    return tars_err_set(p->err, TARS_EINVAL, "load result: %s%s%s: %s", p->at, *p->at ? "." : "",
+                        key, what);
+}
+
+static json_t *field(const struct place *p, json_t *obj, const char *key, int *rc)
+{
+    json_t *v = json_object_get(obj, key);
+
+    *rc = v ? TARS_OK : bad(p, key, "missing");
+    return v;
+}
+
+static int check_keys(const struct place *p, json_t *obj, const char *const *keys)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(obj, key, v)
+    {
+        const char *const *k = keys;
+        while (*k && strcmp(*k, key) != 0)
+            k++;
+        if (!*k)
+            return bad(p, key, "unknown key");
+    }
+    return TARS_OK;
+}
+
+static int get_int(const struct place *p, json_t *obj, const char *key, int64_t min, int64_t max,
+                   int64_t *out)
+{
+    int rc;
+    json_t *v = field(p, obj, key, &rc);
+
+    if (rc)
+        return rc;
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return bad(p, key, "expected an integer in range");
+    *out = json_integer_value(v);
+    return TARS_OK;
+}
+
+static int get_u64(const struct place *p, json_t *obj, const char *key, uint64_t *out)
+{
+    int64_t v;
+    int rc = get_int(p, obj, key, 0, INT64_MAX, &v);
+
+    if (!rc)
+        *out = (uint64_t)v;
+    return rc;
+}
+
+static int get_double(const struct place *p, json_t *obj, const char *key, double max, double *out)
+{
+    int rc;
+    json_t *v = field(p, obj, key, &rc);
+
+    if (rc)
+        return rc;
+    if (!json_is_number(v) || !(json_number_value(v) >= 0 && json_number_value(v) <= max))
+        return bad(p, key, "expected a number in range");
+    *out = json_number_value(v);
+    return TARS_OK;
+}
+
+static int get_bool(const struct place *p, json_t *obj, const char *key, bool *out)
+{
+    int rc;
+    json_t *v = field(p, obj, key, &rc);
+
+    if (rc)
+        return rc;
+    if (!json_is_boolean(v))
+        return bad(p, key, "expected true or false");
+    *out = json_is_true(v);
+    return TARS_OK;
+}
+
+static int get_text(const struct place *p, json_t *obj, const char *key, char *out, size_t size)
+{
+    int rc;
+    json_t *v = field(p, obj, key, &rc);
+
+    if (rc)
+        return rc;
+    if (!json_is_string(v) || json_string_length(v) >= size ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return bad(p, key, "expected a short string");
+    tars_strlcpy(out, json_string_value(v), size);
+    return TARS_OK;
+}
+
+static int get_hist(const struct place *p, json_t *obj, const char *key, tars_hist **out)
+{
+    struct tars_err herr = TARS_ERR_INIT;
+    int rc;
+    json_t *v = field(p, obj, key, &rc);
+
+    if (rc || json_is_null(v))
+        return rc;
+    if (tars_hist_from_json(v, out, &herr))
+        return bad(p, key, herr.msg);
+    return TARS_OK;
+}
+
+static int read_errors(const struct place *p, json_t *v, uint64_t errors[])
+{
+    enum tars_load_error e;
+    const char *key;
+    json_t *n;
+
+    if (!json_is_object(v))
+        return bad(p, "errors", "expected an object");
+    json_object_foreach(v, key, n)
+    {
+        if (!result_error_by_name(key, &e))
+            return bad(p, "errors", "unknown error kind");
+        if (!json_is_integer(n) || json_integer_value(n) < 0)
+            return bad(p, "errors", "expected counts");
+        errors[e] = (uint64_t)json_integer_value(n);
+    }
+    return TARS_OK;
+}
+
+static int read_kind(const struct place *p, json_t *v, struct tars_load_failure *f)
+{
+    static const char *const keys[] = {"error", "status", "count", NULL};
+    json_t *name = json_object_get(v, "error");
+    int64_t status;
+    int rc;
+
+    if (!json_is_object(v) || !json_is_string(name) ||
+        !result_error_by_name(json_string_value(name), &f->error))
+        return bad(p, "failure_kinds", "expected {error, status, count} with a known error");
+    if ((rc = check_keys(p, v, keys)) || (rc = get_int(p, v, "status", 0, 999, &status)) ||
+        (rc = get_u64(p, v, "count", &f->count)))
+        return rc;
+    f->status = (int)status;
+    return TARS_OK;
+}
+
+static int read_kinds(const struct place *p, json_t *v, struct tars_load_task_result *t)
+{
+    int rc;
+
+    if (!json_is_array(v) || json_array_size(v) > TARS_LOAD_FAILURE_KINDS)
+        return bad(p, "failure_kinds", "expected a list of at most 32");
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        if ((rc = read_kind(p, json_array_get(v, i), &t->failure_kinds[i])))
+            return rc;
+        t->failure_kind_count++;
+    }
+    return TARS_OK;
+}
+
+static int read_task(const struct place *p, json_t *v, struct tars_load_task_result *t)
+{
+    static const char *const keys[] = {"name",     "method",  "path",          "requests",
+                                       "failures", "errors",  "failure_kinds", "bytes_received",
+                                       "summary",  "latency", "latency_raw",   NULL};
+    json_t *errors, *kinds;
+    int rc;
+
+    if (!json_is_object(v))
+        return bad(p, "", "expected an object");
+    if ((rc = check_keys(p, v, keys)) || (rc = get_text(p, v, "name", t->name, sizeof(t->name))) ||
+        (rc = get_text(p, v, "method", t->method, sizeof(t->method))) ||
+        (rc = get_text(p, v, "path", t->path, sizeof(t->path))) ||
+        (rc = get_u64(p, v, "requests", &t->requests)) ||
+        (rc = get_u64(p, v, "failures", &t->failures)) ||
+        (rc = get_u64(p, v, "bytes_received", &t->bytes_received)))
+        return rc;
+    if (t->failures > t->requests)
+        return bad(p, "failures", "more than requests");
+    if (!(errors = field(p, v, "errors", &rc)) || (rc = read_errors(p, errors, t->errors)) ||
+        !(kinds = field(p, v, "failure_kinds", &rc)) || (rc = read_kinds(p, kinds, t)))
+        return rc;
+    if ((rc = get_hist(p, v, "latency", &t->latency)))
+        return rc;
+    return get_hist(p, v, "latency_raw", &t->latency_raw);
+}
+
+static int read_tasks(const struct place *top, json_t *list, struct tars_load_result *r)
+{
+    struct place p = {"", top->err};
+    int rc;
+
+    if (!json_is_array(list) || json_array_size(list) > RESULT_MAX_TASKS)
+        return bad(top, "tasks", "expected a list of at most 4096 tasks");
+    r->tasks = xcalloc(json_array_size(list) + 1, sizeof(*r->tasks));
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        snprintf(p.at, sizeof(p.at), "tasks[%zu]", i);
+        r->task_count = i + 1;
+        if ((rc = read_task(&p, json_array_get(list, i), &r->tasks[i])))
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(r->tasks[j].name, r->tasks[i].name) == 0)
+                return bad(&p, "name", "duplicate task name");
+    }
+    return TARS_OK;
+}
+
+static int read_second(const struct place *p, json_t *v, struct tars_load_second *s)
+{
+    static const char *const keys[] = {"at_ms",  "users",  "requests", "failures", "p50_ns",
+                                       "p95_ns", "p99_ns", "max_ns",   NULL};
+    int rc;
+
+    if (!json_is_object(v))
+        return bad(p, "", "expected an object");
+    if ((rc = check_keys(p, v, keys)) || (rc = get_int(p, v, "at_ms", 0, INT64_MAX, &s->at_ms)) ||
+        (rc = get_int(p, v, "users", 0, INT64_MAX, &s->users)) ||
+        (rc = get_u64(p, v, "requests", &s->requests)) ||
+        (rc = get_u64(p, v, "failures", &s->failures)) ||
+        (rc = get_u64(p, v, "p50_ns", &s->p50_ns)) || (rc = get_u64(p, v, "p95_ns", &s->p95_ns)) ||
+        (rc = get_u64(p, v, "p99_ns", &s->p99_ns)))
+        return rc;
+    return get_u64(p, v, "max_ns", &s->max_ns);
+}
+
+static int read_history(const struct place *top, json_t *list, struct tars_load_result *r)
+{
+    struct place p = {"", top->err};
+    int rc;
+
+    if (!json_is_array(list) || json_array_size(list) > RESULT_MAX_HISTORY)
+        return bad(top, "history", "expected a list of at most 1000000 seconds");
+    r->history = xcalloc(json_array_size(list) + 1, sizeof(*r->history));
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        snprintf(p.at, sizeof(p.at), "history[%zu]", i);
+        if ((rc = read_second(&p, json_array_get(list, i), &r->history[i])))
+            return rc;
+        r->history_count++;
+    }
+    return TARS_OK;
+}
+
+static int read_kind_of_file(const struct place *p, json_t *v, struct tars_load_result *r)
+{
+    json_t *format = json_object_get(v, "format"), *model;
+    int64_t version;
+    int rc;
+
+    if (!json_is_string(format) || strcmp(json_string_value(format), RESULT_FORMAT) != 0)
+        return bad(p, "format", "expected \"" RESULT_FORMAT "\"");
+    if ((rc = get_int(p, v, "version", RESULT_VERSION, RESULT_VERSION, &version)))
+        return rc;
+    if (!(model = field(p, v, "model", &rc)))
+        return rc;
+    if (json_is_string(model) && strcmp(json_string_value(model), "open") == 0)
+        r->model = TARS_LOAD_OPEN;
+    else if (json_is_string(model) && strcmp(json_string_value(model), "closed") == 0)
+        r->model = TARS_LOAD_CLOSED;
+    else
+        return bad(p, "model", "expected \"closed\" or \"open\"");
+    if (json_object_get(v, "started_at") && !json_is_string(json_object_get(v, "started_at")))
+        return bad(p, "started_at", "expected a string");
+    return TARS_OK;
+}
+
+static int read_head(const struct place *p, json_t *v, struct tars_load_result *r)
+{
+    int64_t threads, worker_index, worker_count, merged_from;
+    int rc;
+
+    if ((rc = read_kind_of_file(p, v, r)) ||
+        (rc = get_text(p, v, "scenario", r->scenario, sizeof(r->scenario))) ||
+        (rc = get_int(p, v, "threads", 0, 1000000, &threads)) ||
+        (rc = get_int(p, v, "started_at_ms", 0, INT64_MAX, &r->started_at_ms)) ||
+        (rc = get_int(p, v, "duration_ms", 0, INT64_MAX, &r->duration_ms)) ||
+        (rc = get_int(p, v, "users", 0, INT64_MAX, &r->users)) ||
+        (rc = get_double(p, v, "rate", 1e12, &r->rate)) ||
+        (rc = get_bool(p, v, "interrupted", &r->interrupted)) ||
+        (rc = get_bool(p, v, "generator_saturated", &r->generator_saturated)) ||
+        (rc = get_double(p, v, "generator_cpu_max", 1e6, &r->generator_cpu_max)) ||
+        (rc = get_int(p, v, "worker_index", 0, 1000000, &worker_index)) ||
+        (rc = get_int(p, v, "worker_count", 0, 1000000, &worker_count)) ||
+        (rc = get_int(p, v, "merged_from", 0, 1000000, &merged_from)))
+        return rc;
+    r->threads = (int)threads;
+    r->worker_index = (int)worker_index;
+    r->worker_count = (int)worker_count;
+    r->merged_from = (int)merged_from;
+    return TARS_OK;
+}
+
+static int read_result(json_t *v, struct tars_load_result *r, struct tars_err *err)
+{
+    static const char *const keys[] = {"format",
+                                       "version",
+                                       "scenario",
+                                       "model",
+                                       "threads",
+                                       "started_at",
+                                       "started_at_ms",
+                                       "duration_ms",
+                                       "users",
+                                       "rate",
+                                       "interrupted",
+                                       "generator_saturated",
+                                       "generator_cpu_max",
+                                       "worker_index",
+                                       "worker_count",
+                                       "merged_from",
+                                       "total",
+                                       "tasks",
+                                       "history",
+                                       NULL};
+    struct place top = {"", err}, total = {"total", err};
+    json_t *list;
+    int rc;
+
+    if (!json_is_object(v))
+        return tars_err_set(err, TARS_EINVAL, "load result: expected a JSON object");
+    if ((rc = check_keys(&top, v, keys)) || (rc = read_head(&top, v, r)))
+        return rc;
+    if (!(list = field(&top, v, "total", &rc)) || (rc = read_task(&total, list, &r->total)))
+        return rc;
+    if (!(list = field(&top, v, "tasks", &rc)) || (rc = read_tasks(&top, list, r)))
+        return rc;
+    if (!(list = field(&top, v, "history", &rc)))
+        return rc;
+    return read_history(&top, list, r);
+}
+
+int tars_load_result_from_json(json_t *v, struct tars_load_result *out, struct tars_err *err)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = read_result(v, out, err)))
+        tars_load_result_release(out);
+    return rc;
+}

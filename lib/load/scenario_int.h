@@ -1,0 +1,82 @@
+/*
+ * lib/load internals shared by scenario.c, scenario_read.c and
+ * scenario_task.c, and reachable from the unit tests.
+ */
+#ifndef TARS_LOAD_SCENARIO_INT_H
+#define TARS_LOAD_SCENARIO_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tars/load.h"
+#include "tars/yaml.h"
+
+/* Limits of a scenario (also in docs/load-format.md). */
+#define SCENARIO_MAX_TASKS 256
+#define SCENARIO_MAX_HEADERS 32 /* the engine's bound per request */
+#define SCENARIO_MAX_STAGES 100
+#define SCENARIO_MAX_THRESHOLDS 256
+#define SCENARIO_MAX_EXPECT 32
+#define SCENARIO_MAX_NAME 127 /* task and scenario names, in bytes */
+#define SCENARIO_DURATION_MAX_MS (366LL * 24 * 3600 * 1000)
+
+/* tars_load_scenario_load on text in memory; name stands for the file in
+ * messages (and gives the default scenario name). */
+int scenario_load_string(const char *name, const char *text, struct tars_load_scenario *out,
+                         struct tars_err *err) TARS_MUST_CHECK;
+
+/* ---- scenario_read.c: typed readers; an absent key leaves *out alone ---- */
+
+struct scenario_reader {
+    const tars_yaml_doc *doc;
+    struct tars_err *err;
+};
+
+/* TARS_EINVAL with "file:line:col: message" at node. */
+int scenario_fail(const struct scenario_reader *rd, const json_t *node, const char *fmt, ...)
+    TARS_PRINTF(3, 4);
+/* "a mapping", "a list", "a string", ... for messages. */
+const char *scenario_kind_of(const json_t *v);
+bool scenario_in_list(const char *s, const char *const *list);
+/* An error at the first key of obj that is not in allowed (NULL-ended). */
+int scenario_check_keys(const struct scenario_reader *rd, json_t *obj, const char *const *allowed,
+                        const char *where);
+/* v as a string of 1..max bytes without NUL (borrowed). */
+int scenario_string_of(const struct scenario_reader *rd, json_t *v, const char *what, size_t max,
+                       const char **out);
+/* A copy in *out (the previous value freed). */
+int scenario_string(const struct scenario_reader *rd, json_t *obj, const char *key, size_t max,
+                    char **out);
+int scenario_int(const struct scenario_reader *rd, json_t *obj, const char *key, int64_t min,
+                 int64_t max, int64_t *out);
+int scenario_number(const struct scenario_reader *rd, json_t *obj, const char *key, double min,
+                    double max, double *out);
+int scenario_bool(const struct scenario_reader *rd, json_t *obj, const char *key, bool *out);
+/* A duration string ("30s") or a non-negative number of seconds. */
+int scenario_duration_of(const struct scenario_reader *rd, json_t *v, const char *what,
+                         bool zero_ok, int64_t *out);
+int scenario_duration(const struct scenario_reader *rd, json_t *obj, const char *key, bool zero_ok,
+                      int64_t *out);
+/* Where to point for a problem with a whole mapping: its first value (a
+ * mapping inside a list has no position of its own). */
+const json_t *scenario_first_node(json_t *obj);
+bool scenario_is_identifier(const char *s);
+bool scenario_has_control(const char *s);
+
+/* ---- scenario_task.c ---- */
+
+int scenario_read_tasks(const struct scenario_reader *rd, json_t *root,
+                        struct tars_load_scenario *s);
+int scenario_read_thresholds(const struct scenario_reader *rd, json_t *root,
+                             struct tars_load_scenario *s);
+/* Upper-cases method in place; true when it is one tars sends. */
+bool scenario_method_known(char *method);
+/* "METHOD path", cut to SCENARIO_MAX_NAME bytes (a new string). */
+char *scenario_default_task_name(const struct tars_load_task *t);
+/* The task named name among the first count tasks, or NULL. */
+const struct tars_load_task *scenario_find_task(const struct tars_load_scenario *s,
+                                                const char *name, size_t count);
+void scenario_task_release(struct tars_load_task *t);
+
+#endif

@@ -1,0 +1,438 @@
+/*
+ * The tasks of a scenario (method, path, headers, body, weight, expect) and
+ * its thresholds. A mapping body becomes one JSON template: punctuation as
+ * literals, every string value compiled in JSON-string mode.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scenario_int.h"
+#include "template_int.h"
+#include "tars/alloc.h"
+#include "tars/url.h"
+
+/* ---- tasks ---- */
+
+static int compile_at(const struct scenario_reader *rd, json_t *v, const char *what,
+                      tars_template **out)
+{
+    struct tars_err terr = TARS_ERR_INIT;
+
+    *out = tars_template_compile(json_string_value(v), &terr);
+    return *out ? TARS_OK : scenario_fail(rd, v, "%s: %s", what, terr.msg);
+}
+
+/* Upper-cases method in place; true when it is one tars sends. */
+bool scenario_method_known(char *method)
+{
+    static const char *const methods[] = {"GET",   "HEAD",   "POST",    "PUT",
+                                          "PATCH", "DELETE", "OPTIONS", NULL};
+
+    for (char *p = method; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    return scenario_in_list(method, methods);
+}
+
+static int read_method(const struct scenario_reader *rd, json_t *obj, struct tars_load_task *t)
+{
+    json_t *v = json_object_get(obj, "method");
+    int rc;
+
+    t->method = xstrdup("GET");
+    if (!v)
+        return TARS_OK;
+    if ((rc = scenario_string(rd, obj, "method", 16, &t->method)))
+        return rc;
+    if (!scenario_method_known(t->method))
+        return scenario_fail(rd, v, "unknown method \"%s\"", json_string_value(v));
+    return TARS_OK;
+}
+
+static int read_path(const struct scenario_reader *rd, json_t *obj, struct tars_load_task *t)
+{
+    json_t *v = json_object_get(obj, "path");
+    int rc;
+
+    if (!v)
+        return scenario_fail(rd, scenario_first_node(obj), "a task needs a path");
+    if ((rc = scenario_string(rd, obj, "path", TARS_URL_MAX, &t->path_text)))
+        return rc;
+    if (t->path_text[0] != '/' || scenario_has_control(t->path_text))
+        return scenario_fail(rd, v, "path must start with \"/\" and hold no control characters");
+    return compile_at(rd, v, "path", &t->path);
+}
+
+/* The default name "METHOD path", cut to SCENARIO_MAX_NAME bytes on a
+ * UTF-8 character boundary. */
+char *scenario_default_task_name(const struct tars_load_task *t)
+{
+    char *name = xmalloc(SCENARIO_MAX_NAME + 1);
+    size_t n = (size_t)snprintf(name, SCENARIO_MAX_NAME + 1, "%s %s", t->method, t->path_text);
+
+    if (n > SCENARIO_MAX_NAME) {
+        n = SCENARIO_MAX_NAME;
+        while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+            n--;
+        name[n] = '\0';
+    }
+    return name;
+}
+
+static bool is_token(const char *s)
+{
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+            return false;
+    return true;
+}
+
+static int read_header(const struct scenario_reader *rd, const char *name, json_t *v,
+                       struct tars_load_header *h)
+{
+    static const char *const reserved[] = {"content-length", "transfer-encoding", "connection"};
+    char number[32];
+    const char *text = number;
+
+    if (!*name || strlen(name) > 127 || !is_token(name))
+        return scenario_fail(rd, v, "bad header name \"%s\"", name);
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (strcasecmp(name, reserved[i]) == 0)
+            return scenario_fail(rd, v, "header \"%s\" is set by tars, not by the scenario", name);
+    if (json_is_integer(v))
+        snprintf(number, sizeof(number), "%lld", (long long)json_integer_value(v));
+    else if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
+        text = json_string_value(v);
+    else
+        return scenario_fail(rd, v, "header \"%s\" must be a string, not %s", name,
+                             scenario_kind_of(v));
+    if (scenario_has_control(text))
+        return scenario_fail(rd, v, "header \"%s\" holds a control character", name);
+    h->name = xstrdup(name);
+    if (json_is_string(v))
+        return compile_at(rd, v, "header value", &h->value);
+    h->value = tars_template_compile(text, NULL);
+    return h->value ? TARS_OK : TARS_EINTERNAL;
+}
+
+static int read_headers(const struct scenario_reader *rd, json_t *obj, struct tars_load_task *t)
+{
+    json_t *map = json_object_get(obj, "headers"), *v;
+    const char *name;
+    int rc;
+
+    t->headers = xcalloc((map ? json_object_size(map) : 0) + 1, sizeof(*t->headers));
+    if (!map)
+        return TARS_OK;
+    if (!json_is_object(map) || json_object_size(map) > SCENARIO_MAX_HEADERS)
+        return scenario_fail(rd, map, "headers must be a mapping of at most %d names to values",
+                             SCENARIO_MAX_HEADERS);
+    json_object_foreach(map, name, v)
+    {
+        t->header_count++; /* counted first, so that a half-read one is freed */
+        if ((rc = read_header(rd, name, v, &t->headers[t->header_count - 1])))
+            return rc;
+    }
+    return TARS_OK;
+}
+
+static int body_value(const struct scenario_reader *rd, json_t *v, tars_template *t);
+
+/* A string value: quoted, with its calls rendered inside the quotes; but
+ * exactly one ${random.int(..)} or ${seq} is a bare JSON number. */
+static int body_string(const struct scenario_reader *rd, json_t *v, tars_template *t)
+{
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    struct tars_err terr = TARS_ERR_INIT;
+    tars_template *probe = template_new();
+    int rc = template_add_text(probe, s, len, false, &terr);
+
+    if (!rc && template_is_single_number(probe)) {
+        rc = template_add_text(t, s, len, false, &terr);
+    } else if (!rc) {
+        template_add_literal(t, "\"", 1);
+        rc = template_add_text(t, s, len, true, &terr);
+        template_add_literal(t, "\"", 1);
+    }
+    tars_template_free(probe);
+    return rc ? scenario_fail(rd, v, "body: %s", terr.msg) : TARS_OK;
+}
+
+/* Numbers, booleans, null and object keys go in as jansson writes them. */
+static int body_literal(tars_template *t, json_t *v)
+{
+    char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+    if (!text)
+        return TARS_EINTERNAL;
+    template_add_literal(t, text, strlen(text));
+    free(text);
+    return TARS_OK;
+}
+
+static int body_object(const struct scenario_reader *rd, json_t *v, tars_template *t)
+{
+    const char *key;
+    json_t *item, *k;
+    bool first = true;
+    int rc = TARS_OK;
+
+    template_add_literal(t, "{", 1);
+    json_object_foreach(v, key, item)
+    {
+        if (!first)
+            template_add_literal(t, ",", 1);
+        first = false;
+        if (!(k = json_string(key)))
+            return scenario_fail(rd, item, "body: key \"%s\" is not valid UTF-8", key);
+        rc = body_literal(t, k);
+        json_decref(k);
+        template_add_literal(t, ":", 1);
+        if (rc || (rc = body_value(rd, item, t)))
+            return rc;
+    }
+    template_add_literal(t, "}", 1);
+    return TARS_OK;
+}
+
+static int body_value(const struct scenario_reader *rd, json_t *v, tars_template *t)
+{
+    size_t i;
+    json_t *item;
+    int rc;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return body_object(rd, v, t);
+    case JSON_ARRAY:
+        template_add_literal(t, "[", 1);
+        json_array_foreach(v, i, item)
+        {
+            if (i > 0)
+                template_add_literal(t, ",", 1);
+            if ((rc = body_value(rd, item, t)))
+                return rc;
+        }
+        template_add_literal(t, "]", 1);
+        return TARS_OK;
+    case JSON_STRING: return body_string(rd, v, t);
+    default: return body_literal(t, v);
+    }
+}
+
+static int read_body(const struct scenario_reader *rd, json_t *obj, struct tars_load_task *t)
+{
+    json_t *v = json_object_get(obj, "body");
+
+    if (!v)
+        return TARS_OK;
+    if (json_is_string(v))
+        return compile_at(rd, v, "body", &t->body);
+    if (!json_is_object(v) && !json_is_array(v))
+        return scenario_fail(rd, v, "body must be a string or a mapping, not %s",
+                             scenario_kind_of(v));
+    t->body = template_new();
+    return body_value(rd, v, t->body);
+}
+
+/* A scalar or a list of them, as a list. */
+static int expect_list(const struct scenario_reader *rd, json_t *v, const char *what,
+                       json_t **items, size_t *n)
+{
+    if (!json_is_array(v)) {
+        items[0] = v;
+        *n = 1;
+        return TARS_OK;
+    }
+    *n = json_array_size(v);
+    if (*n == 0 || *n > SCENARIO_MAX_EXPECT)
+        return scenario_fail(rd, v, "expect %s must list 1 to %d items", what, SCENARIO_MAX_EXPECT);
+    for (size_t i = 0; i < *n; i++)
+        items[i] = json_array_get(v, i);
+    return TARS_OK;
+}
+
+static int read_expect_status(const struct scenario_reader *rd, json_t *v, struct tars_load_task *t)
+{
+    json_t *items[SCENARIO_MAX_EXPECT];
+    size_t n;
+    int rc;
+
+    if (!v)
+        return TARS_OK;
+    if ((rc = expect_list(rd, v, "status", items, &n)))
+        return rc;
+    t->expect_status = xcalloc(n, sizeof(*t->expect_status));
+    for (size_t i = 0; i < n; i++) {
+        if (!json_is_integer(items[i]) || json_integer_value(items[i]) < 100 ||
+            json_integer_value(items[i]) > 599)
+            return scenario_fail(rd, items[i], "expect status must be an HTTP status 100..599");
+        t->expect_status[t->expect_status_count++] = (int)json_integer_value(items[i]);
+    }
+    return TARS_OK;
+}
+
+static bool is_field_path(const char *s)
+{
+    size_t len = strlen(s);
+
+    return len > 0 && s[0] != '.' && s[len - 1] != '.' && !strstr(s, "..");
+}
+
+static int read_expect_json(const struct scenario_reader *rd, json_t *v, struct tars_load_task *t)
+{
+    json_t *items[SCENARIO_MAX_EXPECT];
+    const char *field;
+    size_t n;
+    int rc;
+
+    if (!v)
+        return TARS_OK;
+    if ((rc = expect_list(rd, v, "json", items, &n)))
+        return rc;
+    t->expect_json_fields = xcalloc(n, sizeof(*t->expect_json_fields));
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = scenario_string_of(rd, items[i], "expect json field", 256, &field)))
+            return rc;
+        if (!is_field_path(field))
+            return scenario_fail(rd, items[i], "bad JSON field \"%s\" (use name or a.b.c)", field);
+        t->expect_json_fields[t->expect_json_count++] = xstrdup(field);
+    }
+    return TARS_OK;
+}
+
+static int read_expect(const struct scenario_reader *rd, json_t *obj, struct tars_load_task *t)
+{
+    static const char *const keys[] = {"status", "json", NULL};
+    json_t *v = json_object_get(obj, "expect");
+    int rc;
+
+    if (!v)
+        return TARS_OK;
+    if (!json_is_object(v))
+        return scenario_fail(rd, v, "expect must be a mapping {status, json}, not %s",
+                             scenario_kind_of(v));
+    if ((rc = scenario_check_keys(rd, v, keys, "expect")) ||
+        (rc = read_expect_status(rd, json_object_get(v, "status"), t)))
+        return rc;
+    return read_expect_json(rd, json_object_get(v, "json"), t);
+}
+
+static int read_task(const struct scenario_reader *rd, json_t *obj, struct tars_load_task *t)
+{
+    static const char *const keys[] = {"name", "method", "path",   "headers",
+                                       "body", "weight", "expect", NULL};
+    int64_t weight = 1;
+    int rc;
+
+    if (!json_is_object(obj))
+        return scenario_fail(rd, obj, "a task must be a mapping, not %s", scenario_kind_of(obj));
+    if ((rc = scenario_check_keys(rd, obj, keys, "a task")) || (rc = read_method(rd, obj, t)) ||
+        (rc = read_path(rd, obj, t)) ||
+        (rc = scenario_string(rd, obj, "name", SCENARIO_MAX_NAME, &t->name)) ||
+        (rc = read_headers(rd, obj, t)) || (rc = read_body(rd, obj, t)) ||
+        (rc = scenario_int(rd, obj, "weight", 1, 1000000, &weight)) ||
+        (rc = read_expect(rd, obj, t)))
+        return rc;
+    t->weight = (unsigned)weight;
+    if (!t->name)
+        t->name = scenario_default_task_name(t);
+    return TARS_OK;
+}
+
+const struct tars_load_task *scenario_find_task(const struct tars_load_scenario *s,
+                                                const char *name, size_t before)
+{
+    for (size_t i = 0; i < before; i++)
+        if (strcmp(s->tasks[i].name, name) == 0)
+            return &s->tasks[i];
+    return NULL;
+}
+
+int scenario_read_tasks(const struct scenario_reader *rd, json_t *root,
+                        struct tars_load_scenario *s)
+{
+    json_t *list = json_object_get(root, "tasks"), *item;
+    int rc;
+
+    if (!list)
+        return scenario_fail(rd, root, "tasks is missing: at least one task is needed");
+    if (!json_is_array(list))
+        return scenario_fail(rd, list, "tasks must be a list, not %s", scenario_kind_of(list));
+    if (json_array_size(list) == 0 || json_array_size(list) > SCENARIO_MAX_TASKS)
+        return scenario_fail(rd, list, "tasks must list 1 to %d tasks", SCENARIO_MAX_TASKS);
+    s->tasks = xcalloc(json_array_size(list), sizeof(*s->tasks));
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        item = json_array_get(list, i);
+        s->task_count = i + 1;
+        if ((rc = read_task(rd, item, &s->tasks[i])))
+            return rc;
+        if (scenario_find_task(s, s->tasks[i].name, i))
+            return scenario_fail(rd, scenario_first_node(item), "duplicate task name \"%s\"",
+                                 s->tasks[i].name);
+    }
+    return TARS_OK;
+}
+
+/* ---- thresholds ---- */
+
+static int read_threshold(const struct scenario_reader *rd, json_t *v, struct tars_load_scenario *s)
+{
+    struct tars_threshold *th = &s->thresholds[s->threshold_count];
+    struct tars_err terr = TARS_ERR_INIT;
+    const char *text;
+    int rc;
+
+    if ((rc = scenario_string_of(rd, v, "a threshold", 256, &text)))
+        return rc;
+    if (tars_threshold_parse(text, th, &terr))
+        return scenario_fail(rd, v, "%s", terr.msg);
+    s->threshold_count++;
+    if (th->task && !scenario_find_task(s, th->task, s->task_count))
+        return scenario_fail(rd, v, "threshold \"%s\": no task named \"%s\"", text, th->task);
+    return TARS_OK;
+}
+
+int scenario_read_thresholds(const struct scenario_reader *rd, json_t *root,
+                             struct tars_load_scenario *s)
+{
+    json_t *list = json_object_get(root, "thresholds");
+    int rc;
+
+    if (!list)
+        return TARS_OK;
+    if (json_is_string(list)) { /* a single one */
+        s->thresholds = xcalloc(1, sizeof(*s->thresholds));
+        return read_threshold(rd, list, s);
+    }
+    if (!json_is_array(list) || json_array_size(list) > SCENARIO_MAX_THRESHOLDS)
+        return scenario_fail(rd, list, "thresholds must be a list of at most %d strings",
+                             SCENARIO_MAX_THRESHOLDS);
+    s->thresholds = xcalloc(json_array_size(list) + 1, sizeof(*s->thresholds));
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if ((rc = read_threshold(rd, json_array_get(list, i), s)))
+            return rc;
+    return TARS_OK;
+}
+
+/* ---- release ---- */
+
+void scenario_task_release(struct tars_load_task *t)
+{
+    free(t->name);
+    free(t->method);
+    tars_template_free(t->path);
+    free(t->path_text);
+    for (size_t i = 0; i < t->header_count; i++) {
+        free(t->headers[i].name);
+        tars_template_free(t->headers[i].value);
+    }
+    free(t->headers);
+    tars_template_free(t->body);
+    free(t->expect_status);
+    for (size_t i = 0; i < t->expect_json_count; i++)
+        free(t->expect_json_fields[i]);
+    free(t->expect_json_fields);
+}

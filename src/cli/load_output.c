@@ -1,0 +1,113 @@
+#include "load_output.h"
+
+#include <string.h>
+
+static double ms(uint64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+void load_print_progress(FILE *out, bool tty, const struct tars_load_second *last,
+                         int64_t elapsed_ms, int64_t duration_ms)
+{
+    fprintf(out, "%s[%5.0fs/%.0fs] users %-6lld rps %-8llu p95 %8.2f ms  errors %llu%s",
+            tty ? "\r" : "", (double)elapsed_ms / 1000, (double)duration_ms / 1000,
+            (long long)last->users, (unsigned long long)last->requests, ms(last->p95_ns),
+            (unsigned long long)last->failures, tty ? "   " : "\n");
+    fflush(out);
+}
+
+static void print_row(FILE *out, const struct tars_load_task_result *t, double secs)
+{
+    const tars_hist *h = t->latency;
+
+    fprintf(out, "%-32.32s %10llu %8llu %10.1f %8.2f %8.2f %8.2f %8.2f %8.2f %9.2f\n", t->name,
+            (unsigned long long)t->requests, (unsigned long long)t->failures,
+            secs > 0 ? (double)t->requests / secs : 0, ms(tars_hist_percentile(h, 50)),
+            ms(tars_hist_percentile(h, 90)), ms(tars_hist_percentile(h, 95)),
+            ms(tars_hist_percentile(h, 99)), ms(tars_hist_percentile(h, 99.9)), ms(tars_hist_max(h)));
+}
+
+static void print_errors(FILE *out, const struct tars_load_result *r)
+{
+    bool any = false;
+
+    for (size_t k = 0; k < r->task_count; k++)
+        for (size_t i = 0; i < r->tasks[k].failure_kind_count; i++) {
+            const struct tars_load_failure *f = &r->tasks[k].failure_kinds[i];
+            if (!any)
+                fprintf(out, "\nfailures:\n");
+            any = true;
+            if (f->status)
+                fprintf(out, "  %-30s %-10s HTTP %d  %llu\n", r->tasks[k].name,
+                        tars_load_error_name(f->error), f->status, (unsigned long long)f->count);
+            else
+                fprintf(out, "  %-30s %-10s %llu\n", r->tasks[k].name,
+                        tars_load_error_name(f->error), (unsigned long long)f->count);
+        }
+}
+
+void load_print_summary(FILE *out, const struct tars_load_result *r)
+{
+    double secs = (double)r->duration_ms / 1000;
+
+    fprintf(out, "\n%s%s: %s model, %d threads, %.1f s%s\n", r->scenario[0] ? r->scenario : "run",
+            r->merged_from > 1 ? " (merged)" : "", r->model == TARS_LOAD_OPEN ? "open" : "closed",
+            r->threads, secs, r->interrupted ? ", interrupted" : "");
+    fprintf(out, "%-32s %10s %8s %10s %8s %8s %8s %8s %8s %9s\n", "name", "requests", "failed",
+            "req/s", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "p99.9 ms", "max ms");
+    for (size_t k = 0; k < r->task_count; k++)
+        print_row(out, &r->tasks[k], secs);
+    if (r->task_count > 1)
+        print_row(out, &r->total, secs);
+    if (r->model == TARS_LOAD_OPEN)
+        fprintf(out, "latency is measured from the intended send time; from the actual send: "
+                     "p99 %.2f ms, max %.2f ms\n",
+                ms(tars_hist_percentile(r->total.latency_raw, 99)), ms(tars_hist_max(r->total.latency_raw)));
+    print_errors(out, r);
+    if (r->generator_saturated)
+        fprintf(out, "\nwarning: a load thread used %.0f%% of a CPU: the figures may be limited "
+                     "by the generator, not the server\n", r->generator_cpu_max * 100);
+}
+
+static const char *unit_of(enum tars_threshold_metric m)
+{
+    if (m == TARS_TH_ERROR_RATE)
+        return "%";
+    if (m == TARS_TH_RPS)
+        return "/s";
+    if (m == TARS_TH_REQUESTS)
+        return "";
+    return " ms";
+}
+
+static double shown(enum tars_threshold_metric m, double v)
+{
+    if (m == TARS_TH_ERROR_RATE)
+        return v * 100;
+    if (m == TARS_TH_RPS || m == TARS_TH_REQUESTS)
+        return v;
+    return v / 1e6;
+}
+
+int load_print_thresholds(FILE *out, const struct tars_threshold *th, size_t n,
+                          const struct tars_load_result *r)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    int failed = 0;
+
+    if (n)
+        fprintf(out, "\nthresholds:\n");
+    for (size_t i = 0; i < n; i++) {
+        bool pass = false;
+        double measured = 0;
+        if (tars_threshold_check(&th[i], r, &pass, &measured, &err)) {
+            fprintf(out, "  ERROR %s: %s\n", th[i].text, err.msg);
+            return -1;
+        }
+        fprintf(out, "  %s %-36s measured %.3f%s\n", pass ? "pass" : "FAIL", th[i].text,
+                shown(th[i].metric, measured), unit_of(th[i].metric));
+        failed += !pass;
+    }
+    return failed;
+}

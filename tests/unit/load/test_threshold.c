@@ -1,0 +1,220 @@
+/* Unit tests for thresholds: parsing every form and error, checking against
+ * hand-built results at the exact boundary, no data failing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "result_fixture.h"
+#include "tars/load.h"
+
+static void parse_ok(const char *text, const char *task, enum tars_threshold_metric m,
+                     enum tars_threshold_op op, double value)
+{
+    struct tars_threshold th;
+    struct tars_err err = TARS_ERR_INIT;
+
+    if (tars_threshold_parse(text, &th, &err))
+        fail_msg("\"%s\": %s", text, err.msg);
+    if (task)
+        assert_string_equal(th.task, task);
+    else
+        assert_null(th.task);
+    assert_int_equal(th.metric, m);
+    assert_int_equal(th.op, op);
+    if (fabs(th.value - value) > 1e-9 * fabs(value))
+        fail_msg("\"%s\": value %.17g, expected %.17g", text, th.value, value);
+    tars_threshold_release(&th);
+}
+
+static void test_parse_forms(void **state)
+{
+    struct tars_threshold th;
+    struct tars_err err = TARS_ERR_INIT;
+    (void)state;
+
+    parse_ok("p95<150ms", NULL, TARS_TH_P95, TARS_TH_LT, 150e6);
+    parse_ok(" agents : p99 <= 0.2s ", "agents", TARS_TH_P99, TARS_TH_LE, 2e8);
+    parse_ok("p50>1", NULL, TARS_TH_P50, TARS_TH_GT, 1e6);
+    parse_ok("p75>=250us", NULL, TARS_TH_P75, TARS_TH_GE, 250e3);
+    parse_ok("p90<2s", NULL, TARS_TH_P90, TARS_TH_LT, 2e9);
+    parse_ok("p99.9<1s", NULL, TARS_TH_P99_9, TARS_TH_LT, 1e9);
+    parse_ok("mean<100us", NULL, TARS_TH_MEAN, TARS_TH_LT, 1e5);
+    parse_ok("avg<3", NULL, TARS_TH_MEAN, TARS_TH_LT, 3e6);
+    parse_ok("max<=2.5s", NULL, TARS_TH_MAX, TARS_TH_LE, 2.5e9);
+    parse_ok("error_rate<1%", NULL, TARS_TH_ERROR_RATE, TARS_TH_LT, 0.01);
+    parse_ok("agents:error_rate<=0.05", "agents", TARS_TH_ERROR_RATE, TARS_TH_LE, 0.05);
+    parse_ok("rps>500", NULL, TARS_TH_RPS, TARS_TH_GT, 500);
+    parse_ok("requests>=10", NULL, TARS_TH_REQUESTS, TARS_TH_GE, 10);
+    parse_ok("GET /a:b:p50<1", "GET /a:b", TARS_TH_P50, TARS_TH_LT, 1e6);
+    assert_int_equal(tars_threshold_parse("  p95 < 150 ms ", &th, &err), 0);
+    assert_string_equal(th.text, "p95 < 150 ms");
+    tars_threshold_release(&th);
+    tars_threshold_release(&th); /* twice: released is zeroed */
+}
+
+static void parse_bad(const char *text, const char *message)
+{
+    struct tars_threshold th;
+    struct tars_err err = TARS_ERR_INIT;
+
+    if (tars_threshold_parse(text, &th, &err) != TARS_EINVAL)
+        fail_msg("\"%s\" parsed", text);
+    assert_string_equal(err.msg, message);
+    assert_null(th.text);
+    assert_null(th.task);
+}
+
+static void test_parse_errors(void **state)
+{
+    (void)state;
+    parse_bad("p95", "bad threshold \"p95\": expected [task:]metric <, <=, > or >= value, e.g. "
+                     "p95<150ms");
+    parse_bad("", "bad threshold \"\": expected [task:]metric <, <=, > or >= value, e.g. "
+                  "p95<150ms");
+    parse_bad("p96<1ms", "bad threshold \"p96<1ms\": unknown metric \"p96\" (use p50, p75, p90, "
+                         "p95, p99, p99.9, mean, max, error_rate, rps or requests)");
+    parse_bad("p95<fast", "bad threshold \"p95<fast\": expected a number, not \"fast\"");
+    parse_bad("p95<-1ms", "bad threshold \"p95<-1ms\": expected a number, not \"-1ms\"");
+    parse_bad("p95<150xs", "bad threshold \"p95<150xs\": unit \"xs\" does not fit p95 (use ms, s "
+                           "or us)");
+    parse_bad("rps>5%", "bad threshold \"rps>5%\": unit \"%\" does not fit rps (use none)");
+    parse_bad("error_rate<5ms", "bad threshold \"error_rate<5ms\": unit \"ms\" does not fit "
+                                "error_rate (use % or none)");
+    parse_bad("error_rate<150%", "bad threshold \"error_rate<150%\": an error rate is at most "
+                                 "100%");
+    parse_bad(" :p95<1", "bad threshold \":p95<1\": empty task name before \":\"");
+    parse_bad("p95<1.2.3", "bad threshold \"p95<1.2.3\": expected a number, not \"1.2.3\"");
+}
+
+/* A result with one task "a" and one task "empty" (no requests). */
+static void build(struct tars_load_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->duration_ms = 10000;
+    fixture_add_task(r, "a", "GET", "/a");
+    fixture_add_task(r, "empty", "GET", "/e");
+    fixture_task(&r->total, "total", "", "");
+}
+
+static void check(const struct tars_load_result *r, const char *text, bool expect_pass,
+                  double expect_measured)
+{
+    struct tars_threshold th;
+    struct tars_err err = TARS_ERR_INIT;
+    bool passed = !expect_pass;
+    double measured = -1;
+
+    assert_int_equal(tars_threshold_parse(text, &th, &err), 0);
+    assert_int_equal(tars_threshold_check(&th, r, &passed, &measured, &err), 0);
+    if (passed != expect_pass)
+        fail_msg("\"%s\": passed %d, measured %.17g", text, passed, measured);
+    if (isnan(expect_measured))
+        assert_true(isnan(measured));
+    else if (measured != expect_measured)
+        fail_msg("\"%s\": measured %.17g, expected %.17g", text, measured, expect_measured);
+    tars_threshold_release(&th);
+}
+
+static void test_latency_boundaries(void **state)
+{
+    struct tars_load_result r;
+    (void)state;
+
+    build(&r);
+    fixture_ok(&r.tasks[0], 100000000, 10); /* 100 ms */
+    fixture_ok(&r.tasks[0], 200000000, 10); /* 200 ms */
+    /* p50 of two values is the first (rank 1, exact); max the second. */
+    check(&r, "a:p50<100ms", false, 100e6);
+    check(&r, "a:p50<=100ms", true, 100e6);
+    check(&r, "a:p50>100ms", false, 100e6);
+    check(&r, "a:p50>=100ms", true, 100e6);
+    check(&r, "a:max<200ms", false, 200e6);
+    check(&r, "a:max<=0.2s", true, 200e6);
+    check(&r, "a:mean<150ms", false, 150e6);
+    check(&r, "a:avg<=150000us", true, 150e6);
+    check(&r, "a:p99.9<=200ms", true, 200e6);
+    tars_load_result_release(&r);
+}
+
+static void test_single_value_percentiles(void **state)
+{
+    struct tars_load_result r;
+    (void)state;
+
+    build(&r);
+    fixture_ok(&r.tasks[0], 150000000, 10);
+    check(&r, "a:p95<150ms", false, 150e6);
+    check(&r, "a:p95<=150ms", true, 150e6);
+    check(&r, "a:p75<150.001ms", true, 150e6);
+    tars_load_result_release(&r);
+}
+
+static void test_counts_and_rates(void **state)
+{
+    struct tars_load_result r;
+    (void)state;
+
+    build(&r);
+    for (int i = 0; i < 99; i++)
+        fixture_ok(&r.tasks[0], 1000000, 10);
+    fixture_fail(&r.tasks[0], TARS_LOAD_ERR_STATUS, 500, 1000000);
+    r.total.requests = 100;
+    r.total.failures = 1;
+    check(&r, "a:error_rate<1%", false, 0.01);
+    check(&r, "a:error_rate<=1%", true, 0.01);
+    check(&r, "error_rate<0.011", true, 0.01);
+    check(&r, "a:rps>10", false, 10);
+    check(&r, "a:rps>=10", true, 10);
+    check(&r, "rps<=10", true, 10);
+    check(&r, "a:requests>=100", true, 100);
+    check(&r, "a:requests>100", false, 100);
+    tars_load_result_release(&r);
+}
+
+static void test_no_data_never_passes(void **state)
+{
+    struct tars_load_result r;
+    (void)state;
+
+    build(&r);
+    check(&r, "empty:p95<1s", false, NAN);
+    check(&r, "empty:max<1s", false, NAN);
+    check(&r, "empty:error_rate<100%", false, NAN);
+    check(&r, "empty:requests<5", false, 0);
+    check(&r, "empty:rps<1000", false, 0);
+    check(&r, "p95<1s", false, NAN); /* the total has no requests either */
+    tars_load_result_release(&r);
+}
+
+static void test_unknown_task(void **state)
+{
+    struct tars_load_result r;
+    struct tars_threshold th;
+    struct tars_err err = TARS_ERR_INIT;
+    bool passed = true;
+    double measured = 0;
+    (void)state;
+
+    build(&r);
+    assert_int_equal(tars_threshold_parse("nope:p95<1s", &th, &err), 0);
+    assert_int_equal(tars_threshold_check(&th, &r, &passed, &measured, &err), TARS_ENOTFOUND);
+    assert_string_equal(err.msg, "threshold \"nope:p95<1s\": no task named \"nope\"");
+    assert_false(passed);
+    tars_threshold_release(&th);
+    tars_load_result_release(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_forms),        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_latency_boundaries), cmocka_unit_test(test_single_value_percentiles),
+        cmocka_unit_test(test_counts_and_rates),   cmocka_unit_test(test_no_data_never_passes),
+        cmocka_unit_test(test_unknown_task),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
