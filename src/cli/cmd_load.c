@@ -35,7 +35,7 @@ void usage_load(void)
     printf("usage: tars load SCENARIO.yaml [options]\n"
            "       tars load URL [-c N] [-t N] [-d 30s] [-R RATE] [options]\n"
            "       tars load merge RESULT.json... [--json OUT] [--threshold T]...\n\n"
-           "Sends HTTP load and measures it (docs/load.md, docs/load-format.md).\n"
+           "Sends HTTP load and measures it (docs/load-format.md).\n"
            "Without -R the model is closed (each user waits for its answer); with -R it is\n"
            "open: a constant arrival rate, latency measured from the intended send time.\n\n"
            "  -c, --connections N     users (closed) or the connection pool (open), default 50\n"
