@@ -13,9 +13,11 @@ declare -A layer_of=(
   [store]=store
   [auth]=auth [ratelimit]=auth [trace]=auth
   [load]=load
+  [check]=check
+  [report]=report
   [server]=server [demo]=server
 )
-declare -A rank=([base]=0 [json]=1 [yaml]=1 [stats]=2 [net]=2 [http]=3 [store]=4 [auth]=5 [load]=6 [server]=7)
+declare -A rank=([base]=0 [json]=1 [yaml]=1 [stats]=2 [net]=2 [http]=3 [store]=4 [auth]=5 [load]=6 [check]=6 [report]=7 [server]=7)
 bad=0
 for dir in "${!rank[@]}"; do
   [ -d "$root/lib/$dir" ] || continue

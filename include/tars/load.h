@@ -24,6 +24,7 @@
 
 #include "tars/err.h"
 #include "tars/hist.h"
+#include "tars/str.h" /* tars_duration_parse */
 
 /* ---- templates: "${random.int(1,100)}", "${random.choice(a,b)}", "${seq}", "${uuid}" ---- */
 
@@ -147,10 +148,6 @@ int tars_load_scenario_validate(const struct tars_load_scenario *s, struct tars_
 /* Frees everything s owns and zeroes it; accepts a zeroed struct. */
 void tars_load_scenario_release(struct tars_load_scenario *s);
 
-/* "30s", "5m", "1h30m", "250ms", "1.5s"; a bare number is seconds (as wrk
- * and Locust read it). Components h, m, s, ms add up; at most 366 days.
- * Returns 0 or TARS_EINVAL (negative, empty, unknown unit, too long). */
-int tars_duration_parse(const char *s, int64_t *ms) TARS_MUST_CHECK;
 
 /* Parses one threshold expression into th (owned strings). */
 int tars_threshold_parse(const char *text, struct tars_threshold *th, struct tars_err *err)

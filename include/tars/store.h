@@ -242,6 +242,16 @@ typedef int (*tars_audit_fn)(void *ctx, const struct tars_audit_event *ev);
 int tars_store_audit_list(tars_store *st, const char *event_type, int64_t limit, int64_t offset,
                           int64_t *total, tars_audit_fn fn, void *ctx, struct tars_err *err);
 
+/* ---- ad-hoc read queries, for validation checks ---- */
+/* Runs one read-only statement (no parameters) and calls fn per row with
+ * the column names and values as text (NULL for SQL NULL). At most max_rows
+ * rows are delivered; *truncated says whether there were more. The
+ * statement runs in a read-only transaction where the backend allows it. */
+typedef int (*tars_row_fn)(void *ctx, int ncols, const char *const *names,
+                           const char *const *values);
+int tars_store_query(tars_store *st, const char *sql, size_t max_rows, tars_row_fn fn, void *ctx,
+                     bool *truncated, struct tars_err *err);
+
 /* ---- statistics for `tars serve` start-up and tests ---- */
 /* Number of rows in a known table (one of the schema's tables). */
 int tars_store_count(tars_store *st, const char *table, int64_t *out, struct tars_err *err);

@@ -19,4 +19,9 @@ int tars_parse_i64n(const char *s, size_t len, int64_t min, int64_t max, int64_t
 bool tars_str_has_prefix(const char *s, const char *prefix);
 bool tars_memeq_nocase(const char *a, size_t alen, const char *b);
 
+/* Durations "30s", "5m", "1h30m", "250ms", "1.5s"; a bare number counts as
+ * seconds. Up to TARS_DURATION_MAX_MS. */
+#define TARS_DURATION_MAX_MS (366LL * 24 * 3600 * 1000)
+int tars_duration_parse(const char *s, int64_t *ms);
+
 #endif

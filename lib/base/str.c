@@ -79,3 +79,67 @@ bool tars_memeq_nocase(const char *a, size_t alen, const char *b)
             return false;
     return true;
 }
+
+/* ---- durations ---- */
+
+static const char *duration_number(const char *p, double *v)
+{
+    double scale = 0.1;
+
+    if (*p < '0' || *p > '9')
+        return NULL;
+    for (*v = 0; *p >= '0' && *p <= '9'; p++)
+        if ((*v = *v * 10 + (*p - '0')) > 1e15)
+            return NULL;
+    if (*p != '.')
+        return p;
+    if (*++p < '0' || *p > '9')
+        return NULL;
+    for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+        *v += (*p - '0') * scale;
+    return p;
+}
+
+/* Milliseconds per unit at *p, advancing past it; 0 when unknown. */
+static double duration_unit(const char **p)
+{
+    static const struct {
+        const char *name;
+        double ms;
+    } units[] = {{"ms", 1}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
+
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        size_t n = strlen(units[i].name);
+        if (strncmp(*p, units[i].name, n) == 0) {
+            *p += n;
+            return units[i].ms;
+        }
+    }
+    return 0;
+}
+
+int tars_duration_parse(const char *s, int64_t *ms)
+{
+    const char *p = s;
+    double total = 0, v, unit;
+
+    if (!(p = duration_number(p, &v)))
+        return TARS_EINVAL;
+    if (!*p) { /* a bare number: seconds */
+        total = v * 1000;
+    } else {
+        for (;;) {
+            if ((unit = duration_unit(&p)) == 0)
+                return TARS_EINVAL;
+            total += v * unit;
+            if (!*p)
+                break;
+            if (!(p = duration_number(p, &v)))
+                return TARS_EINVAL;
+        }
+    }
+    if (total > (double)TARS_DURATION_MAX_MS)
+        return TARS_EINVAL;
+    *ms = (int64_t)llround(total);
+    return TARS_OK;
+}

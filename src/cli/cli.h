@@ -28,6 +28,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Reads an option from argv or the environment: returns the first non-NULL. */
 const char *cli_env_or(const char *value, const char *env_name, const char *fallback);
 
+int cmd_validate(int argc, char **argv);
+void usage_validate(void);
 int cmd_version(int argc, char **argv);
 void usage_version(void);
 int cmd_load(int argc, char **argv);

@@ -16,6 +16,7 @@ static const struct cli_command commands[] = {
     {"load", cmd_load, "HTTP load: closed or open model, thresholds, JSON/CSV, merge", usage_load},
     {"serve", cmd_serve, "run the reference T.A.R.S. dashboard API", usage_serve},
     {"user", cmd_user, "manage users of `tars serve` (add)", usage_user},
+    {"validate", cmd_validate, "run declarative check suites: console, JUnit, JSON, TAP", usage_validate},
     {"version", cmd_version, "print version, git commit and build time", usage_version},
 };
 

@@ -1,0 +1,184 @@
+/*
+ * `tars validate`: declarative check suites. A suite (YAML) names targets
+ * (api, prometheus, kubernetes, grafana, jaeger, database) and checks; each
+ * check has an id, a category, a type, parameters, and optional retries,
+ * timeout and on_empty. Check types are a table of small vtables (http,
+ * kubernetes, prometheus, ...); the runner executes checks in parallel on a
+ * worker pool, each bounded by its own timeout, and retries only what a
+ * check itself calls transient.
+ *
+ * Results are one of pass, fail, skip (with a reason) and error (could not be
+ * run, with the reason). There is no soft pass: "no data" fails unless the
+ * check says on_empty: skip.
+ */
+#ifndef TARS_CHECK_H
+#define TARS_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "tars/err.h"
+
+enum tars_check_status { TARS_CHECK_PASS, TARS_CHECK_FAIL, TARS_CHECK_SKIP, TARS_CHECK_ERROR };
+const char *tars_check_status_name(enum tars_check_status s); /* "pass", "fail", ... */
+
+enum tars_on_empty { TARS_ON_EMPTY_FAIL, TARS_ON_EMPTY_SKIP };
+
+#define TARS_CHECK_REASON_MAX 512
+
+struct tars_check_result {
+    enum tars_check_status status;
+    char reason[TARS_CHECK_REASON_MAX]; /* why it did not pass; for a pass, what was seen */
+    bool transient;                     /* an error worth retrying (refused, timeout, 5xx) */
+    double duration_ms;                 /* of the last attempt */
+    double total_ms;                    /* all attempts and retry delays */
+    int attempts;
+};
+
+/* A secret value is replaced by "****" in every output. */
+struct tars_secrets;
+void tars_secrets_mask(const struct tars_secrets *s, const char *in, char *out, size_t size);
+
+struct tars_check;
+
+/* What a check type's run function gets. */
+struct tars_check_ctx {
+    const struct tars_check *check;
+    json_t *params;             /* the check's parameters, variables substituted (borrowed) */
+    json_t *targets;            /* the suite's targets object (borrowed; may be empty) */
+    int64_t timeout_ms;         /* this attempt's bound */
+    uint64_t deadline_ns;       /* tars_mono_ns() by which run must return */
+    enum tars_on_empty on_empty;
+};
+
+struct tars_check_type {
+    const char *name;                  /* "http" */
+    const char *category_hint;         /* documentation only */
+    const char *const *params;         /* every accepted parameter name, NULL-terminated */
+    const char *const *required;       /* the required ones, NULL-terminated */
+    /* Optional static validation at load time; returns NULL or a message. */
+    const char *(*validate)(json_t *params, char *buf, size_t size);
+    /* Runs one attempt; must return by ctx->deadline_ns. */
+    void (*run)(const struct tars_check_ctx *ctx, struct tars_check_result *out);
+};
+
+/* The known types (lib/check/registry.c). */
+const struct tars_check_type *tars_check_type_find(const char *name);
+/* Fills out with up to max type names; returns how many. */
+size_t tars_check_type_names(const char **out, size_t max);
+
+struct tars_check {
+    char *id;
+    char *name;                 /* a human title; defaults to id */
+    char *category;
+    char **tags;
+    size_t tag_count;
+    const struct tars_check_type *type;
+    json_t *params;             /* owned */
+    int64_t timeout_ms;
+    int retries;
+    int64_t retry_delay_ms;
+    enum tars_on_empty on_empty;
+    char *where;                /* "suite.yaml:12:5", for messages */
+};
+
+struct tars_suite {
+    char *name;
+    char *path;
+    json_t *targets;            /* owned */
+    struct tars_check *checks;
+    size_t check_count;
+    struct tars_secrets *secrets;
+    int64_t deadline_ms;        /* whole-suite bound; 0 = none */
+};
+
+/* A variable given on the command line (--var k=v); wins over the
+ * environment, which wins over the suite's own defaults. */
+struct tars_var {
+    const char *name;
+    const char *value;
+};
+
+/* Loads and validates a suite. Unknown types or fields list the valid ones;
+ * every message names file:line:col. Variables ${VAR} / ${VAR:-default} are
+ * substituted in every string of targets and params. */
+int tars_suite_load(const char *path, const struct tars_var *vars, size_t var_count,
+                    struct tars_suite *out, struct tars_err *err) TARS_MUST_CHECK;
+void tars_suite_release(struct tars_suite *s);
+
+/* Selection: --only ID|CATEGORY (repeatable) and --tags. */
+struct tars_check_filter {
+    const char *const *only;
+    size_t only_count;
+    const char *const *tags;
+    size_t tag_count;
+};
+bool tars_check_selected(const struct tars_check *c, const struct tars_check_filter *f);
+
+/* Runs the selected checks of suite with `parallel` workers. results has
+ * one entry per check of the suite (unselected ones stay SKIP "not
+ * selected" and are flagged in selected[]). on_done (may be NULL) is called
+ * from the worker threads, serialised, as each check finishes. */
+typedef void (*tars_check_done_fn)(void *ctx, const struct tars_check *c,
+                                   const struct tars_check_result *r);
+int tars_suite_run(const struct tars_suite *suite, const struct tars_check_filter *filter,
+                   int parallel, struct tars_check_result *results, bool *selected,
+                   tars_check_done_fn on_done, void *done_ctx, struct tars_err *err);
+
+/* ---- helpers for check types (lib/check/check_util.c) ---- */
+
+void tars_check_pass(struct tars_check_result *r, const char *fmt, ...) TARS_PRINTF(2, 3);
+void tars_check_fail(struct tars_check_result *r, const char *fmt, ...) TARS_PRINTF(2, 3);
+void tars_check_skip(struct tars_check_result *r, const char *fmt, ...) TARS_PRINTF(2, 3);
+void tars_check_error(struct tars_check_result *r, bool transient, const char *fmt, ...)
+    TARS_PRINTF(3, 4);
+/* "No data": fail, or skip when the check says on_empty: skip. */
+void tars_check_empty(const struct tars_check_ctx *ctx, struct tars_check_result *r,
+                      const char *fmt, ...) TARS_PRINTF(3, 4);
+
+/* Parameters. Each returns the fallback when absent. */
+const char *tars_param_str(const struct tars_check_ctx *ctx, const char *name, const char *fallback);
+double tars_param_num(const struct tars_check_ctx *ctx, const char *name, double fallback);
+bool tars_param_bool(const struct tars_check_ctx *ctx, const char *name, bool fallback);
+/* targets.<target>.<field> when the check has no parameter `field`. */
+const char *tars_target_str(const struct tars_check_ctx *ctx, const char *target, const char *field);
+
+/* JSON path: "a.b[0].c", optional leading "$." ; NULL when absent. */
+json_t *tars_json_path(json_t *root, const char *path);
+
+/* Comparisons written as strings in suites: "<", "<=", ">", ">=", "==", "!=". */
+int tars_compare_parse(const char *op, int *out);
+bool tars_compare(double value, int op, double threshold);
+
+/* An HTTP exchange through libcurl, bounded by the check's deadline. */
+struct tars_http_call {
+    const char *method;         /* default GET */
+    const char *url;
+    const char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
+    const char *body;           /* may be NULL */
+    size_t body_len;
+    bool insecure;              /* no TLS verification */
+    const char *ca_file, *client_cert, *client_key; /* PEM files or NULL */
+    const char *ca_pem, *client_cert_pem, *client_key_pem; /* in-memory PEM or NULL */
+    size_t max_body;            /* default 8 MiB */
+};
+struct tars_http_reply {
+    long status;
+    char *body;                 /* NUL-terminated; owned */
+    size_t body_len;
+    char *headers;              /* raw header block; owned */
+    double total_ms;
+};
+/* 0 with reply filled, or a negative code and out set to an error result
+ * (transient for refused/timeout) naming the URL without its secrets. */
+int tars_http_fetch(const struct tars_check_ctx *ctx, const struct tars_http_call *call,
+                    struct tars_http_reply *reply, struct tars_check_result *out);
+void tars_http_reply_release(struct tars_http_reply *r);
+/* Case-insensitive header lookup in reply->headers; copies the value. */
+bool tars_http_reply_header(const struct tars_http_reply *r, const char *name, char *out,
+                            size_t size);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * Output formats (only this module knows them): check results as JUnit XML,
+ * TAP and JSON. Every text that came from a check goes through the suite's
+ * secret masking first.
+ */
+#ifndef TARS_REPORT_H
+#define TARS_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "tars/check.h"
+
+struct tars_check_run {
+    const struct tars_suite *suite;
+    const struct tars_check_result *results;
+    const bool *selected;
+    double wall_ms;             /* the whole run */
+};
+
+/* Counts of the selected checks by status. */
+struct tars_check_counts {
+    size_t pass, fail, skip, error;
+};
+void tars_check_count(const struct tars_check_run *run, struct tars_check_counts *out);
+
+/* JUnit XML: one <testsuite> per category, <failure>, <skipped/>, <error>. */
+int tars_report_junit(FILE *out, const struct tars_check_run *runs, size_t run_count);
+/* TAP version 13: "ok N - id # SKIP reason", "not ok N - id". */
+int tars_report_tap(FILE *out, const struct tars_check_run *runs, size_t run_count);
+/* JSON: {"suites":[{"name","checks":[{"id","category","type","status","reason",
+ * "duration_ms","attempts"}]}],"counts":{...},"wall_ms"}. New reference. */
+json_t *tars_report_json(const struct tars_check_run *runs, size_t run_count);
+
+#endif

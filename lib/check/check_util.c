@@ -1,0 +1,196 @@
+/* Helpers for check types: results, parameters, JSON paths, comparisons,
+ * and secret masking. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_int.h"
+#include "tars/alloc.h"
+#include "tars/str.h"
+
+const char *tars_check_status_name(enum tars_check_status s)
+{
+    static const char *const names[] = {"pass", "fail", "skip", "error"};
+    return (unsigned)s < 4 ? names[s] : "error";
+}
+
+static void set_result(struct tars_check_result *r, enum tars_check_status st, bool transient,
+                       const char *fmt, va_list ap)
+{
+    r->status = st;
+    r->transient = transient;
+    vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+}
+
+#define DEFINE_SETTER(fn, status)                                                                 \
+    void fn(struct tars_check_result *r, const char *fmt, ...)                                    \
+    {                                                                                             \
+        va_list ap;                                                                               \
+        va_start(ap, fmt);                                                                        \
+        set_result(r, status, false, fmt, ap);                                                    \
+        va_end(ap);                                                                               \
+    }
+DEFINE_SETTER(tars_check_pass, TARS_CHECK_PASS)
+DEFINE_SETTER(tars_check_fail, TARS_CHECK_FAIL)
+DEFINE_SETTER(tars_check_skip, TARS_CHECK_SKIP)
+#undef DEFINE_SETTER
+
+void tars_check_error(struct tars_check_result *r, bool transient, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_result(r, TARS_CHECK_ERROR, transient, fmt, ap);
+    va_end(ap);
+}
+
+void tars_check_empty(const struct tars_check_ctx *ctx, struct tars_check_result *r,
+                      const char *fmt, ...)
+{
+    char msg[TARS_CHECK_REASON_MAX - 32];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (ctx->on_empty == TARS_ON_EMPTY_SKIP)
+        tars_check_skip(r, "no data (on_empty: skip): %s", msg);
+    else
+        tars_check_fail(r, "no data: %s", msg);
+}
+
+/* ---- parameters ---- */
+
+const char *tars_param_str(const struct tars_check_ctx *ctx, const char *name, const char *fallback)
+{
+    json_t *v = json_object_get(ctx->params, name);
+    return json_is_string(v) ? json_string_value(v) : fallback;
+}
+
+double tars_param_num(const struct tars_check_ctx *ctx, const char *name, double fallback)
+{
+    json_t *v = json_object_get(ctx->params, name);
+    return json_is_number(v) ? json_number_value(v) : fallback;
+}
+
+bool tars_param_bool(const struct tars_check_ctx *ctx, const char *name, bool fallback)
+{
+    json_t *v = json_object_get(ctx->params, name);
+    return json_is_boolean(v) ? json_is_true(v) : fallback;
+}
+
+const char *tars_target_str(const struct tars_check_ctx *ctx, const char *target, const char *field)
+{
+    const char *own = tars_param_str(ctx, field, NULL);
+    json_t *v;
+
+    if (own)
+        return own;
+    v = json_object_get(json_object_get(ctx->targets, target), field);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* ---- JSON paths: a.b[0].c, optional "$." ---- */
+
+static json_t *path_step(json_t *v, const char **p)
+{
+    char key[256];
+    size_t n;
+
+    if (**p == '[') {
+        char *end;
+        long idx = strtol(*p + 1, &end, 10);
+        if (end == *p + 1 || *end != ']' || idx < 0)
+            return NULL;
+        *p = end + 1;
+        return json_array_get(v, (size_t)idx);
+    }
+    n = strcspn(*p, ".[");
+    if (n == 0 || n >= sizeof(key))
+        return NULL;
+    memcpy(key, *p, n);
+    key[n] = '\0';
+    *p += n;
+    return json_object_get(v, key);
+}
+
+json_t *tars_json_path(json_t *root, const char *path)
+{
+    json_t *v = root;
+    const char *p = path;
+
+    if (p[0] == '$')
+        p += p[1] == '.' ? 2 : 1;
+    while (v && *p) {
+        if (*p == '.')
+            p++;
+        v = path_step(v, &p);
+    }
+    return v;
+}
+
+/* ---- comparisons ---- */
+
+enum { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE };
+
+int tars_compare_parse(const char *op, int *out)
+{
+    static const char *const ops[] = {"<", "<=", ">", ">=", "==", "!="};
+    for (int i = 0; i < 6; i++)
+        if (strcmp(op, ops[i]) == 0) {
+            *out = i;
+            return TARS_OK;
+        }
+    return TARS_EINVAL;
+}
+
+bool tars_compare(double v, int op, double t)
+{
+    switch (op) {
+    case CMP_LT: return v < t;
+    case CMP_LE: return v <= t;
+    case CMP_GT: return v > t;
+    case CMP_GE: return v >= t;
+    case CMP_EQ: return v == t;
+    default: return v != t;
+    }
+}
+
+/* ---- secrets ---- */
+
+void secrets_add(struct tars_secrets *s, const char *value)
+{
+    if (!value || strlen(value) < 4 || s->count == CHECK_MAX_SECRETS)
+        return; /* very short values would mask ordinary words */
+    s->value[s->count++] = xstrdup(value);
+}
+
+void secrets_free(struct tars_secrets *s)
+{
+    for (size_t i = 0; s && i < s->count; i++) {
+        explicit_bzero(s->value[i], strlen(s->value[i]));
+        free(s->value[i]);
+    }
+    free(s);
+}
+
+void tars_secrets_mask(const struct tars_secrets *s, const char *in, char *out, size_t size)
+{
+    size_t o = 0;
+
+    while (*in && o + 1 < size) {
+        size_t hit = 0;
+        for (size_t i = 0; s && i < s->count && !hit; i++)
+            if (strncmp(in, s->value[i], strlen(s->value[i])) == 0)
+                hit = strlen(s->value[i]);
+        if (hit) {
+            for (int k = 0; k < 4 && o + 1 < size; k++)
+                out[o++] = '*';
+            in += hit;
+        } else {
+            out[o++] = *in++;
+        }
+    }
+    out[o] = '\0';
+}

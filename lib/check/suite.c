@@ -1,0 +1,465 @@
+/* Loading a suite: YAML → validated checks with variables substituted. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_int.h"
+#include "tars/alloc.h"
+#include "tars/buf.h"
+#include "tars/str.h"
+#include "tars/yaml.h"
+
+#define MAX_CHECKS 2000
+#define VAR_VALUE_MAX 4096
+
+static const char *const suite_keys[] = {"suite", "name", "description", "variables", "defaults",
+                                         "deadline", "targets", "checks", NULL};
+static const char *const check_keys[] = {"id", "name", "description", "category", "type", "tags",
+                                         "timeout", "retries", "retry_delay", "on_empty", NULL};
+static const char *const default_keys[] = {"timeout", "retries", "retry_delay", NULL};
+
+struct loader {
+    tars_yaml_doc *doc;
+    const struct tars_var *vars;
+    size_t var_count;
+    json_t *variables;          /* the suite's own variables block */
+    struct tars_secrets *secrets;
+    int64_t timeout_ms, retry_delay_ms;
+    int retries;
+    struct tars_err *err;
+};
+
+static bool in_list(const char *s, const char *const *list)
+{
+    for (; list && *list; list++)
+        if (strcmp(s, *list) == 0)
+            return true;
+    return false;
+}
+
+static void join_list(const char *const *list, char *out, size_t size)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (; list && *list && o < size; list++)
+        o += (size_t)snprintf(out + o, size - o, "%s%s", o ? ", " : "", *list);
+}
+
+/* Every key of obj must be in allowed (or in also, when given). */
+static int check_keys_of(struct loader *L, json_t *obj, const char *const *allowed,
+                         const char *const *also, const char *what)
+{
+    const char *key;
+    json_t *v;
+    char valid[1024], more[1024];
+
+    json_object_foreach(obj, key, v) {
+        if (in_list(key, allowed) || in_list(key, also))
+            continue;
+        join_list(allowed, valid, sizeof(valid));
+        join_list(also, more, sizeof(more));
+        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "unknown %s field \"%s\"; valid: %s%s%s",
+                               what, key, valid, more[0] ? ", " : "", more);
+    }
+    return TARS_OK;
+}
+
+/* ---- variables ---- */
+
+/* The value of name: --var, then the environment, then the suite's own
+ * variables block (value, env, default). NULL when none. */
+static const char *var_lookup(struct loader *L, const char *name, bool *secret)
+{
+    json_t *decl = json_object_get(L->variables, name);
+    const char *v = NULL;
+
+    *secret = json_is_object(decl) && json_is_true(json_object_get(decl, "secret"));
+    for (size_t i = 0; i < L->var_count; i++)
+        if (strcmp(L->vars[i].name, name) == 0)
+            v = L->vars[i].value;
+    if (!v && getenv(name) && *getenv(name))
+        v = getenv(name);
+    if (!v && json_is_string(decl))
+        v = json_string_value(decl);
+    if (!v && json_is_object(decl)) {
+        const char *env = json_string_value(json_object_get(decl, "env"));
+        v = env && getenv(env) && *getenv(env) ? getenv(env) : NULL;
+        if (!v)
+            v = json_string_value(json_object_get(decl, "value"));
+        if (!v)
+            v = json_string_value(json_object_get(decl, "default"));
+    }
+    return v;
+}
+
+/* Expands one "${NAME}" or "${NAME:-default}" at text (after "${"). */
+static int expand_one(struct loader *L, json_t *node, const char **p, struct tars_buf *out)
+{
+    const char *end = strchr(*p, '}'), *dflt = NULL, *v;
+    char name[128];
+    size_t n;
+    bool secret;
+
+    if (!end)
+        return tars_yaml_error(L->doc, node, L->err, TARS_EINVAL, "unterminated \"${\"");
+    n = (size_t)(end - *p);
+    if (strstr(*p, ":-") && strstr(*p, ":-") < end) {
+        dflt = strstr(*p, ":-") + 2;
+        n = (size_t)(dflt - 2 - *p);
+    }
+    if (n == 0 || n >= sizeof(name))
+        return tars_yaml_error(L->doc, node, L->err, TARS_EINVAL, "bad variable reference");
+    memcpy(name, *p, n);
+    name[n] = '\0';
+    v = var_lookup(L, name, &secret);
+    if (secret && v)
+        secrets_add(L->secrets, v);
+    *p = end + 1;
+    if (v)
+        return tars_buf_puts(out, v);
+    if (dflt)
+        return tars_buf_append(out, dflt, (size_t)(end - dflt));
+    return tars_yaml_error(L->doc, node, L->err, TARS_EINVAL,
+                           "variable \"%s\" is not set (use --var %s=..., the environment, or "
+                           "${%s:-default})", name, name, name);
+}
+
+static int expand_string(struct loader *L, json_t *node, const char *text, json_t **out)
+{
+    struct tars_buf b = TARS_BUF_INIT(VAR_VALUE_MAX * 4);
+    const char *p = text;
+    int rc = TARS_OK;
+
+    while (*p && rc == TARS_OK) {
+        const char *next = strstr(p, "${");
+        if (!next) {
+            rc = tars_buf_puts(&b, p);
+            break;
+        }
+        rc = tars_buf_append(&b, p, (size_t)(next - p));
+        p = next + 2;
+        if (rc == TARS_OK)
+            rc = expand_one(L, node, &p, &b);
+    }
+    if (rc == TARS_ETOOBIG)
+        rc = tars_yaml_error(L->doc, node, L->err, TARS_ETOOBIG, "value too long after substitution");
+    if (rc == TARS_OK)
+        *out = json_string(b.data ? b.data : "");
+    tars_buf_release(&b);
+    return rc;
+}
+
+/* Returns a deep copy of v with variables substituted in every string. */
+static int expand(struct loader *L, json_t *v, json_t **out)
+{
+    const char *key;
+    size_t i;
+    json_t *item, *copy, *x;
+    int rc = TARS_OK;
+
+    if (json_is_string(v))
+        return expand_string(L, v, json_string_value(v), out);
+    if (!json_is_object(v) && !json_is_array(v)) {
+        *out = json_deep_copy(v);
+        return TARS_OK;
+    }
+    copy = json_is_object(v) ? json_object() : json_array();
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, item) {
+            if ((rc = expand(L, item, &x)))
+                break;
+            json_object_set_new(copy, key, x);
+        }
+    } else {
+        json_array_foreach(v, i, item) {
+            if ((rc = expand(L, item, &x)))
+                break;
+            json_array_append_new(copy, x);
+        }
+    }
+    if (rc)
+        json_decref(copy);
+    else
+        *out = copy;
+    return rc;
+}
+
+/* ---- typed fields ---- */
+
+static int get_duration(struct loader *L, json_t *obj, const char *key, int64_t *ms)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (!v)
+        return TARS_OK;
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *ms = json_integer_value(v) * 1000;
+        return TARS_OK;
+    }
+    if (!json_is_string(v) || tars_duration_parse(json_string_value(v), ms) || *ms < 0)
+        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
+                               "\"%s\" must be a duration such as 500ms, 10s or 2m", key);
+    return TARS_OK;
+}
+
+static int get_int(struct loader *L, json_t *obj, const char *key, int min, int max, int *out)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (!v)
+        return TARS_OK;
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "\"%s\" must be an integer in %d..%d",
+                               key, min, max);
+    *out = (int)json_integer_value(v);
+    return TARS_OK;
+}
+
+static int get_string(struct loader *L, json_t *obj, const char *key, bool required, char **out)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (!v && !required)
+        return TARS_OK;
+    if (!json_is_string(v) || !json_string_length(v))
+        return tars_yaml_error(L->doc, v ? v : obj, L->err, TARS_EINVAL,
+                               "\"%s\" must be a non-empty string", key);
+    *out = xstrdup(json_string_value(v));
+    return TARS_OK;
+}
+
+static int get_tags(struct loader *L, json_t *obj, struct tars_check *c)
+{
+    json_t *v = json_object_get(obj, "tags"), *t;
+    size_t i;
+
+    if (!v)
+        return TARS_OK;
+    if (!json_is_array(v))
+        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "\"tags\" must be a list of strings");
+    c->tags = xcalloc(json_array_size(v) + 1, sizeof(*c->tags));
+    json_array_foreach(v, i, t) {
+        if (!json_is_string(t))
+            return tars_yaml_error(L->doc, t, L->err, TARS_EINVAL, "a tag must be a string");
+        c->tags[c->tag_count++] = xstrdup(json_string_value(t));
+    }
+    return TARS_OK;
+}
+
+static int get_type(struct loader *L, json_t *obj, struct tars_check *c)
+{
+    json_t *v = json_object_get(obj, "type");
+    const char *names[64];
+    char valid[1024];
+    size_t n;
+
+    if (!json_is_string(v))
+        return tars_yaml_error(L->doc, v ? v : obj, L->err, TARS_EINVAL, "\"type\" is required");
+    c->type = tars_check_type_find(json_string_value(v));
+    if (c->type)
+        return TARS_OK;
+    n = tars_check_type_names(names, 63);
+    names[n] = NULL;
+    join_list(names, valid, sizeof(valid));
+    return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "unknown check type \"%s\"; valid: %s",
+                           json_string_value(v), valid);
+}
+
+/* The check's own parameters: every key that is not a common one. */
+static int get_params(struct loader *L, json_t *obj, struct tars_check *c)
+{
+    json_t *raw = json_object(), *v;
+    const char *key;
+    char buf[512];
+    const char *why;
+    int rc = check_keys_of(L, obj, check_keys, c->type->params, "check");
+
+    json_object_foreach(obj, key, v)
+        if (!in_list(key, check_keys))
+            json_object_set(raw, key, v);
+    for (const char *const *r = c->type->required; rc == 0 && r && *r; r++)
+        if (!json_object_get(raw, *r))
+            rc = tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL, "check \"%s\": type %s needs \"%s\"",
+                                 c->id, c->type->name, *r);
+    if (rc == 0)
+        rc = expand(L, raw, &c->params);
+    json_decref(raw);
+    if (rc == 0 && c->type->validate && (why = c->type->validate(c->params, buf, sizeof(buf))))
+        rc = tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL, "check \"%s\": %s", c->id, why);
+    return rc;
+}
+
+static int get_on_empty(struct loader *L, json_t *obj, struct tars_check *c)
+{
+    json_t *v = json_object_get(obj, "on_empty");
+    const char *s = json_string_value(v);
+
+    c->on_empty = TARS_ON_EMPTY_FAIL;
+    if (!v)
+        return TARS_OK;
+    if (s && strcmp(s, "skip") == 0)
+        c->on_empty = TARS_ON_EMPTY_SKIP;
+    else if (!s || strcmp(s, "fail") != 0)
+        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "\"on_empty\" must be fail or skip");
+    return TARS_OK;
+}
+
+static int load_check(struct loader *L, json_t *obj, struct tars_check *c)
+{
+    char where[300];
+    int rc;
+
+    if (!json_is_object(obj))
+        return tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL, "a check must be a mapping");
+    tars_yaml_where(L->doc, obj, where, sizeof(where));
+    c->where = xstrdup(where);
+    c->timeout_ms = L->timeout_ms;
+    c->retries = L->retries;
+    c->retry_delay_ms = L->retry_delay_ms;
+    if ((rc = get_string(L, obj, "id", true, &c->id)) || (rc = get_string(L, obj, "name", false, &c->name)) ||
+        (rc = get_string(L, obj, "category", true, &c->category)) || (rc = get_type(L, obj, c)) ||
+        (rc = get_tags(L, obj, c)) || (rc = get_duration(L, obj, "timeout", &c->timeout_ms)) ||
+        (rc = get_int(L, obj, "retries", 0, 10, &c->retries)) ||
+        (rc = get_duration(L, obj, "retry_delay", &c->retry_delay_ms)) ||
+        (rc = get_on_empty(L, obj, c)) || (rc = get_params(L, obj, c)))
+        return rc;
+    if (!c->name)
+        c->name = xstrdup(c->id);
+    if (c->timeout_ms <= 0)
+        return tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL, "check \"%s\": timeout must be > 0", c->id);
+    return TARS_OK;
+}
+
+/* ---- the suite ---- */
+
+static int load_defaults(struct loader *L, json_t *root)
+{
+    json_t *d = json_object_get(root, "defaults");
+    int rc;
+
+    L->timeout_ms = 10000;
+    L->retries = 0;
+    L->retry_delay_ms = 1000;
+    if (!d)
+        return TARS_OK;
+    if (!json_is_object(d))
+        return tars_yaml_error(L->doc, d, L->err, TARS_EINVAL, "\"defaults\" must be a mapping");
+    if ((rc = check_keys_of(L, d, default_keys, NULL, "defaults")) ||
+        (rc = get_duration(L, d, "timeout", &L->timeout_ms)) ||
+        (rc = get_int(L, d, "retries", 0, 10, &L->retries)))
+        return rc;
+    return get_duration(L, d, "retry_delay", &L->retry_delay_ms);
+}
+
+static int unique_ids(struct loader *L, json_t *list, const struct tars_suite *s)
+{
+    for (size_t i = 0; i < s->check_count; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->checks[i].id, s->checks[j].id) == 0)
+                return tars_yaml_error(L->doc, json_array_get(list, i), L->err, TARS_EINVAL,
+                                       "duplicate check id \"%s\" (first at %s)", s->checks[i].id,
+                                       s->checks[j].where);
+    return TARS_OK;
+}
+
+static int load_checks(struct loader *L, json_t *root, struct tars_suite *s)
+{
+    json_t *list = json_object_get(root, "checks"), *c;
+    size_t i;
+    int rc;
+
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        return tars_yaml_error(L->doc, list ? list : root, L->err, TARS_EINVAL,
+                               "\"checks\" must be a non-empty list");
+    if (json_array_size(list) > MAX_CHECKS)
+        return tars_yaml_error(L->doc, list, L->err, TARS_ETOOBIG, "more than %d checks", MAX_CHECKS);
+    s->checks = xcalloc(json_array_size(list), sizeof(*s->checks));
+    json_array_foreach(list, i, c) {
+        s->check_count = i + 1;
+        if ((rc = load_check(L, c, &s->checks[i])))
+            return rc;
+    }
+    return unique_ids(L, list, s);
+}
+
+static int load_root(struct loader *L, json_t *root, struct tars_suite *s)
+{
+    json_t *targets = json_object_get(root, "targets");
+    int rc;
+
+    if (!json_is_object(root))
+        return tars_yaml_error(L->doc, root, L->err, TARS_EINVAL, "a suite must be a mapping");
+    if ((rc = check_keys_of(L, root, suite_keys, NULL, "suite")))
+        return rc;
+    L->variables = json_object_get(root, "variables");
+    if (L->variables && !json_is_object(L->variables))
+        return tars_yaml_error(L->doc, L->variables, L->err, TARS_EINVAL, "\"variables\" must be a mapping");
+    if ((rc = get_string(L, root, "suite", false, &s->name)) ||
+        (!s->name && (rc = get_string(L, root, "name", false, &s->name))) ||
+        (rc = get_duration(L, root, "deadline", &s->deadline_ms)) || (rc = load_defaults(L, root)))
+        return rc;
+    if (targets && !json_is_object(targets))
+        return tars_yaml_error(L->doc, targets, L->err, TARS_EINVAL, "\"targets\" must be a mapping");
+    if (!targets)
+        s->targets = json_object();
+    else if ((rc = expand(L, targets, &s->targets)))
+        return rc;
+    return load_checks(L, root, s);
+}
+
+int tars_suite_load(const char *path, const struct tars_var *vars, size_t var_count,
+                    struct tars_suite *out, struct tars_err *err)
+{
+    struct loader L = {0};
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    L.doc = tars_yaml_load_file(path, err);
+    if (!L.doc)
+        return err && err->code ? err->code : TARS_EINVAL;
+    L.vars = vars;
+    L.var_count = var_count;
+    L.err = err;
+    L.secrets = out->secrets = xcalloc(1, sizeof(*out->secrets));
+    out->path = xstrdup(path);
+    rc = load_root(&L, tars_yaml_root(L.doc), out);
+    if (rc == 0 && !out->name)
+        out->name = xstrdup(path);
+    tars_yaml_free(L.doc);
+    if (rc)
+        tars_suite_release(out);
+    return rc;
+}
+
+void tars_suite_release(struct tars_suite *s)
+{
+    for (size_t i = 0; s->checks && i < s->check_count; i++) {
+        struct tars_check *c = &s->checks[i];
+        free(c->id);
+        free(c->name);
+        free(c->category);
+        for (size_t t = 0; t < c->tag_count; t++)
+            free(c->tags[t]);
+        free(c->tags);
+        json_decref(c->params);
+        free(c->where);
+    }
+    free(s->checks);
+    json_decref(s->targets);
+    secrets_free(s->secrets);
+    free(s->name);
+    free(s->path);
+    memset(s, 0, sizeof(*s));
+}
+
+bool tars_check_selected(const struct tars_check *c, const struct tars_check_filter *f)
+{
+    bool only = f->only_count == 0, tag = f->tag_count == 0;
+
+    for (size_t i = 0; i < f->only_count && !only; i++)
+        only = strcmp(f->only[i], c->id) == 0 || strcmp(f->only[i], c->category) == 0;
+    for (size_t i = 0; i < f->tag_count && !tag; i++)
+        for (size_t t = 0; t < c->tag_count && !tag; t++)
+            tag = strcmp(f->tags[i], c->tags[t]) == 0;
+    return only && tag;
+}

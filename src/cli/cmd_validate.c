@@ -1,0 +1,301 @@
+/* tars validate: run check suites, print by category, write JUnit/JSON/TAP. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "tars/alloc.h"
+#include "tars/check.h"
+#include "tars/clock.h"
+#include "tars/report.h"
+#include "tars/str.h"
+
+#define MAX_SUITES 16
+#define MAX_LIST 64
+
+struct validate_opts {
+    const char *suites[MAX_SUITES];
+    size_t suite_count;
+    const char *only[MAX_LIST], *tags[MAX_LIST], *formats[8];
+    size_t only_count, tag_count, format_count;
+    struct tars_var vars[MAX_LIST];
+    size_t var_count;
+    char *var_text[MAX_LIST];
+    int parallel, list, strict, help;
+    int64_t deadline_ms;
+};
+
+void usage_validate(void)
+{
+    printf("usage: tars validate SUITE.yaml... [options]\n\n"
+           "Runs declarative check suites in parallel (docs/suite-format.md).\n\n"
+           "  --only ID|CATEGORY     run only these checks (repeatable)\n"
+           "  --tags TAG             run only checks with this tag (repeatable)\n"
+           "  --list                 list the checks and exit\n"
+           "  --parallel N           checks at once, default 8\n"
+           "  --timeout D            deadline for each whole suite (e.g. 2m)\n"
+           "  --var NAME=VALUE       set a suite variable (repeatable)\n"
+           "  --strict               skips make the result inconclusive (exit 2)\n"
+           "  --format F             console (default), junit:FILE, json:FILE, tap:FILE (repeatable)\n"
+           "exit: 0 all passed, 1 a check failed, 2 errors (or skips with --strict), 3 bad usage or suite\n");
+}
+
+static int add_var(struct validate_opts *o, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+
+    if (!eq || eq == arg || o->var_count == MAX_LIST)
+        return cli_usage_error("validate", "--var takes NAME=VALUE, not \"%s\"", arg);
+    o->var_text[o->var_count] = xstrndup(arg, (size_t)(eq - arg));
+    o->vars[o->var_count].name = o->var_text[o->var_count];
+    o->vars[o->var_count].value = eq + 1;
+    o->var_count++;
+    return 0;
+}
+
+static int push(const char **list, size_t *n, const char *v, const char *what)
+{
+    if (*n == MAX_LIST)
+        return cli_usage_error("validate", "too many %s", what);
+    list[(*n)++] = v;
+    return 0;
+}
+
+static int parse_validate_args(int argc, char **argv, struct validate_opts *o)
+{
+    static const struct option longopts[] = {
+        {"only", required_argument, NULL, 'o'},   {"tags", required_argument, NULL, 't'},
+        {"list", no_argument, NULL, 'l'},         {"parallel", required_argument, NULL, 'p'},
+        {"timeout", required_argument, NULL, 'T'}, {"var", required_argument, NULL, 'v'},
+        {"strict", no_argument, NULL, 's'},       {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    int64_t n;
+    int c, rc = 0;
+
+    opterr = 0;
+    optind = 1;
+    o->parallel = 8;
+    while (rc == 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': rc = push(o->only, &o->only_count, optarg, "--only"); break;
+        case 't': rc = push(o->tags, &o->tag_count, optarg, "--tags"); break;
+        case 'l': o->list = 1; break;
+        case 's': o->strict = 1; break;
+        case 'h': o->help = 1; return 0;
+        case 'v': rc = add_var(o, optarg); break;
+        case 'p':
+            if (tars_parse_i64(optarg, 1, 64, &n))
+                return cli_usage_error("validate", "--parallel must be 1..64");
+            o->parallel = (int)n;
+            break;
+        case 'T':
+            if (tars_duration_parse(optarg, &o->deadline_ms) || o->deadline_ms <= 0)
+                return cli_usage_error("validate", "bad --timeout \"%s\"", optarg);
+            break;
+        case 'f':
+            if (o->format_count == 8)
+                return cli_usage_error("validate", "at most 8 --format options");
+            o->formats[o->format_count++] = optarg;
+            break;
+        default:
+            return cli_usage_error("validate", "unknown or incomplete option \"%s\"", argv[optind - 1]);
+        }
+    }
+    for (; rc == 0 && optind < argc; optind++) {
+        if (o->suite_count == MAX_SUITES)
+            return cli_usage_error("validate", "at most %d suites", MAX_SUITES);
+        o->suites[o->suite_count++] = argv[optind];
+    }
+    if (rc == 0 && !o->help && o->suite_count == 0)
+        rc = cli_usage_error("validate", "give at least one suite file");
+    return rc;
+}
+
+/* ---- console output ---- */
+
+static const char *mark(enum tars_check_status s)
+{
+    static const char *const marks[] = {"PASS ", "FAIL ", "SKIP ", "ERROR"};
+    return marks[s <= TARS_CHECK_ERROR ? s : TARS_CHECK_ERROR];
+}
+
+static void print_category(const struct tars_check_run *run, const char *category)
+{
+    char text[1024];
+
+    printf("\n%s\n", category);
+    for (size_t i = 0; i < run->suite->check_count; i++) {
+        const struct tars_check *c = &run->suite->checks[i];
+        const struct tars_check_result *r = &run->results[i];
+        if (!run->selected[i] || strcmp(c->category, category) != 0)
+            continue;
+        tars_secrets_mask(run->suite->secrets, r->reason, text, sizeof(text));
+        printf("  %s %-44s %8.0f ms", mark(r->status), c->id, r->total_ms);
+        if (r->attempts > 1)
+            printf("  (%d attempts)", r->attempts);
+        if (r->status != TARS_CHECK_PASS && text[0])
+            printf("\n        %s", text);
+        printf("\n");
+    }
+}
+
+static void print_console(const struct tars_check_run *run)
+{
+    printf("%s (%s)\n", run->suite->name, run->suite->path);
+    for (size_t i = 0; i < run->suite->check_count; i++) {
+        bool first = run->selected[i];
+        for (size_t j = 0; j < i && first; j++)
+            first = !(run->selected[j] &&
+                      strcmp(run->suite->checks[j].category, run->suite->checks[i].category) == 0);
+        if (first)
+            print_category(run, run->suite->checks[i].category);
+    }
+}
+
+static void list_checks(const struct tars_suite *s, const struct tars_check_filter *f)
+{
+    printf("%s (%s)\n", s->name, s->path);
+    for (size_t i = 0; i < s->check_count; i++)
+        if (tars_check_selected(&s->checks[i], f))
+            printf("  %-44s %-22s %-12s %s\n", s->checks[i].id, s->checks[i].category,
+                   s->checks[i].type->name, s->checks[i].name);
+}
+
+/* ---- files ---- */
+
+static int write_format(const char *spec, const struct tars_check_run *runs, size_t n)
+{
+    const char *colon = strchr(spec, ':');
+    FILE *f;
+    int rc = 0;
+
+    if (strcmp(spec, "console") == 0)
+        return 0;
+    if (!colon || !colon[1])
+        return cli_usage_error("validate", "format \"%s\" needs a file: junit:FILE, json:FILE or tap:FILE", spec);
+    if (!(f = fopen(colon + 1, "w"))) {
+        fprintf(stderr, "tars validate: cannot write \"%s\"\n", colon + 1);
+        return EXIT_INCONCLUSIVE;
+    }
+    if (tars_str_has_prefix(spec, "junit:")) {
+        rc = tars_report_junit(f, runs, n);
+    } else if (tars_str_has_prefix(spec, "tap:")) {
+        rc = tars_report_tap(f, runs, n);
+    } else if (tars_str_has_prefix(spec, "json:")) {
+        json_t *v = tars_report_json(runs, n);
+        rc = v && json_dumpf(v, f, JSON_INDENT(2)) == 0 ? 0 : TARS_EIO;
+        json_decref(v);
+    } else {
+        fclose(f);
+        return cli_usage_error("validate", "unknown format \"%.*s\"", (int)(colon - spec), spec);
+    }
+    if (fclose(f) != 0 || rc) {
+        fprintf(stderr, "tars validate: cannot write \"%s\"\n", colon + 1);
+        return EXIT_INCONCLUSIVE;
+    }
+    return 0;
+}
+
+/* ---- running ---- */
+
+static int load_suites(struct validate_opts *o, struct tars_suite *suites)
+{
+    struct tars_err err = TARS_ERR_INIT;
+
+    for (size_t i = 0; i < o->suite_count; i++) {
+        if (tars_suite_load(o->suites[i], o->vars, o->var_count, &suites[i], &err)) {
+            fprintf(stderr, "tars validate: %s\n", err.msg);
+            return EXIT_USAGE;
+        }
+        if (o->deadline_ms)
+            suites[i].deadline_ms = o->deadline_ms;
+    }
+    return 0;
+}
+
+static int exit_code(const struct tars_check_run *runs, size_t n, bool strict)
+{
+    struct tars_check_counts all = {0, 0, 0, 0}, one;
+
+    for (size_t i = 0; i < n; i++) {
+        tars_check_count(&runs[i], &one);
+        all.pass += one.pass;
+        all.fail += one.fail;
+        all.skip += one.skip;
+        all.error += one.error;
+    }
+    printf("\n%zu passed, %zu failed, %zu skipped, %zu errors\n", all.pass, all.fail, all.skip,
+           all.error);
+    if (all.fail)
+        return EXIT_FAILED;
+    if (all.error || (strict && all.skip) || all.pass + all.skip == 0)
+        return EXIT_INCONCLUSIVE;
+    return EXIT_OK;
+}
+
+static int run_all(struct validate_opts *o, struct tars_suite *suites, struct tars_check_run *runs)
+{
+    struct tars_check_filter f = {o->only, o->only_count, o->tags, o->tag_count};
+    struct tars_err err = TARS_ERR_INIT;
+    int rc = 0;
+
+    for (size_t i = 0; i < o->suite_count; i++) {
+        struct tars_check_result *results = xcalloc(suites[i].check_count, sizeof(*results));
+        bool *selected = xcalloc(suites[i].check_count, sizeof(*selected));
+        uint64_t t0 = tars_mono_ns();
+        runs[i].suite = &suites[i];
+        runs[i].results = results;
+        runs[i].selected = selected;
+        if (tars_suite_run(&suites[i], &f, o->parallel, results, selected, NULL, NULL, &err)) {
+            fprintf(stderr, "tars validate: %s\n", err.msg);
+            rc = EXIT_INCONCLUSIVE;
+        }
+        runs[i].wall_ms = (double)(tars_mono_ns() - t0) / 1e6;
+        print_console(&runs[i]);
+        printf("\nwall %.0f ms\n", runs[i].wall_ms);
+    }
+    return rc;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+    struct validate_opts o;
+    struct tars_suite suites[MAX_SUITES];
+    struct tars_check_run runs[MAX_SUITES];
+    struct tars_check_filter f;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    memset(suites, 0, sizeof(suites));
+    memset(runs, 0, sizeof(runs));
+    rc = parse_validate_args(argc, argv, &o);
+    if (rc || o.help) {
+        if (o.help)
+            usage_validate();
+        goto out;
+    }
+    if ((rc = load_suites(&o, suites)))
+        goto out;
+    f = (struct tars_check_filter){o.only, o.only_count, o.tags, o.tag_count};
+    if (o.list) {
+        for (size_t i = 0; i < o.suite_count; i++)
+            list_checks(&suites[i], &f);
+        goto out;
+    }
+    rc = run_all(&o, suites, runs);
+    for (size_t i = 0; rc == 0 && i < o.format_count; i++)
+        rc = write_format(o.formats[i], runs, o.suite_count);
+    if (rc == 0)
+        rc = exit_code(runs, o.suite_count, o.strict);
+out:
+    for (size_t i = 0; i < MAX_SUITES; i++) {
+        free((void *)runs[i].results);
+        free((void *)runs[i].selected);
+        tars_suite_release(&suites[i]);
+    }
+    for (size_t i = 0; i < o.var_count; i++)
+        free(o.var_text[i]);
+    return rc;
+}
