@@ -147,12 +147,28 @@ static int conn_open(struct load_thread *t, struct load_conn *c)
         return rc;
     ev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
     ev.data.ptr = c;
+    c->watching_output = true; /* until the connect completes */
     if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, c->net.fd, &ev) != 0) {
         c->net.kind = TARS_NET_IO;
         tars_net_close(&c->net);
         return TARS_EIO;
     }
     return TARS_OK;
+}
+
+/* After the connect, only input wakes us; output is watched again only while
+ * a write is blocked (ack-driven output edges would otherwise wake the loop
+ * once per request for nothing). */
+static void watch_output(struct load_thread *t, struct load_conn *c, bool on)
+{
+    struct epoll_event ev;
+
+    if (c->watching_output == on)
+        return;
+    ev.events = EPOLLIN | EPOLLET | EPOLLRDHUP | (on ? EPOLLOUT : 0);
+    ev.data.ptr = c;
+    if (epoll_ctl(t->epfd, EPOLL_CTL_MOD, c->net.fd, &ev) == 0)
+        c->watching_output = on;
 }
 
 static const char *request_bytes(struct load_thread *t, struct load_conn *c, size_t *len)
@@ -174,14 +190,17 @@ static void try_write(struct load_thread *t, struct load_conn *c, uint64_t now)
 
     while (c->wpos < len) {
         int rc = tars_net_write(&c->net, bytes + c->wpos, len - c->wpos, &sent, NULL);
-        if (rc == TARS_AGAIN)
+        if (rc == TARS_AGAIN) {
+            watch_output(t, c, true);
             return;
+        }
         if (rc) {
             fail(t, c, error_of_kind(c->net.kind), 0, now);
             return;
         }
         c->wpos += sent;
     }
+    watch_output(t, c, false);
     c->state = CONN_READING;
 }
 

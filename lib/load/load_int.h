@@ -30,6 +30,7 @@ struct load_conn {
     struct tars_net_conn net;
     enum conn_state state;
     bool connected;
+    bool watching_output;        /* EPOLLOUT is in the registered mask */
     tars_http_parser *parser;
     struct tars_buf wbuf;        /* the request being written */
     size_t wpos;
