@@ -39,6 +39,7 @@ demo: build
 bench: build
 	@scripts/deps.sh bench
 	@bench/serve.sh $(BUILD)/src/cli/tars
+	@bench/load-vs-peers.sh $(BUILD)/src/cli/tars
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,0 +1,192 @@
+"""Thresholds, bad input and bad servers: exit codes per DESIGN.md §4 (0 good, 1 a threshold
+failed, 2 inconclusive, 3 bad usage or input), failures counted by kind, memory bounded."""
+
+import re
+import unittest
+
+import loadlib
+from loadlib import (EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, Fixture, TempDir, note,
+                     run_load)
+
+
+class Thresholds(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = TempDir()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.close()
+
+    def test_failing_threshold_on_a_stall_exits_1(self):
+        with Fixture("stall", "--at", 0.5, "--for", 0.5, "--clock", "first-request") as fx:
+            run = run_load([fx.url("/s"), "-R", 100, "-c", 20, "-t", 1, "-d", "2s", "-q",
+                            "--threshold", "p99<1ms", "--threshold", "error_rate<1%"],
+                           timeout=15, json_path=self.tmp.join("stall.json"))
+        self.assertEqual(run.rc, EXIT_FAILED, run.describe())
+        self.assertRegex(run.stdout, r"FAIL\s+p99<1ms\s+measured\s+[0-9.]+ ms", run.describe())
+        self.assertRegex(run.stdout, r"pass\s+error_rate<1%", run.describe())
+        p99 = run.json()["total"]["summary"]["p99_ms"]
+        note("stall with p99<1ms: exit %d, p99 %.1f ms" % (run.rc, p99))
+        self.assertGreater(p99, 1.0)
+        self.assertTrue(run.json_path and run.json()["total"]["requests"] > 0,
+                        "the result must be written even when a threshold fails")
+
+    def test_passing_thresholds_exit_0(self):
+        with Fixture("ok") as fx:
+            run = run_load([fx.url("/ok"), "-c", 2, "-t", 1, "-d", "1s", "-q",
+                            "--threshold", "p99<5s", "--threshold", "error_rate<1%",
+                            "--threshold", "rps>10", "--threshold", "GET /ok:p95<=5000ms"],
+                           timeout=15)
+        self.assertEqual(run.rc, EXIT_OK, run.describe())
+        self.assertEqual(len(re.findall(r"^\s*pass\s", run.stdout, re.M)), 4, run.describe())
+        self.assertNotRegex(run.stdout, r"FAIL", run.describe())
+
+    def test_threshold_naming_an_unknown_task_exits_3(self):
+        with Fixture("ok") as fx:
+            run = run_load([fx.url("/ok"), "-c", 2, "-t", 1, "-d", "5s", "-q",
+                            "--threshold", "nosuch:p99<1s"], timeout=15)
+        note("unknown task in --threshold: exit %d after %.1f s" % (run.rc, run.elapsed))
+        self.assertEqual(run.rc, EXIT_USAGE, run.describe())
+        self.assertIn("nosuch", run.stdout + run.stderr, run.describe())
+        self.assertLess(run.elapsed, 3.0, "rejected before the 5 s of load, not after")
+
+    def test_threshold_naming_an_unknown_task_in_a_scenario_exits_3(self):
+        path = self.tmp.write("unknown-task.yaml", """\
+name: unknown-task
+base_url: http://127.0.0.1:9
+duration: 5s
+users: 1
+tasks:
+  - name: home
+    path: /
+thresholds:
+  - "nosuch:p95<150ms"
+""")
+        run = run_load([path, "-q"], timeout=10)
+        self.assertEqual(run.rc, EXIT_USAGE, run.describe())
+        self.assertRegex(run.stderr, re.escape(path) + r":9:\d+:.*nosuch", run.describe())
+        self.assertLess(run.elapsed, 3.0, "rejected before the 5 s of load, not after")
+
+
+class BadInput(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = TempDir()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.close()
+
+    def test_broken_yaml_exits_3_with_file_line_col(self):
+        # Line 6 is indented with a tab, which YAML forbids.
+        path = self.tmp.write("broken.yaml", "name: broken\nbase_url: http://127.0.0.1:9\n"
+                              "users: 1\ntasks:\n  - name: a\n\tpath: /x\n")
+        run = run_load([path, "-d", "1s", "-q"], timeout=10)
+        self.assertEqual(run.rc, EXIT_USAGE, run.describe())
+        note("broken YAML: %s" % run.stderr.strip())
+        self.assertRegex(run.stderr, re.escape(path) + r":6:\d+: ", run.describe())
+
+    def test_unclosed_quote_yaml_exits_3_with_file_line_col(self):
+        path = self.tmp.write("quote.yaml", "name: quote\nbase_url: http://127.0.0.1:9\n"
+                              "users: 1\ntasks:\n  - name: a\n    path: \"/x\n    method: GET\n")
+        run = run_load([path, "-d", "1s", "-q"], timeout=10)
+        self.assertEqual(run.rc, EXIT_USAGE, run.describe())
+        self.assertRegex(run.stderr, re.escape(path) + r":\d+:\d+: ", run.describe())
+
+    def test_unknown_template_function_exits_3(self):
+        path = self.tmp.write("template.yaml", """\
+name: template
+base_url: http://127.0.0.1:9
+users: 1
+tasks:
+  - name: a
+    path: "/x?id=${random.foo(1,2)}"
+""")
+        run = run_load([path, "-d", "1s", "-q"], timeout=10)
+        self.assertEqual(run.rc, EXIT_USAGE, run.describe())
+        self.assertRegex(run.stderr, re.escape(path) + r":6:\d+:.*random\.foo", run.describe())
+        run = run_load(["http://127.0.0.1:9/x?id=${random.foo(1,2)}", "-d", "1s", "-q"], timeout=10)
+        self.assertEqual(run.rc, EXIT_USAGE, run.describe())
+        self.assertIn("random.foo", run.stderr, run.describe())
+
+    def test_unparseable_url_exits_3(self):
+        for url in ("http://[::1", "http://127.0.0.1:99999/", "ftp://127.0.0.1/"):
+            run = run_load([url, "-d", "1s", "-q"], timeout=10)
+            self.assertEqual(run.rc, EXIT_USAGE, "%s\n%s" % (url, run.describe()))
+            self.assertTrue(run.stderr.strip(), "no message for %s" % url)
+
+    def test_bad_options_exit_3(self):
+        for args in ([], ["http://127.0.0.1:9/", "-d", "forever"], ["http://127.0.0.1:9/", "-c", "0"],
+                     ["http://127.0.0.1:9/", "--threshold", "p95<<1"], ["http://127.0.0.1:9/", "--frobnicate"]):
+            run = run_load(args, timeout=10)
+            self.assertEqual(run.rc, EXIT_USAGE, run.describe())
+
+
+class BadServers(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = TempDir()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.close()
+
+    def assertAllFailed(self, run, kind):
+        """Exit 2 (no request succeeded), failures == requests, all of the given kind."""
+        self.assertGreaterEqual(run.rc, 0, "killed by signal %d\n%s" % (-run.rc, run.describe()))
+        self.assertEqual(run.rc, EXIT_INCONCLUSIVE, run.describe())
+        total = run.json()["total"]
+        errors = loadlib.errors_of(total)
+        note("%s: %d requests, %d failures, errors %s, peak RSS %d KiB, %.2f s"
+             % (kind, total["requests"], total["failures"],
+                {k: v for k, v in errors.items() if v}, run.peak_rss_kib, run.elapsed))
+        self.assertGreater(total["requests"], 0, run.describe())
+        self.assertEqual(total["failures"], total["requests"], run.describe())
+        self.assertEqual(errors.get(kind), total["failures"],
+                         "expected every failure to be %r: %s" % (kind, errors))
+        self.assertIn(kind, run.stdout, "the failures table names the kind\n" + run.describe())
+        return total
+
+    def test_unreachable_port_counts_refused(self):
+        port = loadlib.closed_port()
+        run = run_load(["http://127.0.0.1:%d/" % port, "-c", 2, "-t", 1, "-d", "1s", "-q"],
+                       timeout=10, json_path=self.tmp.join("refused.json"))
+        self.assertAllFailed(run, "refused")
+
+    def test_garbage_counts_parse_errors(self):
+        with Fixture("garbage") as fx:
+            run = run_load([fx.url("/g"), "-c", 2, "-t", 1, "-d", "1s", "-q"], timeout=10,
+                           json_path=self.tmp.join("garbage.json"))
+        self.assertAllFailed(run, "parse")
+
+    def test_huge_headers_are_a_counted_failure(self):
+        with Fixture("huge-headers") as fx:
+            run = run_load([fx.url("/h"), "-c", 2, "-t", 1, "-d", "1s", "-q"], timeout=10,
+                           json_path=self.tmp.join("huge.json"))
+        self.assertGreaterEqual(run.rc, 0, "killed by signal %d\n%s" % (-run.rc, run.describe()))
+        self.assertEqual(run.rc, EXIT_INCONCLUSIVE, run.describe())
+        total = run.json()["total"]
+        note("huge headers: %d requests, %d failures, errors %s, peak RSS %d KiB"
+             % (total["requests"], total["failures"],
+                {k: v for k, v in total["errors"].items() if v}, run.peak_rss_kib))
+        self.assertGreater(total["failures"], 0)
+        self.assertEqual(total["failures"], total["requests"])
+        self.assertLess(run.peak_rss_kib, 100 * 1024)
+
+    def test_endless_body_times_out_with_bounded_memory(self):
+        seconds = 3
+        # 4 connections x 50 MB/s: a client that kept the body would hold ~200 MB after 1 s.
+        with Fixture("endless", "--bytes-per-second", 50e6) as fx:
+            run = run_load([fx.url("/e"), "-c", 4, "-t", 1, "-d", "%ds" % seconds, "--timeout", "1s", "-q"],
+                           timeout=15, json_path=self.tmp.join("endless.json"))
+        total = self.assertAllFailed(run, "timeout")
+        self.assertGreaterEqual(total["requests"], 4, "each connection timed out at least once")
+        self.assertLess(run.peak_rss_kib, 100 * 1024,
+                        "peak RSS %d KiB while reading endless bodies" % run.peak_rss_kib)
+        # On time: the duration, plus start-up and the end of the progress loop.
+        self.assertLess(run.elapsed, seconds + 1.5, run.describe())
+
+
+if __name__ == "__main__":
+    unittest.main()
