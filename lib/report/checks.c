@@ -147,7 +147,7 @@ static json_t *check_json(const struct tars_check_run *run, size_t i)
     char text[MASKED_MAX];
 
     masked(run, r->reason, text);
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:i}", "id", c->id, "name", c->name,
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:i}", "id", c->id, "name", c->name,
                      "category", c->category, "type", c->type->name, "status",
                      tars_check_status_name(r->status), "reason", text, "duration_ms",
                      r->total_ms, "attempts", r->attempts);

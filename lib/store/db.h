@@ -52,6 +52,10 @@ struct db_ops {
     /* One or more statements without parameters or results (DDL). */
     int (*exec_script)(struct db *db, const char *sql, struct tars_err *err);
     void (*close)(struct db *db);
+    /* The driver's own connection (sqlite3 *, PGconn *), for the ad-hoc
+     * read-only queries of query.c, which need column names and read-only
+     * checks that the cached query path has no use for. */
+    void *(*native)(struct db *db);
 };
 
 struct db {

@@ -245,10 +245,16 @@ static void pg_close(struct db *db)
     free(p);
 }
 
+static void *pg_native(struct db *db)
+{
+    return ((struct pg_db *)db)->conn;
+}
+
 static const struct db_ops pg_ops = {
     .query = pg_query,
     .exec_script = pg_exec_script,
     .close = pg_close,
+    .native = pg_native,
 };
 
 /* The URL's own settings win over these defaults (they come later). */

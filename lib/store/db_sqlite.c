@@ -208,10 +208,16 @@ static void sqlite_close(struct db *db)
     free(s);
 }
 
+static void *sqlite_native(struct db *db)
+{
+    return ((struct sqlite_db *)db)->conn;
+}
+
 static const struct db_ops sqlite_ops = {
     .query = sqlite_query,
     .exec_script = sqlite_exec_script,
     .close = sqlite_close,
+    .native = sqlite_native,
 };
 
 static int read_journal_mode(void *ctx, const struct db_row *row, struct tars_err *err)

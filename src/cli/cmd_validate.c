@@ -1,5 +1,6 @@
 /* tars validate: run check suites, print by category, write JUnit/JSON/TAP. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +277,7 @@ int cmd_validate(int argc, char **argv)
             usage_validate();
         goto out;
     }
+    signal(SIGPIPE, SIG_IGN); /* a wss peer resetting would kill us through write(2) */
     if ((rc = load_suites(&o, suites)))
         goto out;
     f = (struct tars_check_filter){o.only, o.only_count, o.tags, o.tag_count};

@@ -1,0 +1,456 @@
+/*
+ * Judging Prometheus answers: a condition applied to every sample of every
+ * series of an instant query, rule names present in /api/v1/rules (or in a
+ * rules file), and rule-group health. Pure functions over parsed JSON.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_int.h"
+#include "prom_int.h"
+#include "tars/str.h"
+
+#define NAME_MAX_SHOWN 120
+
+/* A bounded reason being written. */
+struct reason {
+    char *buf;
+    size_t size, len;
+};
+
+static void reason_add(struct reason *r, const char *fmt, ...) TARS_PRINTF(2, 3);
+
+static void reason_add(struct reason *r, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (r->len + 1 >= r->size)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(r->buf + r->len, r->size - r->len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        r->len = r->len + (size_t)n < r->size ? r->len + (size_t)n : r->size - 1;
+}
+
+/* ---- conditions ---- */
+
+static const char *condition_text(const char *text, struct prom_condition *out)
+{
+    char op[3] = {0};
+    size_t n = strspn(text, " ");
+
+    text += n;
+    n = strspn(text, "<>=!");
+    if (n == 0 || n > 2)
+        return "a condition must start with <, <=, >, >=, == or !=";
+    memcpy(op, text, n);
+    if (tars_compare_parse(op, &out->op) != 0)
+        return "a condition's operator must be <, <=, >, >=, == or !=";
+    memcpy(out->op_text, op, sizeof(op));
+    if (tars_parse_double(text + n + strspn(text + n, " "), &out->value) != 0)
+        return "a condition's value must be a number";
+    return NULL;
+}
+
+const char *prom_condition_parse(json_t *cond, struct prom_condition *out, char *buf, size_t size)
+{
+    const char *op = json_string_value(json_object_get(cond, "op")), *why = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (json_is_string(cond))
+        why = condition_text(json_string_value(cond), out);
+    else if (!json_is_object(cond) || !op || json_object_size(cond) != 2)
+        why = "condition must be {op, value} or text such as \"< 0.15\"";
+    else if (tars_compare_parse(op, &out->op) != 0 || strlen(op) > 2)
+        why = "condition.op must be <, <=, >, >=, == or !=";
+    else if (!check_json_number(json_object_get(cond, "value"), &out->value) || isnan(out->value))
+        why = "condition.value must be a number";
+    else
+        memcpy(out->op_text, op, strlen(op) + 1);
+    if (!why && isnan(out->value))
+        why = "a condition's value must be a number";
+    if (why)
+        return snprintf(buf, size, "%s", why), buf;
+    out->set = true;
+    return NULL;
+}
+
+/* ---- series ---- */
+
+void prom_series_name(json_t *metric, char *out, size_t size)
+{
+    struct reason r = {out, size < NAME_MAX_SHOWN ? size : NAME_MAX_SHOWN, 0};
+    const char *key, *name = json_string_value(json_object_get(metric, "__name__"));
+    json_t *v;
+    int shown = 0;
+
+    out[0] = '\0';
+    reason_add(&r, "%s{", name ? name : "");
+    json_object_foreach(metric, key, v)
+    {
+        if (strcmp(key, "__name__") == 0 || !json_is_string(v))
+            continue;
+        reason_add(&r, "%s%s=\"%s\"", shown++ ? ", " : "", key, json_string_value(v));
+    }
+    reason_add(&r, "}");
+    if (r.len + 1 >= r.size && r.size > 4)
+        memcpy(out + r.size - 4, "...", 4);
+}
+
+/* What judging saw so far. */
+struct tally {
+    size_t judged, bad, nan;
+    const char *items; /* "series", or "samples" for a range vector */
+    double min, max;
+    struct reason failing; /* the first failing series */
+};
+
+static bool sample_value(json_t *pair, double *v)
+{
+    const char *s = json_string_value(json_array_get(pair, 1));
+    char *end;
+
+    if (!json_is_array(pair) || json_array_size(pair) != 2 || !s)
+        return false;
+    *v = strtod(s, &end);
+    return end != s && *end == '\0';
+}
+
+static void judge_sample(const struct prom_judge *j, json_t *metric, double raw, struct tally *t)
+{
+    double v = raw * (j->scale != 0 ? j->scale : 1);
+    char name[NAME_MAX_SHOWN];
+
+    if (isnan(v) && j->nan_is_empty) {
+        t->nan++;
+        return;
+    }
+    if (t->judged++ == 0 || v < t->min)
+        t->min = v;
+    if (t->judged == 1 || v > t->max)
+        t->max = v;
+    if (!j->cond.set || (!isnan(v) && tars_compare(v, j->cond.op, j->cond.value)))
+        return;
+    if (t->bad++ < PROM_SHOWN_SERIES) {
+        prom_series_name(metric, name, sizeof(name));
+        reason_add(&t->failing, "%s%s %.4g%s", t->bad > 1 ? "; " : "", name, v,
+                   j->unit ? j->unit : "");
+    }
+}
+
+/* One series: a vector item (value) or a matrix item (values). */
+static bool judge_series(const struct prom_judge *j, json_t *item, struct tally *t)
+{
+    json_t *metric = json_object_get(item, "metric"), *one = json_object_get(item, "value");
+    json_t *many = json_object_get(item, "values"), *pair;
+    double v;
+    size_t i;
+
+    if (!json_is_object(metric) || (!one && !json_is_array(many)))
+        return false;
+    if (one) {
+        if (!sample_value(one, &v))
+            return false;
+        judge_sample(j, metric, v, t);
+        return true;
+    }
+    t->items = "samples";
+    json_array_foreach(many, i, pair)
+    {
+        if (!sample_value(pair, &v))
+            return false;
+        judge_sample(j, metric, v, t);
+    }
+    return true;
+}
+
+static bool judge_result(const struct prom_judge *j, json_t *data, struct tally *t)
+{
+    const char *type = json_string_value(json_object_get(data, "resultType"));
+    json_t *result = json_object_get(data, "result"), *item, *none = json_object();
+    double v;
+    size_t i;
+    bool ok = true;
+
+    if (type && strcmp(type, "scalar") == 0) {
+        ok = sample_value(result, &v);
+        if (ok)
+            judge_sample(j, none, v, t);
+    } else if (type && (strcmp(type, "vector") == 0 || strcmp(type, "matrix") == 0) &&
+               json_is_array(result)) {
+        json_array_foreach(result, i, item)
+        {
+            if (!(ok = judge_series(j, item, t)))
+                break;
+        }
+    } else {
+        ok = false;
+    }
+    json_decref(none);
+    return ok;
+}
+
+static void verdict_text(const struct prom_judge *j, const struct tally *t, struct reason *r)
+{
+    const char *what = j->what ? j->what : "value", *unit = j->unit ? j->unit : "";
+    bool upper = j->cond.op_text[0] == '<';
+
+    if (t->bad && t->judged == 1) {
+        reason_add(r, "%s %.4g%s, expected %s %g%s", what, t->min, unit, j->cond.op_text,
+                   j->cond.value, unit);
+    } else if (t->bad) {
+        reason_add(r, "%zu of %zu %s: %s not %s %g%s: %s", t->bad, t->judged, t->items, what,
+                   j->cond.op_text, j->cond.value, unit, t->failing.buf);
+        if (t->bad > PROM_SHOWN_SERIES)
+            reason_add(r, "; ...");
+    } else if (!j->cond.set) {
+        reason_add(r, "%zu %s (%s %.4g%s to %.4g%s)", t->judged, t->items, what, t->min, unit,
+                   t->max, unit);
+    } else if (t->judged == 1) {
+        reason_add(r, "%s %.4g%s %s %g%s", what, t->min, unit, j->cond.op_text, j->cond.value,
+                   unit);
+    } else {
+        reason_add(r, "%zu %s, %s all %s %g%s (%s %.4g%s)", t->judged, t->items, what,
+                   j->cond.op_text, j->cond.value, unit, upper ? "max" : "min",
+                   upper ? t->max : t->min, unit);
+    }
+}
+
+enum prom_verdict prom_judge_data(json_t *data, const struct prom_judge *j, char *reason,
+                                  size_t size)
+{
+    char failing[TARS_CHECK_REASON_MAX];
+    struct tally t = {0, 0, 0, "series", 0, 0, {failing, sizeof(failing), 0}};
+    struct reason r = {reason, size, 0};
+
+    failing[0] = reason[0] = '\0';
+    if (!judge_result(j, data, &t)) {
+        reason_add(&r, "unexpected answer from prometheus (not a vector, matrix or scalar of "
+                       "[time, \"value\"] samples)");
+        return PROM_BAD;
+    }
+    if (t.judged == 0) {
+        if (t.nan)
+            reason_add(&r, "%zu series, every one NaN (no traffic in the window)", t.nan);
+        else
+            reason_add(&r, "the query returned no series");
+        return PROM_EMPTY;
+    }
+    verdict_text(j, &t, &r);
+    return t.bad ? PROM_FAIL : PROM_PASS;
+}
+
+bool prom_series_value(json_t *data, const char *label, const char *value, double *out)
+{
+    json_t *result = json_object_get(data, "result"), *item;
+    size_t i;
+
+    json_array_foreach(result, i, item)
+    {
+        const char *have =
+            json_string_value(json_object_get(json_object_get(item, "metric"), label ? label : ""));
+        if ((!label || (have && strcmp(have, value) == 0)) &&
+            sample_value(json_object_get(item, "value"), out))
+            return true;
+    }
+    return false;
+}
+
+/* ---- rule names ---- */
+
+static void names_of_group(json_t *group, json_t *names)
+{
+    json_t *rules = json_object_get(group, "rules"), *rule;
+    size_t i;
+
+    json_array_foreach(rules, i, rule)
+    {
+        json_t *name = json_object_get(rule, "name");
+        if (!json_is_string(name))
+            name = json_object_get(rule, "record");
+        if (!json_is_string(name))
+            name = json_object_get(rule, "alert");
+        if (json_is_string(name))
+            json_array_append(names, name);
+    }
+}
+
+json_t *prom_rule_names(json_t *groups_holder)
+{
+    json_t *groups = json_object_get(groups_holder, "groups"), *group, *names = json_array();
+    size_t i;
+
+    json_array_foreach(groups, i, group)
+    {
+        names_of_group(group, names);
+    }
+    return names;
+}
+
+static bool name_in(json_t *list, const char *name)
+{
+    size_t i;
+    json_t *v;
+
+    if (!name)
+        return true; /* not a name: nothing to look for */
+    json_array_foreach(list, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+            return true;
+    }
+    return false;
+}
+
+enum prom_verdict prom_rules_missing(json_t *have, json_t *want, char *reason, size_t size)
+{
+    struct reason r = {reason, size, 0};
+    size_t i, missing = 0;
+    json_t *v;
+
+    reason[0] = '\0';
+    if (json_array_size(want) == 0) {
+        reason_add(&r, "no rule names to look for");
+        return PROM_EMPTY;
+    }
+    json_array_foreach(want, i, v)
+    {
+        if (!name_in(have, json_string_value(v)))
+            missing++;
+    }
+    if (missing == 0) {
+        reason_add(&r, "all %zu rules loaded (%zu in prometheus)", json_array_size(want),
+                   json_array_size(have));
+        return PROM_PASS;
+    }
+    reason_add(&r, "%zu of %zu rules missing:", missing, json_array_size(want));
+    json_array_foreach(want, i, v)
+    {
+        if (!name_in(have, json_string_value(v)))
+            reason_add(&r, " %s", json_string_value(v));
+    }
+    return PROM_FAIL;
+}
+
+/* ---- rule health ---- */
+
+struct health_tally {
+    size_t groups, rules, failed, pending;
+    double slowest_ms;
+    const char *slowest;
+    const char *pending_group, *pending_rule; /* the first rule not evaluated yet */
+    struct reason problems;
+};
+
+static bool group_selected(const struct prom_health_spec *spec, const char *name)
+{
+    if (spec->groups)
+        return name_in(spec->groups, name);
+    if (spec->prefix)
+        return strncmp(name, spec->prefix, strlen(spec->prefix)) == 0;
+    return true;
+}
+
+static void judge_rule(json_t *rule, const char *group, struct health_tally *t)
+{
+    const char *name = json_string_value(json_object_get(rule, "name"));
+    const char *health = json_string_value(json_object_get(rule, "health"));
+    const char *error = json_string_value(json_object_get(rule, "lastError"));
+
+    t->rules++;
+    if (health && strcmp(health, "unknown") == 0) {
+        if (t->pending++ == 0) {
+            t->pending_group = group;
+            t->pending_rule = name ? name : "?";
+        }
+        return;
+    }
+    if ((health && strcmp(health, "ok") == 0) && (!error || !error[0]))
+        return;
+    if (t->failed++ < PROM_SHOWN_SERIES)
+        reason_add(&t->problems, "%s/%s %s: %s; ", group, name ? name : "?", health ? health : "?",
+                   error && error[0] ? error : "no error text");
+}
+
+static void judge_group(json_t *group, const struct prom_health_spec *spec, struct health_tally *t)
+{
+    const char *name = json_string_value(json_object_get(group, "name"));
+    json_t *rules = json_object_get(group, "rules"), *rule;
+    double ms = 0;
+    size_t i;
+
+    t->groups++;
+    check_json_number(json_object_get(group, "evaluationTime"), &ms);
+    ms *= 1000;
+    if (!t->slowest || ms > t->slowest_ms) {
+        t->slowest_ms = ms;
+        t->slowest = name;
+    }
+    if (spec->max_ms > 0 && ms > spec->max_ms && t->failed++ < PROM_SHOWN_SERIES)
+        reason_add(&t->problems, "group %s took %.1f ms (max %g ms); ", name, ms, spec->max_ms);
+    json_array_foreach(rules, i, rule)
+    {
+        judge_rule(rule, name, t);
+    }
+}
+
+static void missing_groups(json_t *data, const struct prom_health_spec *spec,
+                           struct health_tally *t)
+{
+    json_t *have = json_array(), *group, *v;
+    size_t i;
+
+    json_array_foreach(json_object_get(data, "groups"), i, group)
+        json_array_append(have, json_object_get(group, "name"));
+    json_array_foreach(spec->groups, i, v)
+    {
+        if (json_is_string(v) && !name_in(have, json_string_value(v)) &&
+            t->failed++ < PROM_SHOWN_SERIES)
+            reason_add(&t->problems, "group %s not loaded; ", json_string_value(v));
+    }
+    json_decref(have);
+}
+
+enum prom_verdict prom_rule_health(json_t *data, const struct prom_health_spec *spec, char *reason,
+                                   size_t size)
+{
+    struct health_tally t = {0, 0, 0, 0, 0, NULL, NULL, NULL, {reason, size, 0}};
+    json_t *groups = json_object_get(data, "groups"), *group;
+    size_t i;
+
+    reason[0] = '\0';
+    json_array_foreach(groups, i, group)
+    {
+        const char *name = json_string_value(json_object_get(group, "name"));
+        if (name && group_selected(spec, name))
+            judge_group(group, spec, &t);
+    }
+    missing_groups(data, spec, &t);
+    if (t.failed) {
+        if (t.failed > PROM_SHOWN_SERIES)
+            reason_add(&t.problems, "%zu problems in all", t.failed);
+        else if (t.problems.len >= 2)
+            reason[t.problems.len -= 2] = '\0'; /* the last "; " */
+        return PROM_FAIL;
+    }
+    if (t.groups == 0) {
+        if (spec->prefix)
+            reason_add(&t.problems, "no rule group named %s*", spec->prefix);
+        else
+            reason_add(&t.problems, "no rule groups loaded");
+        return PROM_EMPTY;
+    }
+    if (t.pending) {
+        reason_add(&t.problems, "%zu of %zu rules not evaluated yet (first %s/%s)", t.pending,
+                   t.rules, t.pending_group, t.pending_rule);
+        return PROM_BAD;
+    }
+    reason_add(&t.problems, "%zu groups, %zu rules healthy; slowest %s %.1f ms", t.groups, t.rules,
+               t.slowest ? t.slowest : "?", t.slowest_ms);
+    return PROM_PASS;
+}

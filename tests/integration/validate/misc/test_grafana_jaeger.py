@@ -1,0 +1,224 @@
+"""The grafana and jaeger check types against tests/fixtures/grafana_jaeger_fixture.py:
+every check passes on the healthy state and fails, with the right reason, on the broken one."""
+
+import os
+import subprocess
+import unittest
+
+from misc_harness import TARS_BIN, CheckCase, Fixture, TempDir, run_suite
+
+TOKEN = "fixture-grafana-token-5ad1"
+
+SUITE = """
+suite: grafana-jaeger
+defaults:
+  timeout: 10s
+targets:
+  grafana:
+    url: ${FIXTURE_URL}
+    token_env: FIXTURE_TOKEN
+  jaeger:
+    url: ${FIXTURE_URL}
+    token_env: FIXTURE_TOKEN
+checks:
+  - {id: grafana-health, category: monitoring, type: grafana, check: health}
+  - {id: grafana-search, category: grafana, type: grafana, check: search, query: T.A.R.S.,
+     title: T.A.R.S. Evaluation}
+  - {id: grafana-load-by-title, category: grafana, type: grafana, check: dashboard,
+     title: T.A.R.S. Evaluation, samples: 5, max_ms: 5000, max_avg_ms: 2000}
+  - {id: grafana-load-by-uid, category: grafana, type: grafana, check: dashboard,
+     uid: tars-evaluation, samples: 2}
+  - {id: grafana-load-slow, category: grafana, type: grafana, check: dashboard,
+     uid: tars-overview, samples: 3, max_p95_ms: 250, max_p99_ms: 300}
+  - {id: grafana-rules-evaluation, category: grafana, type: grafana, check: panels_use_rules,
+     uid: tars-evaluation}
+  - {id: grafana-rules-overview, category: grafana, type: grafana, check: panels_use_rules,
+     query: Overview}
+  - {id: jaeger-services, category: tracing, type: jaeger, check: services,
+     services: [tars-orchestration-agent, tars-insight-engine]}
+  - {id: jaeger-traces, category: tracing, type: jaeger, check: traces_present,
+     service: tars-orchestration-agent, lookback: 10m}
+  - {id: jaeger-continuity-orchestration, category: tracing, type: jaeger, check: continuity,
+     service: tars-orchestration-agent, lookback: 1h, limit: 100}
+  - {id: jaeger-continuity-orchestration-skip, category: tracing, type: jaeger,
+     check: continuity, service: tars-orchestration-agent, on_empty: skip}
+  - {id: jaeger-continuity-insight, category: tracing, type: jaeger, check: continuity,
+     service: tars-insight-engine, min: 0.99}
+  - {id: jaeger-continuity-insight-low-bar, category: tracing, type: jaeger, check: continuity,
+     service: tars-insight-engine, min: 0.5}
+"""
+
+
+class GrafanaJaegerBase(CheckCase):
+    state = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = TempDir("tars-misc-gj-")
+        cls.fixture = Fixture("grafana_jaeger_fixture.py", "--state", cls.state, "--token", TOKEN,
+                              "--slow-ms", "400")
+        try:
+            cls.results, cls.wall = run_suite(cls.tmp, SUITE, {"FIXTURE_URL": cls.fixture.url},
+                                              env={"FIXTURE_TOKEN": TOKEN})
+            cls.stats = cls.fixture.stats()
+        except Exception:
+            cls.fixture.stop()
+            cls.tmp.remove()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fixture.stop()
+        cls.tmp.remove()
+
+    def result(self, check_id):
+        self.assertIn(check_id, self.results)
+        r = self.results[check_id]
+        self.assertNotIn(TOKEN, r["reason"])
+        return r
+
+
+class TestHealthy(GrafanaJaegerBase):
+    state = "healthy"
+
+    def test_grafana_health_and_search(self):
+        self.assertStatus(self.result("grafana-health"), "pass", "database ok")
+        self.assertStatus(self.result("grafana-search"), "pass", "found 2 dashboard(s)")
+
+    def test_dashboard_cold_loads(self):
+        self.assertStatus(self.result("grafana-load-by-title"), "pass", "5 cold loads")
+        self.assertStatus(self.result("grafana-load-by-uid"), "pass", "2 cold loads")
+        self.assertStatus(self.result("grafana-load-slow"), "pass", "3 cold loads")
+        # 5 + 2 fetches of one dashboard, 3 of the other, each on a connection of its own.
+        requests = self.stats["requests"]
+        self.assertEqual(requests.get("/api/dashboards/uid/tars-evaluation"), 5 + 2 + 1)
+        self.assertEqual(requests.get("/api/dashboards/uid/tars-overview"), 3 + 1)
+        self.assertEqual(self.stats["dashboard_connections"], 12)
+
+    def test_panels_use_rules(self):
+        self.assertStatus(self.result("grafana-rules-evaluation"), "pass",
+                          "all 5 panels (6 expressions)")
+        self.assertStatus(self.result("grafana-rules-overview"), "pass", "all 2 panels")
+
+    def test_jaeger(self):
+        self.assertStatus(self.result("jaeger-services"), "pass", "every expected one")
+        self.assertStatus(self.result("jaeger-traces"), "pass", "6 traces")
+        r = self.result("jaeger-continuity-orchestration")
+        self.assertStatus(r, "pass", "continuity 1.0000")
+        self.assertIn("24 of 24 non-root spans", r["reason"])
+        self.assertIn("6 roots excluded", r["reason"])
+        self.assertIn("6 traces cross regions", r["reason"])
+        self.assertStatus(self.result("jaeger-continuity-orchestration-skip"), "pass")
+        self.assertStatus(self.result("jaeger-continuity-insight"), "pass", "continuity 1.0000")
+
+
+class TestBroken(GrafanaJaegerBase):
+    state = "broken"
+
+    def test_grafana_health(self):
+        self.assertStatus(self.result("grafana-health"), "fail", "HTTP 503 (database failing)")
+
+    def test_dashboard_missing(self):
+        self.assertStatus(self.result("grafana-search"), "fail", 'none titled "T.A.R.S. Evaluation"')
+        self.assertStatus(self.result("grafana-load-by-title"), "fail",
+                          'no grafana dashboard titled "T.A.R.S. Evaluation"')
+        self.assertStatus(self.result("grafana-load-by-uid"), "fail",
+                          'dashboard "tars-evaluation" not found (HTTP 404)')
+        self.assertStatus(self.result("grafana-rules-evaluation"), "fail", "HTTP 404")
+
+    def test_dashboard_slow(self):
+        r = self.result("grafana-load-slow")
+        self.assertStatus(r, "fail", "too slow over 3 cold loads")
+        self.assertIn("p95 ", r["reason"])
+        self.assertIn(">= 250 ms", r["reason"])
+
+    def test_panels_not_using_rules(self):
+        self.assertStatus(self.result("grafana-rules-overview"), "fail",
+                          '3 of 4 panels of grafana dashboard "tars-overview" do not use tars: '
+                          'rules: "Latency p95" (id 2), "Errors" (id 3), "Up" (id 4)')
+
+    def test_jaeger_no_traces(self):
+        self.assertStatus(self.result("jaeger-services"), "fail",
+                          "lacks services: tars-orchestration-agent")
+        self.assertStatus(self.result("jaeger-traces"), "fail", "0 traces")
+        self.assertStatus(self.result("jaeger-continuity-orchestration"), "fail", "no data")
+        self.assertStatus(self.result("jaeger-continuity-orchestration-skip"), "skip", "no traces")
+
+    def test_jaeger_broken_parents(self):
+        r = self.result("jaeger-continuity-insight")
+        self.assertStatus(r, "fail", "continuity 0.5000 below 0.99")
+        self.assertIn("12 of 24 non-root spans", r["reason"])
+        self.assertIn("parent missing: trace ", r["reason"])
+        self.assertIn("(tars-hypersync-service/redis.stream.xread)", r["reason"])
+        self.assertStatus(self.result("jaeger-continuity-insight-low-bar"), "pass",
+                          "continuity 0.5000 >= 0.5")
+
+
+class TestCredentials(CheckCase):
+    """A missing or wrong token is an error (the check could not run), never a pass or a
+    plain failure, and the token never shows."""
+
+    def test_wrong_and_missing_token(self):
+        tmp = TempDir("tars-misc-gj-")
+        fixture = Fixture("grafana_jaeger_fixture.py", "--state", "healthy", "--token", TOKEN)
+        try:
+            wrong = TOKEN[::-1]
+            results, _ = run_suite(tmp, SUITE, {"FIXTURE_URL": fixture.url},
+                                   env={"FIXTURE_TOKEN": wrong})
+            r = results["grafana-search"]
+            self.assertStatus(r, "error", "HTTP 401 (missing or rejected credentials)")
+            self.assertNotIn(wrong, r["reason"])
+            self.assertStatus(results["jaeger-services"], "error", "HTTP 401")
+            # The health endpoint needs no token.
+            self.assertStatus(results["grafana-health"], "pass")
+            results, _ = run_suite(tmp, SUITE, {"FIXTURE_URL": fixture.url},
+                                   env={"FIXTURE_TOKEN": ""})
+            self.assertStatus(results["grafana-load-by-uid"], "error", "HTTP 401")
+        finally:
+            fixture.stop()
+            tmp.remove()
+
+
+class TestUnreachable(CheckCase):
+    def test_refused_is_a_transient_error(self):
+        tmp = TempDir("tars-misc-gj-")
+        try:
+            results, wall = run_suite(tmp, SUITE, {"FIXTURE_URL": "http://127.0.0.1:9"})
+            for r in results.values():
+                self.assertStatus(r, "error")
+            self.assertLess(wall, 30)
+        finally:
+            tmp.remove()
+
+
+class TestCli(CheckCase):
+    """The same suite through `tars validate`: exit 0 on the healthy state, 1 on the broken
+    one, with the reasons on the console."""
+
+    def validate(self, state):
+        tmp = TempDir("tars-misc-gj-")
+        fixture = Fixture("grafana_jaeger_fixture.py", "--state", state, "--token", TOKEN)
+        try:
+            path = tmp.file("suite.yaml", SUITE)
+            return subprocess.run([TARS_BIN, "validate", path, "--var", "FIXTURE_URL=" + fixture.url],
+                                  capture_output=True, text=True, timeout=120,
+                                  env=dict(os.environ, FIXTURE_TOKEN=TOKEN))
+        finally:
+            fixture.stop()
+            tmp.remove()
+
+    def test_exit_codes(self):
+        if not TARS_BIN:
+            self.fail("TARS_BIN is not set")
+        healthy = self.validate("healthy")
+        self.assertEqual(healthy.returncode, 0, healthy.stdout + healthy.stderr)
+        self.assertIn("13 passed, 0 failed", healthy.stdout)
+        broken = self.validate("broken")
+        self.assertEqual(broken.returncode, 1, broken.stdout + broken.stderr)
+        self.assertIn("trace continuity 0.5000 below 0.99", broken.stdout)
+        self.assertIn('do not use tars: rules: "Latency p95" (id 2)', broken.stdout)
+        self.assertNotIn(TOKEN, healthy.stdout + broken.stdout + broken.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
