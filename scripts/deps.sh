@@ -11,7 +11,7 @@ build_pkgs=(
   libcurl4-openssl-dev libfyaml-dev libhttp-parser-dev libarchive-dev
   libcmark-gfm-dev libcmark-gfm-extensions-dev
   libcmocka-dev
-  postgresql prometheus openssl curl procps python3
+  postgresql prometheus openssl curl procps python3 python3-yaml
 )
 bench_pkgs=(wrk nginx-light python3-locust python3-websockets)
 

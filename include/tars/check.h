@@ -32,7 +32,7 @@ enum tars_on_empty { TARS_ON_EMPTY_FAIL, TARS_ON_EMPTY_SKIP };
 struct tars_check_result {
     enum tars_check_status status;
     char reason[TARS_CHECK_REASON_MAX]; /* why it did not pass; for a pass, what was seen */
-    bool transient;                     /* an error worth retrying (refused, timeout, 5xx) */
+    bool transient;                     /* worth retrying: refused, timeout (errors), 5xx (fails) */
     double duration_ms;                 /* of the last attempt */
     double total_ms;                    /* all attempts and retry delays */
     int attempts;

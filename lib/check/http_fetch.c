@@ -107,8 +107,7 @@ static int curl_failure(CURLcode rc, const char *url, long timeout_ms, bool too_
         tars_check_error(out, false, "%s: the answer is larger than the limit", shown);
     else if (rc == CURLE_OPERATION_TIMEDOUT)
         tars_check_error(out, true, "%s: no complete answer within %ld ms", shown, timeout_ms);
-    else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-             rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)
+    else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)
         tars_check_error(out, true, "%s: %s", shown, curl_easy_strerror(rc));
     else
         tars_check_error(out, false, "%s: %s", shown, curl_easy_strerror(rc));

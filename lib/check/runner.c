@@ -1,7 +1,7 @@
 /*
  * The runner: a pool of worker threads takes checks one by one. Each
- * attempt is bounded by the check's timeout; an error the check marks
- * transient is retried after retry_delay, up to retries times. A 429 is
+ * attempt is bounded by the check's timeout; an error or failure the check
+ * marks transient is retried after retry_delay, up to retries times. A 429 is
  * never transient (the types say so). Past the suite's deadline, checks not
  * yet started end as errors without running.
  */
@@ -63,7 +63,10 @@ static void run_check(struct run_state *st, const struct tars_check *c, struct t
 
     for (r->attempts = 1;; r->attempts++) {
         run_attempt(c, st->suite->targets, r);
-        if (r->status != TARS_CHECK_ERROR || !r->transient || r->attempts > c->retries)
+        /* A transient outcome may be an error (refused, timeout) or a failure
+         * the peer may not repeat (a 5xx); either is worth another attempt. */
+        if (!r->transient || r->status == TARS_CHECK_PASS || r->status == TARS_CHECK_SKIP ||
+            r->attempts > c->retries)
             break;
         if (st->deadline_ns && tars_mono_ns() + (uint64_t)c->retry_delay_ms * 1000000u > st->deadline_ns)
             break;

@@ -29,6 +29,12 @@ static void fake_run(const struct tars_check_ctx *ctx, struct tars_check_result 
         tars_check_error(out, true, "refused");
     else if (strcmp(outcome, "flaky") == 0)
         tars_check_pass(out, "recovered");
+    else if (strcmp(outcome, "flaky_fail") == 0 &&
+             __atomic_add_fetch(&flaky_calls, 1, __ATOMIC_SEQ_CST) < 2) {
+        tars_check_fail(out, "HTTP 503");
+        out->transient = true;
+    } else if (strcmp(outcome, "flaky_fail") == 0)
+        tars_check_pass(out, "recovered");
     else
         tars_check_error(out, false, "permanent");
 }
@@ -101,6 +107,28 @@ static void test_transient_errors_are_retried_only(void **state)
     assert_int_equal(r[1].status, TARS_CHECK_ERROR);
     assert_int_equal(r[1].attempts, 1);
     assert_string_equal(r[1].reason, "permanent");
+    release(&s);
+}
+
+static void test_transient_failures_are_retried(void **state)
+{
+    struct tars_check checks[2];
+    struct tars_suite s = {.name = "t", .checks = checks, .check_count = 2};
+    struct tars_check_filter f = {0};
+    struct tars_check_result r[2];
+    bool sel[2];
+    (void)state;
+
+    flaky_calls = 0;
+    make_check(&checks[0], "5xx", "cat", "{\"outcome\": \"flaky_fail\"}");
+    checks[0].retries = 1;
+    make_check(&checks[1], "plain-fail", "cat", "{\"outcome\": \"fail\"}");
+    checks[1].retries = 3;
+    run(&s, &f, 1, r, sel);
+    assert_int_equal(r[0].status, TARS_CHECK_PASS);
+    assert_int_equal(r[0].attempts, 2);
+    assert_int_equal(r[1].status, TARS_CHECK_FAIL);
+    assert_int_equal(r[1].attempts, 1);
     release(&s);
 }
 
@@ -188,6 +216,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parallel_wall_time_is_the_slowest),
         cmocka_unit_test(test_transient_errors_are_retried_only),
+        cmocka_unit_test(test_transient_failures_are_retried),
         cmocka_unit_test(test_retries_are_bounded),
         cmocka_unit_test(test_selection_by_id_category_and_tag),
         cmocka_unit_test(test_suite_deadline_stops_the_rest),
