@@ -25,6 +25,14 @@ void tars_hex_encode(const uint8_t *in, size_t len, char *out);
 /* Base64url without padding; out needs 4*((len+2)/3)+1 bytes. Returns length. */
 size_t tars_base64url_encode(const uint8_t *in, size_t len, char *out);
 
+/* Base64 decoding. TARS_B64_URL selects the URL alphabet (- and _);
+ * TARS_B64_MIME skips white space and accepts "=" padding at the end (as
+ * Kubernetes and PEM data carry it). Returns 0, or TARS_EINVAL for a bad
+ * character, bad padding, non-zero trailing bits or more than cap bytes. */
+enum { TARS_B64_STD = 0, TARS_B64_URL = 1, TARS_B64_MIME = 2 };
+int tars_base64_decode(const char *in, size_t len, int flags, uint8_t *out, size_t cap,
+                       size_t *out_len);
+
 /* Constant-time comparison of two equal-length byte strings. */
 int tars_bytes_equal(const void *a, const void *b, size_t len);
 

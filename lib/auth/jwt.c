@@ -181,45 +181,10 @@ static int check_shape(const char *token, struct tars_err *err)
     return TARS_OK;
 }
 
-static int base64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
 /* Decodes one unpadded base64url part; -1 when malformed or over cap. */
 static int base64url_decode(const char *in, size_t len, uint8_t *out, size_t cap, size_t *out_len)
 {
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t n = 0;
-
-    if (len % 4 == 1)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        int v = base64url_value(in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6 | (uint32_t)v) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (n == cap)
-                return -1;
-            out[n++] = (uint8_t)(acc >> bits);
-        }
-    }
-    *out_len = n;
-    return 0;
+    return tars_base64_decode(in, len, TARS_B64_URL, out, cap, out_len) ? -1 : 0;
 }
 
 /* Decodes the JSON object in one token part; NULL when it is not one. */

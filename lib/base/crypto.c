@@ -1,6 +1,9 @@
 #include "tars/crypto.h"
 
+#include "tars/err.h"
+
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +108,52 @@ size_t tars_base64url_encode(const uint8_t *in, size_t len, char *out)
     }
     out[o] = '\0';
     return o;
+}
+
+static int base64_value(char c, bool url)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == (url ? '-' : '+'))
+        return 62;
+    if (c == (url ? '_' : '/'))
+        return 63;
+    return -1;
+}
+
+int tars_base64_decode(const char *in, size_t len, int flags, uint8_t *out, size_t cap,
+                       size_t *out_len)
+{
+    uint32_t acc = 0;
+    size_t n = 0, bits = 0, pad = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        int v = base64_value(c, flags & TARS_B64_URL);
+        if ((flags & TARS_B64_MIME) && (c == ' ' || c == '\n' || c == '\r' || c == '\t'))
+            continue;
+        if ((flags & TARS_B64_MIME) && c == '=') {
+            pad++;
+            continue;
+        }
+        if (v < 0 || pad > 0 || n >= cap)
+            return TARS_EINVAL;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (pad > 2 || bits >= 6 || acc != 0)
+        return TARS_EINVAL;
+    *out_len = n;
+    return TARS_OK;
 }
 
 int tars_bytes_equal(const void *a, const void *b, size_t len)

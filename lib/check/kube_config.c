@@ -15,6 +15,7 @@
 
 #include "kube_int.h"
 #include "tars/alloc.h"
+#include "tars/crypto.h"
 #include "tars/str.h"
 #include "tars/yaml.h"
 
@@ -91,55 +92,20 @@ out:
     return rc;
 }
 
-static int base64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 int kube_base64_decode(const char *in, size_t len, size_t max, unsigned char **out, size_t *out_len)
 {
-    unsigned char *buf = xmalloc(len / 4 * 3 + 4);
-    uint32_t acc = 0;
-    size_t n = 0, bits = 0, pad = 0;
+    size_t cap = len / 4 * 3 + 3;
+    unsigned char *buf = xmalloc(cap + 1);
 
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        int v = base64_value(c);
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-            continue;
-        if (c == '=') {
-            pad++;
-            continue;
-        }
-        if (v < 0 || pad > 0 || n >= max)
-            goto fail;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[n++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
+    if (cap > max)
+        cap = max;
+    if (tars_base64_decode(in, len, TARS_B64_MIME, buf, cap, out_len)) {
+        free(buf);
+        return TARS_EINVAL;
     }
-    if (pad > 2 || bits >= 6 || acc != 0)
-        goto fail;
-    buf[n] = '\0';
+    buf[*out_len] = '\0';
     *out = buf;
-    *out_len = n;
     return TARS_OK;
-fail:
-    free(buf);
-    return TARS_EINVAL;
 }
 
 /* The `field` mapping of the entry named name in list (contexts, clusters,
