@@ -225,21 +225,31 @@ static int write_rotate(tars_store *st, void *data, struct tars_err *err)
     return tars_store_api_key_set_hash(st, j->key.id, j->key.key_hash, err);
 }
 
-static void key_rotated(struct srv_req *r, void *data, int rc, const struct tars_err *err)
+/* Shared ending of rotate and revoke: 404, a storage error, or the audit
+ * entry and body(j). */
+static void key_changed(struct srv_req *r, struct key_job *j, int rc, const struct tars_err *err,
+                        const char *action, json_t *(*body)(const struct key_job *j))
 {
-    struct key_job *j = data;
-
     if (r && rc == TARS_ENOTFOUND) {
         srv_send_error(r, 404, "not_found", "no active api key \"%s\"", j->key.id);
     } else if (r && rc) {
         srv_send_store_error(r, err);
     } else if (r) {
-        srv_audit(r, "admin_action", "api key rotated", "api_key", j->key.id, true, NULL);
-        srv_send_json(r, 200, json_pack("{s:s,s:s,s:o,s:s}", "key_id", j->key.id, "new_api_key",
-                                        j->plain, "rotated_at", srv_json_time(tars_wall_ms()),
-                                        "rotated_by", j->actor));
+        srv_audit(r, "admin_action", action, "api_key", j->key.id, true, NULL);
+        srv_send_json(r, 200, body(j));
     }
     key_job_free(j);
+}
+
+static json_t *rotated_body(const struct key_job *j)
+{
+    return json_pack("{s:s,s:s,s:o,s:s}", "key_id", j->key.id, "new_api_key", j->plain,
+                     "rotated_at", srv_json_time(tars_wall_ms()), "rotated_by", j->actor);
+}
+
+static void key_rotated(struct srv_req *r, void *data, int rc, const struct tars_err *err)
+{
+    key_changed(r, data, rc, err, "api key rotated", rotated_body);
 }
 
 void h_admin_key_rotate(struct srv_req *r)
@@ -259,21 +269,15 @@ static int write_revoke(tars_store *st, void *data, struct tars_err *err)
     return tars_store_api_key_revoke(st, j->key.id, j->key.revoked_at, err);
 }
 
+static json_t *revoked_body(const struct key_job *j)
+{
+    return json_pack("{s:b,s:s,s:o,s:s,s:s}", "success", 1, "key_id", j->key.id, "revoked_at",
+                     srv_json_time(j->key.revoked_at), "revoked_by", j->actor, "reason", j->reason);
+}
+
 static void key_revoked(struct srv_req *r, void *data, int rc, const struct tars_err *err)
 {
-    struct key_job *j = data;
-
-    if (r && rc == TARS_ENOTFOUND) {
-        srv_send_error(r, 404, "not_found", "no active api key \"%s\"", j->key.id);
-    } else if (r && rc) {
-        srv_send_store_error(r, err);
-    } else if (r) {
-        srv_audit(r, "admin_action", "api key revoked", "api_key", j->key.id, true, NULL);
-        srv_send_json(r, 200, json_pack("{s:b,s:s,s:o,s:s,s:s}", "success", 1, "key_id", j->key.id,
-                                        "revoked_at", srv_json_time(j->key.revoked_at),
-                                        "revoked_by", j->actor, "reason", j->reason));
-    }
-    key_job_free(j);
+    key_changed(r, data, rc, err, "api key revoked", revoked_body);
 }
 
 void h_admin_key_revoke(struct srv_req *r)
