@@ -135,15 +135,77 @@ static void login_failed(struct srv_req *r, const char *username, const char *wh
     srv_send_error(r, 401, "unauthorized", "invalid username or password");
 }
 
+/* A login runs on the password worker: scrypt takes tens of milliseconds,
+ * which would stall every other request of a loop thread. */
+struct login_job {
+    char username[TARS_NAME_MAX];
+    char password[1025];
+    const char *dummy_hash;
+    struct tars_user user;
+    const char *why; /* set when the credentials are wrong */
+};
+
+static int login_check(tars_store *st, void *data, struct tars_err *err)
+{
+    struct login_job *j = data;
+    int rc = tars_store_user_by_name(st, j->username, &j->user, err);
+
+    if (rc == TARS_ENOTFOUND || (rc == 0 && j->user.disabled)) {
+        /* Spend the same time as a real check so names cannot be probed. */
+        tars_password_verify(j->password, j->dummy_hash, NULL);
+        j->why = "unknown or disabled user";
+        return TARS_OK;
+    }
+    if (rc == 0 && tars_password_verify(j->password, j->user.password_hash, err))
+        j->why = "wrong password";
+    return rc;
+}
+
+static void login_free(struct login_job *j)
+{
+    explicit_bzero(j, sizeof(*j));
+    free(j);
+}
+
+static void login_done(struct srv_req *r, void *data, int rc, const struct tars_err *err)
+{
+    struct login_job *j = data;
+    struct tars_principal p;
+    json_t *resp;
+
+    if (!r) {
+        login_free(j);
+        return;
+    }
+    if (rc) {
+        srv_send_store_error(r, err);
+    } else if (j->why) {
+        login_failed(r, j->username, j->why);
+    } else {
+        memset(&p, 0, sizeof(p));
+        tars_strlcpy(p.user_id, j->user.id, sizeof(p.user_id));
+        tars_strlcpy(p.username, j->user.username, sizeof(p.username));
+        tars_role_parse(j->user.role, &p.role);
+        p.type = TARS_TOKEN_ACCESS;
+        resp = token_response(r, &p, true);
+        if (resp) {
+            json_object_set_new(resp, "user", json_pack("{s:s,s:s,s:s}", "id", j->user.id, "username",
+                                                        j->user.username, "role", j->user.role));
+            srv_audit(r, "auth_success", "token issued", "user", j->user.id, true, j->user.username);
+            srv_send_json(r, 200, resp);
+        } else {
+            srv_send_error(r, 500, "internal", "token could not be issued");
+        }
+    }
+    login_free(j);
+}
+
 void h_auth_token(struct srv_req *r)
 {
     struct tars_field_errors fe;
     const char *username = NULL, *password = NULL;
-    struct tars_err err = TARS_ERR_INIT;
-    struct tars_principal p;
-    struct tars_user u;
-    json_t *body = srv_read_json_body(r), *resp;
-    int rc;
+    json_t *body = srv_read_json_body(r);
+    struct login_job *j;
 
     if (!body)
         return;
@@ -152,38 +214,17 @@ void h_auth_token(struct srv_req *r)
     tars_json_string(body, "password", true, 1024, &password, &fe);
     if (fe.count) {
         srv_send_field_errors(r, &fe);
-        goto out;
+    } else {
+        j = calloc(1, sizeof(*j));
+        if (!j) {
+            srv_send_error(r, 500, "internal", "out of memory");
+        } else {
+            tars_strlcpy(j->username, username, sizeof(j->username));
+            tars_strlcpy(j->password, password, sizeof(j->password));
+            j->dummy_hash = r->th->srv->dummy_hash;
+            srv_write_on(r->th->srv->password_worker, r, login_check, j, login_done);
+        }
     }
-    rc = tars_store_user_by_name(r->th->store, username, &u, &err);
-    if (rc == TARS_ENOTFOUND || (rc == 0 && u.disabled)) {
-        /* Spend the same time as a real check so names cannot be probed. */
-        tars_password_verify(password, r->th->srv->dummy_hash, NULL);
-        login_failed(r, username, "unknown or disabled user");
-        goto out;
-    }
-    if (rc) {
-        srv_send_store_error(r, &err);
-        goto out;
-    }
-    if (tars_password_verify(password, u.password_hash, &err)) {
-        login_failed(r, username, "wrong password");
-        goto out;
-    }
-    memset(&p, 0, sizeof(p));
-    tars_strlcpy(p.user_id, u.id, sizeof(p.user_id));
-    tars_strlcpy(p.username, u.username, sizeof(p.username));
-    tars_role_parse(u.role, &p.role);
-    p.type = TARS_TOKEN_ACCESS;
-    resp = token_response(r, &p, true);
-    if (!resp) {
-        srv_send_error(r, 500, "internal", "token could not be issued");
-        goto out;
-    }
-    json_object_set_new(resp, "user", json_pack("{s:s,s:s,s:s}", "id", u.id, "username",
-                                                u.username, "role", u.role));
-    srv_audit(r, "auth_success", "token issued", "user", u.id, true, u.username);
-    srv_send_json(r, 200, resp);
-out:
     tars_field_errors_release(&fe);
     json_decref(body);
 }

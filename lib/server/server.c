@@ -595,6 +595,7 @@ static void server_free(struct tars_server *srv)
         if (srv->threads[i].listen_fd >= 0)
             close(srv->threads[i].listen_fd);
     srv_writer_stop(srv->writer); /* may still post to a thread's queue */
+    srv_writer_stop(srv->password_worker);
     free(srv->threads);
     if (srv->h2o_config.hosts)
         h2o_config_dispose(&srv->h2o_config);
@@ -633,6 +634,9 @@ tars_server *tars_server_start(const struct tars_server_config *cfg, struct tars
     srv->writer = srv_writer_start(cfg->db_url, srv->metrics.shards[cfg->threads],
                                    &srv->data_generation, err);
     if (!srv->writer)
+        goto fail;
+    srv->password_worker = srv_writer_start(cfg->db_url, srv->metrics.shards[cfg->threads], NULL, err);
+    if (!srv->password_worker)
         goto fail;
     configure_h2o(srv);
     if (start_threads(srv, err))

@@ -37,6 +37,7 @@ struct tars_server {
     enum tars_store_kind store_kind;
     struct srv_metrics metrics;
     struct srv_writer *writer;
+    struct srv_writer *password_worker; /* scrypt checks off the event loops */
     struct srv_thread *threads;
     int thread_count;
     bool threads_started;
@@ -158,6 +159,10 @@ void srv_writer_stop(struct srv_writer *w);
  * thread after the commit (or failure) and must free data. If the client
  * went away meanwhile, done runs with r NULL: free data, do not respond. */
 void srv_write(struct srv_req *r, srv_write_fn fn, void *data, srv_write_done_fn done);
+/* The same on another worker (e.g. the password worker, whose jobs run one
+ * by one outside any transaction). */
+void srv_write_on(struct srv_writer *w, struct srv_req *r, srv_write_fn fn, void *data,
+                  srv_write_done_fn done);
 /* Fire and forget: free_data(data) runs on the writer after the commit. */
 void srv_write_detached(struct srv_writer *w, srv_write_fn fn, void *data,
                         void (*free_data)(void *));

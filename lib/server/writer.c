@@ -38,7 +38,8 @@ struct srv_writer {
     bool stopping;
     tars_store *store;
     struct srv_metrics_shard *shard; /* write_batch timings; owned by the registry */
-    atomic_uint_fast64_t *generation; /* invalidates the loop threads' caches */
+    atomic_uint_fast64_t *generation; /* invalidates the loop threads' caches; NULL: a
+                                         worker for slow reads (no transaction) */
 };
 
 static void enqueue(struct srv_writer *w, struct srv_write_job *job)
@@ -55,6 +56,12 @@ static void enqueue(struct srv_writer *w, struct srv_write_job *job)
 
 void srv_write(struct srv_req *r, srv_write_fn fn, void *data, srv_write_done_fn done)
 {
+    srv_write_on(r->th->srv->writer, r, fn, data, done);
+}
+
+void srv_write_on(struct srv_writer *w, struct srv_req *r, srv_write_fn fn, void *data,
+                  srv_write_done_fn done)
+{
     struct srv_write_job *job = xcalloc(1, sizeof(*job));
 
     job->fn = fn;
@@ -64,7 +71,7 @@ void srv_write(struct srv_req *r, srv_write_fn fn, void *data, srv_write_done_fn
     job->origin = r->th;
     r->pending = job;
     r->th->jobs_pending++;
-    enqueue(r->th->srv->writer, job);
+    enqueue(w, job);
 }
 
 void srv_write_detached(struct srv_writer *w, srv_write_fn fn, void *data,
@@ -123,6 +130,14 @@ static void run_job(struct srv_writer *w, struct srv_write_job *job)
 
 /* Runs a batch in one transaction; on a failed BEGIN or COMMIT every job
  * gets the failure. */
+/* A worker without a generation runs slow work that writes nothing (password
+ * checks): one job after another, no transaction. */
+static void run_plain(struct srv_writer *w, struct srv_write_job *batch)
+{
+    for (struct srv_write_job *j = batch; j; j = j->next)
+        j->rc = j->fn(w->store, j->data, &j->err);
+}
+
 static void run_batch(struct srv_writer *w, struct srv_write_job *batch)
 {
     struct tars_err err = TARS_ERR_INIT;
@@ -172,7 +187,10 @@ static void *writer_main(void *arg)
         struct srv_write_job *batch = take_batch(w, &stop);
         if (!batch)
             continue;
-        run_batch(w, batch);
+        if (w->generation)
+            run_batch(w, batch);
+        else
+            run_plain(w, batch);
         finish_batch(batch);
     }
     return NULL;
