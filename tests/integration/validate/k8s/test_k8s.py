@@ -84,7 +84,10 @@ class Fixture:
     """One k8s_fixture.py process; stopped by stop() (registered as a cleanup)."""
 
     def __init__(self, d, state, *extra):
-        self.log = os.path.join(d, "requests-%s-%d.log" % (state, id(self)))
+        # A fresh file per fixture: id(self) can repeat once an earlier fixture
+        # is freed, and its log would then be read as this one's.
+        fd, self.log = tempfile.mkstemp(prefix="requests-%s-" % state, suffix=".log", dir=d)
+        os.close(fd)
         self.proc = subprocess.Popen(
             [PYTHON, "-B", FIXTURE, "--state", state, "--lifetime", "120", "--log", self.log,
              "--tls-cert", os.path.join(d, "server.crt"),
