@@ -22,6 +22,7 @@
 #define RETRY_BACKOFF_NS 100000000ull /* after a failed connect, before trying again */
 
 static void finish(struct load_thread *t, struct load_conn *c, uint64_t now);
+static void finish_answered(struct load_thread *t, struct load_conn *c, uint64_t now);
 
 /* ---- closed model: users ordered by their next send ---- */
 
@@ -260,7 +261,7 @@ static void on_response(struct load_thread *t, struct load_conn *c, uint64_t now
         conn_close(t, c);
     tars_http_parser_reset(c->parser);
     c->state = CONN_IDLE;
-    finish(t, c, now);
+    finish_answered(t, c, now);
 }
 
 /* Drains the socket; returns after a complete response or would-block. */
@@ -371,6 +372,23 @@ static void finish(struct load_thread *t, struct load_conn *c, uint64_t now)
         return;
     }
     heap_push(t, id, now + think_ns(t));
+}
+
+/* After an answer: a closed-model user without think time goes again at
+ * once, as wrk does; waiting for the end of the event batch would leave the
+ * server idle in between. (Failures go through finish: a refused connect
+ * must not turn into a tight loop.) */
+static void finish_answered(struct load_thread *t, struct load_conn *c, uint64_t now)
+{
+    const struct tars_load_scenario *s = t->run->s;
+
+    if (s->model == TARS_LOAD_CLOSED && s->think_max_ms == 0 && now < t->end_ns &&
+        !atomic_load_explicit(&t->run->stop, memory_order_relaxed) &&
+        (double)t->active_users <= target_at(t, now - t->start_ns) + 0.5) {
+        start_request(t, c, now, now);
+        return;
+    }
+    finish(t, c, now);
 }
 
 /* Closed model: start users up to the target, spawn-rate limited. */
