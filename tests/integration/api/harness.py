@@ -311,6 +311,23 @@ def _cleanup():
 atexit.register(_cleanup)
 
 
+def start_shared(extra_args=()):
+    """A server shared by one test module (setUpModule)."""
+    server = Server(extra_args=list(extra_args))
+    server.start()
+    return server
+
+
+def stop_shared(server):
+    """Stops a shared server cleanly (exit 0 required) and removes its files."""
+    if server is None:
+        return
+    try:
+        server.stop_clean()
+    finally:
+        server.cleanup()
+
+
 class ServerError(AssertionError):
     pass
 

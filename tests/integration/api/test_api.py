@@ -22,18 +22,13 @@ TRACEPARENT_RE = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 def setUpModule():
     global S
-    S = H.Server(extra_args=["--cors-origins", "%s,%s" % (CORS_OK, CORS_OK2)])
-    S.start()
+    S = H.start_shared(["--cors-origins", "%s,%s" % (CORS_OK, CORS_OK2)])
 
 
 def tearDownModule():
     global S
-    if S is not None:
-        try:
-            S.stop_clean()
-        finally:
-            S.cleanup()
-            S = None
+    H.stop_shared(S)
+    S = None
 
 
 def V():

@@ -20,18 +20,13 @@ S = None  # the module's server
 
 def setUpModule():
     global S
-    S = H.Server()
-    S.start()
+    S = H.start_shared()
 
 
 def tearDownModule():
     global S
-    if S is not None:
-        try:
-            S.stop_clean()
-        finally:
-            S.cleanup()
-            S = None
+    H.stop_shared(S)
+    S = None
 
 
 ROLE_RANK = {"public": 0, "viewer": 1, "developer": 2, "admin": 3}

@@ -18,18 +18,13 @@ MiB = 1024 * 1024
 
 def setUpModule():
     global S
-    S = H.Server(extra_args=["--request-timeout", str(REQUEST_TIMEOUT)])
-    S.start()
+    S = H.start_shared(["--request-timeout", str(REQUEST_TIMEOUT)])
 
 
 def tearDownModule():
     global S
-    if S is not None:
-        try:
-            S.stop_clean()
-        finally:
-            S.cleanup()
-            S = None
+    H.stop_shared(S)
+    S = None
 
 
 def D():
