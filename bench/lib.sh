@@ -176,3 +176,40 @@ PY
   }
   rm -f "$dir/token-$username.out"
 }
+
+# write_nginx_conf DIR PORT LOCATION FILE CONNECTIONS: one nginx worker serving
+# DIR/www/FILE as application/json at LOCATION on 127.0.0.1:PORT, access log
+# off, keep-alive without forced reconnects during a run, everything under DIR.
+write_nginx_conf() {
+  local dir=$1 port=$2 location=$3 file=$4 conns=$5
+  cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+worker_rlimit_nofile $((conns + 100));
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections $conns; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_timeout 120;
+    keepalive_requests 100000000;
+    open_file_cache max=16 inactive=60s;
+    open_file_cache_valid 60s;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen 127.0.0.1:$port backlog=16384;
+        root $dir/www;
+        location = $location {
+            default_type application/json;
+            try_files /$file =404;
+        }
+    }
+}
+CONF
+}

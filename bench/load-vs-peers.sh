@@ -95,41 +95,6 @@ raise_fd_limit() {
   fi
 }
 
-write_nginx_conf() {
-  local dir=$1 port=$2 workers_conns=$3
-  cat >"$dir/nginx.conf" <<CONF
-# bench/load-vs-peers.sh: one worker, a static 1,150-byte JSON file.
-worker_processes 1;
-worker_rlimit_nofile $((workers_conns + 100));
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections $workers_conns; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nodelay on;
-    keepalive_timeout 120;
-    keepalive_requests 100000000;
-    open_file_cache max=16 inactive=60s;
-    open_file_cache_valid 60s;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    server {
-        listen 127.0.0.1:$port backlog=16384;
-        root $dir/www;
-        location = /api/v1/version {
-            default_type application/json;
-            try_files /body.json =404;
-        }
-    }
-}
-CONF
-}
-
 start_nginx() {
   local dir=$WORK/nginx port status
   port=$(free_port)
@@ -142,7 +107,7 @@ start_nginx() {
   # As root nginx's worker runs as nobody: it must be able to read the file.
   chmod 755 "$WORK" "$dir" "$dir/www"
   chmod 644 "$dir/www/body.json"
-  write_nginx_conf "$dir" "$port" $((MEM_CONNECTIONS + 1000))
+  write_nginx_conf "$dir" "$port" /api/v1/version body.json $((MEM_CONNECTIONS + 1000))
   "$NGINX" -t -q -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" 2>"$dir/check.log" || {
     show_log "$dir/check.log"
     die 2 "the nginx configuration was rejected"

@@ -168,40 +168,6 @@ find_nginx() {
   [ -n "$NGINX" ] || die 2 "nginx not found (run scripts/deps.sh bench)"
 }
 
-write_nginx_conf() {
-  local dir=$1 port=$2
-  cat >"$dir/nginx.conf" <<CONF
-# bench/serve.sh: one worker (tars serve runs --threads 1), a static file.
-worker_processes 1;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nodelay on;
-    keepalive_timeout 65;
-    keepalive_requests 10000000;  # as h2o: no forced reconnects during the run
-    open_file_cache max=16 inactive=60s;
-    open_file_cache_valid 60s;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    server {
-        listen 127.0.0.1:$port;
-        root $dir/www;
-        location = /api/v1/agents {
-            default_type application/json;
-            try_files /agents.json =404;
-        }
-    }
-}
-CONF
-}
-
 start_nginx() {
   local dir=$WORK/nginx port status
   port=$(free_port)
@@ -212,7 +178,7 @@ start_nginx() {
   # As root nginx's worker runs as nobody: it must be able to read the file.
   chmod 755 "$WORK" "$dir" "$dir/www"
   chmod 644 "$dir/www/agents.json"
-  write_nginx_conf "$dir" "$port"
+  write_nginx_conf "$dir" "$port" /api/v1/agents agents.json 4096
   "$NGINX" -t -q -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" 2>"$dir/check.log" || {
     show_log "$dir/check.log"
     die 2 "the nginx configuration was rejected"
