@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when a lower layer includes a header of a higher one (DESIGN.md §2).
-# Order: base < json,yaml < stats,net < http < store < auth < load < server;
+# Order: base < json,yaml < stats,net < http,ws < store < auth < load,check < report,server < release;
 # src/cli may include anything.
 set -u
 root=${1:-.}
@@ -14,10 +14,12 @@ declare -A layer_of=(
   [auth]=auth [ratelimit]=auth [trace]=auth
   [load]=load
   [check]=check
-  [report]=report
+  [report]=report [run]=report
   [server]=server [demo]=server
+  [ws]=ws
+  [release]=release
 )
-declare -A rank=([base]=0 [json]=1 [yaml]=1 [stats]=2 [net]=2 [http]=3 [store]=4 [auth]=5 [load]=6 [check]=6 [report]=7 [server]=7)
+declare -A rank=([base]=0 [json]=1 [yaml]=1 [stats]=2 [net]=2 [http]=3 [store]=4 [auth]=5 [load]=6 [check]=6 [report]=7 [server]=7 [ws]=3 [release]=8)
 bad=0
 for dir in "${!rank[@]}"; do
   [ -d "$root/lib/$dir" ] || continue

@@ -38,5 +38,19 @@ int cmd_serve(int argc, char **argv);
 void usage_serve(void);
 int cmd_user(int argc, char **argv);
 void usage_user(void);
+int cmd_compare(int argc, char **argv);
+void usage_compare(void);
+int cmd_db_bench(int argc, char **argv);
+void usage_db_bench(void);
+int cmd_db_seed(int argc, char **argv);
+void usage_db_seed(void);
+int cmd_package(int argc, char **argv);
+void usage_package(void);
+int cmd_release(int argc, char **argv);
+void usage_release(void);
+int cmd_report(int argc, char **argv);
+void usage_report(void);
+int cmd_ws_stress(int argc, char **argv);
+void usage_ws_stress(void);
 
 #endif

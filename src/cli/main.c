@@ -12,12 +12,19 @@ static int cmd_help(int argc, char **argv);
 
 /* Sorted by name. */
 static const struct cli_command commands[] = {
+    {"compare", cmd_compare, "judge a current run against a baseline (Mann-Whitney, drift)", usage_compare},
+    {"db-bench", cmd_db_bench, "time the database query families, check their plans", usage_db_bench},
+    {"db-seed", cmd_db_seed, "fill a database with deterministic evaluation data", usage_db_seed},
     {"help", cmd_help, "show help for tars or one command", usage_help},
     {"load", cmd_load, "HTTP load: closed or open model, thresholds, JSON/CSV, merge", usage_load},
+    {"package", cmd_package, "versioned, checksummed release artifacts; --validate", usage_package},
+    {"release", cmd_release, "the whole gate: deploy, validate, measure, decide, roll back", usage_release},
+    {"report", cmd_report, "render the release report of a run (Markdown, HTML)", usage_report},
     {"serve", cmd_serve, "run the reference T.A.R.S. dashboard API", usage_serve},
     {"user", cmd_user, "manage users of `tars serve` (add)", usage_user},
     {"validate", cmd_validate, "run declarative check suites: console, JUnit, JSON, TAP", usage_validate},
     {"version", cmd_version, "print version, git commit and build time", usage_version},
+    {"ws-stress", cmd_ws_stress, "many WebSocket clients: loss, order, latency, reconnects", usage_ws_stress},
 };
 
 const struct cli_command *cli_find_command(const char *name)

@@ -1,0 +1,60 @@
+/*
+ * Run directories (docs/run-format.md): everything a run measured, in one
+ * directory that later commands (report, compare) read offline.
+ *
+ *   runs/<YYYYmmddTHHMMSSZ>-<version>/
+ *     run.json            every fact, machine-readable (format "tars-run/1")
+ *     checks.json, checks.junit.xml, load.json, ws.json, db.json, ...
+ *
+ * run.json is a JSON object. Commands add to it with tars_run_put (one
+ * top-level key, replaced) or tars_run_append (one element of a top-level
+ * array). Every update holds an exclusive flock(2) on DIR/.lock and replaces
+ * run.json by rename(2), so concurrent writers never lose each other's data
+ * and a crash never leaves half a file.
+ *
+ * Created by tars_run_open(create=true): {"format","tars":{"version",
+ * "git_sha"},"machine":{"hostname","cpus","kernel","memory_bytes"},
+ * "started_at"}. Commands then add their own sections: "checks" (validate),
+ * "loads" (array, load), "ws" (array, ws-stress), "db" (array, db-bench),
+ * "artifacts", "stages", "decisions", "release" ({"version","git_sha",
+ * "environment"}), "ended_at".
+ */
+#ifndef TARS_RUN_H
+#define TARS_RUN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tars/err.h"
+
+#define TARS_RUN_FORMAT "tars-run/1"
+#define TARS_RUN_FILE "run.json"
+#define TARS_RUN_MAX_BYTES (256u * 1024 * 1024) /* run.json larger than this is refused */
+
+/* Makes sure DIR is a run directory. With create, makes DIR (and its parent,
+ * one level) and a fresh run.json when absent; without, DIR/run.json must
+ * exist and parse. */
+int tars_run_open(const char *dir, bool create, struct tars_err *err);
+
+/* Sets run.json[key] = value (borrowed; copied). */
+int tars_run_put(const char *dir, const char *key, json_t *value, struct tars_err *err);
+
+/* Appends value (borrowed; copied) to the array run.json[key], creating it. */
+int tars_run_append(const char *dir, const char *key, json_t *value, struct tars_err *err);
+
+/* Reads run.json; a new reference, or NULL with err set. */
+json_t *tars_run_load(const char *dir, struct tars_err *err);
+
+/* Writes DIR/name from json (indented, atomically by rename). */
+int tars_run_write_json(const char *dir, const char *name, json_t *value, struct tars_err *err);
+
+/* out = DIR/name; TARS_ETOOBIG when it does not fit. */
+int tars_run_path(const char *dir, const char *name, char *out, size_t cap, struct tars_err *err);
+
+/* A default directory name under parent: "<parent>/<YYYYmmddTHHMMSSZ>-<version>"
+ * for the current UTC time ("dev" when version is NULL or empty). */
+int tars_run_default_dir(const char *parent, const char *version, char *out, size_t cap,
+                         struct tars_err *err);
+
+#endif
