@@ -1,5 +1,6 @@
 /* tars load: run a scenario (or a quick URL run) and report; tars load merge. */
 #include <getopt.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "run_record.h"
 #include "load_output.h"
 #include "tars/alloc.h"
 #include "tars/load.h"
@@ -22,7 +24,7 @@ struct load_opts {
     const char *target;          /* scenario file or URL */
     const char *json_out, *csv_prefix, *method;
     const char *connections, *threads, *duration, *rate, *users, *spawn, *timeout;
-    const char *worker_index, *worker_count, *host;
+    const char *worker_index, *worker_count, *host, *run_dir;
     const char *thresholds[MAX_THRESHOLDS];
     int threshold_count;
     const char *headers[32];
@@ -51,6 +53,8 @@ void usage_load(void)
            "      --threshold EXPR    e.g. 'p95<150ms', 'error_rate<1%%', 'agents:rps>500' (repeatable)\n"
            "      --json FILE         summary with histograms (mergeable)\n"
            "      --csv PREFIX        Locust-style PREFIX_stats.csv, _stats_history.csv, _failures.csv\n"
+           "      --run DIR           also record the result in run directory DIR\n"
+           "                          (load-NAME.json, run.json \"loads\"; docs/run-format.md)\n"
            "      --worker-index I --worker-count N   take this worker's share of users or rate\n"
            "  -k, --insecure          do not verify TLS certificates\n"
            "  -q, --quiet             no live progress\n"
@@ -67,6 +71,7 @@ static int parse_load_args(int argc, char **argv, struct load_opts *o)
         {"method", required_argument, NULL, 'X'},      {"header", required_argument, NULL, 'H'},
         {"timeout", required_argument, NULL, 'T'},     {"threshold", required_argument, NULL, 'x'},
         {"json", required_argument, NULL, 'j'},        {"csv", required_argument, NULL, 'v'},
+        {"run", required_argument, NULL, 'D'},
         {"worker-index", required_argument, NULL, 'I'}, {"worker-count", required_argument, NULL, 'N'},
         {"insecure", no_argument, NULL, 'k'},          {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
@@ -87,6 +92,7 @@ static int parse_load_args(int argc, char **argv, struct load_opts *o)
         case 'T': o->timeout = optarg; break;
         case 'j': o->json_out = optarg; break;
         case 'v': o->csv_prefix = optarg; break;
+        case 'D': o->run_dir = optarg; break;
         case 'I': o->worker_index = optarg; break;
         case 'N': o->worker_count = optarg; break;
         case 'k': o->insecure = 1; break;
@@ -278,6 +284,53 @@ static int write_outputs(const struct load_opts *o, const struct tars_load_resul
     return rc;
 }
 
+/* The thresholds as judged, for the run record: {"text","passed","measured","limit"}
+ * in the threshold's own unit (ns, fraction, 1/s); measured null when n/a. */
+static json_t *thresholds_json(const struct tars_threshold *th, size_t n,
+                               const struct tars_load_result *r)
+{
+    json_t *list = json_array();
+
+    for (size_t i = 0; list && i < n; i++) {
+        bool pass = false;
+        double measured = 0;
+        if (tars_threshold_check(&th[i], r, &pass, &measured, NULL) != TARS_OK)
+            continue;
+        json_array_append_new(list, json_pack("{s:s,s:b,s:o,s:f}", "text", th[i].text, "passed",
+                                              pass, "measured",
+                                              isnan(measured) ? json_null() : json_real(measured),
+                                              "limit", th[i].value));
+    }
+    return list;
+}
+
+/* --run DIR: load-<scenario>.json and one element of run.json "loads":
+ * {"name","thresholds","result"}. */
+static int write_run_record(const char *dir, const struct tars_threshold *th, size_t nth,
+                            const struct tars_load_result *r)
+{
+    char file[200];
+    json_t *result = tars_load_result_to_json(r), *entry;
+    int rc;
+
+    entry = result ? json_pack("{s:s,s:s,s:o,s:O}", "name", r->scenario, "file", "",
+                               "thresholds", thresholds_json(th, nth, r), "result", result)
+                   : NULL;
+    if (!entry) {
+        json_decref(result);
+        fprintf(stderr, "tars load: out of memory\n");
+        return EXIT_INCONCLUSIVE;
+    }
+    cli_run_file_name("load-", r->scenario, file, sizeof(file));
+    json_object_set_new(entry, "file", json_string(file));
+    rc = cli_run_record("load", dir, file, NULL, false, result);
+    if (rc == 0)
+        rc = cli_run_record("load", dir, NULL, "loads", true, entry);
+    json_decref(result);
+    json_decref(entry);
+    return rc;
+}
+
 /* Prints everything and chooses the exit code (DESIGN.md §4). */
 static int report(const struct load_opts *o, const struct tars_threshold *th, size_t nth,
                   const struct tars_load_result *r)
@@ -287,6 +340,10 @@ static int report(const struct load_opts *o, const struct tars_threshold *th, si
     load_print_summary(stdout, r);
     failed = load_print_thresholds(stdout, th, nth, r);
     rc = write_outputs(o, r);
+    if (o->run_dir && failed >= 0) {
+        int run_rc = write_run_record(o->run_dir, th, nth, r);
+        rc = rc ? rc : run_rc;
+    }
     if (failed < 0)
         return EXIT_USAGE;
     if (failed > 0)
@@ -369,6 +426,7 @@ static int run_merge(int argc, char **argv)
     int rc = 0, nth = 0, c, files = 0;
     static const struct option longopts[] = {{"json", required_argument, NULL, 'j'},
                                              {"csv", required_argument, NULL, 'v'},
+        {"run", required_argument, NULL, 'D'},
                                              {"threshold", required_argument, NULL, 'x'},
                                              {NULL, 0, NULL, 0}};
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "run_record.h"
 #include "tars/alloc.h"
 #include "tars/check.h"
 #include "tars/clock.h"
@@ -26,6 +27,7 @@ struct validate_opts {
     char *var_text[MAX_LIST];
     int parallel, list, strict, help;
     int64_t deadline_ms;
+    const char *run_dir;
 };
 
 void usage_validate(void)
@@ -40,6 +42,8 @@ void usage_validate(void)
            "  --var NAME=VALUE       set a suite variable (repeatable)\n"
            "  --strict               skips make the result inconclusive (exit 2)\n"
            "  --format F             console (default), junit:FILE, json:FILE, tap:FILE (repeatable)\n"
+           "  --run DIR              also record the results in run directory DIR (checks.json,\n"
+           "                         checks.junit.xml, run.json \"checks\"; docs/run-format.md)\n"
            "exit: 0 all passed, 1 a check failed, 2 errors (or skips with --strict), 3 bad usage or suite\n");
 }
 
@@ -71,6 +75,7 @@ static int parse_validate_args(int argc, char **argv, struct validate_opts *o)
         {"list", no_argument, NULL, 'l'},         {"parallel", required_argument, NULL, 'p'},
         {"timeout", required_argument, NULL, 'T'}, {"var", required_argument, NULL, 'v'},
         {"strict", no_argument, NULL, 's'},       {"format", required_argument, NULL, 'f'},
+        {"run", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int64_t n;
     int c, rc = 0;
@@ -85,6 +90,7 @@ static int parse_validate_args(int argc, char **argv, struct validate_opts *o)
         case 'l': o->list = 1; break;
         case 's': o->strict = 1; break;
         case 'h': o->help = 1; return 0;
+        case 'R': o->run_dir = optarg; break;
         case 'v': rc = add_var(o, optarg); break;
         case 'p':
             if (tars_parse_i64(optarg, 1, 64, &n))
@@ -199,6 +205,35 @@ static int write_format(const char *spec, const struct tars_check_run *runs, siz
     return 0;
 }
 
+/* --run DIR: checks.json, checks.junit.xml and run.json "checks". */
+static int write_run_record(const char *dir, const struct tars_check_run *runs, size_t n)
+{
+    char path[4096];
+    json_t *v = tars_report_json(runs, n);
+    FILE *f;
+    int rc;
+
+    if (!v) {
+        fprintf(stderr, "tars validate: out of memory\n");
+        return EXIT_INCONCLUSIVE;
+    }
+    rc = cli_run_record("validate", dir, "checks.json", "checks", false, v);
+    json_decref(v);
+    if (rc)
+        return rc;
+    if (snprintf(path, sizeof(path), "%s/checks.junit.xml", dir) >= (int)sizeof(path) ||
+        !(f = fopen(path, "w"))) {
+        fprintf(stderr, "tars validate: cannot write \"%s/checks.junit.xml\"\n", dir);
+        return EXIT_INCONCLUSIVE;
+    }
+    rc = tars_report_junit(f, runs, n);
+    if (fclose(f) != 0 || rc) {
+        fprintf(stderr, "tars validate: cannot write \"%s\"\n", path);
+        return EXIT_INCONCLUSIVE;
+    }
+    return 0;
+}
+
 /* ---- running ---- */
 
 static int load_suites(struct validate_opts *o, struct tars_suite *suites)
@@ -289,6 +324,8 @@ int cmd_validate(int argc, char **argv)
     rc = run_all(&o, suites, runs);
     for (size_t i = 0; rc == 0 && i < o.format_count; i++)
         rc = write_format(o.formats[i], runs, o.suite_count);
+    if (rc == 0 && o.run_dir)
+        rc = write_run_record(o.run_dir, runs, o.suite_count);
     if (rc == 0)
         rc = exit_code(runs, o.suite_count, o.strict);
 out:
