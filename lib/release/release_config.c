@@ -86,6 +86,14 @@ static int get_duration(struct reader *rd, json_t *obj, const char *key, int64_t
     return TARS_OK;
 }
 
+/* A top-level section; an empty one (only comments under it) counts as absent. */
+static json_t *section(json_t *root, const char *key)
+{
+    json_t *v = json_object_get(root, key);
+
+    return json_is_null(v) ? NULL : v;
+}
+
 static int read_argv(struct reader *rd, json_t *list, struct tars_release_step *st)
 {
     char num[64];
@@ -235,7 +243,7 @@ static int read_simple_sections(struct reader *rd, json_t *root, struct tars_rel
     int rc;
 
     c->package = false;
-    if ((v = json_object_get(root, "package"))) {
+    if ((v = section(root, "package"))) {
         c->package = true;
         if ((rc = only_keys(rd, v, "package", package_keys)) ||
             (rc = get_bool(rd, v, "enabled", &c->package)) ||
@@ -243,11 +251,11 @@ static int read_simple_sections(struct reader *rd, json_t *root, struct tars_rel
             return rc;
     }
     c->report = true;
-    if ((v = json_object_get(root, "report")) &&
+    if ((v = section(root, "report")) &&
         ((rc = only_keys(rd, v, "report", report_keys)) || (rc = get_bool(rd, v, "enabled", &c->report)) ||
          (rc = get_bool(rd, v, "html", &c->report_html))))
         return rc;
-    if ((v = json_object_get(root, "decide")) &&
+    if ((v = section(root, "decide")) &&
         ((rc = only_keys(rd, v, "decide", decide_keys)) || (rc = get_string(rd, v, "baseline", &c->baseline))))
         return rc;
     return TARS_OK;
@@ -306,15 +314,15 @@ static int read_root(struct reader *rd, json_t *root, struct tars_release_config
     int rc;
 
     if ((rc = only_keys(rd, root, "the release config", keys)) ||
-        (rc = read_release(rd, json_object_get(root, "release"), c)) ||
-        (rc = read_preflight(rd, json_object_get(root, "preflight"), c)) ||
+        (rc = read_release(rd, section(root, "release"), c)) ||
+        (rc = read_preflight(rd, section(root, "preflight"), c)) ||
         (rc = read_simple_sections(rd, root, c)) ||
-        (rc = read_stage(rd, json_object_get(root, "deploy"), "deploy", stage_keys, &c->deploy)) ||
-        (rc = read_wait(rd, json_object_get(root, "wait"), c)) ||
-        (rc = read_stage(rd, json_object_get(root, "validate"), "validate", stage_keys, &c->validate)) ||
-        (rc = read_stage(rd, json_object_get(root, "perf"), "perf", stage_keys, &c->perf)) ||
-        (rc = read_stage(rd, json_object_get(root, "rollback"), "rollback", stage_keys, &c->rollback)) ||
-        (rc = read_notify(rd, json_object_get(root, "notify"), c)))
+        (rc = read_stage(rd, section(root, "deploy"), "deploy", stage_keys, &c->deploy)) ||
+        (rc = read_wait(rd, section(root, "wait"), c)) ||
+        (rc = read_stage(rd, section(root, "validate"), "validate", stage_keys, &c->validate)) ||
+        (rc = read_stage(rd, section(root, "perf"), "perf", stage_keys, &c->perf)) ||
+        (rc = read_stage(rd, section(root, "rollback"), "rollback", stage_keys, &c->rollback)) ||
+        (rc = read_notify(rd, section(root, "notify"), c)))
         return rc;
     if (!c->runs_dir)
         c->runs_dir = xstrdup("runs");

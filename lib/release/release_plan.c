@@ -45,7 +45,7 @@ int tars_release_plan(const struct tars_release_config *c, const struct tars_rel
         fprintf(out, "4. wait: GET %s until 200 (at most %llds)\n", url,
                 (long long)(c->wait_timeout_ms / 1000));
         free(url);
-        for (size_t i = 0; i < c->wait.step_count; i++)
+        if (c->wait.step_count)
             print_steps(&p, out, &c->wait);
     } else {
         fprintf(out, "4. wait:\n");

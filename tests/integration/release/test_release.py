@@ -239,6 +239,13 @@ class TestConfigAndPlan(ReleaseTest):
         self.assertFalse(self.mark("deploy"))
         self.assertFalse(os.path.exists(os.path.join(self.dir, "runs")))
 
+    def test_shipped_configs_parse(self):
+        for name in ("local", "staging"):
+            r = subprocess.run([TARS_BIN, "release", "--config", "release/%s.yaml" % name,
+                                "--dry-run"], cwd=ROOT, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, name + ": " + r.stderr)
+            self.assertIn("10. notify", r.stdout)
+
     def test_preflight_missing_file_blocks_the_deploy(self):
         cfg = self.shell_config(extra="preflight:\n  files: [no/such/file.yaml]\n")
         r = self.release(cfg)
