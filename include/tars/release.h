@@ -66,6 +66,12 @@ struct tars_release_config {
     char *ready_url;             /* polled until 200 */
     int64_t wait_timeout_ms;
     struct tars_release_stage_config wait; /* or steps (e.g. a rollout check suite) */
+    /* probe (zero downtime, during deploy + wait and during rollback): */
+    char *probe_paths[8];
+    size_t probe_path_count;
+    double probe_rate;           /* per path per second, default 20 */
+    char *probe_source;          /* local address to send from, e.g. 127.0.0.2 */
+    int64_t probe_max_failed;    /* -1: recorded, not judged */
     /* report: */
     bool report, report_html;
     /* decide: */

@@ -28,6 +28,8 @@ struct tars_server_config {
     const char *cors_origins;    /* comma-separated origins or NULL */
     int request_timeout_s;
     int shutdown_timeout_s;    /* bound on finishing in-flight requests */
+    bool takeover;             /* share the port with a running tars serve (SO_REUSEPORT), so a
+                                  new version can take over before the old one drains */
 };
 
 typedef struct tars_server tars_server;

@@ -305,11 +305,50 @@ static int read_wait(struct reader *rd, json_t *obj, struct tars_release_config 
     return TARS_OK;
 }
 
+static int read_probe(struct reader *rd, json_t *obj, struct tars_release_config *c)
+{
+    static const char *const keys[] = {"paths", "rate", "source_address", "max_failed", NULL};
+    json_t *paths = json_object_get(obj, "paths"), *v, *rate, *max;
+    size_t i;
+    int rc;
+
+    c->probe_max_failed = -1;
+    if (!obj)
+        return TARS_OK;
+    if ((rc = only_keys(rd, obj, "probe", keys)) ||
+        (rc = get_string(rd, obj, "source_address", &c->probe_source)))
+        return rc;
+    if (!json_is_array(paths) || json_array_size(paths) == 0 || json_array_size(paths) > 8)
+        return tars_yaml_error(rd->doc, paths ? paths : obj, rd->err, TARS_EINVAL,
+                               "probe.paths must be a list of 1 to 8 paths such as /health");
+    json_array_foreach(paths, i, v) {
+        if (!json_is_string(v) || json_string_value(v)[0] != '/')
+            return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL,
+                                   "a probe path starts with \"/\"");
+        c->probe_paths[i] = xstrdup(json_string_value(v));
+        c->probe_path_count = i + 1;
+    }
+    c->probe_rate = 20;
+    if ((rate = json_object_get(obj, "rate")) &&
+        (!json_is_number(rate) || json_number_value(rate) <= 0 || json_number_value(rate) > 1000))
+        return tars_yaml_error(rd->doc, rate, rd->err, TARS_EINVAL,
+                               "probe.rate is requests per second per path, 0 to 1000");
+    if (rate)
+        c->probe_rate = json_number_value(rate);
+    if ((max = json_object_get(obj, "max_failed")) &&
+        (!json_is_integer(max) || json_integer_value(max) < 0))
+        return tars_yaml_error(rd->doc, max, rd->err, TARS_EINVAL,
+                               "probe.max_failed must be a count, 0 or more");
+    if (max)
+        c->probe_max_failed = json_integer_value(max);
+    return TARS_OK;
+}
+
 static int read_root(struct reader *rd, json_t *root, struct tars_release_config *c)
 {
     static const char *const keys[] = {"release", "preflight", "package", "deploy", "wait",
                                        "validate", "perf", "report", "decide", "rollback",
-                                       "notify", NULL};
+                                       "notify", "probe", NULL};
     static const char *const stage_keys[] = {"timeout", "steps", NULL};
     int rc;
 
@@ -322,7 +361,8 @@ static int read_root(struct reader *rd, json_t *root, struct tars_release_config
         (rc = read_stage(rd, section(root, "validate"), "validate", stage_keys, &c->validate)) ||
         (rc = read_stage(rd, section(root, "perf"), "perf", stage_keys, &c->perf)) ||
         (rc = read_stage(rd, section(root, "rollback"), "rollback", stage_keys, &c->rollback)) ||
-        (rc = read_notify(rd, section(root, "notify"), c)))
+        (rc = read_notify(rd, section(root, "notify"), c)) ||
+        (rc = read_probe(rd, section(root, "probe"), c)))
         return rc;
     if (!c->runs_dir)
         c->runs_dir = xstrdup("runs");
@@ -372,12 +412,15 @@ void tars_release_config_release(struct tars_release_config *c)
                         &c->base_url, &c->runs_dir, &c->rules_file, &c->chart_dir,
                         &c->artifacts_dir, &c->ready_url, &c->baseline, &c->slack_webhook_env,
                         &c->slack_channel, &c->github_repository, &c->github_token_env,
-                        &c->github_deployment_env, &c->github_api_url, &c->run_url};
+                        &c->github_deployment_env, &c->github_api_url, &c->run_url,
+                        &c->probe_source};
 
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
     for (size_t i = 0; i < c->file_count; i++)
         free(c->files[i]);
+    for (size_t i = 0; i < c->probe_path_count; i++)
+        free(c->probe_paths[i]);
     free_stage(&c->deploy);
     free_stage(&c->wait);
     free_stage(&c->validate);

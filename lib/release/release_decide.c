@@ -124,6 +124,13 @@ enum tars_stage_status stage_decide(struct pipeline *p, char *reason, size_t cap
             because(p, TARS_VERDICT_INCONCLUSIVE, "baseline comparison: %s", why);
     }
     evidence_reasons(p);
+    if (p->c->probe_max_failed >= 0 && p->deploy_probe) {
+        json_int_t failed = json_integer_value(json_object_get(p->deploy_probe, "failed"));
+        if (failed > p->c->probe_max_failed)
+            because(p, TARS_VERDICT_REJECTED,
+                    "zero downtime: %lld probe requests failed during the deployment (at most %lld allowed)",
+                    (long long)failed, (long long)p->c->probe_max_failed);
+    }
     decision = json_pack("{s:s,s:s,s:O}", "name", "promote", "decision",
                          p->verdict == TARS_VERDICT_APPROVED   ? "approved"
                          : p->verdict == TARS_VERDICT_REJECTED ? "rejected"

@@ -45,6 +45,21 @@ struct release_vars {
 };
 char *release_expand(const char *text, const struct release_vars *v);
 
+/* ---- the zero-downtime prober (release_probe.c) ---- */
+
+#define RELEASE_PROBE_MAX_TARGETS 8
+struct release_probe;
+
+/* Starts GETs of base_url + each path at rate per second (per path), from
+ * source (a local address, or NULL) until release_probe_stop. */
+struct release_probe *release_probe_start(const char *base_url, char *const *paths, size_t count,
+                                          double rate, const char *source, struct tars_err *err);
+
+/* Stops and frees; *summary (when non-NULL) gets {"started_at","duration_s",
+ * "rate_per_target","requests","failed","longest_gap_ms","targets":[{"path",
+ * "requests","failed","longest_gap_ms","errors":[{"at_s","error"}]}]}. */
+void release_probe_stop(struct release_probe *pr, json_t **summary);
+
 /* ---- notifications (release_notify.c) ---- */
 
 enum release_message { RELEASE_MSG_START, RELEASE_MSG_ROLLBACK, RELEASE_MSG_SUCCESS };

@@ -42,7 +42,13 @@ struct pipeline {
     enum tars_release_verdict verdict;
     json_t *verdict_reasons;
     bool rolled_back;
+    struct release_probe *probe; /* running during deploy + wait, and during rollback */
+    json_t *deploy_probe;        /* the deploy window's summary, for decide */
 };
+
+/* The prober around a window of stages (release_run.c). */
+void pipeline_probe_start(struct pipeline *p, const char *window);
+void pipeline_probe_stop(struct pipeline *p, const char *window);
 
 extern const char *const pipeline_stage_names[STAGE_COUNT];
 

@@ -134,6 +134,43 @@ static void run_stage(struct pipeline *p, enum pipeline_stage i)
     record_stage(p, i, ms);
 }
 
+/* ---- the zero-downtime prober ---- */
+
+void pipeline_probe_start(struct pipeline *p, const char *window)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    int fd;
+
+    if (!p->c->probe_path_count || !p->c->base_url || p->probe)
+        return;
+    p->probe = release_probe_start(p->c->base_url, p->c->probe_paths, p->c->probe_path_count,
+                                   p->c->probe_rate, p->c->probe_source, &err);
+    if (!p->probe && (fd = pipeline_open_log(p, window)) >= 0) {
+        dprintf(fd, "# the zero-downtime probe could not start: %s\n", err.msg);
+        close(fd);
+    }
+}
+
+void pipeline_probe_stop(struct pipeline *p, const char *window)
+{
+    json_t *summary = NULL;
+
+    if (!p->probe)
+        return;
+    release_probe_stop(p->probe, &summary);
+    p->probe = NULL;
+    if (!summary)
+        return;
+    json_object_set_new(summary, "window", json_string(window));
+    tars_run_append(p->run_dir, "probes", summary, NULL);
+    if (strcmp(window, "deploy") == 0) {
+        tars_run_put(p->run_dir, "zero_downtime", summary, NULL);
+        json_decref(p->deploy_probe);
+        p->deploy_probe = json_incref(summary);
+    }
+    json_decref(summary);
+}
+
 /* ---- set-up ---- */
 
 static int make_dirs(struct pipeline *p, struct tars_err *err)
@@ -222,6 +259,7 @@ static void pipeline_release(struct pipeline *p)
     json_decref(p->stages);
     json_decref(p->notes);
     json_decref(p->verdict_reasons);
+    json_decref(p->deploy_probe);
 }
 
 static bool stage_blocks_the_rest(struct pipeline *p, enum pipeline_stage i)
@@ -265,9 +303,13 @@ int tars_release_run(const struct tars_release_config *cfg, const struct tars_re
                      blocked ? "an earlier stage failed" : "interrupted");
             emit(&p, pipeline_stage_names[i], "end", p.status[i], p.reason[i], 0);
             record_stage(&p, (enum pipeline_stage)i, 0);
-            continue;
+        } else {
+            if (i == STAGE_DEPLOY)
+                pipeline_probe_start(&p, "deploy");
+            run_stage(&p, (enum pipeline_stage)i);
         }
-        run_stage(&p, (enum pipeline_stage)i);
+        if (i == STAGE_WAIT)
+            pipeline_probe_stop(&p, "deploy");
     }
     tars_iso8601(tars_wall_ms(), now);
     json_t *ended = json_string(now);

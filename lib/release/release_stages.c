@@ -279,7 +279,9 @@ enum tars_stage_status stage_rollback(struct pipeline *p, char *reason, size_t c
         return TARS_STAGE_FAIL;
     }
     /* Runs to its end (bounded by its timeout) even after an interrupt. */
+    pipeline_probe_start(p, "rollback");
     s = pipeline_run_steps(p, "rollback", &p->c->rollback, false, reason, cap);
+    pipeline_probe_stop(p, "rollback");
     p->rolled_back = s == TARS_STAGE_PASS;
     pipeline_notify_slack(p, RELEASE_MSG_ROLLBACK);
     return s;

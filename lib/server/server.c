@@ -429,13 +429,28 @@ static void thread_release(struct srv_thread *th)
         tars_jwt_cache_free(th->jwt_cache);
 }
 
-/* Lets in-flight requests and queued writes finish, within the bound. */
+/* Connections already in the listener's queue would be reset when it
+ * closes: take them, so that a server being replaced drops nothing. */
+static void accept_pending(struct srv_thread *th)
+{
+    h2o_socket_t *sock;
+
+    while (th->listener && (sock = h2o_evloop_socket_accept(th->listener)) != NULL)
+        h2o_accept(&th->accept_ctx, sock);
+}
+
+/* Lets in-flight requests and queued writes finish, within the bound. For a
+ * short grace period requests that arrive on open connections (just
+ * accepted, or kept alive) are still served. */
+#define DRAIN_GRACE_NS (300 * 1000000ull)
 static void drain(struct srv_thread *th)
 {
-    uint64_t deadline = tars_mono_ns() + (uint64_t)th->srv->cfg.shutdown_timeout_s * 1000000000u;
+    uint64_t start = tars_mono_ns();
+    uint64_t deadline = start + (uint64_t)th->srv->cfg.shutdown_timeout_s * 1000000000u;
 
     /* h2o_context_request_shutdown would arm a timer that outlives the loop. */
-    while ((th->inflight > 0 || th->jobs_pending > 0) && tars_mono_ns() < deadline)
+    while ((th->inflight > 0 || th->jobs_pending > 0 || tars_mono_ns() < start + DRAIN_GRACE_NS) &&
+           tars_mono_ns() < deadline)
         h2o_evloop_run(th->loop, 50);
     if (th->inflight > 0)
         tars_log(TARS_LOG_WARN, NULL, NULL, "thread %d: %lld requests unfinished at shutdown",
@@ -456,6 +471,7 @@ static void *thread_main(void *arg)
     if (rc == 0) {
         while (!atomic_load(&srv->stopping))
             h2o_evloop_run(th->loop, INT32_MAX);
+        accept_pending(th);
         close_listener(th);
         drain(th);
     }
@@ -544,7 +560,9 @@ static int prepare_storage(struct tars_server *srv, struct tars_err *err)
 
 static int start_threads(struct tars_server *srv, struct tars_err *err)
 {
-    int port = probe_port(srv->cfg.listen_host, srv->cfg.listen_port, err);
+    int port = srv->cfg.takeover && srv->cfg.listen_port > 0
+                   ? srv->cfg.listen_port
+                   : probe_port(srv->cfg.listen_host, srv->cfg.listen_port, err);
 
     if (port < 0)
         return port;

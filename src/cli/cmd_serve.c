@@ -25,7 +25,7 @@
 struct serve_opts {
     const char *listen, *db, *data_dir, *secret_file, *threads, *log_format;
     const char *rl_public, *rl_auth, *rl_user, *exempt, *cors, *timeout;
-    int demo, migrate_only, help;
+    int demo, migrate_only, takeover, help;
     char host[64];
     char db_buf[4096];
     char secret[SECRET_MAX + 1];
@@ -49,6 +49,8 @@ void usage_serve(void)
            "  --cors-origins LIST     TARS_CORS_ORIGINS      allowed origins, comma-separated\n"
            "  --request-timeout SEC   TARS_REQUEST_TIMEOUT   cut off slow clients, default 10\n"
            "  --migrate-only          apply database migrations and exit\n"
+           "  --takeover              share the port with a running tars serve (zero-downtime\n"
+           "                          replacement: start the new one, then SIGTERM the old one)\n"
            "  --demo                  seed demo data and users (passwords in DATA_DIR/credentials.json)\n"
            "  -h, --help              show this help\n");
 }
@@ -63,6 +65,7 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
         {"rate-limit-user", required_argument, NULL, 'U'},   {"exempt-networks", required_argument, NULL, 'x'},
         {"cors-origins", required_argument, NULL, 'c'},  {"request-timeout", required_argument, NULL, 'T'},
         {"migrate-only", no_argument, NULL, 'm'},        {"demo", no_argument, NULL, 'Z'},
+        {"takeover", no_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     int c;
 
@@ -84,6 +87,7 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
         case 'T': o->timeout = optarg; break;
         case 'm': o->migrate_only = 1; break;
         case 'Z': o->demo = 1; break;
+        case 'K': o->takeover = 1; break;
         case 'h': o->help = 1; usage_serve(); return 0;
         default:
             return cli_usage_error("serve", "unknown or incomplete option \"%s\"", argv[optind - 1]);
@@ -331,6 +335,7 @@ int cmd_serve(int argc, char **argv)
         goto out;
     cfg.jwt_secret = o->secret;
     cfg.jwt_secret_len = o->secret_len;
+    cfg.takeover = o->takeover;
     rc = run_until_signal(&cfg);
 out:
     explicit_bzero(o, sizeof(*o));

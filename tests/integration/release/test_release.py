@@ -353,6 +353,46 @@ class TestLocalRelease(ReleaseTest):
                 with open(os.path.join(root, name), errors="replace") as f:
                     self.assertNotRegex(f.read(), r"eyJ[A-Za-z0-9_-]{8,}\.", name)
 
+    def upgrade_config(self, how):
+        with open(os.path.join(ROOT, "release", "local.yaml")) as f:
+            text = f.read()
+        text = text.replace("run: scripts/release-local.sh deploy", "run: scripts/release-local.sh " + how)
+        text = re.sub(r"\nperf:\n(  .*\n|\s*#.*\n)+", "\n", text)  # not about load: keep it short
+        text = text.replace("--only, api,", "--only, local.api.health,")
+        return self.config(text)
+
+    def start_old_server(self, base):
+        env_file = os.path.join(self.dir, "old.env")
+        env = dict(os.environ, TARS_RUN_DIR=self.run_dir, TARS_BASE_URL=base, TARS_BIN=TARS_BIN,
+                   TARS_RELEASE_ENV=env_file)
+        os.makedirs(self.run_dir)
+        r = subprocess.run([os.path.join(ROOT, "scripts", "release-local.sh"), "deploy"],
+                           env=env, capture_output=True, text=True, timeout=60)
+        self.addCleanup(self.stop_server, base)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def upgrade(self, how):
+        base = "http://127.0.0.1:%d" % free_port()
+        self.start_old_server(base)
+        r = subprocess.run([TARS_BIN, "release", "--config", self.upgrade_config(how), "--run",
+                            self.run_dir, "-q", "--base-url", base], cwd=ROOT,
+                           capture_output=True, text=True, timeout=180)
+        return r, self.record()["zero_downtime"]
+
+    def test_graceful_upgrade_drops_no_request(self):
+        r, zd = self.upgrade("upgrade")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + json.dumps(zd))
+        self.assertEqual(zd["failed"], 0, json.dumps(zd))
+        self.assertEqual(zd["failed_before_up"], 0, json.dumps(zd))  # it was up all along
+        self.assertGreater(zd["requests"], 10)
+
+    def test_abrupt_replacement_shows_the_downtime(self):
+        r, zd = self.upgrade("upgrade-abrupt")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertGreater(zd["failed"], 0, json.dumps(zd))
+        self.assertGreater(zd["longest_gap_ms"], 50)
+        self.assertIn("zero downtime", " ".join(self.record()["decisions"][0]["reasons"]))
+
     def test_local_release_is_approved_on_measured_evidence(self):
         r, base = self.release_local(self.local_config())
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
