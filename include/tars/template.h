@@ -38,19 +38,19 @@
 #define TARS_TEMPLATE_MARK_OPEN '\x1e'
 #define TARS_TEMPLATE_MARK_CLOSE '\x1f'
 
-typedef struct tars_template tars_template;
+typedef struct tars_tpl tars_tpl;
 
 /* Parses text (len bytes; name is used in messages, e.g. the file name).
  * Errors: TARS_EINVAL "name:line:col: what", TARS_ETOOBIG past the limits. */
-int tars_template_parse(const char *name, const char *text, size_t len, tars_template **out,
+int tars_tpl_parse(const char *name, const char *text, size_t len, tars_tpl **out,
                         struct tars_err *err) TARS_MUST_CHECK;
-void tars_template_free(tars_template *t);
+void tars_tpl_free(tars_tpl *t);
 
 /* Every NAME the template refers to (placeholders and block names), each
  * once, in order of first appearance: a new array of strings. */
-json_t *tars_template_names(const tars_template *t);
+json_t *tars_tpl_names(const tars_tpl *t);
 
-struct tars_template_env {
+struct tars_tpl_env {
     json_t *values;             /* object, borrowed */
     json_t *reasons;            /* object NAME -> why it has no value; may be NULL */
     const char *default_reason; /* when reasons has none; NULL: "not recorded" */
@@ -63,7 +63,7 @@ struct tars_template_env {
  * when the output would pass TARS_TEMPLATE_MAX_OUTPUT (or out->max), an #each
  * list is too long, or a value is neither scalar nor list where one is used.
  */
-int tars_template_render(const tars_template *t, const struct tars_template_env *env,
+int tars_tpl_render(const tars_tpl *t, const struct tars_tpl_env *env,
                          struct tars_buf *out, json_t *unresolved,
                          struct tars_err *err) TARS_MUST_CHECK;
 

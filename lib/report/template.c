@@ -15,14 +15,14 @@
 #define FILE_NAME_MAX 200
 
 struct parser {
-    tars_template *t;
+    tars_tpl *t;
     const char *p, *end;
     struct tars_err *err;
     struct tpl_node *open[TARS_TEMPLATE_MAX_DEPTH]; /* open #each / #if blocks */
     size_t depth;
 };
 
-static void position(const tars_template *t, size_t offset, int *line, int *col)
+static void position(const tars_tpl *t, size_t offset, int *line, int *col)
 {
     *line = 1;
     *col = 1;
@@ -265,11 +265,11 @@ static int parse_all(struct parser *ps)
     return TARS_OK;
 }
 
-int tars_template_parse(const char *name, const char *text, size_t len, tars_template **out,
+int tars_tpl_parse(const char *name, const char *text, size_t len, tars_tpl **out,
                         struct tars_err *err)
 {
     struct parser ps;
-    tars_template *t;
+    tars_tpl *t;
     int rc;
 
     *out = NULL;
@@ -289,7 +289,7 @@ int tars_template_parse(const char *name, const char *text, size_t len, tars_tem
     ps.err = err;
     rc = parse_all(&ps);
     if (rc != TARS_OK) {
-        tars_template_free(t);
+        tars_tpl_free(t);
         return rc;
     }
     *out = t;
@@ -305,7 +305,7 @@ static void free_list(struct tpl_list *l)
     free(l->items);
 }
 
-void tars_template_free(tars_template *t)
+void tars_tpl_free(tars_tpl *t)
 {
     if (!t)
         return;
@@ -332,7 +332,7 @@ static void collect_names(const struct tpl_list *l, json_t *names)
     }
 }
 
-json_t *tars_template_names(const tars_template *t)
+json_t *tars_tpl_names(const tars_tpl *t)
 {
     json_t *names = json_array();
 

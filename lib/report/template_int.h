@@ -25,7 +25,7 @@ struct tpl_node {
     struct tpl_list body, alt;              /* blocks; alt is the {else} part */
 };
 
-struct tars_template {
+struct tars_tpl {
     char *source;
     size_t len;
     char file[200];

@@ -9,7 +9,7 @@
 #define DEFAULT_REASON "not recorded"
 
 struct render {
-    const struct tars_template_env *env;
+    const struct tars_tpl_env *env;
     struct tars_buf *out;
     json_t *unresolved;
     struct tars_err *err;
@@ -162,7 +162,7 @@ static int render_list(struct render *r, const struct tpl_list *l)
     return rc;
 }
 
-int tars_template_render(const tars_template *t, const struct tars_template_env *env,
+int tars_tpl_render(const tars_tpl *t, const struct tars_tpl_env *env,
                          struct tars_buf *out, json_t *unresolved, struct tars_err *err)
 {
     struct render r;

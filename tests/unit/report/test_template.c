@@ -15,9 +15,9 @@
 static char *render(const char *text, const char *values, const char *reasons, bool mark,
                     json_t **unresolved, struct tars_err *err)
 {
-    tars_template *t = NULL;
+    tars_tpl *t = NULL;
     struct tars_buf out = TARS_BUF_INIT(1 << 20);
-    struct tars_template_env env = {0};
+    struct tars_tpl_env env = {0};
     json_t *un = json_array();
     char *s = NULL;
 
@@ -25,13 +25,13 @@ static char *render(const char *text, const char *values, const char *reasons, b
     env.reasons = reasons ? json_loads(reasons, 0, NULL) : NULL;
     env.mark_values = mark;
     assert_non_null(env.values);
-    if (tars_template_parse("t.md", text, strlen(text), &t, err) == TARS_OK &&
-        tars_template_render(t, &env, &out, un, err) == TARS_OK)
+    if (tars_tpl_parse("t.md", text, strlen(text), &t, err) == TARS_OK &&
+        tars_tpl_render(t, &env, &out, un, err) == TARS_OK)
         s = tars_buf_take(&out, NULL);
     if (s == NULL && out.data == NULL && err->code == 0)
         s = strdup("");
     tars_buf_release(&out);
-    tars_template_free(t);
+    tars_tpl_free(t);
     json_decref(env.values);
     json_decref(env.reasons);
     if (unresolved)
@@ -145,7 +145,7 @@ static void test_bounds(void **state)
 {
     char deep[2048] = "", name[100];
     struct tars_err err = TARS_ERR_INIT;
-    tars_template *t = NULL;
+    tars_tpl *t = NULL;
     (void)state;
 
     for (int i = 0; i <= TARS_TEMPLATE_MAX_DEPTH; i++)
@@ -155,7 +155,7 @@ static void test_bounds(void **state)
     name[0] = '{';
     name[sizeof(name) - 1] = '\0';
     expect_error(name, "name is too long");
-    assert_int_equal(tars_template_parse("big", "x", TARS_TEMPLATE_MAX_BYTES + 1, &t, &err),
+    assert_int_equal(tars_tpl_parse("big", "x", TARS_TEMPLATE_MAX_BYTES + 1, &t, &err),
                      TARS_ETOOBIG);
     assert_null(t);
 }
@@ -163,18 +163,18 @@ static void test_bounds(void **state)
 static void test_output_bound(void **state)
 {
     struct tars_err err = TARS_ERR_INIT;
-    tars_template *t = NULL;
+    tars_tpl *t = NULL;
     struct tars_buf out = TARS_BUF_INIT(1000);
-    struct tars_template_env env = {0};
+    struct tars_tpl_env env = {0};
     (void)state;
 
     env.values = json_pack("{s:[{},{},{},{},{},{},{},{},{},{},{},{}]}", "L");
-    assert_int_equal(tars_template_parse("t", "{#each L}0123456789012345678901234567890123456789"
+    assert_int_equal(tars_tpl_parse("t", "{#each L}0123456789012345678901234567890123456789"
                                               "01234567890123456789012345678901234567890123456789"
                                               "{/each}", 107, &t, &err), TARS_OK);
-    assert_int_equal(tars_template_render(t, &env, &out, NULL, &err), TARS_ETOOBIG);
+    assert_int_equal(tars_tpl_render(t, &env, &out, NULL, &err), TARS_ETOOBIG);
     tars_buf_release(&out);
-    tars_template_free(t);
+    tars_tpl_free(t);
     json_decref(env.values);
 }
 
@@ -196,19 +196,19 @@ static void test_type_errors_and_marks(void **state)
 static void test_names(void **state)
 {
     struct tars_err err = TARS_ERR_INIT;
-    tars_template *t = NULL;
+    tars_tpl *t = NULL;
     const char *text = "{A} {#each L}{B}{A}{/each}{#if C}{D}{else}{E}{/if}";
     json_t *names;
     char *dump;
     (void)state;
 
-    assert_int_equal(tars_template_parse("t", text, strlen(text), &t, &err), TARS_OK);
-    names = tars_template_names(t);
+    assert_int_equal(tars_tpl_parse("t", text, strlen(text), &t, &err), TARS_OK);
+    names = tars_tpl_names(t);
     dump = json_dumps(names, JSON_COMPACT);
     assert_string_equal(dump, "[\"A\",\"L\",\"B\",\"C\",\"D\",\"E\"]");
     free(dump);
     json_decref(names);
-    tars_template_free(t);
+    tars_tpl_free(t);
 }
 
 int main(void)
