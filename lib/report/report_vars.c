@@ -126,6 +126,34 @@ static json_t *reason_list(json_t *strings)
     return list;
 }
 
+/* Known issues: what failed, what is missing, and the checks that were skipped. */
+static void bind_known_issues(struct bind *b)
+{
+    struct tars_buf text = TARS_BUF_INIT(1u << 20);
+    json_t *lists[] = {b->failures, b->missing}, *v;
+    const char *labels[] = {"failed", "not judged"};
+    size_t i;
+    int rc = TARS_OK;
+
+    for (size_t l = 0; l < 2; l++) {
+        json_array_foreach(lists[l], i, v) {
+            if (rc == TARS_OK)
+                rc = tars_buf_printf(&text, "- %s: %s\n", labels[l], json_string_value(v));
+        }
+    }
+    json_array_foreach(json_object_get(b->values, "CHECKS_NOT_PASSED"), i, v) {
+        const char *status = json_string_value(json_object_get(v, "STATUS"));
+        if (rc == TARS_OK && status && strstr(status, "skip"))
+            rc = tars_buf_printf(&text, "- skipped: check %s: %s\n",
+                                 json_string_value(json_object_get(v, "ID")),
+                                 json_string_value(json_object_get(v, "REASON")));
+    }
+    if (rc == TARS_OK)
+        put_str(b->values, "KNOWN_ISSUES",
+                text.len ? text.data : "None found in the recorded evidence.");
+    tars_buf_release(&text);
+}
+
 static void bind_verdict(struct bind *b, struct tars_report_binding *out)
 {
     static const char *const words[] = {"APPROVED FOR PRODUCTION PROMOTION", "NOT APPROVED",
@@ -227,6 +255,7 @@ int tars_report_bind(json_t *run, const char *title, time_t now, struct tars_rep
     bind_db(&b);
     bind_judgements(&b);
     bind_hotfixes(&b);
+    bind_known_issues(&b);
     bind_unknowable(&b);
     bind_verdict(&b, out);
     rc = mask_all(b.values);

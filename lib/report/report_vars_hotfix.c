@@ -145,7 +145,7 @@ static void hotfix_1001(struct bind *b, int *validated)
 
 static void hotfix_1002_1003(struct bind *b, int *validated)
 {
-    static const char *const rules[] = {"prometheus_rules", "prometheus", NULL};
+    static const char *const rules[] = {"prometheus_rules", "prometheus", "monitoring", NULL};
     static const char *const grafana[] = {"grafana", NULL};
     static const char *const jaeger[] = {"jaeger", NULL};
     struct hotfix h2 = {"1002", 0, 0}, h3 = {"1003", 0, 0};
@@ -246,4 +246,8 @@ void bind_hotfixes(struct bind *b)
     if (json_object_get(b->values, "H1005_PPO_CHECKS"))
         put_str(b->values, "STAGING_TARS_1005_STABLE",
                 json_string_value(json_object_get(b->values, "H1005_PPO_CHECKS")));
+    bind_reason(b, "STAGING_TARS_1001_TIME", "no WebSocket reconnect recorded (tars ws-stress)");
+    bind_reason(b, "STAGING_TARS_1003_PROP", "no jaeger check ran in this run");
+    bind_reason(b, "STAGING_TARS_1004_INDEX", "no database benchmark recorded (tars db-bench)");
+    bind_reason(b, "STAGING_TARS_1005_STABLE", "no ppo check ran in this run");
 }

@@ -123,7 +123,7 @@ static void bind_endpoint(struct bind *b, const char *prefix, const char *task_n
         json_array_foreach(json_object_get(json_object_get(load, "result"), "tasks"), j, task) {
             if (strcmp(str_of(task, "name"), task_name) != 0 && strcmp(str_of(task, "path"), path) != 0)
                 continue;
-            snprintf(name, sizeof(name), "%s_STATUS", prefix);
+            snprintf(name, sizeof(name), "%sSTATUS", prefix);
             if (put_task_figures(b->values, prefix, task) &&
                 num_at(json_object_get(task, "summary"), "p95_ms", &p95)) {
                 put_status(b->values, name, p95 < API_P95_TARGET_MS ? JUDGED_MET : JUDGED_FAILED);

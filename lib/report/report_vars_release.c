@@ -118,6 +118,8 @@ static json_t *metric_list(json_t *metrics)
             put_fmt(item, "THRESHOLD", "%.1f %%", x);
         if (num_at(m, "p_value", &x))
             put_fmt(item, "P_VALUE", "%.4f", x);
+        else
+            put_str(item, "P_VALUE", "—");
         put_str(item, "DIRECTION", str_of(m, "direction"));
         put_fmt(item, "VERDICT", "%s %s", strcmp(verdict, "pass") == 0 ? MARK_OK : MARK_FAIL,
                 verdict);
