@@ -74,11 +74,15 @@ static bool webhook_at(const char *s, size_t *prefix)
 /* A password in a URL ("scheme://user:pass@host"): the bytes from "://" to "@", or 0. */
 static size_t userinfo_length(const char *s)
 {
-    const char *p = s + 3, *at;
-    size_t n = strcspn(p, "/@ \t\n\"'");
+    const char *p, *at;
+    size_t n;
 
+    if (strncmp(s, "://", 3) != 0)
+        return 0;
+    p = s + 3;
+    n = strcspn(p, "/@ \t\n\"'");
     at = p + n;
-    if (strncmp(s, "://", 3) != 0 || *at != '@' || !memchr(p, ':', n))
+    if (*at != '@' || !memchr(p, ':', n))
         return 0;
     return (size_t)(at - s);
 }
