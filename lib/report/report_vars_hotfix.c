@@ -233,7 +233,18 @@ void bind_hotfixes(struct bind *b)
     hotfix_1002_1003(b, &validated);
     hotfix_1004_1005(b, &validated);
     put_int(b->values, "HOTFIXES_VALIDATED", validated);
-    put_mark(b->values, "HOTFIXES_MARK", validated == 5 ? JUDGED_MET : JUDGED_UNKNOWN);
+    {
+        bool any_failed = false;
+        for (const char *const *m = (const char *const[]){"H1001_STATUS", "H1002_STATUS",
+                                                          "H1003_STATUS", "H1004_STATUS",
+                                                          "H1005_STATUS", NULL};
+             *m; m++)
+            any_failed = any_failed ||
+                         strcmp(json_string_value(json_object_get(b->values, *m)), "NOT VALIDATED") == 0;
+        put_mark(b->values, "HOTFIXES_MARK", any_failed      ? JUDGED_FAILED
+                                             : validated == 5 ? JUDGED_MET
+                                                              : JUDGED_UNKNOWN);
+    }
     if (json_object_get(b->values, "H1001_RECON_AVG"))
         put_str(b->values, "STAGING_TARS_1001_TIME",
                 json_string_value(json_object_get(b->values, "H1001_RECON_AVG")));
