@@ -393,7 +393,7 @@ static void on_ws_event(h2o_websocket_conn_t *ws, const struct wslay_event_on_ms
 static void deliver(void *target, struct ws_msg *m)
 {
     struct srv_ws_thread *wt = target;
-    struct ws_delivery *d = xmalloc(sizeof(*d));
+    struct ws_delivery *d = xcalloc(1, sizeof(*d));
 
     d->msg = m;
     h2o_multithread_send_message(&wt->inbox, &d->super);

@@ -185,11 +185,14 @@ class WSClient:
     def wait_close(self, timeout=5.0):
         """Reads until the server closes; returns the close code (None for a bare EOF)."""
         deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.recv(max(0.01, deadline - time.monotonic()))
-            except Closed as c:
-                return c.code
+        try:
+            while True:
+                try:
+                    self.recv(max(0.01, deadline - time.monotonic()))
+                except Closed as c:
+                    return c.code
+        finally:
+            self.sock.close()
 
     def close(self):
         try:
