@@ -63,8 +63,16 @@ class WSClient:
     # -- connecting
     @classmethod
     def connect(cls, port, path="/ws", headers=None, protocols=None, timeout=5.0,
-                host="127.0.0.1"):
-        sock = socket.create_connection((host, port), timeout=timeout)
+                host="127.0.0.1", rcvbuf=None):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:  # before connecting, so the advertised window stays small
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.settimeout(timeout)
+        try:
+            sock.connect((host, port))
+        except OSError:
+            sock.close()
+            raise
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         key = base64.b64encode(os.urandom(16)).decode()
         lines = ["GET %s HTTP/1.1" % path, "Host: %s:%d" % (host, port), "Upgrade: websocket",
