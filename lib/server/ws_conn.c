@@ -454,6 +454,11 @@ static void on_inbox(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messa
 
 /* ---- accepting ---- */
 
+bool ws_thread_accepting(const struct srv_thread *th)
+{
+    return th->ws && !th->ws->stopping;
+}
+
 void ws_conn_upgrade(struct srv_thread *th, h2o_req_t *req, const char *key, bool authenticated,
                      int close_code, const char *reason)
 {

@@ -115,6 +115,8 @@ void h_websocket(struct srv_req *r);
 struct st_h2o_req_t;
 void ws_conn_upgrade(struct srv_thread *th, struct st_h2o_req_t *req, const char *key,
                      bool authenticated, int close_code, const char *reason);
+/* Whether th takes new WebSocket connections (false while stopping). */
+bool ws_thread_accepting(const struct srv_thread *th);
 /* Publishes one summary on the "metrics" channel. */
 void srv_ws_publish_metrics(struct tars_server *srv);
 

@@ -186,6 +186,10 @@ void h_websocket(struct srv_req *r)
                        "Sec-WebSocket-Key, HTTP/1.1)");
         return;
     }
+    if (!ws_thread_accepting(r->th) || atomic_load(&srv->stopping)) {
+        srv_send_error(r, 503, "unavailable", "the server is shutting down");
+        return;
+    }
     reconnect = marked_reconnect(r);
     if (reconnect)
         srv_metrics_ws_add(&m->ws_reconnect_attempts, 1);
