@@ -26,6 +26,13 @@ class Liveness(WsTestCase):
         self.assertLess(abs(m["timestamp"] - t0), 5000, "timestamp is ms since the epoch")
         ws.close()
 
+    def test_protocol_ping_frame_is_answered(self):
+        ws = connect(self.server)
+        ws.send_frame(0x9, b"are-you-there")
+        fin, op, payload = ws.recv_frame(2.0)
+        self.assertEqual((fin, op, payload), (True, 0xA, b"are-you-there"))
+        ws.close()
+
     def test_heartbeat_and_nothing_else_before_subscribing(self):
         ws = connect(self.server)
         t0 = time.monotonic()
