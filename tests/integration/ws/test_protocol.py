@@ -39,7 +39,7 @@ class Liveness(WsTestCase):
         first = ws.recv_json(3.0)
         took = time.monotonic() - t0
         self.assertType(first, "heartbeat")
-        self.assertLess(took, 1.8, "heartbeat every 1 s")
+        self.assertLess(took, 2.5, "heartbeat every 1 s (30 s by default)")
         post_eval(self.server)  # published on a channel this client did not subscribe to
         for _ in range(2):
             self.assertType(ws.recv_json(3.0), "heartbeat")
