@@ -257,6 +257,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                        (int)req->method.len, req->method.base, allow);
         return 0;
     }
+    if (r->route->access == SRV_WEBSOCKET) {
+        r->route->handler(r);
+        return 0;
+    }
     if (srv_authenticate(r, &auth_err) != 0) {
         /* A bad credential counts as anonymous traffic, so guessing is limited too. */
         if (rate_limits_pass(r, &ss))
@@ -402,6 +406,7 @@ static int thread_init(struct srv_thread *th, struct tars_err *err)
     th->listen_fd = -1; /* owned by the socket now */
     th->listener->data = th;
     h2o_socket_read_start(th->listener, on_accept);
+    srv_ws_thread_init(th);
     return TARS_OK;
 }
 
@@ -473,6 +478,7 @@ static void *thread_main(void *arg)
             h2o_evloop_run(th->loop, INT32_MAX);
         accept_pending(th);
         close_listener(th);
+        srv_ws_thread_stop(th);
         drain(th);
     }
     thread_release(th);
@@ -626,6 +632,7 @@ static void server_free(struct tars_server *srv)
         free(srv->cors_origins[i]);
     free(srv->cors_origins);
     srv_metrics_release(&srv->metrics);
+    srv_ws_free(srv);
     free(srv);
 }
 
@@ -657,7 +664,7 @@ tars_server *tars_server_start(const struct tars_server_config *cfg, struct tars
     if (!srv->password_worker)
         goto fail;
     configure_h2o(srv);
-    if (start_threads(srv, err))
+    if (srv_ws_start(srv, err) || start_threads(srv, err))
         goto fail;
     return srv;
 fail:
