@@ -200,7 +200,7 @@ int tars_archive_write(const char *out_path, struct tars_archive_list *l, int64_
     if (archive_write_set_format_ustar(a) != ARCHIVE_OK ||
         archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
         archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
-        archive_write_set_filter_option(a, "gzip", "compression-level", "9") != ARCHIVE_OK ||
+        archive_write_set_filter_option(a, "gzip", "compression-level", "6") != ARCHIVE_OK ||
         archive_write_open_filename(a, out_path) != ARCHIVE_OK) {
         rc = archive_fail(a, "cannot create", out_path, err);
         goto out;
