@@ -56,9 +56,13 @@ app.kubernetes.io/component: database
 {{/* A generated secret value that survives upgrades: the existing one when the Secret is
      already there, else random. */}}
 {{- define "tars.secretValue" -}}
+{{- $data := dict -}}
 {{- $existing := lookup "v1" "Secret" .ns .name -}}
-{{- if and $existing (index $existing.data .key) -}}
-{{- index $existing.data .key -}}
+{{- if $existing -}}
+{{- $data = $existing.data | default dict -}}
+{{- end -}}
+{{- if hasKey $data .key -}}
+{{- index $data .key -}}
 {{- else if .value -}}
 {{- .value | b64enc -}}
 {{- else -}}
