@@ -33,8 +33,7 @@
  * version without the v ("1.0.1", "2.0.0-rc.1+build.5") to out. Anything that
  * is not SemVer 2.0 (including "vv1.0.1", "1.0", "01.0.0") is TARS_EINVAL.
  */
-int tars_package_version(const char *in, char out[TARS_PACKAGE_VERSION_MAX],
-                         struct tars_err *err);
+int tars_package_version(const char *in, char out[TARS_PACKAGE_VERSION_MAX], struct tars_err *err);
 
 /* ---------------------------------------------------------------- Chart.yaml */
 
@@ -60,8 +59,7 @@ int tars_chart_get(const char *text, size_t len, const char *key, char *out, siz
 #define TARS_PACKAGE_NAME_MAX 256
 
 /* SHA-256 (lowercase hex) and size of a file, read in blocks. */
-int tars_package_sha256_file(const char *path, char hex[65], uint64_t *size,
-                             struct tars_err *err);
+int tars_package_sha256_file(const char *path, char hex[65], uint64_t *size, struct tars_err *err);
 
 /* One SHA256SUMS line as sha256sum writes it: "<64 hex>  <name>\n". Names
  * with a '/', a newline or a backslash are refused (TARS_EINVAL). */
@@ -102,8 +100,8 @@ int tars_archive_write(const char *out_path, struct tars_archive_list *l, int64_
 
 /* Reads member name (at most max bytes) of a tar.gz into out. TARS_ENOTFOUND
  * when the archive has no such member. */
-int tars_archive_read_member(const char *path, const char *name, size_t max,
-                             struct tars_buf *out, struct tars_err *err);
+int tars_archive_read_member(const char *path, const char *name, size_t max, struct tars_buf *out,
+                             struct tars_err *err);
 
 /* The mode (type and permission bits) and size of member name. */
 int tars_archive_stat_member(const char *path, const char *name, unsigned *mode, int64_t *size,
@@ -113,9 +111,9 @@ int tars_archive_stat_member(const char *path, const char *name, unsigned *mode,
 
 /* Where the build came from: filled by tars_package_probe_build. */
 struct tars_build_info {
-    char git_sha[65];  /* full, or "unknown" outside git */
-    char branch[128];  /* or "unknown" */
-    int64_t epoch;     /* seconds: archive mtimes and build.time */
+    char git_sha[65];        /* full, or "unknown" outside git */
+    char branch[128];        /* or "unknown" */
+    int64_t epoch;           /* seconds: archive mtimes and build.time */
     const char *time_source; /* "SOURCE_DATE_EPOCH", "git", "clock" */
 };
 
@@ -164,7 +162,7 @@ int tars_package_release_notes(json_t *manifest, struct tars_buf *out);
 
 /* What --validate found: one line per problem, "<file>: <what differs>". */
 struct tars_package_findings {
-    size_t checked;  /* things compared */
+    size_t checked; /* things compared */
     size_t problems;
     struct tars_buf text;
 };

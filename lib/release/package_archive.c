@@ -55,8 +55,8 @@ int tars_archive_add_file(struct tars_archive_list *l, const char *source, const
     struct stat st;
 
     if (stat(source, &st) != 0)
-        return tars_err_set(err, errno == ENOENT ? TARS_ENOTFOUND : TARS_EIO, "\"%s\": %s",
-                            source, strerror(errno));
+        return tars_err_set(err, errno == ENOENT ? TARS_ENOTFOUND : TARS_EIO, "\"%s\": %s", source,
+                            strerror(errno));
     if (!S_ISREG(st.st_mode))
         return tars_err_set(err, TARS_EINVAL, "\"%s\" is not a regular file", source);
     return list_add(l, source, name, st.st_mode, err);
@@ -214,8 +214,8 @@ out:
     return rc;
 }
 
-int tars_archive_read_member(const char *path, const char *name, size_t max,
-                             struct tars_buf *out, struct tars_err *err)
+int tars_archive_read_member(const char *path, const char *name, size_t max, struct tars_buf *out,
+                             struct tars_err *err)
 {
     struct archive *a = archive_read_new();
     struct archive_entry *e;

@@ -130,8 +130,7 @@ static void remove_tree(const char *dir)
 }
 
 /* Adds name to the artifact list with its size and sum. */
-static int add_artifact(struct build *b, const char *name, const char *type,
-                        struct tars_err *err)
+static int add_artifact(struct build *b, const char *name, const char *type, struct tars_err *err)
 {
     char path[PATH_MAX], hex[65];
     uint64_t size;
@@ -178,7 +177,8 @@ static int stage_chart(struct build *b, const char *staging, const struct tars_b
         char *slash;
         if ((rc = snprintf(to, sizeof(to), "%s/%s/%s", staging, b->chart_name,
                            src.files[i].name)) >= (int)sizeof(to)) {
-            rc = tars_err_set(err, TARS_ETOOBIG, "chart path \"%s\" is too long", src.files[i].name);
+            rc =
+                tars_err_set(err, TARS_ETOOBIG, "chart path \"%s\" is too long", src.files[i].name);
             break;
         }
         tars_strlcpy(dir, to, sizeof(dir));
@@ -219,8 +219,7 @@ static int edit_chart(struct build *b, struct tars_buf *edited, struct tars_err 
         goto out;
     rc = tars_chart_get(text.data, text.len, "name", b->chart_name, sizeof(b->chart_name), err);
     if (rc == TARS_OK && !plain_word(b->chart_name, sizeof(b->chart_name)))
-        rc = tars_err_set(err, TARS_EINVAL, "chart name \"%s\" is not a plain name",
-                          b->chart_name);
+        rc = tars_err_set(err, TARS_EINVAL, "chart name \"%s\" is not a plain name", b->chart_name);
     if (rc == TARS_OK)
         rc = tars_chart_set_versions(text.data, text.len, b->version, b->version, edited, err);
     if (rc != TARS_OK)
@@ -241,7 +240,8 @@ static int build_chart(struct build *b, struct tars_err *err)
 
     if ((rc = edit_chart(b, &edited, err)) != TARS_OK)
         goto out;
-    snprintf(staging, sizeof(staging), "%s/tars-package-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    snprintf(staging, sizeof(staging), "%s/tars-package-XXXXXX",
+             tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(staging)) {
         rc = tars_err_set(err, TARS_EIO, "cannot make a staging directory: %s", strerror(errno));
         goto out;
@@ -314,9 +314,8 @@ static int write_metadata(struct build *b, json_t *manifest, struct tars_err *er
         struct tars_buf t = TARS_BUF_INIT(16u * 1024 * 1024);
         if (tars_buf_printf(&t, "%s\n", text) != TARS_OK)
             rc = tars_err_set(err, TARS_ETOOBIG, "the manifest is too large");
-        if (rc == TARS_OK &&
-            (rc = path_join(path, sizeof(path), b->o->output_dir, i ? name : "manifest.json",
-                            err)) == TARS_OK)
+        if (rc == TARS_OK && (rc = path_join(path, sizeof(path), b->o->output_dir,
+                                             i ? name : "manifest.json", err)) == TARS_OK)
             rc = write_file(path, t.data, t.len, 0644, err);
         tars_buf_release(&t);
     }
@@ -420,7 +419,8 @@ int tars_package_build(const struct tars_package_opts *opts, const struct tars_b
     b.artifacts = json_array();
     if ((rc = build_chart(&b, err)) != TARS_OK || (rc = build_binary(&b, err)) != TARS_OK)
         goto out;
-    validation = opts->validation ? json_incref(opts->validation) : tars_package_validation(NULL, NULL);
+    validation =
+        opts->validation ? json_incref(opts->validation) : tars_package_validation(NULL, NULL);
     m = tars_package_manifest(b.version, b.env, info, b.artifacts, validation);
     if (!m) {
         rc = tars_err_set(err, TARS_EINTERNAL, "cannot build the manifest");

@@ -21,11 +21,11 @@ struct entry {
     size_t colon;              /* offset of the ':' after the key */
     size_t value_start;        /* replace [value_start, value_end) */
     size_t value_end;
-    char quote;     /* '"', '\'' or 0 (plain) */
-    bool one_line;  /* a scalar entirely on the key's line */
-    bool empty;     /* nothing but maybe a comment after the ':' */
-    bool comment;   /* the key line has a comment after the value */
-    size_t next;    /* offset of the first line after the entry */
+    char quote;    /* '"', '\'' or 0 (plain) */
+    bool one_line; /* a scalar entirely on the key's line */
+    bool empty;    /* nothing but maybe a comment after the ':' */
+    bool comment;  /* the key line has a comment after the value */
+    size_t next;   /* offset of the first line after the entry */
 };
 
 static size_t eol(const char *t, size_t len, size_t i)
@@ -144,8 +144,7 @@ static int scan_flow(const char *t, size_t len, size_t i, size_t *close)
 }
 
 /* The key of a column-0 line at pos: fills key_*, colon. */
-static int parse_key(const char *t, size_t len, size_t pos, struct entry *en,
-                     struct tars_err *err)
+static int parse_key(const char *t, size_t len, size_t pos, struct entry *en, struct tars_err *err)
 {
     size_t e = eol(t, len, pos), j;
 
@@ -191,7 +190,8 @@ static int finish_closed(const char *t, size_t len, size_t close, struct entry *
                             line_number(t, close));
     en->value_end = close + 1;
     en->comment = skip_spaces(t, close + 1, e) < e;
-    en->one_line = en->one_line && memchr(t + en->value_start, '\n', close - en->value_start) == NULL;
+    en->one_line =
+        en->one_line && memchr(t + en->value_start, '\n', close - en->value_start) == NULL;
     en->next = after_line(t, len, close);
     return TARS_OK;
 }
@@ -313,8 +313,7 @@ static bool safe_scalar(const char *s)
 }
 
 /* The new text for en's value range. */
-static int put_value(const char *t, const struct entry *en, const char *value,
-                     struct tars_buf *out)
+static int put_value(const char *t, const struct entry *en, const char *value, struct tars_buf *out)
 {
     char q = en->one_line && !en->empty ? en->quote : '"';
     int rc = TARS_OK;
@@ -348,8 +347,10 @@ int tars_chart_set_versions(const char *text, size_t len, const char *version,
 
     for (int k = 0; k < 2; k++) {
         if (!safe_scalar(values[k]))
-            return tars_err_set(err, TARS_EINVAL, "%s \"%s\" has characters a chart version "
-                                "cannot hold", keys[k], values[k]);
+            return tars_err_set(err, TARS_EINVAL,
+                                "%s \"%s\" has characters a chart version "
+                                "cannot hold",
+                                keys[k], values[k]);
         if ((rc = find_key(text, len, keys[k], &en[k], &found[k], err)) != TARS_OK)
             return rc;
     }
@@ -412,8 +413,8 @@ int tars_chart_get(const char *text, size_t len, const char *key, char *out, siz
     if (!found)
         return tars_err_set(err, TARS_ENOTFOUND, "no top-level key \"%s\"", key);
     if (!en.one_line || en.empty)
-        return tars_err_set(err, TARS_EINVAL, "key \"%s\" (line %zu) is not a one-line value",
-                            key, line_number(text, en.key_start));
+        return tars_err_set(err, TARS_EINVAL, "key \"%s\" (line %zu) is not a one-line value", key,
+                            line_number(text, en.key_start));
     if (en.quote)
         rc = unquote(text + en.value_start + 1, en.value_end - en.value_start - 2, en.quote, out,
                      cap);

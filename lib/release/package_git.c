@@ -103,7 +103,8 @@ static int resolve_sha(const char *dir, const char *given, char out[65], struct 
     }
     snprintf(spec, sizeof(spec), "%s^{commit}", given);
     if (git_line(dir, (const char *const[]){"rev-parse", "--verify", "--quiet", spec, NULL}, out,
-                 65) != TARS_OK || !is_hex(out, 40, 64))
+                 65) != TARS_OK ||
+        !is_hex(out, 40, 64))
         return tars_err_set(err, TARS_EINVAL,
                             "git sha \"%s\" is abbreviated and git cannot expand it here; "
                             "give the full sha",

@@ -27,8 +27,8 @@ static json_t *hotfix_list(void)
     json_t *a = json_array();
 
     for (size_t i = 0; i < sizeof(hotfixes) / sizeof(hotfixes[0]); i++)
-        json_array_append_new(a, json_pack("{s:s,s:s}", "id", hotfixes[i].id, "title",
-                                           hotfixes[i].title));
+        json_array_append_new(
+            a, json_pack("{s:s,s:s}", "id", hotfixes[i].id, "title", hotfixes[i].title));
     return a;
 }
 
@@ -73,8 +73,8 @@ json_t *tars_package_manifest(const char *version, const char *environment,
     utc_time(info->epoch, when);
     return json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:I},s:O,s:o,s:O,s:{s:s,s:s},s:s}",
                      "schema", PACKAGE_SCHEMA, "name", "tars", "version", version, "environment",
-                     environment, "build", "git_sha", info->git_sha, "branch", info->branch,
-                     "tag", tag, "time", when, "time_source", info->time_source, "epoch",
+                     environment, "build", "git_sha", info->git_sha, "branch", info->branch, "tag",
+                     tag, "time", when, "time_source", info->time_source, "epoch",
                      (json_int_t)info->epoch, "artifacts", artifacts, "hotfixes", hotfix_list(),
                      "validation", validation, "deployment", "namespace", ns, "helm_release",
                      "tars", "generated_by", "tars package " TARS_VERSION);
@@ -94,9 +94,9 @@ static int notes_artifacts(json_t *manifest, struct tars_buf *b)
 
     for (size_t i = 0; i < json_array_size(list) && rc == TARS_OK; i++) {
         json_t *a = json_array_get(list, i);
-        rc = tars_buf_printf(b, "| `%s` | %s | %" JSON_INTEGER_FORMAT " | `%s` |\n", str_at(a, "name"),
-                        str_at(a, "type"), json_integer_value(json_object_get(a, "size")),
-                        str_at(a, "sha256"));
+        rc = tars_buf_printf(b, "| `%s` | %s | %" JSON_INTEGER_FORMAT " | `%s` |\n",
+                             str_at(a, "name"), str_at(a, "type"),
+                             json_integer_value(json_object_get(a, "size")), str_at(a, "sha256"));
     }
     if (rc == TARS_OK)
         rc = tars_buf_puts(b, "\nVerify them in this directory with `sha256sum -c SHA256SUMS`, "

@@ -11,8 +11,7 @@
 
 #include "tars/crypto.h"
 
-int tars_package_sha256_file(const char *path, char hex[65], uint64_t *size,
-                             struct tars_err *err)
+int tars_package_sha256_file(const char *path, char hex[65], uint64_t *size, struct tars_err *err)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char block[65536], digest[EVP_MAX_MD_SIZE];
@@ -26,8 +25,8 @@ int tars_package_sha256_file(const char *path, char hex[65], uint64_t *size,
         goto out;
     }
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        rc = tars_err_set(err, errno == ENOENT ? TARS_ENOTFOUND : TARS_EIO, "cannot read \"%s\": %s",
-                          path, strerror(errno));
+        rc = tars_err_set(err, errno == ENOENT ? TARS_ENOTFOUND : TARS_EIO,
+                          "cannot read \"%s\": %s", path, strerror(errno));
         goto out;
     }
     while ((n = read(fd, block, sizeof(block))) != 0) {
@@ -79,8 +78,7 @@ int tars_package_sums_line(const char *hex, const char *name, struct tars_buf *o
         return tars_err_set(err, TARS_EINVAL, "\"%s\" is not a SHA-256 in hex", hex);
     /* sha256sum escapes such names with a leading backslash; we never make them */
     if (!plain_name(name))
-        return tars_err_set(err, TARS_EINVAL, "artifact name \"%s\" cannot go in SHA256SUMS",
-                            name);
+        return tars_err_set(err, TARS_EINVAL, "artifact name \"%s\" cannot go in SHA256SUMS", name);
     if (tars_buf_printf(out, "%s  %s\n", hex, name) != TARS_OK)
         return tars_err_set(err, TARS_ETOOBIG, "SHA256SUMS is too large");
     return TARS_OK;

@@ -233,7 +233,8 @@ static void check_env_manifests(struct vctx *v)
             size_t n = strlen(de->d_name);
             json_t *copy;
             if (n < 15 || strncmp(de->d_name, "manifest.", 9) != 0 ||
-                strcmp(de->d_name + n - 5, ".json") != 0 || strcmp(de->d_name, "manifest.json") == 0)
+                strcmp(de->d_name + n - 5, ".json") != 0 ||
+                strcmp(de->d_name, "manifest.json") == 0)
                 continue;
             seen_own = seen_own || strcmp(de->d_name, own) == 0;
             v->f->checked++;
@@ -333,7 +334,8 @@ static void check_artifacts(struct vctx *v)
         if (!file_sum(v, name, &have, &size))
             continue;
         if (size != json_integer_value(json_object_get(a, "size")))
-            problem(v, name, "size %" JSON_INTEGER_FORMAT " bytes, the manifest says %" JSON_INTEGER_FORMAT,
+            problem(v, name,
+                    "size %" JSON_INTEGER_FORMAT " bytes, the manifest says %" JSON_INTEGER_FORMAT,
                     size, json_integer_value(json_object_get(a, "size")));
         if (strcmp(have, sha) != 0)
             problem(v, name, "sha256 %s, the manifest says %s", have, sha);

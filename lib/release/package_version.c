@@ -53,8 +53,7 @@ static size_t identifiers(const char *s, bool numeric_rule)
     }
 }
 
-int tars_package_version(const char *in, char out[TARS_PACKAGE_VERSION_MAX],
-                         struct tars_err *err)
+int tars_package_version(const char *in, char out[TARS_PACKAGE_VERSION_MAX], struct tars_err *err)
 {
     const char *s = in;
     size_t i = 0, n;

@@ -35,9 +35,9 @@ static void test_versions_normalised(void **state)
 
 static void test_bad_versions_refused(void **state)
 {
-    static const char *const bad[] = {"",        "v",        "vv1.0.1",   "1.0",     "1.0.1.2",
-                                      "01.0.0",  "1.00.0",   "1.0.1-",    "1.0.1-01", "1.0.1+",
-                                      "1.0.1 ",  " 1.0.1",   "1.0.1-rc..1", "1.0.x", "-1.0.0",
+    static const char *const bad[] = {"",         "v",       "vv1.0.1",     "1.0",      "1.0.1.2",
+                                      "01.0.0",   "1.00.0",  "1.0.1-",      "1.0.1-01", "1.0.1+",
+                                      "1.0.1 ",   " 1.0.1",  "1.0.1-rc..1", "1.0.x",    "-1.0.0",
                                       "1.0.1_rc", "v1.0.1\n"};
     char out[TARS_PACKAGE_VERSION_MAX], longv[100];
     struct tars_err err = TARS_ERR_INIT;
@@ -74,13 +74,19 @@ static void test_sums_line_format(void **state)
     assert_int_equal(tars_package_sums_line("ABC", "x", &b, &err), TARS_EINVAL);
     /* binary mode ("*name") parses too; malformed lines do not */
     assert_int_equal(tars_package_sums_parse("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb41"
-                                             "0ff61f20015ad *x.tgz", 71, h, name), TARS_OK);
+                                             "0ff61f20015ad *x.tgz",
+                                             71, h, name),
+                     TARS_OK);
     assert_string_equal(name, "x.tgz");
     assert_int_equal(tars_package_sums_parse(hex, 64, h, name), TARS_EINVAL);
     assert_int_equal(tars_package_sums_parse("BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb41"
-                                             "0ff61f20015ad  x", 67, h, name), TARS_EINVAL);
+                                             "0ff61f20015ad  x",
+                                             67, h, name),
+                     TARS_EINVAL);
     assert_int_equal(tars_package_sums_parse("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb41"
-                                             "0ff61f20015ad x", 66, h, name), TARS_EINVAL);
+                                             "0ff61f20015ad x",
+                                             66, h, name),
+                     TARS_EINVAL);
     tars_buf_release(&b);
 }
 
@@ -145,17 +151,18 @@ static void test_manifest_fields(void **state)
         char id[16];
         snprintf(id, sizeof(id), "TARS-%zu", 1001 + i);
         assert_string_equal(json_string_value(json_object_get(json_array_get(hot, i), "id")), id);
-        assert_true(strlen(json_string_value(json_object_get(json_array_get(hot, i), "title"))) > 5);
+        assert_true(strlen(json_string_value(json_object_get(json_array_get(hot, i), "title"))) >
+                    5);
     }
     assert_string_equal(json_string_value(json_object_get(json_array_get(hot, 4), "title")),
                         "PPO memory leak");
     assert_true(json_equal(json_object_get(m, "artifacts"), artifacts));
-    assert_string_equal(json_string_value(json_object_get(json_object_get(m, "validation"),
-                                                          "status")),
-                        "not validated");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(m, "deployment"),
-                                                          "namespace")),
-                        "tars-production");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(m, "validation"), "status")),
+        "not validated");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(m, "deployment"), "namespace")),
+        "tars-production");
     json_decref(m);
     json_decref(artifacts);
     json_decref(validation);
@@ -200,7 +207,8 @@ static void test_release_notes_from_data(void **state)
     json_t *artifacts = json_pack("[{s:s,s:i,s:s,s:s}]", "name", "tars-2.3.4.tgz", "size", 4321,
                                   "sha256", sha, "type", "helm_chart");
     json_t *run = json_loads("{\"checks\":{\"counts\":{\"pass\":7,\"fail\":0,\"skip\":1,"
-                             "\"error\":0}}}", 0, NULL);
+                             "\"error\":0}}}",
+                             0, NULL);
     json_t *validation = tars_package_validation(run, "runs/r1");
     json_t *m = tars_package_manifest("2.3.4", "staging", &info, artifacts, validation);
     struct tars_buf notes = TARS_BUF_INIT(1 << 20);
