@@ -17,7 +17,7 @@ declare -A layer_of=(
   [report]=report [run]=report [report_html]=report [template]=report [report_vars]=report [compare]=report [report_svg]=report
   [server]=server [demo]=server
   [ws]=ws
-  [release]=release
+  [release]=release [package]=release
 )
 declare -A rank=([base]=0 [json]=1 [yaml]=1 [stats]=2 [net]=2 [http]=3 [store]=4 [auth]=5 [load]=6 [check]=6 [report]=7 [server]=7 [ws]=3 [release]=8)
 bad=0
