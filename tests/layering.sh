@@ -13,7 +13,7 @@ declare -A layer_of=(
   [store]=store
   [auth]=auth [ratelimit]=auth [trace]=auth
   [load]=load
-  [check]=check
+  [check]=check [api_snapshot]=check
   [report]=report [run]=report [report_html]=report [template]=report [report_vars]=report [compare]=report [report_svg]=report
   [server]=server [demo]=server
   [ws]=ws

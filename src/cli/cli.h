@@ -52,5 +52,7 @@ int cmd_report(int argc, char **argv);
 void usage_report(void);
 int cmd_ws_stress(int argc, char **argv);
 void usage_ws_stress(void);
+int cmd_api_snapshot(int argc, char **argv);
+void usage_api_snapshot(void);
 
 #endif

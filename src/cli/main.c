@@ -12,6 +12,7 @@ static int cmd_help(int argc, char **argv);
 
 /* Sorted by name. */
 static const struct cli_command commands[] = {
+    {"api-snapshot", cmd_api_snapshot, "record the API's statuses and JSON shapes; compare them", usage_api_snapshot},
     {"compare", cmd_compare, "judge a current run against a baseline (Mann-Whitney, drift)", usage_compare},
     {"db-bench", cmd_db_bench, "time the database query families, check their plans", usage_db_bench},
     {"db-seed", cmd_db_seed, "fill a database with deterministic evaluation data", usage_db_seed},
