@@ -10,7 +10,7 @@
  * unknown) or [shape] (the union of its elements' shapes). null is
  * compatible with every type (a nullable field is not a type change).
  *
- * Snapshot: {"format":"tars-api-snapshot/1","version","taken_at",
+ * Snapshot: {"format":"tars-api-snapshot/1","version","taken_at","writes",
  * "endpoints":{"GET /api/v1/agents":{"status":200,"shape":...},...}}.
  */
 #ifndef TARS_API_SNAPSHOT_H
@@ -31,7 +31,9 @@ json_t *tars_json_shape(json_t *v);
 json_t *tars_json_shape_union(json_t *a, json_t *b);
 
 /* Compares snapshots: {"breaking":[text...],"additions":[text...],
- * "unverified":[text...],"endpoints":n} (a new reference). */
+ * "unverified":[text...],"endpoints":n} (a new reference). Write endpoints
+ * of the old snapshot are "unverified" when the new one was taken without
+ * writes. */
 json_t *tars_api_compare(json_t *old_snapshot, json_t *new_snapshot);
 
 struct tars_api_snapshot_options {

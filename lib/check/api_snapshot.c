@@ -179,7 +179,8 @@ int tars_api_snapshot_take(const struct tars_api_snapshot_options *o, json_t **o
     }
     request(&s, "GET", "/api/v1/version", false, NULL, "GET /api/v1/version", &version);
     tars_iso8601(tars_wall_ms(), now);
-    *out = json_pack("{s:s,s:s,s:s,s:o}", "format", TARS_API_SNAPSHOT_FORMAT, "version",
+    *out = json_pack("{s:s,s:b,s:s,s:s,s:o}", "format", TARS_API_SNAPSHOT_FORMAT, "writes",
+                     o->writes, "version",
                      json_string_value(json_object_get(version, "version")) ? json_string_value(json_object_get(version, "version")) : "unknown",
                      "taken_at", now, "endpoints", s.endpoints);
     json_decref(version);
