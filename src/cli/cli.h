@@ -54,5 +54,7 @@ int cmd_ws_stress(int argc, char **argv);
 void usage_ws_stress(void);
 int cmd_api_snapshot(int argc, char **argv);
 void usage_api_snapshot(void);
+int cmd_db_integrity(int argc, char **argv);
+void usage_db_integrity(void);
 
 #endif
