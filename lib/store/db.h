@@ -65,6 +65,10 @@ struct db {
 
 /* Opens the backend the URL names (see tars_store_open). */
 int db_open(const char *url, struct db **out, struct tars_err *err);
+bool db_url_is_postgres(const char *url);
+/* The file a SQLite URL names (a pointer into url); TARS_EINVAL when the
+ * URL is empty, names no file or has an unknown scheme. */
+int db_sqlite_path(const char *url, const char **path, struct tars_err *err);
 int db_sqlite_open(const char *path, struct db **out, struct tars_err *err);
 int db_postgres_open(const char *url, struct db **out, struct tars_err *err);
 
