@@ -191,7 +191,7 @@ static int explain(tars_bench *b, int family, const char *sql, const struct benc
     snprintf(query, BENCH_SQL_MAX + 64, "%s%s", pg ? "EXPLAIN (FORMAT JSON) " : "EXPLAIN QUERY PLAN ",
              sql);
     text->column = pg ? 0 : 3; /* SQLite: id, parent, notused, detail */
-    rc = db_query(b->st->db, query, p->v, p->n, collect_plan, text, err);
+    rc = db_query_fresh(b->st->db, query, p->v, p->n, collect_plan, text, err);
     if (!rc && pg)
         rc = tars_bench_plan_postgres(bench_family_table(family), tars_bench_family_indexes(family),
                                       text->text, plan, err);

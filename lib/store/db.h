@@ -49,6 +49,11 @@ struct db_ops {
     /* One statement with parameters; fn (may be NULL) sees each row. */
     int (*query)(struct db *db, const char *sql, const struct db_value *params, int nparams,
                  db_row_fn fn, void *ctx, struct tars_err *err);
+    /* As query, but prepared for this call alone (never cached): for
+     * statements whose result is fixed when prepared, such as SQLite's
+     * EXPLAIN QUERY PLAN, which a later schema change would not refresh. */
+    int (*query_fresh)(struct db *db, const char *sql, const struct db_value *params,
+                       int nparams, db_row_fn fn, void *ctx, struct tars_err *err);
     /* One or more statements without parameters or results (DDL). */
     int (*exec_script)(struct db *db, const char *sql, struct tars_err *err);
     void (*close)(struct db *db);
@@ -76,6 +81,12 @@ static inline int db_query(struct db *db, const char *sql, const struct db_value
                            int nparams, db_row_fn fn, void *ctx, struct tars_err *err)
 {
     return db->ops->query(db, sql, params, nparams, fn, ctx, err);
+}
+
+static inline int db_query_fresh(struct db *db, const char *sql, const struct db_value *params,
+                                 int nparams, db_row_fn fn, void *ctx, struct tars_err *err)
+{
+    return db->ops->query_fresh(db, sql, params, nparams, fn, ctx, err);
 }
 
 /* A single statement without parameters or rows (cached like any query). */
