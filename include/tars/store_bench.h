@@ -43,7 +43,7 @@ struct tars_seed_options {
     int regions;       /* 1..TARS_SEED_MAX_REGIONS */
     int64_t missions;  /* >= 0 */
     int64_t api_keys;  /* >= 0 */
-    int64_t batch;     /* rows per transaction (SQLite) or per COPY (PostgreSQL) */
+    int64_t batch;     /* rows per COPY (PostgreSQL), rows per progress call (both) */
     int64_t now_ms;    /* the newest time; rows span the TARS_SEED_DAYS before it */
     tars_seed_progress_fn progress; /* may be NULL; called after each batch */
     void *progress_ctx;
@@ -64,10 +64,11 @@ int64_t tars_seed_default_missions(int64_t rows);
 int64_t tars_seed_default_api_keys(int64_t rows);
 
 /* Applies the migrations, refuses (TARS_ECONFLICT) a database that already
- * holds evaluations, missions or API keys, then writes the rows in batches:
- * SQLite through one reused prepared statement per table, with synchronous
- * OFF and a larger page cache only while seeding (restored afterwards);
- * PostgreSQL through COPY FROM STDIN. Ends with ANALYZE. */
+ * holds evaluations, missions or API keys, then writes the rows. SQLite: one
+ * transaction, secondary indexes of the seeded tables dropped and built
+ * again at the end, one reused prepared statement per table, rollback
+ * journal, synchronous OFF and a larger cache only while seeding (WAL and
+ * FULL restored). PostgreSQL: COPY FROM STDIN per batch. Ends with ANALYZE. */
 int tars_store_seed(tars_store *st, const struct tars_seed_options *o,
                     struct tars_seed_result *out, struct tars_err *err) TARS_MUST_CHECK;
 

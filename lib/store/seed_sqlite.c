@@ -1,17 +1,26 @@
 /*
- * db-seed on SQLite: one prepared INSERT per table, bound by position and
- * reused for every row, one transaction per batch. While seeding,
- * synchronous is OFF (a crash loses the seed, not data anyone relies on) and
- * the page cache is larger; both are restored afterwards, and the WAL is
- * checkpointed so the database file holds everything.
+ * db-seed on SQLite: everything in one transaction, so a seed that dies
+ * half-way leaves the database as it was. Inside it, the secondary indexes
+ * of the seeded tables are dropped, the rows go in through one prepared
+ * INSERT per table (bound by position, reused for every row), and the
+ * indexes are built again from their own CREATE statements: building an
+ * index from sorted data once is several times cheaper than updating it on
+ * every insert. While seeding, the journal is a rollback journal instead of
+ * the WAL (a fresh table's pages need no before-images, whereas the WAL
+ * would hold every page once more), synchronous is OFF and the page cache
+ * larger; all three are restored afterwards.
  */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "seed_int.h"
+#include "tars/alloc.h"
 
 #define SEED_CACHE_KIB 131072 /* 128 MiB of page cache while seeding */
+#define SEED_MAX_INDEXES 64
 
 static const char *const insert_sql[SEED_TABLES] = {
     "INSERT INTO evaluations (id, agent_id, region, status, reward, duration_ms, details, "
@@ -27,6 +36,9 @@ struct sqlite_sink {
     tars_store *st;
     sqlite3 *conn;
     sqlite3_stmt *stmt[SEED_TABLES];
+    char *index_sql[SEED_MAX_INDEXES]; /* CREATE INDEX statements to run again */
+    char *index_name[SEED_MAX_INDEXES];
+    int index_count;
 };
 
 static int fail(struct sqlite_sink *s, const char *what, struct tars_err *err)
@@ -86,7 +98,7 @@ static int sink_begin(struct seed_sink *base, enum seed_table t, struct tars_err
         sqlite3_prepare_v3(s->conn, insert_sql[t], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[t],
                            NULL) != SQLITE_OK)
         return fail(s, "prepare", err);
-    return tars_store_begin(s->st, err);
+    return TARS_OK;
 }
 
 static int sink_row(struct seed_sink *base, enum seed_table t, const void *row,
@@ -109,46 +121,144 @@ static int sink_row(struct seed_sink *base, enum seed_table t, const void *row,
     return TARS_OK;
 }
 
+/* Batches only pace the progress reports: the transaction is the whole seed. */
 static int sink_end(struct seed_sink *base, enum seed_table t, bool ok, struct tars_err *err)
 {
-    struct sqlite_sink *s = (struct sqlite_sink *)base;
+    (void)base;
     (void)t;
-
-    if (!ok)
-        return tars_store_rollback(s->st, err);
-    return tars_store_commit(s->st, err);
+    (void)ok;
+    (void)err;
+    return TARS_OK;
 }
 
-/* Relaxed durability and a larger cache only while seeding. */
+/* ---- secondary indexes: dropped before the load, built after it ---- */
+
+static int save_index(void *ctx, const struct db_row *row, struct tars_err *err)
+{
+    struct sqlite_sink *s = ctx;
+    const char *sql = db_get_text(row, 0), *name = db_get_text(row, 1);
+
+    if (!sql || !name)
+        return 0;
+    if (s->index_count >= SEED_MAX_INDEXES)
+        return tars_err_set(err, TARS_ETOOBIG, "more than %d indexes on the seeded tables",
+                            SEED_MAX_INDEXES);
+    s->index_sql[s->index_count] = xstrdup(sql);
+    s->index_name[s->index_count] = xstrdup(name);
+    s->index_count++;
+    return 0;
+}
+
+static int drop_indexes(struct sqlite_sink *s, struct tars_err *err)
+{
+    int rc = db_query(s->st->db,
+                      "SELECT sql, name FROM sqlite_master WHERE type = 'index' "
+                      "AND sql IS NOT NULL AND tbl_name IN ('evaluations', 'missions', 'api_keys') "
+                      "ORDER BY name",
+                      NULL, 0, save_index, s, err);
+
+    for (int i = 0; !rc && i < s->index_count; i++) {
+        char sql[TARS_NAME_MAX + 32];
+        snprintf(sql, sizeof(sql), "DROP INDEX \"%.*s\"", TARS_NAME_MAX, s->index_name[i]);
+        rc = db_exec_script(s->st->db, sql, err);
+    }
+    return rc;
+}
+
+static int build_indexes(struct sqlite_sink *s, struct tars_err *err)
+{
+    int rc = TARS_OK;
+
+    for (int i = 0; !rc && i < s->index_count; i++)
+        rc = db_exec_script(s->st->db, s->index_sql[i], err);
+    return rc;
+}
+
+/* ---- settings ---- */
+
+static int journal_mode(struct sqlite_sink *s, const char *mode, struct tars_err *err)
+{
+    char sql[64];
+    const char *now;
+    sqlite3_stmt *stmt;
+    int rc = TARS_OK;
+
+    snprintf(sql, sizeof(sql), "PRAGMA journal_mode=%s", mode);
+    if (sqlite3_prepare_v2(s->conn, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return fail(s, "journal_mode", err);
+    if (sqlite3_step(stmt) != SQLITE_ROW)
+        rc = fail(s, "journal_mode", err);
+    now = rc ? "" : (const char *)sqlite3_column_text(stmt, 0);
+    if (!rc && (!now || strcasecmp(now, mode) != 0))
+        rc = tars_err_set(err, TARS_EUNAVAIL,
+                          "sqlite: cannot set journal_mode %s (another connection is open?)", mode);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Relaxed durability, a rollback journal and a larger cache only while
+ * seeding; WAL and synchronous FULL again afterwards. */
 static int relax(struct sqlite_sink *s, bool on, struct tars_err *err)
 {
     char sql[128];
+    int rc;
 
     if (on)
         snprintf(sql, sizeof(sql), "PRAGMA synchronous=OFF; PRAGMA cache_size=-%d;",
                  SEED_CACHE_KIB);
     else
         snprintf(sql, sizeof(sql), "PRAGMA synchronous=FULL; PRAGMA cache_size=-2000;");
-    return db_exec_script(s->st->db, sql, err);
+    rc = journal_mode(s, on ? "delete" : "wal", err);
+    if (!rc)
+        rc = db_exec_script(s->st->db, sql, err);
+    return rc;
+}
+
+static int load(struct sqlite_sink *s, const struct tars_seed_options *o,
+                struct tars_seed_result *out, struct tars_err *err)
+{
+    int rc = tars_store_begin(s->st, err);
+
+    if (rc)
+        return rc;
+    rc = drop_indexes(s, err);
+    if (!rc)
+        rc = seed_run(s->st, &s->base, o, out, err);
+    for (int t = 0; t < SEED_TABLES; t++) {
+        sqlite3_finalize(s->stmt[t]);
+        s->stmt[t] = NULL;
+    }
+    if (!rc)
+        rc = build_indexes(s, err);
+    if (!rc)
+        rc = tars_store_commit(s->st, err);
+    if (rc)
+        tars_store_rollback(s->st, NULL);
+    return rc;
 }
 
 int seed_sqlite(tars_store *st, const struct tars_seed_options *o, struct tars_seed_result *out,
                 struct tars_err *err)
 {
-    struct sqlite_sink s = {{sink_begin, sink_row, sink_end}, st, NULL, {NULL}};
+    struct sqlite_sink s;
     int rc, restore;
 
+    memset(&s, 0, sizeof(s));
+    s.base.begin = sink_begin;
+    s.base.row = sink_row;
+    s.base.end = sink_end;
+    s.st = st;
     s.conn = st->db->ops->native(st->db);
     rc = relax(&s, true, err);
     if (!rc)
-        rc = seed_run(st, &s.base, o, out, err);
-    for (int t = 0; t < SEED_TABLES; t++)
-        sqlite3_finalize(s.stmt[t]);
+        rc = load(&s, o, out, err);
     /* A cheap ANALYZE (sampled) gives the planner the volumes it now faces. */
     if (!rc)
         rc = db_exec_script(st->db, "PRAGMA analysis_limit=2000; ANALYZE;", err);
-    if (!rc)
-        rc = db_exec_script(st->db, "PRAGMA wal_checkpoint(TRUNCATE);", err);
     restore = relax(&s, false, rc ? NULL : err);
+    for (int i = 0; i < s.index_count; i++) {
+        free(s.index_sql[i]);
+        free(s.index_name[i]);
+    }
     return rc ? rc : restore;
 }

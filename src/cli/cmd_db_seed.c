@@ -45,7 +45,7 @@ void usage_db_seed(void)
            "  --regions R       distinct regions, default 4 (1..%d)\n"
            "  --missions M      missions, default max(1000, N/20)\n"
            "  --api-keys K      API keys, default max(1000, N/100)\n"
-           "  --batch B         rows per transaction (SQLite) or COPY (PostgreSQL), default 50000\n"
+           "  --batch B         rows per COPY (PostgreSQL) or progress step (SQLite), default 50000\n"
            "  --now TIME        newest time, ISO 8601 UTC or epoch ms; default now\n"
            "  -q, --quiet       no progress line\n"
            "exit: 0 seeded, 2 database unreachable or stopped early, 3 bad usage or a database\n"

@@ -187,8 +187,11 @@ static void test_seed_shape(void **state)
     assert_int_equal(query_count(st, "SELECT COUNT(DISTINCT region) FROM evaluations"), 3);
     assert_int_equal(query_count(st, "SELECT COUNT(*) FROM evaluations WHERE timestamp <> created_at"), 0);
     assert_true(query_count(st, "SELECT COUNT(*) FROM missions WHERE status = 'active'") > 20);
-    /* synchronous is FULL again after the seed */
+    /* synchronous is FULL again after the seed, and every index was built again */
     assert_int_equal(query_count(st, "PRAGMA synchronous"), 2);
+    assert_int_equal(query_count(st, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' "
+                                     "AND name LIKE 'idx_%'"),
+                     21);
     tars_store_close(st);
 }
 
