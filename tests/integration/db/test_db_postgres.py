@@ -74,6 +74,21 @@ class SeedAndBenchPostgres(unittest.TestCase):
             self.assertNotIn("Seq Scan on " + plan["table"], plan["detail"])
             self.assertGreater(f["rows"], 0)
 
+    def test_2b_password_masked(self):
+        # trust authentication ignores the password, so it reaches every output
+        url = self.url.replace("tars@", "tars:pw-s3cr3t@", 1)
+        run_dir = os.path.join(self.tmp, "run")
+        r, doc = D.bench(url, os.path.join(self.tmp, "masked.json"), "--family", "api_key_lookup",
+                         "--run", run_dir, iterations=3)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(doc["db"], url.replace("pw-s3cr3t", "***"))
+        texts = [r.stdout, r.stderr]
+        for name in ("masked.json", "run/run.json", "run/db.json"):
+            with open(os.path.join(self.tmp, name)) as f:
+                texts.append(f.read())
+        for t in texts:
+            self.assertNotIn("s3cr3t", t)
+
     def test_3_dropped_index_fails(self):
         self.psql("DROP INDEX idx_api_keys_hash_active")
         try:
