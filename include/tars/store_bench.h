@@ -38,20 +38,20 @@ typedef int (*tars_seed_progress_fn)(void *ctx, int64_t done, int64_t total);
 
 struct tars_seed_options {
     uint64_t seed;
-    int64_t rows;      /* evaluations, 1..TARS_SEED_MAX_ROWS */
-    int agents;        /* 1..TARS_SEED_MAX_AGENTS */
-    int regions;       /* 1..TARS_SEED_MAX_REGIONS */
-    int64_t missions;  /* >= 0 */
-    int64_t api_keys;  /* >= 0 */
-    int64_t batch;     /* rows per COPY (PostgreSQL), rows per progress call (both) */
-    int64_t now_ms;    /* the newest time; rows span the TARS_SEED_DAYS before it */
+    int64_t rows;                   /* evaluations, 1..TARS_SEED_MAX_ROWS */
+    int agents;                     /* 1..TARS_SEED_MAX_AGENTS */
+    int regions;                    /* 1..TARS_SEED_MAX_REGIONS */
+    int64_t missions;               /* >= 0 */
+    int64_t api_keys;               /* >= 0 */
+    int64_t batch;                  /* rows per COPY (PostgreSQL), rows per progress call (both) */
+    int64_t now_ms;                 /* the newest time; rows span the TARS_SEED_DAYS before it */
     tars_seed_progress_fn progress; /* may be NULL; called after each batch */
     void *progress_ctx;
 };
 
 struct tars_seed_result {
     int64_t agents, evaluations, missions, api_keys; /* rows written */
-    bool stopped;      /* the progress callback asked to stop */
+    bool stopped;                                    /* the progress callback asked to stop */
     uint64_t checksum; /* of every row written, in the order of tars_store_seed_checksum */
 };
 
@@ -69,8 +69,8 @@ int64_t tars_seed_default_api_keys(int64_t rows);
  * again at the end, one reused prepared statement per table, rollback
  * journal, synchronous OFF and a larger cache only while seeding (WAL and
  * FULL restored). PostgreSQL: COPY FROM STDIN per batch. Ends with ANALYZE. */
-int tars_store_seed(tars_store *st, const struct tars_seed_options *o,
-                    struct tars_seed_result *out, struct tars_err *err) TARS_MUST_CHECK;
+int tars_store_seed(tars_store *st, const struct tars_seed_options *o, struct tars_seed_result *out,
+                    struct tars_err *err) TARS_MUST_CHECK;
 
 /* FNV-1a 64 over agents, evaluations, missions and api_keys rows (ordered by
  * id) as tars_store_seed writes them: the same on both backends. */
@@ -102,17 +102,17 @@ const char *const *tars_bench_family_indexes(int family);
 #define TARS_BENCH_DETAIL_MAX 1024
 
 struct tars_bench_plan {
-    bool uses_index;             /* an expected index, and no full scan of the table */
-    char index[TARS_NAME_MAX];   /* the first index the plan reads the table by, or "" */
-    char table[TARS_ID_MAX];     /* the table the family reads */
+    bool uses_index;                    /* an expected index, and no full scan of the table */
+    char index[TARS_NAME_MAX];          /* the first index the plan reads the table by, or "" */
+    char table[TARS_ID_MAX];            /* the table the family reads */
     char detail[TARS_BENCH_DETAIL_MAX]; /* the plan, one step per "; " */
 };
 
 struct tars_bench_result {
     int family;
-    int iterations;    /* executions timed */
-    int64_t rows;      /* rows returned by all of them together */
-    tars_hist *hist;   /* execution times in ns; owned (tars_bench_result_release) */
+    int iterations;  /* executions timed */
+    int64_t rows;    /* rows returned by all of them together */
+    tars_hist *hist; /* execution times in ns; owned (tars_bench_result_release) */
     struct tars_bench_plan plan;
 };
 void tars_bench_result_release(struct tars_bench_result *r);

@@ -20,8 +20,8 @@
 
 /* ---- the families ---- */
 
-static const char *const agent_region_indexes[] = {
-    "idx_evaluations_agent_region_time", "idx_evaluations_agent_region_created", NULL};
+static const char *const agent_region_indexes[] = {"idx_evaluations_agent_region_time",
+                                                   "idx_evaluations_agent_region_created", NULL};
 /* SQLite may skip-scan idx_evaluations_agent_timestamp (one range per agent)
  * when its statistics show few agents: that serves the query as well. */
 static const char *const timestamp_indexes[] = {"idx_evaluations_timestamp",
@@ -40,13 +40,14 @@ struct family {
 };
 
 static const struct family families[TARS_BENCH_FAMILY_COUNT] = {
-    {"agent_evaluations", "one agent's newest evaluations in one region over 1 h to 7 days (100 rows)",
-     "evaluations", 100, agent_region_indexes,
+    {"agent_evaluations",
+     "one agent's newest evaluations in one region over 1 h to 7 days (100 rows)", "evaluations",
+     100, agent_region_indexes,
      "SELECT id, agent_id, region, status, reward, duration_ms, created_at FROM evaluations "
      "WHERE agent_id = $1 AND region = $2 AND created_at >= $3 AND status <> 'deleted' "
      "ORDER BY created_at DESC LIMIT 100"},
-    {"reward_aggregation", "mean reward per agent over one hour of the last day", "evaluations", 100,
-     timestamp_indexes,
+    {"reward_aggregation", "mean reward per agent over one hour of the last day", "evaluations",
+     100, timestamp_indexes,
      "SELECT agent_id, COUNT(*), AVG(reward) FROM evaluations "
      "WHERE timestamp >= $1 AND timestamp < $2 GROUP BY agent_id"},
     {"temporal", "one agent's hourly count and mean duration in one region over 6 h to 7 days",
@@ -202,8 +203,6 @@ void bench_family_params(int family, const struct bench_data *d, struct store_rn
     case TARS_BENCH_ACTIVE_MISSIONS:
         add(p, db_text(store_rng_below(rng, 10) < 8 ? "active" : "pending"));
         break;
-    default:
-        key_params(d, rng, p);
-        break;
+    default: key_params(d, rng, p); break;
     }
 }

@@ -34,12 +34,12 @@ struct bench_params {
 
 /* What parameters are drawn from (filled by tars_bench_open, or by a test). */
 struct bench_data {
-    int64_t newest;                               /* newest evaluation time (ms) */
-    char agents[BENCH_MAX_AGENTS][TARS_ID_MAX];   /* distinct agent ids */
+    int64_t newest;                             /* newest evaluation time (ms) */
+    char agents[BENCH_MAX_AGENTS][TARS_ID_MAX]; /* distinct agent ids */
     int agent_count;
     char regions[BENCH_MAX_REGIONS][TARS_ID_MAX]; /* distinct regions */
     int region_count;
-    char (*key_hashes)[TARS_HASH_MAX];            /* active API key hashes, heap */
+    char (*key_hashes)[TARS_HASH_MAX]; /* active API key hashes, heap */
     int key_count;
 };
 

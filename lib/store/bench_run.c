@@ -94,14 +94,14 @@ static int load_lists(tars_bench *b, struct tars_err *err)
     struct text_list keys = {NULL, TARS_HASH_MAX, BENCH_MAX_KEYS, &d->key_count};
     int rc;
 
-    rc = db_query_int(b->st->db, "SELECT MAX(timestamp) FROM evaluations", NULL, 0, &d->newest,
-                      err);
+    rc =
+        db_query_int(b->st->db, "SELECT MAX(timestamp) FROM evaluations", NULL, 0, &d->newest, err);
     if (!rc)
         rc = db_query(b->st->db, "SELECT DISTINCT agent_id FROM evaluations ORDER BY agent_id",
                       NULL, 0, collect_text, &agents, err);
     if (!rc)
-        rc = db_query(b->st->db, "SELECT DISTINCT region FROM evaluations ORDER BY region", NULL,
-                      0, collect_text, &regions, err);
+        rc = db_query(b->st->db, "SELECT DISTINCT region FROM evaluations ORDER BY region", NULL, 0,
+                      collect_text, &regions, err);
     d->key_hashes = xcalloc(BENCH_MAX_KEYS, sizeof(*d->key_hashes));
     keys.base = &d->key_hashes[0][0];
     if (!rc)
@@ -188,8 +188,8 @@ static int explain(tars_bench *b, int family, const char *sql, const struct benc
     char *query = xmalloc(BENCH_SQL_MAX + 64);
     int rc;
 
-    snprintf(query, BENCH_SQL_MAX + 64, "%s%s", pg ? "EXPLAIN (FORMAT JSON) " : "EXPLAIN QUERY PLAN ",
-             sql);
+    snprintf(query, BENCH_SQL_MAX + 64, "%s%s",
+             pg ? "EXPLAIN (FORMAT JSON) " : "EXPLAIN QUERY PLAN ", sql);
     text->column = pg ? 0 : 3; /* SQLite: id, parent, notused, detail */
     rc = db_query_fresh(b->st->db, query, p->v, p->n, collect_plan, text, err);
     if (!rc && pg)
@@ -233,8 +233,7 @@ int tars_bench_run(tars_bench *b, int family, int iterations, struct tars_bench_
     memset(out, 0, sizeof(*out));
     out->family = family;
     if (family < 0 || family >= TARS_BENCH_FAMILY_COUNT || iterations < 1)
-        return tars_err_set(err, TARS_EINVAL, "bad family %d or iterations %d", family,
-                            iterations);
+        return tars_err_set(err, TARS_EINVAL, "bad family %d or iterations %d", family, iterations);
     out->hist = tars_hist_new();
     sql = bench_family_sql(family, &b->data, buf, sizeof(buf));
     bench_family_params(family, &b->data, &b->rng, &p);

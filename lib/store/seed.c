@@ -332,14 +332,15 @@ static int check_empty(tars_store *st, struct tars_err *err)
             return rc;
         if (n > 0)
             return tars_err_set(err, TARS_ECONFLICT,
-                                "the database already holds %" PRId64 " rows in %s: seed an empty one",
+                                "the database already holds %" PRId64
+                                " rows in %s: seed an empty one",
                                 n, tables[i]);
     }
     return TARS_OK;
 }
 
-int tars_store_seed(tars_store *st, const struct tars_seed_options *o,
-                    struct tars_seed_result *out, struct tars_err *err)
+int tars_store_seed(tars_store *st, const struct tars_seed_options *o, struct tars_seed_result *out,
+                    struct tars_err *err)
 {
     int rc;
 
@@ -497,10 +498,11 @@ int tars_store_seed_checksum(tars_store *st, uint64_t *out, struct tars_err *err
     uint64_t h = UINT64_C(14695981039346656037);
     int rc;
 
-    rc = db_query(st->db,
-                  "SELECT id, agent_id, region, status, reward, duration_ms, created_at, updated_at "
-                  "FROM evaluations ORDER BY id",
-                  NULL, 0, sum_evaluation_row, &h, err);
+    rc =
+        db_query(st->db,
+                 "SELECT id, agent_id, region, status, reward, duration_ms, created_at, updated_at "
+                 "FROM evaluations ORDER BY id",
+                 NULL, 0, sum_evaluation_row, &h, err);
     if (!rc)
         rc = db_query(st->db,
                       "SELECT id, name, status, agent_id, created_at FROM missions ORDER BY id",

@@ -81,7 +81,7 @@ int seed_run(tars_store *st, struct seed_sink *sink, const struct tars_seed_opti
 
 int seed_sqlite(tars_store *st, const struct tars_seed_options *o, struct tars_seed_result *out,
                 struct tars_err *err);
-int seed_postgres(tars_store *st, const struct tars_seed_options *o,
-                  struct tars_seed_result *out, struct tars_err *err);
+int seed_postgres(tars_store *st, const struct tars_seed_options *o, struct tars_seed_result *out,
+                  struct tars_err *err);
 
 #endif

@@ -148,8 +148,8 @@ static int sink_end(struct seed_sink *base, enum seed_table t, bool ok, struct t
     return rc;
 }
 
-int seed_postgres(tars_store *st, const struct tars_seed_options *o,
-                  struct tars_seed_result *out, struct tars_err *err)
+int seed_postgres(tars_store *st, const struct tars_seed_options *o, struct tars_seed_result *out,
+                  struct tars_err *err)
 {
     struct pg_sink *sink = xcalloc(1, sizeof(*sink)); /* 257 KiB: not on the stack */
     int rc;
@@ -160,8 +160,8 @@ int seed_postgres(tars_store *st, const struct tars_seed_options *o,
     sink->conn = st->db->ops->native(st->db);
     rc = seed_run(st, &sink->base, o, out, err);
     if (!rc)
-        rc = db_exec_script(st->db,
-                            "VACUUM (ANALYZE) evaluations, missions, api_keys, agents", err);
+        rc =
+            db_exec_script(st->db, "VACUUM (ANALYZE) evaluations, missions, api_keys, agents", err);
     free(sink);
     return rc;
 }

@@ -94,9 +94,8 @@ static int sink_begin(struct seed_sink *base, enum seed_table t, struct tars_err
 {
     struct sqlite_sink *s = (struct sqlite_sink *)base;
 
-    if (!s->stmt[t] &&
-        sqlite3_prepare_v3(s->conn, insert_sql[t], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[t],
-                           NULL) != SQLITE_OK)
+    if (!s->stmt[t] && sqlite3_prepare_v3(s->conn, insert_sql[t], -1, SQLITE_PREPARE_PERSISTENT,
+                                          &s->stmt[t], NULL) != SQLITE_OK)
         return fail(s, "prepare", err);
     return TARS_OK;
 }

@@ -27,21 +27,22 @@ struct bench_opts {
 
 void usage_db_bench(void)
 {
-    printf("usage: tars db-bench --db URL [options]\n\n"
-           "Runs each query family of the T.A.R.S. database N times with varied (seeded)\n"
-           "parameters, reports p50/p95/p99/max, and checks that its plan reads the table\n"
-           "through the index that serves it. Fill a database first with `tars db-seed`.\n\n"
-           "  --db URL                 sqlite:PATH (must exist) or postgres://...\n"
-           "  --iterations N           timed executions per family, default 100\n"
-           "  --family NAME            run only this family (repeatable, or a comma list)\n"
-           "  --threshold FAMILY=T     p95 limit, e.g. temporal=80ms or api_key_lookup=2ms\n"
-           "  --seed S                 parameter seed, default 1\n"
-           "  --json FILE              write the results as JSON\n"
-           "  --run DIR                record them in run directory DIR (db.json, run.json \"db\")\n"
-           "  --allow-small            bench a database with fewer than %d evaluations\n"
-           "  -q, --quiet              no table, no progress\n\n"
-           "families (default p95 limit):\n",
-           SMALL_DATABASE);
+    printf(
+        "usage: tars db-bench --db URL [options]\n\n"
+        "Runs each query family of the T.A.R.S. database N times with varied (seeded)\n"
+        "parameters, reports p50/p95/p99/max, and checks that its plan reads the table\n"
+        "through the index that serves it. Fill a database first with `tars db-seed`.\n\n"
+        "  --db URL                 sqlite:PATH (must exist) or postgres://...\n"
+        "  --iterations N           timed executions per family, default 100\n"
+        "  --family NAME            run only this family (repeatable, or a comma list)\n"
+        "  --threshold FAMILY=T     p95 limit, e.g. temporal=80ms or api_key_lookup=2ms\n"
+        "  --seed S                 parameter seed, default 1\n"
+        "  --json FILE              write the results as JSON\n"
+        "  --run DIR                record them in run directory DIR (db.json, run.json \"db\")\n"
+        "  --allow-small            bench a database with fewer than %d evaluations\n"
+        "  -q, --quiet              no table, no progress\n\n"
+        "families (default p95 limit):\n",
+        SMALL_DATABASE);
     for (int f = 0; f < TARS_BENCH_FAMILY_COUNT; f++)
         printf("  %-20s %4.0f ms  %s\n", tars_bench_family_name(f),
                tars_bench_default_threshold_ms(f), tars_bench_family_summary(f));
@@ -57,8 +58,7 @@ static int select_families(struct bench_opts *o, const char *list)
     while (*list) {
         size_t n = strcspn(list, ",");
         int f;
-        snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1),
-                 list);
+        snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), list);
         if ((f = tars_bench_family_by_name(name)) < 0)
             return cli_usage_error("db-bench", "unknown family \"%s\" (see --help)", name);
         o->selected[f] = o->any_selected = true;
@@ -122,13 +122,17 @@ static int parse_option(int c, struct bench_opts *o)
 
 static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},        {"iterations", required_argument, NULL, 'i'},
-        {"family", required_argument, NULL, 'f'},    {"threshold", required_argument, NULL, 't'},
-        {"seed", required_argument, NULL, 's'},      {"json", required_argument, NULL, 'j'},
-        {"run", required_argument, NULL, 'R'},       {"allow-small", no_argument, NULL, 'a'},
-        {"quiet", no_argument, NULL, 'q'},           {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"db", required_argument, NULL, 'd'},
+                                             {"iterations", required_argument, NULL, 'i'},
+                                             {"family", required_argument, NULL, 'f'},
+                                             {"threshold", required_argument, NULL, 't'},
+                                             {"seed", required_argument, NULL, 's'},
+                                             {"json", required_argument, NULL, 'j'},
+                                             {"run", required_argument, NULL, 'R'},
+                                             {"allow-small", no_argument, NULL, 'a'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     int c, rc = 0;
 
     opterr = 0;
@@ -233,10 +237,11 @@ static int open_bench(const struct bench_opts *o, tars_store **st, tars_bench **
     }
     n = tars_bench_evaluations(*b);
     if (n < SMALL_DATABASE && !o->allow_small) {
-        fprintf(stderr,
-                "tars db-bench: the database holds %" PRId64 " evaluations (fewer than %d): "
-                "a benchmark of it says nothing; fill it with `tars db-seed` or pass --allow-small\n",
-                n, SMALL_DATABASE);
+        fprintf(
+            stderr,
+            "tars db-bench: the database holds %" PRId64 " evaluations (fewer than %d): "
+            "a benchmark of it says nothing; fill it with `tars db-seed` or pass --allow-small\n",
+            n, SMALL_DATABASE);
         return EXIT_INCONCLUSIVE;
     }
     return 0;

@@ -34,23 +34,24 @@ static void on_signal(int sig)
 
 void usage_db_seed(void)
 {
-    printf("usage: tars db-seed --db URL --rows N [options]\n\n"
-           "Fills an empty database with deterministic data for `tars db-bench`: N evaluations\n"
-           "spread over agents, regions and the last %d days, missions, API keys and agents.\n"
-           "The same options give the same rows (the checksum printed at the end says so).\n\n"
-           "  --db URL          sqlite:PATH (created) or postgres://... (migrated first)\n"
-           "  --rows N          evaluations to write (1..%d)\n"
-           "  --seed S          random seed, default 1\n"
-           "  --agents A        distinct agents, default 20 (1..%d)\n"
-           "  --regions R       distinct regions, default 4 (1..%d)\n"
-           "  --missions M      missions, default max(1000, N/20)\n"
-           "  --api-keys K      API keys, default max(1000, N/100)\n"
-           "  --batch B         rows per COPY (PostgreSQL) or progress step (SQLite), default 50000\n"
-           "  --now TIME        newest time, ISO 8601 UTC or epoch ms; default now\n"
-           "  -q, --quiet       no progress line\n"
-           "exit: 0 seeded, 2 database unreachable or stopped early, 3 bad usage or a database\n"
-           "      that already holds evaluations, missions or API keys\n",
-           TARS_SEED_DAYS, TARS_SEED_MAX_ROWS, TARS_SEED_MAX_AGENTS, TARS_SEED_MAX_REGIONS);
+    printf(
+        "usage: tars db-seed --db URL --rows N [options]\n\n"
+        "Fills an empty database with deterministic data for `tars db-bench`: N evaluations\n"
+        "spread over agents, regions and the last %d days, missions, API keys and agents.\n"
+        "The same options give the same rows (the checksum printed at the end says so).\n\n"
+        "  --db URL          sqlite:PATH (created) or postgres://... (migrated first)\n"
+        "  --rows N          evaluations to write (1..%d)\n"
+        "  --seed S          random seed, default 1\n"
+        "  --agents A        distinct agents, default 20 (1..%d)\n"
+        "  --regions R       distinct regions, default 4 (1..%d)\n"
+        "  --missions M      missions, default max(1000, N/20)\n"
+        "  --api-keys K      API keys, default max(1000, N/100)\n"
+        "  --batch B         rows per COPY (PostgreSQL) or progress step (SQLite), default 50000\n"
+        "  --now TIME        newest time, ISO 8601 UTC or epoch ms; default now\n"
+        "  -q, --quiet       no progress line\n"
+        "exit: 0 seeded, 2 database unreachable or stopped early, 3 bad usage or a database\n"
+        "      that already holds evaluations, missions or API keys\n",
+        TARS_SEED_DAYS, TARS_SEED_MAX_ROWS, TARS_SEED_MAX_AGENTS, TARS_SEED_MAX_REGIONS);
 }
 
 static int parse_count(const char *arg, const char *name, int64_t min, int64_t max, int64_t *out)
@@ -72,17 +73,32 @@ static int parse_now(const char *arg, int64_t *out)
 static int parse_option(int c, struct seed_opts *o)
 {
     struct tars_seed_options *s = &o->seed;
-    int64_t v;
+    int64_t v = 0;
     int rc = 0;
 
     switch (c) {
     case 'd': o->db = optarg; break;
     case 'n': rc = parse_count(optarg, "--rows", 1, TARS_SEED_MAX_ROWS, &s->rows); break;
-    case 's': rc = parse_count(optarg, "--seed", 0, INT64_MAX, &v); s->seed = (uint64_t)v; break;
-    case 'a': rc = parse_count(optarg, "--agents", 1, TARS_SEED_MAX_AGENTS, &v); s->agents = (int)v; break;
-    case 'r': rc = parse_count(optarg, "--regions", 1, TARS_SEED_MAX_REGIONS, &v); s->regions = (int)v; break;
-    case 'm': rc = parse_count(optarg, "--missions", 0, TARS_SEED_MAX_ROWS, &s->missions); o->missions_given = true; break;
-    case 'k': rc = parse_count(optarg, "--api-keys", 0, TARS_SEED_MAX_ROWS, &s->api_keys); o->keys_given = true; break;
+    case 's':
+        rc = parse_count(optarg, "--seed", 0, INT64_MAX, &v);
+        s->seed = (uint64_t)v;
+        break;
+    case 'a':
+        rc = parse_count(optarg, "--agents", 1, TARS_SEED_MAX_AGENTS, &v);
+        s->agents = (int)v;
+        break;
+    case 'r':
+        rc = parse_count(optarg, "--regions", 1, TARS_SEED_MAX_REGIONS, &v);
+        s->regions = (int)v;
+        break;
+    case 'm':
+        rc = parse_count(optarg, "--missions", 0, TARS_SEED_MAX_ROWS, &s->missions);
+        o->missions_given = true;
+        break;
+    case 'k':
+        rc = parse_count(optarg, "--api-keys", 0, TARS_SEED_MAX_ROWS, &s->api_keys);
+        o->keys_given = true;
+        break;
     case 'b': rc = parse_count(optarg, "--batch", 1, 10000000, &s->batch); break;
     case 't': rc = parse_now(optarg, &s->now_ms); break;
     case 'q': o->quiet = true; break;
@@ -95,12 +111,12 @@ static int parse_option(int c, struct seed_opts *o)
 static int parse_seed_args(int argc, char **argv, struct seed_opts *o)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},      {"rows", required_argument, NULL, 'n'},
-        {"seed", required_argument, NULL, 's'},    {"agents", required_argument, NULL, 'a'},
-        {"regions", required_argument, NULL, 'r'}, {"missions", required_argument, NULL, 'm'},
+        {"db", required_argument, NULL, 'd'},       {"rows", required_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, 's'},     {"agents", required_argument, NULL, 'a'},
+        {"regions", required_argument, NULL, 'r'},  {"missions", required_argument, NULL, 'm'},
         {"api-keys", required_argument, NULL, 'k'}, {"batch", required_argument, NULL, 'b'},
-        {"now", required_argument, NULL, 't'},     {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+        {"now", required_argument, NULL, 't'},      {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     bool rows_given = false;
     int c, rc = 0;
 

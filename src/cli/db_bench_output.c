@@ -30,9 +30,10 @@ void bench_print_table(FILE *out, const struct bench_summary *s,
         tars_hist_summarise(r->hist, &h);
         fprintf(out, "%-20s %6d %9.3f %9.3f %9.3f %9.3f %8.1f  %-36s %s\n",
                 tars_bench_family_name(r->family), r->iterations, ms(h.p50), ms(h.p95), ms(h.p99),
-                ms(h.max), fo[i].threshold_ms,
-                r->plan.index[0] ? r->plan.index : "(none)",
-                fo[i].status == BENCH_PASSED ? "PASS" : fo[i].status == BENCH_FAILED ? "FAIL" : "INCONCLUSIVE");
+                ms(h.max), fo[i].threshold_ms, r->plan.index[0] ? r->plan.index : "(none)",
+                fo[i].status == BENCH_PASSED   ? "PASS"
+                : fo[i].status == BENCH_FAILED ? "FAIL"
+                                               : "INCONCLUSIVE");
     }
 }
 
@@ -72,16 +73,17 @@ json_t *bench_family_json(const struct bench_summary *s, const struct bench_fami
                   "p95_ms", ms(h.p95), "p99_ms", ms(h.p99), "max_ms", ms(h.max), "mean_ms",
                   h.mean / 1e6, "threshold_ms", fo->threshold_ms, "passed",
                   fo->status == BENCH_PASSED, "status", status_name(fo->status), "reason",
-                  fo->status == BENCH_PASSED ? NULL : fo->reason, "plan", plan_json(r),
-                  "histogram", hist);
+                  fo->status == BENCH_PASSED ? NULL : fo->reason, "plan", plan_json(r), "histogram",
+                  hist);
     return v;
 }
 
 json_t *bench_json(const struct bench_summary *s, const struct bench_family_outcome *fo, int n)
 {
     json_t *list = json_array();
-    const char *status = s->exit_code == EXIT_OK ? "pass" : s->exit_code == EXIT_FAILED ? "fail"
-                                                                                       : "inconclusive";
+    const char *status = s->exit_code == EXIT_OK       ? "pass"
+                         : s->exit_code == EXIT_FAILED ? "fail"
+                                                       : "inconclusive";
 
     for (int i = 0; i < n; i++)
         json_array_append_new(list, bench_family_json(s, &fo[i]));
@@ -91,8 +93,8 @@ json_t *bench_json(const struct bench_summary *s, const struct bench_family_outc
                      status, "families", list);
 }
 
-int bench_write_outputs(const struct bench_summary *s, const struct bench_family_outcome *fo,
-                        int n, const char *json_file, const char *run_dir)
+int bench_write_outputs(const struct bench_summary *s, const struct bench_family_outcome *fo, int n,
+                        const char *json_file, const char *run_dir)
 {
     json_t *doc = bench_json(s, fo, n);
     int rc = 0;

@@ -36,7 +36,7 @@ json_t *bench_family_json(const struct bench_summary *s, const struct bench_fami
 /* {"db","backend",...,"families":[...]}; a new reference. */
 json_t *bench_json(const struct bench_summary *s, const struct bench_family_outcome *fo, int n);
 /* --json FILE and --run DIR; 0 or EXIT_INCONCLUSIVE (a message printed). */
-int bench_write_outputs(const struct bench_summary *s, const struct bench_family_outcome *fo,
-                        int n, const char *json_file, const char *run_dir);
+int bench_write_outputs(const struct bench_summary *s, const struct bench_family_outcome *fo, int n,
+                        const char *json_file, const char *run_dir);
 
 #endif

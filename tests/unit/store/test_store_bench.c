@@ -135,8 +135,9 @@ static void test_seed_deterministic(void **state)
     assert_int_equal(sum3, r3.checksum);
     assert_int_not_equal(sum1, sum3);
     /* a changed row changes the checksum */
-    assert_int_equal(db_exec(a->db, "UPDATE evaluations SET duration_ms = 1 WHERE id = 'ev-0000001500'",
-                             &err), 0);
+    assert_int_equal(
+        db_exec(a->db, "UPDATE evaluations SET duration_ms = 1 WHERE id = 'ev-0000001500'", &err),
+        0);
     assert_int_equal(tars_store_seed_checksum(a, &sum2, &err), 0);
     assert_int_not_equal(sum1, sum2);
     tars_store_close(a);
@@ -182,10 +183,10 @@ static void test_seed_shape(void **state)
     assert_true(s.oldest < NOW_MS - (int64_t)(TARS_SEED_DAYS - 1) * 86400000);
     assert_true(s.statuses >= 3);
     assert_true(s.with_reward > 3000 / 2 && s.with_reward < 3000);
-    assert_int_equal(
-        query_count(st, "SELECT COUNT(DISTINCT agent_id) FROM evaluations"), 5);
+    assert_int_equal(query_count(st, "SELECT COUNT(DISTINCT agent_id) FROM evaluations"), 5);
     assert_int_equal(query_count(st, "SELECT COUNT(DISTINCT region) FROM evaluations"), 3);
-    assert_int_equal(query_count(st, "SELECT COUNT(*) FROM evaluations WHERE timestamp <> created_at"), 0);
+    assert_int_equal(
+        query_count(st, "SELECT COUNT(*) FROM evaluations WHERE timestamp <> created_at"), 0);
     assert_true(query_count(st, "SELECT COUNT(*) FROM missions WHERE status = 'active'") > 20);
     /* synchronous is FULL again after the seed, and every index was built again */
     assert_int_equal(query_count(st, "PRAGMA synchronous"), 2);
@@ -297,8 +298,8 @@ static void test_plan_sqlite(void **state)
                              &p));
     assert_string_equal(p.index, "idx_evaluations_region_status");
     /* another table's index says nothing about this one */
-    assert_false(sqlite_uses("SEARCH missions USING INDEX idx_evaluations_agent_region_time (x=?)",
-                             &p));
+    assert_false(
+        sqlite_uses("SEARCH missions USING INDEX idx_evaluations_agent_region_time (x=?)", &p));
     assert_false(sqlite_uses("", &p));
     assert_false(sqlite_uses(NULL, &p));
 }
@@ -333,14 +334,17 @@ static void test_plan_postgres(void **state)
     assert_int_equal(tars_bench_plan_postgres("evaluations", timestamp_index, json, &p, &err), 0);
     assert_true(p.uses_index);
     assert_string_equal(p.index, "idx_evaluations_timestamp");
-    assert_non_null(strstr(p.detail, "Index Only Scan using idx_evaluations_timestamp on evaluations"));
+    assert_non_null(
+        strstr(p.detail, "Index Only Scan using idx_evaluations_timestamp on evaluations"));
     /* the same plan, but the index is not one that serves this family */
-    assert_int_equal(tars_bench_plan_postgres("evaluations", evaluation_indexes, json, &p, &err), 0);
+    assert_int_equal(tars_bench_plan_postgres("evaluations", evaluation_indexes, json, &p, &err),
+                     0);
     assert_false(p.uses_index);
     free(json);
 
     json = read_fixture("pg_bitmap.json");
-    assert_int_equal(tars_bench_plan_postgres("evaluations", evaluation_indexes, json, &p, &err), 0);
+    assert_int_equal(tars_bench_plan_postgres("evaluations", evaluation_indexes, json, &p, &err),
+                     0);
     assert_true(p.uses_index);
     assert_string_equal(p.index, "idx_evaluations_agent_region_time");
     assert_non_null(strstr(p.detail, "Bitmap Heap Scan on evaluations; Bitmap Index Scan using"));
@@ -353,15 +357,16 @@ static void test_plan_postgres(void **state)
     assert_string_equal(p.detail, "Limit; Sort; Seq Scan on missions");
     free(json);
 
-    assert_int_equal(
-        tars_bench_plan_postgres("evaluations", evaluation_indexes,
-                                 "[{\"Plan\": {\"Node Type\": \"Gather\", \"Plans\": [{\"Node Type\": "
-                                 "\"Parallel Seq Scan\", \"Relation Name\": \"evaluations\"}]}}]",
-                                 &p, &err),
-        0);
+    assert_int_equal(tars_bench_plan_postgres(
+                         "evaluations", evaluation_indexes,
+                         "[{\"Plan\": {\"Node Type\": \"Gather\", \"Plans\": [{\"Node Type\": "
+                         "\"Parallel Seq Scan\", \"Relation Name\": \"evaluations\"}]}}]",
+                         &p, &err),
+                     0);
     assert_false(p.uses_index);
-    assert_int_equal(tars_bench_plan_postgres("evaluations", evaluation_indexes, "not json", &p, &err),
-                     TARS_EINVAL);
+    assert_int_equal(
+        tars_bench_plan_postgres("evaluations", evaluation_indexes, "not json", &p, &err),
+        TARS_EINVAL);
     assert_int_equal(tars_bench_plan_postgres("evaluations", evaluation_indexes, "[{}]", &p, &err),
                      TARS_EINVAL);
     assert_int_equal(tars_bench_plan_postgres("evaluations", evaluation_indexes,
@@ -472,10 +477,10 @@ static void test_family_params(void **state)
             assert_true(hits > 150 && hits < 200); /* mostly hits, some misses */
         assert_non_null(bench_family_sql(f, &d, sql, sizeof(sql)));
     }
-    assert_string_equal(strstr(bench_family_sql(TARS_BENCH_MULTI_REGION, &d, sql, sizeof(sql)),
-                               "region IN"),
-                        "region IN ($2, $3) AND created_at >= $4 AND status <> 'deleted' "
-                        "GROUP BY region");
+    assert_string_equal(
+        strstr(bench_family_sql(TARS_BENCH_MULTI_REGION, &d, sql, sizeof(sql)), "region IN"),
+        "region IN ($2, $3) AND created_at >= $4 AND status <> 'deleted' "
+        "GROUP BY region");
     free(d.key_hashes);
 }
 
@@ -515,8 +520,9 @@ static void test_bench_runs(void **state)
         assert_non_null(strstr(res.plan.detail, "SCAN api_keys"));
         tars_bench_result_release(&res);
     }
-    assert_int_equal(tars_bench_run(b, TARS_BENCH_FAMILY_COUNT, 2, &(struct tars_bench_result){0}, &err),
-                     TARS_EINVAL);
+    assert_int_equal(
+        tars_bench_run(b, TARS_BENCH_FAMILY_COUNT, 2, &(struct tars_bench_result){0}, &err),
+        TARS_EINVAL);
     tars_bench_free(b);
     tars_store_close(st);
 }
