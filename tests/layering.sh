@@ -10,7 +10,7 @@ declare -A layer_of=(
   [hist]=stats [stats]=stats
   [url]=net [net]=net
   [http]=http
-  [store]=store [store_integrity]=store
+  [store]=store [store_integrity]=store [store_bench]=store
   [auth]=auth [ratelimit]=auth [trace]=auth
   [load]=load
   [check]=check [api_snapshot]=check
