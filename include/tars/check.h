@@ -82,6 +82,7 @@ struct tars_check {
     int retries;
     int64_t retry_delay_ms;
     enum tars_on_empty on_empty;
+    char *skip;                 /* skip: the reason it is never run, or NULL */
     char *where;                /* "suite.yaml:12:5", for messages */
 };
 
@@ -93,6 +94,7 @@ struct tars_suite {
     size_t check_count;
     struct tars_secrets *secrets;
     int64_t deadline_ms;        /* whole-suite bound; 0 = none */
+    char *environment;          /* the environments: preset chosen, or NULL */
 };
 
 /* A variable given on the command line (--var k=v); wins over the
@@ -104,7 +106,10 @@ struct tars_var {
 
 /* Loads and validates a suite. Unknown types or fields list the valid ones;
  * every message names file:line:col. Variables ${VAR} / ${VAR:-default} are
- * substituted in every string of targets and params. */
+ * substituted in every string of targets and params. A suite with
+ * `environments:` takes the preset named by the variable ENVIRONMENT; values
+ * written in the suite (presets, the variables block) may refer to other
+ * variables. */
 int tars_suite_load(const char *path, const struct tars_var *vars, size_t var_count,
                     struct tars_suite *out, struct tars_err *err) TARS_MUST_CHECK;
 void tars_suite_release(struct tars_suite *s);

@@ -11,11 +11,15 @@
 
 #define MAX_CHECKS 2000
 #define VAR_VALUE_MAX 4096
+#define VAR_NESTING_MAX 8
+#define ENVIRONMENT_VAR "ENVIRONMENT"
 
 static const char *const suite_keys[] = {"suite", "name", "description", "variables", "defaults",
-                                         "deadline", "targets", "checks", NULL};
-static const char *const check_keys[] = {"id", "name", "description", "category", "type", "tags",
-                                         "timeout", "retries", "retry_delay", "on_empty", NULL};
+                                         "deadline", "targets", "checks", "environments",
+                                         NULL};
+static const char *const check_keys[] = {"id",      "name",        "description", "category",
+                                         "type",    "tags",        "timeout",     "retries",
+                                         "retry_delay", "on_empty", "skip",       NULL};
 static const char *const default_keys[] = {"timeout", "retries", "retry_delay", NULL};
 
 struct loader {
@@ -23,6 +27,8 @@ struct loader {
     const struct tars_var *vars;
     size_t var_count;
     json_t *variables;          /* the suite's own variables block */
+    json_t *preset;             /* environments.<ENVIRONMENT>, or NULL */
+    int nesting;                /* suite-written values being expanded inside each other */
     struct tars_secrets *secrets;
     int64_t timeout_ms, retry_delay_ms;
     int retries;
@@ -66,30 +72,59 @@ static int check_keys_of(struct loader *L, json_t *obj, const char *const *allow
 
 /* ---- variables ---- */
 
-/* The value of name: --var, then the environment, then the suite's own
- * variables block (value, env, default). NULL when none. */
-static const char *var_lookup(struct loader *L, const char *name, bool *secret)
+/* The value of name: --var, then the environment, then the selected
+ * environment's preset, then the suite's own variables block (value, env,
+ * default). NULL when none. *written is true when the value was written in
+ * the suite (a preset or the variables block): such a value may itself
+ * refer to variables. */
+static const char *var_lookup(struct loader *L, const char *name, bool *secret, bool *written)
 {
     json_t *decl = json_object_get(L->variables, name);
     const char *v = NULL;
 
     *secret = json_is_object(decl) && json_is_true(json_object_get(decl, "secret"));
+    *written = false;
     for (size_t i = 0; i < L->var_count; i++)
         if (strcmp(L->vars[i].name, name) == 0)
             v = L->vars[i].value;
     if (!v && getenv(name) && *getenv(name))
         v = getenv(name);
-    if (!v && json_is_string(decl))
-        v = json_string_value(decl);
     if (!v && json_is_object(decl)) {
         const char *env = json_string_value(json_object_get(decl, "env"));
         v = env && getenv(env) && *getenv(env) ? getenv(env) : NULL;
-        if (!v)
-            v = json_string_value(json_object_get(decl, "value"));
+    }
+    if (v)
+        return v;
+    *written = true;
+    v = json_string_value(json_object_get(L->preset, name));
+    if (!v && json_is_string(decl))
+        v = json_string_value(decl);
+    if (!v && json_is_object(decl)) {
+        v = json_string_value(json_object_get(decl, "value"));
         if (!v)
             v = json_string_value(json_object_get(decl, "default"));
     }
     return v;
+}
+
+static int expand_text(struct loader *L, json_t *node, const char *text, struct tars_buf *out);
+
+/* Appends a variable's value; one written in the suite is expanded in turn. */
+static int put_value(struct loader *L, json_t *node, const char *name, const char *v, bool written,
+                     struct tars_buf *out)
+{
+    int rc;
+
+    if (!written || !strstr(v, "${"))
+        return tars_buf_puts(out, v);
+    if (L->nesting >= VAR_NESTING_MAX)
+        return tars_yaml_error(L->doc, node, L->err, TARS_EINVAL,
+                               "variable \"%s\": references nest more than %d deep (a loop?)", name,
+                               VAR_NESTING_MAX);
+    L->nesting++;
+    rc = expand_text(L, node, v, out);
+    L->nesting--;
+    return rc;
 }
 
 /* Expands one "${NAME}" or "${NAME:-default}" at text (after "${"). */
@@ -98,7 +133,7 @@ static int expand_one(struct loader *L, json_t *node, const char **p, struct tar
     const char *end = strchr(*p, '}'), *dflt = NULL, *v;
     char name[128];
     size_t n;
-    bool secret;
+    bool secret, written;
 
     if (!end)
         return tars_yaml_error(L->doc, node, L->err, TARS_EINVAL, "unterminated \"${\"");
@@ -111,12 +146,12 @@ static int expand_one(struct loader *L, json_t *node, const char **p, struct tar
         return tars_yaml_error(L->doc, node, L->err, TARS_EINVAL, "bad variable reference");
     memcpy(name, *p, n);
     name[n] = '\0';
-    v = var_lookup(L, name, &secret);
+    v = var_lookup(L, name, &secret, &written);
     if (secret && v)
         secrets_add(L->secrets, v);
     *p = end + 1;
     if (v)
-        return tars_buf_puts(out, v);
+        return put_value(L, node, name, v, written, out);
     if (dflt)
         return tars_buf_append(out, dflt, (size_t)(end - dflt));
     return tars_yaml_error(L->doc, node, L->err, TARS_EINVAL,
@@ -124,23 +159,28 @@ static int expand_one(struct loader *L, json_t *node, const char **p, struct tar
                            "${%s:-default})", name, name, name);
 }
 
-static int expand_string(struct loader *L, json_t *node, const char *text, json_t **out)
+static int expand_text(struct loader *L, json_t *node, const char *text, struct tars_buf *out)
 {
-    struct tars_buf b = TARS_BUF_INIT(VAR_VALUE_MAX * 4);
     const char *p = text;
     int rc = TARS_OK;
 
     while (*p && rc == TARS_OK) {
         const char *next = strstr(p, "${");
-        if (!next) {
-            rc = tars_buf_puts(&b, p);
-            break;
-        }
-        rc = tars_buf_append(&b, p, (size_t)(next - p));
+        if (!next)
+            return tars_buf_puts(out, p);
+        rc = tars_buf_append(out, p, (size_t)(next - p));
         p = next + 2;
         if (rc == TARS_OK)
-            rc = expand_one(L, node, &p, &b);
+            rc = expand_one(L, node, &p, out);
     }
+    return rc;
+}
+
+static int expand_string(struct loader *L, json_t *node, const char *text, json_t **out)
+{
+    struct tars_buf b = TARS_BUF_INIT(VAR_VALUE_MAX * 4);
+    int rc = expand_text(L, node, text, &b);
+
     if (rc == TARS_ETOOBIG)
         rc = tars_yaml_error(L->doc, node, L->err, TARS_ETOOBIG, "value too long after substitution");
     if (rc == TARS_OK)
@@ -246,6 +286,14 @@ static int get_tags(struct loader *L, json_t *obj, struct tars_check *c)
     return TARS_OK;
 }
 
+static void skip_run(const struct tars_check_ctx *ctx, struct tars_check_result *out)
+{
+    tars_check_skip(out, "%s", ctx->check->skip ? ctx->check->skip : "skipped");
+}
+
+/* The type of a check that only says why it is not run (skip: without type:). */
+static const struct tars_check_type skip_type = {.name = "skip", .run = skip_run};
+
 static int get_type(struct loader *L, json_t *obj, struct tars_check *c)
 {
     json_t *v = json_object_get(obj, "type");
@@ -253,6 +301,10 @@ static int get_type(struct loader *L, json_t *obj, struct tars_check *c)
     char valid[1024];
     size_t n;
 
+    if (!v && json_object_get(obj, "skip")) {
+        c->type = &skip_type;
+        return TARS_OK;
+    }
     if (!json_is_string(v))
         return tars_yaml_error(L->doc, v ? v : obj, L->err, TARS_EINVAL, "\"type\" is required");
     c->type = tars_check_type_find(json_string_value(v));
@@ -304,6 +356,25 @@ static int get_on_empty(struct loader *L, json_t *obj, struct tars_check *c)
     return TARS_OK;
 }
 
+/* skip: TEXT: the check is listed but not run; the text (variables
+ * substituted) is its reason. */
+static int get_skip(struct loader *L, json_t *obj, struct tars_check *c)
+{
+    json_t *v = json_object_get(obj, "skip"), *text = NULL;
+    int rc;
+
+    if (!v)
+        return TARS_OK;
+    if (!json_is_string(v) || !json_string_length(v))
+        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
+                               "\"skip\" must be the reason the check is not run");
+    if ((rc = expand(L, v, &text)))
+        return rc;
+    c->skip = xstrdup(json_string_value(text));
+    json_decref(text);
+    return TARS_OK;
+}
+
 static int load_check(struct loader *L, json_t *obj, struct tars_check *c)
 {
     char where[300];
@@ -321,7 +392,7 @@ static int load_check(struct loader *L, json_t *obj, struct tars_check *c)
         (rc = get_tags(L, obj, c)) || (rc = get_duration(L, obj, "timeout", &c->timeout_ms)) ||
         (rc = get_int(L, obj, "retries", 0, 10, &c->retries)) ||
         (rc = get_duration(L, obj, "retry_delay", &c->retry_delay_ms)) ||
-        (rc = get_on_empty(L, obj, c)) || (rc = get_params(L, obj, c)))
+        (rc = get_on_empty(L, obj, c)) || (rc = get_skip(L, obj, c)) || (rc = get_params(L, obj, c)))
         return rc;
     if (!c->name)
         c->name = xstrdup(c->id);
@@ -382,6 +453,59 @@ static int load_checks(struct loader *L, json_t *root, struct tars_suite *s)
     return unique_ids(L, list, s);
 }
 
+static bool given_on_command_line(const struct loader *L, const char *name)
+{
+    for (size_t i = 0; i < L->var_count; i++)
+        if (strcmp(L->vars[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* environments: {NAME: {VAR: value, ...}, ...}: the variable ENVIRONMENT
+ * (--environment) picks one, whose values come after --var and the process
+ * environment but before the variables block. */
+static int select_environment(struct loader *L, json_t *root, struct tars_suite *s)
+{
+    json_t *envs = json_object_get(root, "environments"), *preset, *v;
+    const char *names[65], *name, *key, *pick;
+    char valid[1024];
+    bool secret, written;
+    size_t n = 0;
+
+    if (!envs) {
+        if (given_on_command_line(L, ENVIRONMENT_VAR) && !json_object_get(L->variables, ENVIRONMENT_VAR))
+            return tars_err_set(L->err, TARS_EINVAL,
+                                "%s: an environment was chosen, but the suite has no \"environments\"",
+                                s->path);
+        return TARS_OK;
+    }
+    if (!json_is_object(envs) || json_object_size(envs) == 0 || json_object_size(envs) > 64)
+        return tars_yaml_error(L->doc, envs, L->err, TARS_EINVAL,
+                               "\"environments\" must map 1 to 64 names to their variables");
+    json_object_foreach(envs, name, preset) {
+        names[n++] = name;
+        if (!json_is_object(preset))
+            return tars_yaml_error(L->doc, preset, L->err, TARS_EINVAL,
+                                   "environment \"%s\" must be a mapping of variables", name);
+        json_object_foreach(preset, key, v) if (!json_is_string(v))
+            return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
+                                   "environment \"%s\": \"%s\" must be text", name, key);
+    }
+    names[n] = NULL;
+    join_list(names, valid, sizeof(valid));
+    pick = var_lookup(L, ENVIRONMENT_VAR, &secret, &written);
+    if (!pick || !*pick)
+        return tars_yaml_error(L->doc, envs, L->err, TARS_EINVAL,
+                               "choose an environment with --environment NAME (or %s): %s",
+                               ENVIRONMENT_VAR, valid);
+    L->preset = json_object_get(envs, pick);
+    if (!L->preset)
+        return tars_yaml_error(L->doc, envs, L->err, TARS_EINVAL, "unknown environment \"%s\"; valid: %s",
+                               pick, valid);
+    s->environment = xstrdup(pick);
+    return TARS_OK;
+}
+
 static int load_root(struct loader *L, json_t *root, struct tars_suite *s)
 {
     json_t *targets = json_object_get(root, "targets");
@@ -394,7 +518,7 @@ static int load_root(struct loader *L, json_t *root, struct tars_suite *s)
     L->variables = json_object_get(root, "variables");
     if (L->variables && !json_is_object(L->variables))
         return tars_yaml_error(L->doc, L->variables, L->err, TARS_EINVAL, "\"variables\" must be a mapping");
-    if ((rc = get_string(L, root, "suite", false, &s->name)) ||
+    if ((rc = select_environment(L, root, s)) || (rc = get_string(L, root, "suite", false, &s->name)) ||
         (!s->name && (rc = get_string(L, root, "name", false, &s->name))) ||
         (rc = get_duration(L, root, "deadline", &s->deadline_ms)) || (rc = load_defaults(L, root)))
         return rc;
@@ -443,12 +567,14 @@ void tars_suite_release(struct tars_suite *s)
         free(c->tags);
         json_decref(c->params);
         free(c->where);
+        free(c->skip);
     }
     free(s->checks);
     json_decref(s->targets);
     secrets_free(s->secrets);
     free(s->name);
     free(s->path);
+    free(s->environment);
     memset(s, 0, sizeof(*s));
 }
 

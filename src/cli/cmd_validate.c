@@ -25,6 +25,9 @@ struct validate_opts {
     struct tars_var vars[MAX_LIST];
     size_t var_count;
     char *var_text[MAX_LIST];
+    /* The original regression CLI's flags, as suite variables (before --var,
+     * which wins): ENVIRONMENT, NAMESPACE, TARGET_VERSION, CANARY_URL. */
+    const char *environment, *namespace_name, *version, *target_version, *canary_url;
     int parallel, list, strict, help;
     int64_t deadline_ms;
     const char *run_dir;
@@ -40,6 +43,11 @@ void usage_validate(void)
            "  --parallel N           checks at once, default 8\n"
            "  --timeout D            deadline for each whole suite (e.g. 2m)\n"
            "  --var NAME=VALUE       set a suite variable (repeatable)\n"
+           "  --environment E        the suite's preset E (its environments:), as --var ENVIRONMENT=E\n"
+           "  --namespace NS         as --var NAMESPACE=NS\n"
+           "  --target-version V     as --var TARGET_VERSION=V\n"
+           "  --version V            the same; wins over --target-version\n"
+           "  --canary-endpoint URL  as --var CANARY_URL=URL\n"
            "  --strict               skips make the result inconclusive (exit 2)\n"
            "  --format F             console (default), junit:FILE, json:FILE, tap:FILE (repeatable)\n"
            "  --run DIR              also record the results in run directory DIR (checks.json,\n"
@@ -76,6 +84,9 @@ static int parse_validate_args(int argc, char **argv, struct validate_opts *o)
         {"timeout", required_argument, NULL, 'T'}, {"var", required_argument, NULL, 'v'},
         {"strict", no_argument, NULL, 's'},       {"format", required_argument, NULL, 'f'},
         {"run", required_argument, NULL, 'R'},
+        {"environment", required_argument, NULL, 'E'}, {"namespace", required_argument, NULL, 'N'},
+        {"version", required_argument, NULL, 'V'}, {"target-version", required_argument, NULL, 'G'},
+        {"canary-endpoint", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int64_t n;
     int c, rc = 0;
@@ -92,6 +103,11 @@ static int parse_validate_args(int argc, char **argv, struct validate_opts *o)
         case 'h': o->help = 1; return 0;
         case 'R': o->run_dir = optarg; break;
         case 'v': rc = add_var(o, optarg); break;
+        case 'E': o->environment = optarg; break;
+        case 'N': o->namespace_name = optarg; break;
+        case 'V': o->version = optarg; break;
+        case 'G': o->target_version = optarg; break;
+        case 'C': o->canary_url = optarg; break;
         case 'p':
             if (tars_parse_i64(optarg, 1, 64, &n))
                 return cli_usage_error("validate", "--parallel must be 1..64");
@@ -128,6 +144,14 @@ static const char *mark(enum tars_check_status s)
     return marks[s <= TARS_CHECK_ERROR ? s : TARS_CHECK_ERROR];
 }
 
+static void print_suite_header(const struct tars_suite *s)
+{
+    if (s->environment)
+        printf("%s (%s, environment %s)\n", s->name, s->path, s->environment);
+    else
+        printf("%s (%s)\n", s->name, s->path);
+}
+
 static void print_category(const struct tars_check_run *run, const char *category)
 {
     char text[1024];
@@ -150,7 +174,7 @@ static void print_category(const struct tars_check_run *run, const char *categor
 
 static void print_console(const struct tars_check_run *run)
 {
-    printf("%s (%s)\n", run->suite->name, run->suite->path);
+    print_suite_header(run->suite);
     for (size_t i = 0; i < run->suite->check_count; i++) {
         bool first = run->selected[i];
         for (size_t j = 0; j < i && first; j++)
@@ -163,7 +187,7 @@ static void print_console(const struct tars_check_run *run)
 
 static void list_checks(const struct tars_suite *s, const struct tars_check_filter *f)
 {
-    printf("%s (%s)\n", s->name, s->path);
+    print_suite_header(s);
     for (size_t i = 0; i < s->check_count; i++)
         if (tars_check_selected(&s->checks[i], f))
             printf("  %-44s %-22s %-12s %s\n", s->checks[i].id, s->checks[i].category,
@@ -236,12 +260,33 @@ static int write_run_record(const char *dir, const struct tars_check_run *runs, 
 
 /* ---- running ---- */
 
+/* The flags' variables first, then --var: the loader takes the last value
+ * given for a name, so an explicit --var wins. */
+static size_t collect_vars(const struct validate_opts *o, struct tars_var *out)
+{
+    const struct tars_var flags[] = {{"ENVIRONMENT", o->environment},
+                                     {"NAMESPACE", o->namespace_name},
+                                     {"TARGET_VERSION", o->target_version},
+                                     {"TARGET_VERSION", o->version},
+                                     {"CANARY_URL", o->canary_url}};
+    size_t n = 0;
+
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        if (flags[i].value)
+            out[n++] = flags[i];
+    for (size_t i = 0; i < o->var_count; i++)
+        out[n++] = o->vars[i];
+    return n;
+}
+
 static int load_suites(struct validate_opts *o, struct tars_suite *suites)
 {
     struct tars_err err = TARS_ERR_INIT;
+    struct tars_var vars[MAX_LIST + 8];
+    size_t var_count = collect_vars(o, vars);
 
     for (size_t i = 0; i < o->suite_count; i++) {
-        if (tars_suite_load(o->suites[i], o->vars, o->var_count, &suites[i], &err)) {
+        if (tars_suite_load(o->suites[i], vars, var_count, &suites[i], &err)) {
             fprintf(stderr, "tars validate: %s\n", err.msg);
             return EXIT_USAGE;
         }
