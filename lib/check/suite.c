@@ -370,6 +370,12 @@ static int get_skip(struct loader *L, json_t *obj, struct tars_check *c)
                                "\"skip\" must be the reason the check is not run");
     if ((rc = expand(L, v, &text)))
         return rc;
+    if (json_string_length(text) >= TARS_CHECK_REASON_MAX) {
+        json_decref(text);
+        return tars_yaml_error(L->doc, v, L->err, TARS_ETOOBIG,
+                               "\"skip\": the reason is longer than %d characters",
+                               TARS_CHECK_REASON_MAX - 1);
+    }
     c->skip = xstrdup(json_string_value(text));
     json_decref(text);
     return TARS_OK;
