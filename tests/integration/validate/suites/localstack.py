@@ -181,7 +181,7 @@ class Traffic(threading.Thread):
 class LocalStack:
     """Server, relay, Prometheus and traffic; close() stops what was started, in reverse."""
 
-    def __init__(self, db=None):
+    def __init__(self, db=None, serve_args=(), rules=RULES):
         self.server = None
         self.relay = None
         self.prom = None
@@ -189,10 +189,11 @@ class LocalStack:
         self.t0 = time.monotonic()
         try:
             self.server = harness.Server(
-                extra_args=["--cors-origins", CORS_ORIGIN, "--exempt-networks", SCRAPER_ADDR],
+                extra_args=["--cors-origins", CORS_ORIGIN, "--exempt-networks", SCRAPER_ADDR] +
+                list(serve_args),
                 rate_public=None, rate_auth=None, db=db).start()
             self.relay = Relay(self.server.port)
-            self.prom = promstack.Prometheus(["%s:%d" % (HOST, self.relay.port)], rules=RULES)
+            self.prom = promstack.Prometheus(["%s:%d" % (HOST, self.relay.port)], rules=rules)
             self.traffic = Traffic(self.server)
             self.traffic.start()
         except BaseException:
