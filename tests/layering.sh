@@ -16,7 +16,7 @@ declare -A layer_of=(
   [check]=check
   [report]=report [run]=report [report_html]=report
   [server]=server [demo]=server
-  [ws]=ws
+  [ws]=ws [ws_stress]=ws
   [release]=release
 )
 declare -A rank=([base]=0 [json]=1 [yaml]=1 [stats]=2 [net]=2 [http]=3 [store]=4 [auth]=5 [load]=6 [check]=6 [report]=7 [server]=7 [ws]=3 [release]=8)
