@@ -266,11 +266,11 @@ static void on_push(struct stress_thread *t, struct sconn *c, const struct tars_
         t->r.other_messages++;
     if (added != 0)
         return;
-    if (m->seq > c->live_from && m->has_timestamp) {
+    if (c->state != SC_LIVE || m->seq <= c->live_from) {
+        t->r.replayed++; /* sent before our (re)subscription was acknowledged */
+    } else if (m->has_timestamp) {
         int64_t latency = wall_ns() - (int64_t)(m->timestamp * 1e6);
         tars_hist_record(t->r.latency, latency > 0 ? (uint64_t)latency : 0);
-    } else if (m->seq <= c->live_from) {
-        t->r.replayed++;
     }
 }
 
