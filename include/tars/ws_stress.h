@@ -42,6 +42,7 @@ struct tars_ws_stress_opts {
     const char *url;            /* ws:// or wss:// */
     const char *channel;        /* evaluation.updates */
     const char *authorization;  /* "Bearer ..." or NULL; never printed */
+    const char *protocol;       /* Sec-WebSocket-Protocol offered ("bearer, <jwt>"), or NULL */
     int64_t connections;
     int threads;                /* >= 1 */
     int64_t duration_ms;

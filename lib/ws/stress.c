@@ -137,6 +137,7 @@ static int prepare(struct tars_ws_stress *s, const struct tars_ws_stress_opts *o
     s->o.drain_ms = o->drain_ms > 0 ? o->drain_ms : 5000;
     s->channel = xstrdup(o->channel);
     s->authorization = o->authorization ? xstrdup(o->authorization) : NULL;
+    s->protocol = o->protocol ? xstrdup(o->protocol) : NULL;
     if (tars_ws_feed_subscribe(probe, sizeof(probe), s->channel, -1) == 0)
         return tars_err_set(err, TARS_EINVAL, "bad channel name \"%.80s\"", o->channel);
     rc = tars_ws_endpoint_init(&s->endpoint, &eo, err);
@@ -277,6 +278,7 @@ void tars_ws_stress_free(tars_ws_stress *s)
     tars_ws_endpoint_release(&s->endpoint);
     free(s->channel);
     free(s->authorization);
+    free(s->protocol);
     free(s->reconnect_path);
     free(s);
 }

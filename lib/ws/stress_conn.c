@@ -183,7 +183,7 @@ static void failure(struct stress_thread *t, struct sconn *c, const char *why, i
 void sconn_start(struct stress_thread *t, struct sconn *c, int64_t now_ns)
 {
     struct tars_ws_stress *run = t->run;
-    struct tars_ws_conn_opts co = {run->authorization, NULL,
+    struct tars_ws_conn_opts co = {run->authorization, run->protocol,
                                    c->established ? run->reconnect_path : NULL, 0, 0};
     struct tars_err err = TARS_ERR_INIT;
 

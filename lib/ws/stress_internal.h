@@ -67,7 +67,7 @@ struct stress_thread {
 
 struct tars_ws_stress {
     struct tars_ws_stress_opts o;
-    char *url, *channel, *authorization, *reconnect_path;
+    char *url, *channel, *authorization, *protocol, *reconnect_path;
     struct tars_ws_endpoint endpoint;
     struct stress_thread *threads;
     int64_t start_ns, end_ns;

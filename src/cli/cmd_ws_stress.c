@@ -21,12 +21,14 @@
 #define MAX_THRESHOLDS 32
 
 struct ws_opts {
-    const char *url, *channel, *publish_url, *token_env, *json_out, *run_dir;
+    const char *url, *channel, *publish_url, *token_env, *token_in, *json_out, *run_dir;
     const char *thresholds[MAX_THRESHOLDS];
     int threshold_count;
     double publish_rate;
     int quiet, help;
     char authorization[4096];
+    char protocol[4096];
+    char url_with_token[TARS_URL_MAX + 1];
     char publish_base[TARS_URL_MAX + 16];
     struct tars_ws_stress_opts s;
     struct tars_ws_threshold th[MAX_THRESHOLDS];
@@ -46,6 +48,8 @@ void usage_ws_stress(void)
            "      --drop-every D        drop every connection abruptly every D (staggered); it\n"
            "                            resumes with since_seq through its reconnect loop\n"
            "      --token-env VAR       Bearer token from environment variable VAR (never printed)\n"
+           "      --token-in WHERE      how the WebSocket carries it: header (Authorization: Bearer,\n"
+           "                            the default), query (?token=) or protocol (bearer, <jwt>)\n"
            "      --threshold EXPR      'loss<0.1%%', 'duplicates<=0', 'p99<50ms', 'connect_p95<1s',\n"
            "                            'reconnect_avg<5s', 'failed_connections<=0' (repeatable)\n"
            "      --json FILE           the summary as JSON, with histograms\n"
@@ -109,6 +113,7 @@ static int apply_option(int c, const char *arg, struct ws_opts *o)
     case 'U': o->publish_url = arg; return 0;
     case 'E': return parse_duration_opt(arg, "drop interval", &o->s.drop_every_ms, false);
     case 'T': o->token_env = arg; return 0;
+    case 'W': o->token_in = arg; return 0;
     case 'j': o->json_out = arg; return 0;
     case 'D': o->run_dir = arg; return 0;
     case 'r': return parse_rate(arg, "ramp rate", &o->s.ramp_rate);
@@ -136,6 +141,7 @@ static int parse_args(int argc, char **argv, struct ws_opts *o)
         {"duration", required_argument, NULL, 'd'},    {"channel", required_argument, NULL, 'C'},
         {"publish-rate", required_argument, NULL, 'P'}, {"publish-url", required_argument, NULL, 'U'},
         {"drop-every", required_argument, NULL, 'E'},  {"token-env", required_argument, NULL, 'T'},
+        {"token-in", required_argument, NULL, 'W'},
         {"json", required_argument, NULL, 'j'},        {"run", required_argument, NULL, 'D'},
         {"ramp-rate", required_argument, NULL, 'r'},   {"threshold", required_argument, NULL, 'x'},
         {"backoff-initial", required_argument, NULL, 'b'}, {"backoff-max", required_argument, NULL, 'B'},
@@ -162,6 +168,29 @@ static int parse_args(int argc, char **argv, struct ws_opts *o)
     return 0;
 }
 
+/* The WebSocket carries the token as asked; the publisher always sends the header. */
+static int place_token(struct ws_opts *o, const char *token)
+{
+    const char *where = o->token_in ? o->token_in : "header";
+
+    if (!strcmp(where, "header")) {
+        o->s.authorization = o->authorization;
+    } else if (!strcmp(where, "protocol")) {
+        snprintf(o->protocol, sizeof(o->protocol), "bearer, %s", token);
+        o->s.protocol = o->protocol;
+    } else if (!strcmp(where, "query")) {
+        if (strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~") !=
+                strlen(token) ||
+            (size_t)snprintf(o->url_with_token, sizeof(o->url_with_token), "%s%ctoken=%s", o->url,
+                             strchr(o->url, '?') ? '&' : '?', token) >= sizeof(o->url_with_token))
+            return cli_usage_error("ws-stress", "the token cannot go into the URL as it is");
+        o->s.url = o->url_with_token;
+    } else {
+        return cli_usage_error("ws-stress", "--token-in is header, query or protocol");
+    }
+    return 0;
+}
+
 /* Everything the options imply: token, publish base, thresholds. */
 static int finish_options(struct ws_opts *o)
 {
@@ -180,7 +209,8 @@ static int finish_options(struct ws_opts *o)
         if (strlen(token) + 8 >= sizeof(o->authorization))
             return cli_usage_error("ws-stress", "the token in %s is too long", o->token_env);
         snprintf(o->authorization, sizeof(o->authorization), "Bearer %s", token);
-        o->s.authorization = o->authorization;
+        if (place_token(o, token))
+            return EXIT_USAGE;
     }
     if (o->publish_rate > 0 && !o->publish_url) {
         bool tls = !strncasecmp(o->url, "wss://", 6);
@@ -453,6 +483,8 @@ int cmd_ws_stress(int argc, char **argv)
     else if (rc == 0 && (rc = finish_options(o)) == 0)
         rc = run(o);
     memset(o->authorization, 0, sizeof(o->authorization));
+    memset(o->protocol, 0, sizeof(o->protocol));
+    memset(o->url_with_token, 0, sizeof(o->url_with_token));
     free(o);
     return rc;
 }

@@ -59,6 +59,9 @@ class ReconnectTest(unittest.TestCase):
             gated = run(fx.url, "-c", "3", "-d", "1s", "--threshold", "failed_connections<=0")
             good = run(fx.url, "-c", "3", "-d", "1s", "--token-env", "WS_TOKEN",
                        env={"WS_TOKEN": "right-token"})
+            others = [run(fx.url, "-c", "2", "-d", "500ms", "--token-env", "WS_TOKEN",
+                          "--token-in", where, env={"WS_TOKEN": "right-token"})
+                      for where in ("query", "protocol")]
             auth_failures = fx.stats()["auth_failures"]
         finally:
             fx.stop()
@@ -75,6 +78,10 @@ class ReconnectTest(unittest.TestCase):
         self.assertIn("FAIL failed_connections<=0", gated.out)
         self.assertEqual(good.rc, EXIT_OK, good.describe())
         self.assertEqual(good.json["connections"]["established"], 3)
+        for r in others:
+            self.assertEqual(r.rc, EXIT_OK, r.describe())
+            self.assertEqual(r.json["connections"]["established"], 2, r.describe())
+            self.assertNotIn("right-token", r.out + r.err + str(r.json))
         self.assertEqual(auth_failures, 6)
 
     def test_full_server_1013_is_retried_and_counted(self):
