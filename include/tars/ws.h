@@ -172,6 +172,10 @@ int tars_ws_conn_next(tars_ws_conn *c, struct tars_ws_event *ev, struct tars_err
 int tars_ws_conn_send(tars_ws_conn *c, int opcode, const void *data, size_t len,
                       struct tars_err *err) TARS_MUST_CHECK;
 
+/* Writes what is queued without blocking: TARS_OK when nothing is left,
+ * TARS_AGAIN when bytes remain (wait for TARS_NET_WAIT_WRITE), < 0 failed. */
+int tars_ws_conn_flush(tars_ws_conn *c, struct tars_err *err) TARS_MUST_CHECK;
+
 /* Starts the close handshake with code (1000 when 0); tars_ws_conn_next then
  * returns TARS_WS_EV_CLOSE with the server's answer. */
 void tars_ws_conn_close(tars_ws_conn *c, int code);
@@ -199,6 +203,10 @@ size_t tars_ws_conn_buffered(const tars_ws_conn *c);
  */
 int tars_ws_wait(tars_ws_conn *c, uint64_t deadline_ns, struct tars_ws_event *ev,
                  struct tars_err *err) TARS_MUST_CHECK;
+
+/* Blocking style: waits until everything queued is written (poll(2)), or
+ * deadline_ns (TARS_AGAIN with "timed out ..." in err). */
+int tars_ws_flush(tars_ws_conn *c, uint64_t deadline_ns, struct tars_err *err) TARS_MUST_CHECK;
 
 /* ---- reconnect policy (pure) ------------------------------------------- */
 

@@ -445,6 +445,19 @@ int tars_ws_conn_send(tars_ws_conn *c, int opcode, const void *data, size_t len,
     return send_frame(c, opcode, data, len, err);
 }
 
+int tars_ws_conn_flush(tars_ws_conn *c, struct tars_err *err)
+{
+    int rc;
+
+    if (c->state == ST_DONE || c->state == ST_CONNECTING)
+        return c->state == ST_DONE ? tars_err_set(err, TARS_EUNAVAIL, "websocket connection is closed")
+                                   : TARS_AGAIN;
+    rc = flush(c, err);
+    if (rc < 0)
+        return rc;
+    return c->out_off < c->out_len ? TARS_AGAIN : TARS_OK;
+}
+
 void tars_ws_conn_close(tars_ws_conn *c, int code)
 {
     uint8_t payload[2];

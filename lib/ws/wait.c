@@ -24,3 +24,19 @@ int tars_ws_wait(tars_ws_conn *c, uint64_t deadline_ns, struct tars_ws_event *ev
             return tars_err_set(err, TARS_EIO, "poll failed");
     }
 }
+
+int tars_ws_flush(tars_ws_conn *c, uint64_t deadline_ns, struct tars_err *err)
+{
+    for (;;) {
+        int rc = tars_ws_conn_flush(c, err);
+        struct pollfd p = {tars_ws_conn_fd(c), POLLOUT, 0};
+        uint64_t now = tars_mono_ns();
+
+        if (rc != TARS_AGAIN)
+            return rc;
+        if (now >= deadline_ns)
+            return tars_err_set(err, TARS_AGAIN, "timed out writing to the websocket server");
+        if (poll(&p, 1, (int)((deadline_ns - now + 999999) / 1000000)) < 0 && errno != EINTR)
+            return tars_err_set(err, TARS_EIO, "poll failed");
+    }
+}
