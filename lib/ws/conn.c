@@ -105,7 +105,7 @@ static int queue(tars_ws_conn *c, const void *data, size_t len, struct tars_err 
         c->out_off = c->out_len = 0;
     if (len > c->out_max - (c->out_len - c->out_off))
         return tars_err_set(err, TARS_ETOOBIG, "websocket send queue over %zu bytes", c->out_max);
-    if (c->out_len + len > c->out_cap) {
+    if (c->out_len + len > c->out_cap && c->out_off > 0) {
         memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
         c->out_len -= c->out_off;
         c->out_off = 0;
