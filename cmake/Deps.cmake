@@ -25,6 +25,8 @@ tars_find_lib(sqlite3 sqlite3.h sqlite3)
 tars_find_lib(wslay wslay/wslay.h wslay)
 tars_find_lib(h2o h2o.h h2o-evloop)
 tars_find_lib(cmocka cmocka.h cmocka)
+tars_find_lib(cmark_gfm cmark-gfm.h cmark-gfm)
+tars_find_lib(cmark_gfm_extensions cmark-gfm-core-extensions.h cmark-gfm-extensions)
 
 find_package(PostgreSQL REQUIRED)
 
@@ -32,4 +34,5 @@ find_package(PostgreSQL REQUIRED)
 set_property(TARGET dep::h2o APPEND PROPERTY INTERFACE_LINK_LIBRARIES
   dep::wslay OpenSSL::SSL OpenSSL::Crypto ZLIB::ZLIB Threads::Threads)
 set_property(TARGET dep::h2o APPEND PROPERTY INTERFACE_COMPILE_DEFINITIONS H2O_USE_LIBUV=0)
+set_property(TARGET dep::cmark_gfm_extensions APPEND PROPERTY INTERFACE_LINK_LIBRARIES dep::cmark_gfm)
 set_property(TARGET dep::jwt APPEND PROPERTY INTERFACE_LINK_LIBRARIES OpenSSL::Crypto dep::jansson)

@@ -12,6 +12,7 @@ build_pkgs=(
   libcmark-gfm-dev libcmark-gfm-extensions-dev
   libcmocka-dev
   postgresql prometheus openssl curl procps python3 python3-yaml
+  chromium
 )
 bench_pkgs=(wrk nginx-light python3-locust python3-websockets)
 

@@ -56,6 +56,16 @@ int srv_authenticate(struct srv_req *r, struct tars_err *err)
         srv_metrics_auth_failure(&srv->metrics, AUTHF_MALFORMED);
         return tars_err_set(err, TARS_EAUTH, "authorization header holds a NUL byte");
     }
+    rc = srv_authenticate_token(r, token, err);
+    explicit_bzero(token, sizeof(token));
+    return rc;
+}
+
+int srv_authenticate_token(struct srv_req *r, const char *token, struct tars_err *err)
+{
+    struct tars_server *srv = r->th->srv;
+    int rc;
+
     if (tars_str_has_prefix(token, "tars_")) {
         rc = api_key_principal(r, token, err);
         if (rc)
@@ -66,7 +76,6 @@ int srv_authenticate(struct srv_req *r, struct tars_err *err)
         if (rc)
             srv_metrics_auth_failure(&srv->metrics, AUTHF_INVALID_TOKEN);
     }
-    explicit_bzero(token, sizeof(token));
     if (rc)
         return TARS_EAUTH;
     r->authenticated = true;

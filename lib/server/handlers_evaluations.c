@@ -147,6 +147,22 @@ static bool read_evaluation(struct srv_req *r, json_t *body, bool status_require
     return ok;
 }
 
+/* A write job's data: the evaluation first (the write functions see only
+ * it), and the server, which the completion needs for the live feed even
+ * when the client has gone away. */
+struct eval_write {
+    struct tars_evaluation e;
+    struct tars_server *srv;
+};
+
+static struct tars_evaluation *new_evaluation(struct srv_req *r)
+{
+    struct eval_write *w = xcalloc(1, sizeof(*w));
+
+    w->srv = r->th->srv;
+    return &w->e;
+}
+
 static void free_evaluation(struct tars_evaluation *e)
 {
     tars_evaluation_release(e);
@@ -190,6 +206,11 @@ static void write_done(struct srv_req *r, void *data, int rc, const struct tars_
     struct tars_evaluation *e = data;
     char location[128];
 
+    if (rc == 0) /* committed: tell the live feed whether or not anyone waits for the answer */
+        srv_ws_publish_json(((struct eval_write *)data)->srv, WS_CH_EVALUATIONS,
+                            evaluation_json(e),
+                            status == 201 ? "created"
+                                          : strcmp(e->status, "deleted") == 0 ? "deleted" : "updated");
     if (!r)
         goto out;
     if (rc == TARS_ENOTFOUND) {
@@ -226,7 +247,7 @@ void h_evaluation_create(struct srv_req *r)
 
     if (!body)
         return;
-    e = xcalloc(1, sizeof(*e));
+    e = new_evaluation(r);
     if (!read_evaluation(r, body, false, e)) {
         free_evaluation(e);
         json_decref(body);
@@ -245,7 +266,7 @@ void h_evaluation_update(struct srv_req *r)
 
     if (!body)
         return;
-    e = xcalloc(1, sizeof(*e));
+    e = new_evaluation(r);
     if (!read_evaluation(r, body, true, e)) {
         free_evaluation(e);
         json_decref(body);
@@ -259,7 +280,7 @@ void h_evaluation_update(struct srv_req *r)
 
 void h_evaluation_delete(struct srv_req *r)
 {
-    struct tars_evaluation *e = xcalloc(1, sizeof(*e));
+    struct tars_evaluation *e = new_evaluation(r);
 
     tars_strlcpy(e->id, r->params.value[0], sizeof(e->id));
     e->updated_at = tars_wall_ms();

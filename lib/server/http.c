@@ -51,10 +51,10 @@ static void send_body(struct srv_req *r, int status, const char *type, const cha
     r->answered = true;
     srv_metrics_request(r->th->shard, r->route, srv_method_parse(req->method.base, req->method.len),
                         status, tars_mono_ns() - r->started_ns);
-    if (status >= 500)
+    if (status >= 500) /* the path without its query, which may hold a token (/ws?token=) */
         tars_log(TARS_LOG_WARN, r->trace.trace_id, r->trace.span_id, "%.*s %.*s -> %d",
-                 (int)req->method.len, req->method.base, (int)req->path.len, req->path.base,
-                 status);
+                 (int)req->method.len, req->method.base, (int)req->path_normalized.len,
+                 req->path_normalized.base, status);
     req->res.status = status;
     req->res.reason = reason_phrase(status);
     /* A known length keeps HTTP/1.1 connections alive for every status

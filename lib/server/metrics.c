@@ -22,6 +22,9 @@ static const char *const db_op_names[DB_OP_COUNT] = {
     "evaluation_get", "missions_list", "metric_values", "user_lookup",  "api_key_lookup",
     "admin_list",    "audit_list",     "ping",          "write_batch"};
 static const char *const rl_names[RL_SCOPE_COUNT] = {"public", "auth", "user"};
+static const char *const ws_end_names[WS_END_COUNT] = {"client", "idle_timeout",
+                                                      "slow_consumer", "shutdown"};
+static const char *const ws_reject_names[WS_REJECT_COUNT] = {"auth", "full"};
 static const char *const authf_names[AUTHF_COUNT] = {
     "missing", "malformed", "invalid_token", "invalid_api_key", "bad_credentials", "forbidden"};
 
@@ -141,6 +144,23 @@ void srv_metrics_rate_limited(struct srv_metrics *m, enum srv_rl_scope scope)
 void srv_metrics_auth_failure(struct srv_metrics *m, enum srv_auth_failure why)
 {
     __atomic_add_fetch(&m->auth_failures[why], 1, __ATOMIC_RELAXED);
+}
+
+void srv_metrics_ws_add(uint64_t *counter, uint64_t by)
+{
+    __atomic_add_fetch(counter, by, __ATOMIC_RELAXED);
+}
+
+uint64_t srv_metrics_requests_total(struct srv_metrics *m)
+{
+    uint64_t n = 0;
+
+    for (int i = 0; i < m->shard_count; i++)
+        for (size_t r = 0; r < SRV_ROUTE_SLOTS; r++)
+            for (int me = 0; me < SRV_METHOD_SLOTS; me++)
+                for (int st = 0; st < SRV_STATUS_SLOTS; st++)
+                    n += peek(&m->shards[i]->requests[r][me][st]);
+    return n;
 }
 
 /* ---- rendering ---- */
@@ -305,6 +325,36 @@ static int render_counters(struct srv_metrics *m, struct tars_buf *out)
     return rc;
 }
 
+static int render_websocket(struct srv_metrics *m, struct tars_buf *out)
+{
+    int rc = tars_buf_puts(out, "# HELP websocket_disconnections_total Accepted WebSocket connections that ended, by reason.\n"
+                                "# TYPE websocket_disconnections_total counter\n");
+    for (int i = 0; i < WS_END_COUNT && !rc; i++)
+        rc = tars_buf_printf(out, "websocket_disconnections_total{reason=\"%s\"} %llu\n",
+                             ws_end_names[i], (unsigned long long)peek(&m->ws_disconnections[i]));
+    if (!rc)
+        rc = tars_buf_puts(out, "# HELP tars_websocket_rejected_total WebSocket handshakes closed at once (1008 auth, 1013 full).\n"
+                                "# TYPE tars_websocket_rejected_total counter\n");
+    for (int i = 0; i < WS_REJECT_COUNT && !rc; i++)
+        rc = tars_buf_printf(out, "tars_websocket_rejected_total{reason=\"%s\"} %llu\n",
+                             ws_reject_names[i], (unsigned long long)peek(&m->ws_rejected[i]));
+    if (!rc)
+        rc = tars_buf_printf(out,
+                             "# HELP websocket_reconnect_attempts_total WebSocket handshakes marked ?reconnect=1.\n"
+                             "# TYPE websocket_reconnect_attempts_total counter\nwebsocket_reconnect_attempts_total %llu\n"
+                             "# HELP websocket_reconnect_success_total Of those, the ones accepted (auth passed, under the limit).\n"
+                             "# TYPE websocket_reconnect_success_total counter\nwebsocket_reconnect_success_total %llu\n"
+                             "# HELP tars_websocket_messages_sent_total WebSocket text messages handed to the sockets.\n"
+                             "# TYPE tars_websocket_messages_sent_total counter\ntars_websocket_messages_sent_total %llu\n"
+                             "# HELP tars_websocket_slow_consumers_total Connections closed (4001) for a full send queue.\n"
+                             "# TYPE tars_websocket_slow_consumers_total counter\ntars_websocket_slow_consumers_total %llu\n",
+                             (unsigned long long)peek(&m->ws_reconnect_attempts),
+                             (unsigned long long)peek(&m->ws_reconnect_success),
+                             (unsigned long long)peek(&m->ws_messages_sent),
+                             (unsigned long long)peek(&m->ws_slow_consumers));
+    return rc;
+}
+
 static int render_rewards(const struct srv_agent_reward *rw, int n, struct tars_buf *out)
 {
     int rc = tars_buf_puts(out, "# HELP tars_agent_reward Recent mean reward per agent.\n"
@@ -370,6 +420,7 @@ int srv_metrics_render(struct srv_metrics *m, const struct srv_agent_reward *rew
     rc = rc ? rc : render_db(m, out);
     rc = rc ? rc : render_evaluations(m, out);
     rc = rc ? rc : render_counters(m, out);
+    rc = rc ? rc : render_websocket(m, out);
     rc = rc ? rc : render_rewards(rewards, reward_count, out);
     rc = rc ? rc : render_process(m, out);
     return rc;

@@ -29,6 +29,11 @@ enum srv_db_op {
 
 enum srv_rl_scope { RL_PUBLIC, RL_AUTH, RL_USER, RL_SCOPE_COUNT };
 
+/* Why a WebSocket connection ended (websocket_disconnections_total{reason}). */
+enum srv_ws_end { WS_END_CLIENT, WS_END_IDLE, WS_END_SLOW, WS_END_SHUTDOWN, WS_END_COUNT };
+/* Why a WebSocket handshake was refused after the upgrade. */
+enum srv_ws_reject { WS_REJECT_AUTH, WS_REJECT_FULL, WS_REJECT_COUNT };
+
 enum srv_auth_failure {
     AUTHF_MISSING, AUTHF_MALFORMED, AUTHF_INVALID_TOKEN, AUTHF_INVALID_API_KEY,
     AUTHF_BAD_CREDENTIALS, AUTHF_FORBIDDEN, AUTHF_COUNT
@@ -59,7 +64,11 @@ struct srv_metrics {
     struct srv_histogram eval_duration;
     uint64_t rate_limited[RL_SCOPE_COUNT];
     uint64_t auth_failures[AUTHF_COUNT];
-    int64_t ws_connections;
+    int64_t ws_connections;        /* accepted and open (atomic) */
+    uint64_t ws_disconnections[WS_END_COUNT];
+    uint64_t ws_rejected[WS_REJECT_COUNT];
+    uint64_t ws_reconnect_attempts, ws_reconnect_success;
+    uint64_t ws_messages_sent, ws_slow_consumers;
     int64_t started_at_ms;
 };
 
@@ -76,6 +85,10 @@ void srv_metrics_evaluation(struct srv_metrics *m, const char *agent_id, const c
                             const char *status, int64_t duration_ms);
 void srv_metrics_rate_limited(struct srv_metrics *m, enum srv_rl_scope scope);
 void srv_metrics_auth_failure(struct srv_metrics *m, enum srv_auth_failure why);
+/* Adds by to a WebSocket counter of m (relaxed atomic). */
+void srv_metrics_ws_add(uint64_t *counter, uint64_t by);
+/* Requests answered so far, all routes and statuses. */
+uint64_t srv_metrics_requests_total(struct srv_metrics *m);
 
 /* One agent's reward gauge, supplied at scrape time by the caller. */
 struct srv_agent_reward {

@@ -12,6 +12,8 @@ static const struct srv_route routes[] = {
     ROUTE(SRV_GET, "/health", SRV_PUBLIC, h_health),
     ROUTE(SRV_GET, "/ready", SRV_PUBLIC, h_ready),
     ROUTE(SRV_GET, "/metrics", SRV_PUBLIC, h_prometheus),
+    ROUTE(SRV_GET, "/ws", SRV_WEBSOCKET, h_websocket),
+    ROUTE(SRV_GET, "/ws/live", SRV_WEBSOCKET, h_websocket),
     ROUTE(SRV_GET, "/api/v1/version", SRV_PUBLIC, h_version),
     ROUTE(SRV_POST, "/api/v1/auth/token", SRV_AUTH_ENDPOINT, h_auth_token),
     ROUTE(SRV_POST, "/api/v1/auth/refresh", SRV_AUTH_ENDPOINT, h_auth_refresh),

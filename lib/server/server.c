@@ -257,6 +257,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                        (int)req->method.len, req->method.base, allow);
         return 0;
     }
+    if (r->route->access == SRV_WEBSOCKET) {
+        r->route->handler(r);
+        return 0;
+    }
     if (srv_authenticate(r, &auth_err) != 0) {
         /* A bad credential counts as anonymous traffic, so guessing is limited too. */
         if (rate_limits_pass(r, &ss))
@@ -402,6 +406,7 @@ static int thread_init(struct srv_thread *th, struct tars_err *err)
     th->listen_fd = -1; /* owned by the socket now */
     th->listener->data = th;
     h2o_socket_read_start(th->listener, on_accept);
+    srv_ws_thread_init(th);
     return TARS_OK;
 }
 
@@ -429,13 +434,28 @@ static void thread_release(struct srv_thread *th)
         tars_jwt_cache_free(th->jwt_cache);
 }
 
-/* Lets in-flight requests and queued writes finish, within the bound. */
+/* Connections already in the listener's queue would be reset when it
+ * closes: take them, so that a server being replaced drops nothing. */
+static void accept_pending(struct srv_thread *th)
+{
+    h2o_socket_t *sock;
+
+    while (th->listener && (sock = h2o_evloop_socket_accept(th->listener)) != NULL)
+        h2o_accept(&th->accept_ctx, sock);
+}
+
+/* Lets in-flight requests and queued writes finish, within the bound. For a
+ * short grace period requests that arrive on open connections (just
+ * accepted, or kept alive) are still served. */
+#define DRAIN_GRACE_NS (300 * 1000000ull)
 static void drain(struct srv_thread *th)
 {
-    uint64_t deadline = tars_mono_ns() + (uint64_t)th->srv->cfg.shutdown_timeout_s * 1000000000u;
+    uint64_t start = tars_mono_ns();
+    uint64_t deadline = start + (uint64_t)th->srv->cfg.shutdown_timeout_s * 1000000000u;
 
     /* h2o_context_request_shutdown would arm a timer that outlives the loop. */
-    while ((th->inflight > 0 || th->jobs_pending > 0) && tars_mono_ns() < deadline)
+    while ((th->inflight > 0 || th->jobs_pending > 0 || tars_mono_ns() < start + DRAIN_GRACE_NS) &&
+           tars_mono_ns() < deadline)
         h2o_evloop_run(th->loop, 50);
     if (th->inflight > 0)
         tars_log(TARS_LOG_WARN, NULL, NULL, "thread %d: %lld requests unfinished at shutdown",
@@ -456,7 +476,9 @@ static void *thread_main(void *arg)
     if (rc == 0) {
         while (!atomic_load(&srv->stopping))
             h2o_evloop_run(th->loop, INT32_MAX);
+        accept_pending(th);
         close_listener(th);
+        srv_ws_thread_stop(th);
         drain(th);
     }
     thread_release(th);
@@ -544,7 +566,9 @@ static int prepare_storage(struct tars_server *srv, struct tars_err *err)
 
 static int start_threads(struct tars_server *srv, struct tars_err *err)
 {
-    int port = probe_port(srv->cfg.listen_host, srv->cfg.listen_port, err);
+    int port = srv->cfg.takeover && srv->cfg.listen_port > 0
+                   ? srv->cfg.listen_port
+                   : probe_port(srv->cfg.listen_host, srv->cfg.listen_port, err);
 
     if (port < 0)
         return port;
@@ -608,6 +632,7 @@ static void server_free(struct tars_server *srv)
         free(srv->cors_origins[i]);
     free(srv->cors_origins);
     srv_metrics_release(&srv->metrics);
+    srv_ws_free(srv);
     free(srv);
 }
 
@@ -639,7 +664,7 @@ tars_server *tars_server_start(const struct tars_server_config *cfg, struct tars
     if (!srv->password_worker)
         goto fail;
     configure_h2o(srv);
-    if (start_threads(srv, err))
+    if (srv_ws_start(srv, err) || start_threads(srv, err))
         goto fail;
     return srv;
 fail:

@@ -18,6 +18,7 @@
 
 #include "metrics.h"
 #include "router.h"
+#include "ws_int.h"
 
 #define SRV_MAX_BODY (1024 * 1024)
 #define SRV_MAX_HEADER_BYTES (16 * 1024)
@@ -39,6 +40,7 @@ struct tars_server {
     struct srv_writer *writer;
     struct srv_writer *password_worker; /* scrypt checks off the event loops */
     struct srv_thread *threads;
+    struct ws_hub *ws_hub; /* channels of the WebSocket feed (ws_hub.c) */
     int thread_count;
     bool threads_started;
     h2o_barrier_t ready; /* loop threads report their set-up here */
@@ -79,6 +81,7 @@ struct srv_thread {
     int init_rc;
     struct tars_err init_err;
     struct srv_cached_body agents_cache;   /* GET /api/v1/agents */
+    struct srv_ws_thread *ws;              /* this thread's WebSocket connections */
 };
 
 /* Per-request context, allocated from the request's pool. */
@@ -142,6 +145,8 @@ json_t *srv_json_time(int64_t ms);
  * anonymous) or valid (r->authenticated, r->principal set); TARS_EAUTH with
  * the reason in err otherwise (metrics counted; nothing sent). */
 int srv_authenticate(struct srv_req *r, struct tars_err *err);
+/* The same for a bare token (JWT access token or API key) from elsewhere. */
+int srv_authenticate_token(struct srv_req *r, const char *token, struct tars_err *err);
 /* Records an audit event through the writer (fire and forget). */
 void srv_audit(struct srv_req *r, const char *event_type, const char *action,
                const char *resource_type, const char *resource_id, bool success,

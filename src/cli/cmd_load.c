@@ -24,7 +24,7 @@ struct load_opts {
     const char *target;          /* scenario file or URL */
     const char *json_out, *csv_prefix, *method;
     const char *connections, *threads, *duration, *rate, *users, *spawn, *timeout;
-    const char *worker_index, *worker_count, *host, *run_dir;
+    const char *worker_index, *worker_count, *host, *run_dir, *token_env;
     const char *thresholds[MAX_THRESHOLDS];
     int threshold_count;
     const char *headers[32];
@@ -53,6 +53,7 @@ void usage_load(void)
            "      --threshold EXPR    e.g. 'p95<150ms', 'error_rate<1%%', 'agents:rps>500' (repeatable)\n"
            "      --json FILE         summary with histograms (mergeable)\n"
            "      --csv PREFIX        Locust-style PREFIX_stats.csv, _stats_history.csv, _failures.csv\n"
+           "      --token-env VAR     send 'Authorization: Bearer $VAR' instead of the scenario's auth\n"
            "      --run DIR           also record the result in run directory DIR\n"
            "                          (load-NAME.json, run.json \"loads\"; docs/run-format.md)\n"
            "      --worker-index I --worker-count N   take this worker's share of users or rate\n"
@@ -71,7 +72,7 @@ static int parse_load_args(int argc, char **argv, struct load_opts *o)
         {"method", required_argument, NULL, 'X'},      {"header", required_argument, NULL, 'H'},
         {"timeout", required_argument, NULL, 'T'},     {"threshold", required_argument, NULL, 'x'},
         {"json", required_argument, NULL, 'j'},        {"csv", required_argument, NULL, 'v'},
-        {"run", required_argument, NULL, 'D'},
+        {"run", required_argument, NULL, 'D'},          {"token-env", required_argument, NULL, 'E'},
         {"worker-index", required_argument, NULL, 'I'}, {"worker-count", required_argument, NULL, 'N'},
         {"insecure", no_argument, NULL, 'k'},          {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
@@ -93,6 +94,7 @@ static int parse_load_args(int argc, char **argv, struct load_opts *o)
         case 'j': o->json_out = optarg; break;
         case 'v': o->csv_prefix = optarg; break;
         case 'D': o->run_dir = optarg; break;
+        case 'E': o->token_env = optarg; break;
         case 'I': o->worker_index = optarg; break;
         case 'N': o->worker_count = optarg; break;
         case 'k': o->insecure = 1; break;
@@ -124,6 +126,15 @@ static int apply_overrides(const struct load_opts *o, struct tars_load_scenario 
 {
     int64_t v;
     double d;
+
+    if (o->token_env) { /* the variable's name only; its value is read when the run starts */
+        free(s->auth.username_env);
+        free(s->auth.password_env);
+        free(s->auth.token_env);
+        s->auth.username_env = s->auth.password_env = NULL;
+        s->auth.token_env = xstrdup(o->token_env);
+        s->auth.mode = TARS_LOAD_AUTH_BEARER;
+    }
 
     if ((o->connections || o->users) &&
         tars_parse_i64(o->connections ? o->connections : o->users, 1, 1000000, &v) == 0) {
@@ -426,7 +437,7 @@ static int run_merge(int argc, char **argv)
     int rc = 0, nth = 0, c, files = 0;
     static const struct option longopts[] = {{"json", required_argument, NULL, 'j'},
                                              {"csv", required_argument, NULL, 'v'},
-        {"run", required_argument, NULL, 'D'},
+        {"run", required_argument, NULL, 'D'},          {"token-env", required_argument, NULL, 'E'},
                                              {"threshold", required_argument, NULL, 'x'},
                                              {NULL, 0, NULL, 0}};
 

@@ -1,17 +1,179 @@
-/* tars release: placeholder until its issue lands; it refuses to run. */
+/* tars release: the whole staging gate in one command (docs/release-format.md). */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "tars/release.h"
+#include "tars/str.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
 
 void usage_release(void)
 {
-    printf("usage: tars release (not built yet)\n");
+    printf("usage: tars release --config FILE [options]\n\n"
+           "Runs the release gate: preflight, package, deploy, wait, validate, perf, decide,\n"
+           "rollback (on failure), report, notify. Everything lands in a run directory.\n\n"
+           "  -c, --config FILE       release config (docs/release-format.md), e.g. release/local.yaml\n"
+           "      --run DIR           run directory (default: RUNS/<UTC time>-<version>)\n"
+           "      --version V         override release.version (v1.0.1 or 1.0.1)\n"
+           "      --base-url URL      override release.base_url (the service under test)\n"
+           "      --skip-tests        skip validate and perf (the verdict is then inconclusive)\n"
+           "      --force-deploy      never roll back, whatever fails\n"
+           "      --canary-weight N   passed to deploy steps as ${canary_weight} (0-100)\n"
+           "      --dry-run           print the plan and run nothing\n"
+           "  -q, --quiet             no progress lines\n"
+           "exit: 0 approved, 1 rejected, 2 inconclusive or interrupted, 3 bad usage or config\n");
+}
+
+struct progress {
+    bool quiet;
+};
+
+static void on_event(void *ctx, const char *stage, enum tars_stage_status s, const char *reason,
+                     double ms)
+{
+    struct progress *pr = ctx;
+
+    if (pr->quiet)
+        return;
+    if (s == TARS_STAGE_PENDING) {
+        fprintf(stderr, "==> %s\n", stage);
+        return;
+    }
+    fprintf(stderr, "    %s %s (%.1f s)%s%s\n", stage, tars_stage_status_name(s), ms / 1000,
+            reason && *reason ? ": " : "", reason ? reason : "");
+}
+
+struct release_args {
+    const char *config, *run_dir, *version, *base_url;
+    int skip_tests, force_deploy, dry_run, quiet, help;
+    int canary_weight;
+};
+
+static int parse_args(int argc, char **argv, struct release_args *a)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},     {"run", required_argument, NULL, 'r'},
+        {"version", required_argument, NULL, 'V'},    {"skip-tests", no_argument, NULL, 's'},
+        {"force-deploy", no_argument, NULL, 'f'},     {"canary-weight", required_argument, NULL, 'w'},
+        {"dry-run", no_argument, NULL, 'n'},          {"quiet", no_argument, NULL, 'q'},
+        {"base-url", required_argument, NULL, 'b'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int64_t n;
+    int c;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': a->config = optarg; break;
+        case 'r': a->run_dir = optarg; break;
+        case 'V': a->version = optarg; break;
+        case 'b': a->base_url = optarg; break;
+        case 's': a->skip_tests = 1; break;
+        case 'f': a->force_deploy = 1; break;
+        case 'n': a->dry_run = 1; break;
+        case 'q': a->quiet = 1; break;
+        case 'h': a->help = 1; return 0;
+        case 'w':
+            if (tars_parse_i64(optarg, 0, 100, &n))
+                return cli_usage_error("release", "--canary-weight takes 0 to 100, not \"%s\"", optarg);
+            a->canary_weight = (int)n;
+            break;
+        default:
+            return cli_usage_error("release", "unknown or incomplete option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("release", "unexpected argument \"%s\"", argv[optind]);
+    if (!a->config)
+        return cli_usage_error("release", "--config FILE is required (e.g. release/local.yaml)");
+    return 0;
+}
+
+static int apply_version(struct tars_release_config *cfg, const char *version)
+{
+    char norm[64];
+    struct tars_err err = TARS_ERR_INIT;
+
+    if (!version)
+        return 0;
+    if (tars_release_version_normalise(version, norm, sizeof(norm), &err))
+        return cli_usage_error("release", "%s", err.msg);
+    free(cfg->version);
+    cfg->version = strdup(norm);
+    return cfg->version ? 0 : EXIT_INCONCLUSIVE;
+}
+
+static int exit_code(const struct tars_release_outcome *out)
+{
+    if (out->interrupted)
+        return EXIT_INCONCLUSIVE;
+    return out->verdict == TARS_VERDICT_APPROVED   ? EXIT_OK
+           : out->verdict == TARS_VERDICT_REJECTED ? EXIT_FAILED
+                                                   : EXIT_INCONCLUSIVE;
 }
 
 int cmd_release(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "tars release: not built yet\n");
-    return EXIT_USAGE;
+    struct release_args a = {0};
+    struct tars_release_config cfg;
+    struct tars_release_options o = {0};
+    struct tars_release_outcome out;
+    struct tars_err err = TARS_ERR_INIT;
+    struct progress pr;
+    char self[PATH_MAX];
+    ssize_t len;
+    int rc = parse_args(argc, argv, &a);
+
+    if (rc || a.help) {
+        if (a.help)
+            usage_release();
+        return rc;
+    }
+    if (tars_release_config_load(a.config, &cfg, &err)) {
+        fprintf(stderr, "tars release: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if ((rc = apply_version(&cfg, a.version)))
+        goto out;
+    if (a.base_url) {
+        free(cfg.base_url);
+        cfg.base_url = strdup(a.base_url);
+    }
+    len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[len > 0 ? len : 0] = '\0';
+    pr.quiet = a.quiet;
+    o = (struct tars_release_options){a.run_dir, self, a.skip_tests, a.force_deploy, a.dry_run,
+                                      a.quiet, a.canary_weight, &interrupted, on_event, &pr};
+    if (a.dry_run) {
+        rc = tars_release_plan(&cfg, &o, stdout) ? EXIT_INCONCLUSIVE : EXIT_OK;
+        goto out;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    if (tars_release_run(&cfg, &o, &out, &err)) {
+        fprintf(stderr, "tars release: %s\n", err.msg);
+        rc = EXIT_INCONCLUSIVE;
+        goto out;
+    }
+    printf("release %s v%s: %s%s\n", cfg.name, cfg.version, out.summary,
+           out.rolled_back ? " (rolled back)" : "");
+    printf("run directory: %s\n", out.run_dir);
+    rc = exit_code(&out);
+out:
+    tars_release_config_release(&cfg);
+    return rc;
 }

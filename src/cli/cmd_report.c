@@ -1,17 +1,266 @@
-/* tars report: placeholder until its issue lands; it refuses to run. */
+/* tars report: render the release report from a run directory (docs/report.md). */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "tars/buf.h"
+#include "tars/embed.h"
+#include "tars/report_html.h"
+#include "tars/report_vars.h"
+#include "tars/run.h"
+#include "tars/str.h"
+#include "tars/template.h"
+
+#define DEFAULT_TEMPLATE "staging-release-report.md"
+
+extern const struct tars_embedded_file tars_report_templates[];
+
+struct report_opts {
+    const char *dir, *template_file, *output, *html, *title;
+    int strict, gate, mark, help;
+};
 
 void usage_report(void)
 {
-    printf("usage: tars report (not built yet)\n");
+    printf("usage: tars report RUN_DIR [options]\n\n"
+           "Renders the release report from the evidence in RUN_DIR/run.json (docs/report.md).\n"
+           "Every figure comes from the run; what it lacks reads \"n/a (reason)\".\n\n"
+           "  --template FILE   a template of your own (default: the embedded\n"
+           "                    templates/" DEFAULT_TEMPLATE ")\n"
+           "  -o, --output FILE the Markdown report, default RUN_DIR/report.md\n"
+           "  --html FILE       also a self-contained HTML page with charts\n"
+           "  --title T         the report's title\n"
+           "  --strict          a variable without a value is an error (exit 2)\n"
+           "  --gate            exit 1 when the recommendation is NOT APPROVED, 2 when INCONCLUSIVE\n"
+           "exit: 0 written (and approved with --gate), 1 not approved (--gate), 2 inconclusive\n"
+           "(--gate), unresolved variables (--strict) or HTML failed, 3 bad usage or run directory\n");
+}
+
+static int parse_report_args(int argc, char **argv, struct report_opts *o)
+{
+    static const struct option longopts[] = {
+        {"template", required_argument, NULL, 't'}, {"output", required_argument, NULL, 'o'},
+        {"html", required_argument, NULL, 'H'},     {"title", required_argument, NULL, 'T'},
+        {"strict", no_argument, NULL, 's'},         {"gate", no_argument, NULL, 'g'},
+        {"mark-values", no_argument, NULL, 'm'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't': o->template_file = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'H': o->html = optarg; break;
+        case 'T': o->title = optarg; break;
+        case 's': o->strict = 1; break;
+        case 'g': o->gate = 1; break;
+        case 'm': o->mark = 1; break;
+        case 'h': o->help = 1; return 0;
+        default:
+            return cli_usage_error("report", "unknown or incomplete option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        o->dir = argv[optind++];
+    if (!o->dir)
+        return cli_usage_error("report", "give a run directory");
+    if (optind < argc)
+        return cli_usage_error("report", "one run directory only, not \"%s\"", argv[optind]);
+    return 0;
+}
+
+/* The template text: the file, or the embedded default. Returns a heap copy. */
+static char *read_template(const char *path, size_t *len)
+{
+    struct tars_buf b = TARS_BUF_INIT(TARS_TEMPLATE_MAX_BYTES);
+    char chunk[65536];
+    size_t n;
+    FILE *f;
+
+    if (!path) {
+        for (const struct tars_embedded_file *e = tars_report_templates; e->name; e++) {
+            if (strcmp(e->name, DEFAULT_TEMPLATE) == 0) {
+                *len = strlen(e->text);
+                return strdup(e->text);
+            }
+        }
+        return NULL;
+    }
+    if (!(f = fopen(path, "rb"))) {
+        fprintf(stderr, "tars report: cannot open template \"%s\"\n", path);
+        return NULL;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (tars_buf_append(&b, chunk, n) != TARS_OK) {
+            fprintf(stderr, "tars report: template \"%s\" is larger than %u bytes\n", path,
+                    TARS_TEMPLATE_MAX_BYTES);
+            fclose(f);
+            return NULL;
+        }
+    }
+    fclose(f);
+    if (!b.data && tars_buf_append(&b, "", 0) != TARS_OK)
+        return NULL;
+    return tars_buf_take(&b, len);
+}
+
+/* Writes len bytes to path through path.tmp and rename, so no half file is left. */
+static int write_file(const char *path, const char *data, size_t len)
+{
+    char tmp[4096];
+    FILE *f;
+
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+        fprintf(stderr, "tars report: output path is too long\n");
+        return EXIT_USAGE;
+    }
+    f = fopen(tmp, "wb");
+    if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "tars report: cannot write \"%s\"\n", path);
+        return EXIT_INCONCLUSIVE;
+    }
+    return 0;
+}
+
+static int write_html(const struct report_opts *o, const struct tars_buf *md, json_t *run,
+                      const char *title)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    char tmp[4096];
+    FILE *f;
+    int rc;
+
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", o->html) >= sizeof(tmp) ||
+        !(f = fopen(tmp, "wb"))) {
+        fprintf(stderr, "tars report: cannot write \"%s\"\n", o->html);
+        return EXIT_INCONCLUSIVE;
+    }
+    rc = tars_report_html(f, title, md->data, md->len, run, &err);
+    if (fclose(f) != 0 && rc == TARS_OK)
+        rc = tars_err_set(&err, TARS_EIO, "cannot write \"%s\"", o->html);
+    if (rc != TARS_OK) {
+        remove(tmp);
+        fprintf(stderr, "tars report: html: %s\n", err.msg);
+        return EXIT_INCONCLUSIVE;
+    }
+    return rename(tmp, o->html) == 0 ? 0 : EXIT_INCONCLUSIVE;
+}
+
+static time_t report_time(void)
+{
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+    int64_t t;
+
+    if (epoch && tars_parse_i64(epoch, 0, INT64_C(253402300799), &t) == 0)
+        return (time_t)t;
+    return time(NULL);
+}
+
+static int print_unresolved(json_t *unresolved, json_t *reasons)
+{
+    size_t i;
+    json_t *v;
+
+    fprintf(stderr, "tars report: %zu variables have no value (--strict):\n",
+            json_array_size(unresolved));
+    json_array_foreach(unresolved, i, v) {
+        const char *why = json_string_value(json_object_get(reasons, json_string_value(v)));
+        fprintf(stderr, "  %s: %s\n", json_string_value(v), why ? why : "not recorded");
+    }
+    return EXIT_INCONCLUSIVE;
+}
+
+static int gate_result(const struct tars_report_binding *b)
+{
+    static const char *const words[] = {"APPROVED", "NOT APPROVED", "INCONCLUSIVE"};
+    size_t i;
+    json_t *v;
+
+    printf("recommendation: %s\n", words[b->verdict]);
+    json_array_foreach(b->verdict_reasons, i, v) printf("  - %s\n", json_string_value(v));
+    return b->verdict == TARS_REPORT_APPROVED       ? 0
+           : b->verdict == TARS_REPORT_NOT_APPROVED ? EXIT_FAILED
+                                                    : EXIT_INCONCLUSIVE;
+}
+
+static int render(const struct report_opts *o, json_t *run, tars_tpl *t)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    struct tars_report_binding b;
+    struct tars_tpl_env env = {0};
+    struct tars_buf out = TARS_BUF_INIT(TARS_TEMPLATE_MAX_OUTPUT);
+    json_t *unresolved = json_array();
+    char path[4096];
+    int rc;
+
+    if (tars_report_bind(run, o->title, report_time(), &b, &err) != TARS_OK) {
+        fprintf(stderr, "tars report: %s\n", err.msg);
+        json_decref(unresolved);
+        return EXIT_USAGE;
+    }
+    env.values = b.values;
+    env.reasons = b.reasons;
+    env.mark_values = o->mark;
+    if (tars_tpl_render(t, &env, &out, unresolved, &err) != TARS_OK) {
+        fprintf(stderr, "tars report: %s\n", err.msg);
+        rc = EXIT_USAGE;
+    } else if (o->strict && json_array_size(unresolved)) {
+        rc = print_unresolved(unresolved, b.reasons);
+    } else {
+        if (o->output)
+            tars_strlcpy(path, o->output, sizeof(path));
+        else
+            tars_run_path(o->dir, "report.md", path, sizeof(path), NULL);
+        rc = write_file(path, out.data ? out.data : "", out.len);
+        if (rc == 0 && o->html)
+            rc = write_html(o, &out, run, json_string_value(json_object_get(b.values, "TITLE")));
+        if (rc == 0)
+            printf("tars report: wrote %s (%zu variables n/a)\n", path, json_array_size(unresolved));
+        if (rc == 0 && o->gate)
+            rc = gate_result(&b);
+    }
+    tars_buf_release(&out);
+    json_decref(unresolved);
+    tars_report_binding_release(&b);
+    return rc;
 }
 
 int cmd_report(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "tars report: not built yet\n");
-    return EXIT_USAGE;
+    struct report_opts o = {0};
+    struct tars_err err = TARS_ERR_INIT;
+    tars_tpl *t = NULL;
+    json_t *run = NULL;
+    char *text;
+    size_t len = 0;
+    int rc;
+
+    if ((rc = parse_report_args(argc, argv, &o)) != 0 || o.help) {
+        if (o.help)
+            usage_report();
+        return rc;
+    }
+    if (!(text = read_template(o.template_file, &len)))
+        return EXIT_USAGE;
+    rc = tars_tpl_parse(o.template_file ? o.template_file : DEFAULT_TEMPLATE, text, len, &t,
+                             &err);
+    free(text);
+    if (rc != TARS_OK) {
+        fprintf(stderr, "tars report: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if (!(run = tars_run_load(o.dir, &err))) {
+        fprintf(stderr, "tars report: %s\n", err.msg);
+        tars_tpl_free(t);
+        return EXIT_USAGE;
+    }
+    rc = render(&o, run, t);
+    json_decref(run);
+    tars_tpl_free(t);
+    return rc;
 }

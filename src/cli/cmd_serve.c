@@ -25,7 +25,8 @@
 struct serve_opts {
     const char *listen, *db, *data_dir, *secret_file, *threads, *log_format;
     const char *rl_public, *rl_auth, *rl_user, *exempt, *cors, *timeout;
-    int demo, migrate_only, help;
+    const char *ws_auth, *ws_max, *ws_heartbeat, *ws_idle, *ws_metrics, *ws_replay, *ws_queue;
+    int demo, migrate_only, takeover, help;
     char host[64];
     char db_buf[4096];
     char secret[SECRET_MAX + 1];
@@ -48,7 +49,16 @@ void usage_serve(void)
            "  --exempt-networks CIDRS TARS_EXEMPT_NETWORKS   never rate limited, e.g. 10.0.0.0/8,::1\n"
            "  --cors-origins LIST     TARS_CORS_ORIGINS      allowed origins, comma-separated\n"
            "  --request-timeout SEC   TARS_REQUEST_TIMEOUT   cut off slow clients, default 10\n"
+           "  --ws-auth MODE          TARS_WS_AUTH           /ws: required, optional (default) or off\n"
+           "  --ws-max-connections N  TARS_WS_MAX_CONNECTIONS default 20000 (more are closed with 1013)\n"
+           "  --ws-heartbeat DUR      TARS_WS_HEARTBEAT      heartbeat interval, default 30s\n"
+           "  --ws-idle-timeout DUR   TARS_WS_IDLE_TIMEOUT   close silent clients (1001), default 300s\n"
+           "  --ws-metrics-interval DUR TARS_WS_METRICS_INTERVAL \"metrics\" channel period, default 10s\n"
+           "  --ws-replay N           TARS_WS_REPLAY         messages kept per channel for resume, default 1024\n"
+           "  --ws-send-queue N       TARS_WS_SEND_QUEUE     messages queued per connection, default 1024\n"
            "  --migrate-only          apply database migrations and exit\n"
+           "  --takeover              share the port with a running tars serve (zero-downtime\n"
+           "                          replacement: start the new one, then SIGTERM the old one)\n"
            "  --demo                  seed demo data and users (passwords in DATA_DIR/credentials.json)\n"
            "  -h, --help              show this help\n");
 }
@@ -63,6 +73,11 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
         {"rate-limit-user", required_argument, NULL, 'U'},   {"exempt-networks", required_argument, NULL, 'x'},
         {"cors-origins", required_argument, NULL, 'c'},  {"request-timeout", required_argument, NULL, 'T'},
         {"migrate-only", no_argument, NULL, 'm'},        {"demo", no_argument, NULL, 'Z'},
+        {"takeover", no_argument, NULL, 'K'},
+        {"ws-auth", required_argument, NULL, 1001},      {"ws-max-connections", required_argument, NULL, 1002},
+        {"ws-heartbeat", required_argument, NULL, 1003}, {"ws-idle-timeout", required_argument, NULL, 1004},
+        {"ws-metrics-interval", required_argument, NULL, 1005}, {"ws-replay", required_argument, NULL, 1006},
+        {"ws-send-queue", required_argument, NULL, 1007},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     int c;
 
@@ -83,7 +98,15 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
         case 'c': o->cors = optarg; break;
         case 'T': o->timeout = optarg; break;
         case 'm': o->migrate_only = 1; break;
+        case 1001: o->ws_auth = optarg; break;
+        case 1002: o->ws_max = optarg; break;
+        case 1003: o->ws_heartbeat = optarg; break;
+        case 1004: o->ws_idle = optarg; break;
+        case 1005: o->ws_metrics = optarg; break;
+        case 1006: o->ws_replay = optarg; break;
+        case 1007: o->ws_queue = optarg; break;
         case 'Z': o->demo = 1; break;
+        case 'K': o->takeover = 1; break;
         case 'h': o->help = 1; usage_serve(); return 0;
         default:
             return cli_usage_error("serve", "unknown or incomplete option \"%s\"", argv[optind - 1]);
@@ -209,6 +232,47 @@ static int parse_count(const char *name, const char *v, int64_t min, int64_t max
     return 0;
 }
 
+static int parse_duration(const char *name, const char *v, int64_t *ms)
+{
+    if (tars_duration_parse(v, ms) || *ms < 100 || *ms > 24LL * 3600 * 1000) {
+        cli_usage_error("serve", "%s must be a duration from 100ms to 24h (e.g. 30s), not \"%s\"", name, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_ws_auth(const char *v, int *mode)
+{
+    if (strcmp(v, "required") == 0)
+        *mode = TARS_WS_AUTH_REQUIRED;
+    else if (strcmp(v, "optional") == 0)
+        *mode = TARS_WS_AUTH_OPTIONAL;
+    else if (strcmp(v, "off") == 0)
+        *mode = TARS_WS_AUTH_OFF;
+    else
+        return cli_usage_error("serve", "ws-auth must be required, optional or off, not \"%s\"", v), -1;
+    return 0;
+}
+
+/* The WebSocket settings (docs/serve.md). */
+static int build_ws_config(struct serve_opts *o, struct tars_server_config *cfg)
+{
+    int64_t max, replay, queue;
+
+    if (parse_ws_auth(cli_env_or(o->ws_auth, "TARS_WS_AUTH", "optional"), &cfg->ws_auth) ||
+        parse_count("ws-max-connections", cli_env_or(o->ws_max, "TARS_WS_MAX_CONNECTIONS", "20000"), 1, 1000000, &max) ||
+        parse_duration("ws-heartbeat", cli_env_or(o->ws_heartbeat, "TARS_WS_HEARTBEAT", "30s"), &cfg->ws_heartbeat_ms) ||
+        parse_duration("ws-idle-timeout", cli_env_or(o->ws_idle, "TARS_WS_IDLE_TIMEOUT", "300s"), &cfg->ws_idle_timeout_ms) ||
+        parse_duration("ws-metrics-interval", cli_env_or(o->ws_metrics, "TARS_WS_METRICS_INTERVAL", "10s"), &cfg->ws_metrics_interval_ms) ||
+        parse_count("ws-replay", cli_env_or(o->ws_replay, "TARS_WS_REPLAY", "1024"), 1, 1000000, &replay) ||
+        parse_count("ws-send-queue", cli_env_or(o->ws_queue, "TARS_WS_SEND_QUEUE", "1024"), 1, 1000000, &queue))
+        return -1;
+    cfg->ws_max_connections = (int)max;
+    cfg->ws_replay = (int)replay;
+    cfg->ws_send_queue = (int)queue;
+    return 0;
+}
+
 /* Fills cfg from the options and the environment; -1 after a usage error. */
 static int build_config(struct serve_opts *o, struct tars_server_config *cfg)
 {
@@ -252,7 +316,7 @@ static int build_config(struct serve_opts *o, struct tars_server_config *cfg)
     cfg->shutdown_timeout_s = 10;
     cfg->exempt_networks = cli_env_or(o->exempt, "TARS_EXEMPT_NETWORKS", NULL);
     cfg->cors_origins = cli_env_or(o->cors, "TARS_CORS_ORIGINS", NULL);
-    return 0;
+    return build_ws_config(o, cfg);
 }
 
 /* Migrations (and demo data) before the server starts. */
@@ -331,6 +395,7 @@ int cmd_serve(int argc, char **argv)
         goto out;
     cfg.jwt_secret = o->secret;
     cfg.jwt_secret_len = o->secret_len;
+    cfg.takeover = o->takeover;
     rc = run_until_signal(&cfg);
 out:
     explicit_bzero(o, sizeof(*o));

@@ -1,0 +1,461 @@
+/*
+ * Release configs (docs/release-format.md): YAML → struct tars_release_config.
+ * Unknown keys are errors, so a typo never silently disables a stage.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tars/alloc.h"
+#include "tars/release.h"
+#include "tars/str.h"
+#include "tars/yaml.h"
+
+#define DEFAULT_STEP_TIMEOUT_MS (10LL * 60 * 1000)
+#define DEFAULT_WAIT_TIMEOUT_MS (60LL * 1000)
+
+struct reader {
+    tars_yaml_doc *doc;
+    struct tars_err *err;
+};
+
+/* Every key of obj must be one of allowed (NULL-terminated). */
+static int only_keys(struct reader *rd, json_t *obj, const char *what, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+
+    if (!json_is_object(obj))
+        return tars_yaml_error(rd->doc, obj, rd->err, TARS_EINVAL, "%s must be a mapping", what);
+    json_object_foreach(obj, key, v) {
+        size_t i;
+        for (i = 0; allowed[i]; i++)
+            if (strcmp(key, allowed[i]) == 0)
+                break;
+        if (!allowed[i])
+            return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL, "unknown key \"%s\" in %s",
+                                   key, what);
+    }
+    return TARS_OK;
+}
+
+static int get_string(struct reader *rd, json_t *obj, const char *key, char **out)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (!v || json_is_null(v))
+        return TARS_OK;
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 4096)
+        return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL,
+                               "\"%s\" must be a non-empty string", key);
+    free(*out);
+    *out = xstrdup(json_string_value(v));
+    return TARS_OK;
+}
+
+static int get_bool(struct reader *rd, json_t *obj, const char *key, bool *out)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (!v)
+        return TARS_OK;
+    if (!json_is_boolean(v))
+        return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL, "\"%s\" must be true or false",
+                               key);
+    *out = json_is_true(v);
+    return TARS_OK;
+}
+
+static int get_duration(struct reader *rd, json_t *obj, const char *key, int64_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    char text[64];
+
+    if (!v)
+        return TARS_OK;
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+    } else if (json_is_string(v)) {
+        tars_strlcpy(text, json_string_value(v), sizeof(text));
+    } else {
+        text[0] = '\0';
+    }
+    if (tars_duration_parse(text, out) != 0 || *out <= 0)
+        return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL,
+                               "\"%s\" must be a duration such as 90s or 5m", key);
+    return TARS_OK;
+}
+
+/* A top-level section; an empty one (only comments under it) counts as absent. */
+static json_t *section(json_t *root, const char *key)
+{
+    json_t *v = json_object_get(root, key);
+
+    return json_is_null(v) ? NULL : v;
+}
+
+static int read_argv(struct reader *rd, json_t *list, struct tars_release_step *st)
+{
+    char num[64];
+    size_t i;
+    json_t *v;
+
+    if (!json_is_array(list) || json_array_size(list) == 0 ||
+        json_array_size(list) >= TARS_RELEASE_MAX_ARGS)
+        return tars_yaml_error(rd->doc, list, rd->err, TARS_EINVAL,
+                               "\"tars\" must be a list of 1 to %d arguments",
+                               TARS_RELEASE_MAX_ARGS - 1);
+    st->tars_argv = xcalloc(json_array_size(list) + 1, sizeof(char *));
+    json_array_foreach(list, i, v) {
+        if (json_is_string(v))
+            tars_strlcpy(num, "", sizeof(num));
+        else if (json_is_integer(v))
+            snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            snprintf(num, sizeof(num), "%g", json_real_value(v));
+        else
+            return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL,
+                                   "tars arguments must be strings");
+        st->tars_argv[i] = xstrdup(json_is_string(v) ? json_string_value(v) : num);
+        st->tars_argc = i + 1;
+    }
+    return TARS_OK;
+}
+
+static int read_step(struct reader *rd, json_t *obj, struct tars_release_step *st)
+{
+    static const char *const keys[] = {"name", "tars", "run", "timeout", "allow_failure", NULL};
+    json_t *argv = json_object_get(obj, "tars");
+    int rc;
+
+    if ((rc = only_keys(rd, obj, "a step", keys)))
+        return rc;
+    if ((argv != NULL) == (json_object_get(obj, "run") != NULL))
+        return tars_yaml_error(rd->doc, obj, rd->err, TARS_EINVAL,
+                               "a step needs exactly one of \"tars\" (a tars command) or "
+                               "\"run\" (a shell command)");
+    if (argv && (rc = read_argv(rd, argv, st)))
+        return rc;
+    if ((rc = get_string(rd, obj, "run", &st->shell)) || (rc = get_string(rd, obj, "name", &st->name)) ||
+        (rc = get_duration(rd, obj, "timeout", &st->timeout_ms)) ||
+        (rc = get_bool(rd, obj, "allow_failure", &st->allow_failure)))
+        return rc;
+    if (!st->name)
+        st->name = xstrdup(argv ? st->tars_argv[0] : "run");
+    return TARS_OK;
+}
+
+/* A stage mapping: {timeout, steps: [...]} plus the extra keys the caller allows. */
+static int read_stage(struct reader *rd, json_t *obj, const char *what, const char *const *keys,
+                      struct tars_release_stage_config *sc)
+{
+    json_t *steps, *v;
+    size_t i;
+    int rc;
+
+    sc->timeout_ms = DEFAULT_STEP_TIMEOUT_MS;
+    if (!obj)
+        return TARS_OK;
+    if ((rc = only_keys(rd, obj, what, keys)) || (rc = get_duration(rd, obj, "timeout", &sc->timeout_ms)))
+        return rc;
+    steps = json_object_get(obj, "steps");
+    if (!steps)
+        return TARS_OK;
+    if (!json_is_array(steps) || json_array_size(steps) > TARS_RELEASE_MAX_STEPS)
+        return tars_yaml_error(rd->doc, steps, rd->err, TARS_EINVAL,
+                               "\"steps\" must be a list of at most %d steps",
+                               TARS_RELEASE_MAX_STEPS);
+    json_array_foreach(steps, i, v) {
+        if ((rc = read_step(rd, v, &sc->steps[i])))
+            return rc;
+        sc->step_count = i + 1;
+    }
+    return TARS_OK;
+}
+
+static int read_release(struct reader *rd, json_t *obj, struct tars_release_config *c)
+{
+    static const char *const keys[] = {"name", "version", "environment", "namespace", "base_url",
+                                       "runs_dir", "run_url", NULL};
+    char version[64];
+    char *raw = NULL;
+    int rc;
+
+    if (!obj)
+        return tars_yaml_error(rd->doc, NULL, rd->err, TARS_EINVAL, "missing \"release\" section");
+    if ((rc = only_keys(rd, obj, "release", keys)) || (rc = get_string(rd, obj, "name", &c->name)) ||
+        (rc = get_string(rd, obj, "version", &raw)) ||
+        (rc = get_string(rd, obj, "environment", &c->environment)) ||
+        (rc = get_string(rd, obj, "namespace", &c->namespace_)) ||
+        (rc = get_string(rd, obj, "base_url", &c->base_url)) ||
+        (rc = get_string(rd, obj, "runs_dir", &c->runs_dir)) ||
+        (rc = get_string(rd, obj, "run_url", &c->run_url)))
+        goto out;
+    if (!raw) {
+        rc = tars_yaml_error(rd->doc, obj, rd->err, TARS_EINVAL, "release.version is required");
+        goto out;
+    }
+    if ((rc = tars_release_version_normalise(raw, version, sizeof(version), rd->err))) {
+        tars_yaml_error(rd->doc, json_object_get(obj, "version"), rd->err, rc, "%s", rd->err->msg);
+        goto out;
+    }
+    c->version = xstrdup(version);
+out:
+    free(raw);
+    return rc;
+}
+
+static int read_preflight(struct reader *rd, json_t *obj, struct tars_release_config *c)
+{
+    static const char *const keys[] = {"files", "rules", "chart", "cluster", NULL};
+    json_t *files, *v;
+    size_t i;
+    int rc;
+
+    if (!obj)
+        return TARS_OK;
+    if ((rc = only_keys(rd, obj, "preflight", keys)) || (rc = get_string(rd, obj, "rules", &c->rules_file)) ||
+        (rc = get_string(rd, obj, "chart", &c->chart_dir)) ||
+        (rc = get_bool(rd, obj, "cluster", &c->need_cluster)))
+        return rc;
+    files = json_object_get(obj, "files");
+    if (!files)
+        return TARS_OK;
+    if (!json_is_array(files) || json_array_size(files) > TARS_RELEASE_MAX_FILES)
+        return tars_yaml_error(rd->doc, files, rd->err, TARS_EINVAL,
+                               "preflight.files must be a list of at most %d paths",
+                               TARS_RELEASE_MAX_FILES);
+    json_array_foreach(files, i, v) {
+        if (!json_is_string(v))
+            return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL, "a file must be a path");
+        c->files[i] = xstrdup(json_string_value(v));
+        c->file_count = i + 1;
+    }
+    return TARS_OK;
+}
+
+static int read_simple_sections(struct reader *rd, json_t *root, struct tars_release_config *c)
+{
+    static const char *const package_keys[] = {"enabled", "output_dir", NULL};
+    static const char *const report_keys[] = {"enabled", "html", NULL};
+    static const char *const decide_keys[] = {"baseline", NULL};
+    json_t *v;
+    int rc;
+
+    c->package = false;
+    if ((v = section(root, "package"))) {
+        c->package = true;
+        if ((rc = only_keys(rd, v, "package", package_keys)) ||
+            (rc = get_bool(rd, v, "enabled", &c->package)) ||
+            (rc = get_string(rd, v, "output_dir", &c->artifacts_dir)))
+            return rc;
+    }
+    c->report = true;
+    if ((v = section(root, "report")) &&
+        ((rc = only_keys(rd, v, "report", report_keys)) || (rc = get_bool(rd, v, "enabled", &c->report)) ||
+         (rc = get_bool(rd, v, "html", &c->report_html))))
+        return rc;
+    if ((v = section(root, "decide")) &&
+        ((rc = only_keys(rd, v, "decide", decide_keys)) || (rc = get_string(rd, v, "baseline", &c->baseline))))
+        return rc;
+    return TARS_OK;
+}
+
+static int read_notify(struct reader *rd, json_t *obj, struct tars_release_config *c)
+{
+    static const char *const keys[] = {"slack", "github", NULL};
+    static const char *const slack_keys[] = {"webhook_env", "channel", NULL};
+    static const char *const github_keys[] = {"repository", "token_env", "deployment_id_env",
+                                              "api_url", NULL};
+    json_t *v;
+    int rc;
+
+    if (!obj)
+        return TARS_OK;
+    if ((rc = only_keys(rd, obj, "notify", keys)))
+        return rc;
+    if ((v = json_object_get(obj, "slack")) &&
+        ((rc = only_keys(rd, v, "notify.slack", slack_keys)) ||
+         (rc = get_string(rd, v, "webhook_env", &c->slack_webhook_env)) ||
+         (rc = get_string(rd, v, "channel", &c->slack_channel))))
+        return rc;
+    if ((v = json_object_get(obj, "github")) &&
+        ((rc = only_keys(rd, v, "notify.github", github_keys)) ||
+         (rc = get_string(rd, v, "repository", &c->github_repository)) ||
+         (rc = get_string(rd, v, "token_env", &c->github_token_env)) ||
+         (rc = get_string(rd, v, "deployment_id_env", &c->github_deployment_env)) ||
+         (rc = get_string(rd, v, "api_url", &c->github_api_url))))
+        return rc;
+    return TARS_OK;
+}
+
+static int read_wait(struct reader *rd, json_t *obj, struct tars_release_config *c)
+{
+    static const char *const keys[] = {"ready_url", "timeout", "steps", NULL};
+    int rc;
+
+    c->wait_timeout_ms = DEFAULT_WAIT_TIMEOUT_MS;
+    if ((rc = read_stage(rd, obj, "wait", keys, &c->wait)))
+        return rc;
+    if (!obj)
+        return TARS_OK;
+    if ((rc = get_string(rd, obj, "ready_url", &c->ready_url)) ||
+        (rc = get_duration(rd, obj, "timeout", &c->wait_timeout_ms)))
+        return rc;
+    return TARS_OK;
+}
+
+static int read_probe(struct reader *rd, json_t *obj, struct tars_release_config *c)
+{
+    static const char *const keys[] = {"paths", "rate", "source_address", "max_failed", NULL};
+    json_t *paths = json_object_get(obj, "paths"), *v, *rate, *max;
+    size_t i;
+    int rc;
+
+    c->probe_max_failed = -1;
+    if (!obj)
+        return TARS_OK;
+    if ((rc = only_keys(rd, obj, "probe", keys)) ||
+        (rc = get_string(rd, obj, "source_address", &c->probe_source)))
+        return rc;
+    if (!json_is_array(paths) || json_array_size(paths) == 0 || json_array_size(paths) > 8)
+        return tars_yaml_error(rd->doc, paths ? paths : obj, rd->err, TARS_EINVAL,
+                               "probe.paths must be a list of 1 to 8 paths such as /health");
+    json_array_foreach(paths, i, v) {
+        if (!json_is_string(v) || json_string_value(v)[0] != '/')
+            return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL,
+                                   "a probe path starts with \"/\"");
+        c->probe_paths[i] = xstrdup(json_string_value(v));
+        c->probe_path_count = i + 1;
+    }
+    c->probe_rate = 20;
+    if ((rate = json_object_get(obj, "rate")) &&
+        (!json_is_number(rate) || json_number_value(rate) <= 0 || json_number_value(rate) > 1000))
+        return tars_yaml_error(rd->doc, rate, rd->err, TARS_EINVAL,
+                               "probe.rate is requests per second per path, 0 to 1000");
+    if (rate)
+        c->probe_rate = json_number_value(rate);
+    if ((max = json_object_get(obj, "max_failed")) &&
+        (!json_is_integer(max) || json_integer_value(max) < 0))
+        return tars_yaml_error(rd->doc, max, rd->err, TARS_EINVAL,
+                               "probe.max_failed must be a count, 0 or more");
+    if (max)
+        c->probe_max_failed = json_integer_value(max);
+    return TARS_OK;
+}
+
+static int read_root(struct reader *rd, json_t *root, struct tars_release_config *c)
+{
+    static const char *const keys[] = {"release", "preflight", "package", "deploy", "wait",
+                                       "validate", "perf", "report", "decide", "rollback",
+                                       "notify", "probe", NULL};
+    static const char *const stage_keys[] = {"timeout", "steps", NULL};
+    int rc;
+
+    if ((rc = only_keys(rd, root, "the release config", keys)) ||
+        (rc = read_release(rd, section(root, "release"), c)) ||
+        (rc = read_preflight(rd, section(root, "preflight"), c)) ||
+        (rc = read_simple_sections(rd, root, c)) ||
+        (rc = read_stage(rd, section(root, "deploy"), "deploy", stage_keys, &c->deploy)) ||
+        (rc = read_wait(rd, section(root, "wait"), c)) ||
+        (rc = read_stage(rd, section(root, "validate"), "validate", stage_keys, &c->validate)) ||
+        (rc = read_stage(rd, section(root, "perf"), "perf", stage_keys, &c->perf)) ||
+        (rc = read_stage(rd, section(root, "rollback"), "rollback", stage_keys, &c->rollback)) ||
+        (rc = read_notify(rd, section(root, "notify"), c)) ||
+        (rc = read_probe(rd, section(root, "probe"), c)))
+        return rc;
+    if (!c->runs_dir)
+        c->runs_dir = xstrdup("runs");
+    if (!c->artifacts_dir)
+        c->artifacts_dir = xstrdup("artifacts");
+    if (!c->environment)
+        c->environment = xstrdup(c->name ? c->name : "staging");
+    if (!c->name)
+        c->name = xstrdup(c->environment);
+    return TARS_OK;
+}
+
+int tars_release_config_load(const char *path, struct tars_release_config *cfg,
+                             struct tars_err *err)
+{
+    struct reader rd = {NULL, err};
+    int rc;
+
+    memset(cfg, 0, sizeof(*cfg));
+    rd.doc = tars_yaml_load_file(path, err);
+    if (!rd.doc)
+        return err ? err->code : TARS_EINVAL;
+    cfg->path = xstrdup(path);
+    rc = read_root(&rd, tars_yaml_root(rd.doc), cfg);
+    tars_yaml_free(rd.doc);
+    if (rc)
+        tars_release_config_release(cfg);
+    return rc;
+}
+
+static void free_stage(struct tars_release_stage_config *sc)
+{
+    for (size_t i = 0; i < TARS_RELEASE_MAX_STEPS; i++) { /* a half-read step too */
+        struct tars_release_step *st = &sc->steps[i];
+        for (size_t a = 0; st->tars_argv && st->tars_argv[a]; a++)
+            free(st->tars_argv[a]);
+        free(st->tars_argv);
+        free(st->shell);
+        free(st->name);
+    }
+    memset(sc, 0, sizeof(*sc));
+}
+
+void tars_release_config_release(struct tars_release_config *c)
+{
+    char **strings[] = {&c->path, &c->name, &c->version, &c->environment, &c->namespace_,
+                        &c->base_url, &c->runs_dir, &c->rules_file, &c->chart_dir,
+                        &c->artifacts_dir, &c->ready_url, &c->baseline, &c->slack_webhook_env,
+                        &c->slack_channel, &c->github_repository, &c->github_token_env,
+                        &c->github_deployment_env, &c->github_api_url, &c->run_url,
+                        &c->probe_source};
+
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+        free(*strings[i]);
+    for (size_t i = 0; i < c->file_count; i++)
+        free(c->files[i]);
+    for (size_t i = 0; i < c->probe_path_count; i++)
+        free(c->probe_paths[i]);
+    free_stage(&c->deploy);
+    free_stage(&c->wait);
+    free_stage(&c->validate);
+    free_stage(&c->perf);
+    free_stage(&c->rollback);
+    memset(c, 0, sizeof(*c));
+}
+
+int tars_release_version_normalise(const char *in, char *out, size_t cap, struct tars_err *err)
+{
+    const char *p = in;
+    int parts = 0;
+
+    if (*p == 'v' || *p == 'V')
+        p++;
+    for (const char *q = p;; q++) {
+        const char *start = q;
+        while (*q >= '0' && *q <= '9')
+            q++;
+        if (q == start || (q - start > 1 && *start == '0'))
+            break;
+        parts++;
+        if (parts == 3) {
+            bool suffix_ok = *q == '\0' || ((*q == '-' || *q == '+') && q[1]);
+            for (const char *s = q; suffix_ok && *s; s++)
+                suffix_ok = (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+                            (*s >= 'A' && *s <= 'Z') || *s == '.' || *s == '-' || *s == '+';
+            if (!suffix_ok)
+                break;
+            if (tars_strlcpy(out, p, cap) >= cap)
+                return tars_err_set(err, TARS_ETOOBIG, "version \"%s\" is too long", in);
+            return TARS_OK;
+        }
+        if (*q != '.')
+            break;
+    }
+    return tars_err_set(err, TARS_EINVAL, "version \"%s\" is not MAJOR.MINOR.PATCH (e.g. 1.0.1)", in);
+}

@@ -1,0 +1,232 @@
+/*
+ * The decision of a release, its notifications, and the dry-run plan.
+ *
+ * Approved only when everything that had to be measured was measured and
+ * passed: no failed or erroring stage, some validation actually ran, every
+ * threshold recorded in run.json held. Rejected when something failed;
+ * inconclusive when something could not be measured (errors, interruption,
+ * --skip-tests, nothing validated).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "release_pipeline.h"
+#include "tars/run.h"
+
+static const char *str_or(json_t *obj, const char *key, const char *fallback)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+
+    return s ? s : fallback;
+}
+
+static void because(struct pipeline *p, enum tars_release_verdict v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void because(struct pipeline *p, enum tars_release_verdict v, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    json_array_append_new(p->verdict_reasons, json_string(text));
+    if (v == TARS_VERDICT_REJECTED || p->verdict == TARS_VERDICT_APPROVED)
+        p->verdict = v;
+}
+
+/* Failed thresholds recorded by load / ws-stress ("thresholds":[{"text","passed"}]). */
+static void threshold_reasons(struct pipeline *p, json_t *run, const char *key, const char *what)
+{
+    json_t *list = json_object_get(run, key), *entry, *th;
+    size_t i, j;
+
+    json_array_foreach(list, i, entry) {
+        json_array_foreach(json_object_get(entry, "thresholds"), j, th) {
+            if (json_is_false(json_object_get(th, "passed")))
+                because(p, TARS_VERDICT_REJECTED, "%s %s: threshold %s not met", what,
+                        str_or(entry, "name", ""),
+                        str_or(th, "text", "?"));
+        }
+    }
+}
+
+static void evidence_reasons(struct pipeline *p)
+{
+    json_t *run = tars_run_load(p->run_dir, NULL), *counts, *entry;
+    size_t i;
+
+    if (!run)
+        return;
+    counts = json_object_get(json_object_get(run, "checks"), "counts");
+    if (json_integer_value(json_object_get(counts, "fail")) > 0)
+        because(p, TARS_VERDICT_REJECTED, "%lld checks failed",
+                (long long)json_integer_value(json_object_get(counts, "fail")));
+    if (json_integer_value(json_object_get(counts, "error")) > 0)
+        because(p, TARS_VERDICT_INCONCLUSIVE, "%lld checks could not be run",
+                (long long)json_integer_value(json_object_get(counts, "error")));
+    threshold_reasons(p, run, "loads", "load");
+    threshold_reasons(p, run, "ws", "ws-stress");
+    json_array_foreach(json_object_get(run, "db"), i, entry) {
+        if (json_is_false(json_object_get(entry, "passed")))
+            because(p, TARS_VERDICT_REJECTED, "db-bench %s over its threshold",
+                    str_or(entry, "family", "?"));
+    }
+    const char *cmp = json_string_value(json_object_get(json_object_get(run, "comparison"), "verdict"));
+    if (cmp && strcmp(cmp, "fail") == 0)
+        because(p, TARS_VERDICT_REJECTED, "regression against the baseline");
+    else if (cmp && strcmp(cmp, "marginal") == 0)
+        because(p, TARS_VERDICT_INCONCLUSIVE, "marginal against the baseline");
+    json_decref(run);
+}
+
+static void stage_reasons(struct pipeline *p)
+{
+    for (int i = STAGE_PREFLIGHT; i < STAGE_DECIDE; i++) {
+        enum tars_stage_status s = p->status[i];
+        if (s == TARS_STAGE_FAIL)
+            because(p, TARS_VERDICT_REJECTED, "%s failed: %s", pipeline_stage_names[i], p->reason[i]);
+        else if (s == TARS_STAGE_ERROR)
+            because(p, TARS_VERDICT_INCONCLUSIVE, "%s: %s", pipeline_stage_names[i], p->reason[i]);
+    }
+    if (p->status[STAGE_VALIDATE] == TARS_STAGE_SKIP)
+        because(p, TARS_VERDICT_INCONCLUSIVE, "not validated: %s", p->reason[STAGE_VALIDATE]);
+    if (*p->o->interrupted)
+        because(p, TARS_VERDICT_INCONCLUSIVE, "interrupted");
+}
+
+static enum tars_stage_status compare_baseline(struct pipeline *p, char *reason, size_t cap)
+{
+    struct tars_release_stage_config sc = {0};
+    char *argv[] = {"compare", p->c->baseline, p->run_dir, NULL};
+
+    sc.steps[0].name = "compare";
+    sc.steps[0].tars_argv = argv;
+    sc.steps[0].tars_argc = 3;
+    sc.step_count = 1;
+    sc.timeout_ms = 5LL * 60 * 1000;
+    return pipeline_run_steps(p, "decide", &sc, true, reason, cap);
+}
+
+enum tars_stage_status stage_decide(struct pipeline *p, char *reason, size_t cap)
+{
+    json_t *decision;
+    char why[512];
+
+    p->verdict = TARS_VERDICT_APPROVED;
+    stage_reasons(p);
+    if (p->c->baseline && p->status[STAGE_PERF] == TARS_STAGE_PASS) {
+        enum tars_stage_status s = compare_baseline(p, why, sizeof(why));
+        if (s == TARS_STAGE_ERROR)
+            because(p, TARS_VERDICT_INCONCLUSIVE, "baseline comparison: %s", why);
+    }
+    evidence_reasons(p);
+    if (p->c->probe_max_failed >= 0 && p->deploy_probe) {
+        json_int_t failed = json_integer_value(json_object_get(p->deploy_probe, "failed"));
+        if (failed > p->c->probe_max_failed)
+            because(p, TARS_VERDICT_REJECTED,
+                    "zero downtime: %lld probe requests failed during the deployment (at most %lld allowed)",
+                    (long long)failed, (long long)p->c->probe_max_failed);
+    }
+    decision = json_pack("{s:s,s:s,s:O}", "name", "promote", "decision",
+                         p->verdict == TARS_VERDICT_APPROVED   ? "approved"
+                         : p->verdict == TARS_VERDICT_REJECTED ? "rejected"
+                                                               : "inconclusive",
+                         "reasons", p->verdict_reasons);
+    if (decision) {
+        json_t *list = json_pack("[o]", decision);
+        tars_run_put(p->run_dir, "decisions", list, NULL);
+        json_decref(list);
+    }
+    snprintf(reason, cap, "%s", json_array_size(p->verdict_reasons)
+                                    ? json_string_value(json_array_get(p->verdict_reasons, 0))
+                                    : "every stage passed and every threshold held");
+    return p->verdict == TARS_VERDICT_APPROVED   ? TARS_STAGE_PASS
+           : p->verdict == TARS_VERDICT_REJECTED ? TARS_STAGE_FAIL
+                                                 : TARS_STAGE_ERROR;
+}
+
+/* ---- notifications ---- */
+
+static void note(struct pipeline *p, const char *target, const char *what, int rc,
+                 const struct tars_err *err)
+{
+    json_array_append_new(p->notes, json_pack("{s:s,s:s,s:s,s:s}", "target", target, "message",
+                                              what, "status", rc == TARS_OK ? "sent" : "failed",
+                                              "error", rc == TARS_OK ? "" : err->msg));
+}
+
+void pipeline_notify_slack(struct pipeline *p, enum release_message m)
+{
+    static const char *const names[] = {"start", "rollback", "success"};
+    const char *url = p->c->slack_webhook_env ? getenv(p->c->slack_webhook_env) : NULL;
+    struct tars_err err = TARS_ERR_INIT;
+    json_t *payload;
+    int rc;
+
+    if (!url || !*url)
+        return;
+    payload = release_slack_payload(p->c, m, p->git_sha, p->branch);
+    rc = payload ? release_post_json(url, NULL, payload, &err)
+                 : tars_err_set(&err, TARS_EINTERNAL, "out of memory");
+    note(p, "slack", names[m], rc, &err);
+    json_decref(payload);
+}
+
+static void notify_github(struct pipeline *p)
+{
+    const char *token = p->c->github_token_env ? getenv(p->c->github_token_env) : NULL;
+    const char *id = p->c->github_deployment_env ? getenv(p->c->github_deployment_env) : NULL;
+    const char *api = p->c->github_api_url ? p->c->github_api_url : "https://api.github.com";
+    const char *state = p->verdict == TARS_VERDICT_APPROVED   ? "success"
+                        : p->verdict == TARS_VERDICT_REJECTED ? "failure"
+                                                              : "error";
+    struct tars_err err = TARS_ERR_INIT;
+    char url[1024], description[140];
+    json_t *payload;
+    int rc;
+
+    if (!p->c->github_repository || !token || !*token || !id || !*id) {
+        if (p->c->github_repository)
+            note(p, "github", "deployment status", tars_err_set(&err, TARS_EINVAL,
+                 "token or deployment id variable not set"), &err);
+        return;
+    }
+    snprintf(url, sizeof(url), "%s/repos/%s/deployments/%s/statuses", api,
+             p->c->github_repository, id);
+    snprintf(description, sizeof(description), "T.A.R.S. v%s %s deployment: %s", p->c->version,
+             p->c->environment, state);
+    payload = json_pack("{s:s,s:s,s:s}", "state", state, "environment", p->c->environment,
+                        "description", description);
+    rc = release_post_json(url, token, payload, &err);
+    note(p, "github", "deployment status", rc, &err);
+    json_decref(payload);
+}
+
+enum tars_stage_status stage_notify(struct pipeline *p, char *reason, size_t cap)
+{
+    size_t i, failed = 0;
+    json_t *n;
+
+    if (p->verdict == TARS_VERDICT_APPROVED)
+        pipeline_notify_slack(p, RELEASE_MSG_SUCCESS);
+    notify_github(p);
+    tars_run_put(p->run_dir, "notifications", p->notes, NULL);
+    if (json_array_size(p->notes) == 0) {
+        snprintf(reason, cap, "no notification configured (or its variables are unset)");
+        return TARS_STAGE_SKIP;
+    }
+    json_array_foreach(p->notes, i, n) {
+        if (strcmp(json_string_value(json_object_get(n, "status")), "failed") == 0) {
+            if (!failed)
+                snprintf(reason, cap, "%s %s: %s", json_string_value(json_object_get(n, "target")),
+                         json_string_value(json_object_get(n, "message")),
+                         json_string_value(json_object_get(n, "error")));
+            failed++;
+        }
+    }
+    return failed ? TARS_STAGE_FAIL : TARS_STAGE_PASS; /* never changes the verdict */
+}

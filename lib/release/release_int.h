@@ -1,0 +1,75 @@
+/* Internals of lib/release's pipeline (release*.c); not a public header. */
+#ifndef TARS_RELEASE_INT_H
+#define TARS_RELEASE_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tars/release.h"
+
+/* ---- child processes (release_exec.c) ---- */
+
+struct release_exec {
+    char *const *argv;           /* execv(argv[0], argv), or NULL with shell */
+    const char *shell;           /* /bin/sh -c shell */
+    char *const *env;            /* "NAME=value" added to the environment, NULL-terminated */
+    int log_fd;                  /* stdout and stderr go here */
+    int64_t timeout_ms;
+    volatile sig_atomic_t *interrupted;
+};
+
+struct release_exec_result {
+    int exit_code;               /* -1 when killed or not started */
+    int signal;                  /* the signal that ended it, 0 if none */
+    bool timed_out, interrupted, not_started;
+    double duration_ms;
+};
+
+/* Runs the child in its own process group; on timeout or interruption sends
+ * SIGINT to the group (tars children then finish with partial results),
+ * SIGKILL after a grace period. */
+void release_exec_run(const struct release_exec *e, struct release_exec_result *r);
+
+/* true when name is an executable found on PATH. */
+bool release_have_tool(const char *name);
+
+/* ---- text (release_text.c) ---- */
+
+/* Expands ${version}, ${base_url}, ${environment}, ${namespace}, ${run_dir},
+ * ${canary_weight}, ${artifacts_dir}, ${tars} (this binary) in text; any
+ * other ${...} is kept for the shell. A new string. */
+struct release_vars {
+    const char *version, *base_url, *environment, *namespace_, *run_dir, *artifacts_dir, *tars;
+    int canary_weight;
+};
+char *release_expand(const char *text, const struct release_vars *v);
+
+/* ---- the zero-downtime prober (release_probe.c) ---- */
+
+#define RELEASE_PROBE_MAX_TARGETS 8
+struct release_probe;
+
+/* Starts GETs of base_url + each path at rate per second (per path), from
+ * source (a local address, or NULL) until release_probe_stop. */
+struct release_probe *release_probe_start(const char *base_url, char *const *paths, size_t count,
+                                          double rate, const char *source, struct tars_err *err);
+
+/* Stops and frees; *summary (when non-NULL) gets {"started_at","duration_s",
+ * "rate_per_target","requests","failed","longest_gap_ms","targets":[{"path",
+ * "requests","failed","longest_gap_ms","errors":[{"at_s","error"}]}]}. */
+void release_probe_stop(struct release_probe *pr, json_t **summary);
+
+/* ---- notifications (release_notify.c) ---- */
+
+enum release_message { RELEASE_MSG_START, RELEASE_MSG_ROLLBACK, RELEASE_MSG_SUCCESS };
+
+/* The Slack payload of the original pipeline for one message (a new object). */
+json_t *release_slack_payload(const struct tars_release_config *c, enum release_message m,
+                              const char *git_sha, const char *branch);
+
+/* POSTs payload (JSON) to url; 0 or an error naming the host, never the URL. */
+int release_post_json(const char *url, const char *bearer, json_t *payload,
+                      struct tars_err *err);
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * `tars release`: runs the stages in order, records every one of them in the
+ * run directory (run.json "stages", "decisions", events.jsonl, logs/), and
+ * decides. Order: preflight, package, deploy, wait, validate, perf, decide,
+ * rollback, report, notify — the report comes after the decision and the
+ * rollback so that it can show both.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "release_pipeline.h"
+#include "tars/alloc.h"
+#include "tars/clock.h"
+#include "tars/run.h"
+#include "tars/str.h"
+
+const char *const pipeline_stage_names[STAGE_COUNT] = {
+    "preflight", "package", "deploy", "wait", "validate", "perf",
+    "decide", "rollback", "report", "notify",
+};
+
+static const pipeline_stage_fn stage_fns[STAGE_COUNT] = {
+    stage_preflight, stage_package, stage_deploy, stage_wait,   stage_validate,
+    stage_perf,      stage_decide,  stage_rollback, stage_report, stage_notify,
+};
+
+const char *tars_stage_status_name(enum tars_stage_status s)
+{
+    static const char *const names[] = {"pending", "pass", "fail", "skip", "error"};
+
+    return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+static const char *verdict_name(enum tars_release_verdict v)
+{
+    return v == TARS_VERDICT_APPROVED   ? "approved"
+           : v == TARS_VERDICT_REJECTED ? "rejected"
+                                        : "inconclusive";
+}
+
+/* ---- facts about the build ---- */
+
+static void read_command_line(const char *cmd, char *out, size_t cap)
+{
+    FILE *f = popen(cmd, "r");
+
+    out[0] = '\0';
+    if (!f)
+        return;
+    if (fgets(out, (int)cap, f))
+        out[strcspn(out, "\r\n")] = '\0';
+    pclose(f);
+}
+
+static void git_facts(struct pipeline *p)
+{
+    const char *sha = getenv("GITHUB_SHA"), *ref = getenv("GITHUB_REF_NAME");
+
+    if (sha && *sha)
+        tars_strlcpy(p->git_sha, sha, sizeof(p->git_sha));
+    else
+        read_command_line("git rev-parse HEAD 2>/dev/null", p->git_sha, sizeof(p->git_sha));
+    if (ref && *ref)
+        tars_strlcpy(p->branch, ref, sizeof(p->branch));
+    else
+        read_command_line("git rev-parse --abbrev-ref HEAD 2>/dev/null", p->branch,
+                          sizeof(p->branch));
+    if (!p->git_sha[0])
+        tars_strlcpy(p->git_sha, "unknown", sizeof(p->git_sha));
+    if (!p->branch[0])
+        tars_strlcpy(p->branch, "unknown", sizeof(p->branch));
+}
+
+/* ---- events and records ---- */
+
+static void emit(struct pipeline *p, const char *stage, const char *event,
+                 enum tars_stage_status s, const char *reason, double ms)
+{
+    char now[TARS_ISO8601_LEN], path[PIPELINE_PATH_MAX];
+    json_t *e;
+    char *line;
+    int fd;
+
+    tars_iso8601(tars_wall_ms(), now);
+    e = json_pack("{s:s,s:s,s:s}", "time", now, "stage", stage, "event", event);
+    if (strcmp(event, "end") == 0) {
+        json_object_set_new(e, "status", json_string(tars_stage_status_name(s)));
+        json_object_set_new(e, "duration_ms", json_real(ms));
+        if (reason && *reason)
+            json_object_set_new(e, "reason", json_string(reason));
+    }
+    line = e ? json_dumps(e, JSON_COMPACT) : NULL;
+    snprintf(path, sizeof(path), "%s/events.jsonl", p->run_dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0 && line) {
+        dprintf(fd, "%s\n", line);
+    }
+    if (fd >= 0)
+        close(fd);
+    free(line);
+    json_decref(e);
+    if (p->o->on_event)
+        p->o->on_event(p->o->ctx, stage, strcmp(event, "end") == 0 ? s : TARS_STAGE_PENDING,
+                       reason, ms);
+}
+
+static void record_stage(struct pipeline *p, enum pipeline_stage i, double ms)
+{
+    char log[64];
+
+    snprintf(log, sizeof(log), "logs/%s.log", pipeline_stage_names[i]);
+    json_array_append_new(p->stages,
+                          json_pack("{s:s,s:s,s:f,s:s,s:s}", "name", pipeline_stage_names[i],
+                                    "status", tars_stage_status_name(p->status[i]), "duration_ms",
+                                    ms, "reason", p->reason[i], "log", log));
+    tars_run_put(p->run_dir, "stages", p->stages, NULL);
+}
+
+static void run_stage(struct pipeline *p, enum pipeline_stage i)
+{
+    uint64_t t0 = tars_mono_ns();
+    double ms;
+
+    emit(p, pipeline_stage_names[i], "start", TARS_STAGE_PENDING, NULL, 0);
+    p->reason[i][0] = '\0';
+    p->status[i] = stage_fns[i](p, p->reason[i], sizeof(p->reason[i]));
+    ms = (double)(tars_mono_ns() - t0) / 1e6;
+    emit(p, pipeline_stage_names[i], "end", p->status[i], p->reason[i], ms);
+    record_stage(p, i, ms);
+}
+
+/* ---- the zero-downtime prober ---- */
+
+void pipeline_probe_start(struct pipeline *p, const char *window)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    int fd;
+
+    if (!p->c->probe_path_count || !p->c->base_url || p->probe)
+        return;
+    p->probe = release_probe_start(p->c->base_url, p->c->probe_paths, p->c->probe_path_count,
+                                   p->c->probe_rate, p->c->probe_source, &err);
+    if (!p->probe && (fd = pipeline_open_log(p, window)) >= 0) {
+        dprintf(fd, "# the zero-downtime probe could not start: %s\n", err.msg);
+        close(fd);
+    }
+}
+
+void pipeline_probe_stop(struct pipeline *p, const char *window)
+{
+    json_t *summary = NULL;
+
+    if (!p->probe)
+        return;
+    release_probe_stop(p->probe, &summary);
+    p->probe = NULL;
+    if (!summary)
+        return;
+    json_object_set_new(summary, "window", json_string(window));
+    tars_run_append(p->run_dir, "probes", summary, NULL);
+    if (strcmp(window, "deploy") == 0) {
+        tars_run_put(p->run_dir, "zero_downtime", summary, NULL);
+        json_decref(p->deploy_probe);
+        p->deploy_probe = json_incref(summary);
+    }
+    json_decref(summary);
+}
+
+/* ---- set-up ---- */
+
+static int make_dirs(struct pipeline *p, struct tars_err *err)
+{
+    char logs[PIPELINE_PATH_MAX + 8];
+    int rc;
+
+    if (p->o->run_dir && tars_strlcpy(p->run_dir, p->o->run_dir, sizeof(p->run_dir)) >= sizeof(p->run_dir))
+        return tars_err_set(err, TARS_ETOOBIG, "run directory name is too long");
+    if (!p->o->run_dir && (rc = tars_run_default_dir(p->c->runs_dir, p->c->version, p->run_dir,
+                                                      sizeof(p->run_dir), err)))
+        return rc;
+    if ((rc = tars_run_open(p->run_dir, true, err)))
+        return rc;
+    snprintf(logs, sizeof(logs), "%s/logs", p->run_dir);
+    if (mkdir(logs, 0755) != 0 && errno != EEXIST)
+        return tars_err_set(err, TARS_EIO, "cannot create \"%s\": %s", logs, strerror(errno));
+    snprintf(p->artifacts_dir, sizeof(p->artifacts_dir), "%s/%s", p->run_dir,
+             p->c->artifacts_dir);
+    return TARS_OK;
+}
+
+static void set_env(struct pipeline *p)
+{
+    const char *names[] = {"TARS_RELEASE_VERSION", "TARS_RELEASE_ENVIRONMENT", "TARS_RUN_DIR",
+                           "TARS_BASE_URL",        "TARS_NAMESPACE",           "TARS_ARTIFACTS_DIR",
+                           "TARS_GIT_SHA",         "TARS_RELEASE_ENV",         "TARS_BIN"};
+    const char *values[] = {p->c->version,    p->c->environment, p->run_dir, p->c->base_url,
+                            p->c->namespace_, p->artifacts_dir,  p->git_sha, p->env_file,
+                            p->o->self_exe};
+    size_t n = 0;
+    char buf[PIPELINE_PATH_MAX + 64];
+
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(buf, sizeof(buf), "%s=%s", names[i], values[i] ? values[i] : "");
+        p->child_env[n++] = xstrdup(buf);
+    }
+    snprintf(buf, sizeof(buf), "TARS_CANARY_WEIGHT=%d", p->o->canary_weight);
+    p->child_env[n++] = xstrdup(buf);
+    p->child_env[n] = NULL;
+    p->base_env_count = n;
+}
+
+static void record_release(struct pipeline *p)
+{
+    json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:b,s:b}", "name", p->c->name,
+                          "version", p->c->version, "environment", p->c->environment, "git_sha",
+                          p->git_sha, "branch", p->git_sha[0] ? p->branch : "", "config",
+                          p->c->path, "canary_weight", p->o->canary_weight, "skip_tests",
+                          p->o->skip_tests, "force_deploy", p->o->force_deploy);
+
+    if (r && p->c->namespace_)
+        json_object_set_new(r, "namespace", json_string(p->c->namespace_));
+    if (r && p->c->base_url)
+        json_object_set_new(r, "base_url", json_string(p->c->base_url));
+    if (r)
+        tars_run_put(p->run_dir, "release", r, NULL);
+    json_decref(r);
+}
+
+/* The file steps may add variables to (see pipeline_load_env_file). */
+static int make_env_file(struct pipeline *p, struct tars_err *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    int fd;
+
+    if (!tmp || !*tmp || strlen(tmp) > 32)
+        tmp = "/tmp";
+    snprintf(p->env_file, sizeof(p->env_file), "%s/tars-release-env.XXXXXX", tmp);
+    fd = mkstemp(p->env_file); /* mode 0600 */
+    if (fd < 0) {
+        p->env_file[0] = '\0';
+        return tars_err_set(err, TARS_EIO, "cannot create a file in %s: %s", tmp, strerror(errno));
+    }
+    close(fd);
+    return TARS_OK;
+}
+
+static void pipeline_release(struct pipeline *p)
+{
+    if (p->env_file[0])
+        unlink(p->env_file);
+    for (size_t i = 0; p->child_env[i]; i++)
+        free(p->child_env[i]);
+    json_decref(p->stages);
+    json_decref(p->notes);
+    json_decref(p->verdict_reasons);
+    json_decref(p->deploy_probe);
+}
+
+static bool stage_blocks_the_rest(struct pipeline *p, enum pipeline_stage i)
+{
+    /* Nothing is deployed after a failed preflight or package. */
+    return (i == STAGE_PREFLIGHT || i == STAGE_PACKAGE) &&
+           (p->status[i] == TARS_STAGE_FAIL || p->status[i] == TARS_STAGE_ERROR);
+}
+
+int tars_release_run(const struct tars_release_config *cfg, const struct tars_release_options *o,
+                     struct tars_release_outcome *out, struct tars_err *err)
+{
+    struct pipeline p;
+    char now[TARS_ISO8601_LEN];
+    int rc;
+
+    memset(&p, 0, sizeof(p));
+    memset(out, 0, sizeof(*out));
+    p.c = cfg;
+    p.o = o;
+    if ((rc = make_dirs(&p, err)))
+        return rc;
+    if ((rc = make_env_file(&p, err)))
+        return rc;
+    git_facts(&p);
+    set_env(&p);
+    p.vars = (struct release_vars){cfg->version,   cfg->base_url,   cfg->environment,
+                                   cfg->namespace_, p.run_dir, p.artifacts_dir, o->self_exe, o->canary_weight};
+    p.stages = json_array();
+    p.notes = json_array();
+    p.verdict_reasons = json_array();
+    record_release(&p);
+    pipeline_notify_slack(&p, RELEASE_MSG_START);
+    for (int i = 0; i < STAGE_COUNT; i++) {
+        bool blocked = false;
+        for (int j = 0; j < i && i < STAGE_DECIDE; j++)
+            blocked = blocked || stage_blocks_the_rest(&p, (enum pipeline_stage)j);
+        if (blocked || (*o->interrupted && i < STAGE_DECIDE)) {
+            p.status[i] = TARS_STAGE_SKIP;
+            snprintf(p.reason[i], sizeof(p.reason[i]), "%s",
+                     blocked ? "an earlier stage failed" : "interrupted");
+            emit(&p, pipeline_stage_names[i], "end", p.status[i], p.reason[i], 0);
+            record_stage(&p, (enum pipeline_stage)i, 0);
+        } else {
+            if (i == STAGE_DEPLOY)
+                pipeline_probe_start(&p, "deploy");
+            run_stage(&p, (enum pipeline_stage)i);
+        }
+        if (i == STAGE_WAIT)
+            pipeline_probe_stop(&p, "deploy");
+    }
+    tars_iso8601(tars_wall_ms(), now);
+    json_t *ended = json_string(now);
+    tars_run_put(p.run_dir, "ended_at", ended, NULL);
+    json_decref(ended);
+    out->verdict = p.verdict;
+    out->rolled_back = p.rolled_back;
+    out->interrupted = *o->interrupted != 0;
+    tars_strlcpy(out->run_dir, p.run_dir, sizeof(out->run_dir));
+    snprintf(out->summary, sizeof(out->summary), "%s%s%s", verdict_name(p.verdict),
+             json_array_size(p.verdict_reasons) ? ": " : "",
+             json_array_size(p.verdict_reasons)
+                 ? json_string_value(json_array_get(p.verdict_reasons, 0))
+                 : "");
+    pipeline_release(&p);
+    return TARS_OK;
+}

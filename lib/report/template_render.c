@@ -1,0 +1,178 @@
+/* Report templates: rendering a parsed tree against a variable environment. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tars/template.h"
+#include "template_int.h"
+
+#define DEFAULT_REASON "not recorded"
+
+struct render {
+    const struct tars_tpl_env *env;
+    struct tars_buf *out;
+    json_t *unresolved;
+    struct tars_err *err;
+    json_t *scopes[TARS_TEMPLATE_MAX_DEPTH + 1]; /* #each elements, innermost last */
+    size_t depth;
+};
+
+static int put(struct render *r, const char *s, size_t n)
+{
+    if (r->out->len + n > TARS_TEMPLATE_MAX_OUTPUT || tars_buf_append(r->out, s, n) != TARS_OK)
+        return tars_err_set(r->err, TARS_ETOOBIG, "report larger than %u bytes",
+                            TARS_TEMPLATE_MAX_OUTPUT);
+    return TARS_OK;
+}
+
+static int put_str(struct render *r, const char *s) { return put(r, s, strlen(s)); }
+
+/* The value of name, innermost scope first; NULL when it has none. */
+static json_t *lookup(const struct render *r, const char *name)
+{
+    for (size_t i = r->depth; i > 0; i--) {
+        json_t *v = json_object_get(r->scopes[i - 1], name);
+        if (v && !json_is_null(v))
+            return v;
+    }
+    return json_object_get(r->env->values, name);
+}
+
+static bool truthy(const json_t *v)
+{
+    if (!v || json_is_null(v) || json_is_false(v))
+        return false;
+    if (json_is_string(v))
+        return json_string_length(v) > 0;
+    if (json_is_array(v))
+        return json_array_size(v) > 0;
+    return true;
+}
+
+static void note_unresolved(struct render *r, const char *name)
+{
+    size_t i;
+    json_t *v;
+
+    if (!r->unresolved)
+        return;
+    json_array_foreach(r->unresolved, i, v) {
+        if (strcmp(json_string_value(v), name) == 0)
+            return;
+    }
+    json_array_append_new(r->unresolved, json_string(name));
+}
+
+static const char *reason_for(const struct render *r, const char *name)
+{
+    const char *why = json_string_value(json_object_get(r->env->reasons, name));
+
+    if (!why)
+        why = r->env->default_reason ? r->env->default_reason : DEFAULT_REASON;
+    return why;
+}
+
+static int put_scalar(struct render *r, const char *name, json_t *v)
+{
+    char num[64];
+
+    if (json_is_string(v))
+        return put(r, json_string_value(v), json_string_length(v));
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return put_str(r, num);
+    }
+    if (json_is_real(v)) {
+        snprintf(num, sizeof(num), "%.15g", json_real_value(v));
+        return put_str(r, num);
+    }
+    if (json_is_boolean(v))
+        return put_str(r, json_is_true(v) ? "yes" : "no");
+    return tars_err_set(r->err, TARS_EINVAL, "{%s} is a list or object; use {#each %s}", name,
+                        name);
+}
+
+static int render_var(struct render *r, const struct tpl_node *n)
+{
+    json_t *v = lookup(r, n->name);
+    char mark[1];
+    int rc;
+
+    if (r->env->mark_values) {
+        mark[0] = TARS_TEMPLATE_MARK_OPEN;
+        if ((rc = put(r, mark, 1)) != TARS_OK)
+            return rc;
+    }
+    if (!v || json_is_null(v)) {
+        note_unresolved(r, n->name);
+        rc = put_str(r, "n/a (");
+        rc = rc ? rc : put_str(r, reason_for(r, n->name));
+        rc = rc ? rc : put_str(r, ")");
+    } else {
+        rc = put_scalar(r, n->name, v);
+    }
+    if (rc == TARS_OK && r->env->mark_values) {
+        mark[0] = TARS_TEMPLATE_MARK_CLOSE;
+        rc = put(r, mark, 1);
+    }
+    return rc;
+}
+
+static int render_list(struct render *r, const struct tpl_list *l);
+
+static int render_each(struct render *r, const struct tpl_node *n)
+{
+    json_t *list = lookup(r, n->name), *item;
+    size_t i;
+    int rc;
+
+    if (!list || json_is_null(list))
+        return TARS_OK; /* wrap in {#if LIST}...{else}...{/if} to say why it is empty */
+    if (!json_is_array(list))
+        return tars_err_set(r->err, TARS_EINVAL, "{#each %s}: %s is not a list", n->name, n->name);
+    if (json_array_size(list) > TARS_TEMPLATE_MAX_ITEMS)
+        return tars_err_set(r->err, TARS_ETOOBIG, "{#each %s}: more than %d elements", n->name,
+                            TARS_TEMPLATE_MAX_ITEMS);
+    json_array_foreach(list, i, item) {
+        if (!json_is_object(item))
+            return tars_err_set(r->err, TARS_EINVAL, "{#each %s}: element %zu is not an object",
+                                n->name, i);
+        r->scopes[r->depth++] = item;
+        rc = render_list(r, &n->body);
+        r->depth--;
+        if (rc != TARS_OK)
+            return rc;
+    }
+    return TARS_OK;
+}
+
+static int render_list(struct render *r, const struct tpl_list *l)
+{
+    int rc = TARS_OK;
+
+    for (size_t i = 0; rc == TARS_OK && i < l->count; i++) {
+        const struct tpl_node *n = &l->items[i];
+        switch (n->kind) {
+        case TPL_TEXT: rc = put(r, n->text, n->len); break;
+        case TPL_VAR: rc = render_var(r, n); break;
+        case TPL_EACH: rc = render_each(r, n); break;
+        case TPL_IF: rc = render_list(r, truthy(lookup(r, n->name)) ? &n->body : &n->alt); break;
+        }
+    }
+    return rc;
+}
+
+int tars_tpl_render(const tars_tpl *t, const struct tars_tpl_env *env,
+                         struct tars_buf *out, json_t *unresolved, struct tars_err *err)
+{
+    struct render r;
+
+    if (!env->values || !json_is_object(env->values))
+        return tars_err_set(err, TARS_EINVAL, "template values must be an object");
+    memset(&r, 0, sizeof(r));
+    r.env = env;
+    r.out = out;
+    r.unresolved = unresolved;
+    r.err = err;
+    return render_list(&r, &t->root);
+}

@@ -1,0 +1,148 @@
+"""`tars compare` on real `tars load` results (docs/compare.md): the same endpoint twice passes,
+injected latency fails with exit 1, bad input exits 3 naming the file."""
+
+import json
+import os
+import unittest
+
+from cmplib import (EXIT_FAILED, EXIT_OK, EXIT_USAGE, Fixture, TempDir, load, metric, read_json,
+                    start_demo_server, tars)
+
+# Latency changes under 5 ms never fail here (default 1 ms): these tests share two cores with
+# parallel builds, whose scheduling hiccups reach the tail of a sub-millisecond loopback
+# endpoint. The injected delay (20 ms on every response) is four times that.
+FLOOR = ["--latency-floor", "5"]
+
+
+class SameEndpoint(unittest.TestCase):
+    def test_two_runs_of_the_same_endpoint_pass(self):
+        tmp = TempDir("tars-compare-it-")
+        server = start_demo_server()
+        try:
+            a, b, out = tmp.join("a.json"), tmp.join("b.json"), tmp.join("cmp.json")
+            load(server_url(server, "/health"), json_path=a)
+            load(server_url(server, "/health"), json_path=b)
+            r = tars("compare", a, b, "--json", out, *FLOOR)
+            self.assertEqual(r.rc, EXIT_OK, r.describe())
+            doc = read_json(out)
+            self.assertEqual(doc["verdict"], "pass", r.describe())
+            self.assertEqual(doc["baseline"], a)
+            self.assertGreaterEqual(doc["judged"], 5)
+            p95 = metric(doc, "total p95_ms")
+            self.assertIsNotNone(p95["p_value"])
+            self.assertEqual(p95["direction"], "lower")
+            self.assertEqual(metric(doc, "total rps")["direction"], "higher")
+            self.assertIn("compare: pass", r.stdout)
+        finally:
+            server.stop()
+            tmp.close()
+
+
+def server_url(server, path):
+    return "http://127.0.0.1:%d%s" % (server.port, path)
+
+
+class InjectedLatency(unittest.TestCase):
+    def test_a_slower_endpoint_fails_with_exit_1(self):
+        tmp = TempDir("tars-compare-it-")
+        try:
+            a, b, out = tmp.join("a.json"), tmp.join("b.json"), tmp.join("cmp.json")
+            with Fixture("ok") as fast, Fixture("ok", "--delay", "0.02") as slow:
+                load(fast.url("/x"), json_path=a)
+                load(slow.url("/x"), json_path=b)
+            r = tars("compare", a, b, "--json", out, *FLOOR)
+            self.assertEqual(r.rc, EXIT_FAILED, r.describe())
+            doc = read_json(out)
+            self.assertEqual(doc["verdict"], "fail")
+            for name in ("total p50_ms", "total p95_ms"):
+                m = metric(doc, name)
+                self.assertEqual(m["verdict"], "high", m)
+                self.assertLess(m["p_value"], 0.05)
+                self.assertGreater(m["effect"], 0.9)
+                self.assertGreaterEqual(m["current"], 20.0)
+            # the other way round the slower run is the baseline: an improvement passes
+            r = tars("compare", b, a, *FLOOR)
+            self.assertEqual(r.rc, EXIT_OK, r.describe())
+        finally:
+            tmp.close()
+
+
+class RunDirectory(unittest.TestCase):
+    def test_run_records_comparison_and_canary(self):
+        tmp = TempDir("tars-compare-it-")
+        try:
+            with Fixture("ok") as fast:
+                load(fast.url("/x"), run_dir=tmp.join("base"))
+                load(fast.url("/x"), run_dir=tmp.join("cur"))
+            r = tars("compare", tmp.join("base"), tmp.join("cur"), "--run", tmp.join("cur"),
+                     "-q", *FLOOR)
+            self.assertIn(r.rc, (EXIT_OK, EXIT_FAILED, 2), r.describe())
+            self.assertEqual(len(r.stdout.strip().splitlines()), 1, r.describe())
+            run = read_json(tmp.join("cur", "run.json"))
+            self.assertIn("comparison", run)
+            self.assertEqual(run["comparison"]["current"], tmp.join("cur"))
+            self.assertTrue(os.path.exists(tmp.join("cur", "comparison.json")))
+            r = tars("compare", tmp.join("base", "run.json"), tmp.join("cur"), "--run",
+                     tmp.join("cur"), "--canary", "-q", *FLOOR)
+            run = read_json(tmp.join("cur", "run.json"))
+            self.assertIn("canary", run)
+            self.assertEqual(run["canary"]["baseline"], tmp.join("base", "run.json"))
+        finally:
+            tmp.close()
+
+
+class BadInput(unittest.TestCase):
+    def setUp(self):
+        self.tmp = TempDir("tars-compare-it-")
+        self.good = self.tmp.write("good.json", json.dumps({"format": "tars-run/1",
+                                                             "checks": {"counts": {"pass": 3}}}))
+
+    def tearDown(self):
+        self.tmp.close()
+
+    def assert_bad(self, path, *words):
+        r = tars("compare", self.good, path)
+        self.assertEqual(r.rc, EXIT_USAGE, r.describe())
+        self.assertIn(path, r.stderr, r.describe())
+        for w in words:
+            self.assertIn(w, r.stderr, r.describe())
+        r = tars("compare", path, self.good)
+        self.assertEqual(r.rc, EXIT_USAGE, r.describe())
+        self.assertIn(path, r.stderr, r.describe())
+
+    def test_missing_file(self):
+        self.assert_bad(self.tmp.join("nope.json"), "no such file")
+
+    def test_not_json(self):
+        self.assert_bad(self.tmp.write("bad.json", '{"format": "tars-run/1", '), "not JSON")
+
+    def test_unknown_format(self):
+        self.assert_bad(self.tmp.write("other.json", '{"hello": 1}'), "neither")
+
+    def test_directory_without_run_json(self):
+        os.mkdir(self.tmp.join("empty"))
+        self.assert_bad(self.tmp.join("empty"), "run.json")
+
+    def test_broken_load_result(self):
+        bad = {"format": "tars-load-result", "version": 1, "scenario": "x"}
+        self.assert_bad(self.tmp.write("load.json", json.dumps(bad)), "loads[0]")
+
+    def test_nothing_in_common(self):
+        other = self.tmp.write("other.json", json.dumps({"format": "tars-run/1"}))
+        r = tars("compare", self.good, other)
+        self.assertEqual(r.rc, EXIT_USAGE, r.describe())
+        self.assertIn("nothing to compare", r.stderr)
+
+    def test_bad_options(self):
+        for args in (["--threshold", "speed=3%"], ["--cutoffs", "pass=50,marginal=60"],
+                     ["--alpha", "2"], ["--bogus"]):
+            r = tars("compare", self.good, self.good, *args)
+            self.assertEqual(r.rc, EXIT_USAGE, r.describe())
+        r = tars("compare", self.good)
+        self.assertEqual(r.rc, EXIT_USAGE, r.describe())
+        r = tars("compare", self.good, self.good)
+        self.assertEqual(r.rc, EXIT_OK, r.describe())
+
+
+if __name__ == "__main__":
+    unittest.main()

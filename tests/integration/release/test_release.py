@@ -1,0 +1,420 @@
+"""Integration tests of `tars release` (Python 3 standard library only).
+
+Most pipelines here are built from small shell steps (fast, and each one can be made to
+fail on purpose); one runs the shipped release/local.yaml end to end against a real
+`tars serve --demo` on a free loopback port. Every test works in its own temporary
+directory and stops what it started.
+"""
+
+import http.server
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+TARS_BIN = os.environ["TARS_BIN"]
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Webhook:
+    """A local HTTP server that records every POST (stands in for Slack and GitHub)."""
+
+    def __init__(self, status=200):
+        self.posts = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                outer.posts.append({"path": self.path, "headers": dict(self.headers),
+                                    "body": json.loads(body)})
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ReleaseTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="tars-release-test.")
+        self.run_dir = os.path.join(self.dir, "run")
+        self.marks = os.path.join(self.dir, "marks")
+        os.mkdir(self.marks)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def config(self, body):
+        path = os.path.join(self.dir, "release.yaml")
+        with open(path, "w") as f:
+            f.write(body)
+        return path
+
+    def release(self, config, *args, env=None, timeout=120):
+        full_env = dict(os.environ, **(env or {}))
+        return subprocess.run([TARS_BIN, "release", "--config", config, "--run", self.run_dir,
+                               "-q", *args], cwd=self.dir, env=full_env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def record(self):
+        with open(os.path.join(self.run_dir, "run.json")) as f:
+            return json.load(f)
+
+    def stages(self):
+        return {s["name"]: s for s in self.record()["stages"]}
+
+    def mark(self, name):
+        return os.path.exists(os.path.join(self.marks, name))
+
+    # A pipeline of shell steps: deploy/validate/perf/rollback leave marks; `fail` names
+    # the stage whose step exits 1.
+    def shell_config(self, fail=None, extra="", validate=True):
+        def step(stage, code="0"):
+            if stage == fail:
+                code = "1"
+            return ("%s:\n  steps:\n    - run: touch %s/%s; echo %s ran; exit %s\n"
+                    % (stage, self.marks, stage, stage, code))
+        text = ("release:\n  name: test\n  version: v1.0.1\n  environment: test\n"
+                "  base_url: http://127.0.0.1:1\n")
+        text += step("deploy")
+        if validate:
+            text += step("validate")
+        text += step("perf") + step("rollback")
+        text += "report:\n  enabled: false\n" + extra
+        return self.config(text)
+
+
+class TestVerdicts(ReleaseTest):
+    def test_all_steps_pass_is_approved_without_rollback(self):
+        r = self.release(self.shell_config())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("approved", r.stdout)
+        st = self.stages()
+        self.assertEqual([s["name"] for s in self.record()["stages"]],
+                         ["preflight", "package", "deploy", "wait", "validate", "perf",
+                          "decide", "rollback", "report", "notify"])
+        for name in ("deploy", "validate", "perf", "decide"):
+            self.assertEqual(st[name]["status"], "pass", name)
+        self.assertEqual(st["rollback"]["status"], "skip")
+        self.assertFalse(self.mark("rollback"))
+        decision = self.record()["decisions"][0]
+        self.assertEqual(decision["decision"], "approved")
+        self.assertEqual(self.record()["release"]["version"], "1.0.1")  # v stripped once
+        with open(os.path.join(self.run_dir, "logs", "deploy.log")) as f:
+            self.assertIn("deploy ran", f.read())
+
+    def test_failed_benchmark_is_rejected_and_rolled_back(self):
+        r = self.release(self.shell_config(fail="perf"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        st = self.stages()
+        self.assertEqual(st["perf"]["status"], "fail")
+        self.assertEqual(st["decide"]["status"], "fail")
+        self.assertEqual(st["rollback"]["status"], "pass")
+        self.assertTrue(self.mark("rollback"))
+        self.assertIn("perf failed", " ".join(self.record()["decisions"][0]["reasons"]))
+        self.assertIn("rolled back", r.stdout)
+
+    def test_failed_deploy_skips_tests_and_rolls_back(self):
+        r = self.release(self.shell_config(fail="deploy"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        st = self.stages()
+        self.assertEqual(st["deploy"]["status"], "fail")
+        self.assertEqual(st["validate"]["status"], "skip")
+        self.assertFalse(self.mark("validate"))
+        self.assertTrue(self.mark("rollback"))
+
+    def test_force_deploy_keeps_a_failed_release(self):
+        r = self.release(self.shell_config(fail="validate"), "--force-deploy")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertEqual(self.stages()["rollback"]["status"], "skip")
+        self.assertIn("--force-deploy", self.stages()["rollback"]["reason"])
+        self.assertFalse(self.mark("rollback"))
+
+    def test_skip_tests_is_inconclusive_and_not_rolled_back(self):
+        r = self.release(self.shell_config(), "--skip-tests")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        st = self.stages()
+        self.assertEqual(st["validate"]["status"], "skip")
+        self.assertEqual(st["validate"]["reason"], "--skip-tests")
+        self.assertFalse(self.mark("validate") or self.mark("perf") or self.mark("rollback"))
+        self.assertIn("not validated", self.record()["decisions"][0]["reasons"][0])
+
+    def test_nothing_validated_is_never_approved(self):
+        r = self.release(self.shell_config(validate=False))
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertEqual(self.record()["decisions"][0]["decision"], "inconclusive")
+
+    def test_step_timeout_fails_the_stage(self):
+        cfg = self.config("release:\n  version: 1.0.1\ndeploy:\n  steps:\n"
+                          "    - run: sleep 30\n      timeout: 1s\n"
+                          "validate:\n  steps:\n    - run: 'true'\nreport: {enabled: false}\n")
+        t0 = time.monotonic()
+        r = self.release(cfg)
+        self.assertLess(time.monotonic() - t0, 15)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("timed out", self.stages()["deploy"]["reason"])
+        # Rollback is needed but none is configured: that is a failure, said plainly.
+        self.assertEqual(self.stages()["rollback"]["status"], "fail")
+
+    def test_failed_threshold_in_the_record_rejects(self):
+        # A perf step that exits 0 but records a failed threshold cannot pass the gate.
+        writer = ("python3 -c 'import json,sys; d=sys.argv[1]; r=json.load(open(d+\"/run.json\")); "
+                  "r[\"loads\"]=[{\"name\":\"x\",\"thresholds\":[{\"text\":\"p95<1ms\",\"passed\":False}]}]; "
+                  "json.dump(r,open(d+\"/run.json\",\"w\"))' ${run_dir}")
+        cfg = self.config("release:\n  version: 1.0.1\nvalidate:\n  steps:\n    - run: 'true'\n"
+                          "perf:\n  steps:\n    - run: \"%s\"\nreport: {enabled: false}\n"
+                          % writer.replace('"', '\\"'))
+        r = self.release(cfg)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("threshold p95<1ms not met", " ".join(self.record()["decisions"][0]["reasons"]))
+
+
+class TestInterrupt(ReleaseTest):
+    def test_sigint_stops_the_stage_rolls_back_and_records(self):
+        cfg = self.config("release:\n  version: 1.0.1\ndeploy:\n  steps:\n    - run: 'true'\n"
+                          "validate:\n  steps:\n    - run: sleep 60\n"
+                          "rollback:\n  steps:\n    - run: touch %s/rollback\n"
+                          "report: {enabled: false}\n" % self.marks)
+        p = subprocess.Popen([TARS_BIN, "release", "--config", cfg, "--run", self.run_dir, "-q"],
+                             cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if os.path.exists(os.path.join(self.run_dir, "logs", "validate.log")):
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=20)
+        self.assertLess(time.monotonic() - t0, 8)
+        self.assertEqual(p.returncode, 2, out + err)
+        self.assertEqual(self.stages()["validate"]["status"], "error")
+        self.assertTrue(self.mark("rollback"))
+        self.assertIn("interrupted", " ".join(self.record()["decisions"][0]["reasons"]))
+        self.assertIn("ended_at", self.record())
+
+
+class TestConfigAndPlan(ReleaseTest):
+    def test_unknown_key_is_a_usage_error_with_position(self):
+        cfg = self.config("release:\n  version: 1.0.1\ndeploy:\n  stepz: []\n")
+        r = self.release(cfg)
+        self.assertEqual(r.returncode, 3)
+        self.assertRegex(r.stderr, r"release\.yaml:4:\d+: unknown key \"stepz\" in deploy")
+
+    def test_bad_version_is_a_usage_error(self):
+        r = self.release(self.config("release:\n  version: vv1.0\n"))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("MAJOR.MINOR.PATCH", r.stderr)
+
+    def test_dry_run_prints_the_plan_and_runs_nothing(self):
+        r = subprocess.run([TARS_BIN, "release", "--config", self.shell_config(), "--dry-run",
+                            "--canary-weight", "10"], cwd=self.dir, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("3. deploy (canary weight 10)", r.stdout)
+        self.assertIn("touch %s/deploy" % self.marks, r.stdout)
+        self.assertFalse(self.mark("deploy"))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "runs")))
+
+    def test_shipped_configs_parse(self):
+        for name in ("local", "staging"):
+            r = subprocess.run([TARS_BIN, "release", "--config", "release/%s.yaml" % name,
+                                "--dry-run"], cwd=ROOT, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, name + ": " + r.stderr)
+            self.assertIn("10. notify", r.stdout)
+
+    def test_preflight_missing_file_blocks_the_deploy(self):
+        cfg = self.shell_config(extra="preflight:\n  files: [no/such/file.yaml]\n")
+        r = self.release(cfg)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("no/such/file.yaml", self.stages()["preflight"]["reason"])
+        self.assertEqual(self.stages()["deploy"]["status"], "skip")
+        self.assertFalse(self.mark("deploy"))
+
+
+class TestNotify(ReleaseTest):
+    def notify_config(self, api_url, fail=None):
+        return self.shell_config(fail=fail, extra=(
+            "notify:\n  slack:\n    webhook_env: TEST_SLACK_URL\n    channel: '#tars-deployments'\n"
+            "  github:\n    repository: tars/tars\n    token_env: TEST_GH_TOKEN\n"
+            "    deployment_id_env: TEST_GH_DEPLOYMENT\n    api_url: %s\n" % api_url))
+
+    def run_notify(self, fail=None, status=200):
+        hook = Webhook(status)
+        self.addCleanup(hook.close)
+        cfg = self.notify_config(hook.url + "/gh", fail)
+        secret_url = hook.url + "/services/T000/B000/very-secret-path"
+        r = self.release(cfg, env={"TEST_SLACK_URL": secret_url, "TEST_GH_TOKEN": "ghp_secret123456",
+                                   "TEST_GH_DEPLOYMENT": "42"})
+        text = r.stdout + r.stderr
+        for root, _, files in os.walk(self.run_dir):
+            for name in files:
+                with open(os.path.join(root, name), errors="replace") as f:
+                    text += f.read()
+        self.assertNotIn("very-secret-path", text)
+        self.assertNotIn("ghp_secret123456", text)
+        return r, hook
+
+    def test_success_sends_start_and_success_and_a_github_status(self):
+        r, hook = self.run_notify()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        slack = [p["body"] for p in hook.posts if p["path"].startswith("/services/")]
+        self.assertEqual(len(slack), 2)
+        self.assertEqual(slack[0]["username"], "T.A.R.S. Deployment Bot")
+        self.assertEqual(slack[0]["channel"], "#tars-deployments")
+        self.assertEqual(slack[0]["attachments"][0]["color"], "#36a64f")
+        titles = [f["title"] for f in slack[0]["attachments"][0]["fields"]]
+        self.assertEqual(titles, ["Commit", "Branch", "Triggered By", "Timestamp"])
+        self.assertEqual(slack[1]["attachments"][0]["color"], "good")
+        self.assertEqual(slack[1]["attachments"][0]["footer"], "Ready for production promotion")
+        gh = [p for p in hook.posts if p["path"].startswith("/gh/")]
+        self.assertEqual(len(gh), 1)
+        self.assertEqual(gh[0]["path"], "/gh/repos/tars/tars/deployments/42/statuses")
+        self.assertEqual(gh[0]["body"]["state"], "success")
+        self.assertEqual(gh[0]["headers"]["Authorization"], "Bearer ghp_secret123456")
+        self.assertEqual(self.stages()["notify"]["status"], "pass")
+
+    def test_rollback_message_and_failure_status(self):
+        r, hook = self.run_notify(fail="validate")
+        self.assertEqual(r.returncode, 1)
+        slack = [p["body"] for p in hook.posts if p["path"].startswith("/services/")]
+        self.assertEqual([s["attachments"][0]["color"] for s in slack], ["#36a64f", "danger"])
+        fields = {f["title"]: f["value"] for f in slack[1]["attachments"][0]["fields"]}
+        self.assertEqual(fields["Status"], "Rolled back to previous version")
+        gh = [p for p in hook.posts if p["path"].startswith("/gh/")]
+        self.assertEqual(gh[0]["body"]["state"], "failure")
+
+    def test_a_failing_webhook_never_changes_the_verdict(self):
+        r, hook = self.run_notify(status=500)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.stages()["notify"]["status"], "fail")
+        self.assertIn("answered 500", self.stages()["notify"]["reason"])
+
+
+class TestLocalRelease(ReleaseTest):
+    """release/local.yaml, end to end, against a real tars serve on a free port."""
+
+    def local_config(self, threshold=None):
+        with open(os.path.join(ROOT, "release", "local.yaml")) as f:
+            text = f.read()
+        text = text.replace("--duration, 10s", "--duration, 2s")
+        if threshold:
+            text = text.replace("--duration, 2s", "--duration, 2s, --threshold, '%s'" % threshold)
+        return self.config(text)
+
+    def release_local(self, cfg):
+        base = "http://127.0.0.1:%d" % free_port()
+        r = subprocess.run([TARS_BIN, "release", "--config", cfg, "--run", self.run_dir, "-q",
+                            "--base-url", base], cwd=ROOT, capture_output=True, text=True,
+                           timeout=180)
+        self.addCleanup(self.stop_server, base)
+        return r, base
+
+    def stop_server(self, base):
+        subprocess.run([os.path.join(ROOT, "scripts", "release-local.sh"), "stop"],
+                       env=dict(os.environ, TARS_RUN_DIR=self.run_dir, TARS_BASE_URL=base),
+                       capture_output=True, timeout=30)
+
+    def alive(self, base):
+        try:
+            with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def secrets_absent(self):
+        for root, _, files in os.walk(self.run_dir):
+            if os.path.basename(root) == "serve":
+                continue  # the server's own data directory (credentials.json, mode 0600)
+            for name in files:
+                with open(os.path.join(root, name), errors="replace") as f:
+                    self.assertNotRegex(f.read(), r"eyJ[A-Za-z0-9_-]{8,}\.", name)
+
+    def upgrade_config(self, how):
+        with open(os.path.join(ROOT, "release", "local.yaml")) as f:
+            text = f.read()
+        text = text.replace("run: scripts/release-local.sh deploy", "run: scripts/release-local.sh " + how)
+        text = re.sub(r"\nperf:\n(  .*\n|\s*#.*\n)+", "\n", text)  # not about load: keep it short
+        text = text.replace("--only, api,", "--only, local.api.health,")
+        return self.config(text)
+
+    def start_old_server(self, base):
+        env_file = os.path.join(self.dir, "old.env")
+        env = dict(os.environ, TARS_RUN_DIR=self.run_dir, TARS_BASE_URL=base, TARS_BIN=TARS_BIN,
+                   TARS_RELEASE_ENV=env_file)
+        os.makedirs(self.run_dir)
+        r = subprocess.run([os.path.join(ROOT, "scripts", "release-local.sh"), "deploy"],
+                           env=env, capture_output=True, text=True, timeout=60)
+        self.addCleanup(self.stop_server, base)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def upgrade(self, how):
+        base = "http://127.0.0.1:%d" % free_port()
+        self.start_old_server(base)
+        r = subprocess.run([TARS_BIN, "release", "--config", self.upgrade_config(how), "--run",
+                            self.run_dir, "-q", "--base-url", base], cwd=ROOT,
+                           capture_output=True, text=True, timeout=180)
+        return r, self.record()["zero_downtime"]
+
+    def test_graceful_upgrade_drops_no_request(self):
+        r, zd = self.upgrade("upgrade")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + json.dumps(zd))
+        self.assertEqual(zd["failed"], 0, json.dumps(zd))
+        self.assertEqual(zd["failed_before_up"], 0, json.dumps(zd))  # it was up all along
+        self.assertGreater(zd["requests"], 10)
+
+    def test_abrupt_replacement_shows_the_downtime(self):
+        r, zd = self.upgrade("upgrade-abrupt")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertGreater(zd["failed"], 0, json.dumps(zd))
+        self.assertGreater(zd["longest_gap_ms"], 50)
+        self.assertIn("zero downtime", " ".join(self.record()["decisions"][0]["reasons"]))
+
+    def test_local_release_is_approved_on_measured_evidence(self):
+        r, base = self.release_local(self.local_config())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        rec = self.record()
+        self.assertGreater(rec["checks"]["counts"]["pass"], 10)
+        self.assertEqual(rec["checks"]["counts"]["fail"], 0)
+        self.assertEqual(len(rec["loads"]), 1)
+        self.assertGreater(rec["loads"][0]["result"]["total"]["requests"], 0)
+        self.assertTrue(all(t["passed"] for t in rec["loads"][0]["thresholds"]))
+        self.assertEqual(rec["decisions"][0]["decision"], "approved")
+        self.assertTrue(self.alive(base))  # an approved release stays deployed
+        self.secrets_absent()
+
+    def test_local_release_with_a_failed_threshold_rolls_back(self):
+        r, base = self.release_local(self.local_config(threshold="p99<0.001ms"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        reasons = " ".join(self.record()["decisions"][0]["reasons"])
+        self.assertIn("p99<0.001ms", reasons)
+        self.assertEqual(self.stages()["rollback"]["status"], "pass")
+        self.assertFalse(self.alive(base))  # rolled back: the local deployment is gone
+        self.secrets_absent()
+
+
+if __name__ == "__main__":
+    unittest.main()

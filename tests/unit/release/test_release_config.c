@@ -1,0 +1,120 @@
+/* Unit tests for lib/release/release_config.c: versions and config errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "tars/release.h"
+
+static void test_version_normalise(void **state)
+{
+    struct { const char *in, *out; } good[] = {
+        {"1.0.1", "1.0.1"}, {"v1.0.1", "1.0.1"}, {"V2.10.0", "2.10.0"},
+        {"1.0.1-rc.1", "1.0.1-rc.1"}, {"1.0.1+build.7", "1.0.1+build.7"},
+    };
+    const char *bad[] = {"vv1.0.1", "1.0", "1.0.1.2", "01.0.1", "1..1", "", "v", "1.0.1-",
+                         "1.0.1 ", "1.0.x"};
+    struct tars_err err = TARS_ERR_INIT;
+    char out[32];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        assert_int_equal(tars_release_version_normalise(good[i].in, out, sizeof(out), &err), TARS_OK);
+        assert_string_equal(out, good[i].out);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (tars_release_version_normalise(bad[i], out, sizeof(out), &err) != TARS_EINVAL)
+            fail_msg("\"%s\" was accepted as \"%s\"", bad[i], out);
+    }
+    assert_int_equal(tars_release_version_normalise("1.0.1-averyveryverylongprerelease", out, 8, &err),
+                     TARS_ETOOBIG);
+}
+
+static int load_text(const char *text, struct tars_release_config *cfg, struct tars_err *err)
+{
+    char path[] = "/tmp/tars-release-config-XXXXXX";
+    int fd = mkstemp(path), rc;
+    FILE *f = fdopen(fd, "w");
+
+    fputs(text, f);
+    fclose(f);
+    rc = tars_release_config_load(path, cfg, err);
+    unlink(path);
+    return rc;
+}
+
+static void test_config_reads_every_section(void **state)
+{
+    struct tars_release_config cfg;
+    struct tars_err err = TARS_ERR_INIT;
+    (void)state;
+
+    assert_int_equal(load_text("release: {name: s, version: v1.2.3, base_url: 'http://x'}\n"
+                               "preflight: {files: [a, b], rules: r.yaml, chart: c, cluster: true}\n"
+                               "package: {output_dir: out}\n"
+                               "deploy:\n  timeout: 5m\n  steps:\n    - run: helm upgrade\n"
+                               "      timeout: 90s\n"
+                               "wait: {ready_url: '${base_url}/ready', timeout: 20s}\n"
+                               "validate:\n  steps:\n    - tars: [validate, s.yaml, --parallel, 4]\n"
+                               "      allow_failure: true\n"
+                               "decide: {baseline: runs/base}\n"
+                               "notify: {slack: {webhook_env: HOOK}}\n",
+                               &cfg, &err),
+                     TARS_OK);
+    assert_string_equal(cfg.version, "1.2.3");
+    assert_int_equal(cfg.file_count, 2);
+    assert_true(cfg.need_cluster);
+    assert_true(cfg.package);
+    assert_string_equal(cfg.artifacts_dir, "out");
+    assert_int_equal(cfg.deploy.timeout_ms, 300000);
+    assert_int_equal(cfg.deploy.steps[0].timeout_ms, 90000);
+    assert_string_equal(cfg.deploy.steps[0].shell, "helm upgrade");
+    assert_int_equal(cfg.wait_timeout_ms, 20000);
+    assert_int_equal(cfg.validate.steps[0].tars_argc, 4);
+    assert_string_equal(cfg.validate.steps[0].tars_argv[3], "4"); /* numbers become text */
+    assert_null(cfg.validate.steps[0].tars_argv[4]);
+    assert_true(cfg.validate.steps[0].allow_failure);
+    assert_string_equal(cfg.baseline, "runs/base");
+    assert_string_equal(cfg.slack_webhook_env, "HOOK");
+    assert_true(cfg.report); /* on unless switched off */
+    tars_release_config_release(&cfg);
+}
+
+static void test_config_errors_name_the_place(void **state)
+{
+    struct { const char *text, *want; } cases[] = {
+        {"deploy: {}\n", "missing \"release\" section"},
+        {"release: {name: x}\n", "release.version is required"},
+        {"release: {version: 1.0.1}\nperf: {steps: [{run: a, tars: [b]}]}\n", "exactly one of"},
+        {"release: {version: 1.0.1}\nperf: {steps: [{}]}\n", "exactly one of"},
+        {"release: {version: 1.0.1}\nwait: {timeout: soon}\n", "must be a duration"},
+        {"release: {version: 1.0.1}\nreport: {html: yes please}\n", "must be true or false"},
+        {"release: {version: 1.0.1}\nrollbak: {}\n", "unknown key \"rollbak\""},
+        {"release: {version: 1.0.1}\nvalidate: {steps: [{tars: []}]}\n", "list of 1 to"},
+    };
+    struct tars_release_config cfg;
+    struct tars_err err = TARS_ERR_INIT;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(load_text(cases[i].text, &cfg, &err), TARS_EINVAL);
+        if (!strstr(err.msg, cases[i].want))
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err.msg, cases[i].want);
+        assert_non_null(strstr(err.msg, "tars-release-config-")); /* the file is named */
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_version_normalise),
+        cmocka_unit_test(test_config_reads_every_section),
+        cmocka_unit_test(test_config_errors_name_the_place),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
