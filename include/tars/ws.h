@@ -297,6 +297,8 @@ struct tars_ws_feed_msg {
     int64_t oldest_seq;   /* resync_required */
     bool has_timestamp;
     double timestamp;     /* server wall clock, ms since the epoch */
+    const char *text;     /* error: its "message", raw (escapes kept), not NUL-terminated */
+    size_t text_len;
 };
 
 /* TARS_EINVAL when text is not a JSON object (or nests past 32 levels). */

@@ -50,6 +50,7 @@ struct tars_ws_stress_opts {
     int64_t drop_every_ms;      /* 0: never */
     int64_t connect_timeout_ms; /* connect + upgrade + subscribe; 0: 10 s */
     int64_t drain_ms;           /* 0: 5 s */
+    int64_t ping_interval_ms;   /* {"type":"ping"} after this long without sending; 0: never */
     bool insecure;
     struct tars_ws_backoff backoff;
     struct tars_ws_heartbeat heartbeat;

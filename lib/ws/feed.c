@@ -159,6 +159,8 @@ static bool scan_member(struct scan *s, struct tars_ws_feed_msg *m, int64_t *las
     }
     if (key_is(k, kl, "channel") && s->p < s->end && *s->p == '"')
         return scan_string(s, &m->channel, &m->channel_len);
+    if (key_is(k, kl, "message") && s->p < s->end && *s->p == '"')
+        return scan_string(s, &m->text, &m->text_len);
     if (key_is(k, kl, "seq") || key_is(k, kl, "last_seq") || key_is(k, kl, "oldest_seq") ||
         key_is(k, kl, "timestamp")) {
         if (s->p < s->end && *s->p == '"')

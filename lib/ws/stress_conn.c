@@ -274,6 +274,35 @@ static void on_push(struct stress_thread *t, struct sconn *c, const struct tars_
     }
 }
 
+/* {"type":"error"} while subscribing: the server refuses the subscription
+ * (no token, unknown channel); trying again would not help. */
+static void on_error(struct stress_thread *t, struct sconn *c, const struct tars_ws_feed_msg *m)
+{
+    char why[120];
+
+    if (c->state != SC_SUBSCRIBING) {
+        t->r.other_messages++;
+        return;
+    }
+    snprintf(why, sizeof(why), "subscription refused: %.*s",
+             (int)(m->text_len > 90 ? 90 : m->text_len), m->text ? m->text : "");
+    t->r.attempt_failures++;
+    stress_reason(&t->r, why);
+    drop_ws(t, c);
+    tars_ws_reconnect_close(&c->loop);
+    c->state = SC_FAILED;
+}
+
+static void keepalive(struct stress_thread *t, struct sconn *c, int64_t now_ns)
+{
+    static const char ping[] = "{\"type\":\"ping\"}";
+    struct tars_err err = TARS_ERR_INIT;
+
+    c->last_send_ns = now_ns;
+    if (tars_ws_conn_send(c->ws, TARS_WS_TEXT, ping, sizeof(ping) - 1, &err) < 0)
+        failure(t, c, err.msg, 0, now_ns);
+}
+
 static void on_message(struct stress_thread *t, struct sconn *c, const struct tars_ws_event *ev,
                        int64_t now_ns)
 {
@@ -289,6 +318,8 @@ static void on_message(struct stress_thread *t, struct sconn *c, const struct ta
     case TARS_WS_FEED_MESSAGE: on_push(t, c, &m); break;
     case TARS_WS_FEED_RESYNC: t->r.resync_required++; break;
     case TARS_WS_FEED_HEARTBEAT: t->r.heartbeats++; break;
+    case TARS_WS_FEED_PONG: break; /* our keepalive's answer */
+    case TARS_WS_FEED_ERROR: on_error(t, c, &m); break;
     default: t->r.other_messages++; break;
     }
 }
@@ -302,6 +333,7 @@ static void on_open(struct stress_thread *t, struct sconn *c, int64_t now_ns)
 
     tars_ws_heartbeat_seen(&c->heartbeat, now_ns / NS_PER_MS);
     c->state = SC_SUBSCRIBING;
+    c->last_send_ns = now_ns;
     if (tars_ws_conn_send(c->ws, TARS_WS_TEXT, text, n, &err) < 0)
         failure(t, c, err.msg, 0, now_ns);
 }
@@ -368,6 +400,9 @@ void sconn_timers(struct stress_thread *t, struct sconn *c, int64_t now_ns, bool
             connection_lost(t, c, now_ns);
         } else if (tars_ws_heartbeat_expired(&c->heartbeat, now_ms)) {
             failure(t, c, "heartbeats missed", 0, now_ns);
+        } else if (o->ping_interval_ms > 0 &&
+                   now_ns - c->last_send_ns >= o->ping_interval_ms * NS_PER_MS) {
+            keepalive(t, c, now_ns);
         }
         break;
     default: break;

@@ -46,6 +46,7 @@ struct sconn {
     int64_t attempt_ns;     /* start of the current attempt */
     int64_t lost_ns;        /* when the connection was lost */
     int64_t next_drop_ns;
+    int64_t last_send_ns;   /* keepalive: the server closes connections silent too long */
     int64_t live_from;      /* seqs above it are live (timed) */
     struct tars_ws_reconnect loop;
     struct tars_ws_heartbeat heartbeat;

@@ -63,6 +63,8 @@ void usage_ws_stress(void)
            "                            plus a 10 s timeout force a reconnect)\n"
            "      --connect-timeout D   connect + upgrade + subscribe, default 10s\n"
            "      --drain D             longest wait at the end for connections to catch up, default 5s\n"
+           "      --ping-interval D     send {\"type\":\"ping\"} after D without sending (the server\n"
+           "                            closes silent clients), default 60s; 0: never\n"
            "  -k, --insecure            do not verify TLS certificates (wss://)\n"
            "  -q, --quiet               no live progress\n"
            "exit: 0 thresholds met, 1 a threshold failed, 2 no connection established or\n"
@@ -123,6 +125,7 @@ static int apply_option(int c, const char *arg, struct ws_opts *o)
     case 'H': return parse_duration_opt(arg, "heartbeat interval", &o->s.heartbeat.interval_ms, false);
     case 'o': return parse_duration_opt(arg, "connect timeout", &o->s.connect_timeout_ms, false);
     case 'w': return parse_duration_opt(arg, "drain", &o->s.drain_ms, false);
+    case 'p': return parse_duration_opt(arg, "ping interval", &o->s.ping_interval_ms, true);
     case 'k': o->s.insecure = true; return 0;
     case 'q': o->quiet = 1; return 0;
     case 'x':
@@ -147,6 +150,7 @@ static int parse_args(int argc, char **argv, struct ws_opts *o)
         {"backoff-initial", required_argument, NULL, 'b'}, {"backoff-max", required_argument, NULL, 'B'},
         {"jitter", no_argument, NULL, 'J'},            {"heartbeat-interval", required_argument, NULL, 'H'},
         {"connect-timeout", required_argument, NULL, 'o'}, {"drain", required_argument, NULL, 'w'},
+        {"ping-interval", required_argument, NULL, 'p'},
         {"insecure", no_argument, NULL, 'k'},          {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
     int c, rc;
@@ -475,6 +479,7 @@ int cmd_ws_stress(int argc, char **argv)
     o->s.duration_ms = 60000;
     o->s.threads = cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1;
     o->s.ramp_rate = 1000;
+    o->s.ping_interval_ms = 60000;
     o->s.backoff = backoff;
     o->s.heartbeat = heartbeat;
     rc = parse_args(argc, argv, o);
