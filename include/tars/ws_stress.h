@@ -97,7 +97,7 @@ typedef struct tars_ws_stress tars_ws_stress;
 tars_ws_stress *tars_ws_stress_start(const struct tars_ws_stress_opts *o, struct tars_err *err);
 /* Ends the run early (Ctrl-C): threads stop at once, results are partial. */
 void tars_ws_stress_stop(tars_ws_stress *s);
-/* Ends the publishing phase (the engine calls it itself at the duration). */
+/* True once every thread has finished (duration and drain over, or stopped). */
 bool tars_ws_stress_done(tars_ws_stress *s);
 void tars_ws_stress_progress(tars_ws_stress *s, struct tars_ws_stress_progress *p);
 /* True once the duration is over (the publisher should stop). */

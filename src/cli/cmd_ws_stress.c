@@ -223,6 +223,13 @@ static int finish_options(struct ws_opts *o)
                  (int)strcspn(rest, "/?#"), rest);
         o->publish_url = o->publish_base;
     }
+    if (o->publish_url) {
+        struct tars_url *url = malloc(sizeof(*url));
+        int bad = !url || tars_url_parse(url, o->publish_url, &err) != TARS_OK;
+        free(url);
+        if (bad)
+            return cli_usage_error("ws-stress", "--publish-url: %s", err.msg);
+    }
     for (int i = 0; i < o->threshold_count; i++)
         if (tars_ws_threshold_parse(o->thresholds[i], &o->th[i], &err))
             return cli_usage_error("ws-stress", "%s", err.msg);
@@ -459,7 +466,7 @@ static int run(struct ws_opts *o)
     r.published = pub_counts.published;
     r.publish_errors = pub_counts.publish_errors;
     memcpy(r.publish_error, pub_counts.publish_error, sizeof(r.publish_error));
-    rc = o->publish_rate > 0 && !po.base_url ? EXIT_USAGE : report(o, &r);
+    rc = report(o, &r);
     tars_ws_stress_result_release(&r);
     return rc;
 }

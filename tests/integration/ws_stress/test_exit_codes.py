@@ -47,7 +47,9 @@ class ExitCodeTest(unittest.TestCase):
                      ["ws-stress", self.fx.url, "-c", "0"],
                      ["ws-stress", self.fx.url, "--duration", "soon"],
                      ["ws-stress", self.fx.url, "--channel", "bad channel"],
-                     ["ws-stress", self.fx.url, "--token-env", "TARS_SURELY_UNSET_VAR"]):
+                     ["ws-stress", self.fx.url, "--token-env", "TARS_SURELY_UNSET_VAR"],
+                     ["ws-stress", self.fx.url, "--publish-rate", "5/s", "--publish-url", "ftp://x"],
+                     ["ws-stress", self.fx.url, "--token-env", "HOME", "--token-in", "cookie"]):
             p = subprocess.run([tars_bin()] + args, capture_output=True, text=True, timeout=30)
             self.assertEqual(p.returncode, EXIT_USAGE, "%r: %s %s" % (args, p.stdout, p.stderr))
 
