@@ -36,11 +36,9 @@ static void ramp(struct stress_thread *t, int64_t now)
         sconn_start(t, &t->conns[t->started++], now);
 }
 
-/* Every established connection is subscribed and has the highest seq seen. */
-static bool caught_up(const struct stress_thread *t)
+/* Every established connection is subscribed and has seen global. */
+static bool caught_up(const struct stress_thread *t, int64_t global)
 {
-    int64_t global = atomic_load(&t->run->global_max_seq);
-
     for (int64_t i = 0; i < t->started; i++) {
         const struct sconn *c = &t->conns[i];
         if (!c->established || c->state == SC_FAILED)
@@ -77,11 +75,17 @@ static void *thread_main(void *arg)
         last_scan = now;
         for (int64_t i = 0; i < t->started; i++)
             sconn_timers(t, &t->conns[i], now, draining);
-        if (draining && (now >= drain_end || caught_up(t))) {
-            t->r.drained = caught_up(t);
-            break;
+        if (draining) {
+            int64_t global = atomic_load(&run->global_max_seq);
+            t->r.drained = caught_up(t, global);
+            if (t->r.drained || now >= drain_end) {
+                t->end_max = global;
+                break;
+            }
         }
     }
+    if (atomic_load(&run->stop)) /* stopped early: count up to what was seen by then */
+        t->end_max = atomic_load(&run->global_max_seq);
     for (int64_t i = 0; i < t->started; i++)
         sconn_close(t, &t->conns[i]);
     atomic_fetch_add(&run->finished_threads, 1);
@@ -249,7 +253,12 @@ void tars_ws_stress_wait(tars_ws_stress *s, struct tars_ws_stress_result *r)
 
     for (int i = 0; i < s->o.threads; i++)
         pthread_join(s->threads[i].thread, NULL);
+    /* A server may publish by itself while threads stop one after another:
+     * count every connection up to the seq the first thread to stop had. */
     final_max = atomic_load(&s->global_max_seq);
+    for (int i = 0; i < s->o.threads; i++)
+        if (s->threads[i].end_max < final_max)
+            final_max = s->threads[i].end_max;
     result_init(r);
     r->connections = s->o.connections;
     r->drained = true;

@@ -103,6 +103,23 @@ int seq_track_add(struct seq_track *t, int64_t seq)
     return 0;
 }
 
+int64_t seq_track_above(const struct seq_track *t, int64_t last)
+{
+    int64_t n = 0, from = last + 1, to = t->max_seq;
+
+    if (!t->have_base || last >= t->max_seq)
+        return 0;
+    if (from < t->win_base) {
+        n += t->win_base - from;
+        from = t->win_base;
+    }
+    for (int64_t seq = from; seq <= to && seq < t->win_base + SEQ_WINDOW; seq++) {
+        int64_t index = seq - t->win_base;
+        n += (t->window[index >> 6] >> (index & 63)) & 1;
+    }
+    return n;
+}
+
 /* ---- socket bookkeeping ---- */
 
 static void set_events(struct stress_thread *t, struct sconn *c)
@@ -421,7 +438,7 @@ void sconn_close(struct stress_thread *t, struct sconn *c)
 
 void sconn_finish(struct stress_thread *t, struct sconn *c, int64_t final_max)
 {
-    int64_t expected;
+    int64_t expected, distinct;
 
     if (!c->established) {
         if (c->state != SC_IDLE)
@@ -429,8 +446,9 @@ void sconn_finish(struct stress_thread *t, struct sconn *c, int64_t final_max)
         return;
     }
     expected = final_max > c->seq.base ? final_max - c->seq.base : 0;
+    distinct = c->seq.distinct - seq_track_above(&c->seq, final_max);
     t->r.expected += expected;
-    t->r.lost += expected > c->seq.distinct ? expected - c->seq.distinct : 0;
+    t->r.lost += expected > distinct ? expected - distinct : 0;
     t->r.duplicated += c->seq.duplicated;
     t->r.out_of_order += c->seq.out_of_order;
 }

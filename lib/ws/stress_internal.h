@@ -26,6 +26,9 @@ struct seq_track {
 void seq_track_start(struct seq_track *t, int64_t base);
 /* Records seq: 0 new, 1 duplicate (or too old to tell). */
 int seq_track_add(struct seq_track *t, int64_t seq);
+/* Distinct seqs received above last (those already out of the window count
+ * as received: they can no longer be told apart). */
+int64_t seq_track_above(const struct seq_track *t, int64_t last);
 
 enum sconn_state {
     SC_IDLE,        /* not started by the ramp yet */
@@ -61,6 +64,7 @@ struct stress_thread {
     struct sconn *conns;
     int64_t count;          /* connections of this thread */
     int64_t started;        /* by the ramp so far */
+    int64_t end_max;        /* highest seq all its connections had when it stopped */
     uint64_t rng;
     struct tars_ws_stress_result r;
     _Atomic int64_t open, established, failed, received, reconnects; /* progress */

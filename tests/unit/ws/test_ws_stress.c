@@ -105,12 +105,31 @@ static void test_seq_window(void **state)
     assert_int_equal(t.max_seq, 1000000000);
 }
 
+static void test_seq_above(void **state)
+{
+    static struct seq_track t;
+
+    (void)state;
+    seq_track_start(&t, 10);
+    for (int64_t s = 11; s <= 20; s++)
+        if (s != 18)
+            assert_int_equal(seq_track_add(&t, s), 0);
+    assert_int_equal(seq_track_above(&t, 20), 0);
+    assert_int_equal(seq_track_above(&t, 15), 4); /* 16, 17, 19, 20 */
+    assert_int_equal(seq_track_above(&t, 10), 9);
+    /* slid out of the window: counted as received */
+    for (int64_t s = 21; s <= 10 + 2 * SEQ_WINDOW; s++)
+        assert_int_equal(seq_track_add(&t, s), 0);
+    assert_int_equal(seq_track_above(&t, 10), 2 * SEQ_WINDOW);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threshold_parse),
         cmocka_unit_test(test_threshold_check),
         cmocka_unit_test(test_seq_window),
+        cmocka_unit_test(test_seq_above),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
