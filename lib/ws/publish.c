@@ -1,7 +1,10 @@
 /*
- * The ws-stress publisher: POST /api/v1/evaluations at a steady rate on one
- * keep-alive connection, so that the server pushes evaluation.updates. It
- * blocks (poll on a tars_net connection) in its own thread.
+ * The ws-stress publisher: POST /api/v1/evaluations at a steady rate, so that
+ * the server pushes evaluation.updates. Post n is due at start + n / rate;
+ * PUBLISH_WORKERS threads, each with its own keep-alive connection, take the
+ * next due post in turn, so that a slow answer (a durable write on a busy
+ * server) does not lower the rate while fewer than that many are in flight.
+ * Each worker blocks (poll on a tars_net connection).
  */
 #include <poll.h>
 #include <pthread.h>
@@ -21,6 +24,17 @@
 #include "tars/ws_stress.h"
 
 #define POST_TIMEOUT_NS (5 * 1000000000ull)
+#define PUBLISH_WORKERS 4
+
+struct publish_worker {
+    struct tars_ws_publisher *pub;
+    struct tars_net_conn conn;
+    tars_http_parser *parser;
+    pthread_t thread;
+    bool running;
+    int64_t published, errors;
+    char last_error[160];
+};
 
 struct tars_ws_publisher {
     struct tars_ws_publisher_opts o;
@@ -28,15 +42,13 @@ struct tars_ws_publisher {
     struct tars_url url;
     tars_tls *tls;
     struct tars_net_target target;
-    struct tars_net_conn conn;
-    tars_http_parser *parser;
-    pthread_t thread;
+    uint64_t start_ns;
+    _Atomic int64_t next; /* the next post to take */
     _Atomic int stop;
-    int64_t published, errors;
-    char last_error[160];
+    struct publish_worker workers[PUBLISH_WORKERS];
 };
 
-static int wait_for(struct tars_ws_publisher *p, uint64_t deadline)
+static int wait_for(struct publish_worker *p, uint64_t deadline)
 {
     struct pollfd fd = {p->conn.fd, p->conn.wait == TARS_NET_WAIT_WRITE ? POLLOUT : POLLIN, 0};
     uint64_t now = tars_mono_ns();
@@ -47,23 +59,24 @@ static int wait_for(struct tars_ws_publisher *p, uint64_t deadline)
     return TARS_OK;
 }
 
-static int ensure_connected(struct tars_ws_publisher *p, uint64_t deadline, struct tars_err *err)
+static int ensure_connected(struct publish_worker *p, uint64_t deadline, struct tars_err *err)
 {
     int rc;
 
     if (p->conn.fd >= 0)
         return TARS_OK;
     tars_http_parser_reset(p->parser);
-    rc = tars_net_connect(&p->conn, &p->target, err);
+    rc = tars_net_connect(&p->conn, &p->pub->target, err);
     while (rc == TARS_AGAIN) {
         if (wait_for(p, deadline) == TARS_AGAIN)
-            return tars_err_set(err, TARS_EUNAVAIL, "timed out connecting to %s", p->target.label);
+            return tars_err_set(err, TARS_EUNAVAIL, "timed out connecting to %s",
+                                p->pub->target.label);
         rc = tars_net_handshake(&p->conn, err);
     }
     return rc;
 }
 
-static int write_all(struct tars_ws_publisher *p, const char *data, size_t len, uint64_t deadline,
+static int write_all(struct publish_worker *p, const char *data, size_t len, uint64_t deadline,
                      struct tars_err *err)
 {
     while (len > 0) {
@@ -82,7 +95,7 @@ static int write_all(struct tars_ws_publisher *p, const char *data, size_t len, 
     return TARS_OK;
 }
 
-static int read_answer(struct tars_ws_publisher *p, uint64_t deadline, int *status,
+static int read_answer(struct publish_worker *p, uint64_t deadline, int *status,
                        struct tars_err *err)
 {
     char buf[4096];
@@ -111,8 +124,9 @@ static int read_answer(struct tars_ws_publisher *p, uint64_t deadline, int *stat
     }
 }
 
-static int post_one(struct tars_ws_publisher *p, int64_t n, struct tars_err *err)
+static int post_one(struct publish_worker *w, int64_t n, struct tars_err *err)
 {
+    struct tars_ws_publisher *p = w->pub;
     struct tars_buf req = TARS_BUF_INIT(8192);
     struct tars_http_header h[2] = {{"Content-Type", "application/json"},
                                     {"Authorization", p->authorization}};
@@ -131,14 +145,14 @@ static int post_one(struct tars_ws_publisher *p, int64_t n, struct tars_err *err
     if (!rc)
         rc = tars_http_request_write(&req, &r, err);
     if (!rc)
-        rc = ensure_connected(p, deadline, err);
+        rc = ensure_connected(w, deadline, err);
     if (!rc)
-        rc = write_all(p, req.data, req.len, deadline, err);
+        rc = write_all(w, req.data, req.len, deadline, err);
     if (!rc)
-        rc = read_answer(p, deadline, &status, err);
+        rc = read_answer(w, deadline, &status, err);
     tars_buf_release(&req);
     if (rc) {
-        tars_net_close(&p->conn);
+        tars_net_close(&w->conn);
         return rc;
     }
     if (status != 201 && status != 200)
@@ -147,30 +161,51 @@ static int post_one(struct tars_ws_publisher *p, int64_t n, struct tars_err *err
     return TARS_OK;
 }
 
-static void *publisher_main(void *arg)
+/* Sleeps until due (in slices, so that a stop is seen); false when stopped. */
+static bool sleep_until(struct tars_ws_publisher *p, uint64_t due)
 {
-    struct tars_ws_publisher *p = arg;
-    uint64_t start = tars_mono_ns();
-    int64_t n = 0;
+    for (;;) {
+        uint64_t now = tars_mono_ns();
+        struct timespec ts = {0, 20000000};
+        if (atomic_load(&p->stop))
+            return false;
+        if (now >= due)
+            return true;
+        if (due - now < 20000000)
+            ts.tv_nsec = (long)(due - now);
+        nanosleep(&ts, NULL);
+    }
+}
 
-    while (!atomic_load(&p->stop)) {
-        uint64_t due = start + (uint64_t)((double)n * 1e9 / p->o.rate), now = tars_mono_ns();
+static void *worker_main(void *arg)
+{
+    struct publish_worker *w = arg;
+    struct tars_ws_publisher *p = w->pub;
+
+    for (;;) {
+        int64_t n = atomic_fetch_add(&p->next, 1);
         struct tars_err err = TARS_ERR_INIT;
-        if (now < due) {
-            uint64_t wait = due - now > 20000000 ? 20000000 : due - now;
-            struct timespec ts = {0, (long)wait};
-            nanosleep(&ts, NULL);
-            continue;
-        }
-        n++;
-        if (post_one(p, n, &err) == TARS_OK) {
-            p->published++;
+        if (!sleep_until(p, p->start_ns + (uint64_t)((double)n * 1e9 / p->o.rate)))
+            break;
+        if (post_one(w, n + 1, &err) == TARS_OK) {
+            w->published++;
         } else {
-            p->errors++;
-            tars_strlcpy(p->last_error, err.msg, sizeof(p->last_error));
+            w->errors++;
+            tars_strlcpy(w->last_error, err.msg, sizeof(w->last_error));
         }
     }
     return NULL;
+}
+
+static void publisher_free(struct tars_ws_publisher *p)
+{
+    for (int i = 0; i < PUBLISH_WORKERS; i++) {
+        tars_net_close(&p->workers[i].conn);
+        tars_http_parser_free(p->workers[i].parser);
+    }
+    tars_tls_free(p->tls);
+    free(p->authorization);
+    free(p);
 }
 
 tars_ws_publisher *tars_ws_publisher_start(const struct tars_ws_publisher_opts *o,
@@ -182,22 +217,27 @@ tars_ws_publisher *tars_ws_publisher_start(const struct tars_ws_publisher_opts *
 
     p->o = *o;
     p->authorization = o->authorization ? xstrdup(o->authorization) : NULL;
-    tars_net_conn_init(&p->conn);
     rc = o->rate > 0 ? tars_url_parse(&p->url, o->base_url, err)
                      : tars_err_set(err, TARS_EINVAL, "publish rate must be positive");
     if (!rc && p->url.tls)
         rc = tars_tls_new(&p->tls, &tls_opts, err);
     if (!rc)
         rc = tars_net_target_init(&p->target, p->url.host, p->url.port, p->tls, err);
-    if (!rc)
-        rc = tars_http_parser_new(&p->parser, NULL, err);
-    if (!rc && pthread_create(&p->thread, NULL, publisher_main, p) != 0)
-        rc = tars_err_set(err, TARS_EIO, "cannot start the publisher thread");
+    for (int i = 0; i < PUBLISH_WORKERS; i++) {
+        p->workers[i].pub = p;
+        tars_net_conn_init(&p->workers[i].conn);
+        if (!rc)
+            rc = tars_http_parser_new(&p->workers[i].parser, NULL, err);
+    }
+    p->start_ns = tars_mono_ns();
+    for (int i = 0; !rc && i < PUBLISH_WORKERS; i++) {
+        if (pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]) != 0)
+            rc = tars_err_set(err, TARS_EIO, "cannot start a publisher thread");
+        else
+            p->workers[i].running = true;
+    }
     if (rc) {
-        tars_http_parser_free(p->parser);
-        tars_tls_free(p->tls);
-        free(p->authorization);
-        free(p);
+        tars_ws_publisher_finish(p, NULL);
         return NULL;
     }
     return p;
@@ -208,16 +248,16 @@ void tars_ws_publisher_finish(tars_ws_publisher *p, struct tars_ws_stress_result
     if (!p)
         return;
     atomic_store(&p->stop, 1);
-    pthread_join(p->thread, NULL);
-    if (r) {
-        r->published += p->published;
-        r->publish_errors += p->errors;
-        if (p->errors)
-            tars_strlcpy(r->publish_error, p->last_error, sizeof(r->publish_error));
+    for (int i = 0; i < PUBLISH_WORKERS; i++) {
+        struct publish_worker *w = &p->workers[i];
+        if (w->running)
+            pthread_join(w->thread, NULL);
+        if (r) {
+            r->published += w->published;
+            r->publish_errors += w->errors;
+            if (w->errors)
+                tars_strlcpy(r->publish_error, w->last_error, sizeof(r->publish_error));
+        }
     }
-    tars_net_close(&p->conn);
-    tars_http_parser_free(p->parser);
-    tars_tls_free(p->tls);
-    free(p->authorization);
-    free(p);
+    publisher_free(p);
 }

@@ -326,6 +326,14 @@ static void print_summary(const struct ws_opts *o, const struct tars_ws_stress_r
         if (r->reasons[i].count)
             printf("    %lld x %s\n", (long long)r->reasons[i].count, r->reasons[i].text);
     print_times("connect time", r->connect_time);
+    double publish_s = (double)o->s.duration_ms / 1000;
+
+    if (r->elapsed_s < publish_s)
+        publish_s = r->elapsed_s;
+    if (o->publish_rate > 0)
+        printf("  publishing   %lld posts in %.1f s: %.1f/s of %.1f/s asked (errors %lld)\n",
+               (long long)r->published, publish_s, publish_s > 0 ? (double)r->published / publish_s : 0,
+               o->publish_rate, (long long)r->publish_errors);
     printf("  messages     published %lld (errors %lld)  expected %lld  received %lld  lost %lld "
            "(%.4f%%)  duplicated %lld  out of order %lld  replayed %lld  resync_required %lld\n",
            (long long)r->published, (long long)r->publish_errors, (long long)r->expected,

@@ -33,6 +33,18 @@ class FeedTest(unittest.TestCase):
         self.assertLess(r.json["reconnects"]["time"]["max_ms"], 1000, r.describe())
         self.assertIsNotNone(r.json["latency"]["p99_ms"])
 
+    def test_publisher_holds_its_rate_when_answers_are_slow(self):
+        # Each answer takes 0.25 s: one post at a time would reach 4/s; the rate is 10/s.
+        fx = Fixture("--post-delay", "0.25")
+        try:
+            r = run(fx.url, "-c", "2", "-d", "3s", "--publish-rate", "10/s")
+        finally:
+            fx.stop()
+        self.assertEqual(r.rc, EXIT_OK, r.describe())
+        self.assertGreaterEqual(r.json["messages"]["published"], 25, r.describe())
+        self.assertLessEqual(r.json["messages"]["published"], 31, r.describe())
+        self.assertIn("of 10.0/s asked", r.out)
+
     def test_loss_is_detected_when_the_server_cannot_replay(self):
         # A buffer of one message cannot cover a 300 ms gap at 50/s: the resume gets
         # resync_required, the gap stays open, and the loss threshold fails.
