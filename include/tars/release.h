@@ -87,15 +87,12 @@ struct tars_release_config {
 };
 
 /* Reads and checks a release config; unknown keys and bad values are errors
- * with file:line:col. ${version}, ${base_url}, ${environment}, ${namespace}
+ * with file:line:col; release.version is normalised by tars_package_version
+ * ("v1.0.1" → "1.0.1"). ${version}, ${base_url}, ${environment}, ${namespace}
  * in step texts are expanded at run time, not here. */
 int tars_release_config_load(const char *path, struct tars_release_config *cfg,
                              struct tars_err *err);
 void tars_release_config_release(struct tars_release_config *cfg);
-
-/* "v1.0.1" or "1.0.1" → "1.0.1" in out; TARS_EINVAL unless MAJOR.MINOR.PATCH
- * with an optional -prerelease / +build suffix. */
-int tars_release_version_normalise(const char *in, char *out, size_t cap, struct tars_err *err);
 
 enum tars_stage_status {
     TARS_STAGE_PENDING,

@@ -18,6 +18,7 @@ TYPE(grafana)
 TYPE(jaeger)
 TYPE(websocket)
 TYPE(database)
+TYPE(api_compat)
 #undef TYPE
 
 static const struct tars_check_type *const all_types[] = {
@@ -25,6 +26,7 @@ static const struct tars_check_type *const all_types[] = {
     &tars_check_prometheus_rules, &tars_check_prometheus_rule_health, &tars_check_slo,
     &tars_check_ppo,         &tars_check_canary,     &tars_check_grafana,
     &tars_check_jaeger,      &tars_check_websocket,  &tars_check_database,
+    &tars_check_api_compat,
 };
 
 #define TYPE_COUNT (sizeof(all_types) / sizeof(all_types[0]))

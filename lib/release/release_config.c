@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tars/alloc.h"
+#include "tars/package.h"
 #include "tars/release.h"
 #include "tars/str.h"
 #include "tars/yaml.h"
@@ -177,7 +178,7 @@ static int read_release(struct reader *rd, json_t *obj, struct tars_release_conf
 {
     static const char *const keys[] = {"name", "version", "environment", "namespace", "base_url",
                                        "runs_dir", "run_url", NULL};
-    char version[64];
+    char version[TARS_PACKAGE_VERSION_MAX];
     char *raw = NULL;
     int rc;
 
@@ -195,7 +196,7 @@ static int read_release(struct reader *rd, json_t *obj, struct tars_release_conf
         rc = tars_yaml_error(rd->doc, obj, rd->err, TARS_EINVAL, "release.version is required");
         goto out;
     }
-    if ((rc = tars_release_version_normalise(raw, version, sizeof(version), rd->err))) {
+    if ((rc = tars_package_version(raw, version, rd->err))) {
         tars_yaml_error(rd->doc, json_object_get(obj, "version"), rd->err, rc, "%s", rd->err->msg);
         goto out;
     }
@@ -427,35 +428,4 @@ void tars_release_config_release(struct tars_release_config *c)
     free_stage(&c->perf);
     free_stage(&c->rollback);
     memset(c, 0, sizeof(*c));
-}
-
-int tars_release_version_normalise(const char *in, char *out, size_t cap, struct tars_err *err)
-{
-    const char *p = in;
-    int parts = 0;
-
-    if (*p == 'v' || *p == 'V')
-        p++;
-    for (const char *q = p;; q++) {
-        const char *start = q;
-        while (*q >= '0' && *q <= '9')
-            q++;
-        if (q == start || (q - start > 1 && *start == '0'))
-            break;
-        parts++;
-        if (parts == 3) {
-            bool suffix_ok = *q == '\0' || ((*q == '-' || *q == '+') && q[1]);
-            for (const char *s = q; suffix_ok && *s; s++)
-                suffix_ok = (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-                            (*s >= 'A' && *s <= 'Z') || *s == '.' || *s == '-' || *s == '+';
-            if (!suffix_ok)
-                break;
-            if (tars_strlcpy(out, p, cap) >= cap)
-                return tars_err_set(err, TARS_ETOOBIG, "version \"%s\" is too long", in);
-            return TARS_OK;
-        }
-        if (*q != '.')
-            break;
-    }
-    return tars_err_set(err, TARS_EINVAL, "version \"%s\" is not MAJOR.MINOR.PATCH (e.g. 1.0.1)", in);
 }

@@ -215,6 +215,31 @@ static void set_env(struct pipeline *p)
     p->base_env_count = n;
 }
 
+static void put_now(struct pipeline *p, const char *key)
+{
+    char now[TARS_ISO8601_LEN];
+    json_t *v;
+
+    tars_iso8601(tars_wall_ms(), now);
+    v = json_string(now);
+    tars_run_put(p->run_dir, key, v, NULL);
+    json_decref(v);
+}
+
+/* release.deployed_at, once the deploy stage has passed. */
+static void record_deployed(struct pipeline *p)
+{
+    json_t *run = tars_run_load(p->run_dir, NULL), *rel = json_object_get(run, "release");
+    char now[TARS_ISO8601_LEN];
+
+    if (rel) {
+        tars_iso8601(tars_wall_ms(), now);
+        json_object_set_new(rel, "deployed_at", json_string(now));
+        tars_run_put(p->run_dir, "release", rel, NULL);
+    }
+    json_decref(run);
+}
+
 static void record_release(struct pipeline *p)
 {
     json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:b,s:b}", "name", p->c->name,
@@ -273,7 +298,6 @@ int tars_release_run(const struct tars_release_config *cfg, const struct tars_re
                      struct tars_release_outcome *out, struct tars_err *err)
 {
     struct pipeline p;
-    char now[TARS_ISO8601_LEN];
     int rc;
 
     memset(&p, 0, sizeof(p));
@@ -306,15 +330,16 @@ int tars_release_run(const struct tars_release_config *cfg, const struct tars_re
         } else {
             if (i == STAGE_DEPLOY)
                 pipeline_probe_start(&p, "deploy");
+            if (i == STAGE_REPORT)
+                put_now(&p, "ended_at"); /* the report shows the run up to here */
             run_stage(&p, (enum pipeline_stage)i);
+            if (i == STAGE_DEPLOY && p.status[i] == TARS_STAGE_PASS)
+                record_deployed(&p);
         }
         if (i == STAGE_WAIT)
             pipeline_probe_stop(&p, "deploy");
     }
-    tars_iso8601(tars_wall_ms(), now);
-    json_t *ended = json_string(now);
-    tars_run_put(p.run_dir, "ended_at", ended, NULL);
-    json_decref(ended);
+    put_now(&p, "ended_at");
     out->verdict = p.verdict;
     out->rolled_back = p.rolled_back;
     out->interrupted = *o->interrupted != 0;

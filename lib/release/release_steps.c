@@ -16,7 +16,8 @@
 /* Subcommands that take --run DIR and record their results there. */
 static bool records_into_run(const char *sub)
 {
-    static const char *const names[] = {"validate", "load", "ws-stress", "db-bench", "compare"};
+    static const char *const names[] = {"validate", "load", "ws-stress", "db-bench", "compare",
+                                        "db-integrity"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(sub, names[i]) == 0)

@@ -154,13 +154,15 @@ void db_cache_clear(struct db_cache *c, void (*free_handle)(void *ctx, void *han
     memset(c, 0, sizeof(*c));
 }
 
-int db_open(const char *url, struct db **out, struct tars_err *err)
+bool db_url_is_postgres(const char *url)
 {
-    *out = NULL;
+    return tars_str_has_prefix(url, "postgres://") || tars_str_has_prefix(url, "postgresql://");
+}
+
+int db_sqlite_path(const char *url, const char **path, struct tars_err *err)
+{
     if (!url || !*url)
         return tars_err_set(err, TARS_EINVAL, "empty database url");
-    if (tars_str_has_prefix(url, "postgres://") || tars_str_has_prefix(url, "postgresql://"))
-        return db_postgres_open(url, out, err);
     if (tars_str_has_prefix(url, "sqlite://"))
         url += strlen("sqlite://");
     else if (tars_str_has_prefix(url, "sqlite:"))
@@ -170,5 +172,18 @@ int db_open(const char *url, struct db **out, struct tars_err *err)
                             (int)(strstr(url, "://") - url + 3), url);
     if (!*url)
         return tars_err_set(err, TARS_EINVAL, "database url names no sqlite file");
-    return db_sqlite_open(url, out, err);
+    *path = url;
+    return TARS_OK;
+}
+
+int db_open(const char *url, struct db **out, struct tars_err *err)
+{
+    const char *path;
+    int rc;
+
+    *out = NULL;
+    if (url && db_url_is_postgres(url))
+        return db_postgres_open(url, out, err);
+    rc = db_sqlite_path(url, &path, err);
+    return rc ? rc : db_sqlite_open(path, out, err);
 }

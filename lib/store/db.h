@@ -49,6 +49,11 @@ struct db_ops {
     /* One statement with parameters; fn (may be NULL) sees each row. */
     int (*query)(struct db *db, const char *sql, const struct db_value *params, int nparams,
                  db_row_fn fn, void *ctx, struct tars_err *err);
+    /* As query, but prepared for this call alone (never cached): for
+     * statements whose result is fixed when prepared, such as SQLite's
+     * EXPLAIN QUERY PLAN, which a later schema change would not refresh. */
+    int (*query_fresh)(struct db *db, const char *sql, const struct db_value *params,
+                       int nparams, db_row_fn fn, void *ctx, struct tars_err *err);
     /* One or more statements without parameters or results (DDL). */
     int (*exec_script)(struct db *db, const char *sql, struct tars_err *err);
     void (*close)(struct db *db);
@@ -65,6 +70,10 @@ struct db {
 
 /* Opens the backend the URL names (see tars_store_open). */
 int db_open(const char *url, struct db **out, struct tars_err *err);
+bool db_url_is_postgres(const char *url);
+/* The file a SQLite URL names (a pointer into url); TARS_EINVAL when the
+ * URL is empty, names no file or has an unknown scheme. */
+int db_sqlite_path(const char *url, const char **path, struct tars_err *err);
 int db_sqlite_open(const char *path, struct db **out, struct tars_err *err);
 int db_postgres_open(const char *url, struct db **out, struct tars_err *err);
 
@@ -72,6 +81,12 @@ static inline int db_query(struct db *db, const char *sql, const struct db_value
                            int nparams, db_row_fn fn, void *ctx, struct tars_err *err)
 {
     return db->ops->query(db, sql, params, nparams, fn, ctx, err);
+}
+
+static inline int db_query_fresh(struct db *db, const char *sql, const struct db_value *params,
+                                 int nparams, db_row_fn fn, void *ctx, struct tars_err *err)
+{
+    return db->ops->query_fresh(db, sql, params, nparams, fn, ctx, err);
 }
 
 /* A single statement without parameters or rows (cached like any query). */

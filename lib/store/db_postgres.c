@@ -252,6 +252,7 @@ static void *pg_native(struct db *db)
 
 static const struct db_ops pg_ops = {
     .query = pg_query,
+    .query_fresh = pg_query, /* a prepared EXPLAIN plans its query on each execution */
     .exec_script = pg_exec_script,
     .close = pg_close,
     .native = pg_native,

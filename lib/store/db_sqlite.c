@@ -185,6 +185,22 @@ static int sqlite_query(struct db *db, const char *sql, const struct db_value *p
     return rc;
 }
 
+static int sqlite_query_fresh(struct db *db, const char *sql, const struct db_value *params,
+                              int nparams, db_row_fn fn, void *ctx, struct tars_err *err)
+{
+    struct sqlite_db *s = (struct sqlite_db *)db;
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->conn, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return sqlite_fail(s, "prepare", err);
+    rc = bind_all(s, stmt, params, nparams, err);
+    if (!rc)
+        rc = step_all(s, stmt, fn, ctx, err);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
 static int sqlite_exec_script(struct db *db, const char *sql, struct tars_err *err)
 {
     struct sqlite_db *s = (struct sqlite_db *)db;
@@ -215,6 +231,7 @@ static void *sqlite_native(struct db *db)
 
 static const struct db_ops sqlite_ops = {
     .query = sqlite_query,
+    .query_fresh = sqlite_query_fresh,
     .exec_script = sqlite_exec_script,
     .close = sqlite_close,
     .native = sqlite_native,

@@ -52,5 +52,9 @@ int cmd_report(int argc, char **argv);
 void usage_report(void);
 int cmd_ws_stress(int argc, char **argv);
 void usage_ws_stress(void);
+int cmd_api_snapshot(int argc, char **argv);
+void usage_api_snapshot(void);
+int cmd_db_integrity(int argc, char **argv);
+void usage_db_integrity(void);
 
 #endif

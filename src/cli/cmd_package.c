@@ -1,17 +1,209 @@
-/* tars package: placeholder until its issue lands; it refuses to run. */
+/* tars package: release artifacts, and --validate to re-check them (docs/package.md). */
+#include <getopt.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
 
 #include "cli.h"
+#include "run_record.h"
+#include "tars/package.h"
+#include "tars/run.h"
+
+struct package_opts {
+    const char *version, *output_dir, *git_sha, *environment, *chart, *binary, *source_dir;
+    const char *arch, *run_dir;
+    int validate, quiet, help;
+};
 
 void usage_package(void)
 {
-    printf("usage: tars package (not built yet)\n");
+    printf("usage: tars package --version V --output-dir DIR [options]\n"
+           "       tars package --validate --output-dir DIR [--version V]\n\n"
+           "Builds the release artifacts into DIR: the Helm chart tars-V.tgz (Chart.yaml\n"
+           "version/appVersion set to V in a copy), tars-V-linux-ARCH.tar.gz (the binary, README.md,\n"
+           "docs/, suites/, scenarios/, templates/), manifest.json, manifest.ENV.json,\n"
+           "RELEASE_NOTES.md and SHA256SUMS. Archives are reproducible: the same inputs and\n"
+           "SOURCE_DATE_EPOCH (default: the commit time) give the same bytes.\n\n"
+           "  -v, --version V         1.0.1 or v1.0.1 (files say 1.0.1, the tag v1.0.1)\n"
+           "  -o, --output-dir DIR    where the artifacts go (created when missing)\n"
+           "      --git-sha SHA       the commit (default: git rev-parse HEAD; \"unknown\" outside git)\n"
+           "  -e, --environment ENV   names manifest.ENV.json and the namespace tars-ENV (default staging)\n"
+           "      --chart DIR         the chart to package (default SOURCE/deploy/helm/tars)\n"
+           "      --binary PATH       the tars binary to ship (default: this one)\n"
+           "      --source-dir DIR    where README.md, docs/, suites/ ... are (default .)\n"
+           "      --arch ARCH         the archive's architecture (default from uname: amd64, arm64)\n"
+           "      --run DIR           take the validation counts from run directory DIR and record\n"
+           "                          the artifacts in its run.json (\"artifacts\")\n"
+           "      --validate          re-check DIR: sums, manifest, sizes, chart metadata, notes\n"
+           "                          (after building, when --version is given too)\n"
+           "  -q, --quiet             print only problems\n"
+           "exit: 0 ok, 1 --validate found a mismatch, 2 an I/O error, 3 bad usage or input\n");
+}
+
+static int parse_package_args(int argc, char **argv, struct package_opts *o)
+{
+    static const struct option longopts[] = {
+        {"version", required_argument, NULL, 'v'},     {"output-dir", required_argument, NULL, 'o'},
+        {"git-sha", required_argument, NULL, 'g'},     {"environment", required_argument, NULL, 'e'},
+        {"chart", required_argument, NULL, 'c'},       {"binary", required_argument, NULL, 'b'},
+        {"source-dir", required_argument, NULL, 's'},  {"arch", required_argument, NULL, 'a'},
+        {"run", required_argument, NULL, 'r'},         {"validate", no_argument, NULL, 'V'},
+        {"quiet", no_argument, NULL, 'q'},             {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "v:o:e:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'v': o->version = optarg; break;
+        case 'o': o->output_dir = optarg; break;
+        case 'g': o->git_sha = optarg; break;
+        case 'e': o->environment = optarg; break;
+        case 'c': o->chart = optarg; break;
+        case 'b': o->binary = optarg; break;
+        case 's': o->source_dir = optarg; break;
+        case 'a': o->arch = optarg; break;
+        case 'r': o->run_dir = optarg; break;
+        case 'V': o->validate = 1; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': o->help = 1; return 0;
+        default:
+            return cli_usage_error("package", "unknown or incomplete option \"%s\"",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("package", "unexpected argument \"%s\"", argv[optind]);
+    if (!o->output_dir)
+        return cli_usage_error("package", "give --output-dir DIR");
+    if (!o->version && !o->validate)
+        return cli_usage_error("package", "give --version V (to build) or --validate (to check)");
+    return 0;
+}
+
+/* Library failures: bad input is usage (3), anything else an error (2). */
+static int fail(const struct tars_err *err)
+{
+    fprintf(stderr, "tars package: %s\n", err->msg);
+    return err->code == TARS_EINVAL || err->code == TARS_ENOTFOUND ? EXIT_USAGE
+                                                                   : EXIT_INCONCLUSIVE;
+}
+
+static void print_artifacts(json_t *manifest, const char *dir)
+{
+    json_t *list = json_object_get(manifest, "artifacts");
+    const char *env = json_string_value(json_object_get(manifest, "environment"));
+
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *a = json_array_get(list, i);
+        printf("  %-40s %12" JSON_INTEGER_FORMAT " bytes  sha256 %s\n",
+               json_string_value(json_object_get(a, "name")),
+               json_integer_value(json_object_get(a, "size")),
+               json_string_value(json_object_get(a, "sha256")));
+    }
+    printf("tars package: %s %s (tag %s, commit %.12s) in %s: SHA256SUMS, manifest.json, "
+           "manifest.%s.json, RELEASE_NOTES.md\n",
+           json_string_value(json_object_get(manifest, "name")),
+           json_string_value(json_object_get(manifest, "version")),
+           json_string_value(json_object_get(json_object_get(manifest, "build"), "tag")),
+           json_string_value(json_object_get(json_object_get(manifest, "build"), "git_sha")), dir,
+           env);
+}
+
+/* --run DIR: the validation it recorded, as the manifest's "validation". */
+static int run_validation(const char *run_dir, json_t **out)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    json_t *run = tars_run_load(run_dir, &err);
+
+    if (!run) {
+        fprintf(stderr, "tars package: --run %s: %s\n", run_dir, err.msg);
+        return EXIT_USAGE;
+    }
+    *out = tars_package_validation(run, run_dir);
+    json_decref(run);
+    return 0;
+}
+
+static int build(const struct package_opts *o)
+{
+    struct tars_package_opts po = {.version = o->version, .output_dir = o->output_dir,
+                                   .environment = o->environment, .source_dir = o->source_dir,
+                                   .chart_dir = o->chart, .binary = o->binary, .arch = o->arch};
+    char version[TARS_PACKAGE_VERSION_MAX];
+    struct tars_err err = TARS_ERR_INIT;
+    struct tars_build_info info;
+    json_t *manifest = NULL, *validation = NULL, *record;
+    int rc;
+
+    if (tars_package_version(o->version, version, &err) != TARS_OK)
+        return fail(&err);
+    if (o->run_dir && (rc = run_validation(o->run_dir, &validation)) != 0)
+        return rc;
+    po.validation = validation;
+    if (tars_package_probe_build(o->source_dir, o->git_sha, &info, &err) != TARS_OK ||
+        tars_package_build(&po, &info, &manifest, &err) != TARS_OK) {
+        json_decref(validation);
+        return fail(&err);
+    }
+    if (!o->quiet)
+        print_artifacts(manifest, o->output_dir);
+    rc = 0;
+    if (o->run_dir) {
+        record = json_pack("{s:s,s:O,s:O,s:O}", "output_dir", o->output_dir, "version",
+                           json_object_get(manifest, "version"), "build",
+                           json_object_get(manifest, "build"), "files",
+                           json_object_get(manifest, "artifacts"));
+        rc = cli_run_record("package", o->run_dir, NULL, "artifacts", false, record);
+        json_decref(record);
+    }
+    json_decref(validation);
+    json_decref(manifest);
+    return rc;
+}
+
+static int validate(const struct package_opts *o)
+{
+    struct tars_package_findings f;
+    struct tars_err err = TARS_ERR_INIT;
+    int rc;
+
+    tars_package_findings_init(&f);
+    if (tars_package_validate(o->output_dir, o->version, &f, &err) != TARS_OK) {
+        tars_package_findings_release(&f);
+        return fail(&err);
+    }
+    if (f.problems > 0) {
+        fprintf(stderr, "%s", f.text.data ? f.text.data : "");
+        fprintf(stderr, "tars package: %s: INVALID, %zu problem%s in %zu checks\n", o->output_dir,
+                f.problems, f.problems == 1 ? "" : "s", f.checked);
+        rc = EXIT_FAILED;
+    } else {
+        if (!o->quiet)
+            printf("tars package: %s: valid (%zu checks: sums, manifest, sizes, chart metadata, "
+                   "release notes)\n",
+                   o->output_dir, f.checked);
+        rc = EXIT_OK;
+    }
+    tars_package_findings_release(&f);
+    return rc;
 }
 
 int cmd_package(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "tars package: not built yet\n");
-    return EXIT_USAGE;
+    struct package_opts o;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    if ((rc = parse_package_args(argc, argv, &o)) != 0)
+        return rc;
+    if (o.help) {
+        usage_package();
+        return EXIT_OK;
+    }
+    if (o.version && (rc = build(&o)) != 0)
+        return rc;
+    return o.validate ? validate(&o) : EXIT_OK;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tars/package.h"
 #include "tars/release.h"
 #include "tars/str.h"
 
@@ -104,12 +105,12 @@ static int parse_args(int argc, char **argv, struct release_args *a)
 
 static int apply_version(struct tars_release_config *cfg, const char *version)
 {
-    char norm[64];
+    char norm[TARS_PACKAGE_VERSION_MAX];
     struct tars_err err = TARS_ERR_INIT;
 
     if (!version)
         return 0;
-    if (tars_release_version_normalise(version, norm, sizeof(norm), &err))
+    if (tars_package_version(version, norm, &err))
         return cli_usage_error("release", "%s", err.msg);
     free(cfg->version);
     cfg->version = strdup(norm);

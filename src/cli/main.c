@@ -12,8 +12,10 @@ static int cmd_help(int argc, char **argv);
 
 /* Sorted by name. */
 static const struct cli_command commands[] = {
+    {"api-snapshot", cmd_api_snapshot, "record the API's statuses and JSON shapes; compare them", usage_api_snapshot},
     {"compare", cmd_compare, "judge a current run against a baseline (Mann-Whitney, drift)", usage_compare},
     {"db-bench", cmd_db_bench, "time the database query families, check their plans", usage_db_bench},
+    {"db-integrity", cmd_db_integrity, "row counts and checksums a release must keep; compare", usage_db_integrity},
     {"db-seed", cmd_db_seed, "fill a database with deterministic evaluation data", usage_db_seed},
     {"help", cmd_help, "show help for tars or one command", usage_help},
     {"load", cmd_load, "HTTP load: closed or open model, thresholds, JSON/CSV, merge", usage_load},

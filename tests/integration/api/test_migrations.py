@@ -17,7 +17,8 @@ INDEXES = ["idx_evaluations_agent_region_time", "idx_evaluations_status_time", "
            "idx_agent_states_type_updated", "idx_metrics_name_region_time", "idx_metrics_name_time",
            "idx_audit_logs_user_time", "idx_audit_logs_resource", "idx_api_keys_hash_active",
            "idx_api_keys_user_active", "idx_agents_updated_at", "idx_agents_status", "idx_training_steps_composite",
-           "idx_missions_status", "idx_missions_created_at", "idx_missions_status_created", "idx_telemetry_timestamp"]
+           "idx_missions_status", "idx_missions_created_at", "idx_missions_status_created", "idx_telemetry_timestamp",
+           "idx_evaluations_timestamp"]
 
 
 class MigrateOnly(H.ApiTestCase):

@@ -357,6 +357,15 @@ class TestLocalRelease(ReleaseTest):
         with open(os.path.join(ROOT, "release", "local.yaml")) as f:
             text = f.read()
         text = text.replace("run: scripts/release-local.sh deploy", "run: scripts/release-local.sh " + how)
+        # Data integrity across the upgrade: a snapshot before, compared after the wait.
+        db = '"sqlite:${run_dir}/serve/tars.db"'
+        text = text.replace("deploy:\n  timeout: 1m\n  steps:\n",
+                            "deploy:\n  timeout: 1m\n  steps:\n    - tars: [db-integrity, --db, %s, -o, "
+                            "\"${run_dir}/integrity-before.json\", --label, before-deploy]\n" % db)
+        text = text.replace("wait:\n  ready_url: ${base_url}/ready\n  timeout: 30s\n",
+                            "wait:\n  ready_url: ${base_url}/ready\n  timeout: 30s\n  steps:\n"
+                            "    - tars: [db-integrity, --db, %s, --compare, "
+                            "\"${run_dir}/integrity-before.json\", --label, after-deploy]\n" % db)
         text = re.sub(r"\nperf:\n(  .*\n|\s*#.*\n)+", "\n", text)  # not about load: keep it short
         text = text.replace("--only, api,", "--only, local.api.health,")
         return self.config(text)
@@ -385,6 +394,8 @@ class TestLocalRelease(ReleaseTest):
         self.assertEqual(zd["failed"], 0, json.dumps(zd))
         self.assertEqual(zd["failed_before_up"], 0, json.dumps(zd))  # it was up all along
         self.assertGreater(zd["requests"], 10)
+        labels = [(e["label"], e["differences"]) for e in self.record()["integrity"]]
+        self.assertEqual(labels, [("before-deploy", []), ("after-deploy", [])])
 
     def test_abrupt_replacement_shows_the_downtime(self):
         r, zd = self.upgrade("upgrade-abrupt")

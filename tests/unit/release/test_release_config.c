@@ -1,4 +1,5 @@
-/* Unit tests for lib/release/release_config.c: versions and config errors. */
+/* Unit tests for lib/release/release_config.c: reading configs and their errors
+ * (versions are tars_package_version's, tested in test_package.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,30 +11,6 @@
 #include <cmocka.h>
 
 #include "tars/release.h"
-
-static void test_version_normalise(void **state)
-{
-    struct { const char *in, *out; } good[] = {
-        {"1.0.1", "1.0.1"}, {"v1.0.1", "1.0.1"}, {"V2.10.0", "2.10.0"},
-        {"1.0.1-rc.1", "1.0.1-rc.1"}, {"1.0.1+build.7", "1.0.1+build.7"},
-    };
-    const char *bad[] = {"vv1.0.1", "1.0", "1.0.1.2", "01.0.1", "1..1", "", "v", "1.0.1-",
-                         "1.0.1 ", "1.0.x"};
-    struct tars_err err = TARS_ERR_INIT;
-    char out[32];
-    (void)state;
-
-    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-        assert_int_equal(tars_release_version_normalise(good[i].in, out, sizeof(out), &err), TARS_OK);
-        assert_string_equal(out, good[i].out);
-    }
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (tars_release_version_normalise(bad[i], out, sizeof(out), &err) != TARS_EINVAL)
-            fail_msg("\"%s\" was accepted as \"%s\"", bad[i], out);
-    }
-    assert_int_equal(tars_release_version_normalise("1.0.1-averyveryverylongprerelease", out, 8, &err),
-                     TARS_ETOOBIG);
-}
 
 static int load_text(const char *text, struct tars_release_config *cfg, struct tars_err *err)
 {
@@ -112,7 +89,6 @@ static void test_config_errors_name_the_place(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_version_normalise),
         cmocka_unit_test(test_config_reads_every_section),
         cmocka_unit_test(test_config_errors_name_the_place),
     };

@@ -31,6 +31,7 @@ static const char *const index_names[] = {
     "idx_missions_created_at",
     "idx_missions_status_created",
     "idx_telemetry_timestamp",
+    "idx_evaluations_timestamp", /* 003: the reward aggregation (db-bench) */
 };
 #define INDEX_COUNT (sizeof(index_names) / sizeof(index_names[0]))
 

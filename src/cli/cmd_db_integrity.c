@@ -1,0 +1,121 @@
+/* tars db-integrity: row counts and checksums of the tables a release must not lose. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "run_record.h"
+#include "tars/store_integrity.h"
+
+void usage_db_integrity(void)
+{
+    printf("usage: tars db-integrity --db URL [-o FILE] [--compare BEFORE.json] [--run DIR] [--label L]\n\n"
+           "Records, per table a release must not lose (users, api_keys, agents, agent_states,\n"
+           "evaluations, missions), the rows and an order-independent checksum of the columns\n"
+           "that identify a row. With --compare, counts only the rows inside BEFORE's cutoffs\n"
+           "(rows written since do not count) and fails on any row lost or changed.\n\n"
+           "  --db URL           sqlite:PATH or postgres://... (TARS_DB)\n"
+           "  -o, --output FILE  write the snapshot here (default: standard output)\n"
+           "  --compare FILE     an earlier snapshot of the same database\n"
+           "  --run DIR          record the result in run directory DIR (run.json \"integrity\")\n"
+           "  --label L          what this snapshot is, e.g. before-deploy, after-rollback\n"
+           "exit: 0 taken (and intact), 1 rows lost or changed, 2 database unreachable, 3 bad usage\n");
+}
+
+static json_t *read_snapshot(const char *path)
+{
+    json_error_t jerr;
+    json_t *v = json_load_file(path, 0, &jerr);
+
+    if (!v || !json_is_object(json_object_get(v, "tables"))) {
+        fprintf(stderr, "tars db-integrity: %s: %s\n", path, v ? "not an integrity snapshot" : jerr.text);
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+static int report(const char *label, const char *compare, json_t *snap, json_t *diffs,
+                  const char *run_dir)
+{
+    size_t i;
+    json_t *d, *entry;
+    int rc = 0;
+
+    json_array_foreach(diffs, i, d)
+        printf("  LOST OR CHANGED  %s\n", json_string_value(d));
+    if (compare)
+        printf("%s: %zu difference(s) against %s\n", label ? label : "integrity", json_array_size(diffs),
+               compare);
+    if (run_dir) {
+        entry = json_pack("{s:s,s:O,s:O}", "label", label ? label : "", "tables",
+                          json_object_get(snap, "tables"), "differences", diffs);
+        if (compare)
+            json_object_set_new(entry, "compared_with", json_string(compare));
+        rc = cli_run_record("db-integrity", run_dir, NULL, "integrity", true, entry);
+        json_decref(entry);
+    }
+    return rc;
+}
+
+int cmd_db_integrity(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},      {"output", required_argument, NULL, 'o'},
+        {"compare", required_argument, NULL, 'c'}, {"run", required_argument, NULL, 'r'},
+        {"label", required_argument, NULL, 'l'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *db = NULL, *output = NULL, *compare = NULL, *run_dir = NULL, *label = NULL;
+    struct tars_err err = TARS_ERR_INIT;
+    json_t *before = NULL, *snap = NULL, *diffs = NULL;
+    tars_store *st;
+    int c, rc;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'o': output = optarg; break;
+        case 'c': compare = optarg; break;
+        case 'r': run_dir = optarg; break;
+        case 'l': label = optarg; break;
+        case 'h': usage_db_integrity(); return EXIT_OK;
+        default:
+            return cli_usage_error("db-integrity", "unknown or incomplete option \"%s\"", argv[optind - 1]);
+        }
+    }
+    db = cli_env_or(db, "TARS_DB", NULL);
+    if (optind != argc)
+        return cli_usage_error("db-integrity", "unexpected argument \"%s\"", argv[optind]);
+    if (!db)
+        return cli_usage_error("db-integrity", "--db URL is required (or TARS_DB)");
+    if (compare && !(before = read_snapshot(compare)))
+        return EXIT_USAGE;
+    st = tars_store_open(db, &err);
+    if (!st || tars_store_integrity(st, before, &snap, &err) != TARS_OK) {
+        fprintf(stderr, "tars db-integrity: %s\n", err.msg);
+        tars_store_close(st);
+        json_decref(before);
+        return err.code == TARS_EINVAL ? EXIT_USAGE : EXIT_INCONCLUSIVE;
+    }
+    tars_store_close(st);
+    diffs = before ? tars_store_integrity_compare(before, snap) : json_array();
+    rc = 0;
+    if (output && json_dump_file(snap, output, JSON_INDENT(1) | JSON_SORT_KEYS) != 0) {
+        fprintf(stderr, "tars db-integrity: cannot write \"%s\"\n", output);
+        rc = EXIT_INCONCLUSIVE;
+    } else if (!output && !compare) {
+        json_dumpf(snap, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
+        putchar('\n');
+    }
+    if (rc == 0)
+        rc = report(label, compare, snap, diffs, run_dir);
+    if (rc == 0 && json_array_size(diffs))
+        rc = EXIT_FAILED;
+    json_decref(diffs);
+    json_decref(snap);
+    json_decref(before);
+    return rc;
+}
