@@ -387,6 +387,30 @@ static json_t *masked_url(const char *url)
     return json_string(copy);
 }
 
+/* The figures a report needs, in the shape of docs/run-format.md ("ws"),
+ * read from the full result (which the entry keeps under "result"). */
+static void add_run_summary(json_t *entry, json_t *result)
+{
+    json_t *conn = json_object_get(result, "connections"), *msg = json_object_get(result, "messages");
+    json_t *ct = json_object_get(conn, "connect_time"), *lat = json_object_get(result, "latency");
+    json_t *rec = json_object_get(result, "reconnects"), *rt = json_object_get(rec, "time");
+
+    json_object_set_new(entry, "connections",
+                        json_pack("{s:O,s:O}", "established", json_object_get(conn, "established"),
+                                  "failed", json_object_get(conn, "failed")));
+    json_object_set_new(entry, "connect_ms", json_pack("{s:O,s:O}", "p50", json_object_get(ct, "p50_ms"),
+                                                       "p95", json_object_get(ct, "p95_ms")));
+    json_object_set(entry, "messages", msg);
+    json_object_set_new(entry, "latency_ms",
+                        json_pack("{s:O,s:O,s:O}", "p50", json_object_get(lat, "p50_ms"), "p95",
+                                  json_object_get(lat, "p95_ms"), "p99", json_object_get(lat, "p99_ms")));
+    json_object_set_new(entry, "reconnects",
+                        json_pack("{s:O,s:O,s:O}", "count", json_object_get(rec, "count"), "avg_ms",
+                                  json_object_get(rt, "mean_ms"), "max_ms", json_object_get(rt, "max_ms")));
+    json_object_set_new(entry, "loss_pct",
+                        json_real(100.0 * json_number_value(json_object_get(msg, "loss"))));
+}
+
 static int write_outputs(const struct ws_opts *o, const struct tars_ws_stress_result *r,
                          json_t *thresholds)
 {
@@ -405,6 +429,8 @@ static int write_outputs(const struct ws_opts *o, const struct tars_ws_stress_re
     if (o->run_dir) {
         entry = json_pack("{s:s,s:O,s:s,s:O,s:O}", "name", "ws-stress", "url", json_object_get(result, "url"),
                           "file", "ws.json", "thresholds", thresholds, "result", result);
+        if (entry)
+            add_run_summary(entry, result);
         int run_rc = cli_run_record("ws-stress", o->run_dir, "ws.json", NULL, false, result);
         if (run_rc == 0)
             run_rc = entry ? cli_run_record("ws-stress", o->run_dir, NULL, "ws", true, entry)
