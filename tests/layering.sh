@@ -5,7 +5,7 @@
 set -u
 root=${1:-.}
 declare -A layer_of=(
-  [err]=base [alloc]=base [buf]=base [clock]=base [crypto]=base [log]=base [str]=base [embed]=base [version]=base
+  [err]=base [alloc]=base [buf]=base [clock]=base [crypto]=base [log]=base [str]=base [embed]=base [version]=base [rng]=base
   [json]=json [yaml]=yaml
   [hist]=stats [stats]=stats
   [url]=net [net]=net
@@ -16,7 +16,7 @@ declare -A layer_of=(
   [check]=check [api_snapshot]=check
   [report]=report [run]=report [report_html]=report [template]=report [report_vars]=report [compare]=report [report_svg]=report
   [server]=server [demo]=server
-  [ws]=ws
+  [ws]=ws [ws_stress]=ws
   [release]=release [package]=release
 )
 declare -A rank=([base]=0 [json]=1 [yaml]=1 [stats]=2 [net]=2 [http]=3 [store]=4 [auth]=5 [load]=6 [check]=6 [report]=7 [server]=7 [ws]=3 [release]=8)

@@ -72,6 +72,8 @@ struct tars_release_config {
     double probe_rate;           /* per path per second, default 20 */
     char *probe_source;          /* local address to send from, e.g. 127.0.0.2 */
     int64_t probe_max_failed;    /* -1: recorded, not judged */
+    int probe_ws_connections;    /* WebSocket clients held open meanwhile (tars ws-stress); 0: none */
+    char *probe_ws_token_env;    /* the NAME of the variable holding their token */
     /* report: */
     bool report, report_html;
     /* decide: */

@@ -1,4 +1,5 @@
 #include "tars/crypto.h"
+#include "tars/rng.h"
 
 #include "tars/err.h"
 
@@ -41,11 +42,6 @@ void tars_random_bytes(void *out, size_t len)
     }
 }
 
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
 void tars_fast_random_bytes(void *out, size_t len)
 {
     static _Thread_local uint64_t s[4];
@@ -59,14 +55,8 @@ void tars_fast_random_bytes(void *out, size_t len)
         seeded = 1;
     }
     while (len > 0) {
-        uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+        uint64_t r = tars_rng_next(s);
         size_t n = len < 8 ? len : 8;
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = rotl(s[3], 45);
         memcpy(p, &r, n);
         p += n;
         len -= n;

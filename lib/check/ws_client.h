@@ -1,7 +1,8 @@
 /*
  * A minimal blocking WebSocket client (RFC 6455) for the websocket check
- * type; internal to lib/check. The WebSocket issue's client (lib/ws) will
- * replace it. Every call is bounded by a deadline (tars_mono_ns() time).
+ * type; internal to lib/check, a thin layer over lib/ws (tars/ws.h) that keeps
+ * the check's error vocabulary. Every call is bounded by a deadline
+ * (tars_mono_ns() time).
  *
  * What it does: ws:// and wss:// (TLS through tars_net, verified unless
  * insecure), the HTTP/1.1 upgrade with Sec-WebSocket-Key and a verified

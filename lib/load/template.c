@@ -20,6 +20,7 @@
 #include "template_int.h"
 #include "tars/alloc.h"
 #include "tars/buf.h"
+#include "tars/rng.h"
 
 enum segment_kind { SEG_TEXT, SEG_INT, SEG_CHOICE, SEG_SEQ, SEG_UUID };
 
@@ -533,39 +534,6 @@ tars_template *tars_template_compile(const char *text, struct tars_err *err)
 
 /* ---- rendering ---- */
 
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256** (Blackman and Vigna). */
-static uint64_t rng_next(uint64_t s[4])
-{
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* Uniform in [0, n), n >= 1, without modulo bias: draws below 2^64 mod n
- * are rejected (fewer than one in two on average). */
-static uint64_t rng_below(uint64_t s[4], uint64_t n)
-{
-    uint64_t threshold = (0 - n) % n;
-
-    for (;;) {
-        uint64_t x = rng_next(s);
-        if (x >= threshold)
-            return x % n;
-    }
-}
-
 static size_t format_u64(char *out, uint64_t v)
 {
     char tmp[20];
@@ -585,7 +553,7 @@ static size_t format_u64(char *out, uint64_t v)
 static int render_int(const struct segment *seg, uint64_t s[4], struct tars_buf *out)
 {
     uint64_t span = (uint64_t)seg->high - (uint64_t)seg->low + 1;
-    uint64_t v = (uint64_t)seg->low + (span ? rng_below(s, span) : rng_next(s));
+    uint64_t v = (uint64_t)seg->low + (span ? tars_rng_below(s, span) : tars_rng_next(s));
     char text[21];
     size_t n = 0;
 
@@ -600,7 +568,7 @@ static int render_int(const struct segment *seg, uint64_t s[4], struct tars_buf 
 static int render_uuid(uint64_t s[4], struct tars_buf *out)
 {
     static const char hex[] = "0123456789abcdef";
-    uint64_t half[2] = {rng_next(s), rng_next(s)};
+    uint64_t half[2] = {tars_rng_next(s), tars_rng_next(s)};
     uint8_t b[16];
     char text[36];
     size_t n = 0;
@@ -628,7 +596,7 @@ static int render_segment(const tars_template *t, const struct segment *seg, uin
     case SEG_TEXT: return tars_buf_append(out, t->pool + seg->off, seg->len);
     case SEG_INT: return render_int(seg, s, out);
     case SEG_CHOICE:
-        item = &t->items[seg->off + rng_below(s, seg->len)];
+        item = &t->items[seg->off + tars_rng_below(s, seg->len)];
         return tars_buf_append(out, t->pool + item->off, item->len);
     case SEG_SEQ: return tars_buf_append(out, text, format_u64(text, seq));
     case SEG_UUID: return render_uuid(s, out);

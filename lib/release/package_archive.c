@@ -214,45 +214,61 @@ out:
     return rc;
 }
 
-int tars_archive_read_member(const char *path, const char *name, size_t max, struct tars_buf *out,
-                             struct tars_err *err)
+/* Opens path (a tar, gzipped or not) and finds the member name: TARS_OK with
+ * *a open on its header (free it with archive_read_free), else an error
+ * naming the archive and *a freed. */
+static int find_member(const char *path, const char *name, struct archive **out,
+                       struct archive_entry **e, struct tars_err *err)
 {
     struct archive *a = archive_read_new();
-    struct archive_entry *e;
-    int rc = TARS_ENOTFOUND, r;
+    int rc, r;
 
+    *out = NULL;
     if (!a)
         return tars_err_set(err, TARS_EIO, "out of memory for an archive");
     archive_read_support_filter_gzip(a);
     archive_read_support_format_tar(a);
     if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
         rc = archive_fail(a, "cannot open", path, err);
-        goto out;
+        archive_read_free(a);
+        return rc;
     }
-    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-        char block[16384];
-        ssize_t n = 0;
-        if (strcmp(archive_entry_pathname(e), name) != 0)
-            continue;
-        if (archive_entry_size(e) < 0 || (uint64_t)archive_entry_size(e) > max) {
-            rc = tars_err_set(err, TARS_ETOOBIG, "\"%s\" in \"%s\" is larger than %zu bytes", name,
-                              path, max);
-            goto out;
+    while ((r = archive_read_next_header(a, e)) == ARCHIVE_OK) {
+        if (strcmp(archive_entry_pathname(*e), name) == 0) {
+            *out = a;
+            return TARS_OK;
         }
-        rc = TARS_OK;
+    }
+    if (r != ARCHIVE_EOF)
+        rc = archive_fail(a, "cannot read", path, err);
+    else
+        rc = tars_err_set(err, TARS_ENOTFOUND, "\"%s\" has no member \"%s\"", path, name);
+    archive_read_free(a);
+    return rc;
+}
+
+int tars_archive_read_member(const char *path, const char *name, size_t max, struct tars_buf *out,
+                             struct tars_err *err)
+{
+    struct archive *a;
+    struct archive_entry *e;
+    char block[16384];
+    ssize_t n = 0;
+    int rc = find_member(path, name, &a, &e, err);
+
+    if (rc != TARS_OK)
+        return rc;
+    if (archive_entry_size(e) < 0 || (uint64_t)archive_entry_size(e) > max) {
+        rc = tars_err_set(err, TARS_ETOOBIG, "\"%s\" in \"%s\" is larger than %zu bytes", name,
+                          path, max);
+    } else {
         while (rc == TARS_OK && (n = archive_read_data(a, block, sizeof(block))) > 0)
             rc = tars_buf_append(out, block, (size_t)n);
         if (rc == TARS_OK && n < 0)
             rc = archive_fail(a, "cannot read", path, err);
         else if (rc != TARS_OK)
             rc = tars_err_set(err, rc, "\"%s\" in \"%s\" is too large", name, path);
-        goto out;
     }
-    if (r != ARCHIVE_EOF)
-        rc = archive_fail(a, "cannot read", path, err);
-    else
-        rc = tars_err_set(err, TARS_ENOTFOUND, "\"%s\" has no member \"%s\"", path, name);
-out:
     archive_read_free(a);
     return rc;
 }
@@ -260,30 +276,14 @@ out:
 int tars_archive_stat_member(const char *path, const char *name, unsigned *mode, int64_t *size,
                              struct tars_err *err)
 {
-    struct archive *a = archive_read_new();
+    struct archive *a;
     struct archive_entry *e;
-    int rc, r;
+    int rc = find_member(path, name, &a, &e, err);
 
-    if (!a)
-        return tars_err_set(err, TARS_EIO, "out of memory for an archive");
-    archive_read_support_filter_gzip(a);
-    archive_read_support_format_tar(a);
-    if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-        rc = archive_fail(a, "cannot open", path, err);
-        goto out;
-    }
-    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK)
-        if (strcmp(archive_entry_pathname(e), name) == 0) {
-            *mode = (unsigned)archive_entry_mode(e);
-            *size = archive_entry_size(e);
-            rc = TARS_OK;
-            goto out;
-        }
-    if (r != ARCHIVE_EOF)
-        rc = archive_fail(a, "cannot read", path, err);
-    else
-        rc = tars_err_set(err, TARS_ENOTFOUND, "\"%s\" has no member \"%s\"", path, name);
-out:
+    if (rc != TARS_OK)
+        return rc;
+    *mode = (unsigned)archive_entry_mode(e);
+    *size = archive_entry_size(e);
     archive_read_free(a);
-    return rc;
+    return TARS_OK;
 }

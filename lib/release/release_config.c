@@ -308,8 +308,10 @@ static int read_wait(struct reader *rd, json_t *obj, struct tars_release_config 
 
 static int read_probe(struct reader *rd, json_t *obj, struct tars_release_config *c)
 {
-    static const char *const keys[] = {"paths", "rate", "source_address", "max_failed", NULL};
-    json_t *paths = json_object_get(obj, "paths"), *v, *rate, *max;
+    static const char *const keys[] = {"paths", "rate", "source_address", "max_failed",
+                                       "websocket", NULL};
+    static const char *const ws_keys[] = {"connections", "token_env", NULL};
+    json_t *paths = json_object_get(obj, "paths"), *v, *rate, *max, *ws, *conns;
     size_t i;
     int rc;
 
@@ -342,6 +344,16 @@ static int read_probe(struct reader *rd, json_t *obj, struct tars_release_config
                                "probe.max_failed must be a count, 0 or more");
     if (max)
         c->probe_max_failed = json_integer_value(max);
+    if (!(ws = json_object_get(obj, "websocket")))
+        return TARS_OK;
+    if ((rc = only_keys(rd, ws, "probe.websocket", ws_keys)) ||
+        (rc = get_string(rd, ws, "token_env", &c->probe_ws_token_env)))
+        return rc;
+    conns = json_object_get(ws, "connections");
+    if (!json_is_integer(conns) || json_integer_value(conns) < 1 || json_integer_value(conns) > 10000)
+        return tars_yaml_error(rd->doc, conns ? conns : ws, rd->err, TARS_EINVAL,
+                               "probe.websocket.connections must be 1 to 10000");
+    c->probe_ws_connections = (int)json_integer_value(conns);
     return TARS_OK;
 }
 
@@ -414,7 +426,7 @@ void tars_release_config_release(struct tars_release_config *c)
                         &c->artifacts_dir, &c->ready_url, &c->baseline, &c->slack_webhook_env,
                         &c->slack_channel, &c->github_repository, &c->github_token_env,
                         &c->github_deployment_env, &c->github_api_url, &c->run_url,
-                        &c->probe_source};
+                        &c->probe_source, &c->probe_ws_token_env};
 
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);

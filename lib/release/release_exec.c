@@ -76,6 +76,27 @@ static void stop_group(pid_t pid, int *status)
     kill(-pid, SIGKILL); /* whatever the step left behind in its group */
 }
 
+pid_t release_exec_start(const struct release_exec *e)
+{
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0)
+        child(e);
+    if (pid > 0)
+        setpgid(pid, pid); /* both sides, so the group exists before any kill */
+    return pid;
+}
+
+int release_exec_stop(pid_t pid)
+{
+    int status = 0;
+
+    stop_group(pid, &status);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 void release_exec_run(const struct release_exec *e, struct release_exec_result *r)
 {
     uint64_t t0 = tars_mono_ns();
@@ -85,15 +106,11 @@ void release_exec_run(const struct release_exec *e, struct release_exec_result *
 
     memset(r, 0, sizeof(*r));
     r->exit_code = -1;
-    fflush(NULL);
-    pid = fork();
+    pid = release_exec_start(e);
     if (pid < 0) {
         r->not_started = true;
         return;
     }
-    if (pid == 0)
-        child(e);
-    setpgid(pid, pid); /* both sides, so the group exists before any kill */
     while (!reap(pid, &status)) {
         if (e->interrupted && *e->interrupted) {
             r->interrupted = true;

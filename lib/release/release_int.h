@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "tars/release.h"
 
@@ -31,14 +32,21 @@ struct release_exec_result {
  * SIGKILL after a grace period. */
 void release_exec_run(const struct release_exec *e, struct release_exec_result *r);
 
+/* The same in the background: the child's pid (its own process group), or
+ * -1. release_exec_stop sends the group SIGINT (SIGKILL after a grace
+ * period), reaps it and returns its exit code (-1 when killed). */
+pid_t release_exec_start(const struct release_exec *e);
+int release_exec_stop(pid_t pid);
+
 /* true when name is an executable found on PATH. */
 bool release_have_tool(const char *name);
 
 /* ---- text (release_text.c) ---- */
 
 /* Expands ${version}, ${base_url}, ${environment}, ${namespace}, ${run_dir},
- * ${canary_weight}, ${artifacts_dir}, ${tars} (this binary) in text; any
- * other ${...} is kept for the shell. A new string. */
+ * ${canary_weight}, ${artifacts_dir}, ${tars} (this binary) and ${ws_url}
+ * (base_url as ws:// or wss://) in text; any other ${...} is kept for the
+ * shell. A new string. */
 struct release_vars {
     const char *version, *base_url, *environment, *namespace_, *run_dir, *artifacts_dir, *tars;
     int canary_weight;

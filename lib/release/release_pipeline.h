@@ -43,6 +43,8 @@ struct pipeline {
     json_t *verdict_reasons;
     bool rolled_back;
     struct release_probe *probe; /* running during deploy + wait, and during rollback */
+    pid_t probe_ws_pid;          /* its WebSocket side: a tars ws-stress child, or 0 */
+    int probe_ws_log;
     json_t *deploy_probe;        /* the deploy window's summary, for decide */
 };
 

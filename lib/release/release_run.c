@@ -136,6 +136,68 @@ static void run_stage(struct pipeline *p, enum pipeline_stage i)
 
 /* ---- the zero-downtime prober ---- */
 
+static void probe_ws_file(struct pipeline *p, const char *window, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/probe-ws-%s.json", p->run_dir, window);
+}
+
+/* The WebSocket side of the prober: tars ws-stress holding connections open
+ * until the window ends (SIGINT makes it write what it saw). */
+static void probe_ws_start(struct pipeline *p, const char *window)
+{
+    char json[PIPELINE_PATH_MAX], url[PIPELINE_PATH_MAX], conns[16];
+    char *url_text = release_expand("${ws_url}/ws", &p->vars);
+    char *argv[] = {(char *)p->o->self_exe, "ws-stress", url, "--connections", conns,
+                    "--duration", "24h", "--drain", "1s", "--backoff-initial", "100ms",
+                    "--backoff-max", "2s", "--json", json, "-q", "--token-env",
+                    p->c->probe_ws_token_env, NULL};
+    struct release_exec e = {0};
+
+    snprintf(url, sizeof(url), "%s", url_text);
+    free(url_text);
+    snprintf(conns, sizeof(conns), "%d", p->c->probe_ws_connections);
+    probe_ws_file(p, window, json, sizeof(json));
+    if (!p->c->probe_ws_token_env)
+        argv[16] = NULL;
+    e.argv = argv;
+    e.env = p->child_env;
+    e.log_fd = p->probe_ws_log = pipeline_open_log(p, window);
+    p->probe_ws_pid = release_exec_start(&e);
+    if (p->probe_ws_pid < 0)
+        p->probe_ws_pid = 0;
+}
+
+/* {"connections","established","disconnects","reconnects","reconnect_max_ms",
+ * "lost","exit_code"} from the ws-stress child, or an error note. */
+static json_t *probe_ws_stop(struct pipeline *p, const char *window)
+{
+    char path[PIPELINE_PATH_MAX];
+    json_t *r, *conn, *rec, *out;
+    int code;
+
+    if (!p->probe_ws_pid)
+        return NULL;
+    code = release_exec_stop(p->probe_ws_pid);
+    p->probe_ws_pid = 0;
+    if (p->probe_ws_log >= 0)
+        close(p->probe_ws_log);
+    probe_ws_file(p, window, path, sizeof(path));
+    r = json_load_file(path, 0, NULL);
+    if (!r)
+        return json_pack("{s:i,s:s}", "exit_code", code, "error",
+                         "tars ws-stress wrote no result (see the stage log)");
+    conn = json_object_get(r, "connections");
+    rec = json_object_get(r, "reconnects");
+    out = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:i}", "connections", json_object_get(conn, "target"),
+                    "established", json_object_get(conn, "established"), "disconnects",
+                    json_object_get(rec, "unexpected_drops"), "reconnects",
+                    json_object_get(rec, "count"), "reconnect_max_ms",
+                    json_object_get(json_object_get(rec, "time"), "max_ms"), "lost",
+                    json_object_get(json_object_get(r, "messages"), "lost"), "exit_code", code);
+    json_decref(r);
+    return out;
+}
+
 void pipeline_probe_start(struct pipeline *p, const char *window)
 {
     struct tars_err err = TARS_ERR_INIT;
@@ -149,6 +211,8 @@ void pipeline_probe_start(struct pipeline *p, const char *window)
         dprintf(fd, "# the zero-downtime probe could not start: %s\n", err.msg);
         close(fd);
     }
+    if (p->probe && p->c->probe_ws_connections > 0)
+        probe_ws_start(p, window);
 }
 
 void pipeline_probe_stop(struct pipeline *p, const char *window)
@@ -157,10 +221,19 @@ void pipeline_probe_stop(struct pipeline *p, const char *window)
 
     if (!p->probe)
         return;
+    json_t *ws = probe_ws_stop(p, window);
+
     release_probe_stop(p->probe, &summary);
     p->probe = NULL;
-    if (!summary)
+    if (!summary) {
+        json_decref(ws);
         return;
+    }
+    if (ws) {
+        json_object_set(summary, "ws_disconnects", json_object_get(ws, "disconnects"));
+        json_object_set(summary, "reconnect_max_ms", json_object_get(ws, "reconnect_max_ms"));
+        json_object_set_new(summary, "websocket", ws);
+    }
     json_object_set_new(summary, "window", json_string(window));
     tars_run_append(p->run_dir, "probes", summary, NULL);
     if (strcmp(window, "deploy") == 0) {

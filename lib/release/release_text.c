@@ -1,4 +1,5 @@
 /* ${...} expansion in release steps (see release_int.h). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,7 +11,7 @@ static const char *lookup(const char *name, size_t len, const struct release_var
                           size_t cap)
 {
     static const char *const names[] = {"version", "base_url", "environment", "namespace",
-                                        "run_dir", "artifacts_dir", "tars", "canary_weight"};
+                                        "run_dir", "artifacts_dir", "tars", "canary_weight", "ws_url"};
     const char *values[] = {v->version, v->base_url, v->environment, v->namespace_, v->run_dir,
                             v->artifacts_dir, v->tars, NULL};
 
@@ -21,6 +22,13 @@ static const char *lookup(const char *name, size_t len, const struct release_var
             snprintf(num, cap, "%d", v->canary_weight);
             return num;
         }
+        if (i == 8) { /* http://h:p/x -> ws://h:p/x */
+            const char *b = v->base_url ? v->base_url : "";
+            bool tls = strncmp(b, "https://", 8) == 0;
+            const char *rest = strstr(b, "://");
+            snprintf(num, cap, "%s%s", tls ? "wss://" : "ws://", rest ? rest + 3 : b);
+            return num;
+        }
         return values[i] ? values[i] : "";
     }
     return NULL;
@@ -29,7 +37,7 @@ static const char *lookup(const char *name, size_t len, const struct release_var
 char *release_expand(const char *text, const struct release_vars *v)
 {
     struct tars_buf out = TARS_BUF_INIT(1 << 20);
-    char num[32], *s;
+    char num[1024], *s;
     int rc = TARS_OK;
 
     for (const char *p = text; *p && rc == TARS_OK;) {

@@ -135,25 +135,6 @@ static void file_check(struct bind *b, json_t *check, const char *suite)
         bind_missing(b, "check %s could not be run: %s", id, str_of(check, "reason"));
 }
 
-/* Counts of every category, in order of first appearance, in *cats (an object
- * category -> [total, pass, fail, skip, error]). */
-static void count_category(json_t *cats, const char *category, const char *status)
-{
-    json_t *c = json_object_get(cats, category);
-    struct counts k = {0, 0, 0, 0, 0};
-
-    if (c)
-        k = (struct counts){json_integer_value(json_array_get(c, 0)),
-                            json_integer_value(json_array_get(c, 1)),
-                            json_integer_value(json_array_get(c, 2)),
-                            json_integer_value(json_array_get(c, 3)),
-                            json_integer_value(json_array_get(c, 4))};
-    count_one(&k, status);
-    json_object_set_new(cats, category,
-                        json_pack("[IIIII]", (json_int_t)k.total, (json_int_t)k.pass,
-                                  (json_int_t)k.fail, (json_int_t)k.skip, (json_int_t)k.error));
-}
-
 static struct counts counts_of(json_t *cats, const char *category)
 {
     json_t *c = json_object_get(cats, category);
@@ -167,6 +148,19 @@ static struct counts counts_of(json_t *cats, const char *category)
                             json_integer_value(json_array_get(c, 4))};
     return k;
 }
+
+/* Counts of every category, in order of first appearance, in *cats (an object
+ * category -> [total, pass, fail, skip, error]). */
+static void count_category(json_t *cats, const char *category, const char *status)
+{
+    struct counts k = counts_of(cats, category);
+
+    count_one(&k, status);
+    json_object_set_new(cats, category,
+                        json_pack("[IIIII]", (json_int_t)k.total, (json_int_t)k.pass,
+                                  (json_int_t)k.fail, (json_int_t)k.skip, (json_int_t)k.error));
+}
+
 
 static void bind_mapped(struct bind *b, json_t *cats, const struct category_map *map,
                         struct counts *sum)

@@ -15,44 +15,21 @@
 #include "seed_int.h"
 #include "store_int.h"
 #include "tars/clock.h"
+#include "tars/rng.h"
 
 #define DAY_MS INT64_C(86400000)
 #define HOUR_MS INT64_C(3600000)
 
 /* ---- random numbers ---- */
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
 void store_rng_init(struct store_rng *r, uint64_t seed)
 {
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
+    tars_rng_seed(r->s, seed);
 }
 
 uint64_t store_rng_next(struct store_rng *r)
 {
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
+    return tars_rng_next(r->s);
 }
 
 /* Modulo bias is below n / 2^64: nothing a benchmark could notice. */
@@ -63,7 +40,7 @@ uint64_t store_rng_below(struct store_rng *r, uint64_t n)
 
 double store_rng_unit(struct store_rng *r)
 {
-    return (double)(store_rng_next(r) >> 11) * 0x1.0p-53;
+    return tars_rng_unit(r->s);
 }
 
 /* ---- checksum ---- */

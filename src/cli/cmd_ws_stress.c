@@ -1,17 +1,536 @@
-/* tars ws-stress: placeholder until its issue lands; it refuses to run. */
+/* tars ws-stress: many WebSocket clients of the feed, counting loss, order and latency. */
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "cli.h"
+#include "run_record.h"
+#include "tars/str.h"
+#include "tars/ws_stress.h"
+
+#define MAX_THRESHOLDS 32
+
+struct ws_opts {
+    const char *url, *channel, *publish_url, *token_env, *token_in, *json_out, *run_dir;
+    const char *thresholds[MAX_THRESHOLDS];
+    int threshold_count;
+    double publish_rate;
+    int quiet, help;
+    char authorization[4096];
+    char protocol[4096];
+    char url_with_token[TARS_URL_MAX + 1];
+    char publish_base[TARS_URL_MAX + 16];
+    struct tars_ws_stress_opts s;
+    struct tars_ws_threshold th[MAX_THRESHOLDS];
+};
 
 void usage_ws_stress(void)
 {
-    printf("usage: tars ws-stress (not built yet)\n");
+    printf("usage: tars ws-stress URL [options]\n\n"
+           "Opens many WebSocket connections to the live feed (ws://host:port/ws), subscribes\n"
+           "them to a channel and measures what arrives: loss, duplicates, order, delivery\n"
+           "latency, connect and reconnect times (docs/ws-stress.md).\n\n"
+           "  -c, --connections N       connections, default 100\n"
+           "  -d, --duration D          30s, 5m, ... default 60s (a drain of up to 5 s follows)\n"
+           "      --channel C           default evaluation.updates\n"
+           "      --publish-rate N/s    POST evaluations at this rate to generate traffic\n"
+           "      --publish-url BASE    REST base URL, default the WebSocket URL's http(s)://host:port\n"
+           "      --drop-every D        drop every connection abruptly every D (staggered); it\n"
+           "                            resumes with since_seq through its reconnect loop\n"
+           "      --token-env VAR       Bearer token from environment variable VAR (never printed)\n"
+           "      --token-in WHERE      how the WebSocket carries it: header (Authorization: Bearer,\n"
+           "                            the default), query (?token=) or protocol (bearer, <jwt>)\n"
+           "      --threshold EXPR      'loss<0.1%%', 'duplicates<=0', 'p99<50ms', 'connect_p95<1s',\n"
+           "                            'reconnect_avg<5s', 'failed_connections<=0' (repeatable)\n"
+           "      --json FILE           the summary as JSON, with histograms\n"
+           "      --run DIR             also record into run directory DIR (ws.json, run.json \"ws\")\n"
+           "  -t, --threads N           client threads, default: number of CPUs\n"
+           "      --ramp-rate N/s       connections opened per second, default 1000 (0: all at once)\n"
+           "      --backoff-initial D   first reconnect delay, default 1s (doubling, see --backoff-max)\n"
+           "      --backoff-max D       longest reconnect delay, default 30s\n"
+           "      --jitter              multiply each delay by a random factor in [0.5, 1.5)\n"
+           "      --heartbeat-interval D  the server's heartbeat interval, default 30s (3 missed\n"
+           "                            plus a 10 s timeout force a reconnect)\n"
+           "      --connect-timeout D   connect + upgrade + subscribe, default 10s\n"
+           "      --drain D             longest wait at the end for connections to catch up, default 5s\n"
+           "      --ping-interval D     send {\"type\":\"ping\"} after D without sending (the server\n"
+           "                            closes silent clients), default 60s; 0: never\n"
+           "  -k, --insecure            do not verify TLS certificates (wss://)\n"
+           "  -q, --quiet               no live progress\n"
+           "exit: 0 thresholds met, 1 a threshold failed, 2 no connection established or\n"
+           "no message published, 3 bad usage\n");
+}
+
+static int parse_duration_opt(const char *text, const char *what, int64_t *ms, bool zero_ok)
+{
+    if (tars_duration_parse(text, ms) || *ms < 0 || (!zero_ok && *ms == 0))
+        return cli_usage_error("ws-stress", "bad %s \"%s\" (e.g. 500ms, 30s, 5m)", what, text);
+    return 0;
+}
+
+/* "50", "50/s". */
+static int parse_rate(const char *text, const char *what, double *out)
+{
+    char copy[64];
+    size_t n = strlen(text);
+
+    if (n >= sizeof(copy))
+        return cli_usage_error("ws-stress", "bad %s \"%s\"", what, text);
+    memcpy(copy, text, n + 1);
+    if (n > 2 && strcmp(copy + n - 2, "/s") == 0)
+        copy[n - 2] = '\0';
+    if (tars_parse_double(copy, out) || !(*out >= 0) || *out > 1e6)
+        return cli_usage_error("ws-stress", "bad %s \"%s\" (e.g. 50/s)", what, text);
+    return 0;
+}
+
+static int apply_option(int c, const char *arg, struct ws_opts *o)
+{
+    int64_t v;
+
+    switch (c) {
+    case 'c':
+        if (tars_parse_i64(arg, 1, 1000000, &v))
+            return cli_usage_error("ws-stress", "connections must be 1..1000000");
+        o->s.connections = v;
+        return 0;
+    case 't':
+        if (tars_parse_i64(arg, 1, 256, &v))
+            return cli_usage_error("ws-stress", "threads must be 1..256");
+        o->s.threads = (int)v;
+        return 0;
+    case 'd': return parse_duration_opt(arg, "duration", &o->s.duration_ms, false);
+    case 'C': o->channel = arg; return 0;
+    case 'P': return parse_rate(arg, "publish rate", &o->publish_rate);
+    case 'U': o->publish_url = arg; return 0;
+    case 'E': return parse_duration_opt(arg, "drop interval", &o->s.drop_every_ms, false);
+    case 'T': o->token_env = arg; return 0;
+    case 'W': o->token_in = arg; return 0;
+    case 'j': o->json_out = arg; return 0;
+    case 'D': o->run_dir = arg; return 0;
+    case 'r': return parse_rate(arg, "ramp rate", &o->s.ramp_rate);
+    case 'b': return parse_duration_opt(arg, "backoff initial", &o->s.backoff.initial_ms, false);
+    case 'B': return parse_duration_opt(arg, "backoff max", &o->s.backoff.max_ms, false);
+    case 'J': o->s.backoff.jitter = true; return 0;
+    case 'H': return parse_duration_opt(arg, "heartbeat interval", &o->s.heartbeat.interval_ms, false);
+    case 'o': return parse_duration_opt(arg, "connect timeout", &o->s.connect_timeout_ms, false);
+    case 'w': return parse_duration_opt(arg, "drain", &o->s.drain_ms, false);
+    case 'p': return parse_duration_opt(arg, "ping interval", &o->s.ping_interval_ms, true);
+    case 'k': o->s.insecure = true; return 0;
+    case 'q': o->quiet = 1; return 0;
+    case 'x':
+        if (o->threshold_count == MAX_THRESHOLDS)
+            return cli_usage_error("ws-stress", "at most %d thresholds", MAX_THRESHOLDS);
+        o->thresholds[o->threshold_count++] = arg;
+        return 0;
+    default: return cli_usage_error("ws-stress", "unknown or incomplete option \"%s\"", arg);
+    }
+}
+
+static int parse_args(int argc, char **argv, struct ws_opts *o)
+{
+    static const struct option longopts[] = {
+        {"connections", required_argument, NULL, 'c'}, {"threads", required_argument, NULL, 't'},
+        {"duration", required_argument, NULL, 'd'},    {"channel", required_argument, NULL, 'C'},
+        {"publish-rate", required_argument, NULL, 'P'}, {"publish-url", required_argument, NULL, 'U'},
+        {"drop-every", required_argument, NULL, 'E'},  {"token-env", required_argument, NULL, 'T'},
+        {"token-in", required_argument, NULL, 'W'},
+        {"json", required_argument, NULL, 'j'},        {"run", required_argument, NULL, 'D'},
+        {"ramp-rate", required_argument, NULL, 'r'},   {"threshold", required_argument, NULL, 'x'},
+        {"backoff-initial", required_argument, NULL, 'b'}, {"backoff-max", required_argument, NULL, 'B'},
+        {"jitter", no_argument, NULL, 'J'},            {"heartbeat-interval", required_argument, NULL, 'H'},
+        {"connect-timeout", required_argument, NULL, 'o'}, {"drain", required_argument, NULL, 'w'},
+        {"ping-interval", required_argument, NULL, 'p'},
+        {"insecure", no_argument, NULL, 'k'},          {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
+    int c, rc;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:t:d:kqh", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            o->help = 1;
+            return 0;
+        }
+        rc = apply_option(c, c == '?' || c == ':' ? argv[optind - 1] : optarg, o);
+        if (rc)
+            return rc;
+    }
+    if (optind + 1 != argc)
+        return cli_usage_error("ws-stress", optind < argc ? "one URL, not several" : "give a ws:// or wss:// URL");
+    o->url = argv[optind];
+    return 0;
+}
+
+/* The WebSocket carries the token as asked; the publisher always sends the header. */
+static int place_token(struct ws_opts *o, const char *token)
+{
+    const char *where = o->token_in ? o->token_in : "header";
+
+    if (!strcmp(where, "header")) {
+        o->s.authorization = o->authorization;
+    } else if (!strcmp(where, "protocol")) {
+        snprintf(o->protocol, sizeof(o->protocol), "bearer, %s", token);
+        o->s.protocol = o->protocol;
+    } else if (!strcmp(where, "query")) {
+        if (strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~") !=
+                strlen(token) ||
+            (size_t)snprintf(o->url_with_token, sizeof(o->url_with_token), "%s%ctoken=%s", o->url,
+                             strchr(o->url, '?') ? '&' : '?', token) >= sizeof(o->url_with_token))
+            return cli_usage_error("ws-stress", "the token cannot go into the URL as it is");
+        o->s.url = o->url_with_token;
+    } else {
+        return cli_usage_error("ws-stress", "--token-in is header, query or protocol");
+    }
+    return 0;
+}
+
+/* Everything the options imply: token, publish base, thresholds. */
+static int finish_options(struct ws_opts *o)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    const char *rest;
+
+    o->s.url = o->url;
+    o->s.channel = o->channel;
+    if (strncasecmp(o->url, "ws://", 5) && strncasecmp(o->url, "wss://", 6))
+        return cli_usage_error("ws-stress", "the URL must start with ws:// or wss://");
+    if (o->token_env) {
+        const char *token = getenv(o->token_env);
+        if (!token || !*token)
+            return cli_usage_error("ws-stress", "environment variable %s is empty or unset",
+                                   o->token_env);
+        if (strlen(token) + 8 >= sizeof(o->authorization))
+            return cli_usage_error("ws-stress", "the token in %s is too long", o->token_env);
+        snprintf(o->authorization, sizeof(o->authorization), "Bearer %s", token);
+        if (place_token(o, token))
+            return EXIT_USAGE;
+    }
+    if (o->publish_rate > 0 && !o->publish_url) {
+        bool tls = !strncasecmp(o->url, "wss://", 6);
+        rest = o->url + (tls ? 6 : 5);
+        snprintf(o->publish_base, sizeof(o->publish_base), "%s%.*s", tls ? "https://" : "http://",
+                 (int)strcspn(rest, "/?#"), rest);
+        o->publish_url = o->publish_base;
+    }
+    if (o->publish_url) {
+        struct tars_url *url = malloc(sizeof(*url));
+        int bad = !url || tars_url_parse(url, o->publish_url, &err) != TARS_OK;
+        free(url);
+        if (bad)
+            return cli_usage_error("ws-stress", "--publish-url: %s", err.msg);
+    }
+    for (int i = 0; i < o->threshold_count; i++)
+        if (tars_ws_threshold_parse(o->thresholds[i], &o->th[i], &err))
+            return cli_usage_error("ws-stress", "%s", err.msg);
+    if (o->s.backoff.max_ms < o->s.backoff.initial_ms)
+        o->s.backoff.max_ms = o->s.backoff.initial_ms;
+    return 0;
+}
+
+/* Enough descriptors for every connection, plus room for the rest. */
+static void raise_fd_limit(int64_t connections, bool quiet)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)connections + 256;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= want)
+        return;
+    if (!quiet)
+        fprintf(stderr, "tars ws-stress: only %llu file descriptors allowed (ulimit -n) for %lld "
+                        "connections\n", (unsigned long long)rl.rlim_cur, (long long)connections);
+}
+
+static void print_progress(bool tty, const struct tars_ws_stress_progress *p, const struct ws_opts *o)
+{
+    fprintf(stderr, "%s[%5.1fs/%.0fs] open %lld/%lld  established %lld  received %lld  reconnects %lld%s",
+            tty ? "\r" : "", p->elapsed_s, (double)o->s.duration_ms / 1000, (long long)p->open,
+            (long long)o->s.connections, (long long)p->established, (long long)p->received,
+            (long long)p->reconnects, tty ? "   " : "\n");
+    fflush(stderr);
+}
+
+/* Waits for the run; Ctrl-C stops it with partial results. Ends the
+ * publisher when the duration is over. */
+static void watch(tars_ws_stress *s, tars_ws_publisher **pub, struct tars_ws_stress_result *r,
+                  const struct ws_opts *o)
+{
+    bool tty = isatty(STDERR_FILENO);
+    struct timespec tick = {0, 100000000};
+    struct tars_ws_stress_progress p;
+    sigset_t set;
+    int n = 0;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    while (!tars_ws_stress_done(s)) {
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGINT || sig == SIGTERM) {
+            tars_ws_stress_stop(s);
+            if (!o->quiet)
+                fprintf(stderr, "%sstopping: finishing with the results so far\n", tty ? "\n" : "");
+        }
+        if (*pub && tars_ws_stress_publishing_over(s)) {
+            tars_ws_publisher_finish(*pub, r);
+            *pub = NULL;
+        }
+        if (o->quiet || (++n % (tty ? 5 : 100)) != 0)
+            continue;
+        tars_ws_stress_progress(s, &p);
+        print_progress(tty, &p, o);
+    }
+    if (!o->quiet && tty)
+        fputc('\n', stderr);
+}
+
+static double ms(uint64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+static void print_times(const char *label, const tars_hist *h)
+{
+    if (!tars_hist_count(h)) {
+        printf("  %-13s n/a (nothing measured)\n", label);
+        return;
+    }
+    printf("  %-13s p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  avg %.2f ms  max %.2f ms  (n=%llu)\n",
+           label, ms(tars_hist_percentile(h, 50)), ms(tars_hist_percentile(h, 95)),
+           ms(tars_hist_percentile(h, 99)), tars_hist_mean(h) / 1e6, ms(tars_hist_max(h)),
+           (unsigned long long)tars_hist_count(h));
+}
+
+static void print_summary(const struct ws_opts *o, const struct tars_ws_stress_result *r)
+{
+    printf("\nws-stress %s channel %s: %lld connections, %.1f s%s%s\n", o->url, o->channel,
+           (long long)r->connections, r->elapsed_s, r->interrupted ? ", interrupted" : "",
+           r->drained || r->interrupted ? "" : ", not every connection caught up at the end");
+    printf("  connections  established %lld/%lld  failed %lld  attempts %lld (failed %lld)\n",
+           (long long)r->established, (long long)r->connections, (long long)r->failed,
+           (long long)r->attempts, (long long)r->attempt_failures);
+    for (int i = 0; i < TARS_WS_STRESS_REASONS; i++)
+        if (r->reasons[i].count)
+            printf("    %lld x %s\n", (long long)r->reasons[i].count, r->reasons[i].text);
+    print_times("connect time", r->connect_time);
+    double publish_s = (double)o->s.duration_ms / 1000;
+
+    if (r->elapsed_s < publish_s)
+        publish_s = r->elapsed_s;
+    if (o->publish_rate > 0)
+        printf("  publishing   %lld posts in %.1f s: %.1f/s of %.1f/s asked (errors %lld)\n",
+               (long long)r->published, publish_s, publish_s > 0 ? (double)r->published / publish_s : 0,
+               o->publish_rate, (long long)r->publish_errors);
+    printf("  messages     published %lld (errors %lld)  expected %lld  received %lld  lost %lld "
+           "(%.4f%%)  duplicated %lld  out of order %lld  replayed %lld  resync_required %lld\n",
+           (long long)r->published, (long long)r->publish_errors, (long long)r->expected,
+           (long long)r->received, (long long)r->lost,
+           r->expected ? 100.0 * (double)r->lost / (double)r->expected : 0.0,
+           (long long)r->duplicated, (long long)r->out_of_order, (long long)r->replayed,
+           (long long)r->resync_required);
+    if (r->publish_errors)
+        printf("    last publish error: %s\n", r->publish_error);
+    print_times("latency", r->latency);
+    printf("  reconnects   %lld (forced drops %lld, unexpected drops %lld)\n",
+           (long long)r->reconnects, (long long)r->forced_drops, (long long)r->unexpected_drops);
+    print_times("reconnect", r->reconnect_time);
+}
+
+/* Prints the verdicts; returns how many failed. Fills list (may be NULL). */
+static int judge(const struct ws_opts *o, const struct tars_ws_stress_result *r, json_t *list)
+{
+    int failed = 0;
+
+    if (o->threshold_count)
+        printf("thresholds:\n");
+    for (int i = 0; i < o->threshold_count; i++) {
+        double measured;
+        bool pass = tars_ws_threshold_check(&o->th[i], r, &measured);
+        failed += !pass;
+        if (isnan(measured))
+            printf("  FAIL %-28s n/a (no data)\n", o->th[i].text);
+        else
+            printf("  %s %-28s measured %g (limit %g)\n", pass ? "PASS" : "FAIL", o->th[i].text,
+                   measured, o->th[i].value);
+        if (list)
+            json_array_append_new(list, json_pack("{s:s,s:b,s:o,s:f}", "text", o->th[i].text,
+                                                  "passed", pass, "measured",
+                                                  isnan(measured) ? json_null() : json_real(measured),
+                                                  "limit", o->th[i].value));
+    }
+    return failed;
+}
+
+/* The URL for files: a ?token= value is masked. */
+static json_t *masked_url(const char *url)
+{
+    char copy[TARS_URL_MAX + 16];
+    char *token;
+
+    tars_strlcpy(copy, url, sizeof(copy));
+    token = strstr(copy, "token=");
+    if (token)
+        strcpy(token + 6, "***");
+    return json_string(copy);
+}
+
+/* The figures a report needs, in the shape of docs/run-format.md ("ws"),
+ * read from the full result (which the entry keeps under "result"). */
+static void add_run_summary(json_t *entry, json_t *result)
+{
+    json_t *conn = json_object_get(result, "connections"), *msg = json_object_get(result, "messages");
+    json_t *ct = json_object_get(conn, "connect_time"), *lat = json_object_get(result, "latency");
+    json_t *rec = json_object_get(result, "reconnects"), *rt = json_object_get(rec, "time");
+
+    json_object_set_new(entry, "connections",
+                        json_pack("{s:O,s:O}", "established", json_object_get(conn, "established"),
+                                  "failed", json_object_get(conn, "failed")));
+    json_object_set_new(entry, "connect_ms", json_pack("{s:O,s:O}", "p50", json_object_get(ct, "p50_ms"),
+                                                       "p95", json_object_get(ct, "p95_ms")));
+    json_object_set(entry, "messages", msg);
+    json_object_set_new(entry, "latency_ms",
+                        json_pack("{s:O,s:O,s:O}", "p50", json_object_get(lat, "p50_ms"), "p95",
+                                  json_object_get(lat, "p95_ms"), "p99", json_object_get(lat, "p99_ms")));
+    json_object_set_new(entry, "reconnects",
+                        json_pack("{s:O,s:O,s:O}", "count", json_object_get(rec, "count"), "avg_ms",
+                                  json_object_get(rt, "mean_ms"), "max_ms", json_object_get(rt, "max_ms")));
+    json_object_set_new(entry, "loss_pct",
+                        json_real(100.0 * json_number_value(json_object_get(msg, "loss"))));
+}
+
+static int write_outputs(const struct ws_opts *o, const struct tars_ws_stress_result *r,
+                         json_t *thresholds)
+{
+    json_t *result = tars_ws_stress_result_to_json(r), *entry;
+    int rc = 0;
+
+    if (!result)
+        return EXIT_INCONCLUSIVE;
+    json_object_set_new(result, "url", masked_url(o->url));
+    json_object_set_new(result, "channel", json_string(o->channel));
+    json_object_set(result, "thresholds", thresholds);
+    if (o->json_out && json_dump_file(result, o->json_out, JSON_INDENT(1)) != 0) {
+        fprintf(stderr, "tars ws-stress: cannot write \"%s\"\n", o->json_out);
+        rc = EXIT_INCONCLUSIVE;
+    }
+    if (o->run_dir) {
+        entry = json_pack("{s:s,s:O,s:s,s:O,s:O}", "name", "ws-stress", "url", json_object_get(result, "url"),
+                          "file", "ws.json", "thresholds", thresholds, "result", result);
+        if (entry)
+            add_run_summary(entry, result);
+        int run_rc = cli_run_record("ws-stress", o->run_dir, "ws.json", NULL, false, result);
+        if (run_rc == 0)
+            run_rc = entry ? cli_run_record("ws-stress", o->run_dir, NULL, "ws", true, entry)
+                           : EXIT_INCONCLUSIVE;
+        json_decref(entry);
+        rc = rc ? rc : run_rc;
+    }
+    json_decref(result);
+    return rc;
+}
+
+static int report(const struct ws_opts *o, const struct tars_ws_stress_result *r)
+{
+    json_t *list = json_array();
+    int failed, rc;
+
+    print_summary(o, r);
+    failed = judge(o, r, list);
+    rc = write_outputs(o, r, list);
+    json_decref(list);
+    if (failed)
+        return EXIT_FAILED;
+    if (r->established == 0) {
+        fprintf(stderr, "tars ws-stress: no connection was established%s%s\n",
+                r->reasons[0].count ? ": " : "", r->reasons[0].count ? r->reasons[0].text : "");
+        return EXIT_INCONCLUSIVE;
+    }
+    if (o->publish_rate > 0 && r->published == 0) {
+        fprintf(stderr, "tars ws-stress: no message was published%s%s\n",
+                r->publish_errors ? ": " : "", r->publish_errors ? r->publish_error : "");
+        return EXIT_INCONCLUSIVE;
+    }
+    return rc;
+}
+
+static int run(struct ws_opts *o)
+{
+    struct tars_ws_publisher_opts po = {o->publish_url, o->s.authorization, o->publish_rate,
+                                        o->s.insecure};
+    struct tars_ws_stress_result r, pub_counts;
+    struct tars_err err = TARS_ERR_INIT;
+    tars_ws_publisher *pub = NULL;
+    tars_ws_stress *s;
+    sigset_t set;
+    int rc;
+
+    memset(&pub_counts, 0, sizeof(pub_counts));
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* worker threads inherit the mask */
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit(o->s.connections, o->quiet);
+    s = tars_ws_stress_start(&o->s, &err);
+    if (!s) {
+        fprintf(stderr, "tars ws-stress: %s\n", err.msg);
+        return err.code == TARS_EINVAL || err.code == TARS_ENOTFOUND ? EXIT_USAGE : EXIT_INCONCLUSIVE;
+    }
+    if (o->publish_rate > 0 && !(pub = tars_ws_publisher_start(&po, &err))) {
+        fprintf(stderr, "tars ws-stress: publisher: %s\n", err.msg);
+        tars_ws_stress_stop(s);
+    }
+    watch(s, &pub, &pub_counts, o);
+    tars_ws_publisher_finish(pub, &pub_counts);
+    tars_ws_stress_wait(s, &r);
+    tars_ws_stress_free(s);
+    r.published = pub_counts.published;
+    r.publish_errors = pub_counts.publish_errors;
+    memcpy(r.publish_error, pub_counts.publish_error, sizeof(r.publish_error));
+    rc = report(o, &r);
+    tars_ws_stress_result_release(&r);
+    return rc;
 }
 
 int cmd_ws_stress(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "tars ws-stress: not built yet\n");
-    return EXIT_USAGE;
+    static const struct tars_ws_backoff backoff = TARS_WS_BACKOFF_DEFAULT;
+    static const struct tars_ws_heartbeat heartbeat = TARS_WS_HEARTBEAT_DEFAULT;
+    struct ws_opts *o = calloc(1, sizeof(*o));
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc;
+
+    if (!o)
+        return EXIT_INCONCLUSIVE;
+    o->channel = "evaluation.updates";
+    o->s.connections = 100;
+    o->s.duration_ms = 60000;
+    o->s.threads = cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1;
+    o->s.ramp_rate = 1000;
+    o->s.ping_interval_ms = 60000;
+    o->s.backoff = backoff;
+    o->s.heartbeat = heartbeat;
+    rc = parse_args(argc, argv, o);
+    if (rc == 0 && o->help)
+        usage_ws_stress();
+    else if (rc == 0 && (rc = finish_options(o)) == 0)
+        rc = run(o);
+    memset(o->authorization, 0, sizeof(o->authorization));
+    memset(o->protocol, 0, sizeof(o->protocol));
+    memset(o->url_with_token, 0, sizeof(o->url_with_token));
+    free(o);
+    return rc;
 }

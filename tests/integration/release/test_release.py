@@ -367,6 +367,9 @@ class TestLocalRelease(ReleaseTest):
                             "    - tars: [db-integrity, --db, %s, --compare, "
                             "\"${run_dir}/integrity-before.json\", --label, after-deploy]\n" % db)
         text = re.sub(r"\nperf:\n(  .*\n|\s*#.*\n)+", "\n", text)  # not about load: keep it short
+        # WebSocket clients held open across the replacement (their token: the old server's).
+        text = text.replace("  max_failed: 0\n", "  max_failed: 0\n  websocket:\n    connections: 10\n"
+                            "    token_env: TARS_API_TOKEN\n")
         text = text.replace("--only, api,", "--only, local.api.health,")
         return self.config(text)
 
@@ -379,13 +382,16 @@ class TestLocalRelease(ReleaseTest):
                            env=env, capture_output=True, text=True, timeout=60)
         self.addCleanup(self.stop_server, base)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(env_file) as f:
+            return dict(line.strip().split("=", 1) for line in f if "=" in line)
 
     def upgrade(self, how):
         base = "http://127.0.0.1:%d" % free_port()
-        self.start_old_server(base)
+        old_env = self.start_old_server(base)
         r = subprocess.run([TARS_BIN, "release", "--config", self.upgrade_config(how), "--run",
                             self.run_dir, "-q", "--base-url", base], cwd=ROOT,
-                           capture_output=True, text=True, timeout=180)
+                           env=dict(os.environ, **old_env), capture_output=True, text=True,
+                           timeout=180)
         return r, self.record()["zero_downtime"]
 
     def test_graceful_upgrade_drops_no_request(self):
@@ -394,6 +400,11 @@ class TestLocalRelease(ReleaseTest):
         self.assertEqual(zd["failed"], 0, json.dumps(zd))
         self.assertEqual(zd["failed_before_up"], 0, json.dumps(zd))  # it was up all along
         self.assertGreater(zd["requests"], 10)
+        ws = zd["websocket"]
+        self.assertEqual(ws["established"], 10, json.dumps(ws))
+        self.assertEqual(ws["lost"], 0, json.dumps(ws))  # resumed on the new process
+        self.assertGreater(ws["disconnects"], 0, json.dumps(ws))  # the old one closed them (1001)
+        self.assertLess(ws["reconnect_max_ms"], 5000, json.dumps(ws))
         labels = [(e["label"], e["differences"]) for e in self.record()["integrity"]]
         self.assertEqual(labels, [("before-deploy", []), ("after-deploy", [])])
 

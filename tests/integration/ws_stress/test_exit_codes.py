@@ -1,0 +1,79 @@
+"""Exit codes and outputs of `tars ws-stress` (DESIGN.md §4: 0 ok, 1 threshold failed,
+2 inconclusive, 3 bad usage)."""
+
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import unittest
+
+from wslib import (EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, Fixture, run,
+                   tars_bin)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ExitCodeTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fx = Fixture("--publish-rate", "40")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fx.stop()
+
+    def test_thresholds_met_and_missed(self):
+        ok = run(self.fx.url, "-c", "4", "-d", "1500ms", "--threshold", "loss<0.1%",
+                 "--threshold", "p99<2s", "--threshold", "connect_p95<1s")
+        self.assertEqual(ok.rc, EXIT_OK, ok.describe())
+        self.assertEqual([t["passed"] for t in ok.json["thresholds"]], [True, True, True])
+        missed = run(self.fx.url, "-c", "4", "-d", "1500ms", "--threshold", "p50<0.001ms")
+        self.assertEqual(missed.rc, EXIT_FAILED, missed.describe())
+        self.assertFalse(missed.json["thresholds"][0]["passed"])
+        # no reconnect happened: a reconnect threshold has no data, which never passes
+        nodata = run(self.fx.url, "-c", "2", "-d", "1s", "--threshold", "reconnect_avg<5s")
+        self.assertEqual(nodata.rc, EXIT_FAILED, nodata.describe())
+        self.assertIn("n/a (no data)", nodata.out)
+
+    def test_bad_usage(self):
+        for args in (["ws-stress"], ["ws-stress", "http://x/ws"],
+                     ["ws-stress", self.fx.url, "--threshold", "lossy<1%"],
+                     ["ws-stress", self.fx.url, "--threshold", "p99<5%"],
+                     ["ws-stress", self.fx.url, "-c", "0"],
+                     ["ws-stress", self.fx.url, "--duration", "soon"],
+                     ["ws-stress", self.fx.url, "--channel", "bad channel"],
+                     ["ws-stress", self.fx.url, "--token-env", "TARS_SURELY_UNSET_VAR"],
+                     ["ws-stress", self.fx.url, "--publish-rate", "5/s", "--publish-url", "ftp://x"],
+                     ["ws-stress", self.fx.url, "--token-env", "HOME", "--token-in", "cookie"]):
+            p = subprocess.run([tars_bin()] + args, capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, EXIT_USAGE, "%r: %s %s" % (args, p.stdout, p.stderr))
+
+    def test_nothing_listening_is_inconclusive(self):
+        r = run("ws://127.0.0.1:%d/ws" % free_port(), "-c", "2", "-d", "1s", "--drain", "200ms")
+        self.assertEqual(r.rc, EXIT_INCONCLUSIVE, r.describe())
+        self.assertEqual(r.json["connections"]["failed"], 2)
+        self.assertIn("no connection was established", r.err)
+
+    def test_run_directory_records_ws(self):
+        with tempfile.TemporaryDirectory() as d:
+            r = run(self.fx.url, "-c", "3", "-d", "1s", "--run", d, "--threshold", "loss<1%")
+            self.assertEqual(r.rc, EXIT_OK, r.describe())
+            with open(os.path.join(d, "run.json")) as f:
+                record = json.load(f)
+            with open(os.path.join(d, "ws.json")) as f:
+                ws = json.load(f)
+        self.assertEqual(len(record["ws"]), 1)
+        entry = record["ws"][0]
+        self.assertEqual(entry["file"], "ws.json")
+        self.assertEqual(entry["thresholds"][0]["text"], "loss<1%")
+        self.assertEqual(entry["result"]["messages"]["expected"], ws["messages"]["expected"])
+        self.assertGreater(ws["messages"]["expected"], 0)
+
+
+if __name__ == "__main__":
+    unittest.main()

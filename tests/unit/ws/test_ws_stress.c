@@ -1,0 +1,135 @@
+/* ws-stress pieces: threshold parsing and judging, the sequence window. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "stress_internal.h"
+#include "tars/ws_stress.h"
+
+static void test_threshold_parse(void **state)
+{
+    struct tars_ws_threshold th;
+    struct tars_err err = TARS_ERR_INIT;
+
+    (void)state;
+    assert_int_equal(tars_ws_threshold_parse("loss<0.1%", &th, &err), TARS_OK);
+    assert_int_equal(th.metric, TARS_WS_TH_LOSS);
+    assert_int_equal(th.op, TARS_WS_TH_LT);
+    assert_true(fabs(th.value - 0.001) < 1e-12);
+    assert_int_equal(tars_ws_threshold_parse(" p99 <= 50ms ", &th, &err), TARS_OK);
+    assert_int_equal(th.metric, TARS_WS_TH_P99);
+    assert_int_equal(th.op, TARS_WS_TH_LE);
+    assert_true(th.value == 50e6);
+    assert_int_equal(tars_ws_threshold_parse("reconnect_avg<5s", &th, &err), TARS_OK);
+    assert_true(th.value == 5e9);
+    assert_int_equal(tars_ws_threshold_parse("failed_connections<=0", &th, &err), TARS_OK);
+    assert_int_equal(th.metric, TARS_WS_TH_FAILED);
+    assert_int_equal(tars_ws_threshold_parse("duplicates>=2", &th, &err), TARS_OK);
+    assert_int_equal(th.op, TARS_WS_TH_GE);
+    assert_string_equal(th.text, "duplicates>=2");
+
+    assert_int_equal(tars_ws_threshold_parse("lossy<1%", &th, &err), TARS_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown metric"));
+    assert_int_equal(tars_ws_threshold_parse("loss<5ms", &th, &err), TARS_EINVAL);
+    assert_int_equal(tars_ws_threshold_parse("p95<5%", &th, &err), TARS_EINVAL);
+    assert_int_equal(tars_ws_threshold_parse("duplicates<1s", &th, &err), TARS_EINVAL);
+    assert_int_equal(tars_ws_threshold_parse("loss=0", &th, &err), TARS_EINVAL);
+    assert_int_equal(tars_ws_threshold_parse("loss<", &th, &err), TARS_EINVAL);
+    assert_int_equal(tars_ws_threshold_parse("loss<-1", &th, &err), TARS_EINVAL);
+}
+
+static void test_threshold_check(void **state)
+{
+    struct tars_ws_stress_result r;
+    struct tars_ws_threshold th;
+    double measured;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    r.latency = tars_hist_new();
+    r.connect_time = tars_hist_new();
+    r.reconnect_time = tars_hist_new();
+    assert_int_equal(tars_ws_threshold_parse("loss<0.1%", &th, NULL), TARS_OK);
+    assert_false(tars_ws_threshold_check(&th, &r, &measured)); /* nothing expected: no data */
+    assert_true(isnan(measured));
+    r.expected = 10000;
+    r.lost = 9;
+    assert_true(tars_ws_threshold_check(&th, &r, &measured));
+    assert_true(fabs(measured - 0.0009) < 1e-12);
+    r.lost = 10;
+    assert_false(tars_ws_threshold_check(&th, &r, &measured)); /* 0.1 % is not < 0.1 % */
+    assert_int_equal(tars_ws_threshold_parse("p99<50ms", &th, NULL), TARS_OK);
+    assert_false(tars_ws_threshold_check(&th, &r, &measured));
+    for (int i = 0; i < 100; i++)
+        tars_hist_record(r.latency, (uint64_t)(i < 98 ? 1e6 : 80e6));
+    assert_false(tars_ws_threshold_check(&th, &r, &measured)); /* p99 is 80 ms */
+    tars_hist_record_n(r.latency, 1000000, 1000);
+    assert_true(tars_ws_threshold_check(&th, &r, &measured));
+    assert_int_equal(tars_ws_threshold_parse("reconnect_max<5s", &th, NULL), TARS_OK);
+    assert_false(tars_ws_threshold_check(&th, &r, &measured));
+    tars_hist_record(r.reconnect_time, 1000000000ull);
+    assert_true(tars_ws_threshold_check(&th, &r, &measured));
+    tars_ws_stress_result_release(&r);
+}
+
+static void test_seq_window(void **state)
+{
+    static struct seq_track t;
+
+    (void)state;
+    assert_int_equal(seq_track_add(&t, 1), 2); /* no base yet: untracked */
+    seq_track_start(&t, 100);
+    assert_int_equal(seq_track_add(&t, 101), 0);
+    assert_int_equal(seq_track_add(&t, 103), 0);
+    assert_int_equal(seq_track_add(&t, 103), 1);
+    assert_int_equal(seq_track_add(&t, 102), 0); /* late, fills the gap */
+    assert_int_equal(seq_track_add(&t, 100), 1); /* before the start */
+    assert_int_equal(t.distinct, 3);
+    assert_int_equal(t.duplicated, 2);
+    assert_int_equal(t.out_of_order, 1);
+    assert_int_equal(t.max_seq, 103);
+    /* past the window: it slides, and old seqs can no longer count as new */
+    for (int64_t s = 104; s <= 100 + 3 * SEQ_WINDOW; s++)
+        assert_int_equal(seq_track_add(&t, s), 0);
+    assert_int_equal(t.distinct, 3 * SEQ_WINDOW);
+    assert_int_equal(seq_track_add(&t, 150), 1);
+    /* a huge jump (a resync gap) resets the window without a long loop */
+    assert_int_equal(seq_track_add(&t, 1000000000), 0);
+    assert_int_equal(seq_track_add(&t, 1000000000), 1);
+    assert_int_equal(seq_track_add(&t, 999999999), 0);
+    assert_int_equal(t.max_seq, 1000000000);
+}
+
+static void test_seq_above(void **state)
+{
+    static struct seq_track t;
+
+    (void)state;
+    seq_track_start(&t, 10);
+    for (int64_t s = 11; s <= 20; s++)
+        if (s != 18)
+            assert_int_equal(seq_track_add(&t, s), 0);
+    assert_int_equal(seq_track_above(&t, 20), 0);
+    assert_int_equal(seq_track_above(&t, 15), 4); /* 16, 17, 19, 20 */
+    assert_int_equal(seq_track_above(&t, 10), 9);
+    /* slid out of the window: counted as received */
+    for (int64_t s = 21; s <= 10 + 2 * SEQ_WINDOW; s++)
+        assert_int_equal(seq_track_add(&t, s), 0);
+    assert_int_equal(seq_track_above(&t, 10), 2 * SEQ_WINDOW);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_threshold_parse),
+        cmocka_unit_test(test_threshold_check),
+        cmocka_unit_test(test_seq_window),
+        cmocka_unit_test(test_seq_above),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
