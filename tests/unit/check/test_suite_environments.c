@@ -110,9 +110,10 @@ static void test_environment_errors(void **state)
                      TARS_EINVAL);
     assert_non_null(strstr(err.msg, "must be text"));
     /* an environment chosen for a suite that has none */
-    assert_int_equal(load("suite: t\nchecks:\n  - {id: a, category: c, type: http, url: 'http://h/'}\n",
-                          staging, 1, &s, &err),
-                     TARS_EINVAL);
+    assert_int_equal(
+        load("suite: t\nchecks:\n  - {id: a, category: c, type: http, url: 'http://h/'}\n", staging,
+             1, &s, &err),
+        TARS_EINVAL);
     assert_non_null(strstr(err.msg, "no \"environments\""));
     /* references in a loop end with a message, not a stack overflow */
     assert_int_equal(load("suite: t\nvariables: {A: '${B}', B: 'x${A}'}\n"
@@ -123,9 +124,10 @@ static void test_environment_errors(void **state)
     /* values from --var are taken as they are, never expanded */
     {
         struct tars_var literal[] = {{"A", "${NOT_A_VARIABLE}"}};
-        assert_int_equal(load("suite: t\nchecks:\n  - {id: a, category: c, type: http, url: 'http://h/${A}'}\n",
-                              literal, 1, &s, &err),
-                         TARS_OK);
+        assert_int_equal(
+            load("suite: t\nchecks:\n  - {id: a, category: c, type: http, url: 'http://h/${A}'}\n",
+                 literal, 1, &s, &err),
+            TARS_OK);
         assert_string_equal(param(&s, 0, "url"), "http://h/${NOT_A_VARIABLE}");
         tars_suite_release(&s);
     }
@@ -140,13 +142,14 @@ static void test_skip_is_listed_and_never_run(void **state)
     struct tars_check_filter all = {NULL, 0, NULL, 0};
     (void)state;
 
-    assert_int_equal(load("suite: t\nvariables: {CMD: tars ws-stress}\n"
-                          "checks:\n"
-                          "  - {id: a, category: c, skip: 'measured by ${CMD}'}\n"
-                          "  - {id: b, category: c, type: http, url: 'http://127.0.0.1:1/', skip: later}\n"
-                          "  - {id: c, category: c, type: http, url: 'http://127.0.0.1:1/', timeout: 1s}\n",
-                          NULL, 0, &s, &err),
-                     TARS_OK);
+    assert_int_equal(
+        load("suite: t\nvariables: {CMD: tars ws-stress}\n"
+             "checks:\n"
+             "  - {id: a, category: c, skip: 'measured by ${CMD}'}\n"
+             "  - {id: b, category: c, type: http, url: 'http://127.0.0.1:1/', skip: later}\n"
+             "  - {id: c, category: c, type: http, url: 'http://127.0.0.1:1/', timeout: 1s}\n",
+             NULL, 0, &s, &err),
+        TARS_OK);
     assert_string_equal(s.checks[0].type->name, "skip");
     assert_string_equal(s.checks[1].type->name, "http");
     assert_int_equal(tars_suite_run(&s, &all, 2, results, selected, NULL, NULL, &err), TARS_OK);
@@ -157,12 +160,13 @@ static void test_skip_is_listed_and_never_run(void **state)
     assert_int_equal(results[2].status, TARS_CHECK_ERROR); /* port 1 refuses: it did run */
     tars_suite_release(&s);
 
-    assert_int_equal(load("suite: t\nchecks:\n  - {id: a, category: c, skip: ''}\n", NULL, 0, &s, &err),
-                     TARS_EINVAL);
+    assert_int_equal(
+        load("suite: t\nchecks:\n  - {id: a, category: c, skip: ''}\n", NULL, 0, &s, &err),
+        TARS_EINVAL);
     assert_non_null(strstr(err.msg, "skip"));
-    assert_int_equal(load("suite: t\nchecks:\n  - {id: a, category: c, skip: why, url: x}\n", NULL, 0, &s,
-                          &err),
-                     TARS_EINVAL);
+    assert_int_equal(
+        load("suite: t\nchecks:\n  - {id: a, category: c, skip: why, url: x}\n", NULL, 0, &s, &err),
+        TARS_EINVAL);
     assert_non_null(strstr(err.msg, "unknown check field \"url\""));
 }
 
@@ -202,11 +206,13 @@ struct preset_expect {
 static void test_regression_presets_build_single_prefixes(void **state)
 {
     static const struct preset_expect expect[] = {
-        {"local", "http://127.0.0.1:3001/health", "http://127.0.0.1:3001/api/v1/evaluations?limit=100",
-         "http://127.0.0.1:9090"},
-        {"staging", "https://staging.tars.ai/health", "https://staging.tars.ai/api/v1/evaluations?limit=100",
+        {"local", "http://127.0.0.1:3001/health",
+         "http://127.0.0.1:3001/api/v1/evaluations?limit=100", "http://127.0.0.1:9090"},
+        {"staging", "https://staging.tars.ai/health",
+         "https://staging.tars.ai/api/v1/evaluations?limit=100",
          "http://prometheus.tars-staging.svc.cluster.local:9090"},
-        {"production", "https://api.tars.ai/health", "https://api.tars.ai/api/v1/evaluations?limit=100",
+        {"production", "https://api.tars.ai/health",
+         "https://api.tars.ai/api/v1/evaluations?limit=100",
          "http://prometheus.tars-production.svc.cluster.local:9090"},
     };
     char file[512], url[1024];
@@ -214,7 +220,7 @@ static void test_regression_presets_build_single_prefixes(void **state)
 
     snprintf(file, sizeof(file), "%s/regression.yaml", TARS_SUITES_DIR);
     for (const char *const *v = (const char *const[]){"API_URL", "PROMETHEUS_URL", "NAMESPACE",
-                                                        "ENVIRONMENT", "CANARY_URL", NULL};
+                                                      "ENVIRONMENT", "CANARY_URL", NULL};
          *v; v++)
         unsetenv(*v);
     for (size_t e = 0; e < sizeof(expect) / sizeof(expect[0]); e++) {
@@ -229,14 +235,16 @@ static void test_regression_presets_build_single_prefixes(void **state)
                             expect[e].health);
         assert_string_equal(url_of(&s, "regression.database.api_latency_p95", url, sizeof(url)),
                             expect[e].evaluations);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(s.targets, "prometheus"), "url")),
-                            expect[e].prometheus);
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(s.targets, "prometheus"), "url")),
+            expect[e].prometheus);
         for (size_t i = 0; i < s.check_count; i++) {
-            if (strcmp(s.checks[i].type->name, "http") != 0 && strcmp(s.checks[i].type->name, "api_compat") != 0)
+            if (strcmp(s.checks[i].type->name, "http") != 0 &&
+                strcmp(s.checks[i].type->name, "api_compat") != 0)
                 continue;
             check_url(&s, i, url, sizeof(url));
-            if (strstr(url, "/api/v1/api/v1") || !strstr(url, "://") || strstr(strstr(url, "://") + 3, "//") ||
-                strstr(url, "${"))
+            if (strstr(url, "/api/v1/api/v1") || !strstr(url, "://") ||
+                strstr(strstr(url, "://") + 3, "//") || strstr(url, "${"))
                 fail_msg("%s: %s builds %s", expect[e].environment, s.checks[i].id, url);
             http++;
         }
