@@ -93,6 +93,17 @@ class RegressionSuiteLoads(unittest.TestCase):
         self.assertEqual(sorted(shipped - named), [], "checks the coverage section does not map")
         self.assertEqual(sorted(named - shipped), [], "ids no check has")
 
+    def test_release_profile_parses(self):
+        """release/regression.yaml (the tool runs behind the skips) is a valid release config that
+        runs the steps the skips name."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TARS_")}
+        r = subprocess.run([tars_bin(), "release", "--config", "release/regression.yaml", "--dry-run"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        for piece in ("tars validate suites/regression.yaml", "--migrate-only", "db-integrity",
+                      "--drop-every 5s", "resync_required<6", "--publish-rate 10/s"):
+            self.assertIn(piece, r.stdout)
+
     def test_every_promql_query_parses(self):
         promtool = shutil.which("promtool")
         if not promtool:
