@@ -74,6 +74,8 @@ struct tars_release_config {
     int64_t probe_max_failed;    /* -1: recorded, not judged */
     int probe_ws_connections;    /* WebSocket clients held open meanwhile (tars ws-stress); 0: none */
     char *probe_ws_token_env;    /* the NAME of the variable holding their token */
+    /* data integrity: db-integrity before deploy and rollback, compared after them */
+    char *integrity_db;          /* a --db URL (${...} expanded), or NULL */
     /* report: */
     bool report, report_html;
     /* decide: */

@@ -240,6 +240,7 @@ static int read_simple_sections(struct reader *rd, json_t *root, struct tars_rel
     static const char *const package_keys[] = {"enabled", "output_dir", NULL};
     static const char *const report_keys[] = {"enabled", "html", NULL};
     static const char *const decide_keys[] = {"baseline", NULL};
+    static const char *const integrity_keys[] = {"db", NULL};
     json_t *v;
     int rc;
 
@@ -255,6 +256,10 @@ static int read_simple_sections(struct reader *rd, json_t *root, struct tars_rel
     if ((v = section(root, "report")) &&
         ((rc = only_keys(rd, v, "report", report_keys)) || (rc = get_bool(rd, v, "enabled", &c->report)) ||
          (rc = get_bool(rd, v, "html", &c->report_html))))
+        return rc;
+    if ((v = section(root, "integrity")) &&
+        ((rc = only_keys(rd, v, "integrity", integrity_keys)) ||
+         (rc = get_string(rd, v, "db", &c->integrity_db))))
         return rc;
     if ((v = section(root, "decide")) &&
         ((rc = only_keys(rd, v, "decide", decide_keys)) || (rc = get_string(rd, v, "baseline", &c->baseline))))
@@ -361,7 +366,7 @@ static int read_root(struct reader *rd, json_t *root, struct tars_release_config
 {
     static const char *const keys[] = {"release", "preflight", "package", "deploy", "wait",
                                        "validate", "perf", "report", "decide", "rollback",
-                                       "notify", "probe", NULL};
+                                       "notify", "probe", "integrity", NULL};
     static const char *const stage_keys[] = {"timeout", "steps", NULL};
     int rc;
 
@@ -426,7 +431,7 @@ void tars_release_config_release(struct tars_release_config *c)
                         &c->artifacts_dir, &c->ready_url, &c->baseline, &c->slack_webhook_env,
                         &c->slack_channel, &c->github_repository, &c->github_token_env,
                         &c->github_deployment_env, &c->github_api_url, &c->run_url,
-                        &c->probe_source, &c->probe_ws_token_env};
+                        &c->probe_source, &c->probe_ws_token_env, &c->integrity_db};
 
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);

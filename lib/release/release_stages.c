@@ -137,13 +137,55 @@ enum tars_stage_status stage_package(struct pipeline *p, char *reason, size_t ca
     return pipeline_run_steps(p, "package", &sc, true, reason, cap);
 }
 
+/* `tars db-integrity` before a window (label "before-W", kept in
+ * DIR/integrity-W.json) or after it (compared with that file). Returns the
+ * step's status; a missing SQLite file before a first deployment is a skip. */
+static enum tars_stage_status integrity_step(struct pipeline *p, const char *stage,
+                                             const char *window, bool after, char *why,
+                                             size_t cap)
+{
+    char file[PIPELINE_PATH_MAX], label[64];
+    char *db = release_expand(p->c->integrity_db, &p->vars);
+    char *argv[] = {"db-integrity", "--db", db, after ? "--compare" : "-o", file, "--label", label,
+                    NULL};
+    struct tars_release_step st = {0};
+    enum tars_stage_status s;
+    int fd;
+
+    snprintf(file, sizeof(file), "%s/integrity-%s.json", p->run_dir, window);
+    snprintf(label, sizeof(label), "%s-%s", after ? "after" : "before", window);
+    if ((strncmp(db, "sqlite:", 7) == 0 && access(db + 7, F_OK) != 0) ||
+        (after && access(file, F_OK) != 0)) {
+        free(db);
+        return TARS_STAGE_SKIP; /* nothing existed before: nothing to lose */
+    }
+    st.name = label;
+    st.tars_argv = argv;
+    st.tars_argc = 7;
+    fd = pipeline_open_log(p, stage);
+    s = pipeline_run_step(p, fd, &st, TOOL_TIMEOUT_MS, true, why, cap);
+    if (fd >= 0)
+        close(fd);
+    if (s == TARS_STAGE_FAIL && after)
+        snprintf(why, cap, "data integrity: rows lost or changed during the %s (logs/%s.log)",
+                 window, stage);
+    free(db);
+    return s;
+}
+
 enum tars_stage_status stage_deploy(struct pipeline *p, char *reason, size_t cap)
 {
+    enum tars_stage_status s;
+
     if (p->c->deploy.step_count == 0) {
         snprintf(reason, cap, "no deploy steps configured");
         return TARS_STAGE_SKIP;
     }
-    return pipeline_run_steps(p, "deploy", &p->c->deploy, true, reason, cap);
+    if (p->c->integrity_db)
+        integrity_step(p, "deploy", "deploy", false, reason, cap);
+    reason[0] = '\0';
+    s = pipeline_run_steps(p, "deploy", &p->c->deploy, true, reason, cap);
+    return s;
 }
 
 static size_t discard(char *ptr, size_t size, size_t n, void *ctx)
@@ -218,6 +260,10 @@ enum tars_stage_status stage_wait(struct pipeline *p, char *reason, size_t cap)
         s = wait_ready(p, reason, cap);
     if (s == TARS_STAGE_PASS && p->c->wait.step_count)
         s = pipeline_run_steps(p, "wait", &p->c->wait, true, reason, cap);
+    if (s == TARS_STAGE_PASS && p->c->integrity_db) {
+        enum tars_stage_status i = integrity_step(p, "wait", "deploy", true, reason, cap);
+        s = i == TARS_STAGE_SKIP ? s : i;
+    }
     return s;
 }
 
@@ -280,8 +326,15 @@ enum tars_stage_status stage_rollback(struct pipeline *p, char *reason, size_t c
     }
     /* Runs to its end (bounded by its timeout) even after an interrupt. */
     pipeline_probe_start(p, "rollback");
+    if (p->c->integrity_db)
+        integrity_step(p, "rollback", "rollback", false, reason, cap);
+    reason[0] = '\0';
     s = pipeline_run_steps(p, "rollback", &p->c->rollback, false, reason, cap);
     pipeline_probe_stop(p, "rollback");
+    if (s == TARS_STAGE_PASS && p->c->integrity_db) {
+        enum tars_stage_status i = integrity_step(p, "rollback", "rollback", true, reason, cap);
+        s = i == TARS_STAGE_SKIP ? s : i;
+    }
     p->rolled_back = s == TARS_STAGE_PASS;
     pipeline_notify_slack(p, RELEASE_MSG_ROLLBACK);
     return s;

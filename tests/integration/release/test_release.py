@@ -317,10 +317,14 @@ class TestNotify(ReleaseTest):
 class TestLocalRelease(ReleaseTest):
     """release/local.yaml, end to end, against a real tars serve on a free port."""
 
-    def local_config(self, threshold=None):
+    def local_config(self, threshold=None, rollback_extra=""):
         with open(os.path.join(ROOT, "release", "local.yaml")) as f:
             text = f.read()
         text = text.replace("--duration, 10s", "--duration, 2s")
+        text += '\nintegrity:\n  db: "sqlite:${run_dir}/serve/tars.db"\n'
+        if rollback_extra:
+            text = text.replace("      run: scripts/release-local.sh rollback\n",
+                                "      run: scripts/release-local.sh rollback\n" + rollback_extra)
         if threshold:
             text = text.replace("--duration, 2s", "--duration, 2s, --threshold, '%s'" % threshold)
         return self.config(text)
@@ -435,7 +439,24 @@ class TestLocalRelease(ReleaseTest):
         self.assertIn("p99<0.001ms", reasons)
         self.assertEqual(self.stages()["rollback"]["status"], "pass")
         self.assertFalse(self.alive(base))  # rolled back: the local deployment is gone
+        # Nothing existed before the first deploy; the rollback kept every row.
+        integrity = [(e["label"], e["differences"]) for e in self.record()["integrity"]]
+        self.assertEqual(integrity, [("before-rollback", []), ("after-rollback", [])])
         self.secrets_absent()
+
+    def test_a_rollback_that_loses_data_fails(self):
+        loses = ("    - name: lose a row\n"
+                 "      run: python3 -c \"import sqlite3; c = sqlite3.connect('${run_dir}/serve/tars.db');"
+                 " c.execute('DELETE FROM missions WHERE id IN (SELECT id FROM missions LIMIT 1)');"
+                 " c.commit()\"\n")
+        r, base = self.release_local(self.local_config(threshold="p99<0.001ms", rollback_extra=loses))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        rollback = self.stages()["rollback"]
+        self.assertEqual(rollback["status"], "fail", json.dumps(rollback))
+        self.assertIn("data integrity", rollback["reason"])
+        after = self.record()["integrity"][-1]
+        self.assertEqual(after["label"], "after-rollback")
+        self.assertIn("missions", after["differences"][0])
 
 
 if __name__ == "__main__":
