@@ -61,12 +61,12 @@ class Webhook:
 class ReleaseTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="tars-release-test.")
+        # Cleanups run last-registered first: servers a test starts are stopped (they need the
+        # pid file in the run directory) before the directory goes.
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
         self.run_dir = os.path.join(self.dir, "run")
         self.marks = os.path.join(self.dir, "marks")
         os.mkdir(self.marks)
-
-    def tearDown(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
 
     def config(self, body):
         path = os.path.join(self.dir, "release.yaml")
