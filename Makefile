@@ -40,6 +40,8 @@ bench: build
 	@scripts/deps.sh bench
 	@bench/serve.sh $(BUILD)/src/cli/tars
 	@bench/load-vs-peers.sh $(BUILD)/src/cli/tars
+	@bench/ws-scale.sh $(BUILD)/src/cli/tars
+	@bench/compare.sh $(BUILD)/src/cli/tars
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
