@@ -81,7 +81,7 @@ static bool message_type(const struct check_ws_message *m, char *type, size_t si
     const char *t;
 
     excerpt(m->data, m->len, shown, sizeof(shown));
-    if (m->opcode != CHECK_WS_TEXT || tars_json_parse(m->data, m->len, &doc, &err)) {
+    if (m->opcode != TARS_WS_TEXT || tars_json_parse(m->data, m->len, &doc, &err)) {
         snprintf(why, why_size, "is not JSON text: \"%s\"", shown);
         return false;
     }
@@ -152,12 +152,12 @@ static int first_message(struct ws_check *w, check_ws_client *c, uint64_t start_
         tars_check_fail(w->out, "websocket broke before the first message: %s", err.msg);
     else if (rc)
         tars_check_fail(w->out, "websocket protocol error: %s", err.msg);
-    else if (m->opcode == CHECK_WS_CLOSE)
+    else if (m->opcode == TARS_WS_CLOSE)
         tars_check_fail(w->out,
                         "the server closed the websocket (code %d%s%.80s) before any "
                         "message",
                         m->close_code, m->len ? ": " : "", m->data);
-    return rc || m->opcode == CHECK_WS_CLOSE ? TARS_EINVAL : TARS_OK;
+    return rc || m->opcode == TARS_WS_CLOSE ? TARS_EINVAL : TARS_OK;
 }
 
 static double ms_since(uint64_t start_ns)
@@ -174,7 +174,7 @@ static void ws_ping_pong(struct ws_check *w, check_ws_client *c)
     char type[64] = "", why[160];
     uint64_t start = tars_mono_ns();
 
-    if (check_ws_send(c, CHECK_WS_TEXT, ping, sizeof(ping) - 1, w->ctx->deadline_ns, &err)) {
+    if (check_ws_send(c, TARS_WS_TEXT, ping, sizeof(ping) - 1, w->ctx->deadline_ns, &err)) {
         tars_check_error(w->out, true, "websocket: cannot send the ping: %s", err.msg);
         return;
     }

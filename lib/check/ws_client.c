@@ -21,40 +21,6 @@ struct check_ws_client {
     bool over; /* closed (a close frame came) or broken */
 };
 
-/* ---- framing: lib/ws's ---- */
-
-void check_ws_accept_key(const char *key, char out[CHECK_WS_ACCEPT_LEN])
-{
-    tars_ws_accept_key(key, out);
-}
-
-void check_ws_mask(uint8_t *data, size_t len, const uint8_t mask[4])
-{
-    tars_ws_mask(data, len, mask);
-}
-
-size_t check_ws_frame_encode(uint8_t *out, size_t cap, int opcode, const uint8_t mask[4],
-                             const void *payload, size_t len)
-{
-    return tars_ws_frame_encode(out, cap, opcode, mask, payload, len);
-}
-
-int check_ws_frame_parse(const uint8_t *in, size_t len, uint64_t max_payload,
-                         struct check_ws_frame *f, struct tars_err *err)
-{
-    struct tars_ws_frame t;
-    int rc = tars_ws_frame_parse(in, len, max_payload, &t, err);
-
-    memset(f, 0, sizeof(*f));
-    f->fin = t.fin;
-    f->opcode = t.opcode;
-    f->masked = t.masked;
-    memcpy(f->mask, t.mask, 4);
-    f->payload_len = t.payload_len;
-    f->header_len = t.header_len;
-    return rc;
-}
-
 /* ---- the client ---- */
 
 static int connect_failed(check_ws_client *c, int rc, struct tars_err *err)
@@ -124,7 +90,7 @@ int check_ws_recv(check_ws_client *c, uint64_t deadline_ns, struct check_ws_mess
         c->over = true;
         return rc;
     }
-    msg->opcode = ev.kind == TARS_WS_EV_CLOSE ? CHECK_WS_CLOSE : ev.opcode;
+    msg->opcode = ev.kind == TARS_WS_EV_CLOSE ? TARS_WS_CLOSE : ev.opcode;
     msg->data = ev.data ? ev.data : "";
     msg->len = ev.len;
     msg->close_code = ev.close_code;

@@ -27,54 +27,10 @@
 #include <stdint.h>
 
 #include "tars/err.h"
+#include "tars/ws.h"
 
-#define CHECK_WS_ACCEPT_LEN 29   /* base64 of a SHA-1 digest, plus NUL */
-#define CHECK_WS_HEADER_MAX 14   /* largest frame header: 2 + 8 + 4 */
-#define CHECK_WS_CONTROL_MAX 125 /* largest control frame payload */
-#define CHECK_WS_DEFAULT_MAX (1024 * 1024)
-
-enum check_ws_opcode {
-    CHECK_WS_CONTINUATION = 0x0,
-    CHECK_WS_TEXT = 0x1,
-    CHECK_WS_BINARY = 0x2,
-    CHECK_WS_CLOSE = 0x8,
-    CHECK_WS_PING = 0x9,
-    CHECK_WS_PONG = 0xA,
-};
-
-/* ---- framing (pure functions, unit-tested) ---- */
-
-/* Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + GUID)). */
-void check_ws_accept_key(const char *key, char out[CHECK_WS_ACCEPT_LEN]);
-
-/* XORs data with mask, the mask's byte i applying to data byte i (mod 4). */
-void check_ws_mask(uint8_t *data, size_t len, const uint8_t mask[4]);
-
-/* Writes one final frame of payload into out, masked with mask unless mask
- * is NULL (servers send unmasked frames; tests use it). Returns the bytes
- * written, or 0 when cap is too small. */
-size_t check_ws_frame_encode(uint8_t *out, size_t cap, int opcode, const uint8_t mask[4],
-                             const void *payload, size_t len);
-
-struct check_ws_frame {
-    bool fin;
-    int opcode;
-    bool masked;
-    uint8_t mask[4];
-    uint64_t payload_len;
-    size_t header_len; /* the payload starts here */
-};
-
-/*
- * Parses the frame header at in[0..len). TARS_OK: f is filled (the payload
- * may not have arrived yet: the frame is complete when len >= header_len +
- * payload_len). TARS_AGAIN: the header is incomplete. TARS_EINVAL: a
- * protocol violation (reserved bits, unknown opcode, fragmented or long
- * control frame, 64-bit length with the top bit set). TARS_ETOOBIG: the
- * payload is longer than max_payload.
- */
-int check_ws_frame_parse(const uint8_t *in, size_t len, uint64_t max_payload,
-                         struct check_ws_frame *f, struct tars_err *err);
+/* Framing, opcodes and bounds are lib/ws's (tars/ws.h: TARS_WS_TEXT, ...). */
+#define CHECK_WS_DEFAULT_MAX TARS_WS_DEFAULT_MAX
 
 /* ---- the client ---- */
 
@@ -87,10 +43,10 @@ struct check_ws_options {
 };
 
 struct check_ws_message {
-    int opcode;       /* CHECK_WS_TEXT, CHECK_WS_BINARY or CHECK_WS_CLOSE */
+    int opcode;       /* TARS_WS_TEXT, TARS_WS_BINARY or TARS_WS_CLOSE */
     const char *data; /* NUL-terminated; valid until the next receive or close */
     size_t len;
-    int close_code; /* CHECK_WS_CLOSE: the status code, 0 when none was sent */
+    int close_code; /* TARS_WS_CLOSE: the status code, 0 when none was sent */
 };
 
 typedef struct check_ws_client check_ws_client;

@@ -28,13 +28,13 @@
 
 static void test_accept_key_rfc_example(void **state)
 {
-    char accept[CHECK_WS_ACCEPT_LEN];
+    char accept[TARS_WS_ACCEPT_LEN];
 
     (void)state;
     /* RFC 6455 section 1.3. */
-    check_ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", accept);
+    tars_ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", accept);
     assert_string_equal(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-    check_ws_accept_key("x3JJHMbDL1EzLkh9GBhXDw==", accept);
+    tars_ws_accept_key("x3JJHMbDL1EzLkh9GBhXDw==", accept);
     assert_string_equal(accept, "HSmrc0sMlYUkAGmm5OPpG2HaGWk=");
 }
 
@@ -48,41 +48,41 @@ static void test_encode_rfc_examples(void **state)
 
     (void)state;
     /* RFC 6455 section 5.7: "Hello", unmasked and masked. */
-    assert_int_equal(check_ws_frame_encode(out, sizeof(out), CHECK_WS_TEXT, NULL, "Hello", 5),
+    assert_int_equal(tars_ws_frame_encode(out, sizeof(out), TARS_WS_TEXT, NULL, "Hello", 5),
                      sizeof(unmasked));
     assert_memory_equal(out, unmasked, sizeof(unmasked));
-    assert_int_equal(check_ws_frame_encode(out, sizeof(out), CHECK_WS_TEXT, mask, "Hello", 5),
+    assert_int_equal(tars_ws_frame_encode(out, sizeof(out), TARS_WS_TEXT, mask, "Hello", 5),
                      sizeof(masked));
     assert_memory_equal(out, masked, sizeof(masked));
     /* Too small a buffer writes nothing. */
-    assert_int_equal(check_ws_frame_encode(out, 10, CHECK_WS_TEXT, mask, "Hello", 5), 0);
+    assert_int_equal(tars_ws_frame_encode(out, 10, TARS_WS_TEXT, mask, "Hello", 5), 0);
 }
 
 static void test_encode_lengths(void **state)
 {
     static uint8_t payload[70000], out[70100];
-    struct check_ws_frame f;
+    struct tars_ws_frame f;
     struct tars_err err = TARS_ERR_INIT;
 
     (void)state;
     /* 256 bytes: 16-bit length; 65536 bytes: 64-bit length (RFC 5.7). */
-    assert_int_equal(check_ws_frame_encode(out, sizeof(out), CHECK_WS_BINARY, NULL, payload, 256),
+    assert_int_equal(tars_ws_frame_encode(out, sizeof(out), TARS_WS_BINARY, NULL, payload, 256),
                      4 + 256);
     assert_int_equal(out[0], 0x82);
     assert_int_equal(out[1], 0x7e);
     assert_int_equal(out[2], 0x01);
     assert_int_equal(out[3], 0x00);
-    assert_int_equal(check_ws_frame_encode(out, sizeof(out), CHECK_WS_BINARY, NULL, payload, 65536),
+    assert_int_equal(tars_ws_frame_encode(out, sizeof(out), TARS_WS_BINARY, NULL, payload, 65536),
                      10 + 65536);
     assert_int_equal(out[1], 0x7f);
     assert_memory_equal(out + 2, "\x00\x00\x00\x00\x00\x01\x00\x00", 8);
-    assert_int_equal(check_ws_frame_parse(out, 10, 1 << 20, &f, &err), TARS_OK);
+    assert_int_equal(tars_ws_frame_parse(out, 10, 1 << 20, &f, &err), TARS_OK);
     assert_int_equal(f.payload_len, 65536);
     assert_int_equal(f.header_len, 10);
     /* 125 is the last one-byte length, 126 the first 16-bit one. */
-    assert_int_equal(check_ws_frame_encode(out, sizeof(out), CHECK_WS_TEXT, NULL, payload, 125),
+    assert_int_equal(tars_ws_frame_encode(out, sizeof(out), TARS_WS_TEXT, NULL, payload, 125),
                      2 + 125);
-    assert_int_equal(check_ws_frame_encode(out, sizeof(out), CHECK_WS_TEXT, NULL, payload, 126),
+    assert_int_equal(tars_ws_frame_encode(out, sizeof(out), TARS_WS_TEXT, NULL, payload, 126),
                      4 + 126);
 }
 
@@ -90,29 +90,29 @@ static void test_parse_round_trip_and_partial(void **state)
 {
     static const uint8_t mask[4] = {1, 2, 3, 4};
     struct tars_err err = TARS_ERR_INIT;
-    struct check_ws_frame f;
+    struct tars_ws_frame f;
     uint8_t out[64];
-    size_t n = check_ws_frame_encode(out, sizeof(out), CHECK_WS_TEXT, mask, "ping!", 5);
+    size_t n = tars_ws_frame_encode(out, sizeof(out), TARS_WS_TEXT, mask, "ping!", 5);
 
     (void)state;
     for (size_t len = 0; len < 6; len++)
-        assert_int_equal(check_ws_frame_parse(out, len, 100, &f, &err), TARS_AGAIN);
-    assert_int_equal(check_ws_frame_parse(out, n, 100, &f, &err), TARS_OK);
+        assert_int_equal(tars_ws_frame_parse(out, len, 100, &f, &err), TARS_AGAIN);
+    assert_int_equal(tars_ws_frame_parse(out, n, 100, &f, &err), TARS_OK);
     assert_true(f.fin);
     assert_true(f.masked);
-    assert_int_equal(f.opcode, CHECK_WS_TEXT);
+    assert_int_equal(f.opcode, TARS_WS_TEXT);
     assert_int_equal(f.payload_len, 5);
     assert_int_equal(f.header_len, 6);
     assert_memory_equal(f.mask, mask, 4);
-    check_ws_mask(out + f.header_len, 5, f.mask);
+    tars_ws_mask(out + f.header_len, 5, f.mask);
     assert_memory_equal(out + f.header_len, "ping!", 5);
 }
 
 static int parse_bytes(const uint8_t *in, size_t len, uint64_t max)
 {
     struct tars_err err = TARS_ERR_INIT;
-    struct check_ws_frame f;
-    int rc = check_ws_frame_parse(in, len, max, &f, &err);
+    struct tars_ws_frame f;
+    int rc = tars_ws_frame_parse(in, len, max, &f, &err);
 
     if (rc < 0)
         assert_true(err.msg[0] != '\0');
@@ -173,12 +173,12 @@ static void send_all(int fd, const void *data, size_t len)
 
 static void answer_upgrade(int fd, struct server *s)
 {
-    char key[64] = "", accept[CHECK_WS_ACCEPT_LEN], answer[512];
+    char key[64] = "", accept[TARS_WS_ACCEPT_LEN], answer[512];
     const char *k = strstr(s->request, "Sec-WebSocket-Key: ");
 
     if (k)
         sscanf(k + strlen("Sec-WebSocket-Key: "), "%63[^\r]", key);
-    check_ws_accept_key(key, accept);
+    tars_ws_accept_key(key, accept);
     if (s->mode == SERVE_WRONG_ACCEPT)
         strcpy(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     snprintf(answer, sizeof(answer),
@@ -281,13 +281,13 @@ static int client_connect(struct server *s, uint64_t budget_ms, check_ws_client 
 static size_t client_frame(struct server *s, size_t off, int *opcode, uint8_t *out)
 {
     struct tars_err err = TARS_ERR_INIT;
-    struct check_ws_frame f;
+    struct tars_ws_frame f;
 
-    assert_int_equal(check_ws_frame_parse(s->got + off, s->got_len - off, 125, &f, &err), TARS_OK);
+    assert_int_equal(tars_ws_frame_parse(s->got + off, s->got_len - off, 125, &f, &err), TARS_OK);
     assert_true(f.masked); /* a client must mask */
     *opcode = f.opcode;
     memcpy(out, s->got + off + f.header_len, (size_t)f.payload_len);
-    check_ws_mask(out, (size_t)f.payload_len, f.mask);
+    tars_ws_mask(out, (size_t)f.payload_len, f.mask);
     return f.header_len + (size_t)f.payload_len;
 }
 
@@ -305,13 +305,13 @@ static void test_client_conversation(void **state)
     server_start(&s, SERVE_OK);
     assert_int_equal(client_connect(&s, 3000, &c, &err), TARS_OK);
     assert_int_equal(check_ws_recv(c, tars_mono_ns() + 3000000000ull, &m, &err), TARS_OK);
-    assert_int_equal(m.opcode, CHECK_WS_TEXT);
+    assert_int_equal(m.opcode, TARS_WS_TEXT);
     assert_int_equal(m.len, 5);
     assert_string_equal(m.data, "hello");
-    assert_int_equal(check_ws_send(c, CHECK_WS_TEXT, "x", 1, tars_mono_ns() + 1000000000ull, &err),
+    assert_int_equal(check_ws_send(c, TARS_WS_TEXT, "x", 1, tars_mono_ns() + 1000000000ull, &err),
                      TARS_OK);
     assert_int_equal(check_ws_recv(c, tars_mono_ns() + 3000000000ull, &m, &err), TARS_OK);
-    assert_int_equal(m.opcode, CHECK_WS_CLOSE);
+    assert_int_equal(m.opcode, TARS_WS_CLOSE);
     assert_int_equal(m.close_code, 1000);
     assert_string_equal(m.data, "by");
     check_ws_close(c);
@@ -322,13 +322,13 @@ static void test_client_conversation(void **state)
     assert_non_null(strstr(s.request, "Sec-WebSocket-Version: 13\r\n"));
     assert_non_null(strstr(s.request, "Authorization: Bearer unit-test-token\r\n"));
     off += client_frame(&s, off, &opcode, payload);
-    assert_int_equal(opcode, CHECK_WS_PONG);
+    assert_int_equal(opcode, TARS_WS_PONG);
     assert_memory_equal(payload, "hb", 2);
     off += client_frame(&s, off, &opcode, payload);
-    assert_int_equal(opcode, CHECK_WS_TEXT);
+    assert_int_equal(opcode, TARS_WS_TEXT);
     assert_memory_equal(payload, "x", 1);
     off += client_frame(&s, off, &opcode, payload);
-    assert_int_equal(opcode, CHECK_WS_CLOSE);
+    assert_int_equal(opcode, TARS_WS_CLOSE);
     assert_int_equal(payload[0] << 8 | payload[1], 1000);
     assert_int_equal(off, s.got_len);
 }
