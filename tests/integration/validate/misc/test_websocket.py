@@ -87,7 +87,9 @@ class TestHealthy(WebSocketCase):
         self.assertStatus(results["ws-heartbeat"], "fail", "code 1008")
 
     def test_url_from_base_url(self):
-        results, _, _ = self.run_mode("healthy", suite=BASE_URL_SUITE)
+        # Heartbeats every 2 s: the 1 s timeout then ends before any can come (with 1 s
+        # heartbeats the first one raced the timeout, and a slow start let it win).
+        results, _, _ = self.run_mode("healthy", "--heartbeat", "2", suite=BASE_URL_SUITE)
         self.assertStatus(results["ws-ping"], "pass")
         # The check's timeout ends before its window: it could not wait long enough.
         self.assertStatus(results["ws-heartbeat-short-timeout"], "error",
