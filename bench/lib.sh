@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Helpers shared by scripts/demo.sh and bench/*.sh: free ports, starting and
-# stopping processes, HTTP requests with curl, JSON fields, logging in.
+# stopping processes, HTTP requests with curl, JSON fields, logging in, CPU
+# idleness and benchmark targets.
 # Source it after setting PROG (the name used in messages). It only defines
-# functions and PYTHON; it changes no shell options.
+# functions, PYTHON and MISSED (the target counter); it changes no shell options.
 #
 # Secrets: tokens and passwords only ever live in files of mode 0600 in the
 # caller's temporary directory (curl reads them with -H @file and
@@ -94,6 +95,29 @@ stop_process() {
   wait "$pid" 2>/dev/null || rc=$?
   STOP_STATUS=$rc
   [ "$rc" = 0 ]
+}
+
+# cpu_idle_percent SECONDS: share of CPU time spent idle over that interval.
+cpu_idle_percent() {
+  local before after
+  before=$(head -n 1 /proc/stat)
+  sleep "$1"
+  after=$(head -n 1 /proc/stat)
+  printf '%s\n%s\n' "$before" "$after" | awk '
+    { total = 0; for (i = 2; i <= NF; i++) total += $i; idle = $5 + $6 }
+    NR == 1 { t0 = total; i0 = idle }
+    NR == 2 { d = total - t0; print (d > 0) ? int(100 * (idle - i0) / d) : 100 }'
+}
+
+# target NAME OK: prints whether a benchmark target was met; counts the misses in MISSED.
+MISSED=0
+target() {
+  if [ "$2" = 1 ]; then
+    say "    met:     $1"
+  else
+    say "    MISSED:  $1"
+    MISSED=$((MISSED + 1))
+  fi
 }
 
 # ---- HTTP -----------------------------------------------------------------

@@ -374,24 +374,7 @@ print_machine() {
   say "    idle:    $(cpu_idle_percent 2)% of the CPUs over the 2 s before the run"
 }
 
-cpu_idle_percent() {
-  local before after
-  before=$(head -n 1 /proc/stat)
-  sleep "$1"
-  after=$(head -n 1 /proc/stat)
-  printf '%s\n%s\n' "$before" "$after" | awk '
-    { total = 0; for (i = 2; i <= NF; i++) total += $i; idle = $5 + $6 }
-    NR == 1 { t0 = total; i0 = idle }
-    NR == 2 { d = total - t0; print (d > 0) ? int(100 * (idle - i0) / d) : 100 }'
-}
 
-MISSED=0
-target() {
-  if [ "$2" = 1 ]; then say "    met:     $1"; else
-    say "    MISSED:  $1"
-    MISSED=$((MISSED + 1))
-  fi
-}
 
 report_targets() {
   step "Targets (issue 4)"

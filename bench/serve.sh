@@ -313,28 +313,7 @@ print_machine() {
   fi
 }
 
-# cpu_idle_percent SECONDS: share of CPU time spent idle over that interval.
-cpu_idle_percent() {
-  local before after
-  before=$(head -n 1 /proc/stat)
-  sleep "$1"
-  after=$(head -n 1 /proc/stat)
-  printf '%s\n%s\n' "$before" "$after" | awk '
-    { total = 0; for (i = 2; i <= NF; i++) total += $i; idle = $5 + $6 }
-    NR == 1 { t0 = total; i0 = idle }
-    NR == 2 { d = total - t0; print (d > 0) ? int(100 * (idle - i0) / d) : 100 }'
-}
 
-# target NAME OK: prints whether a target was met; counts the misses.
-MISSED=0
-target() {
-  if [ "$2" = 1 ]; then
-    say "    met:     $1"
-  else
-    say "    MISSED:  $1"
-    MISSED=$((MISSED + 1))
-  fi
-}
 
 report_targets() {
   local p99_ok=0
