@@ -31,7 +31,7 @@ struct pipeline {
     struct release_vars vars;
     char run_dir[PIPELINE_RUN_DIR_MAX];
     char artifacts_dir[PIPELINE_PATH_MAX];
-    char git_sha[64], branch[128];
+    char git_sha[65], branch[128];
     char *child_env[PIPELINE_ENV_MAX + 1];
     size_t base_env_count;
     char env_file[64];           /* TARS_RELEASE_ENV: mode 0600, outside the run directory, removed at the end */       /* child_env[0..base) are the pipeline's own */

@@ -16,6 +16,7 @@
 #include "release_pipeline.h"
 #include "tars/alloc.h"
 #include "tars/clock.h"
+#include "tars/package.h"
 #include "tars/run.h"
 #include "tars/str.h"
 
@@ -45,35 +46,20 @@ static const char *verdict_name(enum tars_release_verdict v)
 
 /* ---- facts about the build ---- */
 
-static void read_command_line(const char *cmd, char *out, size_t cap)
-{
-    FILE *f = popen(cmd, "r");
-
-    out[0] = '\0';
-    if (!f)
-        return;
-    if (fgets(out, (int)cap, f))
-        out[strcspn(out, "\r\n")] = '\0';
-    pclose(f);
-}
-
+/* The commit and branch: GitHub's when it says, else git's (the same probe
+ * `tars package` uses), "unknown" outside git. */
 static void git_facts(struct pipeline *p)
 {
     const char *sha = getenv("GITHUB_SHA"), *ref = getenv("GITHUB_REF_NAME");
+    struct tars_build_info info;
 
-    if (sha && *sha)
-        tars_strlcpy(p->git_sha, sha, sizeof(p->git_sha));
-    else
-        read_command_line("git rev-parse HEAD 2>/dev/null", p->git_sha, sizeof(p->git_sha));
-    if (ref && *ref)
-        tars_strlcpy(p->branch, ref, sizeof(p->branch));
-    else
-        read_command_line("git rev-parse --abbrev-ref HEAD 2>/dev/null", p->branch,
-                          sizeof(p->branch));
-    if (!p->git_sha[0])
-        tars_strlcpy(p->git_sha, "unknown", sizeof(p->git_sha));
-    if (!p->branch[0])
-        tars_strlcpy(p->branch, "unknown", sizeof(p->branch));
+    /* An error (a sha git cannot resolve, a bad SOURCE_DATE_EPOCH) leaves
+     * whatever was found; the time it concerns is not used here. */
+    (void)tars_package_probe_build(".", sha && *sha ? sha : NULL, &info, NULL);
+    tars_strlcpy(p->git_sha, info.git_sha[0] ? info.git_sha : (sha && *sha ? sha : "unknown"),
+                 sizeof(p->git_sha));
+    tars_strlcpy(p->branch, ref && *ref ? ref : (info.branch[0] ? info.branch : "unknown"),
+                 sizeof(p->branch));
 }
 
 /* ---- events and records ---- */
