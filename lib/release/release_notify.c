@@ -11,6 +11,7 @@
 
 #include "release_int.h"
 #include "tars/clock.h"
+#include "tars/url.h"
 
 #define POST_TIMEOUT_S 10L
 
@@ -81,19 +82,14 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
-/* "https://hooks.slack.com/services/..." → "hooks.slack.com", for messages. */
+/* "https://hooks.slack.com/services/..." → "hooks.slack.com", for messages:
+ * the rest of a webhook URL is its secret. */
 static void host_of(const char *url, char *out, size_t cap)
 {
-    const char *p = strstr(url, "://");
-    size_t n;
+    struct tars_url u;
 
-    p = p ? p + 3 : url;
-    n = strcspn(p, "/?#@");
-    if (p[n] == '@') { /* credentials in the URL: skip them */
-        p += n + 1;
-        n = strcspn(p, "/?#");
-    }
-    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+    if (tars_url_parse(&u, url, NULL) != TARS_OK || tars_url_authority(&u, out, cap) != TARS_OK)
+        snprintf(out, cap, "the configured URL");
 }
 
 int release_post_json(const char *url, const char *bearer, json_t *payload, struct tars_err *err)
