@@ -130,7 +130,7 @@ struct tars_release_outcome {
     bool rolled_back;
     bool interrupted;
     char run_dir[4096];
-    char summary[512];           /* one line: the verdict and its first reason */
+    char summary[1024];          /* one line: the verdict and its reasons (cut to fit) */
 };
 
 /* Runs the pipeline (or prints the plan to plan_out under dry_run). Returns

@@ -57,4 +57,9 @@ int tars_run_path(const char *dir, const char *name, char *out, size_t cap, stru
 int tars_run_default_dir(const char *parent, const char *version, char *out, size_t cap,
                          struct tars_err *err);
 
+/* A recorded threshold's measured value, {"text","passed","measured","limit","unit"},
+ * in words: "212.4 ms", "0.50 %", "480.1 req/s", "3"; "n/a (nothing to measure)"
+ * when measured is null. Records without "unit" are read by the threshold's name. */
+void tars_run_threshold_measured(const json_t *threshold, char *out, size_t cap);
+
 #endif

@@ -151,5 +151,7 @@ int tars_ws_threshold_parse(const char *text, struct tars_ws_threshold *th,
  * which fails). Returns whether it passed. */
 bool tars_ws_threshold_check(const struct tars_ws_threshold *th,
                              const struct tars_ws_stress_result *r, double *measured);
+/* The unit of value and measured, as run records name it: "ns", "fraction", "count". */
+const char *tars_ws_threshold_unit(const struct tars_ws_threshold *th);
 
 #endif

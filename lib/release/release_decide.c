@@ -46,10 +46,12 @@ static void threshold_reasons(struct pipeline *p, json_t *run, const char *key, 
 
     json_array_foreach(list, i, entry) {
         json_array_foreach(json_object_get(entry, "thresholds"), j, th) {
-            if (json_is_false(json_object_get(th, "passed")))
-                because(p, TARS_VERDICT_REJECTED, "%s %s: threshold %s not met", what,
-                        str_or(entry, "name", ""),
-                        str_or(th, "text", "?"));
+            char measured[64];
+            if (!json_is_false(json_object_get(th, "passed")))
+                continue;
+            tars_run_threshold_measured(th, measured, sizeof(measured));
+            because(p, TARS_VERDICT_REJECTED, "%s %s: threshold %s not met (measured %s)", what,
+                    str_or(entry, "name", ""), str_or(th, "text", "?"), measured);
         }
     }
 }

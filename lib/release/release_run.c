@@ -353,6 +353,22 @@ static bool stage_blocks_the_rest(struct pipeline *p, enum pipeline_stage i)
            (p->status[i] == TARS_STAGE_FAIL || p->status[i] == TARS_STAGE_ERROR);
 }
 
+/* "rejected: perf failed: …; load tars-api: threshold … not met (measured …)": the
+ * verdict and every reason, cut at cap. */
+static void summarise(const struct pipeline *p, char *out, size_t cap)
+{
+    size_t len = (size_t)snprintf(out, cap, "%s", verdict_name(p->verdict));
+    json_t *reason;
+    size_t i;
+
+    json_array_foreach(p->verdict_reasons, i, reason) {
+        if (len >= cap)
+            break;
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "; " : ": ",
+                                json_string_value(reason));
+    }
+}
+
 int tars_release_run(const struct tars_release_config *cfg, const struct tars_release_options *o,
                      struct tars_release_outcome *out, struct tars_err *err)
 {
@@ -403,11 +419,7 @@ int tars_release_run(const struct tars_release_config *cfg, const struct tars_re
     out->rolled_back = p.rolled_back;
     out->interrupted = *o->interrupted != 0;
     tars_strlcpy(out->run_dir, p.run_dir, sizeof(out->run_dir));
-    snprintf(out->summary, sizeof(out->summary), "%s%s%s", verdict_name(p.verdict),
-             json_array_size(p.verdict_reasons) ? ": " : "",
-             json_array_size(p.verdict_reasons)
-                 ? json_string_value(json_array_get(p.verdict_reasons, 0))
-                 : "");
+    summarise(&p, out->summary, sizeof(out->summary));
     pipeline_release(&p);
     return TARS_OK;
 }

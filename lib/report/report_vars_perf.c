@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "report_vars_int.h"
+#include "tars/run.h"
 
 #define API_P95_TARGET_MS 150.0 /* the template's per-endpoint target (facts §9.3) */
 #define WS_ERROR_TARGET 0.01
@@ -16,24 +17,6 @@ static const char *str_of(json_t *obj, const char *key)
     return s ? s : "";
 }
 
-/* A threshold's measured value in its own unit (docs/load-format.md §3). */
-static void format_measured(const char *text, json_t *measured, char *out, size_t cap)
-{
-    double v;
-
-    if (!json_is_number(measured)) {
-        snprintf(out, cap, "n/a (nothing to measure)");
-        return;
-    }
-    v = json_number_value(measured);
-    if (strstr(text, "error_rate"))
-        snprintf(out, cap, "%.2f %%", v * 100.0);
-    else if (strstr(text, "rps"))
-        snprintf(out, cap, "%.1f req/s", v);
-    else
-        snprintf(out, cap, "%.1f ms", v / 1e6);
-}
-
 static json_t *threshold_list(struct bind *b, const char *what, json_t *thresholds, int *passed,
                               int *total)
 {
@@ -44,8 +27,7 @@ static json_t *threshold_list(struct bind *b, const char *what, json_t *threshol
     json_array_foreach(thresholds, i, th) {
         json_t *item = json_object();
         bool ok = json_is_true(json_object_get(th, "passed"));
-        format_measured(str_of(th, "text"), json_object_get(th, "measured"), measured,
-                        sizeof(measured));
+        tars_run_threshold_measured(th, measured, sizeof(measured));
         put_str(item, "TEXT", str_of(th, "text"));
         put_str(item, "MEASURED", measured);
         put_mark(item, "MARK", ok ? JUDGED_MET : JUDGED_FAILED);

@@ -292,3 +292,39 @@ int tars_run_append(const char *dir, const char *key, json_t *value, struct tars
 {
     return update(dir, key, value, true, err);
 }
+
+/* The unit of a threshold written before records carried "unit": by its name. */
+static const char *unit_by_name(const char *text)
+{
+    if (strstr(text, "error_rate") || strstr(text, "loss"))
+        return "fraction";
+    if (strstr(text, "rps"))
+        return "per_second";
+    if (strstr(text, "duplicates") || strstr(text, "out_of_order") || strstr(text, "failed") ||
+        strstr(text, "resync") || strstr(text, "requests"))
+        return "count";
+    return "ns";
+}
+
+void tars_run_threshold_measured(const json_t *threshold, char *out, size_t cap)
+{
+    json_t *measured = json_object_get(threshold, "measured");
+    const char *unit = json_string_value(json_object_get(threshold, "unit"));
+    const char *text = json_string_value(json_object_get(threshold, "text"));
+    double v = json_number_value(measured);
+
+    if (!json_is_number(measured)) {
+        snprintf(out, cap, "n/a (nothing to measure)");
+        return;
+    }
+    if (!unit)
+        unit = unit_by_name(text ? text : "");
+    if (!strcmp(unit, "fraction"))
+        snprintf(out, cap, "%.2f %%", v * 100.0);
+    else if (!strcmp(unit, "per_second"))
+        snprintf(out, cap, "%.1f req/s", v);
+    else if (!strcmp(unit, "count"))
+        snprintf(out, cap, "%.0f", v);
+    else
+        snprintf(out, cap, "%.1f ms", v / 1e6);
+}

@@ -131,6 +131,14 @@ static double measure(int metric, const struct tars_ws_stress_result *r)
     }
 }
 
+const char *tars_ws_threshold_unit(const struct tars_ws_threshold *th)
+{
+    for (size_t i = 0; i < METRIC_COUNT; i++)
+        if (metrics[i].metric == th->metric)
+            return metrics[i].kind == KIND_TIME ? "ns" : metrics[i].kind == KIND_RATIO ? "fraction" : "count";
+    return "count";
+}
+
 bool tars_ws_threshold_check(const struct tars_ws_threshold *th,
                              const struct tars_ws_stress_result *r, double *measured)
 {

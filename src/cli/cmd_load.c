@@ -295,7 +295,15 @@ static int write_outputs(const struct load_opts *o, const struct tars_load_resul
     return rc;
 }
 
-/* The thresholds as judged, for the run record: {"text","passed","measured","limit"}
+static const char *unit_of(enum tars_threshold_metric m)
+{
+    return m == TARS_TH_ERROR_RATE ? "fraction"
+           : m == TARS_TH_RPS      ? "per_second"
+           : m == TARS_TH_REQUESTS ? "count"
+                                   : "ns";
+}
+
+/* The thresholds as judged, for the run record: {"text","passed","measured","limit","unit"}
  * in the threshold's own unit (ns, fraction, 1/s); measured null when n/a. */
 static json_t *thresholds_json(const struct tars_threshold *th, size_t n,
                                const struct tars_load_result *r)
@@ -307,10 +315,10 @@ static json_t *thresholds_json(const struct tars_threshold *th, size_t n,
         double measured = 0;
         if (tars_threshold_check(&th[i], r, &pass, &measured, NULL) != TARS_OK)
             continue;
-        json_array_append_new(list, json_pack("{s:s,s:b,s:o,s:f}", "text", th[i].text, "passed",
+        json_array_append_new(list, json_pack("{s:s,s:b,s:o,s:f,s:s}", "text", th[i].text, "passed",
                                               pass, "measured",
                                               isnan(measured) ? json_null() : json_real(measured),
-                                              "limit", th[i].value));
+                                              "limit", th[i].value, "unit", unit_of(th[i].metric)));
     }
     return list;
 }

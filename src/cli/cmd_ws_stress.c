@@ -366,10 +366,11 @@ static int judge(const struct ws_opts *o, const struct tars_ws_stress_result *r,
             printf("  %s %-28s measured %g (limit %g)\n", pass ? "PASS" : "FAIL", o->th[i].text,
                    measured, o->th[i].value);
         if (list)
-            json_array_append_new(list, json_pack("{s:s,s:b,s:o,s:f}", "text", o->th[i].text,
+            json_array_append_new(list, json_pack("{s:s,s:b,s:o,s:f,s:s}", "text", o->th[i].text,
                                                   "passed", pass, "measured",
                                                   isnan(measured) ? json_null() : json_real(measured),
-                                                  "limit", o->th[i].value));
+                                                  "limit", o->th[i].value, "unit",
+                                                  tars_ws_threshold_unit(&o->th[i])));
     }
     return failed;
 }

@@ -321,6 +321,18 @@ class TestLocalRelease(ReleaseTest):
         with open(os.path.join(ROOT, "release", "local.yaml")) as f:
             text = f.read()
         text = text.replace("--duration, 10s", "--duration, 2s")
+        # The shipped scenario's p95 < 150 ms is a production target; on a 2-core CI machine
+        # running the sanitizer build beside other tests, 8 samples per endpoint (p95 = max)
+        # can miss it with nothing wrong. These tests are about how the gate decides on the
+        # thresholds it measured, so they measure against limits this machine can keep.
+        scenario = os.path.join(self.dir, "tars-api.yaml")
+        with open(os.path.join(ROOT, "scenarios", "tars-api.yaml")) as f:
+            body = f.read()
+        self.assertIn(":p95<150ms", body)
+        with open(scenario, "w") as f:
+            f.write(body.replace(":p95<150ms", ":p95<5s"))
+        self.assertIn("[load, scenarios/tars-api.yaml,", text)
+        text = text.replace("[load, scenarios/tars-api.yaml,", "[load, %s," % scenario)
         self.assertIn("\nintegrity:\n", text)  # the shipped gate checks data integrity
         if rollback_extra:
             text = text.replace("      run: scripts/release-local.sh rollback\n",
@@ -420,6 +432,7 @@ class TestLocalRelease(ReleaseTest):
         self.assertEqual(len(rec["loads"]), 1)
         self.assertGreater(rec["loads"][0]["result"]["total"]["requests"], 0)
         self.assertTrue(all(t["passed"] for t in rec["loads"][0]["thresholds"]))
+        self.assertEqual(len(rec["loads"][0]["thresholds"]), 4)  # the scenario's own, judged
         self.assertEqual(rec["decisions"][0]["decision"], "approved")
         self.assertTrue(self.alive(base))  # an approved release stays deployed
         self.secrets_absent()
@@ -428,7 +441,7 @@ class TestLocalRelease(ReleaseTest):
         r, base = self.release_local(self.local_config(threshold="p99<0.001ms"))
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         reasons = " ".join(self.record()["decisions"][0]["reasons"])
-        self.assertIn("p99<0.001ms", reasons)
+        self.assertIn("p99<0.001ms not met (measured ", reasons)
         self.assertEqual(self.stages()["rollback"]["status"], "pass")
         self.assertFalse(self.alive(base))  # rolled back: the local deployment is gone
         # Nothing existed before the first deploy; the rollback kept every row.

@@ -41,8 +41,13 @@ def report(run_dir, *args, env_extra=None, out=None):
         path = out or os.path.join(tmp, "report.md")
         p = subprocess.run([TARS, "report", run_dir, "-o", path, *args], env=env,
                            capture_output=True, timeout=30)
-        text = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+        text = read(path) if os.path.exists(path) else None
     return p.returncode, text, p.stdout.decode(), p.stderr.decode()
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 class Golden(unittest.TestCase):
@@ -53,8 +58,9 @@ class Golden(unittest.TestCase):
                 self.assertEqual(rc, 0, err)
                 golden = os.path.join(RUNS, name, "report.md.golden")
                 if UPDATE:
-                    open(golden, "w", encoding="utf-8").write(text)
-                self.assertEqual(text, open(golden, encoding="utf-8").read(),
+                    with open(golden, "w", encoding="utf-8") as f:
+                        f.write(text)
+                self.assertEqual(text, read(golden),
                                  f"{name}: rendering differs from {golden} (--update-golden)")
 
 
