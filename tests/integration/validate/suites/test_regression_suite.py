@@ -158,8 +158,10 @@ class RegressionSuiteTest(unittest.TestCase):
         # The panel checks' range queries (1 s steps) need a step after each rule's first sample.
         panels = ["%s[1h:1s]" % r for r in ("tars:evaluation_rate:1m", "tars:evaluation_latency:p95:1m",
                                              "tars:http_request_latency:p95:1m")]
-        localstack.promstack.wait_until("panel range queries with data",
-                                        lambda: all(self.stack.prom.query(q) for q in panels), 20)
+        # regression.e2e.multi_region_replication reads a rate over two write-batch scrapes.
+        wanted = panels + ["tars:replication_lag:max"]
+        localstack.promstack.wait_until("panel range queries and replication lag with data",
+                                        lambda: all(self.stack.prom.query(q) for q in wanted), 20)
         note("stack ready after %.1f s" % waited)
         only = self.selection()
 
