@@ -11,6 +11,9 @@
  *                          FOLLOWS_FROM reference names a span of the same
  *                          trace ÷ all spans that have references, at least
  *                          `min` (default 0.99)
+ *   check: multi_region    over those traces: at least min_traces (default
+ *                          1) whose processes carry more than one "region"
+ *                          tag value (a request that crossed regions)
  *
  * Why this formula: the original divided spans with references by all spans,
  * roots included, so a healthy trace of n spans scored (n-1)/n and the check
@@ -36,7 +39,8 @@
 #define MAX_SPANS_PER_TRACE 100000
 #define MAX_REGIONS 8
 
-static const char *const jaeger_kinds[] = {"services", "traces_present", "continuity", NULL};
+static const char *const jaeger_kinds[] = {"services", "traces_present", "continuity",
+                                           "multi_region", NULL};
 
 /* ---- continuity (pure, unit-tested) ---- */
 
@@ -358,6 +362,33 @@ static void jaeger_continuity(struct jaeger *j)
     json_decref(traces);
 }
 
+static void jaeger_multi_region(struct jaeger *j)
+{
+    struct jaeger_continuity c;
+    const char *service;
+    int64_t lookback_ms;
+    json_t *traces = NULL;
+    double min_traces;
+    char why[160];
+
+    (void)misc_number(j->ctx->params, "min_traces", 1, &min_traces);
+    if (jaeger_traces(j, &service, &lookback_ms, &traces))
+        return;
+    if (json_array_size(traces) == 0)
+        tars_check_empty(j->ctx, j->out, "no traces of service \"%.100s\" in the last %llds",
+                         service, (long long)(lookback_ms / 1000));
+    else if (jaeger_continuity_compute(traces, &c, why, sizeof(why)))
+        tars_check_error(j->out, false, "jaeger traces: %s", why);
+    else if ((double)c.multi_region < min_traces)
+        tars_check_fail(j->out,
+                        "%zu of %zu traces of \"%.80s\" cross regions, expected at least %.0f",
+                        c.multi_region, c.traces, service, min_traces);
+    else
+        tars_check_pass(j->out, "%zu of %zu traces of \"%.80s\" cross regions (at least %.0f)",
+                        c.multi_region, c.traces, service, min_traces);
+    json_decref(traces);
+}
+
 /* ---- the type ---- */
 
 static void jaeger_run(const struct tars_check_ctx *ctx, struct tars_check_result *out)
@@ -374,8 +405,10 @@ static void jaeger_run(const struct tars_check_ctx *ctx, struct tars_check_resul
         jaeger_services(&j);
     else if (strcmp(kind, "traces_present") == 0)
         jaeger_traces_present(&j);
-    else
+    else if (strcmp(kind, "continuity") == 0)
         jaeger_continuity(&j);
+    else
+        jaeger_multi_region(&j);
 }
 
 static const char *jaeger_validate(json_t *params, char *buf, size_t size)

@@ -46,6 +46,10 @@ checks:
      service: tars-insight-engine, min: 0.99}
   - {id: jaeger-continuity-insight-low-bar, category: tracing, type: jaeger, check: continuity,
      service: tars-insight-engine, min: 0.5}
+  - {id: jaeger-multi-region, category: tracing, type: jaeger, check: multi_region,
+     service: tars-orchestration-agent, min_traces: 6}
+  - {id: jaeger-multi-region-skip, category: tracing, type: jaeger, check: multi_region,
+     service: tars-orchestration-agent, on_empty: skip}
 """
 
 
@@ -110,6 +114,16 @@ class TestHealthy(GrafanaJaegerBase):
         self.assertIn("6 traces cross regions", r["reason"])
         self.assertStatus(self.result("jaeger-continuity-orchestration-skip"), "pass")
         self.assertStatus(self.result("jaeger-continuity-insight"), "pass", "continuity 1.0000")
+        self.assertStatus(self.result("jaeger-multi-region"), "pass",
+                          '6 of 6 traces of "tars-orchestration-agent" cross regions (at least 6)')
+        results, _ = run_suite(self.tmp, SUITE.split("checks:")[0] + """checks:
+  - {id: too-few, category: tracing, type: jaeger, check: multi_region,
+     service: tars-orchestration-agent, min_traces: 7}
+""", {"FIXTURE_URL": self.fixture.url}, env={"FIXTURE_TOKEN": TOKEN}, name="too-few.yaml")
+        self.assertStatus(results["too-few"], "fail",
+                          "6 of 6 traces of \"tars-orchestration-agent\" cross regions, expected "
+                          "at least 7")
+        self.assertStatus(self.result("jaeger-multi-region-skip"), "pass")
 
 
 class TestBroken(GrafanaJaegerBase):
@@ -143,6 +157,8 @@ class TestBroken(GrafanaJaegerBase):
         self.assertStatus(self.result("jaeger-traces"), "fail", "0 traces")
         self.assertStatus(self.result("jaeger-continuity-orchestration"), "fail", "no data")
         self.assertStatus(self.result("jaeger-continuity-orchestration-skip"), "skip", "no traces")
+        self.assertStatus(self.result("jaeger-multi-region"), "fail", "no data")
+        self.assertStatus(self.result("jaeger-multi-region-skip"), "skip", "no traces")
 
     def test_jaeger_broken_parents(self):
         r = self.result("jaeger-continuity-insight")
@@ -212,7 +228,7 @@ class TestCli(CheckCase):
             self.fail("TARS_BIN is not set")
         healthy = self.validate("healthy")
         self.assertEqual(healthy.returncode, 0, healthy.stdout + healthy.stderr)
-        self.assertIn("13 passed, 0 failed", healthy.stdout)
+        self.assertIn("15 passed, 0 failed", healthy.stdout)
         broken = self.validate("broken")
         self.assertEqual(broken.returncode, 1, broken.stdout + broken.stderr)
         self.assertIn("trace continuity 0.5000 below 0.99", broken.stdout)

@@ -78,7 +78,7 @@ class RegressionSuiteLoads(unittest.TestCase):
         for c in checks:
             self.assertEqual(c["status"], "skip", c)
             self.assertRegex(c["reason"], r"tars (ws-stress|db-integrity|release|compare)|"
-                                          r"tars_ppo_|min_multi_region|helm upgrade", c)
+                                          r"tars_ppo_|helm upgrade", c)
 
     def test_coverage_maps_the_33_and_every_check(self):
         with open(COVERAGE) as f:

@@ -46,7 +46,7 @@ NEEDS_INFRA = {"regression.e2e.orchestration_healthy", "regression.ppo.memory_ce
                "regression.ppo.memory_growth", "regression.jaeger.redis_streams_tracing"}
 # skip: in the suite (a tool measures them), and on_empty: skip without a canary or replication.
 SKIPS = {"regression.websocket.reconnection_benchmark", "regression.websocket.manual_refresh_rate",
-         "regression.jaeger.multi_region_traces", "regression.ppo.buffer_clearing",
+         "regression.ppo.buffer_clearing",
          "regression.ppo.tensorflow_graph_cleanup", "regression.e2e.evaluation_pushed",
          "regression.rollback.data_integrity", "regression.upgrade.zero_downtime",
          "regression.upgrade.migrations_idempotent", "regression.upgrade.config_compat",
