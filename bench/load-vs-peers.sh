@@ -130,9 +130,25 @@ wrk_rps() { awk '/^Requests\/sec:/ { printf "%.0f\n", $2; found = 1 } END { if (
 wrk_non2xx() { awk '/Non-2xx or 3xx responses:/ { n = $NF } END { print n + 0 }' "$1"; }
 wrk_socket_errors() { awk -F'Socket errors: ' 'NF > 1 { print $2 }' "$1"; }
 
+# cpu_of CPU_FILE CMD...: runs CMD, then writes the CPU seconds (user + system) it and its
+# children spent to CPU_FILE; exits with CMD's status.
+cpu_of() {
+  local file=$1
+  shift
+  "$PYTHON" -c 'import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as f:
+    f.write("%.6f\n" % (r.ru_utime + r.ru_stime))
+sys.exit(rc)' "$file" "$@"
+}
+
+# wrk_requests FILE: the request count of "N requests in Ts".
+wrk_requests() { awk '/ requests in / { print $1; found = 1 } END { if (!found) print 0 }' "$1"; }
+
 run_wrk() {
   local out=$1 seconds=$2
-  timeout $((seconds + 30)) wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s "$NGINX_URL" \
+  cpu_of "$out.cpu" timeout $((seconds + 30)) wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" --timeout 5s "$NGINX_URL" \
     >"$out" 2>&1 || {
     show_log "$out"
     die 2 "wrk failed"
@@ -250,31 +266,73 @@ PY
 }
 
 # ---- the measurements -----------------------------------------------------
+# cpu_ticks PID: user + system clock ticks PID has used so far (0 when it is gone).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# server_busy_start / server_busy_end: nginx's worker's share of one CPU in between, in %.
+server_busy_start() {
+  BUSY_TICKS=$(cpu_ticks "$NGINX_WORKER")
+  BUSY_NS=$(date +%s%N)
+}
+server_busy_end() {
+  awk -v t0="$BUSY_TICKS" -v t1="$(cpu_ticks "$NGINX_WORKER")" -v n0="$BUSY_NS" \
+    -v n1="$(date +%s%N)" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.0f\n", (t1 - t0) / hz / ((n1 - n0) / 1e9) * 100 }'
+}
+
+# us_per_request CPU_SECONDS REQUESTS
+us_per_request() { awk -v c="$1" -v n="$2" 'BEGIN { printf "%.1f\n", (n > 0 ? c / n * 1e6 : 0) }'; }
+
+# wrk_round R / tars_round R: one measured run each; set W (or T), its CPU per request and
+# nginx's busy share during it.
+wrk_round() {
+  server_busy_start
+  W=$(run_wrk "$WORK/wrk-$1.txt" "$DURATION")
+  W_BUSY=$(server_busy_end)
+  W_US=$(us_per_request "$(cat "$WORK/wrk-$1.txt.cpu")" "$(wrk_requests "$WORK/wrk-$1.txt")")
+}
+# (tars runs in the foreground here, as wrk does: the memory runs' sampler forks a few
+# processes a second, which on two cores takes time from the generator.)
+tars_round() {
+  local rc=0
+  server_busy_start
+  timeout $((DURATION + 30)) "$BINARY" load "$NGINX_URL" -t1 -c"$CONNECTIONS" -d"${DURATION}s" \
+    -q --json "$WORK/tars-$1.json" >"$WORK/tars-$1.out" 2>&1 || rc=$?
+  T_BUSY=$(server_busy_end)
+  if [ "$rc" != 0 ]; then
+    show_log "$WORK/tars-$1.out"
+    die 1 "tars load (round $1) exited with $rc"
+  fi
+  T=$(tars_rps "tars-$1")
+  T_US=$(us_per_request "$(tars_field "tars-$1" generator_cpu_s)" "$(tars_field "tars-$1" total requests)")
+}
+
 measure_throughput() {
-  local r w t ratio rounds_file=$WORK/rounds.txt
+  local r ratio rounds_file=$WORK/rounds.txt
   step "Throughput: one thread, $CONNECTIONS connections, ${DURATION}s each, $ROUNDS round(s)"
   timeout 30 wrk -t1 -c"$CONNECTIONS" -d2s "$NGINX_URL" >"$WORK/warm.txt" 2>&1 || die 2 "wrk warm-up failed"
   : >"$rounds_file"
   for r in $(seq 1 "$ROUNDS"); do
     if [ $((r % 2)) -eq 1 ]; then
-      w=$(run_wrk "$WORK/wrk-$r.txt" "$DURATION")
-      run_tars "tars-$r" $((DURATION + 30)) "$NGINX_URL" -t1 -c"$CONNECTIONS" -d"${DURATION}s"
-      t=$(tars_rps "tars-$r")
+      wrk_round "$r"
+      tars_round "$r"
     else
-      run_tars "tars-$r" $((DURATION + 30)) "$NGINX_URL" -t1 -c"$CONNECTIONS" -d"${DURATION}s"
-      t=$(tars_rps "tars-$r")
-      w=$(run_wrk "$WORK/wrk-$r.txt" "$DURATION")
+      tars_round "$r"
+      wrk_round "$r"
     fi
-    if [ "$w" -le 0 ] || [ "$t" -le 0 ]; then die 2 "no throughput measured"; fi
-    ratio=$(awk -v a="$t" -v b="$w" 'BEGIN { printf "%.2f\n", a / b }')
-    say "    round $r: wrk $w req/s, tars load $t req/s (p99 $(tars_field "tars-$r" total summary p99_ms | awk '{ printf "%.2f", $1 }') ms," \
-      "busiest thread $(tars_field "tars-$r" generator_cpu_max | awk '{ printf "%.0f%%", $1 * 100 }') CPU), ratio $ratio"
-    echo "$ratio $t $w" >>"$rounds_file"
+    if [ "$W" -le 0 ] || [ "$T" -le 0 ]; then die 2 "no throughput measured"; fi
+    ratio=$(awk -v a="$T" -v b="$W" 'BEGIN { printf "%.2f\n", a / b }')
+    say "    round $r: wrk $W req/s ($W_US us CPU/request, nginx busy $W_BUSY%)," \
+      "tars load $T req/s ($T_US us CPU/request, nginx busy $T_BUSY%, p99 $(tars_field "tars-$r" total summary p99_ms | awk '{ printf "%.2f", $1 }') ms), ratio $ratio"
+    echo "$ratio $T $W $T_US $W_US $T_BUSY $W_BUSY" >>"$rounds_file"
   done
-  read -r WRK_RATIO TARS_RPS WRK_RPS < <(sort -n "$rounds_file" | awk -v k=$(((ROUNDS + 1) / 2)) 'NR == k')
+  read -r WRK_RATIO TARS_RPS WRK_RPS TARS_US WRK_US TARS_BUSY WRK_BUSY \
+    < <(sort -n "$rounds_file" | awk -v k=$(((ROUNDS + 1) / 2)) 'NR == k')
   local which=""
   if [ "$ROUNDS" -gt 1 ]; then which="(the round with the median ratio)"; fi
   say "    tars load $TARS_RPS req/s, wrk $WRK_RPS req/s, ratio $WRK_RATIO $which"
+  say "    CPU per request: tars load $TARS_US us, wrk $WRK_US us; nginx's worker busy $TARS_BUSY% and" \
+    "$WRK_BUSY% of a CPU (near 100%: the server, not the generator, set the rate)"
 
   step "Locust $(dpkg-query -W -f='${Version}' python3-locust 2>/dev/null || echo '?') headless:" \
     "$CONNECTIONS users, spawn rate $CONNECTIONS, ${DURATION}s"
@@ -393,7 +451,7 @@ main() {
   BINARY=$1
   [ -x "$BINARY" ] || die 3 "$BINARY: not an executable (run 'make build' first)"
   case "$BINARY" in /*) ;; *) BINARY=$PWD/$BINARY ;; esac
-  require_tools wrk curl timeout find "$PYTHON"
+  require_tools wrk curl timeout find pgrep getconf "$PYTHON"
   [ -x "$LOCUST" ] || die 2 "$LOCUST not found (Debian package python3-locust)"
   [ -f "$FIXTURE" ] || die 2 "$FIXTURE not found"
   find_nginx
@@ -407,12 +465,14 @@ main() {
   step "Limits"
   raise_fd_limit "$MEM_CONNECTIONS"
   start_nginx
+  NGINX_WORKER=$(pgrep -P "$NGINX_PID" | head -n 1)
+  [ -n "$NGINX_WORKER" ] || die 2 "nginx's worker process not found"
   write_locustfiles
   measure_throughput
   measure_memory
   report_targets
-  printf 'load: tars %s req/s, wrk %s req/s, ratio %s; Locust FastHttpUser %s, HttpUser %s req/s, tars/HttpUser %s; %s connections: %s B/conn; RSS %ss %s KiB vs %ss %s KiB (%s%%)\n' \
-    "$TARS_RPS" "$WRK_RPS" "$WRK_RATIO" "$FAST_RPS" "$HTTP_RPS" "$LOCUST_RATIO" "$HELD" \
+  printf 'load: tars %s req/s, wrk %s req/s, ratio %s (CPU/request %s vs %s us; nginx busy %s%%/%s%%); Locust FastHttpUser %s, HttpUser %s req/s, tars/HttpUser %s; %s connections: %s B/conn; RSS %ss %s KiB vs %ss %s KiB (%s%%)\n' \
+    "$TARS_RPS" "$WRK_RPS" "$WRK_RATIO" "$TARS_US" "$WRK_US" "$TARS_BUSY" "$WRK_BUSY" "$FAST_RPS" "$HTTP_RPS" "$LOCUST_RATIO" "$HELD" \
     "$BYTES_PER_CONN" "$DURATION" "$SHORT_KIB" "$LONG" "$LONG_KIB" "$DRIFT_PCT"
   if [ "$ENFORCE" = 1 ] && [ "$MISSED" -gt 0 ]; then
     exit 1

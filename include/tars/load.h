@@ -212,6 +212,7 @@ struct tars_load_result {
     bool interrupted;            /* stopped early (SIGINT) */
     bool generator_saturated;    /* a load thread used > 90 % CPU */
     double generator_cpu_max;    /* the busiest thread, 0..1 */
+    double generator_cpu_s;      /* CPU time of all load threads, seconds */
     struct tars_load_task_result *tasks;
     size_t task_count;
     struct tars_load_task_result total;  /* all tasks merged */

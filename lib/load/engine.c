@@ -217,9 +217,11 @@ static int merge_threads(struct tars_load_run *run, struct tars_load_result *out
             return TARS_ETOOBIG;
     }
     merge_history(run, out);
-    for (int i = 0; i < run->thread_count; i++)
+    for (int i = 0; i < run->thread_count; i++) {
         if (run->threads[i].cpu_max > out->generator_cpu_max)
             out->generator_cpu_max = run->threads[i].cpu_max;
+        out->generator_cpu_s += (double)run->threads[i].cpu_total_ns / 1e9;
+    }
     out->generator_saturated = out->generator_cpu_max > 0.9;
     return TARS_OK;
 }

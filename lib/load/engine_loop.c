@@ -523,6 +523,7 @@ static void run_loop(struct load_thread *t)
     if (t->window_requests > 0)
         close_second(t, now);
     t->stopped_ns = now;
+    t->cpu_total_ns = thread_cpu_ns();
 }
 
 /* ---- set-up and tear-down ---- */

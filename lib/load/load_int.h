@@ -82,6 +82,7 @@ struct load_thread {
     uint64_t start_ns, end_ns, next_second_ns, next_scan_ns;
     uint64_t cpu_second_start_ns, wall_second_start_ns;
     double cpu_max;
+    uint64_t cpu_total_ns;       /* the thread's CPU time when its loop ended */
     int setup_rc;
     uint64_t stopped_ns;         /* when the loop ended */
     char readbuf[LOAD_READ_BUF];

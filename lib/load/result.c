@@ -212,6 +212,7 @@ static void merge_head(struct tars_load_result *into, const struct tars_load_res
         into->worker_count = from->worker_count;
     if (from->generator_cpu_max > into->generator_cpu_max)
         into->generator_cpu_max = from->generator_cpu_max;
+    into->generator_cpu_s += from->generator_cpu_s;
     into->threads += from->threads;
     into->users += from->users;
     into->rate += from->rate;

@@ -143,6 +143,7 @@ static bool put_head(json_t *o, const struct tars_load_result *r)
            put(o, "interrupted", json_boolean(r->interrupted)) &&
            put(o, "generator_saturated", json_boolean(r->generator_saturated)) &&
            put(o, "generator_cpu_max", json_real(r->generator_cpu_max)) &&
+           put(o, "generator_cpu_s", json_real(r->generator_cpu_s)) &&
            put(o, "worker_index", json_integer(r->worker_index)) &&
            put(o, "worker_count", json_integer(r->worker_count)) &&
            put(o, "merged_from", json_integer(r->merged_from));
@@ -453,6 +454,8 @@ static int read_head(const struct place *p, json_t *v, struct tars_load_result *
         (rc = get_bool(p, v, "interrupted", &r->interrupted)) ||
         (rc = get_bool(p, v, "generator_saturated", &r->generator_saturated)) ||
         (rc = get_double(p, v, "generator_cpu_max", 1e6, &r->generator_cpu_max)) ||
+        (json_object_get(v, "generator_cpu_s") && /* absent in files of earlier versions */
+         (rc = get_double(p, v, "generator_cpu_s", 1e12, &r->generator_cpu_s))) ||
         (rc = get_int(p, v, "worker_index", 0, 1000000, &worker_index)) ||
         (rc = get_int(p, v, "worker_count", 0, 1000000, &worker_count)) ||
         (rc = get_int(p, v, "merged_from", 0, 1000000, &merged_from)))
@@ -479,6 +482,7 @@ static int read_result(json_t *v, struct tars_load_result *r, struct tars_err *e
                                        "interrupted",
                                        "generator_saturated",
                                        "generator_cpu_max",
+                                       "generator_cpu_s",
                                        "worker_index",
                                        "worker_count",
                                        "merged_from",

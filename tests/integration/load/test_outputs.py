@@ -100,6 +100,11 @@ class Merge(unittest.TestCase):
         self.assertEqual(len(jm["tasks"]), 1)
         self.assertEqual(jm["tasks"][0]["requests"], jm["total"]["requests"])
         self.assertEqual(jm["merged_from"], 2)
+        # The generator's own CPU time: measured (> 0), bounded by its threads' wall time, summed.
+        for j in (ja, jb):
+            self.assertGreater(j["generator_cpu_s"], 0)
+            self.assertLessEqual(j["generator_cpu_s"], j["threads"] * j["duration_ms"] / 1000 + 0.5)
+        self.assertAlmostEqual(jm["generator_cpu_s"], ja["generator_cpu_s"] + jb["generator_cpu_s"])
         self.assertGreater(pb, pa * 2, "the two runs should differ (a stall in b)")
         self.assertTrue(min(pa, pb) <= pm <= max(pa, pb),
                         "merged p99 %.3f ms is not between %.3f and %.3f" % (pm, pa, pb))

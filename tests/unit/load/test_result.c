@@ -47,6 +47,7 @@ static void build(struct tars_load_result *r, const char *name, int tasks)
     r->users = 0;
     r->rate = 500;
     r->generator_cpu_max = 0.25;
+    r->generator_cpu_s = 7.5;
     r->worker_count = 1;
     r->merged_from = 1;
     fixture_add_task(r, "agents", "GET", "/api/v1/agents");
@@ -68,6 +69,7 @@ static void assert_result_equal(const struct tars_load_result *a, const struct t
     assert_int_equal(a->interrupted, b->interrupted);
     assert_int_equal(a->generator_saturated, b->generator_saturated);
     assert_true(a->generator_cpu_max == b->generator_cpu_max);
+    assert_true(a->generator_cpu_s == b->generator_cpu_s);
     assert_int_equal(a->worker_index, b->worker_index);
     assert_int_equal(a->worker_count, b->worker_count);
     assert_int_equal(a->merged_from, b->merged_from);
@@ -177,6 +179,7 @@ static void test_merge_equals_single_recording(void **state)
     assert_true(a.rate == 1000);
     assert_true(a.interrupted);
     assert_true(a.generator_cpu_max == 0.5);
+    assert_true(a.generator_cpu_s == 15.0); /* summed */
     assert_int_equal(a.merged_from, 2);
     assert_int_equal(a.history_count, 2);
     assert_int_equal(a.history[0].requests, 30);
