@@ -2,11 +2,14 @@
 # `make demo`: the release gate on one machine. Runs `tars release` with
 # release/local.yaml against a free loopback port: preflight, deploy (`tars
 # serve --demo`, SQLite), readiness, the API and database checks, the load
-# scenario, the decision, the report; then shows what was measured and stops
-# the server. Never prints a password or a token. Exits with the release's
-# exit code (0 approved, 1 rejected, 2 inconclusive).
+# scenario, the WebSocket stress, the database benchmark, the decision, the
+# report; then shows what was measured and stops the server. A second demo is
+# compared with the previous one (tars compare, in the decide stage). Never
+# prints a password or a token. Exits with the release's exit code (0
+# approved, 1 rejected, 2 inconclusive).
 #
 # Usage: scripts/demo.sh BINARY      (e.g. scripts/demo.sh build/src/cli/tars)
+# Environment: DEMO_DURATION (e.g. 60s or 5m): the load phase's length (10s).
 set -euo pipefail
 
 PROG=demo
@@ -16,12 +19,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 RUN_DIR=""
 BASE=""
+CONFIG_COPY=""
 
 cleanup() {
   local rc=$?
   if [ -n "$RUN_DIR" ]; then
     TARS_RUN_DIR=$RUN_DIR TARS_BASE_URL=$BASE "$ROOT/scripts/release-local.sh" stop >/dev/null || true
   fi
+  [ -z "$CONFIG_COPY" ] || rm -f "$CONFIG_COPY"
   exit "$rc"
 }
 
@@ -42,6 +47,13 @@ for load in r.get("loads", []):
         load["name"], res["total"]["requests"], res["total"]["failures"], res["duration_ms"] / 1000))
     for t in load["thresholds"]:
         print("      %-4s %s" % ("pass" if t["passed"] else "FAIL", t["text"]))
+for db in r.get("db", []):
+    print("    db-bench %-20s p95 %7.3f ms (limit %g ms) %s" % (
+        db.get("family", "?"), db.get("p95_ms") or 0, db.get("threshold_ms") or 0,
+        "pass" if db.get("passed") else "FAIL"))
+cmp = r.get("comparison")
+if cmp:
+    print("\n    against the previous demo: %s (score %.0f of 100)" % (cmp.get("verdict"), cmp.get("score") or 0))
 for d in r.get("decisions", []):
     print("\n    decision: %s" % d["decision"])
     for why in d["reasons"]:
@@ -49,9 +61,35 @@ for d in r.get("decisions", []):
 PY
 }
 
+# previous_demo: the newest earlier demo run that got as far as measuring (run.json "loads").
+previous_demo() {
+  local d
+  for d in $(ls -d runs/demo-*/ 2>/dev/null | sort -r); do
+    if [ -f "$d/run.json" ] && "$PYTHON" -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1])).get("loads") else 1)' \
+      "$d/run.json" 2>/dev/null; then
+      echo "${d%/}"
+      return
+    fi
+  done
+}
+
+# config_for DURATION: release/local.yaml, or a copy whose load phase lasts DURATION.
+config_for() {
+  local duration=$1
+  if [ -z "$duration" ]; then
+    echo release/local.yaml
+    return
+  fi
+  [[ "$duration" =~ ^[0-9]+(s|m)$ ]] || die 3 "DEMO_DURATION must look like 30s or 5m, not \"$duration\""
+  grep -q -- '--duration, 10s' release/local.yaml || die 2 "release/local.yaml has no 10 s load phase to lengthen"
+  CONFIG_COPY=$(mktemp "${TMPDIR:-/tmp}/tars-demo-release.XXXXXX")
+  sed "s/--duration, 10s/--duration, $duration/" release/local.yaml >"$CONFIG_COPY"
+  echo "$CONFIG_COPY"
+}
+
 main() {
   [ $# -eq 1 ] || die 3 "usage: scripts/demo.sh BINARY"
-  local binary rc=0
+  local binary rc=0 config baseline args
   binary=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
   [ -x "$binary" ] || die 3 "$1: not an executable (run 'make build' first)"
   require_tools curl "$PYTHON"
@@ -62,9 +100,20 @@ main() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
 
+  config=$(config_for "${DEMO_DURATION:-}")
+  [ "$config" = release/local.yaml ] || CONFIG_COPY=$config
+  baseline=$(previous_demo)
+  args=(release --config "$config" --base-url "$BASE" --run "$RUN_DIR")
+  [ -z "$baseline" ] || args+=(--baseline "$baseline")
+
   say "tars demo: the release gate on this machine (tars serve on SQLite, everything on 127.0.0.1)"
-  step "tars release --config release/local.yaml --base-url $BASE --run $RUN_DIR"
-  "$binary" release --config release/local.yaml --base-url "$BASE" --run "$RUN_DIR" || rc=$?
+  if [ -n "$baseline" ]; then
+    say "compared with the previous demo: $baseline"
+  else
+    say "the first demo here: the next one will be compared with it"
+  fi
+  step "tars ${args[*]}"
+  "$binary" "${args[@]}" || rc=$?
 
   step "What was measured ($RUN_DIR/run.json)"
   summarise

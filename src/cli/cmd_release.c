@@ -29,6 +29,7 @@ void usage_release(void)
            "      --run DIR           run directory (default: RUNS/<UTC time>-<version>)\n"
            "      --version V         override release.version (v1.0.1 or 1.0.1)\n"
            "      --base-url URL      override release.base_url (the service under test)\n"
+           "      --baseline DIR      compare with this earlier run directory (decide.baseline)\n"
            "      --skip-tests        skip validate and perf (the verdict is then inconclusive)\n"
            "      --force-deploy      never roll back, whatever fails\n"
            "      --canary-weight N   passed to deploy steps as ${canary_weight} (0-100)\n"
@@ -57,7 +58,7 @@ static void on_event(void *ctx, const char *stage, enum tars_stage_status s, con
 }
 
 struct release_args {
-    const char *config, *run_dir, *version, *base_url;
+    const char *config, *run_dir, *version, *base_url, *baseline;
     int skip_tests, force_deploy, dry_run, quiet, help;
     int canary_weight;
 };
@@ -70,6 +71,7 @@ static int parse_args(int argc, char **argv, struct release_args *a)
         {"force-deploy", no_argument, NULL, 'f'},     {"canary-weight", required_argument, NULL, 'w'},
         {"dry-run", no_argument, NULL, 'n'},          {"quiet", no_argument, NULL, 'q'},
         {"base-url", required_argument, NULL, 'b'},   {"help", no_argument, NULL, 'h'},
+        {"baseline", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0}};
     int64_t n;
     int c;
@@ -82,6 +84,7 @@ static int parse_args(int argc, char **argv, struct release_args *a)
         case 'r': a->run_dir = optarg; break;
         case 'V': a->version = optarg; break;
         case 'b': a->base_url = optarg; break;
+        case 'B': a->baseline = optarg; break;
         case 's': a->skip_tests = 1; break;
         case 'f': a->force_deploy = 1; break;
         case 'n': a->dry_run = 1; break;
@@ -152,6 +155,10 @@ int cmd_release(int argc, char **argv)
     if (a.base_url) {
         free(cfg.base_url);
         cfg.base_url = strdup(a.base_url);
+    }
+    if (a.baseline) {
+        free(cfg.baseline);
+        cfg.baseline = strdup(a.baseline);
     }
     len = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[len > 0 ? len : 0] = '\0';

@@ -341,10 +341,10 @@ class TestLocalRelease(ReleaseTest):
             text = text.replace("--duration, 2s", "--duration, 2s, --threshold, '%s'" % threshold)
         return self.config(text)
 
-    def release_local(self, cfg):
+    def release_local(self, cfg, *extra):
         base = "http://127.0.0.1:%d" % free_port()
         r = subprocess.run([TARS_BIN, "release", "--config", cfg, "--run", self.run_dir, "-q",
-                            "--base-url", base], cwd=ROOT, capture_output=True, text=True,
+                            "--base-url", base, *extra], cwd=ROOT, capture_output=True, text=True,
                            timeout=180)
         self.addCleanup(self.stop_server, base)
         return r, base
@@ -436,6 +436,33 @@ class TestLocalRelease(ReleaseTest):
         self.assertEqual(rec["decisions"][0]["decision"], "approved")
         self.assertTrue(self.alive(base))  # an approved release stays deployed
         self.secrets_absent()
+
+    def test_a_second_release_is_judged_against_the_first(self):
+        cfg = self.local_config()
+        r, base = self.release_local(cfg)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(len(self.record()["db"]), 6)  # the six query families, measured
+        self.stop_server(base)
+        first = self.run_dir + "-first"
+        os.rename(self.run_dir, first)
+        r, base = self.release_local(cfg, "--baseline", first)
+        rec = self.record()
+        cmp = rec["comparison"]
+        self.assertEqual(os.path.realpath(cmp["baseline"]), os.path.realpath(first), json.dumps(cmp))
+        self.assertGreater(len(cmp["metrics"]), 3, json.dumps(cmp))
+        self.assertIn(cmp["verdict"], ("pass", "marginal", "fail"))
+        # Two runs of the same build on one machine may still differ: whatever tars compare
+        # said, the decision follows it.
+        decision = rec["decisions"][0]
+        reasons = " ".join(decision["reasons"])
+        if cmp["verdict"] == "pass":
+            self.assertEqual(decision["decision"], "approved", reasons)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        elif cmp["verdict"] == "fail":
+            self.assertIn("regression against the baseline", reasons)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        else:
+            self.assertIn("marginal against the baseline", reasons)
 
     def test_local_release_with_a_failed_threshold_rolls_back(self):
         r, base = self.release_local(self.local_config(threshold="p99<0.001ms"))
