@@ -5,7 +5,12 @@
 #   scripts/release-local.sh deploy    start it, wait for /health, log in and
 #                                      hand a developer token to the later
 #                                      steps through $TARS_RELEASE_ENV (mode
-#                                      0600, outside the run directory)
+#                                      0600, outside the run directory); start
+#                                      a Prometheus scraping it every second
+#                                      with the shipped recording rules (their
+#                                      intervals cut to 1 s), post evaluations
+#                                      until every rule the suite queries has
+#                                      data, and hand over PROMETHEUS_URL
 #   scripts/release-local.sh upgrade   replace a running one with no downtime:
 #                                      start the new process on the same port
 #                                      (--takeover, SO_REUSEPORT), wait until
@@ -14,12 +19,14 @@
 #   scripts/release-local.sh upgrade-abrupt
 #                                      the same done badly: kill -9 the old
 #                                      one first, then start the new one
-#   scripts/release-local.sh rollback  stop it (a local stack has no earlier
-#                                      version to return to)
+#   scripts/release-local.sh rollback  stop it and its Prometheus (a local
+#                                      stack has no earlier version to return to)
 #   scripts/release-local.sh stop      the same, for the end of a demo
 #
 # Environment (set by `tars release`): TARS_BIN, TARS_BASE_URL, TARS_RUN_DIR,
-# TARS_RELEASE_ENV. Never prints a password or a token.
+# TARS_RELEASE_ENV. TARS_LOCAL_PROMETHEUS=off deploys without Prometheus and
+# without the warm-up traffic (the suite's monitoring checks then cannot run).
+# Never prints a password or a token.
 set -euo pipefail
 
 PROG=release-local
@@ -28,6 +35,12 @@ PROG=release-local
 
 START_TIMEOUT_S=20
 STOP_TIMEOUT_S=15
+DATA_TIMEOUT_S=60
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RULES=$ROOT/deploy/prometheus/recording_rules.yaml
+# What suites/local.yaml queries: each must have data before the suite runs.
+QUERIED_RULES="tars:evaluation_rate:1m tars:evaluation_latency:p95:1m tars:evaluation_success_rate:1m
+tars:agent_reward:avg:1h tars:queue_depth:current tars:http_request_rate:1m tars:http_request_latency:p95:1m"
 
 : "${TARS_RUN_DIR:?set by tars release}" "${TARS_BASE_URL:?set by tars release}"
 DATA=$TARS_RUN_DIR/serve
@@ -63,7 +76,58 @@ deploy() {
   wait_http "$TARS_BASE_URL/health" "$(cat "$PID_FILE")" "$START_TIMEOUT_S" ||
     die 1 "tars serve did not answer 200 on /health within ${START_TIMEOUT_S}s"
   say "healthy: $TARS_BASE_URL/health"
-  hand_over_credentials
+  hand_over_credentials warm-up
+}
+
+# start_prometheus: a Prometheus in $DATA/prometheus scraping tars serve (job "tars").
+start_prometheus() {
+  local hostport=${TARS_BASE_URL#http://} url
+  hostport=${hostport%%/*}
+  [[ "$hostport" =~ ^127\.0\.0\.1:[0-9]+$ ]] ||
+    die 1 "the local Prometheus scrapes 127.0.0.1 only, not $hostport"
+  # The shipped rules, every group evaluated each second (a demo lasts a minute, not an hour).
+  sed -E 's/^([[:space:]]*interval:[[:space:]]*)[^[:space:]]+/\11s/' "$RULES" >"$DATA/rules-1s.yaml"
+  url=$("$ROOT/scripts/prometheus-local.sh" start "$DATA/prometheus" "$DATA/rules-1s.yaml" "$hostport") ||
+    die 1 "Prometheus did not start (scripts/deps.sh installs the Debian package prometheus)"
+  echo "PROMETHEUS_URL=$url" >>"$TARS_RELEASE_ENV"
+  PROMETHEUS_URL=$url
+  say "Prometheus at $url scrapes $hostport every second (handed over as PROMETHEUS_URL)"
+}
+
+# missing_data: the queried rules (and up{job="tars"}) that have no sample yet, one line.
+missing_data() {
+  "$PYTHON" - "$PROMETHEUS_URL" $QUERIED_RULES 'up{job="tars"}' <<'PY'
+import json, sys, urllib.parse, urllib.request
+missing = []
+for q in sys.argv[2:]:
+    try:
+        with urllib.request.urlopen(sys.argv[1] + "/api/v1/query?query=" + urllib.parse.quote(q),
+                                    timeout=2) as r:
+            if not json.load(r)["data"]["result"]:
+                missing.append(q)
+    except Exception:
+        missing.append(q)
+print(" ".join(missing))
+PY
+}
+
+# warm_up HEADER_FILE: posts an evaluation every half second until Prometheus has a sample of
+# every rule the suite queries (rates need two scrapes with traffic in between).
+warm_up() {
+  local header=$1 body=$DATA/warm-up.json deadline=$((SECONDS + DATA_TIMEOUT_S)) missing n=0 status
+  while :; do
+    n=$((n + 1))
+    printf '{"agent_id":"policy","region":"us-east-1","status":"completed","reward":%d,"duration_ms":%d,"details":{"source":"release-local warm-up"}}' \
+      $((n % 50)) $((100 + n)) >"$body"
+    status=$(http POST "$TARS_BASE_URL/api/v1/evaluations" "$DATA/warm-up.out" "$header" "$body")
+    [ "$status" = 201 ] || die 1 "warm-up: POST /api/v1/evaluations answered HTTP $status"
+    missing=$(missing_data)
+    [ -n "$missing" ] || break
+    [ "$SECONDS" -lt "$deadline" ] || die 1 "Prometheus has no data for $missing after ${DATA_TIMEOUT_S}s"
+    sleep 0.5
+  done
+  rm -f "$body" "$DATA/warm-up.out"*
+  say "Prometheus has data for every rule suites/local.yaml queries ($n evaluations posted)"
 }
 
 # upgrade [abrupt]: replaces the running server by a new process.
@@ -90,7 +154,7 @@ upgrade() {
 }
 
 # The developer's token for the suite and the load test, into
-# $TARS_RELEASE_ENV only.
+# $TARS_RELEASE_ENV only. With "warm-up": Prometheus too, fed until it has data.
 hand_over_credentials() {
   local auth=$DATA/auth reply
   mkdir -p "$auth"
@@ -106,12 +170,20 @@ with open(sys.argv[2], "a") as f:
     f.write("TARS_API_TOKEN=%s\n" % token)
 PY
   )
-  rm -rf "$auth"
   say "a developer token was handed to the next steps (TARS_API_TOKEN)"
+  if [ "${1:-}" = warm-up ] && [ "${TARS_LOCAL_PROMETHEUS:-on}" != off ]; then
+    start_prometheus
+    warm_up "$auth/header"
+  fi
+  rm -rf "$auth"
 }
 
 stop() {
   local pid
+  if [ -d "$DATA/prometheus" ]; then
+    "$ROOT/scripts/prometheus-local.sh" stop "$DATA/prometheus"
+    say "Prometheus stopped"
+  fi
   [ -f "$PID_FILE" ] || { say "nothing to stop"; return 0; }
   pid=$(cat "$PID_FILE")
   if kill -0 "$pid" 2>/dev/null; then

@@ -1,7 +1,7 @@
 """A real monitoring stack for the Prometheus-backed check tests (Python 3 standard library only).
 
 Starts `tars serve --demo` instances (through ../api/harness.py), a real Prometheus scraping them
-every second with the shipped recording rules (tests/fixtures/prom_harness.sh), a background
+every second with the shipped recording rules (scripts/prometheus-local.sh), a background
 thread that keeps a little traffic flowing, and runs `tars validate` on suites written by the
 tests. Everything listens on 127.0.0.1 and is stopped at the end; every wait is a bounded poll.
 
@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "api"))
 import harness  # noqa: E402  (tests/integration/api/harness.py)
 from harness import HOST, mask, note, register_secret  # noqa: E402,F401
 
-PROM_HARNESS = os.path.join(ROOT, "tests", "fixtures", "prom_harness.sh")
+PROM_HARNESS = os.path.join(ROOT, "scripts", "prometheus-local.sh")
 RULES = os.path.join(ROOT, "deploy", "prometheus", "recording_rules.yaml")
 TARS_BIN = os.environ.get("TARS_BIN", "")
 
@@ -65,7 +65,7 @@ def wait_until(what, fn, timeout, interval=0.25):
 # ---------------------------------------------------------------- Prometheus
 
 class Prometheus:
-    """prom_harness.sh start DIR RULES TARGET...; a context manager."""
+    """prometheus-local.sh start DIR RULES TARGET...; a context manager."""
 
     def __init__(self, targets, rules=RULES):
         self.dir = tempfile.mkdtemp(prefix="tars-prom-it-")
@@ -74,7 +74,7 @@ class Prometheus:
                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
             self.close()
-            raise AssertionError("prom_harness start failed (%d): %s" % (r.returncode, r.stderr[-2000:]))
+            raise AssertionError("prometheus-local.sh start failed (%d): %s" % (r.returncode, r.stderr[-2000:]))
         self.url = r.stdout.strip()
 
     def api(self, path, timeout=5.0):

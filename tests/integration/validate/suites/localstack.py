@@ -6,7 +6,7 @@
 - a relay on 127.0.0.1 that forwards to it from the source address 127.0.0.2, so that
   Prometheus' anonymous scrapes (one a second) are exempt while tars validate, coming from
   127.0.0.1, is limited like any client (the rate-limit check must meet a 429);
-- a real Prometheus (tests/fixtures/prom_harness.sh) scraping the relay every second with
+- a real Prometheus (scripts/prometheus-local.sh) scraping the relay every second with
   deploy/prometheus/recording_rules.yaml;
 - a thread of authenticated traffic (agents, missions, and POSTed evaluations) so that the
   rates behind the SLO checks and the recording rules have data.
