@@ -339,54 +339,58 @@ static void judge_continuity(struct jaeger *j, const char *service,
                         ratio, min, c->resolved, c->non_root, c->traces, service, c->unresolved);
 }
 
+/* Fetches the service's traces and counts them into c; false when the result
+ * is already decided (no traces: no data; an unreadable answer: an error). */
+static bool traces_counted(struct jaeger *j, const char **service, struct jaeger_continuity *c)
+{
+    int64_t lookback_ms;
+    json_t *traces = NULL;
+    char why[160];
+    bool counted = false;
+
+    if (jaeger_traces(j, service, &lookback_ms, &traces))
+        return false;
+    if (json_array_size(traces) == 0)
+        tars_check_empty(j->ctx, j->out, "no traces of service \"%.100s\" in the last %llds",
+                         *service, (long long)(lookback_ms / 1000));
+    else if (jaeger_continuity_compute(traces, c, why, sizeof(why)))
+        tars_check_error(j->out, false, "jaeger traces: %s", why);
+    else
+        counted = true;
+    json_decref(traces);
+    return counted;
+}
+
 static void jaeger_continuity(struct jaeger *j)
 {
     struct jaeger_continuity c;
     const char *service;
-    int64_t lookback_ms;
-    json_t *traces = NULL;
-    char why[160];
 
-    if (jaeger_traces(j, &service, &lookback_ms, &traces))
+    if (!traces_counted(j, &service, &c))
         return;
-    if (json_array_size(traces) == 0)
-        tars_check_empty(j->ctx, j->out, "no traces of service \"%.100s\" in the last %llds",
-                         service, (long long)(lookback_ms / 1000));
-    else if (jaeger_continuity_compute(traces, &c, why, sizeof(why)))
-        tars_check_error(j->out, false, "jaeger traces: %s", why);
-    else if (c.non_root == 0)
+    if (c.non_root == 0)
         tars_check_empty(j->ctx, j->out, "the %zu traces of \"%.100s\" have only root spans",
                          c.traces, service);
     else
         judge_continuity(j, service, &c);
-    json_decref(traces);
 }
 
 static void jaeger_multi_region(struct jaeger *j)
 {
     struct jaeger_continuity c;
     const char *service;
-    int64_t lookback_ms;
-    json_t *traces = NULL;
     double min_traces;
-    char why[160];
 
     (void)misc_number(j->ctx->params, "min_traces", 1, &min_traces);
-    if (jaeger_traces(j, &service, &lookback_ms, &traces))
+    if (!traces_counted(j, &service, &c))
         return;
-    if (json_array_size(traces) == 0)
-        tars_check_empty(j->ctx, j->out, "no traces of service \"%.100s\" in the last %llds",
-                         service, (long long)(lookback_ms / 1000));
-    else if (jaeger_continuity_compute(traces, &c, why, sizeof(why)))
-        tars_check_error(j->out, false, "jaeger traces: %s", why);
-    else if ((double)c.multi_region < min_traces)
+    if ((double)c.multi_region < min_traces)
         tars_check_fail(j->out,
                         "%zu of %zu traces of \"%.80s\" cross regions, expected at least %.0f",
                         c.multi_region, c.traces, service, min_traces);
     else
         tars_check_pass(j->out, "%zu of %zu traces of \"%.80s\" cross regions (at least %.0f)",
                         c.multi_region, c.traces, service, min_traces);
-    json_decref(traces);
 }
 
 /* ---- the type ---- */
