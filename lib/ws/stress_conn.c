@@ -105,9 +105,11 @@ int seq_track_add(struct seq_track *t, int64_t seq)
 
 int64_t seq_track_above(const struct seq_track *t, int64_t last)
 {
-    int64_t n = 0, from = last + 1, to = t->max_seq;
+    int64_t n = 0, from = (last > t->base ? last : t->base) + 1, to = t->max_seq;
 
-    if (!t->have_base || last >= t->max_seq)
+    /* Nothing at or below base was tracked: a connection that subscribed at
+     * seq 13 of a run whose messages all came before it has nothing above 0. */
+    if (!t->have_base || last >= t->max_seq || from > to)
         return 0;
     if (from < t->win_base) {
         n += t->win_base - from;

@@ -389,12 +389,10 @@ class TestLocalRelease(ReleaseTest):
 
     def start_old_server(self, base):
         env_file = os.path.join(self.dir, "old.env")
-        # No Prometheus and no warm-up evaluations: these tests are about the replacement.
-        # (With evaluations published before it, the WebSocket probe reports messages lost
-        # across the replacement: the feed's sequence numbers restart in the new process.
-        # Left open; see the session note.)
+        # The deploy step's warm-up publishes evaluations first, so the probe's clients join a
+        # feed with history (seq > 0): ws-stress once counted that history as lost.
         env = dict(os.environ, TARS_RUN_DIR=self.run_dir, TARS_BASE_URL=base, TARS_BIN=TARS_BIN,
-                   TARS_RELEASE_ENV=env_file, TARS_LOCAL_PROMETHEUS="off")
+                   TARS_RELEASE_ENV=env_file)
         os.makedirs(self.run_dir)
         r = subprocess.run([os.path.join(ROOT, "scripts", "release-local.sh"), "deploy"],
                            env=env, capture_output=True, text=True, timeout=60)

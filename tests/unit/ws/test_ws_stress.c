@@ -117,15 +117,31 @@ static void test_seq_above(void **state)
     assert_int_equal(seq_track_above(&t, 20), 0);
     assert_int_equal(seq_track_above(&t, 15), 4); /* 16, 17, 19, 20 */
     assert_int_equal(seq_track_above(&t, 10), 9);
+    /* below the start nothing was tracked: the same 9, not 9 + the seqs before it */
+    assert_int_equal(seq_track_above(&t, 3), 9);
     /* slid out of the window: counted as received */
     for (int64_t s = 21; s <= 10 + 2 * SEQ_WINDOW; s++)
         assert_int_equal(seq_track_add(&t, s), 0);
     assert_int_equal(seq_track_above(&t, 10), 2 * SEQ_WINDOW);
 }
 
+/* Subscribed at seq 13 of a stream that published nothing more (the run saw seq 0 at
+ * most): nothing was expected, so nothing can be lost. */
+static void test_seq_above_a_later_start(void **state)
+{
+    static struct seq_track t;
+
+    (void)state;
+    seq_track_start(&t, 13);
+    assert_int_equal(seq_track_above(&t, 0), 0);
+    assert_int_equal(seq_track_add(&t, 14), 0);
+    assert_int_equal(seq_track_above(&t, 0), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seq_above_a_later_start),
         cmocka_unit_test(test_threshold_parse),
         cmocka_unit_test(test_threshold_check),
         cmocka_unit_test(test_seq_window),
