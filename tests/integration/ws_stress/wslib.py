@@ -62,6 +62,17 @@ class Fixture:
             time.sleep(0.05)
         raise AssertionError("fewer than %d connections open after %gs: %r" % (n, timeout, self.stats()))
 
+    def wait_subscribed(self, n, timeout=10):
+        """Until n subscriptions were acknowledged (the ack is written right after the count
+        moves: a short grace covers that)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.stats()["subscribes"] >= n:
+                time.sleep(0.2)
+                return
+            time.sleep(0.05)
+        raise AssertionError("fewer than %d subscriptions after %gs: %r" % (n, timeout, self.stats()))
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.kill()

@@ -125,6 +125,10 @@ class RegressionSuiteTest(unittest.TestCase):
                      ("GRAFANA_URL", "http://%s:%d" % (HOST, self.grafana.port)),
                      ("JAEGER_URL", "http://%s:%d" % (HOST, self.jaeger.port)),
                      ("HEARTBEAT_WITHIN", "3s"), ("PANEL_STEP", "1s")]
+        if os.environ.get("TARS_SANITIZED") == "ON":
+            # The 5 ms median is the optimized build's target (met there: ~1.4 ms); under
+            # ASan beside other tests one run measured 8 ms. Here the check itself is tested.
+            variables.append(("API_KEY_P50_MS", "50"))
         argv = ["--environment", "local", "--namespace", "tars", "--version", "v1.0.1",
                 "--canary-endpoint", canary_url or api_url] + list(extra)
         for o in only:
