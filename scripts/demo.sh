@@ -73,18 +73,19 @@ previous_demo() {
   done
 }
 
-# config_for DURATION: release/local.yaml, or a copy whose load phase lasts DURATION.
+# config_for DURATION: release/local.yaml, or a copy whose load phase lasts DURATION (the
+# caller removes it).
 config_for() {
-  local duration=$1
+  local duration=$1 copy
   if [ -z "$duration" ]; then
     echo release/local.yaml
     return
   fi
   [[ "$duration" =~ ^[0-9]+(s|m)$ ]] || die 3 "DEMO_DURATION must look like 30s or 5m, not \"$duration\""
   grep -q -- '--duration, 10s' release/local.yaml || die 2 "release/local.yaml has no 10 s load phase to lengthen"
-  CONFIG_COPY=$(mktemp "${TMPDIR:-/tmp}/tars-demo-release.XXXXXX")
-  sed "s/--duration, 10s/--duration, $duration/" release/local.yaml >"$CONFIG_COPY"
-  echo "$CONFIG_COPY"
+  copy=$(mktemp "${TMPDIR:-/tmp}/tars-demo-release.XXXXXX")
+  sed "s/--duration, 10s/--duration, $duration/" release/local.yaml >"$copy"
+  echo "$copy"
 }
 
 main() {

@@ -250,6 +250,9 @@ int tars_load_result_merge(struct tars_load_result *into, const struct tars_load
  * requests, NaN for the others (print it as "n/a"). */
 int tars_threshold_check(const struct tars_threshold *th, const struct tars_load_result *r,
                          bool *passed, double *measured, struct tars_err *err) TARS_MUST_CHECK;
+/* The unit of th->value and of measured, as run records name it: "ns",
+ * "fraction", "per_second", "count". */
+const char *tars_threshold_unit(const struct tars_threshold *th);
 
 /* Locust-compatible CSV files PREFIX_stats.csv, PREFIX_stats_history.csv,
  * PREFIX_failures.csv. */

@@ -326,24 +326,12 @@ static bool fetch_plan(struct db_check *d, const char *prefix, struct tars_buf *
     return ok;
 }
 
-/* The median of n timings (sorted in place). */
-static double median_ms(double *ms, int n)
-{
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && ms[j - 1] > ms[j]; j--) {
-            double t = ms[j];
-            ms[j] = ms[j - 1];
-            ms[j - 1] = t;
-        }
-    return n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
-}
-
 /* Judges the median of n execution times: one run can stall on anything (a
  * checkpoint, a neighbour's burst of CPU); the query's cost is what repeats. */
 static void judge_plan(struct db_check *d, double *ms, int n, bool want_index,
                        const struct plan_look *look)
 {
-    double max_ms, median = median_ms(ms, n);
+    double max_ms, median = http_percentile(ms, (size_t)n, 50); /* sorts ms */
     char runs[96] = "";
 
     (void)misc_number(d->ctx->params, "max_ms", DEFAULT_MAX_MS, &max_ms);

@@ -45,6 +45,17 @@ static const struct metric *metric_of(enum tars_threshold_metric m)
     return NULL;
 }
 
+const char *tars_threshold_unit(const struct tars_threshold *th)
+{
+    const struct metric *m = metric_of(th->metric);
+
+    if (!m || m->kind == KIND_LATENCY)
+        return "ns";
+    if (m->kind == KIND_RATIO)
+        return "fraction";
+    return th->metric == TARS_TH_RPS ? "per_second" : "count";
+}
+
 /* [s, s+len) without blanks at either end. */
 static void trim(const char **s, size_t *len)
 {

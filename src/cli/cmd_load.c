@@ -295,14 +295,6 @@ static int write_outputs(const struct load_opts *o, const struct tars_load_resul
     return rc;
 }
 
-static const char *unit_of(enum tars_threshold_metric m)
-{
-    return m == TARS_TH_ERROR_RATE ? "fraction"
-           : m == TARS_TH_RPS      ? "per_second"
-           : m == TARS_TH_REQUESTS ? "count"
-                                   : "ns";
-}
-
 /* The thresholds as judged, for the run record: {"text","passed","measured","limit","unit"}
  * in the threshold's own unit (ns, fraction, 1/s); measured null when n/a. */
 static json_t *thresholds_json(const struct tars_threshold *th, size_t n,
@@ -318,7 +310,7 @@ static json_t *thresholds_json(const struct tars_threshold *th, size_t n,
         json_array_append_new(list, json_pack("{s:s,s:b,s:o,s:f,s:s}", "text", th[i].text, "passed",
                                               pass, "measured",
                                               isnan(measured) ? json_null() : json_real(measured),
-                                              "limit", th[i].value, "unit", unit_of(th[i].metric)));
+                                              "limit", th[i].value, "unit", tars_threshold_unit(&th[i])));
     }
     return list;
 }
