@@ -18,6 +18,8 @@
  *   expected = highest seq seen by any connection - the seq of the
  *              connection's first subscription ack (summed over connections)
  *   lost     = expected - distinct seqs received
+ *   received counts messages up to that highest seq (a thread that stopped
+ *   early bounds it), so received + lost = expected when nothing was duplicated
  * A publisher (tars_ws_publisher) generates the traffic through the REST
  * API when asked.
  *

@@ -440,7 +440,7 @@ void sconn_close(struct stress_thread *t, struct sconn *c)
 
 void sconn_finish(struct stress_thread *t, struct sconn *c, int64_t final_max)
 {
-    int64_t expected, distinct;
+    int64_t expected, distinct, above;
 
     if (!c->established) {
         if (c->state != SC_IDLE)
@@ -448,7 +448,9 @@ void sconn_finish(struct stress_thread *t, struct sconn *c, int64_t final_max)
         return;
     }
     expected = final_max > c->seq.base ? final_max - c->seq.base : 0;
-    distinct = c->seq.distinct - seq_track_above(&c->seq, final_max);
+    above = seq_track_above(&c->seq, final_max);
+    distinct = c->seq.distinct - above;
+    t->r.received -= above; /* past the judged window: neither expected nor lost */
     t->r.expected += expected;
     t->r.lost += expected > distinct ? expected - distinct : 0;
     t->r.duplicated += c->seq.duplicated;

@@ -16,7 +16,7 @@ class ReconnectTest(unittest.TestCase):
         fx = Fixture("--refuse", "2")
         try:
             s = Stress(fx.url, "-c", "1", "-d", "5s", "--backoff-initial", "500ms")
-            fx.wait_open(1)
+            fx.wait_subscribed(1)  # established, so the drop is a reconnect, not a failed attempt
             dropped_at = time.monotonic()
             self.assertEqual(fx.drop(), 1)
             r = s.result()

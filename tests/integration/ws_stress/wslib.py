@@ -54,14 +54,6 @@ class Fixture:
     def drop(self):
         return self._call("POST", "/fixture/drop")["dropped"]
 
-    def wait_open(self, n, timeout=10):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.stats()["open"] >= n:
-                return
-            time.sleep(0.05)
-        raise AssertionError("fewer than %d connections open after %gs: %r" % (n, timeout, self.stats()))
-
     def wait_subscribed(self, n, timeout=10):
         """Until n subscriptions were acknowledged (the ack is written right after the count
         moves: a short grace covers that)."""
