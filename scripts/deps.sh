@@ -13,8 +13,13 @@ build_pkgs=(
   libcmocka-dev
   postgresql prometheus openssl curl procps python3 python3-yaml
   chromium
+  # real consumers and tools the tests run: TAP (prove is perl's), JUnit, JSON Schema,
+  # Locust, fuzzing (clang + libFuzzer), loaded-machine tests, linters, SSH signatures
+  python3-tap python3-junitparser libxml2-utils python3-jsonschema python3-locust
+  python3-websockets clang-14 libfuzzer-14-dev libclang-rt-14-dev stress-ng
+  shellcheck yamllint openssh-client unzip libyaml-dev
 )
-bench_pkgs=(wrk nginx-light python3-locust python3-websockets)
+bench_pkgs=(wrk nginx-light)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
