@@ -7,23 +7,27 @@ ifneq ($(CI),)
 CMAKE_FLAGS += -DTARS_WERROR=ON
 endif
 
-.PHONY: all deps build demo check test test-asan bench clean format
+.PHONY: all deps tools build demo check test test-asan bench clean format
 
 all: build
 
 deps:
 	@scripts/deps.sh build
 
+# helm, kubectl and actionlint, pinned and checked, into tools/ (scripts/tools.sh; once per clone)
+tools:
+	@scripts/tools.sh
+
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # Every test on the normal build, then every test again under ASan + UBSan.
-check: build
+check: build tools
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan
 
-test: build
+test: build tools
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-asan: deps
