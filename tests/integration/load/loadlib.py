@@ -70,14 +70,16 @@ class TempDir:
 # ---------------------------------------------------------------- the fixture server
 
 class Fixture:
-    """tests/fixtures/http_fixture.py MODE ARGS... on a free port (a context manager)."""
+    """tests/fixtures/http_fixture.py MODE ARGS... on a free port (a context manager); with
+    script=, another fixture of the same command line shape (e.g. fault_proxy.py)."""
 
-    def __init__(self, mode, *args, lifetime=40):
+    def __init__(self, mode, *args, lifetime=40, script=FIXTURE):
         self.mode = mode
-        self.argv = [PYTHON, "-B", FIXTURE, mode, "--lifetime", str(lifetime)] + [str(a) for a in args]
+        self.argv = [PYTHON, "-B", script, mode, "--lifetime", str(lifetime)] + [str(a) for a in args]
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         self.port = None
+        self.stderr_text = None
         deadline = time.monotonic() + 10
         line = b""
         while time.monotonic() < deadline and not line.endswith(b"\n"):
@@ -98,6 +100,7 @@ class Fixture:
         return "http://%s:%d%s" % (HOST, self.port, path)
 
     def stop(self):
+        """Stops the fixture; what it wrote to stderr is then in self.stderr_text."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -105,6 +108,11 @@ class Fixture:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        if self.stderr_text is None:
+            try:
+                self.stderr_text = self.proc.stderr.read().decode("utf-8", "replace")
+            except (OSError, ValueError):
+                self.stderr_text = ""
         for f in (self.proc.stdout, self.proc.stderr):
             try:
                 f.close()
