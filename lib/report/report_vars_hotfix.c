@@ -15,9 +15,21 @@
 #define H1004_API_KEY_P95_MS 5.0
 
 struct hotfix {
-    const char *id;      /* "1001" */
-    int met, failed;     /* criteria judged */
+    const char *id;           /* "1001" */
+    int met, failed, unknown; /* criteria: measured and met, measured and failed, not measured */
+    char why[256];            /* the distinct reasons of the unmeasured criteria, "; "-joined */
 };
+
+/* Adds REASON to h->why unless it is there already (one reason is said once). */
+static void note_unmeasured(struct hotfix *h, const char *reason)
+{
+    size_t len = strlen(h->why);
+
+    h->unknown++;
+    if (!reason || !*reason || strstr(h->why, reason))
+        return;
+    snprintf(h->why + len, sizeof(h->why) - len, "%s%s", len ? "; " : "", reason);
+}
 
 static const char *str_of(json_t *obj, const char *key)
 {
@@ -35,6 +47,7 @@ static void judge(struct bind *b, struct hotfix *h, const char *var, enum judged
     put_mark(b->values, name, j);
     if (j == JUDGED_UNKNOWN) {
         bind_reason(b, var, reason);
+        note_unmeasured(h, reason);
         return;
     }
     if (j == JUDGED_MET) {
@@ -76,24 +89,35 @@ static void judge_checks(struct bind *b, struct hotfix *h, const char *var,
           error ? "a check could not be run" : reason, failure);
 }
 
+/*
+ * The hotfix's verdict from its criteria: NOT VALIDATED when one failed; VALIDATED only when every
+ * criterion was measured and met; PARTIAL (k of n measured) when some were not measured; NOT
+ * MEASURED when none was. PARTIAL and NOT MEASURED leave the run inconclusive.
+ */
 static void finish(struct bind *b, struct hotfix *h, const char *needs, int *validated)
 {
+    int total = h->met + h->failed + h->unknown;
+    enum judged j = h->failed ? JUDGED_FAILED : h->unknown ? JUDGED_UNKNOWN : JUDGED_MET;
     char name[64];
 
     snprintf(name, sizeof(name), "H%s_STATUS", h->id);
     if (h->failed) {
         put_str(b->values, name, "NOT VALIDATED");
-    } else if (h->met) {
+    } else if (!h->unknown) {
         put_str(b->values, name, "VALIDATED");
         (*validated)++;
+    } else if (h->met) {
+        put_fmt(b->values, name, "PARTIAL (%d of %d criteria measured)", h->met, total);
+        bind_missing(b, "TARS-%s: partial, %d of %d criteria measured; not measured: %s", h->id,
+                     h->met, total, h->why);
     } else {
         put_str(b->values, name, "NOT MEASURED");
         bind_missing(b, "TARS-%s: no evidence recorded (needs %s)", h->id, needs);
     }
     snprintf(name, sizeof(name), "H%s_MARK", h->id);
-    put_mark(b->values, name, h->failed ? JUDGED_FAILED : h->met ? JUDGED_MET : JUDGED_UNKNOWN);
+    put_mark(b->values, name, j);
     snprintf(name, sizeof(name), "H%s_CRITERIA", h->id);
-    put_fmt(b->values, name, "%d met, %d failed", h->met, h->failed);
+    put_fmt(b->values, name, "%d met, %d failed, %d not measured", h->met, h->failed, h->unknown);
 }
 
 static json_t *last_ws(struct bind *b)
@@ -105,7 +129,7 @@ static json_t *last_ws(struct bind *b)
 static void hotfix_1001(struct bind *b, int *validated)
 {
     static const char *const cats[] = {"websocket", NULL};
-    struct hotfix h = {"1001", 0, 0};
+    struct hotfix h = {.id = "1001"};
     json_t *ws = last_ws(b), *rec = json_object_get(ws, "reconnects");
     json_t *msg = json_object_get(ws, "messages");
     const char *no_ws = "no WebSocket run recorded (tars ws-stress --run DIR)";
@@ -148,7 +172,7 @@ static void hotfix_1002_1003(struct bind *b, int *validated)
     static const char *const rules[] = {"prometheus_rules", "prometheus", "monitoring", NULL};
     static const char *const grafana[] = {"grafana", NULL};
     static const char *const jaeger[] = {"jaeger", NULL};
-    struct hotfix h2 = {"1002", 0, 0}, h3 = {"1003", 0, 0};
+    struct hotfix h2 = {.id = "1002"}, h3 = {.id = "1003"};
 
     judge_checks(b, &h2, "H1002_RULES_CHECKS", rules, "recording-rule");
     judge_checks(b, &h2, "H1002_GRAFANA_CHECKS", grafana, "grafana");
@@ -215,7 +239,7 @@ static void hotfix_1004_1005(struct bind *b, int *validated)
 {
     static const char *const database[] = {"database", NULL};
     static const char *const ppo[] = {"ppo", NULL};
-    struct hotfix h4 = {"1004", 0, 0}, h5 = {"1005", 0, 0};
+    struct hotfix h4 = {.id = "1004"}, h5 = {.id = "1005"};
 
     judge_api_p95(b, &h4);
     judge_db(b, &h4);

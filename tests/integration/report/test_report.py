@@ -99,6 +99,23 @@ class Gate(unittest.TestCase):
             self.assertIn("❌ NOT VALIDATED", text)  # TARS-1001's section
             self.assertIn("no pong within 5 s", text.split("## 1.")[0])
 
+    def test_a_hotfix_with_an_unmeasured_criterion_is_partial(self):
+        """TARS-1002 without its grafana checks: one of two criteria measured is not VALIDATED."""
+        with tempfile.TemporaryDirectory() as tmp:
+            run = json.load(open(os.path.join(RUNS, "passing", "run.json")))
+            staging = run["checks"]["suites"][1]
+            staging["checks"] = [c for c in staging["checks"] if c["category"] != "grafana"]
+            json.dump(run, open(os.path.join(tmp, "run.json"), "w"))
+            rc, text, out, err = report(tmp, "--gate")
+            self.assertEqual(rc, 2, out + err)
+            self.assertIn("### 2.2 TARS-1002: Grafana query optimisation ⚠️ PARTIAL "
+                          "(1 of 2 criteria measured)", text)
+            summary = text.split("## 1.")[0]
+            self.assertIn("⚠️ **INCONCLUSIVE**", summary)
+            self.assertIn("Hotfixes validated: 4 of 5 (TARS-1001 ✅, TARS-1002 ⚠️,", summary)
+            self.assertEqual(summary.count("no grafana check ran in this run"), 1, summary)
+            self.assertNotIn("VALIDATED", text.split("### 2.2")[1].split("### 2.3")[0].split("\n")[0])
+
     def test_strict_lists_unresolved(self):
         rc, text, _, err = report(os.path.join(RUNS, "partial"), "--strict")
         self.assertEqual(rc, 2)
