@@ -5,7 +5,7 @@
 # Exit 0 measured, 2 a tool failed, 3 bad usage. Target (issue 7): < 1 s.
 set -euo pipefail
 bin=${1:-}
-[ -n "$bin" ] && [ -x "$bin" ] || { echo "usage: bench/compare.sh BINARY" >&2; exit 3; }
+{ [ -n "$bin" ] && [ -x "$bin" ]; } || { echo "usage: bench/compare.sh BINARY" >&2; exit 3; }
 here=$(cd "$(dirname "$0")" && pwd)
 rounds=${BENCH_ROUNDS:-5}
 tmp=$(mktemp -d)

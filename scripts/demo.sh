@@ -64,6 +64,7 @@ PY
 # previous_demo: the newest earlier demo run that got as far as measuring (run.json "loads").
 previous_demo() {
   local d
+  # shellcheck disable=SC2012 # run directory names are ours: no blanks
   for d in $(ls -d runs/demo-*/ 2>/dev/null | sort -r); do
     if [ -f "$d/run.json" ] && "$PYTHON" -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1])).get("loads") else 1)' \
       "$d/run.json" 2>/dev/null; then

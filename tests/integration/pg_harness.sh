@@ -16,6 +16,7 @@ die() { echo "pg_harness: $*" >&2; exit 1; }
 
 find_bindir() {
     local d
+    # shellcheck disable=SC2012 # sort -V on the version directories
     for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
         if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
     done

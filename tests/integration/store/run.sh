@@ -10,6 +10,7 @@ test_bin=$2
 dir=$(mktemp -d "${TMPDIR:-/tmp}/tars-store-pg.XXXXXX")
 trap '"$harness" stop "$dir"' EXIT
 url=$("$harness" start "$dir")
+# shellcheck disable=SC2012 # sort -V on the version directories
 psql_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r | head -n1)/psql
 [ -x "$psql_bin" ] || psql_bin=psql
 sql() { "$psql_bin" "$url" -X -v ON_ERROR_STOP=1 -At -c "$1"; }
