@@ -31,6 +31,7 @@ enum tars_code {
     TARS_ETOOBIG = -6,       /* a bound was exceeded */
     TARS_EAUTH = -7,         /* credentials missing or wrong */
     TARS_EINTERNAL = -8,     /* a bug or an impossible state */
+    TARS_ENOSPACE = -9,      /* the disk (or the database's storage) is full */
 };
 
 #define TARS_ERR_MSG_MAX 256

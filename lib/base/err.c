@@ -45,6 +45,7 @@ const char *tars_code_name(int code)
     case TARS_EUNAVAIL: return "unavailable";
     case TARS_ETOOBIG: return "too big";
     case TARS_EAUTH: return "not authorised";
+    case TARS_ENOSPACE: return "no space left";
     default: return "internal error";
     }
 }

@@ -38,6 +38,7 @@ static const char *reason_phrase(int status)
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
     default: return "Internal Server Error";
     }
 }
@@ -158,9 +159,15 @@ void srv_send_store_error(struct srv_req *r, const struct tars_err *err)
     case TARS_EINVAL:
         srv_send_error(r, 422, "validation_failed", "%s", err->msg);
         break;
+    case TARS_ENOSPACE:
+        tars_log(TARS_LOG_ERROR, r->trace.trace_id, r->trace.span_id, "storage: %s", err->msg);
+        srv_add_header(r, "retry-after", SRV_STORAGE_RETRY_AFTER);
+        srv_send_error(r, 507, "insufficient_storage", "storage is full; nothing was written");
+        break;
     case TARS_EUNAVAIL:
     case TARS_EIO:
         tars_log(TARS_LOG_ERROR, r->trace.trace_id, r->trace.span_id, "storage: %s", err->msg);
+        srv_add_header(r, "retry-after", SRV_STORAGE_RETRY_AFTER);
         srv_send_error(r, 503, "unavailable", "storage is unavailable");
         break;
     default:

@@ -16,7 +16,7 @@ static const double bucket_bounds[SRV_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
                                                   0.25,  0.5,  1,     2.5,  5};
 static const int status_codes[SRV_STATUS_SLOTS - 1] = {200, 201, 204, 304, 400, 401, 403,
                                                        404, 405, 409, 413, 415, 422, 429,
-                                                       431, 500, 502, 503, 504};
+                                                       431, 500, 502, 503, 504, 507};
 static const char *const db_op_names[DB_OP_COUNT] = {
     "agents_list",   "agent_get",      "agent_history", "reward_stats", "evaluations_list",
     "evaluation_get", "missions_list", "metric_values", "user_lookup",  "api_key_lookup",

@@ -17,7 +17,7 @@
 #define SRV_MAX_ROUTES 40
 #define SRV_ROUTE_SLOTS (SRV_MAX_ROUTES + 1) /* the last slot is "unmatched" */
 #define SRV_METHOD_SLOTS (SRV_METHOD_COUNT + 1)
-#define SRV_STATUS_SLOTS 20
+#define SRV_STATUS_SLOTS 21
 #define SRV_BUCKETS 11
 #define SRV_EVAL_SERIES_MAX 512
 

@@ -23,6 +23,9 @@
 #define SRV_MAX_BODY (1024 * 1024)
 #define SRV_MAX_HEADER_BYTES (16 * 1024)
 #define SRV_MAX_THREADS 64
+/* Retry-After (seconds) on a 503 or 507 from storage: the store reconnects
+ * on the next request, so a client may come back soon. */
+#define SRV_STORAGE_RETRY_AFTER "1"
 
 struct srv_thread;
 struct srv_writer;

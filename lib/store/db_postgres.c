@@ -34,6 +34,8 @@ static int code_of_state(const char *state)
         return TARS_EIO;
     if (strcmp(state, "23505") == 0)
         return TARS_ECONFLICT;
+    if (strcmp(state, "53100") == 0) /* disk_full */
+        return TARS_ENOSPACE;
     if (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3) || !strncmp(state, "53", 2))
         return TARS_EUNAVAIL;
     if (!strncmp(state, "40", 2))

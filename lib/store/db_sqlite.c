@@ -6,6 +6,7 @@
  */
 #include "db.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ struct sqlite_db {
 static int code_of(int extended)
 {
     switch (extended) {
+    case SQLITE_FULL: return TARS_ENOSPACE;
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY: return TARS_ECONFLICT;
     default: break;
@@ -37,7 +39,6 @@ static int code_of(int extended)
     case SQLITE_IOERR:
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
-    case SQLITE_FULL:
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_READONLY:
@@ -46,10 +47,21 @@ static int code_of(int extended)
     }
 }
 
+/* A write that failed on a full disk can come back as SQLITE_FULL or as an
+ * I/O error whose errno says ENOSPC (WAL writes, the shm file). */
+static int code_of_conn(sqlite3 *conn)
+{
+    int extended = sqlite3_extended_errcode(conn);
+
+    if ((extended & 0xff) == SQLITE_IOERR && sqlite3_system_errno(conn) == ENOSPC)
+        return TARS_ENOSPACE;
+    return code_of(extended);
+}
+
 static int sqlite_fail(struct sqlite_db *s, const char *what, struct tars_err *err)
 {
-    int extended = sqlite3_extended_errcode(s->conn);
-    return tars_err_set(err, code_of(extended), "sqlite: %s: %s", what, sqlite3_errmsg(s->conn));
+    return tars_err_set(err, code_of_conn(s->conn), "sqlite: %s: %s", what,
+                        sqlite3_errmsg(s->conn));
 }
 
 static void finalize_handle(void *ctx, void *handle)
@@ -209,8 +221,8 @@ static int sqlite_exec_script(struct db *db, const char *sql, struct tars_err *e
 
     if (sqlite3_exec(s->conn, sql, NULL, NULL, &msg) == SQLITE_OK)
         return TARS_OK;
-    rc = tars_err_set(err, code_of(sqlite3_extended_errcode(s->conn)), "sqlite: %s",
-                      msg ? msg : sqlite3_errmsg(s->conn));
+    rc =
+        tars_err_set(err, code_of_conn(s->conn), "sqlite: %s", msg ? msg : sqlite3_errmsg(s->conn));
     sqlite3_free(msg);
     return rc;
 }

@@ -289,6 +289,27 @@ def fresh_pg_database(base_url):
     return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, u.query, u.fragment))
 
 
+def pg_ctl(pgdir, action):
+    """Stop ("stop": immediate, like a crash) or start again ("start") the cluster that
+    pg_harness.sh made in pgdir, in place on its port (pg_harness.sh stop would remove it).
+    Returns (exit code, output)."""
+    bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))[-1].rsplit("/", 1)[0]
+    data = os.path.join(pgdir, "data")
+    with open(os.path.join(pgdir, "port")) as f:
+        port = f.read().strip()
+    argv = [bindir + "/pg_ctl", "-D", data, "-w", "-t", "60"]
+    if action == "stop":
+        argv += ["-m", "immediate", "stop"]
+    else:
+        argv += ["-l", os.path.join(pgdir, "postgres.log"), "-o",
+                 "-c unix_socket_directories='' -p %s -c listen_addresses=127.0.0.1 -c fsync=off" % port,
+                 "start"]
+    if os.getuid() == 0:
+        argv = ["runuser", "-u", "postgres", "--"] + argv
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=90)
+    return r.returncode, r.stdout + r.stderr
+
+
 def psql_query(url, sql):
     r = subprocess.run([_psql(), url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
                        capture_output=True, text=True, timeout=30)

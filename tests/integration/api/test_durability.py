@@ -1,7 +1,6 @@
 """Crash durability: every evaluation acknowledged with 201 survives kill -9.
 Storage down (PostgreSQL runs only): 503 and nothing half-written."""
 
-import glob
 import os
 import subprocess
 import threading
@@ -174,22 +173,9 @@ class StorageDown(H.ApiTestCase):
 
     def pg_ctl(self, action):
         """Stop or start the same cluster in place (pg_harness.sh stop would remove it)."""
-        bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))[-1].rsplit("/", 1)[0]
-        data = os.path.join(self.pgdir, "data")
-        with open(os.path.join(self.pgdir, "port")) as f:
-            port = f.read().strip()
-        argv = [bindir + "/pg_ctl", "-D", data, "-w", "-t", "60"]
-        if action == "stop":
-            argv += ["-m", "immediate", "stop"]
-        else:
-            argv += ["-l", os.path.join(self.pgdir, "postgres.log"), "-o",
-                     "-c unix_socket_directories='' -p %s -c listen_addresses=127.0.0.1 -c fsync=off" % port,
-                     "start"]
-        if os.getuid() == 0:
-            argv = ["runuser", "-u", "postgres", "--"] + argv
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=90)
-        if r.returncode != 0:
-            self.fail("pg_ctl %s failed (%d): %s" % (action, r.returncode, (r.stdout + r.stderr)[-2000:]))
+        rc, out = H.pg_ctl(self.pgdir, action)
+        if rc != 0:
+            self.fail("pg_ctl %s failed (%d): %s" % (action, rc, out[-2000:]))
 
     def pg(self, action):
         r = subprocess.run(["bash", _pg_harness(), action, self.pgdir], capture_output=True, text=True,
