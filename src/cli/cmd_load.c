@@ -59,7 +59,8 @@ void usage_load(void)
            "      --worker-index I --worker-count N   take this worker's share of users or rate\n"
            "  -k, --insecure          do not verify TLS certificates\n"
            "  -q, --quiet             no live progress\n"
-           "exit: 0 all thresholds met, 1 a threshold failed, 2 no requests or errors, 3 bad usage\n");
+           "exit: 0 all thresholds met, 1 a threshold failed, 2 no request succeeded, an error or\n"
+           "      interrupted (SIGINT/SIGTERM: partial results written), 3 bad usage\n");
 }
 
 static int parse_load_args(int argc, char **argv, struct load_opts *o)
@@ -324,8 +325,9 @@ static int write_run_record(const char *dir, const struct tars_threshold *th, si
     json_t *result = tars_load_result_to_json(r), *entry;
     int rc;
 
-    entry = result ? json_pack("{s:s,s:s,s:o,s:O}", "name", r->scenario, "file", "",
-                               "thresholds", thresholds_json(th, nth, r), "result", result)
+    entry = result ? json_pack("{s:s,s:s,s:b,s:o,s:O}", "name", r->scenario, "file", "",
+                               "interrupted", r->interrupted, "thresholds",
+                               thresholds_json(th, nth, r), "result", result)
                    : NULL;
     if (!entry) {
         json_decref(result);
@@ -357,6 +359,11 @@ static int report(const struct load_opts *o, const struct tars_threshold *th, si
     }
     if (failed < 0)
         return EXIT_USAGE;
+    if (r->interrupted) { /* partial figures are no verdict, whatever they say */
+        fprintf(stderr, "tars load: interrupted after %.1f s: the results are partial\n",
+                (double)r->duration_ms / 1000);
+        return EXIT_INCONCLUSIVE;
+    }
     if (failed > 0)
         return EXIT_FAILED;
     if (r->total.requests == r->total.failures) {

@@ -68,7 +68,8 @@ void usage_ws_stress(void)
            "  -k, --insecure            do not verify TLS certificates (wss://)\n"
            "  -q, --quiet               no live progress\n"
            "exit: 0 thresholds met, 1 a threshold failed, 2 no connection established or\n"
-           "no message published, 3 bad usage\n");
+           "      no message published, or interrupted (SIGINT/SIGTERM: partial results written),\n"
+           "      3 bad usage\n");
 }
 
 static int parse_duration_opt(const char *text, const char *what, int64_t *ms, bool zero_ok)
@@ -430,8 +431,10 @@ static int write_outputs(const struct ws_opts *o, const struct tars_ws_stress_re
     if (o->run_dir) {
         entry = json_pack("{s:s,s:O,s:s,s:O,s:O}", "name", "ws-stress", "url", json_object_get(result, "url"),
                           "file", "ws.json", "thresholds", thresholds, "result", result);
-        if (entry)
+        if (entry) {
             add_run_summary(entry, result);
+            json_object_set_new(entry, "interrupted", json_boolean(r->interrupted));
+        }
         int run_rc = cli_run_record("ws-stress", o->run_dir, "ws.json", NULL, false, result);
         if (run_rc == 0)
             run_rc = entry ? cli_run_record("ws-stress", o->run_dir, NULL, "ws", true, entry)
@@ -452,6 +455,11 @@ static int report(const struct ws_opts *o, const struct tars_ws_stress_result *r
     failed = judge(o, r, list);
     rc = write_outputs(o, r, list);
     json_decref(list);
+    if (r->interrupted) { /* partial figures are no verdict, whatever they say */
+        fprintf(stderr, "tars ws-stress: interrupted after %.1f s: the results are partial\n",
+                r->elapsed_s);
+        return EXIT_INCONCLUSIVE;
+    }
     if (failed)
         return EXIT_FAILED;
     if (r->established == 0) {

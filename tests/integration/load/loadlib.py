@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
@@ -99,6 +100,15 @@ class Fixture:
     def url(self, path="/"):
         return "http://%s:%d%s" % (HOST, self.port, path)
 
+    def served(self):
+        """Requests the fixture has counted so far (GET /__count)."""
+        with urllib.request.urlopen(self.url("/__count"), timeout=10) as r:
+            return int(r.read())
+
+    def wait_served(self, n, timeout=30):
+        """Until the fixture has counted at least n requests (polls; fails after timeout)."""
+        wait_until(lambda: self.served() >= n, timeout, "the fixture to count %d requests" % n)
+
     def stop(self):
         """Stops the fixture; what it wrote to stderr is then in self.stderr_text."""
         if self.proc.poll() is None:
@@ -129,6 +139,15 @@ class Fixture:
 def closed_port():
     """A loopback port nothing listens on (a free port, released): connect is refused."""
     return free_port()
+
+
+def wait_until(predicate, timeout, what):
+    """Polls predicate every 20 ms until it is true; AssertionError naming what after timeout s."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("waited %.0f s for %s" % (timeout, what))
+        time.sleep(0.02)
 
 
 # ---------------------------------------------------------------- running tars load
@@ -172,9 +191,11 @@ class LoadRun:
         return self._json
 
 
-def run_load(args, timeout, env=None, json_path=None, sigint_after=None, cwd=None):
+def run_load(args, timeout, env=None, json_path=None, cwd=None, signal_when=None,
+             sig=signal.SIGINT):
     """Runs `tars load ARGS` (plus --json json_path when given), at most timeout seconds
-    (then SIGKILL, and the test fails). sigint_after: seconds after which SIGINT is sent.
+    (then SIGKILL, and the test fails). signal_when: a predicate polled every 20 ms while
+    it runs; sig is sent once it holds.
     Samples VmHWM (peak resident memory) every 20 ms while it runs."""
     argv = [tars_bin(), "load"] + [str(a) for a in args]
     if json_path:
@@ -195,8 +216,8 @@ def run_load(args, timeout, env=None, json_path=None, sigint_after=None, cwd=Non
             hwm = _status_kib(proc.pid, "VmHWM")
             if hwm:
                 peak = max(peak, hwm)
-            if sigint_after is not None and not sent_int and now >= sigint_after:
-                proc.send_signal(signal.SIGINT)
+            if signal_when is not None and not sent_int and signal_when():
+                proc.send_signal(sig)
                 sent_int = True
             if now > timeout:
                 proc.kill()

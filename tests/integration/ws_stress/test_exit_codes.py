@@ -3,12 +3,13 @@
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import tempfile
 import unittest
 
-from wslib import (EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, Fixture, run,
+from wslib import (EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, Fixture, Stress, run,
                    tars_bin)
 
 
@@ -58,6 +59,24 @@ class ExitCodeTest(unittest.TestCase):
         self.assertEqual(r.rc, EXIT_INCONCLUSIVE, r.describe())
         self.assertEqual(r.json["connections"]["failed"], 2)
         self.assertIn("no connection was established", r.err)
+
+    def test_interrupted_run_writes_partial_results_and_exits_2(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with self.subTest(signal=sig.name), tempfile.TemporaryDirectory() as d:
+                before = self.fx.stats()["subscribes"]
+                s = Stress(self.fx.url, "-c", "3", "-d", "60s", "--run", d,
+                           "--threshold", "loss<1%")
+                self.fx.wait_subscribed(before + 3, timeout=30)
+                s.interrupt(sig)
+                r = s.result(timeout=30)
+                self.assertEqual(r.rc, EXIT_INCONCLUSIVE, r.describe())
+                self.assertIn("interrupted after", r.err)
+                self.assertLess(r.elapsed, 50, "stopped at the signal, not at the end")
+                self.assertIs(r.json["interrupted"], True)
+                with open(os.path.join(d, "run.json")) as f:
+                    entry = json.load(f)["ws"][0]
+                self.assertIs(entry["interrupted"], True, entry)
+                self.assertEqual(entry["connections"]["established"], 3, entry)
 
     def test_run_directory_records_ws(self):
         with tempfile.TemporaryDirectory() as d:

@@ -48,7 +48,7 @@ class ReconnectTest(unittest.TestCase):
         r = s.result(timeout=30)
         took = time.monotonic() - asked
         self.assertLess(took, 5.0, "ws-stress took %.1fs to stop during a reconnect" % took)
-        self.assertEqual(r.rc, EXIT_OK, r.describe())
+        self.assertEqual(r.rc, EXIT_INCONCLUSIVE, r.describe())  # interrupted: no verdict
         self.assertTrue(r.json["interrupted"])
         self.assertEqual(r.json["connections"]["established"], 5)
         self.assertEqual(r.json["reconnects"]["unexpected_drops"], 5, r.describe())

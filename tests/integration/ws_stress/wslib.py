@@ -86,8 +86,8 @@ class Stress:
                                      + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=full_env)
 
-    def interrupt(self):
-        self.proc.send_signal(signal.SIGINT)
+    def interrupt(self, sig=signal.SIGINT):
+        self.proc.send_signal(sig)
 
     def result(self, timeout=60):
         try:
