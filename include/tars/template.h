@@ -32,6 +32,7 @@
 #define TARS_TEMPLATE_MAX_NAME 64                   /* bytes in a NAME */
 #define TARS_TEMPLATE_MAX_OUTPUT (32u * 1024 * 1024) /* rendered bytes */
 #define TARS_TEMPLATE_MAX_ITEMS 100000              /* elements of one #each list */
+#define TARS_TEMPLATE_MAX_STEPS 20000000u           /* nodes rendered, #each rounds included */
 
 /* Brackets around every substituted value when env->mark_values is set, so a
  * test can tell generated text from the template's own. */
@@ -61,7 +62,8 @@ struct tars_tpl_env {
  * Appends the rendering to out. unresolved (an array, may be NULL) receives
  * each placeholder NAME rendered as "n/a (...)", once. Errors: TARS_ETOOBIG
  * when the output would pass TARS_TEMPLATE_MAX_OUTPUT (or out->max), an #each
- * list is too long, or a value is neither scalar nor list where one is used.
+ * list is too long, the rendering takes more than TARS_TEMPLATE_MAX_STEPS steps
+ * (nested #each blocks multiply even when they print nothing), or a value is neither scalar nor list where one is used.
  */
 int tars_tpl_render(const tars_tpl *t, const struct tars_tpl_env *env,
                          struct tars_buf *out, json_t *unresolved,

@@ -22,7 +22,7 @@ struct parser {
     size_t depth;
 };
 
-static void position(const tars_tpl *t, size_t offset, int *line, int *col)
+void tpl_position(const tars_tpl *t, size_t offset, int *line, int *col)
 {
     *line = 1;
     *col = 1;
@@ -40,7 +40,7 @@ static int fail_at(struct parser *ps, const char *at, const char *what, const ch
 {
     int line, col;
 
-    position(ps->t, (size_t)(at - ps->t->source), &line, &col);
+    tpl_position(ps->t, (size_t)(at - ps->t->source), &line, &col);
     return tars_err_set(ps->err, TARS_EINVAL, "%s:%d:%d: %s%s", ps->t->file, line, col, what,
                         detail ? detail : "");
 }
@@ -167,7 +167,7 @@ static int close_block(struct parser *ps, const char *tag)
         return fail_at(ps, tag, kind == TPL_EACH ? "{/each}" : "{/if}", " without an open block");
     if (top->kind != kind) {
         char detail[160];
-        position(ps->t, top->offset, &line, &col);
+        tpl_position(ps->t, top->offset, &line, &col);
         snprintf(detail, sizeof(detail), " (the open block is {#%s %s} from %d:%d)",
                  kind_word(top->kind), top->name, line, col);
         return fail_at(ps, tag,
@@ -257,7 +257,7 @@ static int parse_all(struct parser *ps)
     }
     if (ps->depth) {
         const struct tpl_node *top = ps->open[ps->depth - 1];
-        position(ps->t, top->offset, &line, &col);
+        tpl_position(ps->t, top->offset, &line, &col);
         return tars_err_set(ps->err, TARS_EINVAL, "%s:%d:%d: unclosed {#%s %s} (missing {/%s})",
                             ps->t->file, line, col, kind_word(top->kind), top->name,
                             kind_word(top->kind));

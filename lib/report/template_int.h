@@ -32,4 +32,7 @@ struct tars_tpl {
     struct tpl_list root;
 };
 
+/* 1-based line and column (in characters) of offset in t's source. */
+void tpl_position(const tars_tpl *t, size_t offset, int *line, int *col);
+
 #endif

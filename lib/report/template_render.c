@@ -9,13 +9,30 @@
 #define DEFAULT_REASON "not recorded"
 
 struct render {
+    const struct tars_tpl *t;
     const struct tars_tpl_env *env;
     struct tars_buf *out;
     json_t *unresolved;
     struct tars_err *err;
     json_t *scopes[TARS_TEMPLATE_MAX_DEPTH + 1]; /* #each elements, innermost last */
     size_t depth;
+    unsigned long steps; /* work done so far, against TARS_TEMPLATE_MAX_STEPS */
 };
+
+/* One unit of work: a node rendered or one round of an #each. The output cap
+ * alone does not bound the time: nested #each blocks that print nothing
+ * multiply their list lengths. */
+static int step(struct render *r, const struct tpl_node *n)
+{
+    int line, col;
+
+    if (++r->steps <= TARS_TEMPLATE_MAX_STEPS)
+        return TARS_OK;
+    tpl_position(r->t, n->offset, &line, &col);
+    return tars_err_set(r->err, TARS_ETOOBIG,
+                        "%s:%d:%d: rendering takes more than %u steps (the template work budget)",
+                        r->t->file, line, col, TARS_TEMPLATE_MAX_STEPS);
+}
 
 static int put(struct render *r, const char *s, size_t n)
 {
@@ -137,6 +154,8 @@ static int render_each(struct render *r, const struct tpl_node *n)
         if (!json_is_object(item))
             return tars_err_set(r->err, TARS_EINVAL, "{#each %s}: element %zu is not an object",
                                 n->name, i);
+        if ((rc = step(r, n)) != TARS_OK)
+            return rc;
         r->scopes[r->depth++] = item;
         rc = render_list(r, &n->body);
         r->depth--;
@@ -152,6 +171,8 @@ static int render_list(struct render *r, const struct tpl_list *l)
 
     for (size_t i = 0; rc == TARS_OK && i < l->count; i++) {
         const struct tpl_node *n = &l->items[i];
+        if ((rc = step(r, n)) != TARS_OK)
+            break;
         switch (n->kind) {
         case TPL_TEXT: rc = put(r, n->text, n->len); break;
         case TPL_VAR: rc = render_var(r, n); break;
@@ -170,6 +191,7 @@ int tars_tpl_render(const tars_tpl *t, const struct tars_tpl_env *env,
     if (!env->values || !json_is_object(env->values))
         return tars_err_set(err, TARS_EINVAL, "template values must be an object");
     memset(&r, 0, sizeof(r));
+    r.t = t;
     r.env = env;
     r.out = out;
     r.unresolved = unresolved;

@@ -178,6 +178,32 @@ static void test_output_bound(void **state)
     json_decref(env.values);
 }
 
+/* Nested #each blocks that print nothing: 8^12 rounds, no output at all. The
+ * work budget stops them with the position of the block that ran out. */
+static void test_work_budget(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    char text[512] = "";
+    tars_tpl *t = NULL;
+    struct tars_buf out = TARS_BUF_INIT(1000);
+    struct tars_tpl_env env = {0};
+    (void)state;
+
+    for (int i = 0; i < 12; i++)
+        strcat(text, "{#each L}");
+    for (int i = 0; i < 12; i++)
+        strcat(text, "{/each}");
+    env.values = json_pack("{s:[{},{},{},{},{},{},{},{}]}", "L");
+    assert_int_equal(tars_tpl_parse("t.md", text, strlen(text), &t, &err), TARS_OK);
+    assert_int_equal(tars_tpl_render(t, &env, &out, NULL, &err), TARS_ETOOBIG);
+    assert_non_null(strstr(err.msg, "t.md:1:"));
+    assert_non_null(strstr(err.msg, "work budget"));
+    assert_int_equal(out.len, 0);
+    tars_buf_release(&out);
+    tars_tpl_free(t);
+    json_decref(env.values);
+}
+
 static void test_type_errors_and_marks(void **state)
 {
     struct tars_err err = TARS_ERR_INIT;
@@ -218,7 +244,7 @@ int main(void)
         cmocka_unit_test(test_each),             cmocka_unit_test(test_if_else),
         cmocka_unit_test(test_errors_with_positions), cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_output_bound),     cmocka_unit_test(test_type_errors_and_marks),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_names),          cmocka_unit_test(test_work_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
