@@ -30,6 +30,12 @@ json_t *tars_json_shape(json_t *v);
 /* Merges shape b into the union a (both borrowed; a new reference). */
 json_t *tars_json_shape_union(json_t *a, json_t *b);
 
+/* Checks a snapshot read from outside (a baseline file) before it is
+ * compared: every endpoint has a status from 100 to 599 and a well-formed
+ * shape, nested at most 33 levels. TARS_EINVAL/TARS_ETOOBIG naming the
+ * endpoint and the path inside its shape. */
+int tars_api_snapshot_check(json_t *snapshot, struct tars_err *err) TARS_MUST_CHECK;
+
 /* Compares snapshots: {"breaking":[text...],"additions":[text...],
  * "unverified":[text...],"endpoints":n} (a new reference). Write endpoints
  * of the old snapshot are "unverified" when the new one was taken without

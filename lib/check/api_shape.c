@@ -91,9 +91,72 @@ json_t *tars_json_shape_union(json_t *a, json_t *b)
     return json_string("mixed");
 }
 
+/* Never NULL: a baseline read from a file may hold anything (tars_api_snapshot_check
+ * rejects it first; this keeps the comparison defined regardless). */
 static const char *kind(json_t *s)
 {
-    return json_is_object(s) ? "object" : json_is_array(s) ? "array" : json_string_value(s);
+    const char *name = json_string_value(s);
+
+    return json_is_object(s) ? "object" : json_is_array(s) ? "array" : name ? name : "invalid";
+}
+
+static const char *const shape_names[] = {"string", "number", "boolean", "null", "text", "mixed"};
+
+/* Whether s is a shape (see tars/api_snapshot.h); where names it in the error. */
+static int check_shape(json_t *s, const char *where, int depth, struct tars_err *err)
+{
+    char path[512];
+    const char *key;
+    json_t *v;
+
+    if (depth > SHAPE_MAX_DEPTH + 1)
+        return tars_err_set(err, TARS_ETOOBIG, "%s: shape nested deeper than %d levels", where,
+                            SHAPE_MAX_DEPTH);
+    if (json_is_string(s)) {
+        for (size_t i = 0; i < sizeof(shape_names) / sizeof(shape_names[0]); i++)
+            if (strcmp(json_string_value(s), shape_names[i]) == 0)
+                return TARS_OK;
+        return tars_err_set(err, TARS_EINVAL, "%s: unknown shape \"%.40s\"", where,
+                            json_string_value(s));
+    }
+    if (json_is_array(s)) {
+        if (json_array_size(s) > 1)
+            return tars_err_set(err, TARS_EINVAL, "%s: an array shape holds at most one shape",
+                                where);
+        snprintf(path, sizeof(path), "%s[]", where);
+        return json_array_size(s) ? check_shape(json_array_get(s, 0), path, depth + 1, err)
+                                  : TARS_OK;
+    }
+    if (!json_is_object(s))
+        return tars_err_set(err, TARS_EINVAL,
+                            "%s: not a shape (a type name such as \"number\", an object or an array)",
+                            where);
+    json_object_foreach(s, key, v) {
+        snprintf(path, sizeof(path), "%s.%s", where, key);
+        if (check_shape(v, path, depth + 1, err) != TARS_OK)
+            return err->code;
+    }
+    return TARS_OK;
+}
+
+int tars_api_snapshot_check(json_t *snapshot, struct tars_err *err)
+{
+    json_t *eps = json_object_get(snapshot, "endpoints"), *ep;
+    const char *name;
+    json_int_t status;
+
+    if (!json_is_object(eps))
+        return tars_err_set(err, TARS_EINVAL, "not a snapshot (no \"endpoints\" object)");
+    json_object_foreach(eps, name, ep) {
+        status = json_integer_value(json_object_get(ep, "status"));
+        if (!json_is_object(ep) || !json_is_integer(json_object_get(ep, "status")) || status < 100 ||
+            status > 599)
+            return tars_err_set(err, TARS_EINVAL,
+                                "endpoints.\"%.100s\": needs a \"status\" from 100 to 599", name);
+        if (check_shape(json_object_get(ep, "shape"), name, 0, err) != TARS_OK)
+            return err->code;
+    }
+    return TARS_OK;
 }
 
 static void add(json_t *list, const char *fmt, ...) TARS_PRINTF(2, 3);

@@ -116,9 +116,15 @@ static void add_text_segment(tars_template *t, const char *s, size_t len, bool j
     last->len = t->pool_len - off;
 }
 
+/* The pool is never NULL, so an empty choice item or text is a valid
+ * zero-length span of it (memcpy and pointer arithmetic on NULL are undefined). */
 tars_template *template_new(void)
 {
-    return xcalloc(1, sizeof(struct tars_template));
+    tars_template *t = xcalloc(1, sizeof(struct tars_template));
+
+    t->pool_cap = 64;
+    t->pool = xmalloc(t->pool_cap);
+    return t;
 }
 
 void template_add_literal(tars_template *t, const char *s, size_t len)

@@ -37,10 +37,11 @@ static int compare_with(const char *old_path, json_t *now)
 {
     json_error_t jerr;
     json_t *old = json_load_file(old_path, 0, &jerr), *diff;
+    struct tars_err err = TARS_ERR_INIT;
     size_t breaking;
 
-    if (!old || !json_is_object(json_object_get(old, "endpoints"))) {
-        fprintf(stderr, "tars api-snapshot: %s: %s\n", old_path, old ? "not a snapshot" : jerr.text);
+    if (!old || tars_api_snapshot_check(old, &err) != TARS_OK) {
+        fprintf(stderr, "tars api-snapshot: %s: %s\n", old_path, old ? err.msg : jerr.text);
         json_decref(old);
         return EXIT_USAGE;
     }

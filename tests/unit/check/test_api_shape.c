@@ -117,6 +117,35 @@ static void test_missing_endpoint(void **state)
     json_decref(b);
 }
 
+/* A baseline is read from a file: a shape that is not a string, object or
+ * array once reached strcmp as NULL (SIGSEGV). */
+static void test_malformed_baseline(void **state)
+{
+    static const char *const bad[][2] = {
+        {"{\"endpoints\":{\"GET /x\":{\"status\":200,\"shape\":5}}}", "GET /x: not a shape"},
+        {"{\"endpoints\":{\"GET /x\":{\"status\":200,\"shape\":{\"a\":[true]}}}}",
+         "GET /x.a[]: not a shape"},
+        {"{\"endpoints\":{\"GET /x\":{\"status\":200,\"shape\":\"numbr\"}}}", "unknown shape"},
+        {"{\"endpoints\":{\"GET /x\":{\"status\":1e300,\"shape\":\"number\"}}}", "status"},
+        {"{\"endpoints\":[]}", "not a snapshot"},
+    };
+    json_t *now = snapshot(200, "{\"a\":[1]}");
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct tars_err err = TARS_ERR_INIT;
+        json_t *old = parse(bad[i][0]), *d;
+        assert_int_not_equal(tars_api_snapshot_check(old, &err), TARS_OK);
+        if (!strstr(err.msg, bad[i][1]))
+            fail_msg("%s: want \"%s\", got \"%s\"", bad[i][0], bad[i][1], err.msg);
+        d = tars_api_compare(old, now); /* still defined without the check */
+        assert_non_null(d);
+        json_decref(d);
+        json_decref(old);
+    }
+    json_decref(now);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -125,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_breaking_changes),
         cmocka_unit_test(test_empty_list_is_unverified_not_passed_silently),
         cmocka_unit_test(test_missing_endpoint),
+        cmocka_unit_test(test_malformed_baseline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -130,6 +130,9 @@ static void test_random_choice_hits_every_item(void **state)
     tars_template_free(t);
     tars_buf_release(&b);
     assert_string_equal(render_once("${random.choice(only one)}", 0), "only one");
+    /* Empty items render as nothing (once copied to a NULL pool: UBSan). */
+    assert_string_equal(render_once("${random.choice(\"\")}", 0), "");
+    assert_string_equal(render_once("${random.choice(\"\", \"\")}x", 0), "x");
 }
 
 static void test_uuid(void **state)
