@@ -301,7 +301,14 @@ struct tars_ws_feed_msg {
     size_t text_len;
 };
 
-/* TARS_EINVAL when text is not a JSON object (or nests past 32 levels). */
+#define TARS_WS_FEED_MAX_SEQ 9007199254740992.0 /* 2^53: exact in a double */
+#define TARS_WS_FEED_MAX_TIMESTAMP_MS 9e12       /* year 2255; fits an int64 in ns */
+
+/* TARS_EINVAL when text is not a JSON object (or nests past 32 levels), or
+ * when a seq, last_seq or oldest_seq is not a whole number from 0 to
+ * TARS_WS_FEED_MAX_SEQ, or a numeric timestamp is not from 0 to
+ * TARS_WS_FEED_MAX_TIMESTAMP_MS (NaN, Infinity, 1e300, negatives): the
+ * peer's numbers are never cast unchecked. */
 int tars_ws_feed_parse(const char *text, size_t len, struct tars_ws_feed_msg *m,
                        struct tars_err *err) TARS_MUST_CHECK;
 

@@ -4,6 +4,7 @@
  * and building a jansson tree for each would cost more than the rest of the
  * client together. Nested values are skipped, never interpreted.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,22 @@
 
 struct scan {
     const char *p, *end;
+    const char *bad_field; /* a number outside the range its field can hold */
 };
+
+/* The peer's numbers are checked before any cast: a sequence number is a
+ * whole number from 0 to 2^53 (exact in a double, so differences of two never
+ * overflow), a timestamp a finite count of ms from 0 to
+ * TARS_WS_FEED_MAX_TIMESTAMP_MS (still an int64 once in nanoseconds). */
+static bool seq_in_range(double d)
+{
+    return isfinite(d) && d >= 0 && d <= TARS_WS_FEED_MAX_SEQ && d == floor(d);
+}
+
+static bool timestamp_in_range(double d)
+{
+    return isfinite(d) && d >= 0 && d <= TARS_WS_FEED_MAX_TIMESTAMP_MS;
+}
 
 static void skip_blanks(struct scan *s)
 {
@@ -167,6 +183,13 @@ static bool scan_member(struct scan *s, struct tars_ws_feed_msg *m, int64_t *las
             return scan_string(s, &v, &vl); /* an ISO timestamp: not ours to time */
         if (!scan_number(s, &d))
             return skip_value(s, 0);
+        if (!(key_is(k, kl, "timestamp") ? timestamp_in_range(d) : seq_in_range(d))) {
+            s->bad_field = key_is(k, kl, "timestamp") ? "timestamp"
+                           : key_is(k, kl, "seq")     ? "seq"
+                           : key_is(k, kl, "last_seq") ? "last_seq"
+                                                       : "oldest_seq";
+            return false;
+        }
         if (key_is(k, kl, "timestamp")) {
             m->has_timestamp = true;
             m->timestamp = d;
@@ -183,10 +206,17 @@ static bool scan_member(struct scan *s, struct tars_ws_feed_msg *m, int64_t *las
     return skip_value(s, 0);
 }
 
+static int out_of_range(const char *field, struct tars_err *err)
+{
+    return tars_err_set(err, TARS_EINVAL, "feed message: \"%s\" is out of range (%s)", field,
+                        strcmp(field, "timestamp") == 0 ? "ms since the epoch, 0 to 9e12"
+                                                        : "a whole number, 0 to 2^53");
+}
+
 int tars_ws_feed_parse(const char *text, size_t len, struct tars_ws_feed_msg *m,
                        struct tars_err *err)
 {
-    struct scan s = {text, text + len};
+    struct scan s = {text, text + len, NULL};
     int64_t last_seq = -1;
 
     memset(m, 0, sizeof(*m));
@@ -199,7 +229,8 @@ int tars_ws_feed_parse(const char *text, size_t len, struct tars_ws_feed_msg *m,
     for (;;) {
         skip_blanks(&s);
         if (!scan_member(&s, m, &last_seq))
-            return tars_err_set(err, TARS_EINVAL, "feed message is not valid JSON");
+            return s.bad_field ? out_of_range(s.bad_field, err)
+                               : tars_err_set(err, TARS_EINVAL, "feed message is not valid JSON");
         skip_blanks(&s);
         if (s.p < s.end && *s.p == '}')
             break;

@@ -72,6 +72,39 @@ static void test_invalid(void **state)
     assert_int_equal(parse(deep, &m), TARS_EINVAL); /* nesting is bounded */
 }
 
+/* A server's numbers are checked against the range of their field before any
+ * cast (1e300 or NaN cast to int64_t is undefined; a huge negative then positive
+ * seq made the sequence window slide ~10^17 times). */
+static void test_numbers_out_of_range(void **state)
+{
+    static const char *bad[] = {
+        "{\"type\":\"message\",\"channel\":\"c\",\"seq\":1e300}",
+        "{\"type\":\"message\",\"channel\":\"c\",\"seq\":NaN}",
+        "{\"type\":\"message\",\"channel\":\"c\",\"seq\":-Infinity}",
+        "{\"type\":\"message\",\"channel\":\"c\",\"seq\":-9000000000000000000}",
+        "{\"type\":\"message\",\"channel\":\"c\",\"seq\":1.5}",
+        "{\"type\":\"message\",\"channel\":\"c\",\"seq\":9007199254740994}",
+        "{\"type\":\"message\",\"channel\":\"c\",\"seq\":1,\"timestamp\":1e300}",
+        "{\"type\":\"message\",\"channel\":\"c\",\"seq\":1,\"timestamp\":-1}",
+        "{\"type\":\"resync_required\",\"oldest_seq\":-5,\"last_seq\":1}",
+        "{\"type\":\"resync_required\",\"oldest_seq\":5,\"last_seq\":1e19}",
+    };
+    struct tars_ws_feed_msg m;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct tars_err err = TARS_ERR_INIT;
+        if (tars_ws_feed_parse(bad[i], strlen(bad[i]), &m, &err) != TARS_EINVAL)
+            fail_msg("accepted %s", bad[i]);
+        /* NaN and Infinity are not JSON at all; the rest name the range. */
+        if (!strstr(err.msg, strstr(bad[i], "N") || strstr(bad[i], "In") ? "not valid JSON"
+                                                                          : "out of range"))
+            fail_msg("%s: %s", bad[i], err.msg);
+    }
+    assert_int_equal(parse("{\"type\":\"message\",\"seq\":9007199254740992,\"timestamp\":9e12}", &m), 0);
+    assert_true(m.seq == INT64_C(9007199254740992));
+}
+
 static void test_subscribe(void **state)
 {
     char out[128];
@@ -92,6 +125,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_message), cmocka_unit_test(test_other_types),
         cmocka_unit_test(test_invalid), cmocka_unit_test(test_subscribe),
+        cmocka_unit_test(test_numbers_out_of_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
