@@ -8,7 +8,7 @@ build_pkgs=(
   build-essential cmake pkg-config git ca-certificates
   libh2o-evloop-dev libwslay-dev libssl-dev zlib1g-dev
   libjwt-dev libjansson-dev libsqlite3-dev libpq-dev
-  libcurl4-openssl-dev libfyaml-dev libhttp-parser-dev libarchive-dev
+  libcurl4-openssl-dev libyaml-dev libhttp-parser-dev libarchive-dev
   libcmark-gfm-dev libcmark-gfm-extensions-dev
   libcmocka-dev
   postgresql prometheus openssl curl procps python3 python3-yaml
@@ -17,7 +17,7 @@ build_pkgs=(
   # Locust, fuzzing (clang + libFuzzer), loaded-machine tests, linters, SSH signatures
   python3-tap python3-junitparser libxml2-utils python3-jsonschema python3-locust
   python3-websockets clang-14 libfuzzer-14-dev libclang-rt-14-dev stress-ng
-  shellcheck yamllint openssh-client unzip libyaml-dev
+  shellcheck yamllint openssh-client unzip
 )
 bench_pkgs=(wrk nginx-light)
 

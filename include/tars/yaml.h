@@ -2,13 +2,16 @@
  * YAML configuration files (suites, scenarios) read into a jansson tree,
  * with the file:line:col of every node kept aside so that whoever checks the
  * tree can point at the offending spot: `suite.yaml:12:5: unknown check type
- * "htp"`. Only this module knows libfyaml.
+ * "htp"`. Only this module knows libyaml (its event parser; the tree is
+ * built here). docs/reliability.md says why libyaml and not libfyaml.
  *
  * Scalars follow the YAML 1.2 core schema: plain true/false → boolean,
  * null/~/empty → null, integers and floats → numbers, everything else (and
  * every quoted scalar) → string. Aliases are expanded; the total number of
- * nodes after expansion is bounded, so an alias bomb fails instead of eating
- * memory. Duplicate keys are errors. Only one document per file.
+ * nodes after expansion is bounded (TARS_YAML_MAX_NODES), so an alias bomb
+ * fails instead of eating memory; so are the nesting (TARS_YAML_MAX_DEPTH) and
+ * the size. Duplicate keys are errors. Only one document per file. Invalid
+ * UTF-8 is an error at its line:col.
  */
 #ifndef TARS_YAML_H
 #define TARS_YAML_H
@@ -20,7 +23,8 @@
 #include "tars/err.h"
 
 #define TARS_YAML_MAX_BYTES (4 * 1024 * 1024)
-#define TARS_YAML_MAX_NODES 200000
+#define TARS_YAML_MAX_NODES 200000 /* after alias expansion */
+#define TARS_YAML_MAX_DEPTH 64      /* nested collections */
 
 typedef struct tars_yaml_doc tars_yaml_doc;
 

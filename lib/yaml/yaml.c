@@ -1,13 +1,14 @@
 #include "tars/yaml.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include <libfyaml.h>
+#include <yaml.h>
 
 #include "tars/alloc.h"
 #include "tars/str.h"
@@ -23,7 +24,7 @@ struct tars_yaml_doc {
     struct node_pos *pos; /* open addressing, keyed by node pointer */
     size_t pos_cap;
     size_t pos_count;
-    size_t nodes;         /* converted so far (alias expansion included) */
+    size_t nodes; /* converted so far (alias expansion included) */
 };
 
 /* ---- position table ---- */
@@ -58,7 +59,8 @@ static void pos_put(tars_yaml_doc *d, const json_t *node, int line, int col)
 
     if ((d->pos_count + 1) * 2 > d->pos_cap)
         pos_grow(d);
-    for (i = pos_slot(d, node); d->pos[i].node && d->pos[i].node != node; i = (i + 1) & (d->pos_cap - 1))
+    for (i = pos_slot(d, node); d->pos[i].node && d->pos[i].node != node;
+         i = (i + 1) & (d->pos_cap - 1))
         ;
     if (!d->pos[i].node)
         d->pos_count++;
@@ -100,25 +102,77 @@ int tars_yaml_error(const tars_yaml_doc *doc, const json_t *node, struct tars_er
     return tars_err_set(err, code, "%s: %s", where, msg);
 }
 
-/* ---- conversion ---- */
+/* ---- building the tree from libyaml's events ---- */
 
-static json_t *convert(tars_yaml_doc *d, struct fy_node *n, int line, int col,
-                       struct tars_err *err, int depth);
+struct anchor {
+    char *name;
+    json_t *value; /* borrowed: lives in the tree being built */
+};
 
-static void mark_of(struct fy_node *n, int *line, int *col)
+struct builder {
+    tars_yaml_doc *d;
+    yaml_parser_t parser;
+    const char *text;
+    size_t len;
+    struct anchor *anchors;
+    size_t anchor_count, anchor_cap;
+    struct tars_err *err;
+};
+
+/* 1-based line and column of a byte offset (libyaml's reader errors carry
+ * only the offset). */
+static void offset_position(const struct builder *b, size_t offset, int *line, int *col)
 {
-    struct fy_token *t = fy_node_get_scalar_token(n);
-    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-
-    if (m) {
-        *line = m->line + 1;
-        *col = m->column + 1;
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < offset && i < b->len; i++) {
+        if (b->text[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
     }
 }
 
-static bool is_plain(struct fy_node *n)
+static void parse_error(struct builder *b)
 {
-    return fy_node_get_style(n) == FYNS_PLAIN;
+    const yaml_parser_t *p = &b->parser;
+    int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
+    const char *problem = p->problem ? p->problem : "not valid YAML";
+
+    if (p->error == YAML_READER_ERROR)
+        offset_position(b, p->problem_offset, &line, &col);
+    if (p->error == YAML_MEMORY_ERROR)
+        tars_err_set(b->err, TARS_EINTERNAL, "%s: out of memory", b->d->name);
+    else if (p->context)
+        tars_err_set(b->err, TARS_EINVAL, "%s:%d:%d: %s (%s)", b->d->name, line, col, problem,
+                     p->context);
+    else
+        tars_err_set(b->err, TARS_EINVAL, "%s:%d:%d: %s", b->d->name, line, col, problem);
+}
+
+static bool next(struct builder *b, yaml_event_t *ev)
+{
+    if (yaml_parser_parse(&b->parser, ev))
+        return true;
+    parse_error(b);
+    return false;
+}
+
+static bool count_node(struct builder *b, int line, int col, int depth)
+{
+    if (depth > TARS_YAML_MAX_DEPTH) {
+        tars_err_set(b->err, TARS_ETOOBIG, "%s:%d:%d: nested deeper than %d levels", b->d->name,
+                     line, col, TARS_YAML_MAX_DEPTH);
+        return false;
+    }
+    if (++b->d->nodes > TARS_YAML_MAX_NODES) {
+        tars_err_set(b->err, TARS_ETOOBIG, "%s:%d:%d: more than %d nodes (aliases expanded)",
+                     b->d->name, line, col, TARS_YAML_MAX_NODES);
+        return false;
+    }
+    return true;
 }
 
 /* A plain scalar as the core schema reads it. */
@@ -128,7 +182,8 @@ static json_t *plain_scalar(const char *s, size_t len)
     int64_t i;
     double f;
 
-    if (len == 0 || (len == 1 && s[0] == '~') || (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4))))
+    if (len == 0 || (len == 1 && s[0] == '~') ||
+        (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4))))
         return json_null();
     if ((len == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "True", 4) || !memcmp(s, "TRUE", 4))))
         return json_true();
@@ -145,155 +200,275 @@ static json_t *plain_scalar(const char *s, size_t len)
     return json_stringn(s, len);
 }
 
-static json_t *convert_scalar(struct fy_node *n, struct tars_err *err)
+static json_t *scalar(struct builder *b, const yaml_event_t *ev, int line, int col)
 {
-    size_t len = 0;
-    const char *s = fy_node_get_scalar(n, &len);
-    json_t *v;
+    const char *s = (const char *)ev->data.scalar.value;
+    size_t len = ev->data.scalar.length;
+    json_t *v = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? plain_scalar(s, len)
+                                                                 : json_stringn(s, len);
 
-    if (!s)
-        return json_null();
-    v = is_plain(n) ? plain_scalar(s, len) : json_stringn(s, len);
     if (!v)
-        tars_err_set(err, TARS_EINVAL, "scalar is not valid UTF-8");
+        tars_err_set(b->err, TARS_EINVAL, "%s:%d:%d: scalar is not valid UTF-8", b->d->name, line,
+                     col);
     return v;
 }
 
-static json_t *convert_sequence(tars_yaml_doc *d, struct fy_node *n, int line, int col,
-                                struct tars_err *err, int depth)
+/* A deep copy of an anchored value for one of its aliases, positions kept;
+ * every copied node counts against TARS_YAML_MAX_NODES ("billion laughs"). */
+static json_t *copy(struct builder *b, json_t *src, int line, int col, int depth)
 {
-    json_t *arr = json_array();
-    struct fy_node *item;
-    void *it = NULL;
+    const struct node_pos *p = pos_get(b->d, src);
+    int src_line = p ? p->line : line, src_col = p ? p->col : col; /* the table may grow below */
+    const char *key;
+    json_t *out, *v, *c;
+    size_t i;
 
-    while ((item = fy_node_sequence_iterate(n, &it))) {
-        json_t *v = convert(d, item, line, col, err, depth + 1);
-        if (!v || json_array_append_new(arr, v)) {
-            json_decref(arr);
-            return NULL;
+    if (!count_node(b, line, col, depth))
+        return NULL;
+    if (json_is_object(src)) {
+        out = json_object();
+        json_object_foreach (src, key, v) {
+            if (!(c = copy(b, v, line, col, depth + 1)) || json_object_set_new(out, key, c))
+                goto fail;
         }
+    } else if (json_is_array(src)) {
+        out = json_array();
+        json_array_foreach (src, i, v) {
+            if (!(c = copy(b, v, line, col, depth + 1)) || json_array_append_new(out, c))
+                goto fail;
+        }
+    } else {
+        out = json_copy(src);
     }
-    return arr;
+    pos_put(b->d, out, src_line, src_col);
+    return out;
+fail:
+    json_decref(out);
+    return NULL;
 }
 
-static json_t *convert_mapping(tars_yaml_doc *d, struct fy_node *n, int line, int col,
-                               struct tars_err *err, int depth)
+static json_t *alias(struct builder *b, const yaml_event_t *ev, int line, int col, int depth)
 {
-    json_t *obj = json_object();
-    struct fy_node_pair *pair;
-    void *it = NULL;
+    const char *name = (const char *)ev->data.alias.anchor;
 
-    while ((pair = fy_node_mapping_iterate(n, &it))) {
-        struct fy_node *k = fy_node_pair_key(pair);
-        size_t klen = 0;
-        const char *key = fy_node_is_scalar(k) ? fy_node_get_scalar(k, &klen) : NULL;
-        int kl = line, kc = col;
-        char kbuf[256];
-        json_t *v;
-
-        mark_of(k, &kl, &kc);
-        if (!key || klen >= sizeof(kbuf) || memchr(key, 0, klen)) {
-            json_decref(obj);
-            tars_err_set(err, TARS_EINVAL, "%s:%d:%d: keys must be short plain strings", d->name, kl, kc);
-            return NULL;
-        }
-        memcpy(kbuf, key, klen);
-        kbuf[klen] = '\0';
-        v = convert(d, fy_node_pair_value(pair), kl, kc, err, depth + 1);
-        if (!v || json_object_set_new(obj, kbuf, v)) {
-            json_decref(obj);
-            return NULL;
-        }
-    }
-    return obj;
+    for (size_t i = b->anchor_count; i > 0; i--) /* the latest definition wins */
+        if (strcmp(b->anchors[i - 1].name, name) == 0)
+            return copy(b, b->anchors[i - 1].value, line, col, depth);
+    tars_err_set(b->err, TARS_EINVAL, "%s:%d:%d: unknown alias *%.64s", b->d->name, line, col,
+                 name);
+    return NULL;
 }
 
-/* line/col: where the node was introduced (its key), used when it has no
- * token of its own (mappings and sequences). */
-static json_t *convert(tars_yaml_doc *d, struct fy_node *n, int line, int col,
-                       struct tars_err *err, int depth)
+static void add_anchor(struct builder *b, const yaml_char_t *name, json_t *value)
 {
+    if (b->anchor_count == b->anchor_cap) {
+        b->anchor_cap = b->anchor_cap ? b->anchor_cap * 2 : 8;
+        b->anchors = xrealloc(b->anchors, b->anchor_cap * sizeof(*b->anchors));
+    }
+    b->anchors[b->anchor_count].name = xstrdup((const char *)name);
+    b->anchors[b->anchor_count].value = value;
+    b->anchor_count++;
+}
+
+static json_t *node(struct builder *b, yaml_event_t *ev, int line, int col, int depth);
+
+static json_t *sequence(struct builder *b, int line, int col, int depth)
+{
+    json_t *arr = json_array(), *v;
+    yaml_event_t ev;
+
+    for (;;) {
+        if (!next(b, &ev))
+            goto fail;
+        if (ev.type == YAML_SEQUENCE_END_EVENT) {
+            yaml_event_delete(&ev);
+            return arr;
+        }
+        v = node(b, &ev, line, col, depth + 1);
+        if (!v || json_array_append_new(arr, v))
+            goto fail;
+    }
+fail:
+    json_decref(arr);
+    return NULL;
+}
+
+/* One "key: value" of a mapping; ev is the key's event (consumed). */
+static bool member(struct builder *b, json_t *obj, yaml_event_t *ev, int depth)
+{
+    int kl = (int)ev->start_mark.line + 1, kc = (int)ev->start_mark.column + 1;
+    const char *key = (const char *)ev->data.scalar.value;
+    char kbuf[256];
+    yaml_event_t vev;
     json_t *v;
 
-    if (++d->nodes > TARS_YAML_MAX_NODES || depth > 64) {
-        tars_err_set(err, TARS_ETOOBIG, "%s: more than %d nodes or too deeply nested", d->name, TARS_YAML_MAX_NODES);
+    if (ev->type != YAML_SCALAR_EVENT || ev->data.scalar.length >= sizeof(kbuf) ||
+        memchr(key, 0, ev->data.scalar.length)) {
+        yaml_event_delete(ev);
+        tars_err_set(b->err, TARS_EINVAL, "%s:%d:%d: keys must be short plain strings", b->d->name,
+                     kl, kc);
+        return false;
+    }
+    memcpy(kbuf, key, ev->data.scalar.length + 1);
+    yaml_event_delete(ev);
+    if (json_object_get(obj, kbuf)) {
+        tars_err_set(b->err, TARS_EINVAL, "%s:%d:%d: duplicate key \"%s\"", b->d->name, kl, kc,
+                     kbuf);
+        return false;
+    }
+    if (!next(b, &vev))
+        return false;
+    v = node(b, &vev, kl, kc, depth + 1);
+    if (v && json_object_set_new(obj, kbuf, v)) {
+        tars_err_set(b->err, TARS_EINVAL, "%s:%d:%d: key is not valid UTF-8", b->d->name, kl, kc);
+        return false;
+    }
+    return v != NULL;
+}
+
+static json_t *mapping(struct builder *b, int depth)
+{
+    json_t *obj = json_object();
+    yaml_event_t ev;
+
+    for (;;) {
+        if (!next(b, &ev))
+            goto fail;
+        if (ev.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&ev);
+            return obj;
+        }
+        if (!member(b, obj, &ev, depth))
+            goto fail;
+    }
+fail:
+    json_decref(obj);
+    return NULL;
+}
+
+/* The value that starts with ev (consumed). line/col: where the node was
+ * introduced (its key), used for collections; a scalar has its own. */
+static json_t *node(struct builder *b, yaml_event_t *ev, int line, int col, int depth)
+{
+    const yaml_char_t *anchor = NULL;
+    char *name = NULL;
+    json_t *v = NULL;
+
+    if (ev->type == YAML_SCALAR_EVENT || ev->type == YAML_ALIAS_EVENT) {
+        line = (int)ev->start_mark.line + 1;
+        col = (int)ev->start_mark.column + 1;
+        /* A quoted scalar's position is its first character, past the quote,
+         * so that a column inside the value adds up. */
+        if (ev->type == YAML_SCALAR_EVENT &&
+            (ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+             ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE))
+            col++;
+    }
+    if (!count_node(b, line, col, depth)) {
+        yaml_event_delete(ev);
         return NULL;
     }
-    if (n && fy_node_is_alias(n)) {
-        struct fy_node *target = fy_node_resolve_alias(n);
-        mark_of(n, &line, &col);
-        if (!target) {
-            tars_err_set(err, TARS_EINVAL, "%s:%d:%d: unknown alias", d->name, line, col);
-            return NULL;
-        }
-        n = target;
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT:
+        anchor = ev->data.scalar.anchor;
+        v = scalar(b, ev, line, col);
+        break;
+    case YAML_ALIAS_EVENT:
+        b->d->nodes--; /* the copy counts each node it makes */
+        v = alias(b, ev, line, col, depth);
+        break;
+    case YAML_SEQUENCE_START_EVENT:
+        anchor = ev->data.sequence_start.anchor;
+        name = anchor ? xstrdup((const char *)anchor) : NULL;
+        yaml_event_delete(ev);
+        v = sequence(b, line, col, depth);
+        break;
+    case YAML_MAPPING_START_EVENT:
+        anchor = ev->data.mapping_start.anchor;
+        name = anchor ? xstrdup((const char *)anchor) : NULL;
+        yaml_event_delete(ev);
+        v = mapping(b, depth);
+        break;
+    default:
+        tars_err_set(b->err, TARS_EINVAL, "%s:%d:%d: unexpected YAML event", b->d->name, line, col);
+        break;
     }
-    if (!n)
-        v = json_null();
-    else if (fy_node_is_mapping(n))
-        v = convert_mapping(d, n, line, col, err, depth);
-    else if (fy_node_is_sequence(n))
-        v = convert_sequence(d, n, line, col, err, depth);
-    else {
-        mark_of(n, &line, &col);
-        v = convert_scalar(n, err);
+    if (v) {
+        pos_put(b->d, v, line, col);
+        if (name || anchor)
+            add_anchor(b, name ? (const yaml_char_t *)name : anchor, v);
     }
-    if (v)
-        pos_put(d, v, line, col);
+    free(name);
+    if (ev->type == YAML_SCALAR_EVENT || ev->type == YAML_ALIAS_EVENT)
+        yaml_event_delete(ev);
     return v;
 }
 
 /* ---- loading ---- */
 
-static void first_diag_error(struct fy_diag *diag, const char *name, struct tars_err *err)
+/* The stream holds one document whose root becomes d->root. */
+static bool document(struct builder *b)
 {
-    void *it = NULL;
-    struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
+    yaml_event_t ev;
+    int line, col;
 
-    if (e)
-        tars_err_set(err, TARS_EINVAL, "%s:%d:%d: %s", name, e->line, e->column, e->msg); /* 1-based */
-    else
-        tars_err_set(err, TARS_EINVAL, "%s: not valid YAML", name);
+    if (!next(b, &ev))
+        return false;
+    yaml_event_delete(&ev); /* STREAM-START */
+    if (!next(b, &ev))
+        return false;
+    if (ev.type == YAML_STREAM_END_EVENT) {
+        yaml_event_delete(&ev);
+        tars_err_set(b->err, TARS_EINVAL, "%s: the document is empty", b->d->name);
+        return false;
+    }
+    yaml_event_delete(&ev); /* DOCUMENT-START */
+    if (!next(b, &ev) || !(b->d->root = node(b, &ev, 1, 1, 0)))
+        return false;
+    if (!next(b, &ev))
+        return false;
+    yaml_event_delete(&ev); /* DOCUMENT-END */
+    if (!next(b, &ev))
+        return false;
+    line = (int)ev.start_mark.line + 1;
+    col = (int)ev.start_mark.column + 1;
+    if (ev.type != YAML_STREAM_END_EVENT) {
+        yaml_event_delete(&ev);
+        tars_err_set(b->err, TARS_EINVAL, "%s:%d:%d: only one document per file", b->d->name, line,
+                     col);
+        return false;
+    }
+    yaml_event_delete(&ev);
+    return true;
 }
 
 static tars_yaml_doc *build(const char *name, const char *text, size_t len, struct tars_err *err)
 {
-    struct fy_diag_cfg dcfg;
-    struct fy_parse_cfg pcfg;
-    struct fy_diag *diag;
-    struct fy_document *fyd;
-    tars_yaml_doc *d;
+    struct builder b;
+    bool ok;
 
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = NULL;
-    dcfg.colorize = false;
-    diag = fy_diag_create(&dcfg);
-    if (diag)
-        fy_diag_set_collect_errors(diag, true);
-    memset(&pcfg, 0, sizeof(pcfg));
-    pcfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_DEFAULT_VERSION_1_2;
-    pcfg.diag = diag;
-    fyd = fy_document_build_from_string(&pcfg, text, len);
-    if (!fyd || fy_document_root(fyd) == NULL) {
-        if (fyd)
-            tars_err_set(err, TARS_EINVAL, "%s: the document is empty", name);
-        else
-            first_diag_error(diag, name, err);
-        fy_document_destroy(fyd);
-        fy_diag_unref(diag);
+    memset(&b, 0, sizeof(b));
+    b.d = xcalloc(1, sizeof(*b.d));
+    b.d->name = xstrdup(name);
+    b.text = text;
+    b.len = len;
+    b.err = err;
+    if (!yaml_parser_initialize(&b.parser)) {
+        tars_yaml_free(b.d);
+        tars_err_set(err, TARS_EINTERNAL, "%s: out of memory", name);
         return NULL;
     }
-    d = xcalloc(1, sizeof(*d));
-    d->name = xstrdup(name);
-    d->root = convert(d, fy_document_root(fyd), 1, 1, err, 0);
-    fy_document_destroy(fyd);
-    fy_diag_unref(diag);
-    if (!d->root) {
-        tars_yaml_free(d);
+    yaml_parser_set_input_string(&b.parser, (const unsigned char *)text, len);
+    ok = document(&b);
+    yaml_parser_delete(&b.parser);
+    for (size_t i = 0; i < b.anchor_count; i++)
+        free(b.anchors[i].name);
+    free(b.anchors);
+    if (!ok) {
+        tars_yaml_free(b.d);
         return NULL;
     }
-    return d;
+    return b.d;
 }
 
 tars_yaml_doc *tars_yaml_load_string(const char *name, const char *text, size_t len,
@@ -319,7 +494,8 @@ tars_yaml_doc *tars_yaml_load_file(const char *path, struct tars_err *err)
         return NULL;
     }
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TARS_YAML_MAX_BYTES) {
-        tars_err_set(err, TARS_ETOOBIG, "%s: not a regular file of at most %d bytes", path, TARS_YAML_MAX_BYTES);
+        tars_err_set(err, TARS_ETOOBIG, "%s: not a regular file of at most %d bytes", path,
+                     TARS_YAML_MAX_BYTES);
         fclose(f);
         return NULL;
     }

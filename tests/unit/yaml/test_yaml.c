@@ -91,6 +91,41 @@ static void test_aliases_expand_and_bombs_stop(void **state)
     assert_int_equal(err.code, TARS_ETOOBIG);
 }
 
+/* "%n" and a byte that is not UTF-8: libfyaml 0.7.12 spun forever on these
+ * three bytes (fy_scan_directive). Now an error naming the spot. */
+static void test_three_byte_hang_is_an_error(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    (void)state;
+
+    assert_null(tars_yaml_load_string("t.yaml", "%n\xb6", 3, &err));
+    assert_int_equal(err.code, TARS_EINVAL);
+    assert_true(strncmp(err.msg, "t.yaml:1:", 9) == 0);
+    assert_null(load("a: \xb6\n", &err));
+    assert_non_null(strstr(err.msg, "t.yaml:1:4: invalid leading UTF-8 octet"));
+}
+
+static void test_limits_name_the_spot(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    char deep[300] = "a: ";
+    (void)state;
+
+    for (int i = 0; i <= TARS_YAML_MAX_DEPTH; i++)
+        strcat(deep, "[");
+    assert_null(load(deep, &err));
+    assert_int_equal(err.code, TARS_ETOOBIG);
+    assert_non_null(strstr(err.msg, "nested deeper than 64 levels"));
+    assert_null(load("a: 1\n---\nb: 2\n", &err));
+    assert_string_equal(err.msg, "t.yaml:2:1: only one document per file");
+    assert_null(load("a: 1\na: 2\n", &err));
+    assert_string_equal(err.msg, "t.yaml:2:1: duplicate key \"a\"");
+    assert_null(load("a: *nope\n", &err));
+    assert_string_equal(err.msg, "t.yaml:1:4: unknown alias *nope");
+    assert_null(load("# only a comment\n", &err));
+    assert_string_equal(err.msg, "t.yaml: the document is empty");
+}
+
 static void test_missing_file(void **state)
 {
     struct tars_err err = TARS_ERR_INIT;
@@ -108,6 +143,8 @@ int main(void)
         cmocka_unit_test(test_syntax_error_has_position),
         cmocka_unit_test(test_aliases_expand_and_bombs_stop),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_three_byte_hang_is_an_error),
+        cmocka_unit_test(test_limits_name_the_spot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
