@@ -44,13 +44,10 @@ show_log() {
 }
 
 # ---- ports and processes --------------------------------------------------
-# free_port: prints a TCP port that was free on 127.0.0.1 a moment ago.
+# free_port: prints a TCP port outside the kernel's ephemeral range that was free on 127.0.0.1 a
+# moment ago (the test harnesses' picker, tests/integration/freeport.py).
 free_port() {
-  "$PYTHON" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
+  "$PYTHON" "$(dirname "${BASH_SOURCE[0]}")/../tests/integration/freeport.py"
 }
 
 # process_alive PID: true while PID runs (a zombie child counts as exited).

@@ -34,18 +34,9 @@ as_owner() {
     fi
 }
 
-port_in_use() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
+# pick_port: a free port outside the kernel's ephemeral range (tests/integration/freeport.py).
 pick_port() {
-    local port tries=0
-    while [ $tries -lt 50 ]; do
-        port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-        if ! port_in_use "$port"; then echo "$port"; return 0; fi
-        tries=$((tries + 1))
-    done
-    die "no free port found"
+    /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/freeport.py" || die "no free port found"
 }
 
 # Unix socket paths are limited to 107 bytes: use DIR only when short.
@@ -59,7 +50,7 @@ socket_option() {
 }
 
 start() {
-    local dir=$1 bin port tries url
+    local dir=$1 bin port url
     bin=$(find_bindir)
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
@@ -71,7 +62,7 @@ start() {
     fi
     as_owner "$bin/initdb" -D "$dir/data" -A trust -U tars -E UTF8 --locale=C --no-sync \
         >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
-    for tries in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         port=$(pick_port)
         if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
             -o "$(socket_option "$dir" "$port") -p $port -c listen_addresses=127.0.0.1 -c fsync=off" \

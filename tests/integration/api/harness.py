@@ -26,9 +26,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from freeport import free_port  # noqa: E402,F401  (tests/integration/freeport.py)
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 15.0      # seconds until /health must answer 200
@@ -196,15 +200,6 @@ class Client:
             except OSError:
                 pass
             self.conn = None
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 # ---------------------------------------------------------------- JWT

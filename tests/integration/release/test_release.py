@@ -22,12 +22,21 @@ import unittest
 
 TARS_BIN = os.environ["TARS_BIN"]
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+from freeport import free_port  # noqa: E402  (tests/integration/freeport.py)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def has_children(pid):
+    """True when process PID has a child process (any of its threads forked it)."""
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                if f.read().strip():
+                    return True
+        except OSError:
+            pass
+    return False
 
 
 class Webhook:
@@ -49,7 +58,15 @@ class Webhook:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = None
+        for _ in range(5):  # a free port taken by another process in between: another one
+            try:
+                self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+                break
+            except OSError:
+                continue
+        if self.server is None:
+            raise OSError("no free port for the webhook server")
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -74,18 +91,55 @@ class ReleaseTest(unittest.TestCase):
             f.write(body)
         return path
 
+    last = None  # the last `tars release` run (subprocess.CompletedProcess), for failure messages
+
     def release(self, config, *args, env=None, timeout=120):
         full_env = dict(os.environ, **(env or {}))
-        return subprocess.run([TARS_BIN, "release", "--config", config, "--run", self.run_dir,
-                               "-q", *args], cwd=self.dir, env=full_env, capture_output=True,
-                              text=True, timeout=timeout)
+        self.last = subprocess.run([TARS_BIN, "release", "--config", config, "--run",
+                                    self.run_dir, "-q", *args], cwd=self.dir, env=full_env,
+                                   capture_output=True, text=True, timeout=timeout)
+        return self.last
 
-    def record(self):
-        with open(os.path.join(self.run_dir, "run.json")) as f:
-            return json.load(f)
+    def why(self, r=None):
+        """What a release said and recorded: its exit status, stdout, stderr, every stage with
+        its reason, the decision's reasons and the tail of each failed stage's log."""
+        r = r or self.last
+        text = "" if r is None else ("exit status %s\n--- stdout\n%s--- stderr\n%s"
+                                     % (r.returncode, r.stdout, r.stderr))
+        try:
+            with open(os.path.join(self.run_dir, "run.json")) as f:
+                rec = json.load(f)
+        except (OSError, ValueError) as e:
+            return text + "--- run.json unreadable: %s\n" % e
+        for st in rec.get("stages", []):
+            text += "--- stage %s: %s %s\n" % (st.get("name"), st.get("status"), st.get("reason"))
+            if st.get("status") == "fail" and st.get("log"):
+                try:
+                    with open(os.path.join(self.run_dir, st["log"]), errors="replace") as f:
+                        text += "".join(f.readlines()[-15:])
+                except OSError:
+                    pass
+        for d in rec.get("decisions", []):
+            text += "--- decision %s: %s\n" % (d.get("decision"), "; ".join(d.get("reasons", [])))
+        return text
+
+    def expect(self, r, *codes):
+        """Asserts the command's exit status is one of CODES, showing what it said otherwise."""
+        self.assertIn(r.returncode, codes, self.why(r))
+
+    def record(self, *keys):
+        """run.json, which must hold KEYS: a missing one fails with what the release said."""
+        try:
+            with open(os.path.join(self.run_dir, "run.json")) as f:
+                rec = json.load(f)
+        except (OSError, ValueError) as e:
+            self.fail("run.json unreadable (%s)\n%s" % (e, self.why()))
+        for key in keys:
+            self.assertIn(key, rec, "run.json has no %r\n%s" % (key, self.why()))
+        return rec
 
     def stages(self):
-        return {s["name"]: s for s in self.record()["stages"]}
+        return {s["name"]: s for s in self.record("stages")["stages"]}
 
     def mark(self, name):
         return os.path.exists(os.path.join(self.marks, name))
@@ -111,36 +165,36 @@ class ReleaseTest(unittest.TestCase):
 class TestVerdicts(ReleaseTest):
     def test_all_steps_pass_is_approved_without_rollback(self):
         r = self.release(self.shell_config())
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.expect(r, 0)
         self.assertIn("approved", r.stdout)
         st = self.stages()
-        self.assertEqual([s["name"] for s in self.record()["stages"]],
+        self.assertEqual([s["name"] for s in self.record("stages")["stages"]],
                          ["preflight", "package", "deploy", "wait", "validate", "perf",
                           "decide", "rollback", "report", "notify"])
         for name in ("deploy", "validate", "perf", "decide"):
             self.assertEqual(st[name]["status"], "pass", name)
         self.assertEqual(st["rollback"]["status"], "skip")
         self.assertFalse(self.mark("rollback"))
-        decision = self.record()["decisions"][0]
+        decision = self.record("decisions")["decisions"][0]
         self.assertEqual(decision["decision"], "approved")
-        self.assertEqual(self.record()["release"]["version"], "1.0.1")  # v stripped once
+        self.assertEqual(self.record("release")["release"]["version"], "1.0.1")  # v stripped once
         with open(os.path.join(self.run_dir, "logs", "deploy.log")) as f:
             self.assertIn("deploy ran", f.read())
 
     def test_failed_benchmark_is_rejected_and_rolled_back(self):
         r = self.release(self.shell_config(fail="perf"))
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.expect(r, 1)
         st = self.stages()
         self.assertEqual(st["perf"]["status"], "fail")
         self.assertEqual(st["decide"]["status"], "fail")
         self.assertEqual(st["rollback"]["status"], "pass")
         self.assertTrue(self.mark("rollback"))
-        self.assertIn("perf failed", " ".join(self.record()["decisions"][0]["reasons"]))
+        self.assertIn("perf failed", " ".join(self.record("decisions")["decisions"][0]["reasons"]))
         self.assertIn("rolled back", r.stdout)
 
     def test_failed_deploy_skips_tests_and_rolls_back(self):
         r = self.release(self.shell_config(fail="deploy"))
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.expect(r, 1)
         st = self.stages()
         self.assertEqual(st["deploy"]["status"], "fail")
         self.assertEqual(st["validate"]["status"], "skip")
@@ -149,24 +203,24 @@ class TestVerdicts(ReleaseTest):
 
     def test_force_deploy_keeps_a_failed_release(self):
         r = self.release(self.shell_config(fail="validate"), "--force-deploy")
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.expect(r, 1)
         self.assertEqual(self.stages()["rollback"]["status"], "skip")
         self.assertIn("--force-deploy", self.stages()["rollback"]["reason"])
         self.assertFalse(self.mark("rollback"))
 
     def test_skip_tests_is_inconclusive_and_not_rolled_back(self):
         r = self.release(self.shell_config(), "--skip-tests")
-        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.expect(r, 2)
         st = self.stages()
         self.assertEqual(st["validate"]["status"], "skip")
         self.assertEqual(st["validate"]["reason"], "--skip-tests")
         self.assertFalse(self.mark("validate") or self.mark("perf") or self.mark("rollback"))
-        self.assertIn("not validated", self.record()["decisions"][0]["reasons"][0])
+        self.assertIn("not validated", self.record("decisions")["decisions"][0]["reasons"][0])
 
     def test_nothing_validated_is_never_approved(self):
         r = self.release(self.shell_config(validate=False))
-        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-        self.assertEqual(self.record()["decisions"][0]["decision"], "inconclusive")
+        self.expect(r, 2)
+        self.assertEqual(self.record("decisions")["decisions"][0]["decision"], "inconclusive")
 
     def test_step_timeout_fails_the_stage(self):
         cfg = self.config("release:\n  version: 1.0.1\ndeploy:\n  steps:\n"
@@ -175,7 +229,7 @@ class TestVerdicts(ReleaseTest):
         t0 = time.monotonic()
         r = self.release(cfg)
         self.assertLess(time.monotonic() - t0, 15)
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.expect(r, 1)
         self.assertIn("timed out", self.stages()["deploy"]["reason"])
         # Rollback is needed but none is configured: that is a failure, said plainly.
         self.assertEqual(self.stages()["rollback"]["status"], "fail")
@@ -189,8 +243,8 @@ class TestVerdicts(ReleaseTest):
                           "perf:\n  steps:\n    - run: \"%s\"\nreport: {enabled: false}\n"
                           % writer.replace('"', '\\"'))
         r = self.release(cfg)
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertIn("threshold p95<1ms not met", " ".join(self.record()["decisions"][0]["reasons"]))
+        self.expect(r, 1)
+        self.assertIn("threshold p95<1ms not met", " ".join(self.record("decisions")["decisions"][0]["reasons"]))
 
 
 class TestInterrupt(ReleaseTest):
@@ -201,12 +255,17 @@ class TestInterrupt(ReleaseTest):
                           "report: {enabled: false}\n" % self.marks)
         p = subprocess.Popen([TARS_BIN, "release", "--config", cfg, "--run", self.run_dir, "-q"],
                              cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 10
+        # Interrupt once the validate step runs: its log exists and tars has a child process.
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if os.path.exists(os.path.join(self.run_dir, "logs", "validate.log")):
+            if (os.path.exists(os.path.join(self.run_dir, "logs", "validate.log"))
+                    and has_children(p.pid)):
                 break
             time.sleep(0.05)
-        time.sleep(0.3)
+        else:
+            p.kill()
+            out, err = p.communicate(timeout=20)
+            self.fail("the validate step never started\n" + out + err)
         t0 = time.monotonic()
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=20)
@@ -214,7 +273,7 @@ class TestInterrupt(ReleaseTest):
         self.assertEqual(p.returncode, 2, out + err)
         self.assertEqual(self.stages()["validate"]["status"], "error")
         self.assertTrue(self.mark("rollback"))
-        self.assertIn("interrupted", " ".join(self.record()["decisions"][0]["reasons"]))
+        self.assertIn("interrupted", " ".join(self.record("decisions")["decisions"][0]["reasons"]))
         self.assertIn("ended_at", self.record())
 
 
@@ -222,12 +281,12 @@ class TestConfigAndPlan(ReleaseTest):
     def test_unknown_key_is_a_usage_error_with_position(self):
         cfg = self.config("release:\n  version: 1.0.1\ndeploy:\n  stepz: []\n")
         r = self.release(cfg)
-        self.assertEqual(r.returncode, 3)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
         self.assertRegex(r.stderr, r"release\.yaml:4:\d+: unknown key \"stepz\" in deploy")
 
     def test_bad_version_is_a_usage_error(self):
         r = self.release(self.config("release:\n  version: vv1.0\n"))
-        self.assertEqual(r.returncode, 3)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
         self.assertIn("MAJOR.MINOR.PATCH", r.stderr)
 
     def test_dry_run_prints_the_plan_and_runs_nothing(self):
@@ -249,7 +308,7 @@ class TestConfigAndPlan(ReleaseTest):
     def test_preflight_missing_file_blocks_the_deploy(self):
         cfg = self.shell_config(extra="preflight:\n  files: [no/such/file.yaml]\n")
         r = self.release(cfg)
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.expect(r, 1)
         self.assertIn("no/such/file.yaml", self.stages()["preflight"]["reason"])
         self.assertEqual(self.stages()["deploy"]["status"], "skip")
         self.assertFalse(self.mark("deploy"))
@@ -280,7 +339,7 @@ class TestNotify(ReleaseTest):
 
     def test_success_sends_start_and_success_and_a_github_status(self):
         r, hook = self.run_notify()
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.expect(r, 0)
         slack = [p["body"] for p in hook.posts if p["path"].startswith("/services/")]
         self.assertEqual(len(slack), 2)
         self.assertEqual(slack[0]["username"], "T.A.R.S. Deployment Bot")
@@ -299,7 +358,7 @@ class TestNotify(ReleaseTest):
 
     def test_rollback_message_and_failure_status(self):
         r, hook = self.run_notify(fail="validate")
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         slack = [p["body"] for p in hook.posts if p["path"].startswith("/services/")]
         self.assertEqual([s["attachments"][0]["color"] for s in slack], ["#36a64f", "danger"])
         fields = {f["title"]: f["value"] for f in slack[1]["attachments"][0]["fields"]}
@@ -309,7 +368,7 @@ class TestNotify(ReleaseTest):
 
     def test_a_failing_webhook_never_changes_the_verdict(self):
         r, hook = self.run_notify(status=500)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.expect(r, 0)
         self.assertEqual(self.stages()["notify"]["status"], "fail")
         self.assertIn("answered 500", self.stages()["notify"]["reason"])
 
@@ -350,6 +409,7 @@ class TestLocalRelease(ReleaseTest):
         r = subprocess.run([TARS_BIN, "release", "--config", cfg, "--run", self.run_dir, "-q",
                             "--base-url", base, *extra], cwd=ROOT, capture_output=True, text=True,
                            timeout=180)
+        self.last = r
         self.addCleanup(self.stop_server, base)
         return r, base
 
@@ -397,7 +457,7 @@ class TestLocalRelease(ReleaseTest):
         r = subprocess.run([os.path.join(ROOT, "scripts", "release-local.sh"), "deploy"],
                            env=env, capture_output=True, text=True, timeout=60)
         self.addCleanup(self.stop_server, base)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.expect(r, 0)
         with open(env_file) as f:
             return dict(line.strip().split("=", 1) for line in f if "=" in line)
 
@@ -408,7 +468,9 @@ class TestLocalRelease(ReleaseTest):
                             self.run_dir, "-q", "--base-url", base], cwd=ROOT,
                            env=dict(os.environ, **old_env), capture_output=True, text=True,
                            timeout=180)
-        return r, self.record()["zero_downtime"]
+        self.last = r
+        self.expect(r, 0, 1)
+        return r, self.record("zero_downtime")["zero_downtime"]
 
     def test_graceful_upgrade_drops_no_request(self):
         r, zd = self.upgrade("upgrade")
@@ -421,19 +483,19 @@ class TestLocalRelease(ReleaseTest):
         self.assertEqual(ws["lost"], 0, json.dumps(ws))  # resumed on the new process
         self.assertGreater(ws["disconnects"], 0, json.dumps(ws))  # the old one closed them (1001)
         self.assertLess(ws["reconnect_max_ms"], 5000, json.dumps(ws))
-        labels = [(e["label"], e["differences"]) for e in self.record()["integrity"]]
+        labels = [(e["label"], e["differences"]) for e in self.record("integrity")["integrity"]]
         self.assertEqual(labels, [("before-deploy", []), ("after-deploy", [])])
 
     def test_abrupt_replacement_shows_the_downtime(self):
         r, zd = self.upgrade("upgrade-abrupt")
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.expect(r, 1)
         self.assertGreater(zd["failed"], 0, json.dumps(zd))
         self.assertGreater(zd["longest_gap_ms"], 50)
-        self.assertIn("zero downtime", " ".join(self.record()["decisions"][0]["reasons"]))
+        self.assertIn("zero downtime", " ".join(self.record("decisions")["decisions"][0]["reasons"]))
 
     def test_local_release_is_approved_on_measured_evidence(self):
         r, base = self.release_local(self.local_config())
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.expect(r, 0)
         rec = self.record()
         self.assertGreater(rec["checks"]["counts"]["pass"], 10)
         self.assertEqual(rec["checks"]["counts"]["fail"], 0)
@@ -448,13 +510,14 @@ class TestLocalRelease(ReleaseTest):
     def test_a_second_release_is_judged_against_the_first(self):
         cfg = self.local_config()
         r, base = self.release_local(cfg)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertEqual(len(self.record()["db"]), 6)  # the six query families, measured
+        self.expect(r, 0)
+        self.assertEqual(len(self.record("db")["db"]), 6)  # the six query families, measured
         self.stop_server(base)
         first = self.run_dir + "-first"
         os.rename(self.run_dir, first)
         r, base = self.release_local(cfg, "--baseline", first)
-        rec = self.record()
+        self.expect(r, 0, 1, 2)  # approved, rejected or inconclusive: it ran to its decision
+        rec = self.record("comparison", "decisions")
         cmp = rec["comparison"]
         self.assertEqual(os.path.realpath(cmp["baseline"]), os.path.realpath(first), json.dumps(cmp))
         self.assertGreater(len(cmp["metrics"]), 3, json.dumps(cmp))
@@ -465,22 +528,22 @@ class TestLocalRelease(ReleaseTest):
         reasons = " ".join(decision["reasons"])
         if cmp["verdict"] == "pass":
             self.assertEqual(decision["decision"], "approved", reasons)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.expect(r, 0)
         elif cmp["verdict"] == "fail":
             self.assertIn("regression against the baseline", reasons)
-            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.expect(r, 1)
         else:
             self.assertIn("marginal against the baseline", reasons)
 
     def test_local_release_with_a_failed_threshold_rolls_back(self):
         r, base = self.release_local(self.local_config(threshold="p99<0.001ms"))
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        reasons = " ".join(self.record()["decisions"][0]["reasons"])
+        self.expect(r, 1)
+        reasons = " ".join(self.record("decisions")["decisions"][0]["reasons"])
         self.assertIn("p99<0.001ms not met (measured ", reasons)
         self.assertEqual(self.stages()["rollback"]["status"], "pass")
         self.assertFalse(self.alive(base))  # rolled back: the local deployment is gone
         # Nothing existed before the first deploy; the rollback kept every row.
-        integrity = [(e["label"], e["differences"]) for e in self.record()["integrity"]]
+        integrity = [(e["label"], e["differences"]) for e in self.record("integrity")["integrity"]]
         self.assertEqual(integrity, [("before-rollback", []), ("after-rollback", [])])
         self.secrets_absent()
 
@@ -490,11 +553,11 @@ class TestLocalRelease(ReleaseTest):
                  " c.execute('DELETE FROM missions WHERE id IN (SELECT id FROM missions LIMIT 1)');"
                  " c.commit()\"\n")
         r, base = self.release_local(self.local_config(threshold="p99<0.001ms", rollback_extra=loses))
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.expect(r, 1)
         rollback = self.stages()["rollback"]
         self.assertEqual(rollback["status"], "fail", json.dumps(rollback))
         self.assertIn("data integrity", rollback["reason"])
-        after = self.record()["integrity"][-1]
+        after = self.record("integrity")["integrity"][-1]
         self.assertEqual(after["label"], "after-rollback")
         self.assertIn("missions", after["differences"][0])
 

@@ -31,9 +31,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "api"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "validate"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 import harness  # noqa: E402
 import promstack  # noqa: E402
+from freeport import listening_socket  # noqa: E402  (tests/integration/freeport.py)
 from harness import HOST, mask, note  # noqa: E402,F401
 
 SUITES = os.path.join(ROOT, "suites")
@@ -68,10 +70,7 @@ class Relay:
     def __init__(self, target_port, source=SCRAPER_ADDR):
         self.target_port = target_port
         self.source = source
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind((HOST, 0))
-        self.listener.listen(16)
+        self.listener = listening_socket(HOST, 16)  # outside the ephemeral range
         self.port = self.listener.getsockname()[1]
         self.closing = False
         self.connections = 0
