@@ -45,6 +45,11 @@ bool tars_json_object_text(json_t *obj, const char *key, size_t max_len, char **
 /* Serialises v compactly into b (appending). TARS_ETOOBIG past b->max. */
 int tars_json_dump(json_t *v, struct tars_buf *b) TARS_MUST_CHECK;
 
+/* Writes v (json_dumpf flags) and a newline to path whole, through a
+ * temporary file and a rename (tars/file.h): never half a file. */
+int tars_json_write_file(const char *path, const json_t *v, size_t flags,
+                         struct tars_err *err) TARS_MUST_CHECK;
+
 /* Parses text (from our own storage) as a JSON object, or returns NULL. */
 json_t *tars_json_object_from_text(const char *text);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tars/alloc.h"
+#include "tars/file.h"
 
 int tars_json_parse(const char *data, size_t len, json_t **out, struct tars_err *err)
 {
@@ -139,6 +140,28 @@ int tars_json_dump(json_t *v, struct tars_buf *b)
         return TARS_ETOOBIG;
     }
     return TARS_OK;
+}
+
+struct json_file {
+    const json_t *v;
+    size_t flags;
+};
+
+static int dump_to_file(FILE *f, void *ctx, struct tars_err *err)
+{
+    const struct json_file *j = ctx;
+
+    if (json_dumpf(j->v, f, j->flags) != 0 && !ferror(f))
+        return tars_err_set(err, TARS_EINTERNAL, "cannot serialise a JSON value");
+    fputc('\n', f);
+    return TARS_OK;
+}
+
+int tars_json_write_file(const char *path, const json_t *v, size_t flags, struct tars_err *err)
+{
+    struct json_file j = {v, flags};
+
+    return tars_file_write_with(path, 0644, dump_to_file, &j, err);
 }
 
 json_t *tars_json_object_from_text(const char *text)

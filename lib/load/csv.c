@@ -14,6 +14,7 @@
 
 #include "result_int.h"
 #include "tars/buf.h"
+#include "tars/file.h"
 
 #define CSV_MAX_BYTES (256u << 20)
 #define PERCENTILE_COUNT 11
@@ -270,28 +271,15 @@ static void failures_csv(const struct tars_load_result *r, struct row *w)
 
 /* ---- files ---- */
 
-/* Writes b to prefix+suffix through a temporary file and a rename, so a
- * reader never sees half a file. */
+/* Writes b to prefix+suffix whole (tars/file.h): a reader never sees half a file. */
 static int write_file(const char *prefix, const char *suffix, const struct tars_buf *b,
                       struct tars_err *err)
 {
-    char path[4096], tmp[4112];
-    FILE *f;
-    bool ok;
+    char path[4096];
 
     if ((size_t)snprintf(path, sizeof(path), "%s%s", prefix, suffix) >= sizeof(path))
         return tars_err_set(err, TARS_EINVAL, "CSV prefix too long");
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    if (!(f = fopen(tmp, "wb")))
-        return tars_err_set(err, TARS_EIO, "%s: %s", tmp, strerror(errno));
-    ok = fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int saved = errno;
-        remove(tmp);
-        return tars_err_set(err, TARS_EIO, "%s: %s", path, strerror(saved));
-    }
-    return TARS_OK;
+    return tars_file_write(path, b->data ? b->data : "", b->len, 0644, err);
 }
 
 int tars_load_write_csv(const struct tars_load_result *r, const char *prefix, struct tars_err *err)

@@ -18,6 +18,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "tars/file.h"
 #include "tars/str.h"
 
 #define CHART_YAML_MAX (1024 * 1024)
@@ -83,35 +84,13 @@ static int read_file(const char *path, size_t max, struct tars_buf *out, struct 
     return rc;
 }
 
-/* Writes path atomically (a temporary name in the same directory, renamed). */
-static int write_file(const char *path, const void *data, size_t len, mode_t mode,
-                      struct tars_err *err)
-{
-    char tmp[PATH_MAX];
-    int fd, rc = TARS_OK;
-
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-        return tars_err_set(err, TARS_ETOOBIG, "path \"%s\" is too long", path);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) < 0)
-        return tars_err_set(err, TARS_EIO, "cannot write \"%s\": %s", tmp, strerror(errno));
-    if (write(fd, data, len) != (ssize_t)len || fchmod(fd, mode) != 0)
-        rc = tars_err_set(err, TARS_EIO, "cannot write \"%s\": %s", tmp, strerror(errno));
-    if (close(fd) != 0 && rc == TARS_OK)
-        rc = tars_err_set(err, TARS_EIO, "cannot write \"%s\": %s", tmp, strerror(errno));
-    if (rc == TARS_OK && rename(tmp, path) != 0)
-        rc = tars_err_set(err, TARS_EIO, "cannot rename \"%s\": %s", tmp, strerror(errno));
-    if (rc != TARS_OK)
-        unlink(tmp);
-    return rc;
-}
-
 static int copy_file(const char *from, const char *to, bool executable, struct tars_err *err)
 {
     struct tars_buf b = TARS_BUF_INIT(FILE_COPY_MAX);
     int rc = read_file(from, FILE_COPY_MAX, &b, err);
 
     if (rc == TARS_OK)
-        rc = write_file(to, b.data ? b.data : "", b.len, executable ? 0755 : 0644, err);
+        rc = tars_file_write(to, b.data ? b.data : "", b.len, executable ? 0755 : 0644, err);
     tars_buf_release(&b);
     return rc;
 }
@@ -187,7 +166,7 @@ static int stage_chart(struct build *b, const char *staging, const struct tars_b
         if ((rc = make_dirs(dir, err)) != TARS_OK)
             break;
         if (strcmp(src.files[i].name, "Chart.yaml") == 0)
-            rc = write_file(to, chart_yaml->data, chart_yaml->len, 0644, err);
+            rc = tars_file_write(to, chart_yaml->data, chart_yaml->len, 0644, err);
         else
             rc = copy_file(src.files[i].source, to, src.files[i].executable, err);
     }
@@ -316,14 +295,14 @@ static int write_metadata(struct build *b, json_t *manifest, struct tars_err *er
             rc = tars_err_set(err, TARS_ETOOBIG, "the manifest is too large");
         if (rc == TARS_OK && (rc = path_join(path, sizeof(path), b->o->output_dir,
                                              i ? name : "manifest.json", err)) == TARS_OK)
-            rc = write_file(path, t.data, t.len, 0644, err);
+            rc = tars_file_write(path, t.data, t.len, 0644, err);
         tars_buf_release(&t);
     }
     if (rc == TARS_OK && tars_package_release_notes(manifest, &notes) != TARS_OK)
         rc = tars_err_set(err, TARS_ETOOBIG, "the release notes are too large");
     if (rc == TARS_OK &&
         (rc = path_join(path, sizeof(path), b->o->output_dir, "RELEASE_NOTES.md", err)) == TARS_OK)
-        rc = write_file(path, notes.data, notes.len, 0644, err);
+        rc = tars_file_write(path, notes.data, notes.len, 0644, err);
 out:
     free(text);
     tars_buf_release(&notes);
@@ -357,7 +336,7 @@ static int write_sums(struct build *b, struct tars_err *err)
             rc = tars_package_sums_line(hex, names[i], &sums, err);
     if (rc == TARS_OK &&
         (rc = path_join(path, sizeof(path), b->o->output_dir, "SHA256SUMS", err)) == TARS_OK)
-        rc = write_file(path, sums.data, sums.len, 0644, err);
+        rc = tars_file_write(path, sums.data, sums.len, 0644, err);
     tars_buf_release(&sums);
     return rc;
 }

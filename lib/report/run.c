@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "tars/clock.h"
+#include "tars/json.h"
 #include "tars/str.h"
 #include "tars/version.h"
 
@@ -71,39 +72,15 @@ static int make_run_dir(const char *dir, struct tars_err *err)
     return make_dir(dir, err);
 }
 
-/* Writes value to DIR/name atomically: temporary file, fsync, rename. */
+/* Writes value to DIR/name whole: temporary file, fsync, rename (tars/file.h). */
 static int write_atomic(const char *dir, const char *name, json_t *value, struct tars_err *err)
 {
-    char path[PATH_MAX], tmp[PATH_MAX];
-    FILE *f;
-    int fd, rc;
+    char path[PATH_MAX];
+    int rc;
 
     if ((rc = tars_run_path(dir, name, path, sizeof(path), err)) != TARS_OK)
         return rc;
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
-        return tars_err_set(err, TARS_ETOOBIG, "run path \"%s\" is too long", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return tars_err_set(err, TARS_EIO, "cannot write \"%s\": %s", tmp, strerror(errno));
-    f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        return tars_err_set(err, TARS_EIO, "cannot write \"%s\": %s", tmp, strerror(errno));
-    }
-    rc = json_dumpf(value, f, JSON_INDENT(1) | JSON_SORT_KEYS);
-    if (rc == 0 && fputc('\n', f) == EOF)
-        rc = -1;
-    if (rc == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-        rc = -1;
-    if (fclose(f) != 0)
-        rc = -1;
-    if (rc != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return tars_err_set(err, TARS_EIO, "cannot write \"%s\": %s", path, strerror(e));
-    }
-    return TARS_OK;
+    return tars_json_write_file(path, value, JSON_INDENT(1) | JSON_SORT_KEYS, err);
 }
 
 int tars_run_write_json(const char *dir, const char *name, json_t *value, struct tars_err *err)
@@ -192,7 +169,7 @@ static int lock_dir(const char *dir, struct tars_err *err)
 
     if (tars_run_path(dir, ".lock", path, sizeof(path), err) != TARS_OK)
         return -1;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644); /* a lock file: never read */
     if (fd < 0) {
         tars_err_set(err, TARS_EIO, "cannot open \"%s\": %s", path, strerror(errno));
         return -1;

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "tars/api_snapshot.h"
+#include "tars/json.h"
 
 void usage_api_snapshot(void)
 {
@@ -94,10 +95,11 @@ int cmd_api_snapshot(int argc, char **argv)
         return EXIT_INCONCLUSIVE;
     }
     rc = EXIT_OK;
-    if (output ? json_dump_file(snap, output, JSON_INDENT(1) | JSON_SORT_KEYS) != 0
-               : (!old && (json_dumpf(snap, stdout, JSON_INDENT(1) | JSON_SORT_KEYS) != 0 ||
-                           putchar('\n') == EOF))) {
-        fprintf(stderr, "tars api-snapshot: cannot write \"%s\"\n", output ? output : "stdout");
+    if (output
+            ? tars_json_write_file(output, snap, JSON_INDENT(1) | JSON_SORT_KEYS, &err) != TARS_OK
+            : (!old && (json_dumpf(snap, stdout, JSON_INDENT(1) | JSON_SORT_KEYS) != 0 ||
+                        putchar('\n') == EOF))) {
+        fprintf(stderr, "tars api-snapshot: %s\n", output ? err.msg : "cannot write to stdout");
         rc = EXIT_INCONCLUSIVE;
     }
     if (rc == EXIT_OK && old)

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "run_record.h"
 #include "tars/compare.h"
+#include "tars/json.h"
 
 struct compare_opts {
     const char *baseline, *current, *json_file, *run_dir;
@@ -148,18 +149,18 @@ static void print_verdict(const struct compare_opts *o, const struct tars_compar
 
 static int write_json(const char *file, json_t *v)
 {
-    FILE *f = strcmp(file, "-") == 0 ? stdout : fopen(file, "w");
-    int bad;
+    struct tars_err err = TARS_ERR_INIT;
+    size_t flags = JSON_INDENT(2) | JSON_REAL_PRECISION(10);
 
-    if (!f) {
-        fprintf(stderr, "tars compare: cannot write \"%s\"\n", file);
-        return EXIT_INCONCLUSIVE;
+    if (strcmp(file, "-") == 0) {
+        if (json_dumpf(v, stdout, flags) != 0 || putchar('\n') == EOF) {
+            fprintf(stderr, "tars compare: cannot write to stdout\n");
+            return EXIT_INCONCLUSIVE;
+        }
+        return 0;
     }
-    bad = json_dumpf(v, f, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0 || fputc('\n', f) == EOF;
-    if (f != stdout)
-        bad |= fclose(f) != 0;
-    if (bad) {
-        fprintf(stderr, "tars compare: cannot write \"%s\"\n", file);
+    if (tars_json_write_file(file, v, flags, &err) != TARS_OK) {
+        fprintf(stderr, "tars compare: %s\n", err.msg);
         return EXIT_INCONCLUSIVE;
     }
     return 0;

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "run_record.h"
+#include "tars/json.h"
 #include "tars/store_integrity.h"
 
 void usage_db_integrity(void)
@@ -103,8 +104,9 @@ int cmd_db_integrity(int argc, char **argv)
     tars_store_close(st);
     diffs = before ? tars_store_integrity_compare(before, snap) : json_array();
     rc = 0;
-    if (output && json_dump_file(snap, output, JSON_INDENT(1) | JSON_SORT_KEYS) != 0) {
-        fprintf(stderr, "tars db-integrity: cannot write \"%s\"\n", output);
+    if (output &&
+        tars_json_write_file(output, snap, JSON_INDENT(1) | JSON_SORT_KEYS, &err) != TARS_OK) {
+        fprintf(stderr, "tars db-integrity: %s\n", err.msg);
         rc = EXIT_INCONCLUSIVE;
     } else if (!output && !compare) {
         json_dumpf(snap, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);

@@ -15,6 +15,7 @@
 #include "run_record.h"
 #include "load_output.h"
 #include "tars/alloc.h"
+#include "tars/json.h"
 #include "tars/load.h"
 #include "tars/str.h"
 
@@ -283,8 +284,10 @@ static int write_outputs(const struct load_opts *o, const struct tars_load_resul
 
     if (o->json_out) {
         v = tars_load_result_to_json(r);
-        if (!v || json_dump_file(v, o->json_out, JSON_INDENT(1)) != 0) {
-            fprintf(stderr, "tars load: cannot write \"%s\"\n", o->json_out);
+        if (!v)
+            tars_err_set(&err, TARS_EINTERNAL, "out of memory");
+        if (!v || tars_json_write_file(o->json_out, v, JSON_INDENT(1), &err) != TARS_OK) {
+            fprintf(stderr, "tars load: %s\n", err.msg);
             rc = EXIT_INCONCLUSIVE;
         }
         json_decref(v);

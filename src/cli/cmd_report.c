@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "tars/buf.h"
 #include "tars/embed.h"
+#include "tars/file.h"
 #include "tars/report_html.h"
 #include "tars/report_vars.h"
 #include "tars/run.h"
@@ -109,46 +110,42 @@ static char *read_template(const char *path, size_t *len)
     return tars_buf_take(&b, len);
 }
 
-/* Writes len bytes to path through path.tmp and rename, so no half file is left. */
+/* Writes len bytes to path whole (tars/file.h), so no half file is left. */
 static int write_file(const char *path, const char *data, size_t len)
 {
-    char tmp[4096];
-    FILE *f;
+    struct tars_err err = TARS_ERR_INIT;
 
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-        fprintf(stderr, "tars report: output path is too long\n");
-        return EXIT_USAGE;
-    }
-    f = fopen(tmp, "wb");
-    if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "tars report: cannot write \"%s\"\n", path);
-        return EXIT_INCONCLUSIVE;
+    if (tars_file_write(path, data, len, 0644, &err) != TARS_OK) {
+        fprintf(stderr, "tars report: %s\n", err.msg);
+        return err.code == TARS_ETOOBIG ? EXIT_USAGE : EXIT_INCONCLUSIVE;
     }
     return 0;
+}
+
+struct html_doc {
+    const struct tars_buf *md;
+    json_t *run;
+    const char *title;
+};
+
+static int fill_html(FILE *f, void *ctx, struct tars_err *err)
+{
+    const struct html_doc *d = ctx;
+
+    return tars_report_html(f, d->title, d->md->data, d->md->len, d->run, err);
 }
 
 static int write_html(const struct report_opts *o, const struct tars_buf *md, json_t *run,
                       const char *title)
 {
     struct tars_err err = TARS_ERR_INIT;
-    char tmp[4096];
-    FILE *f;
-    int rc;
+    struct html_doc d = {md, run, title};
 
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", o->html) >= sizeof(tmp) ||
-        !(f = fopen(tmp, "wb"))) {
-        fprintf(stderr, "tars report: cannot write \"%s\"\n", o->html);
-        return EXIT_INCONCLUSIVE;
-    }
-    rc = tars_report_html(f, title, md->data, md->len, run, &err);
-    if (fclose(f) != 0 && rc == TARS_OK)
-        rc = tars_err_set(&err, TARS_EIO, "cannot write \"%s\"", o->html);
-    if (rc != TARS_OK) {
-        remove(tmp);
+    if (tars_file_write_with(o->html, 0644, fill_html, &d, &err) != TARS_OK) {
         fprintf(stderr, "tars report: html: %s\n", err.msg);
         return EXIT_INCONCLUSIVE;
     }
-    return rename(tmp, o->html) == 0 ? 0 : EXIT_INCONCLUSIVE;
+    return 0;
 }
 
 static time_t report_time(void)

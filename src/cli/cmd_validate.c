@@ -11,6 +11,8 @@
 #include "tars/alloc.h"
 #include "tars/check.h"
 #include "tars/clock.h"
+#include "tars/file.h"
+#include "tars/json.h"
 #include "tars/report.h"
 #include "tars/str.h"
 
@@ -196,34 +198,59 @@ static void list_checks(const struct tars_suite *s, const struct tars_check_filt
 
 /* ---- files ---- */
 
+struct results {
+    int (*render)(FILE *f, const struct tars_check_run *runs, size_t n);
+    const struct tars_check_run *runs;
+    size_t n;
+};
+
+static int fill_results(FILE *f, void *ctx, struct tars_err *err)
+{
+    const struct results *r = ctx;
+
+    if (r->render(f, r->runs, r->n) != 0)
+        return tars_err_set(err, TARS_EIO, "cannot render the results");
+    return TARS_OK;
+}
+
+/* Writes the results to path in a format, whole (tars/file.h). */
+static int write_results(const char *path,
+                         int (*render)(FILE *, const struct tars_check_run *, size_t),
+                         const struct tars_check_run *runs, size_t n)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    struct results r = {render, runs, n};
+
+    if (tars_file_write_with(path, 0644, fill_results, &r, &err) != TARS_OK) {
+        fprintf(stderr, "tars validate: %s\n", err.msg);
+        return EXIT_INCONCLUSIVE;
+    }
+    return 0;
+}
+
 static int write_format(const char *spec, const struct tars_check_run *runs, size_t n)
 {
+    struct tars_err err = TARS_ERR_INIT;
     const char *colon = strchr(spec, ':');
-    FILE *f;
-    int rc = 0;
+    json_t *v;
+    int rc;
 
     if (strcmp(spec, "console") == 0)
         return 0;
     if (!colon || !colon[1])
         return cli_usage_error("validate", "format \"%s\" needs a file: junit:FILE, json:FILE or tap:FILE", spec);
-    if (!(f = fopen(colon + 1, "w"))) {
-        fprintf(stderr, "tars validate: cannot write \"%s\"\n", colon + 1);
-        return EXIT_INCONCLUSIVE;
-    }
-    if (tars_str_has_prefix(spec, "junit:")) {
-        rc = tars_report_junit(f, runs, n);
-    } else if (tars_str_has_prefix(spec, "tap:")) {
-        rc = tars_report_tap(f, runs, n);
-    } else if (tars_str_has_prefix(spec, "json:")) {
-        json_t *v = tars_report_json(runs, n);
-        rc = v && json_dumpf(v, f, JSON_INDENT(2)) == 0 ? 0 : TARS_EIO;
-        json_decref(v);
-    } else {
-        fclose(f);
+    if (tars_str_has_prefix(spec, "junit:"))
+        return write_results(colon + 1, tars_report_junit, runs, n);
+    if (tars_str_has_prefix(spec, "tap:"))
+        return write_results(colon + 1, tars_report_tap, runs, n);
+    if (!tars_str_has_prefix(spec, "json:"))
         return cli_usage_error("validate", "unknown format \"%.*s\"", (int)(colon - spec), spec);
-    }
-    if (fclose(f) != 0 || rc) {
-        fprintf(stderr, "tars validate: cannot write \"%s\"\n", colon + 1);
+    v = tars_report_json(runs, n);
+    rc = v ? tars_json_write_file(colon + 1, v, JSON_INDENT(2), &err)
+           : tars_err_set(&err, TARS_EINTERNAL, "out of memory");
+    json_decref(v);
+    if (rc != TARS_OK) {
+        fprintf(stderr, "tars validate: %s\n", err.msg);
         return EXIT_INCONCLUSIVE;
     }
     return 0;
@@ -234,7 +261,6 @@ static int write_run_record(const char *dir, const struct tars_check_run *runs, 
 {
     char path[4096];
     json_t *v = tars_report_json(runs, n);
-    FILE *f;
     int rc;
 
     if (!v) {
@@ -245,17 +271,12 @@ static int write_run_record(const char *dir, const struct tars_check_run *runs, 
     json_decref(v);
     if (rc)
         return rc;
-    if (snprintf(path, sizeof(path), "%s/checks.junit.xml", dir) >= (int)sizeof(path) ||
-        !(f = fopen(path, "w"))) {
-        fprintf(stderr, "tars validate: cannot write \"%s/checks.junit.xml\"\n", dir);
+    if (snprintf(path, sizeof(path), "%s/checks.junit.xml", dir) >= (int)sizeof(path)) {
+        fprintf(stderr, "tars validate: cannot write \"%s/checks.junit.xml\": path too long\n",
+                dir);
         return EXIT_INCONCLUSIVE;
     }
-    rc = tars_report_junit(f, runs, n);
-    if (fclose(f) != 0 || rc) {
-        fprintf(stderr, "tars validate: cannot write \"%s\"\n", path);
-        return EXIT_INCONCLUSIVE;
-    }
-    return 0;
+    return write_results(path, tars_report_junit, runs, n);
 }
 
 /* ---- running ---- */

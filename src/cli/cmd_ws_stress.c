@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "run_record.h"
+#include "tars/json.h"
 #include "tars/str.h"
 #include "tars/ws_stress.h"
 
@@ -417,6 +418,7 @@ static int write_outputs(const struct ws_opts *o, const struct tars_ws_stress_re
                          json_t *thresholds)
 {
     json_t *result = tars_ws_stress_result_to_json(r), *entry;
+    struct tars_err werr = TARS_ERR_INIT;
     int rc = 0;
 
     if (!result)
@@ -424,8 +426,9 @@ static int write_outputs(const struct ws_opts *o, const struct tars_ws_stress_re
     json_object_set_new(result, "url", masked_url(o->url));
     json_object_set_new(result, "channel", json_string(o->channel));
     json_object_set(result, "thresholds", thresholds);
-    if (o->json_out && json_dump_file(result, o->json_out, JSON_INDENT(1)) != 0) {
-        fprintf(stderr, "tars ws-stress: cannot write \"%s\"\n", o->json_out);
+    if (o->json_out &&
+        tars_json_write_file(o->json_out, result, JSON_INDENT(1), &werr) != TARS_OK) {
+        fprintf(stderr, "tars ws-stress: %s\n", werr.msg);
         rc = EXIT_INCONCLUSIVE;
     }
     if (o->run_dir) {

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "run_record.h"
+#include "tars/json.h"
 
 static const char *status_name(enum bench_status s)
 {
@@ -97,14 +98,15 @@ int bench_write_outputs(const struct bench_summary *s, const struct bench_family
                         const char *json_file, const char *run_dir)
 {
     json_t *doc = bench_json(s, fo, n);
+    struct tars_err err = TARS_ERR_INIT;
     int rc = 0;
 
     if (!doc) {
         fprintf(stderr, "tars db-bench: cannot build the JSON result\n");
         return EXIT_INCONCLUSIVE;
     }
-    if (json_file && json_dump_file(doc, json_file, JSON_INDENT(2)) != 0) {
-        fprintf(stderr, "tars db-bench: cannot write \"%s\"\n", json_file);
+    if (json_file && tars_json_write_file(json_file, doc, JSON_INDENT(2), &err) != TARS_OK) {
+        fprintf(stderr, "tars db-bench: %s\n", err.msg);
         rc = EXIT_INCONCLUSIVE;
     }
     if (run_dir && rc == 0)

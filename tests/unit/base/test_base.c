@@ -6,11 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tars/buf.h"
 #include "tars/clock.h"
 #include "tars/crypto.h"
 #include "tars/err.h"
+#include "tars/file.h"
 #include "tars/str.h"
 
 static void test_buf_grows_and_stops_at_max(void **state)
@@ -115,6 +120,75 @@ static void test_err_prefix(void **state)
     assert_int_equal(err.code, TARS_EINVAL);
 }
 
+/* Reads a whole small file into buf; returns its length or -1. */
+static long slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    if (!f)
+        return -1;
+    n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return (long)n;
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    while (d && (e = readdir(d)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static int fill_then_fail(FILE *f, void *ctx, struct tars_err *err)
+{
+    (void)ctx;
+    fputs("half of it", f);
+    return tars_err_set(err, TARS_EINVAL, "the producer gave up");
+}
+
+static void test_file_write_whole_or_nothing(void **state)
+{
+    char dir[] = "/tmp/tars-test-file-XXXXXX", path[256], missing[256], buf[64];
+    struct tars_err err = TARS_ERR_INIT;
+    struct stat st;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/out.json", dir);
+    assert_int_equal(tars_file_write(path, "first\n", 6, 0640, &err), TARS_OK);
+    assert_int_equal(slurp(path, buf, sizeof(buf)), 6);
+    assert_string_equal(buf, "first\n");
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    assert_int_equal(tars_file_write(path, "second", 6, 0644, &err), TARS_OK);
+    assert_int_equal(slurp(path, buf, sizeof(buf)), 6);
+    assert_string_equal(buf, "second");
+
+    /* a producer that fails leaves the old file and no temporary one */
+    assert_int_equal(tars_file_write_with(path, 0644, fill_then_fail, NULL, &err), TARS_EINVAL);
+    assert_string_equal(err.msg, "the producer gave up");
+    assert_int_equal(slurp(path, buf, sizeof(buf)), 6);
+    assert_string_equal(buf, "second");
+    assert_int_equal(count_entries(dir), 1);
+
+    /* a directory that does not exist: the error names the file and the cause */
+    snprintf(missing, sizeof(missing), "%s/no/such.json", dir);
+    assert_int_equal(tars_file_write(missing, "x", 1, 0644, &err), TARS_EIO);
+    assert_non_null(strstr(err.msg, missing));
+    assert_non_null(strstr(err.msg, "No such file or directory"));
+
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_base64url),
         cmocka_unit_test(test_uuid4_shape),
         cmocka_unit_test(test_err_prefix),
+        cmocka_unit_test(test_file_write_whole_or_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
