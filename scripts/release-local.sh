@@ -94,17 +94,19 @@ start_prometheus() {
   say "Prometheus at $url scrapes $hostport every second (handed over as PROMETHEUS_URL)"
 }
 
-# missing_data: the queried rules (and up{job="tars"}) that have no sample yet, one line.
+# missing_data: the queried rules (and up{job="tars"}) that have no finite sample yet, one line
+# (a quantile over a window without traffic is NaN: no data to a check).
 missing_data() {
   # shellcheck disable=SC2086 # one argument per rule name
   "$PYTHON" - "$PROMETHEUS_URL" $QUERIED_RULES 'up{job="tars"}' <<'PY'
-import json, sys, urllib.parse, urllib.request
+import json, math, sys, urllib.parse, urllib.request
 missing = []
 for q in sys.argv[2:]:
     try:
         with urllib.request.urlopen(sys.argv[1] + "/api/v1/query?query=" + urllib.parse.quote(q),
                                     timeout=2) as r:
-            if not json.load(r)["data"]["result"]:
+            result = json.load(r)["data"]["result"]
+            if not any(math.isfinite(float(s["value"][1])) for s in result):
                 missing.append(q)
     except Exception:
         missing.append(q)
@@ -112,8 +114,8 @@ print(" ".join(missing))
 PY
 }
 
-# warm_up HEADER_FILE: posts an evaluation every half second until Prometheus has a sample of
-# every rule the suite queries (rates need two scrapes with traffic in between).
+# warm_up HEADER_FILE: posts an evaluation every half second until Prometheus has a finite sample
+# of every rule the suite queries (rates need two scrapes with traffic in between).
 warm_up() {
   local header=$1 body=$DATA/warm-up.json deadline=$((SECONDS + DATA_TIMEOUT_S)) missing n=0 status
   while :; do

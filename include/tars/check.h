@@ -8,8 +8,9 @@
  * check itself calls transient.
  *
  * Results are one of pass, fail, skip (with a reason) and error (could not be
- * run, with the reason). There is no soft pass: "no data" fails unless the
- * check says on_empty: skip.
+ * run, with the reason). There is no soft pass: "no data" (nothing, NaN,
+ * infinities) is an error (inconclusive) unless the check says on_empty:
+ * fail or on_empty: skip.
  */
 #ifndef TARS_CHECK_H
 #define TARS_CHECK_H
@@ -25,7 +26,7 @@
 enum tars_check_status { TARS_CHECK_PASS, TARS_CHECK_FAIL, TARS_CHECK_SKIP, TARS_CHECK_ERROR };
 const char *tars_check_status_name(enum tars_check_status s); /* "pass", "fail", ... */
 
-enum tars_on_empty { TARS_ON_EMPTY_FAIL, TARS_ON_EMPTY_SKIP };
+enum tars_on_empty { TARS_ON_EMPTY_ERROR, TARS_ON_EMPTY_FAIL, TARS_ON_EMPTY_SKIP };
 
 #define TARS_CHECK_REASON_MAX 512
 
@@ -140,7 +141,8 @@ void tars_check_fail(struct tars_check_result *r, const char *fmt, ...) TARS_PRI
 void tars_check_skip(struct tars_check_result *r, const char *fmt, ...) TARS_PRINTF(2, 3);
 void tars_check_error(struct tars_check_result *r, bool transient, const char *fmt, ...)
     TARS_PRINTF(3, 4);
-/* "No data": fail, or skip when the check says on_empty: skip. */
+/* "No data": an error (inconclusive), or a fail / skip when the check says
+ * on_empty: fail / skip. */
 void tars_check_empty(const struct tars_check_ctx *ctx, struct tars_check_result *r,
                       const char *fmt, ...) TARS_PRINTF(3, 4);
 

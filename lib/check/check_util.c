@@ -56,8 +56,10 @@ void tars_check_empty(const struct tars_check_ctx *ctx, struct tars_check_result
     va_end(ap);
     if (ctx->on_empty == TARS_ON_EMPTY_SKIP)
         tars_check_skip(r, "no data (on_empty: skip): %s", msg);
+    else if (ctx->on_empty == TARS_ON_EMPTY_FAIL)
+        tars_check_fail(r, "no data (on_empty: fail): %s", msg);
     else
-        tars_check_fail(r, "no data: %s", msg);
+        tars_check_error(r, true, "no data: %s", msg); /* it may yet come: retried */
 }
 
 /* ---- parameters ---- */

@@ -230,7 +230,9 @@ static void conclude(struct kube_run *kr, struct selection *sel, struct kube_sca
     double min_count = kube_num(kr->ctx, "min_count", 0);
     char pass[TARS_CHECK_REASON_MAX];
 
-    if (scan->selected == 0 && !sel->names) {
+    /* Zero objects against a min_count is a measured "no"; without one,
+     * there is nothing to judge. */
+    if (scan->selected == 0 && !sel->names && !(min_count > 0)) {
         tars_check_empty(kr->ctx, out, "namespace \"%s\" has no %s%s%s%s", kr->ns ? kr->ns : "?",
                          r->nouns, selector ? " matching \"" : "", selector ? selector : "",
                          selector ? "\"" : "");

@@ -104,10 +104,13 @@ void prom_series_name(json_t *metric, char *out, size_t size)
 
 /* What judging saw so far. */
 struct tally {
-    size_t judged, bad, nan;
-    const char *items; /* "series", or "samples" for a range vector */
-    double min, max;
-    struct reason failing; /* the first failing series */
+    size_t judged, bad;            /* finite samples, and those that failed the condition */
+    size_t nan_empty;              /* NaN samples that mean "no traffic" (nan_is_empty) */
+    size_t nan, inf;               /* other NaN and +-Inf samples: nothing to judge */
+    const char *items;             /* "series", or "samples" for a range vector */
+    double min, max;               /* of the finite samples */
+    struct reason failing;         /* the first failing series */
+    char odd[NAME_MAX_SHOWN + 32]; /* the first not-finite series and its value */
 };
 
 static bool sample_value(json_t *pair, double *v)
@@ -121,20 +124,40 @@ static bool sample_value(json_t *pair, double *v)
     return end != s && *end == '\0';
 }
 
+/* A NaN or an infinity is never judged: it is counted, and the first one
+ * named, so that the verdict can say what could not be measured. */
+static void count_not_finite(const struct prom_judge *j, json_t *metric, double v, struct tally *t)
+{
+    char name[NAME_MAX_SHOWN];
+
+    if (isnan(v) && j->nan_is_empty) {
+        t->nan_empty++;
+        return;
+    }
+    if (t->nan + t->inf == 0) {
+        prom_series_name(metric, name, sizeof(name));
+        snprintf(t->odd, sizeof(t->odd), "%s %s", name, isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
+    }
+    if (isnan(v))
+        t->nan++;
+    else
+        t->inf++;
+}
+
 static void judge_sample(const struct prom_judge *j, json_t *metric, double raw, struct tally *t)
 {
     double v = raw * (j->scale != 0 ? j->scale : 1);
     char name[NAME_MAX_SHOWN];
 
-    if (isnan(v) && j->nan_is_empty) {
-        t->nan++;
+    if (!isfinite(v)) {
+        count_not_finite(j, metric, v, t);
         return;
     }
     if (t->judged++ == 0 || v < t->min)
         t->min = v;
     if (t->judged == 1 || v > t->max)
         t->max = v;
-    if (!j->cond.set || (!isnan(v) && tars_compare(v, j->cond.op, j->cond.value)))
+    if (!j->cond.set || tars_compare(v, j->cond.op, j->cond.value))
         return;
     if (t->bad++ < PROM_SHOWN_SERIES) {
         prom_series_name(metric, name, sizeof(name));
@@ -219,30 +242,62 @@ static void verdict_text(const struct prom_judge *j, const struct tally *t, stru
                    j->cond.op_text, j->cond.value, unit, upper ? "max" : "min",
                    upper ? t->max : t->min, unit);
     }
+    if (t->nan + t->inf)
+        reason_add(r, "; %zu more not finite (%zu NaN, %zu Inf; first %s)", t->nan + t->inf, t->nan,
+                   t->inf, t->odd);
+}
+
+/* No finite sample to judge, or a threshold that would be judged over
+ * NaN or infinite samples: what could not be measured. */
+static enum prom_verdict verdict_unmeasured(const struct prom_judge *j, const struct tally *t,
+                                            struct reason *r)
+{
+    const char *what = j->what ? j->what : "value";
+    size_t odd = t->nan + t->inf;
+
+    if (t->judged == 0 && odd == 0) {
+        if (t->nan_empty)
+            reason_add(r, "%zu %s, every one NaN (no traffic in the window)", t->nan_empty,
+                       t->items);
+        else
+            reason_add(r, "the query returned no series");
+        return PROM_EMPTY;
+    }
+    if (t->judged == 0)
+        reason_add(r, "%zu %s, none finite (%zu NaN, %zu Inf; first %s): no %s measured", odd,
+                   t->items, t->nan, t->inf, t->odd, what);
+    else
+        reason_add(r,
+                   "%zu of %zu %s not finite (%zu NaN, %zu Inf; first %s): %s %s %g%s "
+                   "cannot be judged over them",
+                   odd, odd + t->judged, t->items, t->nan, t->inf, t->odd, what, j->cond.op_text,
+                   j->cond.value, j->unit ? j->unit : "");
+    return PROM_UNMEASURED;
 }
 
 enum prom_verdict prom_judge_data(json_t *data, const struct prom_judge *j, char *reason,
                                   size_t size)
 {
     char failing[TARS_CHECK_REASON_MAX];
-    struct tally t = {0, 0, 0, "series", 0, 0, {failing, sizeof(failing), 0}};
+    struct tally t;
     struct reason r = {reason, size, 0};
 
+    memset(&t, 0, sizeof(t));
+    t.items = "series";
+    t.failing = (struct reason){failing, sizeof(failing), 0};
     failing[0] = reason[0] = '\0';
     if (!judge_result(j, data, &t)) {
         reason_add(&r, "unexpected answer from prometheus (not a vector, matrix or scalar of "
                        "[time, \"value\"] samples)");
         return PROM_BAD;
     }
-    if (t.judged == 0) {
-        if (t.nan)
-            reason_add(&r, "%zu series, every one NaN (no traffic in the window)", t.nan);
-        else
-            reason_add(&r, "the query returned no series");
-        return PROM_EMPTY;
+    /* A finite sample that fails is evidence whatever else was seen; a pass
+     * needs finite samples only, and a threshold none that is not finite. */
+    if (t.bad || (t.judged && t.nan + t.inf == 0) || (t.judged && !j->cond.set)) {
+        verdict_text(j, &t, &r);
+        return t.bad ? PROM_FAIL : PROM_PASS;
     }
-    verdict_text(j, &t, &r);
-    return t.bad ? PROM_FAIL : PROM_PASS;
+    return verdict_unmeasured(j, &t, &r);
 }
 
 bool prom_series_value(json_t *data, const char *label, const char *value, double *out)
@@ -385,7 +440,14 @@ static void judge_group(json_t *group, const struct prom_health_spec *spec, stru
     size_t i;
 
     t->groups++;
-    check_json_number(json_object_get(group, "evaluationTime"), &ms);
+    if (!check_json_number(json_object_get(group, "evaluationTime"), &ms) || !isfinite(ms)) {
+        /* no evaluation time is no measurement of it: not evaluated yet */
+        if (t->pending++ == 0) {
+            t->pending_group = name;
+            t->pending_rule = "(no evaluationTime)";
+        }
+        return;
+    }
     ms *= 1000;
     if (!t->slowest || ms > t->slowest_ms) {
         t->slowest_ms = ms;
@@ -443,6 +505,10 @@ enum prom_verdict prom_rule_health(json_t *data, const struct prom_health_spec *
             reason_add(&t.problems, "no rule group named %s*", spec->prefix);
         else
             reason_add(&t.problems, "no rule groups loaded");
+        return PROM_EMPTY;
+    }
+    if (t.rules == 0 && !t.pending) {
+        reason_add(&t.problems, "the %zu selected groups hold no rules", t.groups);
         return PROM_EMPTY;
     }
     if (t.pending) {

@@ -42,12 +42,17 @@ struct prom_judge {
     bool nan_is_empty;          /* NaN (0/0: no traffic in the window) is no data */
 };
 
-enum prom_verdict { PROM_PASS, PROM_FAIL, PROM_EMPTY, PROM_BAD };
+/* UNMEASURED: samples there, but not finite ones to judge (inconclusive). */
+enum prom_verdict { PROM_PASS, PROM_FAIL, PROM_EMPTY, PROM_BAD, PROM_UNMEASURED };
 
 /* Applies j to every sample of every series of `data` (the "data" member of
- * a /api/v1/query answer: vector, matrix or scalar). The reason says what
- * was seen (pass), which series failed (fail), why there is no data
- * (empty), or what was wrong with the answer (bad). */
+ * a /api/v1/query answer: vector, matrix or scalar). NaN and +-Inf samples
+ * are never judged: a pass needs at least one finite sample (and, with a
+ * condition, no sample that is not finite); a finite sample that breaks the
+ * condition fails whatever else was seen. The reason says what was seen
+ * (pass), which series failed (fail), why there is no data (empty: no
+ * series, or only NaN meaning no traffic under nan_is_empty), which series
+ * were not finite (unmeasured), or what was wrong with the answer (bad). */
 enum prom_verdict prom_judge_data(json_t *data, const struct prom_judge *j, char *reason,
                                   size_t size);
 
@@ -119,8 +124,9 @@ struct canary_limits {
     double max_p95_ratio;        /* canary p95 <= stable p95 * this */
 };
 
-/* Pass, fail (every broken limit named) or empty (no canary figures). The
- * comparisons with stable are made only when stable has figures. */
+/* Pass, fail (every broken limit named), empty (no canary figures: NaN is
+ * no traffic) or unmeasured (a figure is infinite). The comparisons with
+ * stable are made only when stable has figures. */
 enum prom_verdict prom_canary_judge(const struct canary_figures *f, const struct canary_limits *l,
                                     char *reason, size_t size);
 

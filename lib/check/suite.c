@@ -346,13 +346,16 @@ static int get_on_empty(struct loader *L, json_t *obj, struct tars_check *c)
     json_t *v = json_object_get(obj, "on_empty");
     const char *s = json_string_value(v);
 
-    c->on_empty = TARS_ON_EMPTY_FAIL;
+    c->on_empty = TARS_ON_EMPTY_ERROR;
     if (!v)
         return TARS_OK;
     if (s && strcmp(s, "skip") == 0)
         c->on_empty = TARS_ON_EMPTY_SKIP;
-    else if (!s || strcmp(s, "fail") != 0)
-        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "\"on_empty\" must be fail or skip");
+    else if (s && strcmp(s, "fail") == 0)
+        c->on_empty = TARS_ON_EMPTY_FAIL;
+    else if (!s || strcmp(s, "error") != 0)
+        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
+                               "\"on_empty\" must be error, fail or skip");
     return TARS_OK;
 }
 

@@ -3,9 +3,10 @@
  * (or the check's url):
  *   prometheus             an instant query; a condition {op, value} (or the
  *                          text "< 0.15") must hold for every sample of every
- *                          series; with no condition any data passes. An
- *                          empty result is no data: fail, or skip with
- *                          on_empty: skip.
+ *                          series; with no condition a finite sample
+ *                          passes. NaN and infinities are never judged.
+ *                          An empty result is no data: an error, or a fail
+ *                          or skip with on_empty: fail / skip.
  *   prometheus_rules       every name in `names` (and every rule of the rules
  *                          file `file`, relative to the suite's folder) is
  *                          loaded, per /api/v1/rules; the missing are named.
@@ -181,6 +182,7 @@ void prom_run_query(const struct tars_check_ctx *ctx, const char *promql,
     case PROM_PASS: tars_check_pass(out, "%s", reason); break;
     case PROM_FAIL: tars_check_fail(out, "%s", reason); break;
     case PROM_EMPTY: tars_check_empty(ctx, out, "%s", reason); break;
+    case PROM_UNMEASURED: tars_check_error(out, true, "%s", reason); break; /* may become finite */
     default: tars_check_error(out, false, "%s", reason); break;
     }
     json_decref(data);

@@ -1,8 +1,8 @@
 /*
  * Prometheus-backed presets. Each builds PromQL from its parameters (every
  * default below) and judges the answer as the prometheus type does; NaN
- * (0 / 0: no requests in the window) counts as no data, and no data fails
- * unless the check says on_empty: skip.
+ * (0 / 0: no requests in the window) counts as no data, and no data is an
+ * error (inconclusive) unless the check says on_empty: fail or skip.
  *
  * slo     objective latency: histogram_quantile(quantile 0.95) over
  *           `metric` (tars_http_request_duration_seconds), in ms, < threshold (150);
@@ -452,11 +452,22 @@ enum prom_verdict prom_canary_judge(const struct canary_figures *f, const struct
 {
     size_t len = 0;
 
+    static const char *const names[CANARY_FIGURES] = {"canary 5xx ratio", "stable 5xx ratio",
+                                                      "canary p95", "stable p95"};
+
     reason[0] = '\0';
     if (!f->has[CANARY_ERROR] || !f->has[CANARY_P95]) {
         snprintf(reason, size, "no canary traffic in the window (no 5xx ratio or p95)");
         return PROM_EMPTY;
     }
+    for (int i = 0; i < CANARY_FIGURES; i++)
+        if (f->has[i] && !isfinite(f->v[i])) {
+            snprintf(reason, size, "%s is %s: nothing to judge", names[i],
+                     isnan(f->v[i]) ? "NaN"
+                     : f->v[i] > 0  ? "+Inf"
+                                    : "-Inf");
+            return PROM_UNMEASURED;
+        }
     canary_problems(f, l, reason, size, &len);
     if (len)
         return PROM_FAIL;
@@ -524,7 +535,8 @@ static void canary_run(const struct tars_check_ctx *ctx, struct tars_check_resul
     switch (prom_canary_judge(&f, &l, reason, sizeof(reason))) {
     case PROM_PASS: tars_check_pass(out, "%s", reason); break;
     case PROM_FAIL: tars_check_fail(out, "%s", reason); break;
-    default: tars_check_empty(ctx, out, "%s", reason); break;
+    case PROM_EMPTY: tars_check_empty(ctx, out, "%s", reason); break;
+    default: tars_check_error(out, false, "%s", reason); break;
     }
 }
 

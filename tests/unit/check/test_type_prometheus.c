@@ -135,9 +135,10 @@ static void test_judge_empty_and_nan(void **state)
     (void)state;
     assert_int_equal(judge(empty, &j, reason, sizeof(reason)), PROM_EMPTY);
     assert_string_equal(reason, "the query returned no series");
-    /* NaN fails a condition... */
-    assert_int_equal(judge(nan, &j, reason, sizeof(reason)), PROM_FAIL);
-    assert_non_null(strstr(reason, "nan"));
+    /* NaN is never judged: a condition over it is inconclusive... */
+    assert_int_equal(judge(nan, &j, reason, sizeof(reason)), PROM_UNMEASURED);
+    assert_string_equal(reason, "2 series, none finite (2 NaN, 0 Inf; first {a=\"1\"} NaN): "
+                                "no value measured");
     /* ...unless it means "no traffic" (0/0), then it is no data */
     j.nan_is_empty = true;
     assert_int_equal(judge(nan, &j, reason, sizeof(reason)), PROM_EMPTY);
@@ -160,7 +161,65 @@ static void test_judge_scalar_matrix_and_infinity(void **state)
     assert_int_equal(judge(scalar, &j, reason, sizeof(reason)), PROM_PASS);
     assert_int_equal(judge(matrix, &j, reason, sizeof(reason)), PROM_FAIL);
     assert_string_equal(reason, "1 of 3 samples: value not < 10: {job=\"tars\"} 12");
-    assert_int_equal(judge(inf, &j, reason, sizeof(reason)), PROM_FAIL);
+    assert_int_equal(judge(inf, &j, reason, sizeof(reason)), PROM_UNMEASURED);
+}
+
+/* Every way of having nothing to judge, and the edges of what is judged,
+ * for a threshold (< 150 ms, values in seconds scaled to ms) and for a bare
+ * "has data" query. */
+#define V1(value)                                                                                  \
+    "{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"e\":\"/a\"},\"value\":[1,\"" value      \
+    "\"]}]}"
+#define V2(a, b)                                                                                   \
+    "{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"e\":\"/a\"},\"value\":[1,\"" a "\"]},"  \
+    "{\"metric\":{\"e\":\"/b\"},\"value\":[1,\"" b "\"]}]}"
+
+static void test_judge_table(void **state)
+{
+    static const struct {
+        const char *what, *data;
+        bool cond, nan_is_empty;
+        enum prom_verdict want;
+        const char *reason; /* a part of it */
+    } cases[] = {
+        {"no data member", "null", true, false, PROM_BAD, "unexpected answer"},
+        {"no result member", "{\"resultType\":\"vector\"}", true, false, PROM_BAD,
+         "unexpected answer"},
+        {"empty list", "{\"resultType\":\"vector\",\"result\":[]}", true, false, PROM_EMPTY,
+         "no series"},
+        {"empty list, has data", "{\"resultType\":\"vector\",\"result\":[]}", false, false,
+         PROM_EMPTY, "no series"},
+        {"NaN", V1("NaN"), true, false, PROM_UNMEASURED, "1 NaN"},
+        {"NaN, has data", V1("NaN"), false, false, PROM_UNMEASURED, "none finite"},
+        {"NaN as no traffic", V1("NaN"), true, true, PROM_EMPTY, "every one NaN"},
+        {"+Inf", V1("+Inf"), true, false, PROM_UNMEASURED, "{e=\"/a\"} +Inf"},
+        {"+Inf, has data", V1("+Inf"), false, false, PROM_UNMEASURED, "1 Inf"},
+        {"+Inf is not no traffic", V1("+Inf"), true, true, PROM_UNMEASURED, "+Inf"},
+        {"-Inf", V1("-Inf"), true, false, PROM_UNMEASURED, "-Inf"},
+        {"at the limit", V1("0.150"), true, false, PROM_FAIL, "expected < 150 ms"},
+        {"just under", V1("0.1499"), true, false, PROM_PASS, "149.9 ms < 150 ms"},
+        {"finite and NaN", V2("0.01", "NaN"), true, false, PROM_UNMEASURED,
+         "1 of 2 series not finite"},
+        {"finite and NaN as no traffic", V2("0.01", "NaN"), true, true, PROM_PASS, "10 ms < 150"},
+        {"finite and NaN, has data", V2("0.01", "NaN"), false, false, PROM_PASS,
+         "1 more not finite"},
+        {"failing and Inf", V2("0.5", "+Inf"), true, false, PROM_FAIL, "500 ms"},
+        {"peer error answer", "{\"status\":\"error\",\"error\":\"bad_data\"}", true, false,
+         PROM_BAD, "unexpected answer"},
+    };
+    char reason[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct prom_judge j = judge_lt(150, 1000, " ms", "p95");
+        enum prom_verdict got;
+        j.cond.set = cases[i].cond;
+        j.nan_is_empty = cases[i].nan_is_empty;
+        got = judge(cases[i].data, &j, reason, sizeof(reason));
+        if (got != cases[i].want || !strstr(reason, cases[i].reason))
+            fail_msg("%s: got %d \"%s\", want %d \"...%s...\"", cases[i].what, got, reason,
+                     cases[i].want, cases[i].reason);
+    }
 }
 
 static void test_judge_bad_answers(void **state)
@@ -297,6 +356,43 @@ static void test_rule_health(void **state)
     assert_string_equal(reason, "1 of 2 rules not evaluated yet (first tars_x/b)");
 }
 
+/* Rule health with nothing to judge: never a pass. */
+static void test_rule_health_table(void **state)
+{
+    static const struct {
+        const char *what, *answer, *prefix;
+        enum prom_verdict want;
+        const char *reason;
+    } cases[] = {
+        {"no data", "{}", NULL, PROM_EMPTY, "no rule groups loaded"},
+        {"empty list", "{\"groups\":[]}", NULL, PROM_EMPTY, "no rule groups loaded"},
+        {"groups without rules",
+         "{\"groups\":[{\"name\":\"g\",\"evaluationTime\":0.1,\"rules\":[]}]}", NULL, PROM_EMPTY,
+         "hold no rules"},
+        {"no evaluation time",
+         "{\"groups\":[{\"name\":\"g\",\"rules\":[{\"name\":\"a\",\"health\":\"ok\"}]}]}", NULL,
+         PROM_BAD, "not evaluated yet (first g/(no evaluationTime))"},
+        {"evaluation time exactly at the limit",
+         "{\"groups\":[{\"name\":\"g\",\"evaluationTime\":0.5,\"rules\":[{\"name\":\"a\","
+         "\"health\":\"ok\"}]}]}",
+         NULL, PROM_PASS, "1 groups, 1 rules healthy"},
+        {"a rule in error",
+         "{\"groups\":[{\"name\":\"g\",\"evaluationTime\":0.1,\"rules\":[{\"name\":\"a\","
+         "\"health\":\"err\",\"lastError\":\"boom\"}]}]}",
+         NULL, PROM_FAIL, "g/a err: boom"},
+    };
+    char reason[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum prom_verdict got =
+            health(cases[i].answer, NULL, cases[i].prefix, 500, reason, sizeof(reason));
+        if (got != cases[i].want || !strstr(reason, cases[i].reason))
+            fail_msg("%s: got %d \"%s\", want %d \"...%s...\"", cases[i].what, got, reason,
+                     cases[i].want, cases[i].reason);
+    }
+}
+
 /* ---- validation ---- */
 
 static const char *validate(const struct tars_check_type *t, const char *params, char *buf,
@@ -356,10 +452,12 @@ int main(void)
         cmocka_unit_test(test_judge_empty_and_nan),
         cmocka_unit_test(test_judge_scalar_matrix_and_infinity),
         cmocka_unit_test(test_judge_bad_answers),
+        cmocka_unit_test(test_judge_table),
         cmocka_unit_test(test_series_name_bounded),
         cmocka_unit_test(test_rule_names_from_api_and_file),
         cmocka_unit_test(test_rules_missing),
         cmocka_unit_test(test_rule_health),
+        cmocka_unit_test(test_rule_health_table),
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_url_encode),
     };

@@ -1,6 +1,7 @@
 /* Unit tests for the slo, ppo and canary presets: the PromQL they build, the
  * checks on the pieces that go into it, the canary judgement and the static
  * validation of parameters. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -142,6 +143,57 @@ static void test_canary_without_traffic_is_empty(void **state)
     assert_string_equal(reason, "no canary traffic in the window (no 5xx ratio or p95)");
 }
 
+/* The canary judgement with nothing, or nothing finite, to judge. */
+static void test_canary_table(void **state)
+{
+    static const struct {
+        const char *what;
+        struct canary_figures f;
+        enum prom_verdict want;
+        const char *reason;
+    } cases[] = {
+        {"no data", {{false, false, false, false}, {0, 0, 0, 0}}, PROM_EMPTY, "no canary traffic"},
+        {"no p95", {{true, true, false, true}, {0, 0, 0, 5}}, PROM_EMPTY, "no canary traffic"},
+        {"NaN ratio",
+         {{true, false, true, false}, {NAN, 0, 5, 0}},
+         PROM_UNMEASURED,
+         "canary 5xx ratio is NaN"},
+        {"+Inf p95",
+         {{true, false, true, false}, {0, 0, INFINITY, 0}},
+         PROM_UNMEASURED,
+         "canary p95 is +Inf"},
+        {"-Inf stable p95",
+         {{true, true, true, true}, {0, 0, 5, -INFINITY}},
+         PROM_UNMEASURED,
+         "stable p95 is -Inf"},
+        {"+Inf stable p95",
+         {{true, true, true, true}, {0, 0, 5, INFINITY}},
+         PROM_UNMEASURED,
+         "stable p95 is +Inf"},
+        {"p95 at the limit",
+         {{true, false, true, false}, {0, 0, 100, 0}},
+         PROM_FAIL,
+         "canary p95 100.0 ms, expected < 100 ms"},
+        {"ratio at the limit",
+         {{true, false, true, false}, {0.01, 0, 5, 0}},
+         PROM_FAIL,
+         "expected < 0.01"},
+        {"under the limits",
+         {{true, false, true, false}, {0.0099, 0, 99.9, 0}},
+         PROM_PASS,
+         "no stable traffic to compare"},
+    };
+    char reason[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum prom_verdict got = prom_canary_judge(&cases[i].f, &limits, reason, sizeof(reason));
+        if (got != cases[i].want || !strstr(reason, cases[i].reason))
+            fail_msg("%s: got %d \"%s\", want %d \"...%s...\"", cases[i].what, got, reason,
+                     cases[i].want, cases[i].reason);
+    }
+}
+
 /* ---- validation ---- */
 
 static const char *validate(const struct tars_check_type *t, const char *params, char *buf,
@@ -207,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_canary_pass_and_compare),
         cmocka_unit_test(test_canary_fails_name_every_limit),
         cmocka_unit_test(test_canary_without_traffic_is_empty),
+        cmocka_unit_test(test_canary_table),
         cmocka_unit_test(test_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

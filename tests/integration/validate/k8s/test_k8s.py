@@ -45,8 +45,8 @@ BROKEN = {
     "k8s.hpa": 'hpa "tars-dashboard-api-hpa": minReplicas 1 < 2',
     "k8s.pdb": 'pdb "tars-dashboard-api-pdb": neither minAvailable nor maxUnavailable set',
     "k8s.endpoints_ready": 'service "tars-dashboard-api": no ready endpoints (1 not ready)',
-    "security.roles": 'namespace "tars-staging" has no roles',
-    "security.network_policies": 'namespace "tars-staging" has no network policies',
+    "security.roles": '0 roles, expected at least 1',
+    "security.network_policies": '0 network policies, expected at least 1',
     "database.backups_configured": 'cron job "backup" not found',
     "security.non_root": 'pod "tars-redis-5d8f7c9b4-x7k2p" container "redis": runs as root '
                          '(runAsUser 0)',

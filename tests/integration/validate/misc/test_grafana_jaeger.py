@@ -155,9 +155,9 @@ class TestBroken(GrafanaJaegerBase):
         self.assertStatus(self.result("jaeger-services"), "fail",
                           "lacks services: tars-orchestration-agent")
         self.assertStatus(self.result("jaeger-traces"), "fail", "0 traces")
-        self.assertStatus(self.result("jaeger-continuity-orchestration"), "fail", "no data")
+        self.assertStatus(self.result("jaeger-continuity-orchestration"), "error", "no data")
         self.assertStatus(self.result("jaeger-continuity-orchestration-skip"), "skip", "no traces")
-        self.assertStatus(self.result("jaeger-multi-region"), "fail", "no data")
+        self.assertStatus(self.result("jaeger-multi-region"), "error", "no data")
         self.assertStatus(self.result("jaeger-multi-region-skip"), "skip", "no traces")
 
     def test_jaeger_broken_parents(self):

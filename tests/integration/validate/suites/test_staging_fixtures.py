@@ -45,7 +45,6 @@ BROKEN = {
     "staging.service_health.grafana_accessible": "503",
     "staging.grafana.dashboard_load_time": "not found",
     "staging.grafana.recording_rules_used": "not found",
-    "staging.jaeger.trace_continuity_multi_region": "no traces",
     "staging.websocket.websocket_connection": "init",
     "staging.websocket.websocket_heartbeat": "init",
 }
@@ -125,11 +124,13 @@ class StagingAgainstFixtures(unittest.TestCase):
         selected = run.checks
         self.assertEqual(len(selected), 28, run.describe())
         failing = {i: c for i, c in selected.items() if c["status"] != "pass"}
-        # The fixture has no PPO pods and no canary: no data, which fails and skips (on_empty).
+        # The fixture has no PPO pods, which the suite requires (min_count: 1: a measured
+        # "no"), and no canary, which the suite allows (on_empty: skip).
         self.assertEqual(sorted(failing), ["staging.canary.canary_deployment_exists",
                                            "staging.ppo.ppo_agent_no_restarts"], run.describe())
         self.assertEqual(failing["staging.canary.canary_deployment_exists"]["status"], "skip")
         self.assertEqual(failing["staging.ppo.ppo_agent_no_restarts"]["status"], "fail")
+        self.assertIn("0 pods, expected at least 1", failing["staging.ppo.ppo_agent_no_restarts"]["reason"])
         self.assertEqual(run.rc, 1, run.describe())
         note("staging on healthy fixtures: wall %.0f ms, sum %.0f ms" % (run.wall_ms(), run.sum_ms()))
 
@@ -140,6 +141,11 @@ class StagingAgainstFixtures(unittest.TestCase):
             c = run.checks[cid]
             self.assertEqual(c["status"], "fail", "%s:\n%s" % (cid, run.describe()))
             self.assertIn(piece, c["reason"], "%s:\n%s" % (cid, run.describe()))
+        # No traces at all: continuity cannot be judged (no data is inconclusive).
+        c = run.checks["staging.jaeger.trace_continuity_multi_region"]
+        self.assertEqual(c["status"], "error", run.describe())
+        self.assertIn("no data", c["reason"], run.describe())
+        self.assertIn("no traces", c["reason"], run.describe())
         for s in PROXIED:
             cid = "staging.service_health." + s
             if cid not in BROKEN:
