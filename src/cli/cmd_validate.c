@@ -317,6 +317,67 @@ static int load_suites(struct validate_opts *o, struct tars_suite *suites)
     return 0;
 }
 
+/* ---- selection ---- */
+
+static bool any_check(const struct tars_suite *suites, size_t n,
+                      bool (*match)(const struct tars_check *c, const char *v), const char *v)
+{
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < suites[k].check_count; i++)
+            if (match(&suites[k].checks[i], v))
+                return true;
+    return false;
+}
+
+static bool id_or_category(const struct tars_check *c, const char *v)
+{
+    return strcmp(c->id, v) == 0 || strcmp(c->category, v) == 0;
+}
+
+static bool has_tag(const struct tars_check *c, const char *v)
+{
+    for (size_t t = 0; t < c->tag_count; t++)
+        if (strcmp(c->tags[t], v) == 0)
+            return true;
+    return false;
+}
+
+static void suite_list(const struct validate_opts *o, char *out, size_t size)
+{
+    size_t len = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < o->suite_count && len < size; i++) {
+        int n = snprintf(out + len, size - len, "%s%s", i ? ", " : "", o->suites[i]);
+        len += n > 0 ? (size_t)n : 0;
+    }
+}
+
+/* Every --only and --tags value must select something, and all of them
+ * together at least one check: an empty selection is bad usage (exit 3),
+ * found before anything runs. */
+static int check_selection(const struct validate_opts *o, const struct tars_suite *suites,
+                           const struct tars_check_filter *f)
+{
+    char where[512];
+
+    suite_list(o, where, sizeof(where));
+    for (size_t i = 0; i < o->only_count; i++)
+        if (!any_check(suites, o->suite_count, id_or_category, o->only[i]))
+            return cli_usage_error("validate",
+                                   "--only \"%s\" matches no check id or category in %s",
+                                   o->only[i], where);
+    for (size_t i = 0; i < o->tag_count; i++)
+        if (!any_check(suites, o->suite_count, has_tag, o->tags[i]))
+            return cli_usage_error("validate", "--tags \"%s\" matches no check's tags in %s",
+                                   o->tags[i], where);
+    for (size_t k = 0; k < o->suite_count; k++)
+        for (size_t i = 0; i < suites[k].check_count; i++)
+            if (tars_check_selected(&suites[k].checks[i], f))
+                return 0;
+    return cli_usage_error("validate", "--only and --tags together select no check in %s", where);
+}
+
 static int exit_code(const struct tars_check_run *runs, size_t n, bool strict)
 {
     struct tars_check_counts all = {0, 0, 0, 0}, one;
@@ -382,6 +443,8 @@ int cmd_validate(int argc, char **argv)
     if ((rc = load_suites(&o, suites)))
         goto out;
     f = (struct tars_check_filter){o.only, o.only_count, o.tags, o.tag_count};
+    if ((rc = check_selection(&o, suites, &f)))
+        goto out;
     if (o.list) {
         for (size_t i = 0; i < o.suite_count; i++)
             list_checks(&suites[i], &f);
