@@ -5,11 +5,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tars/err.h"
+
 #define TARS_SHA256_LEN 32
 #define TARS_SHA256_HEX_LEN 65 /* 64 hex digits + NUL */
 
 void tars_sha256(const void *data, size_t len, uint8_t out[TARS_SHA256_LEN]);
 void tars_sha256_hex(const void *data, size_t len, char out[TARS_SHA256_HEX_LEN]);
+/* SHA-256 of a file, read in blocks (any size): hex digest and, when size is
+ * given, the byte count. TARS_ENOTFOUND when absent, TARS_EIO on a read error. */
+int tars_sha256_file(const char *path, char hex[TARS_SHA256_HEX_LEN], uint64_t *size,
+                     struct tars_err *err);
 
 /* Fills out with cryptographically secure random bytes; aborts if the kernel
  * cannot supply them (there is no safe fallback). */

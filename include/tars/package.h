@@ -58,9 +58,6 @@ int tars_chart_get(const char *text, size_t len, const char *key, char *out, siz
 
 #define TARS_PACKAGE_NAME_MAX 256
 
-/* SHA-256 (lowercase hex) and size of a file, read in blocks. */
-int tars_package_sha256_file(const char *path, char hex[65], uint64_t *size, struct tars_err *err);
-
 /* One SHA256SUMS line as sha256sum writes it: "<64 hex>  <name>\n". Names
  * with a '/', a newline or a backslash are refused (TARS_EINVAL). */
 int tars_package_sums_line(const char *hex, const char *name, struct tars_buf *out,

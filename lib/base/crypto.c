@@ -4,13 +4,16 @@
 #include "tars/err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 void tars_sha256(const void *data, size_t len, uint8_t out[TARS_SHA256_LEN])
@@ -23,6 +26,49 @@ void tars_sha256_hex(const void *data, size_t len, char out[TARS_SHA256_HEX_LEN]
     uint8_t digest[TARS_SHA256_LEN];
     tars_sha256(data, len, digest);
     tars_hex_encode(digest, sizeof(digest), out);
+}
+
+int tars_sha256_file(const char *path, char hex[TARS_SHA256_HEX_LEN], uint64_t *size,
+                     struct tars_err *err)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char block[65536], digest[EVP_MAX_MD_SIZE];
+    unsigned digest_len = 0;
+    uint64_t total = 0;
+    ssize_t n;
+    int fd = -1, rc = TARS_OK;
+
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        rc = tars_err_set(err, TARS_EINTERNAL, "cannot start a SHA-256 digest");
+        goto out;
+    }
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        rc = tars_err_set(err, errno == ENOENT ? TARS_ENOTFOUND : TARS_EIO,
+                          "cannot read \"%s\": %s", path, strerror(errno));
+        goto out;
+    }
+    while ((n = read(fd, block, sizeof(block))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = tars_err_set(err, TARS_EIO, "cannot read \"%s\": %s", path, strerror(errno));
+            goto out;
+        }
+        EVP_DigestUpdate(ctx, block, (size_t)n);
+        total += (uint64_t)n;
+    }
+    if (EVP_DigestFinal_ex(ctx, digest, &digest_len) != 1 || digest_len != TARS_SHA256_LEN) {
+        rc = tars_err_set(err, TARS_EINTERNAL, "cannot finish a SHA-256 digest");
+        goto out;
+    }
+    tars_hex_encode(digest, digest_len, hex);
+    if (size)
+        *size = total;
+out:
+    if (fd >= 0)
+        close(fd);
+    EVP_MD_CTX_free(ctx);
+    return rc;
 }
 
 void tars_random_bytes(void *out, size_t len)

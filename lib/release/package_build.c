@@ -18,6 +18,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "tars/crypto.h"
 #include "tars/file.h"
 #include "tars/str.h"
 
@@ -116,7 +117,7 @@ static int add_artifact(struct build *b, const char *name, const char *type, str
     int rc;
 
     if ((rc = path_join(path, sizeof(path), b->o->output_dir, name, err)) != TARS_OK ||
-        (rc = tars_package_sha256_file(path, hex, &size, err)) != TARS_OK)
+        (rc = tars_sha256_file(path, hex, &size, err)) != TARS_OK)
         return rc;
     json_array_append_new(b->artifacts, json_pack("{s:s,s:I,s:s,s:s}", "name", name, "size",
                                                   (json_int_t)size, "sha256", hex, "type", type));
@@ -332,7 +333,7 @@ static int write_sums(struct build *b, struct tars_err *err)
     qsort(names, n, sizeof(names[0]), by_string);
     for (size_t i = 0; i < n && rc == TARS_OK; i++)
         if ((rc = path_join(path, sizeof(path), b->o->output_dir, names[i], err)) == TARS_OK &&
-            (rc = tars_package_sha256_file(path, hex, NULL, err)) == TARS_OK)
+            (rc = tars_sha256_file(path, hex, NULL, err)) == TARS_OK)
             rc = tars_package_sums_line(hex, names[i], &sums, err);
     if (rc == TARS_OK &&
         (rc = path_join(path, sizeof(path), b->o->output_dir, "SHA256SUMS", err)) == TARS_OK)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tars/crypto.h"
 #include "tars/json.h"
 
 #define META_MAX (16u * 1024 * 1024)
@@ -69,7 +70,7 @@ static bool file_sum(struct vctx *v, const char *name, const char **hex, json_in
 
     if (!c) {
         path_of(v, name, path, sizeof(path));
-        if (tars_package_sha256_file(path, h, &n, &err) != TARS_OK) {
+        if (tars_sha256_file(path, h, &n, &err) != TARS_OK) {
             problem(v, name, "%s", err.code == TARS_ENOTFOUND ? "missing" : err.msg);
             return false;
         }

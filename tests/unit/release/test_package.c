@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tars/crypto.h"
 #include "tars/package.h"
 
 static void expect_version(const char *in, const char *want)
@@ -110,11 +111,11 @@ static void test_file_sum(void **state)
     (void)state;
 
     write_text("abc", "abc", path, sizeof(path));
-    assert_int_equal(tars_package_sha256_file(path, hex, &size, &err), TARS_OK);
+    assert_int_equal(tars_sha256_file(path, hex, &size, &err), TARS_OK);
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_int_equal(size, 3);
     snprintf(path, sizeof(path), "%s/none", tmpdir);
-    assert_int_equal(tars_package_sha256_file(path, hex, &size, &err), TARS_ENOTFOUND);
+    assert_int_equal(tars_sha256_file(path, hex, &size, &err), TARS_ENOTFOUND);
 }
 
 static struct tars_build_info test_info(void)
