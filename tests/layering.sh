@@ -14,7 +14,7 @@ declare -A layer_of=(
   [auth]=auth [ratelimit]=auth [trace]=auth
   [load]=load
   [check]=check [api_snapshot]=check
-  [report]=report [run]=report [report_html]=report [template]=report [report_vars]=report [compare]=report [report_svg]=report
+  [report]=report [signoff]=report [run]=report [report_html]=report [template]=report [report_vars]=report [compare]=report [report_svg]=report
   [server]=server [demo]=server
   [ws]=ws [ws_stress]=ws
   [release]=release [package]=release

@@ -25,6 +25,7 @@
 #define TARS_RELEASE_MAX_STEPS 16
 #define TARS_RELEASE_MAX_ARGS 48
 #define TARS_RELEASE_MAX_FILES 64
+#define TARS_RELEASE_MAX_ROLES 16
 
 /* One thing to run: argv of a tars subcommand, or a shell command. */
 struct tars_release_step {
@@ -88,6 +89,10 @@ struct tars_release_config {
     char *github_deployment_env; /* variable holding the deployment id */
     char *github_api_url;        /* default https://api.github.com */
     char *run_url;               /* link shown in notifications, optional */
+    /* signoff (tars promote, docs/signoff.md): */
+    char *signoff_roles[TARS_RELEASE_MAX_ROLES]; /* required roles; none: the default five */
+    size_t signoff_role_count;
+    char *signoff_allowed_signers; /* allowed_signers path, optional */
 };
 
 /* Reads and checks a release config; unknown keys and bad values are errors

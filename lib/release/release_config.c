@@ -235,6 +235,35 @@ static int read_preflight(struct reader *rd, json_t *obj, struct tars_release_co
     return TARS_OK;
 }
 
+/* signoff: {require: [roles], allowed_signers: FILE} (docs/signoff.md), read by tars promote. */
+static int read_signoff(struct reader *rd, json_t *obj, struct tars_release_config *c)
+{
+    static const char *const keys[] = {"require", "allowed_signers", NULL};
+    json_t *roles, *v;
+    size_t i;
+    int rc;
+
+    if (!obj)
+        return TARS_OK;
+    if ((rc = only_keys(rd, obj, "signoff", keys)) ||
+        (rc = get_string(rd, obj, "allowed_signers", &c->signoff_allowed_signers)))
+        return rc;
+    if (!(roles = json_object_get(obj, "require")))
+        return TARS_OK;
+    if (!json_is_array(roles) || json_array_size(roles) == 0 ||
+        json_array_size(roles) > TARS_RELEASE_MAX_ROLES)
+        return tars_yaml_error(rd->doc, roles, rd->err, TARS_EINVAL,
+                               "signoff.require must be a list of 1 to %d roles",
+                               TARS_RELEASE_MAX_ROLES);
+    json_array_foreach(roles, i, v) {
+        if (!json_is_string(v) || !*json_string_value(v))
+            return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL, "a role must be a name");
+        c->signoff_roles[i] = xstrdup(json_string_value(v));
+        c->signoff_role_count = i + 1;
+    }
+    return TARS_OK;
+}
+
 static int read_simple_sections(struct reader *rd, json_t *root, struct tars_release_config *c)
 {
     static const char *const package_keys[] = {"enabled", "output_dir", NULL};
@@ -366,7 +395,7 @@ static int read_root(struct reader *rd, json_t *root, struct tars_release_config
 {
     static const char *const keys[] = {"release", "preflight", "package", "deploy", "wait",
                                        "validate", "perf", "report", "decide", "rollback",
-                                       "notify", "probe", "integrity", NULL};
+                                       "notify", "probe", "integrity", "signoff", NULL};
     static const char *const stage_keys[] = {"timeout", "steps", NULL};
     int rc;
 
@@ -380,7 +409,8 @@ static int read_root(struct reader *rd, json_t *root, struct tars_release_config
         (rc = read_stage(rd, section(root, "perf"), "perf", stage_keys, &c->perf)) ||
         (rc = read_stage(rd, section(root, "rollback"), "rollback", stage_keys, &c->rollback)) ||
         (rc = read_notify(rd, section(root, "notify"), c)) ||
-        (rc = read_probe(rd, section(root, "probe"), c)))
+        (rc = read_probe(rd, section(root, "probe"), c)) ||
+        (rc = read_signoff(rd, section(root, "signoff"), c)))
         return rc;
     if (!c->runs_dir)
         c->runs_dir = xstrdup("runs");
@@ -431,7 +461,8 @@ void tars_release_config_release(struct tars_release_config *c)
                         &c->artifacts_dir, &c->ready_url, &c->baseline, &c->slack_webhook_env,
                         &c->slack_channel, &c->github_repository, &c->github_token_env,
                         &c->github_deployment_env, &c->github_api_url, &c->run_url,
-                        &c->probe_source, &c->probe_ws_token_env, &c->integrity_db};
+                        &c->probe_source, &c->probe_ws_token_env, &c->integrity_db,
+                        &c->signoff_allowed_signers};
 
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
@@ -439,6 +470,8 @@ void tars_release_config_release(struct tars_release_config *c)
         free(c->files[i]);
     for (size_t i = 0; i < c->probe_path_count; i++)
         free(c->probe_paths[i]);
+    for (size_t i = 0; i < c->signoff_role_count; i++)
+        free(c->signoff_roles[i]);
     free_stage(&c->deploy);
     free_stage(&c->wait);
     free_stage(&c->validate);

@@ -56,5 +56,9 @@ int cmd_api_snapshot(int argc, char **argv);
 void usage_api_snapshot(void);
 int cmd_db_integrity(int argc, char **argv);
 void usage_db_integrity(void);
+int cmd_signoff(int argc, char **argv);
+void usage_signoff(void);
+int cmd_promote(int argc, char **argv);
+void usage_promote(void);
 
 #endif

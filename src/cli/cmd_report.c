@@ -12,6 +12,7 @@
 #include "tars/report_html.h"
 #include "tars/report_vars.h"
 #include "tars/run.h"
+#include "tars/signoff.h"
 #include "tars/str.h"
 #include "tars/template.h"
 
@@ -20,7 +21,7 @@
 extern const struct tars_embedded_file tars_report_templates[];
 
 struct report_opts {
-    const char *dir, *template_file, *output, *html, *title;
+    const char *dir, *template_file, *output, *html, *title, *allowed;
     int strict, gate, mark, help;
 };
 
@@ -36,6 +37,8 @@ void usage_report(void)
            "  --title T         the report's title\n"
            "  --strict          a variable without a value is an error (exit 2)\n"
            "  --gate            exit 1 when the recommendation is NOT APPROVED, 2 when INCONCLUSIVE\n"
+           "  --allowed-signers FILE  verify the sign-offs of section 11 against it\n"
+           "                    (default $TARS_ALLOWED_SIGNERS; without one nothing is ticked)\n"
            "exit: 0 written (and approved with --gate), 1 not approved (--gate), 2 inconclusive\n"
            "(--gate), unresolved variables (--strict) or HTML failed, 3 bad usage or run directory\n");
 }
@@ -47,6 +50,7 @@ static int parse_report_args(int argc, char **argv, struct report_opts *o)
         {"html", required_argument, NULL, 'H'},     {"title", required_argument, NULL, 'T'},
         {"strict", no_argument, NULL, 's'},         {"gate", no_argument, NULL, 'g'},
         {"mark-values", no_argument, NULL, 'm'},    {"help", no_argument, NULL, 'h'},
+        {"allowed-signers", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0}};
     int c;
 
@@ -61,6 +65,7 @@ static int parse_report_args(int argc, char **argv, struct report_opts *o)
         case 's': o->strict = 1; break;
         case 'g': o->gate = 1; break;
         case 'm': o->mark = 1; break;
+        case 'A': o->allowed = optarg; break;
         case 'h': o->help = 1; return 0;
         default:
             return cli_usage_error("report", "unknown or incomplete option \"%s\"", argv[optind - 1]);
@@ -72,6 +77,7 @@ static int parse_report_args(int argc, char **argv, struct report_opts *o)
         return cli_usage_error("report", "give a run directory");
     if (optind < argc)
         return cli_usage_error("report", "one run directory only, not \"%s\"", argv[optind]);
+    o->allowed = cli_env_or(o->allowed, "TARS_ALLOWED_SIGNERS", NULL);
     return 0;
 }
 
@@ -200,6 +206,12 @@ static int render(const struct report_opts *o, json_t *run, tars_tpl *t)
         json_decref(unresolved);
         return EXIT_USAGE;
     }
+    /* The digest and section 11 (docs/signoff.md); a failure leaves them n/a with the reason. */
+    if (tars_signoff_report_values(o->dir, o->allowed, b.values, b.reasons, &err) == TARS_OK)
+        printf("tars report: evidence digest %s\n",
+               json_string_value(json_object_get(b.values, "EVIDENCE_DIGEST")));
+    else
+        fprintf(stderr, "tars report: sign-offs: %s\n", err.msg);
     env.values = b.values;
     env.reasons = b.reasons;
     env.mark_values = o->mark;
