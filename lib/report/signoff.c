@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "signoff_int.h"
+#include "tars/file.h"
 #include "tars/clock.h"
 #include "tars/signoff.h"
 
@@ -145,7 +146,7 @@ static int sign_payload(const struct tars_signoff_request *req, json_t *record,
     int rc, code = 0;
 
     if ((rc = signoff_payload(record, &text, err)) || (rc = signoff_scratch_open(&s, err)) ||
-        (rc = signoff_write_file(s.payload, text.data, text.len, err)))
+        (rc = tars_file_write(s.payload, text.data, text.len, 0600, err)))
         goto out;
     argv[8] = s.payload;
     if ((rc = signoff_exec(argv, NULL, s.out, SIGNOFF_SIGN_TIMEOUT_MS, &code, err)))

@@ -126,26 +126,3 @@ int signoff_read_file(const char *path, size_t max, struct tars_buf *out, struct
         out->len--; /* NUL-terminated, not counted */
     return rc;
 }
-
-int signoff_write_file(const char *path, const char *data, size_t len, struct tars_err *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    size_t done = 0;
-
-    if (fd < 0)
-        return tars_err_set(err, TARS_EIO, "cannot write \"%s\": %s", path, strerror(errno));
-    while (done < len) {
-        ssize_t n = write(fd, data + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = errno;
-            close(fd);
-            return tars_err_set(err, TARS_EIO, "cannot write \"%s\": %s", path, strerror(e));
-        }
-        done += (size_t)n;
-    }
-    return close(fd) == 0
-               ? TARS_OK
-               : tars_err_set(err, TARS_EIO, "cannot write \"%s\": %s", path, strerror(errno));
-}

@@ -32,9 +32,6 @@ int signoff_exec(char *const argv[], const char *in_path, const char *out_path, 
 /* Reads at most max bytes of path into out (NUL-terminated). */
 int signoff_read_file(const char *path, size_t max, struct tars_buf *out,
                       struct tars_err *err) TARS_MUST_CHECK;
-/* Writes data to path (created 0600, truncated). */
-int signoff_write_file(const char *path, const char *data, size_t len,
-                       struct tars_err *err) TARS_MUST_CHECK;
 
 /* The signed text of a record: every field but the signature, one per line. */
 int signoff_payload(json_t *record, struct tars_buf *out, struct tars_err *err) TARS_MUST_CHECK;

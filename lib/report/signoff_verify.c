@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "signoff_int.h"
+#include "tars/file.h"
 #include "tars/signoff.h"
 
 #define SIGNOFFS_MAX_BYTES (16u * 1024 * 1024)
@@ -124,8 +125,8 @@ static int check_record(struct verifier *v, json_t *rec, char *problem, size_t c
             goto out;
         v->scratch_open = true;
     }
-    if ((rc = signoff_write_file(v->s.payload, text.data, text.len, err)) ||
-        (rc = signoff_write_file(v->s.sig, sig, strlen(sig), err)) ||
+    if ((rc = tars_file_write(v->s.payload, text.data, text.len, 0600, err)) ||
+        (rc = tars_file_write(v->s.sig, sig, strlen(sig), 0600, err)) ||
         (rc = find_principals(v, principals, &known, err)))
         goto out;
     tars_signoff_role_principal(role, role_p, sizeof(role_p));
