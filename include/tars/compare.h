@@ -27,7 +27,11 @@
  *   when it went down; every other metric with data on both sides passes,
  *   including significant improvements. A metric missing data on a side
  *   is "nodata" and left out of the score.
- * Score = 100 * passing / judged (judged = metrics that are not nodata).
+ *   A metric with fewer samples on a side than its minimum is "too few
+ *   samples" (FEW), one that carries no signal here is REPORTED (throughput
+ *   of a think-time-bound closed model, of an open model's offered rate, of a
+ *   saturated generator); neither is judged.
+ * Score = 100 * passing / judged (judged = pass, high or low).
  * Verdict: pass when score >= pass cutoff, marginal when >= marginal
  * cutoff, else fail; inconclusive when nothing could be judged.
  */
@@ -37,6 +41,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tars/err.h"
 
@@ -57,7 +62,18 @@ const char *tars_compare_kind_name(enum tars_compare_kind k);
 
 enum tars_compare_direction { TARS_CMP_LOWER_BETTER, TARS_CMP_HIGHER_BETTER };
 
-enum tars_compare_verdict { TARS_CMP_PASS, TARS_CMP_HIGH, TARS_CMP_LOW, TARS_CMP_NODATA };
+/* NODATA: no finite value on a side, or a test that could not run. FEW: fewer
+ * samples on a side than the metric's minimum. REPORTED: a figure that carries
+ * no signal here (throughput under think time, ...), shown and never judged.
+ * Only PASS, HIGH and LOW count in the score. */
+enum tars_compare_verdict {
+    TARS_CMP_PASS,
+    TARS_CMP_HIGH,
+    TARS_CMP_LOW,
+    TARS_CMP_NODATA,
+    TARS_CMP_FEW,
+    TARS_CMP_REPORTED
+};
 const char *tars_compare_verdict_name(enum tars_compare_verdict v);
 
 enum tars_compare_overall {
@@ -97,7 +113,19 @@ struct tars_compare_metric {
     double threshold_pct;
     double p_value;                    /* NAN when the metric has no test */
     double effect;                     /* latency: P(current > baseline) + ties/2; NAN otherwise */
+    uint64_t n_baseline, n_current;    /* samples on each side; 0 when not counted */
+    uint64_t min_samples;              /* fewer on a side: FEW; 0: the metric has no minimum */
+    bool tested;                       /* has a significance test: p_value NAN = it did not run */
+    bool report_only;                  /* shown, never judged: reason says why */
+    char reason[160];                  /* why not judged (NODATA, FEW, REPORTED); "" otherwise */
     enum tars_compare_verdict verdict;
+};
+
+/* When the two inputs were measured (from their loads' start and duration). */
+enum tars_compare_window {
+    TARS_CMP_WINDOW_UNKNOWN, /* a side has no timed load */
+    TARS_CMP_WINDOW_SAME,    /* the two measurement windows overlap: side by side */
+    TARS_CMP_WINDOW_CROSS    /* one after the other: cross-time */
 };
 
 struct tars_compare_result {
@@ -106,7 +134,30 @@ struct tars_compare_result {
     size_t judged, passed;
     double score;                      /* 0..100; NAN when nothing was judged */
     enum tars_compare_overall verdict;
+    enum tars_compare_window window;
+    double apart_s;                    /* current's start minus baseline's; NAN when unknown */
 };
+
+/* "side by side (measured in the same window)", "cross-time: the current run
+ * started 3 min 12 s after the baseline", or "measurement times unknown (a
+ * side has no timed load)", into buf. */
+void tars_compare_window_text(enum tars_compare_window w, double apart_s, char *buf, size_t cap);
+/* "same", "cross-time", "unknown" (the JSON's window.kind) and back
+ * (TARS_CMP_WINDOW_UNKNOWN for anything else). */
+const char *tars_compare_window_name(enum tars_compare_window w);
+enum tars_compare_window tars_compare_window_parse(const char *name);
+
+/* The smallest number of samples a side needs before a metric is judged
+ * (docs/compare.md "Minimum sample sizes"): 60 for a median, an error rate
+ * or a throughput; for a latency percentile q also at least 10 samples above
+ * it, 10 / (1 - q/100): 200 for p95, 1000 for p99. */
+#define TARS_CMP_MIN_SAMPLES 60
+uint64_t tars_compare_min_samples(double percentile);
+
+/* A closed-model load whose users spent less than this share of their time
+ * waiting on responses (Little's law: rps x mean latency / users) is bound by
+ * its think time: its throughput is reported, never judged. */
+#define TARS_CMP_BUSY_MIN 0.5
 
 /* Reads path: a directory (its run.json), a run.json-like file, or a load
  * result file. *out is a new reference shaped like run.json. TARS_EINVAL or

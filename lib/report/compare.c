@@ -28,6 +28,8 @@ const char *tars_compare_verdict_name(enum tars_compare_verdict v)
     case TARS_CMP_HIGH: return "high";
     case TARS_CMP_LOW: return "low";
     case TARS_CMP_NODATA: return "nodata";
+    case TARS_CMP_FEW: return "too_few_samples";
+    case TARS_CMP_REPORTED: return "reported";
     }
     return "?";
 }
@@ -159,16 +161,50 @@ static double delta_pct(double baseline, double current)
     return (current - baseline) / fabs(baseline) * 100;
 }
 
+uint64_t tars_compare_min_samples(double percentile)
+{
+    double tail = percentile > 0 && percentile < 100 ? ceil(10 / (1 - percentile / 100)) : 0;
+
+    return tail > TARS_CMP_MIN_SAMPLES ? (uint64_t)tail : TARS_CMP_MIN_SAMPLES;
+}
+
+/* NODATA, FEW or REPORTED with its reason when m cannot be judged; false when it can. */
+static bool unjudged(struct tars_compare_metric *m)
+{
+    if (!isfinite(m->baseline) || !isfinite(m->current)) {
+        snprintf(m->reason, sizeof(m->reason), "no finite value on the %s side",
+                 !isfinite(m->baseline) ? "baseline" : "current");
+        m->verdict = TARS_CMP_NODATA;
+    } else if (m->min_samples &&
+               (m->n_baseline < m->min_samples || m->n_current < m->min_samples)) {
+        snprintf(m->reason, sizeof(m->reason),
+                 "too few samples (n = %llu and %llu; at least %llu a side)",
+                 (unsigned long long)m->n_baseline, (unsigned long long)m->n_current,
+                 (unsigned long long)m->min_samples);
+        m->verdict = TARS_CMP_FEW;
+    } else if (m->tested && isnan(m->p_value)) {
+        snprintf(m->reason, sizeof(m->reason), "the significance test could not run");
+        m->verdict = TARS_CMP_NODATA;
+    } else if (m->report_only) {
+        if (!m->reason[0])
+            snprintf(m->reason, sizeof(m->reason), "reported, not judged");
+        m->verdict = TARS_CMP_REPORTED;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 void tars_compare_judge(struct tars_compare_metric *m, const struct tars_compare_options *o)
 {
     bool worse, significant;
 
-    if (isnan(m->baseline) || isnan(m->current)) {
-        m->delta_pct = NAN;
-        m->verdict = TARS_CMP_NODATA;
+    m->delta_pct = isfinite(m->baseline) && isfinite(m->current)
+                       ? delta_pct(m->baseline, m->current)
+                       : NAN;
+    if (unjudged(m))
         return;
-    }
-    m->delta_pct = delta_pct(m->baseline, m->current);
+    m->reason[0] = '\0';
     if (m->direction == TARS_CMP_LOWER_BETTER)
         worse = m->delta_pct > m->threshold_pct;
     else
@@ -195,7 +231,9 @@ void tars_compare_finish(struct tars_compare_result *r, const struct tars_compar
 {
     r->judged = r->passed = 0;
     for (size_t i = 0; i < r->count; i++) {
-        if (r->metrics[i].verdict == TARS_CMP_NODATA)
+        enum tars_compare_verdict v = r->metrics[i].verdict;
+
+        if (v != TARS_CMP_PASS && v != TARS_CMP_HIGH && v != TARS_CMP_LOW)
             continue;
         r->judged++;
         if (r->metrics[i].verdict == TARS_CMP_PASS)
@@ -228,16 +266,73 @@ static json_t *number_or_null(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
+static json_t *count_or_null(uint64_t n, uint64_t min)
+{
+    return min ? json_integer((json_int_t)n) : json_null();
+}
+
 static json_t *metric_json(const struct tars_compare_metric *m)
 {
-    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:f,s:o,s:o,s:s}", "name", m->name, "kind",
-                     tars_compare_kind_name(m->kind), "baseline", number_or_null(m->baseline),
-                     "current", number_or_null(m->current), "delta_pct",
-                     number_or_null(m->delta_pct), "direction",
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:f,s:o,s:o,s:o,s:o,s:o,s:s,s:s?}", "name",
+                     m->name, "kind", tars_compare_kind_name(m->kind), "baseline",
+                     number_or_null(m->baseline), "current", number_or_null(m->current),
+                     "delta_pct", number_or_null(m->delta_pct), "direction",
                      m->direction == TARS_CMP_LOWER_BETTER ? "lower" : "higher",
                      "threshold_pct", m->threshold_pct, "p_value", number_or_null(m->p_value),
-                     "effect", number_or_null(m->effect), "verdict",
-                     tars_compare_verdict_name(m->verdict));
+                     "effect", number_or_null(m->effect), "n_baseline",
+                     count_or_null(m->n_baseline, m->min_samples), "n_current",
+                     count_or_null(m->n_current, m->min_samples), "min_samples",
+                     m->min_samples ? json_integer((json_int_t)m->min_samples) : json_null(),
+                     "verdict", tars_compare_verdict_name(m->verdict), "reason",
+                     m->reason[0] ? m->reason : NULL);
+}
+
+static const char *const window_names[] = {"unknown", "same", "cross-time"};
+
+const char *tars_compare_window_name(enum tars_compare_window w)
+{
+    return (unsigned)w <= TARS_CMP_WINDOW_CROSS ? window_names[w] : "unknown";
+}
+
+enum tars_compare_window tars_compare_window_parse(const char *name)
+{
+    for (int w = TARS_CMP_WINDOW_UNKNOWN; name && w <= TARS_CMP_WINDOW_CROSS; w++)
+        if (strcmp(name, window_names[w]) == 0)
+            return (enum tars_compare_window)w;
+    return TARS_CMP_WINDOW_UNKNOWN;
+}
+
+void tars_compare_window_text(enum tars_compare_window w, double apart_s, char *buf, size_t cap)
+{
+    double a = fabs(apart_s);
+    char span[64];
+
+    if (w == TARS_CMP_WINDOW_SAME) {
+        snprintf(buf, cap, "side by side (measured in the same window)");
+        return;
+    }
+    if (w != TARS_CMP_WINDOW_CROSS || !isfinite(apart_s)) {
+        snprintf(buf, cap, "measurement times unknown (a side has no timed load)");
+        return;
+    }
+    if (a >= 86400)
+        snprintf(span, sizeof(span), "%.0f d %.0f h", floor(a / 86400),
+                 floor(fmod(a, 86400) / 3600));
+    else if (a >= 3600)
+        snprintf(span, sizeof(span), "%.0f h %.0f min", floor(a / 3600),
+                 floor(fmod(a, 3600) / 60));
+    else if (a >= 60)
+        snprintf(span, sizeof(span), "%.0f min %.0f s", floor(a / 60), floor(fmod(a, 60)));
+    else
+        snprintf(span, sizeof(span), "%.1f s", a);
+    snprintf(buf, cap, "cross-time: the current run started %s %s the baseline", span,
+             apart_s >= 0 ? "after" : "before");
+}
+
+static json_t *window_json(const struct tars_compare_result *r)
+{
+    return json_pack("{s:s,s:o}", "kind", tars_compare_window_name(r->window), "apart_s",
+                     number_or_null(r->apart_s));
 }
 
 json_t *tars_compare_to_json(const struct tars_compare_result *r, const char *baseline_label,
@@ -255,11 +350,12 @@ json_t *tars_compare_to_json(const struct tars_compare_result *r, const char *ba
             return NULL;
         }
     }
-    out = json_pack("{s:s,s:s,s:o,s:I,s:I,s:o,s:s,s:f,s:f,s:{s:f,s:f}}", "baseline",
+    out = json_pack("{s:s,s:s,s:o,s:I,s:I,s:o,s:s,s:o,s:f,s:f,s:{s:f,s:f}}", "baseline",
                     baseline_label, "current", current_label, "metrics", metrics, "judged",
                     (json_int_t)r->judged, "passed", (json_int_t)r->passed, "score",
                     number_or_null(r->score), "verdict", tars_compare_overall_name(r->verdict),
-                    "alpha", o->alpha, "latency_floor_ms", o->latency_floor_ms, "cutoffs", "pass",
-                    o->pass_cutoff, "marginal", o->marginal_cutoff);
+                    "window", window_json(r), "alpha", o->alpha, "latency_floor_ms",
+                    o->latency_floor_ms, "cutoffs", "pass", o->pass_cutoff, "marginal",
+                    o->marginal_cutoff);
     return out;
 }

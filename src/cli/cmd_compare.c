@@ -32,7 +32,8 @@ void usage_compare(void)
            "  --cutoffs pass=P,marginal=M   score cut-offs, default pass=95,marginal=75\n"
            "  --json FILE            the comparison as JSON (- for standard output)\n"
            "  --run DIR              record it in run directory DIR (run.json \"comparison\")\n"
-           "  --canary               with --run: record under \"canary\" (canary vs stable)\n"
+           "  --canary               canary vs stable: both measured in the same time window\n"
+           "                         (else exit 3); with --run, recorded under \"canary\"\n"
            "  -q, --quiet            print only the verdict line\n"
            "exit: 0 pass, 1 fail, 2 marginal or nothing to judge, 3 bad usage or input file\n");
 }
@@ -131,20 +132,49 @@ static void print_table(const struct tars_compare_result *r)
             printf(" %9s", "-");
         else
             printf(" %9.2g", m->p_value);
-        printf("  %s%s\n", tars_compare_verdict_name(m->verdict),
-               m->direction == TARS_CMP_HIGHER_BETTER ? " (higher is better)" : "");
+        printf("  %s%s%s%s\n", tars_compare_verdict_name(m->verdict),
+               m->direction == TARS_CMP_HIGHER_BETTER ? " (higher is better)" : "",
+               m->reason[0] ? ": " : "", m->reason);
     }
 }
 
 static void print_verdict(const struct compare_opts *o, const struct tars_compare_result *r)
 {
+    char window[160] = "";
+    size_t unjudged = r->count - r->judged;
+
+    if (r->window != TARS_CMP_WINDOW_UNKNOWN) {
+        window[0] = ';';
+        window[1] = ' ';
+        tars_compare_window_text(r->window, r->apart_s, window + 2, sizeof(window) - 2);
+    }
     if (r->verdict == TARS_CMP_OVERALL_INCONCLUSIVE) {
-        printf("compare: inconclusive: no metric has data on both sides\n");
+        printf("compare: inconclusive: no metric could be judged (%zu without data, too few "
+               "samples or reported only)%s\n",
+               unjudged, window);
         return;
     }
-    printf("compare: %s: score %.1f (%zu of %zu metrics pass; pass >= %g, marginal >= %g)\n",
-           tars_compare_overall_name(r->verdict), r->score, r->passed, r->judged,
-           o->o.pass_cutoff, o->o.marginal_cutoff);
+    printf("compare: %s: score %.1f (%zu of %zu judged metrics pass, %zu not judged; pass >= %g, "
+           "marginal >= %g)%s\n",
+           tars_compare_overall_name(r->verdict), r->score, r->passed, r->judged, unjudged,
+           o->o.pass_cutoff, o->o.marginal_cutoff, window);
+}
+
+/* --canary judges a canary against a baseline measured beside it, never
+ * against an earlier run (Kayenta's rule): exit 3 otherwise. */
+static int check_canary_window(const struct compare_opts *o, const struct tars_compare_result *r)
+{
+    char window[160];
+
+    if (!o->canary || r->window == TARS_CMP_WINDOW_SAME)
+        return 0;
+    tars_compare_window_text(r->window, r->apart_s, window, sizeof(window));
+    fprintf(stderr,
+            "tars compare: --canary needs the baseline and the canary measured in the same time "
+            "window (loads started together); %s vs %s: %s\n",
+            o->baseline, o->current,
+            window);
+    return EXIT_USAGE;
 }
 
 static int write_json(const char *file, json_t *v)
@@ -231,6 +261,8 @@ int cmd_compare(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
+    if ((rc = check_canary_window(&o, &r)))
+        goto out;
     if (!o.quiet && !(o.json_file && strcmp(o.json_file, "-") == 0))
         print_table(&r);
     if (!(o.json_file && strcmp(o.json_file, "-") == 0))

@@ -3,6 +3,7 @@ injected latency fails with exit 1, bad input exits 3 naming the file."""
 
 import json
 import os
+import threading
 import unittest
 
 from cmplib import (EXIT_FAILED, EXIT_OK, EXIT_USAGE, Fixture, TempDir, load, metric, read_json,
@@ -27,7 +28,15 @@ class SameEndpoint(unittest.TestCase):
             doc = read_json(out)
             self.assertEqual(doc["verdict"], "pass", r.describe())
             self.assertEqual(doc["baseline"], a)
-            self.assertGreaterEqual(doc["judged"], 5)
+            # 400 requests a side: p99 needs 1000 (docs/compare.md "Minimum sample sizes");
+            # open model: rps is the offered rate, achieved_pct is what is judged
+            self.assertEqual(doc["judged"], 4, r.describe())
+            self.assertEqual(metric(doc, "total p99_ms")["verdict"], "too_few_samples")
+            self.assertIn("n = 400 and 400", metric(doc, "total p99_ms")["reason"])
+            self.assertEqual(metric(doc, "total rps")["verdict"], "reported")
+            self.assertEqual(metric(doc, "total achieved_pct")["verdict"], "pass")
+            self.assertEqual(doc["window"]["kind"], "cross-time")
+            self.assertIn("cross-time: the current run started", r.stdout)
             p95 = metric(doc, "total p95_ms")
             self.assertIsNotNone(p95["p_value"])
             self.assertEqual(p95["direction"], "lower")
@@ -82,13 +91,49 @@ class RunDirectory(unittest.TestCase):
             self.assertIn("comparison", run)
             self.assertEqual(run["comparison"]["current"], tmp.join("cur"))
             self.assertTrue(os.path.exists(tmp.join("cur", "comparison.json")))
+            # a canary is never judged against a run recorded earlier
             r = tars("compare", tmp.join("base", "run.json"), tmp.join("cur"), "--run",
                      tmp.join("cur"), "--canary", "-q", *FLOOR)
-            run = read_json(tmp.join("cur", "run.json"))
+            self.assertEqual(r.rc, EXIT_USAGE, r.describe())
+            self.assertIn("--canary needs the baseline and the canary measured in the same time "
+                          "window", r.stderr)
+            self.assertIn("cross-time: the current run started", r.stderr)
+            self.assertNotIn("canary", read_json(tmp.join("cur", "run.json")))
+            # stable and canary measured side by side: two generators started together
+            with Fixture("ok") as stable, Fixture("ok") as canary:
+                together([(stable.url("/x"), tmp.join("stable")),
+                          (canary.url("/x"), tmp.join("canary"))])
+            r = tars("compare", tmp.join("stable", "run.json"), tmp.join("canary"), "--run",
+                     tmp.join("canary"), "--canary", *FLOOR)
+            self.assertIn(r.rc, (EXIT_OK, EXIT_FAILED, 2), r.describe())
+            self.assertIn("side by side", r.stdout, r.describe())
+            run = read_json(tmp.join("canary", "run.json"))
             self.assertIn("canary", run)
-            self.assertEqual(run["canary"]["baseline"], tmp.join("base", "run.json"))
+            self.assertEqual(run["canary"]["baseline"], tmp.join("stable", "run.json"))
+            self.assertEqual(run["canary"]["window"]["kind"], "same")
         finally:
             tmp.close()
+
+
+def together(jobs):
+    """Runs one load per (url, run_dir) at the same time; raises the first failure."""
+    errors = []
+
+    def one(url, run_dir):
+        try:
+            load(url, run_dir=run_dir)
+        except AssertionError as e:  # reported by the caller's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    if errors:
+        raise errors[0]
+    if any(t.is_alive() for t in threads):
+        raise AssertionError("a load did not finish within 60 s")
 
 
 class BadInput(unittest.TestCase):

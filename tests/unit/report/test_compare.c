@@ -12,6 +12,7 @@
 
 #include "result_fixture.h"
 #include "tars/compare.h"
+#include "tars/hist.h"
 #include "tars/stats.h"
 
 /* cmocka 1.1 has no assert_double_equal. */
@@ -35,14 +36,20 @@ static json_t *run_of(struct tars_load_result *r)
     return run;
 }
 
-/* One task "t" with the given latencies (ns), failures among them, over duration_ms. */
-static json_t *run_with(const uint64_t *ns, size_t n, size_t failures, int64_t duration_ms)
+/* One task "t" with the given latencies (ns), failures among them, over
+ * duration_ms, started at started_ms; model closed with users (0: as many as
+ * keep busy all the time, i.e. a saturating closed model) or open at rate. */
+static json_t *run_model(const uint64_t *ns, size_t n, size_t failures, int64_t duration_ms,
+                         int64_t started_ms, enum tars_load_model model, int64_t users, double rate)
 {
     struct tars_load_result r;
 
     memset(&r, 0, sizeof(r));
     strcpy(r.scenario, "svc");
     r.duration_ms = duration_ms;
+    r.started_at_ms = started_ms;
+    r.model = model;
+    r.rate = rate;
     fixture_task(&r.total, "svc", "GET", "/");
     for (size_t i = 0; i < n; i++) {
         if (i < failures)
@@ -50,7 +57,17 @@ static json_t *run_with(const uint64_t *ns, size_t n, size_t failures, int64_t d
         else
             fixture_ok(&r.total, ns[i], 100);
     }
+    if (model == TARS_LOAD_CLOSED && users == 0 && n > 0 && duration_ms > 0)
+        users = (int64_t)fmax(1, floor((double)n / ((double)duration_ms / 1000) *
+                                       tars_hist_mean(r.total.latency) / 1e9));
+    r.users = users;
     return run_of(&r);
+}
+
+/* A saturating closed model started at 1,000,000 ms (both sides: the same window). */
+static json_t *run_with(const uint64_t *ns, size_t n, size_t failures, int64_t duration_ms)
+{
+    return run_model(ns, n, failures, duration_ms, 1000000, TARS_LOAD_CLOSED, 0, 0);
 }
 
 /* n values spread evenly over [lo, lo + span) ns, each times factor. */
@@ -107,8 +124,12 @@ static void test_textbook_u_and_p(void **state)
     m = metric(&r, "total p50_ms");
     assert_double_equal(m->p_value, 0.113846298, 1e-8);
     assert_double_equal(m->effect, 0.82, 1e-12);
-    /* p = 0.11 is not significant: the +100 % median passes (and the floor too). */
-    assert_int_equal(m->verdict, TARS_CMP_PASS);
+    /* 5 values a side: too few to judge anything, whatever the test says. */
+    assert_int_equal(m->verdict, TARS_CMP_FEW);
+    assert_int_equal(m->n_baseline, 5);
+    assert_int_equal(m->min_samples, 60);
+    assert_string_equal(m->reason, "too few samples (n = 5 and 5; at least 60 a side)");
+    assert_int_equal(r.verdict, TARS_CMP_OVERALL_INCONCLUSIVE);
     tars_compare_result_release(&r);
 }
 
@@ -401,6 +422,198 @@ static void test_json_shape(void **state)
     free(v);
 }
 
+/*
+ * The evaluator fed what a broken or thin run gives it (issue: no soft pass):
+ * none of these may pass, and "not enough to tell" is never a verdict.
+ */
+struct judge_row {
+    const char *what;
+    enum tars_compare_kind kind;
+    double base, cur, p;
+    uint64_t n_base, n_cur, min;
+    bool tested;
+    enum tars_compare_verdict want;
+    const char *reason; /* a substring of the reason, NULL: none */
+};
+
+static void test_no_soft_pass_table(void **state)
+{
+    static const struct judge_row rows[] = {
+        {"no data on the baseline side", TARS_CMP_LATENCY, NAN, 5, 0.001, 500, 500, 60, true,
+         TARS_CMP_NODATA, "no finite value on the baseline side"},
+        {"NaN current", TARS_CMP_LATENCY, 5, NAN, 0.001, 500, 500, 60, true, TARS_CMP_NODATA,
+         "no finite value on the current side"},
+        {"+Inf current", TARS_CMP_LATENCY, 5, INFINITY, 0.001, 500, 500, 60, true,
+         TARS_CMP_NODATA, "no finite value"},
+        {"-Inf baseline", TARS_CMP_ERRORS, -INFINITY, 1, 0.001, 500, 500, 60, true,
+         TARS_CMP_NODATA, "no finite value"},
+        {"empty: no samples on either side", TARS_CMP_LATENCY, 0, 0, 1, 0, 0, 60, true,
+         TARS_CMP_FEW, "too few samples (n = 0 and 0"},
+        {"one sample short of the minimum", TARS_CMP_LATENCY, 10, 20, 0.001, 59, 500, 60, true,
+         TARS_CMP_FEW, "at least 60 a side"},
+        {"exactly the minimum is judged", TARS_CMP_LATENCY, 10, 20, 0.001, 60, 60, 60, true,
+         TARS_CMP_HIGH, NULL},
+        {"exactly at the threshold (+10 %) passes", TARS_CMP_LATENCY, 100, 110, 0.001, 500, 500,
+         60, true, TARS_CMP_PASS, NULL},
+        {"just beyond the threshold is high", TARS_CMP_LATENCY, 100, 110.01, 0.001, 500, 500, 60,
+         true, TARS_CMP_HIGH, NULL},
+        {"p exactly alpha is not significant", TARS_CMP_LATENCY, 100, 300, 0.05, 500, 500, 60,
+         true, TARS_CMP_PASS, NULL},
+        {"a test that could not run (peer error)", TARS_CMP_LATENCY, 10, 20, NAN, 500, 500, 60,
+         true, TARS_CMP_NODATA, "significance test could not run"},
+        {"errors: a test that could not run", TARS_CMP_ERRORS, 0, 50, NAN, 500, 500, 60, true,
+         TARS_CMP_NODATA, "could not run"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const struct judge_row *row = &rows[i];
+        struct tars_compare_options o;
+        struct tars_compare_metric m;
+        struct tars_compare_result r;
+
+        tars_compare_options_init(&o);
+        memset(&m, 0, sizeof(m));
+        m.kind = row->kind;
+        m.direction = TARS_CMP_LOWER_BETTER;
+        m.baseline = row->base;
+        m.current = row->cur;
+        m.p_value = row->p;
+        m.effect = NAN;
+        m.threshold_pct = o.threshold_pct[row->kind];
+        m.n_baseline = row->n_base;
+        m.n_current = row->n_cur;
+        m.min_samples = row->min;
+        m.tested = row->tested;
+        tars_compare_judge(&m, &o);
+        if (m.verdict != row->want)
+            fail_msg("%s: %s, expected %s (%s)", row->what, tars_compare_verdict_name(m.verdict),
+                     tars_compare_verdict_name(row->want), m.reason);
+        if (row->reason && !strstr(m.reason, row->reason))
+            fail_msg("%s: reason \"%s\" lacks \"%s\"", row->what, m.reason, row->reason);
+        if (!row->reason && m.reason[0])
+            fail_msg("%s: unexpected reason \"%s\"", row->what, m.reason);
+        /* alone in a result: anything not judged leaves the whole inconclusive */
+        memset(&r, 0, sizeof(r));
+        tars_compare_add(&r, &m);
+        tars_compare_finish(&r, &o);
+        if (row->want == TARS_CMP_NODATA || row->want == TARS_CMP_FEW) {
+            assert_int_equal(r.judged, 0);
+            assert_int_equal(r.verdict, TARS_CMP_OVERALL_INCONCLUSIVE);
+            assert_true(isnan(r.score));
+        }
+        tars_compare_result_release(&r);
+    }
+}
+
+/* Whole runs: an empty list, an empty histogram, a peer that refused every
+ * request. */
+static void test_no_soft_pass_runs(void **state)
+{
+    uint64_t *v = spread(500, 1e6, 1e6, 1);
+    uint64_t none[500] = {0};
+    struct tars_compare_options o;
+    struct tars_compare_result r;
+    struct tars_err err = TARS_ERR_INIT;
+    json_t *a, *b;
+    (void)state;
+
+    tars_compare_options_init(&o);
+    /* empty lists of loads: nothing to compare, an error (exit 3), not a pass */
+    a = json_pack("{s:[]}", "loads");
+    b = json_pack("{s:[]}", "loads");
+    assert_int_equal(tars_compare_runs(a, b, &o, &r, &err), TARS_EINVAL);
+    tars_compare_result_release(&r);
+    json_decref(a);
+    json_decref(b);
+    /* zero requests on the current side: inconclusive */
+    compare(run_with(v, 500, 0, 1000), run_with(v, 0, 0, 1000), &o, &r);
+    assert_int_equal(r.judged, 0);
+    assert_int_equal(r.verdict, TARS_CMP_OVERALL_INCONCLUSIVE);
+    tars_compare_result_release(&r);
+    /* the peer refused every request (failures, no latency recorded): the error
+     * rate is high and the latencies have no data; the verdict is fail, never pass */
+    compare(run_with(v, 500, 0, 1000), run_with(none, 500, 500, 1000), &o, &r);
+    assert_int_equal(metric(&r, "total errors_pct")->verdict, TARS_CMP_HIGH);
+    assert_int_equal(r.verdict, TARS_CMP_OVERALL_FAIL);
+    tars_compare_result_release(&r);
+    free(v);
+}
+
+/* Throughput is judged only where it carries a signal. */
+static void test_throughput_only_with_a_signal(void **state)
+{
+    uint64_t *v = spread(400, 1e6, 2e6, 1), *slow = spread(400, 1e6, 2e6, 2);
+    struct tars_compare_options o;
+    struct tars_compare_result r;
+    const struct tars_compare_metric *m;
+    (void)state;
+
+    tars_compare_options_init(&o);
+    /* 20 users thinking between ~2 ms requests: rps measures the think time */
+    compare(run_model(v, 400, 0, 10000, 1000000, TARS_LOAD_CLOSED, 20, 0),
+            run_model(v, 400, 0, 20000, 1000000, TARS_LOAD_CLOSED, 20, 0), &o, &r);
+    m = metric(&r, "total rps");
+    assert_int_equal(m->verdict, TARS_CMP_REPORTED);
+    assert_non_null(strstr(m->reason, "closed model bound by think time"));
+    assert_double_equal(m->delta_pct, -50, 1e-9); /* shown all the same */
+    assert_int_equal(r.verdict, TARS_CMP_OVERALL_PASS);
+    tars_compare_result_release(&r);
+    /* users busy all the time (no think time): each request twice as slow halves the
+     * throughput (Little's law), and that is judged: low */
+    compare(run_with(v, 400, 0, 1000), run_with(slow, 400, 0, 2000), &o, &r);
+    assert_int_equal(metric(&r, "total rps")->verdict, TARS_CMP_LOW);
+    tars_compare_result_release(&r);
+    /* open model: rps is the offered rate; achieved vs offered is judged */
+    compare(run_model(v, 400, 0, 1000, 1000000, TARS_LOAD_OPEN, 0, 400),
+            run_model(v, 400, 0, 2000, 1000000, TARS_LOAD_OPEN, 0, 400), &o, &r);
+    assert_int_equal(metric(&r, "total rps")->verdict, TARS_CMP_REPORTED);
+    m = metric(&r, "total achieved_pct");
+    assert_double_equal(m->baseline, 100, 1e-9);
+    assert_double_equal(m->current, 50, 1e-9);
+    assert_int_equal(m->verdict, TARS_CMP_LOW);
+    tars_compare_result_release(&r);
+    /* different models: not comparable */
+    compare(run_model(v, 400, 0, 1000, 1000000, TARS_LOAD_OPEN, 0, 400), run_with(v, 400, 0, 1000),
+            &o, &r);
+    assert_non_null(strstr(metric(&r, "total rps")->reason, "different load models"));
+    tars_compare_result_release(&r);
+    free(v);
+    free(slow);
+}
+
+/* Side by side or cross-time, from the loads' start and duration. */
+static void test_window(void **state)
+{
+    uint64_t *v = spread(400, 1e6, 2e6, 1);
+    char text[160];
+    struct tars_compare_options o;
+    struct tars_compare_result r;
+    (void)state;
+
+    tars_compare_options_init(&o);
+    compare(run_model(v, 400, 0, 5000, 1000000, TARS_LOAD_CLOSED, 0, 0),
+            run_model(v, 400, 0, 5000, 1000300, TARS_LOAD_CLOSED, 0, 0), &o, &r);
+    assert_int_equal(r.window, TARS_CMP_WINDOW_SAME);
+    assert_double_equal(r.apart_s, 0.3, 1e-9);
+    tars_compare_result_release(&r);
+    compare(run_model(v, 400, 0, 5000, 1000000, TARS_LOAD_CLOSED, 0, 0),
+            run_model(v, 400, 0, 5000, 1192000, TARS_LOAD_CLOSED, 0, 0), &o, &r);
+    assert_int_equal(r.window, TARS_CMP_WINDOW_CROSS);
+    assert_double_equal(r.apart_s, 192, 1e-9);
+    tars_compare_window_text(r.window, r.apart_s, text, sizeof(text));
+    assert_string_equal(text, "cross-time: the current run started 3 min 12 s after the baseline");
+    assert_int_equal(tars_compare_window_parse("cross-time"), TARS_CMP_WINDOW_CROSS);
+    assert_int_equal(tars_compare_window_parse("nonsense"), TARS_CMP_WINDOW_UNKNOWN);
+    tars_compare_result_release(&r);
+    compare(run_model(v, 400, 0, 5000, 0, TARS_LOAD_CLOSED, 0, 0), run_with(v, 400, 0, 5000), &o,
+            &r);
+    assert_int_equal(r.window, TARS_CMP_WINDOW_UNKNOWN);
+    assert_true(isnan(r.apart_s));
+    tars_compare_result_release(&r);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +628,10 @@ int main(void)
         cmocka_unit_test(test_score_cutoffs),
         cmocka_unit_test(test_no_data_and_mismatch),
         cmocka_unit_test(test_json_shape),
+        cmocka_unit_test(test_no_soft_pass_table),
+        cmocka_unit_test(test_no_soft_pass_runs),
+        cmocka_unit_test(test_throughput_only_with_a_signal),
+        cmocka_unit_test(test_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
