@@ -5,8 +5,10 @@
 # scenario, the WebSocket stress, the database benchmark, the decision, the
 # report; then shows what was measured and stops the server. A second demo is
 # compared with the previous one (tars compare, in the decide stage). Never
-# prints a password or a token. Exits with the release's exit code (0
-# approved, 1 rejected, 2 inconclusive).
+# prints a password or a token. Exits 0 when the gate ran to its decision,
+# whatever it decided (the decision, its reasons and the comparison are
+# printed last, framed); otherwise the release's exit code (3 bad usage, 2 when
+# it stopped before deciding).
 #
 # Usage: scripts/demo.sh BINARY      (e.g. scripts/demo.sh build/src/cli/tars)
 # Environment: DEMO_DURATION (e.g. 60s or 5m): the load phase's length (10s).
@@ -51,14 +53,61 @@ for db in r.get("db", []):
     print("    db-bench %-20s p95 %7.3f ms (limit %g ms) %s" % (
         db.get("family", "?"), db.get("p95_ms") or 0, db.get("threshold_ms") or 0,
         "pass" if db.get("passed") else "FAIL"))
-cmp = r.get("comparison")
-if cmp:
-    print("\n    against the previous demo: %s (score %.0f of 100)" % (cmp.get("verdict"), cmp.get("score") or 0))
-for d in r.get("decisions", []):
-    print("\n    decision: %s" % d["decision"])
-    for why in d["reasons"]:
-        print("      - %s" % why)
 PY
+}
+
+# verdict RC: the gate's decision and the comparison with the previous demo, framed so that
+# nobody scrolls past them (docs/compare.md says how each metric is judged).
+verdict() {
+  "$PYTHON" - "$RUN_DIR/run.json" "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+rule = "=" * 78
+print("\n" + rule)
+for d in r.get("decisions", []):
+    print("  RELEASE DECISION: %s   (tars release exit code %s)" % (d["decision"].upper(), sys.argv[2]))
+    for why in d["reasons"]:
+        print("    - %s" % why)
+cmp = r.get("comparison")
+if not cmp:
+    print("\n  No comparison with a previous demo (the first demo here, or the perf stage did not pass).")
+else:
+    window = cmp.get("window") or {}
+    apart = window.get("apart_s")
+    when = {"same": "side by side (the same time window)",
+            "cross-time": "cross-time: measured %s after the previous demo"
+            % ("%.0f s" % apart if apart is not None and apart < 120 else "%.1f min" % ((apart or 0) / 60)),
+            }.get(window.get("kind"), "measurement times unknown")
+    ms = cmp.get("metrics", [])
+    judged = [m for m in ms if m["verdict"] in ("pass", "high", "low")]
+    print("\n  COMPARISON WITH THE PREVIOUS DEMO (%s): %s" % (cmp.get("baseline"), cmp.get("verdict", "?").upper()))
+    score = cmp.get("score")
+    print("    %s of %s judged metrics pass (score %s); %s" % (
+        cmp.get("passed"), cmp.get("judged"), "n/a" if score is None else "%.0f" % score, when))
+    for m in judged:
+        if m["verdict"] != "pass":
+            print("    - %s %s: %s -> %s (%+.0f %%, p = %s)" % (
+                m["verdict"].upper(), m["name"], m["baseline"], m["current"], m["delta_pct"],
+                "n/a" if m.get("p_value") is None else "%.3g" % m["p_value"]))
+    few = [m for m in ms if m["verdict"] == "too_few_samples"]
+    reported = [m for m in ms if m["verdict"] == "reported"]
+    nodata = [m for m in ms if m["verdict"] == "nodata"]
+    if few:
+        print("    - not judged, too few samples: %s" % ", ".join(
+            "%s (n = %s)" % (m["name"], min(m["n_baseline"], m["n_current"])) for m in few))
+    if reported:
+        print("    - reported, not judged: %s: %s" % (
+            ", ".join(m["name"] for m in reported), reported[0].get("reason")))
+    if nodata:
+        print("    - no data: %s" % ", ".join(m["name"] for m in nodata))
+print(rule)
+PY
+}
+
+# gate_ran: the release got as far as its decision (run.json "decisions").
+gate_ran() {
+  [ -f "$RUN_DIR/run.json" ] && "$PYTHON" -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1])).get("decisions") else 1)' \
+    "$RUN_DIR/run.json" 2>/dev/null
 }
 
 # previous_demo: the newest earlier demo run that got as far as measuring (run.json "loads").
@@ -91,7 +140,7 @@ config_for() {
 
 main() {
   [ $# -eq 1 ] || die 3 "usage: scripts/demo.sh BINARY"
-  local binary rc=0 config baseline args
+  local binary rc=0 demo_rc config baseline args
   binary=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
   [ -x "$binary" ] || die 3 "$1: not an executable (run 'make build' first)"
   require_tools curl "$PYTHON"
@@ -118,17 +167,25 @@ main() {
   "$binary" "${args[@]}" || rc=$?
 
   step "What was measured ($RUN_DIR/run.json)"
-  summarise
+  [ ! -f "$RUN_DIR/run.json" ] || summarise
   if [ -s "$RUN_DIR/report.md" ]; then
     step "The report ($RUN_DIR/report.md), first lines"
     head -n 25 "$RUN_DIR/report.md" | sed 's/^/    /'
   fi
   step "Stopping the deployed server"
   TARS_RUN_DIR=$RUN_DIR TARS_BASE_URL=$BASE "$ROOT/scripts/release-local.sh" stop | sed 's/^/    /'
+  # The demo shows the gate's judgement; it does not fail on it. It fails when the gate could
+  # not run to its decision (bad usage, a crash, an interruption before deciding).
+  demo_rc=$rc
+  if gate_ran && [ "$rc" -le 2 ]; then
+    verdict "$rc"
+    demo_rc=0
+  fi
   RUN_DIR_KEPT=$RUN_DIR
   RUN_DIR=""
-  printf '\ndemo: release exit code %d; everything it measured is in %s\n' "$rc" "$RUN_DIR_KEPT"
-  exit "$rc"
+  printf '\ndemo: the gate ran to its end: tars release exit code %d (0 approved, 1 rejected, 2 inconclusive);\n' "$rc"
+  printf 'demo: everything it measured is in %s\n' "$RUN_DIR_KEPT"
+  exit "$demo_rc"
 }
 
 main "$@"

@@ -135,7 +135,7 @@ struct tars_compare_result {
     double score;                      /* 0..100; NAN when nothing was judged */
     enum tars_compare_overall verdict;
     enum tars_compare_window window;
-    double apart_s;                    /* current's start minus baseline's; NAN when unknown */
+    double apart_s; /* current's start minus baseline's; NAN when unknown */
 };
 
 /* "side by side (measured in the same window)", "cross-time: the current run

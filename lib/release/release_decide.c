@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "release_pipeline.h"
+#include "tars/compare.h"
 #include "tars/run.h"
 
 static const char *str_or(json_t *obj, const char *key, const char *fallback)
@@ -77,11 +78,17 @@ static void evidence_reasons(struct pipeline *p)
             because(p, TARS_VERDICT_REJECTED, "db-bench %s over its threshold",
                     str_or(entry, "family", "?"));
     }
-    const char *cmp = json_string_value(json_object_get(json_object_get(run, "comparison"), "verdict"));
+    json_t *comparison = json_object_get(run, "comparison");
+    const char *cmp = json_string_value(json_object_get(comparison, "verdict"));
+    char when[160];
+    tars_compare_window_text(
+        tars_compare_window_parse(str_or(json_object_get(comparison, "window"), "kind", "")),
+        json_number_value(json_object_get(json_object_get(comparison, "window"), "apart_s")), when,
+        sizeof(when));
     if (cmp && strcmp(cmp, "fail") == 0)
-        because(p, TARS_VERDICT_REJECTED, "regression against the baseline");
+        because(p, TARS_VERDICT_REJECTED, "regression against the baseline (%s)", when);
     else if (cmp && strcmp(cmp, "marginal") == 0)
-        because(p, TARS_VERDICT_INCONCLUSIVE, "marginal against the baseline");
+        because(p, TARS_VERDICT_INCONCLUSIVE, "marginal against the baseline (%s)", when);
     json_decref(run);
 }
 

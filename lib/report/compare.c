@@ -199,9 +199,8 @@ void tars_compare_judge(struct tars_compare_metric *m, const struct tars_compare
 {
     bool worse, significant;
 
-    m->delta_pct = isfinite(m->baseline) && isfinite(m->current)
-                       ? delta_pct(m->baseline, m->current)
-                       : NAN;
+    m->delta_pct =
+        isfinite(m->baseline) && isfinite(m->current) ? delta_pct(m->baseline, m->current) : NAN;
     if (unjudged(m))
         return;
     m->reason[0] = '\0';
@@ -273,18 +272,16 @@ static json_t *count_or_null(uint64_t n, uint64_t min)
 
 static json_t *metric_json(const struct tars_compare_metric *m)
 {
-    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:f,s:o,s:o,s:o,s:o,s:o,s:s,s:s?}", "name",
-                     m->name, "kind", tars_compare_kind_name(m->kind), "baseline",
-                     number_or_null(m->baseline), "current", number_or_null(m->current),
-                     "delta_pct", number_or_null(m->delta_pct), "direction",
-                     m->direction == TARS_CMP_LOWER_BETTER ? "lower" : "higher",
-                     "threshold_pct", m->threshold_pct, "p_value", number_or_null(m->p_value),
-                     "effect", number_or_null(m->effect), "n_baseline",
-                     count_or_null(m->n_baseline, m->min_samples), "n_current",
-                     count_or_null(m->n_current, m->min_samples), "min_samples",
-                     m->min_samples ? json_integer((json_int_t)m->min_samples) : json_null(),
-                     "verdict", tars_compare_verdict_name(m->verdict), "reason",
-                     m->reason[0] ? m->reason : NULL);
+    return json_pack(
+        "{s:s,s:s,s:o,s:o,s:o,s:s,s:f,s:o,s:o,s:o,s:o,s:o,s:s,s:s?}", "name", m->name, "kind",
+        tars_compare_kind_name(m->kind), "baseline", number_or_null(m->baseline), "current",
+        number_or_null(m->current), "delta_pct", number_or_null(m->delta_pct), "direction",
+        m->direction == TARS_CMP_LOWER_BETTER ? "lower" : "higher", "threshold_pct",
+        m->threshold_pct, "p_value", number_or_null(m->p_value), "effect",
+        number_or_null(m->effect), "n_baseline", count_or_null(m->n_baseline, m->min_samples),
+        "n_current", count_or_null(m->n_current, m->min_samples), "min_samples",
+        m->min_samples ? json_integer((json_int_t)m->min_samples) : json_null(), "verdict",
+        tars_compare_verdict_name(m->verdict), "reason", m->reason[0] ? m->reason : NULL);
 }
 
 static const char *const window_names[] = {"unknown", "same", "cross-time"};
@@ -319,8 +316,7 @@ void tars_compare_window_text(enum tars_compare_window w, double apart_s, char *
         snprintf(span, sizeof(span), "%.0f d %.0f h", floor(a / 86400),
                  floor(fmod(a, 86400) / 3600));
     else if (a >= 3600)
-        snprintf(span, sizeof(span), "%.0f h %.0f min", floor(a / 3600),
-                 floor(fmod(a, 3600) / 60));
+        snprintf(span, sizeof(span), "%.0f h %.0f min", floor(a / 3600), floor(fmod(a, 3600) / 60));
     else if (a >= 60)
         snprintf(span, sizeof(span), "%.0f min %.0f s", floor(a / 60), floor(fmod(a, 60)));
     else

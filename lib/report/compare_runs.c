@@ -102,12 +102,14 @@ static const char *throughput_unjudged(const struct tars_load_result *b,
     if (b->model != v->model)
         snprintf(why, cap, "the runs used different load models: not comparable");
     else if (b->generator_saturated || v->generator_saturated)
-        snprintf(why, cap, "the load generator was saturated on the %s side: it, not the target, "
-                 "set the rate", b->generator_saturated ? "baseline" : "current");
+        snprintf(why, cap,
+                 "the load generator was saturated on the %s side: it, not the target, "
+                 "set the rate",
+                 b->generator_saturated ? "baseline" : "current");
     else if (b->model == TARS_LOAD_OPEN)
         snprintf(why, cap, "open model: the offered rate sets it (judged as achieved_pct)");
-    else if (sb = busy_share(b), sv = busy_share(v), !(sb >= TARS_CMP_BUSY_MIN) ||
-             !(sv >= TARS_CMP_BUSY_MIN))
+    else if (sb = busy_share(b), sv = busy_share(v),
+             !(sb >= TARS_CMP_BUSY_MIN) || !(sv >= TARS_CMP_BUSY_MIN))
         snprintf(why, cap,
                  "closed model bound by think time: users waited on responses %.0f%% and %.0f%% "
                  "of the time (judged from %.0f%%)",
@@ -133,9 +135,9 @@ static void add_task(struct ctx *c, const char *what, struct side b, struct side
     add_metric(c, what, "errors_pct", TARS_CMP_ERRORS, TARS_CMP_LOWER_BETTER,
                have ? 100 * (double)b.t->failures / nb : NAN,
                have ? 100 * (double)v.t->failures / nv : NAN,
-               have ? tars_compare_proportion_p((double)b.t->failures, nb, (double)v.t->failures,
-                                                nv)
-                    : NAN,
+               have
+                   ? tars_compare_proportion_p((double)b.t->failures, nb, (double)v.t->failures, nv)
+                   : NAN,
                NAN, &counted);
     counted.tested = false;
     counted.report_only = throughput_why;
@@ -154,8 +156,8 @@ static void add_achieved(struct ctx *c, const struct tars_load_result *b,
 
     if (b->generator_saturated || v->generator_saturated)
         s.report_only = "the load generator was saturated: it, not the target, set the rate";
-    add_metric(c, "total", "achieved_pct", TARS_CMP_THROUGHPUT, TARS_CMP_HIGHER_BETTER, ab, av,
-               NAN, NAN, &s);
+    add_metric(c, "total", "achieved_pct", TARS_CMP_THROUGHPUT, TARS_CMP_HIGHER_BETTER, ab, av, NAN,
+               NAN, &s);
 }
 
 static const struct tars_load_task_result *task_named(const struct tars_load_result *r,
@@ -308,9 +310,10 @@ static bool load_span(json_t *run, double *start, double *end)
     size_t i;
     bool any = false;
 
-    json_array_foreach(json_object_get(run, "loads"), i, entry) {
+    json_array_foreach (json_object_get(run, "loads"), i, entry) {
         json_t *res = json_object_get(entry, "result");
-        json_t *at = json_object_get(res, "started_at_ms"), *ms = json_object_get(res, "duration_ms");
+        json_t *at = json_object_get(res, "started_at_ms"),
+               *ms = json_object_get(res, "duration_ms");
         double s, e;
 
         if (!json_is_integer(at) || !json_is_integer(ms) || json_integer_value(at) <= 0)

@@ -19,23 +19,25 @@ struct compare_opts {
 
 void usage_compare(void)
 {
-    printf("usage: tars compare BASELINE CURRENT [options]\n\n"
-           "Compares two runs metric by metric (docs/compare.md). BASELINE and CURRENT are run\n"
-           "directories, run.json files or load result files (tars load --json).\n"
-           "A metric fails (high/low) only when its change goes the bad way beyond its\n"
-           "threshold and, for latency and error rate, the change is significant (Mann-Whitney U\n"
-           "on the latency histograms, a two-proportion test on errors).\n\n"
-           "  --threshold KIND=PCT   allowed change per kind (repeatable): latency=10%%, errors=5%%,\n"
-           "                         throughput=10%%, checks=0%%, memory=20%%, cpu=15%%, trace=5%%, loss=0%%\n"
-           "  --alpha A              significance level, default 0.05\n"
-           "  --latency-floor MS     latency changes smaller than this never fail, default 1\n"
-           "  --cutoffs pass=P,marginal=M   score cut-offs, default pass=95,marginal=75\n"
-           "  --json FILE            the comparison as JSON (- for standard output)\n"
-           "  --run DIR              record it in run directory DIR (run.json \"comparison\")\n"
-           "  --canary               canary vs stable: both measured in the same time window\n"
-           "                         (else exit 3); with --run, recorded under \"canary\"\n"
-           "  -q, --quiet            print only the verdict line\n"
-           "exit: 0 pass, 1 fail, 2 marginal or nothing to judge, 3 bad usage or input file\n");
+    printf(
+        "usage: tars compare BASELINE CURRENT [options]\n\n"
+        "Compares two runs metric by metric (docs/compare.md). BASELINE and CURRENT are run\n"
+        "directories, run.json files or load result files (tars load --json).\n"
+        "A metric fails (high/low) only when its change goes the bad way beyond its\n"
+        "threshold and, for latency and error rate, the change is significant (Mann-Whitney U\n"
+        "on the latency histograms, a two-proportion test on errors).\n\n"
+        "  --threshold KIND=PCT   allowed change per kind (repeatable): latency=10%%, errors=5%%,\n"
+        "                         throughput=10%%, checks=0%%, memory=20%%, cpu=15%%, trace=5%%, "
+        "loss=0%%\n"
+        "  --alpha A              significance level, default 0.05\n"
+        "  --latency-floor MS     latency changes smaller than this never fail, default 1\n"
+        "  --cutoffs pass=P,marginal=M   score cut-offs, default pass=95,marginal=75\n"
+        "  --json FILE            the comparison as JSON (- for standard output)\n"
+        "  --run DIR              record it in run directory DIR (run.json \"comparison\")\n"
+        "  --canary               canary vs stable: both measured in the same time window\n"
+        "                         (else exit 3); with --run, recorded under \"canary\"\n"
+        "  -q, --quiet            print only the verdict line\n"
+        "exit: 0 pass, 1 fail, 2 marginal or nothing to judge, 3 bad usage or input file\n");
 }
 
 static int parse_double_opt(const char *name, const char *arg, double lo, double hi, double *out)
@@ -172,8 +174,7 @@ static int check_canary_window(const struct compare_opts *o, const struct tars_c
     fprintf(stderr,
             "tars compare: --canary needs the baseline and the canary measured in the same time "
             "window (loads started together); %s vs %s: %s\n",
-            o->baseline, o->current,
-            window);
+            o->baseline, o->current, window);
     return EXIT_USAGE;
 }
 
