@@ -24,6 +24,7 @@
 
 #include "tars/err.h"
 #include "tars/hist.h"
+#include "tars/judge.h"
 #include "tars/str.h" /* tars_duration_parse */
 
 /* ---- templates: "${random.int(1,100)}", "${random.choice(a,b)}", "${seq}", "${uuid}" ---- */
@@ -91,7 +92,10 @@ enum tars_threshold_metric {
     TARS_TH_P50, TARS_TH_P75, TARS_TH_P90, TARS_TH_P95, TARS_TH_P99, TARS_TH_P99_9,
     TARS_TH_MEAN, TARS_TH_MAX, TARS_TH_ERROR_RATE, TARS_TH_RPS, TARS_TH_REQUESTS
 };
-enum tars_threshold_op { TARS_TH_LT, TARS_TH_LE, TARS_TH_GT, TARS_TH_GE };
+enum tars_threshold_op { /* the comparisons of tars/judge.h */
+    TARS_TH_LT = TARS_JUDGE_LT, TARS_TH_LE = TARS_JUDGE_LE,
+    TARS_TH_GT = TARS_JUDGE_GT, TARS_TH_GE = TARS_JUDGE_GE
+};
 
 /* "p95<150ms", "error_rate<1%", "rps>500", "agents:p99<=200ms" (task name first). */
 struct tars_threshold {
@@ -244,12 +248,13 @@ int tars_load_result_from_json(struct json_t *v, struct tars_load_result *out,
 int tars_load_result_merge(struct tars_load_result *into, const struct tars_load_result *from,
                            struct tars_err *err) TARS_MUST_CHECK;
 
-/* Evaluates th against r: *passed and the measured value (same unit as
- * th->value). TARS_ENOTFOUND when th names an unknown task. No data is never
- * a pass: with zero requests *passed is false and *measured is 0 for rps and
- * requests, NaN for the others (print it as "n/a"). */
+/* Evaluates th against r into *out (tars/judge.h): the measured value in
+ * th->value's unit and the outcome. No data is never a pass: with no request
+ * sent, no timed response (for latencies) or no duration (for rps) the
+ * outcome is TARS_JUDGE_NO_DATA, out->measured NaN and out->missing says
+ * what was missing. TARS_ENOTFOUND when th names an unknown task. */
 int tars_threshold_check(const struct tars_threshold *th, const struct tars_load_result *r,
-                         bool *passed, double *measured, struct tars_err *err) TARS_MUST_CHECK;
+                         struct tars_judged *out, struct tars_err *err) TARS_MUST_CHECK;
 /* The unit of th->value and of measured, as run records name it: "ns",
  * "fraction", "per_second", "count". */
 const char *tars_threshold_unit(const struct tars_threshold *th);

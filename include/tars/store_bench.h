@@ -24,6 +24,7 @@
 
 #include "tars/err.h"
 #include "tars/hist.h"
+#include "tars/judge.h"
 #include "tars/store.h"
 
 /* ---- db-seed ---- */
@@ -136,6 +137,21 @@ int64_t tars_bench_table_rows(const tars_bench *b, int family);
  * untimed (warm-up, statement preparation) and iterations times timed. */
 int tars_bench_run(tars_bench *b, int family, int iterations, struct tars_bench_result *out,
                    struct tars_err *err) TARS_MUST_CHECK;
+
+/* Judges one family's run (r) against its p95 limit in ms; writes the p95
+ * measured (ms, NaN when nothing was timed) and, unless it passed, the
+ * reason into reason (cap bytes). The rule, in order:
+ *   query_error non-NULL (the database failed the query)  NO_DATA
+ *   table_rows == 0 (nothing to search)                    NO_DATA
+ *   the plan does not search the table by its index       FAIL
+ *   no execution timed, or p95 or limit NaN or infinite    NO_DATA
+ *   p95 > limit                                            FAIL (at the limit passes)
+ *   no execution returned a row                            NO_DATA
+ *   otherwise                                              PASS
+ * No data is never a pass: NO_DATA is reported as inconclusive (exit 2). */
+enum tars_judgement tars_bench_judge(const struct tars_bench_result *r, const char *query_error,
+                                     int64_t table_rows, double limit_ms, double *p95_ms,
+                                     char *reason, size_t cap);
 
 /* Plan readers, public for tests. expected is a NULL-terminated list of the
  * index names that serve the query.

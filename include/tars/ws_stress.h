@@ -36,6 +36,7 @@
 
 #include "tars/err.h"
 #include "tars/hist.h"
+#include "tars/judge.h"
 #include "tars/ws.h"
 
 struct json_t;
@@ -137,7 +138,10 @@ enum tars_ws_threshold_metric {
     TARS_WS_TH_RECONNECT_MAX, TARS_WS_TH_FAILED, TARS_WS_TH_RESYNC
 };
 
-enum tars_ws_threshold_op { TARS_WS_TH_LT, TARS_WS_TH_LE, TARS_WS_TH_GT, TARS_WS_TH_GE };
+enum tars_ws_threshold_op { /* the comparisons of tars/judge.h */
+    TARS_WS_TH_LT = TARS_JUDGE_LT, TARS_WS_TH_LE = TARS_JUDGE_LE,
+    TARS_WS_TH_GT = TARS_JUDGE_GT, TARS_WS_TH_GE = TARS_JUDGE_GE
+};
 
 /* "loss<0.1%", "p99<50ms", "reconnect_avg<5s", "failed_connections<=0". */
 struct tars_ws_threshold {
@@ -149,10 +153,12 @@ struct tars_ws_threshold {
 
 int tars_ws_threshold_parse(const char *text, struct tars_ws_threshold *th,
                             struct tars_err *err) TARS_MUST_CHECK;
-/* *measured: the figure in the threshold's unit (NAN when there is no data,
- * which fails). Returns whether it passed. */
-bool tars_ws_threshold_check(const struct tars_ws_threshold *th,
-                             const struct tars_ws_stress_result *r, double *measured);
+/* Judges th against r into *out (tars/judge.h). No data is never a pass:
+ * nothing expected (loss, duplicates, order), nothing timed (latencies,
+ * connect and reconnect times), no connection attempted or established
+ * give TARS_JUDGE_NO_DATA with out->missing naming what was missing. */
+void tars_ws_threshold_check(const struct tars_ws_threshold *th,
+                             const struct tars_ws_stress_result *r, struct tars_judged *out);
 /* The unit of value and measured, as run records name it: "ns", "fraction", "count". */
 const char *tars_ws_threshold_unit(const struct tars_ws_threshold *th);
 

@@ -1,7 +1,7 @@
 /*
  * Thresholds: "[task:]metric op value[unit]", e.g. "p95<150ms",
- * "agents:error_rate<=1%", "rps>500". Checked against a run's result; no
- * data (zero requests) is never a pass.
+ * "agents:error_rate<=1%", "rps>500". Checked against a run's result with
+ * tars_judge: no data (no request, no timed response) is never a pass.
  */
 #include <ctype.h>
 #include <math.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tars/alloc.h"
+#include "tars/judge.h"
 #include "tars/load.h"
 
 enum metric_kind { KIND_LATENCY, KIND_RATIO, KIND_PLAIN };
@@ -219,65 +220,54 @@ static const struct tars_load_task_result *task_named(const struct tars_load_res
     return NULL;
 }
 
-/* The figure th->metric names, in th->value's unit; false without data. */
-static bool measure(const struct metric *m, const struct tars_load_task_result *t,
-                    int64_t duration_ms, double *value)
+/* The figure th->metric names, in th->value's unit; NULL, or what is
+ * missing when there is nothing to measure. */
+static const char *measure(const struct metric *m, const struct tars_load_task_result *t,
+                           int64_t duration_ms, double *value)
 {
+    *value = NAN;
     if (t->requests == 0)
-        return false;
+        return "no request was sent";
     switch (m->kind) {
-    case KIND_RATIO: *value = (double)t->failures / (double)t->requests; return true;
+    case KIND_RATIO: *value = (double)t->failures / (double)t->requests; return NULL;
     case KIND_PLAIN:
         if (m->metric == TARS_TH_REQUESTS) {
             *value = (double)t->requests;
-            return true;
+            return NULL;
         }
+        if (duration_ms <= 0)
+            return "the run lasted no measurable time";
         *value = (double)t->requests / ((double)duration_ms / 1000.0);
-        return duration_ms > 0;
+        return NULL;
     case KIND_LATENCY: break;
     }
     if (!t->latency || tars_hist_count(t->latency) == 0)
-        return false;
+        return "no response was timed (every request failed before an answer)";
     if (m->metric == TARS_TH_MEAN)
         *value = tars_hist_mean(t->latency);
     else if (m->metric == TARS_TH_MAX)
         *value = (double)tars_hist_max(t->latency);
     else
         *value = (double)tars_hist_percentile(t->latency, m->percentile);
-    return true;
-}
-
-static bool compare(double measured, enum tars_threshold_op op, double limit)
-{
-    switch (op) {
-    case TARS_TH_LT: return measured < limit;
-    case TARS_TH_LE: return measured <= limit;
-    case TARS_TH_GT: return measured > limit;
-    case TARS_TH_GE: return measured >= limit;
-    }
-    return false;
+    return NULL;
 }
 
 int tars_threshold_check(const struct tars_threshold *th, const struct tars_load_result *r,
-                         bool *passed, double *measured, struct tars_err *err)
+                         struct tars_judged *out, struct tars_err *err)
 {
     const struct tars_load_task_result *t = task_named(r, th->task);
     const struct metric *m = metric_of(th->metric);
+    const char *why;
     double value;
 
-    *passed = false;
-    *measured = NAN;
+    tars_judged_set(out, NAN, TARS_JUDGE_LT, 0, "not judged");
     if (!m)
         return tars_err_set(err, TARS_EINVAL, "threshold \"%s\": unknown metric %d",
                             th->text ? th->text : "", (int)th->metric);
     if (!t)
         return tars_err_set(err, TARS_ENOTFOUND, "threshold \"%s\": no task named \"%s\"",
                             th->text ? th->text : "", th->task);
-    if (m->kind == KIND_PLAIN)
-        *measured = 0;
-    if (!measure(m, t, r->duration_ms, &value))
-        return TARS_OK;
-    *measured = value;
-    *passed = compare(value, th->op, th->value);
+    why = measure(m, t, r->duration_ms, &value);
+    tars_judged_set(out, value, (int)th->op, th->value, why);
     return TARS_OK;
 }

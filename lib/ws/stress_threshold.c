@@ -1,7 +1,7 @@
 /*
  * ws-stress thresholds: "metric op value[unit]" as tars load writes them,
  * e.g. "loss<0.1%", "p99<50ms", "reconnect_avg<5s", "failed_connections<=0".
- * No data (nothing expected, nothing timed) is never a pass.
+ * Judged by tars_judge: no data (nothing expected, nothing timed) is never a pass.
  */
 #include <ctype.h>
 #include <math.h>
@@ -106,28 +106,67 @@ int tars_ws_threshold_parse(const char *text, struct tars_ws_threshold *th, stru
     return TARS_OK;
 }
 
-static double percentile(const tars_hist *h, double p)
+/* h exists and holds a value (a result may come without histograms). */
+static bool timed(const tars_hist *h)
 {
-    return tars_hist_count(h) ? (double)tars_hist_percentile(h, p) : NAN;
+    return h && tars_hist_count(h) > 0;
 }
 
-static double measure(int metric, const struct tars_ws_stress_result *r)
+/* Sets *v to a percentile of h; what is missing when h is empty. */
+static const char *percentile(const tars_hist *h, double p, const char *what, double *v)
 {
+    if (!timed(h))
+        return what;
+    *v = (double)tars_hist_percentile(h, p);
+    return NULL;
+}
+
+/* Sets *v to the count when the run had a denominator for it. */
+static const char *count_of(bool had, int64_t n, const char *why, double *v)
+{
+    if (!had)
+        return why;
+    *v = (double)n;
+    return NULL;
+}
+
+/* The figure metric names in *v; NULL, or what is missing. */
+static const char *measure(int metric, const struct tars_ws_stress_result *r, double *v)
+{
+    static const char no_expected[] =
+        "no message was expected (nothing published while subscribed)";
+    static const char no_latency[] = "no message latency was measured";
+    static const char no_reconnect[] = "no reconnect happened";
+
+    *v = NAN;
     switch (metric) {
-    case TARS_WS_TH_LOSS: return r->expected > 0 ? (double)r->lost / (double)r->expected : NAN;
-    case TARS_WS_TH_DUPLICATES: return r->expected > 0 ? (double)r->duplicated : NAN;
-    case TARS_WS_TH_OUT_OF_ORDER: return r->expected > 0 ? (double)r->out_of_order : NAN;
-    case TARS_WS_TH_P50: return percentile(r->latency, 50);
-    case TARS_WS_TH_P95: return percentile(r->latency, 95);
-    case TARS_WS_TH_P99: return percentile(r->latency, 99);
-    case TARS_WS_TH_CONNECT_P95: return percentile(r->connect_time, 95);
+    case TARS_WS_TH_LOSS:
+        if (r->expected <= 0)
+            return no_expected;
+        *v = (double)r->lost / (double)r->expected;
+        return NULL;
+    case TARS_WS_TH_DUPLICATES: return count_of(r->expected > 0, r->duplicated, no_expected, v);
+    case TARS_WS_TH_OUT_OF_ORDER: return count_of(r->expected > 0, r->out_of_order, no_expected, v);
+    case TARS_WS_TH_P50: return percentile(r->latency, 50, no_latency, v);
+    case TARS_WS_TH_P95: return percentile(r->latency, 95, no_latency, v);
+    case TARS_WS_TH_P99: return percentile(r->latency, 99, no_latency, v);
+    case TARS_WS_TH_CONNECT_P95:
+        return percentile(r->connect_time, 95, "no connection was established", v);
     case TARS_WS_TH_RECONNECT_AVG:
-        return tars_hist_count(r->reconnect_time) ? tars_hist_mean(r->reconnect_time) : NAN;
+        if (!timed(r->reconnect_time))
+            return no_reconnect;
+        *v = tars_hist_mean(r->reconnect_time);
+        return NULL;
     case TARS_WS_TH_RECONNECT_MAX:
-        return tars_hist_count(r->reconnect_time) ? (double)tars_hist_max(r->reconnect_time) : NAN;
-    case TARS_WS_TH_FAILED: return r->started > 0 ? (double)r->failed : NAN;
-    case TARS_WS_TH_RESYNC: return r->established > 0 ? (double)r->resync_required : NAN;
-    default: return NAN;
+        if (!timed(r->reconnect_time))
+            return no_reconnect;
+        *v = (double)tars_hist_max(r->reconnect_time);
+        return NULL;
+    case TARS_WS_TH_FAILED:
+        return count_of(r->started > 0, r->failed, "no connection was attempted", v);
+    case TARS_WS_TH_RESYNC:
+        return count_of(r->established > 0, r->resync_required, "no connection was established", v);
+    default: return "unknown metric";
     }
 }
 
@@ -139,18 +178,11 @@ const char *tars_ws_threshold_unit(const struct tars_ws_threshold *th)
     return "count";
 }
 
-bool tars_ws_threshold_check(const struct tars_ws_threshold *th,
-                             const struct tars_ws_stress_result *r, double *measured)
+void tars_ws_threshold_check(const struct tars_ws_threshold *th,
+                             const struct tars_ws_stress_result *r, struct tars_judged *out)
 {
-    double v = measure(th->metric, r);
+    double v;
+    const char *why = measure(th->metric, r, &v);
 
-    *measured = v;
-    if (isnan(v))
-        return false;
-    switch (th->op) {
-    case TARS_WS_TH_LT: return v < th->value;
-    case TARS_WS_TH_LE: return v <= th->value;
-    case TARS_WS_TH_GT: return v > th->value;
-    default: return v >= th->value;
-    }
+    tars_judged_set(out, v, th->op, th->value, why);
 }

@@ -156,46 +156,18 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 
 /* ---- running ---- */
 
-/* "idx_a or idx_b". */
-static const char *expected_list(int family, char *out, size_t size)
-{
-    const char *const *names = tars_bench_family_indexes(family);
-    size_t len = 0;
-
-    out[0] = '\0';
-    for (size_t i = 0; names && names[i] && len < size; i++)
-        len += (size_t)snprintf(out + len, size - len, "%s%s", i ? " or " : "", names[i]);
-    return out;
-}
-
+/* The rule is tars_bench_judge's; this maps it to the table's words. */
 static void judge(struct bench_family_outcome *fo, const tars_bench *b, int rc,
                   const struct tars_err *err)
 {
     const struct tars_bench_result *r = &fo->result;
-    const char *table = r->plan.table[0] ? r->plan.table : "its table";
-    char list[256];
+    enum tars_judgement j =
+        tars_bench_judge(r, rc ? err->msg : NULL, tars_bench_table_rows(b, r->family),
+                         fo->threshold_ms, &fo->p95_ms, fo->reason, sizeof(fo->reason));
 
-    fo->p95_ms = (double)tars_hist_percentile(r->hist, 95) / 1e6;
-    if (rc) {
-        fo->status = BENCH_INCONCLUSIVE;
-        snprintf(fo->reason, sizeof(fo->reason), "query failed: %s", err->msg);
-    } else if (tars_bench_table_rows(b, r->family) == 0) {
-        fo->status = BENCH_INCONCLUSIVE;
-        snprintf(fo->reason, sizeof(fo->reason), "table %s is empty: nothing was measured", table);
-    } else if (!r->plan.uses_index) {
-        fo->status = BENCH_FAILED;
-        snprintf(fo->reason, sizeof(fo->reason), "the plan does not search %s by %s: %s", table,
-                 expected_list(r->family, list, sizeof(list)), r->plan.detail);
-    } else if (fo->p95_ms > fo->threshold_ms) {
-        fo->status = BENCH_FAILED;
-        snprintf(fo->reason, sizeof(fo->reason), "p95 %.3f ms is over the %.3f ms limit",
-                 fo->p95_ms, fo->threshold_ms);
-    } else if (r->rows == 0) {
-        fo->status = BENCH_INCONCLUSIVE;
-        snprintf(fo->reason, sizeof(fo->reason), "no execution returned a row");
-    } else {
-        fo->status = BENCH_PASSED;
-    }
+    fo->status = j == TARS_JUDGE_PASS   ? BENCH_PASSED
+                 : j == TARS_JUDGE_FAIL ? BENCH_FAILED
+                                        : BENCH_INCONCLUSIVE;
 }
 
 static void run_families(const struct bench_opts *o, tars_bench *b,

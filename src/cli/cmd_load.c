@@ -299,22 +299,26 @@ static int write_outputs(const struct load_opts *o, const struct tars_load_resul
     return rc;
 }
 
-/* The thresholds as judged, for the run record: {"text","passed","measured","limit","unit"}
- * in the threshold's own unit (ns, fraction, 1/s); measured null when n/a. */
+/* The thresholds as judged, for the run record: {"text","passed","outcome","measured",
+ * "limit","unit"[,"missing"]} in the threshold's own unit (ns, fraction, 1/s); measured
+ * null and outcome "no_data" (with what was missing) when nothing could be judged. */
 static json_t *thresholds_json(const struct tars_threshold *th, size_t n,
                                const struct tars_load_result *r)
 {
     json_t *list = json_array();
 
     for (size_t i = 0; list && i < n; i++) {
-        bool pass = false;
-        double measured = 0;
-        if (tars_threshold_check(&th[i], r, &pass, &measured, NULL) != TARS_OK)
+        struct tars_judged j;
+        json_t *one;
+        if (tars_threshold_check(&th[i], r, &j, NULL) != TARS_OK)
             continue;
-        json_array_append_new(list, json_pack("{s:s,s:b,s:o,s:f,s:s}", "text", th[i].text, "passed",
-                                              pass, "measured",
-                                              isnan(measured) ? json_null() : json_real(measured),
-                                              "limit", th[i].value, "unit", tars_threshold_unit(&th[i])));
+        one = json_pack("{s:s,s:b,s:s,s:o,s:f,s:s}", "text", th[i].text, "passed",
+                        j.outcome == TARS_JUDGE_PASS, "outcome", tars_judgement_name(j.outcome),
+                        "measured", isnan(j.measured) ? json_null() : json_real(j.measured), "limit",
+                        th[i].value, "unit", tars_threshold_unit(&th[i]));
+        if (one && j.outcome == TARS_JUDGE_NO_DATA)
+            json_object_set_new(one, "missing", json_string(j.missing));
+        json_array_append_new(list, one);
     }
     return list;
 }
@@ -351,10 +355,10 @@ static int write_run_record(const char *dir, const struct tars_threshold *th, si
 static int report(const struct load_opts *o, const struct tars_threshold *th, size_t nth,
                   const struct tars_load_result *r)
 {
-    int failed, rc;
+    int failed, no_data, rc;
 
     load_print_summary(stdout, r);
-    failed = load_print_thresholds(stdout, th, nth, r);
+    failed = load_print_thresholds(stdout, th, nth, r, &no_data);
     rc = write_outputs(o, r);
     if (o->run_dir && failed >= 0) {
         int run_rc = write_run_record(o->run_dir, th, nth, r);
@@ -369,6 +373,11 @@ static int report(const struct load_opts *o, const struct tars_threshold *th, si
     }
     if (failed > 0)
         return EXIT_FAILED;
+    if (no_data > 0) {
+        fprintf(stderr, "tars load: %d threshold%s could not be judged (no data): inconclusive\n",
+                no_data, no_data == 1 ? "" : "s");
+        return EXIT_INCONCLUSIVE;
+    }
     if (r->total.requests == r->total.failures) {
         fprintf(stderr, "tars load: no request succeeded\n");
         return EXIT_INCONCLUSIVE;

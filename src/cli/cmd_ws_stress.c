@@ -351,28 +351,36 @@ static void print_summary(const struct ws_opts *o, const struct tars_ws_stress_r
     print_times("reconnect", r->reconnect_time);
 }
 
-/* Prints the verdicts; returns how many failed. Fills list (may be NULL). */
-static int judge(const struct ws_opts *o, const struct tars_ws_stress_result *r, json_t *list)
+/* Prints the verdicts; returns how many failed and counts in *no_data those
+ * that could not be judged. Fills list (may be NULL). */
+static int judge(const struct ws_opts *o, const struct tars_ws_stress_result *r, json_t *list,
+                 int *no_data)
 {
     int failed = 0;
 
+    *no_data = 0;
     if (o->threshold_count)
         printf("thresholds:\n");
     for (int i = 0; i < o->threshold_count; i++) {
-        double measured;
-        bool pass = tars_ws_threshold_check(&o->th[i], r, &measured);
-        failed += !pass;
-        if (isnan(measured))
-            printf("  FAIL %-28s n/a (no data)\n", o->th[i].text);
+        struct tars_judged j;
+        json_t *one;
+        tars_ws_threshold_check(&o->th[i], r, &j);
+        failed += j.outcome == TARS_JUDGE_FAIL;
+        *no_data += j.outcome == TARS_JUDGE_NO_DATA;
+        if (j.outcome == TARS_JUDGE_NO_DATA)
+            printf("  n/a  %-28s inconclusive: %s\n", o->th[i].text, j.missing);
         else
-            printf("  %s %-28s measured %g (limit %g)\n", pass ? "PASS" : "FAIL", o->th[i].text,
-                   measured, o->th[i].value);
-        if (list)
-            json_array_append_new(list, json_pack("{s:s,s:b,s:o,s:f,s:s}", "text", o->th[i].text,
-                                                  "passed", pass, "measured",
-                                                  isnan(measured) ? json_null() : json_real(measured),
-                                                  "limit", o->th[i].value, "unit",
-                                                  tars_ws_threshold_unit(&o->th[i])));
+            printf("  %s %-28s measured %g (limit %g)\n", tars_judgement_word(j.outcome),
+                   o->th[i].text, j.measured, o->th[i].value);
+        if (!list)
+            continue;
+        one = json_pack("{s:s,s:b,s:s,s:o,s:f,s:s}", "text", o->th[i].text, "passed",
+                        j.outcome == TARS_JUDGE_PASS, "outcome", tars_judgement_name(j.outcome),
+                        "measured", isnan(j.measured) ? json_null() : json_real(j.measured),
+                        "limit", o->th[i].value, "unit", tars_ws_threshold_unit(&o->th[i]));
+        if (one && j.outcome == TARS_JUDGE_NO_DATA)
+            json_object_set_new(one, "missing", json_string(j.missing));
+        json_array_append_new(list, one);
     }
     return failed;
 }
@@ -452,10 +460,10 @@ static int write_outputs(const struct ws_opts *o, const struct tars_ws_stress_re
 static int report(const struct ws_opts *o, const struct tars_ws_stress_result *r)
 {
     json_t *list = json_array();
-    int failed, rc;
+    int failed, no_data, rc;
 
     print_summary(o, r);
-    failed = judge(o, r, list);
+    failed = judge(o, r, list, &no_data);
     rc = write_outputs(o, r, list);
     json_decref(list);
     if (r->interrupted) { /* partial figures are no verdict, whatever they say */
@@ -465,6 +473,11 @@ static int report(const struct ws_opts *o, const struct tars_ws_stress_result *r
     }
     if (failed)
         return EXIT_FAILED;
+    if (no_data) {
+        fprintf(stderr, "tars ws-stress: %d threshold%s could not be judged (no data): "
+                        "inconclusive\n", no_data, no_data == 1 ? "" : "s");
+        return EXIT_INCONCLUSIVE;
+    }
     if (r->established == 0) {
         fprintf(stderr, "tars ws-stress: no connection was established%s%s\n",
                 r->reasons[0].count ? ": " : "", r->reasons[0].count ? r->reasons[0].text : "");

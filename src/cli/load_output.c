@@ -91,23 +91,27 @@ static double shown(enum tars_threshold_metric m, double v)
 }
 
 int load_print_thresholds(FILE *out, const struct tars_threshold *th, size_t n,
-                          const struct tars_load_result *r)
+                          const struct tars_load_result *r, int *no_data)
 {
     struct tars_err err = TARS_ERR_INIT;
     int failed = 0;
 
+    *no_data = 0;
     if (n)
         fprintf(out, "\nthresholds:\n");
     for (size_t i = 0; i < n; i++) {
-        bool pass = false;
-        double measured = 0;
-        if (tars_threshold_check(&th[i], r, &pass, &measured, &err)) {
+        struct tars_judged j;
+        if (tars_threshold_check(&th[i], r, &j, &err)) {
             fprintf(out, "  ERROR %s: %s\n", th[i].text, err.msg);
             return -1;
         }
-        fprintf(out, "  %s %-36s measured %.3f%s\n", pass ? "pass" : "FAIL", th[i].text,
-                shown(th[i].metric, measured), unit_of(th[i].metric));
-        failed += !pass;
+        if (j.outcome == TARS_JUDGE_NO_DATA)
+            fprintf(out, "  n/a  %-36s inconclusive: %s\n", th[i].text, j.missing);
+        else
+            fprintf(out, "  %s %-36s measured %.3f%s\n", tars_judgement_word(j.outcome),
+                    th[i].text, shown(th[i].metric, j.measured), unit_of(th[i].metric));
+        failed += j.outcome == TARS_JUDGE_FAIL;
+        *no_data += j.outcome == TARS_JUDGE_NO_DATA;
     }
     return failed;
 }

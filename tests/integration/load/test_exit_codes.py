@@ -1,6 +1,7 @@
 """Thresholds, bad input and bad servers: exit codes per DESIGN.md §4 (0 good, 1 a threshold
 failed, 2 inconclusive, 3 bad usage or input), failures counted by kind, memory bounded."""
 
+import json
 import re
 import unittest
 
@@ -153,6 +154,23 @@ class BadServers(unittest.TestCase):
         run = run_load(["http://127.0.0.1:%d/" % port, "-c", 2, "-t", 1, "-d", "1s", "-q"],
                        timeout=10, json_path=self.tmp.join("refused.json"))
         self.assertAllFailed(run, "refused")
+
+    def test_latency_threshold_without_a_timed_response_is_inconclusive(self):
+        """Every connection refused: no response was timed, so p95<150ms cannot be judged
+        (exit 2 naming what was missing), not failed and not passed."""
+        port = loadlib.closed_port()
+        run = run_load(["http://127.0.0.1:%d/" % port, "-c", 2, "-t", 1, "-d", "1s", "-q",
+                        "--threshold", "p95<150ms", "--run", self.tmp.join("nodata-run")],
+                       timeout=10, json_path=self.tmp.join("nodata.json"))
+        self.assertEqual(run.rc, EXIT_INCONCLUSIVE, run.describe())
+        self.assertRegex(run.stdout, r"n/a\s+p95<150ms\s+inconclusive: no response was timed",
+                         run.describe())
+        self.assertNotRegex(run.stdout, r"(?m)^\s*(FAIL|pass)\s", run.describe())
+        self.assertIn("1 threshold could not be judged", run.stderr)
+        with open(self.tmp.join("nodata-run", "run.json")) as f:
+            th = json.load(f)["loads"][0]["thresholds"][0]
+        self.assertEqual((th["outcome"], th["passed"], th["measured"]), ("no_data", False, None), th)
+        self.assertIn("no response was timed", th["missing"])
 
     def test_garbage_counts_parse_errors(self):
         with Fixture("garbage") as fx:

@@ -32,10 +32,14 @@ class ExitCodeTest(unittest.TestCase):
         missed = run(self.fx.url, "-c", "4", "-d", "1500ms", "--threshold", "p50<0.001ms")
         self.assertEqual(missed.rc, EXIT_FAILED, missed.describe())
         self.assertFalse(missed.json["thresholds"][0]["passed"])
-        # no reconnect happened: a reconnect threshold has no data, which never passes
+        # no reconnect happened: a reconnect threshold has no data, which is never a pass
+        # nor a silent fail: inconclusive, naming what was missing
         nodata = run(self.fx.url, "-c", "2", "-d", "1s", "--threshold", "reconnect_avg<5s")
-        self.assertEqual(nodata.rc, EXIT_FAILED, nodata.describe())
-        self.assertIn("n/a (no data)", nodata.out)
+        self.assertEqual(nodata.rc, EXIT_INCONCLUSIVE, nodata.describe())
+        self.assertIn("inconclusive: no reconnect happened", nodata.out)
+        self.assertIn("could not be judged", nodata.err)
+        self.assertEqual(nodata.json["thresholds"][0]["outcome"], "no_data")
+        self.assertIsNone(nodata.json["thresholds"][0]["measured"])
 
     def test_bad_usage(self):
         for args in (["ws-stress"], ["ws-stress", "http://x/ws"],

@@ -1,5 +1,5 @@
 /* Unit tests for thresholds: parsing every form and error, checking against
- * hand-built results at the exact boundary, no data failing. */
+ * hand-built results at the exact boundary, the table of no-data inputs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,22 +100,42 @@ static void build(struct tars_load_result *r)
     fixture_task(&r->total, "total", "", "");
 }
 
-static void check(const struct tars_load_result *r, const char *text, bool expect_pass,
+#define PASS TARS_JUDGE_PASS
+#define FAIL TARS_JUDGE_FAIL
+#define NO_DATA TARS_JUDGE_NO_DATA
+
+/* Judges th against r; asserts the outcome, the measured value and, for
+ * NO_DATA, that missing says what was missing. */
+static void judge_with(const struct tars_load_result *r, struct tars_threshold *th,
+                       enum tars_judgement expect, double expect_measured, const char *missing)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    struct tars_judged j;
+
+    assert_int_equal(tars_threshold_check(th, r, &j, &err), 0);
+    if (j.outcome != expect)
+        fail_msg("\"%s\": %s (missing \"%s\"), measured %.17g; expected %s", th->text,
+                 tars_judgement_name(j.outcome), j.missing, j.measured,
+                 tars_judgement_name(expect));
+    if (isnan(expect_measured))
+        assert_true(isnan(j.measured));
+    else if (j.measured != expect_measured)
+        fail_msg("\"%s\": measured %.17g, expected %.17g", th->text, j.measured, expect_measured);
+    if (expect == NO_DATA && (!missing || !strstr(j.missing, missing)))
+        fail_msg("\"%s\": missing \"%s\" does not say \"%s\"", th->text, j.missing,
+                 missing ? missing : "(anything)");
+    if (expect != NO_DATA)
+        assert_string_equal(j.missing, "");
+}
+
+static void check(const struct tars_load_result *r, const char *text, enum tars_judgement expect,
                   double expect_measured)
 {
     struct tars_threshold th;
     struct tars_err err = TARS_ERR_INIT;
-    bool passed = !expect_pass;
-    double measured = -1;
 
     assert_int_equal(tars_threshold_parse(text, &th, &err), 0);
-    assert_int_equal(tars_threshold_check(&th, r, &passed, &measured, &err), 0);
-    if (passed != expect_pass)
-        fail_msg("\"%s\": passed %d, measured %.17g", text, passed, measured);
-    if (isnan(expect_measured))
-        assert_true(isnan(measured));
-    else if (measured != expect_measured)
-        fail_msg("\"%s\": measured %.17g, expected %.17g", text, measured, expect_measured);
+    judge_with(r, &th, expect, expect_measured, "");
     tars_threshold_release(&th);
 }
 
@@ -128,15 +148,15 @@ static void test_latency_boundaries(void **state)
     fixture_ok(&r.tasks[0], 100000000, 10); /* 100 ms */
     fixture_ok(&r.tasks[0], 200000000, 10); /* 200 ms */
     /* p50 of two values is the first (rank 1, exact); max the second. */
-    check(&r, "a:p50<100ms", false, 100e6);
-    check(&r, "a:p50<=100ms", true, 100e6);
-    check(&r, "a:p50>100ms", false, 100e6);
-    check(&r, "a:p50>=100ms", true, 100e6);
-    check(&r, "a:max<200ms", false, 200e6);
-    check(&r, "a:max<=0.2s", true, 200e6);
-    check(&r, "a:mean<150ms", false, 150e6);
-    check(&r, "a:avg<=150000us", true, 150e6);
-    check(&r, "a:p99.9<=200ms", true, 200e6);
+    check(&r, "a:p50<100ms", FAIL, 100e6);
+    check(&r, "a:p50<=100ms", PASS, 100e6);
+    check(&r, "a:p50>100ms", FAIL, 100e6);
+    check(&r, "a:p50>=100ms", PASS, 100e6);
+    check(&r, "a:max<200ms", FAIL, 200e6);
+    check(&r, "a:max<=0.2s", PASS, 200e6);
+    check(&r, "a:mean<150ms", FAIL, 150e6);
+    check(&r, "a:avg<=150000us", PASS, 150e6);
+    check(&r, "a:p99.9<=200ms", PASS, 200e6);
     tars_load_result_release(&r);
 }
 
@@ -147,9 +167,9 @@ static void test_single_value_percentiles(void **state)
 
     build(&r);
     fixture_ok(&r.tasks[0], 150000000, 10);
-    check(&r, "a:p95<150ms", false, 150e6);
-    check(&r, "a:p95<=150ms", true, 150e6);
-    check(&r, "a:p75<150.001ms", true, 150e6);
+    check(&r, "a:p95<150ms", FAIL, 150e6);
+    check(&r, "a:p95<=150ms", PASS, 150e6);
+    check(&r, "a:p75<150.001ms", PASS, 150e6);
     tars_load_result_release(&r);
 }
 
@@ -164,30 +184,106 @@ static void test_counts_and_rates(void **state)
     fixture_fail(&r.tasks[0], TARS_LOAD_ERR_STATUS, 500, 1000000);
     r.total.requests = 100;
     r.total.failures = 1;
-    check(&r, "a:error_rate<1%", false, 0.01);
-    check(&r, "a:error_rate<=1%", true, 0.01);
-    check(&r, "error_rate<0.011", true, 0.01);
-    check(&r, "a:rps>10", false, 10);
-    check(&r, "a:rps>=10", true, 10);
-    check(&r, "rps<=10", true, 10);
-    check(&r, "a:requests>=100", true, 100);
-    check(&r, "a:requests>100", false, 100);
+    check(&r, "a:error_rate<1%", FAIL, 0.01);
+    check(&r, "a:error_rate<=1%", PASS, 0.01);
+    check(&r, "error_rate<0.011", PASS, 0.01);
+    check(&r, "a:rps>10", FAIL, 10);
+    check(&r, "a:rps>=10", PASS, 10);
+    check(&r, "rps<=10", PASS, 10);
+    check(&r, "a:requests>=100", PASS, 100);
+    check(&r, "a:requests>100", FAIL, 100);
     tars_load_result_release(&r);
 }
 
-static void test_no_data_never_passes(void **state)
+/* Every evaluator gets the same table: no data, an empty list, NaN, +Inf and
+ * -Inf, exactly at the limit, a peer error. No data is never a pass, never a
+ * silent fail: it is NO_DATA naming what was missing. */
+enum input { NOTHING, EMPTY_TASK, AT_LIMIT, PEER_ERROR };
+
+static void build_input(struct tars_load_result *r, enum input in)
 {
-    struct tars_load_result r;
+    memset(r, 0, sizeof(*r));
+    if (in == NOTHING) /* a result with no task, no request, no duration */
+        return;
+    build(r);
+    if (in == AT_LIMIT) {
+        for (int i = 0; i < 10; i++)
+            fixture_ok(&r->tasks[0], 150000000, 10); /* every response 150 ms */
+        r->total.requests = 10;
+    } else if (in == PEER_ERROR) { /* the server refused every connection: nothing was answered */
+        for (int i = 0; i < 10; i++)
+            fixture_fail(&r->tasks[0], TARS_LOAD_ERR_REFUSED, 0, 0);
+        r->total.requests = r->total.failures = 10;
+    }
+}
+
+static void test_no_data_table(void **state)
+{
+    static const struct row {
+        enum input in;
+        const char *threshold;
+        double limit; /* replaces the parsed limit unless 0 */
+        enum tars_judgement expect;
+        double measured;
+        const char *missing;
+    } rows[] = {
+        {NOTHING, "p95<150ms", 0, NO_DATA, NAN, "no request was sent"},
+        {NOTHING, "error_rate<1%", 0, NO_DATA, NAN, "no request was sent"},
+        {NOTHING, "rps>1", 0, NO_DATA, NAN, "no request was sent"},
+        {NOTHING, "requests<5", 0, NO_DATA, NAN, "no request was sent"},
+        {EMPTY_TASK, "empty:p95<1s", 0, NO_DATA, NAN, "no request was sent"},
+        {EMPTY_TASK, "empty:max<1s", 0, NO_DATA, NAN, "no request was sent"},
+        {EMPTY_TASK, "empty:error_rate<100%", 0, NO_DATA, NAN, "no request was sent"},
+        {EMPTY_TASK, "empty:requests<5", 0, NO_DATA, NAN, "no request was sent"},
+        {EMPTY_TASK, "empty:rps<1000", 0, NO_DATA, NAN, "no request was sent"},
+        {EMPTY_TASK, "p95<1s", 0, NO_DATA, NAN, "no request was sent"},
+        {AT_LIMIT, "a:p95<150ms", 0, FAIL, 150e6, NULL},
+        {AT_LIMIT, "a:p95<=150ms", 0, PASS, 150e6, NULL},
+        {AT_LIMIT, "a:mean>=150ms", 0, PASS, 150e6, NULL},
+        {AT_LIMIT, "a:requests>10", 0, FAIL, 10, NULL},
+        {AT_LIMIT, "a:p95<150ms", NAN, NO_DATA, 150e6, "the limit is NaN"},
+        {AT_LIMIT, "a:p95<150ms", INFINITY, NO_DATA, 150e6, "the limit is +Inf"},
+        {AT_LIMIT, "a:p95>150ms", -INFINITY, NO_DATA, 150e6, "the limit is -Inf"},
+        {PEER_ERROR, "a:p95<150ms", 0, NO_DATA, NAN, "no response was timed"},
+        {PEER_ERROR, "a:max<1s", 0, NO_DATA, NAN, "no response was timed"},
+        {PEER_ERROR, "a:error_rate<1%", 0, FAIL, 1.0, NULL},
+        {PEER_ERROR, "a:requests>=10", 0, PASS, 10, NULL},
+    };
     (void)state;
 
-    build(&r);
-    check(&r, "empty:p95<1s", false, NAN);
-    check(&r, "empty:max<1s", false, NAN);
-    check(&r, "empty:error_rate<100%", false, NAN);
-    check(&r, "empty:requests<5", false, 0);
-    check(&r, "empty:rps<1000", false, 0);
-    check(&r, "p95<1s", false, NAN); /* the total has no requests either */
-    tars_load_result_release(&r);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct tars_load_result r;
+        struct tars_threshold th;
+        struct tars_err err = TARS_ERR_INIT;
+        build_input(&r, rows[i].in);
+        assert_int_equal(tars_threshold_parse(rows[i].threshold, &th, &err), 0);
+        if (rows[i].limit != 0)
+            th.value = rows[i].limit;
+        judge_with(&r, &th, rows[i].expect, rows[i].measured, rows[i].missing);
+        tars_threshold_release(&th);
+        tars_load_result_release(&r);
+    }
+}
+
+/* The measured side: tars_judge itself, for the NaN and infinite figures a
+ * result cannot hold but a computation could produce. */
+static void test_judge_non_finite(void **state)
+{
+    (void)state;
+    assert_int_equal(tars_judge(NAN, TARS_JUDGE_LT, 1), NO_DATA);
+    assert_int_equal(tars_judge(NAN, TARS_JUDGE_GE, 1), NO_DATA);
+    assert_int_equal(tars_judge(INFINITY, TARS_JUDGE_GT, 1), NO_DATA);
+    assert_int_equal(tars_judge(-INFINITY, TARS_JUDGE_LT, 1), NO_DATA);
+    assert_int_equal(tars_judge(1, TARS_JUDGE_LT, NAN), NO_DATA);
+    assert_int_equal(tars_judge(1, 99, 2), NO_DATA);
+    assert_int_equal(tars_judge(1, TARS_JUDGE_LT, 1), FAIL);
+    assert_int_equal(tars_judge(1, TARS_JUDGE_LE, 1), PASS);
+    assert_int_equal(tars_judge(1, TARS_JUDGE_GT, 1), FAIL);
+    assert_int_equal(tars_judge(1, TARS_JUDGE_GE, 1), PASS);
+    struct tars_judged j;
+    tars_judged_set(&j, -INFINITY, TARS_JUDGE_LT, 1, NULL);
+    assert_int_equal(j.outcome, NO_DATA);
+    assert_string_equal(j.missing, "the measured value is -Inf");
 }
 
 static void test_unknown_task(void **state)
@@ -195,15 +291,14 @@ static void test_unknown_task(void **state)
     struct tars_load_result r;
     struct tars_threshold th;
     struct tars_err err = TARS_ERR_INIT;
-    bool passed = true;
-    double measured = 0;
+    struct tars_judged j;
     (void)state;
 
     build(&r);
     assert_int_equal(tars_threshold_parse("nope:p95<1s", &th, &err), 0);
-    assert_int_equal(tars_threshold_check(&th, &r, &passed, &measured, &err), TARS_ENOTFOUND);
+    assert_int_equal(tars_threshold_check(&th, &r, &j, &err), TARS_ENOTFOUND);
     assert_string_equal(err.msg, "threshold \"nope:p95<1s\": no task named \"nope\"");
-    assert_false(passed);
+    assert_int_not_equal(j.outcome, PASS);
     tars_threshold_release(&th);
     tars_load_result_release(&r);
 }
@@ -213,8 +308,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_forms),        cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_latency_boundaries), cmocka_unit_test(test_single_value_percentiles),
-        cmocka_unit_test(test_counts_and_rates),   cmocka_unit_test(test_no_data_never_passes),
-        cmocka_unit_test(test_unknown_task),
+        cmocka_unit_test(test_counts_and_rates),   cmocka_unit_test(test_no_data_table),
+        cmocka_unit_test(test_judge_non_finite),   cmocka_unit_test(test_unknown_task),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -600,6 +601,69 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* The table every threshold evaluator gets (tars_bench_judge): no data, an
+ * empty list, NaN, +Inf, -Inf, exactly at the limit, a peer error. No data
+ * is never a pass and never a silent fail: NO_DATA with a reason. */
+enum judge_input { J_NOTHING, J_EMPTY_HIST, J_AT_LIMIT, J_NO_INDEX, J_NO_ROWS };
+
+static void judge_input(struct tars_bench_result *r, enum judge_input in)
+{
+    memset(r, 0, sizeof(*r));
+    r->family = TARS_BENCH_TEMPORAL;
+    snprintf(r->plan.table, sizeof(r->plan.table), "evaluations");
+    r->plan.uses_index = in != J_NO_INDEX;
+    if (in == J_NOTHING)
+        return; /* no histogram at all */
+    r->hist = tars_hist_new();
+    if (in == J_EMPTY_HIST)
+        return;
+    tars_hist_record_n(r->hist, 80000000, 100); /* every execution 80 ms */
+    r->iterations = 100;
+    r->rows = in == J_NO_ROWS ? 0 : 500;
+}
+
+static void test_bench_judge_table(void **state)
+{
+    static const struct row {
+        enum judge_input in;
+        const char *query_error;
+        int64_t table_rows;
+        double limit_ms;
+        enum tars_judgement expect;
+        const char *reason;
+    } rows[] = {
+        {J_NOTHING, NULL, 1000, 100, TARS_JUDGE_NO_DATA, "no execution was timed"},
+        {J_EMPTY_HIST, NULL, 1000, 100, TARS_JUDGE_NO_DATA, "no execution was timed"},
+        {J_EMPTY_HIST, NULL, 0, 100, TARS_JUDGE_NO_DATA, "table evaluations is empty"},
+        {J_AT_LIMIT, NULL, 1000, NAN, TARS_JUDGE_NO_DATA, "the limit is NaN"},
+        {J_AT_LIMIT, NULL, 1000, INFINITY, TARS_JUDGE_NO_DATA, "the limit is +Inf"},
+        {J_AT_LIMIT, NULL, 1000, -INFINITY, TARS_JUDGE_NO_DATA, "the limit is -Inf"},
+        {J_AT_LIMIT, NULL, 1000, 80, TARS_JUDGE_PASS, ""},
+        {J_AT_LIMIT, NULL, 1000, 79.999, TARS_JUDGE_FAIL, "is over the 79.999 ms limit"},
+        {J_AT_LIMIT, "connection reset by peer", 1000, 100, TARS_JUDGE_NO_DATA,
+         "query failed: connection reset by peer"},
+        {J_NO_INDEX, NULL, 1000, 100, TARS_JUDGE_FAIL, "the plan does not search evaluations"},
+        {J_NO_ROWS, NULL, 1000, 100, TARS_JUDGE_NO_DATA, "no execution returned a row"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct tars_bench_result r;
+        char reason[512];
+        double p95;
+        enum tars_judgement j;
+        judge_input(&r, rows[i].in);
+        j = tars_bench_judge(&r, rows[i].query_error, rows[i].table_rows, rows[i].limit_ms, &p95,
+                             reason, sizeof(reason));
+        if (j != rows[i].expect || !strstr(reason, rows[i].reason))
+            fail_msg("row %zu: %s \"%s\", expected %s \"%s\"", i, tars_judgement_name(j), reason,
+                     tars_judgement_name(rows[i].expect), rows[i].reason);
+        if (rows[i].in == J_NOTHING || rows[i].in == J_EMPTY_HIST)
+            assert_true(isnan(p95));
+        tars_bench_result_release(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -608,7 +672,7 @@ int main(void)
         cmocka_unit_test(test_seed_stops),    cmocka_unit_test(test_plan_sqlite),
         cmocka_unit_test(test_plan_postgres), cmocka_unit_test(test_family_params),
         cmocka_unit_test(test_bench_runs),    cmocka_unit_test(test_bench_open_errors),
-        cmocka_unit_test(test_family_names),
+        cmocka_unit_test(test_family_names),  cmocka_unit_test(test_bench_judge_table),
     };
     return cmocka_run_group_tests_name("store_bench", tests, group_setup, group_teardown);
 }
