@@ -7,7 +7,7 @@ root=${1:-.}
 declare -A layer_of=(
   [err]=base [alloc]=base [buf]=base [clock]=base [crypto]=base [log]=base [str]=base [embed]=base [version]=base [rng]=base [file]=base
   [json]=json [yaml]=yaml
-  [hist]=stats [stats]=stats
+  [hist]=stats [stats]=stats [judge]=stats
   [url]=net [net]=net
   [http]=http
   [store]=store [store_integrity]=store [store_bench]=store
