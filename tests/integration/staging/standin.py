@@ -94,3 +94,90 @@ def dry_run_release(workdir, chart_ref=chart.CHART):
     with open(path, "w") as f:
         f.write(r.stdout)
     return path
+
+
+class TlsFront:
+    """HTTPS in front of a plain-HTTP loopback server (tars serve has no TLS of its own; a staging
+    cluster's Ingress terminates TLS): a self-signed certificate for 127.0.0.1 made with openssl,
+    one thread per connection relaying bytes both ways (WebSocket upgrades included)."""
+
+    def __init__(self, workdir, target_port):
+        import select
+        import ssl
+        import threading
+
+        self.select = select
+        self.cert = os.path.join(workdir, "staging-cert.pem")
+        key = os.path.join(workdir, "staging-key.pem")
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", key, "-out", self.cert], capture_output=True, text=True,
+                           timeout=60)
+        if r.returncode != 0:
+            raise AssertionError("openssl req failed: " + r.stderr)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(self.cert, key)
+        self.target = target_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        for _ in range(20):
+            try:
+                self.listener.bind(("127.0.0.1", port_outside_ephemeral()))
+                break
+            except OSError:
+                continue
+        self.listener.listen(128)
+        self.port = self.listener.getsockname()[1]
+        self.closing = False
+        self.socks = []
+        self.lock = threading.Lock()
+        self.threading = threading
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closing:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                return
+            self.threading.Thread(target=self._relay, args=(raw,), daemon=True).start()
+
+    def _relay(self, raw):
+        raw.settimeout(10)
+        try:
+            tls = self.ctx.wrap_socket(raw, server_side=True)
+            up = socket.create_connection(("127.0.0.1", self.target), timeout=10)
+        except OSError:
+            raw.close()
+            return
+        with self.lock:
+            self.socks += [tls, up]
+        tls.settimeout(60)
+        up.settimeout(60)
+        try:
+            while not self.closing:
+                ready = [tls] if tls.pending() else \
+                    self.select.select([tls, up], [], [], 1.0)[0]
+                for s in ready:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    (up if s is tls else tls).sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (tls, up):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def close(self):
+        self.closing = True
+        self.listener.close()
+        with self.lock:
+            for s in self.socks:
+                try:
+                    s.close()
+                except OSError:
+                    pass

@@ -208,6 +208,16 @@ class ReleaseConfig(unittest.TestCase):
                                              "a kubectl step creates %s %s, which the chart also "
                                              "creates (Helm refuses to adopt it)" % (kind, name))
 
+    def test_steps_reach_the_target_through_base_url(self):
+        """A step naming the staging host itself would not follow --base-url (the rehearsal and
+        any other target would test the wrong host): steps use ${base_url} / ${ws_url}."""
+        host = urlparse(self.cfg["release"]["base_url"]).hostname
+        for stage in ("deploy", "wait", "validate", "perf", "rollback"):
+            for step in (self.cfg.get(stage) or {}).get("steps") or []:
+                text = step.get("run") or " ".join(str(a) for a in step.get("tars", []))
+                with self.subTest(stage=stage, step=text[:60]):
+                    self.assertNotIn(host, text)
+
     def test_canary_is_its_own_release_selected_by_the_suites(self):
         stable = by_kind(Renders.get("stable"), "Deployment")
         canary = by_kind(Renders.get("canary"), "Deployment")
