@@ -1,6 +1,10 @@
 # Front door. `make demo` and `make check` work on a fresh Debian machine.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
+# make check: every harness replays its corpus and fuzzes this long.
+FUZZ_CHECK_SECONDS ?= 3
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 ifneq ($(CI),)
@@ -37,6 +41,19 @@ test-asan: deps
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer harnesses (tests/fuzz): the libraries built with clang for
+# fuzzing in a build directory of their own.
+fuzz-build: deps
+	@CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DTARS_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+fuzz-check: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CHECK_SECONDS)
+
+# Long run: every harness FUZZ_SECONDS, the table written into docs/reliability.md.
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) docs/reliability.md
+
 demo: build
 	@scripts/demo.sh $(BUILD)/src/cli/tars
 
@@ -51,4 +68,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
