@@ -93,8 +93,9 @@ else:
     reported = [m for m in ms if m["verdict"] == "reported"]
     nodata = [m for m in ms if m["verdict"] == "nodata"]
     if few:
-        print("    - not judged, too few samples: %s" % ", ".join(
-            "%s (n = %s)" % (m["name"], min(m["n_baseline"], m["n_current"])) for m in few))
+        named = ["%s (n = %s)" % (m["name"], min(m["n_baseline"], m["n_current"])) for m in few]
+        print("    - not judged, too few samples: %s%s" % (
+            ", ".join(named[:4]), " and %d more" % (len(named) - 4) if len(named) > 4 else ""))
     if reported:
         print("    - reported, not judged: %s: %s" % (
             ", ".join(m["name"] for m in reported), reported[0].get("reason")))
