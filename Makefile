@@ -11,7 +11,7 @@ ifneq ($(CI),)
 CMAKE_FLAGS += -DTARS_WERROR=ON
 endif
 
-.PHONY: all deps tools build demo check test test-asan bench clean format
+.PHONY: all deps tools build demo check check-under-load test test-asan bench clean format
 
 all: build
 
@@ -30,6 +30,11 @@ build: deps
 check: build tools
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan
+
+# The integration tests of the normal build while stress-ng keeps every core busy (bounded:
+# UNDER_LOAD_BUDGET seconds, 1800 by default; scripts/check-under-load.sh).
+check-under-load: build tools
+	@JOBS=$(JOBS) scripts/check-under-load.sh $(BUILD)
 
 test: build tools
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -135,7 +135,9 @@ enum tars_stage_status stage_decide(struct pipeline *p, char *reason, size_t cap
     evidence_reasons(p);
     json_t *ws_probe = json_object_get(p->deploy_probe, "websocket");
     json_int_t ws_exit = json_integer_value(json_object_get(ws_probe, "exit_code"));
-    if (ws_probe && (json_object_get(ws_probe, "error") || ws_exit < 0 || ws_exit > 1))
+    bool ws_stopped = json_is_true(json_object_get(ws_probe, "stopped_by_prober"));
+    if (ws_probe &&
+        (json_object_get(ws_probe, "error") || ws_exit < 0 || (ws_exit > 1 && !ws_stopped)))
         because(p, TARS_VERDICT_INCONCLUSIVE,
                 "zero downtime: the WebSocket probe could not run (tars ws-stress exit %lld; see "
                 "logs/deploy.log)", (long long)ws_exit);

@@ -174,12 +174,14 @@ static json_t *probe_ws_stop(struct pipeline *p, const char *window)
                          "tars ws-stress wrote no result (see the stage log)");
     conn = json_object_get(r, "connections");
     rec = json_object_get(r, "reconnects");
-    out = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:i}", "connections", json_object_get(conn, "target"),
-                    "established", json_object_get(conn, "established"), "disconnects",
-                    json_object_get(rec, "unexpected_drops"), "reconnects",
-                    json_object_get(rec, "count"), "reconnect_max_ms",
-                    json_object_get(json_object_get(rec, "time"), "max_ms"), "lost",
-                    json_object_get(json_object_get(r, "messages"), "lost"), "exit_code", code);
+    /* The prober ends ws-stress with SIGINT: its exit 2 with "interrupted" is that stop. */
+    out = json_pack(
+        "{s:O,s:O,s:O,s:O,s:O,s:O,s:i,s:b}", "connections", json_object_get(conn, "target"),
+        "established", json_object_get(conn, "established"), "disconnects",
+        json_object_get(rec, "unexpected_drops"), "reconnects", json_object_get(rec, "count"),
+        "reconnect_max_ms", json_object_get(json_object_get(rec, "time"), "max_ms"), "lost",
+        json_object_get(json_object_get(r, "messages"), "lost"), "exit_code", code,
+        "stopped_by_prober", code == 2 && json_is_true(json_object_get(r, "interrupted")));
     json_decref(r);
     return out;
 }

@@ -111,14 +111,18 @@ class ReleaseTest(unittest.TestCase):
                 rec = json.load(f)
         except (OSError, ValueError) as e:
             return text + "--- run.json unreadable: %s\n" % e
+        logs = []
         for st in rec.get("stages", []):
             text += "--- stage %s: %s %s\n" % (st.get("name"), st.get("status"), st.get("reason"))
-            if st.get("status") == "fail" and st.get("log"):
-                try:
-                    with open(os.path.join(self.run_dir, st["log"]), errors="replace") as f:
-                        text += "".join(f.readlines()[-15:])
-                except OSError:
-                    pass
+            if st.get("status") in ("fail", "error") and st.get("log"):
+                logs.append(st["log"])
+            logs += re.findall(r"logs/[\w.-]+\.log", st.get("reason") or "")
+        for log in dict.fromkeys(logs):
+            try:
+                with open(os.path.join(self.run_dir, log), errors="replace") as f:
+                    text += "--- %s (last lines)\n%s" % (log, "".join(f.readlines()[-25:]))
+            except OSError:
+                pass
         for d in rec.get("decisions", []):
             text += "--- decision %s: %s\n" % (d.get("decision"), "; ".join(d.get("reasons", [])))
         return text
