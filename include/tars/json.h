@@ -15,10 +15,12 @@
 #include "tars/buf.h"
 #include "tars/err.h"
 
-#define TARS_JSON_MAX_DEPTH 32
+#define TARS_JSON_MAX_DEPTH 64
 
 /* Parses one JSON value (the whole input, nothing after it). On failure
- * returns TARS_EINVAL with "line L, column C: what" in err. */
+ * returns TARS_EINVAL with "line L, column C: what" in err; nesting deeper
+ * than TARS_JSON_MAX_DEPTH arrays and objects is such an error, so readers
+ * of the tree may recurse. Duplicate keys are rejected. */
 int tars_json_parse(const char *data, size_t len, json_t **out, struct tars_err *err);
 
 /* Collected field problems: "agent_id (required)", "limit (must be 1..1000)". */

@@ -8,11 +8,48 @@
 #include "tars/alloc.h"
 #include "tars/file.h"
 
+/* Where data first nests deeper than TARS_JSON_MAX_DEPTH (brackets outside
+ * strings), so that every reader of the tree may recurse without a bound of
+ * its own; false when it never does. */
+static bool too_deep(const char *data, size_t len, int *line, int *col)
+{
+    bool in_string = false, escaped = false;
+    int depth = 0;
+
+    *line = 1;
+    *col = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+        (*col)++;
+        if (c == '\n') {
+            (*line)++;
+            *col = 0;
+        } else if (escaped) {
+            escaped = false;
+        } else if (in_string) {
+            escaped = c == '\\';
+            in_string = c != '"';
+        } else if (c == '"') {
+            in_string = true;
+        } else if ((c == '[' || c == '{') && ++depth > TARS_JSON_MAX_DEPTH) {
+            return true;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return false;
+}
+
 int tars_json_parse(const char *data, size_t len, json_t **out, struct tars_err *err)
 {
     json_error_t jerr;
-    json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *v;
+    int line, col;
 
+    if (too_deep(data, len, &line, &col))
+        return tars_err_set(err, TARS_EINVAL, "line %d, column %d: nested deeper than %d levels",
+                            line, col, TARS_JSON_MAX_DEPTH);
+    v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!v)
         return tars_err_set(err, TARS_EINVAL, "line %d, column %d: %s", jerr.line, jerr.column,
                             jerr.text);

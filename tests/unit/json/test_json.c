@@ -32,6 +32,29 @@ static void test_parse_rejects_duplicates_and_trailing(void **state)
     json_decref(v);
 }
 
+/* The stated depth bound holds, with the position of the level too many;
+ * brackets inside strings do not count. */
+static void test_parse_depth_bound(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    char text[400] = "{\"s\":\"[[[[\\\"{{\",\n\"a\":";
+    size_t at = strlen(text);
+    json_t *v = NULL;
+    (void)state;
+
+    for (int i = 0; i < TARS_JSON_MAX_DEPTH - 1; i++)
+        text[at++] = '[';
+    for (int i = 0; i < TARS_JSON_MAX_DEPTH - 1; i++)
+        text[at++] = ']';
+    text[at++] = '}';
+    text[at] = '\0';
+    assert_int_equal(tars_json_parse(text, strlen(text), &v, &err), TARS_OK);
+    json_decref(v);
+    memmove(text + 22, text + 21, strlen(text + 21) + 1); /* one more level */
+    assert_int_equal(tars_json_parse(text, strlen(text), &v, &err), TARS_EINVAL);
+    assert_string_equal(err.msg, "line 2, column 68: nested deeper than 64 levels");
+}
+
 static void test_fields_collect_every_problem(void **state)
 {
     struct tars_field_errors fe;
@@ -100,6 +123,7 @@ int main(void)
         cmocka_unit_test(test_parse_reports_position),
         cmocka_unit_test(test_parse_rejects_duplicates_and_trailing),
         cmocka_unit_test(test_fields_collect_every_problem),
+        cmocka_unit_test(test_parse_depth_bound),
         cmocka_unit_test(test_string_length_bound),
         cmocka_unit_test(test_object_text_and_dump_bound),
     };
