@@ -4,6 +4,7 @@
  * readers over Kubernetes objects.
  */
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,9 @@ long long kube_int_at(json_t *obj, const char *path, long long fallback)
     json_t *v = value_at(obj, path);
     if (json_is_integer(v))
         return (long long)json_integer_value(v);
-    if (json_is_real(v))
+    /* A count from the cluster that is 1e300 has no long long: the fallback,
+     * never an undefined cast. */
+    if (json_is_real(v) && fabs(json_real_value(v)) < 9e18)
         return (long long)json_real_value(v);
     return fallback;
 }

@@ -412,10 +412,25 @@ static void test_validate(void **state)
     assert_invalid("{\"check\":\"configmaps_present\",\"contains\":\"x\"}", "needs \"key\"");
 }
 
+/* A cluster's numbers are read against the range of a long long: 1e300
+ * replicas is no count (it was an undefined cast). */
+static void test_numbers_out_of_range(void **state)
+{
+    json_t *o = parse("{\"spec\":{\"replicas\":1e300,\"n\":-1e19,\"ok\":3.0,\"i\":4}}");
+    (void)state;
+
+    assert_int_equal(kube_int_at(o, "spec.replicas", -7), -7);
+    assert_int_equal(kube_int_at(o, "spec.n", -7), -7);
+    assert_int_equal(kube_int_at(o, "spec.ok", -7), 3);
+    assert_int_equal(kube_int_at(o, "spec.i", -7), 4);
+    json_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deployments_ready),
+        cmocka_unit_test(test_numbers_out_of_range),
         cmocka_unit_test(test_no_data),
         cmocka_unit_test(test_pods),
         cmocka_unit_test(test_security),
