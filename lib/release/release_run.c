@@ -417,6 +417,12 @@ int tars_release_run(const struct tars_release_config *cfg, const struct tars_re
             pipeline_probe_stop(&p, "deploy");
     }
     put_now(&p, "ended_at");
+    if (p.status[STAGE_REPORT] == TARS_STAGE_PASS) {
+        /* Once more, now that run.json is final: the report's header must name the evidence
+         * digest people sign (docs/signoff.md), which the stages after the report changed. */
+        char why[256];
+        (void)stage_report(&p, why, sizeof(why));
+    }
     out->verdict = p.verdict;
     out->rolled_back = p.rolled_back;
     out->interrupted = *o->interrupted != 0;

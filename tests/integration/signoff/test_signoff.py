@@ -97,6 +97,10 @@ class Fixture:
                 env={"TARS_RUN_DIR": self.run_dir, "TARS_BASE_URL": base}, timeout=60)
         assert r.returncode == 0, "the local gate did not approve:\n" + r.stdout + r.stderr
         shutil.rmtree(os.path.join(self.run_dir, "serve"), ignore_errors=True)
+        # The gate's own report names the final evidence: it can be read and signed as it is.
+        with open(os.path.join(self.run_dir, "report.md"), encoding="utf-8") as f:
+            self.report_digest = re.search(r"\*\*Evidence digest:\*\* `(sha256:[0-9a-f]{64})`",
+                                           f.read()).group(1)
 
     def close(self):
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -186,6 +190,10 @@ class SignoffTest(unittest.TestCase):
 
 
 class TestApproval(SignoffTest):
+    def test_the_gates_own_report_names_the_final_evidence_digest(self):
+        r = self.ok(TARS, "signoff", FIXTURE.run_dir, "--list")
+        self.assertIn("evidence " + FIXTURE.report_digest + "\n", r.stdout)
+
     def test_all_five_approve_then_promote_succeeds_and_the_report_ticks_five(self):
         for role in ROLES:
             self.sign(role)
