@@ -121,7 +121,8 @@ static int list_and_hash(const char *dir, struct listing *l, struct tars_buf *ou
 
     if ((rc = tars_buf_puts(out, TARS_EVIDENCE_FORMAT "\n")))
         return tars_err_set(err, rc, "evidence listing too long");
-    qsort(l->paths, l->count, sizeof(*l->paths), by_path);
+    if (l->count > 1)
+        qsort(l->paths, l->count, sizeof(*l->paths), by_path);
     for (size_t i = 0; i < l->count; i++) {
         char path[4096], hex[TARS_SHA256_HEX_LEN];
         uint64_t size = 0;
