@@ -136,6 +136,7 @@ struct tars_release_outcome {
     bool interrupted;
     char run_dir[4096];
     char summary[1024];          /* one line: the verdict and its reasons (cut to fit) */
+    char lock_note[1024];        /* a stale release lock (a killed release) taken over, explained */
 };
 
 /* Runs the pipeline (or prints the plan to plan_out under dry_run). Returns

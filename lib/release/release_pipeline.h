@@ -46,7 +46,15 @@ struct pipeline {
     pid_t probe_ws_pid;          /* its WebSocket side: a tars ws-stress child, or 0 */
     int probe_ws_log;
     json_t *deploy_probe;        /* the deploy window's summary, for decide */
+    int lock_fd;                 /* the release lock, held (flock) while the pipeline runs; -1 */
+    char stale_lock[1024];       /* a stale lock taken over, explained; "" when there was none */
 };
+
+/* The release lock and the stage record a killed release leaves (release_lock.c). */
+int pipeline_lock_take(struct pipeline *p, struct tars_err *err);
+void pipeline_lock_drop(struct pipeline *p);
+/* run.json "stage_running": the stage about to run, or null (stage NULL) once it ended. */
+void pipeline_stage_running(struct pipeline *p, const char *stage);
 
 /* The prober around a window of stages (release_run.c). */
 void pipeline_probe_start(struct pipeline *p, const char *window);

@@ -112,12 +112,17 @@ static void run_stage(struct pipeline *p, enum pipeline_stage i)
     uint64_t t0 = tars_mono_ns();
     double ms;
 
+    /* The report and notify stages come after ended_at: a run killed there was decided. */
+    if (i < STAGE_REPORT)
+        pipeline_stage_running(p, pipeline_stage_names[i]);
     emit(p, pipeline_stage_names[i], "start", TARS_STAGE_PENDING, NULL, 0);
     p->reason[i][0] = '\0';
     p->status[i] = stage_fns[i](p, p->reason[i], sizeof(p->reason[i]));
     ms = (double)(tars_mono_ns() - t0) / 1e6;
     emit(p, pipeline_stage_names[i], "end", p->status[i], p->reason[i], ms);
     record_stage(p, i, ms);
+    if (i < STAGE_REPORT)
+        pipeline_stage_running(p, NULL);
 }
 
 /* ---- the zero-downtime prober ---- */
@@ -381,10 +386,16 @@ int tars_release_run(const struct tars_release_config *cfg, const struct tars_re
     memset(out, 0, sizeof(*out));
     p.c = cfg;
     p.o = o;
+    p.lock_fd = -1;
     if ((rc = make_dirs(&p, err)))
         return rc;
-    if ((rc = make_env_file(&p, err)))
+    if ((rc = pipeline_lock_take(&p, err)))
         return rc;
+    tars_strlcpy(out->lock_note, p.stale_lock, sizeof(out->lock_note));
+    if ((rc = make_env_file(&p, err))) {
+        pipeline_lock_drop(&p);
+        return rc;
+    }
     git_facts(&p);
     set_env(&p);
     p.vars = (struct release_vars){cfg->version,   cfg->base_url,   cfg->environment,
@@ -429,5 +440,6 @@ int tars_release_run(const struct tars_release_config *cfg, const struct tars_re
     tars_strlcpy(out->run_dir, p.run_dir, sizeof(out->run_dir));
     summarise(&p, out->summary, sizeof(out->summary));
     pipeline_release(&p);
+    pipeline_lock_drop(&p);
     return TARS_OK;
 }

@@ -154,6 +154,28 @@ static void bind_known_issues(struct bind *b)
     tars_buf_release(&text);
 }
 
+/* A release killed mid-run (kill -9, a crash, a lost machine) leaves run.json
+ * naming the stage that was running ("stage_running", written by tars release
+ * before each stage up to rollback), or a release record with no end time.
+ * Nothing after that point was measured, so the run proves nothing either way. */
+static void bind_interrupted(struct bind *b)
+{
+    const char *stage =
+        json_string_value(json_object_get(json_object_get(b->run, "stage_running"), "name"));
+
+    if (stage) {
+        b->interrupted = true;
+        bind_missing(b,
+                     "interrupted at %s: the release stopped while this stage ran (killed or "
+                     "crashed) and recorded nothing after it",
+                     stage);
+    } else if (json_object_get(b->run, "release") && !json_object_get(b->run, "ended_at")) {
+        b->interrupted = true;
+        bind_missing(b, "interrupted between stages: the release stopped before its end "
+                        "(killed or crashed) and recorded nothing after its last stage");
+    }
+}
+
 static void bind_verdict(struct bind *b, struct tars_report_binding *out)
 {
     static const char *const words[] = {"APPROVED FOR PRODUCTION PROMOTION", "NOT APPROVED",
@@ -161,7 +183,9 @@ static void bind_verdict(struct bind *b, struct tars_report_binding *out)
     static const char *const marks[] = {MARK_OK, MARK_FAIL, MARK_UNKNOWN};
     json_t *v = b->values;
 
-    if (json_array_size(b->failures))
+    if (b->interrupted)
+        out->verdict = TARS_REPORT_INCONCLUSIVE;
+    else if (json_array_size(b->failures))
         out->verdict = TARS_REPORT_NOT_APPROVED;
     else if (json_array_size(b->missing))
         out->verdict = TARS_REPORT_INCONCLUSIVE;
@@ -247,7 +271,9 @@ int tars_report_bind(json_t *run, const char *title, time_t now, struct tars_rep
     b.reasons = json_object();
     b.failures = json_array();
     b.missing = json_array();
+    b.interrupted = false;
     bind_header(&b, title, now);
+    bind_interrupted(&b);
     bind_release(&b);
     bind_checks(&b);
     bind_loads(&b);

@@ -17,6 +17,7 @@ struct bind {
     json_t *reasons;   /* NAME -> reason */
     json_t *failures;  /* strings: what failed */
     json_t *missing;   /* strings: what evidence is missing or could not be judged */
+    bool interrupted;  /* a release that stopped mid-run: inconclusive, whatever else */
 };
 
 /* Three states of a judged criterion. */

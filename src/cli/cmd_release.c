@@ -177,6 +177,8 @@ int cmd_release(int argc, char **argv)
         rc = EXIT_INCONCLUSIVE;
         goto out;
     }
+    if (out.lock_note[0])
+        fprintf(stderr, "tars release: note: %s\n", out.lock_note);
     printf("release %s v%s: %s%s\n", cfg.name, cfg.version, out.summary,
            out.rolled_back ? " (rolled back)" : "");
     printf("run directory: %s\n", out.run_dir);
