@@ -97,10 +97,12 @@ enum tars_threshold_op { /* the comparisons of tars/judge.h */
     TARS_TH_GT = TARS_JUDGE_GT, TARS_TH_GE = TARS_JUDGE_GE
 };
 
-/* "p95<150ms", "error_rate<1%", "rps>500", "agents:p99<=200ms" (task name first). */
+/* "p95<150ms", "error_rate<1%", "rps>500", "agents:p99<=200ms" (task name first),
+ * "p95{ok}<150ms" (a latency over the successful responses only). */
 struct tars_threshold {
     char *task;                  /* NULL: all tasks together */
     enum tars_threshold_metric metric;
+    bool ok_only;                /* {ok}: latency_ok instead of latency */
     enum tars_threshold_op op;
     double value;                /* ns for latencies, a fraction for error_rate, 1/s for rps */
     char *text;                  /* as written, for reports */
@@ -192,8 +194,13 @@ struct tars_load_task_result {
     struct tars_load_failure failure_kinds[TARS_LOAD_FAILURE_KINDS];
     size_t failure_kind_count;
     uint64_t bytes_received;
-    tars_hist *latency;          /* open: from the intended time; closed: as measured */
-    tars_hist *latency_raw;      /* from the actual send */
+    uint64_t statuses[6];        /* complete responses by status class: [2] 2xx ... [5] 5xx,
+                                    [1] 1xx, [0] any other status */
+    /* Every complete response is timed whatever its status (as wrk and Locust
+     * do); a request that got no response (refused, reset, timeout, ...) is not. */
+    tars_hist *latency;          /* all responses; open: from the intended time; closed: as measured */
+    tars_hist *latency_raw;      /* all responses, from the actual send */
+    tars_hist *latency_ok;       /* the successful responses only, as latency */
 };
 
 /* One second of the run, for live output and _stats_history.csv. */

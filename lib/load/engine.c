@@ -170,6 +170,7 @@ static void init_task_result(struct tars_load_task_result *r, const struct tars_
     tars_strlcpy(r->path, task ? task->path_text : "", sizeof(r->path));
     r->latency = tars_hist_new();
     r->latency_raw = tars_hist_new();
+    r->latency_ok = tars_hist_new();
 }
 
 /* Sums the threads' histories second by second; a second's percentiles are
@@ -286,6 +287,7 @@ void tars_load_free(tars_load_run *run)
         for (size_t k = 0; t->acc && k < run->s->task_count; k++) {
             tars_hist_free(t->acc[k].r.latency);
             tars_hist_free(t->acc[k].r.latency_raw);
+            tars_hist_free(t->acc[k].r.latency_ok);
         }
         free(t->acc);
         free(t->history);

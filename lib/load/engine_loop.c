@@ -81,8 +81,7 @@ static struct tars_load_task_result *task_result(struct load_thread *t, size_t t
     return &t->acc[task].r;
 }
 
-void load_record_failure(struct load_thread *t, size_t task, enum tars_load_error e, int status,
-                         uint64_t latency_ns)
+void load_record_failure(struct load_thread *t, size_t task, enum tars_load_error e, int status)
 {
     struct tars_load_task_result *r = task_result(t, task);
 
@@ -92,20 +91,26 @@ void load_record_failure(struct load_thread *t, size_t task, enum tars_load_erro
     result_failure_add(r, e, status, 1);
     t->window_requests++;
     t->window_failures++;
-    (void)latency_ns; /* failures carry no latency: a timeout would only echo the limit */
 }
 
-void load_record_ok(struct load_thread *t, struct load_conn *c, uint64_t now, uint64_t bytes)
+void load_record_response(struct load_thread *t, struct load_conn *c, uint64_t now, int status,
+                          int error, uint64_t bytes)
 {
     struct tars_load_task_result *r = task_result(t, c->task);
     uint64_t corrected = now - c->intended_ns, raw = now - c->sent_ns;
 
-    r->requests++;
+    if (error >= 0) {
+        load_record_failure(t, c->task, (enum tars_load_error)error, status);
+    } else {
+        r->requests++;
+        t->window_requests++;
+        tars_hist_record(r->latency_ok, corrected);
+    }
+    r->statuses[status >= 100 && status < 600 ? status / 100 : 0]++;
     r->bytes_received += bytes;
     tars_hist_record(r->latency, corrected);
     tars_hist_record(r->latency_raw, raw);
     tars_hist_record(t->window, corrected);
-    t->window_requests++;
 }
 
 /* ---- connections ---- */
@@ -133,7 +138,7 @@ static enum tars_load_error error_of_kind(int kind)
 static void fail(struct load_thread *t, struct load_conn *c, enum tars_load_error e, int status,
                  uint64_t now)
 {
-    load_record_failure(t, c->task, e, status, now - c->intended_ns);
+    load_record_failure(t, c->task, e, status);
     conn_close(t, c);
     c->state = CONN_IDLE;
     finish(t, c, now + (e == TARS_LOAD_ERR_REFUSED ? RETRY_BACKOFF_NS : 0));
@@ -216,7 +221,7 @@ static void start_request(struct load_thread *t, struct load_conn *c, uint64_t i
     c->deadline_ns = now + (uint64_t)t->run->s->timeout_ms * 1000000u;
     if (load_build_request(t, c, task)) {
         c->task = task;
-        load_record_failure(t, task, TARS_LOAD_ERR_IO, 0, 0);
+        load_record_failure(t, task, TARS_LOAD_ERR_IO, 0);
         finish(t, c, now);
         return;
     }
@@ -252,11 +257,7 @@ static void on_response(struct load_thread *t, struct load_conn *c, uint64_t now
     const struct tars_http_response *res = tars_http_parser_response(c->parser);
     int status = 0, e = load_check_response(&t->run->s->tasks[c->task], res, &status);
 
-    if (e >= 0) {
-        load_record_failure(t, c->task, (enum tars_load_error)e, status, now - c->intended_ns);
-    } else {
-        load_record_ok(t, c, now, res->body_bytes);
-    }
+    load_record_response(t, c, now, status, e, res->body_bytes);
     if (!res->keep_alive)
         conn_close(t, c);
     tars_http_parser_reset(c->parser);
@@ -554,6 +555,7 @@ static int thread_setup(struct load_thread *t)
     for (size_t i = 0; i < s->task_count; i++) {
         t->acc[i].r.latency = tars_hist_new();
         t->acc[i].r.latency_raw = tars_hist_new();
+        t->acc[i].r.latency_ok = tars_hist_new();
     }
     t->window = tars_hist_new();
     t->history = xcalloc(LOAD_MAX_HISTORY, sizeof(*t->history));

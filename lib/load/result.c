@@ -37,8 +37,10 @@ void result_task_release(struct tars_load_task_result *t)
 {
     tars_hist_free(t->latency);
     tars_hist_free(t->latency_raw);
+    tars_hist_free(t->latency_ok);
     t->latency = NULL;
     t->latency_raw = NULL;
+    t->latency_ok = NULL;
 }
 
 void tars_load_result_release(struct tars_load_result *r)
@@ -100,7 +102,8 @@ int result_task_merge(struct tars_load_task_result *into, const struct tars_load
     int rc;
 
     if ((rc = hist_add(&into->latency, from->latency, err)) ||
-        (rc = hist_add(&into->latency_raw, from->latency_raw, err)))
+        (rc = hist_add(&into->latency_raw, from->latency_raw, err)) ||
+        (rc = hist_add(&into->latency_ok, from->latency_ok, err)))
         return rc;
     if (!into->name[0])
         tars_strlcpy(into->name, from->name, sizeof(into->name));
@@ -113,6 +116,8 @@ int result_task_merge(struct tars_load_task_result *into, const struct tars_load
     into->bytes_received += from->bytes_received;
     for (int e = 0; e < TARS_LOAD_ERR_COUNT; e++)
         into->errors[e] += from->errors[e];
+    for (size_t c = 0; c < sizeof(into->statuses) / sizeof(into->statuses[0]); c++)
+        into->statuses[c] += from->statuses[c];
     for (size_t i = 0; i < from->failure_kind_count; i++)
         result_failure_add(into, from->failure_kinds[i].error, from->failure_kinds[i].status,
                            from->failure_kinds[i].count);

@@ -62,14 +62,32 @@ static json_t *hist_json(const tars_hist *h)
     return tars_hist_to_json(h, &v, NULL) ? NULL : v;
 }
 
-static json_t *summary_json(const struct tars_load_task_result *t, int64_t duration_ms)
+/* The status classes as "statuses" names them; index = enum slot of
+ * tars_load_task_result.statuses. */
+static const char *const status_names[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+
+static json_t *statuses_json(const struct tars_load_task_result *t)
+{
+    json_t *o = json_object();
+
+    for (size_t c = 0; o && c < 6; c++)
+        if (!put(o, status_names[c], u64_json(t->statuses[c]))) {
+            json_decref(o);
+            return NULL;
+        }
+    return o;
+}
+
+/* Figures in ms of h (all responses, or the successful ones) for people. */
+static json_t *summary_json(const struct tars_load_task_result *t, const tars_hist *h,
+                            int64_t duration_ms)
 {
     struct tars_hist_summary s;
     double seconds = (double)duration_ms / 1000.0;
 
     memset(&s, 0, sizeof(s));
-    if (t->latency)
-        tars_hist_summarise(t->latency, &s);
+    if (h)
+        tars_hist_summarise(h, &s);
     return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "rps",
                      seconds > 0 ? (double)t->requests / seconds : 0.0, "error_rate",
                      t->requests ? (double)t->failures / (double)t->requests : 0.0, "min_ms",
@@ -107,9 +125,12 @@ static json_t *task_json(const struct tars_load_task_result *t, int64_t duration
               put(o, "path", text_json(t->path)) && put(o, "requests", u64_json(t->requests)) &&
               put(o, "failures", u64_json(t->failures)) &&
               put(o, "bytes_received", u64_json(t->bytes_received)) && put_failures(o, t) &&
-              put(o, "summary", summary_json(t, duration_ms)) &&
+              put(o, "statuses", statuses_json(t)) &&
+              put(o, "summary", summary_json(t, t->latency, duration_ms)) &&
+              put(o, "summary_ok", summary_json(t, t->latency_ok, duration_ms)) &&
               put(o, "latency", hist_json(t->latency)) &&
-              put(o, "latency_raw", hist_json(t->latency_raw));
+              put(o, "latency_raw", hist_json(t->latency_raw)) &&
+              put(o, "latency_ok", hist_json(t->latency_ok));
 
     if (!ok) {
         json_decref(o);
@@ -334,11 +355,36 @@ static int read_kinds(const struct place *p, json_t *v, struct tars_load_task_re
     return TARS_OK;
 }
 
+/* "statuses": optional (files of earlier versions lack it). */
+static int read_statuses(const struct place *p, json_t *v, struct tars_load_task_result *t)
+{
+    const char *key;
+    json_t *n;
+    size_t c;
+
+    if (!v)
+        return TARS_OK;
+    if (!json_is_object(v))
+        return bad(p, "statuses", "expected an object");
+    json_object_foreach(v, key, n)
+    {
+        for (c = 0; c < 6 && strcmp(status_names[c], key) != 0; c++)
+            ;
+        if (c == 6)
+            return bad(p, "statuses", "unknown status class");
+        if (!json_is_integer(n) || json_integer_value(n) < 0)
+            return bad(p, "statuses", "expected counts");
+        t->statuses[c] = (uint64_t)json_integer_value(n);
+    }
+    return TARS_OK;
+}
+
 static int read_task(const struct place *p, json_t *v, struct tars_load_task_result *t)
 {
-    static const char *const keys[] = {"name",     "method",  "path",          "requests",
-                                       "failures", "errors",  "failure_kinds", "bytes_received",
-                                       "summary",  "latency", "latency_raw",   NULL};
+    static const char *const keys[] = {
+        "name",    "method",        "path",       "requests",       "failures",
+        "errors",  "failure_kinds", "statuses",   "summary",        "summary_ok",
+        "latency", "latency_raw",   "latency_ok", "bytes_received", NULL};
     json_t *errors, *kinds;
     int rc;
 
@@ -356,9 +402,13 @@ static int read_task(const struct place *p, json_t *v, struct tars_load_task_res
     if (!(errors = field(p, v, "errors", &rc)) || (rc = read_errors(p, errors, t->errors)) ||
         !(kinds = field(p, v, "failure_kinds", &rc)) || (rc = read_kinds(p, kinds, t)))
         return rc;
-    if ((rc = get_hist(p, v, "latency", &t->latency)))
+    if ((rc = read_statuses(p, json_object_get(v, "statuses"), t)) ||
+        (rc = get_hist(p, v, "latency", &t->latency)) ||
+        (rc = get_hist(p, v, "latency_raw", &t->latency_raw)))
         return rc;
-    return get_hist(p, v, "latency_raw", &t->latency_raw);
+    /* optional: files of earlier versions timed only successful responses, in "latency" */
+    return json_object_get(v, "latency_ok") ? get_hist(p, v, "latency_ok", &t->latency_ok)
+                                            : TARS_OK;
 }
 
 static int read_tasks(const struct place *top, json_t *list, struct tars_load_result *r)

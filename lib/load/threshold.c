@@ -1,7 +1,7 @@
 /*
  * Thresholds: "[task:]metric op value[unit]", e.g. "p95<150ms",
- * "agents:error_rate<=1%", "rps>500". Checked against a run's result with
- * tars_judge: no data (no request, no timed response) is never a pass.
+ * "agents:error_rate<=1%", "rps>500", "p95{ok}<150ms" (successful responses only). Checked against
+ * a run's result with tars_judge: no data (no request, no timed response) is never a pass.
  */
 #include <ctype.h>
 #include <math.h>
@@ -160,6 +160,14 @@ static int read_subject(const char *text, size_t len, struct tars_threshold *th,
         name_len = len - (size_t)(name - text);
     }
     trim(&name, &name_len);
+    if (name_len > 4 && memcmp(name + name_len - 4, "{ok}", 4) == 0) {
+        th->ok_only = true;
+        name_len -= 4;
+        trim(&name, &name_len);
+    } else if (name_len && name[name_len - 1] == '}') {
+        return bad(text, err, "unknown selector (only {ok}, the successful responses) in", name,
+                   name_len);
+    }
     if (!(*m = metric_by_name(name, name_len)))
         return tars_err_set(err, TARS_EINVAL,
                             "bad threshold \"%s\": unknown metric \"%.*s\" "
@@ -167,6 +175,9 @@ static int read_subject(const char *text, size_t len, struct tars_threshold *th,
                             "error_rate, rps or requests)",
                             text, (int)name_len, name);
     th->metric = (*m)->metric;
+    if (th->ok_only && (*m)->kind != KIND_LATENCY)
+        return bad(text, err, "{ok} selects successful responses for a latency, not for", name,
+                   name_len);
     return TARS_OK;
 }
 
@@ -174,7 +185,7 @@ int tars_threshold_parse(const char *text, struct tars_threshold *th, struct tar
 {
     const char *s = text;
     size_t len = strlen(text), op_at;
-    const struct metric *m;
+    const struct metric *m = NULL;
     int rc;
 
     memset(th, 0, sizeof(*th));
@@ -222,9 +233,12 @@ static const struct tars_load_task_result *task_named(const struct tars_load_res
 
 /* The figure th->metric names, in th->value's unit; NULL, or what is
  * missing when there is nothing to measure. */
-static const char *measure(const struct metric *m, const struct tars_load_task_result *t,
-                           int64_t duration_ms, double *value)
+static const char *measure(const struct metric *m, bool ok_only,
+                           const struct tars_load_task_result *t, int64_t duration_ms,
+                           double *value)
 {
+    const tars_hist *h = ok_only ? t->latency_ok : t->latency;
+
     *value = NAN;
     if (t->requests == 0)
         return "no request was sent";
@@ -241,14 +255,16 @@ static const char *measure(const struct metric *m, const struct tars_load_task_r
         return NULL;
     case KIND_LATENCY: break;
     }
-    if (!t->latency || tars_hist_count(t->latency) == 0)
+    if (ok_only && (!h || tars_hist_count(h) == 0))
+        return "no successful response was timed";
+    if (!h || tars_hist_count(h) == 0)
         return "no response was timed (every request failed before an answer)";
     if (m->metric == TARS_TH_MEAN)
-        *value = tars_hist_mean(t->latency);
+        *value = tars_hist_mean(h);
     else if (m->metric == TARS_TH_MAX)
-        *value = (double)tars_hist_max(t->latency);
+        *value = (double)tars_hist_max(h);
     else
-        *value = (double)tars_hist_percentile(t->latency, m->percentile);
+        *value = (double)tars_hist_percentile(h, m->percentile);
     return NULL;
 }
 
@@ -267,7 +283,7 @@ int tars_threshold_check(const struct tars_threshold *th, const struct tars_load
     if (!t)
         return tars_err_set(err, TARS_ENOTFOUND, "threshold \"%s\": no task named \"%s\"",
                             th->text ? th->text : "", th->task);
-    why = measure(m, t, r->duration_ms, &value);
+    why = measure(m, th->ok_only, t, r->duration_ms, &value);
     tars_judged_set(out, value, (int)th->op, th->value, why);
     return TARS_OK;
 }

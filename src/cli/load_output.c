@@ -21,11 +21,55 @@ static void print_row(FILE *out, const struct tars_load_task_result *t, double s
 {
     const tars_hist *h = t->latency;
 
+    if (!h || !tars_hist_count(h)) { /* nothing answered: no figure, not 0.00 */
+        fprintf(out, "%-32.32s %10llu %8llu %10.1f %8s %8s %8s %8s %8s %9s\n", t->name,
+                (unsigned long long)t->requests, (unsigned long long)t->failures,
+                secs > 0 ? (double)t->requests / secs : 0, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a");
+        return;
+    }
     fprintf(out, "%-32.32s %10llu %8llu %10.1f %8.2f %8.2f %8.2f %8.2f %8.2f %9.2f\n", t->name,
             (unsigned long long)t->requests, (unsigned long long)t->failures,
             secs > 0 ? (double)t->requests / secs : 0, ms(tars_hist_percentile(h, 50)),
             ms(tars_hist_percentile(h, 90)), ms(tars_hist_percentile(h, 95)),
             ms(tars_hist_percentile(h, 99)), ms(tars_hist_percentile(h, 99.9)), ms(tars_hist_max(h)));
+}
+
+/* Errors that leave no response to time (status and expect failures had one). */
+static bool without_response(enum tars_load_error e)
+{
+    return e != TARS_LOAD_ERR_STATUS && e != TARS_LOAD_ERR_EXPECT;
+}
+
+/* One line per task: responses by status class, requests that got none by
+ * error kind, and the latency of the successful responses alone. */
+static void print_status_row(FILE *out, const struct tars_load_task_result *t)
+{
+    static const char *const classes[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    static const int order[6] = {2, 3, 4, 5, 1, 0};
+    const tars_hist *ok = t->latency_ok;
+
+    fprintf(out, "  %-30.30s", t->name);
+    for (int i = 0; i < 6; i++)
+        if (t->statuses[order[i]] || order[i] >= 2)
+            fprintf(out, " %s %llu", classes[order[i]], (unsigned long long)t->statuses[order[i]]);
+    for (int e = 0; e < TARS_LOAD_ERR_COUNT; e++)
+        if (without_response((enum tars_load_error)e) && t->errors[e])
+            fprintf(out, "  %s %llu", tars_load_error_name((enum tars_load_error)e),
+                    (unsigned long long)t->errors[e]);
+    if (ok && tars_hist_count(ok))
+        fprintf(out, "  | ok: p50 %.2f p95 %.2f p99 %.2f ms\n", ms(tars_hist_percentile(ok, 50)),
+                ms(tars_hist_percentile(ok, 95)), ms(tars_hist_percentile(ok, 99)));
+    else
+        fprintf(out, "  | ok: none\n");
+}
+
+static void print_statuses(FILE *out, const struct tars_load_result *r)
+{
+    fprintf(out, "\nby status (every response is timed above; \"ok\": the successful ones):\n");
+    for (size_t k = 0; k < r->task_count; k++)
+        print_status_row(out, &r->tasks[k]);
+    if (r->task_count != 1)
+        print_status_row(out, &r->total);
 }
 
 static void print_errors(FILE *out, const struct tars_load_result *r)
@@ -64,6 +108,7 @@ void load_print_summary(FILE *out, const struct tars_load_result *r)
         fprintf(out, "latency is measured from the intended send time; from the actual send: "
                      "p99 %.2f ms, max %.2f ms\n",
                 ms(tars_hist_percentile(r->total.latency_raw, 99)), ms(tars_hist_max(r->total.latency_raw)));
+    print_statuses(out, r);
     print_errors(out, r);
     if (r->generator_saturated)
         fprintf(out, "\nwarning: a load thread used %.0f%% of a CPU: the figures may be limited "

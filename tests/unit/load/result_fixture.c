@@ -19,14 +19,17 @@ void fixture_task(struct tars_load_task_result *t, const char *name, const char 
     tars_strlcpy(t->path, path, sizeof(t->path));
     t->latency = tars_hist_new();
     t->latency_raw = tars_hist_new();
+    t->latency_ok = tars_hist_new();
 }
 
 void fixture_ok(struct tars_load_task_result *t, uint64_t ns, uint64_t bytes)
 {
     t->requests++;
     t->bytes_received += bytes;
+    t->statuses[2]++;
     tars_hist_record(t->latency, ns);
     tars_hist_record(t->latency_raw, ns / 2);
+    tars_hist_record(t->latency_ok, ns);
 }
 
 void fixture_fail(struct tars_load_task_result *t, enum tars_load_error e, int status,
@@ -36,7 +39,8 @@ void fixture_fail(struct tars_load_task_result *t, enum tars_load_error e, int s
     t->failures++;
     t->errors[e]++;
     result_failure_add(t, e, status, 1);
-    if (latency_ns) {
+    if (latency_ns) { /* a response came: timed like every response */
+        t->statuses[status >= 100 && status < 600 ? status / 100 : 0]++;
         tars_hist_record(t->latency, latency_ns);
         tars_hist_record(t->latency_raw, latency_ns / 2);
     }
@@ -98,4 +102,7 @@ void fixture_assert_task_equal(const struct tars_load_task_result *a,
     }
     assert_hist_equal(a->latency, b->latency);
     assert_hist_equal(a->latency_raw, b->latency_raw);
+    assert_hist_equal(a->latency_ok, b->latency_ok);
+    for (size_t c = 0; c < 6; c++)
+        assert_int_equal(a->statuses[c], b->statuses[c]);
 }

@@ -10,9 +10,10 @@
 /* Names t and gives it empty histograms. */
 void fixture_task(struct tars_load_task_result *t, const char *name, const char *method,
                   const char *path);
-/* One answered request of latency ns (raw: ns / 2) and size bytes. */
+/* One successful 200 response of latency ns (raw: ns / 2) and size bytes. */
 void fixture_ok(struct tars_load_task_result *t, uint64_t ns, uint64_t bytes);
-/* One failed request; status for TARS_LOAD_ERR_STATUS. latency_ns 0: not timed. */
+/* One failed request; status for TARS_LOAD_ERR_STATUS. latency_ns 0: no
+ * response came (not timed); else a response of that status, timed. */
 void fixture_fail(struct tars_load_task_result *t, enum tars_load_error e, int status,
                   uint64_t latency_ns);
 /* Appends an empty task to r and returns it (valid until the next append). */

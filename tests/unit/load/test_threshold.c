@@ -286,6 +286,36 @@ static void test_judge_non_finite(void **state)
     assert_string_equal(j.missing, "the measured value is -Inf");
 }
 
+/* Every response is timed; {ok} chooses the successful ones. */
+static void test_all_responses_and_ok_only(void **state)
+{
+    struct tars_load_result r;
+    struct tars_threshold th;
+    struct tars_err err = TARS_ERR_INIT;
+    (void)state;
+
+    build(&r);
+    for (int i = 0; i < 10; i++) {
+        fixture_ok(&r.tasks[0], 10000000, 10);                           /* 10 ms */
+        fixture_fail(&r.tasks[0], TARS_LOAD_ERR_STATUS, 429, 500000000); /* 500 ms */
+        fixture_fail(&r.tasks[1], TARS_LOAD_ERR_STATUS, 503, 20000000);  /* 20 ms */
+    }
+    check(&r, "a:p95<150ms", FAIL, 500e6);
+    check(&r, "a:p95{ok}<150ms", PASS, 10e6);
+    check(&r, "a : max {ok} <= 10ms", PASS, 10e6);
+    check(&r, "a:mean{ok}<11ms", PASS, 10e6);
+    check(&r, "empty:p95<150ms", PASS, 20e6); /* failures only: timed all the same */
+    assert_int_equal(tars_threshold_parse("empty:p95{ok}<150ms", &th, &err), 0);
+    assert_true(th.ok_only);
+    judge_with(&r, &th, NO_DATA, NAN, "no successful response was timed");
+    tars_threshold_release(&th);
+    assert_int_equal(tars_threshold_parse("error_rate{ok}<1%", &th, &err), TARS_EINVAL);
+    assert_non_null(strstr(err.msg, "{ok} selects successful responses for a latency"));
+    assert_int_equal(tars_threshold_parse("p95{fail}<1s", &th, &err), TARS_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown selector"));
+    tars_load_result_release(&r);
+}
+
 static void test_unknown_task(void **state)
 {
     struct tars_load_result r;
@@ -309,7 +339,8 @@ int main(void)
         cmocka_unit_test(test_parse_forms),        cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_latency_boundaries), cmocka_unit_test(test_single_value_percentiles),
         cmocka_unit_test(test_counts_and_rates),   cmocka_unit_test(test_no_data_table),
-        cmocka_unit_test(test_judge_non_finite),   cmocka_unit_test(test_unknown_task),
+        cmocka_unit_test(test_judge_non_finite),   cmocka_unit_test(test_all_responses_and_ok_only),
+        cmocka_unit_test(test_unknown_task),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
