@@ -104,18 +104,12 @@ int tars_yaml_error(const tars_yaml_doc *doc, const json_t *node, struct tars_er
 
 /* ---- building the tree from libyaml's events ---- */
 
-struct anchor {
-    char *name;
-    json_t *value; /* borrowed: lives in the tree being built */
-};
-
 struct builder {
     tars_yaml_doc *d;
     yaml_parser_t parser;
     const char *text;
     size_t len;
-    struct anchor *anchors;
-    size_t anchor_count, anchor_cap;
+    json_t *anchors; /* name -> the anchored value (a hash: lookups stay O(1) however many) */
     struct tars_err *err;
 };
 
@@ -250,24 +244,13 @@ fail:
 static json_t *alias(struct builder *b, const yaml_event_t *ev, int line, int col, int depth)
 {
     const char *name = (const char *)ev->data.alias.anchor;
+    json_t *target = json_object_get(b->anchors, name); /* the latest definition wins */
 
-    for (size_t i = b->anchor_count; i > 0; i--) /* the latest definition wins */
-        if (strcmp(b->anchors[i - 1].name, name) == 0)
-            return copy(b, b->anchors[i - 1].value, line, col, depth);
+    if (target)
+        return copy(b, target, line, col, depth);
     tars_err_set(b->err, TARS_EINVAL, "%s:%d:%d: unknown alias *%.64s", b->d->name, line, col,
                  name);
     return NULL;
-}
-
-static void add_anchor(struct builder *b, const yaml_char_t *name, json_t *value)
-{
-    if (b->anchor_count == b->anchor_cap) {
-        b->anchor_cap = b->anchor_cap ? b->anchor_cap * 2 : 8;
-        b->anchors = xrealloc(b->anchors, b->anchor_cap * sizeof(*b->anchors));
-    }
-    b->anchors[b->anchor_count].name = xstrdup((const char *)name);
-    b->anchors[b->anchor_count].value = value;
-    b->anchor_count++;
 }
 
 static json_t *node(struct builder *b, yaml_event_t *ev, int line, int col, int depth);
@@ -396,7 +379,7 @@ static json_t *node(struct builder *b, yaml_event_t *ev, int line, int col, int 
     if (v) {
         pos_put(b->d, v, line, col);
         if (name || anchor)
-            add_anchor(b, name ? (const yaml_char_t *)name : anchor, v);
+            json_object_set(b->anchors, name ? name : (const char *)anchor, v);
     }
     free(name);
     if (ev->type == YAML_SCALAR_EVENT || ev->type == YAML_ALIAS_EVENT)
@@ -459,11 +442,10 @@ static tars_yaml_doc *build(const char *name, const char *text, size_t len, stru
         return NULL;
     }
     yaml_parser_set_input_string(&b.parser, (const unsigned char *)text, len);
+    b.anchors = json_object();
     ok = document(&b);
     yaml_parser_delete(&b.parser);
-    for (size_t i = 0; i < b.anchor_count; i++)
-        free(b.anchors[i].name);
-    free(b.anchors);
+    json_decref(b.anchors);
     if (!ok) {
         tars_yaml_free(b.d);
         return NULL;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "tars/yaml.h"
@@ -126,6 +127,36 @@ static void test_limits_name_the_spot(void **state)
     assert_string_equal(err.msg, "t.yaml: the document is empty");
 }
 
+/* 90,000 anchors, then 90,000 aliases of the first: each alias is found
+ * without scanning the anchors (a scan made this 2 MB file take minutes). */
+static void test_many_anchors_stay_fast(void **state)
+{
+    enum { N = 90000 };
+    struct tars_err err = TARS_ERR_INIT;
+    size_t cap = (size_t)N * 24 + 64, len = 0;
+    char *text = malloc(cap);
+    struct timespec t0, t1;
+    tars_yaml_doc *d;
+    (void)state;
+
+    assert_non_null(text);
+    len += (size_t)snprintf(text + len, cap - len, "a:\n");
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(text + len, cap - len, "  - &a%d x\n", i);
+    len += (size_t)snprintf(text + len, cap - len, "b:\n");
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(text + len, cap - len, "  - *a0\n");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    d = tars_yaml_load_string("t.yaml", text, len, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (!d)
+        fail_msg("%s", err.msg);
+    assert_int_equal(json_array_size(json_object_get(tars_yaml_root(d), "b")), N);
+    assert_true(t1.tv_sec - t0.tv_sec < 30);
+    tars_yaml_free(d);
+    free(text);
+}
+
 static void test_missing_file(void **state)
 {
     struct tars_err err = TARS_ERR_INIT;
@@ -145,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_three_byte_hang_is_an_error),
         cmocka_unit_test(test_limits_name_the_spot),
+        cmocka_unit_test(test_many_anchors_stay_fast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
