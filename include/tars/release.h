@@ -14,6 +14,7 @@
 #ifndef TARS_RELEASE_H
 #define TARS_RELEASE_H
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -117,6 +118,16 @@ enum tars_release_verdict {
     TARS_VERDICT_REJECTED,       /* something failed */
     TARS_VERDICT_INCONCLUSIVE,   /* errors, or not everything could be measured */
 };
+
+/* The verdict the recorded evidence of a run supports (run: its run.json, NULL when it could
+ * not be read, unreadable: why). Appends one sentence per finding to reasons (a JSON array):
+ * a failed check, a threshold not met, a db-bench family over its limit or a comparison
+ * verdict "fail" reject; a check that could not run, a threshold without data (NaN, nothing
+ * measured, an unknown outcome), an interrupted load, a family not judged, a comparison
+ * "marginal" or without verdict, or no record at all leave it inconclusive. No data is never
+ * approved. */
+enum tars_release_verdict tars_release_judge_evidence(const json_t *run, const char *unreadable,
+                                                      json_t *reasons);
 
 struct tars_release_options {
     const char *run_dir;         /* NULL: runs_dir/<UTC>-<version> */

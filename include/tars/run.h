@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "tars/err.h"
+#include "tars/judge.h"
 
 #define TARS_RUN_FORMAT "tars-run/1"
 #define TARS_RUN_FILE "run.json"
@@ -61,5 +62,16 @@ int tars_run_default_dir(const char *parent, const char *version, char *out, siz
  * in words: "212.4 ms", "0.50 %", "480.1 req/s", "3"; "n/a (nothing to measure)"
  * when measured is null. Records without "unit" are read by the threshold's name. */
 void tars_run_threshold_measured(const json_t *threshold, char *out, size_t cap);
+
+/* Why a recorded threshold has no outcome: its "missing" text, or a sentence saying what the
+ * record lacks (a string with the threshold's lifetime, or static). */
+const char *tars_run_threshold_missing(const json_t *threshold);
+
+/* How a recorded threshold came out. Without a measured number it is TARS_JUDGE_NO_DATA
+ * whatever else it says (no data is never a pass, nor a silent fail); with one,
+ * "outcome":"pass" (or "passed":true in records without "outcome") is TARS_JUDGE_PASS,
+ * "fail" (or "passed":false) TARS_JUDGE_FAIL, anything else ("no_data", an unknown
+ * outcome, no "passed") TARS_JUDGE_NO_DATA. */
+enum tars_judgement tars_run_threshold_outcome(const json_t *threshold);
 
 #endif

@@ -23,72 +23,157 @@ static const char *str_or(json_t *obj, const char *key, const char *fallback)
     return s ? s : fallback;
 }
 
+/* A verdict and its reasons, as the evidence adds to them. */
+struct judged {
+    enum tars_release_verdict verdict;
+    json_t *reasons;
+};
+
+static void add_reason(struct judged *j, enum tars_release_verdict v, const char *fmt, va_list ap)
+{
+    char text[512];
+
+    vsnprintf(text, sizeof(text), fmt, ap);
+    json_array_append_new(j->reasons, json_string(text));
+    if (v == TARS_VERDICT_REJECTED || j->verdict == TARS_VERDICT_APPROVED)
+        j->verdict = v;
+}
+
+static void judged_because(struct judged *j, enum tars_release_verdict v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void judged_because(struct judged *j, enum tars_release_verdict v, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    add_reason(j, v, fmt, ap);
+    va_end(ap);
+}
+
 static void because(struct pipeline *p, enum tars_release_verdict v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void because(struct pipeline *p, enum tars_release_verdict v, const char *fmt, ...)
 {
-    char text[512];
+    struct judged j = {p->verdict, p->verdict_reasons};
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    add_reason(&j, v, fmt, ap);
     va_end(ap);
-    json_array_append_new(p->verdict_reasons, json_string(text));
-    if (v == TARS_VERDICT_REJECTED || p->verdict == TARS_VERDICT_APPROVED)
-        p->verdict = v;
+    p->verdict = j.verdict;
 }
 
-/* Failed thresholds recorded by load / ws-stress ("thresholds":[{"text","passed"}]). */
-static void threshold_reasons(struct pipeline *p, json_t *run, const char *key, const char *what)
+/* Thresholds recorded by load / ws-stress ("thresholds":[{"text","outcome","measured",...}]):
+ * a failed one rejects, one without data leaves the release inconclusive. */
+static void threshold_reasons(struct judged *jd, const json_t *run, const char *key,
+                              const char *what)
 {
     json_t *list = json_object_get(run, key), *entry, *th;
     size_t i, j;
 
     json_array_foreach(list, i, entry) {
+        json_t *total = json_object_get(json_object_get(entry, "result"), "total");
+        if (!strcmp(key, "loads") && json_integer_value(json_object_get(total, "requests")) <= 0)
+            judged_because(jd, TARS_VERDICT_INCONCLUSIVE, "load %s sent no request",
+                           str_or(entry, "name", ""));
         json_array_foreach(json_object_get(entry, "thresholds"), j, th) {
-            char measured[64];
-            if (!json_is_false(json_object_get(th, "passed")))
+            enum tars_judgement o = tars_run_threshold_outcome(th);
+            char measured[160];
+            if (o == TARS_JUDGE_PASS)
                 continue;
             tars_run_threshold_measured(th, measured, sizeof(measured));
-            because(p, TARS_VERDICT_REJECTED, "%s %s: threshold %s not met (measured %s)", what,
-                    str_or(entry, "name", ""), str_or(th, "text", "?"), measured);
+            if (o == TARS_JUDGE_FAIL)
+                judged_because(jd, TARS_VERDICT_REJECTED,
+                               "%s %s: threshold %s not met (measured %s)", what,
+                               str_or(entry, "name", ""), str_or(th, "text", "?"), measured);
+            else
+                judged_because(jd, TARS_VERDICT_INCONCLUSIVE, "%s %s: threshold %s not judged: %s",
+                               what, str_or(entry, "name", ""), str_or(th, "text", "?"),
+                               tars_run_threshold_missing(th));
         }
+        if (json_is_true(json_object_get(entry, "interrupted")))
+            judged_because(jd, TARS_VERDICT_INCONCLUSIVE, "%s %s was interrupted", what,
+                           str_or(entry, "name", ""));
     }
 }
 
-static void evidence_reasons(struct pipeline *p)
+/* db-bench families: "status" pass / fail / inconclusive (older records: "passed" only). */
+static void db_reasons(struct judged *jd, const json_t *run)
 {
-    json_t *run = tars_run_load(p->run_dir, NULL), *counts, *entry;
+    json_t *entry;
     size_t i;
 
-    if (!run)
-        return;
-    counts = json_object_get(json_object_get(run, "checks"), "counts");
-    if (json_integer_value(json_object_get(counts, "fail")) > 0)
-        because(p, TARS_VERDICT_REJECTED, "%lld checks failed",
-                (long long)json_integer_value(json_object_get(counts, "fail")));
-    if (json_integer_value(json_object_get(counts, "error")) > 0)
-        because(p, TARS_VERDICT_INCONCLUSIVE, "%lld checks could not be run",
-                (long long)json_integer_value(json_object_get(counts, "error")));
-    threshold_reasons(p, run, "loads", "load");
-    threshold_reasons(p, run, "ws", "ws-stress");
     json_array_foreach(json_object_get(run, "db"), i, entry) {
-        if (json_is_false(json_object_get(entry, "passed")))
-            because(p, TARS_VERDICT_REJECTED, "db-bench %s over its threshold",
-                    str_or(entry, "family", "?"));
+        const char *status = str_or(entry, "status", "");
+        const char *family = str_or(entry, "family", "?"), *why = str_or(entry, "reason", "");
+        bool failed =
+            *status ? !strcmp(status, "fail") : json_is_false(json_object_get(entry, "passed"));
+        bool passed =
+            *status ? !strcmp(status, "pass") : json_is_true(json_object_get(entry, "passed"));
+        if (failed)
+            judged_because(jd, TARS_VERDICT_REJECTED, "db-bench %s over its threshold%s%s", family,
+                           *why ? ": " : "", why);
+        else if (!passed)
+            judged_because(jd, TARS_VERDICT_INCONCLUSIVE, "db-bench %s not judged: %s", family,
+                           *why ? why : "no result recorded");
     }
+}
+
+static void comparison_reasons(struct judged *jd, const json_t *run)
+{
     json_t *comparison = json_object_get(run, "comparison");
     const char *cmp = json_string_value(json_object_get(comparison, "verdict"));
     char when[160];
+
+    if (!comparison)
+        return;
     tars_compare_window_text(
         tars_compare_window_parse(str_or(json_object_get(comparison, "window"), "kind", "")),
         json_number_value(json_object_get(json_object_get(comparison, "window"), "apart_s")), when,
         sizeof(when));
     if (cmp && strcmp(cmp, "fail") == 0)
-        because(p, TARS_VERDICT_REJECTED, "regression against the baseline (%s)", when);
+        judged_because(jd, TARS_VERDICT_REJECTED, "regression against the baseline (%s)", when);
     else if (cmp && strcmp(cmp, "marginal") == 0)
-        because(p, TARS_VERDICT_INCONCLUSIVE, "marginal against the baseline (%s)", when);
+        judged_because(jd, TARS_VERDICT_INCONCLUSIVE, "marginal against the baseline (%s)", when);
+    else if (!cmp || strcmp(cmp, "pass") != 0)
+        judged_because(jd, TARS_VERDICT_INCONCLUSIVE, "the baseline comparison has no verdict");
+}
+
+enum tars_release_verdict tars_release_judge_evidence(const json_t *run, const char *unreadable,
+                                                      json_t *reasons)
+{
+    struct judged jd = {TARS_VERDICT_APPROVED, reasons};
+    json_t *counts = json_object_get(json_object_get(run, "checks"), "counts");
+
+    if (!json_is_object(run)) {
+        judged_because(&jd, TARS_VERDICT_INCONCLUSIVE, "run.json could not be read: %s",
+                       unreadable && *unreadable ? unreadable : "no record");
+        return jd.verdict;
+    }
+    if (json_integer_value(json_object_get(counts, "fail")) > 0)
+        judged_because(&jd, TARS_VERDICT_REJECTED, "%lld checks failed",
+                       (long long)json_integer_value(json_object_get(counts, "fail")));
+    if (json_integer_value(json_object_get(counts, "error")) > 0)
+        judged_because(&jd, TARS_VERDICT_INCONCLUSIVE, "%lld checks could not be run",
+                       (long long)json_integer_value(json_object_get(counts, "error")));
+    threshold_reasons(&jd, run, "loads", "load");
+    threshold_reasons(&jd, run, "ws", "ws-stress");
+    db_reasons(&jd, run);
+    comparison_reasons(&jd, run);
+    return jd.verdict;
+}
+
+static void evidence_reasons(struct pipeline *p)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    json_t *run = tars_run_load(p->run_dir, &err);
+    struct judged j = {p->verdict, p->verdict_reasons};
+    enum tars_release_verdict v = tars_release_judge_evidence(run, err.msg, p->verdict_reasons);
+
+    if (v == TARS_VERDICT_REJECTED || j.verdict == TARS_VERDICT_APPROVED)
+        p->verdict = v;
     json_decref(run);
 }
 

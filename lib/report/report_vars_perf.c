@@ -26,18 +26,24 @@ static json_t *threshold_list(struct bind *b, const char *what, json_t *threshol
 
     json_array_foreach(thresholds, i, th) {
         json_t *item = json_object();
-        bool ok = json_is_true(json_object_get(th, "passed"));
+        enum tars_judgement o = tars_run_threshold_outcome(th);
         tars_run_threshold_measured(th, measured, sizeof(measured));
         put_str(item, "TEXT", str_of(th, "text"));
         put_str(item, "MEASURED", measured);
-        put_mark(item, "MARK", ok ? JUDGED_MET : JUDGED_FAILED);
+        put_mark(item, "MARK",
+                 o == TARS_JUDGE_PASS   ? JUDGED_MET
+                 : o == TARS_JUDGE_FAIL ? JUDGED_FAILED
+                                        : JUDGED_UNKNOWN);
         json_array_append_new(list, item);
         (*total)++;
-        if (ok)
+        if (o == TARS_JUDGE_PASS)
             (*passed)++;
-        else
+        else if (o == TARS_JUDGE_FAIL)
             bind_failure(b, "%s: threshold %s not met (measured %s)", what, str_of(th, "text"),
                          measured);
+        else
+            bind_missing(b, "%s: threshold %s: %s", what, str_of(th, "text"),
+                         tars_run_threshold_missing(th));
     }
     return list;
 }

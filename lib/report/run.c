@@ -283,6 +283,17 @@ static const char *unit_by_name(const char *text)
     return "ns";
 }
 
+const char *tars_run_threshold_missing(const json_t *threshold)
+{
+    const char *missing = json_string_value(json_object_get(threshold, "missing"));
+
+    if (missing && *missing)
+        return missing;
+    if (json_is_number(json_object_get(threshold, "measured")))
+        return "the record gives no outcome";
+    return "nothing was measured";
+}
+
 void tars_run_threshold_measured(const json_t *threshold, char *out, size_t cap)
 {
     json_t *measured = json_object_get(threshold, "measured");
@@ -291,7 +302,7 @@ void tars_run_threshold_measured(const json_t *threshold, char *out, size_t cap)
     double v = json_number_value(measured);
 
     if (!json_is_number(measured)) {
-        snprintf(out, cap, "n/a (nothing to measure)");
+        snprintf(out, cap, "n/a (%s)", tars_run_threshold_missing(threshold));
         return;
     }
     if (!unit)
@@ -304,4 +315,19 @@ void tars_run_threshold_measured(const json_t *threshold, char *out, size_t cap)
         snprintf(out, cap, "%.0f", v);
     else
         snprintf(out, cap, "%.1f ms", v / 1e6);
+}
+
+enum tars_judgement tars_run_threshold_outcome(const json_t *threshold)
+{
+    const char *outcome = json_string_value(json_object_get(threshold, "outcome"));
+    json_t *passed = json_object_get(threshold, "passed");
+    bool measured = json_is_number(json_object_get(threshold, "measured"));
+
+    if (!measured)
+        return TARS_JUDGE_NO_DATA;
+    if (outcome ? !strcmp(outcome, "fail") : json_is_false(passed))
+        return TARS_JUDGE_FAIL;
+    if (outcome ? !strcmp(outcome, "pass") : json_is_true(passed))
+        return TARS_JUDGE_PASS;
+    return TARS_JUDGE_NO_DATA;
 }

@@ -241,14 +241,17 @@ class TestVerdicts(ReleaseTest):
     def test_failed_threshold_in_the_record_rejects(self):
         # A perf step that exits 0 but records a failed threshold cannot pass the gate.
         writer = ("python3 -c 'import json,sys; d=sys.argv[1]; r=json.load(open(d+\"/run.json\")); "
-                  "r[\"loads\"]=[{\"name\":\"x\",\"thresholds\":[{\"text\":\"p95<1ms\",\"passed\":False}]}]; "
+                  "r[\"loads\"]=[{\"name\":\"x\",\"result\":{\"total\":{\"requests\":5}},"
+                  "\"thresholds\":[{\"text\":\"p95<1ms\",\"passed\":False,\"outcome\":\"fail\","
+                  "\"measured\":2000000,\"unit\":\"ns\"}]}]; "
                   "json.dump(r,open(d+\"/run.json\",\"w\"))' ${run_dir}")
         cfg = self.config("release:\n  version: 1.0.1\nvalidate:\n  steps:\n    - run: 'true'\n"
                           "perf:\n  steps:\n    - run: \"%s\"\nreport: {enabled: false}\n"
                           % writer.replace('"', '\\"'))
         r = self.release(cfg)
         self.expect(r, 1)
-        self.assertIn("threshold p95<1ms not met", " ".join(self.record("decisions")["decisions"][0]["reasons"]))
+        self.assertIn("threshold p95<1ms not met (measured 2.0 ms)",
+                      " ".join(self.record("decisions")["decisions"][0]["reasons"]))
 
 
 class TestInterrupt(ReleaseTest):

@@ -116,6 +116,60 @@ class Gate(unittest.TestCase):
             self.assertEqual(summary.count("no grafana check ran in this run"), 1, summary)
             self.assertNotIn("VALIDATED", text.split("### 2.2")[1].split("### 2.3")[0].split("\n")[0])
 
+    def test_verdicts_on_no_data(self):
+        """The report's recommendation for a table of evidence: no data, an empty list, NaN,
+        +Inf, -Inf, a value exactly at its limit, a peer error. No data is never approved, nor
+        a silent failure: inconclusive (--gate exit 2) with what was missing named."""
+        def first_threshold(run, **fields):
+            th = run["loads"][0]["thresholds"][0]
+            th.clear()
+            th.update(fields)
+
+        def nan(run):
+            first_threshold(run, text="agents:p95<150ms", outcome="no_data", passed=False,
+                            measured=None, limit=150e6, unit="ns",
+                            missing="the measured value is nan")
+
+        def at_limit(outcome):
+            return lambda run: first_threshold(run, text="agents:p95<150ms", outcome=outcome,
+                                               passed=outcome == "pass", measured=150e6,
+                                               limit=150e6, unit="ns")
+
+        def peer_error(run):
+            check = run["checks"]["suites"][0]["checks"][0]
+            check["status"], check["reason"] = "error", "connection refused by 127.0.0.1:1"
+
+        cases = [
+            ("a pass claimed with nothing measured",
+             lambda run: first_threshold(run, text="agents:p95<150ms", passed=True), None,
+             2, "agents:p95<150ms: nothing was measured"),
+            ("an empty list of loads", lambda run: run.update(loads=[]), None,
+             2, "no load test recorded"),
+            ("NaN", nan, None, 2, "agents:p95<150ms: the measured value is nan"),
+            ("+Inf", None, '"measured": 1e999', 3, "run.json"),
+            ("-Inf", None, '"measured": -1e999', 3, "run.json"),
+            ("exactly at the limit of <=", at_limit("pass"), None, 0, ""),
+            ("exactly at the limit of <", at_limit("fail"), None, 1,
+             "threshold agents:p95<150ms not met (measured 150.0 ms)"),
+            ("a peer error", peer_error, None, 2, "could not be run"),
+        ]
+        for name, change, raw, want, words in cases:
+            with self.subTest(case=name), tempfile.TemporaryDirectory() as tmp:
+                run = json.load(open(os.path.join(RUNS, "passing", "run.json")))
+                if change:
+                    change(run)
+                text = json.dumps(run, indent=1)
+                if raw:  # a number JSON cannot hold, written where the first measured value is
+                    text = re.sub(r'"measured": [-0-9.e+]+', raw, text, count=1)
+                with open(os.path.join(tmp, "run.json"), "w") as f:
+                    f.write(text)
+                rc, report_text, out, err = report(tmp, "--gate")
+                self.assertEqual(rc, want, f"{name}: {out}{err}")
+                said = (report_text or "").split("## 1.")[0] + out + err
+                self.assertIn(words, said, f"{name}: {said}")
+                if want == 2:
+                    self.assertIn("⚠️ **INCONCLUSIVE**", report_text)
+
     def test_strict_lists_unresolved(self):
         rc, text, _, err = report(os.path.join(RUNS, "partial"), "--strict")
         self.assertEqual(rc, 2)
