@@ -314,29 +314,28 @@ void tars_tpl_free(tars_tpl *t)
     free(t);
 }
 
-static void collect_names(const struct tpl_list *l, json_t *names)
+/* seen: the names already listed, as a hash (a scan of the list made a
+ * template of many names quadratic). */
+static void collect_names(const struct tpl_list *l, json_t *names, json_t *seen)
 {
     for (size_t i = 0; i < l->count; i++) {
         const struct tpl_node *n = &l->items[i];
-        bool seen = false;
-        size_t k;
-        json_t *v;
 
-        if (n->kind != TPL_TEXT) {
-            json_array_foreach(names, k, v) seen = seen || strcmp(json_string_value(v), n->name) == 0;
-            if (!seen)
-                json_array_append_new(names, json_string(n->name));
+        if (n->kind != TPL_TEXT && !json_object_get(seen, n->name)) {
+            json_object_set_new(seen, n->name, json_true());
+            json_array_append_new(names, json_string(n->name));
         }
-        collect_names(&n->body, names);
-        collect_names(&n->alt, names);
+        collect_names(&n->body, names, seen);
+        collect_names(&n->alt, names, seen);
     }
 }
 
 json_t *tars_tpl_names(const tars_tpl *t)
 {
-    json_t *names = json_array();
+    json_t *names = json_array(), *seen = json_object();
 
-    if (names)
-        collect_names(&t->root, names);
+    if (names && seen)
+        collect_names(&t->root, names, seen);
+    json_decref(seen);
     return names;
 }

@@ -13,6 +13,7 @@ struct render {
     const struct tars_tpl_env *env;
     struct tars_buf *out;
     json_t *unresolved;
+    json_t *noted; /* the names in unresolved, as a hash: a scan per placeholder was quadratic */
     struct tars_err *err;
     json_t *scopes[TARS_TEMPLATE_MAX_DEPTH + 1]; /* #each elements, innermost last */
     size_t depth;
@@ -68,15 +69,9 @@ static bool truthy(const json_t *v)
 
 static void note_unresolved(struct render *r, const char *name)
 {
-    size_t i;
-    json_t *v;
-
-    if (!r->unresolved)
+    if (!r->unresolved || json_object_get(r->noted, name))
         return;
-    json_array_foreach(r->unresolved, i, v) {
-        if (strcmp(json_string_value(v), name) == 0)
-            return;
-    }
+    json_object_set_new(r->noted, name, json_true());
     json_array_append_new(r->unresolved, json_string(name));
 }
 
@@ -187,6 +182,7 @@ int tars_tpl_render(const tars_tpl *t, const struct tars_tpl_env *env,
                          struct tars_buf *out, json_t *unresolved, struct tars_err *err)
 {
     struct render r;
+    int rc;
 
     if (!env->values || !json_is_object(env->values))
         return tars_err_set(err, TARS_EINVAL, "template values must be an object");
@@ -196,5 +192,15 @@ int tars_tpl_render(const tars_tpl *t, const struct tars_tpl_env *env,
     r.out = out;
     r.unresolved = unresolved;
     r.err = err;
-    return render_list(&r, &t->root);
+    if (unresolved) { /* names noted by an earlier rendering into the same list count */
+        size_t i;
+        json_t *v;
+        r.noted = json_object();
+        json_array_foreach(unresolved, i, v)
+            if (json_is_string(v))
+                json_object_set_new(r.noted, json_string_value(v), json_true());
+    }
+    rc = render_list(&r, &t->root);
+    json_decref(r.noted);
+    return rc;
 }
