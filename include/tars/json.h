@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -47,10 +48,19 @@ bool tars_json_object_text(json_t *obj, const char *key, size_t max_len, char **
 /* Serialises v compactly into b (appending). TARS_ETOOBIG past b->max. */
 int tars_json_dump(json_t *v, struct tars_buf *b) TARS_MUST_CHECK;
 
+/* Significant digits of the reals in every JSON file tars writes, unless
+ * the flags give their own JSON_REAL_PRECISION: 15 is the most a double
+ * holds exactly in decimal, so 44.371099 is not written 44.371099000000001
+ * (jansson's default is 17). */
+#define TARS_JSON_REAL_DIGITS 15
+
 /* Writes v (json_dumpf flags) and a newline to path whole, through a
  * temporary file and a rename (tars/file.h): never half a file. */
 int tars_json_write_file(const char *path, const json_t *v, size_t flags,
                          struct tars_err *err) TARS_MUST_CHECK;
+/* The same to an open stream (standard output). */
+int tars_json_write_stream(FILE *f, const json_t *v, size_t flags,
+                           struct tars_err *err) TARS_MUST_CHECK;
 
 /* Parses text (from our own storage) as a JSON object, or returns NULL. */
 json_t *tars_json_object_from_text(const char *text);

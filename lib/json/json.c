@@ -184,14 +184,20 @@ struct json_file {
     size_t flags;
 };
 
-static int dump_to_file(FILE *f, void *ctx, struct tars_err *err)
+int tars_json_write_stream(FILE *f, const json_t *v, size_t flags, struct tars_err *err)
 {
-    const struct json_file *j = ctx;
-
-    if (json_dumpf(j->v, f, j->flags) != 0 && !ferror(f))
+    if ((flags & JSON_REAL_PRECISION(31)) == 0)
+        flags |= JSON_REAL_PRECISION(TARS_JSON_REAL_DIGITS);
+    if (json_dumpf(v, f, flags) != 0 && !ferror(f))
         return tars_err_set(err, TARS_EINTERNAL, "cannot serialise a JSON value");
     fputc('\n', f);
     return TARS_OK;
+}
+
+static int dump_to_file(FILE *f, void *ctx, struct tars_err *err)
+{
+    const struct json_file *j = ctx;
+    return tars_json_write_stream(f, j->v, j->flags, err);
 }
 
 int tars_json_write_file(const char *path, const json_t *v, size_t flags, struct tars_err *err)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "output.h"
 #include "tars/api_snapshot.h"
 #include "tars/json.h"
 
@@ -88,6 +89,8 @@ int cmd_api_snapshot(int argc, char **argv)
     if (optind + 1 != argc)
         return cli_usage_error("api-snapshot", "one BASE_URL, e.g. http://127.0.0.1:3001");
     o.base_url = argv[optind];
+    if (output && cli_output_check("api-snapshot", "--output", output, true))
+        return EXIT_USAGE;
     if (token_env && !(o.token = getenv(token_env)))
         return cli_usage_error("api-snapshot", "--token-env %s: the variable is not set", token_env);
     if (tars_api_snapshot_take(&o, &snap, &err) != TARS_OK) {
@@ -95,13 +98,9 @@ int cmd_api_snapshot(int argc, char **argv)
         return EXIT_INCONCLUSIVE;
     }
     rc = EXIT_OK;
-    if (output
-            ? tars_json_write_file(output, snap, JSON_INDENT(1) | JSON_SORT_KEYS, &err) != TARS_OK
-            : (!old && (json_dumpf(snap, stdout, JSON_INDENT(1) | JSON_SORT_KEYS) != 0 ||
-                        putchar('\n') == EOF))) {
-        fprintf(stderr, "tars api-snapshot: %s\n", output ? err.msg : "cannot write to stdout");
-        rc = EXIT_INCONCLUSIVE;
-    }
+    if (output || !old)
+        rc = cli_output_json("api-snapshot", output ? output : "-", snap,
+                             JSON_INDENT(1) | JSON_SORT_KEYS);
     if (rc == EXIT_OK && old)
         rc = compare_with(old, snap);
     json_decref(snap);

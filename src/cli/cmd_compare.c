@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "output.h"
 #include "run_record.h"
 #include "tars/compare.h"
 #include "tars/json.h"
@@ -97,6 +98,10 @@ static int parse_compare_args(int argc, char **argv, struct compare_opts *o)
         o->baseline = argv[optind];
         o->current = argv[optind + 1];
     }
+    if (rc == 0 && o->json_file && cli_output_check("compare", "--json", o->json_file, true))
+        rc = EXIT_USAGE;
+    if (rc == 0 && o->run_dir && cli_output_check_dir("compare", "--run", o->run_dir))
+        rc = EXIT_USAGE;
     return rc;
 }
 
@@ -180,21 +185,7 @@ static int check_canary_window(const struct compare_opts *o, const struct tars_c
 
 static int write_json(const char *file, json_t *v)
 {
-    struct tars_err err = TARS_ERR_INIT;
-    size_t flags = JSON_INDENT(2) | JSON_REAL_PRECISION(10);
-
-    if (strcmp(file, "-") == 0) {
-        if (json_dumpf(v, stdout, flags) != 0 || putchar('\n') == EOF) {
-            fprintf(stderr, "tars compare: cannot write to stdout\n");
-            return EXIT_INCONCLUSIVE;
-        }
-        return 0;
-    }
-    if (tars_json_write_file(file, v, flags, &err) != TARS_OK) {
-        fprintf(stderr, "tars compare: %s\n", err.msg);
-        return EXIT_INCONCLUSIVE;
-    }
-    return 0;
+    return cli_output_json("compare", file, v, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
 }
 
 static int exit_code(enum tars_compare_overall v)

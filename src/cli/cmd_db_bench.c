@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "db_bench_output.h"
 #include "db_url.h"
+#include "output.h"
 #include "run_record.h"
 #include "tars/store_bench.h"
 #include "tars/str.h"
@@ -151,7 +152,7 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
         return cli_usage_error("db-bench", "--db URL is required");
     for (int f = 0; !o->any_selected && f < TARS_BENCH_FAMILY_COUNT; f++)
         o->selected[f] = true;
-    return 0;
+    return cli_output_prepare("db-bench", "--json", o->json_out, o->run_dir);
 }
 
 /* ---- running ---- */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "output.h"
 #include "run_record.h"
 #include "tars/json.h"
 #include "tars/store_integrity.h"
@@ -92,6 +93,10 @@ int cmd_db_integrity(int argc, char **argv)
         return cli_usage_error("db-integrity", "unexpected argument \"%s\"", argv[optind]);
     if (!db)
         return cli_usage_error("db-integrity", "--db URL is required (or TARS_DB)");
+    if (output && cli_output_check("db-integrity", "--output", output, true))
+        return EXIT_USAGE;
+    if (run_dir && cli_output_check_dir("db-integrity", "--run", run_dir))
+        return EXIT_USAGE;
     if (compare && !(before = read_snapshot(compare)))
         return EXIT_USAGE;
     st = tars_store_open(db, &err);
@@ -104,14 +109,9 @@ int cmd_db_integrity(int argc, char **argv)
     tars_store_close(st);
     diffs = before ? tars_store_integrity_compare(before, snap) : json_array();
     rc = 0;
-    if (output &&
-        tars_json_write_file(output, snap, JSON_INDENT(1) | JSON_SORT_KEYS, &err) != TARS_OK) {
-        fprintf(stderr, "tars db-integrity: %s\n", err.msg);
-        rc = EXIT_INCONCLUSIVE;
-    } else if (!output && !compare) {
-        json_dumpf(snap, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
-        putchar('\n');
-    }
+    if (output || !compare)
+        rc = cli_output_json("db-integrity", output ? output : "-", snap,
+                             JSON_INDENT(1) | JSON_SORT_KEYS);
     if (rc == 0)
         rc = report(label, compare, snap, diffs, run_dir);
     if (rc == 0 && json_array_size(diffs))

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "output.h"
 #include "run_record.h"
 #include "load_output.h"
 #include "tars/alloc.h"
@@ -120,7 +121,9 @@ static int parse_load_args(int argc, char **argv, struct load_opts *o)
         return cli_usage_error("load", optind < argc ? "one scenario file or URL, not several"
                                                      : "give a scenario file or a URL");
     o->target = argv[optind];
-    return 0;
+    if (o->csv_prefix && cli_output_check("load", "--csv", o->csv_prefix, false))
+        return EXIT_USAGE;
+    return cli_output_prepare("load", "--json", o->json_out, o->run_dir);
 }
 
 /* Options given on the command line win over the scenario's values. */
@@ -285,11 +288,9 @@ static int write_outputs(const struct load_opts *o, const struct tars_load_resul
     if (o->json_out) {
         v = tars_load_result_to_json(r);
         if (!v)
-            tars_err_set(&err, TARS_EINTERNAL, "out of memory");
-        if (!v || tars_json_write_file(o->json_out, v, JSON_INDENT(1), &err) != TARS_OK) {
-            fprintf(stderr, "tars load: %s\n", err.msg);
+            fprintf(stderr, "tars load: out of memory\n");
+        if (!v || cli_output_json("load", o->json_out, v, JSON_INDENT(1)) != 0)
             rc = EXIT_INCONCLUSIVE;
-        }
         json_decref(v);
     }
     if (o->csv_prefix && tars_load_write_csv(r, o->csv_prefix, &err)) {
@@ -483,6 +484,10 @@ static int run_merge(int argc, char **argv)
     }
     if (rc == 0 && files == 0)
         rc = cli_usage_error("load", "merge needs at least one result file");
+    if (rc == 0 && o.csv_prefix && cli_output_check("load", "--csv", o.csv_prefix, false))
+        rc = EXIT_USAGE;
+    if (rc == 0)
+        rc = cli_output_prepare("load", "--json", o.json_out, NULL);
     if (rc == 0)
         rc = report(&o, th, (size_t)nth, &total);
 out:

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "output.h"
 #include "tars/package.h"
 #include "tars/release.h"
 #include "tars/str.h"
@@ -103,6 +104,8 @@ static int parse_args(int argc, char **argv, struct release_args *a)
         return cli_usage_error("release", "unexpected argument \"%s\"", argv[optind]);
     if (!a->config)
         return cli_usage_error("release", "--config FILE is required (e.g. release/local.yaml)");
+    if (a->run_dir && cli_output_check_dir("release", "--run", a->run_dir))
+        return EXIT_USAGE;
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "output.h"
 #include "tars/buf.h"
 #include "tars/embed.h"
 #include "tars/file.h"
@@ -78,6 +79,13 @@ static int parse_report_args(int argc, char **argv, struct report_opts *o)
     if (optind < argc)
         return cli_usage_error("report", "one run directory only, not \"%s\"", argv[optind]);
     o->allowed = cli_env_or(o->allowed, "TARS_ALLOWED_SIGNERS", NULL);
+    if (o->output && cli_output_check("report", "--output", o->output, true))
+        return EXIT_USAGE;
+    if (o->html && cli_output_check("report", "--html", o->html, true))
+        return EXIT_USAGE;
+    if (o->output && o->html && cli_output_is_stdout(o->output) && cli_output_is_stdout(o->html))
+        return cli_usage_error("report",
+                               "only one of --output and --html may be - (standard output)");
     return 0;
 }
 
@@ -121,6 +129,8 @@ static int write_file(const char *path, const char *data, size_t len)
 {
     struct tars_err err = TARS_ERR_INIT;
 
+    if (cli_output_is_stdout(path))
+        return cli_output_bytes("report", path, data, len);
     if (tars_file_write(path, data, len, 0644, &err) != TARS_OK) {
         fprintf(stderr, "tars report: %s\n", err.msg);
         return err.code == TARS_ETOOBIG ? EXIT_USAGE : EXIT_INCONCLUSIVE;
@@ -144,14 +154,9 @@ static int fill_html(FILE *f, void *ctx, struct tars_err *err)
 static int write_html(const struct report_opts *o, const struct tars_buf *md, json_t *run,
                       const char *title)
 {
-    struct tars_err err = TARS_ERR_INIT;
     struct html_doc d = {md, run, title};
 
-    if (tars_file_write_with(o->html, 0644, fill_html, &d, &err) != TARS_OK) {
-        fprintf(stderr, "tars report: html: %s\n", err.msg);
-        return EXIT_INCONCLUSIVE;
-    }
-    return 0;
+    return cli_output_write("report", o->html, fill_html, &d);
 }
 
 static time_t report_time(void)
@@ -229,7 +234,11 @@ static int render(const struct report_opts *o, json_t *run, tars_tpl *t)
         if (rc == 0 && o->html)
             rc = write_html(o, &out, run, json_string_value(json_object_get(b.values, "TITLE")));
         if (rc == 0)
-            printf("tars report: wrote %s (%zu variables n/a)\n", path, json_array_size(unresolved));
+            fprintf(
+                cli_output_is_stdout(path) || (o->html && cli_output_is_stdout(o->html)) ? stderr
+                                                                                         : stdout,
+                "tars report: wrote %s (%zu variables n/a)\n",
+                cli_output_is_stdout(path) ? "standard output" : path, json_array_size(unresolved));
         if (rc == 0 && o->gate)
             rc = gate_result(&b);
     }

@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "output.h"
 #include "run_record.h"
 #include "tars/alloc.h"
 #include "tars/check.h"
@@ -22,7 +24,8 @@
 struct validate_opts {
     const char *suites[MAX_SUITES];
     size_t suite_count;
-    const char *only[MAX_LIST], *tags[MAX_LIST], *formats[8];
+    const char *only[MAX_LIST], *tags[MAX_LIST];
+    struct cli_format formats[8];
     size_t only_count, tag_count, format_count;
     struct tars_var vars[MAX_LIST];
     size_t var_count;
@@ -33,28 +36,36 @@ struct validate_opts {
     int parallel, list, strict, help;
     int64_t deadline_ms;
     const char *run_dir;
+    FILE *console; /* standard error when a --format writes to standard output */
 };
+
+enum { FORMAT_JUNIT, FORMAT_JSON, FORMAT_TAP };
+static const char *const format_kinds[] = {"junit", "json", "tap", NULL};
 
 void usage_validate(void)
 {
-    printf("usage: tars validate SUITE.yaml... [options]\n\n"
-           "Runs declarative check suites in parallel (docs/suite-format.md).\n\n"
-           "  --only ID|CATEGORY     run only these checks (repeatable)\n"
-           "  --tags TAG             run only checks with this tag (repeatable)\n"
-           "  --list                 list the checks and exit\n"
-           "  --parallel N           checks at once, default 8\n"
-           "  --timeout D            deadline for each whole suite (e.g. 2m)\n"
-           "  --var NAME=VALUE       set a suite variable (repeatable)\n"
-           "  --environment E        the suite's preset E (its environments:), as --var ENVIRONMENT=E\n"
-           "  --namespace NS         as --var NAMESPACE=NS\n"
-           "  --target-version V     as --var TARGET_VERSION=V\n"
-           "  --version V            the same; wins over --target-version\n"
-           "  --canary-endpoint URL  as --var CANARY_URL=URL\n"
-           "  --strict               skips make the result inconclusive (exit 2)\n"
-           "  --format F             console (default), junit:FILE, json:FILE, tap:FILE (repeatable)\n"
-           "  --run DIR              also record the results in run directory DIR (checks.json,\n"
-           "                         checks.junit.xml, run.json \"checks\"; docs/run-format.md)\n"
-           "exit: 0 all passed, 1 a check failed, 2 errors (or skips with --strict), 3 bad usage or suite\n");
+    printf(
+        "usage: tars validate SUITE.yaml... [options]\n\n"
+        "Runs declarative check suites in parallel (docs/suite-format.md).\n\n"
+        "  --only ID|CATEGORY     run only these checks (repeatable)\n"
+        "  --tags TAG             run only checks with this tag (repeatable)\n"
+        "  --list                 list the checks and exit\n"
+        "  --parallel N           checks at once, default 8\n"
+        "  --timeout D            deadline for each whole suite (e.g. 2m)\n"
+        "  --var NAME=VALUE       set a suite variable (repeatable)\n"
+        "  --environment E        the suite's preset E (its environments:), as --var "
+        "ENVIRONMENT=E\n"
+        "  --namespace NS         as --var NAMESPACE=NS\n"
+        "  --target-version V     as --var TARGET_VERSION=V\n"
+        "  --version V            the same; wins over --target-version\n"
+        "  --canary-endpoint URL  as --var CANARY_URL=URL\n"
+        "  --strict               skips make the result inconclusive (exit 2)\n"
+        "  --format F             console (default), junit:FILE, json:FILE, tap:FILE (repeatable;\n"
+        "                         FILE - is standard output, and the console goes to stderr)\n"
+        "  --run DIR              also record the results in run directory DIR (checks.json,\n"
+        "                         checks.junit.xml, run.json \"checks\"; docs/run-format.md)\n"
+        "exit: 0 all passed, 1 a check failed, 2 errors (or skips with --strict), 3 bad usage or "
+        "suite\n");
 }
 
 static int add_var(struct validate_opts *o, const char *arg)
@@ -75,6 +86,25 @@ static int push(const char **list, size_t *n, const char *v, const char *what)
     if (*n == MAX_LIST)
         return cli_usage_error("validate", "too many %s", what);
     list[(*n)++] = v;
+    return 0;
+}
+
+/* Every output is checked before anything runs; at most one of them may be
+ * standard output, and then the console text goes to standard error. */
+static int check_outputs(struct validate_opts *o)
+{
+    size_t to_stdout = 0;
+
+    o->console = stdout;
+    if (o->run_dir && cli_output_check_dir("validate", "--run", o->run_dir))
+        return EXIT_USAGE;
+    for (size_t i = 0; i < o->format_count; i++)
+        if (o->formats[i].path && cli_output_is_stdout(o->formats[i].path))
+            to_stdout++;
+    if (to_stdout > 1)
+        return cli_usage_error("validate", "only one --format may write to standard output (-)");
+    if (to_stdout)
+        o->console = stderr;
     return 0;
 }
 
@@ -122,7 +152,7 @@ static int parse_validate_args(int argc, char **argv, struct validate_opts *o)
         case 'f':
             if (o->format_count == 8)
                 return cli_usage_error("validate", "at most 8 --format options");
-            o->formats[o->format_count++] = optarg;
+            rc = cli_format_parse("validate", optarg, format_kinds, &o->formats[o->format_count++]);
             break;
         default:
             return cli_usage_error("validate", "unknown or incomplete option \"%s\"", argv[optind - 1]);
@@ -135,7 +165,7 @@ static int parse_validate_args(int argc, char **argv, struct validate_opts *o)
     }
     if (rc == 0 && !o->help && o->suite_count == 0)
         rc = cli_usage_error("validate", "give at least one suite file");
-    return rc;
+    return rc ? rc : check_outputs(o);
 }
 
 /* ---- console output ---- */
@@ -146,50 +176,50 @@ static const char *mark(enum tars_check_status s)
     return marks[s <= TARS_CHECK_ERROR ? s : TARS_CHECK_ERROR];
 }
 
-static void print_suite_header(const struct tars_suite *s)
+static void print_suite_header(FILE *out, const struct tars_suite *s)
 {
     if (s->environment)
-        printf("%s (%s, environment %s)\n", s->name, s->path, s->environment);
+        fprintf(out, "%s (%s, environment %s)\n", s->name, s->path, s->environment);
     else
-        printf("%s (%s)\n", s->name, s->path);
+        fprintf(out, "%s (%s)\n", s->name, s->path);
 }
 
-static void print_category(const struct tars_check_run *run, const char *category)
+static void print_category(FILE *out, const struct tars_check_run *run, const char *category)
 {
     char text[1024];
 
-    printf("\n%s\n", category);
+    fprintf(out, "\n%s\n", category);
     for (size_t i = 0; i < run->suite->check_count; i++) {
         const struct tars_check *c = &run->suite->checks[i];
         const struct tars_check_result *r = &run->results[i];
         if (!run->selected[i] || strcmp(c->category, category) != 0)
             continue;
         tars_secrets_mask(run->suite->secrets, r->reason, text, sizeof(text));
-        printf("  %s %-44s %8.0f ms", mark(r->status), c->id, r->total_ms);
+        fprintf(out, "  %s %-44s %8.0f ms", mark(r->status), c->id, r->total_ms);
         if (r->attempts > 1)
-            printf("  (%d attempts)", r->attempts);
+            fprintf(out, "  (%d attempts)", r->attempts);
         if (r->status != TARS_CHECK_PASS && text[0])
-            printf("\n        %s", text);
-        printf("\n");
+            fprintf(out, "\n        %s", text);
+        fprintf(out, "\n");
     }
 }
 
-static void print_console(const struct tars_check_run *run)
+static void print_console(FILE *out, const struct tars_check_run *run)
 {
-    print_suite_header(run->suite);
+    print_suite_header(out, run->suite);
     for (size_t i = 0; i < run->suite->check_count; i++) {
         bool first = run->selected[i];
         for (size_t j = 0; j < i && first; j++)
             first = !(run->selected[j] &&
                       strcmp(run->suite->checks[j].category, run->suite->checks[i].category) == 0);
         if (first)
-            print_category(run, run->suite->checks[i].category);
+            print_category(out, run, run->suite->checks[i].category);
     }
 }
 
 static void list_checks(const struct tars_suite *s, const struct tars_check_filter *f)
 {
-    print_suite_header(s);
+    print_suite_header(stdout, s);
     for (size_t i = 0; i < s->check_count; i++)
         if (tars_check_selected(&s->checks[i], f))
             printf("  %-44s %-22s %-12s %s\n", s->checks[i].id, s->checks[i].category,
@@ -198,68 +228,45 @@ static void list_checks(const struct tars_suite *s, const struct tars_check_filt
 
 /* ---- files ---- */
 
-struct results {
-    int (*render)(FILE *f, const struct tars_check_run *runs, size_t n);
+struct report_out {
     const struct tars_check_run *runs;
     size_t n;
+    int kind;
 };
 
-static int fill_results(FILE *f, void *ctx, struct tars_err *err)
+static int fill_report(FILE *f, void *ctx, struct tars_err *err)
 {
-    const struct results *r = ctx;
-
-    if (r->render(f, r->runs, r->n) != 0)
-        return tars_err_set(err, TARS_EIO, "cannot render the results");
-    return TARS_OK;
-}
-
-/* Writes the results to path in a format, whole (tars/file.h). */
-static int write_results(const char *path,
-                         int (*render)(FILE *, const struct tars_check_run *, size_t),
-                         const struct tars_check_run *runs, size_t n)
-{
-    struct tars_err err = TARS_ERR_INIT;
-    struct results r = {render, runs, n};
-
-    if (tars_file_write_with(path, 0644, fill_results, &r, &err) != TARS_OK) {
-        fprintf(stderr, "tars validate: %s\n", err.msg);
-        return EXIT_INCONCLUSIVE;
-    }
-    return 0;
-}
-
-static int write_format(const char *spec, const struct tars_check_run *runs, size_t n)
-{
-    struct tars_err err = TARS_ERR_INIT;
-    const char *colon = strchr(spec, ':');
+    const struct report_out *r = ctx;
     json_t *v;
     int rc;
 
-    if (strcmp(spec, "console") == 0)
-        return 0;
-    if (!colon || !colon[1])
-        return cli_usage_error("validate", "format \"%s\" needs a file: junit:FILE, json:FILE or tap:FILE", spec);
-    if (tars_str_has_prefix(spec, "junit:"))
-        return write_results(colon + 1, tars_report_junit, runs, n);
-    if (tars_str_has_prefix(spec, "tap:"))
-        return write_results(colon + 1, tars_report_tap, runs, n);
-    if (!tars_str_has_prefix(spec, "json:"))
-        return cli_usage_error("validate", "unknown format \"%.*s\"", (int)(colon - spec), spec);
-    v = tars_report_json(runs, n);
-    rc = v ? tars_json_write_file(colon + 1, v, JSON_INDENT(2), &err)
-           : tars_err_set(&err, TARS_EINTERNAL, "out of memory");
-    json_decref(v);
-    if (rc != TARS_OK) {
-        fprintf(stderr, "tars validate: %s\n", err.msg);
-        return EXIT_INCONCLUSIVE;
+    if (r->kind == FORMAT_JUNIT || r->kind == FORMAT_TAP) {
+        rc = r->kind == FORMAT_JUNIT ? tars_report_junit(f, r->runs, r->n)
+                                     : tars_report_tap(f, r->runs, r->n);
+        return rc ? tars_err_set(err, TARS_EIO, "cannot render the results") : TARS_OK;
     }
-    return 0;
+    if (!(v = tars_report_json(r->runs, r->n)))
+        return tars_err_set(err, TARS_EINTERNAL, "out of memory");
+    rc = tars_json_write_stream(f, v, JSON_INDENT(2), err);
+    json_decref(v);
+    return rc;
+}
+
+/* One --format output (checked before the run), written whole. */
+static int write_format(const struct cli_format *fmt, const struct tars_check_run *runs, size_t n)
+{
+    struct report_out r = {runs, n, fmt->kind};
+
+    if (!fmt->path)
+        return 0; /* console */
+    return cli_output_write("validate", fmt->path, fill_report, &r);
 }
 
 /* --run DIR: checks.json, checks.junit.xml and run.json "checks". */
 static int write_run_record(const char *dir, const struct tars_check_run *runs, size_t n)
 {
     char path[4096];
+    struct report_out junit = {runs, n, FORMAT_JUNIT};
     json_t *v = tars_report_json(runs, n);
     int rc;
 
@@ -276,7 +283,7 @@ static int write_run_record(const char *dir, const struct tars_check_run *runs, 
                 dir);
         return EXIT_INCONCLUSIVE;
     }
-    return write_results(path, tars_report_junit, runs, n);
+    return cli_output_write("validate", path, fill_report, &junit);
 }
 
 /* ---- running ---- */
@@ -378,7 +385,7 @@ static int check_selection(const struct validate_opts *o, const struct tars_suit
     return cli_usage_error("validate", "--only and --tags together select no check in %s", where);
 }
 
-static int exit_code(const struct tars_check_run *runs, size_t n, bool strict)
+static int exit_code(FILE *out, const struct tars_check_run *runs, size_t n, bool strict)
 {
     struct tars_check_counts all = {0, 0, 0, 0}, one;
 
@@ -389,8 +396,8 @@ static int exit_code(const struct tars_check_run *runs, size_t n, bool strict)
         all.skip += one.skip;
         all.error += one.error;
     }
-    printf("\n%zu passed, %zu failed, %zu skipped, %zu errors\n", all.pass, all.fail, all.skip,
-           all.error);
+    fprintf(out, "\n%zu passed, %zu failed, %zu skipped, %zu errors\n", all.pass, all.fail,
+            all.skip, all.error);
     if (all.fail)
         return EXIT_FAILED;
     if (all.error || (strict && all.skip) || all.pass + all.skip == 0)
@@ -411,13 +418,14 @@ static int run_all(struct validate_opts *o, struct tars_suite *suites, struct ta
         runs[i].suite = &suites[i];
         runs[i].results = results;
         runs[i].selected = selected;
+        runs[i].started = time(NULL);
         if (tars_suite_run(&suites[i], &f, o->parallel, results, selected, NULL, NULL, &err)) {
             fprintf(stderr, "tars validate: %s\n", err.msg);
             rc = EXIT_INCONCLUSIVE;
         }
         runs[i].wall_ms = (double)(tars_mono_ns() - t0) / 1e6;
-        print_console(&runs[i]);
-        printf("\nwall %.0f ms\n", runs[i].wall_ms);
+        print_console(o->console, &runs[i]);
+        fprintf(o->console, "\nwall %.0f ms\n", runs[i].wall_ms);
     }
     return rc;
 }
@@ -452,11 +460,11 @@ int cmd_validate(int argc, char **argv)
     }
     rc = run_all(&o, suites, runs);
     for (size_t i = 0; rc == 0 && i < o.format_count; i++)
-        rc = write_format(o.formats[i], runs, o.suite_count);
+        rc = write_format(&o.formats[i], runs, o.suite_count);
     if (rc == 0 && o.run_dir)
         rc = write_run_record(o.run_dir, runs, o.suite_count);
     if (rc == 0)
-        rc = exit_code(runs, o.suite_count, o.strict);
+        rc = exit_code(o.console, runs, o.suite_count, o.strict);
 out:
     for (size_t i = 0; i < MAX_SUITES; i++) {
         free((void *)runs[i].results);

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "output.h"
 #include "run_record.h"
 #include "tars/json.h"
 #include "tars/str.h"
@@ -171,7 +172,7 @@ static int parse_args(int argc, char **argv, struct ws_opts *o)
     if (optind + 1 != argc)
         return cli_usage_error("ws-stress", optind < argc ? "one URL, not several" : "give a ws:// or wss:// URL");
     o->url = argv[optind];
-    return 0;
+    return cli_output_prepare("ws-stress", "--json", o->json_out, o->run_dir);
 }
 
 /* The WebSocket carries the token as asked; the publisher always sends the header. */
@@ -426,7 +427,6 @@ static int write_outputs(const struct ws_opts *o, const struct tars_ws_stress_re
                          json_t *thresholds)
 {
     json_t *result = tars_ws_stress_result_to_json(r), *entry;
-    struct tars_err werr = TARS_ERR_INIT;
     int rc = 0;
 
     if (!result)
@@ -434,11 +434,8 @@ static int write_outputs(const struct ws_opts *o, const struct tars_ws_stress_re
     json_object_set_new(result, "url", masked_url(o->url));
     json_object_set_new(result, "channel", json_string(o->channel));
     json_object_set(result, "thresholds", thresholds);
-    if (o->json_out &&
-        tars_json_write_file(o->json_out, result, JSON_INDENT(1), &werr) != TARS_OK) {
-        fprintf(stderr, "tars ws-stress: %s\n", werr.msg);
-        rc = EXIT_INCONCLUSIVE;
-    }
+    if (o->json_out)
+        rc = cli_output_json("ws-stress", o->json_out, result, JSON_INDENT(1));
     if (o->run_dir) {
         entry = json_pack("{s:s,s:O,s:s,s:O,s:O}", "name", "ws-stress", "url", json_object_get(result, "url"),
                           "file", "ws.json", "thresholds", thresholds, "result", result);

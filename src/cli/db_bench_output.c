@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "output.h"
 #include "run_record.h"
 #include "tars/json.h"
 
@@ -98,15 +99,13 @@ int bench_write_outputs(const struct bench_summary *s, const struct bench_family
                         const char *json_file, const char *run_dir)
 {
     json_t *doc = bench_json(s, fo, n);
-    struct tars_err err = TARS_ERR_INIT;
     int rc = 0;
 
     if (!doc) {
         fprintf(stderr, "tars db-bench: cannot build the JSON result\n");
         return EXIT_INCONCLUSIVE;
     }
-    if (json_file && tars_json_write_file(json_file, doc, JSON_INDENT(2), &err) != TARS_OK) {
-        fprintf(stderr, "tars db-bench: %s\n", err.msg);
+    if (json_file && cli_output_json("db-bench", json_file, doc, JSON_INDENT(2)) != 0) {
         rc = EXIT_INCONCLUSIVE;
     }
     if (run_dir && rc == 0)

@@ -1,6 +1,7 @@
 """Bad usage is refused before any work: exit 3, a message naming what was wrong, no request
 sent, no file created (docs/exit-codes.md)."""
 import http.server
+import json
 import os
 import shutil
 import subprocess
@@ -42,7 +43,7 @@ def start_stub():
     return server
 
 
-class UsageTest(unittest.TestCase):
+class Base(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = start_stub()
@@ -83,6 +84,11 @@ class UsageTest(unittest.TestCase):
         self.assertEqual(Stub.hits, 0, "requests were sent:\n" + shown)
         self.assertEqual(sorted(os.listdir(self.work)), before, "files were created:\n" + shown)
 
+
+
+class SelectionTest(Base):
+    """An empty selection is bad usage."""
+
     def test_the_stub_counts(self):
         """The suite does reach the stub when the usage is good (so the counts above mean it)."""
         rc, out, err = self.tars("validate", self.suite)
@@ -109,6 +115,110 @@ class UsageTest(unittest.TestCase):
         rc, out, err = self.tars("validate", self.suite, "--only", "usage.api.health")
         self.assertEqual(rc, 0, out + err)
         self.assertEqual(Stub.hits, 1, out + err)
+
+
+class OutputTest(Base):
+    """Every output option of every command is checked before the first request."""
+
+    def test_validate_unknown_format(self):
+        self.assertRefused(["validate", self.suite, "--format", "xml:foo"],
+                           '--format "xml:foo": unknown format "xml"')
+
+    def test_validate_format_without_file(self):
+        self.assertRefused(["validate", self.suite, "--format", "json"],
+                           '--format "json" needs a file: json:FILE')
+        self.assertRefused(["validate", self.suite, "--format", "tap:"],
+                           '--format "tap:" needs a file')
+
+    def test_validate_format_in_a_missing_folder(self):
+        self.assertRefused(["validate", self.suite, "--format", "junit:no/such/dir/x.xml"],
+                           '--format junit "no/such/dir/x.xml": no/such/dir: No such file or directory')
+
+    def test_validate_format_onto_a_folder(self):
+        os.mkdir(os.path.join(self.work, "d"))
+        self.assertRefused(["validate", self.suite, "--format", "json:d"],
+                           '--format json "d": Is a directory')
+
+    def test_validate_format_in_a_file_not_a_folder(self):
+        open(os.path.join(self.work, "plain"), "w").close()
+        self.assertRefused(["validate", self.suite, "--format", "tap:plain/x.tap"],
+                           "plain: Not a directory")
+
+    def test_validate_run_dir_too_deep(self):
+        self.assertRefused(["validate", self.suite, "--run", "a/b/c"],
+                           '--run "a/b/c": a: No such file or directory')
+
+    def test_validate_two_formats_on_stdout(self):
+        self.assertRefused(["validate", self.suite, "--format", "json:-", "--format", "tap:-"],
+                           "only one --format may write to standard output")
+
+    def test_validate_json_on_stdout(self):
+        """json:- is the JSON alone on standard output; the console goes to standard error."""
+        rc, out, err = self.tars("validate", self.suite, "--format", "json:-")
+        self.assertEqual(rc, 0, out + err)
+        doc = json.loads(out)
+        self.assertEqual(doc["counts"]["pass"], 2, out)
+        self.assertIn("2 passed, 0 failed", err)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "-")))
+
+    def test_validate_tap_on_stdout(self):
+        rc, out, err = self.tars("validate", self.suite, "--format", "tap:-")
+        self.assertEqual(rc, 0, out + err)
+        self.assertTrue(out.startswith("TAP version 13\n1..2\n"), out)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "-")))
+
+    def test_load_outputs(self):
+        url = self.url + "/health"
+        self.assertRefused(["load", url, "-d", "1s", "--json", "no/such/r.json"],
+                           '--json "no/such/r.json": no/such: No such file or directory')
+        self.assertRefused(["load", url, "-d", "1s", "--csv", "-"],
+                           '--csv "-": writes several files')
+        self.assertRefused(["load", url, "-d", "1s", "--csv", "no/such/prefix"],
+                           '--csv "no/such/prefix": no/such: No such file or directory')
+        self.assertRefused(["load", url, "-d", "1s", "--run", "x/y/z"],
+                           '--run "x/y/z": x: No such file or directory')
+
+    def test_load_json_on_stdout(self):
+        rc, out, err = self.tars("load", self.url + "/health", "-c", "1", "-d", "1s", "-q",
+                                 "--json", "-")
+        self.assertEqual(rc, 0, "exit %d\nstdout:\n%s\nstderr:\n%s" % (rc, out, err))
+        doc = json.loads(out)
+        self.assertGreater(doc["total"]["requests"], 0, out)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "-")))
+
+    def test_ws_stress_outputs(self):
+        ws = self.url.replace("http://", "ws://") + "/ws"
+        self.assertRefused(["ws-stress", ws, "-d", "1s", "--json", "no/such/w.json"],
+                           '--json "no/such/w.json": no/such: No such file or directory')
+        self.assertRefused(["ws-stress", ws, "-d", "1s", "--run", "x/y/z"],
+                           '--run "x/y/z": x: No such file or directory')
+
+    def test_db_bench_outputs(self):
+        self.assertRefused(["db-bench", "--db", "sqlite:bench.db", "--json", "no/such/b.json"],
+                           '--json "no/such/b.json": no/such: No such file or directory')
+
+    def test_compare_outputs(self):
+        self.assertRefused(["compare", "a.json", "b.json", "--json", "no/such/c.json"],
+                           '--json "no/such/c.json": no/such: No such file or directory')
+
+    def test_report_outputs(self):
+        self.assertRefused(["report", "runs/x", "-o", "no/such/r.md"],
+                           '--output "no/such/r.md": no/such: No such file or directory')
+        self.assertRefused(["report", "runs/x", "--html", "no/such/r.html"],
+                           '--html "no/such/r.html": no/such: No such file or directory')
+
+    def test_api_snapshot_outputs(self):
+        self.assertRefused(["api-snapshot", self.url, "-o", "no/such/s.json"],
+                           '--output "no/such/s.json": no/such: No such file or directory')
+
+    def test_api_snapshot_on_stdout(self):
+        rc, out, err = self.tars("api-snapshot", self.url, "-o", "-")
+        self.assertIn(rc, (0, 2), out + err)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "-")), out + err)
+
+    def test_db_integrity_outputs(self):
+        self.assertRefused(["db-integrity", "--db", "sqlite:i.db", "-o", "no/such/i.json"],
+                           '--output "no/such/i.json": no/such: No such file or directory')
 
 
 if __name__ == "__main__":
