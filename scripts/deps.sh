@@ -14,8 +14,10 @@ build_pkgs=(
   postgresql prometheus openssl curl procps python3 python3-yaml
   chromium
   # real consumers and tools the tests run: TAP (prove is perl's), JUnit, JSON Schema,
-  # Locust, fuzzing (clang + libFuzzer), loaded-machine tests, linters, SSH signatures
-  python3-tap python3-junitparser libxml2-utils python3-jsonschema python3-locust
+  # Locust, fuzzing (clang + libFuzzer), loaded-machine tests, linters, SSH signatures;
+  # tappy reads TAP's YAML blocks only with python3-more-itertools
+  python3-tap python3-more-itertools python3-junitparser libxml2-utils python3-jsonschema
+  python3-locust
   python3-websockets clang-14 libfuzzer-14-dev libclang-rt-14-dev stress-ng
   shellcheck yamllint openssh-client unzip
 )

@@ -64,6 +64,38 @@ int tars_parse_double(const char *s, double *out)
     return TARS_OK;
 }
 
+static bool continuation(unsigned char c)
+{
+    return (c & 0xC0) == 0x80;
+}
+
+size_t tars_utf8_seq_len(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n;
+    unsigned cp;
+
+    if (u[0] < 0x80)
+        return u[0] ? 1 : 0;
+    if (u[0] >= 0xC2 && u[0] <= 0xDF)
+        n = 2, cp = u[0] & 0x1Fu;
+    else if (u[0] >= 0xE0 && u[0] <= 0xEF)
+        n = 3, cp = u[0] & 0x0Fu;
+    else if (u[0] >= 0xF0 && u[0] <= 0xF4)
+        n = 4, cp = u[0] & 0x07u;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if (!continuation(u[i]))
+            return 0;
+        cp = cp << 6 | (u[i] & 0x3Fu);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return n;
+}
+
 bool tars_str_has_prefix(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -25,6 +25,7 @@
  * from the check's remaining time, so a slow server cannot hold the check
  * past its deadline. The URL's password never appears in a message.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +154,12 @@ static void judge_value(struct db_check *d, const char *value)
 
     (void)tars_compare_parse(op_text, &op);
     if (check_json_number(want, &want_n)) {
-        if (tars_parse_double(value, &got))
+        char *end;
+        got = strtod(value, &end);
+        if (end != value && *end == '\0' && !isfinite(got))
+            tars_check_error(d->out, false, "value %.80s is not finite: %s %.15g cannot be judged",
+                             value, op_text, want_n);
+        else if (tars_parse_double(value, &got))
             tars_check_fail(d->out, "value \"%.80s\" is not a number", value);
         else if (tars_compare(got, op, want_n))
             tars_check_pass(d->out, "value %.15g %s %.15g", got, op_text, want_n);
@@ -195,7 +201,7 @@ static void check_query(struct db_check *d)
     else if (!q.found)
         tars_check_error(d->out, false, "the query has no column \"%.64s\"", q.column);
     else if (q.is_null)
-        tars_check_fail(d->out, "the value is NULL");
+        tars_check_empty(d->ctx, d->out, "the value is NULL");
     else
         judge_value(d, q.value);
 }

@@ -1,7 +1,12 @@
 /* Check results as JUnit XML, TAP and JSON. */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "tars/report.h"
+#include "tars/str.h"
 
 #define MASKED_MAX 1024
 
@@ -25,43 +30,123 @@ static void masked(const struct tars_check_run *run, const char *in, char *out)
     tars_secrets_mask(run->suite->secrets, in, out, MASKED_MAX);
 }
 
-static void xml_escaped(FILE *out, const char *s)
+/* Text for XML and YAML: well-formed UTF-8 only; a byte that is not is
+ * written as U+FFFD. Calls put(out, bytes, n) for each piece. */
+static void each_char(FILE *out, const char *s, void (*put)(FILE *, const char *, size_t))
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&apos;", out); break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-                fputc(*s, out);
+    size_t n;
+
+    while (*s) {
+        n = tars_utf8_seq_len(s);
+        if (n == 0) {
+            put(out, "\xEF\xBF\xBD", 3);
+            s++;
+        } else {
+            put(out, s, n);
+            s += n;
         }
     }
+}
+
+static void xml_char(FILE *out, const char *c, size_t n)
+{
+    if (n > 1) {
+        fwrite(c, 1, n, out);
+        return;
+    }
+    switch (*c) {
+    case '<': fputs("&lt;", out); break;
+    case '>': fputs("&gt;", out); break;
+    case '&': fputs("&amp;", out); break;
+    case '"': fputs("&quot;", out); break;
+    case '\'': fputs("&apos;", out); break;
+    case '\n': fputs("&#10;", out); break; /* kept in attributes, where a raw one is a space */
+    case '\t': fputs("&#9;", out); break;
+    case '\r': fputs("&#13;", out); break;
+    default:
+        if ((unsigned char)*c >= 0x20 && *c != 0x7f)
+            fputc(*c, out);
+        /* other control characters cannot be written in XML 1.0 */
+    }
+}
+
+static void xml_escaped(FILE *out, const char *s)
+{
+    each_char(out, s, xml_char);
+}
+
+/* A YAML double-quoted scalar's content: TAP readers (TAP::Parser's
+ * YAMLish, PyYAML under tappy) read these escapes. */
+static void yaml_char(FILE *out, const char *c, size_t n)
+{
+    if (n > 1) {
+        fwrite(c, 1, n, out);
+        return;
+    }
+    switch (*c) {
+    case '"': fputs("\\\"", out); break;
+    case '\\': fputs("\\\\", out); break;
+    case '\n': fputs("\\n", out); break;
+    case '\t': fputs("\\t", out); break;
+    case '\r': fputs("\\r", out); break;
+    default:
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            fprintf(out, "\\x%02x", (unsigned char)*c);
+        else
+            fputc(*c, out);
+    }
+}
+
+/* A TAP description or directive: one line, no '#' (it would start a
+ * directive), valid UTF-8. */
+static void tap_char(FILE *out, const char *c, size_t n)
+{
+    if (n > 1)
+        fwrite(c, 1, n, out);
+    else if (*c == '#')
+        fputs("\\#", out);
+    else
+        fputc((unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c, out);
+}
+
+/* A check's time in whole milliseconds: the testcase, testsuite and
+ * testsuites times are sums of the same figures, so they agree exactly. */
+static long long case_ms(const struct tars_check_result *r)
+{
+    return r->total_ms > 0 ? llround(r->total_ms) : 0;
 }
 
 /* Writes the <testcase> elements of one category of one suite. */
 static void junit_cases(FILE *out, const struct tars_check_run *run, const char *category)
 {
+    static const char *const tags[] = {"", "failure", "skipped", "error"};
     char text[MASKED_MAX];
 
     for (size_t i = 0; i < run->suite->check_count; i++) {
         const struct tars_check *c = &run->suite->checks[i];
         const struct tars_check_result *r = &run->results[i];
+        const char *tag = tags[r->status <= TARS_CHECK_ERROR ? r->status : TARS_CHECK_ERROR];
         if (!run->selected[i] || strcmp(c->category, category) != 0)
             continue;
         fputs("    <testcase classname=\"", out);
         xml_escaped(out, category);
         fputs("\" name=\"", out);
         xml_escaped(out, c->id);
-        fprintf(out, "\" time=\"%.3f\">", r->total_ms / 1000);
+        fprintf(out, "\" time=\"%.3f\">", (double)case_ms(r) / 1000);
         masked(run, r->reason, text);
-        if (r->status != TARS_CHECK_PASS) {
-            static const char *const tags[] = {"", "failure", "skipped", "error"};
-            fprintf(out, "\n      <%s message=\"", tags[r->status]);
+        if (r->status == TARS_CHECK_SKIP) {
+            fputs("\n      <skipped message=\"", out);
             xml_escaped(out, text);
-            fprintf(out, "\"/>\n    ");
+            fputs("\"/>\n    ", out);
+        } else if (r->status != TARS_CHECK_PASS) {
+            /* type: what kind of result; message: the reason on one line; the
+             * body: the reason whole. */
+            fprintf(out, "\n      <%s type=\"%s\" message=\"", tag,
+                    tars_check_status_name(r->status));
+            xml_escaped(out, text);
+            fputs("\">", out);
+            xml_escaped(out, text);
+            fprintf(out, "</%s>\n    ", tag);
         }
         fputs("</testcase>\n", out);
     }
@@ -75,69 +160,133 @@ static bool seen_before(const struct tars_check_run *run, size_t i)
     return false;
 }
 
-static void junit_category(FILE *out, const struct tars_check_run *run, const char *category)
-{
-    size_t tests = 0, failures = 0, errors = 0, skipped = 0;
-    double secs = 0;
+struct junit_counts {
+    size_t tests, failures, errors, skipped;
+    long long ms;
+};
 
+static void junit_count(const struct tars_check_run *run, const char *category,
+                        struct junit_counts *n)
+{
+    memset(n, 0, sizeof(*n));
     for (size_t i = 0; i < run->suite->check_count; i++) {
         const struct tars_check_result *r = &run->results[i];
-        if (!run->selected[i] || strcmp(run->suite->checks[i].category, category) != 0)
+        if (!run->selected[i] ||
+            (category && strcmp(run->suite->checks[i].category, category) != 0))
             continue;
-        tests++;
-        failures += r->status == TARS_CHECK_FAIL;
-        errors += r->status == TARS_CHECK_ERROR;
-        skipped += r->status == TARS_CHECK_SKIP;
-        secs += r->total_ms / 1000;
+        n->tests++;
+        n->failures += r->status == TARS_CHECK_FAIL;
+        n->errors += r->status == TARS_CHECK_ERROR;
+        n->skipped += r->status == TARS_CHECK_SKIP;
+        n->ms += case_ms(r);
     }
+}
+
+static void junit_totals(FILE *out, const struct junit_counts *n)
+{
+    fprintf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\"",
+            n->tests, n->failures, n->errors, n->skipped, (double)n->ms / 1000);
+}
+
+static void junit_category(FILE *out, const struct tars_check_run *run, const char *category,
+                           const char *stamp, const char *host)
+{
+    struct junit_counts n;
+
+    junit_count(run, category, &n);
     fputs("  <testsuite name=\"", out);
     xml_escaped(out, run->suite->name);
     fputc('.', out);
     xml_escaped(out, category);
-    fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
-            tests, failures, errors, skipped, secs);
+    fputc('"', out);
+    junit_totals(out, &n);
+    fprintf(out, " timestamp=\"%s\" hostname=\"", stamp);
+    xml_escaped(out, host);
+    fputs("\">\n", out);
     junit_cases(out, run, category);
     fputs("  </testsuite>\n", out);
 }
 
+/* When the run started, as JUnit's timestamp (UTC, no zone: its schema's
+ * xs:dateTime form); the time of writing when it was not recorded. */
+static void junit_stamp(const struct tars_check_run *run, char *out, size_t size)
+{
+    time_t t = run->started ? run->started : time(NULL);
+    struct tm tm;
+
+    if (!gmtime_r(&t, &tm) || strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        snprintf(out, size, "1970-01-01T00:00:00");
+}
+
 int tars_report_junit(FILE *out, const struct tars_check_run *runs, size_t run_count)
 {
-    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", out);
-    for (size_t k = 0; k < run_count; k++)
+    struct junit_counts all = {0, 0, 0, 0, 0}, one;
+    char host[256], stamp[32];
+
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    for (size_t k = 0; k < run_count; k++) {
+        junit_count(&runs[k], NULL, &one);
+        all.tests += one.tests;
+        all.failures += one.failures;
+        all.errors += one.errors;
+        all.skipped += one.skipped;
+        all.ms += one.ms;
+    }
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", out);
+    junit_totals(out, &all);
+    fputs(">\n", out);
+    for (size_t k = 0; k < run_count; k++) {
+        junit_stamp(&runs[k], stamp, sizeof(stamp));
         for (size_t i = 0; i < runs[k].suite->check_count; i++)
             if (runs[k].selected[i] && !seen_before(&runs[k], i))
-                junit_category(out, &runs[k], runs[k].suite->checks[i].category);
+                junit_category(out, &runs[k], runs[k].suite->checks[i].category, stamp, host);
+    }
     fputs("</testsuites>\n", out);
     return ferror(out) ? TARS_EIO : TARS_OK;
+}
+
+static void tap_line(FILE *out, const struct tars_check_run *run, size_t i, size_t n)
+{
+    const struct tars_check_result *r = &run->results[i];
+    char text[MASKED_MAX];
+
+    masked(run, r->reason, text);
+    fprintf(out, "%s %zu - ",
+            r->status == TARS_CHECK_PASS || r->status == TARS_CHECK_SKIP ? "ok" : "not ok", n);
+    each_char(out, run->suite->checks[i].id, tap_char);
+    if (r->status == TARS_CHECK_SKIP) {
+        fputs(" # SKIP ", out);
+        each_char(out, text, tap_char);
+    }
+    fputc('\n', out);
+    if (r->status == TARS_CHECK_PASS || r->status == TARS_CHECK_SKIP)
+        return;
+    fprintf(out, "  ---\n  status: %s\n  reason: \"", tars_check_status_name(r->status));
+    each_char(out, text, yaml_char);
+    fputs("\"\n  ...\n", out);
 }
 
 int tars_report_tap(FILE *out, const struct tars_check_run *runs, size_t run_count)
 {
     size_t total = 0, n = 0;
-    char text[MASKED_MAX];
 
     for (size_t k = 0; k < run_count; k++)
         for (size_t i = 0; i < runs[k].suite->check_count; i++)
             total += runs[k].selected[i];
     fprintf(out, "TAP version 13\n1..%zu\n", total);
     for (size_t k = 0; k < run_count; k++)
-        for (size_t i = 0; i < runs[k].suite->check_count; i++) {
-            const struct tars_check_result *r = &runs[k].results[i];
-            if (!runs[k].selected[i])
-                continue;
-            masked(&runs[k], r->reason, text);
-            for (char *p = text; *p; p++)
-                if (*p == '\n' || *p == '#')
-                    *p = ' ';
-            if (r->status == TARS_CHECK_SKIP)
-                fprintf(out, "ok %zu - %s # SKIP %s\n", ++n, runs[k].suite->checks[i].id, text);
-            else if (r->status == TARS_CHECK_PASS)
-                fprintf(out, "ok %zu - %s\n", ++n, runs[k].suite->checks[i].id);
-            else
-                fprintf(out, "not ok %zu - %s\n  ---\n  status: %s\n  reason: \"%s\"\n  ...\n", ++n,
-                        runs[k].suite->checks[i].id, tars_check_status_name(r->status), text);
-        }
+        for (size_t i = 0; i < runs[k].suite->check_count; i++)
+            if (runs[k].selected[i])
+                tap_line(out, &runs[k], i, ++n);
     return ferror(out) ? TARS_EIO : TARS_OK;
+}
+
+/* Milliseconds to three decimals: what a check's timing can say. */
+static double to_microseconds(double ms)
+{
+    return round(ms * 1000) / 1000;
 }
 
 static json_t *check_json(const struct tars_check_run *run, size_t i)
@@ -147,10 +296,10 @@ static json_t *check_json(const struct tars_check_run *run, size_t i)
     char text[MASKED_MAX];
 
     masked(run, r->reason, text);
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:i}", "id", c->id, "name", c->name,
-                     "category", c->category, "type", c->type->name, "status",
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:i}", "id", c->id, "name", c->name, "category",
+                     c->category, "type", c->type->name, "status",
                      tars_check_status_name(r->status), "reason", text, "duration_ms",
-                     r->total_ms, "attempts", r->attempts);
+                     to_microseconds(r->total_ms), "attempts", r->attempts);
 }
 
 json_t *tars_report_json(const struct tars_check_run *runs, size_t run_count)
@@ -175,5 +324,6 @@ json_t *tars_report_json(const struct tars_check_run *runs, size_t run_count)
     }
     return json_pack("{s:o,s:{s:I,s:I,s:I,s:I},s:f}", "suites", suites, "counts", "pass",
                      (json_int_t)all.pass, "fail", (json_int_t)all.fail, "skip",
-                     (json_int_t)all.skip, "error", (json_int_t)all.error, "wall_ms", wall);
+                     (json_int_t)all.skip, "error", (json_int_t)all.error, "wall_ms",
+                     to_microseconds(wall));
 }

@@ -104,7 +104,7 @@ class DatabaseChecks:
         self.assertStatus(r["rows"], "pass", "returned 5 rows")
         self.assertStatus(r["rows-too-few"], "fail", "returned 3 rows, expected at least 5")
         self.assertStatus(r["text-value"], "pass", 'value "mission 0" == "mission 0"')
-        self.assertStatus(r["null-value"], "fail", "the value is NULL")
+        self.assertStatus(r["null-value"], "error", "no data: the value is NULL")
         self.assertStatus(r["empty"], "error", "no data: the query returned no rows")
         self.assertStatus(r["empty-skip"], "skip", "no rows")
 
