@@ -400,9 +400,13 @@ static int render_process(const struct srv_metrics *m, struct tars_buf *out)
     cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     return tars_buf_printf(out,
+                           "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
                            "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %lld\n"
+                           "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
                            "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.3f\n"
+                           "# HELP process_open_fds Number of open file descriptors.\n"
                            "# TYPE process_open_fds gauge\nprocess_open_fds %d\n"
+                           "# HELP process_start_time_seconds Start time of the process since the Unix epoch in seconds.\n"
                            "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.3f\n",
                            (long long)rss * sysconf(_SC_PAGESIZE), cpu, count_open_fds(),
                            (double)m->started_at_ms / 1000);

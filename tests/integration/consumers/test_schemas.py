@@ -1,0 +1,125 @@
+"""Real outputs of tars validate, tars load and tars ws-stress, and the run.json they fill,
+validated against the JSON Schemas published in docs/schema/ (python3-jsonschema, draft
+2020-12). Each schema is first shown to reject a broken copy of the same document, so a schema
+that accepts anything cannot pass this test."""
+import copy
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import jsonschema
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "load"))
+sys.path.insert(0, os.path.join(HERE, "..", "ws_stress"))
+import loadlib  # noqa: E402  (tests/integration/load/loadlib.py)
+import wslib  # noqa: E402  (tests/integration/ws_stress/wslib.py)
+
+TARS = os.environ.get("TARS_BIN", "tars")
+SCHEMA_DIR = os.path.join(os.environ.get("TARS_SOURCE_DIR", os.path.join(HERE, "..", "..", "..")),
+                          "docs", "schema")
+BASE = "https://tars.invalid/schema/"
+
+
+def schemas():
+    store = {}
+    for path in glob.glob(os.path.join(SCHEMA_DIR, "*.schema.json")):
+        with open(path) as f:
+            s = json.load(f)
+        store[s["$id"]] = s
+    return store
+
+
+STORE = schemas()
+
+
+def errors(doc, name):
+    """The schema's complaints about doc, as text (empty when it is valid)."""
+    schema = STORE[BASE + name + ".schema.json"]
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    v = cls(schema, resolver=jsonschema.RefResolver.from_schema(schema, store=STORE),
+            format_checker=cls.FORMAT_CHECKER)
+    return ["%s: %s" % ("/".join(str(p) for p in e.absolute_path), e.message[:300])
+            for e in v.iter_errors(doc)]
+
+
+def tars(*args, env=None):
+    p = subprocess.run([TARS] + list(args), capture_output=True, text=True, timeout=120, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+class Schemas(unittest.TestCase):
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix="tars-schemas-")
+        self.run_dir = os.path.join(self.work, "run")
+
+    def tearDown(self):
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def load_json(self, path):
+        with open(path) as f:
+            text = f.read()
+        for whole, frac in re.findall(r"(?<![\w.\"])(\d+)\.(\d+)", text):
+            digits = (whole + frac).lstrip("0")
+            self.assertLessEqual(len(digits), 15, "%s: %s.%s has more than 15 significant digits"
+                                 % (path, whole, frac))
+        return json.loads(text)
+
+    def assertValid(self, doc, name, broken):
+        self.assertEqual(errors(doc, name), [], name)
+        bad = copy.deepcopy(doc)
+        broken(bad)
+        self.assertNotEqual(errors(bad, name), [], "%s accepted a broken document" % name)
+
+    def test_checks_json(self):
+        suite = os.path.join(self.work, "s.yaml")
+        with open(suite, "w") as f:
+            f.write("suite: schema\nchecks:\n"
+                    "  - {id: s.a, category: a, type: http, url: 'http://127.0.0.1:1/', timeout: 1s}\n"
+                    "  - {id: s.b, category: a, skip: not here}\n")
+        out = os.path.join(self.work, "c.json")
+        rc, o, e = tars("validate", suite, "--format", "json:" + out, "--run", self.run_dir)
+        self.assertEqual(rc, 2, o + e)
+        doc = self.load_json(out)
+        self.assertValid(doc, "checks", lambda d: d["suites"][0]["checks"][0].update(status="ok"))
+        run = self.load_json(os.path.join(self.run_dir, "run.json"))
+        self.assertValid(run, "run", lambda d: d["checks"]["counts"].pop("error"))
+
+    def test_load_result(self):
+        with loadlib.Fixture("ok") as fx:
+            out = os.path.join(self.work, "l.json")
+            rc, o, e = tars("load", fx.url("/"), "-c", "2", "-d", "1s", "-q", "--json", out,
+                            "--run", self.run_dir, "--threshold", "p95<5s")
+        self.assertEqual(rc, 0, o + e)
+        doc = self.load_json(out)
+        self.assertValid(doc, "load-result", lambda d: d["total"].update(requests=-1))
+        run = self.load_json(os.path.join(self.run_dir, "run.json"))
+        self.assertValid(run, "run", lambda d: d["loads"][0]["result"].pop("tasks"))
+
+    def test_ws_stress_result(self):
+        fx = wslib.Fixture("--publish-rate", "40")
+        try:
+            out = os.path.join(self.work, "w.json")
+            rc, o, e = tars("ws-stress", fx.url, "-c", "3", "-d", "1500ms", "-q", "--json", out,
+                            "--run", self.run_dir, "--threshold", "loss<1%",
+                            "--threshold", "reconnect_avg<5s")
+        finally:
+            fx.stop()
+        self.assertEqual(rc, 2, o + e)  # no reconnect happened: that threshold has no data
+        doc = self.load_json(out)
+        self.assertIsNone(doc["thresholds"][1]["measured"])
+        self.assertValid(doc, "ws-stress-result",
+                         lambda d: d["thresholds"][1].update(passed=True))
+        run = self.load_json(os.path.join(self.run_dir, "run.json"))
+        self.assertValid(run, "run", lambda d: d["ws"][0]["result"]["messages"].update(lost="x"))
+
+
+if __name__ == "__main__":
+    unittest.main()
