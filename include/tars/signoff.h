@@ -63,12 +63,14 @@ struct tars_signoff_request {
     const char *identity; /* the signer, as allowed_signers names them */
     const char *key_file; /* handed to ssh-keygen -f (a private key, or a public key in an agent) */
     int64_t now_ms;       /* the record's time */
-    const char *ssh_keygen; /* NULL: "ssh-keygen" from PATH */
+    const char *ssh_keygen;      /* NULL: "ssh-keygen" from PATH */
+    const char *allowed_signers; /* optional: the new record must verify against it */
 };
 
 /* Signs and appends one record; *record (when given) receives it. Refuses
  * (TARS_ECONFLICT) when DIR/report.md does not name the current digest: the
- * signer must have read a report of this evidence. */
+ * signer must have read a report of this evidence; and, with allowed_signers,
+ * when the new record would not verify (its problem named; nothing appended). */
 int tars_signoff_sign(const struct tars_signoff_request *req, json_t **record,
                       struct tars_err *err) TARS_MUST_CHECK;
 

@@ -173,6 +173,21 @@ out:
     return rc;
 }
 
+/* A record that would be invalid is refused before it is written (an unknown key, a role the
+ * key may not sign for), so the signer learns it now, not at promotion. */
+static int check_own(const struct tars_signoff_request *req, json_t *r, const char *digest,
+                     struct tars_err *err)
+{
+    char problem[1024];
+    int rc = signoff_check_one(req->allowed_signers, req->ssh_keygen, digest, r, problem,
+                               sizeof(problem), err);
+
+    if (rc == TARS_OK && problem[0])
+        rc =
+            tars_err_set(err, TARS_ECONFLICT, "not recorded, it would be invalid: %.200s", problem);
+    return rc;
+}
+
 int tars_signoff_sign(const struct tars_signoff_request *req, json_t **record, struct tars_err *err)
 {
     char digest[TARS_DIGEST_LEN];
@@ -186,7 +201,9 @@ int tars_signoff_sign(const struct tars_signoff_request *req, json_t **record, s
         return rc;
     if (!(r = new_record(req, digest, err)))
         return TARS_EINVAL;
-    if ((rc = sign_payload(req, r, err)) == TARS_OK)
+    if ((rc = sign_payload(req, r, err)) == TARS_OK && req->allowed_signers)
+        rc = check_own(req, r, digest, err);
+    if (rc == TARS_OK)
         rc = tars_signoff_append(req->dir, TARS_SIGNOFF_FILE, r, err);
     if (rc == TARS_OK && record)
         *record = json_incref(r);

@@ -36,6 +36,11 @@ int signoff_read_file(const char *path, size_t max, struct tars_buf *out,
 /* The signed text of a record: every field but the signature, one per line. */
 int signoff_payload(json_t *record, struct tars_buf *out, struct tars_err *err) TARS_MUST_CHECK;
 
+/* Checks one record as tars_signoff_verify does (problem empty: valid); an error
+ * return means ssh-keygen could not be run. */
+int signoff_check_one(const char *allowed, const char *ssh_keygen, const char *digest, json_t *rec,
+                      char *problem, size_t cap, struct tars_err *err) TARS_MUST_CHECK;
+
 /* A text field a record may carry: at most TARS_SIGNOFF_MAX_TEXT bytes, no control characters. */
 bool signoff_text_ok(const char *s, bool may_be_empty);
 

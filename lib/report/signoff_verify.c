@@ -157,6 +157,18 @@ out:
     return rc;
 }
 
+int signoff_check_one(const char *allowed, const char *ssh_keygen, const char *digest, json_t *rec,
+                      char *problem, size_t cap, struct tars_err *err)
+{
+    struct verifier v = {
+        .allowed = allowed, .ssh_keygen = ssh_keygen ? ssh_keygen : "ssh-keygen", .digest = digest};
+    int rc = check_record(&v, rec, problem, cap, err);
+
+    if (v.scratch_open)
+        signoff_scratch_close(&v.s);
+    return rc;
+}
+
 static json_t *record_entry(size_t line, json_t *rec, const char *problem)
 {
     static const char *const keys[] = {"role",   "decision", "signer", "time",

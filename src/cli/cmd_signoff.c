@@ -24,20 +24,22 @@ void usage_signoff(void)
         "namespace " TARS_SIGNOFF_NAMESPACE ") and appends the record to RUN_DIR/" TARS_SIGNOFF_FILE
         ".\n"
         "Render the report first (tars report RUN_DIR) and read it: signing refuses when\n"
-        "report.md shows other evidence. tars never reads the key: ssh-keygen does (an agent\n"
-        "works with the public key's path).\n\n"
+        "report.md shows other evidence, and, with allowed_signers, when the record would not\n"
+        "verify. tars never reads the key: ssh-keygen does (an agent works with the public\n"
+        "key's path).\n\n"
         "  --role ROLE             e.g. \"QA Lead\"\n"
         "  --approve, --reject     the decision; a rejection needs --reason\n"
         "  --reason TEXT           one line, shown in the report\n"
         "  --key FILE              your key for ssh-keygen -f (default $TARS_SIGNING_KEY)\n"
         "  --identity ID           you, as allowed_signers names you (default $TARS_SIGNER)\n"
         "  --list                  each role: approved, rejected, missing or invalid (why)\n"
-        "  --allowed-signers FILE  identities, keys and role:<slug> principals\n"
+        "  --allowed-signers FILE  identities, keys and role:<slug> principals; signing checks\n"
+        "                          the new record against it\n"
         "                          (default $TARS_ALLOWED_SIGNERS)\n"
         "  --roles A,B             roles to list (default: the five of the checklist)\n"
         "  --json                  --list as JSON\n"
-        "exit: 0 signed or listed, 1 refused (the report is not of this evidence), 2 ssh-keygen\n"
-        "could not sign or verify, 3 bad usage or run directory\n");
+        "exit: 0 signed or listed, 1 refused (the report is not of this evidence, or the record\n"
+        "would be invalid), 2 ssh-keygen could not sign or verify, 3 bad usage or run directory\n");
 }
 
 static int parse_signoff_args(int argc, char **argv, struct signoff_opts *o)
@@ -129,8 +131,8 @@ static int list(const struct signoff_opts *o)
 static int sign(const struct signoff_opts *o)
 {
     struct tars_err err = TARS_ERR_INIT;
-    struct tars_signoff_request req = {o->dir,      o->role, o->approve,     o->reason,
-                                       o->identity, o->key,  tars_wall_ms(), NULL};
+    struct tars_signoff_request req = {o->dir, o->role,        o->approve, o->reason, o->identity,
+                                       o->key, tars_wall_ms(), NULL,       o->allowed};
     json_t *rec = NULL;
     int rc = tars_signoff_sign(&req, &rec, &err);
 

@@ -237,6 +237,23 @@ class TestApproval(SignoffTest):
         self.assertIn("render it again", r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.run_dir, "signoffs.jsonl")))
 
+    def test_with_allowed_signers_an_invalid_sign_off_is_refused_before_it_is_written(self):
+        env = {"TARS_ALLOWED_SIGNERS": FIXTURE.allowed}
+        for who, key, role, why in (
+                ("mallory@example.com", None, "QA Lead", "unknown signer"),
+                (PEOPLE["QA Lead"], None, "Security Lead", "not allowed the role Security Lead"),
+                (PEOPLE["Release Manager"], PEOPLE["QA Lead"], "Release Manager", "unknown signer")):
+            r = run(TARS, "signoff", self.run_dir, "--role", role, "--identity", who, "--key",
+                    FIXTURE.keys[key or who], "--approve", env=env)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("not recorded, it would be invalid: ", r.stderr)
+            self.assertIn(why, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.run_dir, "signoffs.jsonl")))
+        r = run(TARS, "signoff", self.run_dir, "--role", "QA Lead", "--identity", PEOPLE["QA Lead"],
+                "--key", FIXTURE.keys[PEOPLE["QA Lead"]], "--approve", env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(len(self.lines()), 1)
+
     def test_concurrent_signoffs_lose_no_record(self):
         procs = []
         for rnd in range(3):
