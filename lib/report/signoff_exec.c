@@ -83,10 +83,11 @@ int signoff_exec(char *const argv[], const char *in_path, const char *out_path, 
     pid_t pid;
     int rc;
 
+    unlink(out_path); /* a fresh file in the private scratch directory each time */
     posix_spawn_file_actions_init(&fa);
     if (in_path)
         posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, in_path, O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_TRUNC,
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_EXCL,
                                      0600);
     posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
     rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
