@@ -227,7 +227,7 @@ class ReleaseConfig(unittest.TestCase):
                 {o["kind"] + "/" + o["metadata"]["name"] for o in Renders.get("stable")}
         self.assertEqual(clash, set(), "objects both releases would own: %s" % clash)
         self.assertTrue(names["canary"])
-        for name, s in (("staging.yaml", None), ("production.yaml", None)):
+        for name in ("staging.yaml", "production.yaml"):
             sel = suite_vars(suite(name))["CANARY_SELECTOR"]
             for d in canary.values():
                 self.assertTrue(selector_matches(sel, d["spec"]["template"]["metadata"]["labels"]))
@@ -432,14 +432,12 @@ class Metrics(unittest.TestCase):
         cls.server = harness.Server()
         cls.server.start()
         cls.addClassCleanup(harness.stop_shared, cls.server)
-        token = cls.server.token("developer") if hasattr(cls.server, "token") else None
         base = "http://127.0.0.1:%d" % cls.server.port
         for path in ("/health", "/ready", "/api/v1/agents"):
             try:
                 urllib.request.urlopen(base + path, timeout=10).read()
             except Exception:  # 401 without a token is fine: the request is counted
                 pass
-        del token
         deadline = time.monotonic() + 30
         while True:
             with urllib.request.urlopen(base + "/metrics", timeout=10) as r:

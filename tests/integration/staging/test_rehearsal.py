@@ -24,7 +24,9 @@ that the stand-in can answer. The config run is release/staging.yaml with exactl
 - validate: the ppo check staging.ppo.ppo_agent_memory_usage is left out: it reads cAdvisor's
   container_memory_working_set_bytes, which nothing here exports (no kubelet);
 - perf: the load test runs 15 s with 20 users instead of 5 min with 100, the WebSocket stress 5 s
-  with 20 connections instead of 300 s with 100, both with -k;
+  with 20 connections instead of 300 s with 100, both with -k; the scenario's p95 limits are 1 s
+  instead of 150 ms (error_rate<1% kept): the server measured is a loopback `tars serve` on a
+  shared CI machine, possibly a sanitizer build, whose latency says nothing about staging's;
 - rollback: helm rollback/uninstall with --dry-run; notify: GitHub's API URL is the local webhook.
 The gate must approve (exit 0, decision approved, no failed check; helm really read the stored
 release and rendered revision 2; kubectl really saw the rollout complete; no secret in any output
@@ -124,6 +126,15 @@ def rehearsal_config(path, webhook):
     if load["tars"][0] != "load" or ws["tars"][0] != "ws-stress":
         raise AssertionError("rehearsal: the perf steps changed: %r" % cfg["perf"]["steps"])
     load["tars"] += ["-k", "--duration", "15s", "--users", "20", "--spawn-rate", "20"]
+    # the scenario with its p95 limits at 1 s (error_rate<1% kept): see the module docstring
+    scenario_path = os.path.join(ROOT, load["tars"][1])
+    with open(scenario_path) as f:
+        scenario, count = re.subn(r'(?m)^(  - "\w+:p95)<150ms"$', r'\1<1s"', f.read())
+    if count != 3 or 'error_rate<1%' not in scenario:
+        raise AssertionError("rehearsal: %s's thresholds changed" % scenario_path)
+    load["tars"][1] = os.path.join(os.path.dirname(path), "tars-api.yaml")
+    with open(load["tars"][1], "w") as f:
+        f.write(scenario)
     args = ws["tars"]
     args[args.index("--connections") + 1] = 20
     args[args.index("--duration") + 1] = "5s"
