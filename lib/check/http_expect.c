@@ -347,6 +347,32 @@ double http_percentile(double *v, size_t n, double p)
     return v[(rank > n ? n : rank) - 1];
 }
 
+void http_latency_judge(double *times, size_t kept, long samples, double percentile,
+                        double below_ms, const char *wanted, struct tars_check_result *out)
+{
+    double p;
+
+    if (kept == 0) {
+        tars_check_error(out, false, "no latency sample: none of %ld requests answered %s", samples,
+                         wanted);
+        return;
+    }
+    for (size_t i = 0; i < kept; i++)
+        if (!isfinite(times[i])) {
+            tars_check_error(out, false, "latency sample %zu is %s: nothing to judge", i + 1,
+                             isnan(times[i]) ? "NaN"
+                             : times[i] > 0  ? "+Inf"
+                                             : "-Inf");
+            return;
+        }
+    p = http_percentile(times, kept, percentile);
+    if (p < below_ms)
+        tars_check_pass(out, "p%g %.1f ms < %g ms over %zu samples", percentile, p, below_ms, kept);
+    else
+        tars_check_fail(out, "p%g %.1f ms, expected < %g ms (%zu samples, max %.1f ms)", percentile,
+                        p, below_ms, kept, times[kept - 1]);
+}
+
 /* ---- validation ---- */
 
 static const char *const json_ops[] = {"path", "equals",     "contains", "exists",

@@ -75,6 +75,13 @@ const char *http_expect_validate(json_t *expect, char *buf, size_t size);
 /* The p-th percentile (0 < p <= 100, nearest rank) of n values; sorts v. */
 double http_percentile(double *v, size_t n, double p);
 
+/* The latency verdict over the kept sample times (ms; sorted in place):
+ * pass when the nearest-rank percentile is below below_ms, fail when it is
+ * not; no sample (none answered `wanted` of `samples` requests), or a time
+ * that is not finite, is an error: nothing to judge. */
+void http_latency_judge(double *times, size_t kept, long samples, double percentile,
+                        double below_ms, const char *wanted, struct tars_check_result *out);
+
 /* A short printable excerpt of a body for reasons ("" when empty). */
 void http_body_excerpt(const char *body, size_t len, char *out, size_t size);
 

@@ -89,6 +89,13 @@ struct grafana_panel_scan {
  * layout) for targets[].expr. */
 void grafana_scan_panels(json_t *dashboard, const char *prefix, struct grafana_panel_scan *out);
 
+/* The load-time verdict of n cold loads (ms) of dashboard uid against the
+ * limits in params (max_ms, max_avg_ms, max_p95_ms, max_p99_ms): a value at
+ * or over a limit fails; no load, or a time that is not finite, is an
+ * error. Sorts ms. */
+void grafana_judge_loads(json_t *params, const char *uid, double *ms, size_t n,
+                         struct tars_check_result *out);
+
 /* ---- jaeger (type_jaeger.c) ---- */
 
 struct jaeger_continuity {

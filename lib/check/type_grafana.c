@@ -21,6 +21,7 @@
  * run in the browser and are measured by the Prometheus checks.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,13 +337,29 @@ static void over_limit(char *list, size_t size, const char *what, double value, 
     misc_list_add(list, size, item);
 }
 
-static void judge_loads(struct grafana *g, const char *uid, double *ms, size_t n)
+void grafana_judge_loads(json_t *params, const char *uid, double *ms, size_t n,
+                         struct tars_check_result *out)
 {
     struct load_limits l;
     double sum = 0, worst = 0, p95, p99;
     char over[256] = "";
 
-    read_limits(g->ctx->params, &l);
+    if (n == 0) {
+        tars_check_error(out, false, "grafana dashboard \"%.80s\": no load measured", uid);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(ms[i])) {
+            tars_check_error(out, false,
+                             "grafana dashboard \"%.80s\": load %zu took %s ms: "
+                             "nothing to judge",
+                             uid, i + 1,
+                             isnan(ms[i]) ? "NaN"
+                             : ms[i] > 0  ? "+Inf"
+                                          : "-Inf");
+            return;
+        }
+    read_limits(params, &l);
     for (size_t i = 0; i < n; i++) {
         sum += ms[i];
         worst = ms[i] > worst ? ms[i] : worst;
@@ -354,10 +371,10 @@ static void judge_loads(struct grafana *g, const char *uid, double *ms, size_t n
     over_limit(over, sizeof(over), "p95", p95, l.p95);
     over_limit(over, sizeof(over), "p99", p99, l.p99);
     if (over[0])
-        tars_check_fail(g->out, "grafana dashboard \"%.80s\" too slow over %zu cold loads: %s", uid,
-                        n, over);
+        tars_check_fail(out, "grafana dashboard \"%.80s\" too slow over %zu cold loads: %s", uid, n,
+                        over);
     else
-        tars_check_pass(g->out,
+        tars_check_pass(out,
                         "grafana dashboard \"%.80s\": %zu cold loads, avg %.1f ms, p95 %.1f ms, "
                         "p99 %.1f ms, slowest %.1f ms",
                         uid, n, sum / (double)n, p95, p99, worst);
@@ -377,7 +394,7 @@ static void grafana_dashboard(struct grafana *g)
     for (size_t i = 0; i < n; i++)
         if (load_dashboard(g, uid, &ms[i], NULL))
             goto out;
-    judge_loads(g, uid, ms, n);
+    grafana_judge_loads(g->ctx->params, uid, ms, n, g->out);
 out:
     free(ms);
 }

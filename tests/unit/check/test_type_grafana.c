@@ -1,4 +1,5 @@
 /* The grafana check type: panel expression scanning and parameter checks. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,13 +154,48 @@ static void test_validate(void **state)
     assert_non_null(strstr(validate("{\"check\":\"dashboard\",\"max_ms\":\"fast\"}"), "max_ms"));
 }
 
+/* Dashboard load times with nothing, or nothing finite, to judge, and at
+ * the limit (max_p95_ms 100). */
+static void test_load_time_table(void **state)
+{
+    static const struct {
+        const char *what;
+        double ms[3];
+        size_t n;
+        enum tars_check_status want;
+        const char *reason;
+    } cases[] = {
+        {"no data", {0}, 0, TARS_CHECK_ERROR, "no load measured"},
+        {"NaN", {5, NAN}, 2, TARS_CHECK_ERROR, "load 2 took NaN ms"},
+        {"+Inf", {INFINITY}, 1, TARS_CHECK_ERROR, "load 1 took +Inf ms"},
+        {"-Inf", {-INFINITY, 4}, 2, TARS_CHECK_ERROR, "took -Inf ms"},
+        {"exactly at the limit", {100, 20, 30}, 3, TARS_CHECK_FAIL, "p95 100.0 ms >= 100 ms"},
+        {"just under", {99.9, 20, 30}, 3, TARS_CHECK_PASS, "3 cold loads"},
+    };
+    json_t *params = parse("{\"max_p95_ms\":100}");
+    struct tars_check_result r;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        double ms[3];
+        memcpy(ms, cases[i].ms, sizeof(ms));
+        memset(&r, 0, sizeof(r));
+        grafana_judge_loads(params, "d", ms, cases[i].n, &r);
+        if (r.status != cases[i].want || !strstr(r.reason, cases[i].reason))
+            fail_msg("%s: got %s \"%s\", want %s \"...%s...\"", cases[i].what,
+                     tars_check_status_name(r.status), r.reason,
+                     tars_check_status_name(cases[i].want), cases[i].reason);
+    }
+    json_decref(params);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_expr_uses_rule), cmocka_unit_test(test_expr_without_rule),
-        cmocka_unit_test(test_scan_healthy),   cmocka_unit_test(test_scan_broken_lists_panels),
-        cmocka_unit_test(test_scan_no_panels), cmocka_unit_test(test_list_is_bounded),
-        cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_load_time_table),          cmocka_unit_test(test_expr_uses_rule),
+        cmocka_unit_test(test_expr_without_rule),        cmocka_unit_test(test_scan_healthy),
+        cmocka_unit_test(test_scan_broken_lists_panels), cmocka_unit_test(test_scan_no_panels),
+        cmocka_unit_test(test_list_is_bounded),          cmocka_unit_test(test_validate),
     };
     return cmocka_run_group_tests_name("check_type_grafana", tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* Unit tests for the http check type's pure pieces: status and content
  * expectations over canned replies, percentiles, URL joining, headers and
  * the static validation of parameters. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -208,6 +209,43 @@ static void test_percentile_nearest_rank(void **state)
     assert_true(http_percentile(one, 1, 95) == 7.5);
 }
 
+/* The latency judgement with nothing, or nothing finite, to judge, and at
+ * its limit (p95 < 100 ms over the samples given). */
+static void test_latency_table(void **state)
+{
+    static const struct {
+        const char *what;
+        double t[3];
+        size_t n;
+        enum tars_check_status want;
+        const char *reason;
+    } cases[] = {
+        {"no data",
+         {0},
+         0,
+         TARS_CHECK_ERROR,
+         "no latency sample: none of 20 requests answered 200"},
+        {"NaN", {5, NAN, 7}, 3, TARS_CHECK_ERROR, "latency sample 2 is NaN"},
+        {"+Inf", {INFINITY}, 1, TARS_CHECK_ERROR, "latency sample 1 is +Inf"},
+        {"-Inf", {3, -INFINITY}, 2, TARS_CHECK_ERROR, "is -Inf"},
+        {"exactly at the limit", {100}, 1, TARS_CHECK_FAIL, "p95 100.0 ms, expected < 100 ms"},
+        {"just under", {99.9, 1}, 2, TARS_CHECK_PASS, "p95 99.9 ms < 100 ms over 2 samples"},
+    };
+    struct tars_check_result r;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        double t[3];
+        memcpy(t, cases[i].t, sizeof(t));
+        memset(&r, 0, sizeof(r));
+        http_latency_judge(t, cases[i].n, 20, 95, 100, "200", &r);
+        if (r.status != cases[i].want || !strstr(r.reason, cases[i].reason))
+            fail_msg("%s: got %s \"%s\", want %s \"...%s...\"", cases[i].what,
+                     tars_check_status_name(r.status), r.reason,
+                     tars_check_status_name(cases[i].want), cases[i].reason);
+    }
+}
+
 static void test_url_join(void **state)
 {
     char *u;
@@ -335,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_content_expectations),
         cmocka_unit_test(test_empty_body),
         cmocka_unit_test(test_percentile_nearest_rank),
+        cmocka_unit_test(test_latency_table),
         cmocka_unit_test(test_url_join),
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_validate),
