@@ -52,6 +52,14 @@ checks:
      sql: "SELECT details FROM missions WHERE id = 'm-000001'", op: "==", value: x}
   - {id: empty, category: database, type: database, check: query,
      sql: "SELECT id FROM missions WHERE status = 'no-such-status'"}
+  - {id: nan-value, category: database, type: database, check: query,
+     sql: "SELECT 'NaN'", op: "<", value: 5}
+  - {id: inf-value, category: database, type: database, check: query,
+     sql: "SELECT 'Infinity'", op: "<", value: 5}
+  - {id: minus-inf-value, category: database, type: database, check: query,
+     sql: "SELECT '-inf'", op: ">", value: 5}
+  - {id: at-the-limit, category: database, type: database, check: query,
+     sql: "SELECT 5", op: "<", value: 5}
   - {id: empty-skip, category: database, type: database, check: query, on_empty: skip,
      sql: "SELECT id FROM missions WHERE status = 'no-such-status'"}
   - {id: write-refused, category: database, type: database, check: query,
@@ -107,6 +115,11 @@ class DatabaseChecks:
         self.assertStatus(r["null-value"], "error", "no data: the value is NULL")
         self.assertStatus(r["empty"], "error", "no data: the query returned no rows")
         self.assertStatus(r["empty-skip"], "skip", "no rows")
+        # nothing finite to judge: inconclusive; a value at a strict limit: a failure
+        self.assertStatus(r["nan-value"], "error", "value NaN is not finite: < 5 cannot be judged")
+        self.assertStatus(r["inf-value"], "error", "value Infinity is not finite")
+        self.assertStatus(r["minus-inf-value"], "error", "value -inf is not finite")
+        self.assertStatus(r["at-the-limit"], "fail", "value 5, expected < 5")
 
     def test_writes_are_refused(self):
         self.assertStatus(self.results["write-refused"], "error", self.refusal)
