@@ -56,7 +56,11 @@ static void api_compat_run(const struct tars_check_ctx *ctx, struct tars_check_r
         tars_check_error(out, true, "%s", err.msg);
     } else {
         diff = tars_api_compare(old, now);
-        if (json_array_size(json_object_get(diff, "breaking"))) {
+        if (json_integer_value(json_object_get(diff, "endpoints")) <= 0 &&
+            !json_array_size(json_object_get(diff, "breaking"))) {
+            /* an empty snapshot compares nothing: no data, never a pass */
+            tars_check_empty(ctx, out, "the snapshot %s lists no endpoint to compare", path);
+        } else if (json_array_size(json_object_get(diff, "breaking"))) {
             summarise(json_object_get(diff, "breaking"), text, sizeof(text));
             tars_check_fail(out, "%zu breaking change(s) against %s: %s",
                             json_array_size(json_object_get(diff, "breaking")), path, text);

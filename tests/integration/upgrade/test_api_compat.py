@@ -111,6 +111,17 @@ class TestSnapshot(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("3 breaking change(s)", r.stdout)
 
+    def test_empty_snapshot_is_no_data_not_a_pass(self):
+        path = os.path.join(self.dir, "empty.json")
+        with open(FIXTURE) as f:
+            snap = json.load(f)
+        snap["endpoints"] = {}
+        with open(path, "w") as f:
+            json.dump(snap, f)
+        r = self.suite(path)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("no data: the snapshot %s lists no endpoint to compare" % path, r.stdout)
+
     def test_unreadable_snapshot_is_an_error_not_a_pass(self):
         r = self.suite(os.path.join(self.dir, "missing.json"))
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
