@@ -58,6 +58,13 @@ int tars_run_path(const char *dir, const char *name, char *out, size_t cap, stru
 int tars_run_default_dir(const char *parent, const char *version, char *out, size_t cap,
                          struct tars_err *err);
 
+/* Records every regular file directly in artifacts_dir (hidden ones aside, at most
+ * TARS_RUN_MAX_ARTIFACTS, by name) as run.json "artifacts": [{"name","size","sha256","path"}],
+ * path relative to the run directory when inside it. The file set is read back, not listed
+ * from what the writer meant to write. */
+#define TARS_RUN_MAX_ARTIFACTS 64
+int tars_run_record_artifacts(const char *dir, const char *artifacts_dir, struct tars_err *err);
+
 /* A recorded threshold's measured value, {"text","passed","measured","limit","unit"},
  * in words: "212.4 ms", "0.50 %", "480.1 req/s", "3"; "n/a (nothing to measure)"
  * when measured is null. Records without "unit" are read by the threshold's name. */

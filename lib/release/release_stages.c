@@ -124,6 +124,8 @@ enum tars_stage_status stage_package(struct pipeline *p, char *reason, size_t ca
     struct tars_release_stage_config sc = {0};
     char *argv[] = {"package", "--version", p->c->version, "--output-dir", p->artifacts_dir,
                     "--environment", p->c->environment, "--git-sha", p->git_sha, NULL};
+    struct tars_err err = TARS_ERR_INIT;
+    enum tars_stage_status s;
 
     if (!p->c->package) {
         snprintf(reason, cap, "packaging not configured");
@@ -134,7 +136,12 @@ enum tars_stage_status stage_package(struct pipeline *p, char *reason, size_t ca
     sc.steps[0].tars_argc = sizeof(argv) / sizeof(argv[0]) - 1;
     sc.step_count = 1;
     sc.timeout_ms = TOOL_TIMEOUT_MS;
-    return pipeline_run_steps(p, "package", &sc, true, reason, cap);
+    s = pipeline_run_steps(p, "package", &sc, true, reason, cap);
+    if (s == TARS_STAGE_PASS && tars_run_record_artifacts(p->run_dir, p->artifacts_dir, &err)) {
+        snprintf(reason, cap, "the artifacts could not be recorded: %s", err.msg);
+        return TARS_STAGE_ERROR;
+    }
+    return s;
 }
 
 /* `tars db-integrity` before a window (label "before-W", kept in

@@ -5,9 +5,11 @@
  */
 #include "tars/run.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "tars/clock.h"
+#include "tars/crypto.h"
 #include "tars/json.h"
 #include "tars/str.h"
 #include "tars/version.h"
@@ -330,4 +333,70 @@ enum tars_judgement tars_run_threshold_outcome(const json_t *threshold)
     if (outcome ? !strcmp(outcome, "pass") : json_is_true(passed))
         return TARS_JUDGE_PASS;
     return TARS_JUDGE_NO_DATA;
+}
+
+static int visible_file(const struct dirent *e)
+{
+    return e->d_name[0] != '.';
+}
+
+/* {"name","size","sha256","path"} of DIR/name, or NULL (err set) when it cannot be read;
+ * *skip when it is no regular file. */
+static json_t *artifact_entry(const char *run_dir, const char *dir, const char *name, bool *skip,
+                              struct tars_err *err)
+{
+    char path[PATH_MAX], hex[TARS_SHA256_HEX_LEN];
+    size_t n = strlen(run_dir);
+    struct stat st;
+    uint64_t size = 0;
+
+    *skip = false;
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+        tars_err_set(err, TARS_ETOOBIG, "artifact path too long: %s/%s", dir, name);
+        return NULL;
+    }
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        *skip = true;
+        return NULL;
+    }
+    if (tars_sha256_file(path, hex, &size, err) != TARS_OK)
+        return NULL;
+    return json_pack("{s:s,s:I,s:s,s:s}", "name", name, "size", (json_int_t)size, "sha256", hex,
+                     "path",
+                     strncmp(path, run_dir, n) == 0 && path[n] == '/' ? path + n + 1 : path);
+}
+
+int tars_run_record_artifacts(const char *dir, const char *artifacts_dir, struct tars_err *err)
+{
+    struct tars_err local = TARS_ERR_INIT;
+    struct dirent **names = NULL;
+    json_t *list, *entry;
+    int n, rc = TARS_OK;
+
+    n = scandir(artifacts_dir, &names, visible_file, alphasort);
+    if (n < 0)
+        return tars_err_set(err, TARS_EIO, "cannot list the artifacts in \"%s\": %s", artifacts_dir,
+                            strerror(errno));
+    list = json_array();
+    for (int i = 0; i < n; i++) {
+        bool skip;
+        if (rc == TARS_OK && json_array_size(list) >= TARS_RUN_MAX_ARTIFACTS)
+            rc = tars_err_set(&local, TARS_ETOOBIG, "more than %d artifacts in \"%s\"",
+                              TARS_RUN_MAX_ARTIFACTS, artifacts_dir);
+        if (rc == TARS_OK) {
+            entry = artifact_entry(dir, artifacts_dir, names[i]->d_name, &skip, &local);
+            if (entry)
+                json_array_append_new(list, entry);
+            else if (!skip)
+                rc = local.code ? local.code : TARS_EIO;
+        }
+        free(names[i]);
+    }
+    free(names);
+    if (rc == TARS_OK)
+        rc = tars_run_put(dir, "artifacts", list, &local);
+    json_decref(list);
+    if (rc != TARS_OK && err)
+        *err = local;
+    return rc;
 }

@@ -1,4 +1,5 @@
 /* Report templates: rendering a parsed tree against a variable environment. */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,7 +105,23 @@ static int put_scalar(struct render *r, const char *name, json_t *v)
                         name);
 }
 
-static int render_var(struct render *r, const struct tpl_node *n)
+/* The units a template writes after a figure ("{P95} ms"). After an n/a they would read
+ * "n/a (why) ms": the renderer leaves them out there. */
+static const char *const units_after[] = {" req/s", " ms", " s", " %", NULL};
+
+/* The length of the unit that starts text (followed by no letter or digit), or 0. */
+static size_t unit_prefix(const char *text, size_t len)
+{
+    for (const char *const *u = units_after; *u; u++) {
+        size_t n = strlen(*u);
+        if (len >= n && memcmp(text, *u, n) == 0 &&
+            (len == n || !(isalnum((unsigned char)text[n]) || text[n] == '/')))
+            return n;
+    }
+    return 0;
+}
+
+static int render_var(struct render *r, const struct tpl_node *n, bool *na)
 {
     json_t *v = lookup(r, n->name);
     char mark[1];
@@ -115,7 +132,8 @@ static int render_var(struct render *r, const struct tpl_node *n)
         if ((rc = put(r, mark, 1)) != TARS_OK)
             return rc;
     }
-    if (!v || json_is_null(v)) {
+    *na = !v || json_is_null(v);
+    if (*na) {
         note_unresolved(r, n->name);
         rc = put_str(r, "n/a (");
         rc = rc ? rc : put_str(r, reason_for(r, n->name));
@@ -163,14 +181,19 @@ static int render_each(struct render *r, const struct tpl_node *n)
 static int render_list(struct render *r, const struct tpl_list *l)
 {
     int rc = TARS_OK;
+    bool na = false; /* the node before was a variable rendered as n/a */
 
     for (size_t i = 0; rc == TARS_OK && i < l->count; i++) {
         const struct tpl_node *n = &l->items[i];
+        size_t skip = 0;
         if ((rc = step(r, n)) != TARS_OK)
             break;
+        if (n->kind == TPL_TEXT && na)
+            skip = unit_prefix(n->text, n->len);
+        na = false;
         switch (n->kind) {
-        case TPL_TEXT: rc = put(r, n->text, n->len); break;
-        case TPL_VAR: rc = render_var(r, n); break;
+        case TPL_TEXT: rc = put(r, n->text + skip, n->len - skip); break;
+        case TPL_VAR: rc = render_var(r, n, &na); break;
         case TPL_EACH: rc = render_each(r, n); break;
         case TPL_IF: rc = render_list(r, truthy(lookup(r, n->name)) ? &n->body : &n->alt); break;
         }

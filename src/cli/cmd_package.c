@@ -135,7 +135,7 @@ static int build(const struct package_opts *o)
     char version[TARS_PACKAGE_VERSION_MAX];
     struct tars_err err = TARS_ERR_INIT;
     struct tars_build_info info;
-    json_t *manifest = NULL, *validation = NULL, *record;
+    json_t *manifest = NULL, *validation = NULL;
     int rc;
 
     if (tars_package_version(o->version, version, &err) != TARS_OK)
@@ -151,13 +151,10 @@ static int build(const struct package_opts *o)
     if (!o->quiet)
         print_artifacts(manifest, o->output_dir);
     rc = 0;
-    if (o->run_dir) {
-        record = json_pack("{s:s,s:O,s:O,s:O}", "output_dir", o->output_dir, "version",
-                           json_object_get(manifest, "version"), "build",
-                           json_object_get(manifest, "build"), "files",
-                           json_object_get(manifest, "artifacts"));
-        rc = cli_run_record("package", o->run_dir, NULL, "artifacts", false, record);
-        json_decref(record);
+    if (o->run_dir && tars_run_record_artifacts(o->run_dir, o->output_dir, &err) != TARS_OK) {
+        fprintf(stderr, "tars package: --run %s: the artifacts could not be recorded: %s\n",
+                o->run_dir, err.msg);
+        rc = EXIT_INCONCLUSIVE;
     }
     json_decref(validation);
     json_decref(manifest);

@@ -6,6 +6,7 @@ fail on purpose); one runs the shipped release/local.yaml end to end against a r
 directory and stops what it started.
 """
 
+import hashlib
 import http.server
 import json
 import os
@@ -513,6 +514,25 @@ class TestLocalRelease(ReleaseTest):
         self.assertEqual(rec["decisions"][0]["decision"], "approved")
         self.assertTrue(self.alive(base))  # an approved release stays deployed
         self.secrets_absent()
+        # The package stage's files, read back: names, sizes and SHA-256 in run.json and the report.
+        artifacts = rec["artifacts"]
+        on_disk = sorted(n for n in os.listdir(os.path.join(self.run_dir, "artifacts"))
+                         if not n.startswith("."))
+        self.assertEqual([a["name"] for a in artifacts], on_disk)
+        self.assertIn("SHA256SUMS", on_disk)
+        with open(os.path.join(self.run_dir, "artifacts", "SHA256SUMS")) as f:
+            sums = dict(reversed(line.split()) for line in f if line.strip())
+        with open(os.path.join(self.run_dir, "report.md")) as f:
+            report = f.read()
+        self.assertNotIn("No artifacts recorded", report)
+        for a in artifacts:
+            path = os.path.join(self.run_dir, a["path"])
+            self.assertEqual(a["size"], os.path.getsize(path), a["name"])
+            with open(path, "rb") as f:
+                self.assertEqual(a["sha256"], hashlib.sha256(f.read()).hexdigest(), a["name"])
+            if a["name"] in sums:
+                self.assertEqual(a["sha256"], sums[a["name"]], a["name"])
+            self.assertIn("| %s | %d | `%s` |" % (a["name"], a["size"], a["sha256"]), report)
 
     def test_a_second_release_is_judged_against_the_first(self):
         cfg = self.local_config()

@@ -97,6 +97,27 @@ static void test_unresolved(void **state)
     json_decref(un);
 }
 
+/* No unit after an n/a: "{P95} ms" without a value reads "n/a (why)", not "n/a (why) ms". */
+static void test_no_unit_after_na(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    char *s;
+    (void)state;
+
+    s = render("p95 {P95} ms, {RPS} req/s, {UP} %, {T} s; {G} ms.", "{\"G\":\"4.2\"}",
+               "{\"P95\":\"no load\"}", false, NULL, &err);
+    assert_non_null(s);
+    assert_string_equal(s, "p95 n/a (no load), n/a (not recorded), n/a (not recorded), "
+                           "n/a (not recorded); 4.2 ms.");
+    free(s);
+    /* only a whole unit goes: "{X} seconds" and "{X} msgs" keep their words */
+    s = render("{X} seconds {X} msgs {X} %s", "{}", "{}", false, NULL, &err);
+    assert_non_null(s);
+    assert_string_equal(s, "n/a (not recorded) seconds n/a (not recorded) msgs "
+                           "n/a (not recorded) %s");
+    free(s);
+}
+
 static void test_each(void **state)
 {
     (void)state;
@@ -277,6 +298,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_placeholders),     cmocka_unit_test(test_unresolved),
+        cmocka_unit_test(test_no_unit_after_na),
         cmocka_unit_test(test_each),             cmocka_unit_test(test_if_else),
         cmocka_unit_test(test_errors_with_positions), cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_output_bound),     cmocka_unit_test(test_type_errors_and_marks),
