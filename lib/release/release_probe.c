@@ -24,6 +24,35 @@
 #define PROBE_TIMEOUT_MS 2000L
 #define PROBE_MAX_ERRORS 10 /* examples kept per target */
 
+/* What a failed probe request ran into, one counter each. */
+enum probe_kind {
+    PROBE_TIMEOUT,  /* no whole answer within the timeout (a stalled or trickling peer) */
+    PROBE_REFUSED,  /* nothing listens */
+    PROBE_RESET,    /* the connection was reset or closed before a whole answer */
+    PROBE_NOT_HTTP, /* the answer is not HTTP */
+    PROBE_STATUS,   /* an HTTP status outside 200-399 */
+    PROBE_OTHER,
+    PROBE_KIND_COUNT
+};
+static const char *const probe_kind_names[PROBE_KIND_COUNT] = {"timeout",  "refused", "reset",
+                                                               "not_http", "status",  "other"};
+
+static enum probe_kind kind_of(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_OK: return PROBE_STATUS;
+    case CURLE_OPERATION_TIMEDOUT: return PROBE_TIMEOUT;
+    case CURLE_COULDNT_CONNECT: return PROBE_REFUSED;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE: return PROBE_RESET;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_WEIRD_SERVER_REPLY: return PROBE_NOT_HTTP;
+    default: return PROBE_OTHER;
+    }
+}
+
 struct probe_target {
     char *url, *path;
     CURL *curl;
@@ -31,6 +60,7 @@ struct probe_target {
     uint64_t last_ok_ns;         /* 0: none yet */
     uint64_t longest_gap_ns;
     json_t *errors;              /* the first PROBE_MAX_ERRORS failures */
+    uint64_t kinds[PROBE_KIND_COUNT]; /* every failure, before and after up, by kind */
 };
 
 struct release_probe {
@@ -73,6 +103,7 @@ static void probe_once(struct release_probe *pr, struct probe_target *t)
         t->last_ok_ns = now;
         return;
     }
+    t->kinds[kind_of(cc)]++;
     if (!t->last_ok_ns) {
         t->failed_before_up++;
         return;
@@ -155,14 +186,25 @@ struct release_probe *release_probe_start(const char *base_url, char *const *pat
     return pr;
 }
 
+static json_t *kinds_json(const struct probe_target *t)
+{
+    json_t *o = json_object();
+
+    for (int k = 0; o && k < PROBE_KIND_COUNT; k++)
+        if (t->kinds[k])
+            json_object_set_new(o, probe_kind_names[k], json_integer((json_int_t)t->kinds[k]));
+    return o;
+}
+
 static json_t *target_summary(struct release_probe *pr, struct probe_target *t)
 {
     if (t->last_ok_ns)
         note_gap(t, pr->stopped_ns, t->last_ok_ns);
-    return json_pack("{s:s,s:I,s:I,s:I,s:b,s:f,s:O}", "path", t->path, "requests",
+    return json_pack("{s:s,s:I,s:I,s:I,s:b,s:f,s:O,s:o}", "path", t->path, "requests",
                      (json_int_t)t->requests, "failed", (json_int_t)t->failed, "failed_before_up",
                      (json_int_t)t->failed_before_up, "was_up", t->last_ok_ns != 0,
-                     "longest_gap_ms", (double)t->longest_gap_ns / 1e6, "errors", t->errors);
+                     "longest_gap_ms", (double)t->longest_gap_ns / 1e6, "errors", t->errors,
+                     "failure_kinds", kinds_json(t));
 }
 
 void release_probe_stop(struct release_probe *pr, json_t **summary)

@@ -177,11 +177,6 @@ static json_t *probe_ws_stop(struct pipeline *p, const char *window)
     if (!r)
         return json_pack("{s:i,s:s}", "exit_code", code, "error",
                          "tars ws-stress wrote no result (see the stage log)");
-    /* The prober ends its ws-stress with SIGINT when the window closes, so an
-     * interrupted run with results (exit 2: "partial") is the whole window
-     * here, not a probe that could not run; the probe sets no thresholds. */
-    if (code == 2 && json_is_true(json_object_get(r, "interrupted")))
-        code = 0;
     conn = json_object_get(r, "connections");
     rec = json_object_get(r, "reconnects");
     /* The prober ends ws-stress with SIGINT: its exit 2 with "interrupted" is that stop. */
@@ -192,6 +187,8 @@ static json_t *probe_ws_stop(struct pipeline *p, const char *window)
         "reconnect_max_ms", json_object_get(json_object_get(rec, "time"), "max_ms"), "lost",
         json_object_get(json_object_get(r, "messages"), "lost"), "exit_code", code,
         "stopped_by_prober", code == 2 && json_is_true(json_object_get(r, "interrupted")));
+    if (out && json_object_get(conn, "failure_reasons")) /* why connections failed, by kind */
+        json_object_set(out, "failure_reasons", json_object_get(conn, "failure_reasons"));
     json_decref(r);
     return out;
 }

@@ -288,11 +288,25 @@ static void hand_out(tars_ws_conn *c, size_t from, size_t len, const char **data
     *data = (const char *)c->in + from;
 }
 
+/* An answer that does not start as HTTP/1.x does is no upgrade answer: said
+ * at once rather than after the connect timeout. */
+static int check_head_start(const tars_ws_conn *c, struct tars_err *err)
+{
+    static const char http[] = "HTTP/1.";
+    size_t n = c->in_len < sizeof(http) - 1 ? c->in_len : sizeof(http) - 1;
+
+    if (memcmp(c->in, http, n) != 0)
+        return tars_err_set(err, TARS_EINVAL, "websocket upgrade answer is not HTTP");
+    return TARS_OK;
+}
+
 static int try_head(tars_ws_conn *c, struct tars_ws_event *ev, struct tars_err *err)
 {
     char *end;
     int rc;
 
+    if ((rc = check_head_start(c, err)))
+        return rc;
     c->in[c->in_len] = '\0';
     end = strstr((char *)c->in, "\r\n\r\n");
     if (!end)
