@@ -82,6 +82,11 @@ struct tars_release_config {
     bool report, report_html;
     /* decide: */
     char *baseline;              /* a run directory for `tars compare`, optional */
+    /* canary (with --canary-weight N > 0): the stable release and the canary
+     * (base_url) loaded side by side, then `tars compare --canary`: */
+    char *canary_stable_url;              /* the stable release's base URL */
+    struct tars_release_step canary_load; /* tars load arguments; --host added per side */
+    int64_t canary_timeout_ms;            /* both loads together, default 5 min */
     /* notify: */
     char *slack_webhook_env;     /* the NAME of the variable holding the URL */
     char *slack_channel;

@@ -264,6 +264,32 @@ static int read_signoff(struct reader *rd, json_t *obj, struct tars_release_conf
     return TARS_OK;
 }
 
+/* canary: {stable_url, load: [tars load arguments], timeout} (docs/release-format.md). */
+static int read_canary(struct reader *rd, json_t *v, struct tars_release_config *c)
+{
+    static const char *const keys[] = {"stable_url", "load", "timeout", NULL};
+    json_t *load = json_object_get(v, "load");
+    int rc;
+
+    c->canary_timeout_ms = 5LL * 60 * 1000;
+    if (!v)
+        return TARS_OK;
+    if ((rc = only_keys(rd, v, "canary", keys)) ||
+        (rc = get_string(rd, v, "stable_url", &c->canary_stable_url)) ||
+        (rc = get_duration(rd, v, "timeout", &c->canary_timeout_ms)))
+        return rc;
+    if (!c->canary_stable_url || !load)
+        return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL,
+                               "canary needs stable_url and load (tars load arguments)");
+    if ((rc = read_argv(rd, load, &c->canary_load)))
+        return rc;
+    if (strcmp(c->canary_load.tars_argv[0], "load") != 0)
+        return tars_yaml_error(rd->doc, load, rd->err, TARS_EINVAL,
+                               "canary.load must be a tars load command: [load, SCENARIO, ...]");
+    c->canary_load.name = xstrdup("canary load");
+    return TARS_OK;
+}
+
 static int read_simple_sections(struct reader *rd, json_t *root, struct tars_release_config *c)
 {
     static const char *const package_keys[] = {"enabled", "output_dir", NULL};
@@ -293,7 +319,7 @@ static int read_simple_sections(struct reader *rd, json_t *root, struct tars_rel
     if ((v = section(root, "decide")) &&
         ((rc = only_keys(rd, v, "decide", decide_keys)) || (rc = get_string(rd, v, "baseline", &c->baseline))))
         return rc;
-    return TARS_OK;
+    return read_canary(rd, section(root, "canary"), c);
 }
 
 static int read_notify(struct reader *rd, json_t *obj, struct tars_release_config *c)
@@ -395,7 +421,7 @@ static int read_root(struct reader *rd, json_t *root, struct tars_release_config
 {
     static const char *const keys[] = {"release", "preflight", "package", "deploy", "wait",
                                        "validate", "perf", "report", "decide", "rollback",
-                                       "notify", "probe", "integrity", "signoff", NULL};
+                                       "notify", "probe", "integrity", "signoff", "canary", NULL};
     static const char *const stage_keys[] = {"timeout", "steps", NULL};
     int rc;
 
@@ -462,7 +488,7 @@ void tars_release_config_release(struct tars_release_config *c)
                         &c->slack_channel, &c->github_repository, &c->github_token_env,
                         &c->github_deployment_env, &c->github_api_url, &c->run_url,
                         &c->probe_source, &c->probe_ws_token_env, &c->integrity_db,
-                        &c->signoff_allowed_signers};
+                        &c->signoff_allowed_signers, &c->canary_stable_url};
 
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
@@ -477,5 +503,9 @@ void tars_release_config_release(struct tars_release_config *c)
     free_stage(&c->validate);
     free_stage(&c->perf);
     free_stage(&c->rollback);
+    for (size_t a = 0; c->canary_load.tars_argv && c->canary_load.tars_argv[a]; a++)
+        free(c->canary_load.tars_argv[a]);
+    free(c->canary_load.tars_argv);
+    free(c->canary_load.name);
     memset(c, 0, sizeof(*c));
 }

@@ -217,6 +217,13 @@ enum tars_stage_status stage_decide(struct pipeline *p, char *reason, size_t cap
         if (s == TARS_STAGE_ERROR)
             because(p, TARS_VERDICT_INCONCLUSIVE, "baseline comparison: %s", why);
     }
+    if (p->status[STAGE_PERF] == TARS_STAGE_PASS) {
+        enum tars_stage_status s = pipeline_canary(p, why, sizeof(why));
+        if (s == TARS_STAGE_FAIL)
+            because(p, TARS_VERDICT_REJECTED, "canary analysis: %s", why);
+        else if (s == TARS_STAGE_ERROR)
+            because(p, TARS_VERDICT_INCONCLUSIVE, "canary analysis: %s", why);
+    }
     evidence_reasons(p);
     json_t *ws_probe = json_object_get(p->deploy_probe, "websocket");
     json_int_t ws_exit = json_integer_value(json_object_get(ws_probe, "exit_code"));

@@ -73,6 +73,13 @@ void pipeline_describe_step(struct pipeline *p, const struct tars_release_step *
 enum tars_stage_status pipeline_run_step(struct pipeline *p, int log_fd,
                                          const struct tars_release_step *st, int64_t timeout_ms,
                                          bool interruptible, char *why, size_t cap);
+/* Frees a NULL-terminated argv of malloc'd strings (and argv). */
+void pipeline_free_argv(char **argv);
+/* The canary analysis (release_canary.c): with --canary-weight N > 0 and a
+ * canary section, loads the stable release and the canary side by side and
+ * runs tars compare --canary. PASS/FAIL: its verdict; ERROR: marginal,
+ * inconclusive or not measured (reason says which); SKIP: not configured. */
+enum tars_stage_status pipeline_canary(struct pipeline *p, char *reason, size_t cap);
 enum tars_stage_status pipeline_run_steps(struct pipeline *p, const char *stage,
                                           const struct tars_release_stage_config *sc,
                                           bool interruptible, char *reason, size_t cap);

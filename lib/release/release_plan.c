@@ -57,6 +57,12 @@ int tars_release_plan(const struct tars_release_config *c, const struct tars_rel
     print_steps(&p, out, &c->perf);
     fprintf(out, "7. decide: every stage passed, every recorded threshold held%s%s\n",
             c->baseline ? ", tars compare against " : "", c->baseline ? c->baseline : "");
+    if (o->canary_weight > 0)
+        fprintf(
+            out, "   canary analysis: %s%s%s\n",
+            c->canary_stable_url ? "tars load against " : "none (the config has no canary section)",
+            c->canary_stable_url ? c->canary_stable_url : "",
+            c->canary_stable_url ? " and the canary side by side, then tars compare --canary" : "");
     fprintf(out, "8. rollback%s:\n", o->force_deploy ? " (never: --force-deploy)" : " (on failure)");
     print_steps(&p, out, &c->rollback);
     fprintf(out, "9. report: %s\n", c->report ? (c->report_html ? "report.md, report.html" : "report.md")

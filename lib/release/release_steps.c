@@ -73,7 +73,7 @@ void pipeline_load_env_file(struct pipeline *p)
     fclose(f);
 }
 
-static void free_argv(char **argv)
+void pipeline_free_argv(char **argv)
 {
     for (size_t i = 0; argv && argv[i]; i++)
         free(argv[i]);
@@ -112,7 +112,7 @@ void pipeline_describe_step(struct pipeline *p, const struct tars_release_step *
     used = (size_t)snprintf(out, cap, "$ tars");
     for (size_t i = 1; argv[i] && used < cap; i++)
         used += (size_t)snprintf(out + used, cap - used, " %s", argv[i]);
-    free_argv(argv);
+    pipeline_free_argv(argv);
 }
 
 /* What a step's ending means for its stage. */
@@ -179,7 +179,7 @@ enum tars_stage_status pipeline_run_step(struct pipeline *p, int log_fd,
         s = TARS_STAGE_PASS;
         why[0] = '\0';
     }
-    free_argv(argv);
+    pipeline_free_argv(argv);
     free(shell);
     return s;
 }

@@ -167,6 +167,64 @@ class ReleaseTest(unittest.TestCase):
         return self.config(text)
 
 
+class TestCanary(ReleaseTest):
+    """--canary-weight with a canary section: the stable release and the canary loaded side by
+    side (the fixture server of the load tests stands in for both), then tars compare --canary."""
+
+    def canary_config(self, stable, canary):
+        scenario = os.path.join(self.dir, "canary-load.yaml")
+        with open(scenario, "w") as f:
+            f.write("name: canary-probe\nbase_url: http://127.0.0.1:1\nmodel: closed\n"
+                    "users: 4\nduration: 2s\ntasks:\n  - name: x\n    method: GET\n"
+                    "    path: /x\n")
+        text = ("release:\n  name: test\n  version: v1.0.1\n  environment: test\n"
+                "  base_url: %s\n" % canary)
+        for stage in ("deploy", "validate", "perf", "rollback"):
+            text += "%s:\n  steps:\n    - run: echo %s ran\n" % (stage, stage)
+        text += ("report:\n  enabled: false\ncanary:\n  stable_url: %s\n"
+                 "  load: [load, %s, -t, 1, -q]\n  timeout: 60s\n" % (stable, scenario))
+        return self.config(text)
+
+    def fixtures(self, *canary_args):
+        sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "load"))
+        import loadlib  # noqa: E402  (tests/integration/load/loadlib.py: the fixture server)
+        stable = loadlib.Fixture("ok")
+        self.addCleanup(stable.stop)
+        canary = loadlib.Fixture("ok", *canary_args)
+        self.addCleanup(canary.stop)
+        return stable.url("").rstrip("/"), canary.url("").rstrip("/")
+
+    def test_a_slower_canary_is_rejected_side_by_side(self):
+        stable, canary = self.fixtures("--delay", "0.02")
+        r = self.release(self.canary_config(stable, canary), "--canary-weight", "10")
+        self.expect(r, 1)
+        rec = self.record("canary", "decisions")
+        self.assertEqual(rec["canary"]["window"]["kind"], "same", self.why(r))
+        self.assertEqual(rec["canary"]["verdict"], "fail", self.why(r))
+        self.assertEqual(rec["canary"]["baseline"], os.path.join(self.run_dir, "canary-stable"))
+        reasons = " ".join(rec["decisions"][0]["reasons"])
+        self.assertIn("canary analysis: fail", reasons)
+        self.assertIn("side by side", reasons)
+        with open(os.path.join(self.run_dir, "logs", "canary.log")) as f:
+            log = f.read()
+        self.assertIn("(stable, started together)", log)
+        self.assertIn("(canary, started together)", log)
+
+    def test_without_canary_weight_no_canary_is_measured(self):
+        stable, canary = self.fixtures()
+        r = self.release(self.canary_config(stable, canary))
+        self.expect(r, 0)
+        self.assertNotIn("canary", self.record("decisions"))
+        self.assertFalse(os.path.exists(os.path.join(self.run_dir, "canary-stable")))
+
+    def test_dry_run_names_the_canary_analysis(self):
+        r = self.release(self.canary_config("http://127.0.0.1:1", "http://127.0.0.1:2"),
+                         "--canary-weight", "10", "--dry-run")
+        self.expect(r, 0)
+        self.assertIn("canary analysis: tars load against http://127.0.0.1:1 and the canary side "
+                      "by side", r.stdout)
+
+
 class TestVerdicts(ReleaseTest):
     def test_all_steps_pass_is_approved_without_rollback(self):
         r = self.release(self.shell_config())
