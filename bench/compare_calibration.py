@@ -91,7 +91,8 @@ def describe_group(g, p20):
     if g == "demo-aa":
         return "A/A, demo scenario (closed, 20 users, think 1-5 s), one run after the other"
     if g == "sat-aa":
-        return "A/A, saturating (closed, no think time), side by side, both through a pass proxy"
+        return ("A/A, saturating (closed, no think time), side by side, through two pass ports "
+                "of one proxy")
     delay = g[len("sat-ab-"):]
     label = "+%s ms" % delay
     if abs(float(delay) - p20) < 1e-9:
@@ -135,8 +136,9 @@ def tables(args):
     w("The proxy's own limit (the same saturating run, straight to `tars serve` and through a "
       "pass proxy): %.0f req/s, p50 %.2f ms, p95 %.2f ms direct; %.0f req/s, p50 %.2f ms, "
       "p95 %.2f ms through the proxy. The proxy (one Python process) sets the saturating "
-      "scenario's rate, so both arms of every saturating pair go through one proxy each: A/A "
-      "and A/B differ only in the injected delay."
+      "scenario's rate, so both arms of every saturating pair go through the same proxy "
+      "process, each on its own port (`--pass-listener`): A/A and A/B differ only in the "
+      "injected delay, and a busy machine starves both arms alike."
       % (direct["requests"] / (direct_ms / 1000.0), direct["summary"]["p50_ms"],
          direct["summary"]["p95_ms"], via["requests"] / (via_ms / 1000.0),
          via["summary"]["p50_ms"], via["summary"]["p95_ms"]))

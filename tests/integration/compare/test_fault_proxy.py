@@ -78,6 +78,23 @@ class FaultProxyTest(unittest.TestCase):
         self.assertGreaterEqual(int(m.group(1)), 5)
         self.assertGreaterEqual(float(m.group(2)), 60.0)
 
+    def test_pass_listener_beside_a_delay(self):
+        with Fixture("ok") as fx, proxy("delay", fx.port, "--delay-ms", "60",
+                                        "--pass-listener") as px:
+            line = px.proc.stdout.readline().decode()
+            m = re.match(r"pass-port (\d+)\n$", line)
+            self.assertIsNotNone(m, line)
+            direct, _ = timed_requests(fx.port, 1)
+            plain, _ = timed_requests(int(m.group(1)), 4)
+            delayed, took = timed_requests(px.port, 2)
+            px.stop()
+        self.assertEqual(plain + delayed, direct * 6)
+        self.assertGreaterEqual(min(took), 0.060, took)
+        # only the delay port's responses were held
+        m = re.search(r"accepted (\d+) connections.* (\d+) delayed chunks", px.stderr_text)
+        self.assertEqual(m.group(1), "2", px.stderr_text)
+        self.assertTrue(2 <= int(m.group(2)) < 6, px.stderr_text)  # not the pass port's 4
+
     def test_connections_beyond_the_limit_are_refused(self):
         with Fixture("ok") as fx, proxy("pass", fx.port, "--max-connections", "1") as px:
             with socket.create_connection(("127.0.0.1", px.port), timeout=10) as first:
