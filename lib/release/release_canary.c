@@ -102,7 +102,7 @@ static enum tars_stage_status run_arms(struct pipeline *p, struct arm arms[2], i
                                        size_t cap)
 {
     char *stable = release_expand(p->c->canary_stable_url, &p->vars);
-    const char *urls[2] = {stable, p->c->base_url};
+    const char *urls[2] = {stable, p->vars.base_url};
     enum tars_stage_status s = TARS_STAGE_PASS;
 
     for (int i = 0; i < 2; i++) {
