@@ -31,6 +31,9 @@ SETTINGS = [
     ("latency floor 0.5 ms", ["--latency-floor", "0.5"]),
     ("latency floor 2 ms", ["--latency-floor", "2"]),
     ("alpha 0.01", ["--alpha", "0.01"]),
+    ("throughput threshold 25 %", ["--threshold", "throughput=25%"]),
+    ("throughput threshold 40 %", ["--threshold", "throughput=40%"]),
+    ("cut-offs pass 80, marginal 60", ["--cutoffs", "pass=80,marginal=60"]),
 ]
 
 
