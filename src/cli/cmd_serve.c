@@ -348,7 +348,28 @@ static int prepare_database(const struct serve_opts *o)
     return EXIT_OK;
 }
 
-static int run_until_signal(const struct tars_server_config *cfg)
+/* Where the demo passwords are and how to turn one into a token; the
+ * password itself is read by the command the user runs, never printed. */
+static void print_demo_hint(const struct serve_opts *o, int port)
+{
+    char dir[4096];
+    const char *host = strcmp(o->host, "0.0.0.0") == 0 || o->host[0] == '\0' ? "127.0.0.1"
+                       : strcmp(o->host, "::") == 0                          ? "::1"
+                                                                             : o->host;
+
+    if (!realpath(o->data_dir, dir))
+        tars_strlcpy(dir, o->data_dir, sizeof(dir));
+    fprintf(stderr,
+            "demo users viewer, developer and admin: passwords in %s/credentials.json (mode 0600)\n"
+            "get a token (the password is read from that file, not shown):\n"
+            "  curl -s http://%s%s%s:%d/api/v1/auth/token -H 'Content-Type: application/json' "
+            "-d \"$(python3 -c 'import json,sys; u=json.load(open(sys.argv[1]))[\"users\"][2]; "
+            "print(json.dumps({\"username\": u[\"username\"], \"password\": u[\"password\"]}))' "
+            "%s/credentials.json)\"\n",
+            dir, strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, dir);
+}
+
+static int run_until_signal(const struct tars_server_config *cfg, const struct serve_opts *o)
 {
     struct tars_err err = TARS_ERR_INIT;
     sigset_t set;
@@ -369,6 +390,8 @@ static int run_until_signal(const struct tars_server_config *cfg)
              strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
              strchr(cfg->listen_host, ':') ? "]" : "", tars_server_port(srv), cfg->threads,
              strncmp(cfg->db_url, "postgres", 8) == 0 ? "postgres" : "sqlite");
+    if (o->demo)
+        print_demo_hint(o, tars_server_port(srv));
     sigwait(&set, &sig);
     tars_log(TARS_LOG_INFO, NULL, NULL, "signal %d: finishing in-flight requests", sig);
     tars_server_stop(srv);
@@ -396,7 +419,7 @@ int cmd_serve(int argc, char **argv)
     cfg.jwt_secret = o->secret;
     cfg.jwt_secret_len = o->secret_len;
     cfg.takeover = o->takeover;
-    rc = run_until_signal(&cfg);
+    rc = run_until_signal(&cfg, o);
 out:
     explicit_bzero(o, sizeof(*o));
     free(o);

@@ -10,6 +10,7 @@ import glob
 import hashlib
 import json
 import os
+import subprocess
 import time
 import unittest
 
@@ -460,6 +461,33 @@ class WrongPassword(H.ApiTestCase):
         full = S.get("/api/v1/admin/audit/logs?limit=1000", token=S.token("admin"))
         for user in ("viewer", "developer", "admin"):
             self.assertTrue(S.password(user) not in full.text, "a password appears in the audit log")
+
+
+class DemoHint(H.ApiTestCase):
+
+    def test_demo_prints_credentials_path_and_a_working_curl(self):
+        """`tars serve --demo` says where the passwords are and how to get a token with curl;
+        the command it prints works as printed, and no password is in the output."""
+        raw, deadline = "", time.monotonic() + 30
+        while "curl -s" not in raw and time.monotonic() < deadline:
+            with open(S.log_path % S.runs, "rb") as f:
+                raw = f.read().decode("utf-8", "replace")
+            time.sleep(0.05)
+        creds = os.path.realpath(os.path.join(S.data_dir, "credentials.json"))
+        self.assertIn("passwords in %s (mode 0600)" % creds, raw, S.output_tail())
+        for user in ("viewer", "developer", "admin"):
+            self.assertNotIn(S.password(user), raw, "a password is in the server's output")
+        line = [ln for ln in raw.splitlines() if ln.strip().startswith("curl -s")]
+        self.assertEqual(len(line), 1, S.output_tail())
+        self.assertIn("http://127.0.0.1:%d/api/v1/auth/token" % S.port, line[0])
+        p = subprocess.run(["bash", "-c", line[0]], capture_output=True, text=True, timeout=60,
+                           cwd="/")
+        self.assertEqual(p.returncode, 0, H.mask(p.stderr))
+        token = json.loads(p.stdout)
+        self.assertEqual(token["user"]["username"], "admin", H.mask(p.stdout))
+        H.register_secret(token["access_token"])
+        r = S.get("/api/v1/admin/audit/logs?limit=1", token=token["access_token"])
+        self.assertStatus(r, 200)
 
 
 if __name__ == "__main__":
