@@ -15,6 +15,7 @@
 #ifndef TARS_CHECK_H
 #define TARS_CHECK_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -133,6 +134,14 @@ typedef void (*tars_check_done_fn)(void *ctx, const struct tars_check *c,
 int tars_suite_run(const struct tars_suite *suite, const struct tars_check_filter *filter,
                    int parallel, struct tars_check_result *results, bool *selected,
                    tars_check_done_fn on_done, void *done_ctx, struct tars_err *err);
+/* The same, stopping early once *stop is non-zero (set by the caller's
+ * signal handler): checks running then finish (each bounded by its
+ * timeout), the selected checks not yet started end as errors "not run:
+ * interrupted". stop may be NULL. */
+int tars_suite_run_until(const struct tars_suite *suite, const struct tars_check_filter *filter,
+                         int parallel, struct tars_check_result *results, bool *selected,
+                         tars_check_done_fn on_done, void *done_ctx,
+                         const volatile sig_atomic_t *stop, struct tars_err *err);
 
 /* ---- helpers for check types (lib/check/check_util.c) ---- */
 

@@ -18,6 +18,7 @@
 #ifndef TARS_STORE_BENCH_H
 #define TARS_STORE_BENCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -133,6 +134,9 @@ void tars_bench_free(tars_bench *b);
 int64_t tars_bench_evaluations(const tars_bench *b);
 int64_t tars_bench_table_rows(const tars_bench *b, int family);
 
+/* Once *stop is non-zero (a caller's signal handler sets it), tars_bench_run
+ * times no more executions: out->iterations says how many were. */
+void tars_bench_set_stop(tars_bench *b, const volatile sig_atomic_t *stop);
 /* Reads the family's plan (with its first parameters), then runs it once
  * untimed (warm-up, statement preparation) and iterations times timed. */
 int tars_bench_run(tars_bench *b, int family, int iterations, struct tars_bench_result *out,

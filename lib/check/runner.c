@@ -2,8 +2,9 @@
  * The runner: a pool of worker threads takes checks one by one. Each
  * attempt is bounded by the check's timeout; an error or failure the check
  * marks transient is retried after retry_delay, up to retries times. A 429 is
- * never transient (the types say so). Past the suite's deadline, checks not
- * yet started end as errors without running.
+ * never transient (the types say so). Past the suite's deadline, or once the
+ * caller's stop flag is set (an interrupt), checks not yet started end as
+ * errors without running.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct run_state {
     pthread_mutex_t lock;       /* guards next and on_done */
     tars_check_done_fn on_done;
     void *done_ctx;
+    const volatile sig_atomic_t *stop;   /* non-zero: start no more checks */
 };
 
 static void sleep_ms(int64_t ms)
@@ -100,6 +102,8 @@ static void *worker(void *arg)
             tars_check_skip(r, "%s", c->skip); /* skip: deliberately never run */
         else if (st->deadline_ns && tars_mono_ns() >= st->deadline_ns)
             tars_check_error(r, false, "not run: the suite's deadline passed");
+        else if (st->stop && *st->stop)
+            tars_check_error(r, false, "not run: interrupted");
         else
             run_check(st, c, r);
         if (st->on_done) {
@@ -115,7 +119,17 @@ int tars_suite_run(const struct tars_suite *suite, const struct tars_check_filte
                    int parallel, struct tars_check_result *results, bool *selected,
                    tars_check_done_fn on_done, void *done_ctx, struct tars_err *err)
 {
-    struct run_state st = {suite, selected, results, 0, 0, PTHREAD_MUTEX_INITIALIZER, on_done, done_ctx};
+    return tars_suite_run_until(suite, filter, parallel, results, selected, on_done, done_ctx,
+                                NULL, err);
+}
+
+int tars_suite_run_until(const struct tars_suite *suite, const struct tars_check_filter *filter,
+                         int parallel, struct tars_check_result *results, bool *selected,
+                         tars_check_done_fn on_done, void *done_ctx, const volatile sig_atomic_t *stop,
+                         struct tars_err *err)
+{
+    struct run_state st = {suite,    selected, results, 0, 0, PTHREAD_MUTEX_INITIALIZER,
+                           on_done,  done_ctx, stop};
     pthread_t tids[MAX_WORKERS];
     int n = parallel < 1 ? 1 : parallel > MAX_WORKERS ? MAX_WORKERS : parallel, started = 0;
 

@@ -48,6 +48,7 @@ struct tars_bench {
     struct store_rng rng;
     struct bench_data data;
     int64_t table_rows[TARS_BENCH_FAMILY_COUNT]; /* rows of each family's table */
+    const volatile sig_atomic_t *stop;           /* tars_bench_set_stop; may be NULL */
 };
 
 /* The table the family reads. */

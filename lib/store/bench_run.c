@@ -221,6 +221,11 @@ void tars_bench_result_release(struct tars_bench_result *r)
     r->hist = NULL;
 }
 
+void tars_bench_set_stop(tars_bench *b, const volatile sig_atomic_t *stop)
+{
+    b->stop = stop;
+}
+
 int tars_bench_run(tars_bench *b, int family, int iterations, struct tars_bench_result *out,
                    struct tars_err *err)
 {
@@ -240,7 +245,7 @@ int tars_bench_run(tars_bench *b, int family, int iterations, struct tars_bench_
     rc = explain(b, family, sql, &p, &out->plan, err);
     if (!rc)
         rc = db_query(b->st->db, sql, p.v, p.n, count_row, &warm, err);
-    for (int i = 0; !rc && i < iterations; i++) {
+    for (int i = 0; !rc && i < iterations && !(b->stop && *b->stop); i++) {
         uint64_t start;
         bench_family_params(family, &b->data, &b->rng, &p);
         start = tars_mono_ns();

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,13 +172,35 @@ static void judge(struct bench_family_outcome *fo, const tars_bench *b, int rc,
                                         : BENCH_INCONCLUSIVE;
 }
 
+/* Set by SIGINT/SIGTERM: the family running stops timing, no other starts. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* First signal: stop with the results so far; a second one: the default action. */
+static void install_interrupt(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static void run_families(const struct bench_opts *o, tars_bench *b,
                          struct bench_family_outcome *out, int *count)
 {
     bool tty = !o->quiet && isatty(STDERR_FILENO);
 
     *count = 0;
-    for (int f = 0; f < TARS_BENCH_FAMILY_COUNT; f++) {
+    for (int f = 0; f < TARS_BENCH_FAMILY_COUNT && !interrupted; f++) {
         struct bench_family_outcome *fo = &out[*count];
         struct tars_err err = TARS_ERR_INIT;
         int rc;
@@ -185,6 +208,8 @@ static void run_families(const struct bench_opts *o, tars_bench *b,
             continue;
         if (tty)
             fprintf(stderr, "\rbenchmarking %-20s", tars_bench_family_name(f));
+        else if (!o->quiet) /* plain lines in logs */
+            fprintf(stderr, "benchmarking %s\n", tars_bench_family_name(f));
         memset(fo, 0, sizeof(*fo));
         fo->threshold_ms = o->threshold_ms[f];
         rc = tars_bench_run(b, f, o->iterations, &fo->result, &err);
@@ -247,10 +272,15 @@ int cmd_db_bench(int argc, char **argv)
             usage_db_bench();
         return rc;
     }
+    install_interrupt();
     rc = open_bench(&o, &st, &b);
     if (rc == 0) {
+        tars_bench_set_stop(b, &interrupted);
         run_families(&o, b, fo, &n);
         rc = exit_code(fo, n);
+        s.interrupted = interrupted != 0;
+        if (s.interrupted) /* partial results are no verdict, whatever they say */
+            rc = EXIT_INCONCLUSIVE;
         cli_mask_db_url(o.db, s.db, sizeof(s.db));
         s.backend = tars_store_kind(st) == TARS_STORE_POSTGRES ? "postgres" : "sqlite";
         s.evaluations = tars_bench_evaluations(b);
@@ -263,6 +293,9 @@ int cmd_db_bench(int argc, char **argv)
         out_rc = bench_write_outputs(&s, fo, n, o.json_out, o.run_dir);
         if (out_rc && rc == EXIT_OK)
             rc = out_rc;
+        if (s.interrupted)
+            fprintf(stderr, "tars db-bench: interrupted after %d famil%s: the results are partial\n",
+                    n, n == 1 ? "y" : "ies");
     }
     for (int i = 0; i < n; i++)
         tars_bench_result_release(&fo[i].result);

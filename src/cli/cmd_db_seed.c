@@ -145,9 +145,10 @@ static int progress(void *ctx, int64_t done, int64_t total)
     struct seed_watch *w = ctx;
     double secs = (double)(tars_mono_ns() - w->started) / 1e9;
 
-    if (!w->quiet && w->tty)
-        fprintf(stderr, "\rseeding: %" PRId64 "/%" PRId64 " rows (%.0f %%), %.1f s   ", done, total,
-                100.0 * (double)done / (double)total, secs);
+    if (!w->quiet)
+        fprintf(stderr, "%sseeding: %" PRId64 "/%" PRId64 " rows (%.0f %%), %.1f s%s",
+                w->tty ? "\r" : "", done, total, 100.0 * (double)done / (double)total, secs,
+                w->tty ? "   " : "\n"); /* plain lines in logs */
     return stop_requested ? 1 : 0;
 }
 
@@ -209,5 +210,9 @@ int cmd_db_seed(int argc, char **argv)
     }
     if (!o.quiet || r.stopped)
         print_result(&o, &r, (double)(tars_mono_ns() - w.started) / 1e9);
+    if (r.stopped) /* what was written is kept, but it is not what was asked for */
+        fprintf(stderr, "tars db-seed: interrupted after %" PRId64 " of %" PRId64
+                        " evaluations: the data is partial\n",
+                r.evaluations, o.seed.rows);
     return r.stopped ? EXIT_INCONCLUSIVE : EXIT_OK;
 }

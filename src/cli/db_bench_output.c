@@ -69,14 +69,15 @@ json_t *bench_family_json(const struct bench_summary *s, const struct bench_fami
     tars_hist_summarise(r->hist, &h);
     if (tars_hist_to_json(r->hist, &hist, &err))
         hist = json_null();
-    v = json_pack("{s:s,s:s,s:s,s:i,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:b,s:s,s:s?,s:o,s:o}", "family",
+    v = json_pack("{s:s,s:s,s:s,s:i,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:b,s:s,s:s?,s:o,s:o,s:b}",
+                  "family",
                   tars_bench_family_name(r->family), "db", s->db, "backend", s->backend,
                   "iterations", r->iterations, "rows", (json_int_t)r->rows, "p50_ms", ms(h.p50),
                   "p95_ms", ms(h.p95), "p99_ms", ms(h.p99), "max_ms", ms(h.max), "mean_ms",
                   h.mean / 1e6, "threshold_ms", fo->threshold_ms, "passed",
                   fo->status == BENCH_PASSED, "status", status_name(fo->status), "reason",
                   fo->status == BENCH_PASSED ? NULL : fo->reason, "plan", plan_json(r), "histogram",
-                  hist);
+                  hist, "interrupted", s->interrupted);
     return v;
 }
 
@@ -89,10 +90,10 @@ json_t *bench_json(const struct bench_summary *s, const struct bench_family_outc
 
     for (int i = 0; i < n; i++)
         json_array_append_new(list, bench_family_json(s, &fo[i]));
-    return json_pack("{s:s,s:s,s:I,s:I,s:i,s:b,s:s,s:o}", "db", s->db, "backend", s->backend,
+    return json_pack("{s:s,s:s,s:I,s:I,s:i,s:b,s:s,s:b,s:o}", "db", s->db, "backend", s->backend,
                      "evaluations", (json_int_t)s->evaluations, "seed", (json_int_t)s->seed,
                      "iterations", s->iterations, "passed", s->exit_code == EXIT_OK, "status",
-                     status, "families", list);
+                     status, "interrupted", s->interrupted, "families", list);
 }
 
 int bench_write_outputs(const struct bench_summary *s, const struct bench_family_outcome *fo, int n,

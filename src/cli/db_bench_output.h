@@ -25,6 +25,7 @@ struct bench_summary {
     uint64_t seed;
     int iterations;
     int exit_code;
+    bool interrupted; /* SIGINT/SIGTERM: the families are partial or missing */
 };
 
 void bench_print_table(FILE *out, const struct bench_summary *s,
