@@ -210,6 +210,10 @@ struct tars_load_second {
     uint64_t requests;
     uint64_t failures;
     uint64_t p50_ns, p95_ns, p99_ns, max_ns;
+    /* For running totals (exact when summed over seconds and threads): the
+     * responses timed in the second, their latency sum and minimum, and the
+     * body bytes received. */
+    uint64_t timed, sum_ns, min_ns, bytes;
 };
 
 struct tars_load_result {
@@ -267,7 +271,7 @@ int tars_threshold_check(const struct tars_threshold *th, const struct tars_load
 const char *tars_threshold_unit(const struct tars_threshold *th);
 
 /* Locust-compatible CSV files PREFIX_stats.csv, PREFIX_stats_history.csv,
- * PREFIX_failures.csv. */
+ * PREFIX_failures.csv, PREFIX_exceptions.csv (docs/load-format.md §6). */
 int tars_load_write_csv(const struct tars_load_result *r, const char *prefix,
                         struct tars_err *err) TARS_MUST_CHECK;
 

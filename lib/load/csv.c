@@ -1,6 +1,6 @@
 /*
- * Locust-compatible CSV: PREFIX_stats.csv, PREFIX_stats_history.csv and
- * PREFIX_failures.csv with Locust 2.x's column names, quoting (only fields
+ * Locust-compatible CSV: PREFIX_stats.csv, PREFIX_stats_history.csv,
+ * PREFIX_failures.csv and PREFIX_exceptions.csv with Locust 2.x's column names, quoting (only fields
  * that need it) and line ends ("\r\n", Python's csv default), so dashboards
  * and scripts written for Locust read them unchanged. Times are in
  * milliseconds, as Locust writes them, but with up to three decimals: a
@@ -33,6 +33,7 @@ static const char history_header[] =
     "Total Average Response Time,Total Min Response Time,Total Max Response Time,"
     "Total Average Content Size";
 static const char failures_header[] = "Method,Name,Error,Occurrences";
+static const char exceptions_header[] = "Count,Message,Traceback,Nodes";
 
 /* One row being written; the first error sticks in rc. */
 struct row {
@@ -176,56 +177,82 @@ static void stats_csv(const struct tars_load_result *r, struct row *w)
 
 /* ---- _stats_history.csv ---- */
 
-/* The per-second percentiles a result keeps (p50, p95, p99, max) go in
- * their columns; the others cannot be computed per second and are "N/A". */
-static void history_percentiles(struct row *w, const struct tars_load_second *s)
-{
-    const uint64_t *kept[PERCENTILE_COUNT] = {
-        &s->p50_ns, NULL, NULL, NULL, NULL, &s->p95_ns, NULL, &s->p99_ns, NULL, NULL, &s->max_ns};
+/* Running totals up to a second, as Locust's Total columns mean them. */
+struct totals {
+    uint64_t requests, failures, timed, sum_ns, min_ns, max_ns, bytes;
+};
 
-    for (int i = 0; i < PERCENTILE_COUNT; i++) {
-        if (kept[i] && s->requests)
-            field_ms(w, (double)*kept[i]);
-        else
-            field_text(w, "N/A");
-    }
+static void totals_add(struct totals *t, const struct tars_load_second *s)
+{
+    t->requests += s->requests;
+    t->failures += s->failures;
+    if (s->timed && (!t->timed || s->min_ns < t->min_ns))
+        t->min_ns = s->min_ns;
+    if (s->requests && s->max_ns > t->max_ns)
+        t->max_ns = s->max_ns;
+    t->timed += s->timed;
+    t->sum_ns += s->sum_ns;
+    t->bytes += s->bytes;
 }
 
-static void history_row(struct row *w, const struct tars_load_second *s, uint64_t total,
-                        uint64_t total_failures, uint64_t max_ns)
+/* Locust's "current" rate at the end of second i: the mean of the per-second
+ * counts of seconds i-11 .. i-2 (its 10-second window, which leaves out the
+ * two latest, still filling seconds), clipped at the run's start; 0 before
+ * the third second. */
+static double recent_rate(const struct tars_load_result *r, size_t i, bool failures)
 {
+    size_t from = i >= 11 ? i - 11 : 0, n = 0;
+    double sum = 0;
+
+    for (size_t k = from; k + 2 <= i; k++, n++)
+        sum += (double)(failures ? r->history[k].failures : r->history[k].requests);
+    return n ? sum / (double)n : 0;
+}
+
+static void ms_or_na(struct row *w, bool have, double ns)
+{
+    if (have)
+        field_ms(w, ns);
+    else
+        field_text(w, "N/A");
+}
+
+/* The percentile columns are Locust's percentiles of every response so far:
+ * only 100% (the running maximum) can be had exactly from the per-second
+ * result; the others are written N/A (docs/load-format.md §6). */
+static void history_row(struct row *w, const struct tars_load_result *r, size_t i,
+                        const struct totals *t)
+{
+    const struct tars_load_second *s = &r->history[i];
+
     field_u64(w, (uint64_t)(s->at_ms > 0 ? s->at_ms / 1000 : 0));
     field_u64(w, (uint64_t)(s->users > 0 ? s->users : 0));
     field_text(w, "");
     field_text(w, "Aggregated");
-    field_number(w, (double)s->requests, 6);
-    field_number(w, (double)s->failures, 6);
-    history_percentiles(w, s);
-    field_u64(w, total);
-    field_u64(w, total_failures);
-    field_text(w, "N/A");
-    field_text(w, "N/A");
-    field_text(w, "N/A");
-    if (total)
-        field_ms(w, (double)max_ns);
-    else
+    field_number(w, recent_rate(r, i, false), 6);
+    field_number(w, recent_rate(r, i, true), 6);
+    for (int k = 0; k < PERCENTILE_COUNT - 1; k++)
         field_text(w, "N/A");
+    ms_or_na(w, t->requests > 0, (double)t->max_ns);
+    field_u64(w, t->requests);
+    field_u64(w, t->failures);
     field_text(w, "N/A");
+    ms_or_na(w, t->timed > 0, t->timed ? (double)t->sum_ns / (double)t->timed : 0);
+    ms_or_na(w, t->timed > 0, (double)t->min_ns);
+    ms_or_na(w, t->requests > 0, (double)t->max_ns);
+    field_number(w, t->requests ? (double)t->bytes / (double)t->requests : 0, 2);
     row_end(w);
 }
 
 static void history_csv(const struct tars_load_result *r, struct row *w)
 {
-    uint64_t total = 0, failures = 0, max_ns = 0;
+    struct totals t;
 
+    memset(&t, 0, sizeof(t));
     header(w, history_header);
     for (size_t i = 0; i < r->history_count; i++) {
-        const struct tars_load_second *s = &r->history[i];
-        total += s->requests;
-        failures += s->failures;
-        if (s->requests && s->max_ns > max_ns)
-            max_ns = s->max_ns;
-        history_row(w, s, total, failures, max_ns);
+        totals_add(&t, &r->history[i]);
+        history_row(w, r, i, &t);
     }
 }
 
@@ -269,6 +296,17 @@ static void failures_csv(const struct tars_load_result *r, struct row *w)
     }
 }
 
+/* ---- _exceptions.csv ---- */
+
+/* Locust lists the exceptions its users' Python code raised; tars runs no
+ * user code, so the file holds the header alone (every request that went
+ * wrong is in _failures.csv). */
+static void exceptions_csv(const struct tars_load_result *r, struct row *w)
+{
+    (void)r;
+    header(w, exceptions_header);
+}
+
 /* ---- files ---- */
 
 /* Writes b to prefix+suffix whole (tars/file.h): a reader never sees half a file. */
@@ -291,6 +329,7 @@ int tars_load_write_csv(const struct tars_load_result *r, const char *prefix, st
         {"_stats.csv", stats_csv},
         {"_stats_history.csv", history_csv},
         {"_failures.csv", failures_csv},
+        {"_exceptions.csv", exceptions_csv},
     };
     struct tars_buf b = TARS_BUF_INIT(CSV_MAX_BYTES);
     int rc = TARS_OK;

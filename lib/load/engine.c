@@ -197,6 +197,7 @@ static void merge_history(struct tars_load_run *run, struct tars_load_result *ou
             d->p95_ns = s->p95_ns > d->p95_ns ? s->p95_ns : d->p95_ns;
             d->p99_ns = s->p99_ns > d->p99_ns ? s->p99_ns : d->p99_ns;
             d->max_ns = s->max_ns > d->max_ns ? s->max_ns : d->max_ns;
+            result_second_add_totals(d, s);
         }
     }
 }

@@ -108,6 +108,7 @@ void load_record_response(struct load_thread *t, struct load_conn *c, uint64_t n
     }
     r->statuses[status >= 100 && status < 600 ? status / 100 : 0]++;
     r->bytes_received += bytes;
+    t->window_bytes += bytes;
     tars_hist_record(r->latency, corrected);
     tars_hist_record(r->latency_raw, raw);
     tars_hist_record(t->window, corrected);
@@ -469,13 +470,17 @@ static void close_second(struct load_thread *t, uint64_t now)
     sec.p95_ns = tars_hist_percentile(t->window, 95);
     sec.p99_ns = tars_hist_percentile(t->window, 99);
     sec.max_ns = tars_hist_max(t->window);
+    sec.timed = tars_hist_count(t->window);
+    sec.min_ns = sec.timed ? tars_hist_min(t->window) : 0;
+    sec.sum_ns = (uint64_t)(tars_hist_mean(t->window) * (double)sec.timed + 0.5);
+    sec.bytes = t->window_bytes;
     if (t->history_count < LOAD_MAX_HISTORY)
         t->history[t->history_count++] = sec;
     pthread_mutex_lock(&t->live.lock);
     t->live.last = sec;
     pthread_mutex_unlock(&t->live.lock);
     tars_hist_reset(t->window);
-    t->window_requests = t->window_failures = 0;
+    t->window_requests = t->window_failures = t->window_bytes = 0;
     if (busy > t->cpu_max && wall > SECOND_NS / 2)
         t->cpu_max = busy;
     t->cpu_second_start_ns = cpu;

@@ -67,7 +67,7 @@ struct load_thread {
     size_t heap_len;
     struct load_task_acc *acc;   /* one per task */
     tars_hist *window;           /* latencies of the current second */
-    uint64_t window_requests, window_failures;
+    uint64_t window_requests, window_failures, window_bytes;
     struct tars_load_second *history;
     size_t history_count;
     uint64_t rng[4];

@@ -163,6 +163,15 @@ static int merge_tasks(struct tars_load_result *into, const struct tars_load_res
     return TARS_OK;
 }
 
+void result_second_add_totals(struct tars_load_second *into, const struct tars_load_second *from)
+{
+    if (from->timed && (!into->timed || from->min_ns < into->min_ns))
+        into->min_ns = from->min_ns;
+    into->timed += from->timed;
+    into->sum_ns += from->sum_ns;
+    into->bytes += from->bytes;
+}
+
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
     return a > b ? a : b;
@@ -190,6 +199,7 @@ static void merge_history(struct tars_load_result *into, const struct tars_load_
         a->p95_ns = max_u64(a->p95_ns, b->p95_ns);
         a->p99_ns = max_u64(a->p99_ns, b->p99_ns);
         a->max_ns = max_u64(a->max_ns, b->max_ns);
+        result_second_add_totals(a, b);
     }
 }
 

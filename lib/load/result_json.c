@@ -141,11 +141,13 @@ static json_t *task_json(const struct tars_load_task_result *t, int64_t duration
 
 static json_t *second_json(const struct tars_load_second *s)
 {
-    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "at_ms", (json_int_t)s->at_ms, "users",
-                     (json_int_t)s->users, "requests", u64_json(s->requests), "failures",
-                     u64_json(s->failures), "p50_ns", u64_json(s->p50_ns), "p95_ns",
-                     u64_json(s->p95_ns), "p99_ns", u64_json(s->p99_ns), "max_ns",
-                     u64_json(s->max_ns));
+    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "at_ms",
+                     (json_int_t)s->at_ms, "users", (json_int_t)s->users, "requests",
+                     u64_json(s->requests), "failures", u64_json(s->failures), "p50_ns",
+                     u64_json(s->p50_ns), "p95_ns", u64_json(s->p95_ns), "p99_ns",
+                     u64_json(s->p99_ns), "max_ns", u64_json(s->max_ns), "timed",
+                     u64_json(s->timed), "sum_ns", u64_json(s->sum_ns), "min_ns",
+                     u64_json(s->min_ns), "bytes", u64_json(s->bytes));
 }
 
 static bool put_head(json_t *o, const struct tars_load_result *r)
@@ -434,7 +436,10 @@ static int read_tasks(const struct place *top, json_t *list, struct tars_load_re
 static int read_second(const struct place *p, json_t *v, struct tars_load_second *s)
 {
     static const char *const keys[] = {"at_ms",  "users",  "requests", "failures", "p50_ns",
-                                       "p95_ns", "p99_ns", "max_ns",   NULL};
+                                       "p95_ns", "p99_ns", "max_ns",   "timed",    "sum_ns",
+                                       "min_ns", "bytes",  NULL};
+    static const char *const totals[] = {"timed", "sum_ns", "min_ns", "bytes"};
+    uint64_t *into[] = {&s->timed, &s->sum_ns, &s->min_ns, &s->bytes};
     int rc;
 
     if (!json_is_object(v))
@@ -444,9 +449,12 @@ static int read_second(const struct place *p, json_t *v, struct tars_load_second
         (rc = get_u64(p, v, "requests", &s->requests)) ||
         (rc = get_u64(p, v, "failures", &s->failures)) ||
         (rc = get_u64(p, v, "p50_ns", &s->p50_ns)) || (rc = get_u64(p, v, "p95_ns", &s->p95_ns)) ||
-        (rc = get_u64(p, v, "p99_ns", &s->p99_ns)))
+        (rc = get_u64(p, v, "p99_ns", &s->p99_ns)) || (rc = get_u64(p, v, "max_ns", &s->max_ns)))
         return rc;
-    return get_u64(p, v, "max_ns", &s->max_ns);
+    for (size_t i = 0; i < sizeof(totals) / sizeof(totals[0]); i++) /* optional: newer fields */
+        if (json_object_get(v, totals[i]) && (rc = get_u64(p, v, totals[i], into[i])))
+            return rc;
+    return TARS_OK;
 }
 
 static int read_history(const struct place *top, json_t *list, struct tars_load_result *r)

@@ -30,7 +30,10 @@ LOCUST_HEADERS = {
                      "Total Median Response Time,Total Average Response Time,Total Min Response Time,"
                      "Total Max Response Time,Total Average Content Size\r\n",
     "failures": "Method,Name,Error,Occurrences\r\n",
+    "exceptions": "Count,Message,Traceback,Nodes\r\n",
 }
+
+RUN_S = 12  # the Locust comparison's run time
 
 LOCUSTFILE = """\
 from locust import HttpUser, task
@@ -229,7 +232,25 @@ def read_until_eof(fd, deadline):
     return b"".join(chunks).decode("utf-8", "replace")
 
 
+def read_csv_set(prefix):
+    """The CSV files written under prefix (suffix -> rows as dicts), read the same way for tars
+    and for Locust."""
+    out = {}
+    directory, base = os.path.split(prefix)
+    for name in sorted(os.listdir(directory)):
+        if name.startswith(base + "_") and name.endswith(".csv"):
+            with open(os.path.join(directory, name), newline="") as f:
+                out[name[len(base) + 1:-4]] = list(csv.DictReader(f))
+    return out
+
+
+def number(v):
+    return None if v in ("N/A", "") else float(v)
+
+
 class Csv(unittest.TestCase):
+    maxDiff = 4000
+
     def test_csv_files_have_locust_headers(self):
         tmp = TempDir()
         try:
@@ -248,6 +269,78 @@ class Csv(unittest.TestCase):
             self.check_stats_rows(prefix, run.json())
         finally:
             tmp.close()
+
+    def test_same_mix_read_back_like_locust(self):
+        """Locust and tars load the same endpoint (every 2nd request answered 429); one reader
+        reads both file sets: the same files, and each column means the same."""
+        if not os.access(LOCUST, os.X_OK):
+            self.skipTest("%s is not installed (scripts/deps.sh)" % LOCUST)
+        tmp = TempDir()
+        try:
+            with Fixture("status", "--status", 429, "--every", 2) as fx:
+                # 12 s: Debian's Locust 2.12 flushes its history file every 10 s, and a
+                # shorter run leaves only the row written at its start
+                join_locust = run_in_thread(lambda: self.run_locust(fx, tmp, "%ds" % RUN_S))
+                run = run_load([fx.url("/csv"), "-c", 1, "-t", 1, "-d", "%ds" % RUN_S, "-q",
+                                "--csv", tmp.join("tars")], timeout=40)
+                join_locust()
+            self.assertIn(run.rc, (EXIT_OK, EXIT_FAILED), run.describe())
+            ours, theirs = read_csv_set(tmp.join("tars")), read_csv_set(tmp.join("locust"))
+            self.assertEqual(sorted(ours), sorted(theirs), "the same files")
+            for kind in ours:
+                if ours[kind] and theirs[kind]:
+                    self.assertEqual(list(ours[kind][0]), list(theirs[kind][0]), kind)
+            for name, files in (("tars", ours), ("locust", theirs)):
+                with self.subTest(tool=name):
+                    self.check_meaning(files)
+        finally:
+            tmp.close()
+
+    def check_meaning(self, files):
+        """What each column means, asserted the same way for both tools."""
+        stats = {r["Name"]: r for r in files["stats"]}
+        agg, row = stats["Aggregated"], stats["/csv"]
+        n, failed = int(row["Request Count"]), int(row["Failure Count"])
+        self.assertEqual(int(agg["Request Count"]), n)
+        self.assertGreater(n, 10)
+        self.assertTrue(0.3 < failed / n < 0.7, "about every 2nd request failed: %d of %d" % (failed, n))
+        # every response timed: min <= median <= max, percentiles rising to 100% = max
+        pct = [number(row[c]) for c in ("50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%",
+                                        "99.9%", "99.99%", "100%")]
+        self.assertEqual(pct, sorted(pct), row)
+        top = number(row["Max Response Time"])  # Locust rounds times above 100 ms to 10 ms
+        self.assertAlmostEqual(pct[-1], top, delta=max(1.0, 0.1 * top))
+        self.assertLessEqual(number(row["Min Response Time"]), number(row["Median Response Time"]))
+        # bytes per request over every response: ~1150-byte 200s and short 429 bodies
+        size = number(row["Average Content Size"])
+        self.assertTrue(300 < size < 1100, "content size %s: failed responses count too" % size)
+        # Requests/s and Failures/s: counts over the run's duration
+        self.assertAlmostEqual(number(row["Requests/s"]) * RUN_S / n, 1, delta=0.2)
+        self.assertAlmostEqual(number(row["Failures/s"]) * RUN_S / max(failed, 1), 1, delta=0.2)
+        failures = files["failures"]
+        self.assertEqual(sum(int(r["Occurrences"]) for r in failures), failed, failures)
+        self.assertEqual({r["Method"] for r in failures}, {"GET"})
+        self.assertEqual(files["exceptions"], [])
+        # history: one Aggregated row per second, running totals that end at the stats' count
+        hist = [r for r in files["stats_history"] if r["Name"] == "Aggregated"]
+        self.assertGreaterEqual(len(hist), 2)
+        totals = [int(r["Total Request Count"]) for r in hist]
+        self.assertEqual(totals, sorted(totals))
+        self.assertLessEqual(totals[-1], n)
+        last = hist[-1]
+        for col in ("Total Average Response Time", "Total Min Response Time",
+                    "Total Max Response Time", "Total Average Content Size", "100%"):
+            self.assertIsNotNone(number(last[col]), "%s filled: %s" % (col, last))
+        self.assertTrue(300 < number(last["Total Average Content Size"]) < 1100, last)
+        self.assertGreaterEqual(number(last["Requests/s"]), 0)
+
+    def run_locust(self, fx, tmp, run_time):
+        locustfile = tmp.write("locustfile.py", LOCUSTFILE)
+        p = subprocess.run([LOCUST, "-f", locustfile, "--headless", "-u", "1", "-r", "1", "-t", run_time,
+                            "--host", fx.url(""), "--csv", tmp.join("locust"), "--loglevel", "ERROR"],
+                           capture_output=True, text=True, timeout=90, cwd=tmp.path)
+        if not os.path.exists(tmp.join("locust_stats.csv")):
+            raise AssertionError("Locust wrote no CSV (exit %d): %s" % (p.returncode, p.stderr[-2000:]))
 
     def check_stats_rows(self, prefix, result):
         with open(prefix + "_stats.csv", newline="") as f:

@@ -91,10 +91,11 @@ static void write_result(const struct tars_load_result *r, struct dir *d)
 
 static void remove_dir(struct dir *d)
 {
-    static const char *const suffixes[] = {"_stats.csv", "_stats_history.csv", "_failures.csv"};
+    static const char *const suffixes[] = {"_stats.csv", "_stats_history.csv", "_failures.csv",
+                                           "_exceptions.csv"};
     char path[160];
 
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         snprintf(path, sizeof(path), "%s%s", d->prefix, suffixes[i]);
         unlink(path);
     }
@@ -181,6 +182,28 @@ static void test_stats_csv(void **state)
     tars_load_result_release(&r);
 }
 
+/* 14 seconds: second i answered 10 (i + 1) requests, i of them failed, each
+ * timed at 2 ms on average, the fastest 1 ms, the slowest i + 1 ms, 100
+ * bytes each; then a second with no response. */
+static void build_history(struct tars_load_result *r)
+{
+    build(r);
+    free(r->history);
+    r->history = NULL;
+    r->history_count = 0;
+    for (uint64_t i = 0; i < 15; i++) {
+        uint64_t n = i < 14 ? 10 * (i + 1) : 0;
+        struct tars_load_second *s;
+        fixture_second(r, 1767225601000 + (int64_t)i * 1000, 7, n, i < 14 ? i : 0, 1000000,
+                       1000000, 1000000, n ? (i + 1) * 1000000 : 0);
+        s = &r->history[r->history_count - 1];
+        s->timed = n;
+        s->sum_ns = n * 2000000;
+        s->min_ns = n ? 1000000 : 0;
+        s->bytes = n * 100;
+    }
+}
+
 static void test_history_csv(void **state)
 {
     struct tars_load_result r;
@@ -189,11 +212,11 @@ static void test_history_csv(void **state)
     char path[160], f[MAX_FIELDS][256];
     (void)state;
 
-    build(&r);
+    build_history(&r);
     write_result(&r, &d);
     snprintf(path, sizeof(path), "%s_stats_history.csv", d.prefix);
     read_csv(path, &c);
-    assert_int_equal(c.count, 3);
+    assert_int_equal(c.count, 16);
     assert_string_equal(c.lines[0],
                         "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,"
                         "90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,"
@@ -205,25 +228,51 @@ static void test_history_csv(void **state)
     assert_string_equal(f[1], "7");
     assert_string_equal(f[2], "");
     assert_string_equal(f[3], "Aggregated");
-    assert_string_equal(f[4], "4");
-    assert_string_equal(f[5], "1");
-    assert_string_equal(f[6], "2");   /* 50 % */
-    assert_string_equal(f[7], "N/A"); /* 66 % */
-    assert_string_equal(f[11], "4");  /* 95 % */
-    assert_string_equal(f[13], "4");  /* 99 % */
-    assert_string_equal(f[16], "5");  /* 100 % */
-    assert_string_equal(f[17], "4");
-    assert_string_equal(f[18], "1");
+    assert_string_equal(f[4], "0"); /* Locust's window has no complete second yet */
+    assert_string_equal(f[5], "0");
+    for (int k = 6; k < 16; k++)
+        assert_string_equal(f[k], "N/A"); /* cumulative percentiles: not in the result */
+    assert_string_equal(f[16], "1");      /* 100 %: the running maximum */
+    assert_string_equal(f[17], "10");
+    assert_string_equal(f[18], "0");
     assert_string_equal(f[19], "N/A");
-    assert_string_equal(f[22], "5");
-    assert_string_equal(f[23], "N/A");
-    split(c.lines[2], f);
-    assert_string_equal(f[0], "1767225602");
-    assert_string_equal(f[4], "0");
-    assert_string_equal(f[6], "N/A"); /* nothing answered in that second */
-    assert_string_equal(f[17], "4");  /* running totals */
-    assert_string_equal(f[18], "2");
-    assert_string_equal(f[22], "5");
+    assert_string_equal(f[20], "2"); /* running average of every timed response */
+    assert_string_equal(f[21], "1");
+    assert_string_equal(f[22], "1");
+    assert_string_equal(f[23], "100");
+    split(c.lines[3], f); /* the third second: the window holds the first */
+    assert_string_equal(f[4], "10");
+    assert_string_equal(f[5], "0");
+    split(c.lines[14], f); /* second 13: seconds 2..11, 30..120 requests, 2..11 failures */
+    assert_string_equal(f[4], "75");
+    assert_string_equal(f[5], "6.5");
+    assert_string_equal(f[16], "14");
+    assert_string_equal(f[17], "1050");
+    assert_string_equal(f[18], "91");
+    split(c.lines[15], f); /* nothing answered in that second: the totals stand */
+    assert_string_equal(f[4], "85"); /* seconds 3..12 */
+    assert_string_equal(f[16], "14");
+    assert_string_equal(f[17], "1050");
+    assert_string_equal(f[20], "2");
+    assert_string_equal(f[23], "100");
+    remove_dir(&d);
+    tars_load_result_release(&r);
+}
+
+static void test_exceptions_csv(void **state)
+{
+    struct tars_load_result r;
+    struct dir d;
+    struct csv c;
+    char path[160];
+    (void)state;
+
+    build(&r);
+    write_result(&r, &d);
+    snprintf(path, sizeof(path), "%s_exceptions.csv", d.prefix);
+    read_csv(path, &c);
+    assert_int_equal(c.count, 1); /* tars runs no user code that could raise */
+    assert_string_equal(c.lines[0], "Count,Message,Traceback,Nodes");
     remove_dir(&d);
     tars_load_result_release(&r);
 }
@@ -266,6 +315,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stats_csv),
         cmocka_unit_test(test_history_csv),
+        cmocka_unit_test(test_exceptions_csv),
         cmocka_unit_test(test_failures_csv),
         cmocka_unit_test(test_unwritable_prefix),
     };
