@@ -63,6 +63,7 @@ void fixture_second(struct tars_load_result *r, int64_t at_ms, int64_t users, ui
     r->history = realloc(r->history, (r->history_count + 1) * sizeof(*r->history));
     assert_non_null(r->history);
     s = &r->history[r->history_count++];
+    memset(s, 0, sizeof(*s));
     s->at_ms = at_ms;
     s->users = users;
     s->requests = requests;
