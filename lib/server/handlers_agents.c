@@ -41,28 +41,27 @@ static int add_state(void *ctx, const struct tars_agent_state *s)
     return json_array_append_new(ctx, state_json(s));
 }
 
-void h_agents_list(struct srv_req *r)
+static int read_agents(void *ctx, json_t **out, struct tars_err *err)
 {
-    struct tars_err err = TARS_ERR_INIT;
-    json_t *list;
-    uint64_t t0;
-    int rc;
+    struct srv_thread *th = ctx;
+    json_t *list = json_array();
+    uint64_t t0 = tars_mono_ns();
+    int rc = tars_store_agents_each(th->store, add_agent, list, err);
 
-    if (srv_cache_send(r, &r->th->agents_cache))
-        return;
-    list = json_array();
-    t0 = tars_mono_ns();
-    rc = tars_store_agents_each(r->th->store, add_agent, list, &err);
-
-    srv_metrics_db(r->th->shard, DB_AGENTS_LIST, tars_mono_ns() - t0);
+    srv_metrics_db(th->shard, DB_AGENTS_LIST, tars_mono_ns() - t0);
     if (rc) {
         json_decref(list);
-        srv_send_store_error(r, &err);
-        return;
+        return rc;
     }
-    srv_cache_store_and_send(r, &r->th->agents_cache,
-                             json_pack("{s:o,s:I}", "agents", list, "total",
-                                       (json_int_t)json_array_size(list)));
+    *out = json_pack("{s:o,s:I}", "agents", list, "total", (json_int_t)json_array_size(list));
+    return 0;
+}
+
+void h_agents_list(struct srv_req *r)
+{
+    if (srv_cache_send(r, &r->th->agents_cache))
+        return;
+    srv_cache_fill_and_send(r, &r->th->agents_cache, read_agents, r->th);
 }
 
 static const char *trend(const struct tars_reward_stats *st)

@@ -11,8 +11,6 @@
 #include "tars/log.h"
 #include "tars/str.h"
 
-#define SRV_MAX_RESPONSE (16 * 1024 * 1024)
-
 void srv_add_header(struct srv_req *r, const char *name, const char *value)
 {
     h2o_req_t *req = r->req;
@@ -96,38 +94,24 @@ bool srv_cache_send(struct srv_req *r, struct srv_cached_body *c)
 {
     uint64_t gen = atomic_load_explicit(&r->th->srv->data_generation, memory_order_acquire);
 
-    if (!c->body || c->generation != gen || tars_mono_ns() > c->expires_ns)
+    if (!srv_cache_fresh(c, gen, tars_mono_ns()))
         return false;
     send_body(r, 200, "application/json", c->body, c->len);
     return true;
 }
 
-void srv_cache_store_and_send(struct srv_req *r, struct srv_cached_body *c, json_t *v)
+void srv_cache_fill_and_send(struct srv_req *r, struct srv_cached_body *c, srv_cache_read_fn read,
+                             void *ctx)
 {
-    /* Read the generation before the data was read, so a write that
-     * commits meanwhile makes this entry stale at once. */
-    uint64_t gen = atomic_load_explicit(&r->th->srv->data_generation, memory_order_acquire);
-    struct tars_buf b = TARS_BUF_INIT(SRV_MAX_RESPONSE);
+    struct tars_err err = TARS_ERR_INIT;
+    int rc = srv_cache_fill(c, &r->th->srv->data_generation, read, ctx, &err);
 
-    if (!v || tars_json_dump(v, &b)) {
-        json_decref(v);
-        tars_buf_release(&b);
+    if (rc == SRV_CACHE_EDUMP)
         srv_send_error(r, 500, "internal", "response could not be serialised");
-        return;
-    }
-    json_decref(v);
-    srv_cache_release(c);
-    c->body = tars_buf_take(&b, &c->len);
-    c->generation = gen;
-    c->expires_ns = tars_mono_ns() + SRV_CACHE_TTL_NS;
-    send_body(r, 200, "application/json", c->body, c->len);
-}
-
-void srv_cache_release(struct srv_cached_body *c)
-{
-    free(c->body);
-    c->body = NULL;
-    c->len = 0;
+    else if (rc)
+        srv_send_store_error(r, &err);
+    else
+        send_body(r, 200, "application/json", c->body, c->len);
 }
 
 void srv_send_error(struct srv_req *r, int status, const char *code, const char *fmt, ...)

@@ -16,6 +16,7 @@
 #include "tars/store.h"
 #include "tars/trace.h"
 
+#include "cache.h"
 #include "metrics.h"
 #include "router.h"
 #include "ws_int.h"
@@ -52,17 +53,6 @@ struct tars_server {
     atomic_uint_fast64_t data_generation; /* bumped by the writer after each commit */
     char dummy_hash[TARS_PASSWORD_HASH_MAX]; /* verified against for unknown users */
     int64_t started_at_ms;
-};
-
-/* A response body cached by one loop thread. It is valid while no write has
- * committed since (generation) and for at most SRV_CACHE_TTL_NS, which bounds
- * staleness when another process (a replica on the same PostgreSQL) writes. */
-#define SRV_CACHE_TTL_NS 1000000000ull
-struct srv_cached_body {
-    char *body;
-    size_t len;
-    uint64_t generation;
-    uint64_t expires_ns;
 };
 
 struct srv_thread {
@@ -136,9 +126,10 @@ void srv_send_field_errors(struct srv_req *r, struct tars_field_errors *fe);
 /* ---- per-thread response cache (http.c) ---- */
 /* Sends the cached body if still valid; returns false when it is not. */
 bool srv_cache_send(struct srv_req *r, struct srv_cached_body *c);
-/* Sends v (consumed) as a 200 JSON response and keeps a copy in c. */
-void srv_cache_store_and_send(struct srv_req *r, struct srv_cached_body *c, json_t *v);
-void srv_cache_release(struct srv_cached_body *c);
+/* Refills c by read(ctx) (srv_cache_fill) and sends the body as a 200 JSON
+ * response, or the read's store error, or 500. */
+void srv_cache_fill_and_send(struct srv_req *r, struct srv_cached_body *c, srv_cache_read_fn read,
+                             void *ctx);
 
 /* ---- times as ISO strings into JSON ---- */
 json_t *srv_json_time(int64_t ms);
