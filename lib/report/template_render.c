@@ -8,6 +8,7 @@
 #include "template_int.h"
 
 #define DEFAULT_REASON "not recorded"
+#define NA_REASON_MAX 1024
 
 struct render {
     const struct tars_tpl *t;
@@ -19,6 +20,9 @@ struct render {
     json_t *scopes[TARS_TEMPLATE_MAX_DEPTH + 1]; /* #each elements, innermost last */
     size_t depth;
     unsigned long steps; /* work done so far, against TARS_TEMPLATE_MAX_STEPS */
+    size_t line_start;   /* offset in out where the current line begins */
+    json_t *line_reasons; /* the n/a texts written on the line that begins at reasons_line */
+    size_t reasons_line;
 };
 
 /* One unit of work: a node rendered or one round of an #each. The output cap
@@ -38,9 +42,14 @@ static int step(struct render *r, const struct tpl_node *n)
 
 static int put(struct render *r, const char *s, size_t n)
 {
+    const char *nl = n ? memrchr(s, '\n', n) : NULL;
+    size_t at = r->out->len;
+
     if (r->out->len + n > TARS_TEMPLATE_MAX_OUTPUT || tars_buf_append(r->out, s, n) != TARS_OK)
         return tars_err_set(r->err, TARS_ETOOBIG, "report larger than %u bytes",
                             TARS_TEMPLATE_MAX_OUTPUT);
+    if (nl)
+        r->line_start = at + (size_t)(nl - s) + 1;
     return TARS_OK;
 }
 
@@ -121,6 +130,39 @@ static size_t unit_prefix(const char *text, size_t len)
     return 0;
 }
 
+/* "n/a (reason)", the reason flattened to one level of parentheses ("no load test recorded
+ * (tars load --run DIR)" reads "no load test recorded: tars load --run DIR"), and given once
+ * a line: a later n/a on the same line (a table row) with the same reason is a bare "n/a". */
+static int put_na(struct render *r, const char *reason)
+{
+    char text[NA_REASON_MAX + 8];
+    size_t n = 0;
+
+    n += (size_t)snprintf(text, sizeof(text), "n/a (");
+    for (const char *c = reason; *c && n + 4 < sizeof(text); c++) {
+        if (*c == '(') {
+            while (n > 5 && text[n - 1] == ' ')
+                n--;
+            text[n++] = ':';
+            text[n++] = ' ';
+        } else if (*c != ')') {
+            text[n++] = *c;
+        }
+    }
+    text[n++] = ')';
+    text[n] = '\0';
+    if (!r->line_reasons || r->reasons_line != r->line_start) {
+        if (!r->line_reasons && !(r->line_reasons = json_object()))
+            return tars_err_set(r->err, TARS_EINTERNAL, "out of memory");
+        json_object_clear(r->line_reasons);
+        r->reasons_line = r->line_start;
+    }
+    if (json_object_get(r->line_reasons, text))
+        return put_str(r, "n/a");
+    json_object_set_new(r->line_reasons, text, json_true());
+    return put(r, text, n);
+}
+
 static int render_var(struct render *r, const struct tpl_node *n, bool *na)
 {
     json_t *v = lookup(r, n->name);
@@ -135,9 +177,7 @@ static int render_var(struct render *r, const struct tpl_node *n, bool *na)
     *na = !v || json_is_null(v);
     if (*na) {
         note_unresolved(r, n->name);
-        rc = put_str(r, "n/a (");
-        rc = rc ? rc : put_str(r, reason_for(r, n->name));
-        rc = rc ? rc : put_str(r, ")");
+        rc = put_na(r, reason_for(r, n->name));
     } else {
         rc = put_scalar(r, n->name, v);
     }
@@ -225,5 +265,6 @@ int tars_tpl_render(const tars_tpl *t, const struct tars_tpl_env *env,
     }
     rc = render_list(&r, &t->root);
     json_decref(r.noted);
+    json_decref(r.line_reasons);
     return rc;
 }
