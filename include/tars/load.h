@@ -142,9 +142,10 @@ int tars_load_scenario_load(const char *path, struct tars_load_scenario *out,
 /* A scenario without a file (`tars load URL`): base_url is the URL's scheme
  * and authority, one task sends method (NULL: GET) to the URL's path and
  * query (compiled as a template, so ${...} works there too). The rest takes
- * the defaults of docs/load-format.md, except closed model with 10 users
- * and 10 s (wrk's defaults); the caller then sets fields from its flags and
- * calls tars_load_scenario_validate. */
+ * the defaults of docs/load-format.md, except closed model with
+ * TARS_LOAD_QUICK_USERS users for 10 s; the caller then sets fields from its
+ * flags and calls tars_load_scenario_validate. */
+#define TARS_LOAD_QUICK_USERS 50
 int tars_load_scenario_quick(const char *url, const char *method, struct tars_load_scenario *out,
                              struct tars_err *err) TARS_MUST_CHECK;
 /* Checks a scenario filled in by code: ranges, the model's required fields,

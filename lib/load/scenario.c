@@ -519,8 +519,8 @@ int tars_load_scenario_quick(const char *url, const char *method, struct tars_lo
     int rc;
 
     scenario_defaults(out);
-    out->users = 10;
-    out->connections = 10;
+    out->users = TARS_LOAD_QUICK_USERS;
+    out->connections = TARS_LOAD_QUICK_USERS;
     out->duration_ms = 10000;
     if ((rc = tars_url_parse(u, url, err)))
         goto out;

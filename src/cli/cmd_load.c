@@ -42,7 +42,7 @@ void usage_load(void)
            "Sends HTTP load and measures it (docs/load-format.md).\n"
            "Without -R the model is closed (each user waits for its answer); with -R it is\n"
            "open: a constant arrival rate, latency measured from the intended send time.\n\n"
-           "  -c, --connections N     users (closed) or the connection pool (open), default 50\n"
+           "  -c, --connections N     users (closed) or the connection pool (open); quick mode: 50\n"
            "  -t, --threads N         load threads, default: number of CPUs\n"
            "  -d, --duration D        30s, 5m, 1h30m (also --run-time), default 10s\n"
            "  -R, --rate N            requests per second over all threads (open model)\n"
@@ -198,10 +198,6 @@ static int quick_scenario(const struct load_opts *o, struct tars_load_scenario *
         if (!h->value)
             return cli_usage_error("load", "header \"%s\": %s", o->headers[i], err.msg);
     }
-    if (!o->connections && !o->users)
-        s->users = s->connections = 50;
-    if (!o->duration)
-        s->duration_ms = 10000;
     return 0;
 }
 

@@ -314,7 +314,9 @@ static void test_quick(void **state)
     assert_string_equal(s.tasks[0].method, "GET");
     assert_string_equal(s.tasks[0].path_text, "/api/v1/agents?limit=5");
     assert_string_equal(s.tasks[0].name, "GET /api/v1/agents?limit=5");
-    assert_int_equal(s.users, 10);
+    assert_int_equal(s.users, TARS_LOAD_QUICK_USERS);
+    assert_int_equal(s.users, 50); /* what tars help load says */
+    assert_int_equal(s.connections, 50);
     assert_int_equal(s.duration_ms, 10000);
     assert_int_equal(tars_load_scenario_validate(&s, &err), 0);
     s.model = TARS_LOAD_OPEN;
