@@ -81,7 +81,10 @@ static struct tars_load_task_result *task_result(struct load_thread *t, size_t t
     return &t->acc[task].r;
 }
 
-void load_record_failure(struct load_thread *t, size_t task, enum tars_load_error e, int status)
+/* A request that got no response (error e, status 0, or a status for
+ * TARS_LOAD_ERR_STATUS) is counted, not timed. */
+static void load_record_failure(struct load_thread *t, size_t task, enum tars_load_error e,
+                                int status)
 {
     struct tars_load_task_result *r = task_result(t, task);
 
@@ -93,8 +96,11 @@ void load_record_failure(struct load_thread *t, size_t task, enum tars_load_erro
     t->window_failures++;
 }
 
-void load_record_response(struct load_thread *t, struct load_conn *c, uint64_t now, int status,
-                          int error, uint64_t bytes)
+/* A complete response on c: timed and counted by status class whatever its
+ * status; error < 0 when it met the task's expectations (then also timed in
+ * latency_ok), else the enum tars_load_error it failed. */
+static void load_record_response(struct load_thread *t, struct load_conn *c, uint64_t now,
+                                 int status, int error, uint64_t bytes)
 {
     struct tars_load_task_result *r = task_result(t, c->task);
     uint64_t corrected = now - c->intended_ns, raw = now - c->sent_ns;

@@ -6,9 +6,13 @@
 #include <jansson.h>
 
 #include "load_int.h"
+#include "scenario_int.h"
 #include "tars/alloc.h"
 
 #define MAX_REQUEST_HEADERS 32
+/* The scenario reader rejects more headers than a request can carry. */
+_Static_assert(MAX_REQUEST_HEADERS == SCENARIO_MAX_HEADERS,
+               "request and scenario header bounds differ");
 
 /* Renders every template of task and writes the request into out. */
 static int render_request(struct tars_load_run *run, const struct tars_load_task *task,
@@ -16,7 +20,7 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
                           struct tars_buf *scratch)
 {
     struct tars_http_header headers[MAX_REQUEST_HEADERS + 2];
-    size_t offsets[MAX_REQUEST_HEADERS + 2], n = 0, path_end, body_start;
+    size_t offsets[MAX_REQUEST_HEADERS + 2], n = 0, body_start;
     struct tars_http_request req;
     bool has_type = false;
     int rc;
@@ -25,7 +29,6 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
     rc = tars_template_render(task->path, seq, rng, scratch);
     if (rc)
         return rc;
-    path_end = scratch->len;
     if (tars_buf_append(scratch, "", 1))
         return TARS_ETOOBIG;
     for (size_t i = 0; i < task->header_count && n < MAX_REQUEST_HEADERS; i++, n++) {
@@ -61,7 +64,6 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
     req.header_count = n;
     req.body = task->body ? scratch->data + body_start : NULL;
     req.body_len = task->body ? scratch->len - body_start : 0;
-    (void)path_end;
     tars_buf_reset(out);
     return tars_http_request_write(out, &req, NULL);
 }

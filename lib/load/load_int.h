@@ -127,14 +127,6 @@ size_t load_pick_task(struct load_thread *t);
 int load_check_response(const struct tars_load_task *task, const struct tars_http_response *res,
                         int *status);
 
-/* Accounting (engine_loop.c). A request that got no response (error e,
- * status 0, or a status for TARS_LOAD_ERR_STATUS) is counted, not timed. */
-void load_record_failure(struct load_thread *t, size_t task, enum tars_load_error e, int status);
-/* A complete response on c: timed and counted by status class whatever its
- * status; error < 0 when it met the task's expectations (then also timed in
- * latency_ok), else the enum tars_load_error it failed. */
-void load_record_response(struct load_thread *t, struct load_conn *c, uint64_t now, int status,
-                          int error, uint64_t bytes);
 
 static inline uint64_t load_rng_next(uint64_t s[4])
 {

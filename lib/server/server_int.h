@@ -90,7 +90,6 @@ struct srv_req {
     char client_ip[64];
     bool answered;
     struct srv_write_job *pending; /* a write waiting for the writer, or NULL */
-    int64_t rl_limit, rl_remaining; /* for X-RateLimit-* (limit 0 = none applied) */
 };
 
 /* ---- responses (http.c) ---- */
