@@ -156,10 +156,15 @@ struct kube_scan {
     size_t omitted;  /* problems that did not fit */
     size_t len;
     char text[TARS_CHECK_REASON_MAX - 24];
+    size_t unmeasured; /* figures the cluster did not report */
+    char first_unmeasured[160];
 };
 
 void kube_scan_problem(struct kube_scan *s, const char *fmt, ...) TARS_PRINTF(2, 3);
-/* The verdict: fail with the problems found, or pass saying pass_text. */
+/* A figure that should be judged is missing from an object: never a pass. */
+void kube_scan_unmeasured(struct kube_scan *s, const char *fmt, ...) TARS_PRINTF(2, 3);
+/* The verdict: fail with the problems found; else an error when a figure
+ * was missing (nothing to judge it by); else pass saying pass_text. */
 void kube_scan_finish(const struct kube_scan *s, const char *pass_text,
                       struct tars_check_result *out);
 

@@ -31,10 +31,24 @@ void kube_scan_problem(struct kube_scan *s, const char *fmt, ...)
     s->len += (size_t)snprintf(s->text + s->len, sizeof(s->text) - s->len, "%s%s", sep, one);
 }
 
+void kube_scan_unmeasured(struct kube_scan *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (s->unmeasured++ == 0) {
+        va_start(ap, fmt);
+        vsnprintf(s->first_unmeasured, sizeof(s->first_unmeasured), fmt, ap);
+        va_end(ap);
+    }
+}
+
 void kube_scan_finish(const struct kube_scan *s, const char *pass_text,
                       struct tars_check_result *out)
 {
-    if (s->bad == 0)
+    if (s->bad == 0 && s->unmeasured)
+        tars_check_error(out, false, "%zu figure(s) not reported, nothing to judge them by: %s",
+                         s->unmeasured, s->first_unmeasured);
+    else if (s->bad == 0)
         tars_check_pass(out, "%s", pass_text);
     else if (s->omitted == 0)
         tars_check_fail(out, "%s", s->text);

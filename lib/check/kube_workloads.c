@@ -112,9 +112,12 @@ void kube_judge_pod_crashloop(struct kube_run *kr, json_t *obj, struct kube_scan
 static void restarts_one(struct kube_run *kr, json_t *pod, json_t *cs, struct kube_scan *scan)
 {
     long long max = (long long)kube_num(kr->ctx, "max_restarts", 0);
-    long long n = kube_int_at(cs, "restartCount", 0);
+    long long n = kube_int_at(cs, "restartCount", -1);
 
-    if (n > max)
+    if (n < 0)
+        kube_scan_unmeasured(scan, "%s \"%s\" container \"%s\" has no restartCount", kr->res->noun,
+                             kube_obj_name(pod), cname(cs));
+    else if (n > max)
         kube_scan_problem(scan, "%s \"%s\" container \"%s\": %lld restarts (max %lld)",
                           kr->res->noun, kube_obj_name(pod), cname(cs), n, max);
 }

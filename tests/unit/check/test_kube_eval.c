@@ -426,9 +426,55 @@ static void test_numbers_out_of_range(void **state)
     json_decref(o);
 }
 
+/* pod_restarts_max with nothing, or nothing usable, to judge, and at its
+ * limit (max_restarts 2). */
+static void test_restarts_table(void **state)
+{
+    static const struct {
+        const char *what, *items;
+        enum tars_check_status want;
+        const char *reason;
+    } cases[] = {
+        {"no data", "{\"items\":[]}", TARS_CHECK_ERROR,
+         "no data: namespace \"default\" has no pods"},
+        {"not a list", "{}", TARS_CHECK_ERROR, "cannot be judged on a list"},
+        {"restartCount missing",
+         "{\"items\":[{\"metadata\":{\"name\":\"p\"},\"status\":{\"containerStatuses\":"
+         "[{\"name\":\"c\"}]}}]}",
+         TARS_CHECK_ERROR, "pod \"p\" container \"c\" has no restartCount"},
+        {"restartCount not a number",
+         "{\"items\":[{\"metadata\":{\"name\":\"p\"},\"status\":{\"containerStatuses\":"
+         "[{\"name\":\"c\",\"restartCount\":\"NaN\"}]}}]}",
+         TARS_CHECK_ERROR, "has no restartCount"},
+        {"exactly at the limit",
+         "{\"items\":[{\"metadata\":{\"name\":\"p\"},\"status\":{\"containerStatuses\":"
+         "[{\"name\":\"c\",\"restartCount\":2}]}}]}",
+         TARS_CHECK_PASS, "1 pod"},
+        {"over the limit",
+         "{\"items\":[{\"metadata\":{\"name\":\"p\"},\"status\":{\"containerStatuses\":"
+         "[{\"name\":\"c\",\"restartCount\":3}]}}]}",
+         TARS_CHECK_FAIL, "3 restarts (max 2)"},
+        {"one over, one missing",
+         "{\"items\":[{\"metadata\":{\"name\":\"p\"},\"status\":{\"containerStatuses\":"
+         "[{\"name\":\"c\",\"restartCount\":3},{\"name\":\"d\"}]}}]}",
+         TARS_CHECK_FAIL, "3 restarts (max 2)"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tars_check_result r = judge_on("{\"check\":\"pod_restarts_max\",\"max_restarts\":2}",
+                                              cases[i].items, NULL, false);
+        if (r.status != cases[i].want || !strstr(r.reason, cases[i].reason))
+            fail_msg("%s: got %s \"%s\", want %s \"...%s...\"", cases[i].what,
+                     tars_check_status_name(r.status), r.reason,
+                     tars_check_status_name(cases[i].want), cases[i].reason);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_restarts_table),
         cmocka_unit_test(test_deployments_ready),
         cmocka_unit_test(test_numbers_out_of_range),
         cmocka_unit_test(test_no_data),
