@@ -184,8 +184,8 @@ static bool scan_member(struct scan *s, struct tars_ws_feed_msg *m, int64_t *las
         if (!scan_number(s, &d))
             return skip_value(s, 0);
         if (!(key_is(k, kl, "timestamp") ? timestamp_in_range(d) : seq_in_range(d))) {
-            s->bad_field = key_is(k, kl, "timestamp") ? "timestamp"
-                           : key_is(k, kl, "seq")     ? "seq"
+            s->bad_field = key_is(k, kl, "timestamp")  ? "timestamp"
+                           : key_is(k, kl, "seq")      ? "seq"
                            : key_is(k, kl, "last_seq") ? "last_seq"
                                                        : "oldest_seq";
             return false;
