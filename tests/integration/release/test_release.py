@@ -124,6 +124,11 @@ class ReleaseTest(unittest.TestCase):
                     text += "--- %s (last lines)\n%s" % (log, "".join(f.readlines()[-25:]))
             except OSError:
                 pass
+        zd = rec.get("zero_downtime") or {}
+        for t in zd.get("targets", []):
+            if t.get("failed"):
+                text += "--- zero downtime %s: %s failed, errors %s\n" % (
+                    t.get("path"), t.get("failed"), json.dumps(t.get("errors", [])[:5]))
         for d in rec.get("decisions", []):
             text += "--- decision %s: %s\n" % (d.get("decision"), "; ".join(d.get("reasons", [])))
         return text
@@ -442,9 +447,17 @@ class TestNotify(ReleaseTest):
 class TestLocalRelease(ReleaseTest):
     """release/local.yaml, end to end, against a real tars serve on a free port."""
 
-    def local_config(self, threshold=None, rollback_extra=""):
+    def shipped_local_yaml(self):
+        """release/local.yaml with its runs directory (and so its one-release-at-a-time lock,
+        runs/.release-local.lock) in this test's directory: other tests and a `make demo` that
+        run the same config from the repository at the same time are not refused by it."""
         with open(os.path.join(ROOT, "release", "local.yaml")) as f:
             text = f.read()
+        self.assertIn("\n  runs_dir: runs\n", text)
+        return text.replace("\n  runs_dir: runs\n", "\n  runs_dir: %s\n" % os.path.join(self.dir, "runs"))
+
+    def local_config(self, threshold=None, rollback_extra=""):
+        text = self.shipped_local_yaml()
         text = text.replace("--duration, 10s", "--duration, 2s")
         # The shipped scenario's p95 < 150 ms is a production target; on a 2-core CI machine
         # running the sanitizer build beside other tests, 8 samples per endpoint (p95 = max)
@@ -500,8 +513,7 @@ class TestLocalRelease(ReleaseTest):
                     self.assertNotRegex(f.read(), r"eyJ[A-Za-z0-9_-]{8,}\.", name)
 
     def upgrade_config(self, how):
-        with open(os.path.join(ROOT, "release", "local.yaml")) as f:
-            text = f.read()
+        text = self.shipped_local_yaml()
         text = text.replace("run: scripts/release-local.sh deploy", "run: scripts/release-local.sh " + how)
         # Data integrity across the upgrade: the gate's own integrity: section.
         text = re.sub(r"\nperf:\n(  .*\n|\s*#.*\n)+", "\n", text)  # not about load: keep it short

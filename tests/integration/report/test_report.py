@@ -170,6 +170,33 @@ class Gate(unittest.TestCase):
                 if want == 2:
                     self.assertIn("⚠️ **INCONCLUSIVE**", report_text)
 
+    def test_separate_load_runs_stay_separate(self):
+        """A slow scenario run and a fast quick run: each keeps its own req/s, none is summed
+        into one throughput, and every load file of the run is linked in the appendix."""
+        with tempfile.TemporaryDirectory() as tmp:
+            run = json.load(open(os.path.join(RUNS, "passing", "run.json")))
+            scenario = run["loads"][0]
+            quick = json.loads(json.dumps(scenario))
+            quick["name"], quick["file"] = "quick", "load-quick.json"
+            total = quick["result"]["total"]
+            total["requests"] *= 2500
+            total["summary"]["rps"] = total["requests"] / (quick["result"]["duration_ms"] / 1000)
+            run["loads"].append(quick)
+            with open(os.path.join(tmp, "run.json"), "w") as f:
+                json.dump(run, f)
+            rc, text, out, err = report(tmp)
+            self.assertEqual(rc, 0, out + err)
+            rates = [l["result"]["total"]["summary"]["rps"] for l in run["loads"]]
+            summed = sum(l["result"]["total"]["requests"] for l in run["loads"]) / (
+                sum(l["result"]["duration_ms"] for l in run["loads"]) / 1000)
+            row = [line for line in text.splitlines() if line.startswith("| Throughput |")][0]
+            self.assertIn("%.1f req/s (%s), %.1f req/s (quick)" % (rates[0], scenario["name"],
+                                                                  rates[1]), row)
+            self.assertNotIn("%.1f" % summed, text)
+            appendix = text.split("## 14.")[1]
+            for load in run["loads"]:
+                self.assertIn("- Load result: [%s](%s)" % (load["file"], load["file"]), appendix)
+
     def test_strict_lists_unresolved(self):
         rc, text, _, err = report(os.path.join(RUNS, "partial"), "--strict")
         self.assertEqual(rc, 2)
