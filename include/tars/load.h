@@ -215,7 +215,17 @@ struct tars_load_second {
      * responses timed in the second, their latency sum and minimum, and the
      * body bytes received. */
     uint64_t timed, sum_ns, min_ns, bytes;
+    /* Percentiles of every response from the start up to the end of this
+     * second (at tars_load_cumulative_pcts, exact across threads); valid only
+     * when cumulative is true (not after a merge of results, nor past the
+     * first hour). */
+    bool cumulative;
+    uint64_t cumulative_ns[10];
 };
+
+/* The percentiles of tars_load_second.cumulative_ns: 50 66 75 80 90 95 98
+ * 99 99.9 99.99 (Locust's history columns but 100 %). */
+extern const double tars_load_cumulative_pcts[10];
 
 struct tars_load_result {
     char scenario[128];

@@ -218,8 +218,8 @@ static void ms_or_na(struct row *w, bool have, double ns)
 }
 
 /* The percentile columns are Locust's percentiles of every response so far:
- * only 100% (the running maximum) can be had exactly from the per-second
- * result; the others are written N/A (docs/load-format.md §6). */
+ * the second's cumulative percentiles (N/A when the result has none: a
+ * merged result, or past the first hour), 100% the running maximum. */
 static void history_row(struct row *w, const struct tars_load_result *r, size_t i,
                         const struct totals *t)
 {
@@ -232,11 +232,11 @@ static void history_row(struct row *w, const struct tars_load_result *r, size_t 
     field_number(w, recent_rate(r, i, false), 6);
     field_number(w, recent_rate(r, i, true), 6);
     for (int k = 0; k < PERCENTILE_COUNT - 1; k++)
-        field_text(w, "N/A");
+        ms_or_na(w, s->cumulative, (double)s->cumulative_ns[k]);
     ms_or_na(w, t->requests > 0, (double)t->max_ns);
     field_u64(w, t->requests);
     field_u64(w, t->failures);
-    field_text(w, "N/A");
+    ms_or_na(w, s->cumulative, (double)s->cumulative_ns[0]);
     ms_or_na(w, t->timed > 0, t->timed ? (double)t->sum_ns / (double)t->timed : 0);
     ms_or_na(w, t->timed > 0, (double)t->min_ns);
     ms_or_na(w, t->requests > 0, (double)t->max_ns);

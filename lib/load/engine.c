@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "load_int.h"
 #include "result_int.h"
 #include "tars/alloc.h"
@@ -202,6 +204,33 @@ static void merge_history(struct tars_load_run *run, struct tars_load_result *ou
     }
 }
 
+/* The history's cumulative percentiles: second by second, every thread's
+ * window of that second merged into one running histogram, exactly. Stops
+ * at the first second a window is missing (past LOAD_MAX_WINDOWS, or out of
+ * memory): later seconds stay without. */
+static void cumulative_percentiles(struct tars_load_run *run, struct tars_load_result *out)
+{
+    tars_hist *cum = tars_hist_new(), *one = NULL;
+    bool ok = true;
+
+    for (size_t k = 0; ok && k < out->history_count && k < LOAD_MAX_WINDOWS; k++) {
+        for (int i = 0; ok && i < run->thread_count; i++) {
+            struct load_thread *t = &run->threads[i];
+            if (k >= t->history_count || !t->history[k].timed)
+                continue; /* nothing timed: no window to add */
+            ok = t->windows[k] && tars_hist_from_json(t->windows[k], &one, NULL) == TARS_OK &&
+                 tars_hist_merge(cum, one, NULL) == TARS_OK;
+            tars_hist_free(one);
+            one = NULL;
+        }
+        if (ok && tars_hist_count(cum)) {
+            out->history[k].cumulative = true;
+            tars_hist_percentiles(cum, tars_load_cumulative_pcts, out->history[k].cumulative_ns, 10);
+        }
+    }
+    tars_hist_free(cum);
+}
+
 static int merge_threads(struct tars_load_run *run, struct tars_load_result *out,
                          struct tars_err *err)
 {
@@ -219,6 +248,7 @@ static int merge_threads(struct tars_load_run *run, struct tars_load_result *out
             return TARS_ETOOBIG;
     }
     merge_history(run, out);
+    cumulative_percentiles(run, out);
     for (int i = 0; i < run->thread_count; i++) {
         if (run->threads[i].cpu_max > out->generator_cpu_max)
             out->generator_cpu_max = run->threads[i].cpu_max;
@@ -292,6 +322,9 @@ void tars_load_free(tars_load_run *run)
         }
         free(t->acc);
         free(t->history);
+        for (size_t k = 0; t->windows && k < LOAD_MAX_WINDOWS; k++)
+            json_decref(t->windows[k]);
+        free(t->windows);
         pthread_mutex_destroy(&t->live.lock);
     }
     free(run->threads);

@@ -17,6 +17,9 @@
 #define LOAD_MAX_REQUEST (1024 * 1024)
 #define LOAD_KEEP_BODY (1024 * 1024)
 #define LOAD_MAX_HISTORY 86400
+/* Seconds whose window histogram is kept (sparse JSON) for the history's
+ * cumulative percentiles; later seconds have none. */
+#define LOAD_MAX_WINDOWS 3600
 
 enum conn_state {
     CONN_IDLE,        /* no socket, or a socket with nothing in flight */
@@ -70,6 +73,7 @@ struct load_thread {
     uint64_t window_requests, window_failures, window_bytes;
     struct tars_load_second *history;
     size_t history_count;
+    struct json_t **windows;     /* the window of each second (sparse), up to LOAD_MAX_WINDOWS */
     uint64_t rng[4];
     uint64_t seq;
     struct tars_buf scratch;     /* template rendering */

@@ -16,6 +16,8 @@ static const char *const error_names[TARS_LOAD_ERR_COUNT] = {
     [TARS_LOAD_ERR_EXPECT] = "expect",   [TARS_LOAD_ERR_PARSE] = "parse",
 };
 
+const double tars_load_cumulative_pcts[10] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99};
+
 const char *tars_load_error_name(enum tars_load_error e)
 {
     return (unsigned)e < TARS_LOAD_ERR_COUNT ? error_names[e] : "unknown";
@@ -201,6 +203,8 @@ static void merge_history(struct tars_load_result *into, const struct tars_load_
         a->max_ns = max_u64(a->max_ns, b->max_ns);
         result_second_add_totals(a, b);
     }
+    for (size_t i = 0; i < into->history_count; i++) /* cumulative percentiles do not add up */
+        into->history[i].cumulative = false;
 }
 
 static bool result_is_empty(const struct tars_load_result *r)

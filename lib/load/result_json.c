@@ -139,15 +139,30 @@ static json_t *task_json(const struct tars_load_task_result *t, int64_t duration
     return o;
 }
 
+static json_t *cumulative_json(const struct tars_load_second *s)
+{
+    json_t *list = json_array();
+
+    for (size_t i = 0; list && i < 10; i++)
+        json_array_append_new(list, u64_json(s->cumulative_ns[i]));
+    return list;
+}
+
 static json_t *second_json(const struct tars_load_second *s)
 {
-    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "at_ms",
+    json_t *o = json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "at_ms",
                      (json_int_t)s->at_ms, "users", (json_int_t)s->users, "requests",
                      u64_json(s->requests), "failures", u64_json(s->failures), "p50_ns",
                      u64_json(s->p50_ns), "p95_ns", u64_json(s->p95_ns), "p99_ns",
                      u64_json(s->p99_ns), "max_ns", u64_json(s->max_ns), "timed",
                      u64_json(s->timed), "sum_ns", u64_json(s->sum_ns), "min_ns",
                      u64_json(s->min_ns), "bytes", u64_json(s->bytes));
+
+    if (o && s->cumulative && !put(o, "cumulative_ns", cumulative_json(s))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 static bool put_head(json_t *o, const struct tars_load_result *r)
@@ -433,11 +448,28 @@ static int read_tasks(const struct place *top, json_t *list, struct tars_load_re
     return TARS_OK;
 }
 
+/* "cumulative_ns": optional, ten non-negative integers. */
+static int read_cumulative(const struct place *p, json_t *v, struct tars_load_second *s)
+{
+    if (!v)
+        return TARS_OK;
+    if (!json_is_array(v) || json_array_size(v) != 10)
+        return bad(p, "cumulative_ns", "expected a list of 10 integers");
+    for (size_t i = 0; i < 10; i++) {
+        json_t *n = json_array_get(v, i);
+        if (!json_is_integer(n) || json_integer_value(n) < 0)
+            return bad(p, "cumulative_ns", "expected a list of 10 integers");
+        s->cumulative_ns[i] = (uint64_t)json_integer_value(n);
+    }
+    s->cumulative = true;
+    return TARS_OK;
+}
+
 static int read_second(const struct place *p, json_t *v, struct tars_load_second *s)
 {
     static const char *const keys[] = {"at_ms",  "users",  "requests", "failures", "p50_ns",
                                        "p95_ns", "p99_ns", "max_ns",   "timed",    "sum_ns",
-                                       "min_ns", "bytes",  NULL};
+                                       "min_ns", "bytes",  "cumulative_ns", NULL};
     static const char *const totals[] = {"timed", "sum_ns", "min_ns", "bytes"};
     uint64_t *into[] = {&s->timed, &s->sum_ns, &s->min_ns, &s->bytes};
     int rc;
@@ -454,7 +486,7 @@ static int read_second(const struct place *p, json_t *v, struct tars_load_second
     for (size_t i = 0; i < sizeof(totals) / sizeof(totals[0]); i++) /* optional: newer fields */
         if (json_object_get(v, totals[i]) && (rc = get_u64(p, v, totals[i], into[i])))
             return rc;
-    return TARS_OK;
+    return read_cumulative(p, json_object_get(v, "cumulative_ns"), s);
 }
 
 static int read_history(const struct place *top, json_t *list, struct tars_load_result *r)

@@ -328,9 +328,17 @@ class Csv(unittest.TestCase):
         self.assertEqual(totals, sorted(totals))
         self.assertLessEqual(totals[-1], n)
         last = hist[-1]
-        for col in ("Total Average Response Time", "Total Min Response Time",
-                    "Total Max Response Time", "Total Average Content Size", "100%"):
+        for col in ("Total Median Response Time", "Total Average Response Time",
+                    "Total Min Response Time", "Total Max Response Time",
+                    "Total Average Content Size", "50%", "95%", "100%"):
             self.assertIsNotNone(number(last[col]), "%s filled: %s" % (col, last))
+        # the percentile columns: every response so far, so the last row's rise to the run's
+        # maximum, and its median is the Total Median
+        cum = [number(last[c]) for c in ("50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%",
+                                         "99.9%", "99.99%", "100%")]
+        self.assertEqual(cum, sorted(cum), last)
+        self.assertAlmostEqual(cum[0], number(last["Total Median Response Time"]), delta=1.0)
+        self.assertLessEqual(cum[-1], top + max(1.0, 0.1 * top))  # the max so far
         self.assertTrue(300 < number(last["Total Average Content Size"]) < 1100, last)
         self.assertGreaterEqual(number(last["Requests/s"]), 0)
 

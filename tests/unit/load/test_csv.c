@@ -201,6 +201,9 @@ static void build_history(struct tars_load_result *r)
         s->sum_ns = n * 2000000;
         s->min_ns = n ? 1000000 : 0;
         s->bytes = n * 100;
+        s->cumulative = i >= 13; /* the result's cumulative percentiles, when it has them */
+        for (int k = 0; k < 10; k++)
+            s->cumulative_ns[k] = (uint64_t)(k + 1) * 1000000;
     }
 }
 
@@ -231,7 +234,7 @@ static void test_history_csv(void **state)
     assert_string_equal(f[4], "0"); /* Locust's window has no complete second yet */
     assert_string_equal(f[5], "0");
     for (int k = 6; k < 16; k++)
-        assert_string_equal(f[k], "N/A"); /* cumulative percentiles: not in the result */
+        assert_string_equal(f[k], "N/A"); /* no cumulative percentiles in the result */
     assert_string_equal(f[16], "1");      /* 100 %: the running maximum */
     assert_string_equal(f[17], "10");
     assert_string_equal(f[18], "0");
@@ -246,9 +249,13 @@ static void test_history_csv(void **state)
     split(c.lines[14], f); /* second 13: seconds 2..11, 30..120 requests, 2..11 failures */
     assert_string_equal(f[4], "75");
     assert_string_equal(f[5], "6.5");
+    assert_string_equal(f[6], "1"); /* 50 %: of every response so far */
+    assert_string_equal(f[11], "6"); /* 95 % */
+    assert_string_equal(f[15], "10"); /* 99.99 % */
     assert_string_equal(f[16], "14");
     assert_string_equal(f[17], "1050");
     assert_string_equal(f[18], "91");
+    assert_string_equal(f[19], "1"); /* Total Median: the cumulative 50 % */
     split(c.lines[15], f); /* nothing answered in that second: the totals stand */
     assert_string_equal(f[4], "85"); /* seconds 3..12 */
     assert_string_equal(f[16], "14");

@@ -113,6 +113,13 @@ static void test_json_round_trip(void **state)
     r.worker_count = 3;
     fixture_second(&r, 1767225601000, 10, 100, 2, 1000000, 2000000, 3000000, 4000000);
     fixture_second(&r, 1767225602000, 12, 120, 0, 1100000, 2100000, 3100000, 4100000);
+    r.history[1].timed = 120;
+    r.history[1].sum_ns = 240000000;
+    r.history[1].min_ns = 900000;
+    r.history[1].bytes = 12000;
+    r.history[1].cumulative = true;
+    for (int k = 0; k < 10; k++)
+        r.history[1].cumulative_ns[k] = 1000000 + (uint64_t)k;
     tars_hist_free(r.tasks[2].latency_raw); /* a missing histogram is null */
     r.tasks[2].latency_raw = NULL;
     round_trip(&r, &back);
