@@ -5,6 +5,8 @@
 #ifndef TARS_CLI_H
 #define TARS_CLI_H
 
+#include <signal.h>
+
 /* Exit codes shared by every command (docs/exit-codes.md). */
 enum {
     EXIT_OK = 0,           /* all good */
@@ -24,6 +26,12 @@ const struct cli_command *cli_find_command(const char *name);
 
 /* "tars <cmd>: <message>" plus a hint, to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Set by SIGINT/SIGTERM once cli_catch_interrupt ran: the command stops
+ * with its results so far and exits 2 (docs/exit-codes.md). The first
+ * signal says so on stderr; a second one takes the default action. */
+extern volatile sig_atomic_t cli_interrupted;
+void cli_catch_interrupt(void);
 
 /* Reads an option from argv or the environment: returns the first non-NULL. */
 const char *cli_env_or(const char *value, const char *env_name, const char *fallback);

@@ -172,35 +172,13 @@ static void judge(struct bench_family_outcome *fo, const tars_bench *b, int rc,
                                         : BENCH_INCONCLUSIVE;
 }
 
-/* Set by SIGINT/SIGTERM: the family running stops timing, no other starts. */
-static volatile sig_atomic_t interrupted;
-
-static void on_interrupt(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
-/* First signal: stop with the results so far; a second one: the default action. */
-static void install_interrupt(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_interrupt;
-    sa.sa_flags = SA_RESETHAND | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 static void run_families(const struct bench_opts *o, tars_bench *b,
                          struct bench_family_outcome *out, int *count)
 {
     bool tty = !o->quiet && isatty(STDERR_FILENO);
 
     *count = 0;
-    for (int f = 0; f < TARS_BENCH_FAMILY_COUNT && !interrupted; f++) {
+    for (int f = 0; f < TARS_BENCH_FAMILY_COUNT && !cli_interrupted; f++) {
         struct bench_family_outcome *fo = &out[*count];
         struct tars_err err = TARS_ERR_INIT;
         int rc;
@@ -272,13 +250,13 @@ int cmd_db_bench(int argc, char **argv)
             usage_db_bench();
         return rc;
     }
-    install_interrupt();
+    cli_catch_interrupt(); /* the family running stops timing, no other starts */
     rc = open_bench(&o, &st, &b);
     if (rc == 0) {
-        tars_bench_set_stop(b, &interrupted);
+        tars_bench_set_stop(b, &cli_interrupted);
         run_families(&o, b, fo, &n);
         rc = exit_code(fo, n);
-        s.interrupted = interrupted != 0;
+        s.interrupted = cli_interrupted != 0;
         if (s.interrupted) /* partial results are no verdict, whatever they say */
             rc = EXIT_INCONCLUSIVE;
         cli_mask_db_url(o.db, s.db, sizeof(s.db));

@@ -18,39 +18,12 @@
 #include "tars/report.h"
 #include "tars/str.h"
 
-/* Set by SIGINT/SIGTERM: no more checks start, the results so far are
- * written marked "interrupted" and the exit is 2 (docs/exit-codes.md). */
-static volatile sig_atomic_t interrupted;
-
-static void on_interrupt(int sig)
-{
-    static const char msg[] = "\ntars validate: interrupted: finishing the checks running, "
-                              "starting no more (again to abort)\n";
-    (void)sig;
-    interrupted = 1;
-    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-        return;
-}
-
-/* First signal: stop starting checks; a second one: the default action. */
-static void install_interrupt(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_interrupt;
-    sa.sa_flags = SA_RESETHAND | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 /* The checks JSON (tars_report_json) marked when the run was interrupted. */
 static json_t *checks_json(const struct tars_check_run *runs, size_t n)
 {
     json_t *v = tars_report_json(runs, n);
 
-    if (v && interrupted)
+    if (v && cli_interrupted)
         json_object_set_new(v, "interrupted", json_true());
     return v;
 }
@@ -313,7 +286,7 @@ static int write_run_record(const char *dir, const struct tars_check_run *runs, 
     }
     rc = cli_run_record("validate", dir, "checks.json", "checks", false, v);
     json_decref(v);
-    if (rc == 0 && interrupted) {
+    if (rc == 0 && cli_interrupted) {
         json_t *yes = json_true();
         rc = cli_run_record("validate", dir, NULL, "interrupted", false, yes);
         json_decref(yes);
@@ -440,7 +413,7 @@ static int exit_code(FILE *out, const struct tars_check_run *runs, size_t n, boo
     }
     fprintf(out, "\n%zu passed, %zu failed, %zu skipped, %zu errors\n", all.pass, all.fail,
             all.skip, all.error);
-    if (interrupted) { /* partial results are no verdict, whatever they say */
+    if (cli_interrupted) { /* partial results are no verdict, whatever they say */
         fprintf(stderr, "tars validate: interrupted: the results are partial\n");
         return EXIT_INCONCLUSIVE;
     }
@@ -466,7 +439,7 @@ static int run_all(struct validate_opts *o, struct tars_suite *suites, struct ta
         runs[i].selected = selected;
         runs[i].started = time(NULL);
         if (tars_suite_run_until(&suites[i], &f, o->parallel, results, selected, NULL, NULL,
-                                 &interrupted, &err)) {
+                                 &cli_interrupted, &err)) {
             fprintf(stderr, "tars validate: %s\n", err.msg);
             rc = EXIT_INCONCLUSIVE;
         }
@@ -495,7 +468,7 @@ int cmd_validate(int argc, char **argv)
         goto out;
     }
     signal(SIGPIPE, SIG_IGN); /* a wss peer resetting would kill us through write(2) */
-    install_interrupt();
+    cli_catch_interrupt(); /* no more checks start; results so far marked interrupted */
     if ((rc = load_suites(&o, suites)))
         goto out;
     f = (struct tars_check_filter){o.only, o.only_count, o.tags, o.tag_count};

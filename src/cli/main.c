@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -37,6 +38,30 @@ const struct cli_command *cli_find_command(const char *name)
         if (strcmp(commands[i].name, name) == 0)
             return &commands[i];
     return NULL;
+}
+
+volatile sig_atomic_t cli_interrupted;
+
+static void on_interrupt(int sig)
+{
+    static const char msg[] = "\ntars: interrupted: finishing with the results so far "
+                              "(again to abort)\n";
+    (void)sig;
+    cli_interrupted = 1;
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+        return;
+}
+
+void cli_catch_interrupt(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
