@@ -28,4 +28,7 @@ int tars_file_write_with(const char *path, mode_t mode, tars_file_fill_fn fill, 
 int tars_file_write(const char *path, const void *data, size_t len, mode_t mode,
                     struct tars_err *err) TARS_MUST_CHECK;
 
+/* mkdir -p path (mode 0755); TARS_EIO naming the directory that failed. */
+int tars_mkdirs(const char *path, struct tars_err *err) TARS_MUST_CHECK;
+
 #endif

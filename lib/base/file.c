@@ -105,6 +105,27 @@ int tars_file_write_with(const char *path, mode_t mode, tars_file_fill_fn fill, 
     return TARS_OK;
 }
 
+int tars_mkdirs(const char *path, struct tars_err *err)
+{
+    char tmp[PATH_MAX];
+    size_t n = strlen(path);
+
+    if (n >= sizeof(tmp))
+        return tars_err_set(err, TARS_ETOOBIG, "path \"%s\" is too long", path);
+    memcpy(tmp, path, n + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return tars_err_set(err, TARS_EIO, "cannot create \"%s\": %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return tars_err_set(err, TARS_EIO, "cannot create \"%s\": %s", tmp, strerror(errno));
+    return TARS_OK;
+}
+
 struct bytes {
     const void *data;
     size_t len;

@@ -44,26 +44,6 @@ static int path_join(char *out, size_t cap, const char *a, const char *b, struct
     return TARS_OK;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *path, struct tars_err *err)
-{
-    char tmp[PATH_MAX];
-
-    if (tars_strlcpy(tmp, path, sizeof(tmp)) >= sizeof(tmp))
-        return tars_err_set(err, TARS_ETOOBIG, "path \"%s\" is too long", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return tars_err_set(err, TARS_EIO, "cannot create \"%s\": %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return tars_err_set(err, TARS_EIO, "cannot create \"%s\": %s", tmp, strerror(errno));
-    return TARS_OK;
-}
-
 static int read_file(const char *path, size_t max, struct tars_buf *out, struct tars_err *err)
 {
     FILE *f = fopen(path, "rb");
@@ -164,7 +144,7 @@ static int stage_chart(struct build *b, const char *staging, const struct tars_b
         tars_strlcpy(dir, to, sizeof(dir));
         slash = strrchr(dir, '/');
         *slash = '\0';
-        if ((rc = make_dirs(dir, err)) != TARS_OK)
+        if ((rc = tars_mkdirs(dir, err)) != TARS_OK)
             break;
         if (strcmp(src.files[i].name, "Chart.yaml") == 0)
             rc = tars_file_write(to, chart_yaml->data, chart_yaml->len, 0644, err);
@@ -380,7 +360,7 @@ static int prepare(struct build *b, const struct tars_package_opts *o, struct ta
     else if ((rc = path_join(b->chart_dir, sizeof(b->chart_dir), b->source, "deploy/helm/tars",
                              err)) != TARS_OK)
         return rc;
-    return make_dirs(o->output_dir, err);
+    return tars_mkdirs(o->output_dir, err);
 }
 
 int tars_package_build(const struct tars_package_opts *opts, const struct tars_build_info *info,

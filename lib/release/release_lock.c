@@ -24,6 +24,7 @@
 
 #include "release_pipeline.h"
 #include "tars/clock.h"
+#include "tars/file.h"
 #include "tars/run.h"
 #include "tars/str.h"
 
@@ -161,9 +162,8 @@ int pipeline_lock_take(struct pipeline *p, struct tars_err *err)
     int fd;
 
     lock_path(p, path, sizeof(path));
-    if (mkdir(p->c->runs_dir, 0755) != 0 && errno != EEXIST)
-        return tars_err_set(err, TARS_EIO, "cannot create \"%s\": %s", p->c->runs_dir,
-                            strerror(errno));
+    if (tars_mkdirs(p->c->runs_dir, err) != TARS_OK)
+        return err ? err->code : TARS_EIO;
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644); /* a lock file: its holder, not a result */
     if (fd < 0)
         return tars_err_set(err, TARS_EIO, "cannot open the release lock \"%s\": %s", path,

@@ -8,8 +8,6 @@ fault is — a timeout, a reset, a response that is not HTTP.
 
 import json
 import os
-import re
-import select
 import socket
 import subprocess
 import sys
@@ -19,7 +17,9 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
+sys.path.insert(0, os.path.join(HERE, "..", "load"))
 import harness as H  # noqa: E402
+from loadlib import Fixture  # noqa: E402  (starts a fixture script, reads its port)
 
 PROXY = os.path.join(HERE, "..", "..", "fixtures", "fault_proxy.py")
 MARGIN = 15.0     # seconds a command may take past its own bound on a busy machine
@@ -53,38 +53,6 @@ WS_REASONS = {
 }
 
 
-class Proxy:
-    def __init__(self, mode, upstream_port, args):
-        self.proc = subprocess.Popen(["/usr/bin/python3", "-B", PROXY, mode, "--upstream",
-                                      "127.0.0.1:%d" % upstream_port, "--lifetime", "300"] + args,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        line = b""
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not line.endswith(b"\n"):
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.1)
-            if r:
-                c = os.read(self.proc.stdout.fileno(), 1)
-                if not c:
-                    break
-                line += c
-        m = re.match(rb"port (\d+)\n", line)
-        if not m:
-            self.stop()
-            raise AssertionError("fault_proxy %s printed no port (%r)" % (mode, line))
-        self.port = int(m.group(1))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        return self.proc.stderr.read().decode("utf-8", "replace")
-
-
 class MisbehavingPeers(unittest.TestCase):
 
     @classmethod
@@ -94,7 +62,8 @@ class MisbehavingPeers(unittest.TestCase):
         cls.proxies = {}
         try:
             for mode, (args, _) in MODES.items():
-                cls.proxies[mode] = Proxy(mode, cls.S.port, args)
+                cls.proxies[mode] = Fixture(mode, "--upstream", "127.0.0.1:%d" % cls.S.port,
+                                            *args, lifetime=300, script=PROXY)
         except Exception:
             cls.tearDownClass()
             raise
@@ -125,6 +94,11 @@ class MisbehavingPeers(unittest.TestCase):
         self.assertNotIn("Sanitizer", r.stderr, r.stderr[-3000:])
         self.assertNotIn("runtime error", r.stderr, r.stderr[-3000:])
         return r, took
+
+    def assertNothingGood(self, mode, r):
+        """Exit 1 or 2: through a fault nothing measured can pass."""
+        self.assertIn(r.returncode, (1, 2), "%s: exit %d\n%s%s"
+                      % (mode, r.returncode, r.stdout[-1500:], r.stderr[-1500:]))
 
     def raw_get(self, mode, wait):
         """GET /health through the mode's proxy; (bytes received within wait s, how it ended)."""
@@ -173,8 +147,7 @@ class MisbehavingPeers(unittest.TestCase):
                 r, took = self.tars(3, "load", "http://127.0.0.1:%d/health" % self.proxies[mode].port,
                                     "--duration", "2s", "--timeout", "1s", "--users", "4",
                                     "--json", out, "-q")
-                self.assertIn(r.returncode, (1, 2), "%s: exit %d\n%s%s"
-                              % (mode, r.returncode, r.stdout[-1500:], r.stderr[-1500:]))
+                self.assertNothingGood(mode, r)
                 with open(out) as f:
                     total = json.load(f)["total"]
                 errors = total["errors"]
@@ -196,8 +169,7 @@ class MisbehavingPeers(unittest.TestCase):
                             % self.proxies[mode].port)
                 out = os.path.join(self.tmp, "checks-%s.json" % mode)
                 r, took = self.tars(2, "validate", suite, "--format", "json:" + out)
-                self.assertIn(r.returncode, (1, 2), "%s: exit %d\n%s%s"
-                              % (mode, r.returncode, r.stdout[-1500:], r.stderr[-1500:]))
+                self.assertNothingGood(mode, r)
                 with open(out) as f:
                     text = f.read()
                 self.assertRegex(text, r'"status": "(error|fail)"', "%s: %s" % (mode, text[:1500]))
@@ -211,11 +183,10 @@ class MisbehavingPeers(unittest.TestCase):
             with self.subTest(mode=mode):
                 out = os.path.join(self.tmp, "ws-%s.json" % mode)
                 r, took = self.tars(2 + 5 + 2, "ws-stress", "ws://127.0.0.1:%d/ws" % self.proxies[mode].port,
-                                    "--connections", "4", "--duration", "2s", "--connect-timeout", "2s",
+                                    "--connections", "4", "--duration", "2s", "--connect-timeout", "1s",
                                     "--drain", "1s", "--token-env", "PEERS_TOKEN", "--json", out, "-q",
                                     env={"PEERS_TOKEN": tok})
-                self.assertIn(r.returncode, (1, 2), "%s: exit %d\n%s%s"
-                              % (mode, r.returncode, r.stdout[-1500:], r.stderr[-1500:]))
+                self.assertNothingGood(mode, r)
                 self.assertNotIn(tok, r.stdout + r.stderr)
                 with open(out) as f:
                     conn = json.load(f)["connections"]
@@ -242,8 +213,7 @@ class MisbehavingPeers(unittest.TestCase):
                 # deploy 2 s, then the prober's last request (2 s timeout) and ws-stress's drain
                 r, took = self.tars(2 + 2 + 6, "release", "--config", cfg, "--run", run_dir, "-q",
                                     env={"PEERS_TOKEN": tok})
-                self.assertIn(r.returncode, (1, 2), "%s: exit %d\n%s%s"
-                              % (mode, r.returncode, r.stdout[-1500:], r.stderr[-1500:]))
+                self.assertNothingGood(mode, r)
                 with open(os.path.join(run_dir, "run.json")) as f:
                     zd = json.load(f)["zero_downtime"]
                 target = zd["targets"][0]
