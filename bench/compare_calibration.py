@@ -31,7 +31,7 @@ SETTINGS = [
     ("latency floor 0.5 ms", ["--latency-floor", "0.5"]),
     ("latency floor 2 ms", ["--latency-floor", "2"]),
     ("alpha 0.01", ["--alpha", "0.01"]),
-    ("throughput threshold 25 %", ["--threshold", "throughput=25%"]),
+    ("throughput threshold 10 % (the earlier default)", ["--threshold", "throughput=10%"]),
     ("throughput threshold 40 %", ["--threshold", "throughput=40%"]),
     ("cut-offs pass 80, marginal 60", ["--cutoffs", "pass=80,marginal=60"]),
 ]
@@ -146,8 +146,8 @@ def tables(args):
          direct["summary"]["p95_ms"], via["requests"] / (via_ms / 1000.0),
          via["summary"]["p50_ms"], via["summary"]["p95_ms"]))
     w("")
-    w("Verdicts with the shipped defaults (latency threshold 10 %, alpha 0.05, latency floor "
-      "1 ms, cut-offs pass 95 / marginal 75):")
+    w("Verdicts with the shipped defaults (latency threshold 10 %, throughput threshold 25 %, "
+      "alpha 0.05, latency floor 1 ms, cut-offs pass 95 / marginal 75):")
     w("")
     w("| pairs | n | pass | marginal | fail | inconclusive | judged metrics (median) "
       "| baseline p95 ms (median) | Δ p95 ms (median) | metrics judged high/low (count) |")

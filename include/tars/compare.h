@@ -93,7 +93,8 @@ struct tars_compare_options {
 };
 
 /* The defaults above; thresholds as the original drift detector: latency
- * 10, errors 5, memory 20, CPU 15, trace 5; throughput 10, checks 0, loss 0. */
+ * 10, errors 5, memory 20, CPU 15, trace 5; throughput 25 (from the
+ * calibration, docs/compare.md), checks 0, loss 0. */
 void tars_compare_options_init(struct tars_compare_options *o);
 /* "latency=10%" (the % is optional; 0..1000). TARS_EINVAL naming the text. */
 int tars_compare_threshold_parse(struct tars_compare_options *o, const char *text,

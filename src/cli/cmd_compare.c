@@ -28,7 +28,7 @@ void usage_compare(void)
         "threshold and, for latency and error rate, the change is significant (Mann-Whitney U\n"
         "on the latency histograms, a two-proportion test on errors).\n\n"
         "  --threshold KIND=PCT   allowed change per kind (repeatable): latency=10%%, errors=5%%,\n"
-        "                         throughput=10%%, checks=0%%, memory=20%%, cpu=15%%, trace=5%%, "
+        "                         throughput=25%%, checks=0%%, memory=20%%, cpu=15%%, trace=5%%, "
         "loss=0%%\n"
         "  --alpha A              significance level, default 0.05\n"
         "  --latency-floor MS     latency changes smaller than this never fail, default 1\n"
