@@ -32,7 +32,9 @@ class SameEndpoint(unittest.TestCase):
             # open model: rps is the offered rate, achieved_pct is what is judged
             self.assertEqual(doc["judged"], 4, r.describe())
             self.assertEqual(metric(doc, "total p99_ms")["verdict"], "too_few_samples")
-            self.assertIn("n = 400 and 400", metric(doc, "total p99_ms")["reason"])
+            # (about 400 a side: a busy machine's open model may send a few fewer)
+            self.assertRegex(metric(doc, "total p99_ms")["reason"],
+                             r"^too few samples \(n = \d+ and \d+; at least 1000 a side\)$")
             self.assertEqual(metric(doc, "total rps")["verdict"], "reported")
             self.assertEqual(metric(doc, "total achieved_pct")["verdict"], "pass")
             self.assertEqual(doc["window"]["kind"], "cross-time")
