@@ -133,9 +133,12 @@ void svg_tick_label(char *buf, size_t cap, double v, double step)
     snprintf(buf, cap, "%.*f", decimals, v);
 }
 
+/* About how wide a tick label of n characters is at font-size 12. */
+#define SVG_CHAR_PX 7.5
+
 void svg_y_axis(FILE *out, const struct svg_plot *p, double step, bool right, const char *title)
 {
-    double x = right ? p->left + p->width : p->left;
+    double x = right ? p->left + p->width : p->left, widest = 0, tx;
     char label[32];
 
     for (int i = 0; i <= 50; i++) {
@@ -148,11 +151,15 @@ void svg_y_axis(FILE *out, const struct svg_plot *p, double step, bool right, co
             svg_line(out, p->left, y, p->left + p->width, y, "#e0e0e0", 1);
         svg_line(out, x, y, right ? x + 4 : x - 4, y, "#333333", 1);
         svg_tick_label(label, sizeof(label), v, step);
+        widest = fmax(widest, SVG_CHAR_PX * (double)strlen(label));
         svg_text(out, right ? x + 6 : x - 6, y + 4, right ? "start" : "end", NULL, label);
     }
-    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(%d %.1f %.1f)\">",
-            right ? x + 48 : x - 46, p->top + p->height / 2, right ? 90 : -90,
-            right ? x + 48 : x - 46, p->top + p->height / 2);
+    /* the title clear of the widest tick label, and inside the drawing */
+    tx = right ? x + 6 + widest + 12 : fmax(12, x - 6 - widest - 10);
+    fprintf(
+        out,
+        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(%d %.1f %.1f)\">",
+        tx, p->top + p->height / 2, right ? 90 : -90, tx, p->top + p->height / 2);
     tars_svg_escape(out, title);
     fputs("</text>\n", out);
 }
@@ -164,10 +171,35 @@ void svg_frame(FILE *out, const struct svg_plot *p)
     svg_line(out, p->left, p->top, p->left, p->top + p->height, "#333333", 1);
 }
 
+const char *svg_fit(char *buf, size_t cap, const char *label, size_t max, bool keep_end)
+{
+    size_t n = strlen(label), from;
+
+    if (n <= max || cap < max + 4)
+        return label;
+    if (!keep_end) {
+        /* the first max bytes, cut on a character boundary, then an ellipsis */
+        while (max > 0 && ((unsigned char)label[max] & 0xc0) == 0x80)
+            max--;
+        memcpy(buf, label, max);
+        memcpy(buf + max, "\xe2\x80\xa6", 4);
+        return buf;
+    }
+    from = n - max;
+    while (label[from] && ((unsigned char)label[from] & 0xc0) == 0x80)
+        from++;
+    memcpy(buf, "\xe2\x80\xa6", 3);
+    memcpy(buf + 3, label + from, n - from + 1);
+    return buf;
+}
+
 void svg_legend(FILE *out, double x, double y, const char *color, const char *label)
 {
+    char cut[SVG_LEGEND_MAX + 4];
+
     svg_rect(out, x, y - 9, 12, 10, color);
-    svg_text(out, x + 17, y, "start", NULL, label);
+    svg_text(out, x + 17, y, "start", NULL,
+             svg_fit(cut, sizeof(cut), label, SVG_LEGEND_MAX, false));
 }
 
 void svg_path(FILE *out, const double *xs, const double *ys, size_t n, const char *stroke,

@@ -68,7 +68,7 @@ static void category_row(FILE *out, const struct category *c, double y, double s
     double x = 170;
     char text[96];
 
-    svg_text(out, 160, y + 15, "end", NULL, c->name);
+    svg_text(out, 160, y + 15, "end", NULL, svg_fit(text, sizeof(text), c->name, 20, true));
     for (int s = 0; s < 4; s++) {
         double w = c->count[s] * scale;
 
@@ -146,8 +146,11 @@ static void comparison_row(FILE *out, json_t *m, double y)
 
     metric_numbers(m, &b, &c);
     top = fmax(b, c);
-    scale = top > 0 ? 300 / top : 0;
-    svg_text(out, 250, y + 12, "end", NULL, name ? name : "?");
+    scale =
+        top > 0 ? 220 / top : 0; /* bars end by x = 480: their figures stay clear of the verdict */
+    /* the end of a long name tells metrics apart ("…/health/total p95_ms") */
+    svg_text(out, 250, y + 12, "end", NULL,
+             svg_fit(text, sizeof(text), name ? name : "?", 31, true));
     svg_rect(out, 260, y + 2, b * scale, 10, "#9e9e9e");
     svg_rect(out, 260, y + 14, c * scale, 10, bad ? "#d62728" : "#1f77b4");
     figure_text(text, sizeof(text), b);

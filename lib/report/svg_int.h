@@ -34,7 +34,13 @@ void svg_tick_label(char *buf, size_t cap, double v, double step);
 void svg_y_axis(FILE *out, const struct svg_plot *p, double step, bool right, const char *title);
 /* The frame of p (bottom and left lines). */
 void svg_frame(FILE *out, const struct svg_plot *p);
-/* A legend entry at (x, y): a colour swatch and the escaped label. */
+/* A legend entry at (x, y): a colour swatch and the escaped label, cut to
+ * SVG_LEGEND_MAX bytes with an ellipsis (it then fits 680 px). */
+#define SVG_LEGEND_MAX 84
+/* label itself when it has at most max bytes; otherwise buf (cap >= max + 4)
+ * with its first (or, keep_end, its last) max bytes and an ellipsis, cut on a
+ * character boundary. */
+const char *svg_fit(char *buf, size_t cap, const char *label, size_t max, bool keep_end);
 void svg_legend(FILE *out, double x, double y, const char *color, const char *label);
 /* A polyline path through n points (already in px). */
 void svg_path(FILE *out, const double *xs, const double *ys, size_t n, const char *stroke,

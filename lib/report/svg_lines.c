@@ -21,7 +21,7 @@ struct series {
     double ms[LAT_POINTS];
 };
 
-static const struct svg_plot lat_plot = {70, 40, 470, 290, 0, LAT_X_MAX, 0, 1};
+static const struct svg_plot lat_plot = {70, 40, 660, 290, 0, LAT_X_MAX, 0, 1};
 
 /* The curve of one histogram: the value at each x (ms). */
 static void curve(const tars_hist *h, struct series *s)
@@ -78,7 +78,8 @@ static void percentile_axis(FILE *out, const struct svg_plot *p)
         if (i > 0)
             svg_line(out, x, p->top, x, y, "#e0e0e0", 1);
         svg_line(out, x, y, x, y + 4, "#333333", 1);
-        svg_text(out, x, y + 17, "middle", NULL, labels[i]);
+        /* "0%" starts at the axis, clear of the y axis' "0" */
+        svg_text(out, x, y + 17, i == 0 ? "start" : "middle", NULL, labels[i]);
     }
     svg_text(out, p->left + p->width / 2, y + 36, "middle", NULL, "percentile (log scale)");
 }
@@ -99,7 +100,8 @@ int tars_svg_latency(FILE *out, json_t *run, struct tars_err *err)
         top = fmax(top, s[k].ms[LAT_POINTS - 1]);
     step = tars_svg_nice_step(top, 5);
     p.ymax = fmax(step, ceil(top / step - 1e-9) * step);
-    svg_open(out, LAT_W, LAT_H, "Latency by percentile");
+    /* the legend below the axis, one line per curve, so that long names fit */
+    svg_open(out, LAT_W, LAT_H + 18 * (int)(n + (skipped ? 1 : 0)), "Latency by percentile");
     svg_y_axis(out, &p, step, false, "latency (ms)");
     percentile_axis(out, &p);
     svg_frame(out, &p);
@@ -109,14 +111,13 @@ int tars_svg_latency(FILE *out, json_t *run, struct tars_err *err)
             ys[i] = svg_px_y(&p, s[k].ms[i]);
         }
         svg_path(out, xs, ys, LAT_POINTS, svg_color(k), k >= SVG_PALETTE_SIZE ? "6 3" : NULL);
-        svg_legend(out, p.left + p.width + 16, p.top + 10 + 18 * (double)k, svg_color(k),
-                   s[k].label);
+        svg_legend(out, p.left, LAT_H + 4 + 18 * (double)k, svg_color(k), s[k].label);
     }
     if (skipped) {
         char note[64];
 
         snprintf(note, sizeof(note), "(%zu more endpoints not drawn)", skipped);
-        svg_text(out, p.left + p.width + 16, p.top + 10 + 18 * (double)n, "start", NULL, note);
+        svg_text(out, p.left, LAT_H + 4 + 18 * (double)n, "start", NULL, note);
     }
     svg_close(out);
     free(s);

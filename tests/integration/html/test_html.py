@@ -8,7 +8,11 @@ Exit code 77 (CTest SKIP_RETURN_CODE) only when /usr/bin/chromium is absent and 
 check passed; a Chromium that is present but fails is a failure.
 """
 
+import html as htmllib
+import json
 import os
+import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -23,6 +27,12 @@ from cmplib import ROOT, TempDir, load, start_demo_server, tars  # noqa: E402
 from loadlib import closed_port  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--hide-scrollbars"]
+FIRST_SCREEN = (1280, 900)
+# where the first-screen screenshots are kept (CMake passes the test's build directory)
+ARTIFACTS = os.environ.get("TARS_HTML_ARTIFACTS", "")
 DRIVER = os.environ.get("TARS_HTML_DRIVER", "")
 XHTML = "{http://www.w3.org/1999/xhtml}"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -222,6 +232,164 @@ class HtmlReport(unittest.TestCase):
         sampled = (height // 4) * (width // 4)
         self.assertGreater(len(colors), 30, "too few colours: a blank page?")
         self.assertGreater(ink / sampled, 0.02, "almost all white: a blank page?")
+
+
+def chromium(tmp, args, timeout=120):
+    """Runs headless Chromium with a fresh profile; returns its stdout."""
+    home = tempfile_dir(tmp, "chromium-home")
+    argv = [CHROMIUM] + CHROMIUM_FLAGS + ["--user-data-dir=" + home] + args
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, HOME=home))
+    if p.returncode != 0:
+        raise AssertionError("chromium exit %d\n%s" % (p.returncode, p.stderr[-3000:]))
+    return p.stdout
+
+
+def tempfile_dir(tmp, prefix):
+    n = 0
+    while os.path.exists(tmp.join("%s-%d" % (prefix, n))):
+        n += 1
+    path = tmp.join("%s-%d" % (prefix, n))
+    os.makedirs(path)
+    return path
+
+
+def assert_not_blank(case, shot, size):
+    width, height, bpp, rows = png_pixels(shot)
+    case.assertEqual((width, height), size)
+    colors, ink, white = set(), 0, rows[0][0:3]
+    for row in rows[::4]:
+        for x in range(0, width * bpp, bpp * 4):
+            px = row[x:x + 3]
+            colors.add(px)
+            if px != white:
+                ink += 1
+    case.assertGreater(len(colors), 30, "too few colours: a blank page?")
+    case.assertGreater(ink / ((height // 4) * (width // 4)), 0.02, "almost one colour: a blank page?")
+
+
+class ReportLayout(unittest.TestCase):
+    """The report `tars report --html` writes from the run directory (the shipped template,
+    as `make demo` renders it), laid out by headless Chromium and measured by a script in the
+    page (layout_check.js, injected into a copy: the report itself has no script)."""
+
+    @classmethod
+    def setUpClass(cls):
+        global chromium_missing
+        if not os.access(CHROMIUM, os.X_OK):
+            chromium_missing = True
+            raise unittest.SkipTest("%s is not installed (scripts/deps.sh build installs it)" % CHROMIUM)
+        cls.tmp = TempDir("tars-html-layout-")
+        cls.run_dir = build_run_dir(cls.tmp)
+        cls.path = cls.tmp.join("report.html")
+        r = tars("report", cls.run_dir, "-o", cls.tmp.join("report.md"), "--html", cls.path)
+        if r.rc != 0:
+            raise AssertionError("tars report\n" + r.describe())
+        with open(cls.path, encoding="utf-8") as f:
+            cls.html = f.read()
+        cls.light = cls.probe([])
+        cls.dark = cls.probe(["--force-dark-mode"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.close()
+
+    @classmethod
+    def probe(cls, extra):
+        with open(os.path.join(HERE, "layout_check.js"), encoding="utf-8") as f:
+            script = f.read()
+        self_path = tempfile_dir(cls.tmp, "probe")
+        probe = os.path.join(self_path, "probe.html")
+        with open(probe, "w", encoding="utf-8") as f:
+            f.write(cls.html.replace("</body>", "<script>" + script + "</script></body>"))
+        dom = chromium(cls.tmp, extra + ["--window-size=%d,%d" % FIRST_SCREEN,
+                                         "--virtual-time-budget=20000", "--dump-dom",
+                                         "file://" + probe])
+        found = re.findall(r'<pre id="layout-result">(.*?)</pre>', dom, re.S)
+        if len(found) != 1:
+            raise AssertionError("the layout script wrote no result:\n" + dom[-2000:])
+        result = json.loads(htmllib.unescape(found[0]))
+        if "error" in result:
+            raise AssertionError("the layout script failed: " + result["error"])
+        return result
+
+    def test_no_text_overflows_its_box(self):
+        self.assertEqual(self.light["overflow"], [])
+        self.assertEqual(self.dark["overflow"], [])
+
+    def test_no_glyph_falls_back_to_a_missing_font_box(self):
+        g = self.light["glyphs"]
+        # the reference (a character no font has) must itself be a drawn, stable box
+        self.assertTrue(g["reference_box_has_ink"] and g["reference_box_is_stable"], g)
+        self.assertGreater(g["checked"], 0, "no non-ASCII character checked")
+        self.assertEqual(g["missing"], [])
+        for emoji in ("\u2705", "\u274c", "\u26a0", "\u23ed"):
+            self.assertNotIn(emoji, self.html, "a verdict left to an emoji font")
+        self.assertIn('class="badge badge-pass"', self.html)
+
+    def test_every_chart_is_inside_its_section(self):
+        charts = self.light["charts"]
+        homes = {"Latency by percentile": "Performance", "Throughput and errors": "Performance",
+                 "Check results by category": "suite", "Baseline vs current": "baseline"}
+        placed = set()
+        for c in charts:
+            self.assertTrue(c["inside"], c)
+            if c["section"] == "Executive summary":
+                continue
+            home = [v for k, v in homes.items() if c["chart"].startswith(k)]
+            self.assertEqual(len(home), 1, c)
+            self.assertIn(home[0], c["section"], c)
+            placed.add(next(k for k in homes if c["chart"].startswith(k)))
+        self.assertEqual(placed, set(homes), charts)
+        self.assertNotIn("Charts", self.light["sections"], "charts left over after the sections")
+
+    def test_summary_verdict_and_charts_on_the_first_screen(self):
+        first = self.light["first"]
+        self.assertEqual(self.light["sections"][0], "Executive summary")
+        self.assertIsNotNone(first["verdict_bottom"], "no Recommendation line in the summary")
+        self.assertLess(first["verdict_bottom"], first["height"])
+        glance = [c for c in self.light["charts"] if c["section"] == "Executive summary"]
+        self.assertTrue(glance, "no chart in the executive summary")
+        self.assertTrue(any(c["bottom"] <= first["height"] for c in glance),
+                        "no summary chart wholly on the first screen: %r" % glance)
+
+    def test_one_paragraph_sections_are_one_line(self):
+        rows = {c["heading"]: c["height"] for c in self.light["collapsed"]}
+        canary = [h for h in rows if h.endswith("Canary")]
+        self.assertEqual(len(canary), 1, rows)  # the run has no canary analysis: n/a
+        for heading, height in rows.items():
+            self.assertLess(height, 64, "%s takes %.0f px" % (heading, height))
+
+    def test_dark_mode_follows_the_system(self):
+        self.assertFalse(self.light["dark"])
+        self.assertEqual(self.light["background"], "rgb(255, 255, 255)")
+        self.assertTrue(self.dark["dark"])
+        self.assertNotEqual(self.dark["background"], self.light["background"])
+
+    def test_first_screen_screenshots(self):
+        for name, extra in (("first-screen.png", []), ("first-screen-dark.png", ["--force-dark-mode"])):
+            shot = self.tmp.join(name)
+            chromium(self.tmp, extra + ["--window-size=%d,%d" % FIRST_SCREEN, "--screenshot=" + shot,
+                                        "file://" + self.path])
+            assert_not_blank(self, shot, FIRST_SCREEN)
+            if ARTIFACTS:
+                os.makedirs(ARTIFACTS, exist_ok=True)
+                shutil.copy(shot, os.path.join(ARTIFACTS, name))
+                print("first screen: %s" % os.path.join(ARTIFACTS, name), file=sys.stderr)
+
+    def test_self_contained_and_printable(self):
+        for bad in ("<script", "<link", "<iframe", "url(", "@import", 'src="http', "javascript:"):
+            self.assertNotIn(bad, self.html.lower())
+        pdf = self.tmp.join("report.pdf")
+        chromium(self.tmp, ["--no-pdf-header-footer", "--print-to-pdf=" + pdf, "file://" + self.path])
+        with open(pdf, "rb") as f:
+            data = f.read()
+        self.assertTrue(data.startswith(b"%PDF-"), data[:16])
+        pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
+        # every full section starts on a page of its own (@media print), after the first page
+        sections = self.html.count('<section class="sec"')
+        self.assertGreater(sections, 5)
+        self.assertGreaterEqual(pages, sections + 1)
 
 
 if __name__ == "__main__":
