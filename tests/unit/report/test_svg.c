@@ -203,10 +203,11 @@ static void test_latency_chart(void **state)
                                                       ">99.99%<", NULL};
          *t; t++)
         assert_non_null(strstr(svg, *t));
-    assert_non_null(strstr(svg, "<text x=\"70.0\" y=\"347.0\" text-anchor=\"middle\">0%<"));
-    assert_non_null(strstr(svg, "<text x=\"187.5\" y=\"347.0\" text-anchor=\"middle\">90%<"));
-    assert_non_null(strstr(svg, "<text x=\"305.0\" y=\"347.0\" text-anchor=\"middle\">99%<"));
-    assert_non_null(strstr(svg, "<text x=\"540.0\" y=\"347.0\" text-anchor=\"middle\">99.99%<"));
+    /* "0%" starts at the axis, clear of the y axis' "0" */
+    assert_non_null(strstr(svg, "<text x=\"70.0\" y=\"347.0\" text-anchor=\"start\">0%<"));
+    assert_non_null(strstr(svg, "<text x=\"235.0\" y=\"347.0\" text-anchor=\"middle\">90%<"));
+    assert_non_null(strstr(svg, "<text x=\"400.0\" y=\"347.0\" text-anchor=\"middle\">99%<"));
+    assert_non_null(strstr(svg, "<text x=\"730.0\" y=\"347.0\" text-anchor=\"middle\">99.99%<"));
     /* deterministic */
     again = draw(tars_svg_latency, run, &rc, &err);
     assert_string_equal(svg, again);
