@@ -41,7 +41,7 @@ static const char css[] =
     "section.summary{border:2px solid var(--rule);border-radius:6px;padding:0 1.2rem .6rem;"
     "margin:.6rem 0 1.2rem}"
     "section.summary h2{margin-top:.8rem}section.summary ul{margin:.3rem 0}"
-    "p.verdict{font-size:1.35rem;margin:.4rem 0}"
+    ".lead-text>p:first-of-type{font-size:1.3rem;margin:.4rem 0}" /* the verdict line */
     ".lead{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1.2rem}"
     "@media (max-width:60rem){.lead{grid-template-columns:minmax(0,1fr)}}"
     ".glance figure{margin:.8rem 0 0}details.more summary{cursor:pointer;color:var(--muted)}"
