@@ -26,10 +26,12 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# Every test on the normal build, then every test again under ASan + UBSan.
+# Every test on the normal build, then every test again under ASan + UBSan, then every
+# fuzz harness replays its corpus and fuzzes FUZZ_CHECK_SECONDS (tests/fuzz/run.sh).
 check: build tools
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory fuzz-check
 
 # The integration tests of the normal build while stress-ng keeps every core busy (bounded:
 # UNDER_LOAD_BUDGET seconds, 1800 by default; scripts/check-under-load.sh).

@@ -25,6 +25,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 rows=()
 failed=0
+bad=0
 total_start=$(date +%s)
 for src in "$here"/*/fuzz.c; do
   name=$(basename "$(dirname "$src")")
@@ -33,6 +34,7 @@ for src in "$here"/*/fuzz.c; do
   if [ ! -x "$bin" ]; then
     echo "fuzz: $name: $bin is not built" >&2
     failed=1
+    bad=$((bad + 1))
     rows+=("| $name | not built | | |")
     continue
   fi
@@ -52,6 +54,7 @@ for src in "$here"/*/fuzz.c; do
   fi
   if [ "$rc" -ne 0 ]; then
     failed=1
+    bad=$((bad + 1))
     echo "fuzz: $name: FINDING (exit $rc); log and inputs in $work" >&2
     grep -E 'ERROR|SUMMARY|runtime error|#[0-9]+ 0x' "$work/log" | head -25 >&2
   fi
@@ -83,4 +86,5 @@ if not pat.search(text):
 open(path, "w").write(pat.sub(lambda m: table, text))
 PY
 fi
+echo "fuzz: $(( ${#rows[@]} - bad )) passed, $bad failed"
 exit $failed
