@@ -44,7 +44,7 @@ char *http_url_join(const char *base, const char *path)
     url = xmalloc(blen + strlen(path) + 2);
     memcpy(url, base, blen);
     url[blen] = '/';
-    strcpy(url + blen + 1, path);
+    memcpy(url + blen + 1, path, strlen(path) + 1);
     return url;
 }
 
@@ -76,6 +76,7 @@ const char *http_headers_add(struct http_request *rq, json_t *mapping, char *buf
 {
     const char *name, *value;
     char number[32];
+    size_t len;
     json_t *v;
 
     if (!mapping)
@@ -94,9 +95,11 @@ const char *http_headers_add(struct http_request *rq, json_t *mapping, char *buf
             return snprintf(buf, size, "too many or too long headers (at most %d)",
                             HTTP_MAX_HEADERS),
                    buf;
-        rq->headers[rq->header_count] = xmalloc(strlen(name) + strlen(value) + 3);
+        len = strlen(name) + strlen(value) + 3;
+        rq->headers[rq->header_count] = xmalloc(len);
         /* "Name:" with nothing after it: curl sends no such header at all */
-        sprintf(rq->headers[rq->header_count++], "%s:%s%s", name, *value ? " " : "", value);
+        snprintf(rq->headers[rq->header_count++], len, "%s:%s%s", name, *value ? " " : "",
+                 value);
     }
     return NULL;
 }

@@ -244,6 +244,7 @@ static char *rules_file_path(const struct tars_check_ctx *ctx, const char *file)
 {
     const char *where = ctx->check ? ctx->check->where : NULL;
     char *copy, *colon, *dir, *path;
+    size_t n;
 
     if (file[0] == '/' || !where)
         return xstrdup(file);
@@ -251,8 +252,9 @@ static char *rules_file_path(const struct tars_check_ctx *ctx, const char *file)
     for (int i = 0; i < 2 && (colon = strrchr(copy, ':')); i++)
         *colon = '\0';
     dir = dirname(copy);
-    path = xmalloc(strlen(dir) + strlen(file) + 2);
-    sprintf(path, "%s/%s", dir, file);
+    n = strlen(dir) + strlen(file) + 2;
+    path = xmalloc(n);
+    snprintf(path, n, "%s/%s", dir, file);
     free(copy);
     return path;
 }

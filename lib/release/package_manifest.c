@@ -4,6 +4,7 @@
  */
 #include "tars/package.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -38,7 +39,7 @@ static void utc_time(int64_t epoch, char out[32])
     struct tm tm;
 
     if (!gmtime_r(&t, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        strcpy(out, "unknown");
+        snprintf(out, 32, "unknown");
 }
 
 json_t *tars_package_validation(json_t *run, const char *run_dir)

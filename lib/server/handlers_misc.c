@@ -5,6 +5,7 @@
 
 #include "server_int.h"
 #include "tars/clock.h"
+#include "tars/str.h"
 #include "tars/json.h"
 
 #define SUMMARY_WINDOW 100
@@ -179,7 +180,7 @@ void h_metrics_summary(struct srv_req *r)
         !srv_query_str(r, "agent_type", agent_type, sizeof(agent_type), &has_type))
         return;
     if (!has_metric)
-        strcpy(metric, "agent_reward");
+        tars_strlcpy(metric, "agent_reward", sizeof(metric));
     memset(&s, 0, sizeof(s));
     s.st = r->th->store;
     s.err = &err;

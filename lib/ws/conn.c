@@ -58,10 +58,8 @@ static int parse_ws_url(const char *text, struct tars_url *url, struct tars_err 
     }
     if (!rest)
         return tars_url_parse(url, text, err);
-    if (strlen(rest) + strlen(scheme) >= sizeof(http))
+    if (snprintf(http, sizeof(http), "%s%s", scheme, rest) >= (int)sizeof(http))
         return tars_err_set(err, TARS_EINVAL, "websocket URL too long");
-    strcpy(http, scheme);
-    strcat(http, rest);
     return tars_url_parse(url, http, err);
 }
 

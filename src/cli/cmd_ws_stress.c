@@ -395,7 +395,7 @@ static json_t *masked_url(const char *url)
     tars_strlcpy(copy, url, sizeof(copy));
     token = strstr(copy, "token=");
     if (token)
-        strcpy(token + 6, "***");
+        tars_strlcpy(token + 6, "***", sizeof(copy) - (size_t)(token + 6 - copy));
     return json_string(copy);
 }
 

@@ -40,5 +40,5 @@ void cli_run_file_name(const char *prefix, const char *name, char *out, size_t c
     }
     out[n] = '\0';
     if (n + 5 < cap)
-        strcat(out, ".json");
+        memcpy(out + n, ".json", 6);
 }
