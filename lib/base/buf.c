@@ -1,14 +1,27 @@
 #include "tars/buf.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tars/alloc.h"
+#include "tars/dassert.h"
+
+/* The invariants every operation keeps (checked in debug builds). */
+static inline bool buf_valid(const struct tars_buf *b)
+{
+    if (!b)
+        return false;
+    if (!b->data)
+        return b->len == 0 && b->cap == 0;
+    return b->len < b->cap && b->len <= b->max && b->cap <= b->max + 1 && b->data[b->len] == '\0';
+}
 
 void tars_buf_init(struct tars_buf *b, size_t max)
 {
+    TARS_DASSERT(b);
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
@@ -17,6 +30,7 @@ void tars_buf_init(struct tars_buf *b, size_t max)
 
 void tars_buf_release(struct tars_buf *b)
 {
+    TARS_DASSERT(buf_valid(b));
     free(b->data);
     b->data = NULL;
     b->len = 0;
@@ -25,6 +39,7 @@ void tars_buf_release(struct tars_buf *b)
 
 void tars_buf_reset(struct tars_buf *b)
 {
+    TARS_DASSERT(buf_valid(b));
     b->len = 0;
     if (b->data)
         b->data[0] = '\0';
@@ -54,7 +69,10 @@ static int buf_reserve(struct tars_buf *b, size_t n)
 
 int tars_buf_append(struct tars_buf *b, const void *p, size_t n)
 {
-    int rc = buf_reserve(b, n);
+    int rc;
+
+    TARS_DASSERT(buf_valid(b) && (p || n == 0));
+    rc = buf_reserve(b, n);
     if (rc)
         return rc;
     if (n)
@@ -74,6 +92,7 @@ int tars_buf_printf(struct tars_buf *b, const char *fmt, ...)
     va_list ap;
     int n, rc;
 
+    TARS_DASSERT(buf_valid(b) && fmt);
     va_start(ap, fmt);
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
@@ -93,6 +112,7 @@ char *tars_buf_take(struct tars_buf *b, size_t *len)
 {
     char *p = b->data;
 
+    TARS_DASSERT(buf_valid(b));
     if (len)
         *len = b->len;
     if (!p)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tars/alloc.h"
+#include "tars/dassert.h"
 
 #define SUB_BITS TARS_HIST_SUB_BUCKET_BITS
 #define LINEAR_LIMIT ((size_t)2 << SUB_BITS) /* indexes below are the value itself */
@@ -53,6 +54,17 @@ static uint64_t bucket_mid(size_t index)
     return tars_hist_bucket_low(index) + ((UINT64_C(1) << bucket_shift(index)) >> 1);
 }
 
+/* The invariants every operation keeps (checked in debug builds): empty is
+ * min UINT64_MAX and max 0, else min <= max within range. */
+static inline bool hist_valid(const tars_hist *h)
+{
+    if (!h || h->count > TARS_HIST_MAX_COUNT || h->lost > HIST_LOST_MAX)
+        return false;
+    if (h->count == 0)
+        return h->min == UINT64_MAX && h->max == 0;
+    return h->min <= h->max && h->max <= TARS_HIST_HIGHEST;
+}
+
 uint64_t tars_hist_bucket_count(const tars_hist *h, size_t index)
 {
     return index < TARS_HIST_BUCKETS ? h->buckets[index] : 0;
@@ -79,6 +91,7 @@ void tars_hist_reset(tars_hist *h)
 
 void tars_hist_copy(tars_hist *dst, const tars_hist *src)
 {
+    TARS_DASSERT(dst && hist_valid(src));
     if (dst != src)
         memcpy(dst, src, sizeof(*dst));
 }
@@ -123,6 +136,7 @@ static void widen_range(tars_hist *h, uint64_t lowest, uint64_t highest)
 
 void tars_hist_record(tars_hist *h, uint64_t value)
 {
+    TARS_DASSERT(hist_valid(h));
     if (__builtin_expect(!has_room(h, 1), 0))
         return;
     value = clamp_value(h, value, 1);
@@ -135,6 +149,7 @@ void tars_hist_record(tars_hist *h, uint64_t value)
 
 void tars_hist_record_n(tars_hist *h, uint64_t value, uint64_t count)
 {
+    TARS_DASSERT(hist_valid(h));
     if (count == 0 || !has_room(h, count))
         return;
     value = clamp_value(h, value, count);
@@ -184,6 +199,7 @@ void tars_hist_record_corrected(tars_hist *h, uint64_t value, uint64_t interval)
     uint64_t kept = value > TARS_HIST_HIGHEST ? TARS_HIST_HIGHEST : value;
     uint64_t extra = interval && kept >= interval ? kept / interval - 1 : 0;
 
+    TARS_DASSERT(hist_valid(h));
     if (!has_room(h, extra + 1))
         return;
     tars_hist_record(h, value);
@@ -192,6 +208,7 @@ void tars_hist_record_corrected(tars_hist *h, uint64_t value, uint64_t interval)
 
 int tars_hist_merge(tars_hist *into, const tars_hist *from, struct tars_err *err)
 {
+    TARS_DASSERT(hist_valid(into) && hist_valid(from));
     if (from->count > TARS_HIST_MAX_COUNT - into->count)
         return tars_err_set(err, TARS_ETOOBIG,
                             "merged histogram would hold %" PRIu64 " + %" PRIu64
@@ -303,6 +320,7 @@ void tars_hist_percentiles(const tars_hist *h, const double *p, uint64_t *out, s
     size_t index = 0;
     uint64_t below = 0; /* values in the buckets before index */
 
+    TARS_DASSERT(hist_valid(h) && (p || n == 0) && (out || n == 0));
     for (size_t i = 0; i < n; i++) {
         uint64_t rank = tars_hist_rank(h->count, p[i]);
 
