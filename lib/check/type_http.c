@@ -98,8 +98,7 @@ const char *http_headers_add(struct http_request *rq, json_t *mapping, char *buf
         len = strlen(name) + strlen(value) + 3;
         rq->headers[rq->header_count] = xmalloc(len);
         /* "Name:" with nothing after it: curl sends no such header at all */
-        snprintf(rq->headers[rq->header_count++], len, "%s:%s%s", name, *value ? " " : "",
-                 value);
+        snprintf(rq->headers[rq->header_count++], len, "%s:%s%s", name, *value ? " " : "", value);
     }
     return NULL;
 }
