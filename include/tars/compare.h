@@ -87,7 +87,7 @@ const char *tars_compare_overall_name(enum tars_compare_overall v);
 struct tars_compare_options {
     double threshold_pct[TARS_CMP_KIND_COUNT]; /* allowed change, percent */
     double alpha;                              /* significance level, default 0.05 */
-    double latency_floor_ms;                   /* smaller latency changes never fail; default 1 */
+    double latency_floor_ms;                   /* smaller latency changes never fail; default 2 */
     double pass_cutoff;                        /* score >= this: pass (default 95) */
     double marginal_cutoff;                    /* score >= this: marginal (default 75) */
 };

@@ -57,7 +57,7 @@ void tars_compare_options_init(struct tars_compare_options *o)
     o->threshold_pct[TARS_CMP_TRACE] = 5;
     o->threshold_pct[TARS_CMP_LOSS] = 0;
     o->alpha = 0.05;
-    o->latency_floor_ms = 1;
+    o->latency_floor_ms = 2;
     o->pass_cutoff = 95;
     o->marginal_cutoff = 75;
 }

@@ -31,7 +31,7 @@ void usage_compare(void)
         "                         throughput=25%%, checks=0%%, memory=20%%, cpu=15%%, trace=5%%, "
         "loss=0%%\n"
         "  --alpha A              significance level, default 0.05\n"
-        "  --latency-floor MS     latency changes smaller than this never fail, default 1\n"
+        "  --latency-floor MS     latency changes smaller than this never fail, default 2\n"
         "  --cutoffs pass=P,marginal=M   score cut-offs, default pass=95,marginal=75\n"
         "  --json FILE            the comparison as JSON (- for standard output)\n"
         "  --run DIR              record it in run directory DIR (run.json \"comparison\")\n"

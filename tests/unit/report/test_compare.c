@@ -155,7 +155,7 @@ static void test_identical_inputs_pass(void **state)
 
 static void test_shifted_distribution_fails_high(void **state)
 {
-    uint64_t *b = spread(2000, 1e6, 4e6, 1), *c = spread(2000, 1e6, 4e6, 1.5);
+    uint64_t *b = spread(2000, 2e6, 8e6, 1), *c = spread(2000, 2e6, 8e6, 1.5);
     struct tars_compare_options o;
     struct tars_compare_result r;
     const struct tars_compare_metric *m;
@@ -206,7 +206,7 @@ static void test_shift_inside_threshold_passes(void **state)
     free(c);
 }
 
-/* The floor: +50 % on 0.1 ms is 0.05 ms, under the default 1 ms floor. */
+/* The floor: +50 % on 0.1 ms is 0.05 ms, under the default 2 ms floor. */
 static void test_latency_floor(void **state)
 {
     uint64_t *b = spread(2000, 1e5, 1e5, 1), *c = spread(2000, 1e5, 1e5, 1.5);
