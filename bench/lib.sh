@@ -10,7 +10,7 @@
 # --data-binary @file), so they appear neither in output nor in argv.
 
 PROG=${PROG:-tars-script}
-# Debian's interpreter: the python3 first on PATH may be another one (DESIGN.md §7).
+# Debian's interpreter: the python3 first on PATH may be another one (Debian's packages live under /usr/bin/python3).
 if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
 
 # ---- messages -------------------------------------------------------------

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails when a lower layer includes a header of a higher one (DESIGN.md §2).
+# Fails when a lower layer includes a header of a higher one (docs/architecture.md).
 # Order: base < json,yaml < stats,net < http,ws < store < auth < load,check < report,server < release;
 # src/cli may include anything.
 set -u

@@ -1,7 +1,7 @@
 /*
  * Authentication pieces of `tars serve`: roles, JWT access/refresh tokens
  * (HS256 via libjwt), password hashing (scrypt), API-key hashing.
- * DESIGN.md §4: claims sub, user_id, username, role, roles, iat, exp,
+ * docs/api.md: claims sub, user_id, username, role, roles, iat, exp,
  * iss="tars-auth", type; access 60 min, refresh 7 days, leeway 30 s, kid in
  * the header.
  */

@@ -1,6 +1,6 @@
 /*
  * Sliding-window rate limiter, in memory, per process. Behind this small
- * interface so a Redis backend (sorted sets) can replace it (DESIGN.md §8).
+ * interface so a Redis backend (sorted sets) can replace it (docs/architecture.md).
  *
  * The window is approximated with two fixed sub-windows weighted by overlap
  * (the "sliding window counter"), which bounds memory to one small entry per

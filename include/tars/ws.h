@@ -274,7 +274,7 @@ void tars_ws_heartbeat_seen(struct tars_ws_heartbeat *h, int64_t now_ms);
 int64_t tars_ws_heartbeat_missed(const struct tars_ws_heartbeat *h, int64_t now_ms);
 bool tars_ws_heartbeat_expired(const struct tars_ws_heartbeat *h, int64_t now_ms);
 
-/* ---- the feed protocol (DESIGN.md §4) ---------------------------------- */
+/* ---- the feed protocol (docs/api.md) ---------------------------------- */
 
 enum tars_ws_feed_type {
     TARS_WS_FEED_OTHER = 0,

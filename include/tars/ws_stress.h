@@ -1,6 +1,6 @@
 /*
  * The ws-stress engine: many WebSocket clients of the feed protocol
- * (DESIGN.md §4), each subscribed to one channel, counting what arrives.
+ * (docs/api.md), each subscribed to one channel, counting what arrives.
  *
  * Threads: one epoll loop per thread, owning its connections (shared
  * nothing; results merge after join). Each connection is a tars_ws_conn plus

@@ -1,6 +1,6 @@
 /*
  * JWT access and refresh tokens: HS256 through libjwt 1.10.2, with every
- * claim check libjwt leaves to its caller (NOTES.md "JWT"): algorithm, kid,
+ * claim check libjwt leaves to its caller (libjwt checks only the signature): algorithm, kid,
  * iss, exp and iat with leeway, type, role. jwt_decode is always given the
  * key: without one it would accept "alg": "none". Its HMAC comparison is
  * constant-time only with Debian's 1.10.2-1+deb12u1 (CVE-2024-25189).
@@ -103,7 +103,7 @@ static int check_principal(const struct tars_principal *p, int64_t now, struct t
     return TARS_OK;
 }
 
-/* Adds the claims of DESIGN.md §4; non-zero on any libjwt failure. */
+/* Adds the claims of docs/api.md; non-zero on any libjwt failure. */
 static int add_claims(jwt_t *jwt, const struct tars_principal *p, int64_t now)
 {
     const char *role = tars_role_name(p->role);

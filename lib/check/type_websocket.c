@@ -1,5 +1,5 @@
 /*
- * The websocket check type (DESIGN.md §4: path /ws, JSON ping answered by
+ * The websocket check type (docs/api.md: path /ws, JSON ping answered by
  * JSON pong, a heartbeat every 30 s, nothing else unsolicited):
  *
  *   check: ping_pong  sends {"type":"ping"}; the FIRST message received must

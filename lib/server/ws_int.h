@@ -8,7 +8,7 @@
  *    reference to every attached target through a ws_deliver_fn, in sequence
  *    order. In the server each target is a loop thread (ws_conn.c posts to
  *    that thread's h2o_multithread receiver); a Redis pub/sub or streams
- *    backend could replace the hub behind the same calls (DESIGN.md §8).
+ *    backend could replace the hub behind the same calls (docs/architecture.md).
  *  - the connections (ws_conn.c): handshake, auth, protocol, per-connection
  *    send queue, heartbeat, idle and close timers, all on the connection's
  *    own loop thread.

@@ -1,5 +1,5 @@
 /*
- * The server messages of the feed protocol (DESIGN.md §4), read by scanning
+ * The server messages of the feed protocol (docs/api.md), read by scanning
  * the top-level object once: ws-stress reads every push on every connection,
  * and building a jansson tree for each would cost more than the rest of the
  * client together. Nested values are skipped, never interpreted.

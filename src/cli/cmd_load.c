@@ -349,7 +349,7 @@ static int write_run_record(const char *dir, const struct tars_threshold *th, si
     return rc;
 }
 
-/* Prints everything and chooses the exit code (DESIGN.md §4). */
+/* Prints everything and chooses the exit code (docs/exit-codes.md). */
 static int report(const struct load_opts *o, const struct tars_threshold *th, size_t nth,
                   const struct tars_load_result *r)
 {

@@ -33,7 +33,7 @@ PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.e
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "http_fixture.py")
 TARS_BIN = os.environ.get("TARS_BIN", "")
 
-# Exit codes (DESIGN.md §4, docs/exit-codes.md).
+# Exit codes (docs/exit-codes.md).
 EXIT_OK, EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_USAGE = 0, 1, 2, 3
 
 

@@ -1,4 +1,4 @@
-"""Thresholds, bad input and bad servers: exit codes per DESIGN.md §4 (0 good, 1 a threshold
+"""Thresholds, bad input and bad servers: exit codes per docs/exit-codes.md (0 good, 1 a threshold
 failed, 2 inconclusive, 3 bad usage or input), failures counted by kind, memory bounded."""
 
 import json

@@ -1,4 +1,4 @@
-"""Exit codes and outputs of `tars ws-stress` (DESIGN.md §4: 0 ok, 1 threshold failed,
+"""Exit codes and outputs of `tars ws-stress` (docs/exit-codes.md: 0 ok, 1 threshold failed,
 2 inconclusive, 3 bad usage)."""
 
 import json

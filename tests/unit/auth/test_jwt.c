@@ -120,7 +120,7 @@ static void test_short_secret_rejected(void **state)
     assert_null(tars_jwt_keys_new(NULL, 40, &err));
 }
 
-/* The token carries every claim of DESIGN.md §4, checked with libjwt. */
+/* The token carries every claim of docs/api.md, checked with libjwt. */
 static void test_issue_has_every_claim(void **state)
 {
     tars_jwt_keys *k = keys_from(SECRET);

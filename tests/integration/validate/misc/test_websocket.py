@@ -1,5 +1,5 @@
 """The websocket check type against tests/fixtures/ws_fixture.py: the healthy protocol of
-DESIGN.md §4 passes; every way of getting it wrong fails with its reason; a peer that cannot
+docs/api.md passes; every way of getting it wrong fails with its reason; a peer that cannot
 be reached, or a check timeout shorter than its window, is an error."""
 
 import os
