@@ -27,4 +27,22 @@ bool tars_memeq_nocase(const char *a, size_t alen, const char *b);
 #define TARS_DURATION_MAX_MS (366LL * 24 * 3600 * 1000)
 int tars_duration_parse(const char *s, int64_t *ms);
 
+/* "Did you mean ...?": the candidate closest to a mistyped word, by edit
+ * distance (insertion, deletion, substitution, swap of neighbours; ASCII
+ * case ignored), or one the word is a prefix of (3+ characters). Near
+ * enough means at most 1 edit for words up to 3 characters, 2 up to 6, 3
+ * beyond. Two different candidates equally near: no suggestion (NULL).
+ * Feed candidates from any table one by one, then ask for the best: */
+struct tars_str_suggester {
+    const char *word;
+    const char *best; /* NULL: none near enough yet */
+    size_t best_distance;
+    bool ambiguous;
+};
+void tars_str_suggest_init(struct tars_str_suggester *s, const char *word);
+void tars_str_suggest_add(struct tars_str_suggester *s, const char *candidate);
+const char *tars_str_suggest_best(const struct tars_str_suggester *s);
+/* The same over a list of count names (it stops early at a NULL entry). */
+const char *tars_str_suggest(const char *word, const char *const *candidates, size_t count);
+
 #endif

@@ -175,3 +175,95 @@ int tars_duration_parse(const char *s, int64_t *ms)
     *ms = (int64_t)llround(total);
     return TARS_OK;
 }
+
+#define SUGGEST_MAX_LEN 64
+
+static unsigned char lower(char c)
+{
+    return (unsigned char)tolower((unsigned char)c);
+}
+
+/* Optimal string alignment distance, or SIZE_MAX for names too long to be
+ * typos of one another. Three rows of at most SUGGEST_MAX_LEN + 1 cells. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t rows[3][SUGGEST_MAX_LEN + 1], *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+
+    if (la > SUGGEST_MAX_LEN || lb > SUGGEST_MAX_LEN)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t *t;
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = lower(a[i - 1]) != lower(b[j - 1]);
+            size_t d = prev[j - 1] + cost;
+            if (prev[j] + 1 < d)
+                d = prev[j] + 1;
+            if (cur[j - 1] + 1 < d)
+                d = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+                lower(a[i - 2]) == lower(b[j - 1]) && prev2[j - 2] + 1 < d)
+                d = prev2[j - 2] + 1;
+            cur[j] = d;
+        }
+        t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[lb];
+}
+
+static bool prefix_nocase(const char *s, const char *prefix)
+{
+    for (; *prefix; s++, prefix++)
+        if (!*s || lower(*s) != lower(*prefix))
+            return false;
+    return true;
+}
+
+void tars_str_suggest_init(struct tars_str_suggester *s, const char *word)
+{
+    size_t len = strlen(word);
+
+    s->word = word;
+    s->best = NULL;
+    s->ambiguous = false;
+    /* one past the farthest edit distance still taken for a typo */
+    s->best_distance = len <= 3 ? 2 : len <= 6 ? 3 : 4;
+}
+
+void tars_str_suggest_add(struct tars_str_suggester *s, const char *candidate)
+{
+    size_t d = edit_distance(s->word, candidate);
+
+    if (strlen(s->word) >= 3 && prefix_nocase(candidate, s->word) && d > 1)
+        d = 1;
+    if (d == 0 && strcmp(s->word, candidate) == 0)
+        return; /* the word itself is no suggestion */
+    if (d < s->best_distance) {
+        s->best = candidate;
+        s->best_distance = d;
+        s->ambiguous = false;
+    } else if (d == s->best_distance && s->best && strcmp(s->best, candidate) != 0) {
+        s->ambiguous = true;
+    }
+}
+
+const char *tars_str_suggest_best(const struct tars_str_suggester *s)
+{
+    return s->ambiguous ? NULL : s->best;
+}
+
+const char *tars_str_suggest(const char *word, const char *const *candidates, size_t count)
+{
+    struct tars_str_suggester s;
+
+    tars_str_suggest_init(&s, word);
+    for (size_t i = 0; i < count && candidates[i]; i++)
+        tars_str_suggest_add(&s, candidates[i]);
+    return tars_str_suggest_best(&s);
+}

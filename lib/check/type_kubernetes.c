@@ -248,45 +248,15 @@ static void params_text(const struct kube_subcheck *sc, char *buf, size_t size)
         len += (size_t)snprintf(buf + len, size - len, ", %s", *p);
 }
 
-/* Edit distance of two short names (longer ones count as far apart). */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), row[64];
-
-    if (la >= 63 || lb >= 63)
-        return SIZE_MAX;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[lb];
-}
-
 /* The sub-check name closest to a misspelt one, or NULL. */
 static const char *closest(const char *name)
 {
-    const char *best = NULL;
-    size_t best_d = 4;
+    struct tars_str_suggester sg;
 
-    for (size_t i = 0; i < SUBCHECK_COUNT; i++) {
-        size_t d = distance(name, subchecks[i].name);
-        if (d < best_d) {
-            best_d = d;
-            best = subchecks[i].name;
-        }
-    }
-    return best;
+    tars_str_suggest_init(&sg, name);
+    for (size_t i = 0; i < SUBCHECK_COUNT; i++)
+        tars_str_suggest_add(&sg, subchecks[i].name);
+    return tars_str_suggest_best(&sg);
 }
 
 static void names_text(char *buf, size_t size)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tars/str.h"
 
 static void usage_help(void);
 static int cmd_help(int argc, char **argv);
@@ -119,6 +120,21 @@ static int cmd_help(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* git's and kubectl's answer to a typo: the nearest command, if one is near. */
+static int unknown_command(const char *name)
+{
+    struct tars_str_suggester sg;
+
+    tars_str_suggest_init(&sg, name);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        tars_str_suggest_add(&sg, commands[i].name);
+    fprintf(stderr, "tars: unknown command \"%s\"\n", name);
+    if (tars_str_suggest_best(&sg))
+        fprintf(stderr, "hint: did you mean \"%s\"?\n", tars_str_suggest_best(&sg));
+    fprintf(stderr, "hint: 'tars --help' lists the commands\n");
+    return EXIT_USAGE;
+}
+
 /* stdout may be a full disk or a closed pipe: say so rather than exit 0. */
 static int finish_stdout(int rc)
 {
@@ -144,10 +160,7 @@ int main(int argc, char **argv)
     if (strcmp(name, "--version") == 0)
         name = "version";
     c = cli_find_command(name);
-    if (!c) {
-        fprintf(stderr, "tars: unknown command \"%s\"\nhint: 'tars --help' lists the commands\n",
-                name);
-        return EXIT_USAGE;
-    }
+    if (!c)
+        return unknown_command(name);
     return finish_stdout(c->run(argc - 1, argv + 1));
 }

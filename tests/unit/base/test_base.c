@@ -64,6 +64,42 @@ static void test_parse_i64_is_strict(void **state)
     assert_int_equal(tars_parse_i64("9999999999999999999999", 0, INT64_MAX, &v), TARS_EINVAL);
 }
 
+static void test_suggest_finds_typos_only(void **state)
+{
+    static const char *const cmds[] = {"load", "lint", "db-bench", "db-seed", "db-integrity",
+                                       "validate", "report", NULL};
+    static const char *const keys[] = {"duration", "users", "rate", "worker-index",
+                                       "worker-count"};
+    struct tars_str_suggester s;
+    (void)state;
+    assert_string_equal(tars_str_suggest("lod", cmds, 99), "load");      /* deletion */
+    assert_string_equal(tars_str_suggest("laod", cmds, 99), "load");     /* swap */
+    assert_string_equal(tars_str_suggest("LOAD", cmds, 99), "load");     /* case */
+    assert_string_equal(tars_str_suggest("validtae", cmds, 99), "validate");
+    assert_string_equal(tars_str_suggest("repotr", cmds, 99), "report");
+    assert_string_equal(tars_str_suggest("db-sed", cmds, 99), "db-seed");
+    assert_string_equal(tars_str_suggest("duraton", keys, 5), "duration");
+    assert_string_equal(tars_str_suggest("dur", keys, 5), "duration");   /* prefix */
+    assert_null(tars_str_suggest("worker", keys, 5));                    /* two prefixes */
+    assert_null(tars_str_suggest("db", cmds, 99));                       /* too short a prefix */
+    assert_null(tars_str_suggest("xyzzy", cmds, 99));
+    assert_null(tars_str_suggest("load", cmds, 99));                     /* itself */
+    assert_null(tars_str_suggest("users", keys, 0));                     /* count honoured */
+    static const char *const two[] = {"seed", "send"};
+    assert_null(tars_str_suggest("sed", two, 2)); /* both one edit away */
+    assert_string_equal(tars_str_suggest("sed", two, 1), "seed");
+    /* a name far longer than any typo is no match, and nothing overflows */
+    char long_word[300];
+    memset(long_word, 'a', sizeof(long_word) - 1);
+    long_word[sizeof(long_word) - 1] = '\0';
+    assert_null(tars_str_suggest(long_word, cmds, 99));
+    tars_str_suggest_init(&s, "rte");
+    tars_str_suggest_add(&s, "users");
+    tars_str_suggest_add(&s, "rate");
+    tars_str_suggest_add(&s, "rate"); /* the same name twice is not ambiguous */
+    assert_string_equal(tars_str_suggest_best(&s), "rate");
+}
+
 static void test_iso8601_round_trip(void **state)
 {
     char s[TARS_ISO8601_LEN];
@@ -195,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_buf_grows_and_stops_at_max),
         cmocka_unit_test(test_buf_take_hands_over),
         cmocka_unit_test(test_parse_i64_is_strict),
+        cmocka_unit_test(test_suggest_finds_typos_only),
         cmocka_unit_test(test_iso8601_round_trip),
         cmocka_unit_test(test_sha256_known_answer),
         cmocka_unit_test(test_base64url),
