@@ -45,6 +45,82 @@ bool tars_json_int(json_t *obj, const char *key, bool required, int64_t min, int
 bool tars_json_object_text(json_t *obj, const char *key, size_t max_len, char **out,
                            struct tars_field_errors *fe);
 
+/* ---- reading configuration: typed getters that stop at the first problem ----
+ * For files people write (suites, scenarios, release configs) and files tars
+ * reads back (load results). Every problem is worded one way, after where the
+ * value is (the reader's `where`: "suite.yaml:12:5" from tars/yaml.h, or a
+ * path such as "load result: tasks[3]"):
+ *   suite.yaml:12:5: retries must be between 0 and 10
+ *   suite.yaml:9:7: timeout must be a duration such as 500ms, 30s or 5m, not a list
+ *   suite.yaml:7:3: unknown key "duraton" in a check (did you mean "duration"?)
+ *   suite.yaml:4:3: id is required
+ * A key whose value is null (YAML's `key:` with nothing after it) counts as
+ * absent. An absent optional key leaves *out alone and returns TARS_OK; a
+ * problem returns TARS_EINVAL with the message in rd->err. */
+struct tars_json_reader {
+    /* Writes where node is (node may be NULL: the document as a whole). */
+    void (*where)(const void *ctx, const json_t *node, char *out, size_t size);
+    const void *ctx;
+    struct tars_err *err;
+};
+
+enum tars_json_need { TARS_JSON_OPTIONAL, TARS_JSON_REQUIRED };
+
+/* Sets rd->err to "<where node is>: <message>" and returns code. */
+int tars_json_fail(const struct tars_json_reader *rd, const json_t *node, int code,
+                   const char *fmt, ...) TARS_PRINTF(4, 5);
+/* What v is, for "must be X, not <kind>": "a mapping", "a list", "a string",
+ * "a number", "a boolean", "empty". */
+const char *tars_json_kind(const json_t *v);
+
+/* The value of key in obj, NULL when absent or null ("KEY is required" in
+ * rd->err and *rc when need says so; *rc = TARS_OK otherwise). */
+json_t *tars_json_member(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                         enum tars_json_need need, int *rc);
+
+/* Values already in hand (a list item, a member read another way); `what`
+ * names it in the message. A string is 1..max_len bytes without NUL. */
+int tars_json_string_of(const struct tars_json_reader *rd, const json_t *v, const char *what,
+                        size_t max_len, const char **out);
+/* A duration: a string tars_duration_parse reads ("500ms", "30s", "1h30m";
+ * a bare number is seconds) or a number of seconds (fractions allowed),
+ * at least min_ms and at most TARS_DURATION_MAX_MS. */
+int tars_json_duration_of(const struct tars_json_reader *rd, const json_t *v, const char *what,
+                          int64_t min_ms, int64_t *out_ms);
+
+/* Members of obj. String values are borrowed (valid while obj lives);
+ * tars_json_get_strdup replaces *out (freeing it) with a heap copy. */
+int tars_json_get_string(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                         enum tars_json_need need, size_t max_len, const char **out);
+int tars_json_get_strdup(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                         enum tars_json_need need, size_t max_len, char **out);
+int tars_json_get_int(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                      enum tars_json_need need, int64_t min, int64_t max, int64_t *out);
+int tars_json_get_double(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                         enum tars_json_need need, double min, double max, double *out);
+int tars_json_get_bool(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                       enum tars_json_need need, bool *out);
+int tars_json_get_duration(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                           enum tars_json_need need, int64_t min_ms, int64_t *out_ms);
+/* One of names (NULL-terminated); *out is its index. */
+int tars_json_get_enum(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                       enum tars_json_need need, const char *const *names, int *out);
+/* A list of min..max non-empty strings of at most max_len bytes; *out is
+ * the list itself (borrowed). */
+int tars_json_get_strings(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                          enum tars_json_need need, size_t min, size_t max, size_t max_len,
+                          json_t **out);
+/* A mapping (borrowed). */
+int tars_json_get_object(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                         enum tars_json_need need, json_t **out);
+
+/* obj must be a mapping whose every key is in allowed or in more (both
+ * NULL-terminated, more may be NULL); `what` names it ("a check"). An
+ * unknown key is pointed at with the closest allowed one, or the list of
+ * them when none is close. */
+int tars_json_check_keys(const struct tars_json_reader *rd, json_t *obj, const char *what,
+                         const char *const *allowed, const char *const *more);
+
 /* Serialises v compactly into b (appending). TARS_ETOOBIG past b->max. */
 int tars_json_dump(json_t *v, struct tars_buf *b) TARS_MUST_CHECK;
 

@@ -11,7 +11,8 @@
  * nodes after expansion is bounded (TARS_YAML_MAX_NODES), so an alias bomb
  * fails instead of eating memory; so are the nesting (TARS_YAML_MAX_DEPTH) and
  * the size. Duplicate keys are errors. Only one document per file. Invalid
- * UTF-8 is an error at its line:col.
+ * UTF-8 is an error at its line:col. A collection is placed where its key
+ * is, or, as an item of a list, where it starts.
  */
 #ifndef TARS_YAML_H
 #define TARS_YAML_H
@@ -21,6 +22,7 @@
 #include <jansson.h>
 
 #include "tars/err.h"
+#include "tars/json.h"
 
 #define TARS_YAML_MAX_BYTES (4 * 1024 * 1024)
 #define TARS_YAML_MAX_NODES 200000 /* after alias expansion */
@@ -41,6 +43,10 @@ json_t *tars_yaml_root(const tars_yaml_doc *doc);
 
 /* "name:line:col" of node (1-based), or just "name" when unknown. */
 void tars_yaml_where(const tars_yaml_doc *doc, const json_t *node, char *out, size_t size);
+
+/* A reader for the typed getters of tars/json.h whose messages start with
+ * "name:line:col" (valid while doc lives). */
+struct tars_json_reader tars_yaml_reader(const tars_yaml_doc *doc, struct tars_err *err);
 
 /* Sets err to "name:line:col: <message>" and returns code. */
 int tars_yaml_error(const tars_yaml_doc *doc, const json_t *node, struct tars_err *err, int code,

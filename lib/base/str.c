@@ -101,6 +101,14 @@ bool tars_str_has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+bool tars_str_in_list(const char *s, const char *const *list)
+{
+    for (; list && *list; list++)
+        if (strcmp(s, *list) == 0)
+            return true;
+    return false;
+}
+
 bool tars_memeq_nocase(const char *a, size_t alen, const char *b)
 {
     size_t blen = strlen(b);

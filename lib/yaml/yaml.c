@@ -89,17 +89,28 @@ void tars_yaml_where(const tars_yaml_doc *doc, const json_t *node, char *out, si
         snprintf(out, size, "%s", doc->name);
 }
 
+static void reader_where(const void *ctx, const json_t *node, char *out, size_t size)
+{
+    tars_yaml_where(ctx, node, out, size);
+}
+
+struct tars_json_reader tars_yaml_reader(const tars_yaml_doc *doc, struct tars_err *err)
+{
+    struct tars_json_reader rd = {reader_where, doc, err};
+    return rd;
+}
+
 int tars_yaml_error(const tars_yaml_doc *doc, const json_t *node, struct tars_err *err, int code,
                     const char *fmt, ...)
 {
-    char where[300], msg[TARS_ERR_MSG_MAX];
+    struct tars_json_reader rd = tars_yaml_reader(doc, err);
+    char msg[TARS_ERR_MSG_MAX];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    tars_yaml_where(doc, node, where, sizeof(where));
-    return tars_err_set(err, code, "%s: %s", where, msg);
+    return tars_json_fail(&rd, node, code, "%s", msg);
 }
 
 /* ---- building the tree from libyaml's events ---- */
@@ -255,7 +266,7 @@ static json_t *alias(struct builder *b, const yaml_event_t *ev, int line, int co
 
 static json_t *node(struct builder *b, yaml_event_t *ev, int line, int col, int depth);
 
-static json_t *sequence(struct builder *b, int line, int col, int depth)
+static json_t *sequence(struct builder *b, int depth)
 {
     json_t *arr = json_array(), *v;
     yaml_event_t ev;
@@ -267,7 +278,7 @@ static json_t *sequence(struct builder *b, int line, int col, int depth)
             yaml_event_delete(&ev);
             return arr;
         }
-        v = node(b, &ev, line, col, depth + 1);
+        v = node(b, &ev, 0, 0, depth + 1); /* an item is placed where it starts */
         if (!v || json_array_append_new(arr, v))
             goto fail;
     }
@@ -330,14 +341,15 @@ fail:
 }
 
 /* The value that starts with ev (consumed). line/col: where the node was
- * introduced (its key), used for collections; a scalar has its own. */
+ * introduced (its key), used for collections; a scalar has its own, and so
+ * has a collection introduced by no key (line 0: an item of a list). */
 static json_t *node(struct builder *b, yaml_event_t *ev, int line, int col, int depth)
 {
     const yaml_char_t *anchor = NULL;
     char *name = NULL;
     json_t *v = NULL;
 
-    if (ev->type == YAML_SCALAR_EVENT || ev->type == YAML_ALIAS_EVENT) {
+    if (ev->type == YAML_SCALAR_EVENT || ev->type == YAML_ALIAS_EVENT || line == 0) {
         line = (int)ev->start_mark.line + 1;
         col = (int)ev->start_mark.column + 1;
         /* A quoted scalar's position is its first character, past the quote,
@@ -364,7 +376,7 @@ static json_t *node(struct builder *b, yaml_event_t *ev, int line, int col, int 
         anchor = ev->data.sequence_start.anchor;
         name = anchor ? xstrdup((const char *)anchor) : NULL;
         yaml_event_delete(ev);
-        v = sequence(b, line, col, depth);
+        v = sequence(b, depth);
         break;
     case YAML_MAPPING_START_EVENT:
         anchor = ev->data.mapping_start.anchor;

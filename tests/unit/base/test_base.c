@@ -225,6 +225,16 @@ static void test_file_write_whole_or_nothing(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* tars_str_in_list: NULL-terminated; a NULL list holds nothing. */
+static void test_str_in_list(void **state)
+{
+    static const char *const listed[] = {"a", "b", NULL};
+    (void)state;
+    assert_true(tars_str_in_list("b", listed));
+    assert_false(tars_str_in_list("c", listed));
+    assert_false(tars_str_in_list("a", NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_uuid4_shape),
         cmocka_unit_test(test_err_prefix),
         cmocka_unit_test(test_file_write_whole_or_nothing),
+        cmocka_unit_test(test_str_in_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
