@@ -162,9 +162,6 @@ bool tars_param_bool(const struct tars_check_ctx *ctx, const char *name, bool fa
 /* targets.<target>.<field> when the check has no parameter `field`. */
 const char *tars_target_str(const struct tars_check_ctx *ctx, const char *target, const char *field);
 
-/* JSON path: "a.b[0].c", optional leading "$." ; NULL when absent. */
-json_t *tars_json_path(json_t *root, const char *path);
-
 /* Comparisons written as strings in suites: "<", "<=", ">", ">=", "==", "!=". */
 int tars_compare_parse(const char *op, int *out);
 bool tars_compare(double value, int op, double threshold);

@@ -141,4 +141,14 @@ int tars_json_write_stream(FILE *f, const json_t *v, size_t flags,
 /* Parses text (from our own storage) as a JSON object, or returns NULL. */
 json_t *tars_json_object_from_text(const char *text);
 
+/* The value at a path of object keys and array indexes, "a.b[0].c", with an
+ * optional leading "$." (or "$"); the empty path is root itself. NULL when
+ * any step is absent, names a key of a non-object or an index of a
+ * non-array, or is malformed ("a..b", "a[x]", "a[-1]", a key longer than
+ * TARS_JSON_PATH_MAX_KEY bytes). The result is borrowed from root. The one
+ * walker of the tree: check expectations, kube object fields and load
+ * `expect.json` all use it. */
+#define TARS_JSON_PATH_MAX_KEY 255
+json_t *tars_json_path(json_t *root, const char *path);
+
 #endif

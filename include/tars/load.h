@@ -64,7 +64,7 @@ struct tars_load_task {
     unsigned weight;             /* >= 1 */
     int *expect_status;          /* empty: any 2xx or 3xx */
     size_t expect_status_count;
-    char **expect_json_fields;   /* each must be present in the JSON body (top level, or a.b.c) */
+    char **expect_json_fields;   /* each must be present in the JSON body (tars_json_path) */
     size_t expect_json_count;
 };
 

@@ -1,4 +1,4 @@
-/* Helpers for check types: results, parameters, JSON paths, comparisons,
+/* Helpers for check types: results, parameters, comparisons,
  * and secret masking. */
 #include <ctype.h>
 #include <stdarg.h>
@@ -91,45 +91,6 @@ const char *tars_target_str(const struct tars_check_ctx *ctx, const char *target
         return own;
     v = json_object_get(json_object_get(ctx->targets, target), field);
     return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* ---- JSON paths: a.b[0].c, optional "$." ---- */
-
-static json_t *path_step(json_t *v, const char **p)
-{
-    char key[256];
-    size_t n;
-
-    if (**p == '[') {
-        char *end;
-        long idx = strtol(*p + 1, &end, 10);
-        if (end == *p + 1 || *end != ']' || idx < 0)
-            return NULL;
-        *p = end + 1;
-        return json_array_get(v, (size_t)idx);
-    }
-    n = strcspn(*p, ".[");
-    if (n == 0 || n >= sizeof(key))
-        return NULL;
-    memcpy(key, *p, n);
-    key[n] = '\0';
-    *p += n;
-    return json_object_get(v, key);
-}
-
-json_t *tars_json_path(json_t *root, const char *path)
-{
-    json_t *v = root;
-    const char *p = path;
-
-    if (p[0] == '$')
-        p += p[1] == '.' ? 2 : 1;
-    while (v && *p) {
-        if (*p == '.')
-            p++;
-        v = path_step(v, &p);
-    }
-    return v;
 }
 
 /* ---- comparisons ---- */

@@ -11,6 +11,7 @@
 
 #include "kube_int.h"
 #include "tars/alloc.h"
+#include "tars/json.h"
 #include "tars/str.h"
 
 void kube_scan_problem(struct kube_scan *s, const char *fmt, ...)
@@ -62,31 +63,14 @@ const char *kube_obj_name(json_t *obj)
     return s ? s : "?";
 }
 
-/* Walks a dotted path of object keys. */
-static json_t *value_at(json_t *obj, const char *path)
-{
-    char key[128];
-
-    while (obj && *path) {
-        size_t n = strcspn(path, ".");
-        if (n >= sizeof(key))
-            return NULL;
-        memcpy(key, path, n);
-        key[n] = '\0';
-        obj = json_object_get(obj, key);
-        path += n + (path[n] == '.');
-    }
-    return obj;
-}
-
 const char *kube_str_at(json_t *obj, const char *path)
 {
-    return json_string_value(value_at(obj, path));
+    return json_string_value(tars_json_path(obj, path));
 }
 
 long long kube_int_at(json_t *obj, const char *path, long long fallback)
 {
-    json_t *v = value_at(obj, path);
+    json_t *v = tars_json_path(obj, path);
     if (json_is_integer(v))
         return (long long)json_integer_value(v);
     /* A count from the cluster that is 1e300 has no long long: the fallback,

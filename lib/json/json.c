@@ -219,3 +219,42 @@ json_t *tars_json_object_from_text(const char *text)
     }
     return v;
 }
+
+/* ---- paths: a.b[0].c, optional leading "$" or "$." ---- */
+
+static json_t *path_step(json_t *v, const char **p)
+{
+    char key[TARS_JSON_PATH_MAX_KEY + 1];
+    size_t n;
+
+    if (**p == '[') {
+        char *end;
+        long idx = strtol(*p + 1, &end, 10);
+        if (end == *p + 1 || *end != ']' || idx < 0)
+            return NULL;
+        *p = end + 1;
+        return json_array_get(v, (size_t)idx);
+    }
+    n = strcspn(*p, ".[");
+    if (n == 0 || n > TARS_JSON_PATH_MAX_KEY)
+        return NULL;
+    memcpy(key, *p, n);
+    key[n] = '\0';
+    *p += n;
+    return json_object_get(v, key);
+}
+
+json_t *tars_json_path(json_t *root, const char *path)
+{
+    json_t *v = root;
+    const char *p = path;
+
+    if (p[0] == '$')
+        p += p[1] == '.' ? 2 : 1;
+    while (v && *p) {
+        if (*p == '.')
+            p++;
+        v = path_step(v, &p);
+    }
+    return v;
+}

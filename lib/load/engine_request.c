@@ -8,6 +8,7 @@
 #include "load_int.h"
 #include "scenario_int.h"
 #include "tars/alloc.h"
+#include "tars/json.h"
 
 #define MAX_REQUEST_HEADERS 32
 /* The scenario reader rejects more headers than a request can carry. */
@@ -128,23 +129,6 @@ int load_build_request(struct load_thread *t, struct load_conn *c, size_t task)
     return render_request(run, &run->s->tasks[task], t->seq++, t->rng, &c->wbuf, &t->scratch);
 }
 
-/* Follows "a.b.c" through objects. */
-static bool json_has_path(json_t *v, const char *path)
-{
-    char key[128];
-
-    while (v && *path) {
-        size_t n = strcspn(path, ".");
-        if (n >= sizeof(key) || !json_is_object(v))
-            return false;
-        memcpy(key, path, n);
-        key[n] = '\0';
-        v = json_object_get(v, key);
-        path += n + (path[n] == '.');
-    }
-    return v != NULL;
-}
-
 int load_check_response(const struct tars_load_task *task, const struct tars_http_response *res,
                         int *status)
 {
@@ -166,7 +150,7 @@ int load_check_response(const struct tars_load_task *task, const struct tars_htt
         return -1;
     doc = res->body ? json_loadb(res->body, res->body_len, 0, NULL) : NULL;
     for (size_t i = 0; i < task->expect_json_count && ok; i++)
-        ok = json_has_path(doc, task->expect_json_fields[i]);
+        ok = tars_json_path(doc, task->expect_json_fields[i]) != NULL;
     json_decref(doc);
     return ok ? -1 : TARS_LOAD_ERR_EXPECT;
 }

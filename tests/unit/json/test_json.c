@@ -117,6 +117,36 @@ static void test_object_text_and_dump_bound(void **state)
     json_decref(v);
 }
 
+static void test_path_walks_keys_and_indexes(void **state)
+{
+    json_t *doc = json_loads("{\"data\":{\"result\":[{\"value\":[1,\"0.5\"]}]},"
+                             "\"metadata\":{\"name\":\"web\"},\"n\":null}",
+                             0, NULL);
+    char longkey[TARS_JSON_PATH_MAX_KEY + 2];
+    (void)state;
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(tars_json_path(doc, "$.data.result[0].value[1]")), "0.5");
+    assert_string_equal(json_string_value(tars_json_path(doc, "data.result[0].value[1]")), "0.5");
+    assert_string_equal(json_string_value(tars_json_path(doc, "metadata.name")), "web");
+    assert_ptr_equal(tars_json_path(doc, ""), doc);
+    assert_ptr_equal(tars_json_path(doc, "$"), doc);
+    /* present but null is present */
+    assert_true(json_is_null(tars_json_path(doc, "n")));
+    assert_null(tars_json_path(doc, "data.result[3]"));
+    assert_null(tars_json_path(doc, "data.nope.x"));
+    assert_null(tars_json_path(doc, "metadata.name.x")); /* key of a string */
+    assert_null(tars_json_path(doc, "metadata[0]"));     /* index of an object */
+    assert_null(tars_json_path(doc, "data..result"));
+    assert_null(tars_json_path(doc, "data.result[x]"));
+    assert_null(tars_json_path(doc, "data.result[-1]"));
+    assert_null(tars_json_path(doc, "data.result[0"));
+    assert_null(tars_json_path(NULL, "a"));
+    memset(longkey, 'k', sizeof(longkey) - 1);
+    longkey[sizeof(longkey) - 1] = '\0';
+    assert_null(tars_json_path(doc, longkey));
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +156,7 @@ int main(void)
         cmocka_unit_test(test_parse_depth_bound),
         cmocka_unit_test(test_string_length_bound),
         cmocka_unit_test(test_object_text_and_dump_bound),
+        cmocka_unit_test(test_path_walks_keys_and_indexes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "load_int.h"
 #include "scenario_int.h"
 #include "tars/buf.h"
 #include "tars/load.h"
@@ -369,9 +370,33 @@ static void test_durations(void **state)
     }
 }
 
+/* expect.json paths are tars_json_path's: keys and array indexes. */
+static void test_expect_json_paths(void **state)
+{
+    static const char body[] = "{\"items\":[{\"id\":7}],\"a\":{\"b\":1}}";
+    char *fields[] = {"items[0].id", "a.b", "$.items"};
+    char *missing[] = {"a.b", "items[1].id"};
+    struct tars_load_task task = {0};
+    struct tars_http_response res = {0};
+    int status = 0;
+    (void)state;
+
+    res.status = 200;
+    res.body = body;
+    res.body_len = sizeof(body) - 1;
+    task.expect_json_fields = fields;
+    task.expect_json_count = 3;
+    assert_int_equal(load_check_response(&task, &res, &status), -1);
+    assert_int_equal(status, 200);
+    task.expect_json_fields = missing;
+    task.expect_json_count = 2;
+    assert_int_equal(load_check_response(&task, &res, &status), TARS_LOAD_ERR_EXPECT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_expect_json_paths),
         cmocka_unit_test(test_shipped_scenario_loads),
         cmocka_unit_test(test_shipped_body_renders_json),
         cmocka_unit_test(test_defaults),
