@@ -19,6 +19,9 @@ int tars_parse_i64n(const char *s, size_t len, int64_t min, int64_t max, int64_t
 bool tars_str_has_prefix(const char *s, const char *prefix);
 /* Whether s is one of list (NULL-terminated; a NULL list holds nothing). */
 bool tars_str_in_list(const char *s, const char *const *list);
+/* Writes list (NULL-terminated) as "a, b, c" into out, cut short with
+ * "..." when it does not fit in size (at least 4) bytes. */
+void tars_str_join(const char *const *list, char *out, size_t size);
 /* The length (1-4) of the well-formed UTF-8 sequence at s (RFC 3629: no
  * overlong forms, surrogates or code points past U+10FFFF), or 0. */
 size_t tars_utf8_seq_len(const char *s);

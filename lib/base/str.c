@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,21 @@ bool tars_str_in_list(const char *s, const char *const *list)
         if (strcmp(s, *list) == 0)
             return true;
     return false;
+}
+
+void tars_str_join(const char *const *list, char *out, size_t size)
+{
+    size_t o = 0;
+
+    out[0] = '\0';
+    for (; list && *list; list++) {
+        int n = snprintf(out + o, size - o, "%s%s", o ? ", " : "", *list);
+        if (n < 0 || (size_t)n >= size - o) {
+            memcpy(out + (o < size - 4 ? o : size - 4), "...", 4);
+            return;
+        }
+        o += (size_t)n;
+    }
 }
 
 bool tars_memeq_nocase(const char *a, size_t alen, const char *b)

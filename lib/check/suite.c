@@ -13,6 +13,7 @@
 #define VAR_VALUE_MAX 4096
 #define VAR_NESTING_MAX 8
 #define ENVIRONMENT_VAR "ENVIRONMENT"
+#define TEXT_MAX 4096 /* id, name, category */
 
 static const char *const suite_keys[] = {"suite", "name", "description", "variables", "defaults",
                                          "deadline", "targets", "checks", "environments",
@@ -24,6 +25,7 @@ static const char *const default_keys[] = {"timeout", "retries", "retry_delay", 
 
 struct loader {
     tars_yaml_doc *doc;
+    struct tars_json_reader rd; /* the typed getters of tars/json.h over doc */
     const struct tars_var *vars;
     size_t var_count;
     json_t *variables;          /* the suite's own variables block */
@@ -34,41 +36,6 @@ struct loader {
     int retries;
     struct tars_err *err;
 };
-
-static bool in_list(const char *s, const char *const *list)
-{
-    for (; list && *list; list++)
-        if (strcmp(s, *list) == 0)
-            return true;
-    return false;
-}
-
-static void join_list(const char *const *list, char *out, size_t size)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (; list && *list && o < size; list++)
-        o += (size_t)snprintf(out + o, size - o, "%s%s", o ? ", " : "", *list);
-}
-
-/* Every key of obj must be in allowed (or in also, when given). */
-static int check_keys_of(struct loader *L, json_t *obj, const char *const *allowed,
-                         const char *const *also, const char *what)
-{
-    const char *key;
-    json_t *v;
-    char valid[1024], more[1024];
-
-    json_object_foreach(obj, key, v) {
-        if (in_list(key, allowed) || in_list(key, also))
-            continue;
-        join_list(allowed, valid, sizeof(valid));
-        join_list(also, more, sizeof(more));
-        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "unknown %s field \"%s\"; valid: %s%s%s",
-                               what, key, valid, more[0] ? ", " : "", more);
-    }
-    return TARS_OK;
-}
 
 /* ---- variables ---- */
 
@@ -226,63 +193,27 @@ static int expand(struct loader *L, json_t *v, json_t **out)
 
 /* ---- typed fields ---- */
 
-static int get_duration(struct loader *L, json_t *obj, const char *key, int64_t *ms)
+static int get_retries(struct loader *L, json_t *obj, int *out)
 {
-    json_t *v = json_object_get(obj, key);
+    int64_t v = *out;
+    int rc = tars_json_get_int(&L->rd, obj, "retries", TARS_JSON_OPTIONAL, 0, 10, &v);
 
-    if (!v)
-        return TARS_OK;
-    if (json_is_integer(v) && json_integer_value(v) >= 0) {
-        *ms = json_integer_value(v) * 1000;
-        return TARS_OK;
-    }
-    if (!json_is_string(v) || tars_duration_parse(json_string_value(v), ms) || *ms < 0)
-        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
-                               "\"%s\" must be a duration such as 500ms, 10s or 2m", key);
-    return TARS_OK;
-}
-
-static int get_int(struct loader *L, json_t *obj, const char *key, int min, int max, int *out)
-{
-    json_t *v = json_object_get(obj, key);
-
-    if (!v)
-        return TARS_OK;
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "\"%s\" must be an integer in %d..%d",
-                               key, min, max);
-    *out = (int)json_integer_value(v);
-    return TARS_OK;
-}
-
-static int get_string(struct loader *L, json_t *obj, const char *key, bool required, char **out)
-{
-    json_t *v = json_object_get(obj, key);
-
-    if (!v && !required)
-        return TARS_OK;
-    if (!json_is_string(v) || !json_string_length(v))
-        return tars_yaml_error(L->doc, v ? v : obj, L->err, TARS_EINVAL,
-                               "\"%s\" must be a non-empty string", key);
-    *out = xstrdup(json_string_value(v));
-    return TARS_OK;
+    *out = (int)v;
+    return rc;
 }
 
 static int get_tags(struct loader *L, json_t *obj, struct tars_check *c)
 {
-    json_t *v = json_object_get(obj, "tags"), *t;
+    json_t *list = NULL, *t;
     size_t i;
+    int rc = tars_json_get_strings(&L->rd, obj, "tags", TARS_JSON_OPTIONAL, 0, SIZE_MAX, TEXT_MAX,
+                                   &list);
 
-    if (!v)
-        return TARS_OK;
-    if (!json_is_array(v))
-        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "\"tags\" must be a list of strings");
-    c->tags = xcalloc(json_array_size(v) + 1, sizeof(*c->tags));
-    json_array_foreach(v, i, t) {
-        if (!json_is_string(t))
-            return tars_yaml_error(L->doc, t, L->err, TARS_EINVAL, "a tag must be a string");
+    if (rc || !list)
+        return rc;
+    c->tags = xcalloc(json_array_size(list) + 1, sizeof(*c->tags));
+    json_array_foreach (list, i, t)
         c->tags[c->tag_count++] = xstrdup(json_string_value(t));
-    }
     return TARS_OK;
 }
 
@@ -297,7 +228,7 @@ static const struct tars_check_type skip_type = {.name = "skip", .run = skip_run
 static int get_type(struct loader *L, json_t *obj, struct tars_check *c)
 {
     json_t *v = json_object_get(obj, "type");
-    const char *names[64];
+    const char *names[64], *near;
     char valid[1024];
     size_t n;
 
@@ -305,15 +236,22 @@ static int get_type(struct loader *L, json_t *obj, struct tars_check *c)
         c->type = &skip_type;
         return TARS_OK;
     }
+    if (!v)
+        return tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL, "type is required");
     if (!json_is_string(v))
-        return tars_yaml_error(L->doc, v ? v : obj, L->err, TARS_EINVAL, "\"type\" is required");
+        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "type must be a string, not %s",
+                               tars_json_kind(v));
     c->type = tars_check_type_find(json_string_value(v));
     if (c->type)
         return TARS_OK;
     n = tars_check_type_names(names, 63);
     names[n] = NULL;
-    join_list(names, valid, sizeof(valid));
-    return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "unknown check type \"%s\"; valid: %s",
+    if ((near = tars_str_suggest(json_string_value(v), names, n)))
+        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
+                               "unknown check type \"%.64s\" (did you mean \"%s\"?)",
+                               json_string_value(v), near);
+    tars_str_join(names, valid, sizeof(valid));
+    return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "unknown check type \"%.64s\"; valid: %s",
                            json_string_value(v), valid);
 }
 
@@ -324,10 +262,10 @@ static int get_params(struct loader *L, json_t *obj, struct tars_check *c)
     const char *key;
     char buf[512];
     const char *why;
-    int rc = check_keys_of(L, obj, check_keys, c->type->params, "check");
+    int rc = tars_json_check_keys(&L->rd, obj, "a check", check_keys, c->type->params);
 
     json_object_foreach(obj, key, v)
-        if (!in_list(key, check_keys))
+        if (!tars_str_in_list(key, check_keys))
             json_object_set(raw, key, v);
     for (const char *const *r = c->type->required; rc == 0 && r && *r; r++)
         if (!json_object_get(raw, *r))
@@ -343,20 +281,14 @@ static int get_params(struct loader *L, json_t *obj, struct tars_check *c)
 
 static int get_on_empty(struct loader *L, json_t *obj, struct tars_check *c)
 {
-    json_t *v = json_object_get(obj, "on_empty");
-    const char *s = json_string_value(v);
+    static const char *const names[] = {"error", "fail", "skip", NULL};
+    static const enum tars_on_empty values[] = {TARS_ON_EMPTY_ERROR, TARS_ON_EMPTY_FAIL,
+                                                TARS_ON_EMPTY_SKIP};
+    int i = 0;
+    int rc = tars_json_get_enum(&L->rd, obj, "on_empty", TARS_JSON_OPTIONAL, names, &i);
 
-    c->on_empty = TARS_ON_EMPTY_ERROR;
-    if (!v)
-        return TARS_OK;
-    if (s && strcmp(s, "skip") == 0)
-        c->on_empty = TARS_ON_EMPTY_SKIP;
-    else if (s && strcmp(s, "fail") == 0)
-        c->on_empty = TARS_ON_EMPTY_FAIL;
-    else if (!s || strcmp(s, "error") != 0)
-        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
-                               "\"on_empty\" must be error, fail or skip");
-    return TARS_OK;
+    c->on_empty = values[i];
+    return rc;
 }
 
 /* skip: TEXT: the check is listed but not run; the text (variables
@@ -364,14 +296,14 @@ static int get_on_empty(struct loader *L, json_t *obj, struct tars_check *c)
 static int get_skip(struct loader *L, json_t *obj, struct tars_check *c)
 {
     json_t *v = json_object_get(obj, "skip"), *text = NULL;
+    const char *reason;
     int rc;
 
     if (!v)
         return TARS_OK;
-    if (!json_is_string(v) || !json_string_length(v))
-        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
-                               "\"skip\" must be the reason the check is not run");
-    if ((rc = expand(L, v, &text)))
+    if ((rc = tars_json_string_of(&L->rd, v, "skip (the reason the check is not run)",
+                                  VAR_VALUE_MAX, &reason)) ||
+        (rc = expand(L, v, &text)))
         return rc;
     if (json_string_length(text) >= TARS_CHECK_REASON_MAX) {
         json_decref(text);
@@ -396,11 +328,16 @@ static int load_check(struct loader *L, json_t *obj, struct tars_check *c)
     c->timeout_ms = L->timeout_ms;
     c->retries = L->retries;
     c->retry_delay_ms = L->retry_delay_ms;
-    if ((rc = get_string(L, obj, "id", true, &c->id)) || (rc = get_string(L, obj, "name", false, &c->name)) ||
-        (rc = get_string(L, obj, "category", true, &c->category)) || (rc = get_type(L, obj, c)) ||
-        (rc = get_tags(L, obj, c)) || (rc = get_duration(L, obj, "timeout", &c->timeout_ms)) ||
-        (rc = get_int(L, obj, "retries", 0, 10, &c->retries)) ||
-        (rc = get_duration(L, obj, "retry_delay", &c->retry_delay_ms)) ||
+    if ((rc = tars_json_get_strdup(&L->rd, obj, "id", TARS_JSON_REQUIRED, TEXT_MAX, &c->id)) ||
+        (rc = tars_json_get_strdup(&L->rd, obj, "name", TARS_JSON_OPTIONAL, TEXT_MAX, &c->name)) ||
+        (rc = tars_json_get_strdup(&L->rd, obj, "category", TARS_JSON_REQUIRED, TEXT_MAX,
+                                   &c->category)) ||
+        (rc = get_type(L, obj, c)) || (rc = get_tags(L, obj, c)) ||
+        (rc = tars_json_get_duration(&L->rd, obj, "timeout", TARS_JSON_OPTIONAL, 0,
+                                     &c->timeout_ms)) ||
+        (rc = get_retries(L, obj, &c->retries)) ||
+        (rc = tars_json_get_duration(&L->rd, obj, "retry_delay", TARS_JSON_OPTIONAL, 0,
+                                     &c->retry_delay_ms)) ||
         (rc = get_on_empty(L, obj, c)) || (rc = get_skip(L, obj, c)) || (rc = get_params(L, obj, c)))
         return rc;
     if (!c->name)
@@ -414,21 +351,21 @@ static int load_check(struct loader *L, json_t *obj, struct tars_check *c)
 
 static int load_defaults(struct loader *L, json_t *root)
 {
-    json_t *d = json_object_get(root, "defaults");
+    json_t *d = NULL;
     int rc;
 
     L->timeout_ms = 10000;
     L->retries = 0;
     L->retry_delay_ms = 1000;
-    if (!d)
-        return TARS_OK;
-    if (!json_is_object(d))
-        return tars_yaml_error(L->doc, d, L->err, TARS_EINVAL, "\"defaults\" must be a mapping");
-    if ((rc = check_keys_of(L, d, default_keys, NULL, "defaults")) ||
-        (rc = get_duration(L, d, "timeout", &L->timeout_ms)) ||
-        (rc = get_int(L, d, "retries", 0, 10, &L->retries)))
+    if ((rc = tars_json_get_object(&L->rd, root, "defaults", TARS_JSON_OPTIONAL, &d)) || !d)
         return rc;
-    return get_duration(L, d, "retry_delay", &L->retry_delay_ms);
+    if ((rc = tars_json_check_keys(&L->rd, d, "defaults", default_keys, NULL)) ||
+        (rc = tars_json_get_duration(&L->rd, d, "timeout", TARS_JSON_OPTIONAL, 0,
+                                     &L->timeout_ms)) ||
+        (rc = get_retries(L, d, &L->retries)))
+        return rc;
+    return tars_json_get_duration(&L->rd, d, "retry_delay", TARS_JSON_OPTIONAL, 0,
+                                  &L->retry_delay_ms);
 }
 
 static int unique_ids(struct loader *L, json_t *list, const struct tars_suite *s)
@@ -501,7 +438,7 @@ static int select_environment(struct loader *L, json_t *root, struct tars_suite 
                                    "environment \"%s\": \"%s\" must be text", name, key);
     }
     names[n] = NULL;
-    join_list(names, valid, sizeof(valid));
+    tars_str_join(names, valid, sizeof(valid));
     pick = var_lookup(L, ENVIRONMENT_VAR, &secret, &written);
     if (!pick || !*pick)
         return tars_yaml_error(L->doc, envs, L->err, TARS_EINVAL,
@@ -517,22 +454,20 @@ static int select_environment(struct loader *L, json_t *root, struct tars_suite 
 
 static int load_root(struct loader *L, json_t *root, struct tars_suite *s)
 {
-    json_t *targets = json_object_get(root, "targets");
+    json_t *targets = NULL;
     int rc;
 
-    if (!json_is_object(root))
-        return tars_yaml_error(L->doc, root, L->err, TARS_EINVAL, "a suite must be a mapping");
-    if ((rc = check_keys_of(L, root, suite_keys, NULL, "suite")))
+    if ((rc = tars_json_check_keys(&L->rd, root, "a suite", suite_keys, NULL)) ||
+        (rc = tars_json_get_object(&L->rd, root, "variables", TARS_JSON_OPTIONAL, &L->variables)) ||
+        (rc = select_environment(L, root, s)) ||
+        (rc = tars_json_get_strdup(&L->rd, root, "suite", TARS_JSON_OPTIONAL, TEXT_MAX, &s->name)) ||
+        (!s->name &&
+         (rc = tars_json_get_strdup(&L->rd, root, "name", TARS_JSON_OPTIONAL, TEXT_MAX, &s->name))) ||
+        (rc = tars_json_get_duration(&L->rd, root, "deadline", TARS_JSON_OPTIONAL, 0,
+                                     &s->deadline_ms)) ||
+        (rc = load_defaults(L, root)) ||
+        (rc = tars_json_get_object(&L->rd, root, "targets", TARS_JSON_OPTIONAL, &targets)))
         return rc;
-    L->variables = json_object_get(root, "variables");
-    if (L->variables && !json_is_object(L->variables))
-        return tars_yaml_error(L->doc, L->variables, L->err, TARS_EINVAL, "\"variables\" must be a mapping");
-    if ((rc = select_environment(L, root, s)) || (rc = get_string(L, root, "suite", false, &s->name)) ||
-        (!s->name && (rc = get_string(L, root, "name", false, &s->name))) ||
-        (rc = get_duration(L, root, "deadline", &s->deadline_ms)) || (rc = load_defaults(L, root)))
-        return rc;
-    if (targets && !json_is_object(targets))
-        return tars_yaml_error(L->doc, targets, L->err, TARS_EINVAL, "\"targets\" must be a mapping");
     if (!targets)
         s->targets = json_object();
     else if ((rc = expand(L, targets, &s->targets)))
@@ -550,6 +485,7 @@ int tars_suite_load(const char *path, const struct tars_var *vars, size_t var_co
     L.doc = tars_yaml_load_file(path, err);
     if (!L.doc)
         return err && err->code ? err->code : TARS_EINVAL;
+    L.rd = tars_yaml_reader(L.doc, err);
     L.vars = vars;
     L.var_count = var_count;
     L.err = err;

@@ -188,22 +188,6 @@ int tars_json_get_duration(const struct tars_json_reader *rd, json_t *obj, const
     return v ? tars_json_duration_of(rd, v, key, min_ms, out_ms) : rc;
 }
 
-/* "a, b, c" (cut short with "..." when it does not fit). */
-static void join(const char *const *list, char *out, size_t size)
-{
-    size_t o = 0;
-
-    out[0] = '\0';
-    for (; list && *list; list++) {
-        int n = snprintf(out + o, size - o, "%s%s", o ? ", " : "", *list);
-        if (n < 0 || (size_t)n >= size - o) {
-            snprintf(out + (o < size - 4 ? o : size - 4), 4, "...");
-            return;
-        }
-        o += (size_t)n;
-    }
-}
-
 static size_t count(const char *const *list)
 {
     size_t n = 0;
@@ -223,7 +207,7 @@ int tars_json_get_enum(const struct tars_json_reader *rd, json_t *obj, const cha
 
     if (!v)
         return rc;
-    join(names, valid, sizeof(valid));
+    tars_str_join(names, valid, sizeof(valid));
     if (!json_is_string(v))
         return tars_json_fail(rd, v, TARS_EINVAL, "%s must be one of %s, not %s", key, valid,
                               tars_json_kind(v));
@@ -308,8 +292,8 @@ static int unknown_key(const struct tars_json_reader *rd, const json_t *v, const
         return tars_json_fail(rd, v, TARS_EINVAL,
                               "unknown key \"%.64s\" in %s (did you mean \"%s\"?)", key, what,
                               near);
-    join(allowed, valid, sizeof(valid));
-    join(more, more_text, sizeof(more_text));
+    tars_str_join(allowed, valid, sizeof(valid));
+    tars_str_join(more, more_text, sizeof(more_text));
     return tars_json_fail(rd, v, TARS_EINVAL, "unknown key \"%.64s\" in %s; valid: %s%s%s", key,
                           what, valid, *valid && *more_text ? ", " : "", more_text);
 }

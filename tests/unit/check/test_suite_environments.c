@@ -167,7 +167,7 @@ static void test_skip_is_listed_and_never_run(void **state)
     assert_int_equal(
         load("suite: t\nchecks:\n  - {id: a, category: c, skip: why, url: x}\n", NULL, 0, &s, &err),
         TARS_EINVAL);
-    assert_non_null(strstr(err.msg, "unknown check field \"url\""));
+    assert_non_null(strstr(err.msg, "unknown key \"url\" in a check; valid: "));
 }
 
 /* ---- suites/regression.yaml ---- */
