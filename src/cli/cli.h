@@ -15,11 +15,14 @@ enum {
     EXIT_USAGE = 3,        /* bad usage or bad input file */
 };
 
+struct cli_spec;
+
 struct cli_command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
-    void (*usage)(void); /* prints the command's help to stdout */
+    const struct cli_spec *const *specs; /* its option tables (opt.h), NULL-terminated */
+    void (*usage)(void); /* prints the help of a command without specs */
 };
 
 const struct cli_command *cli_find_command(const char *name);
@@ -37,36 +40,39 @@ void cli_catch_interrupt(void);
 const char *cli_env_or(const char *value, const char *env_name, const char *fallback);
 
 int cmd_validate(int argc, char **argv);
-void usage_validate(void);
 int cmd_version(int argc, char **argv);
-void usage_version(void);
 int cmd_load(int argc, char **argv);
-void usage_load(void);
 int cmd_serve(int argc, char **argv);
-void usage_serve(void);
 int cmd_user(int argc, char **argv);
-void usage_user(void);
 int cmd_compare(int argc, char **argv);
-void usage_compare(void);
 int cmd_db_bench(int argc, char **argv);
-void usage_db_bench(void);
 int cmd_db_seed(int argc, char **argv);
-void usage_db_seed(void);
 int cmd_package(int argc, char **argv);
-void usage_package(void);
 int cmd_release(int argc, char **argv);
-void usage_release(void);
 int cmd_report(int argc, char **argv);
-void usage_report(void);
 int cmd_ws_stress(int argc, char **argv);
-void usage_ws_stress(void);
 int cmd_api_snapshot(int argc, char **argv);
-void usage_api_snapshot(void);
 int cmd_db_integrity(int argc, char **argv);
-void usage_db_integrity(void);
 int cmd_signoff(int argc, char **argv);
-void usage_signoff(void);
 int cmd_promote(int argc, char **argv);
+
+void usage_validate(void);
+void usage_version(void);
+void usage_serve(void);
+void usage_user(void);
+void usage_compare(void);
+void usage_db_bench(void);
+void usage_db_seed(void);
+void usage_package(void);
+void usage_release(void);
+void usage_report(void);
+void usage_ws_stress(void);
+void usage_api_snapshot(void);
+void usage_db_integrity(void);
+void usage_signoff(void);
 void usage_promote(void);
+
+/* Each command's option tables (opt.h), defined in its cmd_<name>.c. */
+extern const struct cli_spec cli_load_spec, cli_load_merge_spec;
 
 #endif

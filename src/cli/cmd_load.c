@@ -1,5 +1,5 @@
 /* tars load: run a scenario (or a quick URL run) and report; tars load merge. */
-#include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,113 +15,184 @@
 #include "output.h"
 #include "run_record.h"
 #include "load_output.h"
+#include "opt.h"
 #include "tars/alloc.h"
 #include "tars/json.h"
 #include "tars/load.h"
 #include "tars/str.h"
 
 #define MAX_THRESHOLDS 64
+#define MAX_HEADERS 32
 
+/* Unset numbers are 0 (or -1 where 0 is a value): the scenario's value stays. */
 struct load_opts {
-    const char *target;          /* scenario file or URL */
-    const char *json_out, *csv_prefix, *method;
-    const char *connections, *threads, *duration, *rate, *users, *spawn, *timeout;
-    const char *worker_index, *worker_count, *host, *run_dir, *token_env;
+    const char *target; /* scenario file or URL */
+    const char *json_out, *csv_prefix, *method, *host, *run_dir, *token_env;
+    int users, threads, worker_index, worker_count, exit_code_on_error;
+    int64_t duration_ms, timeout_ms;
+    double rate, spawn;
     const char *thresholds[MAX_THRESHOLDS];
     int threshold_count;
-    const char *headers[32];
+    const char *headers[MAX_HEADERS];
     int header_count;
-    int insecure, quiet, help;
+    int insecure, quiet, only_summary, headless, latency;
 };
 
-void usage_load(void)
+static struct load_opts lo;
+
+/* -t: wrk's threads (a whole number) or Locust's run time (a duration with a unit). */
+static const char *t_option(const struct cli_opt *opt, const char *arg, char *why, size_t size)
 {
-    printf("usage: tars load SCENARIO.yaml [options]\n"
-           "       tars load URL [-c N] [-t N] [-d 30s] [-R RATE] [options]\n"
-           "       tars load merge RESULT.json... [--json OUT] [--threshold T]...\n\n"
-           "Sends HTTP load and measures it (docs/load-format.md).\n"
-           "Without -R the model is closed (each user waits for its answer); with -R it is\n"
-           "open: a constant arrival rate, latency measured from the intended send time.\n\n"
-           "  -c, --connections N     users (closed) or the connection pool (open); quick mode: 50\n"
-           "  -t, --threads N         load threads, default: number of CPUs\n"
-           "  -d, --duration D        30s, 5m, 1h30m (also --run-time), default 10s\n"
-           "  -R, --rate N            requests per second over all threads (open model)\n"
-           "      --users N           Locust vocabulary for -c\n"
-           "      --spawn-rate N      users started per second (closed model)\n"
-           "      --host URL          base URL, overriding the scenario's\n"
-           "  -X, --method M          quick mode: the request method, default GET\n"
-           "  -H, --header 'K: V'     quick mode: an extra header (repeatable)\n"
-           "      --timeout D         per request, default 10s\n"
-           "      --threshold EXPR    e.g. 'p95<150ms', 'error_rate<1%%', 'agents:rps>500' (repeatable)\n"
-           "      --json FILE         summary with histograms (mergeable)\n"
-           "      --csv PREFIX        Locust's files: PREFIX_stats.csv, _stats_history.csv, _failures.csv,\n"
-           "                          _exceptions.csv\n"
-           "      --token-env VAR     send 'Authorization: Bearer $VAR' instead of the scenario's auth\n"
-           "      --run DIR           also record the result in run directory DIR\n"
-           "                          (load-NAME.json, run.json \"loads\"; docs/run-format.md)\n"
-           "      --worker-index I --worker-count N   take this worker's share of users or rate\n"
-           "  -k, --insecure          do not verify TLS certificates\n"
-           "  -q, --quiet             no live progress\n"
-           "exit: 0 all thresholds met, 1 a threshold failed, 2 no request succeeded, an error or\n"
-           "      interrupted (SIGINT/SIGTERM: partial results written), 3 bad usage\n");
+    struct load_opts *o = opt->value;
+    size_t digits = strspn(arg, "0123456789");
+    int64_t v;
+
+    if (digits > 0 && arg[digits] == '\0') {
+        if (tars_parse_i64(arg, 1, 256, &v) == 0) {
+            o->threads = (int)v;
+            return NULL;
+        }
+        snprintf(why, size,
+                 "\"%s\": a whole number is a thread count (wrk), and must be 1..256; "
+                 "a run time needs a unit (Locust: -t 5m)",
+                 arg);
+        return why;
+    }
+    if (tars_duration_parse(arg, &v) == 0 && v > 0) {
+        o->duration_ms = v;
+        return NULL;
+    }
+    snprintf(why, size,
+             "\"%s\" is neither a thread count (wrk: -t 4) nor a run time (Locust: -t 5m)", arg);
+    return why;
+}
+
+/* -H: wrk's header ("Name: value") or Locust's host (http://, https://). */
+static const char *h_option(const struct cli_opt *opt, const char *arg, char *why, size_t size)
+{
+    struct load_opts *o = opt->value;
+
+    if (tars_str_has_prefix(arg, "http://") || tars_str_has_prefix(arg, "https://")) {
+        o->host = arg;
+        return NULL;
+    }
+    if (!strchr(arg, ':') || arg[0] == ':') {
+        snprintf(why, size,
+                 "\"%s\" is neither a header (wrk: -H 'Name: value') nor a host "
+                 "(Locust: -H http://host:port)",
+                 arg);
+        return why;
+    }
+    if (o->header_count == MAX_HEADERS) {
+        snprintf(why, size, "at most %d headers", MAX_HEADERS);
+        return why;
+    }
+    o->headers[o->header_count++] = arg;
+    return NULL;
+}
+
+static const struct cli_opt load_table[] = {
+    CLI_INT('c', "connections", "N", &lo.users, 1, 1000000,
+            "users (closed model) or the connection pool (open); quick mode: 50"),
+    CLI_INT('u', "users", "N", &lo.users, 1, 1000000, "the same as -c (Locust)"),
+    CLI_CALL('t', NULL, "N|TIME", &lo, t_option,
+             "a whole number is load threads (wrk: -t 4); a duration with a unit is\n"
+             "the run time (Locust: -t 5m, as -d)"),
+    CLI_INT(0, "threads", "N", &lo.threads, 1, 256, "load threads, default: number of CPUs"),
+    CLI_DURATION('d', "duration", "D", &lo.duration_ms, 1, TARS_DURATION_MAX_MS,
+                 "how long: 30s, 5m, 1h30m; default 10s"),
+    CLI_DURATION(0, "run-time", "D", &lo.duration_ms, 1, TARS_DURATION_MAX_MS,
+                 "the same as -d (Locust)"),
+    CLI_POSITIVE('R', "rate", "N", &lo.rate, 0, HUGE_VAL,
+                 "requests per second over all threads: the open model (wrk2)"),
+    CLI_DOUBLE('r', "spawn-rate", "N", &lo.spawn, 0, HUGE_VAL,
+               "users started per second (closed model, Locust)"),
+    CLI_STRING(0, "host", "URL", &lo.host, "base URL, overriding the scenario's (Locust)"),
+    CLI_CALL('H', NULL, "'K: V'|URL", &lo, h_option,
+             "'Name: value' is a header as --header (wrk); http(s)://... is --host\n(Locust)"),
+    CLI_LIST(0, "header", "'K: V'", lo.headers, &lo.header_count, MAX_HEADERS,
+             "quick mode: an extra request header"),
+    CLI_STRING('X', "method", "M", &lo.method, "quick mode: the request method, default GET"),
+    CLI_DURATION(0, "timeout", "D", &lo.timeout_ms, 1, TARS_DURATION_MAX_MS,
+                 "per request, default 10s"),
+    CLI_LIST(0, "threshold", "EXPR", lo.thresholds, &lo.threshold_count, MAX_THRESHOLDS,
+             "e.g. 'p95<150ms', 'error_rate<1%', 'agents:rps>500'"),
+    CLI_STRING(0, "json", "FILE", &lo.json_out,
+               "summary with histograms (mergeable; - for stdout)"),
+    CLI_STRING(0, "csv", "PREFIX", &lo.csv_prefix,
+               "Locust's files: PREFIX_stats.csv, _stats_history.csv, _failures.csv,\n"
+               "_exceptions.csv"),
+    CLI_STRING(0, "token-env", "VAR", &lo.token_env,
+               "send 'Authorization: Bearer $VAR' instead of the scenario's auth"),
+    CLI_STRING(0, "run", "DIR", &lo.run_dir,
+               "also record the result in run directory DIR (load-NAME.json, run.json\n"
+               "\"loads\"; docs/run-format.md)"),
+    CLI_INT(0, "worker-index", "I", &lo.worker_index, 0, 9999,
+            "this worker's share of users or rate: worker I of --worker-count"),
+    CLI_INT(0, "worker-count", "N", &lo.worker_count, 1, 10000, "workers sharing the load"),
+    CLI_INT(0, "exit-code-on-error", "N", &lo.exit_code_on_error, 0, 255,
+            "exit N when any request failed and the run would otherwise exit 0 (Locust)"),
+    CLI_FLAG('k', "insecure", &lo.insecure, "do not verify TLS certificates"),
+    CLI_FLAG('q', "quiet", &lo.quiet, "no live progress"),
+    CLI_FLAG(0, "only-summary", &lo.only_summary, "no live progress, only the summary (Locust)"),
+    CLI_FLAG(0, "headless", &lo.headless, "accepted, no effect: tars has no web UI (Locust)"),
+    CLI_FLAG(0, "latency", &lo.latency,
+             "accepted, no effect: the latency distribution is always printed (wrk)"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_load_spec = {
+    .name = "load",
+    .synopsis = "tars load SCENARIO.yaml [options]\n"
+                "tars load URL [-c N] [-t N] [-d 30s] [-R RATE] [options]\n"
+                "tars load merge RESULT.json... [--json OUT] [--threshold T]...",
+    .about = "Sends HTTP load and measures it (docs/load-format.md).\n"
+             "Without -R the model is closed (each user waits for its answer); with -R it is\n"
+             "open: a constant arrival rate, latency measured from the intended send time.\n"
+             "wrk's and Locust's flags work as there; -t and -H, which the two spell alike,\n"
+             "go by their value: -t 4 is threads, -t 5m run time; -H 'K: v' a header,\n"
+             "-H http://host the host.",
+    .opts = load_table,
+    .exits = "0 all thresholds met, 1 a threshold failed, 2 no request succeeded, an error or\n"
+             "interrupted (SIGINT/SIGTERM: partial results written), 3 bad usage;\n"
+             "--exit-code-on-error N turns a 0 with failed requests into N",
+};
+
+static const struct cli_opt merge_table[] = {
+    CLI_STRING(0, "json", "FILE", &lo.json_out, "the merged summary (- for stdout)"),
+    CLI_STRING(0, "csv", "PREFIX", &lo.csv_prefix, "Locust's CSV files of the merged result"),
+    CLI_LIST(0, "threshold", "EXPR", lo.thresholds, &lo.threshold_count, MAX_THRESHOLDS,
+             "judged on the merged result"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_load_merge_spec = {
+    .name = "load merge",
+    .synopsis = "tars load merge RESULT.json... [options]",
+    .about = "Merges the --json results of several workers (docs/distributed.md) and judges\n"
+             "the thresholds on the whole.",
+    .opts = merge_table,
+    .exits = "as tars load",
+};
+
+static void load_defaults(struct load_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->spawn = -1;
+    o->worker_index = -1;
+    o->exit_code_on_error = -1;
 }
 
 static int parse_load_args(int argc, char **argv, struct load_opts *o)
 {
-    static const struct option longopts[] = {
-        {"connections", required_argument, NULL, 'c'}, {"threads", required_argument, NULL, 't'},
-        {"duration", required_argument, NULL, 'd'},    {"run-time", required_argument, NULL, 'd'},
-        {"rate", required_argument, NULL, 'R'},        {"users", required_argument, NULL, 'u'},
-        {"spawn-rate", required_argument, NULL, 'r'},  {"host", required_argument, NULL, 'o'},
-        {"method", required_argument, NULL, 'X'},      {"header", required_argument, NULL, 'H'},
-        {"timeout", required_argument, NULL, 'T'},     {"threshold", required_argument, NULL, 'x'},
-        {"json", required_argument, NULL, 'j'},        {"csv", required_argument, NULL, 'v'},
-        {"run", required_argument, NULL, 'D'},          {"token-env", required_argument, NULL, 'E'},
-        {"worker-index", required_argument, NULL, 'I'}, {"worker-count", required_argument, NULL, 'N'},
-        {"insecure", no_argument, NULL, 'k'},          {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
-    int c;
+    int n, rc = cli_opt_parse(&cli_load_spec, argc, argv, &n);
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:t:d:R:X:H:kqh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o->connections = optarg; break;
-        case 't': o->threads = optarg; break;
-        case 'd': o->duration = optarg; break;
-        case 'R': o->rate = optarg; break;
-        case 'u': o->users = optarg; break;
-        case 'r': o->spawn = optarg; break;
-        case 'o': o->host = optarg; break;
-        case 'X': o->method = optarg; break;
-        case 'T': o->timeout = optarg; break;
-        case 'j': o->json_out = optarg; break;
-        case 'v': o->csv_prefix = optarg; break;
-        case 'D': o->run_dir = optarg; break;
-        case 'E': o->token_env = optarg; break;
-        case 'I': o->worker_index = optarg; break;
-        case 'N': o->worker_count = optarg; break;
-        case 'k': o->insecure = 1; break;
-        case 'q': o->quiet = 1; break;
-        case 'h': o->help = 1; return 0;
-        case 'H':
-            if (o->header_count == 32)
-                return cli_usage_error("load", "at most 32 headers");
-            o->headers[o->header_count++] = optarg;
-            break;
-        case 'x':
-            if (o->threshold_count == MAX_THRESHOLDS)
-                return cli_usage_error("load", "at most %d thresholds", MAX_THRESHOLDS);
-            o->thresholds[o->threshold_count++] = optarg;
-            break;
-        default:
-            return cli_usage_error("load", "unknown or incomplete option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind + 1 != argc)
-        return cli_usage_error("load", optind < argc ? "one scenario file or URL, not several"
-                                                     : "give a scenario file or a URL");
-    o->target = argv[optind];
+    if (rc)
+        return rc;
+    if (n != 1)
+        return cli_usage_error("load", n > 1 ? "one scenario file or URL, not several"
+                                             : "give a scenario file or a URL");
+    o->target = argv[1];
     if (o->csv_prefix && cli_output_check("load", "--csv", o->csv_prefix, false))
         return EXIT_USAGE;
     return cli_output_prepare("load", "--json", o->json_out, o->run_dir);
@@ -130,9 +201,6 @@ static int parse_load_args(int argc, char **argv, struct load_opts *o)
 /* Options given on the command line win over the scenario's values. */
 static int apply_overrides(const struct load_opts *o, struct tars_load_scenario *s)
 {
-    int64_t v;
-    double d;
-
     if (o->token_env) { /* the variable's name only; its value is read when the run starts */
         free(s->auth.username_env);
         free(s->auth.password_env);
@@ -141,33 +209,27 @@ static int apply_overrides(const struct load_opts *o, struct tars_load_scenario 
         s->auth.token_env = xstrdup(o->token_env);
         s->auth.mode = TARS_LOAD_AUTH_BEARER;
     }
-
-    if ((o->connections || o->users) &&
-        tars_parse_i64(o->connections ? o->connections : o->users, 1, 1000000, &v) == 0) {
-        s->users = v;
-        s->connections = v;
-    } else if (o->connections || o->users) {
-        return cli_usage_error("load", "connections/users must be 1..1000000");
-    }
-    if (o->threads && (tars_parse_i64(o->threads, 1, 256, &v) || !(s->threads = (int)v)))
-        return cli_usage_error("load", "threads must be 1..256");
-    if (o->duration && (tars_duration_parse(o->duration, &s->duration_ms) || s->duration_ms <= 0))
-        return cli_usage_error("load", "bad duration \"%s\" (e.g. 30s, 5m, 1h30m)", o->duration);
-    if (o->timeout && (tars_duration_parse(o->timeout, &s->timeout_ms) || s->timeout_ms <= 0))
-        return cli_usage_error("load", "bad timeout \"%s\"", o->timeout);
-    if (o->rate) {
-        if (tars_parse_double(o->rate, &d) || d <= 0)
-            return cli_usage_error("load", "rate must be a positive number");
-        s->rate = d;
+    if (o->users)
+        s->users = s->connections = o->users;
+    if (o->threads)
+        s->threads = o->threads;
+    if (o->duration_ms)
+        s->duration_ms = o->duration_ms;
+    if (o->timeout_ms)
+        s->timeout_ms = o->timeout_ms;
+    if (o->rate > 0) {
+        s->rate = o->rate;
         s->model = TARS_LOAD_OPEN;
     }
-    if (o->spawn && (tars_parse_double(o->spawn, &d) || d < 0 || !((s->spawn_rate = d) >= 0)))
-        return cli_usage_error("load", "spawn rate must be >= 0");
-    if (o->worker_count && (tars_parse_i64(o->worker_count, 1, 10000, &v) || !(s->worker_count = (int)v)))
-        return cli_usage_error("load", "worker count must be 1..10000");
-    if (o->worker_index && (tars_parse_i64(o->worker_index, 0, s->worker_count - 1, &v) ||
-                            (s->worker_index = (int)v) < 0))
-        return cli_usage_error("load", "worker index must be 0..worker-count-1");
+    if (o->spawn >= 0)
+        s->spawn_rate = o->spawn;
+    if (o->worker_count)
+        s->worker_count = o->worker_count;
+    if (o->worker_index >= 0 && o->worker_index >= s->worker_count)
+        return cli_usage_error("load", "--worker-index: \"%d\" must be 0..%d (--worker-count - 1)",
+                               o->worker_index, s->worker_count - 1);
+    if (o->worker_index >= 0)
+        s->worker_index = o->worker_index;
     if (o->host) {
         free(s->base_url);
         s->base_url = xstrdup(o->host);
@@ -188,7 +250,8 @@ static int quick_scenario(const struct load_opts *o, struct tars_load_scenario *
         struct tars_load_header *h;
         if (!colon || colon == o->headers[i])
             return cli_usage_error("load", "header \"%s\" is not \"Name: value\"", o->headers[i]);
-        s->tasks[0].headers = xrealloc(s->tasks[0].headers, (s->tasks[0].header_count + 1) * sizeof(*h));
+        s->tasks[0].headers =
+            xrealloc(s->tasks[0].headers, (s->tasks[0].header_count + 1) * sizeof(*h));
         h = &s->tasks[0].headers[s->tasks[0].header_count++];
         h->name = xstrndup(o->headers[i], (size_t)(colon - o->headers[i]));
         colon++;
@@ -312,8 +375,8 @@ static json_t *thresholds_json(const struct tars_threshold *th, size_t n,
             continue;
         one = json_pack("{s:s,s:b,s:s,s:o,s:f,s:s}", "text", th[i].text, "passed",
                         j.outcome == TARS_JUDGE_PASS, "outcome", tars_judgement_name(j.outcome),
-                        "measured", isnan(j.measured) ? json_null() : json_real(j.measured), "limit",
-                        th[i].value, "unit", tars_threshold_unit(&th[i]));
+                        "measured", isnan(j.measured) ? json_null() : json_real(j.measured),
+                        "limit", th[i].value, "unit", tars_threshold_unit(&th[i]));
         if (one && j.outcome == TARS_JUDGE_NO_DATA)
             json_object_set_new(one, "missing", json_string(j.missing));
         json_array_append_new(list, one);
@@ -380,6 +443,12 @@ static int report(const struct load_opts *o, const struct tars_threshold *th, si
         fprintf(stderr, "tars load: no request succeeded\n");
         return EXIT_INCONCLUSIVE;
     }
+    if (rc == 0 && o->exit_code_on_error >= 0 && r->total.failures > 0) {
+        fprintf(stderr, "tars load: %" PRIu64 " request%s failed: exit %d (--exit-code-on-error)\n",
+                (uint64_t)r->total.failures, r->total.failures == 1 ? "" : "s",
+                o->exit_code_on_error);
+        return o->exit_code_on_error;
+    }
     return rc;
 }
 
@@ -406,7 +475,7 @@ static int run_scenario(const struct load_opts *o)
         rc = err.code == TARS_EINVAL ? EXIT_USAGE : EXIT_INCONCLUSIVE;
         goto out;
     }
-    watch(run, &s, o->quiet);
+    watch(run, &s, o->quiet || o->only_summary);
     rc = tars_load_wait(run, &r, &err);
     tars_load_free(run);
     if (rc) {
@@ -447,46 +516,33 @@ static int merge_file(const char *path, struct tars_load_result *total, bool fir
 /* tars load merge a.json b.json ... */
 static int run_merge(int argc, char **argv)
 {
-    struct load_opts o;
     struct tars_load_result total;
     struct tars_threshold th[MAX_THRESHOLDS];
     struct tars_err err = TARS_ERR_INIT;
-    int rc = 0, nth = 0, c, files = 0;
-    static const struct option longopts[] = {{"json", required_argument, NULL, 'j'},
-                                             {"csv", required_argument, NULL, 'v'},
-        {"run", required_argument, NULL, 'D'},          {"token-env", required_argument, NULL, 'E'},
-                                             {"threshold", required_argument, NULL, 'x'},
-                                             {NULL, 0, NULL, 0}};
+    int rc, nth = 0, files = 0;
 
-    memset(&o, 0, sizeof(o));
     memset(&total, 0, sizeof(total));
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 'j') o.json_out = optarg;
-        else if (c == 'v') o.csv_prefix = optarg;
-        else if (c == 'x' && nth < MAX_THRESHOLDS) {
-            if (tars_threshold_parse(optarg, &th[nth], &err)) {
-                rc = cli_usage_error("load", "threshold \"%s\": %s", optarg, err.msg);
-                goto out;
-            }
-            nth++;
-        } else {
-            rc = cli_usage_error("load", "merge: unknown option \"%s\"", argv[optind - 1]);
+    load_defaults(&lo);
+    rc = cli_opt_parse(&cli_load_merge_spec, argc, argv, &files);
+    if (rc)
+        return cli_opt_exit(rc);
+    for (; nth < lo.threshold_count; nth++) {
+        if (tars_threshold_parse(lo.thresholds[nth], &th[nth], &err)) {
+            rc = cli_usage_error("load merge", "--threshold \"%s\": %s", lo.thresholds[nth],
+                                 err.msg);
             goto out;
         }
     }
-    for (int i = optind; i < argc && rc == 0; i++) {
-        rc = merge_file(argv[i], &total, files++ == 0);
-    }
+    for (int i = 1; i <= files && rc == 0; i++)
+        rc = merge_file(argv[i], &total, i == 1);
     if (rc == 0 && files == 0)
-        rc = cli_usage_error("load", "merge needs at least one result file");
-    if (rc == 0 && o.csv_prefix && cli_output_check("load", "--csv", o.csv_prefix, false))
+        rc = cli_usage_error("load merge", "give at least one result file");
+    if (rc == 0 && lo.csv_prefix && cli_output_check("load", "--csv", lo.csv_prefix, false))
         rc = EXIT_USAGE;
     if (rc == 0)
-        rc = cli_output_prepare("load", "--json", o.json_out, NULL);
+        rc = cli_output_prepare("load", "--json", lo.json_out, NULL);
     if (rc == 0)
-        rc = report(&o, th, (size_t)nth, &total);
+        rc = report(&lo, th, (size_t)nth, &total);
 out:
     for (int i = 0; i < nth; i++)
         tars_threshold_release(&th[i]);
@@ -496,18 +552,13 @@ out:
 
 int cmd_load(int argc, char **argv)
 {
-    struct load_opts o;
     int rc;
 
     if (argc >= 2 && strcmp(argv[1], "merge") == 0)
         return run_merge(argc - 1, argv + 1);
-    memset(&o, 0, sizeof(o));
-    rc = parse_load_args(argc, argv, &o);
+    load_defaults(&lo);
+    rc = parse_load_args(argc, argv, &lo);
     if (rc)
-        return rc;
-    if (o.help) {
-        usage_load();
-        return EXIT_OK;
-    }
-    return run_scenario(&o);
+        return cli_opt_exit(rc);
+    return run_scenario(&lo);
 }

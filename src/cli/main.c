@@ -7,30 +7,47 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opt.h"
+#include "tars/str.h"
 #include "tars/str.h"
 
 static void usage_help(void);
 static int cmd_help(int argc, char **argv);
 
+static const struct cli_spec *const load_specs[] = {&cli_load_spec, &cli_load_merge_spec, NULL};
+
 /* Sorted by name. */
 static const struct cli_command commands[] = {
-    {"api-snapshot", cmd_api_snapshot, "record the API's statuses and JSON shapes; compare them", usage_api_snapshot},
-    {"compare", cmd_compare, "judge a current run against a baseline (Mann-Whitney, drift)", usage_compare},
-    {"db-bench", cmd_db_bench, "time the database query families, check their plans", usage_db_bench},
-    {"db-integrity", cmd_db_integrity, "row counts and checksums a release must keep; compare", usage_db_integrity},
-    {"db-seed", cmd_db_seed, "fill a database with deterministic evaluation data", usage_db_seed},
-    {"help", cmd_help, "show help for tars or one command", usage_help},
-    {"load", cmd_load, "HTTP load: closed or open model, thresholds, JSON/CSV, merge", usage_load},
-    {"package", cmd_package, "versioned, checksummed release artifacts; --validate", usage_package},
-    {"promote", cmd_promote, "promote a run whose every required role signed off its evidence", usage_promote},
-    {"release", cmd_release, "the whole gate: deploy, validate, measure, decide, roll back", usage_release},
-    {"report", cmd_report, "render the release report of a run (Markdown, HTML)", usage_report},
-    {"serve", cmd_serve, "run the reference T.A.R.S. dashboard API", usage_serve},
-    {"signoff", cmd_signoff, "sign a run's evidence for a role (SSH signature); list sign-offs", usage_signoff},
-    {"user", cmd_user, "manage users of `tars serve` (add)", usage_user},
-    {"validate", cmd_validate, "run declarative check suites: console, JUnit, JSON, TAP", usage_validate},
-    {"version", cmd_version, "print version, git commit and build time", usage_version},
-    {"ws-stress", cmd_ws_stress, "many WebSocket clients: loss, order, latency, reconnects", usage_ws_stress},
+    {"api-snapshot", cmd_api_snapshot, "record the API's statuses and JSON shapes; compare them",
+     NULL, usage_api_snapshot},
+    {"compare", cmd_compare, "judge a current run against a baseline (Mann-Whitney, drift)", NULL,
+     usage_compare},
+    {"db-bench", cmd_db_bench, "time the database query families, check their plans", NULL,
+     usage_db_bench},
+    {"db-integrity", cmd_db_integrity, "row counts and checksums a release must keep; compare",
+     NULL, usage_db_integrity},
+    {"db-seed", cmd_db_seed, "fill a database with deterministic evaluation data", NULL,
+     usage_db_seed},
+    {"help", cmd_help, "show help for tars or one command", NULL, usage_help},
+    {"load", cmd_load, "HTTP load: closed or open model, thresholds, JSON/CSV, merge", load_specs,
+     NULL},
+    {"package", cmd_package, "versioned, checksummed release artifacts; --validate", NULL,
+     usage_package},
+    {"promote", cmd_promote, "promote a run whose every required role signed off its evidence",
+     NULL, usage_promote},
+    {"release", cmd_release, "the whole gate: deploy, validate, measure, decide, roll back", NULL,
+     usage_release},
+    {"report", cmd_report, "render the release report of a run (Markdown, HTML)", NULL,
+     usage_report},
+    {"serve", cmd_serve, "run the reference T.A.R.S. dashboard API", NULL, usage_serve},
+    {"signoff", cmd_signoff, "sign a run's evidence for a role (SSH signature); list sign-offs",
+     NULL, usage_signoff},
+    {"user", cmd_user, "manage users of `tars serve` (add)", NULL, usage_user},
+    {"validate", cmd_validate, "run declarative check suites: console, JUnit, JSON, TAP", NULL,
+     usage_validate},
+    {"version", cmd_version, "print version, git commit and build time", NULL, usage_version},
+    {"ws-stress", cmd_ws_stress, "many WebSocket clients: loss, order, latency, reconnects", NULL,
+     usage_ws_stress},
 };
 
 const struct cli_command *cli_find_command(const char *name)
@@ -102,22 +119,9 @@ static void usage_main(FILE *out)
 
 static void usage_help(void)
 {
-    printf("usage: tars help [command]\n");
-}
-
-static int cmd_help(int argc, char **argv)
-{
-    const struct cli_command *c;
-
-    if (argc < 2) {
-        usage_main(stdout);
-        return EXIT_OK;
-    }
-    c = cli_find_command(argv[1]);
-    if (!c)
-        return cli_usage_error("help", "unknown command \"%s\"", argv[1]);
-    c->usage();
-    return EXIT_OK;
+    printf("usage: tars help [--markdown] [command]\n\n"
+           "Shows a command's options, generated from the table its parser reads;\n"
+           "--markdown prints them as docs/cli.md has them.\n");
 }
 
 /* git's and kubectl's answer to a typo: the nearest command, if one is near. */
@@ -133,6 +137,45 @@ static int unknown_command(const char *name)
         fprintf(stderr, "hint: did you mean \"%s\"?\n", tars_str_suggest_best(&sg));
     fprintf(stderr, "hint: 'tars --help' lists the commands\n");
     return EXIT_USAGE;
+}
+
+static void print_command_help(const struct cli_command *c, bool markdown)
+{
+    if (!c->specs) {
+        c->usage();
+        return;
+    }
+    for (size_t i = 0; c->specs[i]; i++) {
+        if (i && !markdown)
+            fputc('\n', stdout);
+        (markdown ? cli_opt_markdown : cli_opt_help)(stdout, c->specs[i]);
+    }
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    const struct cli_command *c;
+    bool markdown = argc >= 2 && strcmp(argv[1], "--markdown") == 0;
+
+    if (markdown) {
+        argc--;
+        argv++;
+    }
+    if (argc < 2 && !markdown) {
+        usage_main(stdout);
+        return EXIT_OK;
+    }
+    if (argc < 2) { /* every command, as docs/cli.md */
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+            if (commands[i].specs)
+                print_command_help(&commands[i], true);
+        return EXIT_OK;
+    }
+    c = cli_find_command(argv[1]);
+    if (!c)
+        return unknown_command(argv[1]);
+    print_command_help(c, markdown);
+    return EXIT_OK;
 }
 
 /* stdout may be a full disk or a closed pipe: say so rather than exit 0. */

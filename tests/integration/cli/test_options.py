@@ -1,9 +1,18 @@
 """Options as people type them: typos get a "did you mean", bad values one wording of error and
 exit 3 (docs/exit-codes.md). Python 3 standard library only."""
+import csv
+import http.server
+import json
 import os
+import shutil
 import subprocess
+import sys
 import tempfile
+import threading
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from freeport import listening_socket  # noqa: E402  (tests/integration/freeport.py)
 
 TARS = os.environ.get("TARS_BIN", "tars")
 
@@ -33,6 +42,137 @@ class CommandTypoTest(Base):
     def test_a_far_word_gets_no_guess(self):
         err = self.refused(["xyzzy"], 'unknown command "xyzzy"')
         self.assertNotIn("did you mean", err)
+
+
+class FlagErrorTest(Base):
+    """One wording for every command: what is wrong, about which flag, exit 3."""
+
+    def test_a_flag_without_its_value(self):
+        self.refused(["load", "http://127.0.0.1:1/", "--connections"],
+                     "tars load: --connections requires a value")
+
+    def test_a_number_that_is_not_one(self):
+        self.refused(["load", "http://127.0.0.1:1/", "--connections", "abc"],
+                     'tars load: --connections: "abc" is not a whole number')
+
+    def test_a_number_out_of_range(self):
+        self.refused(["load", "http://127.0.0.1:1/", "--worker-count", "0"],
+                     'tars load: --worker-count: "0" must be 1..10000')
+
+    def test_a_mistyped_flag_gets_the_nearest(self):
+        self.refused(["load", "http://127.0.0.1:1/", "--duraton", "5s"],
+                     'unknown option "--duraton" (did you mean --duration?)')
+        self.refused(["load", "http://127.0.0.1:1/", "--duraton=5s"],
+                     'unknown option "--duraton=5s" (did you mean --duration?)')
+
+    def test_a_flag_takes_no_value(self):
+        self.refused(["load", "http://127.0.0.1:1/", "--insecure=yes"],
+                     "tars load: --insecure takes no value")
+
+    def test_t_with_a_bad_value_says_both_meanings(self):
+        err = self.refused(["load", "http://127.0.0.1:1/", "-t", "5x"],
+                           "neither a thread count (wrk: -t 4) nor a run time (Locust: -t 5m)")
+        self.assertNotIn("threads must be", err)
+        self.refused(["load", "http://127.0.0.1:1/", "-t", "999"],
+                     "a whole number is a thread count (wrk), and must be 1..256; "
+                     "a run time needs a unit")
+
+
+class Stub(http.server.BaseHTTPRequestHandler):
+    """200 on every path but /flaky, which fails every other request; keeps the headers seen."""
+    lock = threading.Lock()
+    hits = 0
+    flaky = 0
+    headers_seen = set()
+
+    def do_GET(self):
+        with Stub.lock:
+            Stub.hits += 1
+            Stub.headers_seen.update("%s: %s" % (k, v) for k, v in self.headers.items())
+            fail = False
+            if self.path == "/flaky":
+                Stub.flaky += 1
+                fail = Stub.flaky % 2 == 0
+        body = b'{"status":"ok"}'
+        self.send_response(500 if fail else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class LoadHabitsTest(unittest.TestCase):
+    """tars load typed the way Locust and wrk users type their tools (docs/cli.md)."""
+
+    @classmethod
+    def setUpClass(cls):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub, bind_and_activate=False)
+        server.socket.close()
+        server.socket = listening_socket()
+        server.server_address = server.socket.getsockname()
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        cls.server = server
+        cls.url = "http://127.0.0.1:%d" % server.server_address[1]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        cls.server.server_close()
+
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix="tars-opts-")
+        with Stub.lock:
+            Stub.hits = 0
+            Stub.flaky = 0
+            Stub.headers_seen = set()
+
+    def tearDown(self):
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def run_ok(self, args, expect=0):
+        rc, out, err = tars(*args, cwd=self.work)
+        shown = "tars %s\nexit %d\nstdout:\n%s\nstderr:\n%s" % (" ".join(args), rc, out, err)
+        self.assertEqual(rc, expect, shown)
+        return out, err
+
+    def result(self, name="r.json"):
+        with open(os.path.join(self.work, name)) as f:
+            return json.load(f)
+
+    def test_locust_flags(self):
+        """locust -u 2 -r 4 -t 2s --headless --only-summary --csv P -H http://host"""
+        out, err = self.run_ok(["load", "http://127.0.0.1:1/health", "-u", "2", "-r", "4",
+                                "-t", "2s", "--headless", "--only-summary", "--csv", "p",
+                                "-H", self.url, "--json", "r.json"])
+        r = self.result()
+        self.assertGreater(Stub.hits, 0, "-H URL is the host: requests reach the stub")
+        self.assertGreaterEqual(r["duration_ms"], 1500, "-t 2s is the run time")
+        self.assertLess(r["duration_ms"], 10000, "-t 2s is the run time, not the 10 s default")
+        with open(os.path.join(self.work, "p_stats.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(rows[-1]["Name"], "Aggregated")
+
+    def test_wrk_flags(self):
+        """wrk -t 2 -c 4 -d 1s --latency -H 'X-Habit: wrk' URL"""
+        self.run_ok(["load", "-t", "2", "-c", "4", "-d", "1s", "--latency", "-H",
+                     "X-Habit: wrk", self.url + "/health", "--json", "r.json", "-q"])
+        r = self.result()
+        self.assertLess(r["duration_ms"], 5000, "-d 1s")
+        self.assertIn("X-Habit: wrk", Stub.headers_seen, "-H 'Name: value' is a header")
+
+    def test_exit_code_on_error(self):
+        """Locust's --exit-code-on-error: any failed request turns a pass into that code."""
+        args = ["load", self.url + "/flaky", "-c", "2", "-d", "1s", "-q", "--json", "r.json"]
+        self.run_ok(args)  # failures alone do not fail a run without thresholds
+        self.assertGreater(self.result()["total"]["failures"], 0)
+        out, err = self.run_ok(args + ["--exit-code-on-error", "7"], expect=7)
+        self.assertIn("(--exit-code-on-error)", err)
+        self.run_ok(["load", self.url + "/health", "-c", "2", "-d", "1s", "-q",
+                     "--exit-code-on-error", "7"])  # nothing failed: 0
 
 
 if __name__ == "__main__":
