@@ -15,76 +15,33 @@
 #define DEFAULT_STEP_TIMEOUT_MS (10LL * 60 * 1000)
 #define DEFAULT_WAIT_TIMEOUT_MS (60LL * 1000)
 
+#define TEXT_MAX 4096
+
 struct reader {
     tars_yaml_doc *doc;
+    struct tars_json_reader rd; /* the typed getters of tars/json.h over doc */
     struct tars_err *err;
 };
 
 /* Every key of obj must be one of allowed (NULL-terminated). */
 static int only_keys(struct reader *rd, json_t *obj, const char *what, const char *const *allowed)
 {
-    const char *key;
-    json_t *v;
-
-    if (!json_is_object(obj))
-        return tars_yaml_error(rd->doc, obj, rd->err, TARS_EINVAL, "%s must be a mapping", what);
-    json_object_foreach(obj, key, v) {
-        size_t i;
-        for (i = 0; allowed[i]; i++)
-            if (strcmp(key, allowed[i]) == 0)
-                break;
-        if (!allowed[i])
-            return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL, "unknown key \"%s\" in %s",
-                                   key, what);
-    }
-    return TARS_OK;
+    return tars_json_check_keys(&rd->rd, obj, what, allowed, NULL);
 }
 
 static int get_string(struct reader *rd, json_t *obj, const char *key, char **out)
 {
-    json_t *v = json_object_get(obj, key);
-
-    if (!v || json_is_null(v))
-        return TARS_OK;
-    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 4096)
-        return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL,
-                               "\"%s\" must be a non-empty string", key);
-    free(*out);
-    *out = xstrdup(json_string_value(v));
-    return TARS_OK;
+    return tars_json_get_strdup(&rd->rd, obj, key, TARS_JSON_OPTIONAL, TEXT_MAX, out);
 }
 
 static int get_bool(struct reader *rd, json_t *obj, const char *key, bool *out)
 {
-    json_t *v = json_object_get(obj, key);
-
-    if (!v)
-        return TARS_OK;
-    if (!json_is_boolean(v))
-        return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL, "\"%s\" must be true or false",
-                               key);
-    *out = json_is_true(v);
-    return TARS_OK;
+    return tars_json_get_bool(&rd->rd, obj, key, TARS_JSON_OPTIONAL, out);
 }
 
 static int get_duration(struct reader *rd, json_t *obj, const char *key, int64_t *out)
 {
-    json_t *v = json_object_get(obj, key);
-    char text[64];
-
-    if (!v)
-        return TARS_OK;
-    if (json_is_integer(v) && json_integer_value(v) > 0) {
-        snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
-    } else if (json_is_string(v)) {
-        tars_strlcpy(text, json_string_value(v), sizeof(text));
-    } else {
-        text[0] = '\0';
-    }
-    if (tars_duration_parse(text, out) != 0 || *out <= 0)
-        return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL,
-                               "\"%s\" must be a duration such as 90s or 5m", key);
-    return TARS_OK;
+    return tars_json_get_duration(&rd->rd, obj, key, TARS_JSON_OPTIONAL, 1, out);
 }
 
 /* A top-level section; an empty one (only comments under it) counts as absent. */
@@ -219,16 +176,12 @@ static int read_preflight(struct reader *rd, json_t *obj, struct tars_release_co
         (rc = get_string(rd, obj, "chart", &c->chart_dir)) ||
         (rc = get_bool(rd, obj, "cluster", &c->need_cluster)))
         return rc;
-    files = json_object_get(obj, "files");
-    if (!files)
-        return TARS_OK;
-    if (!json_is_array(files) || json_array_size(files) > TARS_RELEASE_MAX_FILES)
-        return tars_yaml_error(rd->doc, files, rd->err, TARS_EINVAL,
-                               "preflight.files must be a list of at most %d paths",
-                               TARS_RELEASE_MAX_FILES);
-    json_array_foreach(files, i, v) {
-        if (!json_is_string(v))
-            return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL, "a file must be a path");
+    files = NULL;
+    if ((rc = tars_json_get_strings(&rd->rd, obj, "files", TARS_JSON_OPTIONAL, 0,
+                                    TARS_RELEASE_MAX_FILES, TEXT_MAX, &files)) ||
+        !files)
+        return rc;
+    json_array_foreach (files, i, v) {
         c->files[i] = xstrdup(json_string_value(v));
         c->file_count = i + 1;
     }
@@ -248,16 +201,12 @@ static int read_signoff(struct reader *rd, json_t *obj, struct tars_release_conf
     if ((rc = only_keys(rd, obj, "signoff", keys)) ||
         (rc = get_string(rd, obj, "allowed_signers", &c->signoff_allowed_signers)))
         return rc;
-    if (!(roles = json_object_get(obj, "require")))
-        return TARS_OK;
-    if (!json_is_array(roles) || json_array_size(roles) == 0 ||
-        json_array_size(roles) > TARS_RELEASE_MAX_ROLES)
-        return tars_yaml_error(rd->doc, roles, rd->err, TARS_EINVAL,
-                               "signoff.require must be a list of 1 to %d roles",
-                               TARS_RELEASE_MAX_ROLES);
-    json_array_foreach(roles, i, v) {
-        if (!json_is_string(v) || !*json_string_value(v))
-            return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL, "a role must be a name");
+    roles = NULL;
+    if ((rc = tars_json_get_strings(&rd->rd, obj, "require", TARS_JSON_OPTIONAL, 1,
+                                    TARS_RELEASE_MAX_ROLES, TEXT_MAX, &roles)) ||
+        !roles)
+        return rc;
+    json_array_foreach (roles, i, v) {
         c->signoff_roles[i] = xstrdup(json_string_value(v));
         c->signoff_role_count = i + 1;
     }
@@ -366,54 +315,53 @@ static int read_wait(struct reader *rd, json_t *obj, struct tars_release_config 
     return TARS_OK;
 }
 
-static int read_probe(struct reader *rd, json_t *obj, struct tars_release_config *c)
+static int read_probe_paths(struct reader *rd, json_t *obj, struct tars_release_config *c)
 {
-    static const char *const keys[] = {"paths", "rate", "source_address", "max_failed",
-                                       "websocket", NULL};
-    static const char *const ws_keys[] = {"connections", "token_env", NULL};
-    json_t *paths = json_object_get(obj, "paths"), *v, *rate, *max, *ws, *conns;
+    json_t *paths = NULL, *v;
     size_t i;
-    int rc;
+    int rc = tars_json_get_strings(&rd->rd, obj, "paths", TARS_JSON_REQUIRED, 1, 8, TEXT_MAX,
+                                   &paths);
 
-    c->probe_max_failed = -1;
-    if (!obj)
-        return TARS_OK;
-    if ((rc = only_keys(rd, obj, "probe", keys)) ||
-        (rc = get_string(rd, obj, "source_address", &c->probe_source)))
+    if (rc)
         return rc;
-    if (!json_is_array(paths) || json_array_size(paths) == 0 || json_array_size(paths) > 8)
-        return tars_yaml_error(rd->doc, paths ? paths : obj, rd->err, TARS_EINVAL,
-                               "probe.paths must be a list of 1 to 8 paths such as /health");
-    json_array_foreach(paths, i, v) {
-        if (!json_is_string(v) || json_string_value(v)[0] != '/')
+    json_array_foreach (paths, i, v) {
+        if (json_string_value(v)[0] != '/')
             return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL,
                                    "a probe path starts with \"/\"");
         c->probe_paths[i] = xstrdup(json_string_value(v));
         c->probe_path_count = i + 1;
     }
+    return TARS_OK;
+}
+
+static int read_probe(struct reader *rd, json_t *obj, struct tars_release_config *c)
+{
+    static const char *const keys[] = {"paths", "rate", "source_address", "max_failed",
+                                       "websocket", NULL};
+    static const char *const ws_keys[] = {"connections", "token_env", NULL};
+    json_t *ws;
+    int64_t conns;
+    int rc;
+
+    c->probe_max_failed = -1;
     c->probe_rate = 20;
-    if ((rate = json_object_get(obj, "rate")) &&
-        (!json_is_number(rate) || json_number_value(rate) <= 0 || json_number_value(rate) > 1000))
-        return tars_yaml_error(rd->doc, rate, rd->err, TARS_EINVAL,
-                               "probe.rate is requests per second per path, 0 to 1000");
-    if (rate)
-        c->probe_rate = json_number_value(rate);
-    if ((max = json_object_get(obj, "max_failed")) &&
-        (!json_is_integer(max) || json_integer_value(max) < 0))
-        return tars_yaml_error(rd->doc, max, rd->err, TARS_EINVAL,
-                               "probe.max_failed must be a count, 0 or more");
-    if (max)
-        c->probe_max_failed = json_integer_value(max);
+    if (!obj)
+        return TARS_OK;
+    if ((rc = only_keys(rd, obj, "probe", keys)) ||
+        (rc = get_string(rd, obj, "source_address", &c->probe_source)) ||
+        (rc = read_probe_paths(rd, obj, c)) ||
+        (rc = tars_json_get_double(&rd->rd, obj, "rate", TARS_JSON_OPTIONAL, 0.001, 1000,
+                                   &c->probe_rate)) ||
+        (rc = tars_json_get_int(&rd->rd, obj, "max_failed", TARS_JSON_OPTIONAL, 0, INT64_MAX,
+                                &c->probe_max_failed)))
+        return rc;
     if (!(ws = json_object_get(obj, "websocket")))
         return TARS_OK;
     if ((rc = only_keys(rd, ws, "probe.websocket", ws_keys)) ||
-        (rc = get_string(rd, ws, "token_env", &c->probe_ws_token_env)))
+        (rc = get_string(rd, ws, "token_env", &c->probe_ws_token_env)) ||
+        (rc = tars_json_get_int(&rd->rd, ws, "connections", TARS_JSON_REQUIRED, 1, 10000, &conns)))
         return rc;
-    conns = json_object_get(ws, "connections");
-    if (!json_is_integer(conns) || json_integer_value(conns) < 1 || json_integer_value(conns) > 10000)
-        return tars_yaml_error(rd->doc, conns ? conns : ws, rd->err, TARS_EINVAL,
-                               "probe.websocket.connections must be 1 to 10000");
-    c->probe_ws_connections = (int)json_integer_value(conns);
+    c->probe_ws_connections = (int)conns;
     return TARS_OK;
 }
 
@@ -452,13 +400,14 @@ static int read_root(struct reader *rd, json_t *root, struct tars_release_config
 int tars_release_config_load(const char *path, struct tars_release_config *cfg,
                              struct tars_err *err)
 {
-    struct reader rd = {NULL, err};
+    struct reader rd = {NULL, {0}, err};
     int rc;
 
     memset(cfg, 0, sizeof(*cfg));
     rd.doc = tars_yaml_load_file(path, err);
     if (!rd.doc)
         return err ? err->code : TARS_EINVAL;
+    rd.rd = tars_yaml_reader(rd.doc, err);
     cfg->path = xstrdup(path);
     rc = read_root(&rd, tars_yaml_root(rd.doc), cfg);
     tars_yaml_free(rd.doc);
