@@ -162,9 +162,6 @@ bool tars_param_bool(const struct tars_check_ctx *ctx, const char *name, bool fa
 /* targets.<target>.<field> when the check has no parameter `field`. */
 const char *tars_target_str(const struct tars_check_ctx *ctx, const char *target, const char *field);
 
-/* Comparisons written as strings in suites: "<", "<=", ">", ">=", "==", "!=". */
-int tars_compare_parse(const char *op, int *out);
-bool tars_compare(double value, int op, double threshold);
 
 /* An HTTP exchange through libcurl, bounded by the check's deadline. */
 struct tars_http_call {

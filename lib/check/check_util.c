@@ -93,33 +93,6 @@ const char *tars_target_str(const struct tars_check_ctx *ctx, const char *target
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* ---- comparisons ---- */
-
-enum { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE };
-
-int tars_compare_parse(const char *op, int *out)
-{
-    static const char *const ops[] = {"<", "<=", ">", ">=", "==", "!="};
-    for (int i = 0; i < 6; i++)
-        if (strcmp(op, ops[i]) == 0) {
-            *out = i;
-            return TARS_OK;
-        }
-    return TARS_EINVAL;
-}
-
-bool tars_compare(double v, int op, double t)
-{
-    switch (op) {
-    case CMP_LT: return v < t;
-    case CMP_LE: return v <= t;
-    case CMP_GT: return v > t;
-    case CMP_GE: return v >= t;
-    case CMP_EQ: return v == t;
-    default: return v != t;
-    }
-}
-
 /* ---- secrets ---- */
 
 void secrets_add(struct tars_secrets *s, const char *value)

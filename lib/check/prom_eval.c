@@ -11,6 +11,7 @@
 
 #include "http_int.h"
 #include "prom_int.h"
+#include "tars/judge.h"
 #include "tars/str.h"
 
 #define NAME_MAX_SHOWN 120
@@ -49,7 +50,7 @@ static const char *condition_text(const char *text, struct prom_condition *out)
     if (n == 0 || n > 2)
         return "a condition must start with <, <=, >, >=, == or !=";
     memcpy(op, text, n);
-    if (tars_compare_parse(op, &out->op) != 0)
+    if (tars_judge_op_parse(op, &out->op) != 0)
         return "a condition's operator must be <, <=, >, >=, == or !=";
     memcpy(out->op_text, op, sizeof(op));
     if (tars_parse_double(text + n + strspn(text + n, " "), &out->value) != 0)
@@ -66,7 +67,7 @@ const char *prom_condition_parse(json_t *cond, struct prom_condition *out, char 
         why = condition_text(json_string_value(cond), out);
     else if (!json_is_object(cond) || !op || json_object_size(cond) != 2)
         why = "condition must be {op, value} or text such as \"< 0.15\"";
-    else if (tars_compare_parse(op, &out->op) != 0 || strlen(op) > 2)
+    else if (tars_judge_op_parse(op, &out->op) != 0 || strlen(op) > 2)
         why = "condition.op must be <, <=, >, >=, == or !=";
     else if (!check_json_number(json_object_get(cond, "value"), &out->value) || isnan(out->value))
         why = "condition.value must be a number";
@@ -157,7 +158,7 @@ static void judge_sample(const struct prom_judge *j, json_t *metric, double raw,
         t->min = v;
     if (t->judged == 1 || v > t->max)
         t->max = v;
-    if (!j->cond.set || tars_compare(v, j->cond.op, j->cond.value))
+    if (!j->cond.set || tars_judge(v, j->cond.op, j->cond.value) == TARS_JUDGE_PASS)
         return;
     if (t->bad++ < PROM_SHOWN_SERIES) {
         prom_series_name(metric, name, sizeof(name));

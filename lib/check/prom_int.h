@@ -15,6 +15,7 @@
 
 #include "tars/buf.h"
 #include "tars/check.h"
+#include "tars/judge.h"
 
 #define PROM_MAX_BODY (16 * 1024 * 1024) /* one API answer */
 #define PROM_MAX_QUERY 8192              /* one PromQL expression */
@@ -24,7 +25,7 @@
 
 struct prom_condition {
     bool set;
-    int op;          /* for tars_compare */
+    int op;          /* enum tars_judge_op */
     char op_text[3]; /* "<", ">=", ... */
     double value;
 };

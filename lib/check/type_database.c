@@ -38,6 +38,7 @@
 #include "tars/clock.h"
 #include "tars/json.h"
 #include "tars/store.h"
+#include "tars/judge.h"
 #include "tars/str.h"
 
 #define DB_URL_MAX 4096
@@ -152,7 +153,7 @@ static void judge_value(struct db_check *d, const char *value)
     double want_n, got;
     int op = 0;
 
-    (void)tars_compare_parse(op_text, &op);
+    (void)tars_judge_op_parse(op_text, &op);
     if (check_json_number(want, &want_n)) {
         char *end;
         got = strtod(value, &end);
@@ -161,7 +162,7 @@ static void judge_value(struct db_check *d, const char *value)
                              value, op_text, want_n);
         else if (tars_parse_double(value, &got))
             tars_check_fail(d->out, "value \"%.80s\" is not a number", value);
-        else if (tars_compare(got, op, want_n))
+        else if (tars_judge(got, op, want_n) == TARS_JUDGE_PASS)
             tars_check_pass(d->out, "value %.15g %s %.15g", got, op_text, want_n);
         else
             tars_check_fail(d->out, "value %.15g, expected %s %.15g", got, op_text, want_n);
@@ -485,7 +486,7 @@ static const char *validate_condition(json_t *params, char *buf, size_t size)
 
     if (!op && !value)
         return NULL;
-    if (!op || !value || !json_is_string(op) || tars_compare_parse(json_string_value(op), &parsed))
+    if (!op || !value || !json_is_string(op) || tars_judge_op_parse(json_string_value(op), &parsed))
         return snprintf(buf, size, "\"op\" (<, <=, >, >=, ==, !=) and \"value\" go together"), buf;
     if (!check_json_number(value, &n) &&
         (!json_is_string(value) ||

@@ -193,7 +193,7 @@ static double param_number(const struct tars_check_ctx *ctx, const char *name, d
 
 static void condition_set(struct prom_condition *c, const char *op, double value)
 {
-    c->set = tars_compare_parse(op, &c->op) == 0;
+    c->set = tars_judge_op_parse(op, &c->op) == 0;
     snprintf(c->op_text, sizeof(c->op_text), "%s", op);
     c->value = value;
 }

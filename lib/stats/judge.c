@@ -17,6 +17,8 @@ enum tars_judgement tars_judge(double measured, int op, double limit)
     case TARS_JUDGE_LE: ok = measured <= limit; break;
     case TARS_JUDGE_GT: ok = measured > limit; break;
     case TARS_JUDGE_GE: ok = measured >= limit; break;
+    case TARS_JUDGE_EQ: ok = measured == limit; break;
+    case TARS_JUDGE_NE: ok = measured != limit; break;
     default: return TARS_JUDGE_NO_DATA;
     }
     return ok ? TARS_JUDGE_PASS : TARS_JUDGE_FAIL;

@@ -13,6 +13,7 @@
 #include "db_url.h"
 #include "output.h"
 #include "run_record.h"
+#include "tars/judge.h"
 #include "tars/store_bench.h"
 #include "tars/str.h"
 
@@ -69,29 +70,24 @@ static int select_families(struct bench_opts *o, const char *list)
     return 0;
 }
 
-/* "100", "100ms", "0.5s", "250us". */
+/* FAMILY=TIME: "100" (a bare time is ms, as in every threshold), "100ms", "0.5s", "250us". */
 static int parse_threshold(struct bench_opts *o, const char *arg)
 {
     const char *eq = strchr(arg, '=');
-    char name[64], *end;
-    double v, scale = 1;
+    const struct tars_limit_metric time = {"a db-bench threshold", 0, TARS_LIMIT_TIME};
+    struct tars_err err = TARS_ERR_INIT;
+    char name[64];
+    double ns;
     int f;
 
     snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - arg) : 0, arg);
     if (!eq || (f = tars_bench_family_by_name(name)) < 0)
         return cli_usage_error("db-bench", "--threshold takes FAMILY=TIME, not \"%s\"", arg);
-    v = strtod(eq + 1, &end);
-    if (end == eq + 1)
-        return cli_usage_error("db-bench", "bad time in --threshold \"%s\"", arg);
-    if (strcmp(end, "s") == 0)
-        scale = 1000;
-    else if (strcmp(end, "us") == 0)
-        scale = 0.001;
-    else if (*end && strcmp(end, "ms") != 0)
-        return cli_usage_error("db-bench", "bad unit in --threshold \"%s\" (ms, s, us)", arg);
-    if (!(v > 0) || v * scale > 3600000)
+    if (tars_limit_value(arg, eq + 1, strlen(eq + 1), &time, &ns, &err))
+        return cli_usage_error("db-bench", "--threshold: %s", err.msg);
+    if (!(ns > 0) || ns > 3600e9)
         return cli_usage_error("db-bench", "--threshold time must be above 0 and at most 1 h");
-    o->threshold_ms[f] = v * scale;
+    o->threshold_ms[f] = ns / 1e6;
     return 0;
 }
 

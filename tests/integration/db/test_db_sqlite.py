@@ -85,7 +85,7 @@ class SeedAndBench(unittest.TestCase):
 
     def test_threshold_and_family_options(self):
         r, doc = D.bench(self.db, self.out("tight.json"), "--family", "temporal,api_key_lookup",
-                         "--threshold", "temporal=1us")
+                         "--threshold", "temporal=1us", "--threshold", "api_key_lookup=2500")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertEqual([f["family"] for f in doc["families"]], ["temporal", "api_key_lookup"])
         temporal = doc["families"][0]
@@ -93,6 +93,7 @@ class SeedAndBench(unittest.TestCase):
         self.assertEqual(temporal["threshold_ms"], 0.001)
         self.assertIn("over the 0.001 ms limit", r.stderr)
         self.assertTrue(doc["families"][1]["passed"])
+        self.assertEqual(doc["families"][1]["threshold_ms"], 2500)  # a bare time is ms
 
     def test_dropped_index_fails_its_family(self):
         path = self.out("dropped.db")
@@ -149,6 +150,9 @@ class SeedAndBench(unittest.TestCase):
                      ["--db", self.db, "--iterations", "0"], ["--db", self.db, "--threshold", "temporal=fast"]):
             r = D.tars("db-bench", *args)
             self.assertEqual(r.returncode, 3, (args, r.stderr))
+        r = D.tars("db-bench", "--db", self.db, "--threshold", "temporal=5m")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn('unit "m" does not fit', r.stderr)
         for args in (["--db", self.db], ["--rows", "10"], ["--db", self.db, "--rows", "0"],
                      ["--db", self.db, "--rows", "10", "--regions", "99"]):
             r = D.tars("db-seed", *args)

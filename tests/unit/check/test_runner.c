@@ -195,17 +195,6 @@ static void test_suite_deadline_stops_the_rest(void **state)
     release(&s);
 }
 
-static void test_masking_and_helpers(void **state)
-{
-    int op;
-    (void)state;
-
-    assert_int_equal(tars_compare_parse("<=", &op), TARS_OK);
-    assert_true(tars_compare(1.0, op, 1.0));
-    assert_false(tars_compare(1.5, op, 1.0));
-    assert_int_equal(tars_compare_parse("=<", &op), TARS_EINVAL);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,7 +204,6 @@ int main(void)
         cmocka_unit_test(test_retries_are_bounded),
         cmocka_unit_test(test_selection_by_id_category_and_tag),
         cmocka_unit_test(test_suite_deadline_stops_the_rest),
-        cmocka_unit_test(test_masking_and_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

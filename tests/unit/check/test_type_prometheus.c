@@ -50,7 +50,7 @@ static void test_condition_forms(void **state)
     assert_string_equal(c.op_text, "<=");
     assert_true(c.value == 1000);
     assert_null(condition("\"== 0\"", &c, buf, sizeof(buf)));
-    assert_true(tars_compare(0, c.op, c.value));
+    assert_int_equal(tars_judge(0, c.op, c.value), TARS_JUDGE_PASS);
     assert_non_null(condition("{\"op\":\"=<\",\"value\":1}", &c, buf, sizeof(buf)));
     assert_non_null(condition("{\"op\":\"<\",\"value\":\"fast\"}", &c, buf, sizeof(buf)));
     assert_string_equal(buf, "condition.value must be a number");
@@ -81,7 +81,7 @@ static enum prom_verdict judge(const char *data, const struct prom_judge *j, cha
 static struct prom_judge judge_lt(double value, double scale, const char *unit, const char *what)
 {
     struct prom_judge j = {{true, 0, "<", value}, scale, unit, what, false};
-    assert_int_equal(tars_compare_parse("<", &j.cond.op), 0);
+    assert_int_equal(tars_judge_op_parse("<", &j.cond.op), 0);
     return j;
 }
 

@@ -76,7 +76,7 @@ static void test_parse_errors(void **state)
     parse_bad("", "bad threshold \"\": expected [task:]metric <, <=, > or >= value, e.g. "
                   "p95<150ms");
     parse_bad("p96<1ms", "bad threshold \"p96<1ms\": unknown metric \"p96\" (use p50, p75, p90, "
-                         "p95, p99, p99.9, mean, max, error_rate, rps or requests)");
+                         "p95, p99, p99.9, mean, avg, max, error_rate, rps or requests)");
     parse_bad("p95<fast", "bad threshold \"p95<fast\": expected a number, not \"fast\"");
     parse_bad("p95<-1ms", "bad threshold \"p95<-1ms\": expected a number, not \"-1ms\"");
     parse_bad("p95<150xs", "bad threshold \"p95<150xs\": unit \"xs\" does not fit p95 (use ms, s "
@@ -84,7 +84,7 @@ static void test_parse_errors(void **state)
     parse_bad("rps>5%", "bad threshold \"rps>5%\": unit \"%\" does not fit rps (use none)");
     parse_bad("error_rate<5ms", "bad threshold \"error_rate<5ms\": unit \"ms\" does not fit "
                                 "error_rate (use % or none)");
-    parse_bad("error_rate<150%", "bad threshold \"error_rate<150%\": an error rate is at most "
+    parse_bad("error_rate<150%", "bad threshold \"error_rate<150%\": error_rate is at most "
                                  "100%");
     parse_bad(" :p95<1", "bad threshold \":p95<1\": empty task name before \":\"");
     parse_bad("p95<1.2.3", "bad threshold \"p95<1.2.3\": expected a number, not \"1.2.3\"");
