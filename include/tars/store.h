@@ -242,6 +242,24 @@ typedef int (*tars_audit_fn)(void *ctx, const struct tars_audit_event *ev);
 int tars_store_audit_list(tars_store *st, const char *event_type, int64_t limit, int64_t offset,
                           int64_t *total, tars_audit_fn fn, void *ctx, struct tars_err *err);
 
+/* ---- the live feed (tars serve's WebSocket channels) ----
+ * Each channel's messages are numbered by the database (feed_channels), so
+ * that every process on the same database (a --takeover replacement, other
+ * replicas) shares one sequence per channel, given out in commit order
+ * without gaps; feed_events keeps the most recent messages for replay. */
+#define TARS_FEED_CHANNEL_MAX 32
+/* Inside a transaction: takes channel's next seq, stores the message and
+ * drops the channel's messages older than keep (>= 1) behind it. */
+int tars_store_feed_append(tars_store *st, const char *channel, int64_t timestamp_ms,
+                           const char *payload, int64_t keep, int64_t *seq, struct tars_err *err);
+/* The channel's last seq given out (0: none yet). */
+int tars_store_feed_last(tars_store *st, const char *channel, int64_t *last, struct tars_err *err);
+/* Calls fn for the channel's stored messages with seq > after, in seq order,
+ * at most limit of them. */
+typedef int (*tars_feed_fn)(void *ctx, int64_t seq, int64_t timestamp_ms, const char *payload);
+int tars_store_feed_since(tars_store *st, const char *channel, int64_t after, int64_t limit,
+                          tars_feed_fn fn, void *ctx, struct tars_err *err);
+
 /* ---- ad-hoc read queries, for validation checks ---- */
 /* Runs one read-only statement (no parameters) and calls fn per row with
  * the column names and values as text (NULL for SQL NULL). At most max_rows

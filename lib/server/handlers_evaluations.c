@@ -169,9 +169,22 @@ static void free_evaluation(struct tars_evaluation *e)
     free(e);
 }
 
+/* The feed message of a committed change, in the same transaction. */
+static int write_feed(tars_store *st, void *data, const char *action, struct tars_err *err)
+{
+    struct tars_evaluation *e = data;
+
+    if (!action)
+        action = strcmp(e->status, "deleted") == 0 ? "deleted" : "updated";
+    return srv_ws_feed_write(st, ((struct eval_write *)data)->srv, WS_CH_EVALUATIONS,
+                             evaluation_json(e), action, err);
+}
+
 static int write_create(tars_store *st, void *data, struct tars_err *err)
 {
-    return tars_store_evaluation_add(st, data, err);
+    int rc = tars_store_evaluation_add(st, data, err);
+
+    return rc ? rc : write_feed(st, data, "created", err);
 }
 
 /* Update and delete read the row back in the same transaction, so the
@@ -186,7 +199,8 @@ static int write_update(tars_store *st, void *data, struct tars_err *err)
         return rc;
     tars_strlcpy(id, e->id, sizeof(id));
     tars_evaluation_release(e);
-    return tars_store_evaluation_get(st, id, e, err);
+    rc = tars_store_evaluation_get(st, id, e, err);
+    return rc ? rc : write_feed(st, data, NULL, err);
 }
 
 static int write_delete(tars_store *st, void *data, struct tars_err *err)
@@ -198,7 +212,8 @@ static int write_delete(tars_store *st, void *data, struct tars_err *err)
     if (rc)
         return rc;
     tars_strlcpy(id, e->id, sizeof(id));
-    return tars_store_evaluation_get(st, id, e, err);
+    rc = tars_store_evaluation_get(st, id, e, err);
+    return rc ? rc : write_feed(st, data, NULL, err);
 }
 
 static void write_done(struct srv_req *r, void *data, int rc, const struct tars_err *err, int status)
@@ -206,11 +221,6 @@ static void write_done(struct srv_req *r, void *data, int rc, const struct tars_
     struct tars_evaluation *e = data;
     char location[128];
 
-    if (rc == 0) /* committed: tell the live feed whether or not anyone waits for the answer */
-        srv_ws_publish_json(((struct eval_write *)data)->srv, WS_CH_EVALUATIONS,
-                            evaluation_json(e),
-                            status == 201 ? "created"
-                                          : strcmp(e->status, "deleted") == 0 ? "deleted" : "updated");
     if (!r)
         goto out;
     if (rc == TARS_ENOTFOUND) {

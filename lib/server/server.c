@@ -639,6 +639,7 @@ static void server_free(struct tars_server *srv)
 tars_server *tars_server_start(const struct tars_server_config *cfg, struct tars_err *err)
 {
     struct tars_server *srv = xcalloc(1, sizeof(*srv));
+    struct srv_writer_hook feed_hook = {srv_ws_feed_poll, NULL, WS_FEED_POLL_MS};
 
     srv->cfg = *cfg;
     srv->started_at_ms = tars_wall_ms();
@@ -656,15 +657,19 @@ tars_server *tars_server_start(const struct tars_server_config *cfg, struct tars
         goto fail;
     if (tars_password_hash("tars-dummy-password", srv->dummy_hash, sizeof(srv->dummy_hash), err))
         goto fail;
+    if (srv_ws_start(srv, err)) /* the hub, before the writer feeds it */
+        goto fail;
+    feed_hook.ctx = srv;
     srv->writer = srv_writer_start(cfg->db_url, srv->metrics.shards[cfg->threads],
-                                   &srv->data_generation, err);
+                                   &srv->data_generation, &feed_hook, err);
     if (!srv->writer)
         goto fail;
-    srv->password_worker = srv_writer_start(cfg->db_url, srv->metrics.shards[cfg->threads], NULL, err);
+    srv->password_worker =
+        srv_writer_start(cfg->db_url, srv->metrics.shards[cfg->threads], NULL, NULL, err);
     if (!srv->password_worker)
         goto fail;
     configure_h2o(srv);
-    if (srv_ws_start(srv, err) || start_threads(srv, err))
+    if (start_threads(srv, err))
         goto fail;
     return srv;
 fail:

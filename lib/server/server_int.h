@@ -53,6 +53,7 @@ struct tars_server {
     atomic_uint_fast64_t data_generation; /* bumped by the writer after each commit */
     char dummy_hash[TARS_PASSWORD_HASH_MAX]; /* verified against for unknown users */
     int64_t started_at_ms;
+    bool feed_poll_failing; /* the writer's: logs a failing feed read once */
 };
 
 struct srv_thread {
@@ -150,8 +151,17 @@ struct srv_write_job;
 typedef int (*srv_write_fn)(tars_store *st, void *data, struct tars_err *err);
 typedef void (*srv_write_done_fn)(struct srv_req *r, void *data, int rc,
                                   const struct tars_err *err);
+/* Called on the writer's thread with its connection: once at start, after
+ * every batch (before the batch's answers go out) and whenever idle_ms passed
+ * without one. The live feed reads the database's new messages here. */
+struct srv_writer_hook {
+    void (*fn)(tars_store *st, void *ctx);
+    void *ctx;
+    int idle_ms;
+};
 struct srv_writer *srv_writer_start(const char *db_url, struct srv_metrics_shard *shard,
-                                    atomic_uint_fast64_t *generation, struct tars_err *err);
+                                    atomic_uint_fast64_t *generation,
+                                    const struct srv_writer_hook *hook, struct tars_err *err);
 void srv_writer_stop(struct srv_writer *w);
 /* Queues fn(data) for the next group commit; done(r, data, ...) runs on r's
  * thread after the commit (or failure) and must free data. If the client

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "server_int.h"
 #include "tars/alloc.h"
@@ -40,6 +41,7 @@ struct srv_writer {
     struct srv_metrics_shard *shard; /* write_batch timings; owned by the registry */
     atomic_uint_fast64_t *generation; /* invalidates the loop threads' caches; NULL: a
                                          worker for slow reads (no transaction) */
+    struct srv_writer_hook hook;      /* after each commit and when idle; fn may be NULL */
 };
 
 static void enqueue(struct srv_writer *w, struct srv_write_job *job)
@@ -90,15 +92,38 @@ void srv_write_forget(struct srv_write_job *job)
     job->req = NULL; /* same thread as the completion: no race */
 }
 
-/* Takes up to WRITER_BATCH_MAX jobs; blocks while there are none. */
+/* The absolute CLOCK_REALTIME time ms from now, for pthread_cond_timedwait. */
+static struct timespec deadline_in(int ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* Takes up to WRITER_BATCH_MAX jobs; blocks while there are none, or with a
+ * hook until its idle period passed (then returns NULL). */
 static struct srv_write_job *take_batch(struct srv_writer *w, bool *stop)
 {
     struct srv_write_job *batch, *last;
     int n = 1;
 
     pthread_mutex_lock(&w->lock);
-    while (!w->head && !w->stopping)
-        pthread_cond_wait(&w->wake, &w->lock);
+    if (w->hook.fn) {
+        struct timespec until = deadline_in(w->hook.idle_ms);
+        while (!w->head && !w->stopping)
+            if (pthread_cond_timedwait(&w->wake, &w->lock, &until) != 0)
+                break;
+    } else {
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->wake, &w->lock);
+    }
     *stop = w->stopping && !w->head;
     batch = last = w->head;
     while (last && last->next && n < WRITER_BATCH_MAX) {
@@ -183,14 +208,17 @@ static void *writer_main(void *arg)
     struct srv_writer *w = arg;
     bool stop = false;
 
+    if (w->hook.fn)
+        w->hook.fn(w->store, w->hook.ctx);
     while (!stop) {
         struct srv_write_job *batch = take_batch(w, &stop);
-        if (!batch)
-            continue;
-        if (w->generation)
+        if (batch && w->generation)
             run_batch(w, batch);
-        else
+        else if (batch)
             run_plain(w, batch);
+        /* Before the answers go out: what the batch published is queued first. */
+        if (w->hook.fn && !stop)
+            w->hook.fn(w->store, w->hook.ctx);
         finish_batch(batch);
     }
     return NULL;
@@ -216,10 +244,15 @@ void srv_writer_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
 }
 
 struct srv_writer *srv_writer_start(const char *db_url, struct srv_metrics_shard *shard,
-                                    atomic_uint_fast64_t *generation, struct tars_err *err)
+                                    atomic_uint_fast64_t *generation,
+                                    const struct srv_writer_hook *hook, struct tars_err *err)
 {
     struct srv_writer *w = xcalloc(1, sizeof(*w));
 
+    if (hook)
+        w->hook = *hook;
+    if (w->hook.idle_ms <= 0)
+        w->hook.idle_ms = 1000;
     w->store = tars_store_open(db_url, err);
     if (!w->store) {
         free(w);

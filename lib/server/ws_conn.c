@@ -294,6 +294,22 @@ static void queue_replay(struct ws_conn *c, int ch, const struct ws_resume *res,
         conn_queue(c, replay[i]);
 }
 
+/* since_seq is past what this process has delivered: if the database has
+ * given it out (another process did, e.g. the one this replaced, and our
+ * writer has not read it yet), the client is ahead, not lost: it goes live
+ * from since_seq and the hub's next deliveries bring the rest. */
+static void catch_up(struct ws_conn *c, int ch, uint64_t since, struct ws_resume *res)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    int64_t newest = 0;
+
+    if (tars_store_feed_last(c->wt->th->store, ws_channel_name(ch), &newest, &err) != 0 ||
+        newest < 0 || since > (uint64_t)newest)
+        return; /* never given out (or unknown): resync as before */
+    res->resync = 0;
+    res->last_seq = since;
+}
+
 static void subscribe(struct ws_conn *c, json_t *msg)
 {
     struct tars_server *srv = server_of(c);
@@ -322,6 +338,8 @@ static void subscribe(struct ws_conn *c, json_t *msg)
         replay = xcalloc((size_t)srv->cfg.ws_replay, sizeof(*replay));
     ws_hub_resume(srv->ws_hub, ch, replay != NULL, replay ? (uint64_t)json_integer_value(since) : 0,
                   replay, replay ? (size_t)srv->cfg.ws_replay : 0, &res);
+    if (res.ahead)
+        catch_up(c, ch, (uint64_t)json_integer_value(since), &res);
     /* Deliveries up to last_seq may still wait in this thread's inbox; they
      * are skipped by seq, and everything later arrives after them. */
     c->last_seq[ch] = res.last_seq;

@@ -155,22 +155,52 @@ static struct ws_msg *envelope(int channel, uint64_t seq, int64_t now_ms, const 
     return m;
 }
 
-uint64_t ws_hub_publish(struct ws_hub *h, int channel, const char *payload, size_t len,
-                        int64_t now_ms)
+/* Empties a ring: after a gap it would no longer hold oldest..last. */
+static void ring_clear(struct ws_hub *h, struct ws_ring *r)
+{
+    for (size_t i = 0; i < r->count; i++)
+        ws_msg_unref(r->slot[(r->head + i) % h->capacity]);
+    r->head = r->count = 0;
+}
+
+static void deliver_locked(struct ws_hub *h, int channel, uint64_t seq, int64_t now_ms,
+                           const char *payload, size_t len)
 {
     struct ws_ring *r = &h->ring[channel];
-    struct ws_msg *m;
-    uint64_t seq;
+    struct ws_msg *m = envelope(channel, seq, now_ms, payload, len);
 
-    pthread_mutex_lock(&h->lock);
-    seq = ++r->last_seq;
-    m = envelope(channel, seq, now_ms, payload, len);
+    if (seq != r->last_seq + 1)
+        ring_clear(h, r);
+    r->last_seq = seq;
     ring_push(h, r, m); /* the ring owns the first reference */
     for (int i = 0; i < WS_HUB_MAX_TARGETS; i++)
         if (h->targets[i].fn)
             h->targets[i].fn(h->targets[i].target, ws_msg_ref(m));
+}
+
+uint64_t ws_hub_publish(struct ws_hub *h, int channel, const char *payload, size_t len,
+                        int64_t now_ms)
+{
+    uint64_t seq;
+
+    pthread_mutex_lock(&h->lock);
+    seq = h->ring[channel].last_seq + 1;
+    deliver_locked(h, channel, seq, now_ms, payload, len);
     pthread_mutex_unlock(&h->lock);
     return seq;
+}
+
+bool ws_hub_deliver(struct ws_hub *h, int channel, uint64_t seq, int64_t now_ms,
+                    const char *payload, size_t len)
+{
+    bool fresh;
+
+    pthread_mutex_lock(&h->lock);
+    fresh = seq > h->ring[channel].last_seq;
+    if (fresh)
+        deliver_locked(h, channel, seq, now_ms, payload, len);
+    pthread_mutex_unlock(&h->lock);
+    return fresh;
 }
 
 void ws_hub_resume(struct ws_hub *h, int channel, int has_since, uint64_t since_seq,
@@ -192,7 +222,8 @@ void ws_hub_resume(struct ws_hub *h, int channel, int has_since, uint64_t since_
                 out[res->count++] = ws_msg_ref(r->slot[(r->head + i) % h->capacity]);
         }
     } else if (has_since && since_seq > r->last_seq) {
-        res->resync = 1; /* a sequence this server never issued (e.g. it restarted) */
+        res->resync = 1; /* not issued here yet: perhaps never (the caller may know better) */
+        res->ahead = 1;
     }
     pthread_mutex_unlock(&h->lock);
 }

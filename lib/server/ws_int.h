@@ -69,12 +69,19 @@ void ws_hub_detach(struct ws_hub *h, int slot);
  * replay ring and delivers it to every target. Returns the seq. */
 uint64_t ws_hub_publish(struct ws_hub *h, int channel, const char *payload, size_t len,
                         int64_t now_ms);
+/* The same with a seq given out elsewhere (the database's, shared by every
+ * process on it): a seq at or below the channel's last is ignored (false);
+ * one past a gap starts the replay ring afresh, since it must hold
+ * oldest..last without holes. Deliveries must come in increasing seq. */
+bool ws_hub_deliver(struct ws_hub *h, int channel, uint64_t seq, int64_t now_ms,
+                    const char *payload, size_t len);
 
 /* What a subscriber resuming after since_seq must be sent. */
 struct ws_resume {
     uint64_t last_seq;   /* the channel's last seq at this instant */
     uint64_t oldest_seq; /* the oldest seq still in the ring (0: empty) */
     int resync;          /* 1: since_seq+1 is no longer buffered (or is in the future) */
+    int ahead;           /* 1: since_seq is past last_seq (resync is set too) */
     size_t count;        /* messages returned in out (referenced) */
 };
 
@@ -120,9 +127,17 @@ bool ws_thread_accepting(const struct srv_thread *th);
 /* Publishes one summary on the "metrics" channel. */
 void srv_ws_publish_metrics(struct tars_server *srv);
 
-/* Publishing from handlers (any loop thread). action is "created",
- * "updated", "deleted"; payload is consumed (a json_t *). */
-void srv_ws_publish_json(struct tars_server *srv, int channel, void *payload_json,
-                         const char *action);
+/* Inside a write job (the writer's transaction): records one message of
+ * channel in the database, payload (a json_t *, consumed) with "action" added
+ * when given ("created", "updated", "deleted"). It reaches the clients once
+ * committed, through srv_ws_feed_poll. */
+typedef struct tars_store tars_store;
+int srv_ws_feed_write(tars_store *st, struct tars_server *srv, int channel, void *payload_json,
+                      const char *action, struct tars_err *err);
+/* The writer's hook: hands the database's messages this process has not
+ * delivered yet to the hub, in seq order (server is the tars_server). */
+void srv_ws_feed_poll(tars_store *st, void *server);
+/* How often the writer looks for messages of other processes when idle. */
+#define WS_FEED_POLL_MS 50
 
 #endif

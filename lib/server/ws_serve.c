@@ -11,6 +11,7 @@
 #include "server_int.h"
 #include "tars/alloc.h"
 #include "tars/clock.h"
+#include "tars/log.h"
 #include "tars/str.h"
 
 #define WS_TOKEN_MAX 4096
@@ -210,33 +211,120 @@ void h_websocket(struct srv_req *r)
     ws_conn_upgrade(r->th, r->req, key, r->authenticated, code, reason);
 }
 
-/* ---- publishing ---- */
+/* ---- publishing ----
+ * A message of the feed is a row written in the same transaction as the
+ * change it reports (tars_store_feed_append): the database numbers it, so
+ * every process on that database (a --takeover replacement, other replicas)
+ * shares one sequence per channel. The writer thread then reads the rows it
+ * has not delivered yet (srv_ws_feed_poll) after each commit and every
+ * WS_FEED_POLL_MS, and hands them to the hub in seq order: its own at once,
+ * another process's within a poll. A message is never published for a write
+ * that did not commit. */
 
-static void publish_text(struct tars_server *srv, int channel, json_t *payload)
-{
-    char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
-
-    json_decref(payload);
-    if (!text)
-        return;
-    ws_hub_publish(srv->ws_hub, channel, text, strlen(text), tars_wall_ms());
-    free(text);
-}
-
-void srv_ws_publish_json(struct tars_server *srv, int channel, void *payload_json,
-                         const char *action)
+int srv_ws_feed_write(tars_store *st, struct tars_server *srv, int channel, void *payload_json,
+                      const char *action, struct tars_err *err)
 {
     json_t *payload = payload_json;
+    char *text;
+    int64_t seq;
+    int rc;
 
-    if (payload && action)
+    if (!payload)
+        return tars_err_set(err, TARS_EINTERNAL, "feed message: cannot serialise");
+    if (action)
         json_object_set_new(payload, "action", json_string(action));
-    publish_text(srv, channel, payload);
+    text = json_dumps(payload, JSON_COMPACT);
+    json_decref(payload);
+    if (!text)
+        return tars_err_set(err, TARS_EINTERNAL, "feed message: cannot serialise");
+    rc = tars_store_feed_append(st, ws_channel_name(channel), tars_wall_ms(), text,
+                                srv->cfg.ws_replay, &seq, err);
+    free(text);
+    return rc;
+}
+
+struct feed_poll {
+    struct ws_hub *hub;
+    int channel;
+    int64_t last;
+};
+
+static int deliver_row(void *ctx, int64_t seq, int64_t timestamp_ms, const char *payload)
+{
+    struct feed_poll *p = ctx;
+
+    ws_hub_deliver(p->hub, p->channel, (uint64_t)seq, timestamp_ms, payload, strlen(payload));
+    p->last = seq;
+    return 0;
+}
+
+/* Delivers channel's rows past what the hub has, at most the replay depth
+ * behind the newest (older ones could not be replayed anyway). */
+static int poll_channel(tars_store *st, struct tars_server *srv, int channel, struct tars_err *err)
+{
+    struct feed_poll p = {srv->ws_hub, channel, 0};
+    int64_t newest;
+    int rc = tars_store_feed_last(st, ws_channel_name(channel), &newest, err);
+
+    if (rc)
+        return rc;
+    p.last = (int64_t)ws_hub_last_seq(srv->ws_hub, channel);
+    if (p.last < newest - srv->cfg.ws_replay)
+        p.last = newest - srv->cfg.ws_replay;
+    while (rc == 0 && p.last < newest) {
+        int64_t before = p.last;
+        rc = tars_store_feed_since(st, ws_channel_name(channel), p.last, srv->cfg.ws_replay,
+                                   deliver_row, &p, err);
+        if (p.last == before) /* trimmed under us: nothing more to read */
+            break;
+    }
+    return rc;
+}
+
+void srv_ws_feed_poll(tars_store *st, void *server)
+{
+    struct tars_server *srv = server;
+    struct tars_err err = TARS_ERR_INIT;
+    int rc = 0;
+
+    for (int ch = 0; ch < WS_CH_COUNT && rc == 0; ch++)
+        rc = poll_channel(st, srv, ch, &err);
+    if (rc && !srv->feed_poll_failing)
+        tars_log(TARS_LOG_WARN, NULL, NULL, "live feed: cannot read new messages: %s", err.msg);
+    else if (!rc && srv->feed_poll_failing)
+        tars_log(TARS_LOG_INFO, NULL, NULL, "live feed: reading new messages again");
+    srv->feed_poll_failing = rc != 0;
+}
+
+struct metrics_write {
+    struct tars_server *srv;
+    json_t *payload;
+};
+
+static int write_metrics(tars_store *st, void *data, struct tars_err *err)
+{
+    struct metrics_write *mw = data;
+    json_t *payload = mw->payload;
+
+    mw->payload = NULL;
+    return srv_ws_feed_write(st, mw->srv, WS_CH_METRICS, payload, NULL, err);
+}
+
+static void free_metrics_write(void *data)
+{
+    struct metrics_write *mw = data;
+
+    json_decref(mw->payload);
+    free(mw);
 }
 
 void srv_ws_publish_metrics(struct tars_server *srv)
 {
     struct srv_metrics *m = &srv->metrics;
-    json_t *v = json_pack(
+    struct metrics_write *mw = xcalloc(1, sizeof(*mw));
+
+    mw->srv = srv;
+    mw->payload = json_pack(
         "{s:I,s:I,s:I,s:I,s:I,s:I}", "websocket_connections",
         (json_int_t)__atomic_load_n(&m->ws_connections, __ATOMIC_RELAXED), "http_requests_total",
         (json_int_t)srv_metrics_requests_total(m), "websocket_messages_sent_total",
@@ -245,6 +333,5 @@ void srv_ws_publish_metrics(struct tars_server *srv)
         (json_int_t)__atomic_load_n(&m->ws_slow_consumers, __ATOMIC_RELAXED),
         "evaluation_updates_seq", (json_int_t)ws_hub_last_seq(srv->ws_hub, WS_CH_EVALUATIONS),
         "uptime_s", (json_int_t)((tars_wall_ms() - srv->started_at_ms) / 1000));
-
-    publish_text(srv, WS_CH_METRICS, v);
+    srv_write_detached(srv->writer, write_metrics, mw, free_metrics_write);
 }

@@ -36,7 +36,7 @@ migrations=$(sql "SELECT COUNT(*) FROM schema_migrations")
 TARS_TEST_DB_URL=$url "$test_bin" >/dev/null
 check "schema_migrations rows after a second run" "$migrations" \
     "$(sql "SELECT COUNT(*) FROM schema_migrations")"
-check "migrations recorded" "001_schema.sql,002_indexes.sql,003_evaluations_timestamp.sql" \
+check "migrations recorded" "001_schema.sql,002_indexes.sql,003_evaluations_timestamp.sql,004_feed.sql" \
     "$(sql "SELECT string_agg(name, ',' ORDER BY version) FROM schema_migrations")"
 
 n=0

@@ -148,6 +148,42 @@ static void test_resume_respects_max(void **state)
     ws_hub_free(h);
 }
 
+/* Seqs given out by the database: a process may start in the middle of a
+ * channel, sees some seqs twice (its own commit and a poll) and may miss
+ * trimmed ones; the ring must stay oldest..last without holes. */
+static void test_deliver_database_seqs(void **state)
+{
+    struct ws_hub *h = ws_hub_new(8);
+    struct ws_msg *out[8];
+    struct ws_resume res;
+    struct sink a = {0};
+    int sa = ws_hub_attach(h, collect, &a);
+
+    (void)state;
+    assert_true(ws_hub_deliver(h, WS_CH_EVALUATIONS, 41, 1, "{}", 2)); /* a start at 41 */
+    assert_true(ws_hub_deliver(h, WS_CH_EVALUATIONS, 42, 2, "{}", 2));
+    assert_false(ws_hub_deliver(h, WS_CH_EVALUATIONS, 42, 2, "{}", 2)); /* seen: ignored */
+    assert_false(ws_hub_deliver(h, WS_CH_EVALUATIONS, 7, 2, "{}", 2));
+    assert_int_equal(a.count, 2);
+    assert_int_equal(ws_hub_last_seq(h, WS_CH_EVALUATIONS), 42);
+    ws_hub_resume(h, WS_CH_EVALUATIONS, 1, 41, out, 8, &res); /* 42 replayed */
+    assert_int_equal(res.resync, 0);
+    assert_int_equal(res.count, 1);
+    assert_int_equal(out[0]->seq, 42);
+    release_all(out, res.count);
+    assert_true(ws_hub_deliver(h, WS_CH_EVALUATIONS, 50, 3, "{}", 2)); /* 43..49 trimmed */
+    ws_hub_resume(h, WS_CH_EVALUATIONS, 1, 42, out, 8, &res);
+    assert_int_equal(res.resync, 1); /* not a replay with a hole in it */
+    assert_int_equal(res.oldest_seq, 50);
+    ws_hub_resume(h, WS_CH_EVALUATIONS, 1, 60, out, 8, &res);
+    assert_int_equal(res.resync, 1);
+    assert_int_equal(res.ahead, 1); /* the caller asks the database */
+    assert_int_equal(ws_hub_publish(h, WS_CH_EVALUATIONS, "{}", 2, 4), 51);
+    ws_hub_detach(h, sa);
+    sink_release(&a);
+    ws_hub_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_resume_replays_the_gap),
         cmocka_unit_test(test_ring_overflow_asks_for_resync),
         cmocka_unit_test(test_resume_respects_max),
+        cmocka_unit_test(test_deliver_database_seqs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
