@@ -94,6 +94,9 @@ int tars_json_get_string(const struct tars_json_reader *rd, json_t *obj, const c
                          enum tars_json_need need, size_t max_len, const char **out);
 int tars_json_get_strdup(const struct tars_json_reader *rd, json_t *obj, const char *key,
                          enum tars_json_need need, size_t max_len, char **out);
+/* A string of 0..size-1 bytes (empty allowed) copied into out[size]. */
+int tars_json_get_text(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                       enum tars_json_need need, char *out, size_t size);
 int tars_json_get_int(const struct tars_json_reader *rd, json_t *obj, const char *key,
                       enum tars_json_need need, int64_t min, int64_t max, int64_t *out);
 int tars_json_get_double(const struct tars_json_reader *rd, json_t *obj, const char *key,

@@ -57,19 +57,25 @@ json_t *tars_json_member(const struct tars_json_reader *rd, json_t *obj, const c
     return v;
 }
 
-int tars_json_string_of(const struct tars_json_reader *rd, const json_t *v, const char *what,
-                        size_t max_len, const char **out)
+static int string_in(const struct tars_json_reader *rd, const json_t *v, const char *what,
+                     size_t min_len, size_t max_len, const char **out)
 {
     if (!json_is_string(v))
         return tars_json_fail(rd, v, TARS_EINVAL, "%s must be a string, not %s", what,
                               tars_json_kind(v));
-    if (json_string_length(v) == 0 || json_string_length(v) > max_len)
-        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be 1 to %zu bytes long", what,
-                              max_len);
+    if (json_string_length(v) < min_len || json_string_length(v) > max_len)
+        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be %zu to %zu bytes long", what,
+                              min_len, max_len);
     if (strlen(json_string_value(v)) != json_string_length(v))
         return tars_json_fail(rd, v, TARS_EINVAL, "%s contains a NUL byte", what);
     *out = json_string_value(v);
     return TARS_OK;
+}
+
+int tars_json_string_of(const struct tars_json_reader *rd, const json_t *v, const char *what,
+                        size_t max_len, const char **out)
+{
+    return string_in(rd, v, what, 1, max_len, out);
 }
 
 static int duration_range(const struct tars_json_reader *rd, const json_t *v, const char *what,
@@ -127,6 +133,19 @@ int tars_json_get_strdup(const struct tars_json_reader *rd, json_t *obj, const c
         *out = xstrdup(s);
     }
     return rc;
+}
+
+int tars_json_get_text(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                       enum tars_json_need need, char *out, size_t size)
+{
+    const char *s;
+    int rc;
+    json_t *v = tars_json_member(rd, obj, key, need, &rc);
+
+    if (!v || (rc = string_in(rd, v, key, 0, size - 1, &s)))
+        return rc;
+    tars_strlcpy(out, s, size);
+    return TARS_OK;
 }
 
 int tars_json_get_int(const struct tars_json_reader *rd, json_t *obj, const char *key,

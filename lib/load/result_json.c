@@ -210,53 +210,43 @@ json_t *tars_load_result_to_json(const struct tars_load_result *r)
 
 /* ---- reading: every field required, every type checked ---- */
 
+/* Where in the file a problem is: "load result: tasks[3]". */
 struct place {
     char at[64]; /* "tasks[3]", "history[12]", "" for the top */
-    struct tars_err *err;
+    struct tars_json_reader rd;
 };
 
+static void place_where(const void *ctx, const json_t *node, char *out, size_t size)
+{
+    const struct place *p = ctx;
+
+    (void)node; /* a parsed JSON value keeps no position: the path says where */
+    snprintf(out, size, *p->at ? "load result: %s" : "load result", p->at);
+}
+
+static void place_init(struct place *p, const char *at, struct tars_err *err)
+{
+    tars_strlcpy(p->at, at, sizeof(p->at));
+    p->rd.where = place_where;
+    p->rd.ctx = p;
+    p->rd.err = err;
+}
+
+/* "KEY WHAT" at p: "load result: tasks[3]: failures must not be more than requests". */
 static int bad(const struct place *p, const char *key, const char *what)
 {
-    return tars_err_set(p->err, TARS_EINVAL, "load result: %s%s%s: %s", p->at, *p->at ? "." : "",
-                        key, what);
+    return tars_json_fail(&p->rd, NULL, TARS_EINVAL, "%s %s", key, what);
 }
 
 static json_t *field(const struct place *p, json_t *obj, const char *key, int *rc)
 {
-    json_t *v = json_object_get(obj, key);
-
-    *rc = v ? TARS_OK : bad(p, key, "missing");
-    return v;
-}
-
-static int check_keys(const struct place *p, json_t *obj, const char *const *keys)
-{
-    const char *key;
-    json_t *v;
-
-    json_object_foreach(obj, key, v)
-    {
-        const char *const *k = keys;
-        while (*k && strcmp(*k, key) != 0)
-            k++;
-        if (!*k)
-            return bad(p, key, "unknown key");
-    }
-    return TARS_OK;
+    return tars_json_member(&p->rd, obj, key, TARS_JSON_REQUIRED, rc);
 }
 
 static int get_int(const struct place *p, json_t *obj, const char *key, int64_t min, int64_t max,
                    int64_t *out)
 {
-    int rc;
-    json_t *v = field(p, obj, key, &rc);
-
-    if (rc)
-        return rc;
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return bad(p, key, "expected an integer in range");
-    *out = json_integer_value(v);
-    return TARS_OK;
+    return tars_json_get_int(&p->rd, obj, key, TARS_JSON_REQUIRED, min, max, out);
 }
 
 static int get_u64(const struct place *p, json_t *obj, const char *key, uint64_t *out)
@@ -271,54 +261,31 @@ static int get_u64(const struct place *p, json_t *obj, const char *key, uint64_t
 
 static int get_double(const struct place *p, json_t *obj, const char *key, double max, double *out)
 {
-    int rc;
-    json_t *v = field(p, obj, key, &rc);
-
-    if (rc)
-        return rc;
-    if (!json_is_number(v) || !(json_number_value(v) >= 0 && json_number_value(v) <= max))
-        return bad(p, key, "expected a number in range");
-    *out = json_number_value(v);
-    return TARS_OK;
+    return tars_json_get_double(&p->rd, obj, key, TARS_JSON_REQUIRED, 0, max, out);
 }
 
 static int get_bool(const struct place *p, json_t *obj, const char *key, bool *out)
 {
-    int rc;
-    json_t *v = field(p, obj, key, &rc);
-
-    if (rc)
-        return rc;
-    if (!json_is_boolean(v))
-        return bad(p, key, "expected true or false");
-    *out = json_is_true(v);
-    return TARS_OK;
+    return tars_json_get_bool(&p->rd, obj, key, TARS_JSON_REQUIRED, out);
 }
 
 static int get_text(const struct place *p, json_t *obj, const char *key, char *out, size_t size)
 {
-    int rc;
-    json_t *v = field(p, obj, key, &rc);
-
-    if (rc)
-        return rc;
-    if (!json_is_string(v) || json_string_length(v) >= size ||
-        strlen(json_string_value(v)) != json_string_length(v))
-        return bad(p, key, "expected a short string");
-    tars_strlcpy(out, json_string_value(v), size);
-    return TARS_OK;
+    return tars_json_get_text(&p->rd, obj, key, TARS_JSON_REQUIRED, out, size);
 }
 
+/* A histogram, or null for none; the key itself is required. */
 static int get_hist(const struct place *p, json_t *obj, const char *key, tars_hist **out)
 {
     struct tars_err herr = TARS_ERR_INIT;
-    int rc;
-    json_t *v = field(p, obj, key, &rc);
+    json_t *v = json_object_get(obj, key);
 
-    if (rc || json_is_null(v))
-        return rc;
+    if (!v)
+        return bad(p, key, "is required");
+    if (json_is_null(v))
+        return TARS_OK;
     if (tars_hist_from_json(v, out, &herr))
-        return bad(p, key, herr.msg);
+        return tars_json_fail(&p->rd, v, TARS_EINVAL, "%s: %s", key, herr.msg);
     return TARS_OK;
 }
 
@@ -329,13 +296,13 @@ static int read_errors(const struct place *p, json_t *v, uint64_t errors[])
     json_t *n;
 
     if (!json_is_object(v))
-        return bad(p, "errors", "expected an object");
-    json_object_foreach(v, key, n)
-    {
+        return bad(p, "errors", "must be a mapping of error kinds to counts");
+    json_object_foreach (v, key, n) {
         if (!result_error_by_name(key, &e))
-            return bad(p, "errors", "unknown error kind");
+            return tars_json_fail(&p->rd, n, TARS_EINVAL, "errors: unknown error kind \"%.64s\"",
+                                  key);
         if (!json_is_integer(n) || json_integer_value(n) < 0)
-            return bad(p, "errors", "expected counts");
+            return bad(p, "errors", "must be a mapping of error kinds to counts");
         errors[e] = (uint64_t)json_integer_value(n);
     }
     return TARS_OK;
@@ -350,8 +317,8 @@ static int read_kind(const struct place *p, json_t *v, struct tars_load_failure 
 
     if (!json_is_object(v) || !json_is_string(name) ||
         !result_error_by_name(json_string_value(name), &f->error))
-        return bad(p, "failure_kinds", "expected {error, status, count} with a known error");
-    if ((rc = check_keys(p, v, keys)) || (rc = get_int(p, v, "status", 0, 999, &status)) ||
+        return bad(p, "failure_kinds", "must list {error, status, count} with known errors");
+    if ((rc = tars_json_check_keys(&p->rd, v, "a failure kind", keys, NULL)) || (rc = get_int(p, v, "status", 0, 999, &status)) ||
         (rc = get_u64(p, v, "count", &f->count)))
         return rc;
     f->status = (int)status;
@@ -363,7 +330,7 @@ static int read_kinds(const struct place *p, json_t *v, struct tars_load_task_re
     int rc;
 
     if (!json_is_array(v) || json_array_size(v) > TARS_LOAD_FAILURE_KINDS)
-        return bad(p, "failure_kinds", "expected a list of at most 32");
+        return bad(p, "failure_kinds", "must be a list of at most 32");
     for (size_t i = 0; i < json_array_size(v); i++) {
         if ((rc = read_kind(p, json_array_get(v, i), &t->failure_kinds[i])))
             return rc;
@@ -382,15 +349,15 @@ static int read_statuses(const struct place *p, json_t *v, struct tars_load_task
     if (!v)
         return TARS_OK;
     if (!json_is_object(v))
-        return bad(p, "statuses", "expected an object");
-    json_object_foreach(v, key, n)
-    {
+        return bad(p, "statuses", "must be a mapping of status classes to counts");
+    json_object_foreach (v, key, n) {
         for (c = 0; c < 6 && strcmp(status_names[c], key) != 0; c++)
             ;
         if (c == 6)
-            return bad(p, "statuses", "unknown status class");
+            return tars_json_fail(&p->rd, n, TARS_EINVAL,
+                                  "statuses: unknown status class \"%.64s\"", key);
         if (!json_is_integer(n) || json_integer_value(n) < 0)
-            return bad(p, "statuses", "expected counts");
+            return bad(p, "statuses", "must be a mapping of status classes to counts");
         t->statuses[c] = (uint64_t)json_integer_value(n);
     }
     return TARS_OK;
@@ -405,9 +372,8 @@ static int read_task(const struct place *p, json_t *v, struct tars_load_task_res
     json_t *errors, *kinds;
     int rc;
 
-    if (!json_is_object(v))
-        return bad(p, "", "expected an object");
-    if ((rc = check_keys(p, v, keys)) || (rc = get_text(p, v, "name", t->name, sizeof(t->name))) ||
+    if ((rc = tars_json_check_keys(&p->rd, v, "a task", keys, NULL)) ||
+        (rc = get_text(p, v, "name", t->name, sizeof(t->name))) ||
         (rc = get_text(p, v, "method", t->method, sizeof(t->method))) ||
         (rc = get_text(p, v, "path", t->path, sizeof(t->path))) ||
         (rc = get_u64(p, v, "requests", &t->requests)) ||
@@ -415,7 +381,7 @@ static int read_task(const struct place *p, json_t *v, struct tars_load_task_res
         (rc = get_u64(p, v, "bytes_received", &t->bytes_received)))
         return rc;
     if (t->failures > t->requests)
-        return bad(p, "failures", "more than requests");
+        return bad(p, "failures", "must not be more than requests");
     if (!(errors = field(p, v, "errors", &rc)) || (rc = read_errors(p, errors, t->errors)) ||
         !(kinds = field(p, v, "failure_kinds", &rc)) || (rc = read_kinds(p, kinds, t)))
         return rc;
@@ -430,11 +396,12 @@ static int read_task(const struct place *p, json_t *v, struct tars_load_task_res
 
 static int read_tasks(const struct place *top, json_t *list, struct tars_load_result *r)
 {
-    struct place p = {"", top->err};
+    struct place p;
     int rc;
 
+    place_init(&p, "", top->rd.err);
     if (!json_is_array(list) || json_array_size(list) > RESULT_MAX_TASKS)
-        return bad(top, "tasks", "expected a list of at most 4096 tasks");
+        return bad(top, "tasks", "must be a list of at most 4096 tasks");
     r->tasks = xcalloc(json_array_size(list) + 1, sizeof(*r->tasks));
     for (size_t i = 0; i < json_array_size(list); i++) {
         snprintf(p.at, sizeof(p.at), "tasks[%zu]", i);
@@ -443,7 +410,8 @@ static int read_tasks(const struct place *top, json_t *list, struct tars_load_re
             return rc;
         for (size_t j = 0; j < i; j++)
             if (strcmp(r->tasks[j].name, r->tasks[i].name) == 0)
-                return bad(&p, "name", "duplicate task name");
+                return tars_json_fail(&p.rd, NULL, TARS_EINVAL, "name \"%s\" is taken by tasks[%zu]",
+                                      r->tasks[i].name, j);
     }
     return TARS_OK;
 }
@@ -454,11 +422,11 @@ static int read_cumulative(const struct place *p, json_t *v, struct tars_load_se
     if (!v)
         return TARS_OK;
     if (!json_is_array(v) || json_array_size(v) != 10)
-        return bad(p, "cumulative_ns", "expected a list of 10 integers");
+        return bad(p, "cumulative_ns", "must be a list of 10 counts");
     for (size_t i = 0; i < 10; i++) {
         json_t *n = json_array_get(v, i);
         if (!json_is_integer(n) || json_integer_value(n) < 0)
-            return bad(p, "cumulative_ns", "expected a list of 10 integers");
+            return bad(p, "cumulative_ns", "must be a list of 10 counts");
         s->cumulative_ns[i] = (uint64_t)json_integer_value(n);
     }
     s->cumulative = true;
@@ -474,9 +442,8 @@ static int read_second(const struct place *p, json_t *v, struct tars_load_second
     uint64_t *into[] = {&s->timed, &s->sum_ns, &s->min_ns, &s->bytes};
     int rc;
 
-    if (!json_is_object(v))
-        return bad(p, "", "expected an object");
-    if ((rc = check_keys(p, v, keys)) || (rc = get_int(p, v, "at_ms", 0, INT64_MAX, &s->at_ms)) ||
+    if ((rc = tars_json_check_keys(&p->rd, v, "a second", keys, NULL)) ||
+        (rc = get_int(p, v, "at_ms", 0, INT64_MAX, &s->at_ms)) ||
         (rc = get_int(p, v, "users", 0, INT64_MAX, &s->users)) ||
         (rc = get_u64(p, v, "requests", &s->requests)) ||
         (rc = get_u64(p, v, "failures", &s->failures)) ||
@@ -491,11 +458,12 @@ static int read_second(const struct place *p, json_t *v, struct tars_load_second
 
 static int read_history(const struct place *top, json_t *list, struct tars_load_result *r)
 {
-    struct place p = {"", top->err};
+    struct place p;
     int rc;
 
+    place_init(&p, "", top->rd.err);
     if (!json_is_array(list) || json_array_size(list) > RESULT_MAX_HISTORY)
-        return bad(top, "history", "expected a list of at most 1000000 seconds");
+        return bad(top, "history", "must be a list of at most 1000000 seconds");
     r->history = xcalloc(json_array_size(list) + 1, sizeof(*r->history));
     for (size_t i = 0; i < json_array_size(list); i++) {
         snprintf(p.at, sizeof(p.at), "history[%zu]", i);
@@ -508,24 +476,19 @@ static int read_history(const struct place *top, json_t *list, struct tars_load_
 
 static int read_kind_of_file(const struct place *p, json_t *v, struct tars_load_result *r)
 {
-    json_t *format = json_object_get(v, "format"), *model;
+    static const char *const formats[] = {RESULT_FORMAT, NULL};
+    static const char *const models[] = {"closed", "open", NULL};
+    static const enum tars_load_model model_of[] = {TARS_LOAD_CLOSED, TARS_LOAD_OPEN};
+    const char *started = NULL;
     int64_t version;
-    int rc;
+    int format, model, rc;
 
-    if (!json_is_string(format) || strcmp(json_string_value(format), RESULT_FORMAT) != 0)
-        return bad(p, "format", "expected \"" RESULT_FORMAT "\"");
-    if ((rc = get_int(p, v, "version", RESULT_VERSION, RESULT_VERSION, &version)))
+    if ((rc = tars_json_get_enum(&p->rd, v, "format", TARS_JSON_REQUIRED, formats, &format)) ||
+        (rc = get_int(p, v, "version", RESULT_VERSION, RESULT_VERSION, &version)) ||
+        (rc = tars_json_get_enum(&p->rd, v, "model", TARS_JSON_REQUIRED, models, &model)) ||
+        (rc = tars_json_get_string(&p->rd, v, "started_at", TARS_JSON_OPTIONAL, 64, &started)))
         return rc;
-    if (!(model = field(p, v, "model", &rc)))
-        return rc;
-    if (json_is_string(model) && strcmp(json_string_value(model), "open") == 0)
-        r->model = TARS_LOAD_OPEN;
-    else if (json_is_string(model) && strcmp(json_string_value(model), "closed") == 0)
-        r->model = TARS_LOAD_CLOSED;
-    else
-        return bad(p, "model", "expected \"closed\" or \"open\"");
-    if (json_object_get(v, "started_at") && !json_is_string(json_object_get(v, "started_at")))
-        return bad(p, "started_at", "expected a string");
+    r->model = model_of[model];
     return TARS_OK;
 }
 
@@ -580,13 +543,14 @@ static int read_result(json_t *v, struct tars_load_result *r, struct tars_err *e
                                        "tasks",
                                        "history",
                                        NULL};
-    struct place top = {"", err}, total = {"total", err};
+    struct place top, total;
     json_t *list;
     int rc;
 
-    if (!json_is_object(v))
-        return tars_err_set(err, TARS_EINVAL, "load result: expected a JSON object");
-    if ((rc = check_keys(&top, v, keys)) || (rc = read_head(&top, v, r)))
+    place_init(&top, "", err);
+    place_init(&total, "total", err);
+    if ((rc = tars_json_check_keys(&top.rd, v, "the result", keys, NULL)) ||
+        (rc = read_head(&top, v, r)))
         return rc;
     if (!(list = field(&top, v, "total", &rc)) || (rc = read_task(&total, list, &r->total)))
         return rc;

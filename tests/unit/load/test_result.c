@@ -261,32 +261,38 @@ static void test_malformed_json_rejected(void **state)
     json_t *arr = json_array();
     (void)state;
 
-    assert_rejected("tasks", NULL, "load result: tasks: missing");
-    assert_rejected("colour", json_string("red"), "load result: colour: unknown key");
+    assert_rejected("tasks", NULL, "load result: tasks is required");
+    assert_rejected("modle", json_string("open"),
+                    "load result: unknown key \"modle\" in the result (did you mean \"model\"?)");
+    assert_rejected("tasks.0.colour", json_string("red"),
+                    "load result: tasks[0]: unknown key \"colour\" in a task; valid: name, method, "
+                    "path, requests, failures, errors, failure_kinds, statuses, summary, "
+                    "summary_ok, latency, latency_raw, latency_ok, bytes_received");
     assert_rejected("format", json_string("locust"),
-                    "load result: format: expected \"tars-load-result\"");
-    assert_rejected("version", json_integer(2),
-                    "load result: version: expected an integer in "
-                    "range");
-    assert_rejected("model", json_string("half"),
-                    "load result: model: expected \"closed\" or \"open\"");
+                    "load result: format must be one of tars-load-result, not \"locust\"");
+    assert_rejected("version", json_integer(2), "load result: version must be between 1 and 1");
+    assert_rejected("model", json_string("opne"),
+                    "load result: model must be one of closed, open, not \"opne\" (did you mean "
+                    "\"open\"?)");
     assert_rejected("interrupted", json_integer(1),
-                    "load result: interrupted: expected true or false");
+                    "load result: interrupted must be true or false, not a number");
     assert_rejected("tasks.0.requests", json_integer(-1),
-                    "load result: tasks[0].requests: expected an integer in range");
+                    "load result: tasks[0]: requests must be between 0 and 9223372036854775807");
+    assert_rejected("tasks.0.name", json_integer(7),
+                    "load result: tasks[0]: name must be a string, not a number");
     assert_rejected("tasks.1.failures", json_integer(1000000),
-                    "load result: tasks[1].failures: more than requests");
+                    "load result: tasks[1]: failures must not be more than requests");
     assert_rejected("tasks.0.errors.sneeze", json_integer(1),
-                    "load result: tasks[0].errors: unknown error kind");
+                    "load result: tasks[0]: errors: unknown error kind \"sneeze\"");
     assert_rejected("tasks.1.name", json_string("agents"),
-                    "load result: tasks[1].name: duplicate task name");
+                    "load result: tasks[1]: name \"agents\" is taken by tasks[0]");
     assert_rejected("total.latency.count", json_integer(999999),
-                    "load result: total.latency: inconsistent histogram: \"count\" is 999999 "
+                    "load result: total: latency: inconsistent histogram: \"count\" is 999999 "
                     "but the buckets hold 33");
     assert_rejected("history", json_string("none"),
-                    "load result: history: expected a list of at most 1000000 seconds");
+                    "load result: history must be a list of at most 1000000 seconds");
     assert_int_equal(tars_load_result_from_json(arr, &back, &err), TARS_EINVAL);
-    assert_string_equal(err.msg, "load result: expected a JSON object");
+    assert_string_equal(err.msg, "load result: the result must be a mapping, not a list");
     json_decref(arr);
 }
 
