@@ -204,12 +204,18 @@ static void assert_load_error(const char *text, const char *message)
 static void test_errors_name_file_line_col(void **state)
 {
     (void)state;
-    assert_load_error(HEAD "speed: 3\n" TASK, "t.yaml:3:8: unknown key \"speed\" in the scenario");
+    assert_load_error(HEAD "duraton: 3s\n" TASK,
+                      "t.yaml:3:10: unknown key \"duraton\" in the scenario (did you mean "
+                      "\"duration\"?)");
+    assert_load_error(HEAD "speed: 3\n" TASK,
+                      "t.yaml:3:8: unknown key \"speed\" in the scenario; valid: name, base_url, "
+                      "model, threads, duration, timeout, insecure, users, spawn_rate, think_time, "
+                      "rate, connections, stages, auth, tasks, thresholds");
     assert_load_error("base_url: http://h:1\nusers: many\n" TASK,
                       "t.yaml:2:8: users must be an integer, not a string");
     assert_load_error(HEAD "duration: -5s\n" TASK,
-                      "t.yaml:3:11: duration: bad duration \"-5s\" (use e.g. 500ms, 30s, 5m, "
-                      "1h30m)");
+                      "t.yaml:3:11: duration must be a duration such as 500ms, 30s or 5m, not "
+                      "\"-5s\"");
     assert_load_error(HEAD "timeout: -2\n" TASK,
                       "t.yaml:3:10: timeout must be between 0 and 366 days");
     assert_load_error(HEAD "duration: 0s\n" TASK, "t.yaml:3:11: duration must be longer than 0");
@@ -237,7 +243,8 @@ static void test_errors_name_file_line_col(void **state)
     assert_load_error(HEAD "tasks:\n  - path: /x\n    headers: {Content-Length: 5}\n",
                       "t.yaml:5:31: header \"Content-Length\" is set by tars, not by the scenario");
     assert_load_error(HEAD "tasks:\n  - path: /x\n    colour: red\n",
-                      "t.yaml:5:13: unknown key \"colour\" in a task");
+                      "t.yaml:5:13: unknown key \"colour\" in a task; valid: name, method, path, "
+                      "headers, body, weight, expect");
 }
 
 static void test_more_errors(void **state)
