@@ -89,8 +89,19 @@ struct tars_load_stage {
 };
 
 enum tars_threshold_metric {
-    TARS_TH_P50, TARS_TH_P75, TARS_TH_P90, TARS_TH_P95, TARS_TH_P99, TARS_TH_P99_9,
-    TARS_TH_MEAN, TARS_TH_MAX, TARS_TH_ERROR_RATE, TARS_TH_RPS, TARS_TH_REQUESTS
+    TARS_TH_P50,
+    TARS_TH_P75,
+    TARS_TH_P90,
+    TARS_TH_P95,
+    TARS_TH_P99,
+    TARS_TH_P99_9,
+    TARS_TH_MEAN,
+    TARS_TH_MAX,
+    TARS_TH_ERROR_RATE,
+    TARS_TH_RPS,
+    TARS_TH_REQUESTS,
+    TARS_TH_MIN,
+    TARS_TH_PERCENTILE /* any percentile (k6's p(N)): struct tars_threshold.percentile */
 };
 enum tars_threshold_op { /* the comparisons of tars/judge.h */
     TARS_TH_LT = TARS_JUDGE_LT, TARS_TH_LE = TARS_JUDGE_LE,
@@ -98,11 +109,14 @@ enum tars_threshold_op { /* the comparisons of tars/judge.h */
 };
 
 /* "p95<150ms", "error_rate<1%", "rps>500", "agents:p99<=200ms" (task name first),
- * "p95{ok}<150ms" (a latency over the successful responses only). */
+ * "p95{ok}<150ms" (a latency over the successful responses only); k6's form
+ * "http_req_duration{name:agents}: p(95)<150", "http_req_failed: rate<0.01",
+ * "http_reqs: count>100" (docs/load-format.md §3). */
 struct tars_threshold {
     char *task;                  /* NULL: all tasks together */
     enum tars_threshold_metric metric;
     bool ok_only;                /* {ok}: latency_ok instead of latency */
+    double percentile;           /* TARS_TH_PERCENTILE: 0 < p <= 100 */
     enum tars_threshold_op op;
     double value;                /* ns for latencies, a fraction for error_rate, 1/s for rps */
     char *text;                  /* as written, for reports */

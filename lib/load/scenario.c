@@ -444,12 +444,9 @@ static int validate_tasks(const struct tars_load_scenario *s, struct tars_err *e
             return tars_err_set(err, TARS_EINVAL, "task \"%s\": weight must be at least 1",
                                 t->name);
     }
-    for (size_t i = 0; i < s->threshold_count; i++) {
-        const struct tars_threshold *th = &s->thresholds[i];
-        if (th->task && !scenario_find_task(s, th->task, s->task_count))
-            return tars_err_set(err, TARS_EINVAL, "threshold \"%s\": no task named \"%s\"",
-                                th->text ? th->text : "", th->task);
-    }
+    for (size_t i = 0; i < s->threshold_count; i++)
+        if (scenario_threshold_task(s, &s->thresholds[i], err))
+            return TARS_EINVAL;
     return TARS_OK;
 }
 

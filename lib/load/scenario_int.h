@@ -75,6 +75,10 @@ bool scenario_method_known(char *method);
 /* "METHOD path", cut to SCENARIO_MAX_NAME bytes (a new string). */
 char *scenario_default_task_name(const struct tars_load_task *t);
 /* The task named name among the first count tasks, or NULL. */
+/* TARS_EINVAL when th names a task s does not have, err saying so with a
+ * did-you-mean when a task's name is near. */
+int scenario_threshold_task(const struct tars_load_scenario *s, const struct tars_threshold *th,
+                            struct tars_err *err);
 const struct tars_load_task *scenario_find_task(const struct tars_load_scenario *s,
                                                 const char *name, size_t count);
 void scenario_task_release(struct tars_load_task *t);

@@ -351,6 +351,23 @@ const struct tars_load_task *scenario_find_task(const struct tars_load_scenario 
     return NULL;
 }
 
+int scenario_threshold_task(const struct tars_load_scenario *s, const struct tars_threshold *th,
+                            struct tars_err *err)
+{
+    struct tars_str_suggester near;
+    char hint[192] = "";
+
+    if (!th->task || scenario_find_task(s, th->task, s->task_count))
+        return TARS_OK;
+    tars_str_suggest_init(&near, th->task);
+    for (size_t i = 0; i < s->task_count; i++)
+        tars_str_suggest_add(&near, s->tasks[i].name);
+    if (tars_str_suggest_best(&near))
+        snprintf(hint, sizeof(hint), " (did you mean \"%.160s\"?)", tars_str_suggest_best(&near));
+    return tars_err_set(err, TARS_EINVAL, "threshold \"%s\": no task named \"%s\"%s",
+                        th->text ? th->text : "", th->task, hint);
+}
+
 int scenario_read_tasks(const struct scenario_reader *rd, json_t *root,
                         struct tars_load_scenario *s)
 {
@@ -378,20 +395,76 @@ int scenario_read_tasks(const struct scenario_reader *rd, json_t *root,
 
 /* ---- thresholds ---- */
 
-static int read_threshold(const struct scenario_reader *rd, json_t *v, struct tars_load_scenario *s)
+/* One threshold: text, or, from k6's map form, metric + ": " + text. */
+static int read_threshold(const struct scenario_reader *rd, json_t *v, const char *metric,
+                          struct tars_load_scenario *s)
 {
     struct tars_threshold *th = &s->thresholds[s->threshold_count];
     struct tars_err terr = TARS_ERR_INIT;
     const char *text;
+    char joined[512];
     int rc;
 
     if ((rc = scenario_string_of(rd, v, "a threshold", 256, &text)))
         return rc;
+    if (metric) {
+        snprintf(joined, sizeof(joined), "%s: %s", metric, text);
+        text = joined;
+    }
     if (tars_threshold_parse(text, th, &terr))
         return scenario_fail(rd, v, "%s", terr.msg);
     s->threshold_count++;
-    if (th->task && !scenario_find_task(s, th->task, s->task_count))
-        return scenario_fail(rd, v, "threshold \"%s\": no task named \"%s\"", text, th->task);
+    if (scenario_threshold_task(s, th, &terr))
+        return scenario_fail(rd, v, "%s", terr.msg);
+    return TARS_OK;
+}
+
+/* k6's {threshold: "p(95)<150", abortOnFail: false}: the expression (tars
+ * judges every threshold at the end of the run, so abortOnFail: true is an error). */
+static int k6_threshold_object(const struct scenario_reader *rd, json_t *item, json_t **text)
+{
+    static const char *const keys[] = {"threshold", "abortOnFail", NULL};
+    json_t *abort = json_object_get(item, "abortOnFail");
+    int rc;
+
+    if ((rc = scenario_check_keys(rd, item, keys, "a k6 threshold")))
+        return rc;
+    if (abort && !json_is_false(abort))
+        return scenario_fail(rd, abort,
+                             "abortOnFail: tars judges thresholds when the run ends; "
+                             "only false is accepted");
+    if (!(*text = json_object_get(item, "threshold")))
+        return scenario_fail(rd, item, "a k6 threshold object needs \"threshold\"");
+    return TARS_OK;
+}
+
+/* k6's form: a mapping of metric (tags included) to a list of expressions. */
+static int read_k6_thresholds(const struct scenario_reader *rd, json_t *map,
+                              struct tars_load_scenario *s)
+{
+    size_t total = 0;
+    const char *metric;
+    json_t *list, *item;
+    int rc;
+
+    json_object_foreach (map, metric, list) {
+        if (!json_is_array(list) && !json_is_string(list))
+            return scenario_fail(rd, list, "thresholds.%s must be a list of expressions, not %s",
+                                 metric, scenario_kind_of(list));
+        total += json_is_array(list) ? json_array_size(list) : 1;
+    }
+    if (total > SCENARIO_MAX_THRESHOLDS)
+        return scenario_fail(rd, map, "thresholds: at most %d", SCENARIO_MAX_THRESHOLDS);
+    s->thresholds = xcalloc(total + 1, sizeof(*s->thresholds));
+    json_object_foreach (map, metric, list) {
+        for (size_t i = 0; i < (json_is_array(list) ? json_array_size(list) : 1); i++) {
+            item = json_is_array(list) ? json_array_get(list, i) : list;
+            if (json_is_object(item) && (rc = k6_threshold_object(rd, item, &item)))
+                return rc;
+            if ((rc = read_threshold(rd, item, metric, s)))
+                return rc;
+        }
+    }
     return TARS_OK;
 }
 
@@ -403,16 +476,20 @@ int scenario_read_thresholds(const struct scenario_reader *rd, json_t *root,
 
     if (!list)
         return TARS_OK;
+    if (json_is_object(list))
+        return read_k6_thresholds(rd, list, s);
     if (json_is_string(list)) { /* a single one */
         s->thresholds = xcalloc(1, sizeof(*s->thresholds));
-        return read_threshold(rd, list, s);
+        return read_threshold(rd, list, NULL, s);
     }
     if (!json_is_array(list) || json_array_size(list) > SCENARIO_MAX_THRESHOLDS)
-        return scenario_fail(rd, list, "thresholds must be a list of at most %d strings",
+        return scenario_fail(rd, list,
+                             "thresholds must be a list of at most %d strings, or k6's mapping "
+                             "of metric to expressions",
                              SCENARIO_MAX_THRESHOLDS);
     s->thresholds = xcalloc(json_array_size(list) + 1, sizeof(*s->thresholds));
     for (size_t i = 0; i < json_array_size(list); i++)
-        if ((rc = read_threshold(rd, json_array_get(list, i), s)))
+        if ((rc = read_threshold(rd, json_array_get(list, i), NULL, s)))
             return rc;
     return TARS_OK;
 }

@@ -11,33 +11,48 @@
 #include "tars/alloc.h"
 #include "tars/judge.h"
 #include "tars/load.h"
+#include "threshold_int.h"
 
 static const struct tars_limit_metric metrics[] = {
-    {"p50", TARS_TH_P50, TARS_LIMIT_TIME},   {"p75", TARS_TH_P75, TARS_LIMIT_TIME},
-    {"p90", TARS_TH_P90, TARS_LIMIT_TIME},   {"p95", TARS_TH_P95, TARS_LIMIT_TIME},
-    {"p99", TARS_TH_P99, TARS_LIMIT_TIME},   {"p99.9", TARS_TH_P99_9, TARS_LIMIT_TIME},
-    {"mean", TARS_TH_MEAN, TARS_LIMIT_TIME}, {"avg", TARS_TH_MEAN, TARS_LIMIT_TIME},
-    {"max", TARS_TH_MAX, TARS_LIMIT_TIME},   {"error_rate", TARS_TH_ERROR_RATE, TARS_LIMIT_RATIO},
-    {"rps", TARS_TH_RPS, TARS_LIMIT_COUNT},  {"requests", TARS_TH_REQUESTS, TARS_LIMIT_COUNT},
+    {"p50", TARS_TH_P50, TARS_LIMIT_TIME},
+    {"p75", TARS_TH_P75, TARS_LIMIT_TIME},
+    {"p90", TARS_TH_P90, TARS_LIMIT_TIME},
+    {"p95", TARS_TH_P95, TARS_LIMIT_TIME},
+    {"p99", TARS_TH_P99, TARS_LIMIT_TIME},
+    {"p99.9", TARS_TH_P99_9, TARS_LIMIT_TIME},
+    {"min", TARS_TH_MIN, TARS_LIMIT_TIME},
+    {"mean", TARS_TH_MEAN, TARS_LIMIT_TIME},
+    {"avg", TARS_TH_MEAN, TARS_LIMIT_TIME},
+    {"max", TARS_TH_MAX, TARS_LIMIT_TIME},
+    {"error_rate", TARS_TH_ERROR_RATE, TARS_LIMIT_RATIO},
+    {"rps", TARS_TH_RPS, TARS_LIMIT_COUNT},
+    {"requests", TARS_TH_REQUESTS, TARS_LIMIT_COUNT},
 };
 
 #define METRIC_COUNT (sizeof(metrics) / sizeof(metrics[0]))
 
 static const struct tars_limit_metric *metric_of(enum tars_threshold_metric m)
 {
+    static const struct tars_limit_metric any_percentile = {"p(N)", TARS_TH_PERCENTILE,
+                                                            TARS_LIMIT_TIME};
+
+    if (m == TARS_TH_PERCENTILE)
+        return &any_percentile;
     for (size_t i = 0; i < METRIC_COUNT; i++)
         if (metrics[i].id == (int)m)
             return &metrics[i];
     return NULL;
 }
 
-/* The percentile a metric names, or 0. */
-static double percentile_of(enum tars_threshold_metric m)
+/* The percentile th names, or 0. */
+static double percentile_of(const struct tars_threshold *th)
 {
     static const double p[] = {[TARS_TH_P50] = 50, [TARS_TH_P75] = 75, [TARS_TH_P90] = 90,
                                [TARS_TH_P95] = 95, [TARS_TH_P99] = 99, [TARS_TH_P99_9] = 99.9};
 
-    return (size_t)m < sizeof(p) / sizeof(p[0]) ? p[m] : 0;
+    if (th->metric == TARS_TH_PERCENTILE)
+        return th->percentile;
+    return (size_t)th->metric < sizeof(p) / sizeof(p[0]) ? p[th->metric] : 0;
 }
 
 const char *tars_threshold_unit(const struct tars_threshold *th)
@@ -99,13 +114,17 @@ int tars_threshold_parse(const char *text, struct tars_threshold *th, struct tar
     int rc;
 
     memset(th, 0, sizeof(*th));
-    if ((rc =
-             tars_limit_split(text, "[task:]metric <, <=, > or >= value, e.g. p95<150ms", &p, err)))
+    if ((rc = tars_limit_split(text,
+                               "[task:]metric <, <=, > or >= value, e.g. p95<150ms, or k6's "
+                               "http_req_duration: p(95)<150",
+                               &p, err)))
         return rc;
     th->text = xstrndup(p.subject, (size_t)(p.value + p.value_len - p.subject));
     th->op = (enum tars_threshold_op)p.op;
-    if ((rc = read_subject(th->text, p.subject, p.subject_len, th, &m, err)) ||
-        (rc = tars_limit_value(th->text, p.value, p.value_len, m, &th->value, err)))
+    rc = threshold_k6_subject(th->text, p.subject, p.subject_len, th, &m, err);
+    if (rc == 1)
+        rc = read_subject(th->text, p.subject, p.subject_len, th, &m, err);
+    if (rc || (rc = tars_limit_value(th->text, p.value, p.value_len, m, &th->value, err)))
         tars_threshold_release(th);
     return rc;
 }
@@ -164,8 +183,10 @@ static const char *measure(const struct tars_threshold *th, const struct tars_li
         *value = tars_hist_mean(h);
     else if (th->metric == TARS_TH_MAX)
         *value = (double)tars_hist_max(h);
+    else if (th->metric == TARS_TH_MIN)
+        *value = (double)tars_hist_min(h);
     else
-        *value = (double)tars_hist_percentile(h, percentile_of(th->metric));
+        *value = (double)tars_hist_percentile(h, percentile_of(th));
     return NULL;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tars/judge.h"
+#include "tars/str.h"
 
 #define LIMIT_MAX_TEXT 256
 
@@ -86,17 +87,24 @@ int tars_limit_unknown_metric(const char *text, const char *name, size_t len,
                               const struct tars_limit_metric *table, size_t count,
                               struct tars_err *err)
 {
-    char names[384];
+    struct tars_str_suggester near;
+    char names[384], word[64], hint[96] = "";
     size_t used = 0;
 
+    snprintf(word, sizeof(word), "%.*s", (int)len, name);
+    tars_str_suggest_init(&near, word);
     names[0] = '\0';
     for (size_t i = 0; i < count && used < sizeof(names); i++) {
         const char *sep = i == 0 ? "" : i + 1 == count ? " or " : ", ";
         int w = snprintf(names + used, sizeof(names) - used, "%s%s", sep, table[i].name);
         used += w > 0 ? (size_t)w : 0;
+        tars_str_suggest_add(&near, table[i].name);
     }
-    return tars_err_set(err, TARS_EINVAL, "bad threshold \"%s\": unknown metric \"%.*s\" (use %s)",
-                        text, (int)len, name, names);
+    if (tars_str_suggest_best(&near))
+        snprintf(hint, sizeof(hint), "did you mean \"%.64s\"? ", tars_str_suggest_best(&near));
+    return tars_err_set(err, TARS_EINVAL,
+                        "bad threshold \"%s\": unknown metric \"%.*s\" (%suse %s)", text, (int)len,
+                        name, hint, names);
 }
 
 /* The factor from unit to the kind's stored unit, or 0 when unit does not fit. */

@@ -116,7 +116,8 @@ static const struct cli_opt load_table[] = {
     CLI_DURATION(0, "timeout", "D", &lo.timeout_ms, 1, TARS_DURATION_MAX_MS,
                  "per request, default 10s"),
     CLI_LIST(0, "threshold", "EXPR", lo.thresholds, &lo.threshold_count, MAX_THRESHOLDS,
-             "e.g. 'p95<150ms', 'error_rate<1%', 'agents:rps>500'"),
+             "e.g. 'p95<150ms', 'error_rate<1%', 'agents:rps>500', or k6's\n"
+             "'http_req_duration{name:agents}: p(95)<150' (docs/load-format.md §3)"),
     CLI_STRING(0, "json", "FILE", &lo.json_out,
                "summary with histograms (mergeable; - for stdout)"),
     CLI_STRING(0, "csv", "PREFIX", &lo.csv_prefix,

@@ -52,6 +52,35 @@ class Thresholds(unittest.TestCase):
         self.assertIn("nosuch", run.stdout + run.stderr, run.describe())
         self.assertLess(run.elapsed, 3.0, "rejected before the 5 s of load, not after")
 
+    def test_k6_thresholds_on_the_command_line(self):
+        k6 = ["http_req_duration: p(95)<5000", "http_req_failed: rate<0.01", "http_reqs: count>10",
+              "http_req_duration{name:GET /ok}:p(99)<=5000", "http_reqs{name:GET /ok}: rate>5"]
+        with Fixture("ok") as fx:
+            args = [fx.url("/ok"), "-c", 2, "-t", 1, "-d", "1s", "-q"]
+            for t in k6:
+                args += ["--threshold", t]
+            run = run_load(args, timeout=15)
+            self.assertEqual(run.rc, EXIT_OK, run.describe())
+            self.assertEqual(len(re.findall(r"^\s*pass\s", run.stdout, re.M)), 5, run.describe())
+            failing = run_load([fx.url("/ok"), "-c", 2, "-t", 1, "-d", "1s", "-q", "--threshold",
+                                "http_reqs: count>100000000", "--threshold",
+                                "http_req_duration: max<60000"], timeout=15)
+        self.assertEqual(failing.rc, EXIT_FAILED, failing.describe())
+        self.assertRegex(failing.stdout, r"FAIL\s+http_reqs: count>100000000", failing.describe())
+        self.assertRegex(failing.stdout, r"pass\s+http_req_duration: max<60000", failing.describe())
+
+    def test_k6_threshold_naming_an_unknown_task_or_metric_exits_3(self):
+        for threshold, says in (("http_req_duration{name:GET /oj}:p(95)<150",
+                                 'no task named "GET /oj" (did you mean "GET /ok"?)'),
+                                ("http_req_waiting: p(95)<150",
+                                 'k6 metric "http_req_waiting" is not measured by tars'),
+                                ("http_req_duration: p95<150", "http_req_duration takes avg")):
+            run = run_load(["http://127.0.0.1:9/ok", "-d", "5s", "-q", "--threshold", threshold],
+                           timeout=10)
+            self.assertEqual(run.rc, EXIT_USAGE, run.describe())
+            self.assertIn(says, run.stderr, run.describe())
+            self.assertLess(run.elapsed, 3.0, "rejected before the 5 s of load, not after")
+
     def test_threshold_naming_an_unknown_task_in_a_scenario_exits_3(self):
         path = self.tmp.write("unknown-task.yaml", """\
 name: unknown-task

@@ -400,6 +400,59 @@ static void test_expect_json_paths(void **state)
     assert_int_equal(load_check_response(&task, &res, &status), TARS_LOAD_ERR_EXPECT);
 }
 
+/* k6's thresholds: a mapping of metric (with tags) to expressions, beside
+ * tars' own list; each maps to the same threshold tars' own form gives. */
+static void test_k6_thresholds(void **state)
+{
+    static const char k6[] = "base_url: http://h:1\nusers: 1\n"
+                             "tasks:\n  - name: agents\n    path: /a\n"
+                             "thresholds:\n"
+                             "  http_req_duration: [\"p(95)<150\", \"avg < 100\"]\n"
+                             "  \"http_req_duration{name:agents}\":\n"
+                             "    - threshold: \"p(99)<300\"\n"
+                             "      abortOnFail: false\n"
+                             "  http_req_failed: [\"rate<0.01\"]\n"
+                             "  http_reqs: \"count>100\"\n";
+    struct tars_load_scenario s;
+    struct tars_err err = TARS_ERR_INIT;
+    (void)state;
+
+    if (scenario_load_string("t.yaml", k6, &s, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(s.threshold_count, 5);
+    assert_string_equal(s.thresholds[0].text, "http_req_duration: p(95)<150");
+    assert_int_equal(s.thresholds[0].metric, TARS_TH_PERCENTILE);
+    assert_true(s.thresholds[0].percentile == 95 && s.thresholds[0].value == 150e6);
+    assert_null(s.thresholds[0].task);
+    assert_int_equal(s.thresholds[1].metric, TARS_TH_MEAN);
+    assert_string_equal(s.thresholds[2].task, "agents");
+    assert_true(s.thresholds[2].percentile == 99 && s.thresholds[2].value == 300e6);
+    assert_int_equal(s.thresholds[3].metric, TARS_TH_ERROR_RATE);
+    assert_true(s.thresholds[3].value == 0.01);
+    assert_int_equal(s.thresholds[4].metric, TARS_TH_REQUESTS);
+    tars_load_scenario_release(&s);
+
+    assert_load_error(HEAD TASK
+                      "thresholds:\n  \"http_req_duration{name:agnets}\": [\"p(95)<1\"]\n",
+                      "t.yaml:6:39: threshold \"http_req_duration{name:agnets}: p(95)<1\": no task "
+                      "named \"agnets\"");
+    assert_load_error("base_url: http://h:1\nusers: 1\ntasks:\n  - name: agents\n    path: /a\n"
+                      "thresholds:\n  \"http_req_duration{name:agnets}\": [\"p(95)<1\"]\n",
+                      "t.yaml:7:39: threshold \"http_req_duration{name:agnets}: p(95)<1\": no task "
+                      "named \"agnets\" (did you mean \"agents\"?)");
+    assert_load_error(HEAD TASK "thresholds:\n  http_req_waiting: [\"p(95)<1\"]\n",
+                      "t.yaml:6:23: bad threshold \"http_req_waiting: p(95)<1\": k6 metric "
+                      "\"http_req_waiting\" is not measured by tars (use http_req_duration, "
+                      "http_req_failed or http_reqs)");
+    assert_load_error(HEAD TASK "thresholds:\n  http_reqs: [{threshold: \"count>1\", "
+                                "abortOnFail: true}]\n",
+                      "t.yaml:6:51: abortOnFail: tars judges thresholds when the run ends; only "
+                      "false is accepted");
+    assert_load_error(HEAD TASK "thresholds:\n  http_reqs: 5\n",
+                      "t.yaml:6:14: thresholds.http_reqs must be a list of expressions, not a "
+                      "number");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_quick),
         cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_k6_thresholds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

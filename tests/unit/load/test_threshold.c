@@ -72,11 +72,11 @@ static void test_parse_errors(void **state)
 {
     (void)state;
     parse_bad("p95", "bad threshold \"p95\": expected [task:]metric <, <=, > or >= value, e.g. "
-                     "p95<150ms");
+                     "p95<150ms, or k6's http_req_duration: p(95)<150");
     parse_bad("", "bad threshold \"\": expected [task:]metric <, <=, > or >= value, e.g. "
-                  "p95<150ms");
+                  "p95<150ms, or k6's http_req_duration: p(95)<150");
     parse_bad("p96<1ms", "bad threshold \"p96<1ms\": unknown metric \"p96\" (use p50, p75, p90, "
-                         "p95, p99, p99.9, mean, avg, max, error_rate, rps or requests)");
+                         "p95, p99, p99.9, min, mean, avg, max, error_rate, rps or requests)");
     parse_bad("p95<fast", "bad threshold \"p95<fast\": expected a number, not \"fast\"");
     parse_bad("p95<-1ms", "bad threshold \"p95<-1ms\": expected a number, not \"-1ms\"");
     parse_bad("p95<150xs", "bad threshold \"p95<150xs\": unit \"xs\" does not fit p95 (use ms, s "
@@ -195,6 +195,124 @@ static void test_counts_and_rates(void **state)
     tars_load_result_release(&r);
 }
 
+/* k6's form: the metric and tags map to tars' metric, task and {ok}. */
+static void test_parse_k6_forms(void **state)
+{
+    static const struct {
+        const char *text, *task;
+        enum tars_threshold_metric metric;
+        double percentile;
+        bool ok_only;
+        enum tars_threshold_op op;
+        double value;
+    } cases[] = {
+        {"http_req_duration: p(95)<150", NULL, TARS_TH_PERCENTILE, 95, false, TARS_TH_LT, 150e6},
+        {"http_req_duration:p(99.9)<=1s", NULL, TARS_TH_PERCENTILE, 99.9, false, TARS_TH_LE, 1e9},
+        {"http_req_duration{name:agents}: p(99)<300", "agents", TARS_TH_PERCENTILE, 99, false,
+         TARS_TH_LT, 300e6},
+        {" http_req_duration { name : GET /a:b } : p(90) < 2 ", "GET /a:b", TARS_TH_PERCENTILE, 90,
+         false, TARS_TH_LT, 2e6},
+        {"http_req_duration{expected_response:true}: p(95)<150", NULL, TARS_TH_PERCENTILE, 95, true,
+         TARS_TH_LT, 150e6},
+        {"http_req_duration{name:a,expected_response:true}: med<10", "a", TARS_TH_PERCENTILE, 50,
+         true, TARS_TH_LT, 10e6},
+        {"http_req_duration: avg<200", NULL, TARS_TH_MEAN, 0, false, TARS_TH_LT, 200e6},
+        {"http_req_duration: min>1", NULL, TARS_TH_MIN, 0, false, TARS_TH_GT, 1e6},
+        {"http_req_duration: max<1500ms", NULL, TARS_TH_MAX, 0, false, TARS_TH_LT, 1500e6},
+        {"http_req_failed: rate<0.01", NULL, TARS_TH_ERROR_RATE, 0, false, TARS_TH_LT, 0.01},
+        {"http_req_failed{name:\"x\"}: rate<=1%", "x", TARS_TH_ERROR_RATE, 0, false, TARS_TH_LE,
+         0.01},
+        {"http_reqs: count>100", NULL, TARS_TH_REQUESTS, 0, false, TARS_TH_GT, 100},
+        {"http_reqs{name:a}: rate>=50", "a", TARS_TH_RPS, 0, false, TARS_TH_GE, 50},
+        /* a task that only looks like a k6 metric keeps tars' form */
+        {"http_requests:p95<1", "http_requests", TARS_TH_P95, 0, false, TARS_TH_LT, 1e6},
+        {"min<5", NULL, TARS_TH_MIN, 0, false, TARS_TH_LT, 5e6},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tars_threshold th;
+        struct tars_err err = TARS_ERR_INIT;
+        if (tars_threshold_parse(cases[i].text, &th, &err))
+            fail_msg("\"%s\": %s", cases[i].text, err.msg);
+        if ((cases[i].task ? !th.task || strcmp(th.task, cases[i].task) : th.task != NULL) ||
+            th.metric != cases[i].metric || th.percentile != cases[i].percentile ||
+            th.ok_only != cases[i].ok_only || th.op != cases[i].op ||
+            fabs(th.value - cases[i].value) > 1e-9 * cases[i].value)
+            fail_msg("\"%s\": task %s metric %d p %g ok %d op %d value %.17g", cases[i].text,
+                     th.task ? th.task : "(none)", th.metric, th.percentile, th.ok_only, th.op,
+                     th.value);
+        tars_threshold_release(&th);
+    }
+}
+
+static void test_parse_k6_errors(void **state)
+{
+    (void)state;
+    parse_bad("http_req_waiting: p(95)<1", "bad threshold \"http_req_waiting: p(95)<1\": k6 metric "
+                                           "\"http_req_waiting\" is not measured by tars (use "
+                                           "http_req_duration, http_req_failed or http_reqs)");
+    parse_bad("http_req_duration: p(101)<1", "bad threshold \"http_req_duration: p(101)<1\": "
+                                             "http_req_duration takes avg, min, med, max or p(N) "
+                                             "with 0 < N <= 100, not \"p(101)\"");
+    parse_bad("http_req_duration: rate<1", "bad threshold \"http_req_duration: rate<1\": "
+                                           "http_req_duration takes avg, min, med, max or p(N) "
+                                           "with 0 < N <= 100, not \"rate\"");
+    parse_bad("http_req_failed: p(95)<1", "bad threshold \"http_req_failed: p(95)<1\": "
+                                          "http_req_failed takes rate, not \"p(95)\"");
+    parse_bad("http_reqs: avg<1", "bad threshold \"http_reqs: avg<1\": http_reqs takes count or "
+                                  "rate, not \"avg\"");
+    parse_bad("http_req_failed: rate<2", "bad threshold \"http_req_failed: rate<2\": "
+                                         "http_req_failed is at most 100%");
+    parse_bad("http_reqs: count>5ms", "bad threshold \"http_reqs: count>5ms\": unit \"ms\" does "
+                                      "not fit http_reqs (use none)");
+    parse_bad("http_req_duration{status:200}: p(95)<1",
+              "bad threshold \"http_req_duration{status:200}: p(95)<1\": unsupported tag (use "
+              "name:TASK or expected_response:true): \"status\"");
+    parse_bad("http_req_duration{name:}: p(95)<1",
+              "bad threshold \"http_req_duration{name:}: p(95)<1\": one non-empty name tag (a "
+              "task's name), not \"name:\"");
+    parse_bad("http_req_failed{expected_response:true}: rate<1",
+              "bad threshold \"http_req_failed{expected_response:true}: rate<1\": "
+              "expected_response:true (the successful responses of http_req_duration) is the "
+              "tag's only use, not \"expected_response:true\"");
+    parse_bad("http_req_duration{name:a: p(95)<1", "bad threshold \"http_req_duration{name:a: "
+                                                   "p(95)<1\": no } after \"{name:a: p(95)\"");
+    parse_bad("http_req_duration{name:a} p(95)<1",
+              "bad threshold \"http_req_duration{name:a} p(95)<1\": expected \": aggregation\" "
+              "after the k6 metric, not \"p(95)\"");
+}
+
+/* k6 thresholds judged on the same figures as tars' own. */
+static void test_k6_judged(void **state)
+{
+    struct tars_load_result r;
+    (void)state;
+
+    build(&r);
+    for (int i = 1; i <= 100; i++)
+        fixture_ok(&r.tasks[0], (uint64_t)i * 1000000, 10);          /* 1..100 ms */
+    fixture_fail(&r.tasks[0], TARS_LOAD_ERR_STATUS, 500, 500000000); /* one 500 in 500 ms */
+    r.total.requests = 101;
+    r.total.failures = 1;
+    check(&r, "http_req_duration{name:a}: max<=500", PASS, 500e6);
+    check(&r, "http_req_duration{name:a,expected_response:true}: max<=100", PASS, 100e6);
+    check(&r, "http_req_duration{name:a,expected_response:true}: min>=1", PASS, 1e6);
+    check(&r, "http_req_duration{name:a,expected_response:true}: min>1", FAIL, 1e6);
+    check(&r, "http_reqs{name:a}: count>100", PASS, 101);
+    check(&r, "http_reqs{name:a}: rate>=10.1", PASS, 10.1);
+    check(&r, "http_req_failed: rate<0.01", PASS, 1.0 / 101);
+    check(&r, "http_req_failed: rate<0.0099", FAIL, 1.0 / 101);
+    tars_load_result_release(&r);
+    build(&r);
+    for (int i = 0; i < 10; i++)
+        fixture_ok(&r.tasks[0], 150000000, 10); /* every response 150 ms */
+    check(&r, "http_req_duration{name:a}: p(42)<=150", PASS, 150e6);
+    check(&r, "http_req_duration{name:a}: p(42)<150", FAIL, 150e6);
+    check(&r, "http_req_duration{name:a}: med>=150ms", PASS, 150e6);
+    tars_load_result_release(&r);
+}
+
 /* Every evaluator gets the same table: no data, an empty list, NaN, +Inf and
  * -Inf, exactly at the limit, a peer error. No data is never a pass, never a
  * silent fail: it is NO_DATA naming what was missing. */
@@ -248,6 +366,16 @@ static void test_no_data_table(void **state)
         {PEER_ERROR, "a:max<1s", 0, NO_DATA, NAN, "no response was timed"},
         {PEER_ERROR, "a:error_rate<1%", 0, FAIL, 1.0, NULL},
         {PEER_ERROR, "a:requests>=10", 0, PASS, 10, NULL},
+        {NOTHING, "http_req_duration: p(95)<150", 0, NO_DATA, NAN, "no request was sent"},
+        {NOTHING, "http_req_failed: rate<0.01", 0, NO_DATA, NAN, "no request was sent"},
+        {NOTHING, "http_reqs: rate>1", 0, NO_DATA, NAN, "no request was sent"},
+        {PEER_ERROR, "http_req_duration{name:a}: p(95)<150", 0, NO_DATA, NAN,
+         "no response was timed"},
+        {PEER_ERROR, "http_req_duration{name:a}: min<150", 0, NO_DATA, NAN,
+         "no response was timed"},
+        {PEER_ERROR, "http_req_duration{name:a,expected_response:true}: med<150", 0, NO_DATA, NAN,
+         "no successful response was timed"},
+        {PEER_ERROR, "http_req_failed{name:a}: rate<0.01", 0, FAIL, 1.0, NULL},
     };
     (void)state;
 
@@ -336,10 +464,17 @@ static void test_unknown_task(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_forms),        cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_latency_boundaries), cmocka_unit_test(test_single_value_percentiles),
-        cmocka_unit_test(test_counts_and_rates),   cmocka_unit_test(test_no_data_table),
-        cmocka_unit_test(test_judge_non_finite),   cmocka_unit_test(test_all_responses_and_ok_only),
+        cmocka_unit_test(test_parse_forms),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_k6_forms),
+        cmocka_unit_test(test_parse_k6_errors),
+        cmocka_unit_test(test_k6_judged),
+        cmocka_unit_test(test_latency_boundaries),
+        cmocka_unit_test(test_single_value_percentiles),
+        cmocka_unit_test(test_counts_and_rates),
+        cmocka_unit_test(test_no_data_table),
+        cmocka_unit_test(test_judge_non_finite),
+        cmocka_unit_test(test_all_responses_and_ok_only),
         cmocka_unit_test(test_unknown_task),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

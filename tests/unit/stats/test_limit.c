@@ -149,7 +149,11 @@ static void test_parse_errors(void **state)
         {"  ", "bad threshold \"\": expected metric <, <=, > or >= value, e.g. p95<150ms"},
         {"loss=0", "bad threshold \"loss=0\": expected metric <, <=, > or >= value, e.g. "
                    "p95<150ms"},
-        {"p96<1", "bad threshold \"p96<1\": unknown metric \"p96\" (use p95, loss or count)"},
+        {"p96<1", "bad threshold \"p96<1\": unknown metric \"p96\" (did you mean \"p95\"? use p95, "
+                  "loss or count)"},
+        {"lost<1", "bad threshold \"lost<1\": unknown metric \"lost\" (did you mean \"loss\"? use "
+                   "p95, loss or count)"},
+        {"rtt<1", "bad threshold \"rtt<1\": unknown metric \"rtt\" (use p95, loss or count)"},
         {"<1", "bad threshold \"<1\": unknown metric \"\" (use p95, loss or count)"},
         {"p95<", "bad threshold \"p95<\": expected a number, not \"\""},
         {"p95<fast", "bad threshold \"p95<fast\": expected a number, not \"fast\""},
