@@ -283,6 +283,9 @@ int tars_load_result_from_json(struct json_t *v, struct tars_load_result *out,
  * histogram would overflow, into then partly merged. */
 int tars_load_result_merge(struct tars_load_result *into, const struct tars_load_result *from,
                            struct tars_err *err) TARS_MUST_CHECK;
+/* The task of r named name (names are unique), or NULL. */
+const struct tars_load_task_result *tars_load_result_task(const struct tars_load_result *r,
+                                                          const char *name);
 
 /* Evaluates th against r into *out (tars/judge.h): the measured value in
  * th->value's unit and the outcome. No data is never a pass: with no request

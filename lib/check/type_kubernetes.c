@@ -223,18 +223,11 @@ static bool is_list_check(const struct kube_subcheck *sc)
     return sc->resource && !sc->whole && !sc->run;
 }
 
-static bool in_list(const char *const *list, const char *s)
-{
-    for (; *list; list++)
-        if (strcmp(*list, s) == 0)
-            return true;
-    return false;
-}
-
 static bool param_applies(const struct kube_subcheck *sc, const char *key)
 {
     return strcmp(key, "check") == 0 || strcmp(key, "namespace") == 0 ||
-           (is_list_check(sc) && in_list(list_params, key)) || in_list(sc->params, key);
+           (is_list_check(sc) && tars_str_in_list(key, list_params)) ||
+           tars_str_in_list(key, sc->params);
 }
 
 /* "a, b, c" of the parameters sc takes. */
@@ -303,7 +296,7 @@ static bool boolean(json_t *v)
 static bool one_of(json_t *v, const char *const *allowed)
 {
     const char *s = json_string_value(v);
-    return s && in_list(allowed, s);
+    return s && tars_str_in_list(s, allowed);
 }
 
 static bool port_valid(json_t *v)
@@ -327,13 +320,13 @@ static const char *value_problem(const char *key, json_t *v)
                                           "app_version", "status", "key",   "contains", NULL};
     static const char *const booleans[] = {"updated", "ready", "tls", "case_insensitive", NULL};
 
-    if (in_list(lists, key) && !string_or_strings(v))
+    if (tars_str_in_list(key, lists) && !string_or_strings(v))
         return "must be a string or a non-empty list of strings";
-    if (in_list(numbers, key) && !non_negative(v))
+    if (tars_str_in_list(key, numbers) && !non_negative(v))
         return "must be a number >= 0";
-    if (in_list(strings, key) && (!json_is_string(v) || !json_string_value(v)[0]))
+    if (tars_str_in_list(key, strings) && (!json_is_string(v) || !json_string_value(v)[0]))
         return "must be a non-empty string";
-    if (in_list(booleans, key) && !boolean(v))
+    if (tars_str_in_list(key, booleans) && !boolean(v))
         return "must be true or false";
     if (strcmp(key, "match") == 0 && !one_of(v, NAMES("exact", "substring", "prefix")))
         return "must be exact, substring or prefix";

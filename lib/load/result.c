@@ -126,7 +126,8 @@ int result_task_merge(struct tars_load_task_result *into, const struct tars_load
     return TARS_OK;
 }
 
-static struct tars_load_task_result *task_named(struct tars_load_result *r, const char *name)
+const struct tars_load_task_result *tars_load_result_task(const struct tars_load_result *r,
+                                                          const char *name)
 {
     for (size_t i = 0; i < r->task_count; i++)
         if (strcmp(r->tasks[i].name, name) == 0)
@@ -139,7 +140,7 @@ static size_t tasks_missing(struct tars_load_result *into, const struct tars_loa
     size_t n = 0;
 
     for (size_t i = 0; i < from->task_count; i++)
-        if (!task_named(into, from->tasks[i].name))
+        if (!tars_load_result_task(into, from->tasks[i].name))
             n++;
     return n;
 }
@@ -156,9 +157,9 @@ static int merge_tasks(struct tars_load_result *into, const struct tars_load_res
         memset(into->tasks + into->task_count, 0, added * sizeof(*into->tasks));
     }
     for (size_t i = 0; i < from->task_count; i++) {
-        struct tars_load_task_result *t = task_named(into, from->tasks[i].name);
-        if (!t)
-            t = &into->tasks[into->task_count++];
+        const struct tars_load_task_result *same = tars_load_result_task(into, from->tasks[i].name);
+        struct tars_load_task_result *t =
+            same ? &into->tasks[same - into->tasks] : &into->tasks[into->task_count++];
         if ((rc = result_task_merge(t, &from->tasks[i], err)))
             return rc;
     }

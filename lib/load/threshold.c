@@ -140,17 +140,6 @@ void tars_threshold_release(struct tars_threshold *th)
 
 /* ---- checking ---- */
 
-static const struct tars_load_task_result *task_named(const struct tars_load_result *r,
-                                                      const char *name)
-{
-    if (!name)
-        return &r->total;
-    for (size_t i = 0; i < r->task_count; i++)
-        if (strcmp(r->tasks[i].name, name) == 0)
-            return &r->tasks[i];
-    return NULL;
-}
-
 /* The figure th->metric names, in th->value's unit; NULL, or what is
  * missing when there is nothing to measure. */
 static const char *measure(const struct tars_threshold *th, const struct tars_limit_metric *m,
@@ -193,7 +182,8 @@ static const char *measure(const struct tars_threshold *th, const struct tars_li
 int tars_threshold_check(const struct tars_threshold *th, const struct tars_load_result *r,
                          struct tars_judged *out, struct tars_err *err)
 {
-    const struct tars_load_task_result *t = task_named(r, th->task);
+    const struct tars_load_task_result *t =
+        th->task ? tars_load_result_task(r, th->task) : &r->total;
     const struct tars_limit_metric *m = metric_of(th->metric);
     const char *why;
     double value;

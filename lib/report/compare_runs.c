@@ -160,15 +160,6 @@ static void add_achieved(struct ctx *c, const struct tars_load_result *b,
                NAN, &s);
 }
 
-static const struct tars_load_task_result *task_named(const struct tars_load_result *r,
-                                                      const char *name)
-{
-    for (size_t i = 0; i < r->task_count; i++)
-        if (strcmp(r->tasks[i].name, name) == 0)
-            return &r->tasks[i];
-    return NULL;
-}
-
 static void add_load(struct ctx *c, const struct tars_load_result *b,
                      const struct tars_load_result *v)
 {
@@ -182,7 +173,7 @@ static void add_load(struct ctx *c, const struct tars_load_result *b,
     if (b->task_count < 2 && v->task_count < 2)
         return;
     for (size_t i = 0; i < b->task_count; i++) {
-        const struct tars_load_task_result *t = task_named(v, b->tasks[i].name);
+        const struct tars_load_task_result *t = tars_load_result_task(v, b->tasks[i].name);
 
         if (t)
             add_task(c, b->tasks[i].name, (struct side){&b->tasks[i], b->duration_ms},

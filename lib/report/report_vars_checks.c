@@ -100,10 +100,11 @@ static json_t *check_item(json_t *check, const char *suite)
     return item;
 }
 
-static bool in_list(const char *s, const char *const *list)
+/* Whether s contains any of words (a substring, not a whole-word match). */
+static bool contains_any(const char *s, const char *const *words)
 {
-    for (; *list; list++) {
-        if (strstr(s, *list))
+    for (; *words; words++) {
+        if (strstr(s, *words))
             return true;
     }
     return false;
@@ -123,10 +124,10 @@ static void file_check(struct bind *b, json_t *check, const char *suite)
     if (strcmp(status, "pass") != 0)
         json_array_append_new(json_object_get(b->values, "CHECKS_NOT_PASSED"),
                               check_item(check, suite));
-    if (strcmp(category, "security") == 0 || in_list(id, security_words))
+    if (strcmp(category, "security") == 0 || contains_any(id, security_words))
         json_array_append_new(json_object_get(b->values, "SECURITY_CHECKS"),
                               check_item(check, suite));
-    if (in_list(category, observability))
+    if (contains_any(category, observability))
         json_array_append_new(json_object_get(b->values, "OBSERVABILITY_CHECKS"),
                               check_item(check, suite));
     if (strcmp(status, "fail") == 0)

@@ -313,6 +313,11 @@ static void test_release_and_names(void **state)
     assert_string_equal(tars_load_error_name(TARS_LOAD_ERR_EXPECT), "expect");
     assert_string_equal(tars_load_error_name(TARS_LOAD_ERR_PARSE), "parse");
     assert_string_equal(tars_load_error_name(TARS_LOAD_ERR_COUNT), "unknown");
+    build(&r, "api", 2);
+    assert_ptr_equal(tars_load_result_task(&r, "evaluations"), &r.tasks[1]);
+    assert_null(tars_load_result_task(&r, "Aggregated")); /* the total is no task */
+    assert_null(tars_load_result_task(&r, "evaluation"));
+    tars_load_result_release(&r);
 }
 
 int main(void)
