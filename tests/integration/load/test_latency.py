@@ -29,6 +29,14 @@ class CoordinatedOmission(unittest.TestCase):
 
     def test_open_model_shows_the_stall_in_p99(self):
         rate, seconds = 200, 4
+        # The same load on the same fixture whose stall comes after the run: what this machine,
+        # as busy as it is now, gives without a stall (the p50 limit below scales with it).
+        with Fixture("stall", "--at", 100, "--for", 1, "--clock", "first-request",
+                     lifetime=30) as fx:
+            calm = run_load([fx.url("/stall"), "-R", rate, "-c", 50, "-t", 1, "-d", "2s", "-q"],
+                            timeout=20, json_path=self.tmp.join("calm.json"))
+        self.assertEqual(calm.rc, EXIT_OK, calm.describe())
+        calm_p95 = summary_ms(calm.json()["total"], "p95_ms")
         with stall_fixture() as fx:
             run = run_load([fx.url("/stall"), "-R", rate, "-c", 50, "-t", 1, "-d", "%ds" % seconds, "-q"],
                            timeout=20, json_path=self.tmp.join("open.json"))
@@ -42,13 +50,19 @@ class CoordinatedOmission(unittest.TestCase):
         corrected_max = loadlib.hist_max_ms(total, "latency")
         m = re.search(r"from the actual send: p99 ([0-9.]+) ms", run.stdout)
         note("open model -R %d -c 50, 1 s stall: %d requests, %d failures; corrected p50 %.1f ms, "
-             "p99 %.1f ms, max %.1f ms; from the actual send: p99 %s ms, max %.1f ms"
+             "p99 %.1f ms, max %.1f ms; from the actual send: p99 %s ms, max %.1f ms; "
+             "without the stall p95 %.1f ms"
              % (rate, total["requests"], total["failures"], p50, p99, corrected_max,
-                m.group(1) if m else "?", raw_max))
+                m.group(1) if m else "?", raw_max, calm_p95))
         self.assertEqual(total["failures"], 0, run.describe())
         self.assertGreaterEqual(p99, 500.0,
                                 "the open model's p99 (%.1f ms) hides a 1 s stall\n%s" % (p99, run.describe()))
-        self.assertLess(p50, 100.0, "p50 %.1f ms: most requests are outside the stall" % p50)
+        # Three in four requests arrive outside the stall: their median is the machine's own
+        # latency (idle: ~1 ms), far below the 500 ms and more of the stalled ones. Were the
+        # stall charged to requests outside it, p50 would be hundreds of ms.
+        p50_limit = 100.0 + calm_p95
+        self.assertLess(p50, p50_limit, "p50 %.1f ms (limit 100 ms + the no-stall run's p95 %.1f ms): "
+                        "most requests are outside the stall" % (p50, calm_p95))
         # The schedule was kept: about rate x duration requests, none dropped during the stall.
         expected = rate * seconds
         self.assertGreaterEqual(total["requests"], 0.85 * expected,
