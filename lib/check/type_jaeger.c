@@ -249,6 +249,14 @@ static void jaeger_services(struct jaeger *j)
 
     if (jaeger_get(j, "api/services", "jaeger /api/services", &data))
         return;
+    for (i = 0; i < json_array_size(data); i++) {
+        if (!json_is_string(json_array_get(data, i))) {
+            tars_check_error(j->out, false,
+                             "jaeger /api/services: item %zu of \"data\" is not a name", i);
+            json_decref(data);
+            return;
+        }
+    }
     json_array_foreach(want, i, v)
     {
         expected++;
@@ -302,13 +310,17 @@ static void jaeger_traces_present(struct jaeger *j)
     int64_t lookback_ms;
     double min_traces;
     json_t *traces = NULL;
+    struct jaeger_continuity c;
+    char why[160];
     size_t n;
 
     (void)misc_number(j->ctx->params, "min_traces", 1, &min_traces);
     if (jaeger_traces(j, &service, &lookback_ms, &traces))
         return;
     n = json_array_size(traces);
-    if ((double)n < min_traces)
+    if (jaeger_continuity_compute(traces, &c, why, sizeof(why))) /* traces, not just n items */
+        tars_check_error(j->out, false, "jaeger traces: %s", why);
+    else if ((double)n < min_traces)
         tars_check_fail(j->out,
                         "%zu traces of service \"%.100s\" in the last %llds, expected at "
                         "least %.0f",

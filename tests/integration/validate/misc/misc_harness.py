@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -30,6 +31,9 @@ DRIVER = os.environ.get("CHECK_DRIVER", "")
 TARS_BIN = os.environ.get("TARS_BIN", "")
 PG_HARNESS = os.environ.get("TARS_PG_HARNESS", os.path.join(ROOT, "tests", "integration",
                                                              "pg_harness.sh"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from freeport import free_port, listening_socket  # noqa: E402  (tests/integration/freeport.py)
+
 START_TIMEOUT = 10.0
 DRIVER_TIMEOUT = 120.0
 
@@ -70,6 +74,59 @@ class Fixture:
         import urllib.request
         with urllib.request.urlopen(self.url + "/fixture/stats", timeout=5) as r:
             return json.loads(r.read())
+
+
+class CannedPeer:
+    """A peer that answers every connection with the same bytes, whatever was asked, then
+    closes it: an HTTP error status, a body that is not what the API sends, or bytes that are
+    not HTTP at all. With answer None nothing listens on the port (connection refused)."""
+
+    def __init__(self, answer):
+        self.sock = None
+        if answer is None:
+            self.port = free_port()
+            self.url = "http://127.0.0.1:%d" % self.port
+            return
+        self.answer = answer
+        self.sock = listening_socket()
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.stopping = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    seen = b""
+                    while b"\r\n\r\n" not in seen and len(seen) < 65536:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        seen += chunk
+                    conn.sendall(self.answer)
+                except OSError:
+                    pass
+
+    def stop(self):
+        if self.sock is not None:
+            self.stopping = True
+            self.thread.join(5)
+            self.sock.close()
+
+
+def http_answer(status, body, content_type="application/json"):
+    """Bytes of a whole HTTP/1.1 answer that closes its connection."""
+    body = body.encode() if isinstance(body, str) else body
+    return (("HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+             % (status, content_type, len(body))).encode() + body)
 
 
 class TempDir:

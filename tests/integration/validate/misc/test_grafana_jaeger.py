@@ -5,7 +5,7 @@ import os
 import subprocess
 import unittest
 
-from misc_harness import TARS_BIN, CheckCase, Fixture, TempDir, run_suite
+from misc_harness import TARS_BIN, CannedPeer, CheckCase, Fixture, TempDir, http_answer, run_suite
 
 TOKEN = "fixture-grafana-token-5ad1"
 
@@ -29,7 +29,8 @@ checks:
   - {id: grafana-load-by-uid, category: grafana, type: grafana, check: dashboard,
      uid: tars-evaluation, samples: 2}
   - {id: grafana-load-slow, category: grafana, type: grafana, check: dashboard,
-     uid: tars-overview, samples: 3, max_p95_ms: 250, max_p99_ms: 300}
+     uid: tars-overview, samples: 3, max_p95_ms: "${SLOW_P95_MS}",
+     max_p99_ms: "${SLOW_P99_MS}"}
   - {id: grafana-rules-evaluation, category: grafana, type: grafana, check: panels_use_rules,
      uid: tars-evaluation}
   - {id: grafana-rules-overview, category: grafana, type: grafana, check: panels_use_rules,
@@ -53,6 +54,34 @@ checks:
 """
 
 
+# The broken state's dashboard takes SLOW_MS to load; grafana-load-slow's limit sits between
+# that and what a dashboard answered at once takes on this machine as busy as it is now: 250 ms
+# on a quiet one, 5 times a cold /api/health fetch measured just before (a loaded machine's
+# scheduling delays, which every cold load pays too), at most 1500 ms.
+SLOW_MS = 2500
+
+
+def slow_limit_ms(url):
+    import http.client
+    import time
+    worst = 0.0
+    host, port = url.rsplit("/", 1)[1].split(":")
+    for _ in range(3):
+        t0 = time.monotonic()
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            conn.request("GET", "/api/health")
+            conn.getresponse().read()  # 200, or 503 in the broken state: answered at once
+        finally:
+            conn.close()
+        worst = max(worst, (time.monotonic() - t0) * 1000)
+    return int(min(1500, max(250, 5 * worst)))
+
+
+def suite_vars(url, limit_ms):
+    return {"FIXTURE_URL": url, "SLOW_P95_MS": str(limit_ms), "SLOW_P99_MS": str(limit_ms + 50)}
+
+
 class GrafanaJaegerBase(CheckCase):
     state = None
 
@@ -60,9 +89,10 @@ class GrafanaJaegerBase(CheckCase):
     def setUpClass(cls):
         cls.tmp = TempDir("tars-misc-gj-")
         cls.fixture = Fixture("grafana_jaeger_fixture.py", "--state", cls.state, "--token", TOKEN,
-                              "--slow-ms", "400")
+                              "--slow-ms", str(SLOW_MS))
         try:
-            cls.results, cls.wall = run_suite(cls.tmp, SUITE, {"FIXTURE_URL": cls.fixture.url},
+            cls.limit_ms = slow_limit_ms(cls.fixture.url)
+            cls.results, cls.wall = run_suite(cls.tmp, SUITE, suite_vars(cls.fixture.url, cls.limit_ms),
                                               env={"FIXTURE_TOKEN": TOKEN})
             cls.stats = cls.fixture.stats()
         except Exception:
@@ -144,7 +174,7 @@ class TestBroken(GrafanaJaegerBase):
         r = self.result("grafana-load-slow")
         self.assertStatus(r, "fail", "too slow over 3 cold loads")
         self.assertIn("p95 ", r["reason"])
-        self.assertIn(">= 250 ms", r["reason"])
+        self.assertIn(">= %d ms" % self.limit_ms, r["reason"])
 
     def test_panels_not_using_rules(self):
         self.assertStatus(self.result("grafana-rules-overview"), "fail",
@@ -179,7 +209,7 @@ class TestCredentials(CheckCase):
         fixture = Fixture("grafana_jaeger_fixture.py", "--state", "healthy", "--token", TOKEN)
         try:
             wrong = TOKEN[::-1]
-            results, _ = run_suite(tmp, SUITE, {"FIXTURE_URL": fixture.url},
+            results, _ = run_suite(tmp, SUITE, suite_vars(fixture.url, 250),
                                    env={"FIXTURE_TOKEN": wrong})
             r = results["grafana-search"]
             self.assertStatus(r, "error", "HTTP 401 (missing or rejected credentials)")
@@ -187,7 +217,7 @@ class TestCredentials(CheckCase):
             self.assertStatus(results["jaeger-services"], "error", "HTTP 401")
             # The health endpoint needs no token.
             self.assertStatus(results["grafana-health"], "pass")
-            results, _ = run_suite(tmp, SUITE, {"FIXTURE_URL": fixture.url},
+            results, _ = run_suite(tmp, SUITE, suite_vars(fixture.url, 250),
                                    env={"FIXTURE_TOKEN": ""})
             self.assertStatus(results["grafana-load-by-uid"], "error", "HTTP 401")
         finally:
@@ -199,10 +229,68 @@ class TestUnreachable(CheckCase):
     def test_refused_is_a_transient_error(self):
         tmp = TempDir("tars-misc-gj-")
         try:
-            results, wall = run_suite(tmp, SUITE, {"FIXTURE_URL": "http://127.0.0.1:9"})
+            results, wall = run_suite(tmp, SUITE, suite_vars("http://127.0.0.1:9", 250))
             for r in results.values():
                 self.assertStatus(r, "error")
             self.assertLess(wall, 30)
+        finally:
+            tmp.remove()
+
+JAEGER_SUITE = """
+suite: jaeger-peer-errors
+defaults:
+  timeout: 5s
+  retries: 0
+targets:
+  jaeger:
+    url: ${PEER_URL}
+checks:
+  - {id: services, category: tracing, type: jaeger, check: services}
+  - {id: services-named, category: tracing, type: jaeger, check: services,
+     services: [tars-insight-engine]}
+  - {id: traces, category: tracing, type: jaeger, check: traces_present,
+     service: tars-insight-engine}
+  - {id: continuity, category: tracing, type: jaeger, check: continuity,
+     service: tars-insight-engine}
+  - {id: multi-region, category: tracing, type: jaeger, check: multi_region,
+     service: tars-insight-engine}
+"""
+
+# A Jaeger query service that errs, one row each: every check is an error (the peer could not
+# be judged), never a pass and never a fail. The reason names what the peer did.
+JAEGER_PEER_ERRORS = [
+    ("connection refused", None, "connect"),
+    ("HTTP 500 with Jaeger's error shape",
+     http_answer("500 Internal Server Error",
+                 '{"data":null,"errors":[{"code":500,"msg":"storage unavailable"}]}'), "500"),
+    ("HTTP 503 from a proxy, HTML", http_answer("503 Service Unavailable", "<html>down</html>",
+                                                "text/html"), "503"),
+    ("200, not JSON", http_answer("200 OK", "<html>login</html>", "text/html"), "not JSON"),
+    ("200, JSON cut short", http_answer("200 OK", '{"data":[{"traceID":"1","spans":['),
+     "not JSON"),
+    ("200 with errors", http_answer("200 OK", '{"data":[],"errors":[{"msg":"bad query"}]}'),
+     "bad query"),
+    ("200 without data", http_answer("200 OK", '{"total":0}'), "no \"data\" list"),
+    ("200, data not a list", http_answer("200 OK", '{"data":{"a":1}}'), "no \"data\" list"),
+    ("200, data of numbers", http_answer("200 OK", '{"data":[1,2,3]}'), " 0 "),
+    ("not HTTP", b"SSH-2.0-OpenSSH_9.2\r\n", ""),
+]
+
+
+class TestPeerErrors(CheckCase):
+    def test_every_peer_error_is_an_error(self):
+        tmp = TempDir("tars-misc-gj-")
+        try:
+            for what, answer, reason in JAEGER_PEER_ERRORS:
+                peer = CannedPeer(answer)
+                try:
+                    results, _ = run_suite(tmp, JAEGER_SUITE, {"PEER_URL": peer.url})
+                finally:
+                    peer.stop()
+                self.assertEqual(len(results), 5, what)
+                for r in results.values():
+                    with self.subTest(peer=what, check=r["id"]):
+                        self.assertStatus(r, "error", reason)
         finally:
             tmp.remove()
 
@@ -216,7 +304,9 @@ class TestCli(CheckCase):
         fixture = Fixture("grafana_jaeger_fixture.py", "--state", state, "--token", TOKEN)
         try:
             path = tmp.file("suite.yaml", SUITE)
-            return subprocess.run([TARS_BIN, "validate", path, "--var", "FIXTURE_URL=" + fixture.url],
+            args = [a for kv in suite_vars(fixture.url, slow_limit_ms(fixture.url)).items()
+                    for a in ("--var", "%s=%s" % kv)]
+            return subprocess.run([TARS_BIN, "validate", path, *args],
                                   capture_output=True, text=True, timeout=120,
                                   env=dict(os.environ, FIXTURE_TOKEN=TOKEN))
         finally:

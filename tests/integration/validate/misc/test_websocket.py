@@ -6,7 +6,7 @@ import os
 import subprocess
 import unittest
 
-from misc_harness import CheckCase, Fixture, TempDir, run_suite
+from misc_harness import CannedPeer, CheckCase, Fixture, TempDir, http_answer, run_suite
 
 TOKEN = "fixture-ws-token-77c0"
 
@@ -167,6 +167,41 @@ class TestTls(WebSocketCase):
         r = results["wss-unverified"]
         self.assertStatus(r, "error", "TLS")
         self.assertEqual(r["attempts"], 1)
+
+# A peer that errs, one row each, and the outcome docs/suite-format.md gives it: nothing
+# listening, or a connection closed before any answer, is a transient error; a server that answers the upgrade with anything but a right
+# 101 fails the check. Never a pass. (Rows for a 404, a wrong Sec-WebSocket-Accept and a close
+# after the upgrade are in TestBroken.)
+WS_PEER_ERRORS = [
+    ("connection refused", None, "error", "refused"),
+    ("HTTP 500 to the upgrade", http_answer("500 Internal Server Error", '{"error":"boom"}'),
+     "fail", "HTTP 500"),
+    ("HTTP 503 from a proxy", http_answer("503 Service Unavailable", "<html>down</html>",
+                                          "text/html"), "fail", "HTTP 503"),
+    ("200 instead of 101", http_answer("200 OK", "<html>hello</html>", "text/html"), "fail",
+     "HTTP 200"),
+    ("101 without the upgrade headers", b"HTTP/1.1 101 Switching Protocols\r\n\r\n", "fail", ""),
+    ("not HTTP", b"SSH-2.0-OpenSSH_9.2\r\n", "fail", ""),
+    ("closed without an answer", b"", "error", "connection closed"),
+]
+
+
+class TestPeerErrors(CheckCase):
+    def test_every_peer_error_has_its_outcome(self):
+        tmp = TempDir("tars-misc-ws-")
+        try:
+            for what, answer, status, reason in WS_PEER_ERRORS:
+                peer = CannedPeer(answer)
+                try:
+                    results, _ = run_suite(tmp, SUITE, {"WS_URL": "ws://127.0.0.1:%d/ws" % peer.port})
+                finally:
+                    peer.stop()
+                self.assertEqual(len(results), 2, what)
+                for r in results.values():
+                    with self.subTest(peer=what, check=r["id"]):
+                        self.assertStatus(r, status, reason)
+        finally:
+            tmp.remove()
 
 
 class TestUnreachable(CheckCase):
