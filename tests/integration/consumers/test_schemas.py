@@ -100,6 +100,11 @@ class Schemas(unittest.TestCase):
         self.assertEqual(rc, 0, o + e)
         doc = self.load_json(out)
         self.assertValid(doc, "load-result", lambda d: d["total"].update(requests=-1))
+        # strict: a key the writer does not write is refused, at every level
+        for where in (lambda d: d, lambda d: d["total"], lambda d: d["total"]["summary"],
+                      lambda d: d["total"]["statuses"], lambda d: d["total"]["latency"],
+                      lambda d: d["history"][0]):
+            self.assertValid(doc, "load-result", lambda d: where(d).update(bogus=1))
         run = self.load_json(os.path.join(self.run_dir, "run.json"))
         self.assertValid(run, "run", lambda d: d["loads"][0]["result"].pop("tasks"))
 
@@ -117,8 +122,29 @@ class Schemas(unittest.TestCase):
         self.assertIsNone(doc["thresholds"][1]["measured"])
         self.assertValid(doc, "ws-stress-result",
                          lambda d: d["thresholds"][1].update(passed=True))
+        for where in (lambda d: d, lambda d: d["connections"], lambda d: d["messages"],
+                      lambda d: d["latency"], lambda d: d["reconnects"],
+                      lambda d: d["thresholds"][0]):
+            self.assertValid(doc, "ws-stress-result", lambda d: where(d).update(bogus=1))
         run = self.load_json(os.path.join(self.run_dir, "run.json"))
         self.assertValid(run, "run", lambda d: d["ws"][0]["result"]["messages"].update(lost="x"))
+
+    def test_result_schemas_are_strict(self):
+        """Every object the load and ws-stress results (and their histograms and thresholds)
+        describe lists its keys and refuses others: the formats are tars' own."""
+        def walk(node, path):
+            if isinstance(node, dict):
+                if "properties" in node:
+                    self.assertIs(node.get("additionalProperties"), False, path)
+                for k, v in node.items():
+                    if k not in ("if", "then", "else", "not"):  # conditions, not objects
+                        walk(v, path + "/" + k)
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    walk(v, "%s/%d" % (path, i))
+
+        for name in ("load-result", "ws-stress-result", "histogram", "threshold"):
+            walk(STORE[BASE + name + ".schema.json"], name)
 
 
 if __name__ == "__main__":
