@@ -117,6 +117,7 @@ struct tars_threshold {
     enum tars_threshold_metric metric;
     bool ok_only;                /* {ok}: latency_ok instead of latency */
     double percentile;           /* TARS_TH_PERCENTILE: 0 < p <= 100 */
+    size_t k6_expr;              /* k6's form: where "p(95)<150" starts in text; else 0 */
     enum tars_threshold_op op;
     double value;                /* ns for latencies, a fraction for error_rate, 1/s for rps */
     char *text;                  /* as written, for reports */
@@ -297,6 +298,14 @@ int tars_threshold_check(const struct tars_threshold *th, const struct tars_load
 /* The unit of th->value and of measured, as run records name it: "ns",
  * "fraction", "per_second", "count". */
 const char *tars_threshold_unit(const struct tars_threshold *th);
+
+/* k6's --summary-export document for r, with th[0..n) judged (docs/load-format.md §7):
+ * {"root_group": {...}, "metrics": {"http_reqs": {"count","rate"}, "http_req_duration":
+ * {"avg","min","med","max","p(90)","p(95)"} in ms, ...}}. A threshold's entry is k6's
+ * boolean "crossed": true unless it passed (a threshold without data is never a pass).
+ * NULL when out of memory. */
+struct json_t *tars_load_k6_summary(const struct tars_load_result *r,
+                                    const struct tars_threshold *th, size_t n);
 
 /* Locust-compatible CSV files PREFIX_stats.csv, PREFIX_stats_history.csv,
  * PREFIX_failures.csv, PREFIX_exceptions.csv (docs/load-format.md §6). */

@@ -210,5 +210,6 @@ int threshold_k6_subject(const char *text, const char *subject, size_t len,
     tars_limit_trim(&agg, &agg_len);
     if (tags && read_tags(text, tags, tags_len, (enum k6_metric)(*m)->id, th, err))
         return TARS_EINVAL;
+    th->k6_expr = (size_t)(agg - subject);
     return read_aggregation(text, agg, agg_len, (enum k6_metric)(*m)->id, th, err);
 }

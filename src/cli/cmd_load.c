@@ -27,7 +27,7 @@
 /* Unset numbers are 0 (or -1 where 0 is a value): the scenario's value stays. */
 struct load_opts {
     const char *target; /* scenario file or URL */
-    const char *json_out, *csv_prefix, *method, *host, *run_dir, *token_env;
+    const char *json_out, *csv_prefix, *method, *host, *run_dir, *token_env, *summary_export;
     int users, threads, worker_index, worker_count, exit_code_on_error;
     int64_t duration_ms, timeout_ms;
     double rate, spawn;
@@ -120,6 +120,8 @@ static const struct cli_opt load_table[] = {
              "'http_req_duration{name:agents}: p(95)<150' (docs/load-format.md §3)"),
     CLI_STRING(0, "json", "FILE", &lo.json_out,
                "summary with histograms (mergeable; - for stdout)"),
+    CLI_STRING(0, "summary-export", "FILE", &lo.summary_export,
+               "k6's end-of-test summary JSON (as k6 --summary-export)"),
     CLI_STRING(0, "csv", "PREFIX", &lo.csv_prefix,
                "Locust's files: PREFIX_stats.csv, _stats_history.csv, _failures.csv,\n"
                "_exceptions.csv"),
@@ -195,6 +197,8 @@ static int parse_load_args(int argc, char **argv, struct load_opts *o)
                                              : "give a scenario file or a URL");
     o->target = argv[1];
     if (o->csv_prefix && cli_output_check("load", "--csv", o->csv_prefix, false))
+        return EXIT_USAGE;
+    if (o->summary_export && cli_output_check("load", "--summary-export", o->summary_export, false))
         return EXIT_USAGE;
     return cli_output_prepare("load", "--json", o->json_out, o->run_dir);
 }
@@ -340,12 +344,19 @@ static void watch(tars_load_run *run, const struct tars_load_scenario *s, bool q
         fputc('\n', stderr);
 }
 
-static int write_outputs(const struct load_opts *o, const struct tars_load_result *r)
+static int write_outputs(const struct load_opts *o, const struct tars_threshold *th, size_t nth,
+                         const struct tars_load_result *r)
 {
     struct tars_err err = TARS_ERR_INIT;
     json_t *v;
     int rc = 0;
 
+    if (o->summary_export) {
+        v = tars_load_k6_summary(r, th, nth);
+        if (!v || cli_output_json("load", o->summary_export, v, JSON_INDENT(1)) != 0)
+            rc = EXIT_INCONCLUSIVE;
+        json_decref(v);
+    }
     if (o->json_out) {
         v = tars_load_result_to_json(r);
         if (!v)
@@ -421,7 +432,7 @@ static int report(const struct load_opts *o, const struct tars_threshold *th, si
 
     load_print_summary(stdout, r);
     failed = load_print_thresholds(stdout, th, nth, r, &no_data);
-    rc = write_outputs(o, r);
+    rc = write_outputs(o, th, nth, r);
     if (o->run_dir && failed >= 0) {
         int run_rc = write_run_record(o->run_dir, th, nth, r);
         rc = rc ? rc : run_rc;

@@ -108,6 +108,36 @@ class Schemas(unittest.TestCase):
         run = self.load_json(os.path.join(self.run_dir, "run.json"))
         self.assertValid(run, "run", lambda d: d["loads"][0]["result"].pop("tasks"))
 
+    def test_k6_summary_export(self):
+        """--summary-export against a server whose every 4th answer is a 500: k6's figures, the
+        thresholds' crossed flags as k6 writes them (true = failed), valid against the schema."""
+        out = os.path.join(self.work, "k6.json")
+        with loadlib.Fixture("status", "--every", 4, "--status", 500, "--status-delay", 0) as fx:
+            rc, o, e = tars("load", fx.url("/x"), "-c", "2", "-t", "1", "-d", "1s", "-q",
+                            "--summary-export", out,
+                            "--threshold", "http_req_duration{name:GET /x}: p(95)<60000",
+                            "--threshold", "http_req_failed: rate<0.01",
+                            "--threshold", "GET /x:p99{ok}<60s", "--threshold", "http_reqs: count>0")
+        self.assertEqual(rc, 1, o + e)  # the error rate (25 %) crosses rate<0.01
+        doc = self.load_json(out)
+        self.assertValid(doc, "k6-summary",
+                         lambda d: d["metrics"]["http_req_duration"].update({"p(99)": 1}))
+        m = doc["metrics"]
+        reqs, failed = m["http_reqs"]["count"], m["http_req_failed"]["passes"]
+        self.assertGreater(reqs, 8)
+        self.assertEqual(failed, reqs // 4, "every 4th request is a 500")
+        self.assertEqual(m["http_req_failed"]["fails"], reqs - failed)
+        self.assertAlmostEqual(m["http_req_failed"]["value"], failed / reqs)
+        self.assertEqual(m["checks"]["passes"], reqs - failed)
+        self.assertEqual(m["http_req_failed"]["thresholds"], {"rate<0.01": True})
+        self.assertEqual(m["http_req_duration{name:GET /x}"]["thresholds"], {"p(95)<60000": False})
+        self.assertEqual(m["http_req_duration{name:GET /x,expected_response:true}"]["thresholds"],
+                         {"GET /x:p99{ok}<60s": False})
+        self.assertEqual(m["http_reqs"]["thresholds"], {"count>0": False})
+        d = m["http_req_duration"]
+        self.assertTrue(d["min"] <= d["med"] <= d["p(90)"] <= d["p(95)"] <= d["max"], d)
+        self.assertEqual(doc["root_group"]["checks"]["GET /x: expect"]["fails"], failed)
+
     def test_ws_stress_result(self):
         fx = wslib.Fixture("--publish-rate", "40")
         try:

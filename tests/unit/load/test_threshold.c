@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "result_fixture.h"
+#include <jansson.h>
+
 #include "tars/load.h"
 
 static void parse_ok(const char *text, const char *task, enum tars_threshold_metric m,
@@ -313,6 +315,51 @@ static void test_k6_judged(void **state)
     tars_load_result_release(&r);
 }
 
+/* k6's summary: figures in ms under k6's names; a threshold without data is
+ * filed as crossed (true), never as passed; a metric with nothing timed has
+ * no figures rather than zeros. */
+static void test_k6_summary(void **state)
+{
+    static const char *const texts[] = {"empty:p95<1s", "http_req_duration{name:a}: max<=200",
+                                        "a:error_rate<1%", "http_reqs: count>=2"};
+    struct tars_threshold th[4];
+    struct tars_err err = TARS_ERR_INIT;
+    struct tars_load_result r;
+    json_t *doc, *m, *d;
+    (void)state;
+
+    build(&r);
+    fixture_ok(&r.tasks[0], 100000000, 10); /* 100 ms */
+    fixture_ok(&r.tasks[0], 200000000, 10); /* 200 ms */
+    r.total.requests = 2;
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(tars_threshold_parse(texts[i], &th[i], &err), 0);
+    doc = tars_load_k6_summary(&r, th, 4);
+    assert_non_null(doc);
+    m = json_object_get(doc, "metrics");
+    d = json_object_get(m, "http_req_duration{name:a}");
+    assert_true(json_real_value(json_object_get(d, "max")) == 200.0);
+    assert_true(json_real_value(json_object_get(d, "min")) == 100.0);
+    assert_true(json_real_value(json_object_get(d, "avg")) == 150.0);
+    assert_true(json_is_false(json_object_get(json_object_get(d, "thresholds"), "max<=200")));
+    d = json_object_get(m, "http_req_duration{name:empty}");
+    assert_null(json_object_get(d, "avg"));
+    assert_true(json_is_true(json_object_get(json_object_get(d, "thresholds"), "empty:p95<1s")));
+    d = json_object_get(m, "http_req_failed{name:a}");
+    assert_int_equal(json_integer_value(json_object_get(d, "passes")), 0);
+    assert_int_equal(json_integer_value(json_object_get(d, "fails")), 2);
+    assert_true(
+        json_is_false(json_object_get(json_object_get(d, "thresholds"), "a:error_rate<1%")));
+    d = json_object_get(m, "http_reqs");
+    assert_int_equal(json_integer_value(json_object_get(d, "count")), 2);
+    assert_true(json_real_value(json_object_get(d, "rate")) == 0.2); /* 2 in 10 s */
+    assert_true(json_is_false(json_object_get(json_object_get(d, "thresholds"), "count>=2")));
+    json_decref(doc);
+    for (int i = 0; i < 4; i++)
+        tars_threshold_release(&th[i]);
+    tars_load_result_release(&r);
+}
+
 /* Every evaluator gets the same table: no data, an empty list, NaN, +Inf and
  * -Inf, exactly at the limit, a peer error. No data is never a pass, never a
  * silent fail: it is NO_DATA naming what was missing. */
@@ -464,17 +511,12 @@ static void test_unknown_task(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_forms),
-        cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_parse_k6_forms),
-        cmocka_unit_test(test_parse_k6_errors),
-        cmocka_unit_test(test_k6_judged),
-        cmocka_unit_test(test_latency_boundaries),
-        cmocka_unit_test(test_single_value_percentiles),
-        cmocka_unit_test(test_counts_and_rates),
-        cmocka_unit_test(test_no_data_table),
-        cmocka_unit_test(test_judge_non_finite),
-        cmocka_unit_test(test_all_responses_and_ok_only),
+        cmocka_unit_test(test_parse_forms),        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_k6_forms),     cmocka_unit_test(test_parse_k6_errors),
+        cmocka_unit_test(test_k6_judged),          cmocka_unit_test(test_k6_summary),
+        cmocka_unit_test(test_latency_boundaries), cmocka_unit_test(test_single_value_percentiles),
+        cmocka_unit_test(test_counts_and_rates),   cmocka_unit_test(test_no_data_table),
+        cmocka_unit_test(test_judge_non_finite),   cmocka_unit_test(test_all_responses_and_ok_only),
         cmocka_unit_test(test_unknown_task),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
