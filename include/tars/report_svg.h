@@ -37,9 +37,6 @@ int tars_svg_checks(FILE *out, json_t *run, struct tars_err *err);
 int tars_svg_comparison(FILE *out, json_t *comparison, const char *title, struct tars_err *err);
 
 /* Helpers, exposed for tests. */
-/* Writes s with &, <, >, " and ' escaped, and every control character XML
- * forbids (below 0x20 but tab, newline and return) replaced by U+FFFD. */
-void tars_svg_escape(FILE *out, const char *s);
 /* The x of percentile p (0 <= p < 100) on the log scale: log10(100 / (100 - p)). */
 double tars_svg_percentile_x(double p);
 /* A "nice" tick step (1, 2 or 5 times a power of ten) giving about target

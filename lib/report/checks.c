@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "tars/report.h"
+#include "tars/report_xml.h"
 #include "tars/str.h"
 
 #define MASKED_MAX 1024
@@ -30,8 +31,8 @@ static void masked(const struct tars_check_run *run, const char *in, char *out)
     tars_secrets_mask(run->suite->secrets, in, out, MASKED_MAX);
 }
 
-/* Text for XML and YAML: well-formed UTF-8 only; a byte that is not is
- * written as U+FFFD. Calls put(out, bytes, n) for each piece. */
+/* Text for TAP and its YAML: well-formed UTF-8 only; a byte that is not is
+ * written as U+FFFD (XML text: tars_xml_escape, the same rule). Calls put(out, bytes, n) for each piece. */
 static void each_char(FILE *out, const char *s, void (*put)(FILE *, const char *, size_t))
 {
     size_t n;
@@ -46,33 +47,6 @@ static void each_char(FILE *out, const char *s, void (*put)(FILE *, const char *
             s += n;
         }
     }
-}
-
-static void xml_char(FILE *out, const char *c, size_t n)
-{
-    if (n > 1) {
-        fwrite(c, 1, n, out);
-        return;
-    }
-    switch (*c) {
-    case '<': fputs("&lt;", out); break;
-    case '>': fputs("&gt;", out); break;
-    case '&': fputs("&amp;", out); break;
-    case '"': fputs("&quot;", out); break;
-    case '\'': fputs("&apos;", out); break;
-    case '\n': fputs("&#10;", out); break; /* kept in attributes, where a raw one is a space */
-    case '\t': fputs("&#9;", out); break;
-    case '\r': fputs("&#13;", out); break;
-    default:
-        if ((unsigned char)*c >= 0x20 && *c != 0x7f)
-            fputc(*c, out);
-        /* other control characters cannot be written in XML 1.0 */
-    }
-}
-
-static void xml_escaped(FILE *out, const char *s)
-{
-    each_char(out, s, xml_char);
 }
 
 /* A YAML double-quoted scalar's content: TAP readers (TAP::Parser's
@@ -129,23 +103,23 @@ static void junit_cases(FILE *out, const struct tars_check_run *run, const char 
         if (!run->selected[i] || strcmp(c->category, category) != 0)
             continue;
         fputs("    <testcase classname=\"", out);
-        xml_escaped(out, category);
+        tars_xml_escape(out, category);
         fputs("\" name=\"", out);
-        xml_escaped(out, c->id);
+        tars_xml_escape(out, c->id);
         fprintf(out, "\" time=\"%.3f\">", (double)case_ms(r) / 1000);
         masked(run, r->reason, text);
         if (r->status == TARS_CHECK_SKIP) {
             fputs("\n      <skipped message=\"", out);
-            xml_escaped(out, text);
+            tars_xml_escape(out, text);
             fputs("\"/>\n    ", out);
         } else if (r->status != TARS_CHECK_PASS) {
             /* type: what kind of result; message: the reason on one line; the
              * body: the reason whole. */
             fprintf(out, "\n      <%s type=\"%s\" message=\"", tag,
                     tars_check_status_name(r->status));
-            xml_escaped(out, text);
+            tars_xml_escape(out, text);
             fputs("\">", out);
-            xml_escaped(out, text);
+            tars_xml_escape(out, text);
             fprintf(out, "</%s>\n    ", tag);
         }
         fputs("</testcase>\n", out);
@@ -195,13 +169,13 @@ static void junit_category(FILE *out, const struct tars_check_run *run, const ch
 
     junit_count(run, category, &n);
     fputs("  <testsuite name=\"", out);
-    xml_escaped(out, run->suite->name);
+    tars_xml_escape(out, run->suite->name);
     fputc('.', out);
-    xml_escaped(out, category);
+    tars_xml_escape(out, category);
     fputc('"', out);
     junit_totals(out, &n);
     fprintf(out, " timestamp=\"%s\" hostname=\"", stamp);
-    xml_escaped(out, host);
+    tars_xml_escape(out, host);
     fputs("\">\n", out);
     junit_cases(out, run, category);
     fputs("  </testsuite>\n", out);

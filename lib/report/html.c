@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tars/report_svg.h"
+#include "tars/report_xml.h"
 
 static const char css[] =
     ":root{--fg:#1b1b1b;--bg:#fff;--muted:#555;--rule:#ccc;--cell:#bbb;--th:#f0f0f0;"
@@ -114,7 +115,7 @@ static void write_clean(FILE *out, const char *html, size_t n)
         unsigned char c = (unsigned char)*p;
         size_t used;
 
-        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+        if (tars_xml_forbidden(c))
             fputs("\xef\xbf\xbd", out);
         else if (c == 0xe2 && (used = write_badge(out, p)) > 0)
             p += used - 1;
@@ -164,7 +165,7 @@ out:
 static void note(FILE *out, const char *text)
 {
     fputs("<p class=\"note\">", out);
-    tars_svg_escape(out, text);
+    tars_xml_escape(out, text);
     fputs("</p>\n", out);
 }
 
@@ -460,7 +461,7 @@ int tars_report_html(FILE *out, const char *title, const char *markdown, size_t 
           "<meta name=\"color-scheme\" content=\"light dark\"/>\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>",
           out);
-    tars_svg_escape(out, title ? title : "tars report");
+    tars_xml_escape(out, title ? title : "tars report");
     fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<article>\n", css);
     write_body(out, html, run);
     free(html);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "svg_int.h"
+#include "tars/report_xml.h"
 
 static const char *const palette[SVG_PALETTE_SIZE] = {
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -16,26 +17,6 @@ static const char *const palette[SVG_PALETTE_SIZE] = {
 const char *svg_color(size_t i)
 {
     return palette[i % SVG_PALETTE_SIZE];
-}
-
-void tars_svg_escape(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        switch (c) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default:
-            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
-                fputs("\xef\xbf\xbd", out); /* U+FFFD: XML 1.0 forbids the character */
-            else
-                fputc(c, out);
-        }
-    }
 }
 
 double tars_svg_percentile_x(double p)
@@ -86,12 +67,12 @@ void svg_open(FILE *out, int width, int height, const char *title)
             "viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"sans-serif\" font-size=\"12\">"
             "<title>",
             width, height, width, height);
-    tars_svg_escape(out, title);
+    tars_xml_escape(out, title);
     fputs("</title>\n", out);
     fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", width,
             height);
     fputs("<text x=\"10\" y=\"18\" font-size=\"14\" font-weight=\"bold\">", out);
-    tars_svg_escape(out, title);
+    tars_xml_escape(out, title);
     fputs("</text>\n", out);
 }
 
@@ -105,7 +86,7 @@ void svg_text(FILE *out, double x, double y, const char *anchor, const char *ext
 {
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\"%s%s>", x, y, anchor,
             extra ? " " : "", extra ? extra : "");
-    tars_svg_escape(out, text);
+    tars_xml_escape(out, text);
     fputs("</text>\n", out);
 }
 
@@ -160,7 +141,7 @@ void svg_y_axis(FILE *out, const struct svg_plot *p, double step, bool right, co
         out,
         "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(%d %.1f %.1f)\">",
         tx, p->top + p->height / 2, right ? 90 : -90, tx, p->top + p->height / 2);
-    tars_svg_escape(out, title);
+    tars_xml_escape(out, title);
     fputs("</text>\n", out);
 }
 

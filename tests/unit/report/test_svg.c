@@ -15,6 +15,7 @@
 #include "result_fixture.h"
 #include "tars/report_html.h"
 #include "tars/report_svg.h"
+#include "tars/report_xml.h"
 
 /* ---- a tiny XML well-formedness checker: balanced tags, quoted
  * attributes, only the five XML entities and numeric references, no raw
@@ -305,9 +306,17 @@ static void test_escape_and_axes(void **state)
     FILE *mem = open_memstream(&buf, &len);
     (void)state;
 
-    tars_svg_escape(mem, "a<b>&\"c'\x01\x7f\xc3\xa9");
+    tars_xml_escape(mem, "a<b>&\"c'\x01\x7f\xc3\xa9");
     fclose(mem);
     assert_string_equal(buf, "a&lt;b&gt;&amp;&quot;c&#39;\xef\xbf\xbd\xef\xbf\xbd\xc3\xa9");
+    free(buf);
+    /* The rule of JUnit, SVG and XHTML alike: line breaks survive in an
+     * attribute, a byte outside well-formed UTF-8 is U+FFFD. */
+    mem = open_memstream(&buf, &len);
+    tars_xml_escape(mem, "x\ny\tz\xff\xc3");
+    tars_xml_escape(mem, NULL);
+    fclose(mem);
+    assert_string_equal(buf, "x&#10;y&#9;z\xef\xbf\xbd\xef\xbf\xbd");
     free(buf);
 
     assert_true(fabs(tars_svg_percentile_x(0)) < 1e-12);
