@@ -1,6 +1,5 @@
 /* HTTP for check types: one libcurl easy handle per call, bounded by the
  * check's deadline and by a body limit. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,27 +9,11 @@
 #include "check_int.h"
 #include "tars/buf.h"
 #include "tars/clock.h"
+#include "tars/curl_easy.h"
 #include "tars/str.h"
 
 #define DEFAULT_MAX_BODY (8 * 1024 * 1024)
 #define MAX_HEADER_BLOCK (64 * 1024)
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *ctx)
-{
-    return tars_buf_append(ctx, p, size * n) ? 0 : size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ctx)
-{
-    return tars_buf_append(ctx, p, size * n) ? 0 : size * n;
-}
 
 /* scheme://host[:port]/path, without user info or query (either may hold
  * a secret). */
@@ -126,24 +109,18 @@ int tars_http_fetch(const struct tars_check_ctx *ctx, const struct tars_http_cal
     CURL *c;
 
     memset(reply, 0, sizeof(*reply));
-    pthread_once(&curl_once, curl_init_once);
-    if (!(c = curl_easy_init()))
+    if (!(c = tars_curl_easy(call->url, timeout_ms, NULL, NULL)))
         return tars_check_error(out, false, "cannot create an http client"), TARS_EIO;
     headers = build_headers(call);
-    curl_easy_setopt(c, CURLOPT_URL, call->url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tars_curl_to_buf);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tars_curl_to_buf);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     set_method(c, call);
     set_tls(c, call);
-    rc = curl_easy_perform(c);
+    reply->status = tars_curl_perform(c, &rc);
     if (rc == CURLE_OK) {
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
         reply->body = tars_buf_take(&body, &reply->body_len);
         reply->headers = tars_buf_take(&head, NULL);
         reply->total_ms = (double)(tars_mono_ns() - t0) / 1e6;

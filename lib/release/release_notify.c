@@ -11,6 +11,7 @@
 
 #include "release_int.h"
 #include "tars/clock.h"
+#include "tars/curl_easy.h"
 #include "tars/url.h"
 
 #define POST_TIMEOUT_S 10L
@@ -75,13 +76,6 @@ json_t *release_slack_payload(const struct tars_release_config *c, enum release_
     return payload;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
-{
-    (void)p;
-    (void)ctx;
-    return size * n;
-}
-
 /* "https://hooks.slack.com/services/..." → "hooks.slack.com", for messages:
  * the rest of a webhook URL is its secret. */
 static void host_of(const char *url, char *out, size_t cap)
@@ -97,17 +91,17 @@ int release_post_json(const char *url, const char *bearer, json_t *payload, stru
     char host[128], auth[1024];
     struct curl_slist *headers = NULL;
     char *body = json_dumps(payload, JSON_COMPACT);
-    long status = 0;
+    long status;
     CURLcode cc;
     CURL *h;
 
     host_of(url, host, sizeof(host));
     if (!body)
         return tars_err_set(err, TARS_EINTERNAL, "out of memory");
-    h = curl_easy_init();
+    h = tars_curl_easy(url, POST_TIMEOUT_S * 1000L, "tars-release", err);
     if (!h) {
         free(body);
-        return tars_err_set(err, TARS_EINTERNAL, "cannot start libcurl");
+        return TARS_EINTERNAL;
     }
     headers = curl_slist_append(headers, "Content-Type: application/json");
     headers = curl_slist_append(headers, "Accept: application/vnd.github+json");
@@ -115,16 +109,9 @@ int release_post_json(const char *url, const char *bearer, json_t *payload, stru
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
         headers = curl_slist_append(headers, auth);
     }
-    curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, POST_TIMEOUT_S);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "tars-release");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-    cc = curl_easy_perform(h);
-    if (cc == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    status = tars_curl_perform(h, &cc);
     curl_slist_free_all(headers);
     curl_easy_cleanup(h);
     free(body);

@@ -20,6 +20,7 @@
 #include "release_int.h"
 #include "tars/alloc.h"
 #include "tars/clock.h"
+#include "tars/curl_easy.h"
 
 #define PROBE_TIMEOUT_MS 2000L
 #define PROBE_MAX_ERRORS 10 /* examples kept per target */
@@ -75,13 +76,6 @@ struct release_probe {
     bool running;
 };
 
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
-{
-    (void)p;
-    (void)ctx;
-    return size * n;
-}
-
 static void note_gap(struct probe_target *t, uint64_t now, uint64_t since)
 {
     if (now > since && now - since > t->longest_gap_ns)
@@ -90,12 +84,10 @@ static void note_gap(struct probe_target *t, uint64_t now, uint64_t since)
 
 static void probe_once(struct release_probe *pr, struct probe_target *t)
 {
-    long status = 0;
-    CURLcode cc = curl_easy_perform(t->curl);
+    CURLcode cc;
+    long status = tars_curl_perform(t->curl, &cc);
     uint64_t now = tars_mono_ns();
 
-    if (cc == CURLE_OK)
-        curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
     t->requests++;
     if (cc == CURLE_OK && status >= 200 && status < 400) {
         if (t->last_ok_ns)
@@ -148,14 +140,9 @@ static int target_init(struct probe_target *t, const char *base, const char *pat
              path);
     t->path = xstrdup(path);
     t->errors = json_array();
-    t->curl = curl_easy_init();
+    t->curl = tars_curl_easy(t->url, PROBE_TIMEOUT_MS, "tars-release-probe", err);
     if (!t->curl)
-        return tars_err_set(err, TARS_EINTERNAL, "cannot start libcurl");
-    curl_easy_setopt(t->curl, CURLOPT_URL, t->url);
-    curl_easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, PROBE_TIMEOUT_MS);
-    curl_easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(t->curl, CURLOPT_USERAGENT, "tars-release-probe");
+        return TARS_EINTERNAL;
     if (source)
         curl_easy_setopt(t->curl, CURLOPT_INTERFACE, source);
     return TARS_OK;

@@ -13,6 +13,7 @@
 #include "release_pipeline.h"
 #include "tars/alloc.h"
 #include "tars/clock.h"
+#include "tars/curl_easy.h"
 #include "tars/run.h"
 
 #define TOOL_TIMEOUT_MS (5LL * 60 * 1000)
@@ -195,27 +196,16 @@ enum tars_stage_status stage_deploy(struct pipeline *p, char *reason, size_t cap
     return s;
 }
 
-static size_t discard(char *ptr, size_t size, size_t n, void *ctx)
-{
-    (void)ptr;
-    (void)ctx;
-    return size * n;
-}
-
 /* GET url once: the HTTP status, 0 when it could not connect. */
 static long probe(const char *url)
 {
-    long status = 0;
-    CURL *h = curl_easy_init();
+    long status;
+    CURLcode cc;
+    CURL *h = tars_curl_easy(url, 2000L, "tars-release", NULL);
 
     if (!h)
         return 0;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-    if (curl_easy_perform(h) == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    status = tars_curl_perform(h, &cc);
     curl_easy_cleanup(h);
     return status;
 }
