@@ -13,8 +13,8 @@ declare -A layer_of=(
   [store]=store [store_integrity]=store [store_bench]=store
   [auth]=auth [ratelimit]=auth [trace]=auth
   [load]=load
-  [check]=check [api_snapshot]=check
-  [report]=report [signoff]=report [run]=report [report_html]=report [template]=report [report_vars]=report [compare]=report [report_svg]=report
+  [check]=check [api_snapshot]=check [curl_easy]=check
+  [report]=report [signoff]=report [run]=report [report_html]=report [template]=report [report_vars]=report [compare]=report [report_svg]=report [report_xml]=report
   [server]=server [demo]=server
   [ws]=ws [ws_stress]=ws
   [release]=release [package]=release
