@@ -9,7 +9,7 @@ declare -A layer_of=(
   [json]=json [yaml]=yaml
   [hist]=stats [stats]=stats [judge]=stats
   [url]=net [net]=net
-  [http]=http
+  [http]=http [expo]=http
   [store]=store [store_integrity]=store [store_bench]=store
   [auth]=auth [ratelimit]=auth [trace]=auth
   [load]=load

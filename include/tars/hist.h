@@ -138,6 +138,14 @@ size_t tars_hist_bucket_of(uint64_t value);
 uint64_t tars_hist_bucket_low(size_t index);
 uint64_t tars_hist_bucket_high(size_t index);
 uint64_t tars_hist_bucket_count(const tars_hist *h, size_t index);
+/* Cumulative counts at n ascending bounds (ns), as a Prometheus histogram's
+ * "le" buckets: out[i] counts the values in the buckets whose highest value
+ * is at most bounds[i]. Bounds need not be bucket edges: a value in the bucket
+ * that straddles a bound (at most 1/128 below it) is counted at the next
+ * bound. One pass over the buckets up to the maximum. */
+void tars_hist_cumulative(const tars_hist *h, const uint64_t *bounds, size_t n, uint64_t *out);
+/* The exact sum of the recorded values in seconds (rounded to double). */
+double tars_hist_sum_seconds(const tars_hist *h);
 /* True when a and b hold the same buckets and the same exact figures. */
 bool tars_hist_equal(const tars_hist *a, const tars_hist *b);
 

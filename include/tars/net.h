@@ -152,4 +152,20 @@ static inline int tars_net_write(struct tars_net_conn *c, const char *buf, size_
 /* Closes the socket and frees TLS state; c can be connected again. */
 void tars_net_close(struct tars_net_conn *c);
 
+/* ---- listening (servers) ---- */
+
+/* "HOST:PORT", "[V6]:PORT" or ":PORT" (host 127.0.0.1) into host and port
+ * (0..65535). TARS_EINVAL when malformed or host does not fit host_size. */
+int tars_net_parse_listen(const char *spec, char *host, size_t host_size,
+                          int *port) TARS_MUST_CHECK;
+/* True when host is a numeric loopback address (127.0.0.0/8 or ::1). */
+bool tars_net_is_loopback(const char *host);
+/* A non-blocking, close-on-exec socket listening on the numeric address
+ * host:port (port 0: any free port), SO_REUSEADDR and, when reuse_port, also
+ * SO_REUSEPORT. Returns the descriptor, or TARS_EINVAL (host not numeric) /
+ * TARS_EIO naming the address. */
+int tars_net_listen(const char *host, int port, bool reuse_port, struct tars_err *err);
+/* The port a socket is bound to, or -1. */
+int tars_net_local_port(int fd);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include "tars/alloc.h"
 #include "tars/clock.h"
+#include "tars/expo.h"
 #include "tars/str.h"
 #include "tars/version.h"
 
@@ -165,21 +166,6 @@ uint64_t srv_metrics_requests_total(struct srv_metrics *m)
 
 /* ---- rendering ---- */
 
-/* Writes a label value escaped per the exposition format. */
-static int put_label(struct tars_buf *out, const char *v)
-{
-    int rc = 0;
-    for (; *v && !rc; v++) {
-        if (*v == '\\' || *v == '"')
-            rc = tars_buf_printf(out, "\\%c", *v);
-        else if (*v == '\n')
-            rc = tars_buf_puts(out, "\\n");
-        else
-            rc = tars_buf_append(out, v, 1);
-    }
-    return rc;
-}
-
 static int render_histogram(struct tars_buf *out, const char *name, const char *labels,
                             const struct srv_histogram *h)
 {
@@ -290,9 +276,9 @@ static int render_evaluations(struct srv_metrics *m, struct tars_buf *out)
     pthread_mutex_lock(&m->lock);
     for (int i = 0; i < m->eval_count && !rc; i++) {
         rc = tars_buf_puts(out, "tars_evaluation_total{agent_id=\"");
-        rc = rc ? rc : put_label(out, m->eval[i].agent_id);
+        rc = rc ? rc : tars_expo_label(out, m->eval[i].agent_id);
         rc = rc ? rc : tars_buf_puts(out, "\",region=\"");
-        rc = rc ? rc : put_label(out, m->eval[i].region);
+        rc = rc ? rc : tars_expo_label(out, m->eval[i].region);
         rc = rc ? rc : tars_buf_printf(out, "\",status=\"%s\"} %llu\n", m->eval[i].status,
                                        (unsigned long long)m->eval[i].count);
     }
@@ -361,9 +347,9 @@ static int render_rewards(const struct srv_agent_reward *rw, int n, struct tars_
                                 "# TYPE tars_agent_reward gauge\n");
     for (int i = 0; i < n && !rc; i++) {
         rc = tars_buf_puts(out, "tars_agent_reward{agent_id=\"");
-        rc = rc ? rc : put_label(out, rw[i].agent_id);
+        rc = rc ? rc : tars_expo_label(out, rw[i].agent_id);
         rc = rc ? rc : tars_buf_puts(out, "\",agent_type=\"");
-        rc = rc ? rc : put_label(out, rw[i].agent_type);
+        rc = rc ? rc : tars_expo_label(out, rw[i].agent_type);
         rc = rc ? rc : tars_buf_printf(out, "\"} %.6g\n", rw[i].reward);
     }
     return rc;

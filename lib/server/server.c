@@ -12,6 +12,7 @@
 #include "tars/alloc.h"
 #include "tars/clock.h"
 #include "tars/log.h"
+#include "tars/net.h"
 #include "tars/str.h"
 
 #define JWT_CACHE_SLOTS 4096
@@ -277,36 +278,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
 static int open_listener_opts(const char *host, int port, bool reuse_port, struct tars_err *err)
 {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    int fd, one = 1;
-
-    memset(&ss, 0, sizeof(ss));
-    if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-        ((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-        len = sizeof(struct sockaddr_in);
-    } else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-        ((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-        len = sizeof(struct sockaddr_in6);
-    } else {
-        return tars_err_set(err, TARS_EINVAL, "listen address \"%s\" is not a numeric IP address", host);
-    }
-    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return tars_err_set(err, TARS_EIO, "socket: %s", strerror(errno));
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) ||
-        bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
-        int e = errno;
-        close(fd);
-        return tars_err_set(err, TARS_EIO, "cannot listen on %s:%d: %s", host, port, strerror(e));
-    }
-    return fd;
+    return tars_net_listen(host, port, reuse_port, err);
 }
-
-static int bound_port(int fd);
 
 /* SO_REUSEPORT would let a second server share a port already in use (and
  * split its traffic). A probe bound without it finds the port taken, and
@@ -317,7 +290,7 @@ static int probe_port(const char *host, int port, struct tars_err *err)
 
     if (fd < 0)
         return fd;
-    bound = bound_port(fd);
+    bound = tars_net_local_port(fd);
     close(fd);
     return bound;
 }
@@ -325,18 +298,6 @@ static int probe_port(const char *host, int port, struct tars_err *err)
 static int open_listener(const char *host, int port, struct tars_err *err)
 {
     return open_listener_opts(host, port, true, err);
-}
-
-static int bound_port(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-        return -1;
-    if (ss.ss_family == AF_INET)
-        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)

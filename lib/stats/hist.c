@@ -367,6 +367,28 @@ void tars_hist_summarise(const tars_hist *h, struct tars_hist_summary *s)
     s->p99_99 = v[6];
 }
 
+void tars_hist_cumulative(const tars_hist *h, const uint64_t *bounds, size_t n, uint64_t *out)
+{
+    size_t last = h->count ? bucket_index(h->max) : 0, b = 0;
+    uint64_t sum = 0;
+
+    TARS_DASSERT(hist_valid(h));
+    for (size_t i = 0; i <= last && b < n; i++) {
+        uint64_t high = tars_hist_bucket_high(i);
+        while (b < n && high > bounds[b])
+            out[b++] = sum;
+        sum += h->buckets[i];
+    }
+    while (b < n)
+        out[b++] = sum;
+}
+
+double tars_hist_sum_seconds(const tars_hist *h)
+{
+    return (double)((long double)(h->sum / 1000000000u) +
+                    (long double)(uint64_t)(h->sum % 1000000000u) / 1e9L);
+}
+
 bool tars_hist_equal(const tars_hist *a, const tars_hist *b)
 {
     return a->count == b->count && a->min == b->min && a->max == b->max &&

@@ -16,6 +16,7 @@
 #include "tars/crypto.h"
 #include "tars/demo.h"
 #include "tars/log.h"
+#include "tars/net.h"
 #include "tars/server.h"
 #include "tars/store.h"
 #include "tars/str.h"
@@ -114,33 +115,6 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
     }
     if (optind < argc)
         return cli_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
-    return 0;
-}
-
-/* "HOST:PORT", "[V6]:PORT" or ":PORT". */
-static int parse_listen(const char *spec, char *host, size_t host_size, int *port)
-{
-    const char *colon = strrchr(spec, ':');
-    const char *h = spec;
-    size_t hl;
-    int64_t p;
-
-    if (!colon || tars_parse_i64(colon + 1, 0, 65535, &p))
-        return -1;
-    hl = (size_t)(colon - spec);
-    if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
-        h = spec + 1;
-        hl -= 2;
-    }
-    if (hl == 0) {
-        h = "127.0.0.1";
-        hl = strlen(h);
-    }
-    if (hl >= host_size)
-        return -1;
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    *port = (int)p;
     return 0;
 }
 
@@ -287,7 +261,7 @@ static int build_config(struct serve_opts *o, struct tars_server_config *cfg)
         snprintf(listen_buf, sizeof(listen_buf), "127.0.0.1:%s", port_env && *port_env ? port_env : "3001");
         o->listen = listen_buf;
     }
-    if (parse_listen(o->listen, o->host, sizeof(o->host), &cfg->listen_port))
+    if (tars_net_parse_listen(o->listen, o->host, sizeof(o->host), &cfg->listen_port))
         return cli_usage_error("serve", "listen address \"%s\" is not HOST:PORT", o->listen), -1;
     cfg->listen_host = o->host;
     o->data_dir = cli_env_or(o->data_dir, "TARS_DATA_DIR", "./tars-data");

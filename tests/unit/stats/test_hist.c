@@ -523,6 +523,44 @@ static void test_corrected_bounded_work(void **state)
     tars_hist_free(h);
 }
 
+/* Cumulative counts at Prometheus-like bounds: a value counts at the first
+ * bound its bucket's highest value does not pass; each count against a
+ * brute-force walk over the buckets; the sum in seconds is exact. */
+static void test_cumulative(void **state)
+{
+    static const uint64_t bounds[] = {500 * US, 1 * MS, 5 * MS, 150 * MS, 10 * SEC};
+    uint64_t out[5], expect;
+    tars_hist *h = tars_hist_new();
+    struct rng r = {42};
+
+    (void)state;
+    tars_hist_cumulative(h, bounds, 5, out);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(out[i], 0);
+    tars_hist_record(h, 1 * MS); /* not its bucket's highest value: counted at 5 ms */
+    tars_hist_record(h, 999 * US);
+    tars_hist_record(h, 20 * SEC); /* above every bound: only in the count */
+    for (int i = 0; i < 5000; i++)
+        tars_hist_record(h, next_u64(&r) % (200 * MS));
+    tars_hist_cumulative(h, bounds, 5, out);
+    for (int b = 0; b < 5; b++) {
+        expect = 0;
+        for (size_t i = 0; i < TARS_HIST_BUCKETS; i++)
+            if (tars_hist_bucket_high(i) <= bounds[b])
+                expect += tars_hist_bucket_count(h, i);
+        assert_int_equal(out[b], expect);
+        if (b > 0)
+            assert_true(out[b] >= out[b - 1]);
+    }
+    assert_int_equal(out[4], tars_hist_count(h) - 1);
+    assert_true(tars_hist_bucket_high(tars_hist_bucket_of(1 * MS)) > 1 * MS);
+    tars_hist_reset(h);
+    tars_hist_record(h, 1500 * MS);
+    tars_hist_record(h, 250 * MS + 1);
+    assert_true(fabs(tars_hist_sum_seconds(h) - 1.750000001) < 1e-12);
+    tars_hist_free(h);
+}
+
 static void test_memory(void **state)
 {
     (void)state;
@@ -546,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_corrected_hides_nothing),
         cmocka_unit_test(test_corrected_matches_loop),
         cmocka_unit_test(test_corrected_bounded_work),
+        cmocka_unit_test(test_cumulative),
         cmocka_unit_test(test_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
