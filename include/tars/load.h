@@ -327,5 +327,11 @@ bool tars_load_done(tars_load_run *run);
 /* Waits for the end (duration or stop), merges per-thread results into out. */
 int tars_load_wait(tars_load_run *run, struct tars_load_result *out, struct tars_err *err);
 void tars_load_free(tars_load_run *run);
+/* The live metrics (Prometheus text format, docs/metrics.md) appended to out:
+ * each thread's counts as of its last completed second, or final once it
+ * stopped. Thread-safe; for a scrape server's thread. TARS_ETOOBIG past
+ * out->max. */
+struct tars_buf;
+int tars_load_metrics_render(tars_load_run *run, struct tars_buf *out) TARS_MUST_CHECK;
 
 #endif

@@ -61,6 +61,7 @@ static void plan_threads(struct tars_load_run *run)
         t->index = i;
         t->epfd = -1;
         pthread_mutex_init(&t->live.lock, NULL);
+        t->live.tasks = xcalloc(s->task_count, sizeof(*t->live.tasks));
         t->conn_count = split(mine, i, run->thread_count);
         if (s->model == TARS_LOAD_CLOSED)
             t->share = mine ? worker_share * (double)t->conn_count / (double)mine : 0;
@@ -122,6 +123,8 @@ tars_load_run *tars_load_start(const struct tars_load_scenario *s, struct tars_e
         if (pthread_create(&run->threads[i].tid, NULL, load_thread_main, &run->threads[i]) != 0) {
             tars_err_set(err, TARS_EIO, "cannot start load thread %d", i);
             atomic_store(&run->stop, true);
+            for (int k = i; k < run->thread_count; k++) /* never started: not freed below */
+                free(run->threads[k].live.tasks);
             run->thread_count = i;
             tars_load_free(run);
             return NULL;
@@ -277,7 +280,7 @@ static void fill_header(struct tars_load_run *run, struct tars_load_result *out,
     out->merged_from = 1;
 }
 
-static uint64_t last_stop(struct tars_load_run *run)
+uint64_t load_last_stop(struct tars_load_run *run)
 {
     uint64_t end = run->start_ns;
 
@@ -298,7 +301,7 @@ int tars_load_wait(tars_load_run *run, struct tars_load_result *out, struct tars
     }
     run->thread_count_joined = run->thread_count;
     memset(out, 0, sizeof(*out));
-    fill_header(run, out, last_stop(run));
+    fill_header(run, out, load_last_stop(run));
     if (rc == 0)
         rc = merge_threads(run, out, err);
     return rc;
@@ -325,6 +328,7 @@ void tars_load_free(tars_load_run *run)
         for (size_t k = 0; t->windows && k < LOAD_MAX_WINDOWS; k++)
             json_decref(t->windows[k]);
         free(t->windows);
+        free(t->live.tasks);
         pthread_mutex_destroy(&t->live.lock);
     }
     free(run->threads);

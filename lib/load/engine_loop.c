@@ -488,6 +488,7 @@ static void close_second(struct load_thread *t, uint64_t now)
     pthread_mutex_lock(&t->live.lock);
     t->live.last = sec;
     pthread_mutex_unlock(&t->live.lock);
+    load_metrics_publish(t, false);
     tars_hist_reset(t->window);
     t->window_requests = t->window_failures = t->window_bytes = 0;
     if (busy > t->cpu_max && wall > SECOND_NS / 2)
@@ -537,6 +538,7 @@ static void run_loop(struct load_thread *t)
     }
     if (t->window_requests > 0)
         close_second(t, now);
+    load_metrics_publish(t, true);
     t->stopped_ns = now;
     t->cpu_total_ns = thread_cpu_ns();
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "tars/buf.h"
+#include "tars/expo.h"
 #include "tars/http.h"
 #include "tars/load.h"
 #include "tars/net.h"
@@ -51,11 +52,21 @@ struct load_task_acc {
     struct tars_load_task_result r;
 };
 
-/* What one thread publishes each second for live progress. */
+/* One task's counts as a thread last published them for the live metrics
+ * (metrics.c, docs/metrics.md). */
+struct load_task_pub {
+    uint64_t requests, failures;
+    uint64_t errors[TARS_LOAD_ERR_COUNT];
+    struct tars_expo_hist latency;
+};
+
+/* What one thread publishes each second (and when it stops) for live
+ * progress and the live metrics; read by other threads under lock. */
 struct load_live {
     pthread_mutex_t lock;
     struct tars_load_second last;
-    int64_t users;
+    int64_t users;               /* closed: active users; open: connections busy */
+    struct load_task_pub *tasks; /* one per task, allocated before the thread starts */
 };
 
 struct load_thread {
@@ -117,6 +128,13 @@ struct tars_load_run {
 
 /* engine_auth.c: obtains a token before the run (blocking, bounded). */
 int load_login(struct tars_load_run *run, struct tars_err *err);
+
+/* engine.c: when the last thread stopped (start_ns if none has). */
+uint64_t load_last_stop(struct tars_load_run *run);
+
+/* metrics.c: publishes t's counts for the live metrics (each second and
+ * when the loop ends: stopped). Runs on t's own thread. */
+void load_metrics_publish(struct load_thread *t, bool stopped);
 
 /* engine_loop.c: one thread's run. */
 void *load_thread_main(void *arg);

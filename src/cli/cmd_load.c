@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "output.h"
 #include "run_record.h"
+#include "live_metrics.h"
 #include "load_output.h"
 #include "opt.h"
 #include "tars/alloc.h"
@@ -36,6 +37,7 @@ struct load_opts {
     const char *headers[MAX_HEADERS];
     int header_count;
     int insecure, quiet, only_summary, headless, latency;
+    struct cli_metrics_opts metrics;
 };
 
 static struct load_opts lo;
@@ -135,6 +137,14 @@ static const struct cli_opt load_table[] = {
     CLI_INT(0, "worker-count", "N", &lo.worker_count, 1, 10000, "workers sharing the load"),
     CLI_INT(0, "exit-code-on-error", "N", &lo.exit_code_on_error, 0, 255,
             "exit N when any request failed and the run would otherwise exit 0 (Locust)"),
+    CLI_STRING(0, "metrics-listen", "HOST:PORT", &lo.metrics.listen,
+               "serve live Prometheus metrics (/metrics) while the load runs\n"
+               "(docs/metrics.md); a loopback address unless --metrics-allow-remote"),
+    CLI_FLAG(0, "metrics-allow-remote", &lo.metrics.allow_remote,
+             "allow a --metrics-listen address that is not loopback"),
+    CLI_DURATION(0, "metrics-linger", "D", &lo.metrics.linger_ms, 0, CLI_METRICS_LINGER_MAX_MS,
+                 "keep serving the final figures for D after the run (or until\n"
+                 "SIGINT/SIGTERM), so that a scraper sees them; default 0s"),
     CLI_FLAG('k', "insecure", &lo.insecure, "do not verify TLS certificates"),
     CLI_FLAG('q', "quiet", &lo.quiet, "no live progress"),
     CLI_FLAG(0, "only-summary", &lo.only_summary, "no live progress, only the summary (Locust)"),
@@ -184,6 +194,7 @@ static void load_defaults(struct load_opts *o)
     o->spawn = -1;
     o->worker_index = -1;
     o->exit_code_on_error = -1;
+    o->metrics.linger_ms = -1;
 }
 
 static int parse_load_args(int argc, char **argv, struct load_opts *o)
@@ -196,6 +207,8 @@ static int parse_load_args(int argc, char **argv, struct load_opts *o)
         return cli_usage_error("load", n > 1 ? "one scenario file or URL, not several"
                                              : "give a scenario file or a URL");
     o->target = argv[1];
+    if (cli_metrics_check("load", &o->metrics))
+        return EXIT_USAGE;
     if (o->csv_prefix && cli_output_check("load", "--csv", o->csv_prefix, false))
         return EXIT_USAGE;
     if (o->summary_export && cli_output_check("load", "--summary-export", o->summary_export, false))
@@ -464,17 +477,23 @@ static int report(const struct load_opts *o, const struct tars_threshold *th, si
     return rc;
 }
 
+static int render_metrics(void *run, struct tars_buf *out)
+{
+    return tars_load_metrics_render(run, out);
+}
+
 static int run_scenario(const struct load_opts *o)
 {
     struct tars_load_scenario s;
     struct tars_load_result r;
     struct tars_err err = TARS_ERR_INIT;
-    tars_load_run *run;
+    tars_load_run *run = NULL;
+    tars_expo_server *metrics = NULL;
     sigset_t set;
     int rc = build_scenario(o, &s);
 
     memset(&r, 0, sizeof(r));
-    if (rc)
+    if (rc || (rc = cli_metrics_listen("load", &o->metrics, o->quiet, &metrics)))
         goto out;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -487,16 +506,21 @@ static int run_scenario(const struct load_opts *o)
         rc = err.code == TARS_EINVAL ? EXIT_USAGE : EXIT_INCONCLUSIVE;
         goto out;
     }
+    if ((rc = cli_metrics_serve("load", metrics, render_metrics, run)))
+        tars_load_stop(run);
     watch(run, &s, o->quiet || o->only_summary);
-    rc = tars_load_wait(run, &r, &err);
-    tars_load_free(run);
-    if (rc) {
+    if (tars_load_wait(run, &r, &err)) {
         fprintf(stderr, "tars load: %s\n", err.msg);
         rc = EXIT_INCONCLUSIVE;
         goto out;
     }
-    rc = report(o, s.thresholds, s.threshold_count, &r);
+    if (rc == 0)
+        rc = report(o, s.thresholds, s.threshold_count, &r);
+    cli_metrics_finish(metrics, &o->metrics); /* the run's final figures until then */
+    metrics = NULL;
 out:
+    tars_expo_server_free(metrics);
+    tars_load_free(run);
     tars_load_result_release(&r);
     tars_load_scenario_release(&s);
     return rc;
