@@ -109,6 +109,12 @@ bool tars_ws_stress_publishing_over(tars_ws_stress *s);
 void tars_ws_stress_wait(tars_ws_stress *s, struct tars_ws_stress_result *r);
 void tars_ws_stress_free(tars_ws_stress *s);
 void tars_ws_stress_result_release(struct tars_ws_stress_result *r);
+/* The live metrics (Prometheus text format, docs/metrics.md) appended to
+ * out: each thread's counts as of about a second ago, or final once it
+ * stopped. Thread-safe; for a scrape server's thread. TARS_ETOOBIG past
+ * out->max. */
+struct tars_buf;
+int tars_ws_stress_metrics_render(tars_ws_stress *s, struct tars_buf *out) TARS_MUST_CHECK;
 
 /* {"connections":{...},"messages":{...},"latency":{...},"reconnects":{...}}
  * with histograms; NULL when out of memory. */

@@ -75,6 +75,10 @@ static void *thread_main(void *arg)
         last_scan = now;
         for (int64_t i = 0; i < t->started; i++)
             sconn_timers(t, &t->conns[i], now, draining);
+        if (now - t->published_ns >= 1000 * NS_PER_MS) {
+            stress_publish(t);
+            t->published_ns = now;
+        }
         if (draining) {
             int64_t global = atomic_load(&run->global_max_seq);
             t->r.drained = caught_up(t, global);
@@ -88,6 +92,8 @@ static void *thread_main(void *arg)
         t->end_max = atomic_load(&run->global_max_seq);
     for (int64_t i = 0; i < t->started; i++)
         sconn_close(t, &t->conns[i]);
+    stress_publish(t);
+    t->stopped_ns = now_ns();
     atomic_fetch_add(&run->finished_threads, 1);
     return NULL;
 }
@@ -117,6 +123,7 @@ static void thread_init(struct tars_ws_stress *s, struct stress_thread *t, int i
     tars_random_bytes(&t->rng, sizeof(t->rng));
     t->rng |= 1;
     result_init(&t->r);
+    pthread_mutex_init(&t->pub_lock, NULL);
     for (int64_t k = 0; k < count; k++) {
         struct sconn *c = &t->conns[k];
         c->index = id + k * s->o.threads;
@@ -170,6 +177,9 @@ tars_ws_stress *tars_ws_stress_start(const struct tars_ws_stress_opts *o, struct
         s->threads[i].epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     }
     s->start_ns = now_ns();
+    s->started_at_ms = tars_wall_ms();
+    for (int i = 0; i < s->o.threads; i++)
+        s->threads[i].published_ns = s->start_ns;
     s->end_ns = s->start_ns + s->o.duration_ms * NS_PER_MS;
     for (int i = 0; i < s->o.threads; i++) {
         if (s->threads[i].epoll_fd < 0 ||
@@ -282,6 +292,7 @@ void tars_ws_stress_free(tars_ws_stress *s)
             close(s->threads[i].epoll_fd);
         free(s->threads[i].conns);
         tars_ws_stress_result_release(&s->threads[i].r);
+        pthread_mutex_destroy(&s->threads[i].pub_lock);
     }
     free(s->threads);
     tars_ws_endpoint_release(&s->endpoint);

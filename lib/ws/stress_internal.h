@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "tars/expo.h"
 #include "tars/ws.h"
 #include "tars/ws_stress.h"
 
@@ -56,6 +57,14 @@ struct sconn {
     struct seq_track seq;
 };
 
+/* A thread's counts as last published for the live metrics
+ * (stress_metrics.c, docs/metrics.md). */
+struct stress_pub {
+    int64_t attempts, attempt_failures, established, received, replayed, reconnects;
+    int64_t forced_drops, unexpected_drops;
+    struct tars_expo_hist latency, connect_time;
+};
+
 struct stress_thread {
     struct tars_ws_stress *run;
     int id;
@@ -68,6 +77,10 @@ struct stress_thread {
     uint64_t rng;
     struct tars_ws_stress_result r;
     _Atomic int64_t open, established, failed, received, reconnects; /* progress */
+    int64_t published_ns; /* when it last published its counts */
+    int64_t stopped_ns;   /* when its loop ended */
+    pthread_mutex_t pub_lock;
+    struct stress_pub pub; /* under pub_lock */
 };
 
 struct tars_ws_stress {
@@ -76,10 +89,14 @@ struct tars_ws_stress {
     struct tars_ws_endpoint endpoint;
     struct stress_thread *threads;
     int64_t start_ns, end_ns;
+    int64_t started_at_ms; /* wall clock at the start */
     _Atomic int stop;
     _Atomic int finished_threads;
     _Atomic int64_t global_max_seq;
 };
+
+/* stress_metrics.c: publishes t's counts (on t's own thread). */
+void stress_publish(struct stress_thread *t);
 
 /* stress_conn.c */
 void sconn_start(struct stress_thread *t, struct sconn *c, int64_t now_ns);

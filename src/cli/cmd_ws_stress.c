@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "live_metrics.h"
 #include "output.h"
 #include "run_record.h"
 #include "tars/json.h"
@@ -34,6 +35,7 @@ struct ws_opts {
     char publish_base[TARS_URL_MAX + 16];
     struct tars_ws_stress_opts s;
     struct tars_ws_threshold th[MAX_THRESHOLDS];
+    struct cli_metrics_opts metrics;
 };
 
 void usage_ws_stress(void)
@@ -67,6 +69,11 @@ void usage_ws_stress(void)
            "      --drain D             longest wait at the end for connections to catch up, default 5s\n"
            "      --ping-interval D     send {\"type\":\"ping\"} after D without sending (the server\n"
            "                            closes silent clients), default 60s; 0: never\n"
+           "      --metrics-listen HOST:PORT  serve live Prometheus metrics (/metrics) while the\n"
+           "                            run lasts (docs/metrics.md)\n"
+           "      --metrics-allow-remote  allow a --metrics-listen address that is not loopback\n"
+           "      --metrics-linger D    keep serving the final figures for D after the run (or\n"
+           "                            until SIGINT/SIGTERM), so that a scraper sees them\n"
            "  -k, --insecure            do not verify TLS certificates (wss://)\n"
            "  -q, --quiet               no live progress\n"
            "exit: 0 thresholds met, 1 a threshold failed, 2 no connection established or\n"
@@ -129,6 +136,9 @@ static int apply_option(int c, const char *arg, struct ws_opts *o)
     case 'o': return parse_duration_opt(arg, "connect timeout", &o->s.connect_timeout_ms, false);
     case 'w': return parse_duration_opt(arg, "drain", &o->s.drain_ms, false);
     case 'p': return parse_duration_opt(arg, "ping interval", &o->s.ping_interval_ms, true);
+    case 'M': o->metrics.listen = arg; return 0;
+    case 'L': return parse_duration_opt(arg, "--metrics-linger", &o->metrics.linger_ms, true);
+    case 'A': o->metrics.allow_remote = 1; return 0;
     case 'k': o->s.insecure = true; return 0;
     case 'q': o->quiet = 1; return 0;
     case 'x':
@@ -154,6 +164,9 @@ static int parse_args(int argc, char **argv, struct ws_opts *o)
         {"jitter", no_argument, NULL, 'J'},            {"heartbeat-interval", required_argument, NULL, 'H'},
         {"connect-timeout", required_argument, NULL, 'o'}, {"drain", required_argument, NULL, 'w'},
         {"ping-interval", required_argument, NULL, 'p'},
+        {"metrics-listen", required_argument, NULL, 'M'},
+        {"metrics-linger", required_argument, NULL, 'L'},
+        {"metrics-allow-remote", no_argument, NULL, 'A'},
         {"insecure", no_argument, NULL, 'k'},          {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
     int c, rc;
@@ -172,6 +185,8 @@ static int parse_args(int argc, char **argv, struct ws_opts *o)
     if (optind + 1 != argc)
         return cli_usage_error("ws-stress", optind < argc ? "one URL, not several" : "give a ws:// or wss:// URL");
     o->url = argv[optind];
+    if (cli_metrics_check("ws-stress", &o->metrics))
+        return EXIT_USAGE;
     return cli_output_prepare("ws-stress", "--json", o->json_out, o->run_dir);
 }
 
@@ -488,6 +503,11 @@ static int report(const struct ws_opts *o, const struct tars_ws_stress_result *r
     return rc;
 }
 
+static int render_metrics(void *s, struct tars_buf *out)
+{
+    return tars_ws_stress_metrics_render(s, out);
+}
+
 static int run(struct ws_opts *o)
 {
     struct tars_ws_publisher_opts po = {o->publish_url, o->s.authorization, o->publish_rate,
@@ -495,11 +515,14 @@ static int run(struct ws_opts *o)
     struct tars_ws_stress_result r, pub_counts;
     struct tars_err err = TARS_ERR_INIT;
     tars_ws_publisher *pub = NULL;
+    tars_expo_server *metrics = NULL;
     tars_ws_stress *s;
     sigset_t set;
     int rc;
 
     memset(&pub_counts, 0, sizeof(pub_counts));
+    if ((rc = cli_metrics_listen("ws-stress", &o->metrics, o->quiet, &metrics)))
+        return rc;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
@@ -509,20 +532,25 @@ static int run(struct ws_opts *o)
     s = tars_ws_stress_start(&o->s, &err);
     if (!s) {
         fprintf(stderr, "tars ws-stress: %s\n", err.msg);
+        tars_expo_server_free(metrics);
         return err.code == TARS_EINVAL || err.code == TARS_ENOTFOUND ? EXIT_USAGE : EXIT_INCONCLUSIVE;
     }
     if (o->publish_rate > 0 && !(pub = tars_ws_publisher_start(&po, &err))) {
         fprintf(stderr, "tars ws-stress: publisher: %s\n", err.msg);
         tars_ws_stress_stop(s);
     }
+    if ((rc = cli_metrics_serve("ws-stress", metrics, render_metrics, s)))
+        tars_ws_stress_stop(s);
     watch(s, &pub, &pub_counts, o);
     tars_ws_publisher_finish(pub, &pub_counts);
     tars_ws_stress_wait(s, &r);
-    tars_ws_stress_free(s);
     r.published = pub_counts.published;
     r.publish_errors = pub_counts.publish_errors;
     memcpy(r.publish_error, pub_counts.publish_error, sizeof(r.publish_error));
-    rc = report(o, &r);
+    if (rc == 0)
+        rc = report(o, &r);
+    cli_metrics_finish(metrics, &o->metrics); /* the run's final figures until then */
+    tars_ws_stress_free(s);
     tars_ws_stress_result_release(&r);
     return rc;
 }
@@ -545,6 +573,7 @@ int cmd_ws_stress(int argc, char **argv)
     o->s.ping_interval_ms = 60000;
     o->s.backoff = backoff;
     o->s.heartbeat = heartbeat;
+    o->metrics.linger_ms = -1;
     rc = parse_args(argc, argv, o);
     if (rc == 0 && o->help)
         usage_ws_stress();

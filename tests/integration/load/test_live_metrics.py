@@ -5,9 +5,8 @@ exactly, bucket by bucket; the endpoint serves /metrics only, bounds the request
 non-loopback address unless allowed and a port in use before any request is sent; and a real
 Prometheus (scripts/prometheus-local.sh) scrapes it while the load runs.
 """
-import http.client
+import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -17,55 +16,14 @@ import time
 import unittest
 import urllib.parse
 import urllib.request
-import json
 
 from loadlib import (EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, HOST, ROOT, Fixture, TempDir,
                      free_port, run_load, task_named)
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from promtext import parse, promtool_check, scrape, value  # noqa: E402
+
 PROM_HARNESS = os.path.join(ROOT, "scripts", "prometheus-local.sh")
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def parse(text):
-    """{(name, frozenset(labels.items())): float} of an exposition; comments skipped."""
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = SAMPLE.match(line)
-        if not m:
-            raise AssertionError("not a sample line: %r" % line)
-        labels = frozenset(LABEL.findall(m.group(2) or ""))
-        out[(m.group(1), labels)] = float(m.group(3))
-    return out
-
-
-def value(samples, name, **labels):
-    key = (name, frozenset(labels.items()))
-    if key not in samples:
-        raise AssertionError("no sample %s%r in the exposition" % (name, labels))
-    return samples[key]
-
-
-def scrape(port, path="/metrics", method="GET", timeout=5):
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        conn.request(method, path)
-        r = conn.getresponse()
-        return r.status, r.getheader("Content-Type", ""), r.read().decode("utf-8")
-    finally:
-        conn.close()
-
-
-def promtool_check(test, text):
-    promtool = shutil.which("promtool")
-    if not promtool:
-        test.fail("promtool not found: install the Debian package prometheus")
-    p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
-                       text=True, timeout=60)
-    test.assertEqual((p.returncode, p.stdout + p.stderr), (0, ""),
-                     "promtool check metrics:\n%s%s" % (p.stdout, p.stderr))
 
 
 def hdr_cumulative(hist_json, bound_ns):
@@ -84,10 +42,13 @@ def hdr_cumulative(hist_json, bound_ns):
 
 class Scraper:
     """Scrapes every 0.2 s while polled (run_load's signal_when); holds the expositions seen.
-    Returns True (send the signal) once a final exposition (tars_load_running 0) was read."""
+    Returns True (send the signal) once a final exposition (tars_load_running 0) was read and
+    the result JSON written: the results are written before the linger starts, and a signal
+    sent before that could still reach the run and mark it interrupted."""
 
-    def __init__(self, port):
+    def __init__(self, port, json_path):
         self.port = port
+        self.json_path = json_path
         self.texts = []
         self.running_seen = False
         self.final = None
@@ -110,7 +71,7 @@ class Scraper:
             self.running_seen = True
         elif self.final is None:
             self.final = text
-        return self.final is not None
+        return self.final is not None and os.path.exists(self.json_path)
 
 
 class LiveMetrics(unittest.TestCase):
@@ -125,8 +86,8 @@ class LiveMetrics(unittest.TestCase):
         only grow and promtool accepts the text; the lingering final exposition equals the
         JSON: requests, each failure kind, the histogram's count, sum and every bucket."""
         port = free_port()
-        scraper = Scraper(port)
         out = self.tmp.join("r.json")
+        scraper = Scraper(port, out)
         with Fixture("status", "--every", "3", lifetime=60) as fx:
             run = run_load([fx.url("/live"), "-c", "4", "-t", "2", "-d", "3s", "-q",
                             "--metrics-listen", "%s:%d" % (HOST, port),
