@@ -341,6 +341,10 @@ static void watch(tars_load_run *run, const struct tars_load_scenario *s, bool q
     sigaddset(&set, SIGTERM);
     while (!tars_load_done(run)) {
         int sig = sigtimedwait(&set, NULL, &tick);
+        if ((sig == SIGINT || sig == SIGTERM) && tars_load_done(run)) {
+            pthread_kill(pthread_self(), sig); /* ended meanwhile: the signal is for the linger */
+            break;
+        }
         if (sig == SIGINT || sig == SIGTERM) {
             tars_load_stop(run);
             if (!quiet)

@@ -297,6 +297,10 @@ static void watch(tars_ws_stress *s, tars_ws_publisher **pub, struct tars_ws_str
     sigaddset(&set, SIGTERM);
     while (!tars_ws_stress_done(s)) {
         int sig = sigtimedwait(&set, NULL, &tick);
+        if ((sig == SIGINT || sig == SIGTERM) && tars_ws_stress_done(s)) {
+            pthread_kill(pthread_self(), sig); /* ended meanwhile: the signal is for the linger */
+            break;
+        }
         if (sig == SIGINT || sig == SIGTERM) {
             tars_ws_stress_stop(s);
             if (!o->quiet)
