@@ -152,14 +152,7 @@ void tars_load_progress(tars_load_run *run, struct tars_load_second *last, int64
     for (int i = 0; i < run->thread_count; i++) {
         struct load_thread *t = &run->threads[i];
         pthread_mutex_lock(&t->live.lock);
-        last->at_ms = t->live.last.at_ms > last->at_ms ? t->live.last.at_ms : last->at_ms;
-        last->users += t->live.last.users;
-        last->requests += t->live.last.requests;
-        last->failures += t->live.last.failures;
-        if (t->live.last.p50_ns > last->p50_ns) last->p50_ns = t->live.last.p50_ns;
-        if (t->live.last.p95_ns > last->p95_ns) last->p95_ns = t->live.last.p95_ns;
-        if (t->live.last.p99_ns > last->p99_ns) last->p99_ns = t->live.last.p99_ns;
-        if (t->live.last.max_ns > last->max_ns) last->max_ns = t->live.last.max_ns;
+        result_second_merge(last, &t->live.last);
         pthread_mutex_unlock(&t->live.lock);
     }
     *elapsed_ms = (int64_t)((tars_mono_ns() - run->start_ns) / 1000000u);
@@ -178,9 +171,7 @@ static void init_task_result(struct tars_load_task_result *r, const struct tars_
     r->latency_ok = tars_hist_new();
 }
 
-/* Sums the threads' histories second by second; a second's percentiles are
- * the highest any thread saw (an upper bound: the per-second windows are not
- * kept to merge exactly). */
+/* Merges the threads' histories second by second (result_second_merge). */
 static void merge_history(struct tars_load_run *run, struct tars_load_result *out)
 {
     size_t n = 0;
@@ -192,18 +183,8 @@ static void merge_history(struct tars_load_run *run, struct tars_load_result *ou
     out->history_count = n;
     for (int i = 0; i < run->thread_count; i++) {
         struct load_thread *t = &run->threads[i];
-        for (size_t k = 0; k < t->history_count; k++) {
-            struct tars_load_second *d = &out->history[k], *s = &t->history[k];
-            d->at_ms = s->at_ms > d->at_ms ? s->at_ms : d->at_ms;
-            d->users += s->users;
-            d->requests += s->requests;
-            d->failures += s->failures;
-            d->p50_ns = s->p50_ns > d->p50_ns ? s->p50_ns : d->p50_ns;
-            d->p95_ns = s->p95_ns > d->p95_ns ? s->p95_ns : d->p95_ns;
-            d->p99_ns = s->p99_ns > d->p99_ns ? s->p99_ns : d->p99_ns;
-            d->max_ns = s->max_ns > d->max_ns ? s->max_ns : d->max_ns;
-            result_second_add_totals(d, s);
-        }
+        for (size_t k = 0; k < t->history_count; k++)
+            result_second_merge(&out->history[k], &t->history[k]);
     }
 }
 

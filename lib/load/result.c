@@ -166,8 +166,21 @@ static int merge_tasks(struct tars_load_result *into, const struct tars_load_res
     return TARS_OK;
 }
 
-void result_second_add_totals(struct tars_load_second *into, const struct tars_load_second *from)
+static uint64_t max_u64(uint64_t a, uint64_t b)
 {
+    return a > b ? a : b;
+}
+
+void result_second_merge(struct tars_load_second *into, const struct tars_load_second *from)
+{
+    into->at_ms = into->at_ms > from->at_ms ? into->at_ms : from->at_ms;
+    into->users += from->users;
+    into->requests += from->requests;
+    into->failures += from->failures;
+    into->p50_ns = max_u64(into->p50_ns, from->p50_ns);
+    into->p95_ns = max_u64(into->p95_ns, from->p95_ns);
+    into->p99_ns = max_u64(into->p99_ns, from->p99_ns);
+    into->max_ns = max_u64(into->max_ns, from->max_ns);
     if (from->timed && (!into->timed || from->min_ns < into->min_ns))
         into->min_ns = from->min_ns;
     into->timed += from->timed;
@@ -175,14 +188,7 @@ void result_second_add_totals(struct tars_load_second *into, const struct tars_l
     into->bytes += from->bytes;
 }
 
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-    return a > b ? a : b;
-}
-
-/* Second by second: counts summed; a per-second percentile cannot be
- * merged exactly without that second's histogram, so the larger of the two
- * stands (an upper bound); max is exact. */
+/* Second by second (result_second_merge). */
 static void merge_history(struct tars_load_result *into, const struct tars_load_result *from)
 {
     if (from->history_count > into->history_count) {
@@ -191,19 +197,8 @@ static void merge_history(struct tars_load_result *into, const struct tars_load_
                (from->history_count - into->history_count) * sizeof(*into->history));
         into->history_count = from->history_count;
     }
-    for (size_t i = 0; i < from->history_count; i++) {
-        struct tars_load_second *a = &into->history[i];
-        const struct tars_load_second *b = &from->history[i];
-        a->at_ms = a->at_ms > b->at_ms ? a->at_ms : b->at_ms;
-        a->users += b->users;
-        a->requests += b->requests;
-        a->failures += b->failures;
-        a->p50_ns = max_u64(a->p50_ns, b->p50_ns);
-        a->p95_ns = max_u64(a->p95_ns, b->p95_ns);
-        a->p99_ns = max_u64(a->p99_ns, b->p99_ns);
-        a->max_ns = max_u64(a->max_ns, b->max_ns);
-        result_second_add_totals(a, b);
-    }
+    for (size_t i = 0; i < from->history_count; i++)
+        result_second_merge(&into->history[i], &from->history[i]);
     for (size_t i = 0; i < into->history_count; i++) /* cumulative percentiles do not add up */
         into->history[i].cumulative = false;
 }

@@ -33,9 +33,13 @@ int result_task_merge(struct tars_load_task_result *into, const struct tars_load
 /* Frees t's histograms (the struct itself stays). */
 void result_task_release(struct tars_load_task_result *t);
 
-/* Adds from's running-total fields (timed, sum_ns, min_ns, bytes) to into:
- * exact over seconds and threads. */
-void result_second_add_totals(struct tars_load_second *into, const struct tars_load_second *from);
+/* Merges one second of another thread or result into into, the one rule
+ * for threads (engine.c), live progress and `tars load merge`: counts and
+ * the running-total fields (timed, sum_ns, min_ns, bytes) are exact sums;
+ * at_ms and max are the larger; a per-second percentile cannot be merged
+ * without that second's histogram, so the larger of the two stands (an
+ * upper bound). */
+void result_second_merge(struct tars_load_second *into, const struct tars_load_second *from);
 
 /* The error whose tars_load_error_name is name; false when none. */
 bool result_error_by_name(const char *name, enum tars_load_error *out);
