@@ -191,6 +191,19 @@ enum tars_load_error {
 };
 const char *tars_load_error_name(enum tars_load_error e);
 
+/* wrk's socket errors: a request without a response by where it failed: the
+ * connect (and TLS handshake), the write of the request, the read of the
+ * response (a reset, a close or bytes that are not HTTP), or its timeout. */
+enum tars_load_socket_error {
+    TARS_LOAD_SOCK_CONNECT,
+    TARS_LOAD_SOCK_READ,
+    TARS_LOAD_SOCK_WRITE,
+    TARS_LOAD_SOCK_TIMEOUT,
+    TARS_LOAD_SOCK_COUNT
+};
+/* "connect", "read", "write", "timeout". */
+const char *tars_load_socket_error_name(enum tars_load_socket_error e);
+
 #define TARS_LOAD_FAILURE_KINDS 32
 
 /* One distinct failure, for the failures table and _failures.csv. */
@@ -207,6 +220,7 @@ struct tars_load_task_result {
     uint64_t requests;           /* answered or failed */
     uint64_t failures;
     uint64_t errors[TARS_LOAD_ERR_COUNT];
+    uint64_t socket_errors[TARS_LOAD_SOCK_COUNT]; /* the same failures, by wrk's kinds */
     struct tars_load_failure failure_kinds[TARS_LOAD_FAILURE_KINDS];
     size_t failure_kind_count;
     uint64_t bytes_received;

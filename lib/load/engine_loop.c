@@ -141,11 +141,23 @@ static enum tars_load_error error_of_kind(int kind)
     }
 }
 
+/* wrk's kind of failure e on c: a timeout, else the phase c was in. */
+static enum tars_load_socket_error socket_error_of(const struct load_conn *c,
+                                                   enum tars_load_error e)
+{
+    if (e == TARS_LOAD_ERR_TIMEOUT)
+        return TARS_LOAD_SOCK_TIMEOUT;
+    if (!c->connected || c->state == CONN_CONNECTING)
+        return TARS_LOAD_SOCK_CONNECT;
+    return c->state == CONN_WRITING ? TARS_LOAD_SOCK_WRITE : TARS_LOAD_SOCK_READ;
+}
+
 /* Fails the request in flight on c and closes the connection. */
 static void fail(struct load_thread *t, struct load_conn *c, enum tars_load_error e, int status,
                  uint64_t now)
 {
     load_record_failure(t, c->task, e, status);
+    task_result(t, c->task)->socket_errors[socket_error_of(c, e)]++;
     conn_close(t, c);
     c->state = CONN_IDLE;
     finish(t, c, now + (e == TARS_LOAD_ERR_REFUSED ? RETRY_BACKOFF_NS : 0));

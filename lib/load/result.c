@@ -18,6 +18,13 @@ static const char *const error_names[TARS_LOAD_ERR_COUNT] = {
 
 const double tars_load_cumulative_pcts[10] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99};
 
+const char *tars_load_socket_error_name(enum tars_load_socket_error e)
+{
+    static const char *const names[TARS_LOAD_SOCK_COUNT] = {"connect", "read", "write", "timeout"};
+
+    return (unsigned)e < TARS_LOAD_SOCK_COUNT ? names[e] : "unknown";
+}
+
 const char *tars_load_error_name(enum tars_load_error e)
 {
     return (unsigned)e < TARS_LOAD_ERR_COUNT ? error_names[e] : "unknown";
@@ -118,6 +125,8 @@ int result_task_merge(struct tars_load_task_result *into, const struct tars_load
     into->bytes_received += from->bytes_received;
     for (int e = 0; e < TARS_LOAD_ERR_COUNT; e++)
         into->errors[e] += from->errors[e];
+    for (int e = 0; e < TARS_LOAD_SOCK_COUNT; e++)
+        into->socket_errors[e] += from->socket_errors[e];
     for (size_t c = 0; c < sizeof(into->statuses) / sizeof(into->statuses[0]); c++)
         into->statuses[c] += from->statuses[c];
     for (size_t i = 0; i < from->failure_kind_count; i++)

@@ -78,24 +78,55 @@ static json_t *statuses_json(const struct tars_load_task_result *t)
     return o;
 }
 
-/* Figures in ms of h (all responses, or the successful ones) for people. */
+/* Responses whose status is neither 2xx nor 3xx, as wrk counts them. */
+static uint64_t non_2xx_3xx(const struct tars_load_task_result *t)
+{
+    return t->statuses[0] + t->statuses[1] + t->statuses[4] + t->statuses[5];
+}
+
+/* Figures in ms of h (all responses, or the successful ones) for people, and
+ * wrk's: latency stdev, non-2xx/3xx responses, body bytes read per second. */
 static json_t *summary_json(const struct tars_load_task_result *t, const tars_hist *h,
                             int64_t duration_ms)
 {
     struct tars_hist_summary s;
     double seconds = (double)duration_ms / 1000.0;
+    json_t *o;
 
     memset(&s, 0, sizeof(s));
     if (h)
         tars_hist_summarise(h, &s);
-    return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "rps",
-                     seconds > 0 ? (double)t->requests / seconds : 0.0, "error_rate",
-                     t->requests ? (double)t->failures / (double)t->requests : 0.0, "min_ms",
-                     (double)s.min / 1e6, "mean_ms", s.mean / 1e6, "p50_ms", (double)s.p50 / 1e6,
-                     "p75_ms", (double)s.p75 / 1e6, "p90_ms", (double)s.p90 / 1e6, "p95_ms",
-                     (double)s.p95 / 1e6, "p99_ms", (double)s.p99 / 1e6, "p99_9_ms",
-                     (double)s.p99_9 / 1e6, "p99_99_ms", (double)s.p99_99 / 1e6, "max_ms",
-                     (double)s.max / 1e6);
+    o = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "rps",
+                  seconds > 0 ? (double)t->requests / seconds : 0.0, "error_rate",
+                  t->requests ? (double)t->failures / (double)t->requests : 0.0, "min_ms",
+                  (double)s.min / 1e6, "mean_ms", s.mean / 1e6, "p50_ms", (double)s.p50 / 1e6,
+                  "p75_ms", (double)s.p75 / 1e6, "p90_ms", (double)s.p90 / 1e6, "p95_ms",
+                  (double)s.p95 / 1e6, "p99_ms", (double)s.p99 / 1e6, "p99_9_ms",
+                  (double)s.p99_9 / 1e6, "p99_99_ms", (double)s.p99_99 / 1e6, "max_ms",
+                  (double)s.max / 1e6);
+    if (o && !(put(o, "stdev_ms",
+                   json_real(h && tars_hist_count(h) ? tars_hist_stddev(h) / 1e6 : 0.0)) &&
+               put(o, "non_2xx_3xx", u64_json(non_2xx_3xx(t))) &&
+               put(o, "bytes_per_s",
+                   json_real(seconds > 0 ? (double)t->bytes_received / seconds : 0.0)))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* wrk's socket errors: {"connect","read","write","timeout"}. */
+static json_t *socket_errors_json(const struct tars_load_task_result *t)
+{
+    json_t *o = json_object();
+
+    for (int e = 0; o && e < TARS_LOAD_SOCK_COUNT; e++)
+        if (!put(o, tars_load_socket_error_name((enum tars_load_socket_error)e),
+                 u64_json(t->socket_errors[e]))) {
+            json_decref(o);
+            return NULL;
+        }
+    return o;
 }
 
 static bool put_failures(json_t *o, const struct tars_load_task_result *t)
@@ -126,6 +157,7 @@ static json_t *task_json(const struct tars_load_task_result *t, int64_t duration
               put(o, "failures", u64_json(t->failures)) &&
               put(o, "bytes_received", u64_json(t->bytes_received)) && put_failures(o, t) &&
               put(o, "statuses", statuses_json(t)) &&
+              put(o, "socket_errors", socket_errors_json(t)) &&
               put(o, "summary", summary_json(t, t->latency, duration_ms)) &&
               put(o, "summary_ok", summary_json(t, t->latency_ok, duration_ms)) &&
               put(o, "latency", hist_json(t->latency)) &&
@@ -363,12 +395,28 @@ static int read_statuses(const struct place *p, json_t *v, struct tars_load_task
     return TARS_OK;
 }
 
+/* "socket_errors": optional (files of earlier versions lack it). */
+static int read_socket_errors(const struct place *p, json_t *v, struct tars_load_task_result *t)
+{
+    static const char *const keys[] = {"connect", "read", "write", "timeout", NULL};
+    int rc;
+
+    if (!v)
+        return TARS_OK;
+    if ((rc = tars_json_check_keys(&p->rd, v, "socket_errors", keys, NULL)))
+        return rc;
+    for (int e = 0; e < TARS_LOAD_SOCK_COUNT; e++)
+        if ((rc = get_u64(p, v, keys[e], &t->socket_errors[e])))
+            return rc;
+    return TARS_OK;
+}
+
 static int read_task(const struct place *p, json_t *v, struct tars_load_task_result *t)
 {
     static const char *const keys[] = {
-        "name",    "method",        "path",       "requests",       "failures",
-        "errors",  "failure_kinds", "statuses",   "summary",        "summary_ok",
-        "latency", "latency_raw",   "latency_ok", "bytes_received", NULL};
+        "name",          "method",         "path",          "requests",   "failures", "errors",
+        "failure_kinds", "statuses",       "summary",       "summary_ok", "latency",  "latency_raw",
+        "latency_ok",    "bytes_received", "socket_errors", NULL};
     json_t *errors, *kinds;
     int rc;
 
@@ -386,6 +434,7 @@ static int read_task(const struct place *p, json_t *v, struct tars_load_task_res
         !(kinds = field(p, v, "failure_kinds", &rc)) || (rc = read_kinds(p, kinds, t)))
         return rc;
     if ((rc = read_statuses(p, json_object_get(v, "statuses"), t)) ||
+        (rc = read_socket_errors(p, json_object_get(v, "socket_errors"), t)) ||
         (rc = get_hist(p, v, "latency", &t->latency)) ||
         (rc = get_hist(p, v, "latency_raw", &t->latency_raw)))
         return rc;

@@ -91,6 +91,67 @@ static void print_errors(FILE *out, const struct tars_load_result *r)
         }
 }
 
+/* A time as wrk prints it: 635.91us, 12.92ms, 1.02s. */
+static const char *wrk_time(double ns, char *buf, size_t size)
+{
+    if (ns < 1e6)
+        snprintf(buf, size, "%.2fus", ns / 1e3);
+    else if (ns < 1e9)
+        snprintf(buf, size, "%.2fms", ns / 1e6);
+    else
+        snprintf(buf, size, "%.2fs", ns / 1e9);
+    return buf;
+}
+
+/* A size as wrk prints it (powers of 1024): 512.00B, 17.76GB. */
+static const char *wrk_bytes(double n, char *buf, size_t size)
+{
+    static const char *const units[] = {"B", "KB", "MB", "GB", "TB"};
+    int u = 0;
+
+    while (n >= 1024 && u < 4) {
+        n /= 1024;
+        u++;
+    }
+    snprintf(buf, size, "%.2f%s", n, units[u]);
+    return buf;
+}
+
+/* wrk's end-of-run figures over all tasks: latency mean, stdev and max,
+ * requests and body bytes read, socket errors and non-2xx/3xx responses when
+ * there are any (as wrk prints them), requests and bytes per second. */
+static void print_wrk_summary(FILE *out, const struct tars_load_result *r, double secs)
+{
+    const struct tars_load_task_result *t = &r->total;
+    const uint64_t *se = t->socket_errors;
+    uint64_t other = t->statuses[0] + t->statuses[1] + t->statuses[4] + t->statuses[5];
+    char a[32], b[32], c[32];
+
+    fprintf(out, "\n  %-10s %10s %10s %10s\n", "", "Avg", "Stdev", "Max");
+    if (t->latency && tars_hist_count(t->latency))
+        fprintf(out, "  %-10s %10s %10s %10s\n", "Latency",
+                wrk_time(tars_hist_mean(t->latency), a, sizeof(a)),
+                wrk_time(tars_hist_stddev(t->latency), b, sizeof(b)),
+                wrk_time((double)tars_hist_max(t->latency), c, sizeof(c)));
+    else
+        fprintf(out, "  %-10s %10s %10s %10s\n", "Latency", "n/a", "n/a", "n/a");
+    fprintf(out, "  %llu requests in %.2fs, %s read (response bodies)\n",
+            (unsigned long long)t->requests, secs,
+            wrk_bytes((double)t->bytes_received, a, sizeof(a)));
+    if (se[TARS_LOAD_SOCK_CONNECT] + se[TARS_LOAD_SOCK_READ] + se[TARS_LOAD_SOCK_WRITE] +
+        se[TARS_LOAD_SOCK_TIMEOUT])
+        fprintf(out, "  Socket errors: connect %llu, read %llu, write %llu, timeout %llu\n",
+                (unsigned long long)se[TARS_LOAD_SOCK_CONNECT],
+                (unsigned long long)se[TARS_LOAD_SOCK_READ],
+                (unsigned long long)se[TARS_LOAD_SOCK_WRITE],
+                (unsigned long long)se[TARS_LOAD_SOCK_TIMEOUT]);
+    if (other)
+        fprintf(out, "  Non-2xx or 3xx responses: %llu\n", (unsigned long long)other);
+    fprintf(out, "Requests/sec: %10.2f\n", secs > 0 ? (double)t->requests / secs : 0);
+    fprintf(out, "Transfer/sec: %10s\n",
+            wrk_bytes(secs > 0 ? (double)t->bytes_received / secs : 0, a, sizeof(a)));
+}
+
 void load_print_summary(FILE *out, const struct tars_load_result *r)
 {
     double secs = (double)r->duration_ms / 1000;
@@ -108,6 +169,7 @@ void load_print_summary(FILE *out, const struct tars_load_result *r)
         fprintf(out, "latency is measured from the intended send time; from the actual send: "
                      "p99 %.2f ms, max %.2f ms\n",
                 ms(tars_hist_percentile(r->total.latency_raw, 99)), ms(tars_hist_max(r->total.latency_raw)));
+    print_wrk_summary(out, r, secs);
     print_statuses(out, r);
     print_errors(out, r);
     if (r->generator_saturated)

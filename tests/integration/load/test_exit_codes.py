@@ -235,5 +235,85 @@ class BadServers(unittest.TestCase):
         self.assertLess(run.elapsed, seconds + 1.5, run.describe())
 
 
+class WrkSummary(unittest.TestCase):
+    """wrk's end-of-run figures, checked against what the fixture really sent."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = TempDir()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.close()
+
+    def summary(self, run):
+        """The JSON total and the wrk lines of stdout."""
+        return run.json()["total"], run.stdout
+
+    def test_non_2xx_bytes_and_rates_are_counted(self):
+        # every 4th request is answered 500 with a 39-byte body, the others 200 with 1,150 bytes
+        with Fixture("status", "--every", 4, "--status", 500, "--status-delay", 0) as fx:
+            run = run_load([fx.url("/x"), "-c", 2, "-t", 1, "-d", "1s"], timeout=15,
+                           json_path=self.tmp.join("wrk500.json"))
+            served = fx.served()
+        self.assertEqual(run.rc, EXIT_OK, run.describe())
+        total, out = self.summary(run)
+        n2, n5 = total["statuses"]["2xx"], total["statuses"]["5xx"]
+        note("wrk summary: %d requests, %d non-2xx/3xx, fixture served %d" % (total["requests"], n5,
+                                                                             served))
+        self.assertEqual(n2 + n5, total["requests"], run.describe())
+        self.assertLessEqual(abs(n5 - served // 4), 1, "every 4th request the fixture served")
+        self.assertEqual(total["summary"]["non_2xx_3xx"], n5)
+        m = re.search(r"^  Non-2xx or 3xx responses: (\d+)$", out, re.M)
+        self.assertTrue(m, run.describe())
+        self.assertEqual(int(m.group(1)), n5)
+        body500 = len(b'{"error":"status 500 from the fixture"}')
+        self.assertEqual(total["bytes_received"], n2 * 1150 + n5 * body500)
+        m = re.search(r"^  (\d+) requests in ([0-9.]+)s, ([0-9.]+)MB read", out, re.M)
+        self.assertTrue(m, run.describe())
+        self.assertEqual(int(m.group(1)), total["requests"])
+        self.assertAlmostEqual(float(m.group(3)), total["bytes_received"] / 2**20, delta=0.006)
+        secs = run.json()["duration_ms"] / 1000
+        self.assertAlmostEqual(total["summary"]["bytes_per_s"], total["bytes_received"] / secs,
+                               delta=1)
+        m = re.search(r"^  Latency\s+([0-9.]+)(us|ms|s)\s+([0-9.]+)(us|ms|s)\s+([0-9.]+)(us|ms|s)$",
+                      out, re.M)
+        self.assertTrue(m, run.describe())
+        scale = {"us": 1e-3, "ms": 1, "s": 1e3}
+        mean, stdev, mx = (float(m.group(i)) * scale[m.group(i + 1)] for i in (1, 3, 5))
+        self.assertAlmostEqual(mean, total["summary"]["mean_ms"], delta=0.01 + mean * 0.01)
+        self.assertAlmostEqual(stdev, total["summary"]["stdev_ms"], delta=0.01 + stdev * 0.01)
+        self.assertAlmostEqual(mx, total["summary"]["max_ms"], delta=0.01 + mx * 0.01)
+        self.assertGreater(stdev, 0)
+        self.assertEqual(total["socket_errors"], {"connect": 0, "read": 0, "write": 0,
+                                                  "timeout": 0})
+        self.assertNotIn("Socket errors", out, "wrk prints the line only when there are some")
+
+    def test_socket_errors_by_kind(self):
+        cases = (("connect", lambda: None, []),
+                 ("read", lambda: Fixture("garbage"), []),
+                 ("timeout", lambda: Fixture("ok", "--delay", 5), ["--timeout", "200ms"]))
+        for kind, start, extra in cases:
+            fx = start()
+            url = fx.url("/x") if fx else "http://127.0.0.1:9/x"
+            try:
+                run = run_load([url, "-c", 2, "-t", 1, "-d", "1s"] + extra, timeout=20,
+                               json_path=self.tmp.join("wrk-%s.json" % kind))
+            finally:
+                if fx:
+                    fx.stop()
+            self.assertEqual(run.rc, EXIT_INCONCLUSIVE, run.describe())  # no request succeeded
+            total, out = self.summary(run)
+            n = total["requests"]
+            self.assertGreater(n, 0, run.describe())
+            want = {"connect": 0, "read": 0, "write": 0, "timeout": 0}
+            want[kind] = n
+            self.assertEqual(total["socket_errors"], want, run.describe())
+            self.assertIn("  Socket errors: connect %d, read %d, write %d, timeout %d\n"
+                          % tuple(want[k] for k in ("connect", "read", "write", "timeout")), out,
+                          run.describe())
+            self.assertNotIn("Non-2xx", out, run.describe())
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -43,6 +43,10 @@ void fixture_fail(struct tars_load_task_result *t, enum tars_load_error e, int s
         t->statuses[status >= 100 && status < 600 ? status / 100 : 0]++;
         tars_hist_record(t->latency, latency_ns);
         tars_hist_record(t->latency_raw, latency_ns / 2);
+    } else { /* no response: a socket error by wrk's kinds, as the engine files it */
+        t->socket_errors[e == TARS_LOAD_ERR_TIMEOUT   ? TARS_LOAD_SOCK_TIMEOUT
+                         : e == TARS_LOAD_ERR_REFUSED ? TARS_LOAD_SOCK_CONNECT
+                                                      : TARS_LOAD_SOCK_READ]++;
     }
 }
 
@@ -95,6 +99,8 @@ void fixture_assert_task_equal(const struct tars_load_task_result *a,
     assert_int_equal(a->bytes_received, b->bytes_received);
     for (int e = 0; e < TARS_LOAD_ERR_COUNT; e++)
         assert_int_equal(a->errors[e], b->errors[e]);
+    for (int e = 0; e < TARS_LOAD_SOCK_COUNT; e++)
+        assert_int_equal(a->socket_errors[e], b->socket_errors[e]);
     assert_int_equal(a->failure_kind_count, b->failure_kind_count);
     for (size_t i = 0; i < a->failure_kind_count; i++) {
         assert_int_equal(a->failure_kinds[i].error, b->failure_kinds[i].error);

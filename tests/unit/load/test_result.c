@@ -267,7 +267,12 @@ static void test_malformed_json_rejected(void **state)
     assert_rejected("tasks.0.colour", json_string("red"),
                     "load result: tasks[0]: unknown key \"colour\" in a task; valid: name, method, "
                     "path, requests, failures, errors, failure_kinds, statuses, summary, "
-                    "summary_ok, latency, latency_raw, latency_ok, bytes_received");
+                    "summary_ok, latency, latency_raw, latency_ok, bytes_received, socket_errors");
+    assert_rejected("tasks.0.socket_errors.sneeze", json_integer(1),
+                    "load result: tasks[0]: unknown key \"sneeze\" in socket_errors; valid: "
+                    "connect, read, write, timeout");
+    assert_rejected("tasks.0.socket_errors.read", json_integer(-1),
+                    "load result: tasks[0]: read must be between 0 and 9223372036854775807");
     assert_rejected("format", json_string("locust"),
                     "load result: format must be one of tars-load-result, not \"locust\"");
     assert_rejected("version", json_integer(2), "load result: version must be between 1 and 1");
