@@ -105,6 +105,29 @@ print(rule)
 PY
 }
 
+# live_scrape: what the demo's Prometheus (still running) scraped from the perf stage's tars
+# load while it ran: its live metrics endpoint (job "tars-load", scripts/release-local.sh).
+live_scrape() {
+  local url_file=$RUN_DIR/serve/prometheus/url
+  [ -f "$url_file" ] || { say "    (no Prometheus: TARS_LOCAL_PROMETHEUS=off)"; return 0; }
+  "$PYTHON" - "$(cat "$url_file")" <<'PY' || say "    (Prometheus did not answer)"
+import json, sys, urllib.parse, urllib.request
+url = sys.argv[1]
+def query(expr):
+    with urllib.request.urlopen(url + "/api/v1/query?query=" + urllib.parse.quote(expr), timeout=10) as r:
+        return json.load(r)["data"]["result"]
+scrapes = query('count_over_time(tars_load_running{job="tars-load"}[1h])')
+if not scrapes:
+    print("    Prometheus saw no live load metrics (did the perf stage run?)")
+    sys.exit(0)
+print("    %d scrapes of tars load's /metrics while it ran; the last values it stored:"
+      % int(float(scrapes[0]["value"][1])))
+for row in sorted(query('max_over_time(tars_load_requests_total{job="tars-load"}[1h])'),
+                  key=lambda r: r["metric"].get("task", "")):
+    print("    %-28s %8d requests" % (row["metric"].get("task", "?"), int(float(row["value"][1]))))
+PY
+}
+
 # gate_ran: the release got as far as its decision (run.json "decisions").
 gate_ran() {
   [ -f "$RUN_DIR/run.json" ] && "$PYTHON" -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1])).get("decisions") else 1)' \
@@ -173,6 +196,8 @@ main() {
     step "The report ($RUN_DIR/report.md), first lines"
     head -n 25 "$RUN_DIR/report.md" | sed 's/^/    /'
   fi
+  step "Live metrics of the load test, as the demo's Prometheus scraped them (job tars-load)"
+  live_scrape
   step "Stopping the deployed server"
   TARS_RUN_DIR=$RUN_DIR TARS_BASE_URL=$BASE "$ROOT/scripts/release-local.sh" stop | sed 's/^/    /'
   # The demo shows the gate's judgement; it does not fail on it. It fails when the gate could

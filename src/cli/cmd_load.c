@@ -139,7 +139,8 @@ static const struct cli_opt load_table[] = {
             "exit N when any request failed and the run would otherwise exit 0 (Locust)"),
     CLI_STRING(0, "metrics-listen", "HOST:PORT", &lo.metrics.listen,
                "serve live Prometheus metrics (/metrics) while the load runs\n"
-               "(docs/metrics.md); a loopback address unless --metrics-allow-remote"),
+               "(docs/metrics.md); a loopback address unless --metrics-allow-remote;\n"
+               "default $TARS_LOAD_METRICS_LISTEN"),
     CLI_FLAG(0, "metrics-allow-remote", &lo.metrics.allow_remote,
              "allow a --metrics-listen address that is not loopback"),
     CLI_DURATION(0, "metrics-linger", "D", &lo.metrics.linger_ms, 0, CLI_METRICS_LINGER_MAX_MS,
@@ -207,6 +208,7 @@ static int parse_load_args(int argc, char **argv, struct load_opts *o)
         return cli_usage_error("load", n > 1 ? "one scenario file or URL, not several"
                                              : "give a scenario file or a URL");
     o->target = argv[1];
+    o->metrics.listen = cli_env_or(o->metrics.listen, "TARS_LOAD_METRICS_LISTEN", NULL);
     if (cli_metrics_check("load", &o->metrics))
         return EXIT_USAGE;
     if (o->csv_prefix && cli_output_check("load", "--csv", o->csv_prefix, false))

@@ -162,6 +162,29 @@ class LiveMetrics(unittest.TestCase):
         self.assertTrue(answers["huge"].startswith(b"HTTP/1.1 431 "), answers["huge"])
         self.assertTrue(answers["garbage"].startswith(b"HTTP/1.1 400 "), answers["garbage"])
 
+    def test_listen_address_from_the_environment(self):
+        """TARS_LOAD_METRICS_LISTEN stands for --metrics-listen (the demo hands it over);
+        the same rules apply to it."""
+        port = free_port()
+        seen = {}
+
+        def scraped():
+            try:
+                seen["status"] = scrape(port)[0]
+            except OSError:
+                return False
+            return True
+
+        with Fixture("ok", lifetime=60) as fx:
+            run = run_load([fx.url("/env"), "-c", "1", "-t", "1", "-d", "30s", "-q"], timeout=60,
+                           env={"TARS_LOAD_METRICS_LISTEN": "%s:%d" % (HOST, port)},
+                           signal_when=scraped, sig=signal.SIGINT)
+            self.assertEqual(run.rc, EXIT_INCONCLUSIVE, run.describe())  # interrupted
+            self.assertEqual(seen.get("status"), 200, run.describe())
+            r = run_load([fx.url("/"), "-d", "2s"], timeout=30,
+                         env={"TARS_LOAD_METRICS_LISTEN": "0.0.0.0:%d" % free_port()})
+            self.assertEqual(r.rc, EXIT_USAGE, r.describe())
+
     def test_non_loopback_refused_before_any_request(self):
         with Fixture("ok", lifetime=60) as fx:
             run = run_load([fx.url("/"), "-d", "2s", "--metrics-listen", "0.0.0.0:%d" % free_port()],

@@ -20,6 +20,8 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
+import urllib.request
 
 TARS_BIN = os.environ["TARS_BIN"]
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -462,9 +464,9 @@ class TestLocalRelease(ReleaseTest):
         self.assertIn("\n  runs_dir: runs\n", text)
         return text.replace("\n  runs_dir: runs\n", "\n  runs_dir: %s\n" % os.path.join(self.dir, "runs"))
 
-    def local_config(self, threshold=None, rollback_extra=""):
+    def local_config(self, threshold=None, rollback_extra="", load_extra=""):
         text = self.shipped_local_yaml()
-        text = text.replace("--duration, 10s", "--duration, 2s")
+        text = text.replace("--duration, 10s", "--duration, 2s" + load_extra)
         # The shipped scenario's p95 < 150 ms is a production target; on a 2-core CI machine
         # running the sanitizer build beside other tests, 8 samples per endpoint (p95 = max)
         # can miss it with nothing wrong. These tests are about how the gate decides on the
@@ -603,7 +605,9 @@ class TestLocalRelease(ReleaseTest):
         self.assertIn("zero downtime", " ".join(self.record("decisions")["decisions"][0]["reasons"]))
 
     def test_local_release_is_approved_on_measured_evidence(self):
-        r, base = self.release_local(self.local_config())
+        # the load's live metrics stay up 3 s after its 2 s: a busy machine's Prometheus still
+        # scrapes them at least once
+        r, base = self.release_local(self.local_config(load_extra=", --metrics-linger, 3s"))
         self.expect(r, 0)
         rec = self.record()
         self.assertGreater(rec["checks"]["counts"]["pass"], 10)
@@ -615,6 +619,16 @@ class TestLocalRelease(ReleaseTest):
         self.assertEqual(rec["decisions"][0]["decision"], "approved")
         self.assertTrue(self.alive(base))  # an approved release stays deployed
         self.secrets_absent()
+        # The deploy's Prometheus scraped the perf stage's tars load (job tars-load) through the
+        # port handed over as TARS_LOAD_METRICS_LISTEN (docs/metrics.md, "The demo").
+        with open(os.path.join(self.run_dir, "serve", "prometheus", "url")) as f:
+            prom = f.read().strip()
+        expr = 'sum(max_over_time(tars_load_requests_total{job="tars-load"}[1h]))'
+        with urllib.request.urlopen(prom + "/api/v1/query?query=" + urllib.parse.quote(expr),
+                                    timeout=10) as resp:
+            rows = json.loads(resp.read())["data"]["result"]
+        self.assertEqual(len(rows), 1, "Prometheus stored no live load metrics: %r" % rows)
+        self.assertEqual(float(rows[0]["value"][1]), rec["loads"][0]["result"]["total"]["requests"])
         # The package stage's files, read back: names, sizes and SHA-256 in run.json and the report.
         artifacts = rec["artifacts"]
         on_disk = sorted(n for n in os.listdir(os.path.join(self.run_dir, "artifacts"))
