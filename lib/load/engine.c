@@ -245,6 +245,7 @@ static int merge_threads(struct tars_load_run *run, struct tars_load_result *out
 static void fill_header(struct tars_load_run *run, struct tars_load_result *out, uint64_t end_ns)
 {
     const struct tars_load_scenario *s = run->s;
+    int workers = s->worker_count > 0 ? s->worker_count : 1;
 
     tars_strlcpy(out->scenario, s->name ? s->name : "", sizeof(out->scenario));
     out->model = s->model;
@@ -253,8 +254,12 @@ static void fill_header(struct tars_load_run *run, struct tars_load_result *out,
     out->duration_ms = end_ns > run->start_ns ? (int64_t)((end_ns - run->start_ns) / 1000000u) : 0;
     if (out->duration_ms > run->duration_ms)
         out->duration_ms = run->duration_ms;
-    out->users = s->model == TARS_LOAD_CLOSED ? (int64_t)(peak_target(s) + 0.5) : 0;
-    out->rate = s->model == TARS_LOAD_OPEN ? peak_target(s) : 0;
+    /* this worker's share, as plan_threads gives it, so that merged workers add up to the
+     * scenario's figure */
+    out->users = s->model == TARS_LOAD_CLOSED
+                     ? (int64_t)split((size_t)(peak_target(s) + 0.999), s->worker_index, workers)
+                     : 0;
+    out->rate = s->model == TARS_LOAD_OPEN ? peak_target(s) / workers : 0;
     out->interrupted = atomic_load(&run->stop);
     out->worker_index = s->worker_index;
     out->worker_count = s->worker_count > 0 ? s->worker_count : 1;

@@ -122,6 +122,28 @@ class Merge(unittest.TestCase):
                          min(ja["total"]["latency"]["min"], jb["total"]["latency"]["min"]))
         self.assertIn("merged", m.stdout, m.describe())
 
+    def test_workers_record_their_share(self):
+        """--worker-count N: each worker's result holds its share of users (closed) or rate
+        (open), so the merge adds up to the scenario's figure instead of N times it."""
+        with Fixture("ok") as fx:
+            for model, args, key, shares, whole in (
+                    ("closed", ["-u", 5], "users", [3, 2], 5),
+                    ("open", ["-R", 100, "-c", 4], "rate", [50, 50], 100)):
+                files = []
+                for i in range(2):
+                    path = self.tmp.join("share-%s-%d.json" % (model, i))
+                    r = run_load([fx.url("/w")] + args + ["-t", 1, "-d", "1s", "-q",
+                                                          "--worker-count", 2, "--worker-index", i],
+                                 timeout=15, json_path=path)
+                    self.assertEqual(r.rc, EXIT_OK, r.describe())
+                    self.assertEqual(r.json()[key], shares[i], (model, i))
+                    if model == "closed":
+                        self.assertEqual(max(h["users"] for h in r.json()["history"]), shares[i])
+                    files.append(path)
+                m = self.merge(files, out=self.tmp.join("share-%s.json" % model))
+                self.assertEqual(m.rc, EXIT_OK, m.describe())
+                self.assertEqual(m.json()[key], whole, model)
+
     def test_merge_with_itself_keeps_every_percentile(self):
         m = self.merge([self.b.json_path, self.b.json_path], out=self.tmp.join("bb.json"))
         self.assertEqual(m.rc, EXIT_OK, m.describe())

@@ -119,9 +119,9 @@ class LoadJob(unittest.TestCase):
                 results.append(json.load(f))
         self.assertEqual(sorted(r["worker_index"] for r in results), list(range(n)))
         self.assertTrue(all(r["worker_count"] == n for r in results))
-        # each worker ran its share of the scenario's 8 users (per-second history; the result's
-        # top-level "users" records the scenario's figure)
+        # each worker ran its share of the scenario's 8 users, and records that share
         self.assertEqual(sum(max(h["users"] for h in r["history"]) for r in results), 8)
+        self.assertEqual(sum(r["users"] for r in results), 8)
         init = merge["spec"]["template"]["spec"]["initContainers"][0]
         p = self.run_container(init, env, root)
         out, err = p.communicate(timeout=30)
@@ -132,6 +132,7 @@ class LoadJob(unittest.TestCase):
         with open(os.path.join(root, "results", "merged.json")) as f:
             merged = json.load(f)
         self.assertEqual(merged["merged_from"], n)
+        self.assertEqual(merged["users"], 8)
         requests = sum(r["total"]["requests"] for r in results)
         self.assertGreater(requests, 0)
         self.assertEqual(merged["total"]["requests"], requests)
