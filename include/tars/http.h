@@ -72,7 +72,14 @@ struct tars_http_response {
     size_t body_len;
     char content_type[128];    /* "" when absent; longer values are cut */
     char connection[64];       /* the Connection header; likewise */
+    /* The header named by tars_http_parser_capture: NULL when absent or
+     * longer than TARS_HTTP_CAPTURE_MAX (never cut); else NUL-terminated. */
+    const char *captured;
+    size_t captured_len;
 };
+
+#define TARS_HTTP_CAPTURE_NAME_MAX 64
+#define TARS_HTTP_CAPTURE_MAX 4096
 
 typedef struct tars_http_parser tars_http_parser;
 
@@ -96,6 +103,11 @@ void tars_http_parser_reset(tars_http_parser *p);
  * a body.)
  */
 void tars_http_parser_expect_head(tars_http_parser *p);
+
+/* The responses from now on report the value of header name (case
+ * insensitive, at most TARS_HTTP_CAPTURE_NAME_MAX bytes; longer or NULL:
+ * none) in captured; the last one wins when repeated. Allocates once. */
+void tars_http_parser_capture(tars_http_parser *p, const char *name);
 
 /*
  * Parses data, which may be any piece of the byte stream:

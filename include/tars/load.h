@@ -43,6 +43,17 @@ bool tars_template_is_constant(const tars_template *t);
 struct tars_buf;
 int tars_template_render(const tars_template *t, uint64_t seq, uint64_t rng_state[4],
                          struct tars_buf *out) TARS_MUST_CHECK;
+/* A virtual user's variable value for ${name} (journeys); data NULL: unset. */
+struct tars_template_value {
+    const char *data;
+    size_t len;
+};
+/* The same with the user's variables (slot = index, as compiled): an unset
+ * one → TARS_ENOTFOUND, a header value with a control character →
+ * TARS_EINVAL; out then holds a partial rendering. */
+int tars_template_render_vars(const tars_template *t, uint64_t seq, uint64_t rng_state[4],
+                              const struct tars_template_value *vars, size_t var_count,
+                              struct tars_buf *out) TARS_MUST_CHECK;
 
 /* ---- scenario ---- */
 
@@ -53,8 +64,39 @@ struct tars_load_header {
     tars_template *value;
 };
 
+/* Journeys (docs/load-format.md §1.8): bounds of a virtual user's state. */
+#define TARS_LOAD_MAX_VARS 32       /* variables of a journey, ${user} included */
+#define TARS_LOAD_MAX_VALUE 4096    /* bytes of one extracted value */
+#define TARS_LOAD_MAX_LIST 100      /* values of one list extraction (agents[*].id) */
+#define TARS_LOAD_USER_VALUES 65536 /* bytes of all of a user's extracted values */
+#define TARS_LOAD_MAX_STEPS 64      /* steps of a journey */
+
+enum tars_load_task_kind {
+    TARS_LOAD_TASK_REQUEST, /* one request, picked by weight */
+    TARS_LOAD_TASK_JOURNEY, /* a journey, picked by weight: its steps follow it in tasks[];
+                               its row counts iterations and times whole journeys */
+    TARS_LOAD_TASK_STEP,    /* a step of the journey at tasks[journey]; never picked alone */
+};
+
+enum tars_load_extract_kind {
+    TARS_LOAD_EXTRACT_JSON,   /* a JSON path, "agents[0].id", "$.id"; one "[*]" makes a list */
+    TARS_LOAD_EXTRACT_HEADER, /* a response header's value */
+    TARS_LOAD_EXTRACT_REGEX,  /* POSIX extended regex on the body: group 1, else the match */
+};
+
+struct tars_load_extract {
+    char *name;  /* the variable */
+    size_t slot; /* its index in the journey's var_names */
+    enum tars_load_extract_kind kind;
+    char *expr;        /* path, header name or regex as written */
+    char *list_suffix; /* JSON list: the path after "[*]" (expr then ends before it) */
+    bool list;
+    void *regex; /* regex_t, compiled */
+};
+
 struct tars_load_task {
-    char *name;                  /* "agents"; defaults to "METHOD path" */
+    enum tars_load_task_kind kind;
+    char *name;                  /* "agents"; defaults to "METHOD path"; a step: "journey/step" */
     char *method;                /* "GET", ... */
     tars_template *path;         /* "/api/v1/agents?limit=${random.int(1,100)}" */
     char *path_text;             /* the template's source, for reports */
@@ -66,6 +108,18 @@ struct tars_load_task {
     size_t expect_status_count;
     char **expect_json_fields;   /* each must be present in the JSON body (tars_json_path) */
     size_t expect_json_count;
+    /* journeys */
+    size_t journey;    /* a step: the index of its journey's task */
+    size_t step_count; /* a journey: its steps, at the indexes after its own */
+    char **var_names;  /* a journey: its variables, "user" first (slot = index) */
+    size_t var_count;
+    const char *step_name;              /* a step: its own name, inside name (after "journey/") */
+    double probability;                 /* a step: the chance it runs in an iteration (1: always) */
+    int64_t think_min_ms, think_max_ms; /* a step: the pause after it */
+    struct tars_load_extract *extracts;
+    size_t extract_count;
+    bool loop;                           /* a step: one request per value of the list loop_over */
+    size_t loop_over, loop_as, loop_max; /* slots, and the most values used */
 };
 
 enum tars_load_auth_mode {
@@ -179,14 +233,17 @@ void tars_threshold_release(struct tars_threshold *th);
 /* ---- results ---- */
 
 enum tars_load_error {
-    TARS_LOAD_ERR_TIMEOUT,   /* no full response within timeout_ms */
-    TARS_LOAD_ERR_REFUSED,   /* connect refused */
-    TARS_LOAD_ERR_RESET,     /* reset or closed mid-response */
+    TARS_LOAD_ERR_TIMEOUT, /* no full response within timeout_ms */
+    TARS_LOAD_ERR_REFUSED, /* connect refused */
+    TARS_LOAD_ERR_RESET,   /* reset or closed mid-response */
     TARS_LOAD_ERR_TLS,
     TARS_LOAD_ERR_IO,
-    TARS_LOAD_ERR_STATUS,    /* a status outside the expected set */
-    TARS_LOAD_ERR_EXPECT,    /* a JSON field expectation failed */
-    TARS_LOAD_ERR_PARSE,     /* the server sent something that is not HTTP/1.1 */
+    TARS_LOAD_ERR_STATUS,  /* a status outside the expected set */
+    TARS_LOAD_ERR_EXPECT,  /* a JSON field expectation failed */
+    TARS_LOAD_ERR_PARSE,   /* the server sent something that is not HTTP/1.1 */
+    TARS_LOAD_ERR_EXTRACT, /* a journey step's extraction found nothing in its response */
+    TARS_LOAD_ERR_MISSING, /* a journey step needed a variable this iteration has not set
+                              (an optional step that extracted it was skipped): not sent */
     TARS_LOAD_ERR_COUNT
 };
 const char *tars_load_error_name(enum tars_load_error e);
@@ -214,7 +271,9 @@ struct tars_load_failure {
 };
 
 struct tars_load_task_result {
-    char name[128];
+    char name[128];                /* a step's: "journey/step" */
+    enum tars_load_task_kind kind; /* a journey's row: requests are iterations, failures
+                                    failed iterations, latency whole journeys; left out of total */
     char method[16];
     char path[256];
     uint64_t requests;           /* answered or failed */

@@ -18,10 +18,10 @@
 #include "tars/http.h"
 #include "tars/str.h"
 
-/* Longest header name we look at ("content-type"); longer names are skipped. */
-#define NAME_MAX_LEN 16
+/* Longest header name we look at (a captured one); longer names are skipped. */
+#define NAME_MAX_LEN TARS_HTTP_CAPTURE_NAME_MAX
 
-enum header_slot { SLOT_NONE, SLOT_CONTENT_TYPE, SLOT_CONNECTION };
+enum header_slot { SLOT_NONE, SLOT_CONTENT_TYPE, SLOT_CONNECTION, SLOT_CAPTURE };
 
 struct tars_http_parser {
     http_parser hp;
@@ -38,6 +38,10 @@ struct tars_http_parser {
     size_t name_len;            /* NAME_MAX_LEN + 1: too long to matter */
     char name[NAME_MAX_LEN];
     int failed;                 /* the error that stopped the parser, or 0 */
+    char *capture_name;         /* tars_http_parser_capture, or NULL */
+    char *capture;              /* its value, TARS_HTTP_CAPTURE_MAX + 1 bytes */
+    size_t capture_len;         /* > TARS_HTTP_CAPTURE_MAX: too long */
+    bool captured;
     struct tars_buf body;
     struct tars_http_response resp;
 };
@@ -110,12 +114,27 @@ void tars_http_parser_free(struct tars_http_parser *p)
     if (!p)
         return;
     tars_buf_release(&p->body);
+    free(p->capture_name);
+    free(p->capture);
     free(p);
 }
 
 void tars_http_parser_expect_head(struct tars_http_parser *p)
 {
     p->expect_head = true;
+}
+
+void tars_http_parser_capture(struct tars_http_parser *p, const char *name)
+{
+    if (name && p->capture_name ? strcmp(name, p->capture_name) == 0 : !name && !p->capture_name)
+        return; /* the same as before: no allocation per response */
+    free(p->capture_name);
+    p->capture_name = NULL;
+    if (!name || !*name || strlen(name) > TARS_HTTP_CAPTURE_NAME_MAX)
+        return;
+    p->capture_name = xstrdup(name);
+    if (!p->capture)
+        p->capture = xmalloc(TARS_HTTP_CAPTURE_MAX + 1);
 }
 
 const struct tars_http_response *tars_http_parser_response(const struct tars_http_parser *p)
@@ -139,12 +158,18 @@ static int on_message_begin(http_parser *hp)
     r->body_len = 0;
     r->content_type[0] = '\0';
     r->connection[0] = '\0';
+    r->captured = NULL;
+    r->captured_len = 0;
+    p->captured = false;
+    p->capture_len = 0;
     tars_buf_reset(&p->body);
     return 0;
 }
 
-static enum header_slot slot_for(const char *name, size_t len)
+static enum header_slot slot_for(const struct tars_http_parser *p, const char *name, size_t len)
 {
+    if (p->capture_name && tars_memeq_nocase(name, len, p->capture_name))
+        return SLOT_CAPTURE;
     if (tars_memeq_nocase(name, len, "content-type"))
         return SLOT_CONTENT_TYPE;
     if (tars_memeq_nocase(name, len, "connection"))
@@ -192,11 +217,23 @@ static int on_header_value(http_parser *hp, const char *at, size_t len)
         return 0;
     if (!p->in_value) {
         p->in_value = true;
-        p->slot = p->name_len <= NAME_MAX_LEN ? slot_for(p->name, p->name_len) : SLOT_NONE;
+        p->slot = p->name_len <= NAME_MAX_LEN ? slot_for(p, p->name, p->name_len) : SLOT_NONE;
         p->slot_len = 0; /* a repeated header: the last one wins */
+        if (p->slot == SLOT_CAPTURE) {
+            p->captured = true;
+            p->capture_len = 0;
+        }
     }
     if (p->slot == SLOT_NONE)
         return 0;
+    if (p->slot == SLOT_CAPTURE) { /* never cut: too long is reported as absent */
+        if (p->capture_len <= TARS_HTTP_CAPTURE_MAX &&
+            len <= TARS_HTTP_CAPTURE_MAX - p->capture_len)
+            memcpy(p->capture + p->capture_len, at, len);
+        p->capture_len = p->capture_len + len <= TARS_HTTP_CAPTURE_MAX ? p->capture_len + len
+                                                                       : TARS_HTTP_CAPTURE_MAX + 1;
+        return 0;
+    }
     dst = slot_buffer(&p->resp, p->slot, &size);
     room = size - 1 - p->slot_len;
     if (len > room)
@@ -244,6 +281,11 @@ static int on_message_complete(http_parser *hp)
     if (p->keep_body) {
         r->body = p->body.data ? p->body.data : "";
         r->body_len = p->body.len;
+    }
+    if (p->captured && p->capture_len <= TARS_HTTP_CAPTURE_MAX) {
+        p->capture[p->capture_len] = '\0';
+        r->captured = p->capture;
+        r->captured_len = p->capture_len;
     }
     p->expect_head = false;
     start_message(p);

@@ -269,6 +269,8 @@ static void failure_text(const struct tars_load_failure *f, char *out, size_t si
         [TARS_LOAD_ERR_STATUS] = "unexpected status",
         [TARS_LOAD_ERR_EXPECT] = "expected JSON field missing",
         [TARS_LOAD_ERR_PARSE] = "malformed HTTP response",
+        [TARS_LOAD_ERR_EXTRACT] = "journey: extracted value missing",
+        [TARS_LOAD_ERR_MISSING] = "journey: variable not set, request not sent",
     };
     const char *what = (unsigned)f->error < TARS_LOAD_ERR_COUNT ? text[f->error] : "unknown";
 

@@ -46,10 +46,12 @@ static void plan_threads(struct tars_load_run *run)
     const struct tars_load_scenario *s = run->s;
     int workers = s->worker_count > 0 ? s->worker_count : 1;
     double worker_share = 1.0 / workers;
-    size_t peak = (size_t)(peak_target(s) + 0.999), mine;
+    size_t peak = (size_t)(peak_target(s) + 0.999), mine, first = 0;
 
     if (s->model == TARS_LOAD_CLOSED) {
         mine = split(peak, s->worker_index, workers);
+        for (int w = 0; w < s->worker_index; w++) /* ${user} is unique over workers */
+            first += split(peak, w, workers);
         worker_share = peak ? (double)mine / (double)peak : 0;
     } else {
         mine = split(s->connections > 0 ? (size_t)s->connections : DEFAULT_OPEN_CONNECTIONS,
@@ -63,6 +65,8 @@ static void plan_threads(struct tars_load_run *run)
         pthread_mutex_init(&t->live.lock, NULL);
         t->live.tasks = xcalloc(s->task_count, sizeof(*t->live.tasks));
         t->conn_count = split(mine, i, run->thread_count);
+        t->first_user = first;
+        first += t->conn_count;
         if (s->model == TARS_LOAD_CLOSED)
             t->share = mine ? worker_share * (double)t->conn_count / (double)mine : 0;
         else
@@ -166,6 +170,7 @@ static void init_task_result(struct tars_load_task_result *r, const struct tars_
     tars_strlcpy(r->name, task ? task->name : "Aggregated", sizeof(r->name));
     tars_strlcpy(r->method, task ? task->method : "", sizeof(r->method));
     tars_strlcpy(r->path, task ? task->path_text : "", sizeof(r->path));
+    r->kind = task ? task->kind : TARS_LOAD_TASK_REQUEST;
     r->latency = tars_hist_new();
     r->latency_raw = tars_hist_new();
     r->latency_ok = tars_hist_new();
@@ -228,8 +233,9 @@ static int merge_threads(struct tars_load_run *run, struct tars_load_result *out
         for (int i = 0; i < run->thread_count; i++)
             if (run->threads[i].acc && result_task_merge(&out->tasks[k], &run->threads[i].acc[k].r, err))
                 return TARS_ETOOBIG;
-        if (result_task_merge(&out->total, &out->tasks[k], err))
-            return TARS_ETOOBIG;
+        if (out->tasks[k].kind != TARS_LOAD_TASK_JOURNEY &&
+            result_task_merge(&out->total, &out->tasks[k], err))
+            return TARS_ETOOBIG; /* a journey's row would count its steps twice */
     }
     merge_history(run, out);
     cumulative_percentiles(run, out);

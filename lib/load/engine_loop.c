@@ -23,6 +23,7 @@
 
 static void finish(struct load_thread *t, struct load_conn *c, uint64_t now);
 static void finish_answered(struct load_thread *t, struct load_conn *c, uint64_t now);
+static void step_ended(struct load_thread *t, struct load_conn *c, int e, uint64_t now);
 
 /* ---- closed model: users ordered by their next send ---- */
 
@@ -160,6 +161,7 @@ static void fail(struct load_thread *t, struct load_conn *c, enum tars_load_erro
     task_result(t, c->task)->socket_errors[socket_error_of(c, e)]++;
     conn_close(t, c);
     c->state = CONN_IDLE;
+    step_ended(t, c, (int)e, now);
     finish(t, c, now + (e == TARS_LOAD_ERR_REFUSED ? RETRY_BACKOFF_NS : 0));
 }
 
@@ -229,18 +231,49 @@ static void try_write(struct load_thread *t, struct load_conn *c, uint64_t now)
     c->state = CONN_READING;
 }
 
+/* A journey's step ended with e (< 0: success): the user's next step, or
+ * the end of the iteration (its row recorded). */
+static void step_ended(struct load_thread *t, struct load_conn *c, int e, uint64_t now)
+{
+    if (c->user && c->user->journey != LOAD_NONE)
+        load_journey_next(t, c->user, e, now);
+}
+
+/* What c sends next: its journey's next step, or a task picked by weight
+ * (a journey: its first step); LOAD_NONE when a journey ran no step. */
+static size_t next_task(struct load_thread *t, struct load_conn *c, uint64_t now)
+{
+    size_t task;
+
+    if (c->user && c->user->journey != LOAD_NONE)
+        return c->user->step;
+    task = load_pick_task(t);
+    if (t->run->s->tasks[task].kind == TARS_LOAD_TASK_JOURNEY)
+        return load_journey_begin(t, c->user, task, now);
+    return task;
+}
+
 /* Sends a new request on c (intended at the given time). */
 static void start_request(struct load_thread *t, struct load_conn *c, uint64_t intended,
                           uint64_t now)
 {
-    size_t task = load_pick_task(t);
+    size_t task = next_task(t, c, now);
+    int rc;
 
     c->intended_ns = intended;
     c->sent_ns = now;
     c->deadline_ns = now + (uint64_t)t->run->s->timeout_ms * 1000000u;
-    if (load_build_request(t, c, task)) {
+    if (task == LOAD_NONE) {
+        finish(t, c, now);
+        return;
+    }
+    if ((rc = load_build_request(t, c, task))) {
+        /* an unset variable (or one a header cannot carry): nothing is sent */
+        enum tars_load_error e =
+            rc == TARS_ENOTFOUND || rc == TARS_EINVAL ? TARS_LOAD_ERR_MISSING : TARS_LOAD_ERR_IO;
         c->task = task;
-        load_record_failure(t, task, TARS_LOAD_ERR_IO, 0);
+        load_record_failure(t, task, e, 0);
+        step_ended(t, c, (int)e, now);
         finish(t, c, now);
         return;
     }
@@ -274,9 +307,13 @@ static void on_connect_progress(struct load_thread *t, struct load_conn *c, uint
 static void on_response(struct load_thread *t, struct load_conn *c, uint64_t now)
 {
     const struct tars_http_response *res = tars_http_parser_response(c->parser);
-    int status = 0, e = load_check_response(&t->run->s->tasks[c->task], res, &status);
+    const struct tars_load_task *task = &t->run->s->tasks[c->task];
+    int status = 0, e = load_check_response(task, res, &status);
 
+    if (e < 0 && task->extract_count && c->user)
+        e = load_extract(task, res, c->user);
     load_record_response(t, c, now, status, e, res->body_bytes);
+    step_ended(t, c, e, now);
     if (!res->keep_alive)
         conn_close(t, c);
     tars_http_parser_reset(c->parser);
@@ -375,6 +412,15 @@ static uint64_t think_ns(struct load_thread *t)
     return (lo + load_rng_next(t->rng) % (hi - lo + 1)) * 1000000u;
 }
 
+/* The pause before c's next request: its journey step's think time while
+ * an iteration runs, else the scenario's think time. */
+static uint64_t pause_ns(struct load_thread *t, struct load_conn *c)
+{
+    if (c->user && c->user->journey != LOAD_NONE)
+        return c->user->pause_ns;
+    return think_ns(t);
+}
+
 /* After a request on c ended: closed users think and go again (or stop when
  * above the target); open connections return to the pool. */
 static void finish(struct load_thread *t, struct load_conn *c, uint64_t now)
@@ -389,9 +435,11 @@ static void finish(struct load_thread *t, struct load_conn *c, uint64_t now)
         c->state = CONN_STOPPED;
         t->active_users--;
         conn_close(t, c);
+        if (c->user)
+            c->user->journey = LOAD_NONE; /* an unfinished iteration is not counted */
         return;
     }
-    heap_push(t, id, now + think_ns(t));
+    heap_push(t, id, now + pause_ns(t, c));
 }
 
 /* After an answer: a closed-model user without think time goes again at
@@ -402,7 +450,10 @@ static void finish_answered(struct load_thread *t, struct load_conn *c, uint64_t
 {
     const struct tars_load_scenario *s = t->run->s;
 
-    if (s->model == TARS_LOAD_CLOSED && s->think_max_ms == 0 && now < t->end_ns &&
+    bool no_pause =
+        c->user && c->user->journey != LOAD_NONE ? c->user->pause_ns == 0 : s->think_max_ms == 0;
+
+    if (s->model == TARS_LOAD_CLOSED && no_pause && now < t->end_ns &&
         !atomic_load_explicit(&t->run->stop, memory_order_relaxed) &&
         (double)t->active_users <= target_at(t, now - t->start_ns) + 0.5) {
         start_request(t, c, now, now);
@@ -579,6 +630,13 @@ static int thread_setup(struct load_thread *t)
         if (s->model == TARS_LOAD_OPEN)
             t->idle[t->idle_len++] = t->conn_count - 1 - i;
     }
+    if (t->run->journeys && s->model == TARS_LOAD_CLOSED) {
+        t->users = xcalloc(t->conn_count ? t->conn_count : 1, sizeof(*t->users));
+        for (size_t i = 0; i < t->conn_count; i++) {
+            load_user_init(&t->users[i], t->first_user + i);
+            t->conns[i].user = &t->users[i];
+        }
+    }
     t->acc = xcalloc(s->task_count, sizeof(*t->acc));
     for (size_t i = 0; i < s->task_count; i++) {
         t->acc[i].r.latency = tars_hist_new();
@@ -601,6 +659,10 @@ static void thread_teardown(struct load_thread *t)
         tars_http_parser_free(t->conns[i].parser);
         tars_buf_release(&t->conns[i].wbuf);
     }
+    for (size_t i = 0; t->users && i < t->conn_count; i++)
+        load_user_release(&t->users[i]);
+    free(t->users);
+    t->users = NULL;
     free(t->conns);
     free(t->heap);
     free(t->idle);

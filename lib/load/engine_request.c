@@ -17,9 +17,11 @@ _Static_assert(MAX_REQUEST_HEADERS == SCENARIO_MAX_HEADERS,
 
 /* Renders every template of task and writes the request into out. */
 static int render_request(struct tars_load_run *run, const struct tars_load_task *task,
-                          uint64_t seq, uint64_t rng[4], struct tars_buf *out,
-                          struct tars_buf *scratch)
+                          uint64_t seq, uint64_t rng[4], const struct load_user *u,
+                          struct tars_buf *out, struct tars_buf *scratch)
 {
+    const struct tars_template_value *vars = u ? u->vars : NULL;
+    size_t nvars = u ? TARS_LOAD_MAX_VARS : 0;
     struct tars_http_header headers[MAX_REQUEST_HEADERS + 2];
     size_t offsets[MAX_REQUEST_HEADERS + 2], n = 0, body_start;
     struct tars_http_request req;
@@ -27,7 +29,7 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
     int rc;
 
     tars_buf_reset(scratch);
-    rc = tars_template_render(task->path, seq, rng, scratch);
+    rc = tars_template_render_vars(task->path, seq, rng, vars, nvars, scratch);
     if (rc)
         return rc;
     if (tars_buf_append(scratch, "", 1))
@@ -36,7 +38,8 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
         offsets[n] = scratch->len;
         headers[n].name = task->headers[i].name;
         has_type = has_type || strcasecmp(task->headers[i].name, "content-type") == 0;
-        if ((rc = tars_template_render(task->headers[i].value, seq, rng, scratch)) ||
+        if ((rc = tars_template_render_vars(task->headers[i].value, seq, rng, vars, nvars,
+                                            scratch)) ||
             (rc = tars_buf_append(scratch, "", 1)))
             return rc;
     }
@@ -51,7 +54,7 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
         headers[n++].value = "application/json";
     }
     body_start = scratch->len;
-    if (task->body && (rc = tars_template_render(task->body, seq, rng, scratch)))
+    if (task->body && (rc = tars_template_render_vars(task->body, seq, rng, vars, nvars, scratch)))
         return rc;
     /* scratch no longer grows: pointers into it are stable from here */
     for (size_t i = 0; i < n; i++)
@@ -92,9 +95,13 @@ int load_prepare_requests(struct tars_load_run *run, struct tars_err *err)
         run->weight_total += s->tasks[i].weight;
         run->weights[i] = run->weight_total;
         run->keep_bodies = run->keep_bodies || s->tasks[i].expect_json_count > 0;
+        for (size_t k = 0; k < s->tasks[i].extract_count; k++)
+            run->keep_bodies =
+                run->keep_bodies || s->tasks[i].extracts[k].kind != TARS_LOAD_EXTRACT_HEADER;
+        run->journeys = run->journeys || s->tasks[i].kind == TARS_LOAD_TASK_JOURNEY;
         tars_buf_init(&run->constant_requests[i], LOAD_MAX_REQUEST);
-        if (task_is_constant(&s->tasks[i]) &&
-            render_request(run, &s->tasks[i], 0, rng, &run->constant_requests[i], &scratch)) {
+        if (task_is_constant(&s->tasks[i]) && s->tasks[i].kind != TARS_LOAD_TASK_JOURNEY &&
+            render_request(run, &s->tasks[i], 0, rng, NULL, &run->constant_requests[i], &scratch)) {
             tars_buf_release(&scratch);
             return tars_err_set(err, TARS_ETOOBIG, "task \"%s\": the request is over %d bytes",
                                 s->tasks[i].name, LOAD_MAX_REQUEST);
@@ -121,12 +128,18 @@ size_t load_pick_task(struct load_thread *t)
 int load_build_request(struct load_thread *t, struct load_conn *c, size_t task)
 {
     struct tars_load_run *run = t->run;
+    const struct tars_load_task *tk = &run->s->tasks[task];
 
     c->task = task;
     c->wpos = 0;
+    if (c->user && tk->kind == TARS_LOAD_TASK_STEP) {
+        if (c->user->missing)
+            return TARS_ENOTFOUND;
+        tars_http_parser_capture(c->parser, load_step_header(tk));
+    }
     if (run->constant_requests[task].len)
         return TARS_OK; /* written straight from the shared copy */
-    return render_request(run, &run->s->tasks[task], t->seq++, t->rng, &c->wbuf, &t->scratch);
+    return render_request(run, tk, t->seq++, t->rng, c->user, &c->wbuf, &t->scratch);
 }
 
 int load_check_response(const struct tars_load_task *task, const struct tars_http_response *res,

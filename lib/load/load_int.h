@@ -45,6 +45,30 @@ struct load_conn {
     uint64_t next_at_ns;         /* closed model: when the user sends next */
     size_t heap_pos;             /* position in the thread's timer heap, or SIZE_MAX */
     const char *token;           /* Authorization bearer token or NULL */
+    struct load_user *user;      /* closed model with journeys: the user's state, else NULL */
+};
+
+#define LOAD_NONE SIZE_MAX
+
+/* A virtual user's journey state (engine_journey.c). Its memory is bounded:
+ * TARS_LOAD_MAX_VARS slots and at most TARS_LOAD_USER_VALUES bytes of
+ * values, allocated as they are extracted. */
+struct load_user {
+    uint64_t index; /* ${user}: stable for the run, 0-based */
+    char index_text[24];
+    struct tars_template_value vars[TARS_LOAD_MAX_VARS]; /* data NULL: not set */
+    size_t off[TARS_LOAD_MAX_VARS];                      /* each set value's offset in values */
+    size_t list_off[TARS_LOAD_MAX_VARS]; /* a list: its first item (items NUL-ended) */
+    size_t list_count[TARS_LOAD_MAX_VARS];
+    bool list_set[TARS_LOAD_MAX_VARS];
+    struct tars_buf values;          /* this iteration's values */
+    size_t journey;                  /* the running journey's task, or LOAD_NONE */
+    size_t step;                     /* the step being sent */
+    size_t loop_i, loop_n, loop_pos; /* a loop step: the item, the count, the item's offset */
+    bool missing;                    /* the step needs a list no step of this iteration set */
+    uint64_t started_ns;             /* the iteration's first send */
+    uint64_t paused_ns;              /* think time within the iteration (not journey latency) */
+    uint64_t pause_ns;               /* the pause before the next step */
 };
 
 /* Per-thread, per-task accumulators; merged after join. */
@@ -87,6 +111,8 @@ struct load_thread {
     struct json_t **windows;     /* the window of each second (sparse), up to LOAD_MAX_WINDOWS */
     uint64_t rng[4];
     uint64_t seq;
+    uint64_t first_user;         /* ${user} of this thread's first user */
+    struct load_user *users;     /* closed model with journeys: one per connection */
     struct tars_buf scratch;     /* template rendering */
     /* open model */
     size_t *idle;                /* stack of idle connections */
@@ -115,7 +141,8 @@ struct tars_load_run {
     uint64_t *weights;           /* cumulative task weights */
     uint64_t weight_total;
     struct tars_buf *constant_requests; /* per task: pre-rendered, or empty */
-    bool keep_bodies;            /* some task checks JSON fields */
+    bool keep_bodies;                   /* some task checks JSON fields or extracts from the body */
+    bool journeys;                      /* the scenario has journeys: users carry state */
     struct load_thread *threads;
     int thread_count;
     int thread_count_joined;
@@ -149,6 +176,25 @@ size_t load_pick_task(struct load_thread *t);
 int load_check_response(const struct tars_load_task *task, const struct tars_http_response *res,
                         int *status);
 
+/* ---- engine_journey.c ---- */
+
+void load_user_init(struct load_user *u, uint64_t index);
+void load_user_release(struct load_user *u);
+/* Starts an iteration of the journey at task index journey: values
+ * cleared, the first step to run chosen. The step's index, or LOAD_NONE
+ * when every step was skipped (the iteration is then complete). */
+size_t load_journey_begin(struct load_thread *t, struct load_user *u, size_t journey, uint64_t now);
+/* After the step u->step ended with error e (< 0: success): the next step
+ * to send (u->pause_ns set to the step's think time), or LOAD_NONE when the
+ * iteration ended; its row is then recorded (a failure with e, or a
+ * success timed from the first send minus the pauses). */
+size_t load_journey_next(struct load_thread *t, struct load_user *u, int e, uint64_t now);
+/* Extracts the step's values from res into u: -1 when every one was
+ * found, else TARS_LOAD_ERR_EXTRACT. */
+int load_extract(const struct tars_load_task *step, const struct tars_http_response *res,
+                 struct load_user *u);
+/* The header a step extracts (the parser captures it), or NULL. */
+const char *load_step_header(const struct tars_load_task *step);
 
 static inline uint64_t load_rng_next(uint64_t s[4])
 {

@@ -14,6 +14,7 @@ static const char *const error_names[TARS_LOAD_ERR_COUNT] = {
     [TARS_LOAD_ERR_RESET] = "reset",     [TARS_LOAD_ERR_TLS] = "tls",
     [TARS_LOAD_ERR_IO] = "io",           [TARS_LOAD_ERR_STATUS] = "status",
     [TARS_LOAD_ERR_EXPECT] = "expect",   [TARS_LOAD_ERR_PARSE] = "parse",
+    [TARS_LOAD_ERR_EXTRACT] = "extract", [TARS_LOAD_ERR_MISSING] = "missing",
 };
 
 const double tars_load_cumulative_pcts[10] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99};
@@ -35,6 +36,27 @@ bool result_error_by_name(const char *name, enum tars_load_error *out)
     for (int e = 0; e < TARS_LOAD_ERR_COUNT; e++)
         if (strcmp(error_names[e], name) == 0) {
             *out = (enum tars_load_error)e;
+            return true;
+        }
+    return false;
+}
+
+static const char *const kind_names[] = {
+    [TARS_LOAD_TASK_REQUEST] = "request",
+    [TARS_LOAD_TASK_JOURNEY] = "journey",
+    [TARS_LOAD_TASK_STEP] = "step",
+};
+
+const char *result_kind_name(enum tars_load_task_kind kind)
+{
+    return (unsigned)kind <= TARS_LOAD_TASK_STEP ? kind_names[kind] : "request";
+}
+
+bool result_kind_by_name(const char *name, enum tars_load_task_kind *out)
+{
+    for (unsigned k = 0; k <= TARS_LOAD_TASK_STEP; k++)
+        if (strcmp(kind_names[k], name) == 0) {
+            *out = (enum tars_load_task_kind)k;
             return true;
         }
     return false;
@@ -116,6 +138,8 @@ int result_task_merge(struct tars_load_task_result *into, const struct tars_load
         return rc;
     if (!into->name[0])
         tars_strlcpy(into->name, from->name, sizeof(into->name));
+    if (into->kind == TARS_LOAD_TASK_REQUEST)
+        into->kind = from->kind;
     if (!into->method[0])
         tars_strlcpy(into->method, from->method, sizeof(into->method));
     if (!into->path[0])

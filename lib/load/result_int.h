@@ -41,6 +41,10 @@ void result_task_release(struct tars_load_task_result *t);
  * upper bound). */
 void result_second_merge(struct tars_load_second *into, const struct tars_load_second *from);
 
+/* "request", "journey", "step"; and back (false for another name). */
+const char *result_kind_name(enum tars_load_task_kind kind);
+bool result_kind_by_name(const char *name, enum tars_load_task_kind *out);
+
 /* The error whose tars_load_error_name is name; false when none. */
 bool result_error_by_name(const char *name, enum tars_load_error *out);
 

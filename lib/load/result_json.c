@@ -152,8 +152,10 @@ static bool put_failures(json_t *o, const struct tars_load_task_result *t)
 static json_t *task_json(const struct tars_load_task_result *t, int64_t duration_ms)
 {
     json_t *o = json_object();
-    bool ok = o && put(o, "name", text_json(t->name)) && put(o, "method", text_json(t->method)) &&
-              put(o, "path", text_json(t->path)) && put(o, "requests", u64_json(t->requests)) &&
+    bool ok = o && put(o, "name", text_json(t->name)) &&
+              put(o, "kind", text_json(result_kind_name(t->kind))) &&
+              put(o, "method", text_json(t->method)) && put(o, "path", text_json(t->path)) &&
+              put(o, "requests", u64_json(t->requests)) &&
               put(o, "failures", u64_json(t->failures)) &&
               put(o, "bytes_received", u64_json(t->bytes_received)) && put_failures(o, t) &&
               put(o, "statuses", statuses_json(t)) &&
@@ -416,8 +418,8 @@ static int read_task(const struct place *p, json_t *v, struct tars_load_task_res
     static const char *const keys[] = {
         "name",          "method",         "path",          "requests",   "failures", "errors",
         "failure_kinds", "statuses",       "summary",       "summary_ok", "latency",  "latency_raw",
-        "latency_ok",    "bytes_received", "socket_errors", NULL};
-    json_t *errors, *kinds;
+        "latency_ok",    "bytes_received", "socket_errors", "kind",       NULL};
+    json_t *errors, *kinds, *kind = json_object_get(v, "kind");
     int rc;
 
     if ((rc = tars_json_check_keys(&p->rd, v, "a task", keys, NULL)) ||
@@ -430,6 +432,9 @@ static int read_task(const struct place *p, json_t *v, struct tars_load_task_res
         return rc;
     if (t->failures > t->requests)
         return bad(p, "failures", "must not be more than requests");
+    /* optional: files of earlier versions have requests only */
+    if (kind && (!json_is_string(kind) || !result_kind_by_name(json_string_value(kind), &t->kind)))
+        return bad(p, "kind", "must be \"request\", \"journey\" or \"step\"");
     if (!(errors = field(p, v, "errors", &rc)) || (rc = read_errors(p, errors, t->errors)) ||
         !(kinds = field(p, v, "failure_kinds", &rc)) || (rc = read_kinds(p, kinds, t)))
         return rc;

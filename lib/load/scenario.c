@@ -79,45 +79,51 @@ static int read_run(const struct scenario_reader *rd, json_t *root, struct tars_
 }
 
 /* think_time: 2s | "between(1s, 3s)" | {min: 1s, max: 3s} */
-static int read_between(const struct scenario_reader *rd, json_t *v, struct tars_load_scenario *s)
+static int read_between(const struct scenario_reader *rd, json_t *v, const char *what,
+                        int64_t *min_ms, int64_t *max_ms)
 {
     const char *text = json_string_value(v);
     char a[64], b[64];
     int n = 0;
 
     if (sscanf(text, "between( %63[^, ] , %63[^) ] )%n", a, b, &n) != 2 || text[n] != '\0' ||
-        tars_duration_parse(a, &s->think_min_ms) || tars_duration_parse(b, &s->think_max_ms))
+        tars_duration_parse(a, min_ms) || tars_duration_parse(b, max_ms))
         return scenario_fail(rd, v,
-                             "think_time: expected between(min, max) with durations such as 1s, "
+                             "%s: expected between(min, max) with durations such as 1s, "
                              "not \"%s\"",
-                             text);
+                             what, text);
     return TARS_OK;
+}
+
+int scenario_think(const struct scenario_reader *rd, json_t *v, const char *what, int64_t *min_ms,
+                   int64_t *max_ms)
+{
+    static const char *const keys[] = {"min", "max", NULL};
+    int rc;
+
+    if (json_is_object(v)) {
+        if ((rc = scenario_check_keys(rd, v, keys, what)) ||
+            (rc = scenario_duration(rd, v, "min", true, min_ms)))
+            return rc;
+        *max_ms = *min_ms;
+        rc = scenario_duration(rd, v, "max", true, max_ms);
+    } else if (json_is_string(v) && strncmp(json_string_value(v), "between", 7) == 0) {
+        rc = read_between(rd, v, what, min_ms, max_ms);
+    } else {
+        rc = scenario_duration_of(rd, v, what, true, min_ms);
+        *max_ms = *min_ms;
+    }
+    if (!rc && *min_ms > *max_ms)
+        rc = scenario_fail(rd, v, "%s: min is above max", what);
+    return rc;
 }
 
 static int read_think_time(const struct scenario_reader *rd, json_t *root,
                            struct tars_load_scenario *s)
 {
-    static const char *const keys[] = {"min", "max", NULL};
     json_t *v = json_object_get(root, "think_time");
-    int rc;
 
-    if (!v)
-        return TARS_OK;
-    if (json_is_object(v)) {
-        if ((rc = scenario_check_keys(rd, v, keys, "think_time")) ||
-            (rc = scenario_duration(rd, v, "min", true, &s->think_min_ms)))
-            return rc;
-        s->think_max_ms = s->think_min_ms;
-        rc = scenario_duration(rd, v, "max", true, &s->think_max_ms);
-    } else if (json_is_string(v) && strncmp(json_string_value(v), "between", 7) == 0) {
-        rc = read_between(rd, v, s);
-    } else {
-        rc = scenario_duration_of(rd, v, "think_time", true, &s->think_min_ms);
-        s->think_max_ms = s->think_min_ms;
-    }
-    if (!rc && s->think_min_ms > s->think_max_ms)
-        rc = scenario_fail(rd, v, "think_time: min is above max");
-    return rc;
+    return v ? scenario_think(rd, v, "think_time", &s->think_min_ms, &s->think_max_ms) : TARS_OK;
 }
 
 /* Keys of the other model are errors, not silently ignored. */
@@ -368,7 +374,7 @@ static char *name_from_path(const char *path)
 static int load_doc(const tars_yaml_doc *doc, const char *name, struct tars_load_scenario *out,
                     struct tars_err *err)
 {
-    struct scenario_reader rd = {doc, err};
+    struct scenario_reader rd = {doc, err, NULL, 0};
     int rc;
 
     scenario_defaults(out);
@@ -440,8 +446,13 @@ static int validate_tasks(const struct tars_load_scenario *s, struct tars_err *e
         const struct tars_load_task *t = &s->tasks[i];
         if (!t->name || !t->method || !t->path || !t->path_text)
             return tars_err_set(err, TARS_EINVAL, "task %zu lacks a name, method or path", i + 1);
-        if (t->weight < 1)
+        if (t->weight < 1 && t->kind != TARS_LOAD_TASK_STEP)
             return tars_err_set(err, TARS_EINVAL, "task \"%s\": weight must be at least 1",
+                                t->name);
+        if (t->kind == TARS_LOAD_TASK_JOURNEY && s->model != TARS_LOAD_CLOSED)
+            return tars_err_set(err, TARS_EINVAL,
+                                "journey \"%s\": journeys run in the closed model only (a user "
+                                "carries its values from step to step)",
                                 t->name);
     }
     for (size_t i = 0; i < s->threshold_count; i++)

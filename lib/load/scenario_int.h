@@ -31,6 +31,10 @@ int scenario_load_string(const char *name, const char *text, struct tars_load_sc
 struct scenario_reader {
     const tars_yaml_doc *doc;
     struct tars_err *err;
+    /* While a journey step is read: the variables its templates may name
+     * (${user}, extracted values), slot = index. NULL elsewhere. */
+    const char *const *names;
+    size_t name_count;
 };
 
 /* TARS_EINVAL with "file:line:col: message" at node. */
@@ -64,7 +68,15 @@ const json_t *scenario_first_node(json_t *obj);
 bool scenario_is_identifier(const char *s);
 bool scenario_has_control(const char *s);
 
+/* think: 2s | "between(1s, 3s)" | {min, max}; v is the value (not NULL). */
+int scenario_think(const struct scenario_reader *rd, json_t *v, const char *what, int64_t *min_ms,
+                   int64_t *max_ms);
+
 /* ---- scenario_task.c ---- */
+
+/* The keys of a request (a task, a step) other than weight: method, path,
+ * name, headers, body, expect; templates compiled with rd's names. */
+int scenario_read_request(const struct scenario_reader *rd, json_t *obj, struct tars_load_task *t);
 
 int scenario_read_tasks(const struct scenario_reader *rd, json_t *root,
                         struct tars_load_scenario *s);
@@ -82,5 +94,14 @@ int scenario_threshold_task(const struct tars_load_scenario *s, const struct tar
 const struct tars_load_task *scenario_find_task(const struct tars_load_scenario *s,
                                                 const char *name, size_t count);
 void scenario_task_release(struct tars_load_task *t);
+
+/* ---- scenario_journey.c ---- */
+
+/* Rows a task list item becomes: 1, or 1 + its steps for a journey. */
+size_t scenario_item_rows(json_t *item);
+/* Reads the journey item (a mapping with steps) into s->tasks from index
+ * s->task_count on, growing s->task_count as rows are read. */
+int scenario_read_journey(const struct scenario_reader *rd, json_t *item,
+                          struct tars_load_scenario *s);
 
 #endif

@@ -4,6 +4,7 @@
  * literals, every string value compiled in JSON-string mode.
  */
 #include <ctype.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,18 @@
 
 /* ---- tasks ---- */
 
+/* Compiles v's string; in a journey step with its variables, written with
+ * escape where ${name} stands. */
 static int compile_at(const struct scenario_reader *rd, json_t *v, const char *what,
-                      tars_template **out)
+                      enum template_escape escape, tars_template **out)
 {
     struct tars_err terr = TARS_ERR_INIT;
 
-    *out = tars_template_compile(json_string_value(v), &terr);
+    if (rd->names)
+        *out =
+            template_compile_names(json_string_value(v), rd->names, rd->name_count, escape, &terr);
+    else
+        *out = tars_template_compile(json_string_value(v), &terr);
     return *out ? TARS_OK : scenario_fail(rd, v, "%s: %s", what, terr.msg);
 }
 
@@ -62,7 +69,7 @@ static int read_path(const struct scenario_reader *rd, json_t *obj, struct tars_
         return rc;
     if (t->path_text[0] != '/' || scenario_has_control(t->path_text))
         return scenario_fail(rd, v, "path must start with \"/\" and hold no control characters");
-    return compile_at(rd, v, "path", &t->path);
+    return compile_at(rd, v, "path", TEMPLATE_ESCAPE_PATH, &t->path);
 }
 
 /* The default name "METHOD path", cut to SCENARIO_MAX_NAME bytes on a
@@ -112,7 +119,7 @@ static int read_header(const struct scenario_reader *rd, const char *name, json_
         return scenario_fail(rd, v, "header \"%s\" holds a control character", name);
     h->name = xstrdup(name);
     if (json_is_string(v))
-        return compile_at(rd, v, "header value", &h->value);
+        return compile_at(rd, v, "header value", TEMPLATE_ESCAPE_HEADER, &h->value);
     h->value = tars_template_compile(text, NULL);
     return h->value ? TARS_OK : TARS_EINTERNAL;
 }
@@ -148,7 +155,10 @@ static int body_string(const struct scenario_reader *rd, json_t *v, tars_templat
     size_t len = json_string_length(v);
     struct tars_err terr = TARS_ERR_INIT;
     tars_template *probe = template_new();
-    int rc = template_add_text(probe, s, len, false, &terr);
+    int rc;
+
+    template_set_names(probe, rd->names, rd->name_count, TEMPLATE_ESCAPE_NONE);
+    rc = template_add_text(probe, s, len, false, &terr);
 
     if (!rc && template_is_single_number(probe)) {
         rc = template_add_text(t, s, len, false, &terr);
@@ -228,13 +238,18 @@ static int read_body(const struct scenario_reader *rd, json_t *obj, struct tars_
 
     if (!v)
         return TARS_OK;
+    int rc;
+
     if (json_is_string(v))
-        return compile_at(rd, v, "body", &t->body);
+        return compile_at(rd, v, "body", TEMPLATE_ESCAPE_NONE, &t->body);
     if (!json_is_object(v) && !json_is_array(v))
         return scenario_fail(rd, v, "body must be a string or a mapping, not %s",
                              scenario_kind_of(v));
     t->body = template_new();
-    return body_value(rd, v, t->body);
+    template_set_names(t->body, rd->names, rd->name_count, TEMPLATE_ESCAPE_NONE);
+    rc = body_value(rd, v, t->body);
+    template_set_names(t->body, NULL, 0, TEMPLATE_ESCAPE_NONE); /* borrowed while compiling */
+    return rc;
 }
 
 /* A scalar or a list of them, as a list. */
@@ -320,6 +335,20 @@ static int read_expect(const struct scenario_reader *rd, json_t *obj, struct tar
     return read_expect_json(rd, json_object_get(v, "json"), t);
 }
 
+int scenario_read_request(const struct scenario_reader *rd, json_t *obj, struct tars_load_task *t)
+{
+    int rc;
+
+    if ((rc = read_method(rd, obj, t)) || (rc = read_path(rd, obj, t)) ||
+        (rc = scenario_string(rd, obj, "name", SCENARIO_MAX_NAME, &t->name)) ||
+        (rc = read_headers(rd, obj, t)) || (rc = read_body(rd, obj, t)) ||
+        (rc = read_expect(rd, obj, t)))
+        return rc;
+    if (!t->name)
+        t->name = scenario_default_task_name(t);
+    return TARS_OK;
+}
+
 static int read_task(const struct scenario_reader *rd, json_t *obj, struct tars_load_task *t)
 {
     static const char *const keys[] = {"name", "method", "path",   "headers",
@@ -329,16 +358,11 @@ static int read_task(const struct scenario_reader *rd, json_t *obj, struct tars_
 
     if (!json_is_object(obj))
         return scenario_fail(rd, obj, "a task must be a mapping, not %s", scenario_kind_of(obj));
-    if ((rc = scenario_check_keys(rd, obj, keys, "a task")) || (rc = read_method(rd, obj, t)) ||
-        (rc = read_path(rd, obj, t)) ||
-        (rc = scenario_string(rd, obj, "name", SCENARIO_MAX_NAME, &t->name)) ||
-        (rc = read_headers(rd, obj, t)) || (rc = read_body(rd, obj, t)) ||
-        (rc = scenario_int(rd, obj, "weight", 1, 1000000, &weight)) ||
-        (rc = read_expect(rd, obj, t)))
+    if ((rc = scenario_check_keys(rd, obj, keys, "a task")) ||
+        (rc = scenario_read_request(rd, obj, t)) ||
+        (rc = scenario_int(rd, obj, "weight", 1, 1000000, &weight)))
         return rc;
     t->weight = (unsigned)weight;
-    if (!t->name)
-        t->name = scenario_default_task_name(t);
     return TARS_OK;
 }
 
@@ -372,23 +396,34 @@ int scenario_read_tasks(const struct scenario_reader *rd, json_t *root,
                         struct tars_load_scenario *s)
 {
     json_t *list = json_object_get(root, "tasks"), *item;
+    size_t rows = 0, first;
     int rc;
 
     if (!list)
         return scenario_fail(rd, root, "tasks is missing: at least one task is needed");
     if (!json_is_array(list))
         return scenario_fail(rd, list, "tasks must be a list, not %s", scenario_kind_of(list));
-    if (json_array_size(list) == 0 || json_array_size(list) > SCENARIO_MAX_TASKS)
-        return scenario_fail(rd, list, "tasks must list 1 to %d tasks", SCENARIO_MAX_TASKS);
-    s->tasks = xcalloc(json_array_size(list), sizeof(*s->tasks));
+    for (size_t i = 0; i < json_array_size(list); i++)
+        rows += scenario_item_rows(json_array_get(list, i));
+    if (json_array_size(list) == 0 || rows > SCENARIO_MAX_TASKS)
+        return scenario_fail(rd, list, "tasks must list 1 to %d tasks", /* a journey: 1 + steps */
+                             SCENARIO_MAX_TASKS);
+    s->tasks = xcalloc(rows, sizeof(*s->tasks));
     for (size_t i = 0; i < json_array_size(list); i++) {
         item = json_array_get(list, i);
-        s->task_count = i + 1;
-        if ((rc = read_task(rd, item, &s->tasks[i])))
+        first = s->task_count;
+        if (scenario_item_rows(item) > 1 || json_object_get(item, "steps")) {
+            rc = scenario_read_journey(rd, item, s);
+        } else {
+            s->task_count++;
+            rc = read_task(rd, item, &s->tasks[first]);
+        }
+        if (rc)
             return rc;
-        if (scenario_find_task(s, s->tasks[i].name, i))
-            return scenario_fail(rd, scenario_first_node(item), "duplicate task name \"%s\"",
-                                 s->tasks[i].name);
+        for (size_t k = first; k < s->task_count; k++)
+            if (scenario_find_task(s, s->tasks[k].name, k))
+                return scenario_fail(rd, scenario_first_node(item), "duplicate task name \"%s\"",
+                                     s->tasks[k].name);
     }
     return TARS_OK;
 }
@@ -512,4 +547,16 @@ void scenario_task_release(struct tars_load_task *t)
     for (size_t i = 0; i < t->expect_json_count; i++)
         free(t->expect_json_fields[i]);
     free(t->expect_json_fields);
+    for (size_t i = 0; i < t->var_count; i++)
+        free(t->var_names[i]);
+    free(t->var_names);
+    for (size_t i = 0; i < t->extract_count; i++) {
+        free(t->extracts[i].name);
+        free(t->extracts[i].expr);
+        free(t->extracts[i].list_suffix);
+        if (t->extracts[i].regex)
+            regfree(t->extracts[i].regex);
+        free(t->extracts[i].regex);
+    }
+    free(t->extracts);
 }

@@ -6,6 +6,9 @@
  *   ${seq}                     the request's sequence number
  *   ${uuid}                    a version-4 UUID
  *   ${env.NAME}                the variable's value, read at compile time
+ *   ${name}                    a virtual user's variable (journeys: an
+ *                              extracted value, a data column, ${user}),
+ *                              when the template was compiled with names
  *   $$                         one dollar sign
  *
  * Rendering draws from the caller's xoshiro256** state, so a thread that
@@ -22,12 +25,13 @@
 #include "tars/buf.h"
 #include "tars/rng.h"
 
-enum segment_kind { SEG_TEXT, SEG_INT, SEG_CHOICE, SEG_SEQ, SEG_UUID };
+enum segment_kind { SEG_TEXT, SEG_INT, SEG_CHOICE, SEG_SEQ, SEG_UUID, SEG_VAR };
 
 struct segment {
     enum segment_kind kind;
-    size_t off, len;   /* SEG_TEXT: bytes in the pool; SEG_CHOICE: first item, item count */
-    int64_t low, high; /* SEG_INT, inclusive */
+    size_t off, len;   /* SEG_TEXT: bytes in the pool; SEG_CHOICE: first item, item count;
+                          SEG_VAR: the variable's slot */
+    int64_t low, high; /* SEG_INT, inclusive; SEG_VAR: low is the enum template_escape */
 };
 
 struct span {
@@ -41,6 +45,9 @@ struct tars_template {
     size_t seg_count, seg_cap;
     struct span *items;
     size_t item_count, item_cap;
+    const char *const *names; /* variables ${name} may name (borrowed), slot = index */
+    size_t name_count;
+    enum template_escape escape; /* of variables outside JSON-string text */
 };
 
 /* ---- building ---- */
@@ -64,23 +71,31 @@ static void pool_put(tars_template *t, const char *s, size_t len)
     t->pool_len += len;
 }
 
+/* The JSON-string escape of ch in esc (NUL-terminated) and its length, or 0
+ * when ch stands as it is. */
+static size_t json_escape_char(unsigned char ch, char esc[8])
+{
+    if (ch < 0x20)
+        return (size_t)snprintf(esc, 8, "\\u%04x", ch);
+    if (ch != '"' && ch != '\\')
+        return 0;
+    esc[0] = '\\';
+    esc[1] = (char)ch;
+    esc[2] = '\0';
+    return 2;
+}
+
 /* Appends s escaped for the inside of a JSON string. */
 static void pool_put_json(tars_template *t, const char *s, size_t len)
 {
     char esc[8];
 
     for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)ch;
-            pool_put(t, esc, 2);
-        } else if (ch < 0x20) {
-            snprintf(esc, sizeof(esc), "\\u%04x", ch);
-            pool_put(t, esc, 6);
-        } else {
-            pool_put(t, (const char *)&s[i], 1);
-        }
+        size_t n = json_escape_char((unsigned char)s[i], esc);
+        if (n)
+            pool_put(t, esc, n);
+        else
+            pool_put(t, s + i, 1);
     }
 }
 
@@ -140,6 +155,36 @@ void tars_template_free(tars_template *t)
     free(t->segs);
     free(t->items);
     free(t);
+}
+
+void template_set_names(tars_template *t, const char *const *names, size_t count,
+                        enum template_escape escape)
+{
+    t->names = names;
+    t->name_count = count;
+    t->escape = escape;
+}
+
+tars_template *template_compile_names(const char *text, const char *const *names, size_t count,
+                                      enum template_escape escape, struct tars_err *err)
+{
+    tars_template *t = template_new();
+
+    template_set_names(t, names, count, escape);
+    if (template_add_text(t, text, strlen(text), false, err)) {
+        tars_template_free(t);
+        return NULL;
+    }
+    t->names = NULL; /* borrowed only while compiling */
+    return t;
+}
+
+bool template_uses_vars(const tars_template *t)
+{
+    for (size_t i = 0; t && i < t->seg_count; i++)
+        if (t->segs[i].kind == SEG_VAR)
+            return true;
+    return false;
 }
 
 bool tars_template_is_constant(const tars_template *t)
@@ -427,6 +472,28 @@ static int compile_env(tars_template *t, const struct cursor *c, const struct ca
     return TARS_OK;
 }
 
+/* ${name}: a variable of the names the template was compiled with. */
+static int compile_var(tars_template *t, const struct cursor *c, const struct call *k)
+{
+    struct segment *seg;
+
+    for (size_t i = 0; i < t->name_count; i++) {
+        if (!call_is(k, t->names[i]))
+            continue;
+        if (k->parens)
+            return fail_at(c, k->name_at, "variable \"%.*s\" takes no arguments", (int)k->name_len,
+                           k->name);
+        seg = push_segment(t, SEG_VAR);
+        seg->off = i;
+        seg->low = c->json ? TEMPLATE_ESCAPE_JSON : t->escape;
+        return TARS_OK;
+    }
+    return fail_at(c, k->name_at,
+                   "unknown variable \"%.*s\" (not user, a data column, nor extracted by an "
+                   "earlier step)",
+                   (int)k->name_len, k->name);
+}
+
 static int compile_call(tars_template *t, const struct cursor *c, const struct call *k)
 {
     bool no_args = k->args.count == 0;
@@ -446,6 +513,8 @@ static int compile_call(tars_template *t, const struct cursor *c, const struct c
             return fail_at(c, k->name_at, "\"env.\" takes no arguments");
         return compile_env(t, c, k);
     }
+    if (t->names && !memchr(k->name, '.', k->name_len))
+        return compile_var(t, c, k);
     return fail_at(c, k->name_at, "unknown template function \"%.*s\"", (int)k->name_len, k->name);
 }
 
@@ -592,8 +661,69 @@ static int render_uuid(uint64_t s[4], struct tars_buf *out)
     return tars_buf_append(out, text, n);
 }
 
+/* Percent-encodes every byte outside RFC 3986's unreserved set. */
+static int render_path_value(const char *v, size_t len, struct tars_buf *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char esc[3] = {'%', 0, 0};
+    int rc = TARS_OK;
+
+    for (size_t i = 0; i < len && rc == TARS_OK; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+            rc = tars_buf_append(out, v + i, 1);
+            continue;
+        }
+        esc[1] = hex[ch >> 4];
+        esc[2] = hex[ch & 15];
+        rc = tars_buf_append(out, esc, 3);
+    }
+    return rc;
+}
+
+static int render_json_value(const char *v, size_t len, struct tars_buf *out)
+{
+    char esc[8];
+    size_t start = 0, n;
+    int rc = TARS_OK;
+
+    for (size_t i = 0; i < len && rc == TARS_OK; i++) {
+        if (!(n = json_escape_char((unsigned char)v[i], esc)))
+            continue;
+        if ((rc = tars_buf_append(out, v + start, i - start)) == TARS_OK)
+            rc = tars_buf_append(out, esc, n);
+        start = i + 1;
+    }
+    return rc ? rc : tars_buf_append(out, v + start, len - start);
+}
+
+/* A variable's value, escaped for where it goes; TARS_ENOTFOUND when the
+ * user has no value for it, TARS_EINVAL for a header value with a control
+ * character (it would split the request). */
+static int render_var(const struct segment *seg, const struct tars_template_value *vars,
+                      size_t var_count, struct tars_buf *out)
+{
+    const struct tars_template_value *v = seg->off < var_count ? &vars[seg->off] : NULL;
+
+    if (!v || !v->data)
+        return TARS_ENOTFOUND;
+    switch ((enum template_escape)seg->low) {
+    case TEMPLATE_ESCAPE_PATH: return render_path_value(v->data, v->len, out);
+    case TEMPLATE_ESCAPE_JSON: return render_json_value(v->data, v->len, out);
+    case TEMPLATE_ESCAPE_HEADER:
+        for (size_t i = 0; i < v->len; i++)
+            if ((unsigned char)v->data[i] < 0x20 || v->data[i] == 0x7f)
+                return TARS_EINVAL;
+        return tars_buf_append(out, v->data, v->len);
+    case TEMPLATE_ESCAPE_NONE: break;
+    }
+    return tars_buf_append(out, v->data, v->len);
+}
+
 static int render_segment(const tars_template *t, const struct segment *seg, uint64_t seq,
-                          uint64_t s[4], struct tars_buf *out)
+                          uint64_t s[4], const struct tars_template_value *vars, size_t var_count,
+                          struct tars_buf *out)
 {
     char text[20];
     const struct span *item;
@@ -606,6 +736,7 @@ static int render_segment(const tars_template *t, const struct segment *seg, uin
         return tars_buf_append(out, t->pool + item->off, item->len);
     case SEG_SEQ: return tars_buf_append(out, text, format_u64(text, seq));
     case SEG_UUID: return render_uuid(s, out);
+    case SEG_VAR: return render_var(seg, vars, var_count, out);
     }
     return TARS_EINTERNAL;
 }
@@ -613,8 +744,15 @@ static int render_segment(const tars_template *t, const struct segment *seg, uin
 int tars_template_render(const tars_template *t, uint64_t seq, uint64_t rng_state[4],
                          struct tars_buf *out)
 {
+    return tars_template_render_vars(t, seq, rng_state, NULL, 0, out);
+}
+
+int tars_template_render_vars(const tars_template *t, uint64_t seq, uint64_t rng_state[4],
+                              const struct tars_template_value *vars, size_t var_count,
+                              struct tars_buf *out)
+{
     for (size_t i = 0; i < t->seg_count; i++) {
-        int rc = render_segment(t, &t->segs[i], seq, rng_state, out);
+        int rc = render_segment(t, &t->segs[i], seq, rng_state, vars, var_count, out);
         if (rc)
             return rc;
     }

@@ -33,6 +33,28 @@ int template_add_text(tars_template *t, const char *text, size_t len, bool json_
 /* Appends len bytes rendered as they are. */
 void template_add_literal(tars_template *t, const char *s, size_t len);
 
+/* How a variable's value is written where ${name} stands: in a path,
+ * percent-encoded (all but RFC 3986 unreserved bytes); in a header, as it is
+ * but refused when it holds a control character; in a JSON-string of a
+ * mapping body, JSON-escaped; in a string body, as it is. */
+enum template_escape {
+    TEMPLATE_ESCAPE_NONE,
+    TEMPLATE_ESCAPE_PATH,
+    TEMPLATE_ESCAPE_HEADER,
+    TEMPLATE_ESCAPE_JSON,
+};
+
+/* Lets later template_add_text calls compile ${name} for the count names
+ * (borrowed until compiling ends; slot = index) with escape outside
+ * JSON-string text. Without names, ${name} is an unknown function. */
+void template_set_names(tars_template *t, const char *const *names, size_t count,
+                        enum template_escape escape);
+/* tars_template_compile with names (see template_set_names). */
+tars_template *template_compile_names(const char *text, const char *const *names, size_t count,
+                                      enum template_escape escape, struct tars_err *err);
+/* True when t holds a ${name} variable (never pre-rendered). */
+bool template_uses_vars(const tars_template *t);
+
 /* True when t is exactly one ${random.int(..)} or ${seq} call: it renders a
  * JSON number, so a mapping body writes it without quotes. */
 bool template_is_single_number(const tars_template *t);

@@ -89,9 +89,21 @@ static json_t *task_list(json_t *tasks)
 
     json_array_foreach(tasks, i, task) {
         json_t *item = json_object();
+        const char *kind = str_of(task, "kind");
+        char label[512];
         put_str(item, "TASK", str_of(task, "name"));
         put_str(item, "METHOD", str_of(task, "method"));
         put_str(item, "PATH", str_of(task, "path"));
+        /* journeys (docs/load-format.md §1.8): the row of whole iterations, and
+         * each step named journey/step */
+        if (strcmp(kind, "journey") == 0)
+            snprintf(label, sizeof(label), "journey %s (whole iterations)", str_of(task, "name"));
+        else if (strcmp(kind, "step") == 0)
+            snprintf(label, sizeof(label), "%s: %s %s", str_of(task, "name"),
+                     str_of(task, "method"), str_of(task, "path"));
+        else
+            snprintf(label, sizeof(label), "%s %s", str_of(task, "method"), str_of(task, "path"));
+        put_str(item, "LABEL", label);
         put_task_figures(item, "", task);
         json_array_append_new(list, item);
     }

@@ -37,7 +37,17 @@ static void print_row(FILE *out, const struct tars_load_task_result *t, double s
 /* Errors that leave no response to time (status and expect failures had one). */
 static bool without_response(enum tars_load_error e)
 {
-    return e != TARS_LOAD_ERR_STATUS && e != TARS_LOAD_ERR_EXPECT;
+    return e != TARS_LOAD_ERR_STATUS && e != TARS_LOAD_ERR_EXPECT && e != TARS_LOAD_ERR_EXTRACT;
+}
+
+/* The successful responses' (or iterations') latency, ending the line. */
+static void print_ok(FILE *out, const tars_hist *ok)
+{
+    if (ok && tars_hist_count(ok))
+        fprintf(out, "  | ok: p50 %.2f p95 %.2f p99 %.2f ms\n", ms(tars_hist_percentile(ok, 50)),
+                ms(tars_hist_percentile(ok, 95)), ms(tars_hist_percentile(ok, 99)));
+    else
+        fprintf(out, "  | ok: none\n");
 }
 
 /* One line per task: responses by status class, requests that got none by
@@ -49,6 +59,12 @@ static void print_status_row(FILE *out, const struct tars_load_task_result *t)
     const tars_hist *ok = t->latency_ok;
 
     fprintf(out, "  %-30.30s", t->name);
+    if (t->kind == TARS_LOAD_TASK_JOURNEY) { /* iterations, not responses */
+        fprintf(out, " journey: %llu iterations, %llu failed", (unsigned long long)t->requests,
+                (unsigned long long)t->failures);
+        print_ok(out, ok);
+        return;
+    }
     for (int i = 0; i < 6; i++)
         if (t->statuses[order[i]] || order[i] >= 2)
             fprintf(out, " %s %llu", classes[order[i]], (unsigned long long)t->statuses[order[i]]);
@@ -56,11 +72,7 @@ static void print_status_row(FILE *out, const struct tars_load_task_result *t)
         if (without_response((enum tars_load_error)e) && t->errors[e])
             fprintf(out, "  %s %llu", tars_load_error_name((enum tars_load_error)e),
                     (unsigned long long)t->errors[e]);
-    if (ok && tars_hist_count(ok))
-        fprintf(out, "  | ok: p50 %.2f p95 %.2f p99 %.2f ms\n", ms(tars_hist_percentile(ok, 50)),
-                ms(tars_hist_percentile(ok, 95)), ms(tars_hist_percentile(ok, 99)));
-    else
-        fprintf(out, "  | ok: none\n");
+    print_ok(out, ok);
 }
 
 static void print_statuses(FILE *out, const struct tars_load_result *r)
