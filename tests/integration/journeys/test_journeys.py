@@ -12,26 +12,13 @@ response reach the next request, and the server's own counts prove it.
 
 import os
 import sys
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "load"))
 
 import loadlib  # noqa: E402  (tests/integration/load/loadlib.py)
-from loadlib import EXIT_INCONCLUSIVE, EXIT_OK, TempDir, note, run_load  # noqa: E402
-
-
-def settled(read, tries=40, pause=0.05):
-    """A counter read until two reads 50 ms apart agree (answers in flight at the end)."""
-    last = read()
-    for _ in range(tries):
-        time.sleep(pause)
-        now = read()
-        if now == last:
-            return now
-        last = now
-    return last
+from loadlib import EXIT_INCONCLUSIVE, EXIT_OK, TempDir, note, run_load, settled  # noqa: E402
 
 
 class Journeys(unittest.TestCase):

@@ -303,6 +303,19 @@ def requests_total(server, method, endpoint, status):
                             {"method": method, "endpoint": endpoint, "status": str(status)}))
 
 
+def settled(read, tries=20, pause=0.05):
+    """Reads a counter until two reads 50 ms apart agree (the last in-flight answers of a
+    stopped run may still be counted just after the client exits)."""
+    last = read()
+    for _ in range(tries):
+        time.sleep(pause)
+        now = read()
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 def start_demo_server(rate_public=0):
     """`tars serve --demo` on a free port, rate limits off for public and auth endpoints."""
     tars_bin()

@@ -8,24 +8,10 @@ scenarios/tars-api.yaml runs without a failure.
 import json
 import os
 import re
-import time
 import unittest
 
 import loadlib
-from loadlib import EXIT_INCONCLUSIVE, EXIT_OK, TempDir, note, register_secret, run_load
-
-
-def settled(read, tries=20, pause=0.05):
-    """Reads a counter until two reads 100 ms apart agree (the last in-flight answers of a
-    stopped run may still be counted just after the client exits)."""
-    last = read()
-    for _ in range(tries):
-        time.sleep(pause)
-        now = read()
-        if now == last:
-            return now
-        last = now
-    return last
+from loadlib import EXIT_INCONCLUSIVE, EXIT_OK, TempDir, note, register_secret, run_load, settled
 
 
 class CountsMatchServer(unittest.TestCase):

@@ -205,6 +205,28 @@ static void test_parser_captures_header(void **state)
     tars_http_parser_free(p);
 }
 
+/* The shipped journeys: the original's three workflows and the evaluation read back. */
+static void test_shipped_journeys_load(void **state)
+{
+    static const char *const rows[] = {"agent_status", "mission_list", "metrics_query",
+                                       "evaluation_readback", "evaluation_readback/read"};
+    struct tars_load_scenario s;
+    struct tars_err err = TARS_ERR_INIT;
+
+    (void)state;
+    if (tars_load_scenario_load(TARS_SCENARIO_DIR "/tars-journeys.yaml", &s, &err))
+        fail_msg("%s", err.msg);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const struct tars_load_task *t = scenario_find_task(&s, rows[i], s.task_count);
+        if (!t)
+            fail_msg("no row %s", rows[i]);
+        assert_int_equal(t->kind,
+                         strchr(rows[i], '/') ? TARS_LOAD_TASK_STEP : TARS_LOAD_TASK_JOURNEY);
+    }
+    assert_int_equal(s.threshold_count, 3);
+    tars_load_scenario_release(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_values_escaped_by_place),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_parser_captures_header),
+        cmocka_unit_test(test_shipped_journeys_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
