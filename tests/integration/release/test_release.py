@@ -612,10 +612,15 @@ class TestLocalRelease(ReleaseTest):
         rec = self.record()
         self.assertGreater(rec["checks"]["counts"]["pass"], 10)
         self.assertEqual(rec["checks"]["counts"]["fail"], 0)
-        self.assertEqual(len(rec["loads"]), 1)
+        self.assertEqual(len(rec["loads"]), 2)  # tars-api.yaml, then tars-journeys.yaml
         self.assertGreater(rec["loads"][0]["result"]["total"]["requests"], 0)
         self.assertTrue(all(t["passed"] for t in rec["loads"][0]["thresholds"]))
         self.assertEqual(len(rec["loads"][0]["thresholds"]), 4)  # the scenario's own, judged
+        journeys = rec["loads"][1]
+        self.assertTrue(all(t["passed"] for t in journeys["thresholds"]), journeys["thresholds"])
+        kinds = {t["name"]: t.get("kind") for t in journeys["result"]["tasks"]}
+        self.assertEqual(kinds.get("agent_status"), "journey", kinds)
+        self.assertEqual(kinds.get("agent_status/details"), "step", kinds)
         self.assertEqual(rec["decisions"][0]["decision"], "approved")
         self.assertTrue(self.alive(base))  # an approved release stays deployed
         self.secrets_absent()
