@@ -10,15 +10,36 @@ response reach the next request, and the server's own counts prove it.
 - a value an optional step did not extract fails the step that needs it as `missing`, unsent.
 """
 
+import glob
+import json
 import os
 import sys
 import unittest
+
+import jsonschema
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "load"))
 
 import loadlib  # noqa: E402  (tests/integration/load/loadlib.py)
 from loadlib import EXIT_INCONCLUSIVE, EXIT_OK, TempDir, note, run_load, settled  # noqa: E402
+
+
+SCHEMA_DIR = os.path.join(HERE, "..", "..", "..", "docs", "schema")
+
+
+def schema_errors(doc):
+    """docs/schema/load-result.schema.json's complaints about doc (empty when valid)."""
+    store = {}
+    for path in glob.glob(os.path.join(SCHEMA_DIR, "*.schema.json")):
+        with open(path) as f:
+            s = json.load(f)
+        store[s["$id"]] = s
+    schema = [s for s in store.values() if s["$id"].endswith("/load-result.schema.json")][0]
+    cls = jsonschema.validators.validator_for(schema)
+    v = cls(schema, resolver=jsonschema.RefResolver.from_schema(schema, store=store))
+    return ["%s: %s" % ("/".join(str(p) for p in e.absolute_path), e.message[:200])
+            for e in v.iter_errors(doc)]
 
 
 class Journeys(unittest.TestCase):
@@ -143,6 +164,8 @@ class Journeys(unittest.TestCase):
         for status in (200, 404):
             self.assertEqual(self.count("GET", "/api/v1/agents/{id}", status), before[status],
                              "GET /api/v1/agents/{id} reached the server")
+        # the result, journey rows and journey failure kinds included, is what the schema says
+        self.assertEqual(schema_errors(run.json()), [])
 
     def test_value_of_a_skipped_step_is_missing_and_not_sent(self):
         before_404 = self.count("GET", "/api/v1/agents/{id}", 404)

@@ -170,7 +170,8 @@ static void test_errors(void **state)
     assert_load_error(J "      - path: /a\n        probability: 0\n",
                       "t.yaml:7:22: probability must be above 0 and at most 1");
     assert_load_error(J "      - path: /a\n        weight: 2\n",
-                      "t.yaml:7:17: unknown key \"weight\" in a step");
+                      "t.yaml:7:17: unknown key \"weight\" in a step; valid: name, method, path, headers, "
+                      "body, expect, extract, think, loop, probability");
     assert_load_error(HEAD "tasks:\n  - steps:\n      - path: /a\n",
                       "t.yaml:4:5: a journey needs a name");
     assert_load_error(HEAD "tasks:\n  - name: a/b\n    steps:\n      - path: /a\n",

@@ -267,7 +267,8 @@ static void test_malformed_json_rejected(void **state)
     assert_rejected("tasks.0.colour", json_string("red"),
                     "load result: tasks[0]: unknown key \"colour\" in a task; valid: name, method, "
                     "path, requests, failures, errors, failure_kinds, statuses, summary, "
-                    "summary_ok, latency, latency_raw, latency_ok, bytes_received, socket_errors");
+                    "summary_ok, latency, latency_raw, latency_ok, bytes_received, socket_errors, "
+                    "kind");
     assert_rejected("tasks.0.socket_errors.sneeze", json_integer(1),
                     "load result: tasks[0]: unknown key \"sneeze\" in socket_errors; valid: "
                     "connect, read, write, timeout");
