@@ -5,7 +5,7 @@
 set -u
 root=${1:-.}
 declare -A layer_of=(
-  [err]=base [alloc]=base [buf]=base [clock]=base [crypto]=base [log]=base [str]=base [embed]=base [version]=base [rng]=base [file]=base [dassert]=base [banned]=base
+  [err]=base [alloc]=base [buf]=base [clock]=base [crypto]=base [log]=base [str]=base [embed]=base [version]=base [rng]=base [file]=base [dassert]=base [banned]=base [proc]=base
   [json]=json [yaml]=yaml
   [hist]=stats [stats]=stats [judge]=stats
   [url]=net [net]=net

@@ -25,7 +25,7 @@ struct arm {
     char **argv;
     pid_t pid;
     bool done;
-    struct release_exec_result r;
+    struct tars_proc_result r;
 };
 
 /* self load ARGS... --host URL --run DIR */
@@ -81,7 +81,7 @@ static void wait_arms(struct pipeline *p, struct arm arms[2])
             if (a->done)
                 continue;
             if (interrupted || late) {
-                a->r.exit_code = release_exec_stop(a->pid);
+                a->r.exit_code = tars_proc_stop(a->pid, true, 0);
                 a->r.interrupted = interrupted;
                 a->r.timed_out = !interrupted;
                 a->done = true;
@@ -106,16 +106,16 @@ static enum tars_stage_status run_arms(struct pipeline *p, struct arm arms[2], i
     enum tars_stage_status s = TARS_STAGE_PASS;
 
     for (int i = 0; i < 2; i++) {
-        struct release_exec e = {0};
+        struct tars_proc e = {.own_group = true};
 
         arms[i].argv = load_argv(p, urls[i], arms[i].dir);
         e.argv = arms[i].argv;
         e.env = p->child_env;
-        e.log_fd = fd;
+        e.out_fd = fd;
         dprintf(fd, "$ tars load ... --host %s --run %s   (%s, started together)\n", urls[i],
                 arms[i].dir, arms[i].side);
         arms[i].r.exit_code = -1;
-        arms[i].pid = release_exec_start(&e);
+        arms[i].pid = tars_proc_start(&e, &arms[i].r.start_errno);
         arms[i].r.not_started = arms[i].done = arms[i].pid < 0;
     }
     wait_arms(p, arms);

@@ -7,36 +7,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tars/proc.h"
 #include "tars/release.h"
 
-/* ---- child processes (release_exec.c) ---- */
-
-struct release_exec {
-    char *const *argv;           /* execv(argv[0], argv), or NULL with shell */
-    const char *shell;           /* /bin/sh -c shell */
-    char *const *env;            /* "NAME=value" added to the environment, NULL-terminated */
-    int log_fd;                  /* stdout and stderr go here */
-    int64_t timeout_ms;
-    volatile sig_atomic_t *interrupted;
-};
-
-struct release_exec_result {
-    int exit_code;               /* -1 when killed or not started */
-    int signal;                  /* the signal that ended it, 0 if none */
-    bool timed_out, interrupted, not_started;
-    double duration_ms;
-};
-
-/* Runs the child in its own process group; on timeout or interruption sends
- * SIGINT to the group (tars children then finish with partial results),
- * SIGKILL after a grace period. */
-void release_exec_run(const struct release_exec *e, struct release_exec_result *r);
-
-/* The same in the background: the child's pid (its own process group), or
- * -1. release_exec_stop sends the group SIGINT (SIGKILL after a grace
- * period), reaps it and returns its exit code (-1 when killed). */
-pid_t release_exec_start(const struct release_exec *e);
-int release_exec_stop(pid_t pid);
+/* ---- child processes: tars/proc.h, every step with own_group set (a
+ * timeout or an interrupt sends SIGINT to the group, so tars children
+ * finish with partial results; SIGKILL after the grace period) ---- */
 
 /* true when name is an executable found on PATH. */
 bool release_have_tool(const char *name);

@@ -142,7 +142,8 @@ static void probe_ws_start(struct pipeline *p, const char *window)
                     "--duration", "24h", "--drain", "1s", "--backoff-initial", "100ms",
                     "--backoff-max", "2s", "--json", json, "-q", "--token-env",
                     p->c->probe_ws_token_env, NULL};
-    struct release_exec e = {0};
+    struct tars_proc e = {.own_group = true};
+    int start_errno;
 
     snprintf(url, sizeof(url), "%s", url_text);
     free(url_text);
@@ -152,9 +153,9 @@ static void probe_ws_start(struct pipeline *p, const char *window)
         argv[16] = NULL;
     e.argv = argv;
     e.env = p->child_env;
-    e.log_fd = p->probe_ws_log = pipeline_open_log(p, window);
-    p->probe_ws_pid = release_exec_start(&e);
-    if (p->probe_ws_pid < 0)
+    e.out_fd = p->probe_ws_log = pipeline_open_log(p, window);
+    p->probe_ws_pid = tars_proc_start(&e, &start_errno);
+    if (p->probe_ws_pid < 0) /* the child wrote why into the log */
         p->probe_ws_pid = 0;
 }
 
@@ -168,7 +169,7 @@ static json_t *probe_ws_stop(struct pipeline *p, const char *window)
 
     if (!p->probe_ws_pid)
         return NULL;
-    code = release_exec_stop(p->probe_ws_pid);
+    code = tars_proc_stop(p->probe_ws_pid, true, 0);
     p->probe_ws_pid = 0;
     if (p->probe_ws_log >= 0)
         close(p->probe_ws_log);

@@ -117,7 +117,7 @@ void pipeline_describe_step(struct pipeline *p, const struct tars_release_step *
 
 /* What a step's ending means for its stage. */
 static enum tars_stage_status judge(const struct tars_release_step *st,
-                                    const struct release_exec_result *r, char *why, size_t cap)
+                                    const struct tars_proc_result *r, char *why, size_t cap)
 {
     if (r->not_started) {
         snprintf(why, cap, "%s could not be started", st->name);
@@ -154,8 +154,8 @@ enum tars_stage_status pipeline_run_step(struct pipeline *p, int log_fd,
                                          const struct tars_release_step *st, int64_t timeout_ms,
                                          bool interruptible, char *why, size_t cap)
 {
-    struct release_exec e = {0};
-    struct release_exec_result r;
+    struct tars_proc e = {.own_group = true};
+    struct tars_proc_result r;
     char line[2048];
     char **argv = st->tars_argv ? tars_argv(p, st) : NULL;
     char *shell = st->shell ? release_expand(st->shell, &p->vars) : NULL;
@@ -166,10 +166,10 @@ enum tars_stage_status pipeline_run_step(struct pipeline *p, int log_fd,
     e.argv = argv;
     e.shell = shell;
     e.env = p->child_env;
-    e.log_fd = log_fd;
+    e.out_fd = log_fd;
     e.timeout_ms = st->timeout_ms ? st->timeout_ms : timeout_ms;
     e.interrupted = interruptible ? p->o->interrupted : NULL;
-    release_exec_run(&e, &r);
+    tars_proc_run(&e, &r);
     dprintf(log_fd, "# %s: exit %d after %.0f ms%s%s\n\n", st->name, r.exit_code, r.duration_ms,
             r.timed_out ? " (timed out)" : "", r.interrupted ? " (interrupted)" : "");
     s = judge(st, &r, why, cap);

@@ -1,26 +1,21 @@
 /*
- * ssh-keygen as a child process (fork/exec through posix_spawnp, never a
- * shell), bounded in time, with its files in a private scratch directory.
+ * ssh-keygen as a child process (tars/proc.h: fork/exec, never a shell),
+ * bounded in time, with its files in a private scratch directory.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "signoff_int.h"
-#include "tars/clock.h"
+#include "tars/proc.h"
 #include "tars/signoff.h"
 
-extern char **environ;
-
-#define POLL_NS (10 * 1000000L)
+/* ssh-keygen past its timeout: SIGINT, then SIGKILL after this. */
+#define SIGNOFF_KILL_GRACE_MS 1000
 
 int signoff_scratch_open(struct signoff_scratch *s, struct tars_err *err)
 {
@@ -52,51 +47,27 @@ void signoff_scratch_close(struct signoff_scratch *s)
     s->dir[0] = '\0';
 }
 
-static int wait_bounded(pid_t pid, int64_t timeout_ms, int *exit_code)
-{
-    uint64_t deadline = tars_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
-    int status = 0;
-
-    for (;;) {
-        pid_t got = waitpid(pid, &status, WNOHANG);
-        if (got == pid)
-            break;
-        if (got < 0 && errno != EINTR)
-            return TARS_EIO;
-        if (tars_mono_ns() >= deadline) {
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-            *exit_code = -1;
-            return TARS_OK;
-        }
-        nanosleep(&(struct timespec){0, POLL_NS}, NULL);
-    }
-    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return TARS_OK;
-}
-
 int signoff_exec(char *const argv[], const char *in_path, const char *out_path, int64_t timeout_ms,
                  int *exit_code, struct tars_err *err)
 {
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
-    int rc;
+    struct tars_proc p = {.argv = argv,
+                          .search_path = true,
+                          .stdin_path = in_path,
+                          .inherit_stdin = in_path == NULL,
+                          .timeout_ms = timeout_ms,
+                          .grace_ms = SIGNOFF_KILL_GRACE_MS};
+    struct tars_proc_result r;
 
     unlink(out_path); /* a fresh file in the private scratch directory each time */
-    posix_spawn_file_actions_init(&fa);
-    if (in_path)
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, in_path, O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_EXCL,
-                                     0600);
-    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-    rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
+    p.out_fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (p.out_fd < 0)
+        return tars_err_set(err, TARS_EIO, "cannot create \"%s\": %s", out_path, strerror(errno));
+    tars_proc_run(&p, &r);
+    close(p.out_fd);
+    if (r.start_errno)
         return tars_err_set(err, TARS_EUNAVAIL, "cannot run %s: %s (install openssh-client)",
-                            argv[0], strerror(rc));
-    if (wait_bounded(pid, timeout_ms, exit_code) != TARS_OK)
-        return tars_err_set(err, TARS_EIO, "cannot wait for %s: %s", argv[0], strerror(errno));
+                            argv[0], strerror(r.start_errno));
+    *exit_code = r.timed_out || r.interrupted ? -1 : r.exit_code;
     return TARS_OK;
 }
 
