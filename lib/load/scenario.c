@@ -246,8 +246,7 @@ static int read_auth(const struct scenario_reader *rd, json_t *root, struct tars
 {
     json_t *v = json_object_get(root, "auth"), *mode;
     const struct auth_mode *m = NULL;
-    const char *key;
-    json_t *item;
+    char what[64];
     int rc;
 
     if (!v)
@@ -263,8 +262,9 @@ static int read_auth(const struct scenario_reader *rd, json_t *root, struct tars
     a->mode = m->mode;
     if (json_is_string(v))
         return TARS_OK;
-    json_object_foreach(v, key, item) if (!scenario_in_list(key, m->keys)) return scenario_fail(
-        rd, item, "unknown key \"%s\" for auth mode %s", key, m->name);
+    snprintf(what, sizeof(what), "auth mode %s", m->name);
+    if ((rc = scenario_check_keys(rd, v, m->keys, what)))
+        return rc;
     if ((rc = scenario_string(rd, v, "token_path", 1024, &a->token_path)) ||
         (rc = read_env_name(rd, v, "username_env", &a->username_env)) ||
         (rc = read_env_name(rd, v, "password_env", &a->password_env)) ||

@@ -42,7 +42,6 @@ int scenario_fail(const struct scenario_reader *rd, const json_t *node, const ch
     TARS_PRINTF(3, 4);
 /* "a mapping", "a list", "a string", ... for messages. */
 const char *scenario_kind_of(const json_t *v);
-bool scenario_in_list(const char *s, const char *const *list);
 /* An error at the first key of obj that is not in allowed (NULL-ended). */
 int scenario_check_keys(const struct scenario_reader *rd, json_t *obj, const char *const *allowed,
                         const char *where);

@@ -31,11 +31,6 @@ const char *scenario_kind_of(const json_t *v)
     return tars_json_kind(v);
 }
 
-bool scenario_in_list(const char *s, const char *const *list)
-{
-    return tars_str_in_list(s, list);
-}
-
 int scenario_check_keys(const struct scenario_reader *rd, json_t *obj, const char *const *allowed,
                         const char *where)
 {

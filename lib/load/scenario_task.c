@@ -13,6 +13,7 @@
 #include "scenario_int.h"
 #include "template_int.h"
 #include "tars/alloc.h"
+#include "tars/str.h"
 #include "tars/url.h"
 
 /* ---- tasks ---- */
@@ -40,7 +41,7 @@ bool scenario_method_known(char *method)
 
     for (char *p = method; *p; p++)
         *p = (char)toupper((unsigned char)*p);
-    return scenario_in_list(method, methods);
+    return tars_str_in_list(method, methods);
 }
 
 static int read_method(const struct scenario_reader *rd, json_t *obj, struct tars_load_task *t)

@@ -277,7 +277,8 @@ static void test_more_errors(void **state)
                       "t.yaml:3:14: unknown auth mode \"magic\" (use none, bearer, login_once or "
                       "login_per_user)");
     assert_load_error(HEAD "auth: {mode: login_once, token_env: T}\n" TASK,
-                      "t.yaml:3:37: unknown key \"token_env\" for auth mode login_once");
+                      "t.yaml:3:37: unknown key \"token_env\" in auth mode login_once; valid: "
+                      "mode, token_path, username_env, password_env");
     assert_load_error(HEAD "auth: {mode: bearer, token_env: 1BAD}\n" TASK,
                       "t.yaml:3:33: token_env: \"1BAD\" is not an environment variable name");
     assert_load_error(HEAD "stages:\n  - {duration: 10s}\n" TASK,
