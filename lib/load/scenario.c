@@ -166,7 +166,7 @@ static int read_stage(const struct scenario_reader *rd, json_t *v, struct tars_l
 
     if (!json_is_object(v))
         return scenario_fail(rd, v, "a stage must be a mapping {duration, target}, not %s",
-                             scenario_kind_of(v));
+                             tars_json_kind(v));
     if ((rc = scenario_check_keys(rd, v, keys, "a stage")))
         return rc;
     if (!json_object_get(v, "duration") || !json_object_get(v, "target"))
@@ -253,7 +253,7 @@ static int read_auth(const struct scenario_reader *rd, json_t *root, struct tars
         return TARS_OK;
     if (!json_is_object(v) && !json_is_string(v))
         return scenario_fail(rd, v, "auth must be a mapping with a mode, not %s",
-                             scenario_kind_of(v));
+                             tars_json_kind(v));
     mode = json_is_string(v) ? v : json_object_get(v, "mode");
     if (!mode)
         return scenario_fail(rd, scenario_first_node(v), "auth needs a mode");
@@ -332,7 +332,7 @@ static int read_scenario(const struct scenario_reader *rd, json_t *root,
 
     if (!json_is_object(root))
         return scenario_fail(rd, root, "a scenario must be a mapping, not %s",
-                             scenario_kind_of(root));
+                             tars_json_kind(root));
     if ((rc = scenario_check_keys(rd, root, keys, "the scenario")) ||
         (rc = scenario_string(rd, root, "name", SCENARIO_MAX_NAME, &s->name)) ||
         (rc = read_base_url(rd, root, s)) || (rc = read_model(rd, root, s)) ||

@@ -40,8 +40,6 @@ struct scenario_reader {
 /* TARS_EINVAL with "file:line:col: message" at node. */
 int scenario_fail(const struct scenario_reader *rd, const json_t *node, const char *fmt, ...)
     TARS_PRINTF(3, 4);
-/* "a mapping", "a list", "a string", ... for messages. */
-const char *scenario_kind_of(const json_t *v);
 /* An error at the first key of obj that is not in allowed (NULL-ended). */
 int scenario_check_keys(const struct scenario_reader *rd, json_t *obj, const char *const *allowed,
                         const char *where);

@@ -184,7 +184,7 @@ static int read_loop(struct journey_reader *j, json_t *obj, struct tars_load_tas
         return TARS_OK;
     if (!json_is_object(v))
         return scenario_fail(&j->rd, v, "loop must be a mapping {over, as, max}, not %s",
-                             scenario_kind_of(v));
+                             tars_json_kind(v));
     if ((rc = scenario_check_keys(&j->rd, v, keys, "loop")))
         return rc;
     if (!json_object_get(v, "over") || !json_object_get(v, "as"))
@@ -239,8 +239,7 @@ static int read_step(struct journey_reader *j, json_t *obj, size_t journey,
     t->journey = journey;
     t->probability = 1;
     if (!json_is_object(obj))
-        return scenario_fail(&j->rd, obj, "a step must be a mapping, not %s",
-                             scenario_kind_of(obj));
+        return scenario_fail(&j->rd, obj, "a step must be a mapping, not %s", tars_json_kind(obj));
     if ((rc = scenario_check_keys(&j->rd, obj, keys, "a step")) || (rc = read_loop(j, obj, t)) ||
         (rc = scenario_read_request(&j->rd, obj, t)) ||
         (rc = scenario_number(&j->rd, obj, "probability", 0, 1, &t->probability)) ||
@@ -263,7 +262,7 @@ static int read_row(const struct scenario_reader *rd, json_t *item, struct tars_
 
     row->kind = TARS_LOAD_TASK_JOURNEY;
     if (!json_is_object(item))
-        return scenario_fail(rd, item, "a task must be a mapping, not %s", scenario_kind_of(item));
+        return scenario_fail(rd, item, "a task must be a mapping, not %s", tars_json_kind(item));
     if ((rc = scenario_check_keys(rd, item, keys, "a journey")) ||
         (rc = scenario_string(rd, item, "name", SCENARIO_MAX_NAME - 2, &row->name)) ||
         (rc = scenario_int(rd, item, "weight", 1, 1000000, &weight)))

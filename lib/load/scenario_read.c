@@ -26,11 +26,6 @@ int scenario_fail(const struct scenario_reader *rd, const json_t *node, const ch
 
 /* ---- typed readers: the getters of tars/json.h over the scenario's file ---- */
 
-const char *scenario_kind_of(const json_t *v)
-{
-    return tars_json_kind(v);
-}
-
 int scenario_check_keys(const struct scenario_reader *rd, json_t *obj, const char *const *allowed,
                         const char *where)
 {

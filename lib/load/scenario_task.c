@@ -115,7 +115,7 @@ static int read_header(const struct scenario_reader *rd, const char *name, json_
         text = json_string_value(v);
     else
         return scenario_fail(rd, v, "header \"%s\" must be a string, not %s", name,
-                             scenario_kind_of(v));
+                             tars_json_kind(v));
     if (scenario_has_control(text))
         return scenario_fail(rd, v, "header \"%s\" holds a control character", name);
     h->name = xstrdup(name);
@@ -245,7 +245,7 @@ static int read_body(const struct scenario_reader *rd, json_t *obj, struct tars_
         return compile_at(rd, v, "body", TEMPLATE_ESCAPE_NONE, &t->body);
     if (!json_is_object(v) && !json_is_array(v))
         return scenario_fail(rd, v, "body must be a string or a mapping, not %s",
-                             scenario_kind_of(v));
+                             tars_json_kind(v));
     t->body = template_new();
     template_set_names(t->body, rd->names, rd->name_count, TEMPLATE_ESCAPE_NONE);
     rc = body_value(rd, v, t->body);
@@ -329,7 +329,7 @@ static int read_expect(const struct scenario_reader *rd, json_t *obj, struct tar
         return TARS_OK;
     if (!json_is_object(v))
         return scenario_fail(rd, v, "expect must be a mapping {status, json}, not %s",
-                             scenario_kind_of(v));
+                             tars_json_kind(v));
     if ((rc = scenario_check_keys(rd, v, keys, "expect")) ||
         (rc = read_expect_status(rd, json_object_get(v, "status"), t)))
         return rc;
@@ -358,7 +358,7 @@ static int read_task(const struct scenario_reader *rd, json_t *obj, struct tars_
     int rc;
 
     if (!json_is_object(obj))
-        return scenario_fail(rd, obj, "a task must be a mapping, not %s", scenario_kind_of(obj));
+        return scenario_fail(rd, obj, "a task must be a mapping, not %s", tars_json_kind(obj));
     if ((rc = scenario_check_keys(rd, obj, keys, "a task")) ||
         (rc = scenario_read_request(rd, obj, t)) ||
         (rc = scenario_int(rd, obj, "weight", 1, 1000000, &weight)))
@@ -403,7 +403,7 @@ int scenario_read_tasks(const struct scenario_reader *rd, json_t *root,
     if (!list)
         return scenario_fail(rd, root, "tasks is missing: at least one task is needed");
     if (!json_is_array(list))
-        return scenario_fail(rd, list, "tasks must be a list, not %s", scenario_kind_of(list));
+        return scenario_fail(rd, list, "tasks must be a list, not %s", tars_json_kind(list));
     for (size_t i = 0; i < json_array_size(list); i++)
         rows += scenario_item_rows(json_array_get(list, i));
     if (json_array_size(list) == 0 || rows > SCENARIO_MAX_TASKS)
@@ -486,7 +486,7 @@ static int read_k6_thresholds(const struct scenario_reader *rd, json_t *map,
     json_object_foreach (map, metric, list) {
         if (!json_is_array(list) && !json_is_string(list))
             return scenario_fail(rd, list, "thresholds.%s must be a list of expressions, not %s",
-                                 metric, scenario_kind_of(list));
+                                 metric, tars_json_kind(list));
         total += json_is_array(list) ? json_array_size(list) : 1;
     }
     if (total > SCENARIO_MAX_THRESHOLDS)
