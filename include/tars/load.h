@@ -221,6 +221,11 @@ int tars_load_scenario_quick(const char *url, const char *method, struct tars_lo
  * base_url, tasks, thresholds naming existing tasks, worker index. */
 int tars_load_scenario_validate(const struct tars_load_scenario *s, struct tars_err *err)
     TARS_MUST_CHECK;
+/* The task th names (none: every task together) is one of s's; else the
+ * error names it, with the nearest task name as a hint. */
+int tars_load_scenario_check_threshold(const struct tars_load_scenario *s,
+                                       const struct tars_threshold *th,
+                                       struct tars_err *err) TARS_MUST_CHECK;
 /* Frees everything s owns and zeroes it; accepts a zeroed struct. */
 void tars_load_scenario_release(struct tars_load_scenario *s);
 

@@ -108,6 +108,12 @@ struct tars_release_config {
 int tars_release_config_load(const char *path, struct tars_release_config *cfg,
                              struct tars_err *err);
 void tars_release_config_release(struct tars_release_config *cfg);
+/* What `tars load` would refuse before its first request, found before the
+ * release touches anything: in each `tars load` step of perf (and the canary
+ * load) whose scenario is a file, every --threshold must parse and name one
+ * of the scenario's tasks. Steps whose scenario or threshold holds a ${...}
+ * are left to the step itself. */
+int tars_release_check_loads(const struct tars_release_config *cfg, struct tars_err *err);
 
 enum tars_stage_status {
     TARS_STAGE_PENDING,

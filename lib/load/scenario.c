@@ -456,9 +456,15 @@ static int validate_tasks(const struct tars_load_scenario *s, struct tars_err *e
                                 t->name);
     }
     for (size_t i = 0; i < s->threshold_count; i++)
-        if (scenario_threshold_task(s, &s->thresholds[i], err))
+        if (tars_load_scenario_check_threshold(s, &s->thresholds[i], err))
             return TARS_EINVAL;
     return TARS_OK;
+}
+
+int tars_load_scenario_check_threshold(const struct tars_load_scenario *s,
+                                       const struct tars_threshold *th, struct tars_err *err)
+{
+    return scenario_threshold_task(s, th, err);
 }
 
 static int validate_model(const struct tars_load_scenario *s, struct tars_err *err)

@@ -153,6 +153,11 @@ int cmd_release(int argc, char **argv)
         fprintf(stderr, "tars release: %s\n", err.msg);
         return EXIT_USAGE;
     }
+    if (tars_release_check_loads(&cfg, &err)) { /* before anything is touched */
+        fprintf(stderr, "tars release: %s: %s\n", a.config, err.msg);
+        rc = EXIT_USAGE;
+        goto out;
+    }
     if ((rc = apply_version(&cfg, a.version)))
         goto out;
     if (a.base_url) {

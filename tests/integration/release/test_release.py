@@ -384,6 +384,32 @@ class TestConfigAndPlan(ReleaseTest):
             self.assertEqual(r.returncode, 0, name + ": " + r.stderr)
             self.assertIn("10. notify", r.stdout)
 
+    def test_a_threshold_naming_no_task_is_refused_before_anything_runs(self):
+        scenario = os.path.join(self.dir, "two-tasks.yaml")
+        with open(scenario, "w") as f:
+            f.write("name: two\nbase_url: http://127.0.0.1:1\nusers: 1\nduration: 1s\n"
+                    "tasks:\n  - {name: agents, path: /a}\n  - {name: evaluations, path: /e}\n")
+        for args in (["--threshold", "agentz:p95<1s"], ["--threshold=agentz:rps>1"],
+                     ["--threshold", "http_req_duration{name:agentz}: p(95)<150"]):
+            text = ("release:\n  name: test\n  version: v1.0.1\n  environment: test\n"
+                    "  base_url: http://127.0.0.1:1\n"
+                    "deploy:\n  steps:\n    - run: touch %s/deploy\n"
+                    "perf:\n  steps:\n    - tars: [load, %s, -q, %s]\n"
+                    "report:\n  enabled: false\n"
+                    % (self.marks, scenario, ", ".join(json.dumps(a) for a in args)))
+            cfg = self.config(text)
+            for extra in (["--dry-run"], []):
+                r = self.release(cfg, *extra)
+                self.assertEqual(r.returncode, 3, "%s %s\n%s%s" % (args, extra, r.stdout, r.stderr))
+                self.assertIn('perf step 1 (tars load %s): threshold "' % scenario, r.stderr)
+                self.assertIn('no task named "agentz" (did you mean "agents"?)', r.stderr)
+                self.assertFalse(self.mark("deploy"))
+                self.assertFalse(os.path.exists(self.run_dir), "a run directory was created")
+        # the same step naming a task the scenario has: planned as usual
+        cfg = self.config(text.replace("agentz", "agents"))
+        r = self.release(cfg, "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_preflight_missing_file_blocks_the_deploy(self):
         cfg = self.shell_config(extra="preflight:\n  files: [no/such/file.yaml]\n")
         r = self.release(cfg)
@@ -687,7 +713,7 @@ class TestLocalRelease(ReleaseTest):
         self.expect(r, 1)
         reasons = " ".join(self.record("decisions")["decisions"][0]["reasons"])
         self.assertIn("p99<0.001ms not met (measured ", reasons)
-        self.assertEqual(self.stages()["rollback"]["status"], "pass")
+        self.assertEqual(self.stages()["rollback"]["status"], "pass", self.why())
         self.assertFalse(self.alive(base))  # rolled back: the local deployment is gone
         # Nothing existed before the first deploy; the rollback kept every row.
         integrity = [(e["label"], e["differences"]) for e in self.record("integrity")["integrity"]]
