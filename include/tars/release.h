@@ -150,6 +150,8 @@ struct tars_release_options {
     void (*on_event)(void *ctx, const char *stage, enum tars_stage_status status,
                      const char *reason, double duration_ms);
     void *ctx;
+    /* Called as each step of a stage starts (index from 0 of count); may be NULL. */
+    void (*on_step)(void *ctx, const char *stage, const char *step, size_t index, size_t count);
 };
 
 struct tars_release_outcome {

@@ -205,6 +205,8 @@ enum tars_stage_status pipeline_run_steps(struct pipeline *p, const char *stage,
             worst = TARS_STAGE_ERROR;
             break;
         }
+        if (p->o->on_step)
+            p->o->on_step(p->o->ctx, stage, sc->steps[i].name, i, sc->step_count);
         s = pipeline_run_step(p, fd, &sc->steps[i], sc->timeout_ms, interruptible, why,
                               sizeof(why));
         if (severity(s) > severity(worst)) {

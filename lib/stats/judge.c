@@ -31,7 +31,7 @@ const char *tars_judgement_name(enum tars_judgement j)
 
 const char *tars_judgement_word(enum tars_judgement j)
 {
-    return j == TARS_JUDGE_PASS ? "pass" : j == TARS_JUDGE_FAIL ? "FAIL" : "n/a";
+    return j == TARS_JUDGE_PASS ? "PASS" : j == TARS_JUDGE_FAIL ? "FAIL" : "N/A";
 }
 
 void tars_judged_set(struct tars_judged *j, double measured, int op, double limit, const char *why)

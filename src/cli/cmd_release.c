@@ -1,7 +1,10 @@
 /* tars release: the whole staging gate in one command (docs/release-format.md). */
+#include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +12,11 @@
 
 #include "cli.h"
 #include "output.h"
+#include "tars/clock.h"
 #include "tars/package.h"
 #include "tars/release.h"
 #include "tars/str.h"
+#include "term.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -39,23 +44,125 @@ void usage_release(void)
            "exit: 0 approved, 1 rejected, 2 inconclusive or interrupted, 3 bad usage or config\n");
 }
 
+/* Progress on standard error (docs/cli-output.md): each stage as it starts and
+ * ends, with its elapsed time and the step running inside it. On a terminal
+ * the running stage is one line redrawn every second; in a log (no terminal,
+ * or CI set) plain lines. Stage verdicts in upper case, in colour on a
+ * terminal without NO_COLOR. */
 struct progress {
     bool quiet;
+    struct cli_term term;
+    pthread_mutex_t lock;
+    pthread_t ticker;
+    bool ticking;
+    atomic_bool stop;
+    bool running; /* a stage has started and not ended */
+    char stage[32], step[96];
+    size_t step_index, step_count;
+    uint64_t stage_t0;
 };
+
+static void draw(struct progress *pr)
+{
+    double s = (double)(tars_mono_ns() - pr->stage_t0) / 1e9;
+
+    if (!pr->running)
+        return;
+    fprintf(stderr, "\r\033[K==> %s  %.0f s", pr->stage, s);
+    if (pr->step[0])
+        fprintf(stderr, "  step %zu of %zu: %s", pr->step_index + 1, pr->step_count, pr->step);
+    fflush(stderr);
+}
+
+static void *tick(void *arg)
+{
+    struct progress *pr = arg;
+    struct timespec pause = {0, 200000000};
+    int n = 0;
+
+    while (!atomic_load(&pr->stop)) {
+        nanosleep(&pause, NULL);
+        if (++n % 5)
+            continue;
+        pthread_mutex_lock(&pr->lock);
+        draw(pr);
+        pthread_mutex_unlock(&pr->lock);
+    }
+    return NULL;
+}
+
+static void progress_start(struct progress *pr, bool quiet)
+{
+    memset(pr, 0, sizeof(*pr));
+    pr->quiet = quiet;
+    cli_term_probe(&pr->term, stderr);
+    pthread_mutex_init(&pr->lock, NULL);
+    if (!quiet && pr->term.live)
+        pr->ticking = pthread_create(&pr->ticker, NULL, tick, pr) == 0;
+}
+
+static void progress_stop(struct progress *pr)
+{
+    atomic_store(&pr->stop, true);
+    if (pr->ticking)
+        pthread_join(pr->ticker, NULL);
+    pr->ticking = false;
+    pthread_mutex_destroy(&pr->lock);
+}
+
+static enum cli_tone stage_tone(enum tars_stage_status s)
+{
+    return s == TARS_STAGE_PASS   ? CLI_TONE_PASS
+           : s == TARS_STAGE_FAIL ? CLI_TONE_FAIL
+                                  : CLI_TONE_UNDECIDED;
+}
 
 static void on_event(void *ctx, const char *stage, enum tars_stage_status s, const char *reason,
                      double ms)
 {
     struct progress *pr = ctx;
+    char word[16], painted[48];
 
     if (pr->quiet)
         return;
+    pthread_mutex_lock(&pr->lock);
     if (s == TARS_STAGE_PENDING) {
-        fprintf(stderr, "==> %s\n", stage);
-        return;
+        snprintf(pr->stage, sizeof(pr->stage), "%s", stage);
+        pr->step[0] = '\0';
+        pr->stage_t0 = tars_mono_ns();
+        pr->running = true;
+        if (pr->term.live)
+            draw(pr);
+        else
+            fprintf(stderr, "==> %s\n", stage);
+    } else {
+        pr->running = false;
+        cli_term_clear(&pr->term, stderr);
+        snprintf(word, sizeof(word), "%s", tars_stage_status_name(s));
+        for (char *c = word; *c; c++)
+            *c = (char)toupper((unsigned char)*c);
+        fprintf(stderr, "    %s %s (%.1f s)%s%s\n", stage,
+                cli_term_paint(&pr->term, stage_tone(s), word, painted, sizeof(painted)), ms / 1000,
+                reason && *reason ? ": " : "", reason ? reason : "");
     }
-    fprintf(stderr, "    %s %s (%.1f s)%s%s\n", stage, tars_stage_status_name(s), ms / 1000,
-            reason && *reason ? ": " : "", reason ? reason : "");
+    pthread_mutex_unlock(&pr->lock);
+}
+
+static void on_step(void *ctx, const char *stage, const char *step, size_t index, size_t count)
+{
+    struct progress *pr = ctx;
+
+    if (pr->quiet || count < 2) /* a stage of one step: the stage line says it all */
+        return;
+    pthread_mutex_lock(&pr->lock);
+    snprintf(pr->step, sizeof(pr->step), "%s", step ? step : "");
+    pr->step_index = index;
+    pr->step_count = count;
+    if (pr->term.live)
+        draw(pr);
+    else
+        fprintf(stderr, "    %s: step %zu of %zu: %s\n", stage, index + 1, count, pr->step);
+    pthread_mutex_unlock(&pr->lock);
 }
 
 struct release_args {
@@ -170,17 +277,22 @@ int cmd_release(int argc, char **argv)
     }
     len = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[len > 0 ? len : 0] = '\0';
-    pr.quiet = a.quiet;
-    o = (struct tars_release_options){a.run_dir, self, a.skip_tests, a.force_deploy, a.dry_run,
-                                      a.quiet, a.canary_weight, &interrupted, on_event, &pr};
+    o = (struct tars_release_options){a.run_dir, self,    a.skip_tests,    a.force_deploy,
+                                      a.dry_run, a.quiet, a.canary_weight, &interrupted,
+                                      on_event,  &pr,     on_step};
     if (a.dry_run) {
+        o.on_event = NULL; /* nothing runs: no progress */
+        o.on_step = NULL;
         rc = tars_release_plan(&cfg, &o, stdout) ? EXIT_INCONCLUSIVE : EXIT_OK;
         goto out;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    if (tars_release_run(&cfg, &o, &out, &err)) {
+    progress_start(&pr, a.quiet);
+    rc = tars_release_run(&cfg, &o, &out, &err);
+    progress_stop(&pr);
+    if (rc) {
         fprintf(stderr, "tars release: %s\n", err.msg);
         rc = EXIT_INCONCLUSIVE;
         goto out;

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "output.h"
 #include "run_record.h"
+#include "term.h"
 #include "tars/alloc.h"
 #include "tars/check.h"
 #include "tars/clock.h"
@@ -180,10 +181,16 @@ static int parse_validate_args(int argc, char **argv, struct validate_opts *o)
 
 /* ---- console output ---- */
 
-static const char *mark(enum tars_check_status s)
+/* The verdict word, upper case as every console verdict (docs/cli-output.md),
+ * padded to 5 columns, in colour on a terminal. */
+static const char *mark(const struct cli_term *t, enum tars_check_status s, char *buf, size_t cap)
 {
-    static const char *const marks[] = {"PASS ", "FAIL ", "SKIP ", "ERROR"};
-    return marks[s <= TARS_CHECK_ERROR ? s : TARS_CHECK_ERROR];
+    static const char *const words[] = {"PASS ", "FAIL ", "SKIP ", "ERROR"};
+    static const enum cli_tone tones[] = {CLI_TONE_PASS, CLI_TONE_FAIL, CLI_TONE_UNDECIDED,
+                                          CLI_TONE_UNDECIDED};
+    int i = s <= TARS_CHECK_ERROR ? (int)s : (int)TARS_CHECK_ERROR;
+
+    return cli_term_paint(t, tones[i], words[i], buf, cap);
 }
 
 static void print_suite_header(FILE *out, const struct tars_suite *s)
@@ -194,9 +201,10 @@ static void print_suite_header(FILE *out, const struct tars_suite *s)
         fprintf(out, "%s (%s)\n", s->name, s->path);
 }
 
-static void print_category(FILE *out, const struct tars_check_run *run, const char *category)
+static void print_category(FILE *out, const struct cli_term *t, const struct tars_check_run *run,
+                           const char *category)
 {
-    char text[1024];
+    char text[1024], word[32];
 
     fprintf(out, "\n%s\n", category);
     for (size_t i = 0; i < run->suite->check_count; i++) {
@@ -205,7 +213,8 @@ static void print_category(FILE *out, const struct tars_check_run *run, const ch
         if (!run->selected[i] || strcmp(c->category, category) != 0)
             continue;
         tars_secrets_mask(run->suite->secrets, r->reason, text, sizeof(text));
-        fprintf(out, "  %s %-44s %8.0f ms", mark(r->status), c->id, r->total_ms);
+        fprintf(out, "  %s %-44s %8.0f ms", mark(t, r->status, word, sizeof(word)), c->id,
+                r->total_ms);
         if (r->attempts > 1)
             fprintf(out, "  (%d attempts)", r->attempts);
         if (r->status != TARS_CHECK_PASS && text[0])
@@ -216,6 +225,9 @@ static void print_category(FILE *out, const struct tars_check_run *run, const ch
 
 static void print_console(FILE *out, const struct tars_check_run *run)
 {
+    struct cli_term t;
+
+    cli_term_probe(&t, out);
     print_suite_header(out, run->suite);
     for (size_t i = 0; i < run->suite->check_count; i++) {
         bool first = run->selected[i];
@@ -223,7 +235,7 @@ static void print_console(FILE *out, const struct tars_check_run *run)
             first = !(run->selected[j] &&
                       strcmp(run->suite->checks[j].category, run->suite->checks[i].category) == 0);
         if (first)
-            print_category(out, run, run->suite->checks[i].category);
+            print_category(out, &t, run, run->suite->checks[i].category);
     }
 }
 
@@ -424,6 +436,44 @@ static int exit_code(FILE *out, const struct tars_check_run *runs, size_t n, boo
     return EXIT_OK;
 }
 
+/* Progress on standard error while checks run: on a terminal one line redrawn
+ * as each check ends (done/total, failures so far, elapsed, the check that
+ * ended); elsewhere (a log, CI) a plain line when a check ends at least
+ * PROGRESS_PLAIN_NS after the last one, so short runs print none. */
+#define PROGRESS_PLAIN_NS (10 * 1000000000ull)
+struct progress {
+    struct cli_term term;
+    size_t done, total, failed;
+    uint64_t t0, last_line;
+};
+
+static void progress_line(struct progress *p, const char *id)
+{
+    double s = (double)(tars_mono_ns() - p->t0) / 1e9;
+
+    if (p->term.live) {
+        fprintf(stderr, "\r\033[K  [%zu/%zu] %zu failed  %.1f s  %.60s", p->done, p->total,
+                p->failed, s, id);
+    } else {
+        fprintf(stderr, "tars validate: %zu of %zu checks done, %zu failed, %.0f s\n", p->done,
+                p->total, p->failed, s);
+    }
+    fflush(stderr);
+}
+
+static void on_check_done(void *ctx, const struct tars_check *c, const struct tars_check_result *r)
+{
+    struct progress *p = ctx;
+    uint64_t now = tars_mono_ns();
+
+    p->done++;
+    p->failed += r->status == TARS_CHECK_FAIL;
+    if (p->term.live || now - p->last_line >= PROGRESS_PLAIN_NS) {
+        p->last_line = now;
+        progress_line(p, c->id);
+    }
+}
+
 static int run_all(struct validate_opts *o, struct tars_suite *suites, struct tars_check_run *runs)
 {
     struct tars_check_filter f = {o->only, o->only_count, o->tags, o->tag_count};
@@ -437,12 +487,17 @@ static int run_all(struct validate_opts *o, struct tars_suite *suites, struct ta
         runs[i].suite = &suites[i];
         runs[i].results = results;
         runs[i].selected = selected;
+        struct progress pr = {.t0 = t0, .last_line = t0};
         runs[i].started = time(NULL);
-        if (tars_suite_run_until(&suites[i], &f, o->parallel, results, selected, NULL, NULL,
+        cli_term_probe(&pr.term, stderr);
+        for (size_t c = 0; c < suites[i].check_count; c++)
+            pr.total += tars_check_selected(&suites[i].checks[c], &f);
+        if (tars_suite_run_until(&suites[i], &f, o->parallel, results, selected, on_check_done, &pr,
                                  &cli_interrupted, &err)) {
             fprintf(stderr, "tars validate: %s\n", err.msg);
             rc = EXIT_INCONCLUSIVE;
         }
+        cli_term_clear(&pr.term, stderr);
         runs[i].wall_ms = (double)(tars_mono_ns() - t0) / 1e6;
         print_console(o->console, &runs[i]);
         fprintf(o->console, "\nwall %.0f ms\n", runs[i].wall_ms);

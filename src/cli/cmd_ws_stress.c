@@ -388,7 +388,7 @@ static int judge(const struct ws_opts *o, const struct tars_ws_stress_result *r,
         failed += j.outcome == TARS_JUDGE_FAIL;
         *no_data += j.outcome == TARS_JUDGE_NO_DATA;
         if (j.outcome == TARS_JUDGE_NO_DATA)
-            printf("  n/a  %-28s inconclusive: %s\n", o->th[i].text, j.missing);
+            printf("  N/A  %-28s inconclusive: %s\n", o->th[i].text, j.missing);
         else
             printf("  %s %-28s measured %g (limit %g)\n", tars_judgement_word(j.outcome),
                    o->th[i].text, j.measured, o->th[i].value);

@@ -225,7 +225,7 @@ int load_print_thresholds(FILE *out, const struct tars_threshold *th, size_t n,
             return -1;
         }
         if (j.outcome == TARS_JUDGE_NO_DATA)
-            fprintf(out, "  n/a  %-36s inconclusive: %s\n", th[i].text, j.missing);
+            fprintf(out, "  N/A  %-36s inconclusive: %s\n", th[i].text, j.missing);
         else
             fprintf(out, "  %s %-36s measured %.3f%s\n", tars_judgement_word(j.outcome),
                     th[i].text, shown(th[i].metric, j.measured), unit_of(th[i].metric));

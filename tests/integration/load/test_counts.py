@@ -178,7 +178,7 @@ tasks:
         self.check_shipped_result(run, result)
         self.assertNotRegex(run.stdout, r"(?m)^\s*FAIL\s", run.describe())
         if run.rc != EXIT_OK:
-            unjudged = re.findall(r"^\s*n/a\s+(\S+)\s+inconclusive: (.*)$", run.stdout, re.M)
+            unjudged = re.findall(r"^\s*N/A\s+(\S+)\s+inconclusive: (.*)$", run.stdout, re.M)
             empty = {t["name"] for t in result["tasks"] if t["requests"] == 0}
             self.assertTrue(unjudged, run.describe())
             for text, missing in unjudged:

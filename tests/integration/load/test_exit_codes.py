@@ -26,7 +26,7 @@ class Thresholds(unittest.TestCase):
                            timeout=15, json_path=self.tmp.join("stall.json"))
         self.assertEqual(run.rc, EXIT_FAILED, run.describe())
         self.assertRegex(run.stdout, r"FAIL\s+p99<1ms\s+measured\s+[0-9.]+ ms", run.describe())
-        self.assertRegex(run.stdout, r"pass\s+error_rate<1%", run.describe())
+        self.assertRegex(run.stdout, r"PASS\s+error_rate<1%", run.describe())
         p99 = run.json()["total"]["summary"]["p99_ms"]
         note("stall with p99<1ms: exit %d, p99 %.1f ms" % (run.rc, p99))
         self.assertGreater(p99, 1.0)
@@ -40,7 +40,7 @@ class Thresholds(unittest.TestCase):
                             "--threshold", "rps>10", "--threshold", "GET /ok:p95<=5000ms"],
                            timeout=15)
         self.assertEqual(run.rc, EXIT_OK, run.describe())
-        self.assertEqual(len(re.findall(r"^\s*pass\s", run.stdout, re.M)), 4, run.describe())
+        self.assertEqual(len(re.findall(r"^\s*PASS\s", run.stdout, re.M)), 4, run.describe())
         self.assertNotRegex(run.stdout, r"FAIL", run.describe())
 
     def test_threshold_naming_an_unknown_task_exits_3(self):
@@ -61,13 +61,13 @@ class Thresholds(unittest.TestCase):
                 args += ["--threshold", t]
             run = run_load(args, timeout=15)
             self.assertEqual(run.rc, EXIT_OK, run.describe())
-            self.assertEqual(len(re.findall(r"^\s*pass\s", run.stdout, re.M)), 5, run.describe())
+            self.assertEqual(len(re.findall(r"^\s*PASS\s", run.stdout, re.M)), 5, run.describe())
             failing = run_load([fx.url("/ok"), "-c", 2, "-t", 1, "-d", "1s", "-q", "--threshold",
                                 "http_reqs: count>100000000", "--threshold",
                                 "http_req_duration: max<60000"], timeout=15)
         self.assertEqual(failing.rc, EXIT_FAILED, failing.describe())
         self.assertRegex(failing.stdout, r"FAIL\s+http_reqs: count>100000000", failing.describe())
-        self.assertRegex(failing.stdout, r"pass\s+http_req_duration: max<60000", failing.describe())
+        self.assertRegex(failing.stdout, r"PASS\s+http_req_duration: max<60000", failing.describe())
 
     def test_k6_threshold_naming_an_unknown_task_or_metric_exits_3(self):
         for threshold, says in (("http_req_duration{name:GET /oj}:p(95)<150",
@@ -192,9 +192,9 @@ class BadServers(unittest.TestCase):
                         "--threshold", "p95<150ms", "--run", self.tmp.join("nodata-run")],
                        timeout=10, json_path=self.tmp.join("nodata.json"))
         self.assertEqual(run.rc, EXIT_INCONCLUSIVE, run.describe())
-        self.assertRegex(run.stdout, r"n/a\s+p95<150ms\s+inconclusive: no response was timed",
+        self.assertRegex(run.stdout, r"N/A\s+p95<150ms\s+inconclusive: no response was timed",
                          run.describe())
-        self.assertNotRegex(run.stdout, r"(?m)^\s*(FAIL|pass)\s", run.describe())
+        self.assertNotRegex(run.stdout, r"(?m)^\s*(FAIL|PASS)\s", run.describe())
         self.assertIn("1 threshold could not be judged", run.stderr)
         with open(self.tmp.join("nodata-run", "run.json")) as f:
             th = json.load(f)["loads"][0]["thresholds"][0]

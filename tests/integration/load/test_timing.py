@@ -44,7 +44,7 @@ class EveryResponseTimed(unittest.TestCase):
         self.assertGreaterEqual(summary_ms(total, "p95_ms"), SLOW_S * 1000)
         self.assertLess(total["summary_ok"]["p95_ms"], SLOW_S * 1000)
         self.assertRegex(run.stdout, r"FAIL\s+p95<250ms\s+measured\s+\d{3,}\.\d+ ms", run.describe())
-        self.assertRegex(run.stdout, r"pass\s+p95\{ok\}<250ms\s+measured", run.describe())
+        self.assertRegex(run.stdout, r"PASS\s+p95\{ok\}<250ms\s+measured", run.describe())
         self.assertRegex(run.stdout, r"GET /limited\s+2xx \d+ 3xx 0 4xx \d+ 5xx 0\s+\| ok: p50",
                          run.describe())
 
@@ -59,7 +59,7 @@ class EveryResponseTimed(unittest.TestCase):
                            timeout=20, json_path=self.tmp.join("failing.json"))
         self.assertEqual(run.rc, EXIT_INCONCLUSIVE, run.describe())  # no request succeeded
         self.assertIn("no request succeeded", run.stderr)
-        m = re.search(r"pass\s+p95<10s\s+measured\s+([0-9.]+) ms", run.stdout)
+        m = re.search(r"PASS\s+p95<10s\s+measured\s+([0-9.]+) ms", run.stdout)
         self.assertTrue(m, run.describe())
         self.assertGreaterEqual(float(m.group(1)), FAIL_DELAY_S * 1000, run.describe())
         self.assertNotIn("nan", run.stdout)
