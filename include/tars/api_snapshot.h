@@ -25,10 +25,10 @@
 #define TARS_API_SNAPSHOT_FORMAT "tars-api-snapshot/1"
 
 /* The shape of v (a new reference). */
-json_t *tars_json_shape(json_t *v);
+json_t *tars_api_shape(json_t *v);
 
 /* Merges shape b into the union a (both borrowed; a new reference). */
-json_t *tars_json_shape_union(json_t *a, json_t *b);
+json_t *tars_api_shape_union(json_t *a, json_t *b);
 
 /* Checks a snapshot read from outside (a baseline file) before it is
  * compared: every endpoint has a status from 100 to 599 and a well-formed

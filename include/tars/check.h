@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -164,7 +165,7 @@ const char *tars_target_str(const struct tars_check_ctx *ctx, const char *target
 
 
 /* An HTTP exchange through libcurl, bounded by the check's deadline. */
-struct tars_http_call {
+struct tars_fetch_call {
     const char *method;         /* default GET */
     const char *url;
     const char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
@@ -175,7 +176,7 @@ struct tars_http_call {
     const char *ca_pem, *client_cert_pem, *client_key_pem; /* in-memory PEM or NULL */
     size_t max_body;            /* default 8 MiB */
 };
-struct tars_http_reply {
+struct tars_fetch_reply {
     long status;
     char *body;                 /* NUL-terminated; owned */
     size_t body_len;
@@ -184,11 +185,28 @@ struct tars_http_reply {
 };
 /* 0 with reply filled, or a negative code and out set to an error result
  * (transient for refused/timeout) naming the URL without its secrets. */
-int tars_http_fetch(const struct tars_check_ctx *ctx, const struct tars_http_call *call,
-                    struct tars_http_reply *reply, struct tars_check_result *out);
-void tars_http_reply_release(struct tars_http_reply *r);
+int tars_fetch(const struct tars_check_ctx *ctx, const struct tars_fetch_call *call,
+                    struct tars_fetch_reply *reply, struct tars_check_result *out);
+void tars_fetch_reply_release(struct tars_fetch_reply *r);
 /* Case-insensitive header lookup in reply->headers; copies the value. */
-bool tars_http_reply_header(const struct tars_http_reply *r, const char *name, char *out,
+bool tars_fetch_reply_header(const struct tars_fetch_reply *r, const char *name, char *out,
                             size_t size);
+
+/* One suite's run as the outputs read it: the suite, its results and
+ * which checks were selected (the caller fills it; each output masks the
+ * suite's secrets in the text it writes). */
+struct tars_check_run {
+    const struct tars_suite *suite;
+    const struct tars_check_result *results;
+    const bool *selected;
+    double wall_ms; /* the whole run */
+    time_t started; /* wall clock at its start (JUnit timestamp); 0: unknown */
+};
+
+/* Counts of the selected checks by status. */
+struct tars_check_counts {
+    size_t pass, fail, skip, error;
+};
+void tars_check_count(const struct tars_check_run *run, struct tars_check_counts *out);
 
 #endif

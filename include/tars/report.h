@@ -8,28 +8,13 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include <time.h>
 
 #include "tars/check.h"
-
-struct tars_check_run {
-    const struct tars_suite *suite;
-    const struct tars_check_result *results;
-    const bool *selected;
-    double wall_ms;             /* the whole run */
-    time_t started;             /* wall clock at its start (JUnit timestamp); 0: unknown */
-};
-
-/* Counts of the selected checks by status. */
-struct tars_check_counts {
-    size_t pass, fail, skip, error;
-};
-void tars_check_count(const struct tars_check_run *run, struct tars_check_counts *out);
 
 /* JUnit XML: <testsuites> with the totals, one <testsuite> per category
  * (tests, failures, errors, skipped, time, timestamp, hostname), <failure>
  * and <error> with a type and the reason as message and text, <skipped>.
- * Text that is not UTF-8 is replaced, control characters dropped. */
+ * Text goes through tars_xml_escape (tars/report_xml.h). */
 int tars_report_junit(FILE *out, const struct tars_check_run *runs, size_t run_count);
 /* TAP version 13: "ok N - id # SKIP reason", "not ok N - id" followed by
  * a YAML block (status, reason as an escaped double-quoted string). */

@@ -31,7 +31,7 @@ struct tars_server_config {
     bool takeover;             /* share the port with a running tars serve (SO_REUSEPORT), so a
                                   new version can take over before the old one drains */
     /* The WebSocket feed (/ws; docs/api.md#websocket). 0 selects the default. */
-    int ws_auth;                   /* enum tars_ws_auth; default optional */
+    int ws_auth;                   /* enum tars_server_ws_auth; default optional */
     int ws_max_connections;        /* default 20000; more are closed with 1013 */
     int64_t ws_heartbeat_ms;       /* default 30000 */
     int64_t ws_idle_timeout_ms;    /* default 300000 */
@@ -43,7 +43,7 @@ struct tars_server_config {
 /* Who may use /ws: required (a valid token to connect), optional (anyone may
  * connect and ping; a token, if given, must be valid; subscribing needs
  * one), off (no authentication at all). */
-enum tars_ws_auth { TARS_WS_AUTH_DEFAULT, TARS_WS_AUTH_REQUIRED, TARS_WS_AUTH_OPTIONAL, TARS_WS_AUTH_OFF };
+enum tars_server_ws_auth { TARS_WS_AUTH_DEFAULT, TARS_WS_AUTH_REQUIRED, TARS_WS_AUTH_OPTIONAL, TARS_WS_AUTH_OFF };
 
 typedef struct tars_server tars_server;
 

@@ -16,7 +16,7 @@ static json_t *array_shape(json_t *v, int depth)
 
     json_array_foreach(v, i, e) {
         json_t *one = shape_at(e, depth + 1);
-        merged = items ? tars_json_shape_union(items, one) : json_incref(one);
+        merged = items ? tars_api_shape_union(items, one) : json_incref(one);
         json_decref(items);
         json_decref(one);
         items = merged;
@@ -52,7 +52,7 @@ static json_t *shape_at(json_t *v, int depth)
     }
 }
 
-json_t *tars_json_shape(json_t *v)
+json_t *tars_api_shape(json_t *v)
 {
     return shape_at(v, 0);
 }
@@ -62,7 +62,7 @@ static bool is_scalar(json_t *s, const char *name)
     return json_is_string(s) && strcmp(json_string_value(s), name) == 0;
 }
 
-json_t *tars_json_shape_union(json_t *a, json_t *b)
+json_t *tars_api_shape_union(json_t *a, json_t *b)
 {
     const char *key;
     json_t *v, *out;
@@ -75,7 +75,7 @@ json_t *tars_json_shape_union(json_t *a, json_t *b)
         out = json_deep_copy(a);
         json_object_foreach(b, key, v) {
             json_t *mine = json_object_get(out, key);
-            json_object_set_new(out, key, mine ? tars_json_shape_union(mine, v) : json_incref(v));
+            json_object_set_new(out, key, mine ? tars_api_shape_union(mine, v) : json_incref(v));
         }
         return out;
     }
@@ -84,7 +84,7 @@ json_t *tars_json_shape_union(json_t *a, json_t *b)
             return json_incref(b);
         if (json_array_size(b) == 0)
             return json_incref(a);
-        return json_pack("[o]", tars_json_shape_union(json_array_get(a, 0), json_array_get(b, 0)));
+        return json_pack("[o]", tars_api_shape_union(json_array_get(a, 0), json_array_get(b, 0)));
     }
     if (json_equal(a, b))
         return json_incref(a);

@@ -257,7 +257,7 @@ static bool body_has(const char *body, const char *needle, bool nocase)
     return nocase ? strcasestr(body, needle) != NULL : strstr(body, needle) != NULL;
 }
 
-static bool expect_body(json_t *expect, const struct tars_http_reply *r, char *why, size_t size)
+static bool expect_body(json_t *expect, const struct tars_fetch_reply *r, char *why, size_t size)
 {
     json_t *one = json_object_get(expect, "body_contains");
     json_t *any = json_object_get(expect, "body_contains_any"), *v;
@@ -282,7 +282,7 @@ static bool expect_body(json_t *expect, const struct tars_http_reply *r, char *w
     return false;
 }
 
-static bool expect_headers(json_t *expect, const struct tars_http_reply *r, char *why, size_t size)
+static bool expect_headers(json_t *expect, const struct tars_fetch_reply *r, char *why, size_t size)
 {
     json_t *list = json_object_get(expect, "header_present"), *v;
     char value[256];
@@ -291,7 +291,7 @@ static bool expect_headers(json_t *expect, const struct tars_http_reply *r, char
     json_array_foreach(list, i, v)
     {
         if (json_is_string(v) &&
-            !tars_http_reply_header(r, json_string_value(v), value, sizeof(value))) {
+            !tars_fetch_reply_header(r, json_string_value(v), value, sizeof(value))) {
             snprintf(why, size, "header %s is missing", json_string_value(v));
             return false;
         }
@@ -299,7 +299,7 @@ static bool expect_headers(json_t *expect, const struct tars_http_reply *r, char
     return true;
 }
 
-static bool expect_json_body(json_t *expect, const struct tars_http_reply *r, char *why,
+static bool expect_json_body(json_t *expect, const struct tars_fetch_reply *r, char *why,
                              size_t size)
 {
     json_t *list = json_object_get(expect, "json"), *doc = NULL;
@@ -317,7 +317,7 @@ static bool expect_json_body(json_t *expect, const struct tars_http_reply *r, ch
     return ok;
 }
 
-bool http_expect_content(json_t *expect, const struct tars_http_reply *reply, char *why,
+bool http_expect_content(json_t *expect, const struct tars_fetch_reply *reply, char *why,
                          size_t size)
 {
     if (!expect)

@@ -94,7 +94,7 @@ static void list_text(json_t *list, char *out, size_t size)
     }
 }
 
-static void judge_reply(struct kube_run *kr, const struct tars_http_reply *reply,
+static void judge_reply(struct kube_run *kr, const struct tars_fetch_reply *reply,
                         struct tars_check_result *out)
 {
     const char *service = tars_param_str(kr->ctx, "service", "");
@@ -123,7 +123,7 @@ static void judge_reply(struct kube_run *kr, const struct tars_http_reply *reply
 
 /* A 401/403 Status from the API server itself (our credentials), as
  * opposed to an answer of the service behind the proxy. */
-static bool api_refused(const struct tars_http_reply *reply)
+static bool api_refused(const struct tars_fetch_reply *reply)
 {
     json_t *st;
     bool refused;
@@ -151,7 +151,7 @@ static bool path_valid(const char *p)
 void kube_run_service_proxy(struct kube_run *kr, struct tars_check_result *out)
 {
     struct tars_buf path = TARS_BUF_INIT(4096);
-    struct tars_http_reply reply;
+    struct tars_fetch_reply reply;
     const char *service = tars_param_str(kr->ctx, "service", "");
 
     if (!kube_name_valid(service)) {
@@ -174,7 +174,7 @@ void kube_run_service_proxy(struct kube_run *kr, struct tars_check_result *out)
                              path.data, reply.status);
         else
             judge_reply(kr, &reply, out);
-        tars_http_reply_release(&reply);
+        tars_fetch_reply_release(&reply);
     }
     tars_buf_release(&path);
 }

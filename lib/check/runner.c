@@ -153,3 +153,18 @@ int tars_suite_run_until(const struct tars_suite *suite, const struct tars_check
     pthread_mutex_destroy(&st.lock);
     return TARS_OK;
 }
+
+void tars_check_count(const struct tars_check_run *run, struct tars_check_counts *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < run->suite->check_count; i++) {
+        if (!run->selected[i])
+            continue;
+        switch (run->results[i].status) {
+        case TARS_CHECK_PASS: out->pass++; break;
+        case TARS_CHECK_FAIL: out->fail++; break;
+        case TARS_CHECK_SKIP: out->skip++; break;
+        default: out->error++; break;
+        }
+    }
+}

@@ -11,21 +11,6 @@
 
 #define MASKED_MAX 1024
 
-void tars_check_count(const struct tars_check_run *run, struct tars_check_counts *out)
-{
-    memset(out, 0, sizeof(*out));
-    for (size_t i = 0; i < run->suite->check_count; i++) {
-        if (!run->selected[i])
-            continue;
-        switch (run->results[i].status) {
-        case TARS_CHECK_PASS: out->pass++; break;
-        case TARS_CHECK_FAIL: out->fail++; break;
-        case TARS_CHECK_SKIP: out->skip++; break;
-        default: out->error++; break;
-        }
-    }
-}
-
 static void masked(const struct tars_check_run *run, const char *in, char *out)
 {
     tars_secrets_mask(run->suite->secrets, in, out, MASKED_MAX);

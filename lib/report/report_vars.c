@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "report_vars_int.h"
-#include "tars/template.h"
+#include "tars/report_template.h"
 
 #define TEXT_MAX 1024
 

@@ -2,7 +2,7 @@
  * Report templates: the parser (text -> tree). The tree keeps pointers into
  * its own copy of the text, so text nodes cost no copies.
  */
-#include "tars/template.h"
+#include "tars/report_template.h"
 
 #include <stdio.h>
 #include <stdlib.h>

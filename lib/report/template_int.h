@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "tars/template.h"
+#include "tars/report_template.h"
 
 enum tpl_kind { TPL_TEXT, TPL_VAR, TPL_EACH, TPL_IF };
 

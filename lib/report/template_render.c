@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tars/template.h"
+#include "tars/report_template.h"
 #include "template_int.h"
 
 #define DEFAULT_REASON "not recorded"

@@ -15,7 +15,7 @@
 #include "tars/run.h"
 #include "tars/signoff.h"
 #include "tars/str.h"
-#include "tars/template.h"
+#include "tars/report_template.h"
 
 #define DEFAULT_TEMPLATE "staging-release-report.md"
 

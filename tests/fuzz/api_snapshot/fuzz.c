@@ -13,14 +13,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     body = json_pack("{s:[{s:i,s:s,s:n}],s:{s:b}}", "items", "id", 1, "name", "x", "extra", "meta",
                      "ok", 1);
     now = json_pack("{s:{s:{s:i,s:o}}}", "endpoints", "GET /api/v1/agents", "status", 200, "shape",
-                    tars_json_shape(body));
+                    tars_api_shape(body));
     if (tars_api_snapshot_check(old, &err) == TARS_OK) {
         d = tars_api_compare(old, now);
         json_decref(d);
         d = tars_api_compare(now, old);
         json_decref(d);
     }
-    d = tars_json_shape(old); /* any JSON answer's shape */
+    d = tars_api_shape(old); /* any JSON answer's shape */
     json_decref(d);
     json_decref(body);
     json_decref(now);

@@ -1,7 +1,7 @@
 /* Report templates (`tars report --template`): parsed, then rendered against
  * values with lists, so that blocks nest and loop. */
 #include "fuzz.h"
-#include "tars/template.h"
+#include "tars/report_template.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

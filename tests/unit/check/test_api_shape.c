@@ -17,7 +17,7 @@ static json_t *parse(const char *text)
 
 static void assert_shape(const char *doc, const char *want)
 {
-    json_t *v = parse(doc), *s = tars_json_shape(v), *w = parse(want);
+    json_t *v = parse(doc), *s = tars_api_shape(v), *w = parse(want);
 
     if (!json_equal(s, w)) {
         char *got = json_dumps(s, JSON_SORT_KEYS | JSON_COMPACT);
@@ -44,7 +44,7 @@ static void test_shapes(void **state)
 static json_t *snapshot(int status, const char *body)
 {
     json_t *b = parse(body), *s = json_pack("{s:{s:{s:i,s:o}}}", "endpoints", "GET /x", "status",
-                                            status, "shape", tars_json_shape(b));
+                                            status, "shape", tars_api_shape(b));
     json_decref(b);
     return s;
 }

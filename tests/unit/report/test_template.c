@@ -9,7 +9,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "tars/template.h"
+#include "tars/report_template.h"
 
 /* Renders text against values (a JSON object text); returns a heap string
  * (or NULL with the error in err) and the unresolved names in *unresolved. */

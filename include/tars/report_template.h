@@ -17,8 +17,8 @@
  * of objects). A NAME with no value renders as "n/a (REASON)", the reason taken
  * from env->reasons[NAME], and is reported in the unresolved list (for --strict).
  */
-#ifndef TARS_TEMPLATE_H
-#define TARS_TEMPLATE_H
+#ifndef TARS_REPORT_TEMPLATE_H
+#define TARS_REPORT_TEMPLATE_H
 
 #include <jansson.h>
 #include <stdbool.h>
