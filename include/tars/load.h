@@ -70,6 +70,20 @@ struct tars_load_header {
 #define TARS_LOAD_MAX_LIST 100      /* values of one list extraction (agents[*].id) */
 #define TARS_LOAD_USER_VALUES 65536 /* bytes of all of a user's extracted values */
 #define TARS_LOAD_MAX_STEPS 64      /* steps of a journey */
+#define TARS_LOAD_DATA_MAX_BYTES (16 * 1024 * 1024) /* a data file */
+#define TARS_LOAD_DATA_MAX_ROWS 1000000
+#define TARS_LOAD_DATA_MAX_COLUMNS 16
+
+/* `data: {file: users.csv, mode: round_robin | unique}`: one row per user, its
+ * columns variables of the journeys' steps (docs/load-format.md §1.9). */
+struct tars_load_data {
+    char *file;     /* as resolved: relative to the scenario's directory */
+    char **columns; /* the header row */
+    size_t column_count;
+    char **cells; /* row r, column c at r * column_count + c */
+    size_t row_count;
+    bool unique; /* each user its own row; more users than rows is an error */
+};
 
 enum tars_load_task_kind {
     TARS_LOAD_TASK_REQUEST, /* one request, picked by weight */
@@ -135,6 +149,8 @@ struct tars_load_auth {
     char *username_env;          /* environment variable names, never values */
     char *password_env;
     char *token_env;             /* for TARS_LOAD_AUTH_BEARER */
+    char *username_column;       /* login_per_user with data: the columns of each user's row */
+    char *password_column;
 };
 
 struct tars_load_stage {
@@ -197,6 +213,7 @@ struct tars_load_scenario {
     struct tars_load_task *tasks;
     size_t task_count;
     struct tars_load_auth auth;
+    struct tars_load_data data; /* row_count 0: none */
     struct tars_threshold *thresholds;
     size_t threshold_count;
     /* distributed runs: this worker takes its share of users or rate */

@@ -105,6 +105,20 @@ static void run_free_setup(struct tars_load_run *run)
     tars_tls_free(run->tls);
 }
 
+/* data mode unique: every user of the run (over all workers) has a row of its own. */
+static int check_unique_rows(struct tars_load_run *run, struct tars_err *err)
+{
+    const struct tars_load_data *d = &run->s->data;
+    uint64_t users = (uint64_t)(peak_target(run->s) + 0.999); /* all workers' (plan_threads) */
+
+    if (!d->unique || run->s->model != TARS_LOAD_CLOSED || users <= d->row_count)
+        return TARS_OK;
+    return tars_err_set(err, TARS_EINVAL,
+                        "data %s: mode unique gives each user its own row, but %llu users need "
+                        "more than its %zu rows",
+                        d->file, (unsigned long long)users, d->row_count);
+}
+
 tars_load_run *tars_load_start(const struct tars_load_scenario *s, struct tars_err *err)
 {
     struct tars_load_run *run = xcalloc(1, sizeof(*run));
@@ -115,7 +129,8 @@ tars_load_run *tars_load_start(const struct tars_load_scenario *s, struct tars_e
         tars_err_set(err, TARS_EINVAL, "the scenario has no tasks");
         goto fail;
     }
-    if (prepare_target(run, err) || load_login(run, err) || load_prepare_requests(run, err))
+    if (check_unique_rows(run, err) || prepare_target(run, err) || load_login(run, err) ||
+        load_prepare_requests(run, err))
         goto fail;
     run->thread_count = s->threads > 0 ? s->threads : (cpus > 0 ? (int)cpus : 1);
     run->duration_ms = run_duration_ms(s);
@@ -220,16 +235,29 @@ static void cumulative_percentiles(struct tars_load_run *run, struct tars_load_r
     tars_hist_free(cum);
 }
 
+/* login_per_user: the users' logins, a row after the scenario's tasks. */
+static void init_login_result(struct tars_load_task_result *r, const struct tars_load_scenario *s)
+{
+    struct tars_load_task login = {
+        .name = "login", .method = "POST", .path_text = s->auth.token_path};
+
+    init_task_result(r, &login);
+}
+
 static int merge_threads(struct tars_load_run *run, struct tars_load_result *out,
                          struct tars_err *err)
 {
     const struct tars_load_scenario *s = run->s;
+    size_t rows = s->task_count + run->login_per_user;
 
-    out->task_count = s->task_count;
-    out->tasks = xcalloc(s->task_count, sizeof(*out->tasks));
+    out->task_count = rows;
+    out->tasks = xcalloc(rows, sizeof(*out->tasks));
     init_task_result(&out->total, NULL);
-    for (size_t k = 0; k < s->task_count; k++) {
-        init_task_result(&out->tasks[k], &s->tasks[k]);
+    for (size_t k = 0; k < rows; k++) {
+        if (k < s->task_count)
+            init_task_result(&out->tasks[k], &s->tasks[k]);
+        else
+            init_login_result(&out->tasks[k], s);
         for (int i = 0; i < run->thread_count; i++)
             if (run->threads[i].acc && result_task_merge(&out->tasks[k], &run->threads[i].acc[k].r, err))
                 return TARS_ETOOBIG;
@@ -310,7 +338,7 @@ void tars_load_free(tars_load_run *run)
     }
     for (int i = 0; run->threads && i < run->thread_count; i++) {
         struct load_thread *t = &run->threads[i];
-        for (size_t k = 0; t->acc && k < run->s->task_count; k++) {
+        for (size_t k = 0; t->acc && k < run->s->task_count + run->login_per_user; k++) {
             tars_hist_free(t->acc[k].r.latency);
             tars_hist_free(t->acc[k].r.latency_raw);
             tars_hist_free(t->acc[k].r.latency_ok);

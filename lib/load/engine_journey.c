@@ -13,15 +13,24 @@
 
 #include "load_int.h"
 #include "result_int.h"
+#include "tars/alloc.h"
 #include "tars/json.h"
 
-void load_user_init(struct load_user *u, uint64_t index)
+void load_user_init(struct load_user *u, uint64_t index, const struct tars_load_data *data)
 {
     memset(u, 0, sizeof(*u));
     u->index = index;
     snprintf(u->index_text, sizeof(u->index_text), "%llu", (unsigned long long)index);
     u->vars[0].data = u->index_text; /* slot 0 is "user" in every journey */
     u->vars[0].len = strlen(u->index_text);
+    if (data->row_count) { /* slots 1..: the columns, in every journey */
+        u->fixed = data->column_count;
+        u->row = (const char *const *)&data->cells[(index % data->row_count) * data->column_count];
+        for (size_t i = 0; i < u->fixed; i++) {
+            u->vars[1 + i].data = u->row[i];
+            u->vars[1 + i].len = strlen(u->row[i]);
+        }
+    }
     tars_buf_init(&u->values, TARS_LOAD_USER_VALUES);
     u->journey = LOAD_NONE;
 }
@@ -29,12 +38,37 @@ void load_user_init(struct load_user *u, uint64_t index)
 void load_user_release(struct load_user *u)
 {
     tars_buf_release(&u->values);
+    if (u->auth_header)
+        explicit_bzero(u->auth_header, strlen(u->auth_header));
+    free(u->auth_header);
+    u->auth_header = NULL;
+}
+
+int load_user_login(struct load_user *u, const struct tars_http_response *res, int *status)
+{
+    json_t *doc, *token;
+    size_t n;
+
+    *status = res->status;
+    if (res->status != 200)
+        return TARS_LOAD_ERR_STATUS;
+    doc = res->body ? json_loadb(res->body, res->body_len, 0, NULL) : NULL;
+    token = json_object_get(doc, "access_token");
+    if (!json_is_string(token) || json_string_length(token) > TARS_LOAD_MAX_VALUE) {
+        json_decref(doc);
+        return TARS_LOAD_ERR_EXPECT;
+    }
+    n = json_string_length(token) + 8;
+    u->auth_header = xmalloc(n);
+    snprintf(u->auth_header, n, "Bearer %s", json_string_value(token));
+    json_decref(doc);
+    return -1;
 }
 
 /* Points every set value into values again (it may have moved). */
 static void user_rebase(struct load_user *u)
 {
-    for (size_t i = 1; i < TARS_LOAD_MAX_VARS; i++)
+    for (size_t i = 1 + u->fixed; i < TARS_LOAD_MAX_VARS; i++)
         if (u->vars[i].data)
             u->vars[i].data = u->values.data + u->off[i];
 }
@@ -42,7 +76,7 @@ static void user_rebase(struct load_user *u)
 static void user_clear(struct load_user *u)
 {
     tars_buf_reset(&u->values);
-    for (size_t i = 1; i < TARS_LOAD_MAX_VARS; i++) {
+    for (size_t i = 1 + u->fixed; i < TARS_LOAD_MAX_VARS; i++) {
         u->vars[i].data = NULL;
         u->list_set[i] = false;
         u->list_count[i] = 0;

@@ -247,6 +247,8 @@ static size_t next_task(struct load_thread *t, struct load_conn *c, uint64_t now
 
     if (c->user && c->user->journey != LOAD_NONE)
         return c->user->step;
+    if (t->run->login_per_user && !c->user->auth_header)
+        return t->run->login_task; /* a user's first request: its own login */
     task = load_pick_task(t);
     if (t->run->s->tasks[task].kind == TARS_LOAD_TASK_JOURNEY)
         return load_journey_begin(t, c->user, task, now);
@@ -304,12 +306,36 @@ static void on_connect_progress(struct load_thread *t, struct load_conn *c, uint
     try_write(t, c, now);
 }
 
+/* A user's login answered: its token kept, or a failure (tried again a
+ * second later: a refused login must not turn into a tight loop). */
+static void on_login_response(struct load_thread *t, struct load_conn *c, uint64_t now,
+                              const struct tars_http_response *res)
+{
+    int status = 0, e = load_user_login(c->user, res, &status);
+
+    load_record_response(t, c, now, status, e, res->body_bytes);
+    if (!res->keep_alive)
+        conn_close(t, c);
+    tars_http_parser_reset(c->parser);
+    c->state = CONN_IDLE;
+    if (e >= 0)
+        finish(t, c, now + SECOND_NS);
+    else
+        finish_answered(t, c, now);
+}
+
 static void on_response(struct load_thread *t, struct load_conn *c, uint64_t now)
 {
     const struct tars_http_response *res = tars_http_parser_response(c->parser);
-    const struct tars_load_task *task = &t->run->s->tasks[c->task];
-    int status = 0, e = load_check_response(task, res, &status);
+    const struct tars_load_task *task;
+    int status = 0, e;
 
+    if (t->run->login_per_user && c->task == t->run->login_task) {
+        on_login_response(t, c, now, res);
+        return;
+    }
+    task = &t->run->s->tasks[c->task];
+    e = load_check_response(task, res, &status);
     if (e < 0 && task->extract_count && c->user)
         e = load_extract(task, res, c->user);
     load_record_response(t, c, now, status, e, res->body_bytes);
@@ -630,15 +656,15 @@ static int thread_setup(struct load_thread *t)
         if (s->model == TARS_LOAD_OPEN)
             t->idle[t->idle_len++] = t->conn_count - 1 - i;
     }
-    if (t->run->journeys && s->model == TARS_LOAD_CLOSED) {
+    if ((t->run->journeys || t->run->login_per_user) && s->model == TARS_LOAD_CLOSED) {
         t->users = xcalloc(t->conn_count ? t->conn_count : 1, sizeof(*t->users));
         for (size_t i = 0; i < t->conn_count; i++) {
-            load_user_init(&t->users[i], t->first_user + i);
+            load_user_init(&t->users[i], t->first_user + i, &s->data);
             t->conns[i].user = &t->users[i];
         }
     }
-    t->acc = xcalloc(s->task_count, sizeof(*t->acc));
-    for (size_t i = 0; i < s->task_count; i++) {
+    t->acc = xcalloc(s->task_count + t->run->login_per_user, sizeof(*t->acc));
+    for (size_t i = 0; i < s->task_count + t->run->login_per_user; i++) {
         t->acc[i].r.latency = tars_hist_new();
         t->acc[i].r.latency_raw = tars_hist_new();
         t->acc[i].r.latency_ok = tars_hist_new();

@@ -43,10 +43,10 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
             (rc = tars_buf_append(scratch, "", 1)))
             return rc;
     }
-    if (run->auth_header) {
+    if ((u && u->auth_header) || run->auth_header) { /* login_per_user: the user's own */
         offsets[n] = SIZE_MAX;
         headers[n].name = "Authorization";
-        headers[n++].value = run->auth_header;
+        headers[n++].value = u && u->auth_header ? u->auth_header : run->auth_header;
     }
     if (task->body && !has_type) {
         offsets[n] = SIZE_MAX;
@@ -89,7 +89,8 @@ int load_prepare_requests(struct tars_load_run *run, struct tars_err *err)
     struct tars_buf scratch = TARS_BUF_INIT(LOAD_MAX_REQUEST);
     uint64_t rng[4] = {1, 2, 3, 4};
 
-    run->constant_requests = xcalloc(s->task_count, sizeof(*run->constant_requests));
+    /* one more for login_per_user's login row: never constant */
+    run->constant_requests = xcalloc(s->task_count + 1, sizeof(*run->constant_requests));
     run->weights = xcalloc(s->task_count, sizeof(*run->weights));
     for (size_t i = 0; i < s->task_count; i++) {
         run->weight_total += s->tasks[i].weight;
@@ -99,8 +100,10 @@ int load_prepare_requests(struct tars_load_run *run, struct tars_err *err)
             run->keep_bodies =
                 run->keep_bodies || s->tasks[i].extracts[k].kind != TARS_LOAD_EXTRACT_HEADER;
         run->journeys = run->journeys || s->tasks[i].kind == TARS_LOAD_TASK_JOURNEY;
+        run->keep_bodies = run->keep_bodies || run->login_per_user; /* the token */
         tars_buf_init(&run->constant_requests[i], LOAD_MAX_REQUEST);
-        if (task_is_constant(&s->tasks[i]) && s->tasks[i].kind != TARS_LOAD_TASK_JOURNEY &&
+        if (task_is_constant(&s->tasks[i]) && !run->login_per_user &&
+            s->tasks[i].kind != TARS_LOAD_TASK_JOURNEY &&
             render_request(run, &s->tasks[i], 0, rng, NULL, &run->constant_requests[i], &scratch)) {
             tars_buf_release(&scratch);
             return tars_err_set(err, TARS_ETOOBIG, "task \"%s\": the request is over %d bytes",
@@ -128,8 +131,11 @@ size_t load_pick_task(struct load_thread *t)
 int load_build_request(struct load_thread *t, struct load_conn *c, size_t task)
 {
     struct tars_load_run *run = t->run;
-    const struct tars_load_task *tk = &run->s->tasks[task];
+    const struct tars_load_task *tk;
 
+    if (run->login_per_user && task == run->login_task)
+        return load_build_login(t, c);
+    tk = &run->s->tasks[task];
     c->task = task;
     c->wpos = 0;
     if (c->user && tk->kind == TARS_LOAD_TASK_STEP) {

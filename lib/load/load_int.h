@@ -56,6 +56,9 @@ struct load_conn {
 struct load_user {
     uint64_t index; /* ${user}: stable for the run, 0-based */
     char index_text[24];
+    size_t fixed;           /* slots 1..fixed: the user's data row (the scenario's) */
+    const char *const *row; /* its cells, or NULL */
+    char *auth_header;      /* login_per_user: "Bearer <its own token>", once logged in */
     struct tars_template_value vars[TARS_LOAD_MAX_VARS]; /* data NULL: not set */
     size_t off[TARS_LOAD_MAX_VARS];                      /* each set value's offset in values */
     size_t list_off[TARS_LOAD_MAX_VARS]; /* a list: its first item (items NUL-ended) */
@@ -143,6 +146,8 @@ struct tars_load_run {
     struct tars_buf *constant_requests; /* per task: pre-rendered, or empty */
     bool keep_bodies;                   /* some task checks JSON fields or extracts from the body */
     bool journeys;                      /* the scenario has journeys: users carry state */
+    bool login_per_user;                /* each user logs in first (task login_task) */
+    size_t login_task;
     struct load_thread *threads;
     int thread_count;
     int thread_count_joined;
@@ -163,6 +168,10 @@ uint64_t load_last_stop(struct tars_load_run *run);
  * when the loop ends: stopped). Runs on t's own thread. */
 void load_metrics_publish(struct load_thread *t, bool stopped);
 
+/* engine_auth.c: login_per_user: the POST of c's user's login into c->wbuf
+ * (its row's columns, or the environment's credentials). */
+int load_build_login(struct load_thread *t, struct load_conn *c);
+
 /* engine_loop.c: one thread's run. */
 void *load_thread_main(void *arg);
 
@@ -178,7 +187,9 @@ int load_check_response(const struct tars_load_task *task, const struct tars_htt
 
 /* ---- engine_journey.c ---- */
 
-void load_user_init(struct load_user *u, uint64_t index);
+/* u's state for user index: ${user}, and its row of the scenario's data
+ * (round robin, or row index in mode unique: the run checked there are enough). */
+void load_user_init(struct load_user *u, uint64_t index, const struct tars_load_data *data);
 void load_user_release(struct load_user *u);
 /* Starts an iteration of the journey at task index journey: values
  * cleared, the first step to run chosen. The step's index, or LOAD_NONE
@@ -193,6 +204,10 @@ size_t load_journey_next(struct load_thread *t, struct load_user *u, int e, uint
  * found, else TARS_LOAD_ERR_EXTRACT. */
 int load_extract(const struct tars_load_task *step, const struct tars_http_response *res,
                  struct load_user *u);
+/* login_per_user: the user's login response; -1 when it gave a token (kept
+ * in u->auth_header), else the error. */
+int load_user_login(struct load_user *u, const struct tars_http_response *res, int *status);
+
 /* The header a step extracts (the parser captures it), or NULL. */
 const char *load_step_header(const struct tars_load_task *step);
 

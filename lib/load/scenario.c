@@ -202,7 +202,7 @@ static int read_stages(const struct scenario_reader *rd, json_t *root, struct ta
 static const struct auth_mode {
     const char *name;
     enum tars_load_auth_mode mode;
-    const char *const keys[5];
+    const char *const keys[7];
 } auth_modes[] = {
     {"none", TARS_LOAD_AUTH_NONE, {"mode", NULL}},
     {"bearer", TARS_LOAD_AUTH_BEARER, {"mode", "token_env", NULL}},
@@ -211,7 +211,8 @@ static const struct auth_mode {
      {"mode", "token_path", "username_env", "password_env", NULL}},
     {"login_per_user",
      TARS_LOAD_AUTH_LOGIN_PER_USER,
-     {"mode", "token_path", "username_env", "password_env", NULL}},
+     {"mode", "token_path", "username_env", "password_env", "username_column", "password_column",
+      NULL}},
 };
 
 static int read_auth_mode(const struct scenario_reader *rd, json_t *v, const struct auth_mode **out)
@@ -268,11 +269,38 @@ static int read_auth(const struct scenario_reader *rd, json_t *root, struct tars
     if ((rc = scenario_string(rd, v, "token_path", 1024, &a->token_path)) ||
         (rc = read_env_name(rd, v, "username_env", &a->username_env)) ||
         (rc = read_env_name(rd, v, "password_env", &a->password_env)) ||
-        (rc = read_env_name(rd, v, "token_env", &a->token_env)))
+        (rc = read_env_name(rd, v, "token_env", &a->token_env)) ||
+        (rc = scenario_string(rd, v, "username_column", 64, &a->username_column)) ||
+        (rc = scenario_string(rd, v, "password_column", 64, &a->password_column)))
         return rc;
     if (a->token_path[0] != '/' || scenario_has_control(a->token_path))
         return scenario_fail(rd, json_object_get(v, "token_path"),
                              "token_path must start with \"/\"");
+    return TARS_OK;
+}
+
+/* login_per_user with username_column/password_column: both, naming columns
+ * of the data file. */
+static int check_login_columns(const struct scenario_reader *rd, json_t *root,
+                               const struct tars_load_scenario *s)
+{
+    const struct tars_load_auth *a = &s->auth;
+    json_t *at = json_object_get(root, "auth");
+    const char *const cols[2] = {a->username_column, a->password_column};
+
+    if (!cols[0] && !cols[1])
+        return TARS_OK;
+    if (!cols[0] || !cols[1])
+        return scenario_fail(rd, scenario_first_node(at),
+                             "auth: username_column and password_column go together");
+    for (size_t k = 0; k < 2; k++) {
+        bool found = false;
+        for (size_t i = 0; i < s->data.column_count; i++)
+            found = found || strcmp(s->data.columns[i], cols[k]) == 0;
+        if (!found)
+            return scenario_fail(rd, json_object_get(at, k ? "password_column" : "username_column"),
+                                 "auth: the data file has no column \"%s\"", cols[k]);
+    }
     return TARS_OK;
 }
 
@@ -327,7 +355,7 @@ static int read_scenario(const struct scenario_reader *rd, json_t *root,
     static const char *const keys[] = {
         "name",     "base_url", "model",      "threads",    "duration", "timeout",
         "insecure", "users",    "spawn_rate", "think_time", "rate",     "connections",
-        "stages",   "auth",     "tasks",      "thresholds", NULL};
+        "stages",   "auth",     "tasks",      "thresholds", "data",     NULL};
     int rc;
 
     if (!json_is_object(root))
@@ -338,6 +366,7 @@ static int read_scenario(const struct scenario_reader *rd, json_t *root,
         (rc = read_base_url(rd, root, s)) || (rc = read_model(rd, root, s)) ||
         (rc = read_run(rd, root, s)) || (rc = read_load(rd, root, s)) ||
         (rc = read_stages(rd, root, s)) || (rc = read_auth(rd, root, &s->auth)) ||
+        (rc = scenario_read_data(rd, root, s)) || (rc = check_login_columns(rd, root, s)) ||
         (rc = scenario_read_tasks(rd, root, s)) || (rc = scenario_read_thresholds(rd, root, s)))
         return rc;
     return finish(rd, root, s);
@@ -374,7 +403,7 @@ static char *name_from_path(const char *path)
 static int load_doc(const tars_yaml_doc *doc, const char *name, struct tars_load_scenario *out,
                     struct tars_err *err)
 {
-    struct scenario_reader rd = {doc, err, NULL, 0};
+    struct scenario_reader rd = {doc, err, name, NULL, 0};
     int rc;
 
     scenario_defaults(out);
@@ -572,6 +601,9 @@ void tars_load_scenario_release(struct tars_load_scenario *s)
     free(s->auth.username_env);
     free(s->auth.password_env);
     free(s->auth.token_env);
+    free(s->auth.username_column);
+    free(s->auth.password_column);
+    scenario_data_release(&s->data);
     for (size_t i = 0; i < s->threshold_count; i++)
         tars_threshold_release(&s->thresholds[i]);
     free(s->thresholds);

@@ -31,6 +31,7 @@ int scenario_load_string(const char *name, const char *text, struct tars_load_sc
 struct scenario_reader {
     const tars_yaml_doc *doc;
     struct tars_err *err;
+    const char *file; /* the scenario's path: data files are relative to its directory */
     /* While a journey step is read: the variables its templates may name
      * (${user}, extracted values), slot = index. NULL elsewhere. */
     const char *const *names;
@@ -91,6 +92,14 @@ int scenario_threshold_task(const struct tars_load_scenario *s, const struct tar
 const struct tars_load_task *scenario_find_task(const struct tars_load_scenario *s,
                                                 const char *name, size_t count);
 void scenario_task_release(struct tars_load_task *t);
+
+/* ---- scenario_data.c ---- */
+
+/* `data: {file, mode}`: the CSV read whole into s->data (errors name the
+ * file and line). */
+int scenario_read_data(const struct scenario_reader *rd, json_t *root,
+                       struct tars_load_scenario *s);
+void scenario_data_release(struct tars_load_data *d);
 
 /* ---- scenario_journey.c ---- */
 

@@ -22,6 +22,7 @@ struct journey_reader {
     struct scenario_reader rd;
     struct tars_load_task *row;
     bool *is_list; /* per slot: set by a list extraction */
+    size_t fixed;  /* slots 1..fixed: the data file's columns */
 };
 
 size_t scenario_item_rows(json_t *item)
@@ -61,6 +62,10 @@ static int new_var(struct journey_reader *j, json_t *at, const char *name, bool 
         return scenario_fail(&j->rd, at,
                              "variable \"user\" is the user's index; use another "
                              "name");
+    for (size_t i = 1; i <= j->fixed; i++)
+        if (strcmp(name, j->row->var_names[i]) == 0)
+            return scenario_fail(
+                &j->rd, at, "variable \"%s\" is a column of the data file; use another name", name);
     if (var_slot(j, name, slot))
         return scenario_fail(&j->rd, at, "a journey has at most %d variables", TARS_LOAD_MAX_VARS);
     j->is_list[*slot] = list;
@@ -253,7 +258,8 @@ static int read_step(struct journey_reader *j, json_t *obj, size_t journey,
     return read_extracts(j, obj, t); /* visible from the next step on */
 }
 
-static int read_row(const struct scenario_reader *rd, json_t *item, struct tars_load_task *row)
+static int read_row(const struct scenario_reader *rd, json_t *item,
+                    const struct tars_load_scenario *s, struct tars_load_task *row)
 {
     static const char *const keys[] = {"name", "weight", "steps", NULL};
     json_t *steps = json_object_get(item, "steps");
@@ -284,6 +290,8 @@ static int read_row(const struct scenario_reader *rd, json_t *item, struct tars_
     row->step_count = json_array_size(steps);
     row->var_names = xcalloc(TARS_LOAD_MAX_VARS, sizeof(*row->var_names));
     row->var_names[row->var_count++] = xstrdup("user");
+    for (size_t i = 0; i < s->data.column_count; i++) /* slots 1..: the data row's columns */
+        row->var_names[row->var_count++] = xstrdup(s->data.columns[i]);
     return TARS_OK;
 }
 
@@ -291,12 +299,12 @@ int scenario_read_journey(const struct scenario_reader *rd, json_t *item,
                           struct tars_load_scenario *s)
 {
     size_t journey = s->task_count;
-    struct journey_reader j = {*rd, &s->tasks[journey], NULL};
+    struct journey_reader j = {*rd, &s->tasks[journey], NULL, s->data.column_count};
     json_t *steps;
     int rc = TARS_OK;
 
     s->task_count++;
-    if ((rc = read_row(rd, item, j.row)))
+    if ((rc = read_row(rd, item, s, j.row)))
         return rc;
     j.is_list = xcalloc(TARS_LOAD_MAX_VARS, sizeof(*j.is_list));
     j.rd.names = (const char *const *)j.row->var_names;

@@ -7,7 +7,12 @@ response reach the next request, and the server's own counts prove it.
 - an evaluation is posted and read back by the id the server returned (JSON path and Location
   header), every read a 200;
 - an extraction that finds nothing fails its step as `extract`, and the next step is never sent;
-- a value an optional step did not extract fails the step that needs it as `missing`, unsent.
+- a value an optional step did not extract fails the step that needs it as `missing`, unsent;
+- `auth: login_per_user` with a data file's credentials: each user logs in as its own account
+  (the server's audit log shows one successful login per account, and /api/v1/user answers
+  each user with its own name);
+- the rows of a data file reach the requests (the evaluations stored carry their values), and
+  mode unique refuses more users than rows.
 """
 
 import glob
@@ -22,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "load"))
 
 import loadlib  # noqa: E402  (tests/integration/load/loadlib.py)
-from loadlib import EXIT_INCONCLUSIVE, EXIT_OK, TempDir, note, run_load, settled  # noqa: E402
+from loadlib import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, TempDir, note, run_load, settled  # noqa: E402
 
 
 SCHEMA_DIR = os.path.join(HERE, "..", "..", "..", "docs", "schema")
@@ -61,10 +66,11 @@ class Journeys(unittest.TestCase):
     def count(self, method, endpoint, status):
         return settled(lambda: loadlib.requests_total(self.server, method, endpoint, status))
 
-    def run_scenario(self, name, tasks, users=4, duration="2s", rc=EXIT_OK):
+    def run_scenario(self, name, tasks, users=4, duration="2s", rc=EXIT_OK,
+                     auth="{mode: bearer, token_env: TARS_IT_TOKEN}", extra=""):
         text = ("name: %s\nbase_url: %s\nusers: %d\nduration: %s\nthreads: 1\n"
-                "auth: {mode: bearer, token_env: TARS_IT_TOKEN}\ntasks:\n%s"
-                % (name, self.base, users, duration, tasks))
+                "auth: %s\n%stasks:\n%s"
+                % (name, self.base, users, duration, auth, extra, tasks))
         path = self.tmp.write(name + ".yaml", text)
         out = self.tmp.join(name + ".json")
         run = run_load([path, "-q"], timeout=60, env=self.env, json_path=out)
@@ -216,6 +222,66 @@ class Journeys(unittest.TestCase):
         served = self.count("GET", "/api/v1/agents/{id}/history", 200) - before
         self.assertLessEqual(hist["requests"], served)
         self.assertLessEqual(served, hist["requests"] + 2)
+
+    def test_login_per_user_with_data_rows(self):
+        admin = self.server.token("admin")
+        names = ["journey-login-%d" % i for i in range(3)]
+        rows = ["username,password,agent"]
+        for i, name in enumerate(names):
+            password = "load-pass-%d-0123456789" % i
+            loadlib.register_secret(password)
+            r = self.server.post("/api/v1/admin/users",
+                                 {"username": name, "password": password, "role": "developer"},
+                                 token=admin)
+            self.assertEqual(r.status, 201, r.describe())
+            rows.append("%s,%s,agent-of-%s" % (name, password, name))
+        self.tmp.write("users.csv", "\r\n".join(rows) + "\r\n")
+        run, result = self.run_scenario("per-user", """\
+  - name: me
+    steps:
+      - name: whoami
+        path: /api/v1/user
+        expect: {status: 200}
+        extract: {me: username}
+      - name: post
+        method: POST
+        path: /api/v1/evaluations
+        body: {agent_id: "${agent}", region: "${me}", reward: 1}
+        expect: {status: 201}
+""", users=3, auth="{mode: login_per_user, username_column: username, password_column: password}",
+            extra="data: {file: users.csv, mode: unique}\n")
+        login = result["login"]
+        self.assertEqual(login["requests"], 3, run.describe())  # one per user, each once
+        self.assertEqual(login["failures"], 0, run.describe())
+        self.assertEqual(result["me/post"]["failures"], 0, run.describe())
+        self.assertGreater(result["me/post"]["requests"], 0, run.describe())
+        # the server saw each account log in (its own subject), once
+        r = self.server.get("/api/v1/admin/audit/logs?event_type=auth_success&limit=1000",
+                            token=admin)
+        self.assertEqual(r.status, 200, r.describe())
+        logged = sorted(e["username"] for e in r.json()["events"] if e["username"] in names)
+        self.assertEqual(logged, names)
+        # each row's values reached the requests: the user it logged in as, and its agent
+        viewer = self.server.token("viewer")
+        for name in names:
+            r = self.server.get("/api/v1/evaluations?agent_id=agent-of-%s&limit=1000" % name,
+                                token=viewer)
+            self.assertEqual(r.status, 200, r.describe())
+            evals = r.json()["evaluations"]
+            self.assertGreater(len(evals), 0, "no evaluation of %s's row" % name)
+            self.assertEqual({e["region"] for e in evals}, {name},
+                             "a request of %s's row carried another user's name" % name)
+
+    def test_unique_rows_run_out(self):
+        self.tmp.write("two.csv", "agent\na1\na2\n")
+        path = self.tmp.write("few.yaml", "base_url: %s\nusers: 3\nduration: 1s\n"
+                              "data: {file: two.csv, mode: unique}\n"
+                              "tasks:\n  - name: j\n    steps:\n      - path: /api/v1/agents/${agent}\n"
+                              % self.base)
+        run = run_load([path, "-q"], timeout=30, env=self.env)
+        self.assertEqual(run.rc, EXIT_USAGE, run.describe())
+        self.assertIn("mode unique gives each user its own row, but 3 users need more than its 2 "
+                      "rows", run.stderr)
 
 
 if __name__ == "__main__":

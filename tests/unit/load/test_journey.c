@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <jansson.h>
@@ -18,6 +19,7 @@
 #include "tars/load.h"
 
 #define HEAD "base_url: http://h:1\nusers: 1\n"
+#define TASK_X "tasks:\n  - path: /x\n"
 
 static const char *const journey_yaml = HEAD "tasks:\n"
                                              "  - path: /plain\n"
@@ -169,9 +171,10 @@ static void test_errors(void **state)
                       "(a JSON path with [*])");
     assert_load_error(J "      - path: /a\n        probability: 0\n",
                       "t.yaml:7:22: probability must be above 0 and at most 1");
-    assert_load_error(J "      - path: /a\n        weight: 2\n",
-                      "t.yaml:7:17: unknown key \"weight\" in a step; valid: name, method, path, headers, "
-                      "body, expect, extract, think, loop, probability");
+    assert_load_error(
+        J "      - path: /a\n        weight: 2\n",
+        "t.yaml:7:17: unknown key \"weight\" in a step; valid: name, method, path, headers, "
+        "body, expect, extract, think, loop, probability");
     assert_load_error(HEAD "tasks:\n  - steps:\n      - path: /a\n",
                       "t.yaml:4:5: a journey needs a name");
     assert_load_error(HEAD "tasks:\n  - name: a/b\n    steps:\n      - path: /a\n",
@@ -206,6 +209,69 @@ static void test_parser_captures_header(void **state)
     tars_http_parser_free(p);
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* data: a CSV read whole, its columns the journey's variables after user. */
+static void test_data_file(void **state)
+{
+    char dir[] = "/tmp/tars-journey-data-XXXXXX", yaml[128], csv[128], want[512];
+    struct tars_load_scenario s;
+    struct tars_err err = TARS_ERR_INIT;
+    const char *text = HEAD "data: {file: u.csv, mode: unique}\n"
+                            "auth: {mode: login_per_user, username_column: name, "
+                            "password_column: pw}\n"
+                            "tasks:\n  - name: j\n    steps:\n      - path: /a/${agent}\n";
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(yaml, sizeof(yaml), "%s/t.yaml", dir);
+    snprintf(csv, sizeof(csv), "%s/u.csv", dir);
+    write_file(csv, "name,pw,agent\r\nalice,\"a, \"\"b\"\"\",p1\r\n\r\nbob,x,p2\r\n");
+    if (scenario_load_string(yaml, text, &s, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(s.data.row_count, 2);
+    assert_int_equal(s.data.column_count, 3);
+    assert_true(s.data.unique);
+    assert_string_equal(s.data.cells[1], "a, \"b\"");
+    assert_string_equal(s.data.cells[5], "p2");
+    assert_string_equal(s.tasks[0].var_names[3], "agent"); /* user, name, pw, agent */
+    tars_load_scenario_release(&s);
+
+    write_file(csv, "name,pw,agent\nalice,x\n");
+    assert_int_equal(scenario_load_string(yaml, text, &s, &err), TARS_EINVAL);
+    snprintf(want, sizeof(want), "%s:3:14: data %s: line 2: 2 fields, the header has 3", yaml, csv);
+    assert_string_equal(err.msg, want);
+    write_file(csv, "name,pw,user\nalice,x,1\n");
+    assert_int_equal(scenario_load_string(yaml, text, &s, &err), TARS_EINVAL);
+    assert_non_null(strstr(err.msg, "line 1: column \"user\" must be an identifier"));
+    write_file(csv, "name,pw,agent\n\"alice,x,1\n");
+    assert_int_equal(scenario_load_string(yaml, text, &s, &err), TARS_EINVAL);
+    assert_non_null(strstr(err.msg, "line 2: a quoted field is not closed"));
+    write_file(csv, "login,pw,agent\nalice,x,1\n");
+    assert_int_equal(scenario_load_string(yaml, text, &s, &err), TARS_EINVAL);
+    assert_non_null(strstr(err.msg, "auth: the data file has no column \"name\""));
+    write_file(csv, "name,pw,agent\nalice,x,1\n");
+    assert_int_equal(scenario_load_string(yaml,
+                                          HEAD "data: {file: u.csv}\ntasks:\n  - name: j\n"
+                                               "    steps:\n      - path: /a\n"
+                                               "        extract: {agent: id}\n",
+                                          &s, &err),
+                     TARS_EINVAL);
+    assert_non_null(strstr(err.msg, "variable \"agent\" is a column of the data file"));
+    assert_int_equal(scenario_load_string(yaml, HEAD "data: {file: nope.csv}\n" TASK_X, &s, &err),
+                     TARS_EINVAL);
+    assert_non_null(strstr(err.msg, "nope.csv\": No such file or directory"));
+    unlink(csv);
+    rmdir(dir);
+}
+
 /* The shipped journeys: the original's three workflows and the evaluation read back. */
 static void test_shipped_journeys_load(void **state)
 {
@@ -236,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_parser_captures_header),
         cmocka_unit_test(test_shipped_journeys_load),
+        cmocka_unit_test(test_data_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -210,7 +210,7 @@ static void test_errors_name_file_line_col(void **state)
     assert_load_error(HEAD "speed: 3\n" TASK,
                       "t.yaml:3:8: unknown key \"speed\" in the scenario; valid: name, base_url, "
                       "model, threads, duration, timeout, insecure, users, spawn_rate, think_time, "
-                      "rate, connections, stages, auth, tasks, thresholds");
+                      "rate, connections, stages, auth, tasks, thresholds, data");
     assert_load_error("base_url: http://h:1\nusers: many\n" TASK,
                       "t.yaml:2:8: users must be an integer, not a string");
     assert_load_error(HEAD "duration: -5s\n" TASK,
