@@ -203,7 +203,7 @@ int scenario_read_data(const struct scenario_reader *rd, json_t *root, struct ta
         return TARS_OK;
     if (!json_is_object(v))
         return scenario_fail(rd, v, "data must be a mapping {file, mode}, not %s",
-                             scenario_kind_of(v));
+                             tars_json_kind(v));
     if ((rc = scenario_check_keys(rd, v, keys, "data")))
         return rc;
     if (!json_object_get(v, "file"))
