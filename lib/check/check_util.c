@@ -16,8 +16,8 @@ const char *tars_check_status_name(enum tars_check_status s)
     return (unsigned)s < 4 ? names[s] : "error";
 }
 
-static void set_result(struct tars_check_result *r, enum tars_check_status st, bool transient,
-                       const char *fmt, va_list ap)
+static TARS_PRINTF(4, 0) void set_result(struct tars_check_result *r, enum tars_check_status st,
+                                         bool transient, const char *fmt, va_list ap)
 {
     r->status = st;
     r->transient = transient;

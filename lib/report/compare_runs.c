@@ -378,7 +378,8 @@ static void add_p95(struct ctx *c, const char *what, json_t *b, json_t *v)
     tars_hist *hb = NULL, *hv = NULL;
     double mb = NAN, mv = NAN;
     struct tars_stats_comparison mw = {0, NAN, 0, NAN};
-    bool have = entry_p95(b, &mb, &hb) & entry_p95(v, &mv, &hv);
+    bool have_b = entry_p95(b, &mb, &hb), have_v = entry_p95(v, &mv, &hv);
+    bool have = have_b && have_v;
     struct sampling s = {hb ? tars_hist_count(hb) : 0, hv ? tars_hist_count(hv) : 0,
                          tars_compare_min_samples(95), hb && hv, NULL};
 

@@ -64,7 +64,7 @@ void bind_reasons(struct bind *b, const char *const *names, const char *reason)
         bind_reason(b, *names, reason);
 }
 
-static void append_fmt(json_t *list, const char *fmt, va_list ap)
+static TARS_PRINTF(2, 0) void append_fmt(json_t *list, const char *fmt, va_list ap)
 {
     char text[TEXT_MAX];
 
