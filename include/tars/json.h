@@ -67,8 +67,8 @@ struct tars_json_reader {
 enum tars_json_need { TARS_JSON_OPTIONAL, TARS_JSON_REQUIRED };
 
 /* Sets rd->err to "<where node is>: <message>" and returns code. */
-int tars_json_fail(const struct tars_json_reader *rd, const json_t *node, int code,
-                   const char *fmt, ...) TARS_PRINTF(4, 5);
+int tars_json_fail(const struct tars_json_reader *rd, const json_t *node, int code, const char *fmt,
+                   ...) TARS_PRINTF(4, 5);
 /* What v is, for "must be X, not <kind>": "a mapping", "a list", "a string",
  * "a number", "a boolean", "empty". */
 const char *tars_json_kind(const json_t *v);
@@ -87,6 +87,10 @@ int tars_json_string_of(const struct tars_json_reader *rd, const json_t *v, cons
  * at least min_ms and at most TARS_DURATION_MAX_MS. */
 int tars_json_duration_of(const struct tars_json_reader *rd, const json_t *v, const char *what,
                           int64_t min_ms, int64_t *out_ms);
+
+/* One of names (NULL-terminated); *out is its index. */
+int tars_json_enum_of(const struct tars_json_reader *rd, const json_t *v, const char *what,
+                      const char *const *names, int *out);
 
 /* Members of obj. String values are borrowed (valid while obj lives);
  * tars_json_get_strdup replaces *out (freeing it) with a heap copy. */

@@ -251,8 +251,8 @@ static int get_type(struct loader *L, json_t *obj, struct tars_check *c)
                                "unknown check type \"%.64s\" (did you mean \"%s\"?)",
                                json_string_value(v), near);
     tars_str_join(names, valid, sizeof(valid));
-    return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "unknown check type \"%.64s\"; valid: %s",
-                           json_string_value(v), valid);
+    return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
+                           "unknown check type \"%.64s\"; valid: %s", json_string_value(v), valid);
 }
 
 /* The check's own parameters: every key that is not a common one. */
@@ -360,8 +360,8 @@ static int load_defaults(struct loader *L, json_t *root)
     if ((rc = tars_json_get_object(&L->rd, root, "defaults", TARS_JSON_OPTIONAL, &d)) || !d)
         return rc;
     if ((rc = tars_json_check_keys(&L->rd, d, "defaults", default_keys, NULL)) ||
-        (rc = tars_json_get_duration(&L->rd, d, "timeout", TARS_JSON_OPTIONAL, 0,
-                                     &L->timeout_ms)) ||
+        (rc =
+             tars_json_get_duration(&L->rd, d, "timeout", TARS_JSON_OPTIONAL, 0, &L->timeout_ms)) ||
         (rc = get_retries(L, d, &L->retries)))
         return rc;
     return tars_json_get_duration(&L->rd, d, "retry_delay", TARS_JSON_OPTIONAL, 0,
@@ -460,9 +460,10 @@ static int load_root(struct loader *L, json_t *root, struct tars_suite *s)
     if ((rc = tars_json_check_keys(&L->rd, root, "a suite", suite_keys, NULL)) ||
         (rc = tars_json_get_object(&L->rd, root, "variables", TARS_JSON_OPTIONAL, &L->variables)) ||
         (rc = select_environment(L, root, s)) ||
-        (rc = tars_json_get_strdup(&L->rd, root, "suite", TARS_JSON_OPTIONAL, TEXT_MAX, &s->name)) ||
-        (!s->name &&
-         (rc = tars_json_get_strdup(&L->rd, root, "name", TARS_JSON_OPTIONAL, TEXT_MAX, &s->name))) ||
+        (rc =
+             tars_json_get_strdup(&L->rd, root, "suite", TARS_JSON_OPTIONAL, TEXT_MAX, &s->name)) ||
+        (!s->name && (rc = tars_json_get_strdup(&L->rd, root, "name", TARS_JSON_OPTIONAL, TEXT_MAX,
+                                                &s->name))) ||
         (rc = tars_json_get_duration(&L->rd, root, "deadline", TARS_JSON_OPTIONAL, 0,
                                      &s->deadline_ms)) ||
         (rc = load_defaults(L, root)) ||

@@ -16,8 +16,8 @@
 
 #define DURATION_EXAMPLES "a duration such as 500ms, 30s or 5m"
 
-int tars_json_fail(const struct tars_json_reader *rd, const json_t *node, int code,
-                   const char *fmt, ...)
+int tars_json_fail(const struct tars_json_reader *rd, const json_t *node, int code, const char *fmt,
+                   ...)
 {
     char where[300], msg[TARS_ERR_MSG_MAX];
     va_list ap;
@@ -64,8 +64,8 @@ static int string_in(const struct tars_json_reader *rd, const json_t *v, const c
         return tars_json_fail(rd, v, TARS_EINVAL, "%s must be a string, not %s", what,
                               tars_json_kind(v));
     if (json_string_length(v) < min_len || json_string_length(v) > max_len)
-        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be %zu to %zu bytes long", what,
-                              min_len, max_len);
+        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be %zu to %zu bytes long", what, min_len,
+                              max_len);
     if (strlen(json_string_value(v)) != json_string_length(v))
         return tars_json_fail(rd, v, TARS_EINVAL, "%s contains a NUL byte", what);
     *out = json_string_value(v);
@@ -98,8 +98,9 @@ int tars_json_duration_of(const struct tars_json_reader *rd, const json_t *v, co
 
     if (json_is_string(v)) {
         if (tars_duration_parse(json_string_value(v), &ms))
-            return tars_json_fail(rd, v, TARS_EINVAL, "%s must be " DURATION_EXAMPLES ", not \"%s\"",
-                                  what, json_string_value(v));
+            return tars_json_fail(rd, v, TARS_EINVAL,
+                                  "%s must be " DURATION_EXAMPLES ", not \"%s\"", what,
+                                  json_string_value(v));
     } else if (json_is_number(v)) {
         s = json_number_value(v);
         if (!(s >= 0 && s * 1000 <= (double)TARS_DURATION_MAX_MS))
@@ -216,19 +217,15 @@ static size_t count(const char *const *list)
     return n;
 }
 
-int tars_json_get_enum(const struct tars_json_reader *rd, json_t *obj, const char *key,
-                       enum tars_json_need need, const char *const *names, int *out)
+int tars_json_enum_of(const struct tars_json_reader *rd, const json_t *v, const char *what,
+                      const char *const *names, int *out)
 {
     char valid[200], hint[96] = "";
     const char *s, *near;
-    int rc;
-    json_t *v = tars_json_member(rd, obj, key, need, &rc);
 
-    if (!v)
-        return rc;
     tars_str_join(names, valid, sizeof(valid));
     if (!json_is_string(v))
-        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be one of %s, not %s", key, valid,
+        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be one of %s, not %s", what, valid,
                               tars_json_kind(v));
     s = json_string_value(v);
     for (size_t i = 0; names[i]; i++)
@@ -238,8 +235,17 @@ int tars_json_get_enum(const struct tars_json_reader *rd, json_t *obj, const cha
         }
     if ((near = tars_str_suggest(s, names, count(names))))
         snprintf(hint, sizeof(hint), " (did you mean \"%s\"?)", near);
-    return tars_json_fail(rd, v, TARS_EINVAL, "%s must be one of %s, not \"%.64s\"%s", key, valid,
+    return tars_json_fail(rd, v, TARS_EINVAL, "%s must be one of %s, not \"%.64s\"%s", what, valid,
                           s, hint);
+}
+
+int tars_json_get_enum(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                       enum tars_json_need need, const char *const *names, int *out)
+{
+    int rc;
+    json_t *v = tars_json_member(rd, obj, key, need, &rc);
+
+    return v ? tars_json_enum_of(rd, v, key, names, out) : rc;
 }
 
 static void list_words(size_t min, size_t max, char *out, size_t size)

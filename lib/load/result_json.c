@@ -352,8 +352,8 @@ static int read_kind(const struct place *p, json_t *v, struct tars_load_failure 
     if (!json_is_object(v) || !json_is_string(name) ||
         !result_error_by_name(json_string_value(name), &f->error))
         return bad(p, "failure_kinds", "must list {error, status, count} with known errors");
-    if ((rc = tars_json_check_keys(&p->rd, v, "a failure kind", keys, NULL)) || (rc = get_int(p, v, "status", 0, 999, &status)) ||
-        (rc = get_u64(p, v, "count", &f->count)))
+    if ((rc = tars_json_check_keys(&p->rd, v, "a failure kind", keys, NULL)) ||
+        (rc = get_int(p, v, "status", 0, 999, &status)) || (rc = get_u64(p, v, "count", &f->count)))
         return rc;
     f->status = (int)status;
     return TARS_OK;
@@ -464,8 +464,8 @@ static int read_tasks(const struct place *top, json_t *list, struct tars_load_re
             return rc;
         for (size_t j = 0; j < i; j++)
             if (strcmp(r->tasks[j].name, r->tasks[i].name) == 0)
-                return tars_json_fail(&p.rd, NULL, TARS_EINVAL, "name \"%s\" is taken by tasks[%zu]",
-                                      r->tasks[i].name, j);
+                return tars_json_fail(&p.rd, NULL, TARS_EINVAL,
+                                      "name \"%s\" is taken by tasks[%zu]", r->tasks[i].name, j);
     }
     return TARS_OK;
 }

@@ -47,21 +47,14 @@ static int read_base_url(const struct scenario_reader *rd, json_t *root,
 
 static int read_model(const struct scenario_reader *rd, json_t *root, struct tars_load_scenario *s)
 {
-    json_t *v = json_object_get(root, "model");
-    const char *name;
-    int rc;
+    static const char *const names[] = {"closed", "open", NULL};
+    static const enum tars_load_model models[] = {TARS_LOAD_CLOSED, TARS_LOAD_OPEN};
+    struct tars_json_reader r = tars_yaml_reader(rd->doc, rd->err);
+    int i = s->model == TARS_LOAD_OPEN;
+    int rc = tars_json_get_enum(&r, root, "model", TARS_JSON_OPTIONAL, names, &i);
 
-    if (!v)
-        return TARS_OK;
-    if ((rc = scenario_string_of(rd, v, "model", 16, &name)))
-        return rc;
-    if (strcmp(name, "closed") == 0)
-        s->model = TARS_LOAD_CLOSED;
-    else if (strcmp(name, "open") == 0)
-        s->model = TARS_LOAD_OPEN;
-    else
-        return scenario_fail(rd, v, "unknown model \"%s\" (use closed or open)", name);
-    return TARS_OK;
+    s->model = models[i];
+    return rc;
 }
 
 static int read_run(const struct scenario_reader *rd, json_t *root, struct tars_load_scenario *s)
@@ -217,20 +210,17 @@ static const struct auth_mode {
 
 static int read_auth_mode(const struct scenario_reader *rd, json_t *v, const struct auth_mode **out)
 {
-    const char *name;
-    int rc;
+    const char *names[sizeof(auth_modes) / sizeof(auth_modes[0]) + 1];
+    struct tars_json_reader r = tars_yaml_reader(rd->doc, rd->err);
+    int i, rc;
 
-    if ((rc = scenario_string_of(rd, v, "auth mode", 32, &name)))
+    for (i = 0; i < (int)(sizeof(auth_modes) / sizeof(auth_modes[0])); i++)
+        names[i] = auth_modes[i].name;
+    names[i] = NULL;
+    if ((rc = tars_json_enum_of(&r, v, "auth mode", names, &i)))
         return rc;
-    for (size_t i = 0; i < sizeof(auth_modes) / sizeof(auth_modes[0]); i++)
-        if (strcmp(name, auth_modes[i].name) == 0) {
-            *out = &auth_modes[i];
-            return TARS_OK;
-        }
-    return scenario_fail(rd, v,
-                         "unknown auth mode \"%s\" (use none, bearer, login_once or "
-                         "login_per_user)",
-                         name);
+    *out = &auth_modes[i];
+    return TARS_OK;
 }
 
 static int read_env_name(const struct scenario_reader *rd, json_t *obj, const char *key, char **out)

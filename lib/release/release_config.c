@@ -319,8 +319,8 @@ static int read_probe_paths(struct reader *rd, json_t *obj, struct tars_release_
 {
     json_t *paths = NULL, *v;
     size_t i;
-    int rc = tars_json_get_strings(&rd->rd, obj, "paths", TARS_JSON_REQUIRED, 1, 8, TEXT_MAX,
-                                   &paths);
+    int rc =
+        tars_json_get_strings(&rd->rd, obj, "paths", TARS_JSON_REQUIRED, 1, 8, TEXT_MAX, &paths);
 
     if (rc)
         return rc;

@@ -116,7 +116,8 @@ static void test_unknown_field_and_type_list_the_valid_ones(void **state)
          ":3:54: unknown key \"colour\" in a check; valid: id, name, description, category, "},
         {"suite: t\ndeadlin: 5m\nchecks:\n  - {id: a, category: c, type: http, url: x}\n",
          ":2:10: unknown key \"deadlin\" in a suite (did you mean \"deadline\"?)"},
-        {"suite: t\ndefaults: {timeout: 1s, retires: 2}\nchecks:\n  - {id: a, category: c, type: http, "
+        {"suite: t\ndefaults: {timeout: 1s, retires: 2}\nchecks:\n  - {id: a, category: c, type: "
+         "http, "
          "url: x}\n",
          ":2:34: unknown key \"retires\" in defaults (did you mean \"retries\"?)"},
         {"suite: t\nchecks:\n  - {id: a, category: c, type: http, url: x, on_empty: skp}\n",

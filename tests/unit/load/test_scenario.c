@@ -262,7 +262,10 @@ static void test_more_errors(void **state)
     assert_load_error("base_url: http://h:1\nmodel: open\nrate: 5\nusers: 3\n" TASK,
                       "t.yaml:4:8: users applies to the closed model only");
     assert_load_error("base_url: http://h:1\nmodel: half\n" TASK,
-                      "t.yaml:2:8: unknown model \"half\" (use closed or open)");
+                      "t.yaml:2:8: model must be one of closed, open, not \"half\"");
+    assert_load_error("base_url: http://h:1\nmodel: opne\n" TASK,
+                      "t.yaml:2:8: model must be one of closed, open, not \"opne\" (did you mean "
+                      "\"open\"?)");
     assert_load_error(HEAD "think_time: between(3s, 1s)\n" TASK,
                       "t.yaml:3:13: think_time: min is above max");
     assert_load_error(HEAD "think_time: between(3s)\n" TASK,
@@ -274,8 +277,11 @@ static void test_more_errors(void **state)
     assert_load_error(HEAD TASK "thresholds:\n  - \"agents:p95<1s\"\n",
                       "t.yaml:6:6: threshold \"agents:p95<1s\": no task named \"agents\"");
     assert_load_error(HEAD "auth: {mode: magic}\n" TASK,
-                      "t.yaml:3:14: unknown auth mode \"magic\" (use none, bearer, login_once or "
-                      "login_per_user)");
+                      "t.yaml:3:14: auth mode must be one of none, bearer, login_once, "
+                      "login_per_user, not \"magic\"");
+    assert_load_error(HEAD "auth: login_onse\n" TASK,
+                      "t.yaml:3:7: auth mode must be one of none, bearer, login_once, "
+                      "login_per_user, not \"login_onse\" (did you mean \"login_once\"?)");
     assert_load_error(HEAD "auth: {mode: login_once, token_env: T}\n" TASK,
                       "t.yaml:3:37: unknown key \"token_env\" in auth mode login_once; valid: "
                       "mode, token_path, username_env, password_env");

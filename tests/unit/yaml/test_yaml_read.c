@@ -39,8 +39,7 @@ static int run(const struct getter_case *c, json_t *root, const struct tars_json
     case BOOL: return tars_json_get_bool(rd, root, c->key, TARS_JSON_OPTIONAL, &b);
     case DURATION: return tars_json_get_duration(rd, root, c->key, TARS_JSON_OPTIONAL, 1, &i);
     case ENUM: return tars_json_get_enum(rd, root, c->key, TARS_JSON_OPTIONAL, modes, &e);
-    case STRINGS:
-        return tars_json_get_strings(rd, root, c->key, TARS_JSON_OPTIONAL, 1, 4, 8, &j);
+    case STRINGS: return tars_json_get_strings(rd, root, c->key, TARS_JSON_OPTIONAL, 1, 4, 8, &j);
     case OBJECT: return tars_json_get_object(rd, root, c->key, TARS_JSON_REQUIRED, &j);
     case KEYS: return tars_json_check_keys(rd, root, "the scenario", allowed, NULL);
     case ITEM_STRING:
