@@ -60,16 +60,25 @@ static int64_t sum_threads(struct tars_load_run *run, struct load_task_pub *sum)
     return users;
 }
 
-/* 'task="NAME",step="NAME"' escaped: a task that is one request is its own
- * only step. */
-static int task_labels(struct tars_buf *out, const struct tars_load_task *task)
+/* The labels of a request row, escaped: a journey's step is
+ * 'task="JOURNEY",step="STEP"'; a task that is one request is its own only
+ * step, 'task="NAME",step="NAME"'. */
+static int task_labels(struct tars_buf *out, const struct tars_load_scenario *s, size_t k)
 {
+    const struct tars_load_task *task = &s->tasks[k];
+    bool step = task->kind == TARS_LOAD_TASK_STEP;
     int rc = tars_buf_puts(out, "task=\"");
 
-    rc = rc ? rc : tars_expo_label(out, task->name);
+    rc = rc ? rc : tars_expo_label(out, step ? s->tasks[task->journey].name : task->name);
     rc = rc ? rc : tars_buf_puts(out, "\",step=\"");
-    rc = rc ? rc : tars_expo_label(out, task->name);
+    rc = rc ? rc : tars_expo_label(out, step ? task->step_name : task->name);
     return rc ? rc : tars_buf_puts(out, "\"");
+}
+
+/* Rows of requests: not a journey's own row (iterations, rendered apart). */
+static bool is_request_row(const struct tars_load_scenario *s, size_t k)
+{
+    return s->tasks[k].kind != TARS_LOAD_TASK_JOURNEY;
 }
 
 static int render_head(struct tars_load_run *run, int64_t users, struct tars_buf *out)
@@ -114,17 +123,19 @@ static int render_requests(const struct tars_load_scenario *s, const struct load
                               "Requests sent that were answered or failed.");
 
     for (size_t k = 0; k < s->task_count && !rc; k++) {
+        if (!is_request_row(s, k))
+            continue;
         rc = tars_buf_puts(out, "tars_load_requests_total{");
-        rc = rc ? rc : task_labels(out, &s->tasks[k]);
+        rc = rc ? rc : task_labels(out, s, k);
         rc = rc ? rc : tars_buf_printf(out, "} %llu\n", (unsigned long long)sum[k].requests);
     }
     rc = rc ? rc
             : tars_expo_family(out, "tars_load_failures_total", "counter",
                                "Failed requests by kind (docs/load-format.md).");
     for (size_t k = 0; k < s->task_count && !rc; k++)
-        for (int e = 0; e < TARS_LOAD_ERR_COUNT && !rc; e++) {
+        for (int e = 0; e < TARS_LOAD_ERR_COUNT && !rc && is_request_row(s, k); e++) {
             rc = tars_buf_puts(out, "tars_load_failures_total{");
-            rc = rc ? rc : task_labels(out, &s->tasks[k]);
+            rc = rc ? rc : task_labels(out, s, k);
             rc = rc ? rc
                     : tars_buf_printf(out, ",kind=\"%s\"} %llu\n",
                                       tars_load_error_name((enum tars_load_error)e),
@@ -142,14 +153,60 @@ static int render_latency(const struct tars_load_scenario *s, const struct load_
                               "intended send time).");
 
     for (size_t k = 0; k < s->task_count && !rc; k++) {
+        if (!is_request_row(s, k))
+            continue;
         tars_buf_reset(&labels);
-        rc = task_labels(&labels, &s->tasks[k]);
+        rc = task_labels(&labels, s, k);
         rc = rc ? rc
                 : tars_expo_histogram(out, "tars_load_request_duration_seconds", labels.data,
                                       &sum[k].latency);
     }
     tars_buf_release(&labels);
     return rc;
+}
+
+/* A journey's own row: iterations, failed iterations, whole-journey times. */
+static int render_journeys(const struct tars_load_scenario *s, const struct load_task_pub *sum,
+                           struct tars_buf *out)
+{
+    static const char *const names[3] = {"tars_load_journeys_total",
+                                         "tars_load_journey_failures_total",
+                                         "tars_load_journey_duration_seconds"};
+    static const char *const helps[3] = {
+        "Journey iterations ended, successful or not.",
+        "Journey iterations that failed (a step failed, or a value was missing).",
+        "Time of whole journey iterations, first send to last answer, less the "
+        "think time between steps."};
+    struct tars_buf labels = TARS_BUF_INIT(4096);
+    int rc = 0;
+
+    for (int m = 0; m < 3 && !rc; m++) {
+        rc = tars_expo_family(out, names[m], m == 2 ? "histogram" : "counter", helps[m]);
+        for (size_t k = 0; k < s->task_count && !rc; k++) {
+            if (is_request_row(s, k))
+                continue;
+            tars_buf_reset(&labels);
+            rc = tars_buf_puts(&labels, "journey=\"");
+            rc = rc ? rc : tars_expo_label(&labels, s->tasks[k].name);
+            rc = rc ? rc : tars_buf_puts(&labels, "\"");
+            if (rc == 0 && m == 2)
+                rc = tars_expo_histogram(out, names[m], labels.data, &sum[k].latency);
+            else if (rc == 0)
+                rc = tars_buf_printf(
+                    out, "%s{%s} %llu\n", names[m], labels.data,
+                    (unsigned long long)(m == 0 ? sum[k].requests : sum[k].failures));
+        }
+    }
+    tars_buf_release(&labels);
+    return rc;
+}
+
+static bool has_journeys(const struct tars_load_scenario *s)
+{
+    for (size_t k = 0; k < s->task_count; k++)
+        if (!is_request_row(s, k))
+            return true;
+    return false;
 }
 
 int tars_load_metrics_render(tars_load_run *run, struct tars_buf *out)
@@ -160,6 +217,8 @@ int tars_load_metrics_render(tars_load_run *run, struct tars_buf *out)
 
     rc = rc ? rc : render_requests(run->s, sum, out);
     rc = rc ? rc : render_latency(run->s, sum, out);
+    if (!rc && has_journeys(run->s))
+        rc = render_journeys(run->s, sum, out);
     free(sum);
     return rc;
 }

@@ -130,6 +130,45 @@ class LiveMetrics(unittest.TestCase):
         self.assertAlmostEqual(value(final, "tars_load_elapsed_seconds"),
                                result["duration_ms"] / 1000, delta=0.01)
 
+    def test_journeys_rows_and_steps(self):
+        """A journey's steps are task=JOURNEY, step=STEP request rows; the journey's own row
+        (iterations, whole-journey times) is apart and not counted as requests."""
+        port = free_port()
+        out = self.tmp.join("j.json")
+        scraper = Scraper(port, out)
+        with Fixture("ok", lifetime=60) as fx:
+            scenario = self.tmp.write("journeys.yaml", "\n".join([
+                "name: live-journeys", "base_url: %s" % fx.url("").rstrip("/"), "model: closed",
+                "users: 2", "duration: 2s", "tasks:",
+                "  - name: browse", "    steps:",
+                "      - {name: first, path: /a}", "      - {name: second, path: /b}",
+                "  - name: single", "    path: /c", ""]))
+            run = run_load([scenario, "-t", "1", "-q", "--metrics-listen", "%s:%d" % (HOST, port),
+                            "--metrics-linger", "30s"], timeout=60, json_path=out,
+                           signal_when=scraper, sig=signal.SIGTERM)
+        self.assertEqual(run.rc, EXIT_OK, run.describe())
+        promtool_check(self, scraper.final)
+        final, result = parse(scraper.final), run.json()
+        rows = {("browse", "first"): "browse/first", ("browse", "second"): "browse/second",
+                ("single", "single"): "single"}
+        total = 0
+        for (task, step), name in rows.items():
+            n = value(final, "tars_load_requests_total", task=task, step=step)
+            self.assertEqual(n, task_named(result, name)["requests"], name)
+            self.assertGreater(n, 0, name)
+            total += n
+        self.assertEqual(total, result["total"]["requests"])
+        self.assertEqual([k for k in final if k[0] == "tars_load_requests_total"
+                          and dict(k[1]).get("step") == "browse"], [])
+        journey = task_named(result, "browse")
+        self.assertEqual(value(final, "tars_load_journeys_total", journey="browse"),
+                         journey["requests"])
+        self.assertGreater(journey["requests"], 0)
+        self.assertEqual(value(final, "tars_load_journey_failures_total", journey="browse"),
+                         journey["failures"])
+        self.assertEqual(value(final, "tars_load_journey_duration_seconds_count", journey="browse"),
+                         journey["latency"]["count"])
+
     def test_only_get_metrics_and_bounded_requests(self):
         port = free_port()
         answers = {}
