@@ -105,8 +105,8 @@ print(rule)
 PY
 }
 
-# live_scrape: what the demo's Prometheus (still running) scraped from the perf stage's tars
-# load while it ran: its live metrics endpoint (job "tars-load", scripts/release-local.sh).
+# live_scrape: what the demo's Prometheus (still running) scraped from the perf stage's loads
+# while they ran: their live metrics endpoint (job "tars-load", scripts/release-local.sh).
 live_scrape() {
   local url_file=$RUN_DIR/serve/prometheus/url
   [ -f "$url_file" ] || { say "    (no Prometheus: TARS_LOCAL_PROMETHEUS=off)"; return 0; }
@@ -120,11 +120,14 @@ scrapes = query('count_over_time(tars_load_running{job="tars-load"}[1h])')
 if not scrapes:
     print("    Prometheus saw no live load metrics (did the perf stage run?)")
     sys.exit(0)
-print("    %d scrapes of tars load's /metrics while it ran; the last values it stored:"
+print("    %d scrapes of tars load's /metrics while the loads ran; the last values it stored:"
       % int(float(scrapes[0]["value"][1])))
+def row_name(m):
+    task, step = m.get("task", "?"), m.get("step", "?")
+    return task if step == task else task + "/" + step
 for row in sorted(query('max_over_time(tars_load_requests_total{job="tars-load"}[1h])'),
-                  key=lambda r: r["metric"].get("task", "")):
-    print("    %-28s %8d requests" % (row["metric"].get("task", "?"), int(float(row["value"][1]))))
+                  key=lambda r: row_name(r["metric"])):
+    print("    %-28s %8d requests" % (row_name(row["metric"]), int(float(row["value"][1]))))
 PY
 }
 
@@ -196,7 +199,7 @@ main() {
     step "The report ($RUN_DIR/report.md), first lines"
     head -n 25 "$RUN_DIR/report.md" | sed 's/^/    /'
   fi
-  step "Live metrics of the load test, as the demo's Prometheus scraped them (job tars-load)"
+  step "Live metrics of the load tests, as the demo's Prometheus scraped them (job tars-load)"
   live_scrape
   step "Stopping the deployed server"
   TARS_RUN_DIR=$RUN_DIR TARS_BASE_URL=$BASE "$ROOT/scripts/release-local.sh" stop | sed 's/^/    /'
