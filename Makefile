@@ -68,6 +68,7 @@ bench: build
 	@scripts/deps.sh bench
 	@bench/serve.sh $(BUILD)/src/cli/tars
 	@bench/load-vs-peers.sh $(BUILD)/src/cli/tars
+	@bench/journeys.sh $(BUILD)/src/cli/tars
 	@bench/ws-scale.sh $(BUILD)/src/cli/tars
 	@bench/compare.sh $(BUILD)/src/cli/tars
 
