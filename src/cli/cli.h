@@ -57,22 +57,22 @@ int cmd_signoff(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
 
 void usage_validate(void);
-void usage_version(void);
 void usage_serve(void);
-void usage_user(void);
-void usage_compare(void);
 void usage_db_bench(void);
 void usage_db_seed(void);
 void usage_package(void);
 void usage_release(void);
-void usage_report(void);
 void usage_ws_stress(void);
-void usage_api_snapshot(void);
-void usage_db_integrity(void);
 void usage_signoff(void);
 void usage_promote(void);
 
 /* Each command's option tables (opt.h), defined in its cmd_<name>.c. */
 extern const struct cli_spec cli_load_spec, cli_load_merge_spec;
 
+extern const struct cli_spec cli_report_spec;
+extern const struct cli_spec cli_compare_spec;
+extern const struct cli_spec cli_api_snapshot_spec;
+extern const struct cli_spec cli_db_integrity_spec;
+extern const struct cli_spec cli_version_spec;
+extern const struct cli_spec cli_user_spec;
 #endif

@@ -1,27 +1,41 @@
 /* tars api-snapshot: record the dashboard API's statuses and JSON shapes; --compare OLD. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "output.h"
 #include "tars/api_snapshot.h"
 #include "tars/json.h"
 
-void usage_api_snapshot(void)
-{
-    printf("usage: tars api-snapshot BASE_URL [-o FILE] [--token-env VAR] [--writes] [--compare OLD]\n\n"
-           "Records, for every endpoint of the dashboard API (docs/api.md), the status and the\n"
-           "JSON shape (keys and types, recursively) of its answer.\n\n"
-           "  -o, --output FILE    write the snapshot here (default: standard output)\n"
-           "      --token-env VAR  a bearer token from this environment variable (admin sees all)\n"
-           "      --writes         also POST, PUT and DELETE an evaluation (soft-deleted after)\n"
-           "      --compare OLD    compare with a stored snapshot: breaking changes exit 1\n"
-           "  -k, --insecure       do not verify TLS certificates\n"
-           "exit: 0 taken (and compatible), 1 breaking changes, 2 the service could not be read,\n"
-           "3 bad usage\n");
-}
+static struct {
+    const char *output, *token_env, *old;
+    int writes, insecure;
+} ao;
+
+static const struct cli_opt api_snapshot_table[] = {
+    CLI_STRING('o', "output", "FILE", &ao.output,
+               "write the snapshot here (default: standard output)"),
+    CLI_STRING(0, "token-env", "VAR", &ao.token_env,
+               "a bearer token from this environment variable (admin sees all)"),
+    CLI_FLAG(0, "writes", &ao.writes,
+             "also POST, PUT and DELETE an evaluation (soft-deleted after)"),
+    CLI_STRING(0, "compare", "OLD", &ao.old,
+               "compare with a stored snapshot: breaking changes exit 1"),
+    CLI_FLAG('k', "insecure", &ao.insecure, "do not verify TLS certificates"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_api_snapshot_spec = {
+    .name = "api-snapshot",
+    .synopsis = "tars api-snapshot BASE_URL [-o FILE] [--token-env VAR] [--writes] [--compare OLD]",
+    .about = "Records, for every endpoint of the dashboard API (docs/api.md), the status and the\n"
+             "JSON shape (keys and types, recursively) of its answer.",
+    .opts = api_snapshot_table,
+    .exits = "0 taken (and compatible), 1 breaking changes, 2 the service could not be read,\n"
+             "3 bad usage",
+};
 
 static void print_list(const char *title, json_t *list)
 {
@@ -31,7 +45,7 @@ static void print_list(const char *title, json_t *list)
     if (!json_array_size(list))
         return;
     printf("%s:\n", title);
-    json_array_foreach(list, i, v)
+    json_array_foreach (list, i, v)
         printf("  %s\n", json_string_value(v));
 }
 
@@ -61,38 +75,29 @@ static int compare_with(const char *old_path, json_t *now)
 
 int cmd_api_snapshot(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'}, {"token-env", required_argument, NULL, 't'},
-        {"writes", no_argument, NULL, 'w'},       {"compare", required_argument, NULL, 'c'},
-        {"insecure", no_argument, NULL, 'k'},     {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     struct tars_api_snapshot_options o = {0};
     struct tars_err err = TARS_ERR_INIT;
-    const char *output = NULL, *token_env = NULL, *old = NULL;
+    const char *output, *token_env, *old;
     json_t *snap = NULL;
-    int c, rc;
+    int n, rc;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:kh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o': output = optarg; break;
-        case 't': token_env = optarg; break;
-        case 'w': o.writes = true; break;
-        case 'c': old = optarg; break;
-        case 'k': o.insecure = true; break;
-        case 'h': usage_api_snapshot(); return EXIT_OK;
-        default:
-            return cli_usage_error("api-snapshot", "unknown or incomplete option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind + 1 != argc)
+    memset(&ao, 0, sizeof(ao));
+    rc = cli_opt_parse(&cli_api_snapshot_spec, argc, argv, &n);
+    if (rc)
+        return cli_opt_exit(rc);
+    if (n != 1)
         return cli_usage_error("api-snapshot", "one BASE_URL, e.g. http://127.0.0.1:3001");
-    o.base_url = argv[optind];
+    o.base_url = argv[1];
+    o.writes = ao.writes;
+    o.insecure = ao.insecure;
+    output = ao.output;
+    token_env = ao.token_env;
+    old = ao.old;
     if (output && cli_output_check("api-snapshot", "--output", output, true))
         return EXIT_USAGE;
     if (token_env && !(o.token = getenv(token_env)))
-        return cli_usage_error("api-snapshot", "--token-env %s: the variable is not set", token_env);
+        return cli_usage_error("api-snapshot", "--token-env %s: the variable is not set",
+                               token_env);
     if (tars_api_snapshot_take(&o, &snap, &err) != TARS_OK) {
         fprintf(stderr, "tars api-snapshot: %s\n", err.msg);
         return EXIT_INCONCLUSIVE;

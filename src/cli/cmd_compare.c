@@ -1,12 +1,12 @@
 /* tars compare BASELINE CURRENT: metric by metric, a Kayenta-style verdict
  * (docs/compare.md). */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "output.h"
 #include "run_record.h"
 #include "tars/compare.h"
@@ -14,95 +14,85 @@
 
 struct compare_opts {
     const char *baseline, *current, *json_file, *run_dir;
-    int quiet, canary, help;
+    int quiet, canary;
     struct tars_compare_options o;
 };
 
-void usage_compare(void)
+static struct compare_opts co;
+
+static const char *threshold_option(const struct cli_opt *opt, const char *arg, char *why,
+                                    size_t size)
 {
-    printf(
-        "usage: tars compare BASELINE CURRENT [options]\n\n"
+    struct tars_err err = TARS_ERR_INIT;
+
+    (void)opt;
+    if (tars_compare_threshold_parse(&co.o, arg, &err) == 0)
+        return NULL;
+    snprintf(why, size, "%s", err.msg);
+    return why;
+}
+
+static const char *cutoffs_option(const struct cli_opt *opt, const char *arg, char *why,
+                                  size_t size)
+{
+    struct tars_err err = TARS_ERR_INIT;
+
+    (void)opt;
+    if (tars_compare_cutoffs_parse(&co.o, arg, &err) == 0)
+        return NULL;
+    snprintf(why, size, "%s", err.msg);
+    return why;
+}
+
+static const struct cli_opt compare_table[] = {
+    CLI_CALL(0, "threshold", "KIND=PCT", &co, threshold_option,
+             "allowed change per kind (repeatable): latency=10%, errors=5%,\n"
+             "throughput=25%, checks=0%, memory=20%, cpu=15%, trace=5%, loss=0%"),
+    CLI_DOUBLE(0, "alpha", "A", &co.o.alpha, 1e-12, 0.5, "significance level, default 0.05"),
+    CLI_DOUBLE(0, "latency-floor", "MS", &co.o.latency_floor_ms, 0, 1e6,
+               "latency changes smaller than this never fail, default 2"),
+    CLI_CALL(0, "cutoffs", "pass=P,marginal=M", &co, cutoffs_option,
+             "score cut-offs, default pass=95,marginal=75"),
+    CLI_STRING(0, "json", "FILE", &co.json_file, "the comparison as JSON (- for standard output)"),
+    CLI_STRING(0, "run", "DIR", &co.run_dir,
+               "record it in run directory DIR (run.json \"comparison\")"),
+    CLI_FLAG(0, "canary", &co.canary,
+             "canary vs stable: both measured in the same time window\n"
+             "(else exit 3); with --run, recorded under \"canary\""),
+    CLI_FLAG('q', "quiet", &co.quiet, "print only the verdict line"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_compare_spec = {
+    .name = "compare",
+    .synopsis = "tars compare BASELINE CURRENT [options]",
+    .about =
         "Compares two runs metric by metric (docs/compare.md). BASELINE and CURRENT are run\n"
         "directories, run.json files or load result files (tars load --json).\n"
         "A metric fails (high/low) only when its change goes the bad way beyond its\n"
         "threshold and, for latency and error rate, the change is significant (Mann-Whitney U\n"
-        "on the latency histograms, a two-proportion test on errors).\n\n"
-        "  --threshold KIND=PCT   allowed change per kind (repeatable): latency=10%%, errors=5%%,\n"
-        "                         throughput=25%%, checks=0%%, memory=20%%, cpu=15%%, trace=5%%, "
-        "loss=0%%\n"
-        "  --alpha A              significance level, default 0.05\n"
-        "  --latency-floor MS     latency changes smaller than this never fail, default 2\n"
-        "  --cutoffs pass=P,marginal=M   score cut-offs, default pass=95,marginal=75\n"
-        "  --json FILE            the comparison as JSON (- for standard output)\n"
-        "  --run DIR              record it in run directory DIR (run.json \"comparison\")\n"
-        "  --canary               canary vs stable: both measured in the same time window\n"
-        "                         (else exit 3); with --run, recorded under \"canary\"\n"
-        "  -q, --quiet            print only the verdict line\n"
-        "exit: 0 pass, 1 fail, 2 marginal or nothing to judge, 3 bad usage or input file\n");
-}
-
-static int parse_double_opt(const char *name, const char *arg, double lo, double hi, double *out)
-{
-    char *end;
-    double v = strtod(arg, &end);
-
-    if (end == arg || *end || !isfinite(v) || v < lo || v > hi)
-        return cli_usage_error("compare", "%s must be a number in %g..%g, not \"%s\"", name, lo,
-                               hi, arg);
-    *out = v;
-    return 0;
-}
+        "on the latency histograms, a two-proportion test on errors).",
+    .opts = compare_table,
+    .exits = "0 pass, 1 fail, 2 marginal or nothing to judge, 3 bad usage or input file",
+};
 
 static int parse_compare_args(int argc, char **argv, struct compare_opts *o)
 {
-    static const struct option longopts[] = {
-        {"threshold", required_argument, NULL, 't'}, {"alpha", required_argument, NULL, 'a'},
-        {"latency-floor", required_argument, NULL, 'f'},
-        {"cutoffs", required_argument, NULL, 'c'},   {"json", required_argument, NULL, 'j'},
-        {"run", required_argument, NULL, 'R'},       {"canary", no_argument, NULL, 'C'},
-        {"quiet", no_argument, NULL, 'q'},           {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    struct tars_err err = TARS_ERR_INIT;
-    int c, rc = 0;
+    int n, rc;
 
-    opterr = 0;
-    optind = 1;
     tars_compare_options_init(&o->o);
-    while (rc == 0 && (c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            if (tars_compare_threshold_parse(&o->o, optarg, &err))
-                rc = cli_usage_error("compare", "%s", err.msg);
-            break;
-        case 'c':
-            if (tars_compare_cutoffs_parse(&o->o, optarg, &err))
-                rc = cli_usage_error("compare", "%s", err.msg);
-            break;
-        case 'a': rc = parse_double_opt("--alpha", optarg, 1e-12, 0.5, &o->o.alpha); break;
-        case 'f':
-            rc = parse_double_opt("--latency-floor", optarg, 0, 1e6, &o->o.latency_floor_ms);
-            break;
-        case 'j': o->json_file = optarg; break;
-        case 'R': o->run_dir = optarg; break;
-        case 'C': o->canary = 1; break;
-        case 'q': o->quiet = 1; break;
-        case 'h': o->help = 1; return 0;
-        default:
-            return cli_usage_error("compare", "unknown or incomplete option \"%s\"",
-                                   argv[optind - 1]);
-        }
-    }
-    if (rc == 0 && argc - optind != 2)
-        rc = cli_usage_error("compare", "give exactly two inputs: BASELINE CURRENT");
-    if (rc == 0) {
-        o->baseline = argv[optind];
-        o->current = argv[optind + 1];
-    }
-    if (rc == 0 && o->json_file && cli_output_check("compare", "--json", o->json_file, true))
-        rc = EXIT_USAGE;
-    if (rc == 0 && o->run_dir && cli_output_check_dir("compare", "--run", o->run_dir))
-        rc = EXIT_USAGE;
-    return rc;
+    rc = cli_opt_parse(&cli_compare_spec, argc, argv, &n);
+    if (rc)
+        return rc;
+    if (n != 2)
+        return cli_usage_error("compare", "give exactly two inputs: BASELINE CURRENT");
+    o->baseline = argv[1];
+    o->current = argv[2];
+    if (o->json_file && cli_output_check("compare", "--json", o->json_file, true))
+        return EXIT_USAGE;
+    if (o->run_dir && cli_output_check_dir("compare", "--run", o->run_dir))
+        return EXIT_USAGE;
+    return 0;
 }
 
 static void print_number(double v)
@@ -233,33 +223,30 @@ static int load_inputs(const struct compare_opts *o, json_t **base, json_t **cur
 
 int cmd_compare(int argc, char **argv)
 {
-    struct compare_opts o;
+    struct compare_opts *o = &co;
     struct tars_compare_result r;
     struct tars_err err = TARS_ERR_INIT;
     json_t *base = NULL, *cur = NULL;
     int rc;
 
-    memset(&o, 0, sizeof(o));
+    memset(&co, 0, sizeof(co));
     memset(&r, 0, sizeof(r));
-    if ((rc = parse_compare_args(argc, argv, &o)) || o.help) {
-        if (o.help)
-            usage_compare();
-        return rc;
-    }
-    if ((rc = load_inputs(&o, &base, &cur)))
+    if ((rc = parse_compare_args(argc, argv, o)))
+        return cli_opt_exit(rc);
+    if ((rc = load_inputs(o, &base, &cur)))
         goto out;
-    if (tars_compare_runs(base, cur, &o.o, &r, &err) != TARS_OK) {
-        fprintf(stderr, "tars compare: %s vs %s: %s\n", o.baseline, o.current, err.msg);
+    if (tars_compare_runs(base, cur, &o->o, &r, &err) != TARS_OK) {
+        fprintf(stderr, "tars compare: %s vs %s: %s\n", o->baseline, o->current, err.msg);
         rc = EXIT_USAGE;
         goto out;
     }
-    if ((rc = check_canary_window(&o, &r)))
+    if ((rc = check_canary_window(o, &r)))
         goto out;
-    if (!o.quiet && !(o.json_file && strcmp(o.json_file, "-") == 0))
+    if (!o->quiet && !(o->json_file && strcmp(o->json_file, "-") == 0))
         print_table(&r);
-    if (!(o.json_file && strcmp(o.json_file, "-") == 0))
-        print_verdict(&o, &r);
-    rc = publish(&o, &r);
+    if (!(o->json_file && strcmp(o->json_file, "-") == 0))
+        print_verdict(o, &r);
+    rc = publish(o, &r);
 out:
     tars_compare_result_release(&r);
     json_decref(base);

@@ -1,29 +1,42 @@
 /* tars db-integrity: row counts and checksums of the tables a release must not lose. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "output.h"
 #include "run_record.h"
 #include "tars/json.h"
 #include "tars/store_integrity.h"
 
-void usage_db_integrity(void)
-{
-    printf("usage: tars db-integrity --db URL [-o FILE] [--compare BEFORE.json] [--run DIR] [--label L]\n\n"
-           "Records, per table a release must not lose (users, api_keys, agents, agent_states,\n"
-           "evaluations, missions), the rows and an order-independent checksum of the columns\n"
-           "that identify a row. With --compare, counts only the rows inside BEFORE's cutoffs\n"
-           "(rows written since do not count) and fails on any row lost or changed.\n\n"
-           "  --db URL           sqlite:PATH or postgres://... (TARS_DB)\n"
-           "  -o, --output FILE  write the snapshot here (default: standard output)\n"
-           "  --compare FILE     an earlier snapshot of the same database\n"
-           "  --run DIR          record the result in run directory DIR (run.json \"integrity\")\n"
-           "  --label L          what this snapshot is, e.g. before-deploy, after-rollback\n"
-           "exit: 0 taken (and intact), 1 rows lost or changed, 2 database unreachable, 3 bad usage\n");
-}
+static struct {
+    const char *db, *output, *compare, *run_dir, *label;
+} io;
+
+static const struct cli_opt db_integrity_table[] = {
+    CLI_STRING(0, "db", "URL", &io.db, "sqlite:PATH or postgres://... (TARS_DB)"),
+    CLI_STRING('o', "output", "FILE", &io.output,
+               "write the snapshot here (default: standard output)"),
+    CLI_STRING(0, "compare", "FILE", &io.compare, "an earlier snapshot of the same database"),
+    CLI_STRING(0, "run", "DIR", &io.run_dir,
+               "record the result in run directory DIR (run.json \"integrity\")"),
+    CLI_STRING(0, "label", "L", &io.label,
+               "what this snapshot is, e.g. before-deploy, after-rollback"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_db_integrity_spec = {
+    .name = "db-integrity",
+    .synopsis =
+        "tars db-integrity --db URL [-o FILE] [--compare BEFORE.json] [--run DIR] [--label L]",
+    .about = "Records, per table a release must not lose (users, api_keys, agents, agent_states,\n"
+             "evaluations, missions), the rows and an order-independent checksum of the columns\n"
+             "that identify a row. With --compare, counts only the rows inside BEFORE's cutoffs\n"
+             "(rows written since do not count) and fails on any row lost or changed.",
+    .opts = db_integrity_table,
+    .exits = "0 taken (and intact), 1 rows lost or changed, 2 database unreachable, 3 bad usage",
+};
 
 static json_t *read_snapshot(const char *path)
 {
@@ -31,7 +44,8 @@ static json_t *read_snapshot(const char *path)
     json_t *v = json_load_file(path, 0, &jerr);
 
     if (!v || !json_is_object(json_object_get(v, "tables"))) {
-        fprintf(stderr, "tars db-integrity: %s: %s\n", path, v ? "not an integrity snapshot" : jerr.text);
+        fprintf(stderr, "tars db-integrity: %s: %s\n", path,
+                v ? "not an integrity snapshot" : jerr.text);
         json_decref(v);
         return NULL;
     }
@@ -45,11 +59,11 @@ static int report(const char *label, const char *compare, json_t *snap, json_t *
     json_t *d, *entry;
     int rc = 0;
 
-    json_array_foreach(diffs, i, d)
+    json_array_foreach (diffs, i, d)
         printf("  LOST OR CHANGED  %s\n", json_string_value(d));
     if (compare)
-        printf("%s: %zu difference(s) against %s\n", label ? label : "integrity", json_array_size(diffs),
-               compare);
+        printf("%s: %zu difference(s) against %s\n", label ? label : "integrity",
+               json_array_size(diffs), compare);
     if (run_dir) {
         entry = json_pack("{s:s,s:O,s:O}", "label", label ? label : "", "tables",
                           json_object_get(snap, "tables"), "differences", diffs);
@@ -63,34 +77,24 @@ static int report(const char *label, const char *compare, json_t *snap, json_t *
 
 int cmd_db_integrity(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},      {"output", required_argument, NULL, 'o'},
-        {"compare", required_argument, NULL, 'c'}, {"run", required_argument, NULL, 'r'},
-        {"label", required_argument, NULL, 'l'},   {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *db = NULL, *output = NULL, *compare = NULL, *run_dir = NULL, *label = NULL;
+    const char *db, *output, *compare, *run_dir, *label;
     struct tars_err err = TARS_ERR_INIT;
     json_t *before = NULL, *snap = NULL, *diffs = NULL;
     tars_store *st;
-    int c, rc;
+    int n, rc;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'o': output = optarg; break;
-        case 'c': compare = optarg; break;
-        case 'r': run_dir = optarg; break;
-        case 'l': label = optarg; break;
-        case 'h': usage_db_integrity(); return EXIT_OK;
-        default:
-            return cli_usage_error("db-integrity", "unknown or incomplete option \"%s\"", argv[optind - 1]);
-        }
-    }
+    memset(&io, 0, sizeof(io));
+    rc = cli_opt_parse(&cli_db_integrity_spec, argc, argv, &n);
+    if (rc)
+        return cli_opt_exit(rc);
+    db = io.db;
+    output = io.output;
+    compare = io.compare;
+    run_dir = io.run_dir;
+    label = io.label;
     db = cli_env_or(db, "TARS_DB", NULL);
-    if (optind != argc)
-        return cli_usage_error("db-integrity", "unexpected argument \"%s\"", argv[optind]);
+    if (n > 0)
+        return cli_usage_error("db-integrity", "unexpected argument \"%s\"", argv[1]);
     if (!db)
         return cli_usage_error("db-integrity", "--db URL is required (or TARS_DB)");
     if (output && cli_output_check("db-integrity", "--output", output, true))

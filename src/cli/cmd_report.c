@@ -1,11 +1,11 @@
 /* tars report: render the release report from a run directory (docs/report.md). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "output.h"
 #include "tars/buf.h"
 #include "tars/embed.h"
@@ -23,61 +23,53 @@ extern const struct tars_embedded_file tars_report_templates[];
 
 struct report_opts {
     const char *dir, *template_file, *output, *html, *title, *allowed;
-    int strict, gate, mark, help;
+    int strict, gate, mark;
 };
 
-void usage_report(void)
-{
-    printf("usage: tars report RUN_DIR [options]\n\n"
-           "Renders the release report from the evidence in RUN_DIR/run.json (docs/report.md).\n"
-           "Every figure comes from the run; what it lacks reads \"n/a (reason)\".\n\n"
-           "  --template FILE   a template of your own (default: the embedded\n"
-           "                    templates/" DEFAULT_TEMPLATE ")\n"
-           "  -o, --output FILE the Markdown report, default RUN_DIR/report.md\n"
-           "  --html FILE       also a self-contained HTML page with charts\n"
-           "  --title T         the report's title\n"
-           "  --strict          a variable without a value is an error (exit 2)\n"
-           "  --gate            exit 1 when the recommendation is NOT APPROVED, 2 when INCONCLUSIVE\n"
-           "  --allowed-signers FILE  verify the sign-offs of section 11 against it\n"
-           "                    (default $TARS_ALLOWED_SIGNERS; without one nothing is ticked)\n"
-           "exit: 0 written (and approved with --gate), 1 not approved (--gate), 2 inconclusive\n"
-           "(--gate), unresolved variables (--strict) or HTML failed, 3 bad usage or run directory\n");
-}
+static struct report_opts ro;
+
+static const struct cli_opt report_table[] = {
+    CLI_STRING(0, "template", "FILE", &ro.template_file,
+               "a template of your own (default: the embedded\n"
+               "templates/" DEFAULT_TEMPLATE ")"),
+    CLI_STRING('o', "output", "FILE", &ro.output,
+               "the Markdown report, default RUN_DIR/report.md (- for stdout)"),
+    CLI_STRING(0, "html", "FILE", &ro.html, "also a self-contained HTML page with charts"),
+    CLI_STRING(0, "title", "T", &ro.title, "the report's title"),
+    CLI_FLAG(0, "strict", &ro.strict, "a variable without a value is an error (exit 2)"),
+    CLI_FLAG(0, "gate", &ro.gate,
+             "exit 1 when the recommendation is NOT APPROVED, 2 when INCONCLUSIVE"),
+    CLI_STRING(0, "allowed-signers", "FILE", &ro.allowed,
+               "verify the sign-offs of section 11 against it\n"
+               "(default $TARS_ALLOWED_SIGNERS; without one nothing is ticked)"),
+    CLI_FLAG(0, "mark-values", &ro.mark,
+             "wrap every substituted value in the bytes 0x1E and 0x1F, so a test can\n"
+             "tell generated text from the template's own"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_report_spec = {
+    .name = "report",
+    .synopsis = "tars report RUN_DIR [options]",
+    .about = "Renders the release report from the evidence in RUN_DIR/run.json (docs/report.md).\n"
+             "Every figure comes from the run; what it lacks reads \"n/a (reason)\".",
+    .opts = report_table,
+    .exits = "0 written (and approved with --gate), 1 not approved (--gate), 2 inconclusive\n"
+             "(--gate), unresolved variables (--strict) or HTML failed, 3 bad usage or run "
+             "directory",
+};
 
 static int parse_report_args(int argc, char **argv, struct report_opts *o)
 {
-    static const struct option longopts[] = {
-        {"template", required_argument, NULL, 't'}, {"output", required_argument, NULL, 'o'},
-        {"html", required_argument, NULL, 'H'},     {"title", required_argument, NULL, 'T'},
-        {"strict", no_argument, NULL, 's'},         {"gate", no_argument, NULL, 'g'},
-        {"mark-values", no_argument, NULL, 'm'},    {"help", no_argument, NULL, 'h'},
-        {"allowed-signers", required_argument, NULL, 'A'},
-        {NULL, 0, NULL, 0}};
-    int c;
+    int n, rc = cli_opt_parse(&cli_report_spec, argc, argv, &n);
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 't': o->template_file = optarg; break;
-        case 'o': o->output = optarg; break;
-        case 'H': o->html = optarg; break;
-        case 'T': o->title = optarg; break;
-        case 's': o->strict = 1; break;
-        case 'g': o->gate = 1; break;
-        case 'm': o->mark = 1; break;
-        case 'A': o->allowed = optarg; break;
-        case 'h': o->help = 1; return 0;
-        default:
-            return cli_usage_error("report", "unknown or incomplete option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        o->dir = argv[optind++];
-    if (!o->dir)
+    if (rc)
+        return rc;
+    if (n == 0)
         return cli_usage_error("report", "give a run directory");
-    if (optind < argc)
-        return cli_usage_error("report", "one run directory only, not \"%s\"", argv[optind]);
+    if (n > 1)
+        return cli_usage_error("report", "one run directory only, not \"%s\"", argv[2]);
+    o->dir = argv[1];
     o->allowed = cli_env_or(o->allowed, "TARS_ALLOWED_SIGNERS", NULL);
     if (o->output && cli_output_check("report", "--output", o->output, true))
         return EXIT_USAGE;
@@ -176,7 +168,7 @@ static int print_unresolved(json_t *unresolved, json_t *reasons)
 
     fprintf(stderr, "tars report: %zu variables have no value (--strict):\n",
             json_array_size(unresolved));
-    json_array_foreach(unresolved, i, v) {
+    json_array_foreach (unresolved, i, v) {
         const char *why = json_string_value(json_object_get(reasons, json_string_value(v)));
         fprintf(stderr, "  %s: %s\n", json_string_value(v), why ? why : "not recorded");
     }
@@ -190,7 +182,8 @@ static int gate_result(const struct tars_report_binding *b)
     json_t *v;
 
     printf("recommendation: %s\n", words[b->verdict]);
-    json_array_foreach(b->verdict_reasons, i, v) printf("  - %s\n", json_string_value(v));
+    json_array_foreach (b->verdict_reasons, i, v)
+        printf("  - %s\n", json_string_value(v));
     return b->verdict == TARS_REPORT_APPROVED       ? 0
            : b->verdict == TARS_REPORT_NOT_APPROVED ? EXIT_FAILED
                                                     : EXIT_INCONCLUSIVE;
@@ -250,7 +243,7 @@ static int render(const struct report_opts *o, json_t *run, tars_tpl *t)
 
 int cmd_report(int argc, char **argv)
 {
-    struct report_opts o = {0};
+    struct report_opts *o = &ro;
     struct tars_err err = TARS_ERR_INIT;
     tars_tpl *t = NULL;
     json_t *run = NULL;
@@ -258,26 +251,24 @@ int cmd_report(int argc, char **argv)
     size_t len = 0;
     int rc;
 
-    if ((rc = parse_report_args(argc, argv, &o)) != 0 || o.help) {
-        if (o.help)
-            usage_report();
-        return rc;
-    }
-    if (!(text = read_template(o.template_file, &len)))
+    memset(&ro, 0, sizeof(ro));
+    if ((rc = parse_report_args(argc, argv, o)) != 0)
+        return cli_opt_exit(rc);
+    if (!(text = read_template(o->template_file, &len)))
         return EXIT_USAGE;
-    rc = tars_tpl_parse(o.template_file ? o.template_file : DEFAULT_TEMPLATE, text, len, &t,
-                             &err);
+    rc =
+        tars_tpl_parse(o->template_file ? o->template_file : DEFAULT_TEMPLATE, text, len, &t, &err);
     free(text);
     if (rc != TARS_OK) {
         fprintf(stderr, "tars report: %s\n", err.msg);
         return EXIT_USAGE;
     }
-    if (!(run = tars_run_load(o.dir, &err))) {
+    if (!(run = tars_run_load(o->dir, &err))) {
         fprintf(stderr, "tars report: %s\n", err.msg);
         tars_tpl_free(t);
         return EXIT_USAGE;
     }
-    rc = render(&o, run, t);
+    rc = render(o, run, t);
     json_decref(run);
     tars_tpl_free(t);
     return rc;

@@ -1,25 +1,43 @@
 /* tars user add NAME --role ROLE: creates a user of `tars serve`. The
  * password comes from standard input or TARS_USER_PASSWORD, never argv. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "tars/auth.h"
 #include "tars/store.h"
 #include "tars/str.h"
 
 #define PASSWORD_MIN 12
 
-void usage_user(void)
-{
-    printf("usage: tars user add NAME --role viewer|developer|admin [--db URL] [--data-dir DIR]\n\n"
-           "Creates a user of `tars serve`. The password is the first line of standard input,\n"
-           "or TARS_USER_PASSWORD; it is never taken from the command line. At least %d characters.\n"
-           "exit 0 created, 1 the name is taken, 2 the database failed, 3 bad usage.\n",
-           PASSWORD_MIN);
-}
+static struct {
+    const char *role, *db, *data_dir;
+} uo;
+
+static const char *const roles[] = {"viewer", "developer", "admin", NULL};
+
+static const struct cli_opt user_table[] = {
+    CLI_ENUM(0, "role", "ROLE", &uo.role, roles, "the new user's role (required)"),
+    CLI_STRING(0, "db", "URL", &uo.db, "sqlite:PATH or postgres://... (TARS_DB)"),
+    CLI_STRING(0, "data-dir", "DIR", &uo.data_dir,
+               "without --db: sqlite:DIR/tars.db (TARS_DATA_DIR, default ./tars-data)"),
+    CLI_OPT_END_MARK,
+};
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const struct cli_spec cli_user_spec = {
+    .name = "user",
+    .synopsis = "tars user add NAME --role viewer|developer|admin [--db URL] [--data-dir DIR]",
+    .about = "Creates a user of `tars serve`. The password is the first line of standard input,\n"
+             "or TARS_USER_PASSWORD; it is never taken from the command line. At least " STR(
+                 PASSWORD_MIN) " characters.",
+    .opts = user_table,
+    .exits = "0 created, 1 the name is taken, 2 the database failed, 3 bad usage",
+};
 
 static int read_password(char *out, size_t size)
 {
@@ -73,30 +91,23 @@ static int add_user(const char *db, const char *name, const char *role, const ch
 
 int cmd_user(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"role", required_argument, NULL, 'r'},
-                                             {"db", required_argument, NULL, 'd'},
-                                             {"data-dir", required_argument, NULL, 'D'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    const char *role = NULL, *db = NULL, *data_dir = NULL;
+    const char *role, *db, *data_dir;
     char password[1025], db_buf[4096];
     enum tars_role parsed;
-    int c, rc;
+    int n, rc;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'r') role = optarg;
-        else if (c == 'd') db = optarg;
-        else if (c == 'D') data_dir = optarg;
-        else if (c == 'h') { usage_user(); return EXIT_OK; }
-        else return cli_usage_error("user", "unknown or incomplete option \"%s\"", argv[optind - 1]);
-    }
-    if (optind + 2 != argc || strcmp(argv[optind], "add") != 0)
+    memset(&uo, 0, sizeof(uo));
+    rc = cli_opt_parse(&cli_user_spec, argc, argv, &n);
+    if (rc)
+        return cli_opt_exit(rc);
+    role = uo.role;
+    db = uo.db;
+    data_dir = uo.data_dir;
+    if (n != 2 || strcmp(argv[1], "add") != 0)
         return cli_usage_error("user", "expected: add NAME --role ROLE");
     if (!role || tars_role_parse(role, &parsed))
         return cli_usage_error("user", "--role must be viewer, developer or admin");
-    if (strlen(argv[optind + 1]) == 0 || strlen(argv[optind + 1]) >= TARS_NAME_MAX)
+    if (strlen(argv[2]) == 0 || strlen(argv[2]) >= TARS_NAME_MAX)
         return cli_usage_error("user", "the user name must be 1..%d characters", TARS_NAME_MAX - 1);
     data_dir = cli_env_or(data_dir, "TARS_DATA_DIR", "./tars-data");
     db = cli_env_or(db, "TARS_DB", NULL);
@@ -106,10 +117,12 @@ int cmd_user(int argc, char **argv)
     }
     if (read_password(password, sizeof(password)) || strlen(password) < PASSWORD_MIN) {
         explicit_bzero(password, sizeof(password));
-        return cli_usage_error("user", "a password of at least %d characters is needed on standard "
-                                       "input or in TARS_USER_PASSWORD", PASSWORD_MIN);
+        return cli_usage_error("user",
+                               "a password of at least %d characters is needed on standard "
+                               "input or in TARS_USER_PASSWORD",
+                               PASSWORD_MIN);
     }
-    rc = add_user(db, argv[optind + 1], role, password);
+    rc = add_user(db, argv[2], role, password);
     explicit_bzero(password, sizeof(password));
     return rc;
 }

@@ -2,27 +2,35 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "tars/version.h"
 
-void usage_version(void)
-{
-    printf("usage: tars version [--json]\n\nPrints the version, the git commit and the build time.\n");
-}
+static int version_json;
+
+static const struct cli_opt version_table[] = {
+    CLI_FLAG(0, "json", &version_json, "as one JSON object: version, git_sha, build_time"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_version_spec = {
+    .name = "version",
+    .synopsis = "tars version [--json]",
+    .about = "Prints the version, the git commit and the build time.",
+    .opts = version_table,
+    .exits = "0 printed, 2 standard output could not be written, 3 unexpected argument",
+};
 
 int cmd_version(int argc, char **argv)
 {
-    int json = 0;
+    int n, rc;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = 1;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage_version();
-            return EXIT_OK;
-        } else
-            return cli_usage_error("version", "unknown option \"%s\"", argv[i]);
-    }
-    if (json)
+    version_json = 0;
+    rc = cli_opt_parse(&cli_version_spec, argc, argv, &n);
+    if (rc)
+        return cli_opt_exit(rc);
+    if (n > 0)
+        return cli_usage_error("version", "unexpected argument \"%s\"", argv[1]);
+    if (version_json)
         printf("{\"version\":\"%s\",\"git_sha\":\"%s\",\"build_time\":\"%s\"}\n", TARS_VERSION,
                TARS_GIT_SHA, TARS_BUILD_TIME);
     else

@@ -15,17 +15,23 @@ static void usage_help(void);
 static int cmd_help(int argc, char **argv);
 
 static const struct cli_spec *const load_specs[] = {&cli_load_spec, &cli_load_merge_spec, NULL};
+static const struct cli_spec *const report_specs[] = {&cli_report_spec, NULL};
+static const struct cli_spec *const compare_specs[] = {&cli_compare_spec, NULL};
+static const struct cli_spec *const api_snapshot_specs[] = {&cli_api_snapshot_spec, NULL};
+static const struct cli_spec *const db_integrity_specs[] = {&cli_db_integrity_spec, NULL};
+static const struct cli_spec *const version_specs[] = {&cli_version_spec, NULL};
+static const struct cli_spec *const user_specs[] = {&cli_user_spec, NULL};
 
 /* Sorted by name. */
 static const struct cli_command commands[] = {
     {"api-snapshot", cmd_api_snapshot, "record the API's statuses and JSON shapes; compare them",
-     NULL, usage_api_snapshot},
-    {"compare", cmd_compare, "judge a current run against a baseline (Mann-Whitney, drift)", NULL,
-     usage_compare},
+     api_snapshot_specs, NULL},
+    {"compare", cmd_compare, "judge a current run against a baseline (Mann-Whitney, drift)",
+     compare_specs, NULL},
     {"db-bench", cmd_db_bench, "time the database query families, check their plans", NULL,
      usage_db_bench},
     {"db-integrity", cmd_db_integrity, "row counts and checksums a release must keep; compare",
-     NULL, usage_db_integrity},
+     db_integrity_specs, NULL},
     {"db-seed", cmd_db_seed, "fill a database with deterministic evaluation data", NULL,
      usage_db_seed},
     {"help", cmd_help, "show help for tars or one command", NULL, usage_help},
@@ -37,15 +43,15 @@ static const struct cli_command commands[] = {
      NULL, usage_promote},
     {"release", cmd_release, "the whole gate: deploy, validate, measure, decide, roll back", NULL,
      usage_release},
-    {"report", cmd_report, "render the release report of a run (Markdown, HTML)", NULL,
-     usage_report},
+    {"report", cmd_report, "render the release report of a run (Markdown, HTML)", report_specs,
+     NULL},
     {"serve", cmd_serve, "run the reference T.A.R.S. dashboard API", NULL, usage_serve},
     {"signoff", cmd_signoff, "sign a run's evidence for a role (SSH signature); list sign-offs",
      NULL, usage_signoff},
-    {"user", cmd_user, "manage users of `tars serve` (add)", NULL, usage_user},
+    {"user", cmd_user, "manage users of `tars serve` (add)", user_specs, NULL},
     {"validate", cmd_validate, "run declarative check suites: console, JUnit, JSON, TAP", NULL,
      usage_validate},
-    {"version", cmd_version, "print version, git commit and build time", NULL, usage_version},
+    {"version", cmd_version, "print version, git commit and build time", version_specs, NULL},
     {"ws-stress", cmd_ws_stress, "many WebSocket clients: loss, order, latency, reconnects", NULL,
      usage_ws_stress},
 };
