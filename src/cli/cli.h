@@ -22,7 +22,6 @@ struct cli_command {
     int (*run)(int argc, char **argv);
     const char *summary;
     const struct cli_spec *const *specs; /* its option tables (opt.h), NULL-terminated */
-    void (*usage)(void); /* prints the help of a command without specs */
 };
 
 const struct cli_command *cli_find_command(const char *name);
@@ -56,15 +55,6 @@ int cmd_db_integrity(int argc, char **argv);
 int cmd_signoff(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
 
-void usage_validate(void);
-void usage_serve(void);
-void usage_db_bench(void);
-void usage_db_seed(void);
-void usage_package(void);
-void usage_release(void);
-void usage_ws_stress(void);
-void usage_signoff(void);
-void usage_promote(void);
 
 /* Each command's option tables (opt.h), defined in its cmd_<name>.c. */
 extern const struct cli_spec cli_load_spec, cli_load_merge_spec;
@@ -75,4 +65,13 @@ extern const struct cli_spec cli_api_snapshot_spec;
 extern const struct cli_spec cli_db_integrity_spec;
 extern const struct cli_spec cli_version_spec;
 extern const struct cli_spec cli_user_spec;
+extern const struct cli_spec cli_ws_stress_spec;
+extern const struct cli_spec cli_db_bench_spec;
+extern const struct cli_spec cli_db_seed_spec;
+extern const struct cli_spec cli_serve_spec;
+extern const struct cli_spec cli_release_spec;
+extern const struct cli_spec cli_package_spec;
+extern const struct cli_spec cli_signoff_spec;
+extern const struct cli_spec cli_promote_spec;
+extern const struct cli_spec cli_validate_spec;
 #endif

@@ -1,5 +1,4 @@
 /* tars db-seed: fill a database with deterministic, realistic volumes. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -7,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "db_url.h"
 #include "tars/clock.h"
 #include "tars/store_bench.h"
@@ -15,7 +15,8 @@
 struct seed_opts {
     const char *db;
     struct tars_seed_options seed;
-    bool missions_given, keys_given, quiet, help;
+    int64_t seed_value; /* --seed, 0.. */
+    int quiet;
 };
 
 struct seed_watch {
@@ -32,110 +33,73 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-void usage_db_seed(void)
+static struct seed_opts so;
+
+static const char *now_option(const struct cli_opt *opt, const char *arg, char *why, size_t size)
 {
-    printf(
-        "usage: tars db-seed --db URL --rows N [options]\n\n"
-        "Fills an empty database with deterministic data for `tars db-bench`: N evaluations\n"
-        "spread over agents, regions and the last %d days, missions, API keys and agents.\n"
-        "The same options give the same rows (the checksum printed at the end says so).\n\n"
-        "  --db URL          sqlite:PATH (created) or postgres://... (migrated first)\n"
-        "  --rows N          evaluations to write (1..%d)\n"
-        "  --seed S          random seed, default 1\n"
-        "  --agents A        distinct agents, default 20 (1..%d)\n"
-        "  --regions R       distinct regions, default 4 (1..%d)\n"
-        "  --missions M      missions, default max(1000, N/20)\n"
-        "  --api-keys K      API keys, default max(1000, N/100)\n"
-        "  --batch B         rows per COPY (PostgreSQL) or progress step (SQLite), default 50000\n"
-        "  --now TIME        newest time, ISO 8601 UTC or epoch ms; default now\n"
-        "  -q, --quiet       no progress line\n"
-        "exit: 0 seeded, 2 database unreachable or stopped early, 3 bad usage or a database\n"
-        "      that already holds evaluations, missions or API keys\n",
-        TARS_SEED_DAYS, TARS_SEED_MAX_ROWS, TARS_SEED_MAX_AGENTS, TARS_SEED_MAX_REGIONS);
+    if (tars_parse_i64(arg, 0, INT64_MAX / 2, opt->value) == 0 ||
+        tars_iso8601_parse(arg, opt->value) == 0)
+        return NULL;
+    snprintf(why, size, "\"%s\" is neither an ISO 8601 UTC time nor epoch ms", arg);
+    return why;
 }
 
-static int parse_count(const char *arg, const char *name, int64_t min, int64_t max, int64_t *out)
-{
-    if (tars_parse_i64(arg, min, max, out))
-        return cli_usage_error("db-seed", "%s must be %" PRId64 "..%" PRId64 ", not \"%s\"", name,
-                               min, max, arg);
-    return 0;
-}
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
-static int parse_now(const char *arg, int64_t *out)
-{
-    if (tars_parse_i64(arg, 0, INT64_MAX / 2, out) == 0 || tars_iso8601_parse(arg, out) == 0)
-        return 0;
-    return cli_usage_error("db-seed", "--now takes an ISO 8601 UTC time or epoch ms, not \"%s\"",
-                           arg);
-}
+static const struct cli_opt db_seed_table[] = {
+    CLI_STRING(0, "db", "URL", &so.db, "sqlite:PATH (created) or postgres://... (migrated first)"),
+    CLI_I64(0, "rows", "N", &so.seed.rows, 1, TARS_SEED_MAX_ROWS, "evaluations to write"),
+    CLI_I64(0, "seed", "S", &so.seed_value, 0, 9.2e18, "random seed, default 1"),
+    CLI_INT(0, "agents", "A", &so.seed.agents, 1, TARS_SEED_MAX_AGENTS,
+            "distinct agents, default 20"),
+    CLI_INT(0, "regions", "R", &so.seed.regions, 1, TARS_SEED_MAX_REGIONS,
+            "distinct regions, default 4"),
+    CLI_I64(0, "missions", "M", &so.seed.missions, 0, TARS_SEED_MAX_ROWS,
+            "missions, default max(1000, N/20)"),
+    CLI_I64(0, "api-keys", "K", &so.seed.api_keys, 0, TARS_SEED_MAX_ROWS,
+            "API keys, default max(1000, N/100)"),
+    CLI_I64(0, "batch", "B", &so.seed.batch, 1, 10000000,
+            "rows per COPY (PostgreSQL) or progress step (SQLite), default 50000"),
+    CLI_CALL(0, "now", "TIME", &so.seed.now_ms, now_option,
+             "newest time, ISO 8601 UTC or epoch ms; default now"),
+    CLI_FLAG('q', "quiet", &so.quiet, "no progress line"),
+    CLI_OPT_END_MARK,
+};
 
-static int parse_option(int c, struct seed_opts *o)
-{
-    struct tars_seed_options *s = &o->seed;
-    int64_t v = 0;
-    int rc = 0;
-
-    switch (c) {
-    case 'd': o->db = optarg; break;
-    case 'n': rc = parse_count(optarg, "--rows", 1, TARS_SEED_MAX_ROWS, &s->rows); break;
-    case 's':
-        rc = parse_count(optarg, "--seed", 0, INT64_MAX, &v);
-        s->seed = (uint64_t)v;
-        break;
-    case 'a':
-        rc = parse_count(optarg, "--agents", 1, TARS_SEED_MAX_AGENTS, &v);
-        s->agents = (int)v;
-        break;
-    case 'r':
-        rc = parse_count(optarg, "--regions", 1, TARS_SEED_MAX_REGIONS, &v);
-        s->regions = (int)v;
-        break;
-    case 'm':
-        rc = parse_count(optarg, "--missions", 0, TARS_SEED_MAX_ROWS, &s->missions);
-        o->missions_given = true;
-        break;
-    case 'k':
-        rc = parse_count(optarg, "--api-keys", 0, TARS_SEED_MAX_ROWS, &s->api_keys);
-        o->keys_given = true;
-        break;
-    case 'b': rc = parse_count(optarg, "--batch", 1, 10000000, &s->batch); break;
-    case 't': rc = parse_now(optarg, &s->now_ms); break;
-    case 'q': o->quiet = true; break;
-    case 'h': o->help = true; break;
-    default: rc = cli_usage_error("db-seed", "unknown or incomplete option"); break;
-    }
-    return rc;
-}
+const struct cli_spec cli_db_seed_spec = {
+    .name = "db-seed",
+    .synopsis = "tars db-seed --db URL --rows N [options]",
+    .about = "Fills an empty database with deterministic data for `tars db-bench`: N evaluations\n"
+             "spread over agents, regions and the last " STR(
+                 TARS_SEED_DAYS) " days, missions, API "
+                                 "keys and agents.\n"
+                                 "The same options give the same rows (the checksum printed at the "
+                                 "end says so).",
+    .opts = db_seed_table,
+    .exits = "0 seeded, 2 database unreachable or stopped early, 3 bad usage or a database\n"
+             "that already holds evaluations, missions or API keys",
+};
 
 static int parse_seed_args(int argc, char **argv, struct seed_opts *o)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},       {"rows", required_argument, NULL, 'n'},
-        {"seed", required_argument, NULL, 's'},     {"agents", required_argument, NULL, 'a'},
-        {"regions", required_argument, NULL, 'r'},  {"missions", required_argument, NULL, 'm'},
-        {"api-keys", required_argument, NULL, 'k'}, {"batch", required_argument, NULL, 'b'},
-        {"now", required_argument, NULL, 't'},      {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    bool rows_given = false;
-    int c, rc = 0;
+    int n, rc;
 
-    opterr = 0;
-    optind = 1;
     tars_seed_defaults(&o->seed);
-    while (rc == 0 && (c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-        rows_given |= c == 'n';
-        rc = parse_option(c, o);
-    }
-    if (rc || o->help)
+    o->seed_value = (int64_t)o->seed.seed;
+    o->seed.rows = 0;
+    o->seed.missions = o->seed.api_keys = -1; /* not given */
+    rc = cli_opt_parse(&cli_db_seed_spec, argc, argv, &n);
+    if (rc)
         return rc;
-    if (optind < argc)
-        return cli_usage_error("db-seed", "unexpected argument \"%s\"", argv[optind]);
-    if (!o->db || !rows_given)
+    o->seed.seed = (uint64_t)o->seed_value;
+    if (n > 0)
+        return cli_usage_error("db-seed", "unexpected argument \"%s\"", argv[1]);
+    if (!o->db || o->seed.rows == 0)
         return cli_usage_error("db-seed", "--db URL and --rows N are required");
-    if (!o->missions_given)
+    if (o->seed.missions < 0)
         o->seed.missions = tars_seed_default_missions(o->seed.rows);
-    if (!o->keys_given)
+    if (o->seed.api_keys < 0)
         o->seed.api_keys = tars_seed_default_api_keys(o->seed.rows);
     return 0;
 }
@@ -177,42 +141,41 @@ static void print_result(const struct seed_opts *o, const struct tars_seed_resul
 
 int cmd_db_seed(int argc, char **argv)
 {
-    struct seed_opts o = {0};
+    struct seed_opts *o = &so;
     struct seed_watch w = {isatty(STDERR_FILENO) != 0, false, tars_mono_ns()};
     struct tars_seed_result r;
     struct tars_err err = TARS_ERR_INIT;
     tars_store *st;
-    int rc = parse_seed_args(argc, argv, &o);
+    int rc;
 
-    if (rc || o.help) {
-        if (o.help)
-            usage_db_seed();
-        return rc;
-    }
-    w.quiet = o.quiet;
-    o.seed.progress = progress;
-    o.seed.progress_ctx = &w;
-    if (!(st = tars_store_open(o.db, &err))) {
+    memset(&so, 0, sizeof(so));
+    if ((rc = parse_seed_args(argc, argv, o)) != 0)
+        return cli_opt_exit(rc);
+    w.quiet = o->quiet;
+    o->seed.progress = progress;
+    o->seed.progress_ctx = &w;
+    if (!(st = tars_store_open(o->db, &err))) {
         fprintf(stderr, "tars db-seed: %s\n", err.msg);
         return exit_code_of(err.code);
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    rc = tars_store_seed(st, &o.seed, &r, &err);
+    rc = tars_store_seed(st, &o->seed, &r, &err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     tars_store_close(st);
-    if (!o.quiet && w.tty)
+    if (!o->quiet && w.tty)
         fputc('\n', stderr);
     if (rc) {
         fprintf(stderr, "tars db-seed: %s\n", err.msg);
         return exit_code_of(rc);
     }
-    if (!o.quiet || r.stopped)
-        print_result(&o, &r, (double)(tars_mono_ns() - w.started) / 1e9);
+    if (!o->quiet || r.stopped)
+        print_result(o, &r, (double)(tars_mono_ns() - w.started) / 1e9);
     if (r.stopped) /* what was written is kept, but it is not what was asked for */
-        fprintf(stderr, "tars db-seed: interrupted after %" PRId64 " of %" PRId64
-                        " evaluations: the data is partial\n",
-                r.evaluations, o.seed.rows);
+        fprintf(stderr,
+                "tars db-seed: interrupted after %" PRId64 " of %" PRId64
+                " evaluations: the data is partial\n",
+                r.evaluations, o->seed.rows);
     return r.stopped ? EXIT_INCONCLUSIVE : EXIT_OK;
 }

@@ -1,11 +1,11 @@
 /* tars package: release artifacts, and --validate to re-check them (docs/package.md). */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "run_record.h"
 #include "tars/package.h"
 #include "tars/run.h"
@@ -13,69 +13,59 @@
 struct package_opts {
     const char *version, *output_dir, *git_sha, *environment, *chart, *binary, *source_dir;
     const char *arch, *run_dir;
-    int validate, quiet, help;
+    int validate, quiet;
 };
 
-void usage_package(void)
-{
-    printf("usage: tars package --version V --output-dir DIR [options]\n"
-           "       tars package --validate --output-dir DIR [--version V]\n\n"
-           "Builds the release artifacts into DIR: the Helm chart tars-V.tgz (Chart.yaml\n"
-           "version/appVersion set to V in a copy), tars-V-linux-ARCH.tar.gz (the binary, README.md,\n"
-           "docs/, suites/, scenarios/, templates/), manifest.json, manifest.ENV.json,\n"
-           "RELEASE_NOTES.md and SHA256SUMS. Archives are reproducible: the same inputs and\n"
-           "SOURCE_DATE_EPOCH (default: the commit time) give the same bytes.\n\n"
-           "  -v, --version V         1.0.1 or v1.0.1 (files say 1.0.1, the tag v1.0.1)\n"
-           "  -o, --output-dir DIR    where the artifacts go (created when missing)\n"
-           "      --git-sha SHA       the commit (default: git rev-parse HEAD; \"unknown\" outside git)\n"
-           "  -e, --environment ENV   names manifest.ENV.json and the namespace tars-ENV (default staging)\n"
-           "      --chart DIR         the chart to package (default SOURCE/deploy/helm/tars)\n"
-           "      --binary PATH       the tars binary to ship (default: this one)\n"
-           "      --source-dir DIR    where README.md, docs/, suites/ ... are (default .)\n"
-           "      --arch ARCH         the archive's architecture (default from uname: amd64, arm64)\n"
-           "      --run DIR           take the validation counts from run directory DIR and record\n"
-           "                          the artifacts in its run.json (\"artifacts\")\n"
-           "      --validate          re-check DIR: sums, manifest, sizes, chart metadata, notes\n"
-           "                          (after building, when --version is given too)\n"
-           "  -q, --quiet             print only problems\n"
-           "exit: 0 ok, 1 --validate found a mismatch, 2 an I/O error, 3 bad usage or input\n");
-}
+static struct package_opts pk;
+
+static const struct cli_opt package_table[] = {
+    CLI_STRING('v', "version", "V", &pk.version,
+               "1.0.1 or v1.0.1 (files say 1.0.1, the tag v1.0.1)"),
+    CLI_STRING('o', "output-dir", "DIR", &pk.output_dir,
+               "where the artifacts go (created when missing)"),
+    CLI_STRING(0, "git-sha", "SHA", &pk.git_sha,
+               "the commit (default: git rev-parse HEAD; \"unknown\" outside git)"),
+    CLI_STRING('e', "environment", "ENV", &pk.environment,
+               "names manifest.ENV.json and the namespace tars-ENV (default staging)"),
+    CLI_STRING(0, "chart", "DIR", &pk.chart,
+               "the chart to package (default SOURCE/deploy/helm/tars)"),
+    CLI_STRING(0, "binary", "PATH", &pk.binary, "the tars binary to ship (default: this one)"),
+    CLI_STRING(0, "source-dir", "DIR", &pk.source_dir,
+               "where README.md, docs/, suites/ ... are (default .)"),
+    CLI_STRING(0, "arch", "ARCH", &pk.arch,
+               "the archive's architecture (default from uname: amd64, arm64)"),
+    CLI_STRING(0, "run", "DIR", &pk.run_dir,
+               "take the validation counts from run directory DIR and record\n"
+               "the artifacts in its run.json (\"artifacts\")"),
+    CLI_FLAG(0, "validate", &pk.validate,
+             "re-check DIR: sums, manifest, sizes, chart metadata, notes\n"
+             "(after building, when --version is given too)"),
+    CLI_FLAG('q', "quiet", &pk.quiet, "print only problems"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_package_spec = {
+    .name = "package",
+    .synopsis = "tars package --version V --output-dir DIR [options]\n"
+                "tars package --validate --output-dir DIR [--version V]",
+    .about = "Builds the release artifacts into DIR: the Helm chart tars-V.tgz (Chart.yaml\n"
+             "version/appVersion set to V in a copy), tars-V-linux-ARCH.tar.gz (the binary, "
+             "README.md,\n"
+             "docs/, suites/, scenarios/, templates/), manifest.json, manifest.ENV.json,\n"
+             "RELEASE_NOTES.md and SHA256SUMS. Archives are reproducible: the same inputs and\n"
+             "SOURCE_DATE_EPOCH (default: the commit time) give the same bytes.",
+    .opts = package_table,
+    .exits = "0 ok, 1 --validate found a mismatch, 2 an I/O error, 3 bad usage or input",
+};
 
 static int parse_package_args(int argc, char **argv, struct package_opts *o)
 {
-    static const struct option longopts[] = {
-        {"version", required_argument, NULL, 'v'},     {"output-dir", required_argument, NULL, 'o'},
-        {"git-sha", required_argument, NULL, 'g'},     {"environment", required_argument, NULL, 'e'},
-        {"chart", required_argument, NULL, 'c'},       {"binary", required_argument, NULL, 'b'},
-        {"source-dir", required_argument, NULL, 's'},  {"arch", required_argument, NULL, 'a'},
-        {"run", required_argument, NULL, 'r'},         {"validate", no_argument, NULL, 'V'},
-        {"quiet", no_argument, NULL, 'q'},             {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    int c;
+    int n, rc = cli_opt_parse(&cli_package_spec, argc, argv, &n);
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "v:o:e:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'v': o->version = optarg; break;
-        case 'o': o->output_dir = optarg; break;
-        case 'g': o->git_sha = optarg; break;
-        case 'e': o->environment = optarg; break;
-        case 'c': o->chart = optarg; break;
-        case 'b': o->binary = optarg; break;
-        case 's': o->source_dir = optarg; break;
-        case 'a': o->arch = optarg; break;
-        case 'r': o->run_dir = optarg; break;
-        case 'V': o->validate = 1; break;
-        case 'q': o->quiet = 1; break;
-        case 'h': o->help = 1; return 0;
-        default:
-            return cli_usage_error("package", "unknown or incomplete option \"%s\"",
-                                   argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("package", "unexpected argument \"%s\"", argv[optind]);
+    if (rc)
+        return rc;
+    if (n > 0)
+        return cli_usage_error("package", "unexpected argument \"%s\"", argv[1]);
     if (!o->output_dir)
         return cli_usage_error("package", "give --output-dir DIR");
     if (!o->version && !o->validate)
@@ -87,8 +77,7 @@ static int parse_package_args(int argc, char **argv, struct package_opts *o)
 static int fail(const struct tars_err *err)
 {
     fprintf(stderr, "tars package: %s\n", err->msg);
-    return err->code == TARS_EINVAL || err->code == TARS_ENOTFOUND ? EXIT_USAGE
-                                                                   : EXIT_INCONCLUSIVE;
+    return err->code == TARS_EINVAL || err->code == TARS_ENOTFOUND ? EXIT_USAGE : EXIT_INCONCLUSIVE;
 }
 
 static void print_artifacts(json_t *manifest, const char *dir)
@@ -129,9 +118,13 @@ static int run_validation(const char *run_dir, json_t **out)
 
 static int build(const struct package_opts *o)
 {
-    struct tars_package_opts po = {.version = o->version, .output_dir = o->output_dir,
-                                   .environment = o->environment, .source_dir = o->source_dir,
-                                   .chart_dir = o->chart, .binary = o->binary, .arch = o->arch};
+    struct tars_package_opts po = {.version = o->version,
+                                   .output_dir = o->output_dir,
+                                   .environment = o->environment,
+                                   .source_dir = o->source_dir,
+                                   .chart_dir = o->chart,
+                                   .binary = o->binary,
+                                   .arch = o->arch};
     char version[TARS_PACKAGE_VERSION_MAX];
     struct tars_err err = TARS_ERR_INIT;
     struct tars_build_info info;
@@ -190,17 +183,13 @@ static int validate(const struct package_opts *o)
 
 int cmd_package(int argc, char **argv)
 {
-    struct package_opts o;
+    struct package_opts *o = &pk;
     int rc;
 
-    memset(&o, 0, sizeof(o));
-    if ((rc = parse_package_args(argc, argv, &o)) != 0)
+    memset(&pk, 0, sizeof(pk));
+    if ((rc = parse_package_args(argc, argv, o)) != 0)
+        return cli_opt_exit(rc);
+    if (o->version && (rc = build(o)) != 0)
         return rc;
-    if (o.help) {
-        usage_package();
-        return EXIT_OK;
-    }
-    if (o.version && (rc = build(&o)) != 0)
-        return rc;
-    return o.validate ? validate(&o) : EXIT_OK;
+    return o->validate ? validate(o) : EXIT_OK;
 }

@@ -4,7 +4,6 @@
  * promotion and run the promotion release config (docs/signoff.md).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "signoff_output.h"
 #include "tars/clock.h"
 #include "tars/release.h"
@@ -28,63 +28,53 @@ extern char **environ;
 
 struct promote_opts {
     const char *dir, *to, *require, *config, *allowed, *run_dir;
-    int quiet, help;
+    int quiet;
 };
 
-void usage_promote(void)
-{
-    printf("usage: tars promote RUN_DIR --to ENV [--require ROLES] [--config FILE]\n"
-           "                    [--allowed-signers FILE] [--run DIR] [-q]\n\n"
-           "Promotes a run: refuses (exit 1, naming each problem) unless run.json's decision is\n"
-           "approved and every required role approved this run's evidence digest with a\n"
-           "signature that verifies against allowed_signers (tars signoff). Then records the\n"
-           "promotion in RUN_DIR/" PROMOTIONS_FILE " and runs the release config of ENV with\n"
-           "TARS_PROMOTED_RUN, TARS_PROMOTED_ARTIFACTS and TARS_PROMOTED_DIGEST set.\n\n"
-           "  --to ENV                the target, e.g. production\n"
-           "  --config FILE           its release config (default release/ENV.yaml)\n"
-           "  --require A,B           required roles (default: the config's signoff.require,\n"
-           "                          else Engineering Lead, QA Lead, SRE Lead, Security Lead,\n"
-           "                          Release Manager)\n"
-           "  --allowed-signers FILE  default: the config's signoff.allowed_signers, else\n"
-           "                          $TARS_ALLOWED_SIGNERS\n"
-           "  --run DIR               the promotion's own run directory\n"
-           "                          (default RUN_DIR/../<time>-<version>-ENV)\n"
-           "  -q, --quiet             no progress lines from the promotion steps\n"
-           "exit: 0 promoted, 1 refused or a promotion step failed, 2 inconclusive (a step\n"
-           "could not run, ssh-keygen unavailable), 3 bad usage, config or run directory\n");
-}
+static struct promote_opts pr;
+
+static const struct cli_opt promote_table[] = {
+    CLI_STRING(0, "to", "ENV", &pr.to, "the target, e.g. production"),
+    CLI_STRING(0, "config", "FILE", &pr.config, "its release config (default release/ENV.yaml)"),
+    CLI_STRING(0, "require", "A,B", &pr.require,
+               "required roles (default: the config's signoff.require,\n"
+               "else Engineering Lead, QA Lead, SRE Lead, Security Lead,\n"
+               "Release Manager)"),
+    CLI_STRING(0, "allowed-signers", "FILE", &pr.allowed,
+               "default: the config's signoff.allowed_signers, else\n"
+               "$TARS_ALLOWED_SIGNERS"),
+    CLI_STRING(0, "run", "DIR", &pr.run_dir,
+               "the promotion's own run directory\n"
+               "(default RUN_DIR/../<time>-<version>-ENV)"),
+    CLI_FLAG('q', "quiet", &pr.quiet, "no progress lines from the promotion steps"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_promote_spec = {
+    .name = "promote",
+    .synopsis = "tars promote RUN_DIR --to ENV [--require ROLES] [--config FILE]\n"
+                "                    [--allowed-signers FILE] [--run DIR] [-q]",
+    .about = "Promotes a run: refuses (exit 1, naming each problem) unless run.json's decision is\n"
+             "approved and every required role approved this run's evidence digest with a\n"
+             "signature that verifies against allowed_signers (tars signoff). Then records the\n"
+             "promotion in RUN_DIR/" PROMOTIONS_FILE " and runs the release config of ENV with\n"
+             "TARS_PROMOTED_RUN, TARS_PROMOTED_ARTIFACTS and TARS_PROMOTED_DIGEST set.",
+    .opts = promote_table,
+    .exits = "0 promoted, 1 refused or a promotion step failed, 2 inconclusive (a step\n"
+             "could not run, ssh-keygen unavailable), 3 bad usage, config or run directory",
+};
 
 static int parse_promote_args(int argc, char **argv, struct promote_opts *o)
 {
-    static const struct option longopts[] = {
-        {"to", required_argument, NULL, 't'},     {"require", required_argument, NULL, 'r'},
-        {"config", required_argument, NULL, 'c'}, {"allowed-signers", required_argument, NULL, 'A'},
-        {"run", required_argument, NULL, 'R'},    {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int c;
+    int n, rc = cli_opt_parse(&cli_promote_spec, argc, argv, &n);
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
-        switch (c) {
-        case 't': o->to = optarg; break;
-        case 'r': o->require = optarg; break;
-        case 'c': o->config = optarg; break;
-        case 'A': o->allowed = optarg; break;
-        case 'R': o->run_dir = optarg; break;
-        case 'q': o->quiet = 1; break;
-        case 'h': o->help = 1; return 0;
-        default:
-            return cli_usage_error("promote", "unknown or incomplete option \"%s\"",
-                                   argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        o->dir = argv[optind++];
-    if (!o->dir)
+    if (rc)
+        return rc;
+    if (n == 0)
         return cli_usage_error("promote", "give a run directory");
-    if (optind < argc)
-        return cli_usage_error("promote", "one run directory only, not \"%s\"", argv[optind]);
+    if (n > 1)
+        return cli_usage_error("promote", "one run directory only, not \"%s\"", argv[2]);
+    o->dir = argv[1];
     if (!o->to || !*o->to || strpbrk(o->to, "/ "))
         return cli_usage_error("promote", "give --to ENV (e.g. production)");
     return 0;
@@ -289,31 +279,29 @@ static int promote(const struct promote_opts *o, const char *config, const char 
 
 int cmd_promote(int argc, char **argv)
 {
-    struct promote_opts o = {0};
+    struct promote_opts *o = &pr;
     struct tars_release_config cfg;
     struct tars_err err = TARS_ERR_INIT;
     char config[PATH_MAX], **roles = NULL;
     const char *allowed;
     json_t *run = NULL;
-    int rc = parse_promote_args(argc, argv, &o);
+    int rc;
 
-    if (rc || o.help) {
-        if (o.help)
-            usage_promote();
-        return rc;
-    }
-    if (o.config)
-        tars_strlcpy(config, o.config, sizeof(config));
+    memset(&pr, 0, sizeof(pr));
+    if ((rc = parse_promote_args(argc, argv, o)) != 0)
+        return cli_opt_exit(rc);
+    if (o->config)
+        tars_strlcpy(config, o->config, sizeof(config));
     else
-        snprintf(config, sizeof(config), "release/%s.yaml", o.to);
+        snprintf(config, sizeof(config), "release/%s.yaml", o->to);
     if (tars_release_config_load(config, &cfg, &err)) {
         fprintf(stderr, "tars promote: %s\n", err.msg);
         return EXIT_USAGE;
     }
-    allowed = cli_env_or(o.allowed, NULL, cfg.signoff_allowed_signers);
+    allowed = cli_env_or(o->allowed, NULL, cfg.signoff_allowed_signers);
     allowed = cli_env_or(allowed, "TARS_ALLOWED_SIGNERS", NULL);
-    if (o.require) {
-        roles = signoff_split_roles(o.require, TARS_RELEASE_MAX_ROLES);
+    if (o->require) {
+        roles = signoff_split_roles(o->require, TARS_RELEASE_MAX_ROLES);
     } else {
         roles = calloc(TARS_RELEASE_MAX_ROLES + 1, sizeof(*roles));
         for (size_t i = 0; roles && i < cfg.signoff_role_count; i++)
@@ -329,11 +317,11 @@ int cmd_promote(int argc, char **argv)
                              "no allowed_signers: give --allowed-signers, signoff.allowed_signers "
                              "in %s or TARS_ALLOWED_SIGNERS",
                              config);
-    } else if (!(run = tars_run_load(o.dir, &err))) {
+    } else if (!(run = tars_run_load(o->dir, &err))) {
         fprintf(stderr, "tars promote: %s\n", err.msg);
         rc = EXIT_USAGE;
     } else {
-        rc = promote(&o, config, allowed, roles, run);
+        rc = promote(o, config, allowed, roles, run);
     }
     json_decref(run);
     signoff_free_roles(roles);

@@ -1,6 +1,5 @@
 /* tars release: the whole staging gate in one command (docs/release-format.md). */
 #include <ctype.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "output.h"
 #include "tars/clock.h"
 #include "tars/package.h"
@@ -24,24 +24,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
-}
-
-void usage_release(void)
-{
-    printf("usage: tars release --config FILE [options]\n\n"
-           "Runs the release gate: preflight, package, deploy, wait, validate, perf, decide,\n"
-           "rollback (on failure), report, notify. Everything lands in a run directory.\n\n"
-           "  -c, --config FILE       release config (docs/release-format.md), e.g. release/local.yaml\n"
-           "      --run DIR           run directory (default: RUNS/<UTC time>-<version>)\n"
-           "      --version V         override release.version (v1.0.1 or 1.0.1)\n"
-           "      --base-url URL      override release.base_url (the service under test)\n"
-           "      --baseline DIR      compare with this earlier run directory (decide.baseline)\n"
-           "      --skip-tests        skip validate and perf (the verdict is then inconclusive)\n"
-           "      --force-deploy      never roll back, whatever fails\n"
-           "      --canary-weight N   passed to deploy steps as ${canary_weight} (0-100)\n"
-           "      --dry-run           print the plan and run nothing\n"
-           "  -q, --quiet             no progress lines\n"
-           "exit: 0 approved, 1 rejected, 2 inconclusive or interrupted, 3 bad usage or config\n");
 }
 
 /* Progress on standard error (docs/cli-output.md): each stage as it starts and
@@ -167,48 +149,48 @@ static void on_step(void *ctx, const char *stage, const char *step, size_t index
 
 struct release_args {
     const char *config, *run_dir, *version, *base_url, *baseline;
-    int skip_tests, force_deploy, dry_run, quiet, help;
+    int skip_tests, force_deploy, dry_run, quiet;
     int canary_weight;
+};
+
+static struct release_args ra;
+
+static const struct cli_opt release_table[] = {
+    CLI_STRING('c', "config", "FILE", &ra.config,
+               "release config (docs/release-format.md), e.g. release/local.yaml"),
+    CLI_STRING(0, "run", "DIR", &ra.run_dir, "run directory (default: RUNS/<UTC time>-<version>)"),
+    CLI_STRING(0, "version", "V", &ra.version, "override release.version (v1.0.1 or 1.0.1)"),
+    CLI_STRING(0, "base-url", "URL", &ra.base_url,
+               "override release.base_url (the service under test)"),
+    CLI_STRING(0, "baseline", "DIR", &ra.baseline,
+               "compare with this earlier run directory (decide.baseline)"),
+    CLI_FLAG(0, "skip-tests", &ra.skip_tests,
+             "skip validate and perf (the verdict is then inconclusive)"),
+    CLI_FLAG(0, "force-deploy", &ra.force_deploy, "never roll back, whatever fails"),
+    CLI_INT(0, "canary-weight", "N", &ra.canary_weight, 0, 100,
+            "passed to deploy steps as ${canary_weight}"),
+    CLI_FLAG(0, "dry-run", &ra.dry_run, "print the plan and run nothing"),
+    CLI_FLAG('q', "quiet", &ra.quiet, "no progress lines"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_release_spec = {
+    .name = "release",
+    .synopsis = "tars release --config FILE [options]",
+    .about = "Runs the release gate: preflight, package, deploy, wait, validate, perf, decide,\n"
+             "rollback (on failure), report, notify. Everything lands in a run directory.",
+    .opts = release_table,
+    .exits = "0 approved, 1 rejected, 2 inconclusive or interrupted, 3 bad usage or config",
 };
 
 static int parse_args(int argc, char **argv, struct release_args *a)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},     {"run", required_argument, NULL, 'r'},
-        {"version", required_argument, NULL, 'V'},    {"skip-tests", no_argument, NULL, 's'},
-        {"force-deploy", no_argument, NULL, 'f'},     {"canary-weight", required_argument, NULL, 'w'},
-        {"dry-run", no_argument, NULL, 'n'},          {"quiet", no_argument, NULL, 'q'},
-        {"base-url", required_argument, NULL, 'b'},   {"help", no_argument, NULL, 'h'},
-        {"baseline", required_argument, NULL, 'B'},
-        {NULL, 0, NULL, 0}};
-    int64_t n;
-    int c;
+    int n, rc = cli_opt_parse(&cli_release_spec, argc, argv, &n);
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'r': a->run_dir = optarg; break;
-        case 'V': a->version = optarg; break;
-        case 'b': a->base_url = optarg; break;
-        case 'B': a->baseline = optarg; break;
-        case 's': a->skip_tests = 1; break;
-        case 'f': a->force_deploy = 1; break;
-        case 'n': a->dry_run = 1; break;
-        case 'q': a->quiet = 1; break;
-        case 'h': a->help = 1; return 0;
-        case 'w':
-            if (tars_parse_i64(optarg, 0, 100, &n))
-                return cli_usage_error("release", "--canary-weight takes 0 to 100, not \"%s\"", optarg);
-            a->canary_weight = (int)n;
-            break;
-        default:
-            return cli_usage_error("release", "unknown or incomplete option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("release", "unexpected argument \"%s\"", argv[optind]);
+    if (rc)
+        return rc;
+    if (n > 0)
+        return cli_usage_error("release", "unexpected argument \"%s\"", argv[1]);
     if (!a->config)
         return cli_usage_error("release", "--config FILE is required (e.g. release/local.yaml)");
     if (a->run_dir && cli_output_check_dir("release", "--run", a->run_dir))
@@ -241,7 +223,7 @@ static int exit_code(const struct tars_release_outcome *out)
 
 int cmd_release(int argc, char **argv)
 {
-    struct release_args a = {0};
+    struct release_args *a = &ra;
     struct tars_release_config cfg;
     struct tars_release_options o = {0};
     struct tars_release_outcome out;
@@ -249,38 +231,36 @@ int cmd_release(int argc, char **argv)
     struct progress pr;
     char self[PATH_MAX];
     ssize_t len;
-    int rc = parse_args(argc, argv, &a);
+    int rc;
 
-    if (rc || a.help) {
-        if (a.help)
-            usage_release();
-        return rc;
-    }
-    if (tars_release_config_load(a.config, &cfg, &err)) {
+    memset(&ra, 0, sizeof(ra));
+    if ((rc = parse_args(argc, argv, a)) != 0)
+        return cli_opt_exit(rc);
+    if (tars_release_config_load(a->config, &cfg, &err)) {
         fprintf(stderr, "tars release: %s\n", err.msg);
         return EXIT_USAGE;
     }
     if (tars_release_check_loads(&cfg, &err)) { /* before anything is touched */
-        fprintf(stderr, "tars release: %s: %s\n", a.config, err.msg);
+        fprintf(stderr, "tars release: %s: %s\n", a->config, err.msg);
         rc = EXIT_USAGE;
         goto out;
     }
-    if ((rc = apply_version(&cfg, a.version)))
+    if ((rc = apply_version(&cfg, a->version)))
         goto out;
-    if (a.base_url) {
+    if (a->base_url) {
         free(cfg.base_url);
-        cfg.base_url = strdup(a.base_url);
+        cfg.base_url = strdup(a->base_url);
     }
-    if (a.baseline) {
+    if (a->baseline) {
         free(cfg.baseline);
-        cfg.baseline = strdup(a.baseline);
+        cfg.baseline = strdup(a->baseline);
     }
     len = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[len > 0 ? len : 0] = '\0';
-    o = (struct tars_release_options){a.run_dir, self,    a.skip_tests,    a.force_deploy,
-                                      a.dry_run, a.quiet, a.canary_weight, &interrupted,
-                                      on_event,  &pr,     on_step};
-    if (a.dry_run) {
+    o = (struct tars_release_options){a->run_dir, self,     a->skip_tests,    a->force_deploy,
+                                      a->dry_run, a->quiet, a->canary_weight, &interrupted,
+                                      on_event,   &pr,      on_step};
+    if (a->dry_run) {
         o.on_event = NULL; /* nothing runs: no progress */
         o.on_step = NULL;
         rc = tars_release_plan(&cfg, &o, stdout) ? EXIT_INCONCLUSIVE : EXIT_OK;
@@ -289,7 +269,7 @@ int cmd_release(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    progress_start(&pr, a.quiet);
+    progress_start(&pr, a->quiet);
     rc = tars_release_run(&cfg, &o, &out, &err);
     progress_stop(&pr);
     if (rc) {

@@ -1,7 +1,6 @@
 /* tars serve: option parsing, secrets, demo seeding, signals. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "tars/alloc.h"
 #include "tars/auth.h"
 #include "tars/crypto.h"
@@ -27,94 +27,83 @@ struct serve_opts {
     const char *listen, *db, *data_dir, *secret_file, *threads, *log_format;
     const char *rl_public, *rl_auth, *rl_user, *exempt, *cors, *timeout;
     const char *ws_auth, *ws_max, *ws_heartbeat, *ws_idle, *ws_metrics, *ws_replay, *ws_queue;
-    int demo, migrate_only, takeover, help;
+    int demo, migrate_only, takeover;
     char host[64];
     char db_buf[4096];
     char secret[SECRET_MAX + 1];
     size_t secret_len;
 };
 
-void usage_serve(void)
-{
-    printf("usage: tars serve [options]\n\n"
-           "Runs the reference T.A.R.S. dashboard API (docs/serve.md, docs/api.md).\n\n"
-           "  --listen HOST:PORT      TARS_LISTEN            default 127.0.0.1:3001 (DASHBOARD_PORT sets the port)\n"
-           "  --db URL                TARS_DB                sqlite:PATH or postgres://...; default sqlite:DATA_DIR/tars.db\n"
-           "  --data-dir DIR          TARS_DATA_DIR          default ./tars-data\n"
-           "  --jwt-secret-file FILE  TARS_JWT_SECRET        the secret (>= 32 bytes); required unless --demo\n"
-           "  --threads N             TARS_THREADS           default: number of CPUs\n"
-           "  --log-format json|text  TARS_LOG_FORMAT        default text\n"
-           "  --rate-limit-public N   TARS_RATE_LIMIT_PUBLIC per minute per address, default 30 (0 = off)\n"
-           "  --rate-limit-auth N     TARS_RATE_LIMIT_AUTH   token endpoints, default 10 (0 = off)\n"
-           "  --rate-limit-user N     TARS_RATE_LIMIT_USER   per principal, default 0 (off)\n"
-           "  --exempt-networks CIDRS TARS_EXEMPT_NETWORKS   never rate limited, e.g. 10.0.0.0/8,::1\n"
-           "  --cors-origins LIST     TARS_CORS_ORIGINS      allowed origins, comma-separated\n"
-           "  --request-timeout SEC   TARS_REQUEST_TIMEOUT   cut off slow clients, default 10\n"
-           "  --ws-auth MODE          TARS_WS_AUTH           /ws: required, optional (default) or off\n"
-           "  --ws-max-connections N  TARS_WS_MAX_CONNECTIONS default 20000 (more are closed with 1013)\n"
-           "  --ws-heartbeat DUR      TARS_WS_HEARTBEAT      heartbeat interval, default 30s\n"
-           "  --ws-idle-timeout DUR   TARS_WS_IDLE_TIMEOUT   close silent clients (1001), default 300s\n"
-           "  --ws-metrics-interval DUR TARS_WS_METRICS_INTERVAL \"metrics\" channel period, default 10s\n"
-           "  --ws-replay N           TARS_WS_REPLAY         messages kept per channel for resume, default 1024\n"
-           "  --ws-send-queue N       TARS_WS_SEND_QUEUE     messages queued per connection, default 1024\n"
-           "  --migrate-only          apply database migrations and exit\n"
-           "  --takeover              share the port with a running tars serve (zero-downtime\n"
-           "                          replacement: start the new one, then SIGTERM the old one)\n"
-           "  --demo                  seed demo data and users (passwords in DATA_DIR/credentials.json)\n"
-           "  -h, --help              show this help\n");
-}
+/* The values are read with their environment variables (build_config), so
+ * a flag and its variable are checked the same way. */
+static struct serve_opts so_;
+
+static const struct cli_opt serve_table[] = {
+    CLI_STRING(0, "listen", "HOST:PORT", &so_.listen,
+               "TARS_LISTEN; default 127.0.0.1:3001 (DASHBOARD_PORT sets the port)"),
+    CLI_STRING(0, "db", "URL", &so_.db,
+               "TARS_DB; sqlite:PATH or postgres://...; default sqlite:DATA_DIR/tars.db"),
+    CLI_STRING(0, "data-dir", "DIR", &so_.data_dir, "TARS_DATA_DIR; default ./tars-data"),
+    CLI_STRING(0, "jwt-secret-file", "FILE", &so_.secret_file,
+               "TARS_JWT_SECRET; the secret (>= 32 bytes); required unless --demo"),
+    CLI_STRING(0, "threads", "N", &so_.threads, "TARS_THREADS; default: number of CPUs"),
+    CLI_STRING(0, "log-format", "json|text", &so_.log_format, "TARS_LOG_FORMAT; default text"),
+    CLI_STRING(0, "rate-limit-public", "N", &so_.rl_public,
+               "TARS_RATE_LIMIT_PUBLIC; per minute per address, default 30 (0 = off)"),
+    CLI_STRING(0, "rate-limit-auth", "N", &so_.rl_auth,
+               "TARS_RATE_LIMIT_AUTH; token endpoints, default 10 (0 = off)"),
+    CLI_STRING(0, "rate-limit-user", "N", &so_.rl_user,
+               "TARS_RATE_LIMIT_USER; per principal, default 0 (off)"),
+    CLI_STRING(0, "exempt-networks", "CIDRS", &so_.exempt,
+               "TARS_EXEMPT_NETWORKS; never rate limited, e.g. 10.0.0.0/8,::1"),
+    CLI_STRING(0, "cors-origins", "LIST", &so_.cors,
+               "TARS_CORS_ORIGINS; allowed origins, comma-separated"),
+    CLI_STRING(0, "request-timeout", "SEC", &so_.timeout,
+               "TARS_REQUEST_TIMEOUT; cut off slow clients, default 10"),
+    CLI_STRING(0, "ws-auth", "MODE", &so_.ws_auth,
+               "TARS_WS_AUTH; /ws: required, optional (default) or off"),
+    CLI_STRING(0, "ws-max-connections", "N", &so_.ws_max,
+               "TARS_WS_MAX_CONNECTIONS; default 20000 (more are closed with 1013)"),
+    CLI_STRING(0, "ws-heartbeat", "DUR", &so_.ws_heartbeat,
+               "TARS_WS_HEARTBEAT; heartbeat interval, default 30s"),
+    CLI_STRING(0, "ws-idle-timeout", "DUR", &so_.ws_idle,
+               "TARS_WS_IDLE_TIMEOUT; close silent clients (1001), default 300s"),
+    CLI_STRING(0, "ws-metrics-interval", "DUR", &so_.ws_metrics,
+               "TARS_WS_METRICS_INTERVAL; \"metrics\" channel period, default 10s"),
+    CLI_STRING(0, "ws-replay", "N", &so_.ws_replay,
+               "TARS_WS_REPLAY; messages kept per channel for resume, default 1024"),
+    CLI_STRING(0, "ws-send-queue", "N", &so_.ws_queue,
+               "TARS_WS_SEND_QUEUE; messages queued per connection, default 1024"),
+    CLI_FLAG(0, "migrate-only", &so_.migrate_only, "apply database migrations and exit"),
+    CLI_FLAG(0, "takeover", &so_.takeover,
+             "share the port with a running tars serve (zero-downtime\n"
+             "replacement: start the new one, then SIGTERM the old one)"),
+    CLI_FLAG(0, "demo", &so_.demo,
+             "seed demo data and users (passwords in DATA_DIR/credentials.json)"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_serve_spec = {
+    .name = "serve",
+    .synopsis = "tars serve [options]",
+    .about = "Runs the reference T.A.R.S. dashboard API (docs/serve.md, docs/api.md).\n"
+             "Each option's environment variable is named first in its line; the flag wins.",
+    .opts = serve_table,
+    .exits = "0 stopped cleanly on SIGTERM/SIGINT (or --migrate-only applied the migrations),\n"
+             "2 could not start (database, migration, address), 3 bad usage, JWT secret,\n"
+             "threads, CIDR list or listen address",
+};
 
 static int parse_args(int argc, char **argv, struct serve_opts *o)
 {
-    static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'},        {"db", required_argument, NULL, 'd'},
-        {"data-dir", required_argument, NULL, 'D'},      {"jwt-secret-file", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 't'},       {"log-format", required_argument, NULL, 'f'},
-        {"rate-limit-public", required_argument, NULL, 'P'}, {"rate-limit-auth", required_argument, NULL, 'A'},
-        {"rate-limit-user", required_argument, NULL, 'U'},   {"exempt-networks", required_argument, NULL, 'x'},
-        {"cors-origins", required_argument, NULL, 'c'},  {"request-timeout", required_argument, NULL, 'T'},
-        {"migrate-only", no_argument, NULL, 'm'},        {"demo", no_argument, NULL, 'Z'},
-        {"takeover", no_argument, NULL, 'K'},
-        {"ws-auth", required_argument, NULL, 1001},      {"ws-max-connections", required_argument, NULL, 1002},
-        {"ws-heartbeat", required_argument, NULL, 1003}, {"ws-idle-timeout", required_argument, NULL, 1004},
-        {"ws-metrics-interval", required_argument, NULL, 1005}, {"ws-replay", required_argument, NULL, 1006},
-        {"ws-send-queue", required_argument, NULL, 1007},
-        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
-    int c;
+    int n, rc;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'l': o->listen = optarg; break;
-        case 'd': o->db = optarg; break;
-        case 'D': o->data_dir = optarg; break;
-        case 's': o->secret_file = optarg; break;
-        case 't': o->threads = optarg; break;
-        case 'f': o->log_format = optarg; break;
-        case 'P': o->rl_public = optarg; break;
-        case 'A': o->rl_auth = optarg; break;
-        case 'U': o->rl_user = optarg; break;
-        case 'x': o->exempt = optarg; break;
-        case 'c': o->cors = optarg; break;
-        case 'T': o->timeout = optarg; break;
-        case 'm': o->migrate_only = 1; break;
-        case 1001: o->ws_auth = optarg; break;
-        case 1002: o->ws_max = optarg; break;
-        case 1003: o->ws_heartbeat = optarg; break;
-        case 1004: o->ws_idle = optarg; break;
-        case 1005: o->ws_metrics = optarg; break;
-        case 1006: o->ws_replay = optarg; break;
-        case 1007: o->ws_queue = optarg; break;
-        case 'Z': o->demo = 1; break;
-        case 'K': o->takeover = 1; break;
-        case 'h': o->help = 1; usage_serve(); return 0;
-        default:
-            return cli_usage_error("serve", "unknown or incomplete option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
+    (void)o; /* the table writes into so_, which o is */
+    rc = cli_opt_parse(&cli_serve_spec, argc, argv, &n);
+    if (rc)
+        return rc;
+    if (n > 0)
+        return cli_usage_error("serve", "unexpected argument \"%s\"", argv[1]);
     return 0;
 }
 
@@ -124,7 +113,8 @@ static int read_secret_file(const char *path, struct serve_opts *o)
     ssize_t n;
 
     if (fd < 0) {
-        fprintf(stderr, "tars serve: cannot read the JWT secret file \"%s\": %s\n", path, strerror(errno));
+        fprintf(stderr, "tars serve: cannot read the JWT secret file \"%s\": %s\n", path,
+                strerror(errno));
         return -1;
     }
     n = read(fd, o->secret, SECRET_MAX);
@@ -178,7 +168,8 @@ static int load_secret(struct serve_opts *o)
     if (!o->secret_len && o->demo && demo_secret(o))
         return -1;
     if (!o->secret_len) {
-        cli_usage_error("serve", "no JWT secret: give --jwt-secret-file or TARS_JWT_SECRET (or --demo)");
+        cli_usage_error("serve",
+                        "no JWT secret: give --jwt-secret-file or TARS_JWT_SECRET (or --demo)");
         return -1;
     }
     if (o->secret_len < TARS_JWT_SECRET_MIN) {
@@ -192,7 +183,8 @@ static int make_data_dir(const char *dir)
 {
     if (mkdir(dir, 0700) == 0 || errno == EEXIST)
         return 0;
-    fprintf(stderr, "tars serve: cannot create the data directory \"%s\": %s\n", dir, strerror(errno));
+    fprintf(stderr, "tars serve: cannot create the data directory \"%s\": %s\n", dir,
+            strerror(errno));
     return -1;
 }
 
@@ -209,7 +201,8 @@ static int parse_count(const char *name, const char *v, int64_t min, int64_t max
 static int parse_duration(const char *name, const char *v, int64_t *ms)
 {
     if (tars_duration_parse(v, ms) || *ms < 100 || *ms > 24LL * 3600 * 1000) {
-        cli_usage_error("serve", "%s must be a duration from 100ms to 24h (e.g. 30s), not \"%s\"", name, v);
+        cli_usage_error("serve", "%s must be a duration from 100ms to 24h (e.g. 30s), not \"%s\"",
+                        name, v);
         return -1;
     }
     return 0;
@@ -224,7 +217,8 @@ static int parse_ws_auth(const char *v, int *mode)
     else if (strcmp(v, "off") == 0)
         *mode = TARS_WS_AUTH_OFF;
     else
-        return cli_usage_error("serve", "ws-auth must be required, optional or off, not \"%s\"", v), -1;
+        return cli_usage_error("serve", "ws-auth must be required, optional or off, not \"%s\"", v),
+               -1;
     return 0;
 }
 
@@ -234,12 +228,19 @@ static int build_ws_config(struct serve_opts *o, struct tars_server_config *cfg)
     int64_t max, replay, queue;
 
     if (parse_ws_auth(cli_env_or(o->ws_auth, "TARS_WS_AUTH", "optional"), &cfg->ws_auth) ||
-        parse_count("ws-max-connections", cli_env_or(o->ws_max, "TARS_WS_MAX_CONNECTIONS", "20000"), 1, 1000000, &max) ||
-        parse_duration("ws-heartbeat", cli_env_or(o->ws_heartbeat, "TARS_WS_HEARTBEAT", "30s"), &cfg->ws_heartbeat_ms) ||
-        parse_duration("ws-idle-timeout", cli_env_or(o->ws_idle, "TARS_WS_IDLE_TIMEOUT", "300s"), &cfg->ws_idle_timeout_ms) ||
-        parse_duration("ws-metrics-interval", cli_env_or(o->ws_metrics, "TARS_WS_METRICS_INTERVAL", "10s"), &cfg->ws_metrics_interval_ms) ||
-        parse_count("ws-replay", cli_env_or(o->ws_replay, "TARS_WS_REPLAY", "1024"), 1, 1000000, &replay) ||
-        parse_count("ws-send-queue", cli_env_or(o->ws_queue, "TARS_WS_SEND_QUEUE", "1024"), 1, 1000000, &queue))
+        parse_count("ws-max-connections", cli_env_or(o->ws_max, "TARS_WS_MAX_CONNECTIONS", "20000"),
+                    1, 1000000, &max) ||
+        parse_duration("ws-heartbeat", cli_env_or(o->ws_heartbeat, "TARS_WS_HEARTBEAT", "30s"),
+                       &cfg->ws_heartbeat_ms) ||
+        parse_duration("ws-idle-timeout", cli_env_or(o->ws_idle, "TARS_WS_IDLE_TIMEOUT", "300s"),
+                       &cfg->ws_idle_timeout_ms) ||
+        parse_duration("ws-metrics-interval",
+                       cli_env_or(o->ws_metrics, "TARS_WS_METRICS_INTERVAL", "10s"),
+                       &cfg->ws_metrics_interval_ms) ||
+        parse_count("ws-replay", cli_env_or(o->ws_replay, "TARS_WS_REPLAY", "1024"), 1, 1000000,
+                    &replay) ||
+        parse_count("ws-send-queue", cli_env_or(o->ws_queue, "TARS_WS_SEND_QUEUE", "1024"), 1,
+                    1000000, &queue))
         return -1;
     cfg->ws_max_connections = (int)max;
     cfg->ws_replay = (int)replay;
@@ -258,7 +259,8 @@ static int build_config(struct serve_opts *o, struct tars_server_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     o->listen = cli_env_or(o->listen, "TARS_LISTEN", NULL);
     if (!o->listen) {
-        snprintf(listen_buf, sizeof(listen_buf), "127.0.0.1:%s", port_env && *port_env ? port_env : "3001");
+        snprintf(listen_buf, sizeof(listen_buf), "127.0.0.1:%s",
+                 port_env && *port_env ? port_env : "3001");
         o->listen = listen_buf;
     }
     if (tars_net_parse_listen(o->listen, o->host, sizeof(o->host), &cfg->listen_port))
@@ -273,7 +275,9 @@ static int build_config(struct serve_opts *o, struct tars_server_config *cfg)
     cfg->db_url = o->db;
     o->log_format = cli_env_or(o->log_format, "TARS_LOG_FORMAT", "text");
     if (tars_log_parse_format(o->log_format, &fmt))
-        return cli_usage_error("serve", "log format must be json or text, not \"%s\"", o->log_format), -1;
+        return cli_usage_error("serve", "log format must be json or text, not \"%s\"",
+                               o->log_format),
+               -1;
     tars_log_configure(fmt, TARS_LOG_INFO);
     n = sysconf(_SC_NPROCESSORS_ONLN);
     if (o->threads || getenv("TARS_THREADS")) {
@@ -281,10 +285,14 @@ static int build_config(struct serve_opts *o, struct tars_server_config *cfg)
             return -1;
     }
     cfg->threads = n > 0 ? (int)n : 1;
-    if (parse_count("rate-limit-public", cli_env_or(o->rl_public, "TARS_RATE_LIMIT_PUBLIC", "30"), 0, 1000000000, &cfg->rate_limit_public) ||
-        parse_count("rate-limit-auth", cli_env_or(o->rl_auth, "TARS_RATE_LIMIT_AUTH", "10"), 0, 1000000000, &cfg->rate_limit_auth) ||
-        parse_count("rate-limit-user", cli_env_or(o->rl_user, "TARS_RATE_LIMIT_USER", "0"), 0, 1000000000, &cfg->rate_limit_user) ||
-        parse_count("request-timeout", cli_env_or(o->timeout, "TARS_REQUEST_TIMEOUT", "10"), 1, 3600, &n))
+    if (parse_count("rate-limit-public", cli_env_or(o->rl_public, "TARS_RATE_LIMIT_PUBLIC", "30"),
+                    0, 1000000000, &cfg->rate_limit_public) ||
+        parse_count("rate-limit-auth", cli_env_or(o->rl_auth, "TARS_RATE_LIMIT_AUTH", "10"), 0,
+                    1000000000, &cfg->rate_limit_auth) ||
+        parse_count("rate-limit-user", cli_env_or(o->rl_user, "TARS_RATE_LIMIT_USER", "0"), 0,
+                    1000000000, &cfg->rate_limit_user) ||
+        parse_count("request-timeout", cli_env_or(o->timeout, "TARS_REQUEST_TIMEOUT", "10"), 1,
+                    3600, &n))
         return -1;
     cfg->request_timeout_s = (int)n;
     cfg->shutdown_timeout_s = 10;
@@ -375,12 +383,16 @@ static int run_until_signal(const struct tars_server_config *cfg, const struct s
 
 int cmd_serve(int argc, char **argv)
 {
-    struct serve_opts *o = xcalloc(1, sizeof(*o));
+    struct serve_opts *o = &so_;
     struct tars_server_config cfg;
-    int rc = parse_args(argc, argv, o);
+    int rc;
 
-    if (rc || o->help)
+    memset(o, 0, sizeof(*o));
+    rc = parse_args(argc, argv, o);
+    if (rc) {
+        rc = cli_opt_exit(rc);
         goto out;
+    }
     rc = EXIT_USAGE;
     if (build_config(o, &cfg) || make_data_dir(o->data_dir))
         goto out;
@@ -396,6 +408,5 @@ int cmd_serve(int argc, char **argv)
     rc = run_until_signal(&cfg, o);
 out:
     explicit_bzero(o, sizeof(*o));
-    free(o);
     return rc;
 }

@@ -1,84 +1,68 @@
 /* tars signoff: sign a run's evidence for a role, or list every role's state (docs/signoff.md). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "signoff_output.h"
 #include "tars/clock.h"
 #include "tars/signoff.h"
 
 struct signoff_opts {
     const char *dir, *role, *reason, *key, *identity, *allowed, *roles;
-    int approve, reject, list, json, help;
+    int approve, reject, list, json;
 };
 
-void usage_signoff(void)
-{
-    printf(
-        "usage: tars signoff RUN_DIR --role ROLE (--approve | --reject --reason TEXT)\n"
-        "                    --key FILE --identity ID\n"
-        "       tars signoff RUN_DIR --list [--allowed-signers FILE] [--roles A,B,...] [--json]\n\n"
+static struct signoff_opts sg;
+
+static const struct cli_opt signoff_table[] = {
+    CLI_STRING(0, "role", "ROLE", &sg.role, "e.g. \"QA Lead\""),
+    CLI_FLAG(0, "approve", &sg.approve, "the decision: approve"),
+    CLI_FLAG(0, "reject", &sg.reject, "the decision: reject; a rejection needs --reason"),
+    CLI_STRING(0, "reason", "TEXT", &sg.reason, "one line, shown in the report"),
+    CLI_STRING(0, "key", "FILE", &sg.key, "your key for ssh-keygen -f (default $TARS_SIGNING_KEY)"),
+    CLI_STRING(0, "identity", "ID", &sg.identity,
+               "you, as allowed_signers names you (default $TARS_SIGNER)"),
+    CLI_FLAG(0, "list", &sg.list, "each role: approved, rejected, missing or invalid (why)"),
+    CLI_STRING(0, "allowed-signers", "FILE", &sg.allowed,
+               "identities, keys and role:<slug> principals; signing checks\n"
+               "the new record against it (default $TARS_ALLOWED_SIGNERS)"),
+    CLI_STRING(0, "roles", "A,B", &sg.roles, "roles to list (default: the five of the checklist)"),
+    CLI_FLAG(0, "json", &sg.json, "--list as JSON"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_signoff_spec = {
+    .name = "signoff",
+    .synopsis = "tars signoff RUN_DIR --role ROLE (--approve | --reject --reason TEXT)\n"
+                "                    --key FILE --identity ID\n"
+                "tars signoff RUN_DIR --list [--allowed-signers FILE] [--roles A,B,...] [--json]",
+    .about =
         "Signs this run's evidence digest for a role with your SSH key (ssh-keygen -Y sign,\n"
         "namespace " TARS_SIGNOFF_NAMESPACE ") and appends the record to RUN_DIR/" TARS_SIGNOFF_FILE
         ".\n"
         "Render the report first (tars report RUN_DIR) and read it: signing refuses when\n"
         "report.md shows other evidence, and, with allowed_signers, when the record would not\n"
         "verify. tars never reads the key: ssh-keygen does (an agent works with the public\n"
-        "key's path).\n\n"
-        "  --role ROLE             e.g. \"QA Lead\"\n"
-        "  --approve, --reject     the decision; a rejection needs --reason\n"
-        "  --reason TEXT           one line, shown in the report\n"
-        "  --key FILE              your key for ssh-keygen -f (default $TARS_SIGNING_KEY)\n"
-        "  --identity ID           you, as allowed_signers names you (default $TARS_SIGNER)\n"
-        "  --list                  each role: approved, rejected, missing or invalid (why)\n"
-        "  --allowed-signers FILE  identities, keys and role:<slug> principals; signing checks\n"
-        "                          the new record against it\n"
-        "                          (default $TARS_ALLOWED_SIGNERS)\n"
-        "  --roles A,B             roles to list (default: the five of the checklist)\n"
-        "  --json                  --list as JSON\n"
-        "exit: 0 signed or listed, 1 refused (the report is not of this evidence, or the record\n"
-        "would be invalid), 2 ssh-keygen could not sign or verify, 3 bad usage or run directory\n");
-}
+        "key's path).",
+    .opts = signoff_table,
+    .exits = "0 signed or listed, 1 refused (the report is not of this evidence, or the record\n"
+             "would be invalid), 2 ssh-keygen could not sign or verify, 3 bad usage or run "
+             "directory",
+};
 
 static int parse_signoff_args(int argc, char **argv, struct signoff_opts *o)
 {
-    static const struct option longopts[] = {
-        {"role", required_argument, NULL, 'r'},  {"approve", no_argument, NULL, 'a'},
-        {"reject", no_argument, NULL, 'x'},      {"reason", required_argument, NULL, 'R'},
-        {"key", required_argument, NULL, 'k'},   {"identity", required_argument, NULL, 'i'},
-        {"list", no_argument, NULL, 'l'},        {"allowed-signers", required_argument, NULL, 'A'},
-        {"roles", required_argument, NULL, 'L'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
-    int c;
+    int n, rc = cli_opt_parse(&cli_signoff_spec, argc, argv, &n);
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r': o->role = optarg; break;
-        case 'a': o->approve = 1; break;
-        case 'x': o->reject = 1; break;
-        case 'R': o->reason = optarg; break;
-        case 'k': o->key = optarg; break;
-        case 'i': o->identity = optarg; break;
-        case 'l': o->list = 1; break;
-        case 'A': o->allowed = optarg; break;
-        case 'L': o->roles = optarg; break;
-        case 'j': o->json = 1; break;
-        case 'h': o->help = 1; return 0;
-        default:
-            return cli_usage_error("signoff", "unknown or incomplete option \"%s\"",
-                                   argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        o->dir = argv[optind++];
-    if (!o->dir)
+    if (rc)
+        return rc;
+    if (n == 0)
         return cli_usage_error("signoff", "give a run directory");
-    if (optind < argc)
-        return cli_usage_error("signoff", "one run directory only, not \"%s\"", argv[optind]);
+    if (n > 1)
+        return cli_usage_error("signoff", "one run directory only, not \"%s\"", argv[2]);
+    o->dir = argv[1];
     o->key = cli_env_or(o->key, "TARS_SIGNING_KEY", NULL);
     o->identity = cli_env_or(o->identity, "TARS_SIGNER", NULL);
     o->allowed = cli_env_or(o->allowed, "TARS_ALLOWED_SIGNERS", NULL);
@@ -153,13 +137,10 @@ static int sign(const struct signoff_opts *o)
 
 int cmd_signoff(int argc, char **argv)
 {
-    struct signoff_opts o = {0};
-    int rc = parse_signoff_args(argc, argv, &o);
+    int rc;
 
-    if (rc || o.help) {
-        if (o.help)
-            usage_signoff();
-        return rc;
-    }
-    return o.list ? list(&o) : sign(&o);
+    memset(&sg, 0, sizeof(sg));
+    if ((rc = parse_signoff_args(argc, argv, &sg)) != 0)
+        return cli_opt_exit(rc);
+    return sg.list ? list(&sg) : sign(&sg);
 }

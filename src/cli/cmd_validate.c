@@ -1,5 +1,4 @@
 /* tars validate: run check suites, print by category, write JUnit/JSON/TAP. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "output.h"
 #include "run_record.h"
 #include "term.h"
@@ -37,14 +37,16 @@ struct validate_opts {
     size_t suite_count;
     const char *only[MAX_LIST], *tags[MAX_LIST];
     struct cli_format formats[8];
-    size_t only_count, tag_count, format_count;
+    const char *format_text[8];
+    int only_count, tag_count, format_count, var_given;
+    const char *var_args[MAX_LIST];
     struct tars_var vars[MAX_LIST];
     size_t var_count;
     char *var_text[MAX_LIST];
     /* The original regression CLI's flags, as suite variables (before --var,
      * which wins): ENVIRONMENT, NAMESPACE, TARGET_VERSION, CANARY_URL. */
     const char *environment, *namespace_name, *version, *target_version, *canary_url;
-    int parallel, list, strict, help;
+    int parallel, list, list_ids, strict;
     int64_t deadline_ms;
     const char *run_dir;
     FILE *console; /* standard error when a --format writes to standard output */
@@ -52,32 +54,6 @@ struct validate_opts {
 
 enum { FORMAT_JUNIT, FORMAT_JSON, FORMAT_TAP };
 static const char *const format_kinds[] = {"junit", "json", "tap", NULL};
-
-void usage_validate(void)
-{
-    printf(
-        "usage: tars validate SUITE.yaml... [options]\n\n"
-        "Runs declarative check suites in parallel (docs/suite-format.md).\n\n"
-        "  --only ID|CATEGORY     run only these checks (repeatable)\n"
-        "  --tags TAG             run only checks with this tag (repeatable)\n"
-        "  --list                 list the checks and exit\n"
-        "  --parallel N           checks at once, default 8\n"
-        "  --timeout D            deadline for each whole suite (e.g. 2m)\n"
-        "  --var NAME=VALUE       set a suite variable (repeatable)\n"
-        "  --environment E        the suite's preset E (its environments:), as --var "
-        "ENVIRONMENT=E\n"
-        "  --namespace NS         as --var NAMESPACE=NS\n"
-        "  --target-version V     as --var TARGET_VERSION=V\n"
-        "  --version V            the same; wins over --target-version\n"
-        "  --canary-endpoint URL  as --var CANARY_URL=URL\n"
-        "  --strict               skips make the result inconclusive (exit 2)\n"
-        "  --format F             console (default), junit:FILE, json:FILE, tap:FILE (repeatable;\n"
-        "                         FILE - is standard output, and the console goes to stderr)\n"
-        "  --run DIR              also record the results in run directory DIR (checks.json,\n"
-        "                         checks.junit.xml, run.json \"checks\"; docs/run-format.md)\n"
-        "exit: 0 all passed, 1 a check failed, 2 errors (or skips with --strict), 3 bad usage or "
-        "suite\n");
-}
 
 static int add_var(struct validate_opts *o, const char *arg)
 {
@@ -92,14 +68,6 @@ static int add_var(struct validate_opts *o, const char *arg)
     return 0;
 }
 
-static int push(const char **list, size_t *n, const char *v, const char *what)
-{
-    if (*n == MAX_LIST)
-        return cli_usage_error("validate", "too many %s", what);
-    list[(*n)++] = v;
-    return 0;
-}
-
 /* Every output is checked before anything runs; at most one of them may be
  * standard output, and then the console text goes to standard error. */
 static int check_outputs(struct validate_opts *o)
@@ -109,7 +77,7 @@ static int check_outputs(struct validate_opts *o)
     o->console = stdout;
     if (o->run_dir && cli_output_check_dir("validate", "--run", o->run_dir))
         return EXIT_USAGE;
-    for (size_t i = 0; i < o->format_count; i++)
+    for (int i = 0; i < o->format_count; i++)
         if (o->formats[i].path && cli_output_is_stdout(o->formats[i].path))
             to_stdout++;
     if (to_stdout > 1)
@@ -119,64 +87,63 @@ static int check_outputs(struct validate_opts *o)
     return 0;
 }
 
+static struct validate_opts vo;
+
+static const struct cli_opt validate_table[] = {
+    CLI_LIST(0, "only", "ID|CATEGORY", vo.only, &vo.only_count, MAX_LIST, "run only these checks"),
+    CLI_LIST(0, "tags", "TAG", vo.tags, &vo.tag_count, MAX_LIST, "run only checks with this tag"),
+    CLI_FLAG(0, "list", &vo.list, "list the checks and exit"),
+    CLI_FLAG(0, "list-ids", &vo.list_ids,
+             "print the selected check ids and categories, one a line, and exit\n"
+             "(what shell completion offers for --only)"),
+    CLI_INT(0, "parallel", "N", &vo.parallel, 1, 64, "checks at once, default 8"),
+    CLI_DURATION(0, "timeout", "D", &vo.deadline_ms, 1, TARS_DURATION_MAX_MS,
+                 "deadline for each whole suite (e.g. 2m)"),
+    CLI_LIST(0, "var", "NAME=VALUE", vo.var_args, &vo.var_given, MAX_LIST, "set a suite variable"),
+    CLI_STRING(0, "environment", "E", &vo.environment,
+               "the suite's preset E (its environments:), as --var ENVIRONMENT=E"),
+    CLI_STRING(0, "namespace", "NS", &vo.namespace_name, "as --var NAMESPACE=NS"),
+    CLI_STRING(0, "target-version", "V", &vo.target_version, "as --var TARGET_VERSION=V"),
+    CLI_STRING(0, "version", "V", &vo.version, "the same; wins over --target-version"),
+    CLI_STRING(0, "canary-endpoint", "URL", &vo.canary_url, "as --var CANARY_URL=URL"),
+    CLI_FLAG(0, "strict", &vo.strict, "skips make the result inconclusive (exit 2)"),
+    CLI_LIST(0, "format", "F", vo.format_text, &vo.format_count, 8,
+             "console (default), junit:FILE, json:FILE, tap:FILE\n"
+             "(FILE - is standard output, and the console goes to stderr)"),
+    CLI_STRING(0, "run", "DIR", &vo.run_dir,
+               "also record the results in run directory DIR (checks.json,\n"
+               "checks.junit.xml, run.json \"checks\"; docs/run-format.md)"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_validate_spec = {
+    .name = "validate",
+    .synopsis = "tars validate SUITE.yaml... [options]",
+    .about = "Runs declarative check suites in parallel (docs/suite-format.md).",
+    .opts = validate_table,
+    .exits = "0 all passed, 1 a check failed, 2 errors (or skips with --strict), 3 bad usage or "
+             "suite",
+};
+
 static int parse_validate_args(int argc, char **argv, struct validate_opts *o)
 {
-    static const struct option longopts[] = {
-        {"only", required_argument, NULL, 'o'},   {"tags", required_argument, NULL, 't'},
-        {"list", no_argument, NULL, 'l'},         {"parallel", required_argument, NULL, 'p'},
-        {"timeout", required_argument, NULL, 'T'}, {"var", required_argument, NULL, 'v'},
-        {"strict", no_argument, NULL, 's'},       {"format", required_argument, NULL, 'f'},
-        {"run", required_argument, NULL, 'R'},
-        {"environment", required_argument, NULL, 'E'}, {"namespace", required_argument, NULL, 'N'},
-        {"version", required_argument, NULL, 'V'}, {"target-version", required_argument, NULL, 'G'},
-        {"canary-endpoint", required_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int64_t n;
-    int c, rc = 0;
+    int n, rc;
 
-    opterr = 0;
-    optind = 1;
     o->parallel = 8;
-    while (rc == 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o': rc = push(o->only, &o->only_count, optarg, "--only"); break;
-        case 't': rc = push(o->tags, &o->tag_count, optarg, "--tags"); break;
-        case 'l': o->list = 1; break;
-        case 's': o->strict = 1; break;
-        case 'h': o->help = 1; return 0;
-        case 'R': o->run_dir = optarg; break;
-        case 'v': rc = add_var(o, optarg); break;
-        case 'E': o->environment = optarg; break;
-        case 'N': o->namespace_name = optarg; break;
-        case 'V': o->version = optarg; break;
-        case 'G': o->target_version = optarg; break;
-        case 'C': o->canary_url = optarg; break;
-        case 'p':
-            if (tars_parse_i64(optarg, 1, 64, &n))
-                return cli_usage_error("validate", "--parallel must be 1..64");
-            o->parallel = (int)n;
-            break;
-        case 'T':
-            if (tars_duration_parse(optarg, &o->deadline_ms) || o->deadline_ms <= 0)
-                return cli_usage_error("validate", "bad --timeout \"%s\"", optarg);
-            break;
-        case 'f':
-            if (o->format_count == 8)
-                return cli_usage_error("validate", "at most 8 --format options");
-            rc = cli_format_parse("validate", optarg, format_kinds, &o->formats[o->format_count++]);
-            break;
-        default:
-            return cli_usage_error("validate", "unknown or incomplete option \"%s\"", argv[optind - 1]);
-        }
-    }
-    for (; rc == 0 && optind < argc; optind++) {
-        if (o->suite_count == MAX_SUITES)
-            return cli_usage_error("validate", "at most %d suites", MAX_SUITES);
-        o->suites[o->suite_count++] = argv[optind];
-    }
-    if (rc == 0 && !o->help && o->suite_count == 0)
-        rc = cli_usage_error("validate", "give at least one suite file");
-    return rc ? rc : check_outputs(o);
+    rc = cli_opt_parse(&cli_validate_spec, argc, argv, &n);
+    for (int i = 0; rc == 0 && i < o->var_given; i++)
+        rc = add_var(o, o->var_args[i]);
+    for (int i = 0; rc == 0 && i < o->format_count; i++)
+        rc = cli_format_parse("validate", o->format_text[i], format_kinds, &o->formats[i]);
+    if (rc)
+        return rc;
+    if (n > MAX_SUITES)
+        return cli_usage_error("validate", "at most %d suites", MAX_SUITES);
+    for (int i = 0; i < n; i++)
+        o->suites[o->suite_count++] = argv[1 + i];
+    if (o->suite_count == 0)
+        return cli_usage_error("validate", "give at least one suite file");
+    return check_outputs(o);
 }
 
 /* ---- console output ---- */
@@ -246,6 +213,21 @@ static void list_checks(const struct tars_suite *s, const struct tars_check_filt
         if (tars_check_selected(&s->checks[i], f))
             printf("  %-44s %-22s %-12s %s\n", s->checks[i].id, s->checks[i].category,
                    s->checks[i].type->name, s->checks[i].name);
+}
+
+/* Ids and categories (each once), one a line: what --only takes. */
+static void list_ids(const struct tars_suite *s, const struct tars_check_filter *f)
+{
+    for (size_t i = 0; i < s->check_count; i++) {
+        bool seen = false;
+        if (!tars_check_selected(&s->checks[i], f))
+            continue;
+        printf("%s\n", s->checks[i].id);
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(s->checks[j].category, s->checks[i].category) == 0;
+        if (!seen)
+            printf("%s\n", s->checks[i].category);
+    }
 }
 
 /* ---- files ---- */
@@ -396,12 +378,12 @@ static int check_selection(const struct validate_opts *o, const struct tars_suit
     char where[512];
 
     suite_list(o, where, sizeof(where));
-    for (size_t i = 0; i < o->only_count; i++)
+    for (int i = 0; i < o->only_count; i++)
         if (!any_check(suites, o->suite_count, id_or_category, o->only[i]))
             return cli_usage_error("validate",
                                    "--only \"%s\" matches no check id or category in %s",
                                    o->only[i], where);
-    for (size_t i = 0; i < o->tag_count; i++)
+    for (int i = 0; i < o->tag_count; i++)
         if (!any_check(suites, o->suite_count, has_tag, o->tags[i]))
             return cli_usage_error("validate", "--tags \"%s\" matches no check's tags in %s",
                                    o->tags[i], where);
@@ -507,47 +489,46 @@ static int run_all(struct validate_opts *o, struct tars_suite *suites, struct ta
 
 int cmd_validate(int argc, char **argv)
 {
-    struct validate_opts o;
+    struct validate_opts *o = &vo;
     struct tars_suite suites[MAX_SUITES];
     struct tars_check_run runs[MAX_SUITES];
     struct tars_check_filter f;
     int rc;
 
-    memset(&o, 0, sizeof(o));
+    memset(&vo, 0, sizeof(vo));
     memset(suites, 0, sizeof(suites));
     memset(runs, 0, sizeof(runs));
-    rc = parse_validate_args(argc, argv, &o);
-    if (rc || o.help) {
-        if (o.help)
-            usage_validate();
+    rc = parse_validate_args(argc, argv, o);
+    if (rc) {
+        rc = cli_opt_exit(rc);
         goto out;
     }
     signal(SIGPIPE, SIG_IGN); /* a wss peer resetting would kill us through write(2) */
-    cli_catch_interrupt(); /* no more checks start; results so far marked interrupted */
-    if ((rc = load_suites(&o, suites)))
+    cli_catch_interrupt();    /* no more checks start; results so far marked interrupted */
+    if ((rc = load_suites(o, suites)))
         goto out;
-    f = (struct tars_check_filter){o.only, o.only_count, o.tags, o.tag_count};
-    if ((rc = check_selection(&o, suites, &f)))
+    f = (struct tars_check_filter){o->only, (size_t)o->only_count, o->tags, (size_t)o->tag_count};
+    if ((rc = check_selection(o, suites, &f)))
         goto out;
-    if (o.list) {
-        for (size_t i = 0; i < o.suite_count; i++)
-            list_checks(&suites[i], &f);
+    if (o->list || o->list_ids) {
+        for (size_t i = 0; i < o->suite_count; i++)
+            (o->list_ids ? list_ids : list_checks)(&suites[i], &f);
         goto out;
     }
-    rc = run_all(&o, suites, runs);
-    for (size_t i = 0; rc == 0 && i < o.format_count; i++)
-        rc = write_format(&o.formats[i], runs, o.suite_count);
-    if (rc == 0 && o.run_dir)
-        rc = write_run_record(o.run_dir, runs, o.suite_count);
+    rc = run_all(o, suites, runs);
+    for (int i = 0; rc == 0 && i < o->format_count; i++)
+        rc = write_format(&o->formats[i], runs, o->suite_count);
+    if (rc == 0 && o->run_dir)
+        rc = write_run_record(o->run_dir, runs, o->suite_count);
     if (rc == 0)
-        rc = exit_code(o.console, runs, o.suite_count, o.strict);
+        rc = exit_code(o->console, runs, o->suite_count, o->strict);
 out:
     for (size_t i = 0; i < MAX_SUITES; i++) {
         free((void *)runs[i].results);
         free((void *)runs[i].selected);
         tars_suite_release(&suites[i]);
     }
-    for (size_t i = 0; i < o.var_count; i++)
-        free(o.var_text[i]);
+    for (size_t i = 0; i < o->var_count; i++)
+        free(o->var_text[i]);
     return rc;
 }

@@ -1,5 +1,4 @@
 /* tars ws-stress: many WebSocket clients of the feed, counting loss, order and latency. */
-#include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,6 +14,7 @@
 
 #include "cli.h"
 #include "live_metrics.h"
+#include "opt.h"
 #include "output.h"
 #include "run_record.h"
 #include "tars/json.h"
@@ -28,7 +28,7 @@ struct ws_opts {
     const char *thresholds[MAX_THRESHOLDS];
     int threshold_count;
     double publish_rate;
-    int quiet, help;
+    int quiet, insecure, jitter;
     char authorization[4096];
     char protocol[4096];
     char url_with_token[TARS_URL_MAX + 1];
@@ -38,153 +38,108 @@ struct ws_opts {
     struct cli_metrics_opts metrics;
 };
 
-void usage_ws_stress(void)
-{
-    printf("usage: tars ws-stress URL [options]\n\n"
-           "Opens many WebSocket connections to the live feed (ws://host:port/ws), subscribes\n"
-           "them to a channel and measures what arrives: loss, duplicates, order, delivery\n"
-           "latency, connect and reconnect times (docs/ws-stress.md).\n\n"
-           "  -c, --connections N       connections, default 100\n"
-           "  -d, --duration D          30s, 5m, ... default 60s (a drain of up to 5 s follows)\n"
-           "      --channel C           default evaluation.updates\n"
-           "      --publish-rate N/s    POST evaluations at this rate to generate traffic\n"
-           "      --publish-url BASE    REST base URL, default the WebSocket URL's http(s)://host:port\n"
-           "      --drop-every D        drop every connection abruptly every D (staggered); it\n"
-           "                            resumes with since_seq through its reconnect loop\n"
-           "      --token-env VAR       Bearer token from environment variable VAR (never printed)\n"
-           "      --token-in WHERE      how the WebSocket carries it: header (Authorization: Bearer,\n"
-           "                            the default), query (?token=) or protocol (bearer, <jwt>)\n"
-           "      --threshold EXPR      'loss<0.1%%', 'duplicates<=0', 'p99<50ms', 'connect_p95<1s',\n"
-           "                            'reconnect_avg<5s', 'failed_connections<=0' (repeatable)\n"
-           "      --json FILE           the summary as JSON, with histograms\n"
-           "      --run DIR             also record into run directory DIR (ws.json, run.json \"ws\")\n"
-           "  -t, --threads N           client threads, default: number of CPUs\n"
-           "      --ramp-rate N/s       connections opened per second, default 1000 (0: all at once)\n"
-           "      --backoff-initial D   first reconnect delay, default 1s (doubling, see --backoff-max)\n"
-           "      --backoff-max D       longest reconnect delay, default 30s\n"
-           "      --jitter              multiply each delay by a random factor in [0.5, 1.5)\n"
-           "      --heartbeat-interval D  the server's heartbeat interval, default 30s (3 missed\n"
-           "                            plus a 10 s timeout force a reconnect)\n"
-           "      --connect-timeout D   connect + upgrade + subscribe, default 10s\n"
-           "      --drain D             longest wait at the end for connections to catch up, default 5s\n"
-           "      --ping-interval D     send {\"type\":\"ping\"} after D without sending (the server\n"
-           "                            closes silent clients), default 60s; 0: never\n"
-           "      --metrics-listen HOST:PORT  serve live Prometheus metrics (/metrics) while the\n"
-           "                            run lasts (docs/metrics.md)\n"
-           "      --metrics-allow-remote  allow a --metrics-listen address that is not loopback\n"
-           "      --metrics-linger D    keep serving the final figures for D after the run (or\n"
-           "                            until SIGINT/SIGTERM), so that a scraper sees them\n"
-           "  -k, --insecure            do not verify TLS certificates (wss://)\n"
-           "  -q, --quiet               no live progress\n"
-           "exit: 0 thresholds met, 1 a threshold failed, 2 no connection established or\n"
-           "      no message published, or interrupted (SIGINT/SIGTERM: partial results written),\n"
-           "      3 bad usage\n");
-}
+static struct ws_opts wo;
 
-static int parse_duration_opt(const char *text, const char *what, int64_t *ms, bool zero_ok)
-{
-    if (tars_duration_parse(text, ms) || *ms < 0 || (!zero_ok && *ms == 0))
-        return cli_usage_error("ws-stress", "bad %s \"%s\" (e.g. 500ms, 30s, 5m)", what, text);
-    return 0;
-}
-
-/* "50", "50/s". */
-static int parse_rate(const char *text, const char *what, double *out)
+/* "50", "50/s": a rate per second, 0..1000000. */
+static const char *rate_option(const struct cli_opt *opt, const char *arg, char *why, size_t size)
 {
     char copy[64];
-    size_t n = strlen(text);
+    size_t n = strlen(arg);
 
-    if (n >= sizeof(copy))
-        return cli_usage_error("ws-stress", "bad %s \"%s\"", what, text);
-    memcpy(copy, text, n + 1);
-    if (n > 2 && strcmp(copy + n - 2, "/s") == 0)
-        copy[n - 2] = '\0';
-    if (tars_parse_double(copy, out) || !(*out >= 0) || *out > 1e6)
-        return cli_usage_error("ws-stress", "bad %s \"%s\" (e.g. 50/s)", what, text);
-    return 0;
-}
-
-static int apply_option(int c, const char *arg, struct ws_opts *o)
-{
-    int64_t v;
-
-    switch (c) {
-    case 'c':
-        if (tars_parse_i64(arg, 1, 1000000, &v))
-            return cli_usage_error("ws-stress", "connections must be 1..1000000");
-        o->s.connections = v;
-        return 0;
-    case 't':
-        if (tars_parse_i64(arg, 1, 256, &v))
-            return cli_usage_error("ws-stress", "threads must be 1..256");
-        o->s.threads = (int)v;
-        return 0;
-    case 'd': return parse_duration_opt(arg, "duration", &o->s.duration_ms, false);
-    case 'C': o->channel = arg; return 0;
-    case 'P': return parse_rate(arg, "publish rate", &o->publish_rate);
-    case 'U': o->publish_url = arg; return 0;
-    case 'E': return parse_duration_opt(arg, "drop interval", &o->s.drop_every_ms, false);
-    case 'T': o->token_env = arg; return 0;
-    case 'W': o->token_in = arg; return 0;
-    case 'j': o->json_out = arg; return 0;
-    case 'D': o->run_dir = arg; return 0;
-    case 'r': return parse_rate(arg, "ramp rate", &o->s.ramp_rate);
-    case 'b': return parse_duration_opt(arg, "backoff initial", &o->s.backoff.initial_ms, false);
-    case 'B': return parse_duration_opt(arg, "backoff max", &o->s.backoff.max_ms, false);
-    case 'J': o->s.backoff.jitter = true; return 0;
-    case 'H': return parse_duration_opt(arg, "heartbeat interval", &o->s.heartbeat.interval_ms, false);
-    case 'o': return parse_duration_opt(arg, "connect timeout", &o->s.connect_timeout_ms, false);
-    case 'w': return parse_duration_opt(arg, "drain", &o->s.drain_ms, false);
-    case 'p': return parse_duration_opt(arg, "ping interval", &o->s.ping_interval_ms, true);
-    case 'M': o->metrics.listen = arg; return 0;
-    case 'L': return parse_duration_opt(arg, "--metrics-linger", &o->metrics.linger_ms, true);
-    case 'A': o->metrics.allow_remote = 1; return 0;
-    case 'k': o->s.insecure = true; return 0;
-    case 'q': o->quiet = 1; return 0;
-    case 'x':
-        if (o->threshold_count == MAX_THRESHOLDS)
-            return cli_usage_error("ws-stress", "at most %d thresholds", MAX_THRESHOLDS);
-        o->thresholds[o->threshold_count++] = arg;
-        return 0;
-    default: return cli_usage_error("ws-stress", "unknown or incomplete option \"%s\"", arg);
+    if (n < sizeof(copy)) {
+        memcpy(copy, arg, n + 1);
+        if (n > 2 && strcmp(copy + n - 2, "/s") == 0)
+            copy[n - 2] = '\0';
+        if (tars_parse_double(copy, opt->value) == 0 && *(double *)opt->value >= 0 &&
+            *(double *)opt->value <= 1e6)
+            return NULL;
     }
+    snprintf(why, size, "\"%s\" is not a rate of 0..1000000 per second (e.g. 50/s)", arg);
+    return why;
 }
+
+static const char *const token_places[] = {"header", "query", "protocol", NULL};
+
+#define ANY_MS TARS_DURATION_MAX_MS
+
+static const struct cli_opt ws_table[] = {
+    CLI_I64('c', "connections", "N", &wo.s.connections, 1, 1000000, "connections, default 100"),
+    CLI_DURATION('d', "duration", "D", &wo.s.duration_ms, 1, ANY_MS,
+                 "30s, 5m, ... default 60s (a drain of up to 5 s follows)"),
+    CLI_STRING(0, "channel", "C", &wo.channel, "default evaluation.updates"),
+    CLI_CALL(0, "publish-rate", "N/s", &wo.publish_rate, rate_option,
+             "POST evaluations at this rate to generate traffic"),
+    CLI_STRING(0, "publish-url", "BASE", &wo.publish_url,
+               "REST base URL, default the WebSocket URL's http(s)://host:port"),
+    CLI_DURATION(0, "drop-every", "D", &wo.s.drop_every_ms, 1, ANY_MS,
+                 "drop every connection abruptly every D (staggered); it\n"
+                 "resumes with since_seq through its reconnect loop"),
+    CLI_STRING(0, "token-env", "VAR", &wo.token_env,
+               "Bearer token from environment variable VAR (never printed)"),
+    CLI_ENUM(0, "token-in", "WHERE", &wo.token_in, token_places,
+             "how the WebSocket carries it: header (Authorization: Bearer,\n"
+             "the default), query (?token=) or protocol (bearer, <jwt>)"),
+    CLI_LIST(0, "threshold", "EXPR", wo.thresholds, &wo.threshold_count, MAX_THRESHOLDS,
+             "'loss<0.1%', 'duplicates<=0', 'p99<50ms', 'connect_p95<1s',\n"
+             "'reconnect_avg<5s', 'failed_connections<=0'"),
+    CLI_STRING(0, "json", "FILE", &wo.json_out, "the summary as JSON, with histograms"),
+    CLI_STRING(0, "run", "DIR", &wo.run_dir,
+               "also record into run directory DIR (ws.json, run.json \"ws\")"),
+    CLI_INT('t', "threads", "N", &wo.s.threads, 1, 256, "client threads, default: number of CPUs"),
+    CLI_CALL(0, "ramp-rate", "N/s", &wo.s.ramp_rate, rate_option,
+             "connections opened per second, default 1000 (0: all at once)"),
+    CLI_DURATION(0, "backoff-initial", "D", &wo.s.backoff.initial_ms, 1, ANY_MS,
+                 "first reconnect delay, default 1s (doubling, see --backoff-max)"),
+    CLI_DURATION(0, "backoff-max", "D", &wo.s.backoff.max_ms, 1, ANY_MS,
+                 "longest reconnect delay, default 30s"),
+    CLI_FLAG(0, "jitter", &wo.jitter, "multiply each delay by a random factor in [0.5, 1.5)"),
+    CLI_DURATION(0, "heartbeat-interval", "D", &wo.s.heartbeat.interval_ms, 1, ANY_MS,
+                 "the server's heartbeat interval, default 30s (3 missed\n"
+                 "plus a 10 s timeout force a reconnect)"),
+    CLI_DURATION(0, "connect-timeout", "D", &wo.s.connect_timeout_ms, 1, ANY_MS,
+                 "connect + upgrade + subscribe, default 10s"),
+    CLI_DURATION(0, "drain", "D", &wo.s.drain_ms, 1, ANY_MS,
+                 "longest wait at the end for connections to catch up, default 5s"),
+    CLI_DURATION(0, "ping-interval", "D", &wo.s.ping_interval_ms, 0, ANY_MS,
+                 "send {\"type\":\"ping\"} after D without sending (the server\n"
+                 "closes silent clients), default 60s; 0: never"),
+    CLI_STRING(0, "metrics-listen", "HOST:PORT", &wo.metrics.listen,
+               "serve live Prometheus metrics (/metrics) while the\n"
+               "run lasts (docs/metrics.md)"),
+    CLI_FLAG(0, "metrics-allow-remote", &wo.metrics.allow_remote,
+             "allow a --metrics-listen address that is not loopback"),
+    CLI_DURATION(0, "metrics-linger", "D", &wo.metrics.linger_ms, 0, CLI_METRICS_LINGER_MAX_MS,
+                 "keep serving the final figures for D after the run (or\n"
+                 "until SIGINT/SIGTERM), so that a scraper sees them"),
+    CLI_FLAG('k', "insecure", &wo.insecure, "do not verify TLS certificates (wss://)"),
+    CLI_FLAG('q', "quiet", &wo.quiet, "no live progress"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_ws_stress_spec = {
+    .name = "ws-stress",
+    .synopsis = "tars ws-stress URL [options]",
+    .about = "Opens many WebSocket connections to the live feed (ws://host:port/ws), subscribes\n"
+             "them to a channel and measures what arrives: loss, duplicates, order, delivery\n"
+             "latency, connect and reconnect times (docs/ws-stress.md).",
+    .opts = ws_table,
+    .exits = "0 thresholds met, 1 a threshold failed, 2 no connection established or\n"
+             "no message published, or interrupted (SIGINT/SIGTERM: partial results written),\n"
+             "3 bad usage",
+};
 
 static int parse_args(int argc, char **argv, struct ws_opts *o)
 {
-    static const struct option longopts[] = {
-        {"connections", required_argument, NULL, 'c'}, {"threads", required_argument, NULL, 't'},
-        {"duration", required_argument, NULL, 'd'},    {"channel", required_argument, NULL, 'C'},
-        {"publish-rate", required_argument, NULL, 'P'}, {"publish-url", required_argument, NULL, 'U'},
-        {"drop-every", required_argument, NULL, 'E'},  {"token-env", required_argument, NULL, 'T'},
-        {"token-in", required_argument, NULL, 'W'},
-        {"json", required_argument, NULL, 'j'},        {"run", required_argument, NULL, 'D'},
-        {"ramp-rate", required_argument, NULL, 'r'},   {"threshold", required_argument, NULL, 'x'},
-        {"backoff-initial", required_argument, NULL, 'b'}, {"backoff-max", required_argument, NULL, 'B'},
-        {"jitter", no_argument, NULL, 'J'},            {"heartbeat-interval", required_argument, NULL, 'H'},
-        {"connect-timeout", required_argument, NULL, 'o'}, {"drain", required_argument, NULL, 'w'},
-        {"ping-interval", required_argument, NULL, 'p'},
-        {"metrics-listen", required_argument, NULL, 'M'},
-        {"metrics-linger", required_argument, NULL, 'L'},
-        {"metrics-allow-remote", no_argument, NULL, 'A'},
-        {"insecure", no_argument, NULL, 'k'},          {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
-    int c, rc;
+    int n, rc = cli_opt_parse(&cli_ws_stress_spec, argc, argv, &n);
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:t:d:kqh", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            o->help = 1;
-            return 0;
-        }
-        rc = apply_option(c, c == '?' || c == ':' ? argv[optind - 1] : optarg, o);
-        if (rc)
-            return rc;
-    }
-    if (optind + 1 != argc)
-        return cli_usage_error("ws-stress", optind < argc ? "one URL, not several" : "give a ws:// or wss:// URL");
-    o->url = argv[optind];
+    if (rc)
+        return rc;
+    o->s.insecure = o->insecure;
+    o->s.backoff.jitter = o->jitter;
+    if (n != 1)
+        return cli_usage_error("ws-stress",
+                               n > 1 ? "one URL, not several" : "give a ws:// or wss:// URL");
+    o->url = argv[1];
     if (cli_metrics_check("ws-stress", &o->metrics))
         return EXIT_USAGE;
     return cli_output_prepare("ws-stress", "--json", o->json_out, o->run_dir);
@@ -563,12 +518,11 @@ int cmd_ws_stress(int argc, char **argv)
 {
     static const struct tars_ws_backoff backoff = TARS_WS_BACKOFF_DEFAULT;
     static const struct tars_ws_heartbeat heartbeat = TARS_WS_HEARTBEAT_DEFAULT;
-    struct ws_opts *o = calloc(1, sizeof(*o));
+    struct ws_opts *o = &wo;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int rc;
 
-    if (!o)
-        return EXIT_INCONCLUSIVE;
+    memset(o, 0, sizeof(*o));
     o->channel = "evaluation.updates";
     o->s.connections = 100;
     o->s.duration_ms = 60000;
@@ -579,13 +533,10 @@ int cmd_ws_stress(int argc, char **argv)
     o->s.heartbeat = heartbeat;
     o->metrics.linger_ms = -1;
     rc = parse_args(argc, argv, o);
-    if (rc == 0 && o->help)
-        usage_ws_stress();
-    else if (rc == 0 && (rc = finish_options(o)) == 0)
+    if (rc == 0 && (rc = finish_options(o)) == 0)
         rc = run(o);
     memset(o->authorization, 0, sizeof(o->authorization));
     memset(o->protocol, 0, sizeof(o->protocol));
     memset(o->url_with_token, 0, sizeof(o->url_with_token));
-    free(o);
-    return rc;
+    return cli_opt_exit(rc);
 }

@@ -11,9 +11,10 @@
 #include "tars/str.h"
 #include "tars/str.h"
 
-static void usage_help(void);
+extern const struct cli_spec cli_help_spec;
 static int cmd_help(int argc, char **argv);
 
+static const struct cli_spec *const help_specs[] = {&cli_help_spec, NULL};
 static const struct cli_spec *const load_specs[] = {&cli_load_spec, &cli_load_merge_spec, NULL};
 static const struct cli_spec *const report_specs[] = {&cli_report_spec, NULL};
 static const struct cli_spec *const compare_specs[] = {&cli_compare_spec, NULL};
@@ -21,39 +22,44 @@ static const struct cli_spec *const api_snapshot_specs[] = {&cli_api_snapshot_sp
 static const struct cli_spec *const db_integrity_specs[] = {&cli_db_integrity_spec, NULL};
 static const struct cli_spec *const version_specs[] = {&cli_version_spec, NULL};
 static const struct cli_spec *const user_specs[] = {&cli_user_spec, NULL};
+static const struct cli_spec *const ws_stress_specs[] = {&cli_ws_stress_spec, NULL};
+static const struct cli_spec *const db_bench_specs[] = {&cli_db_bench_spec, NULL};
+static const struct cli_spec *const db_seed_specs[] = {&cli_db_seed_spec, NULL};
+static const struct cli_spec *const serve_specs[] = {&cli_serve_spec, NULL};
+static const struct cli_spec *const release_specs[] = {&cli_release_spec, NULL};
+static const struct cli_spec *const package_specs[] = {&cli_package_spec, NULL};
+static const struct cli_spec *const signoff_specs[] = {&cli_signoff_spec, NULL};
+static const struct cli_spec *const promote_specs[] = {&cli_promote_spec, NULL};
+static const struct cli_spec *const validate_specs[] = {&cli_validate_spec, NULL};
 
 /* Sorted by name. */
 static const struct cli_command commands[] = {
     {"api-snapshot", cmd_api_snapshot, "record the API's statuses and JSON shapes; compare them",
-     api_snapshot_specs, NULL},
+     api_snapshot_specs},
     {"compare", cmd_compare, "judge a current run against a baseline (Mann-Whitney, drift)",
-     compare_specs, NULL},
-    {"db-bench", cmd_db_bench, "time the database query families, check their plans", NULL,
-     usage_db_bench},
+     compare_specs},
+    {"db-bench", cmd_db_bench, "time the database query families, check their plans",
+     db_bench_specs},
     {"db-integrity", cmd_db_integrity, "row counts and checksums a release must keep; compare",
-     db_integrity_specs, NULL},
-    {"db-seed", cmd_db_seed, "fill a database with deterministic evaluation data", NULL,
-     usage_db_seed},
-    {"help", cmd_help, "show help for tars or one command", NULL, usage_help},
-    {"load", cmd_load, "HTTP load: closed or open model, thresholds, JSON/CSV, merge", load_specs,
-     NULL},
-    {"package", cmd_package, "versioned, checksummed release artifacts; --validate", NULL,
-     usage_package},
+     db_integrity_specs},
+    {"db-seed", cmd_db_seed, "fill a database with deterministic evaluation data", db_seed_specs},
+    {"help", cmd_help, "show help for tars or one command", help_specs},
+    {"load", cmd_load, "HTTP load: closed or open model, thresholds, JSON/CSV, merge", load_specs},
+    {"package", cmd_package, "versioned, checksummed release artifacts; --validate", package_specs},
     {"promote", cmd_promote, "promote a run whose every required role signed off its evidence",
-     NULL, usage_promote},
-    {"release", cmd_release, "the whole gate: deploy, validate, measure, decide, roll back", NULL,
-     usage_release},
-    {"report", cmd_report, "render the release report of a run (Markdown, HTML)", report_specs,
-     NULL},
-    {"serve", cmd_serve, "run the reference T.A.R.S. dashboard API", NULL, usage_serve},
+     promote_specs},
+    {"release", cmd_release, "the whole gate: deploy, validate, measure, decide, roll back",
+     release_specs},
+    {"report", cmd_report, "render the release report of a run (Markdown, HTML)", report_specs},
+    {"serve", cmd_serve, "run the reference T.A.R.S. dashboard API", serve_specs},
     {"signoff", cmd_signoff, "sign a run's evidence for a role (SSH signature); list sign-offs",
-     NULL, usage_signoff},
-    {"user", cmd_user, "manage users of `tars serve` (add)", user_specs, NULL},
-    {"validate", cmd_validate, "run declarative check suites: console, JUnit, JSON, TAP", NULL,
-     usage_validate},
-    {"version", cmd_version, "print version, git commit and build time", version_specs, NULL},
-    {"ws-stress", cmd_ws_stress, "many WebSocket clients: loss, order, latency, reconnects", NULL,
-     usage_ws_stress},
+     signoff_specs},
+    {"user", cmd_user, "manage users of `tars serve` (add)", user_specs},
+    {"validate", cmd_validate, "run declarative check suites: console, JUnit, JSON, TAP",
+     validate_specs},
+    {"version", cmd_version, "print version, git commit and build time", version_specs},
+    {"ws-stress", cmd_ws_stress, "many WebSocket clients: loss, order, latency, reconnects",
+     ws_stress_specs},
 };
 
 const struct cli_command *cli_find_command(const char *name)
@@ -119,15 +125,10 @@ static void usage_main(FILE *out)
                  "and shows the evidence.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'tars help <command>' or 'tars <command> --help' shows a command's options.\n"
-                 "exit codes: 0 ok, 1 failed, 2 inconclusive, 3 bad usage or input.\n");
-}
-
-static void usage_help(void)
-{
-    printf("usage: tars help [--markdown] [command]\n\n"
-           "Shows a command's options, generated from the table its parser reads;\n"
-           "--markdown prints them as docs/cli.md has them.\n");
+    fprintf(out, "\n'tars help <command>' or 'tars <command> --help' shows a command's options\n"
+                 "and what each exit code means for it.\n"
+                 "exit codes (docs/exit-codes.md): 0 ok, 1 failed, 2 inconclusive, 3 bad usage or "
+                 "input.\n");
 }
 
 /* git's and kubectl's answer to a typo: the nearest command, if one is near. */
@@ -147,10 +148,6 @@ static int unknown_command(const char *name)
 
 static void print_command_help(const struct cli_command *c, bool markdown)
 {
-    if (!c->specs) {
-        c->usage();
-        return;
-    }
     for (size_t i = 0; c->specs[i]; i++) {
         if (i && !markdown)
             fputc('\n', stdout);
@@ -158,29 +155,55 @@ static void print_command_help(const struct cli_command *c, bool markdown)
     }
 }
 
+static int help_markdown;
+
+static const struct cli_opt help_table[] = {
+    CLI_FLAG(0, "markdown", &help_markdown,
+             "as docs/cli.md has it (without COMMAND: every command)"),
+    CLI_OPT_END_MARK,
+};
+
+const struct cli_spec cli_help_spec = {
+    .name = "help",
+    .synopsis = "tars help [--markdown] [COMMAND]",
+    .about = "Shows the commands, or one command's options and exit codes. Both come from the\n"
+             "table the command's parser reads, so they list exactly what it accepts.",
+    .opts = help_table,
+    .exits = "0 printed, 2 standard output could not be written, 3 unknown command",
+};
+
 static int cmd_help(int argc, char **argv)
 {
     const struct cli_command *c;
-    bool markdown = argc >= 2 && strcmp(argv[1], "--markdown") == 0;
+    int n, rc;
 
-    if (markdown) {
-        argc--;
-        argv++;
-    }
-    if (argc < 2 && !markdown) {
+    help_markdown = 0;
+    rc = cli_opt_parse(&cli_help_spec, argc, argv, &n);
+    if (rc)
+        return cli_opt_exit(rc);
+    if (n > 1)
+        return cli_usage_error("help", "one command at a time, not \"%s\"", argv[2]);
+    if (n == 0 && !help_markdown) {
         usage_main(stdout);
         return EXIT_OK;
     }
-    if (argc < 2) { /* every command, as docs/cli.md */
+    if (n == 0) { /* every command: docs/cli.md */
+        printf(
+            "# Command-line reference\n\n"
+            "<!-- Generated by `tars help --markdown` from the option tables the parsers read;\n"
+            "     tests/integration/cli checks this file against the binary. -->\n\n"
+            "Every command, its options and its exit codes (docs/exit-codes.md: 0 ok,\n"
+            "1 failed, 2 inconclusive, 3 bad usage). An unknown or mistyped option is exit 3\n"
+            "with the nearest option named (`did you mean --duration?`); a value that is not of\n"
+            "the option's type or range is exit 3 with the option, the value and the rule.\n\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-            if (commands[i].specs)
-                print_command_help(&commands[i], true);
+            print_command_help(&commands[i], true);
         return EXIT_OK;
     }
     c = cli_find_command(argv[1]);
     if (!c)
         return unknown_command(argv[1]);
-    print_command_help(c, markdown);
+    print_command_help(c, help_markdown != 0);
     return EXIT_OK;
 }
 
@@ -205,7 +228,7 @@ int main(int argc, char **argv)
     }
     name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
-        return finish_stdout(cmd_help(1, argv));
+        return finish_stdout(cmd_help(1, argv + 1));
     if (strcmp(name, "--version") == 0)
         name = "version";
     c = cli_find_command(name);

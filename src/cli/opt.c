@@ -401,6 +401,10 @@ void cli_opt_help(FILE *out, const struct cli_spec *spec)
     fprintf(out, "  -h, --help              this help\n");
     if (spec->notes)
         fprintf(out, "\n%s\n", spec->notes);
+    if (spec->more) {
+        fputc('\n', out);
+        spec->more(out);
+    }
     if (spec->exits) {
         fputs("\nexit: ", out);
         print_indented(out, spec->exits, 6);
@@ -448,6 +452,11 @@ void cli_opt_markdown(FILE *out, const struct cli_spec *spec)
     fprintf(out, "| `-h`, `--help` | | this help |\n\n");
     if (spec->notes)
         fprintf(out, "```\n%s\n```\n\n", spec->notes);
+    if (spec->more) {
+        fputs("```\n", out);
+        spec->more(out);
+        fputs("```\n\n", out);
+    }
     if (spec->exits) {
         fputs("Exit: ", out);
         md_cell(out, spec->exits);

@@ -115,8 +115,9 @@ struct cli_spec {
     const char *synopsis; /* lines "tars load URL [options]", "\n"-separated */
     const char *about;    /* what it does, a paragraph or two */
     const struct cli_opt *opts;
-    const char *notes; /* printed after the options (may be NULL) */
-    const char *exits; /* "0 ..., 1 ..., 2 ..., 3 ..." (docs/exit-codes.md) */
+    const char *notes;       /* printed after the options (may be NULL) */
+    void (*more)(FILE *out); /* more text after the notes, made at run time (may be NULL) */
+    const char *exits;       /* "0 ..., 1 ..., 2 ..., 3 ..." (docs/exit-codes.md) */
 };
 
 /* Returned by cli_opt_parse when --help was given and printed. */
