@@ -6,6 +6,7 @@
 #define TARS_CLI_H
 
 #include <signal.h>
+#include <stddef.h>
 
 /* Exit codes shared by every command (docs/exit-codes.md). */
 enum {
@@ -25,6 +26,8 @@ struct cli_command {
 };
 
 const struct cli_command *cli_find_command(const char *name);
+/* Every command, sorted by name. */
+const struct cli_command *cli_commands(size_t *count);
 
 /* "tars <cmd>: <message>" plus a hint, to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,10 +57,11 @@ int cmd_api_snapshot(int argc, char **argv);
 int cmd_db_integrity(int argc, char **argv);
 int cmd_signoff(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
+int cmd_completion(int argc, char **argv);
 
 
 /* Each command's option tables (opt.h), defined in its cmd_<name>.c. */
-extern const struct cli_spec cli_load_spec, cli_load_merge_spec;
+extern const struct cli_spec cli_load_spec, cli_load_merge_spec, cli_help_spec, cli_completion_spec;
 
 extern const struct cli_spec cli_report_spec;
 extern const struct cli_spec cli_compare_spec;

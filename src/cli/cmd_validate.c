@@ -88,6 +88,7 @@ static int check_outputs(struct validate_opts *o)
 }
 
 static struct validate_opts vo;
+static const char *const format_words[] = {"console", "junit:", "json:", "tap:", NULL};
 
 static const struct cli_opt validate_table[] = {
     CLI_LIST(0, "only", "ID|CATEGORY", vo.only, &vo.only_count, MAX_LIST, "run only these checks"),
@@ -107,7 +108,7 @@ static const struct cli_opt validate_table[] = {
     CLI_STRING(0, "version", "V", &vo.version, "the same; wins over --target-version"),
     CLI_STRING(0, "canary-endpoint", "URL", &vo.canary_url, "as --var CANARY_URL=URL"),
     CLI_FLAG(0, "strict", &vo.strict, "skips make the result inconclusive (exit 2)"),
-    CLI_LIST(0, "format", "F", vo.format_text, &vo.format_count, 8,
+    CLI_LIST_OF(0, "format", "F", vo.format_text, &vo.format_count, 8, format_words,
              "console (default), junit:FILE, json:FILE, tap:FILE\n"
              "(FILE - is standard output, and the console goes to stderr)"),
     CLI_STRING(0, "run", "DIR", &vo.run_dir,

@@ -11,10 +11,10 @@
 #include "tars/str.h"
 #include "tars/str.h"
 
-extern const struct cli_spec cli_help_spec;
 static int cmd_help(int argc, char **argv);
 
 static const struct cli_spec *const help_specs[] = {&cli_help_spec, NULL};
+static const struct cli_spec *const completion_specs[] = {&cli_completion_spec, NULL};
 static const struct cli_spec *const load_specs[] = {&cli_load_spec, &cli_load_merge_spec, NULL};
 static const struct cli_spec *const report_specs[] = {&cli_report_spec, NULL};
 static const struct cli_spec *const compare_specs[] = {&cli_compare_spec, NULL};
@@ -38,6 +38,7 @@ static const struct cli_command commands[] = {
      api_snapshot_specs},
     {"compare", cmd_compare, "judge a current run against a baseline (Mann-Whitney, drift)",
      compare_specs},
+    {"completion", cmd_completion, "print a bash, zsh or fish completion script", completion_specs},
     {"db-bench", cmd_db_bench, "time the database query families, check their plans",
      db_bench_specs},
     {"db-integrity", cmd_db_integrity, "row counts and checksums a release must keep; compare",
@@ -61,6 +62,12 @@ static const struct cli_command commands[] = {
     {"ws-stress", cmd_ws_stress, "many WebSocket clients: loss, order, latency, reconnects",
      ws_stress_specs},
 };
+
+const struct cli_command *cli_commands(size_t *count)
+{
+    *count = sizeof(commands) / sizeof(commands[0]);
+    return commands;
+}
 
 const struct cli_command *cli_find_command(const char *name)
 {

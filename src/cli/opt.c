@@ -355,7 +355,7 @@ static void print_help_line(FILE *out, const struct cli_opt *opt)
     cli_opt_names(opt, names, sizeof(names));
     width = fprintf(out, "  %s%s%s%s", opt->short_name ? "" : "    ", names,
                     opt->value_name ? " " : "", opt->value_name ? opt->value_name : "");
-    if (width >= HELP_COLUMN) {
+    if (width >= HELP_COLUMN - 1) {
         fputc('\n', out);
         width = 0;
     }
@@ -438,12 +438,17 @@ void cli_opt_markdown(FILE *out, const struct cli_spec *spec)
     fprintf(out, "| option | value | meaning |\n|---|---|---|\n");
     for (const struct cli_opt *o = spec->opts; o->type != CLI_OPT_END; o++) {
         value_hint(o, hint, sizeof(hint));
-        if (o->short_name)
+        if (o->short_name && o->long_name)
             fprintf(out, "| `-%c`, `--%s` | ", o->short_name, o->long_name);
+        else if (o->short_name)
+            fprintf(out, "| `-%c` | ", o->short_name);
         else
             fprintf(out, "| `--%s` | ", o->long_name);
-        if (o->value_name)
-            fprintf(out, "`%s`%s", o->value_name, hint[0] ? " " : "");
+        if (o->value_name) {
+            fputc('`', out);
+            md_cell(out, o->value_name);
+            fprintf(out, "`%s", hint[0] ? " " : "");
+        }
         md_cell(out, hint);
         fputs(" | ", out);
         md_cell(out, o->help);

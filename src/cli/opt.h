@@ -45,7 +45,7 @@ struct cli_opt {
     int *count;                /* LIST: how many so far */
     double min, max;           /* INT, I64, DOUBLE, DURATION, SIZE range; LIST: max entries */
     bool above_min;            /* DOUBLE: min itself excluded */
-    const char *const *values; /* ENUM (and completion of CALL/STRING): NULL-terminated */
+    const char *const *values; /* ENUM; for LIST what completion offers; NULL-terminated */
     cli_opt_fn call;           /* CALL */
 };
 
@@ -98,6 +98,12 @@ struct cli_opt {
     {                                                                                              \
         .type = CLI_OPT_LIST, .short_name = s, .long_name = l, .value_name = n, .help = h,         \
         .value = arr, .count = cnt, .max = most                                                    \
+    }
+/* A list whose values completion offers (the parser takes any). */
+#define CLI_LIST_OF(s, l, n, arr, cnt, most, vals, h)                                              \
+    {                                                                                              \
+        .type = CLI_OPT_LIST, .short_name = s, .long_name = l, .value_name = n, .help = h,         \
+        .value = arr, .count = cnt, .max = most, .values = vals                                    \
     }
 #define CLI_CALL(s, l, n, v, fn, h)                                                                \
     {                                                                                              \

@@ -4,6 +4,7 @@ import csv
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,6 +77,168 @@ class FlagErrorTest(Base):
         self.refused(["load", "http://127.0.0.1:1/", "-t", "999"],
                      "a whole number is a thread count (wrk), and must be 1..256; "
                      "a run time needs a unit")
+
+
+REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+
+
+def commands():
+    """The command names `tars --help` lists."""
+    rc, out, err = tars("--help")
+    assert rc == 0, err
+    names = []
+    listing = False
+    for line in out.splitlines():
+        if line == "commands:":
+            listing = True
+        elif listing and line.startswith("  "):
+            names.append(line.split()[0])
+        elif listing:
+            listing = False
+    return names
+
+
+def help_options(text):
+    """[(short or None, long or None, takes_value)] of the options the help's "options:" lists."""
+    found = []
+    in_options = False
+    for line in text.splitlines():
+        if line == "options:":
+            in_options = True
+            continue
+        if in_options and not line:
+            break
+        m = re.match(r"^  (?:-(\w))?(?:, |    )?(?:--([\w-]+))?( [^ ]+)?(?:  |$)", line)
+        if in_options and m and (m.group(1) or m.group(2)):
+            found.append((m.group(1), m.group(2), m.group(3) is not None))
+    return found
+
+
+class HelpMatchesParserTest(Base):
+    """For every command: each flag `tars help X` lists is one the parser takes (with a value when
+    the help gives one), a flag it does not list is refused, and docs/cli.md is exactly what
+    `tars help --markdown` prints (regenerate: tars help --markdown > docs/cli.md)."""
+
+    def test_every_listed_flag_is_accepted(self):
+        names = commands()
+        self.assertIn("load", names)
+        self.assertIn("completion", names)
+        for cmd in names:
+            rc, out, err = tars("help", cmd)
+            self.assertEqual(rc, 0, err)
+            first = out.split("\n\nusage: ")[0]  # the command's own table (load merge follows)
+            listed = help_options(first)
+            section = first.split("\noptions:\n")[1].split("\n\n")[0]
+            self.assertEqual(len(listed), len(re.findall(r"(?m)^ {2,6}-", section)),
+                             "an option line the test could not read:\n" + section)
+            self.assertTrue(any(l == "help" for _, l, _ in listed), cmd + ":\n" + out)
+            for short, long_, value in listed:
+                if long_ == "help":
+                    continue
+                flag = "--" + long_ if long_ else "-" + short
+                args = [cmd, flag] + (["x"] if value else []) + ["--help"]
+                rc, _, err = tars(*args)
+                self.assertNotIn("unknown option", err, "tars %s" % " ".join(args))
+                self.assertIn(rc, (0, 3), "tars %s\n%s" % (" ".join(args), err))
+                if rc == 3:  # refused for its value, by name
+                    self.assertIn("%s" % flag, err, "tars %s" % " ".join(args))
+            err = self.refused([cmd, "--no-such-option-zz", "--help"],
+                               'unknown option "--no-such-option-zz"')
+            self.assertIn("tars %s:" % cmd, err)
+
+    def test_the_docs_are_the_tables(self):
+        rc, out, err = tars("help", "--markdown")
+        self.assertEqual(rc, 0, err)
+        with open(os.path.join(REPO, "docs", "cli.md")) as f:
+            docs = f.read()
+        self.assertEqual(docs, out, "docs/cli.md differs from `tars help --markdown`: "
+                         "regenerate it with: tars help --markdown > docs/cli.md")
+        for cmd in commands():
+            self.assertIn("\n## tars %s\n" % cmd, docs)
+            rc, text, _ = tars("help", cmd)
+            for short, long_, _ in help_options(text):
+                self.assertIn("`--%s`" % long_ if long_ else "`-%s`" % short, docs)
+
+    def test_every_command_says_its_exit_codes(self):
+        for cmd in commands():
+            rc, out, err = tars("help", cmd)
+            self.assertEqual(rc, 0, err)
+            self.assertRegex(out, r"\nexit: 0 ", cmd)
+
+    def test_report_mark_values_is_documented(self):
+        rc, out, _ = tars("help", "report")
+        self.assertIn("--mark-values", out)
+
+
+class CompletionTest(Base):
+    """`tars completion bash` run in a real bash, the way bash calls it on <Tab>."""
+
+    def complete(self, line, cwd=None):
+        """The candidates bash would offer for `line` (the cursor at its end)."""
+        script = subprocess.run([TARS, "completion", "bash"], capture_output=True, text=True,
+                                timeout=60)
+        self.assertEqual(script.returncode, 0, script.stderr)
+        words = line.split(" ")
+        prog = ('source /dev/stdin\n'
+                'complete -p tars\n'
+                'COMP_WORDS=(%s); COMP_CWORD=%d; COMP_LINE=%s; COMP_POINT=${#COMP_LINE}\n'
+                '_tars\n'
+                'printf "%%s\\n" "${COMPREPLY[@]}"\n'
+                % (" ".join("'%s'" % w for w in words), len(words) - 1, "'%s'" % line))
+        env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(TARS)) + ":" +
+                   os.environ.get("PATH", ""))
+        p = subprocess.run(["bash", "--norc", "--noprofile", "-c", prog], input=script.stdout,
+                           capture_output=True, text=True, timeout=60, cwd=cwd, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertEqual(lines[0], "complete -F _tars tars")
+        return set(lines[1:]) - {""}
+
+    def test_commands(self):
+        self.assertEqual(self.complete("tars lo"), {"load"})
+        self.assertTrue({"load", "validate", "report", "completion"} <= self.complete("tars "))
+
+    def test_flags_from_the_table(self):
+        got = self.complete("tars load --ru")
+        self.assertEqual(got, {"--run-time", "--run"})
+        self.assertIn("--mark-values", self.complete("tars report --m"))
+
+    def test_enumerated_values(self):
+        self.assertEqual(self.complete("tars validate s.yaml --format j"), {"junit:", "json:"})
+        self.assertEqual(self.complete("tars ws-stress --token-in q"), {"query"})
+        self.assertEqual(self.complete("tars completion f"), {"fish"})
+
+    def test_check_ids_of_the_suite_on_the_line(self):
+        work = tempfile.mkdtemp(prefix="tars-opts-")
+        try:
+            with open(os.path.join(work, "s.yaml"), "w") as f:
+                f.write("suite: compl\nchecks:\n"
+                        "  - {id: compl.api.health, category: api, type: http,"
+                        " url: \"http://127.0.0.1:1/h\"}\n"
+                        "  - {id: compl.db.ping, category: db, type: http,"
+                        " url: \"http://127.0.0.1:1/p\"}\n")
+            self.assertEqual(self.complete("tars validate s.yaml --only compl.", cwd=work),
+                             {"compl.api.health", "compl.db.ping"})
+            self.assertEqual(self.complete("tars validate s.yaml --only ", cwd=work),
+                             {"compl.api.health", "compl.db.ping", "api", "db"})
+            self.assertEqual(self.complete("tars validate --only ", cwd=work), set())
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def test_other_shells_parse_it(self):
+        for shell, flag in (("zsh", "-n"), ("fish", "--no-execute")):
+            path = shutil.which(shell)
+            if not path:
+                continue  # not installed here: bash above is the one run for real
+            script = subprocess.run([TARS, "completion", shell], capture_output=True, text=True,
+                                    timeout=60)
+            self.assertEqual(script.returncode, 0, script.stderr)
+            p = subprocess.run([path, flag], input=script.stdout, capture_output=True, text=True,
+                               timeout=60)
+            self.assertEqual(p.returncode, 0, shell + ": " + p.stderr)
+
+    def test_unknown_shell(self):
+        self.refused(["completion", "tcsh"], '"tcsh" is not bash, zsh or fish')
 
 
 class Stub(http.server.BaseHTTPRequestHandler):
