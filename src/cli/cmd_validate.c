@@ -109,8 +109,8 @@ static const struct cli_opt validate_table[] = {
     CLI_STRING(0, "canary-endpoint", "URL", &vo.canary_url, "as --var CANARY_URL=URL"),
     CLI_FLAG(0, "strict", &vo.strict, "skips make the result inconclusive (exit 2)"),
     CLI_LIST_OF(0, "format", "F", vo.format_text, &vo.format_count, 8, format_words,
-             "console (default), junit:FILE, json:FILE, tap:FILE\n"
-             "(FILE - is standard output, and the console goes to stderr)"),
+                "console (default), junit:FILE, json:FILE, tap:FILE\n"
+                "(FILE - is standard output, and the console goes to stderr)"),
     CLI_STRING(0, "run", "DIR", &vo.run_dir,
                "also record the results in run directory DIR (checks.json,\n"
                "checks.junit.xml, run.json \"checks\"; docs/run-format.md)"),
