@@ -1,6 +1,6 @@
 /*
  * Internals of the http check type (type_http.c), shared with the
- * Prometheus-backed types (type_prometheus.c, type_slo.c) and reachable from
+ * Prometheus-backed types (type_prometheus.c and the presets) and reachable from
  * the unit tests: request building from parameters, and the judging of a
  * reply against an `expect` mapping.
  */

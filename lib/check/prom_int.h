@@ -2,7 +2,7 @@
  * Internals of the Prometheus-backed check types, shared by prom_eval.c
  * (conditions over series, rules answers), type_prometheus.c (queries, the
  * prometheus, prometheus_rules and prometheus_rule_health types) and
- * type_slo.c (the slo, ppo and canary presets that build PromQL), and
+ * type_slo.c, type_ppo.c and type_canary.c (the presets that build PromQL), and
  * reachable from the unit tests, which feed them canned API answers.
  */
 #ifndef TARS_CHECK_PROM_INT_H
@@ -109,7 +109,7 @@ int prom_instant_query(const struct tars_check_ctx *ctx, const char *promql, jso
 void prom_run_query(const struct tars_check_ctx *ctx, const char *promql,
                     const struct prom_judge *j, struct tars_check_result *out);
 
-/* ---- canary vs stable (type_slo.c) ---- */
+/* ---- canary vs stable (type_canary.c) ---- */
 
 enum { CANARY_ERROR, STABLE_ERROR, CANARY_P95, STABLE_P95, CANARY_FIGURES };
 
@@ -130,6 +130,27 @@ struct canary_limits {
  * stable are made only when stable has figures. */
 enum prom_verdict prom_canary_judge(const struct canary_figures *f, const struct canary_limits *l,
                                     char *reason, size_t size);
+
+/* ---- the presets' shared pieces (type_slo.c) ---- */
+
+#define PRESET_WINDOW "5m"
+#define PRESET_GROWTH_WINDOW "1h"
+#define PRESET_MIB 1048576.0
+#define PRESET_HTTP_HISTOGRAM "tars_http_request_duration_seconds"
+#define PRESET_HTTP_COUNTER "tars_http_requests_total"
+#define PRESET_EVAL_COUNTER "tars_evaluation_total"
+#define PRESET_SERVER_ERRORS "status=~\"5..\""
+
+/* The number parameter name, or fallback when absent or not a number. */
+double preset_number(const struct tars_check_ctx *ctx, const char *name, double fallback);
+/* c judged with op ("<", ">=", ...) against value. */
+void preset_condition(struct prom_condition *c, const char *op, double value);
+/* NULL, or why parameter name (when present) is not a number in (min, max]. */
+const char *preset_number_validate(json_t *params, const char *name, double min, double max,
+                                   char *buf, size_t size);
+/* NULL, or why the connection (url, headers) or the scope (selector,
+ * window, by, metric) parameters are wrong. */
+const char *preset_validate(json_t *params, char *buf, size_t size);
 
 /* ---- PromQL builders (type_slo.c) ---- */
 
@@ -152,6 +173,11 @@ int promql_ratio(struct tars_buf *b, const char *counter, const char *part,
 
 /* "5m", "1h30m", "90s": a PromQL duration. */
 bool promql_window_valid(const char *w);
+/* A metric name: [a-zA-Z_:][a-zA-Z0-9_:]*, at most 200 bytes. */
+bool promql_metric_name_valid(const char *s);
+/* metric<suffix>{a, c} (either may be NULL or empty). */
+int promql_selector(struct tars_buf *b, const char *metric, const char *suffix, const char *a,
+                    const char *c) TARS_MUST_CHECK;
 /* A label name: [a-zA-Z_][a-zA-Z0-9_]*. */
 bool promql_label_name_valid(const char *s);
 /* "endpoint, method": label names separated by commas. */

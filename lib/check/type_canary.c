@@ -1,0 +1,203 @@
+/*
+ * The canary preset (Prometheus-backed, type_slo.c has the shared helpers).
+ *
+ * canary  the series whose `label` (deployment) is `canary` (canary) against
+ *         those whose label is `stable` (stable), over window (5m): the
+ *         canary's 5xx ratio < max_error_rate (0.01) and p95 < max_p95_ms
+ *         (100), as the v1.0.1 production suite gates; and, when stable has
+ *         traffic, canary ratio <= stable ratio + max_error_rate_delta
+ *         (0.005) and canary p95 <= stable p95 * max_p95_ratio (1.5).
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_int.h"
+#include "prom_int.h"
+
+/* ---- canary ---- */
+
+static void canary_fail_add(char *buf, size_t size, size_t *len, const char *fmt, ...)
+    TARS_PRINTF(4, 5);
+
+static void canary_fail_add(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (*len && *len + 2 < size) {
+        memcpy(buf + *len, "; ", 3);
+        *len += 2;
+    }
+    if (*len + 1 >= size)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(buf + *len, size - *len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
+}
+
+static void canary_problems(const struct canary_figures *f, const struct canary_limits *l,
+                            char *buf, size_t size, size_t *len)
+{
+    const double *v = f->v;
+
+    if (!(v[CANARY_ERROR] < l->max_error_rate))
+        canary_fail_add(buf, size, len, "canary 5xx ratio %.4g, expected < %g", v[CANARY_ERROR],
+                        l->max_error_rate);
+    if (!(v[CANARY_P95] < l->max_p95_ms))
+        canary_fail_add(buf, size, len, "canary p95 %.1f ms, expected < %g ms", v[CANARY_P95],
+                        l->max_p95_ms);
+    if (f->has[STABLE_ERROR] && v[CANARY_ERROR] > v[STABLE_ERROR] + l->max_error_rate_delta)
+        canary_fail_add(buf, size, len, "canary 5xx ratio %.4g is more than %g above stable's %.4g",
+                        v[CANARY_ERROR], l->max_error_rate_delta, v[STABLE_ERROR]);
+    if (f->has[STABLE_P95] && v[CANARY_P95] > v[STABLE_P95] * l->max_p95_ratio)
+        canary_fail_add(buf, size, len, "canary p95 %.1f ms is more than %g x stable's %.1f ms",
+                        v[CANARY_P95], l->max_p95_ratio, v[STABLE_P95]);
+}
+
+enum prom_verdict prom_canary_judge(const struct canary_figures *f, const struct canary_limits *l,
+                                    char *reason, size_t size)
+{
+    size_t len = 0;
+
+    static const char *const names[CANARY_FIGURES] = {"canary 5xx ratio", "stable 5xx ratio",
+                                                      "canary p95", "stable p95"};
+
+    reason[0] = '\0';
+    if (!f->has[CANARY_ERROR] || !f->has[CANARY_P95]) {
+        snprintf(reason, size, "no canary traffic in the window (no 5xx ratio or p95)");
+        return PROM_EMPTY;
+    }
+    for (int i = 0; i < CANARY_FIGURES; i++)
+        if (f->has[i] && !isfinite(f->v[i])) {
+            snprintf(reason, size, "%s is %s: nothing to judge", names[i],
+                     isnan(f->v[i]) ? "NaN"
+                     : f->v[i] > 0  ? "+Inf"
+                                    : "-Inf");
+            return PROM_UNMEASURED;
+        }
+    canary_problems(f, l, reason, size, &len);
+    if (len)
+        return PROM_FAIL;
+    snprintf(reason, size, "canary 5xx ratio %.4g, p95 %.1f ms", f->v[CANARY_ERROR],
+             f->v[CANARY_P95]);
+    len = strlen(reason);
+    if (f->has[STABLE_ERROR] && f->has[STABLE_P95] && len < size)
+        snprintf(reason + len, size - len, " (stable %.4g, %.1f ms)", f->v[STABLE_ERROR],
+                 f->v[STABLE_P95]);
+    else if (len < size)
+        snprintf(reason + len, size - len, " (no stable traffic to compare)");
+    return PROM_PASS;
+}
+
+/* Both series' figures of one query into f (error ratios or p95 in ms). */
+static void canary_pick(const struct tars_check_ctx *ctx, json_t *data, int first, double scale,
+                        struct canary_figures *f)
+{
+    const char *label = tars_param_str(ctx, "label", "deployment");
+    const char *names[2] = {tars_param_str(ctx, "canary", "canary"),
+                            tars_param_str(ctx, "stable", "stable")};
+    double v;
+
+    for (int i = 0; i < 2; i++)
+        if (prom_series_value(data, label, names[i], &v) && !isnan(v)) {
+            f->has[first + i] = true;
+            f->v[first + i] = v * scale;
+        }
+}
+
+static int canary_query(const struct tars_check_ctx *ctx, bool latency, struct canary_figures *f,
+                        struct tars_check_result *out)
+{
+    struct tars_buf q = TARS_BUF_INIT(PROM_MAX_QUERY);
+    struct promql_scope s = {tars_param_str(ctx, "selector", NULL),
+                             tars_param_str(ctx, "window", PRESET_WINDOW),
+                             tars_param_str(ctx, "label", "deployment")};
+    json_t *data = NULL;
+    int rc;
+
+    if (latency)
+        rc = promql_quantile(&q, tars_param_str(ctx, "histogram", PRESET_HTTP_HISTOGRAM),
+                             preset_number(ctx, "quantile", 0.95), &s);
+    else
+        rc = promql_ratio(&q, tars_param_str(ctx, "counter", PRESET_HTTP_COUNTER),
+                          PRESET_SERVER_ERRORS, &s);
+    if (rc != 0)
+        tars_check_error(out, false, "the query is longer than %d bytes", PROM_MAX_QUERY);
+    else if ((rc = prom_instant_query(ctx, q.data, &data, out)) == 0)
+        canary_pick(ctx, data, latency ? CANARY_P95 : CANARY_ERROR, latency ? 1000 : 1, f);
+    json_decref(data);
+    tars_buf_release(&q);
+    return rc;
+}
+
+static void canary_run(const struct tars_check_ctx *ctx, struct tars_check_result *out)
+{
+    struct canary_figures f = {{false}, {0}};
+    struct canary_limits l = {preset_number(ctx, "max_error_rate", 0.01),
+                              preset_number(ctx, "max_p95_ms", 100),
+                              preset_number(ctx, "max_error_rate_delta", 0.005),
+                              preset_number(ctx, "max_p95_ratio", 1.5)};
+    char reason[TARS_CHECK_REASON_MAX - 32];
+
+    if (canary_query(ctx, false, &f, out) != 0 || canary_query(ctx, true, &f, out) != 0)
+        return;
+    switch (prom_canary_judge(&f, &l, reason, sizeof(reason))) {
+    case PROM_PASS: tars_check_pass(out, "%s", reason); break;
+    case PROM_FAIL: tars_check_fail(out, "%s", reason); break;
+    case PROM_EMPTY: tars_check_empty(ctx, out, "%s", reason); break;
+    default: tars_check_error(out, false, "%s", reason); break;
+    }
+}
+
+static const char *canary_validate(json_t *params, char *buf, size_t size)
+{
+    static const char *const limits[] = {"max_error_rate", "max_p95_ms", "max_error_rate_delta",
+                                         "max_p95_ratio", NULL};
+    json_t *label = json_object_get(params, "label");
+    const char *names[] = {"canary", "stable", "histogram", "counter"};
+
+    if (label && !promql_label_name_valid(json_string_value(label)))
+        return snprintf(buf, size, "label must be a label name such as deployment"), buf;
+    for (int i = 0; i < 4; i++) {
+        json_t *v = json_object_get(params, names[i]);
+        if (v && (!json_is_string(v) || !json_string_length(v) ||
+                  (i >= 2 && !promql_metric_name_valid(json_string_value(v)))))
+            return snprintf(buf, size, "%s must be a %s", names[i],
+                            i >= 2 ? "metric name" : "label value"),
+                   buf;
+    }
+    for (const char *const *n = limits; *n; n++) {
+        json_t *v = json_object_get(params, *n);
+        double x;
+        if (v && (!check_json_number(v, &x) || !(x >= 0 && x < 1e12)))
+            return snprintf(buf, size, "%s must be a number >= 0", *n), buf;
+    }
+    if (json_object_get(params, "by"))
+        return snprintf(buf, size, "by does not apply to canary (series are split by label)"), buf;
+    if (preset_number_validate(params, "quantile", 0, 1, buf, size))
+        return buf;
+    return preset_validate(params, buf, size);
+}
+
+/* ---- the type ---- */
+
+static const char *const canary_params[] = {
+    "url",           "headers",        "insecure",   "label",
+    "canary",        "stable",         "window",     "selector",
+    "quantile",      "max_error_rate", "max_p95_ms", "max_error_rate_delta",
+    "max_p95_ratio", "histogram",      "counter",    NULL};
+static const char *const none[] = {NULL};
+
+const struct tars_check_type tars_check_canary = {
+    .name = "canary",
+    .category_hint = "canary against stable",
+    .params = canary_params,
+    .required = none,
+    .validate = canary_validate,
+    .run = canary_run,
+};
