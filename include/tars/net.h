@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "tars/dassert.h"
 #include "tars/err.h"
 #include "tars/url.h"
 
@@ -129,6 +130,7 @@ int tars_net_connect(struct tars_net_conn *c, const struct tars_net_target *t,
 /* Finishes the connect (SO_ERROR) and, for TLS, the handshake. */
 static inline int tars_net_handshake(struct tars_net_conn *c, struct tars_err *err)
 {
+    TARS_DASSERT(c->ops && c->fd >= 0);
     return c->ops->handshake(c, err);
 }
 
@@ -136,6 +138,7 @@ static inline int tars_net_handshake(struct tars_net_conn *c, struct tars_err *e
 static inline int tars_net_read(struct tars_net_conn *c, char *buf, size_t size, size_t *got,
                                 struct tars_err *err)
 {
+    TARS_DASSERT(c->ops && c->fd >= 0 && !c->_connecting && buf && size > 0);
     return c->ops->read(c, buf, size, got, err);
 }
 
@@ -146,6 +149,7 @@ static inline int tars_net_read(struct tars_net_conn *c, char *buf, size_t size,
 static inline int tars_net_write(struct tars_net_conn *c, const char *buf, size_t len,
                                  size_t *sent, struct tars_err *err)
 {
+    TARS_DASSERT(c->ops && c->fd >= 0 && !c->_connecting && (buf || len == 0));
     return c->ops->write(c, buf, len, sent, err);
 }
 

@@ -16,6 +16,7 @@
 #include "tars/alloc.h"
 #include "tars/clock.h"
 #include "tars/crypto.h"
+#include "tars/dassert.h"
 
 #define MAX_EVENTS 256
 #define SECOND_NS 1000000000ull
@@ -213,8 +214,11 @@ static const char *request_bytes(struct load_thread *t, struct load_conn *c, siz
 static void try_write(struct load_thread *t, struct load_conn *c, uint64_t now)
 {
     size_t len, sent;
-    const char *bytes = request_bytes(t, c, &len);
+    const char *bytes;
 
+    TARS_DASSERT(c->state == CONN_WRITING && c->connected);
+    bytes = request_bytes(t, c, &len);
+    TARS_DASSERT(c->wpos <= len);
     while (c->wpos < len) {
         int rc = tars_net_write(&c->net, bytes + c->wpos, len - c->wpos, &sent, NULL);
         if (rc == TARS_AGAIN) {
@@ -293,8 +297,10 @@ static void start_request(struct load_thread *t, struct load_conn *c, uint64_t i
 
 static void on_connect_progress(struct load_thread *t, struct load_conn *c, uint64_t now)
 {
-    int rc = tars_net_handshake(&c->net, NULL);
+    int rc;
 
+    TARS_DASSERT(c->state == CONN_CONNECTING && !c->connected);
+    rc = tars_net_handshake(&c->net, NULL);
     if (rc == TARS_AGAIN)
         return;
     if (rc) {
@@ -330,6 +336,7 @@ static void on_response(struct load_thread *t, struct load_conn *c, uint64_t now
     const struct tars_load_task *task;
     int status = 0, e;
 
+    TARS_DASSERT(c->state == CONN_READING);
     if (t->run->login_per_user && c->task == t->run->login_task) {
         on_login_response(t, c, now, res);
         return;
@@ -350,6 +357,7 @@ static void on_response(struct load_thread *t, struct load_conn *c, uint64_t now
 /* Drains the socket; returns after a complete response or would-block. */
 static void on_readable(struct load_thread *t, struct load_conn *c, uint64_t now)
 {
+    TARS_DASSERT(c->state == CONN_READING);
     for (;;) {
         size_t got = 0, used = 0;
         int rc = tars_net_read(&c->net, t->readbuf, sizeof(t->readbuf), &got, NULL);

@@ -124,6 +124,7 @@ int tars_net_connect(struct tars_net_conn *c, const struct tars_net_target *t,
 {
     int rc;
 
+    TARS_DASSERT(c && t && t->addr_len > 0);
     tars_net_close(c);
     c->target = t;
     c->kind = TARS_NET_NONE;
@@ -156,6 +157,7 @@ int net_finish_connect(struct tars_net_conn *c, struct tars_err *err)
     int e = 0;
     socklen_t len = sizeof(e);
 
+    TARS_DASSERT(c->_connecting && c->fd >= 0);
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
         e = errno;
     if (e == EINPROGRESS || e == EALREADY) {

@@ -14,6 +14,7 @@
 #include "server_int.h"
 #include "tars/alloc.h"
 #include "tars/clock.h"
+#include "tars/dassert.h"
 #include "tars/log.h"
 
 #define WRITER_BATCH_MAX 1024
@@ -44,9 +45,18 @@ struct srv_writer {
     struct srv_writer_hook hook;      /* after each commit and when idle; fn may be NULL */
 };
 
+/* The queue's invariant, under w->lock: empty at both ends or at neither,
+ * and the tail is last. */
+static bool queue_valid(const struct srv_writer *w)
+{
+    return !w->head == !w->tail && (!w->tail || !w->tail->next);
+}
+
 static void enqueue(struct srv_writer *w, struct srv_write_job *job)
 {
+    TARS_DASSERT(job && job->fn && !job->next);
     pthread_mutex_lock(&w->lock);
+    TARS_DASSERT(queue_valid(w) && !w->stopping);
     if (w->tail)
         w->tail->next = job;
     else
@@ -124,6 +134,7 @@ static struct srv_write_job *take_batch(struct srv_writer *w, bool *stop)
         while (!w->head && !w->stopping)
             pthread_cond_wait(&w->wake, &w->lock);
     }
+    TARS_DASSERT(queue_valid(w));
     *stop = w->stopping && !w->head;
     batch = last = w->head;
     while (last && last->next && n < WRITER_BATCH_MAX) {
@@ -136,6 +147,7 @@ static struct srv_write_job *take_batch(struct srv_writer *w, bool *stop)
             w->tail = NULL;
         last->next = NULL;
     }
+    TARS_DASSERT(queue_valid(w));
     pthread_mutex_unlock(&w->lock);
     return batch;
 }

@@ -16,6 +16,7 @@
 #include "tars/alloc.h"
 #include "tars/buf.h"
 #include "tars/crypto.h"
+#include "tars/dassert.h"
 #include "tars/str.h"
 #include "tars/ws.h"
 
@@ -97,8 +98,16 @@ void tars_ws_endpoint_release(struct tars_ws_endpoint *ep)
 
 /* ---- output queue ---- */
 
+/* The send queue's invariant: the unsent bytes out[out_off, out_len) lie
+ * inside the allocation. */
+static bool queue_valid(const tars_ws_conn *c)
+{
+    return c->out_off <= c->out_len && c->out_len <= c->out_cap && (c->out || !c->out_cap);
+}
+
 static int queue(tars_ws_conn *c, const void *data, size_t len, struct tars_err *err)
 {
+    TARS_DASSERT(queue_valid(c) && (data || len == 0));
     if (c->out_off > 0 && c->out_off == c->out_len)
         c->out_off = c->out_len = 0;
     if (len > c->out_max - (c->out_len - c->out_off))
@@ -134,6 +143,7 @@ static int net_failed(tars_ws_conn *c, struct tars_err *err)
 /* Writes what is queued; TARS_OK also when the socket is full. */
 static int flush(tars_ws_conn *c, struct tars_err *err)
 {
+    TARS_DASSERT(queue_valid(c) && c->state != ST_CONNECTING && c->state != ST_DONE);
     while (c->out_off < c->out_len) {
         size_t sent = 0;
         int rc = tars_net_write(&c->net, (const char *)c->out + c->out_off,
@@ -406,6 +416,7 @@ static int step(tars_ws_conn *c, struct tars_ws_event *ev, struct tars_err *err)
 {
     int rc;
 
+    TARS_DASSERT(c->state != ST_DONE && queue_valid(c));
     if (c->state == ST_CONNECTING) {
         rc = tars_net_handshake(&c->net, err);
         if (rc == TARS_AGAIN)
