@@ -269,6 +269,17 @@ typedef int (*tars_row_fn)(void *ctx, int ncols, const char *const *names,
                            const char *const *values);
 int tars_store_query(tars_store *st, const char *sql, size_t max_rows, tars_row_fn fn, void *ctx,
                      bool *truncated, struct tars_err *err);
+/* The database's indexes, as tars_store_query rows of two columns: the
+ * index name and "true" when it is usable, else "false" (PostgreSQL: valid
+ * and ready in pg_index, system schemas left out; SQLite: every index of
+ * sqlite_master is usable). */
+int tars_store_indexes(tars_store *st, size_t max_rows, tars_row_fn fn, void *ctx, bool *truncated,
+                       struct tars_err *err);
+/* The backend's plan of sql (at most 64 KiB), as tars_store_query rows:
+ * PostgreSQL EXPLAIN (ANALYZE, FORMAT JSON), which runs the statement, in
+ * its read-only transaction; SQLite EXPLAIN QUERY PLAN. */
+int tars_store_explain(tars_store *st, const char *sql, size_t max_rows, tars_row_fn fn, void *ctx,
+                       struct tars_err *err);
 
 /* ---- statistics for `tars serve` start-up and tests ---- */
 /* Number of rows in a known table (one of the schema's tables). */

@@ -209,13 +209,6 @@ static void check_query(struct db_check *d)
 
 /* ---- check: indexes_exist ---- */
 
-static const char pg_indexes_sql[] =
-    "SELECT c.relname, (i.indisvalid AND i.indisready)::text FROM pg_index i "
-    "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')";
-static const char sqlite_indexes_sql[] =
-    "SELECT name, 'true' FROM sqlite_master WHERE type = 'index'";
-
 /* name → true (valid) / false, in a JSON object. */
 static int collect_index(void *ctx, int ncols, const char *const *names, const char *const *values)
 {
@@ -233,8 +226,7 @@ static void check_indexes(struct db_check *d)
     size_t i, n_missing = 0, n_invalid = 0;
     bool truncated = false;
 
-    if (tars_store_query(d->st, d->postgres ? pg_indexes_sql : sqlite_indexes_sql, INDEX_MAX_ROWS,
-                         collect_index, found, &truncated, &err)) {
+    if (tars_store_indexes(d->st, INDEX_MAX_ROWS, collect_index, found, &truncated, &err)) {
         query_failed(d, "listing indexes", &err);
         goto out;
     }
@@ -316,25 +308,19 @@ static int collect_plan(void *ctx, int ncols, const char *const *names, const ch
     return tars_buf_puts(b, values[ncols - 1]) ? TARS_ETOOBIG : 0;
 }
 
-/* Runs "prefix sql" and collects its plan text into b. */
-static bool fetch_plan(struct db_check *d, const char *prefix, struct tars_buf *b)
+/* Runs the backend's EXPLAIN of the check's sql and collects its plan text
+ * into b. */
+static bool fetch_plan(struct db_check *d, struct tars_buf *b)
 {
     struct tars_err err = TARS_ERR_INIT;
-    struct tars_buf sql = TARS_BUF_INIT(SQL_MAX + 64);
-    bool ok = false;
 
-    if (tars_buf_printf(&sql, "%s%s", prefix, d->sql))
-        tars_check_error(d->out, false, "sql too long");
-    else if (tars_store_query(d->st, sql.data, 1000, collect_plan, b, NULL, &err))
+    if (tars_store_explain(d->st, d->sql, 1000, collect_plan, b, &err)) {
         query_failed(d, "explain", &err);
-    else
-        ok = true;
-    tars_buf_release(&sql);
-    return ok;
+        return false;
+    }
+    return true;
 }
 
-/* Judges the median of n execution times: one run can stall on anything (a
- * checkpoint, a neighbour's burst of CPU); the query's cost is what repeats. */
 static void judge_plan(struct db_check *d, double *ms, int n, bool want_index,
                        const struct plan_look *look)
 {
@@ -365,7 +351,7 @@ static bool explain_postgres_once(struct db_check *d, struct plan_look *look, do
     json_t *doc = NULL, *top;
     bool ok = false;
 
-    if (!fetch_plan(d, "EXPLAIN (ANALYZE, FORMAT JSON) ", &b))
+    if (!fetch_plan(d, &b))
         goto out;
     if (!b.data || tars_json_parse(b.data, b.len, &doc, &err)) {
         tars_check_error(d->out, false, "explain: the plan is not JSON");
@@ -423,7 +409,7 @@ static void explain_sqlite(struct db_check *d, struct plan_look *look, bool want
     struct tars_err err = TARS_ERR_INIT;
     double ms[MAX_SAMPLES];
 
-    if (!fetch_plan(d, "EXPLAIN QUERY PLAN ", &b))
+    if (!fetch_plan(d, &b))
         goto out;
     scan_sqlite_plan(b.data ? b.data : "", look);
     for (int i = 0; i < n; i++) {

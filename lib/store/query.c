@@ -21,6 +21,7 @@
 
 #include "db.h"
 #include "store_int.h"
+#include "tars/buf.h"
 #include "tars/str.h"
 
 #define QUERY_MAX_COLUMNS 64
@@ -288,5 +289,42 @@ int tars_store_query(tars_store *st, const char *sql, size_t max_rows, tars_row_
         rc = pg_query_readonly(st, sql, &q, err);
     if (truncated)
         *truncated = q.truncated;
+    return rc;
+}
+
+/* ---- the catalog, for the database check ---- */
+
+static const char pg_indexes_sql[] =
+    "SELECT c.relname, (i.indisvalid AND i.indisready)::text FROM pg_index i "
+    "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')";
+static const char sqlite_indexes_sql[] =
+    "SELECT name, 'true' FROM sqlite_master WHERE type = 'index'";
+
+int tars_store_indexes(tars_store *st, size_t max_rows, tars_row_fn fn, void *ctx, bool *truncated,
+                       struct tars_err *err)
+{
+    const char *sql = st->db->kind == TARS_STORE_SQLITE ? sqlite_indexes_sql : pg_indexes_sql;
+
+    return tars_store_query(st, sql, max_rows, fn, ctx, truncated, err);
+}
+
+#define EXPLAIN_SQL_MAX (64 * 1024)
+
+int tars_store_explain(tars_store *st, const char *sql, size_t max_rows, tars_row_fn fn, void *ctx,
+                       struct tars_err *err)
+{
+    const char *prefix = st->db->kind == TARS_STORE_SQLITE ? "EXPLAIN QUERY PLAN "
+                                                           : "EXPLAIN (ANALYZE, FORMAT JSON) ";
+    struct tars_buf text = TARS_BUF_INIT(EXPLAIN_SQL_MAX + 64);
+    int rc;
+
+    if (!sql || strlen(sql) > EXPLAIN_SQL_MAX)
+        return tars_err_set(err, TARS_ETOOBIG, "sql too long");
+    if ((rc = tars_buf_printf(&text, "%s%s", prefix, sql)) == TARS_OK)
+        rc = tars_store_query(st, text.data, max_rows, fn, ctx, NULL, err);
+    else
+        tars_err_set(err, rc, "sql too long");
+    tars_buf_release(&text);
     return rc;
 }
