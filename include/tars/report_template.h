@@ -56,7 +56,14 @@ struct tars_tpl_env {
     json_t *reasons;            /* object NAME -> why it has no value; may be NULL */
     const char *default_reason; /* when reasons has none; NULL: "not recorded" */
     bool mark_values;           /* wrap each value in TARS_TEMPLATE_MARK_* */
+    json_t *markdown;           /* object NAME -> true: values that are Markdown; may be NULL */
 };
+
+/* Appends s (n bytes) to out as Markdown text: what Markdown would read as
+ * syntax backslash-escaped, line breaks made spaces. The renderer does this to
+ * every string value not named in env->markdown; a binder that composes a
+ * Markdown value from outside text escapes the parts with this. */
+int tars_tpl_escape(const char *s, size_t n, struct tars_buf *out) TARS_MUST_CHECK;
 
 /*
  * Appends the rendering to out. unresolved (an array, may be NULL) receives

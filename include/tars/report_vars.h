@@ -32,6 +32,7 @@ struct tars_report_binding {
     json_t *reasons;  /* NAME -> why it has no value */
     enum tars_report_verdict verdict;
     json_t *verdict_reasons; /* array of strings: what failed, or what is missing */
+    json_t *markdown;        /* NAME -> true: values that are Markdown (tars_tpl_env.markdown) */
 };
 
 /* Binds run (a run.json object, borrowed). now: the report's time stamp.

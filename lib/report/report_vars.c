@@ -126,10 +126,26 @@ static json_t *reason_list(json_t *strings)
     return list;
 }
 
+/* "- label: text\n" to out, text masked and escaped: KNOWN_ISSUES is Markdown tars writes. */
+static int known_issue(struct tars_buf *out, const char *label, const char *text)
+{
+    struct tars_buf masked = TARS_BUF_INIT(1u << 20);
+    int rc = tars_report_mask(text ? text : "", &masked);
+
+    if (rc == TARS_OK)
+        rc = tars_buf_printf(out, "- %s: ", label);
+    if (rc == TARS_OK && masked.len)
+        rc = tars_tpl_escape(masked.data, masked.len, out);
+    if (rc == TARS_OK)
+        rc = tars_buf_append(out, "\n", 1);
+    tars_buf_release(&masked);
+    return rc;
+}
+
 /* Known issues: what failed, what is missing, and the checks that were skipped. */
 static void bind_known_issues(struct bind *b)
 {
-    struct tars_buf text = TARS_BUF_INIT(1u << 20);
+    struct tars_buf text = TARS_BUF_INIT(1u << 20), item = TARS_BUF_INIT(1u << 20);
     json_t *lists[] = {b->failures, b->missing}, *v;
     const char *labels[] = {"failed", "not judged"};
     size_t i;
@@ -138,20 +154,24 @@ static void bind_known_issues(struct bind *b)
     for (size_t l = 0; l < 2; l++) {
         json_array_foreach(lists[l], i, v) {
             if (rc == TARS_OK)
-                rc = tars_buf_printf(&text, "- %s: %s\n", labels[l], json_string_value(v));
+                rc = known_issue(&text, labels[l], json_string_value(v));
         }
     }
     json_array_foreach(json_object_get(b->values, "CHECKS_NOT_PASSED"), i, v) {
         const char *status = json_string_value(json_object_get(v, "STATUS"));
-        if (rc == TARS_OK && status && strstr(status, "skip"))
-            rc = tars_buf_printf(&text, "- skipped: check %s: %s\n",
-                                 json_string_value(json_object_get(v, "ID")),
-                                 json_string_value(json_object_get(v, "REASON")));
+        if (rc != TARS_OK || !status || !strstr(status, "skip"))
+            continue;
+        tars_buf_reset(&item);
+        rc = tars_buf_printf(&item, "check %s: %s", json_string_value(json_object_get(v, "ID")),
+                             json_string_value(json_object_get(v, "REASON")));
+        rc = rc ? rc : known_issue(&text, "skipped", item.data);
     }
     if (rc == TARS_OK)
         put_str(b->values, "KNOWN_ISSUES",
                 text.len ? text.data : "None found in the recorded evidence.");
+    json_object_set_new(b->markdown, "KNOWN_ISSUES", json_true());
     tars_buf_release(&text);
+    tars_buf_release(&item);
 }
 
 /* A release killed mid-run (kill -9, a crash, a lost machine) leaves run.json
@@ -204,8 +224,10 @@ static void bind_verdict(struct bind *b, struct tars_report_binding *out)
                       out->verdict == TARS_REPORT_NOT_APPROVED ? b->failures : b->missing);
 }
 
-/* Masks every string value, recursively (lists of objects included). */
-static int mask_all(json_t *v)
+/* Masks every string value, recursively (lists of objects included), but those
+ * named in skip: Markdown tars composed from parts it masked and escaped already
+ * (masking again would read an escaped "\\*\\*\\*\\*" as a secret and undo the escape). */
+static int mask_all(json_t *v, json_t *skip)
 {
     struct tars_buf buf = TARS_BUF_INIT(1u << 20);
     const char *key;
@@ -215,18 +237,20 @@ static int mask_all(json_t *v)
 
     if (json_is_object(v)) {
         json_object_foreach(v, key, item) {
+            if (skip && json_object_get(skip, key))
+                continue;
             if (json_is_string(item)) {
                 tars_buf_reset(&buf);
                 if ((rc = tars_report_mask(json_string_value(item), &buf)) != TARS_OK)
                     break;
                 json_object_set_new(v, key, json_string(buf.data ? buf.data : ""));
-            } else if ((rc = mask_all(item)) != TARS_OK) {
+            } else if ((rc = mask_all(item, NULL)) != TARS_OK) {
                 break;
             }
         }
     } else if (json_is_array(v)) {
         json_array_foreach(v, i, item) {
-            if ((rc = mask_all(item)) != TARS_OK)
+            if ((rc = mask_all(item, NULL)) != TARS_OK)
                 break;
         }
     }
@@ -269,6 +293,7 @@ int tars_report_bind(json_t *run, const char *title, time_t now, struct tars_rep
     b.run = run;
     b.values = json_object();
     b.reasons = json_object();
+    b.markdown = json_object();
     b.failures = json_array();
     b.missing = json_array();
     b.interrupted = false;
@@ -284,12 +309,13 @@ int tars_report_bind(json_t *run, const char *title, time_t now, struct tars_rep
     bind_known_issues(&b);
     bind_unknowable(&b);
     bind_verdict(&b, out);
-    rc = mask_all(b.values);
-    rc = rc ? rc : mask_all(out->verdict_reasons);
+    rc = mask_all(b.values, b.markdown);
+    rc = rc ? rc : mask_all(out->verdict_reasons, NULL);
     json_decref(b.failures);
     json_decref(b.missing);
     out->values = b.values;
     out->reasons = b.reasons;
+    out->markdown = b.markdown;
     if (rc != TARS_OK) {
         tars_report_binding_release(out);
         return tars_err_set(err, rc, "a value of the run is too large to mask");
@@ -302,5 +328,6 @@ void tars_report_binding_release(struct tars_report_binding *b)
     json_decref(b->values);
     json_decref(b->reasons);
     json_decref(b->verdict_reasons);
+    json_decref(b->markdown);
     memset(b, 0, sizeof(*b));
 }

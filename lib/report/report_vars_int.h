@@ -15,6 +15,7 @@ struct bind {
     json_t *run;       /* borrowed */
     json_t *values;    /* NAME -> value */
     json_t *reasons;   /* NAME -> reason */
+    json_t *markdown;  /* NAME -> true: values that are Markdown (parts escaped) */
     json_t *failures;  /* strings: what failed */
     json_t *missing;   /* strings: what evidence is missing or could not be judged */
     bool interrupted;  /* a release that stopped mid-run: inconclusive, whatever else */

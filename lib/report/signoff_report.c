@@ -10,22 +10,16 @@
 
 #define STATE_MAX 4096
 
-/* Masks secrets, then escapes what Markdown would read as syntax, so text a
- * person typed (a reason) can never render as a tick or a link. */
+/* Masks secrets in what a person typed (a reason); the renderer escapes it as
+ * every value, so it can never render as a tick or a link. */
 static void safe_text(const char *in, char *out, size_t cap)
 {
     struct tars_buf masked = TARS_BUF_INIT(64 * 1024);
     const char *s = in ? in : "";
-    size_t n = 0;
 
     if (tars_report_mask(s, &masked) == TARS_OK && masked.data)
         s = masked.data;
-    for (; *s && n + 3 < cap; s++) {
-        if (strchr("\\`*_[]<>|#!", *s))
-            out[n++] = '\\';
-        out[n++] = *s;
-    }
-    out[n] = '\0';
+    snprintf(out, cap, "%s", s);
     tars_buf_release(&masked);
 }
 

@@ -1,6 +1,7 @@
 /* Report templates: rendering a parsed tree against a variable environment. */
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,12 +95,112 @@ static const char *reason_for(const struct render *r, const char *name)
     return why;
 }
 
+/* True when the output's current line has an open code span: an odd number of
+ * backticks, a value's escaped ones ("\`") not counted. */
+static bool in_code_span(const struct render *r)
+{
+    const char *d = r->out->data;
+    size_t ticks = 0;
+
+    for (size_t i = r->line_start; i < r->out->len; i++)
+        ticks += d[i] == '`' && !(i > r->line_start && d[i - 1] == '\\');
+    return ticks % 2 == 1;
+}
+
+/* True when '_' at s[i] could open or close emphasis (not between two word characters). */
+static bool underscore_at_edge(const char *s, size_t i, size_t n)
+{
+    bool before = i > 0 && isalnum((unsigned char)s[i - 1]);
+    bool after = i + 1 < n && isalnum((unsigned char)s[i + 1]);
+
+    return !(before && after);
+}
+
+/* True when Markdown outside a code span could read s[i] as syntax. at_line_start:
+ * s begins a line (only spaces before it), where '#', '>', '-', '+', '=' start blocks. */
+static bool md_special(const char *s, size_t i, size_t n, bool at_line_start)
+{
+    unsigned char c = (unsigned char)s[i], next = i + 1 < n ? (unsigned char)s[i + 1] : 0;
+
+    if (c == '\0')
+        return false;
+    if (strchr("\\`*[]|~", c))
+        return true;
+    if (c == '_')
+        return underscore_at_edge(s, i, n);
+    if (c == '<')
+        return isalpha(next) || next == '/' || next == '!' || next == '?';
+    if (c == '&')
+        return isalnum(next) || next == '#';
+    return at_line_start && i == 0 && strchr("#>-+=", c);
+}
+
+/* One character of a value: into out (2 bytes at most), as the context needs. */
+static size_t text_char(const char *s, size_t i, size_t n, bool code, bool at_line_start,
+                        char out[2])
+{
+    char c = s[i];
+    size_t k = 0;
+
+    if (c == '\n' || c == '\r')
+        c = ' ';
+    else if (code && c == '`')
+        c = '\'';
+    else if ((code && c == '|') || (!code && md_special(s, i, n, at_line_start)))
+        out[k++] = '\\';
+    out[k++] = c;
+    return k;
+}
+
+int tars_tpl_escape(const char *s, size_t n, struct tars_buf *out)
+{
+    char two[2];
+    int rc = TARS_OK;
+
+    for (size_t i = 0; i < n && rc == TARS_OK; i++)
+        rc = tars_buf_append(out, two, text_char(s, i, n, false, false, two));
+    return rc;
+}
+
+/* True when only spaces stand between the start of the output's line and its end. */
+static bool line_blank(const struct render *r)
+{
+    for (size_t i = r->line_start; i < r->out->len; i++)
+        if (r->out->data[i] != ' ')
+            return false;
+    return true;
+}
+
+/*
+ * A string value is text, never Markdown: what a server, a cluster or a person
+ * wrote ("expected <token>", "a|b", "*") must read the same in report.md and
+ * report.html. Outside a code span, what Markdown would read as syntax is
+ * backslash-escaped; inside one (the template wrote `{ID}`) escapes are not
+ * read, so only what would end the span or the table cell changes: '`' becomes
+ * '\'' and '|' becomes "\|" (GFM reads that in a cell). A line break becomes a
+ * space either way: one value stays on its line, a table row stays one row.
+ * Values named in env->markdown are Markdown tars composed (their parts escaped
+ * with tars_tpl_escape) and go out as they are.
+ */
+static int put_text(struct render *r, const char *name, const char *s, size_t n)
+{
+    bool code = in_code_span(r), at_start = line_blank(r);
+    char two[2];
+    int rc = TARS_OK;
+
+    if (r->env->markdown && json_object_get(r->env->markdown, name))
+        return put(r, s, n);
+    for (size_t i = 0; i < n && rc == TARS_OK; i++)
+        rc = put(r, two, text_char(s, i, n, code, at_start, two));
+    return rc;
+}
+
 static int put_scalar(struct render *r, const char *name, json_t *v)
 {
     char num[64];
 
     if (json_is_string(v))
-        return put(r, json_string_value(v), json_string_length(v));
+        return put_text(r, name, json_string_value(v), json_string_length(v));
     if (json_is_integer(v)) {
         snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return put_str(r, num);

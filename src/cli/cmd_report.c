@@ -213,6 +213,7 @@ static int render(const struct report_opts *o, json_t *run, tars_tpl *t)
     env.values = b.values;
     env.reasons = b.reasons;
     env.mark_values = o->mark;
+    env.markdown = b.markdown;
     if (tars_tpl_render(t, &env, &out, unresolved, &err) != TARS_OK) {
         fprintf(stderr, "tars report: %s\n", err.msg);
         rc = EXIT_USAGE;

@@ -7,6 +7,7 @@ their report.md.golden byte for byte; regenerate them after an intended change w
 
 and review the diff. The other tests check what the report claims against run.json.
 """
+import html
 import json
 import os
 import re
@@ -224,7 +225,38 @@ class Gate(unittest.TestCase):
             self.assertEqual(rc, 0)
             for secret in ("hunter2", "eyJhbGci", "s3cret", "XXXXSECRET", "T000"):
                 self.assertNotIn(secret, text)
-            self.assertIn("https://****@example.com/", text)
+            # report.md is Markdown: the mask's stars are escaped so they read as stars
+            self.assertIn("https://\\*\\*\\*\\*@example.com/", text)
+            self.assertNotIn("Authorization: ****", text)
+
+    def test_outside_text_is_text_not_markdown(self):
+        """What a server or a person wrote reads the same in report.md rendered to HTML: a tag is
+        not dropped as raw HTML, a '|' does not split a table cell, '*' and '[..](..)' are not
+        emphasis or links, a line break does not end a table row; a code span is not closed."""
+        evil = "expected <token> | got *bold* [x](http://evil/) _u_ ~~s~~ &amp;\nsecond line"
+        with tempfile.TemporaryDirectory() as tmp:
+            run = json.load(open(os.path.join(RUNS, "failing", "run.json")))
+            c = run["checks"]["suites"][0]["checks"]
+            c[0]["status"] = "fail"
+            c[0]["reason"] = evil
+            c[0]["id"] = "local.api.odd`id|x"
+            json.dump(run, open(os.path.join(tmp, "run.json"), "w"))
+            html_path = os.path.join(tmp, "report.html")
+            rc, text, _, err = report(tmp, "--html", html_path)
+            self.assertEqual(rc, 0, err)
+            with open(html_path, encoding="utf-8") as f:
+                page = f.read()
+        shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+        flat = evil.replace("\n", " ")
+        self.assertIn(flat, shown)
+        # (a bare URL may be autolinked, GFM does that; the Markdown link must not be one)
+        for markup in ("<em>bold</em>", 'href="http://evil/">x</a>', "<del>", "<u>"):
+            self.assertFalse(markup in page, f"{markup} made from a value in report.html")
+        self.assertIn("local.api.odd'id|x", shown)
+        # the row of the check in the table of checks that did not pass: three cells, whole
+        row = next(r for r in re.findall(r"<tr>(.*?)</tr>", page, re.S) if "odd'id" in r)
+        self.assertEqual(len(re.findall(r"<td", row)), 3, row)
+        self.assertIn(flat, html.unescape(re.sub(r"<[^>]+>", "", row)))
 
 
 def numbers_in(run):

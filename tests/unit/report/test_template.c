@@ -53,6 +53,24 @@ static void expect_render(const char *text, const char *values, const char *want
     free(s);
 }
 
+/* A value is text: escaped outside a code span, kept in its span and table cell inside one. */
+static void test_values_are_text(void **state)
+{
+    struct tars_buf out = TARS_BUF_INIT(1024);
+
+    (void)state;
+    expect_render("r: {R}", "{\"R\": \"<b> *x* [l](u) a_b _c_ a|b ~s~ &amp; 3 < 4\"}",
+                  "r: \\<b> \\*x\\* \\[l\\](u) a_b \\_c\\_ a\\|b \\~s\\~ \\&amp; 3 < 4");
+    expect_render("| `{ID}` | {R} |", "{\"ID\": \"a`b|c\", \"R\": \"one\\ntwo\"}",
+                  "| `a'b\\|c` | one two |");
+    expect_render("{H}", "{\"H\": \"# not a heading\"}", "\\# not a heading");
+    expect_render("x {H}", "{\"H\": \"# mid-line\"}", "x # mid-line");
+    assert_int_equal(tars_tpl_escape("[a]", 3, &out), TARS_OK);
+    assert_int_equal(out.len, 5);
+    assert_memory_equal(out.data, "\\[a\\]", 5);
+    tars_buf_release(&out);
+}
+
 static void expect_error(const char *text, const char *want)
 {
     struct tars_err err = TARS_ERR_INIT;
@@ -327,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_type_errors_and_marks),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_work_budget),
+        cmocka_unit_test(test_values_are_text),
         cmocka_unit_test(test_many_unresolved_names_stay_fast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
