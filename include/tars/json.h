@@ -16,13 +16,29 @@
 #include "tars/buf.h"
 #include "tars/err.h"
 
+/* The bounds of every JSON tars reads from outside (request bodies, answers
+ * of the servers it checks and loads, WebSocket messages, tokens, files of
+ * earlier runs), checked in one place, before jansson sees the bytes:
+ * nesting (arrays and objects) and size. A reader passes its own, smaller
+ * size bound where it has one. docs/reliability.md lists them. */
 #define TARS_JSON_MAX_DEPTH 64
+#define TARS_JSON_MAX_BYTES ((size_t)256 << 20) /* run.json's bound; no reader takes more */
 
-/* Parses one JSON value (the whole input, nothing after it). On failure
- * returns TARS_EINVAL with "line L, column C: what" in err; nesting deeper
- * than TARS_JSON_MAX_DEPTH arrays and objects is such an error, so readers
- * of the tree may recurse. Duplicate keys are rejected. */
+/* Parses one JSON value (the whole input, nothing after it), at most
+ * max_bytes (0 or more than TARS_JSON_MAX_BYTES: TARS_JSON_MAX_BYTES) and
+ * nested at most TARS_JSON_MAX_DEPTH deep, so readers of the tree may
+ * recurse. flags are jansson's decoding flags (JSON_REJECT_DUPLICATES).
+ * Errors: TARS_ETOOBIG "JSON of N bytes: larger than M bytes", TARS_EINVAL
+ * "line L, column C: what" (nesting or syntax). */
+int tars_json_parse_bounded(const char *data, size_t len, size_t max_bytes, size_t flags,
+                            json_t **out, struct tars_err *err);
+/* tars_json_parse_bounded with TARS_JSON_MAX_BYTES, duplicate keys rejected. */
 int tars_json_parse(const char *data, size_t len, json_t **out, struct tars_err *err);
+/* A regular file of at most max_bytes, read and parsed as above; errors name
+ * it: "PATH: larger than M bytes", "PATH:L:C: nested deeper than 64 levels",
+ * "PATH:L:C: not JSON: what", "PATH: no such file or directory". */
+int tars_json_load_file(const char *path, size_t max_bytes, size_t flags, json_t **out,
+                        struct tars_err *err);
 
 /* Collected field problems: "agent_id (required)", "limit (must be 1..1000)". */
 struct tars_field_errors {

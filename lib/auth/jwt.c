@@ -17,6 +17,7 @@
 
 #include "tars/alloc.h"
 #include "tars/auth.h"
+#include "tars/json.h"
 #include "tars/crypto.h"
 #include "tars/str.h"
 
@@ -196,7 +197,7 @@ static json_t *decode_part(const char *part, size_t len)
 
     if (base64url_decode(part, len, buf, sizeof(buf), &n) != 0)
         return NULL;
-    js = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
+    tars_json_parse_bounded((const char *)buf, n, sizeof(buf), JSON_REJECT_DUPLICATES, &js, NULL);
     if (js && !json_is_object(js)) {
         json_decref(js);
         return NULL;

@@ -55,7 +55,7 @@ static int request(struct snap *s, const char *method, const char *path, bool wi
         return tars_err_set(s->err, TARS_EUNAVAIL, "%s %s: %s", method, path, res.reason);
     tars_fetch_reply_header(&reply, "Content-Type", content_type, sizeof(content_type));
     if (strstr(content_type, "json"))
-        parsed = json_loadb(reply.body, reply.body_len, 0, NULL);
+        tars_json_parse_bounded(reply.body, reply.body_len, 0, 0, &parsed, NULL);
     entry = json_pack("{s:i,s:o}", "status", (int)reply.status, "shape",
                       parsed ? tars_api_shape(parsed) : json_string("text"));
     json_object_set_new(s->endpoints, name, entry);

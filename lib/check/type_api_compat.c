@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tars/json.h"
 #include "tars/api_snapshot.h"
 #include "tars/check.h"
 
@@ -34,13 +35,13 @@ static void api_compat_run(const struct tars_check_ctx *ctx, struct tars_check_r
     const char *path = tars_param_str(ctx, "snapshot", NULL);
     struct tars_api_snapshot_options o = {0};
     struct tars_err err = TARS_ERR_INIT;
-    json_error_t jerr;
-    json_t *old = json_load_file(path, 0, &jerr), *now = NULL, *diff;
+    json_t *old = NULL, *now = NULL, *diff;
     char text[TARS_CHECK_REASON_MAX];
 
+    tars_json_load_file(path, 0, 0, &old, &err);
     if (!old || !json_is_object(json_object_get(old, "endpoints"))) {
         tars_check_error(out, false, "cannot read the snapshot \"%s\": %s", path,
-                         old ? "no \"endpoints\"" : jerr.text);
+                         old ? "no \"endpoints\"" : err.msg);
         json_decref(old);
         return;
     }

@@ -1,9 +1,13 @@
 #include "tars/json.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tars/alloc.h"
 #include "tars/file.h"
@@ -40,21 +44,84 @@ static bool too_deep(const char *data, size_t len, int *line, int *col)
     return false;
 }
 
-int tars_json_parse(const char *data, size_t len, json_t **out, struct tars_err *err)
+/* Size, then nesting, then jansson; path (or NULL) names the file in errors. */
+static int parse_checked(const char *data, size_t len, size_t max_bytes, size_t flags,
+                         const char *path, json_t **out, struct tars_err *err)
 {
     json_error_t jerr;
-    json_t *v;
     int line, col;
 
+    *out = NULL;
+    if (max_bytes == 0 || max_bytes > TARS_JSON_MAX_BYTES)
+        max_bytes = TARS_JSON_MAX_BYTES;
+    if (len > max_bytes)
+        return path ? tars_err_set(err, TARS_ETOOBIG, "%s: larger than %zu bytes", path, max_bytes)
+                    : tars_err_set(err, TARS_ETOOBIG, "JSON of %zu bytes: larger than %zu bytes",
+                                   len, max_bytes);
     if (too_deep(data, len, &line, &col))
-        return tars_err_set(err, TARS_EINVAL, "line %d, column %d: nested deeper than %d levels",
-                            line, col, TARS_JSON_MAX_DEPTH);
-    v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!v)
-        return tars_err_set(err, TARS_EINVAL, "line %d, column %d: %s", jerr.line, jerr.column,
-                            jerr.text);
-    *out = v;
-    return TARS_OK;
+        return path ? tars_err_set(err, TARS_EINVAL, "%s:%d:%d: nested deeper than %d levels", path,
+                                   line, col, TARS_JSON_MAX_DEPTH)
+                    : tars_err_set(err, TARS_EINVAL,
+                                   "line %d, column %d: nested deeper than %d levels", line, col,
+                                   TARS_JSON_MAX_DEPTH);
+    *out = json_loadb(data, len, flags, &jerr);
+    if (*out)
+        return TARS_OK;
+    return path ? tars_err_set(err, TARS_EINVAL, "%s:%d:%d: not JSON: %s", path, jerr.line,
+                               jerr.column, jerr.text)
+                : tars_err_set(err, TARS_EINVAL, "line %d, column %d: %s", jerr.line, jerr.column,
+                               jerr.text);
+}
+
+int tars_json_parse_bounded(const char *data, size_t len, size_t max_bytes, size_t flags,
+                            json_t **out, struct tars_err *err)
+{
+    return parse_checked(data ? data : "", data ? len : 0, max_bytes, flags, NULL, out, err);
+}
+
+int tars_json_parse(const char *data, size_t len, json_t **out, struct tars_err *err)
+{
+    return tars_json_parse_bounded(data, len, TARS_JSON_MAX_BYTES, JSON_REJECT_DUPLICATES, out,
+                                   err);
+}
+
+int tars_json_load_file(const char *path, size_t max_bytes, size_t flags, json_t **out,
+                        struct tars_err *err)
+{
+    struct stat st;
+    char *data = NULL;
+    size_t len = 0;
+    int fd, rc;
+
+    *out = NULL;
+    if (max_bytes == 0 || max_bytes > TARS_JSON_MAX_BYTES)
+        max_bytes = TARS_JSON_MAX_BYTES;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return tars_err_set(err, TARS_ENOTFOUND, "%s: no such file or directory", path);
+    if (fd < 0)
+        return tars_err_set(err, TARS_EIO, "%s: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return tars_err_set(err, TARS_EINVAL, "%s: not a regular file", path);
+    }
+    if ((unsigned long long)st.st_size > max_bytes) {
+        close(fd);
+        return tars_err_set(err, TARS_ETOOBIG, "%s: larger than %zu bytes", path, max_bytes);
+    }
+    data = xmalloc((size_t)st.st_size + 1);
+    while (len <= (size_t)st.st_size) { /* one byte more than stated: a file that grew */
+        ssize_t n = read(fd, data + len, (size_t)st.st_size + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    rc = parse_checked(data, len, max_bytes, flags, path, out, err);
+    free(data);
+    return rc;
 }
 
 void tars_field_errors_init(struct tars_field_errors *fe)

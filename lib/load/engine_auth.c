@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "load_int.h"
+#include "tars/json.h"
 #include "tars/alloc.h"
 #include "tars/clock.h"
 
@@ -91,7 +92,7 @@ static int login(struct tars_load_run *run, struct tars_err *err)
         rc = exchange(run, &req, p, err);
     if (rc == 0) {
         res = tars_http_parser_response(p);
-        doc = res->body ? json_loadb(res->body, res->body_len, 0, NULL) : NULL;
+        tars_json_parse_bounded(res->body, res->body_len, 0, 0, &doc, NULL);
         if (res->status != 200 || !json_is_string(json_object_get(doc, "access_token")))
             rc = tars_err_set(err, TARS_EAUTH, "login as \"%s\" at %s: HTTP %d", user,
                               a->token_path, res->status);

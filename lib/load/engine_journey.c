@@ -46,13 +46,13 @@ void load_user_release(struct load_user *u)
 
 int load_user_login(struct load_user *u, const struct tars_http_response *res, int *status)
 {
-    json_t *doc, *token;
+    json_t *doc = NULL, *token;
     size_t n;
 
     *status = res->status;
     if (res->status != 200)
         return TARS_LOAD_ERR_STATUS;
-    doc = res->body ? json_loadb(res->body, res->body_len, 0, NULL) : NULL;
+    tars_json_parse_bounded(res->body, res->body_len, 0, 0, &doc, NULL);
     token = json_object_get(doc, "access_token");
     if (!json_is_string(token) || json_string_length(token) > TARS_LOAD_MAX_VALUE) {
         json_decref(doc);
@@ -180,8 +180,8 @@ int load_extract(const struct tars_load_task *step, const struct tars_http_respo
         const struct tars_load_extract *x = &step->extracts[i];
         switch (x->kind) {
         case TARS_LOAD_EXTRACT_JSON:
-            if (!parsed && res->body)
-                doc = json_loadb(res->body, res->body_len, 0, NULL);
+            if (!parsed)
+                tars_json_parse_bounded(res->body, res->body_len, 0, 0, &doc, NULL);
             parsed = true;
             ok = extract_json(x, doc, u);
             break;

@@ -167,7 +167,7 @@ int load_check_response(const struct tars_load_task *task, const struct tars_htt
     }
     if (task->expect_json_count == 0)
         return -1;
-    doc = res->body ? json_loadb(res->body, res->body_len, 0, NULL) : NULL;
+    tars_json_parse_bounded(res->body, res->body_len, 0, 0, &doc, NULL);
     for (size_t i = 0; i < task->expect_json_count && ok; i++)
         ok = tars_json_path(doc, task->expect_json_fields[i]) != NULL;
     json_decref(doc);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "release_pipeline.h"
+#include "tars/json.h"
 #include "tars/clock.h"
 #include "tars/file.h"
 #include "tars/run.h"
@@ -58,7 +59,7 @@ static json_t *read_holder(int fd, bool *garbled)
     if (n <= 0)
         return NULL;
     text[n] = '\0';
-    v = json_loads(text, 0, NULL);
+    tars_json_parse_bounded(text, (size_t)n, 0, 0, &v, NULL);
     if (!json_is_object(v)) {
         json_decref(v);
         *garbled = true;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "release_pipeline.h"
+#include "tars/json.h"
 #include "tars/alloc.h"
 #include "tars/clock.h"
 #include "tars/package.h"
@@ -174,7 +175,7 @@ static json_t *probe_ws_stop(struct pipeline *p, const char *window)
     if (p->probe_ws_log >= 0)
         close(p->probe_ws_log);
     probe_ws_file(p, window, path, sizeof(path));
-    r = json_load_file(path, 0, NULL);
+    tars_json_load_file(path, 0, 0, &r, NULL);
     if (!r)
         return json_pack("{s:i,s:s}", "exit_code", code, "error",
                          "tars ws-stress wrote no result (see the stage log)");

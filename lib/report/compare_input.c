@@ -1,6 +1,7 @@
 /* `tars compare`: reading its inputs (a run directory, a run.json, or a load
  * result file) into one run-shaped document, checked before anything is
  * compared so that a bad file is named. */
+#include "tars/json.h"
 #include "tars/compare.h"
 
 #include <string.h>
@@ -12,20 +13,9 @@
 /* Reads a JSON file of at most TARS_RUN_MAX_BYTES. */
 static int read_json_file(const char *path, json_t **out, struct tars_err *err)
 {
-    struct stat st;
-    json_error_t jerr;
-
-    if (stat(path, &st) != 0)
-        return tars_err_set(err, TARS_ENOTFOUND, "%s: no such file or directory", path);
-    if (!S_ISREG(st.st_mode))
-        return tars_err_set(err, TARS_EINVAL, "%s: not a regular file", path);
-    if ((unsigned long long)st.st_size > TARS_RUN_MAX_BYTES)
-        return tars_err_set(err, TARS_ETOOBIG, "%s: larger than %u bytes", path,
-                            (unsigned)TARS_RUN_MAX_BYTES);
-    *out = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!*out)
-        return tars_err_set(err, TARS_EINVAL, "%s:%d:%d: not JSON: %s", path, jerr.line,
-                            jerr.column, jerr.text);
+    int rc = tars_json_load_file(path, TARS_RUN_MAX_BYTES, JSON_REJECT_DUPLICATES, out, err);
+    if (rc)
+        return rc;
     if (!json_is_object(*out)) {
         json_decref(*out);
         *out = NULL;

@@ -95,7 +95,6 @@ json_t *tars_run_load(const char *dir, struct tars_err *err)
 {
     char path[PATH_MAX];
     struct stat st;
-    json_error_t jerr;
     json_t *v;
 
     if (tars_run_path(dir, TARS_RUN_FILE, path, sizeof(path), err) != TARS_OK)
@@ -109,11 +108,8 @@ json_t *tars_run_load(const char *dir, struct tars_err *err)
         tars_err_set(err, TARS_ETOOBIG, "\"%s\" is larger than %u bytes", path, TARS_RUN_MAX_BYTES);
         return NULL;
     }
-    v = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!v) {
-        tars_err_set(err, TARS_EINVAL, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+    if (tars_json_load_file(path, TARS_RUN_MAX_BYTES, JSON_REJECT_DUPLICATES, &v, err))
         return NULL;
-    }
     if (!json_is_object(v)) {
         json_decref(v);
         tars_err_set(err, TARS_EINVAL, "%s: not a JSON object", path);

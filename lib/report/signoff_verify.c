@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "signoff_int.h"
+#include "tars/json.h"
 #include "tars/file.h"
 #include "tars/signoff.h"
 
@@ -203,7 +204,6 @@ static int check_file(struct verifier *v, const char *dir, json_t *records, json
     for (char *p = data.data; rc == TARS_OK && p && *p;) {
         char *nl = strchr(p, '\n');
         bool whole = nl != NULL;
-        json_error_t jerr;
         json_t *rec;
 
         line++;
@@ -217,7 +217,7 @@ static int check_file(struct verifier *v, const char *dir, json_t *records, json
             break;
         }
         if (*p) {
-            rec = json_loads(p, JSON_REJECT_DUPLICATES, &jerr);
+            tars_json_parse_bounded(p, strlen(p), 0, JSON_REJECT_DUPLICATES, &rec, NULL);
             if (!whole || !json_is_object(rec)) {
                 json_array_append_new(
                     problems, json_sprintf("%s:%zu: %s", TARS_SIGNOFF_FILE, line,

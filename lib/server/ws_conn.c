@@ -352,7 +352,6 @@ static void subscribe(struct ws_conn *c, json_t *msg)
 
 static void on_text(struct ws_conn *c, const uint8_t *data, size_t len)
 {
-    json_error_t jerr;
     json_t *msg, *type;
     const char *t;
 
@@ -360,7 +359,8 @@ static void on_text(struct ws_conn *c, const uint8_t *data, size_t len)
         conn_send_text(c, "pong", 4);
         return;
     }
-    msg = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+    tars_json_parse_bounded((const char *)data, len, WS_MAX_RECV, JSON_REJECT_DUPLICATES, &msg,
+                            NULL);
     type = json_object_get(msg, "type");
     if (!json_is_object(msg) || !json_is_string(type)) {
         conn_send_error(c, msg ? "a message must be a JSON object with a string \"type\""

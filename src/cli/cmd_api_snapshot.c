@@ -51,13 +51,16 @@ static void print_list(const char *title, json_t *list)
 
 static int compare_with(const char *old_path, json_t *now)
 {
-    json_error_t jerr;
-    json_t *old = json_load_file(old_path, 0, &jerr), *diff;
     struct tars_err err = TARS_ERR_INIT;
+    json_t *old = NULL, *diff;
     size_t breaking;
 
-    if (!old || tars_api_snapshot_check(old, &err) != TARS_OK) {
-        fprintf(stderr, "tars api-snapshot: %s: %s\n", old_path, old ? err.msg : jerr.text);
+    if (tars_json_load_file(old_path, 0, 0, &old, &err) != TARS_OK) {
+        fprintf(stderr, "tars api-snapshot: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if (tars_api_snapshot_check(old, &err) != TARS_OK) {
+        fprintf(stderr, "tars api-snapshot: %s: %s\n", old_path, err.msg);
         json_decref(old);
         return EXIT_USAGE;
     }

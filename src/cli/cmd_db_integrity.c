@@ -40,12 +40,15 @@ const struct cli_spec cli_db_integrity_spec = {
 
 static json_t *read_snapshot(const char *path)
 {
-    json_error_t jerr;
-    json_t *v = json_load_file(path, 0, &jerr);
+    struct tars_err err = TARS_ERR_INIT;
+    json_t *v = NULL;
 
+    tars_json_load_file(path, 0, 0, &v, &err);
     if (!v || !json_is_object(json_object_get(v, "tables"))) {
-        fprintf(stderr, "tars db-integrity: %s: %s\n", path,
-                v ? "not an integrity snapshot" : jerr.text);
+        if (v)
+            fprintf(stderr, "tars db-integrity: %s: not an integrity snapshot\n", path);
+        else
+            fprintf(stderr, "tars db-integrity: %s\n", err.msg);
         json_decref(v);
         return NULL;
     }

@@ -537,13 +537,10 @@ static int merge_file(const char *path, struct tars_load_result *total, bool fir
 {
     struct tars_err err = TARS_ERR_INIT;
     struct tars_load_result one;
-    json_error_t jerr;
-    json_t *v = json_load_file(path, 0, &jerr);
-    int rc = v ? 0 : TARS_EINVAL;
+    json_t *v = NULL;
+    int rc = tars_json_load_file(path, 0, 0, &v, &err);
 
     memset(&one, 0, sizeof(one));
-    if (!v)
-        tars_err_set(&err, TARS_EINVAL, "line %d: %s", jerr.line, jerr.text);
     if (rc == 0)
         rc = tars_load_result_from_json(v, first ? total : &one, &err);
     if (rc == 0 && !first)
@@ -551,7 +548,7 @@ static int merge_file(const char *path, struct tars_load_result *total, bool fir
     json_decref(v);
     tars_load_result_release(&one);
     if (rc)
-        fprintf(stderr, "tars load merge: %s: %s\n", path, err.msg);
+        fprintf(stderr, "tars load merge: %s%s%s\n", v ? path : "", v ? ": " : "", err.msg);
     return rc ? EXIT_USAGE : 0;
 }
 

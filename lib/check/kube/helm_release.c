@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "kube_int.h"
+#include "tars/json.h"
 #include "tars/alloc.h"
 
 #define HELM_PREFIX "sh.helm.release.v1."
@@ -83,7 +84,7 @@ static int decode_helm_layer(const unsigned char *text, size_t len, json_t **rel
 {
     unsigned char *raw = NULL, *json = NULL;
     size_t raw_len, json_len;
-    json_error_t jerr;
+    struct tars_err jerr = TARS_ERR_INIT;
     int rc;
 
     if (kube_base64_decode((const char *)text, len, HELM_MAX_RELEASE, &raw, &raw_len) != 0)
@@ -98,10 +99,10 @@ static int decode_helm_layer(const unsigned char *text, size_t len, json_t **rel
         raw = NULL;
     }
     rc = TARS_EINVAL;
-    *release = json_loadb((const char *)json, json_len, 0, &jerr);
+    tars_json_parse_bounded((const char *)json, json_len, HELM_MAX_RELEASE, 0, release, &jerr);
     if (!json_is_object(*release)) {
         tars_err_set(err, TARS_EINVAL, "release is not a JSON object (%s)",
-                     *release ? "another JSON value" : jerr.text);
+                     *release ? "another JSON value" : jerr.msg);
         json_decref(*release);
         *release = NULL;
         goto out;

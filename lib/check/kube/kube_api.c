@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kube_int.h"
+#include "tars/json.h"
 #include "tars/alloc.h"
 
 const struct kube_resource kube_res_namespaces = {"/api/v1", "namespaces", "namespace",
@@ -183,10 +184,12 @@ static const char *status_words(long status)
 static void api_error(const char *path, const struct tars_fetch_reply *reply,
                       struct tars_check_result *out)
 {
-    json_t *st = json_loadb(reply->body ? reply->body : "", reply->body_len, 0, NULL);
-    const char *msg = json_string_value(json_object_get(st, "message"));
+    json_t *st = NULL;
+    const char *msg;
     bool transient = reply->status == 429 || reply->status >= 500;
 
+    tars_json_parse_bounded(reply->body, reply->body_len, 0, 0, &st, NULL);
+    msg = json_string_value(json_object_get(st, "message"));
     tars_check_error(out, transient, "kubernetes api: GET %.200s: %ld %s%s%.200s", path,
                      reply->status, status_words(reply->status), msg ? ": " : "", msg ? msg : "");
     json_decref(st);
@@ -197,7 +200,7 @@ static int get_json_sized(struct kube_client *c, const char *path, json_t **json
                           struct tars_check_result *out)
 {
     struct tars_fetch_reply reply;
-    json_error_t jerr;
+    struct tars_err jerr = TARS_ERR_INIT;
     int rc = kube_get_raw(c, path, &reply, out);
 
     if (rc)
@@ -211,10 +214,10 @@ static int get_json_sized(struct kube_client *c, const char *path, json_t **json
         api_error(path, &reply, out);
         goto out;
     }
-    *json = json_loadb(reply.body ? reply.body : "", reply.body_len, 0, &jerr);
+    tars_json_parse_bounded(reply.body, reply.body_len, 0, 0, json, &jerr);
     if (!json_is_object(*json)) {
         tars_check_error(out, false, "kubernetes api: GET %.200s: answer is not a JSON object (%s)",
-                         path, *json ? "another JSON value" : jerr.text);
+                         path, *json ? "another JSON value" : jerr.msg);
         json_decref(*json);
         *json = NULL;
         goto out;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kube_int.h"
+#include "tars/json.h"
 
 #define PROXY_SNIPPET 120
 
@@ -43,11 +44,13 @@ static int proxy_path(struct kube_run *kr, struct tars_buf *b)
  * of an API server Status (no endpoints, no such service) when it is one. */
 static void snippet(const char *body, size_t len, char *out, size_t size)
 {
-    json_t *st = json_loadb(body, len, 0, NULL);
-    const char *kind = json_string_value(json_object_get(st, "kind"));
-    const char *msg = json_string_value(json_object_get(st, "message"));
+    json_t *st = NULL;
+    const char *kind, *msg;
     size_t n = 0;
 
+    tars_json_parse_bounded(body, len, 0, 0, &st, NULL);
+    kind = json_string_value(json_object_get(st, "kind"));
+    msg = json_string_value(json_object_get(st, "message"));
     if (kind && msg && strcmp(kind, "Status") == 0) {
         body = msg;
         len = strlen(msg);
@@ -130,7 +133,7 @@ static bool api_refused(const struct tars_fetch_reply *reply)
 
     if (reply->status != 401 && reply->status != 403)
         return false;
-    st = json_loadb(reply->body ? reply->body : "", reply->body_len, 0, NULL);
+    tars_json_parse_bounded(reply->body, reply->body_len, 0, 0, &st, NULL);
     refused = json_is_string(json_object_get(st, "kind")) &&
               strcmp(json_string_value(json_object_get(st, "kind")), "Status") == 0;
     json_decref(st);

@@ -51,6 +51,32 @@ class HostileInputTest(unittest.TestCase):
         path = self.write("bomb.yaml", ("\n".join(lines) + "\n").encode())
         self.assert_bad_input(self.run_tars("validate", path), "more than 200000 nodes")
 
+    def test_json_files_nested_too_deep(self):
+        # Every reader of a JSON file goes through lib/json's bounds (nesting 64, a size per
+        # reader): the error names the file, line and column, exit 3. jansson alone took
+        # 2048 levels.
+        deep = b'{"format": "tars-run/1", "x":\n' + b"[" * 65 + b"]" * 65 + b"}"
+        run_dir = os.path.join(self.work, "run")
+        os.mkdir(run_dir)
+        with open(os.path.join(run_dir, "run.json"), "wb") as f:
+            f.write(deep)
+        path = self.write("deep.json", deep)
+        server = start_stub()
+        try:
+            url = "http://127.0.0.1:%d" % server.server_address[1]
+            for args, where in ((["report", run_dir], "run.json:2:64:"),
+                                (["compare", path, path], "deep.json:2:64:"),
+                                (["api-snapshot", url, "--compare", path], "deep.json:2:64:"),
+                                (["load", "merge", path, path], "deep.json:2:64:")):
+                with self.subTest(command=args[0]):
+                    p = self.run_tars(*args)
+                    self.assertIn(where + " nested deeper than 64 levels", p.stderr,
+                                  "exit %d\nstdout: %s" % (p.returncode, p.stdout))
+                    self.assertEqual(p.returncode, 3, p.stderr)
+        finally:
+            server.shutdown()
+            server.server_close()
+
     def test_api_snapshot_baseline_shape_not_a_string(self):
         old = self.write("old.json", b'{"endpoints":{"GET /api/v1/agents":{"status":200,"shape":5}}}')
         server = start_stub()

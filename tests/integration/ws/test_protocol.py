@@ -106,6 +106,17 @@ class Feed(WsTestCase):
         self.assertEqual(ws.recv(2.0), "pong")
         ws.close()
 
+    def test_message_nested_too_deep_is_refused(self):
+        # Client messages go through lib/json's nesting bound (64), not jansson's own (2048).
+        ws = connect(self.server, self.server.token("viewer"))
+        ws.send_text('{"type":"ping","x":%s}' % ("[" * 63 + "]" * 63))
+        self.assertType(next_push(ws), "pong")
+        ws.send_text('{"type":"ping","x":%s}' % ("[" * 64 + "]" * 64))
+        m = next_push(ws)
+        self.assertType(m, "error")
+        self.assertEqual(m.get("message"), "malformed JSON", m)
+        ws.close()
+
     def test_token_in_query_and_subprotocol(self):
         tok = self.server.token("viewer")
         ws = connect(self.server, query="token=" + tok)

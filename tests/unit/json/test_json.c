@@ -3,8 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "tars/json.h"
@@ -53,6 +55,47 @@ static void test_parse_depth_bound(void **state)
     memmove(text + 22, text + 21, strlen(text + 21) + 1); /* one more level */
     assert_int_equal(tars_json_parse(text, strlen(text), &v, &err), TARS_EINVAL);
     assert_string_equal(err.msg, "line 2, column 68: nested deeper than 64 levels");
+}
+
+/* The size bound of a buffer reader, and both bounds of the file reader,
+ * whose errors name the file (every reader of outside JSON is one of the
+ * two: tars_json_parse_bounded or tars_json_load_file). */
+static void test_bounded_readers(void **state)
+{
+    struct tars_err err = TARS_ERR_INIT;
+    char path[] = "/tmp/tars-test-json-XXXXXX", deep[200];
+    json_t *v = NULL;
+    FILE *f;
+    int fd;
+    (void)state;
+
+    assert_int_equal(tars_json_parse_bounded("[1,2]", 5, 4, 0, &v, &err), TARS_ETOOBIG);
+    assert_null(v);
+    assert_string_equal(err.msg, "JSON of 5 bytes: larger than 4 bytes");
+    assert_int_equal(tars_json_parse_bounded("[1,2]", 5, 5, 0, &v, &err), TARS_OK);
+    json_decref(v);
+    memset(deep, '[', TARS_JSON_MAX_DEPTH + 1);
+    memset(deep + TARS_JSON_MAX_DEPTH + 1, ']', TARS_JSON_MAX_DEPTH + 1);
+    assert_int_equal(tars_json_parse_bounded(deep, 2 * (TARS_JSON_MAX_DEPTH + 1), 0, 0, &v, &err),
+                     TARS_EINVAL);
+    assert_string_equal(err.msg, "line 1, column 65: nested deeper than 64 levels");
+    assert_int_equal(tars_json_parse_bounded(NULL, 0, 0, 0, &v, &err), TARS_EINVAL);
+
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    fputs("{\"a\":\n", f);
+    fwrite(deep, 1, 2 * (TARS_JSON_MAX_DEPTH + 1), f);
+    fputs("}", f);
+    fclose(f);
+    assert_int_equal(tars_json_load_file(path, 0, 0, &v, &err), TARS_EINVAL);
+    assert_non_null(strstr(err.msg, ":2:64: nested deeper than 64 levels"));
+    assert_int_equal(strncmp(err.msg, path, strlen(path)), 0);
+    assert_int_equal(tars_json_load_file(path, 100, 0, &v, &err), TARS_ETOOBIG);
+    assert_non_null(strstr(err.msg, ": larger than 100 bytes"));
+    unlink(path);
+    assert_int_equal(tars_json_load_file(path, 0, 0, &v, &err), TARS_ENOTFOUND);
+    assert_null(v);
 }
 
 static void test_fields_collect_every_problem(void **state)
@@ -154,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_parse_rejects_duplicates_and_trailing),
         cmocka_unit_test(test_fields_collect_every_problem),
         cmocka_unit_test(test_parse_depth_bound),
+        cmocka_unit_test(test_bounded_readers),
         cmocka_unit_test(test_string_length_bound),
         cmocka_unit_test(test_object_text_and_dump_bound),
         cmocka_unit_test(test_path_walks_keys_and_indexes),
