@@ -6,9 +6,12 @@
 #
 # Usage: tests/fuzz/run.sh BUILD_DIR SECONDS [TABLE_FILE]
 #   BUILD_DIR   a build configured with -DTARS_FUZZ=ON (make fuzz-build)
-#   TABLE_FILE  when given, the results table replaces the one between the
-#               fuzz-table markers of that file (docs/reliability.md)
-# Environment: FUZZ_OUT (default BUILD_DIR/fuzz-out), FUZZ_ONLY (one harness).
+#   TABLE_FILE  when given, the rows of the harnesses run replace theirs in the
+#               table between the fuzz-table markers of that file
+#               (docs/reliability.md); rows of harnesses not run this time
+#               stay, each with the date and duration of its own run
+# Environment: FUZZ_OUT (default BUILD_DIR/fuzz-out), FUZZ_ONLY (harnesses to
+# run, separated by spaces or commas; default all).
 set -uo pipefail
 
 build=${1:?usage: run.sh BUILD_DIR SECONDS [TABLE_FILE]}
@@ -29,13 +32,15 @@ bad=0
 total_start=$(date +%s)
 for src in "$here"/*/fuzz.c; do
   name=$(basename "$(dirname "$src")")
-  [ -n "${FUZZ_ONLY:-}" ] && [ "$name" != "$FUZZ_ONLY" ] && continue
+  if [ -n "${FUZZ_ONLY:-}" ] && [[ " ${FUZZ_ONLY//,/ } " != *" $name "* ]]; then
+    continue
+  fi
   bin=$build/tests/fuzz/fuzz_$name
   if [ ! -x "$bin" ]; then
     echo "fuzz: $name: $bin is not built" >&2
     failed=1
     bad=$((bad + 1))
-    rows+=("| $name | not built | | |")
+    rows+=("| $name | not built | | | $(date -u +%Y-%m-%d) | |")
     continue
   fi
   work=$out/$name
@@ -59,31 +64,41 @@ for src in "$here"/*/fuzz.c; do
     grep -E 'ERROR|SUMMARY|runtime error|#[0-9]+ 0x' "$work/log" | head -25 >&2
   fi
   printf 'fuzz: %-16s %10s executions, coverage %5s, findings %s\n' "$name" "${execs:-?}" "${cov:-?}" "$found"
-  rows+=("| $name | ${execs:-?} | ${cov:-?} | $found |")
+  rows+=("| $name | ${execs:-?} | ${cov:-?} | $found | $(date -u +%Y-%m-%d) | $seconds |")
 done
 elapsed=$(( $(date +%s) - total_start ))
 echo "fuzz: ${#rows[@]} harnesses, ${seconds} s each, ${elapsed} s in all"
 
 if [ -n "$table_file" ]; then
-  {
-    echo "<!-- fuzz-table:begin (written by make fuzz) -->"
-    echo "Last \`make fuzz\`: $(date -u +%Y-%m-%d), ${seconds} s per harness, one harness at a time,"
-    echo "$(nproc) cores (load average $(cut -d' ' -f1 /proc/loadavg) at the end), ${elapsed} s in all."
-    echo "Coverage is libFuzzer's count of covered edges of tars' own code."
-    echo
-    echo "| harness | executions | coverage | findings |"
-    echo "| --- | ---: | ---: | ---: |"
-    printf '%s\n' "${rows[@]}"
-    echo "<!-- fuzz-table:end -->"
-  } >"$out/table.md"
-  /usr/bin/python3 - "$table_file" "$out/table.md" <<'PY'
+  printf '%s\n' "${rows[@]}" >"$out/rows.md"
+  /usr/bin/python3 - "$table_file" "$out/rows.md" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" \
+    "$elapsed" <<'PY'
 import re, sys
-path, table = sys.argv[1], open(sys.argv[2]).read().rstrip("\n")
+path, rows_file, cores, load, elapsed = sys.argv[1:]
 text = open(path).read()
 pat = re.compile(r"<!-- fuzz-table:begin.*?<!-- fuzz-table:end -->", re.S)
-if not pat.search(text):
+m = pat.search(text)
+if not m:
     sys.exit(f"{path}: no fuzz-table markers")
-open(path, "w").write(pat.sub(lambda m: table, text))
+rows = {}
+for line in m.group(0).splitlines():  # earlier rows: | name | execs | cov | findings | date | s |
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if len(cells) == 6 and cells[0] not in ("harness", "---") and not cells[0].startswith("-"):
+        rows[cells[0]] = line
+new = [l for l in open(rows_file).read().splitlines() if l.strip()]
+for line in new:
+    rows[line.strip().strip("|").split("|")[0].strip()] = line
+table = "\n".join([
+    "<!-- fuzz-table:begin (written by make fuzz) -->",
+    f"Rows of `make fuzz`, each from its own run (date, seconds); the last run: {len(new)} "
+    f"harness(es), one at a time, {cores} cores (load average {load} at the end), {elapsed} s in all.",
+    "Coverage is libFuzzer's count of covered edges of tars' own code.",
+    "",
+    "| harness | executions | coverage | findings | date | seconds |",
+    "| --- | ---: | ---: | ---: | --- | ---: |",
+    *[rows[k] for k in sorted(rows)],
+    "<!-- fuzz-table:end -->"])
+open(path, "w").write(pat.sub(lambda _: table, text))
 PY
 fi
 echo "fuzz: $(( ${#rows[@]} - bad )) passed, $bad failed"
