@@ -12,6 +12,8 @@ import harness as H
 WRITERS = 8
 RUN_BEFORE_KILL = 1.5      # seconds of writing before kill -9
 MAX_POSTS_PER_WRITER = 200000
+MIN_ACKED = 50             # acknowledged writes the stop must find, at least
+MORE_WRITES_S = 30         # how much longer than asked the writes may go on to reach it
 
 
 class CrashDurability(H.ApiTestCase):
@@ -70,9 +72,18 @@ class CrashDurability(H.ApiTestCase):
         threads = [threading.Thread(target=writer, args=(n,), daemon=True) for n in range(WRITERS)]
         for t in threads:
             t.start()
+        # `seconds` of writes, and on a busy machine longer: until MIN_ACKED writes were
+        # acknowledged (bounded), so that the stop always has enough to lose.
+        started = time.monotonic()
         time.sleep(seconds)
+        while time.monotonic() < started + seconds + MORE_WRITES_S:
+            with lock:
+                if len(acked) >= MIN_ACKED or not any(t.is_alive() for t in threads):
+                    break
+            time.sleep(0.05)
         with lock:
             n_before = len(acked)
+        seconds = time.monotonic() - started
         alive = S.alive()
         stopping.set()
         stop(S)
@@ -84,7 +95,7 @@ class CrashDurability(H.ApiTestCase):
                       % ("the server had already exited (rc %s) before the stop" % S.proc.returncode
                          if not alive else "server alive at the stop",
                          len(acked), problems[:4], S.output_tail(2500)))
-        self.assertGreaterEqual(len(acked), 50, "too few acknowledged writes to test durability")
+        self.assertGreaterEqual(len(acked), MIN_ACKED, "too few acknowledged writes to test durability")
         self.assertEqual(len({i for i, _ in acked}), len(acked), "the same id acknowledged twice")
         return acked, n_before / seconds
 
