@@ -8,6 +8,7 @@
 # Environment: UNDER_LOAD_BUDGET  seconds for the whole run (default 1800)
 #              UNDER_LOAD_CPUS    stress-ng CPU workers (default: the number of cores)
 #              UNDER_LOAD_TESTS   ctest -R regex of the tests to run (default: every integration test)
+#              UNDER_LOAD_EXCLUDE ctest -E regex of tests left out (default: none)
 #              JOBS               tests run at once (default: the number of cores)
 set -euo pipefail
 
@@ -52,7 +53,8 @@ echo "check-under-load: stress-ng --cpu $cpus (pid $stress_pid) keeps $cores cor
 start=$(date +%s)
 rc=0
 (cd "$build" && ctest --output-on-failure -j "$jobs" -L integration \
-   ${UNDER_LOAD_TESTS:+-R "$UNDER_LOAD_TESTS"} --stop-time "$(date -u -d "+${budget} seconds" "+%H:%M:%S +0000")") || rc=$?
+   ${UNDER_LOAD_TESTS:+-R "$UNDER_LOAD_TESTS"} ${UNDER_LOAD_EXCLUDE:+-E "$UNDER_LOAD_EXCLUDE"} \
+   --stop-time "$(date -u -d "+${budget} seconds" "+%H:%M:%S +0000")") || rc=$?
 stop_stress
 echo "check-under-load: the integration tests took $(( $(date +%s) - start )) s under load; ctest exit $rc"
 exit "$rc"
