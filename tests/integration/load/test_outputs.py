@@ -76,9 +76,10 @@ class Merge(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = TempDir()
         a, b = cls.tmp.join("a.json"), cls.tmp.join("b.json")
-        # Two workers of the same open-model scenario, one against a server that stalls
-        # (p99 in the hundreds of ms), one against a healthy one (p99 around 1 ms).
-        with Fixture("ok") as ok, Fixture("stall", "--at", 0.5, "--for", 0.5, "--clock",
+        # Two workers of the same open-model scenario, one against a server that stalls for
+        # 1 s (p99 about 1 s), one against a healthy one (p99 around 1 ms on a quiet machine;
+        # 483 ms was seen on a loaded one, beside a 0.5 s stall that then no longer stood out).
+        with Fixture("ok") as ok, Fixture("stall", "--at", 0.5, "--for", 1.0, "--clock",
                                           "first-request") as stall:
             args = ["-R", 150, "-c", 20, "-t", 1, "-d", "2s", "-q"]
             join_a = run_in_thread(lambda: run_load([ok.url("/m")] + args, timeout=15, json_path=a))
