@@ -165,6 +165,16 @@ class HelpMatchesParserTest(Base):
             self.assertEqual(rc, 0, err)
             self.assertRegex(out, r"\nexit: 0 ", cmd)
 
+    def test_no_hand_written_option_loop_is_left(self):
+        """The tables are the only option parser: a getopt loop would be one help cannot see."""
+        cli = os.path.join(REPO, "src", "cli")
+        for name in sorted(os.listdir(cli)):
+            if name.endswith(".c"):
+                with open(os.path.join(cli, name)) as f:
+                    text = f.read()
+                for word in ("getopt", "optarg", "optind"):
+                    self.assertNotIn(word, text, "src/cli/%s parses options by hand" % name)
+
     def test_report_mark_values_is_documented(self):
         rc, out, _ = tars("help", "report")
         self.assertIn("--mark-values", out)
