@@ -128,8 +128,10 @@ bool tars_check_selected(const struct tars_check *c, const struct tars_check_fil
 
 /* Runs the selected checks of suite with `parallel` workers. results has
  * one entry per check of the suite (unselected ones stay SKIP "not
- * selected" and are flagged in selected[]). on_done (may be NULL) is called
- * from the worker threads, serialised, as each check finishes. */
+ * selected" and are flagged in selected[]). Each result's reason has the
+ * suite's secrets masked (tars_secrets_mask) as it is stored, before
+ * on_done sees it: no output needs to mask again. on_done (may be NULL) is
+ * called from the worker threads, serialised, as each check finishes. */
 typedef void (*tars_check_done_fn)(void *ctx, const struct tars_check *c,
                                    const struct tars_check_result *r);
 int tars_suite_run(const struct tars_suite *suite, const struct tars_check_filter *filter,

@@ -77,6 +77,16 @@ static void run_check(struct run_state *st, const struct tars_check *c, struct t
     r->total_ms = (double)(tars_mono_ns() - t0) / 1e6;
 }
 
+/* The suite's secrets masked once, as the result is stored: every output
+ * (console, JUnit, TAP, JSON, run.json) then writes the reason as it is. */
+static void mask_reason(const struct tars_suite *suite, struct tars_check_result *r)
+{
+    char masked[TARS_CHECK_REASON_MAX];
+
+    tars_secrets_mask(suite->secrets, r->reason, masked, sizeof(masked));
+    memcpy(r->reason, masked, sizeof(masked));
+}
+
 /* Hands out the next selected check, or SIZE_MAX when none is left. */
 static size_t take(struct run_state *st)
 {
@@ -106,6 +116,7 @@ static void *worker(void *arg)
             tars_check_error(r, false, "not run: interrupted");
         else
             run_check(st, c, r);
+        mask_reason(st->suite, r);
         if (st->on_done) {
             pthread_mutex_lock(&st->lock);
             st->on_done(st->done_ctx, c, r);

@@ -94,6 +94,32 @@ static void test_secrets_are_masked(void **state)
     tars_suite_release(&s);
 }
 
+/* A reason is masked once, as the runner stores it: the http check's error
+ * names its URL, path included, and the secret in that path is gone from
+ * the stored result every output writes. */
+static void test_secrets_masked_when_stored(void **state)
+{
+    struct tars_suite s;
+    struct tars_err err = TARS_ERR_INIT;
+    struct tars_var vars[] = {{"TOKEN", "s3cr3t-value"}};
+    struct tars_check_filter all = {0};
+    struct tars_check_result results[1];
+    bool selected[1];
+    (void)state;
+
+    /* port 1 on loopback: refused at once */
+    assert_int_equal(load("suite: t\nvariables:\n  TOKEN: {secret: true}\n"
+                          "checks:\n  - {id: a, category: c, type: http, retries: 0,"
+                          " url: 'http://127.0.0.1:1/${TOKEN}'}\n",
+                          vars, 1, &s, &err),
+                     TARS_OK);
+    assert_int_equal(tars_suite_run(&s, &all, 1, results, selected, NULL, NULL, &err), TARS_OK);
+    assert_int_equal(results[0].status, TARS_CHECK_ERROR);
+    assert_non_null(strstr(results[0].reason, "127.0.0.1:1/****"));
+    assert_null(strstr(results[0].reason, "s3cr3t"));
+    tars_suite_release(&s);
+}
+
 /* The suite's own message text after "PATH:" (the file name varies). */
 static const char *after_path(const struct tars_err *err)
 {
@@ -185,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_variables_precedence_and_defaults),
         cmocka_unit_test(test_missing_variable_is_an_error_with_position),
         cmocka_unit_test(test_secrets_are_masked),
+        cmocka_unit_test(test_secrets_masked_when_stored),
         cmocka_unit_test(test_unknown_field_and_type_list_the_valid_ones),
         cmocka_unit_test(test_duplicate_ids_and_bad_fields),
         cmocka_unit_test(test_defaults_apply),
