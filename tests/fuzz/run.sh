@@ -48,8 +48,10 @@ for src in "$here"/*/fuzz.c; do
   args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048
         -print_final_stats=1 -artifact_prefix="$work/")
   [ -f "$here/$name/dict" ] && args+=(-dict="$here/$name/dict")
+  started=$(date +%s)
   "$bin" "${args[@]}" "$work/corpus" "$here/$name/corpus" >"$work/log" 2>&1
   rc=$?
+  took=$(( $(date +%s) - started ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$work/log" | tail -1 | cut -d' ' -f2)
   found=$(find "$work" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
@@ -64,7 +66,7 @@ for src in "$here"/*/fuzz.c; do
     grep -E 'ERROR|SUMMARY|runtime error|#[0-9]+ 0x' "$work/log" | head -25 >&2
   fi
   printf 'fuzz: %-16s %10s executions, coverage %5s, findings %s\n' "$name" "${execs:-?}" "${cov:-?}" "$found"
-  rows+=("| $name | ${execs:-?} | ${cov:-?} | $found | $(date -u +%Y-%m-%d) | $seconds |")
+  rows+=("| $name | ${execs:-?} | ${cov:-?} | $found | $(date -u +%Y-%m-%d) | $took |")
 done
 elapsed=$(( $(date +%s) - total_start ))
 echo "fuzz: ${#rows[@]} harnesses, ${seconds} s each, ${elapsed} s in all"
