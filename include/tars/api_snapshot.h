@@ -44,10 +44,10 @@ json_t *tars_api_compare(json_t *old_snapshot, json_t *new_snapshot);
 
 struct tars_api_snapshot_options {
     const char *base_url;
-    const char *token;           /* a bearer token (any role; admin endpoints need admin), or NULL */
-    bool writes;                 /* also POST, PUT and DELETE an evaluation (it is soft-deleted) */
+    const char *token; /* a bearer token (any role; admin endpoints need admin), or NULL */
+    bool writes;       /* also POST, PUT and DELETE an evaluation (it is soft-deleted) */
     bool insecure;
-    int64_t timeout_ms;          /* per request, default 10 s */
+    int64_t timeout_ms; /* per request, default 10 s */
 };
 
 /* Takes a snapshot of a running service. */

@@ -15,7 +15,12 @@
 #include "tars/err.h"
 
 /* ---- roles: viewer < developer < admin ---- */
-enum tars_role { TARS_ROLE_NONE = -1, TARS_ROLE_VIEWER = 0, TARS_ROLE_DEVELOPER = 1, TARS_ROLE_ADMIN = 2 };
+enum tars_role {
+    TARS_ROLE_NONE = -1,
+    TARS_ROLE_VIEWER = 0,
+    TARS_ROLE_DEVELOPER = 1,
+    TARS_ROLE_ADMIN = 2
+};
 /* "viewer"/"developer"/"admin" → role; TARS_EINVAL otherwise. */
 int tars_role_parse(const char *s, enum tars_role *out);
 /* The name of r; "none" for TARS_ROLE_NONE or any other value. */
@@ -26,7 +31,7 @@ const char *tars_role_name(enum tars_role r);
 #define TARS_JWT_ACCESS_TTL_S 3600
 #define TARS_JWT_REFRESH_TTL_S (7 * 24 * 3600)
 #define TARS_JWT_LEEWAY_S 30
-#define TARS_JWT_SECRET_MIN 32 /* bytes */
+#define TARS_JWT_SECRET_MIN 32  /* bytes */
 #define TARS_JWT_TOKEN_MAX 4096 /* longer tokens are rejected before decoding */
 
 enum tars_token_type { TARS_TOKEN_ACCESS, TARS_TOKEN_REFRESH };

@@ -17,11 +17,14 @@ struct tars_buf {
     size_t max;
 };
 
-#define TARS_BUF_INIT(max_bytes) {NULL, 0, 0, (max_bytes)}
+#define TARS_BUF_INIT(max_bytes)                                                                   \
+    {                                                                                              \
+        NULL, 0, 0, (max_bytes)                                                                    \
+    }
 
 void tars_buf_init(struct tars_buf *b, size_t max);
-void tars_buf_release(struct tars_buf *b);       /* frees; b stays usable */
-void tars_buf_reset(struct tars_buf *b);         /* len = 0, keeps memory */
+void tars_buf_release(struct tars_buf *b); /* frees; b stays usable */
+void tars_buf_reset(struct tars_buf *b);   /* len = 0, keeps memory */
 int tars_buf_append(struct tars_buf *b, const void *p, size_t n) TARS_MUST_CHECK;
 int tars_buf_puts(struct tars_buf *b, const char *s) TARS_MUST_CHECK;
 int tars_buf_printf(struct tars_buf *b, const char *fmt, ...) TARS_PRINTF(2, 3) TARS_MUST_CHECK;

@@ -50,18 +50,18 @@ struct tars_check;
 /* What a check type's run function gets. */
 struct tars_check_ctx {
     const struct tars_check *check;
-    json_t *params;             /* the check's parameters, variables substituted (borrowed) */
-    json_t *targets;            /* the suite's targets object (borrowed; may be empty) */
-    int64_t timeout_ms;         /* this attempt's bound */
-    uint64_t deadline_ns;       /* tars_mono_ns() by which run must return */
+    json_t *params;       /* the check's parameters, variables substituted (borrowed) */
+    json_t *targets;      /* the suite's targets object (borrowed; may be empty) */
+    int64_t timeout_ms;   /* this attempt's bound */
+    uint64_t deadline_ns; /* tars_mono_ns() by which run must return */
     enum tars_on_empty on_empty;
 };
 
 struct tars_check_type {
-    const char *name;                  /* "http" */
-    const char *category_hint;         /* documentation only */
-    const char *const *params;         /* every accepted parameter name, NULL-terminated */
-    const char *const *required;       /* the required ones, NULL-terminated */
+    const char *name;            /* "http" */
+    const char *category_hint;   /* documentation only */
+    const char *const *params;   /* every accepted parameter name, NULL-terminated */
+    const char *const *required; /* the required ones, NULL-terminated */
     /* Optional static validation at load time; returns NULL or a message. */
     const char *(*validate)(json_t *params, char *buf, size_t size);
     /* Runs one attempt; must return by ctx->deadline_ns. */
@@ -75,29 +75,29 @@ size_t tars_check_type_names(const char **out, size_t max);
 
 struct tars_check {
     char *id;
-    char *name;                 /* a human title; defaults to id */
+    char *name; /* a human title; defaults to id */
     char *category;
     char **tags;
     size_t tag_count;
     const struct tars_check_type *type;
-    json_t *params;             /* owned */
+    json_t *params; /* owned */
     int64_t timeout_ms;
     int retries;
     int64_t retry_delay_ms;
     enum tars_on_empty on_empty;
-    char *skip;                 /* skip: the reason it is never run, or NULL */
-    char *where;                /* "suite.yaml:12:5", for messages */
+    char *skip;  /* skip: the reason it is never run, or NULL */
+    char *where; /* "suite.yaml:12:5", for messages */
 };
 
 struct tars_suite {
     char *name;
     char *path;
-    json_t *targets;            /* owned */
+    json_t *targets; /* owned */
     struct tars_check *checks;
     size_t check_count;
     struct tars_secrets *secrets;
-    int64_t deadline_ms;        /* whole-suite bound; 0 = none */
-    char *environment;          /* the environments: preset chosen, or NULL */
+    int64_t deadline_ms; /* whole-suite bound; 0 = none */
+    char *environment;   /* the environments: preset chosen, or NULL */
 };
 
 /* A variable given on the command line (--var k=v); wins over the
@@ -159,40 +159,41 @@ void tars_check_empty(const struct tars_check_ctx *ctx, struct tars_check_result
                       const char *fmt, ...) TARS_PRINTF(3, 4);
 
 /* Parameters. Each returns the fallback when absent. */
-const char *tars_param_str(const struct tars_check_ctx *ctx, const char *name, const char *fallback);
+const char *tars_param_str(const struct tars_check_ctx *ctx, const char *name,
+                           const char *fallback);
 double tars_param_num(const struct tars_check_ctx *ctx, const char *name, double fallback);
 bool tars_param_bool(const struct tars_check_ctx *ctx, const char *name, bool fallback);
 /* targets.<target>.<field> when the check has no parameter `field`. */
-const char *tars_target_str(const struct tars_check_ctx *ctx, const char *target, const char *field);
-
+const char *tars_target_str(const struct tars_check_ctx *ctx, const char *target,
+                            const char *field);
 
 /* An HTTP exchange through libcurl, bounded by the check's deadline. */
 struct tars_fetch_call {
-    const char *method;         /* default GET */
+    const char *method; /* default GET */
     const char *url;
     const char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
     const char *body;           /* may be NULL */
     size_t body_len;
-    bool insecure;              /* no TLS verification */
-    const char *ca_file, *client_cert, *client_key; /* PEM files or NULL */
+    bool insecure;                                         /* no TLS verification */
+    const char *ca_file, *client_cert, *client_key;        /* PEM files or NULL */
     const char *ca_pem, *client_cert_pem, *client_key_pem; /* in-memory PEM or NULL */
-    size_t max_body;            /* default 8 MiB */
+    size_t max_body;                                       /* default 8 MiB */
 };
 struct tars_fetch_reply {
     long status;
-    char *body;                 /* NUL-terminated; owned */
+    char *body; /* NUL-terminated; owned */
     size_t body_len;
-    char *headers;              /* raw header block; owned */
+    char *headers; /* raw header block; owned */
     double total_ms;
 };
 /* 0 with reply filled, or a negative code and out set to an error result
  * (transient for refused/timeout) naming the URL without its secrets. */
 int tars_fetch(const struct tars_check_ctx *ctx, const struct tars_fetch_call *call,
-                    struct tars_fetch_reply *reply, struct tars_check_result *out);
+               struct tars_fetch_reply *reply, struct tars_check_result *out);
 void tars_fetch_reply_release(struct tars_fetch_reply *r);
 /* Case-insensitive header lookup in reply->headers; copies the value. */
 bool tars_fetch_reply_header(const struct tars_fetch_reply *r, const char *name, char *out,
-                            size_t size);
+                             size_t size);
 
 /* One suite's run as the outputs read it: the suite, its results and
  * which checks were selected (the caller fills it; each output masks the

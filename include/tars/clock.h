@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-uint64_t tars_mono_ns(void);          /* CLOCK_MONOTONIC in nanoseconds */
-int64_t tars_wall_ms(void);           /* milliseconds since the Unix epoch */
+uint64_t tars_mono_ns(void); /* CLOCK_MONOTONIC in nanoseconds */
+int64_t tars_wall_ms(void);  /* milliseconds since the Unix epoch */
 
 /* Writes "2026-11-23T15:48:34.123Z" (24 chars + NUL) into out. */
 #define TARS_ISO8601_LEN 25

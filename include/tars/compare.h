@@ -106,19 +106,19 @@ int tars_compare_cutoffs_parse(struct tars_compare_options *o, const char *text,
 #define TARS_CMP_NAME_MAX 200
 
 struct tars_compare_metric {
-    char name[TARS_CMP_NAME_MAX];      /* "quick total p95_ms", "checks pass" */
+    char name[TARS_CMP_NAME_MAX]; /* "quick total p95_ms", "checks pass" */
     enum tars_compare_kind kind;
     enum tars_compare_direction direction;
-    double baseline, current;          /* NAN when missing */
-    double delta_pct;                  /* NAN when either is missing */
+    double baseline, current; /* NAN when missing */
+    double delta_pct;         /* NAN when either is missing */
     double threshold_pct;
-    double p_value;                    /* NAN when the metric has no test */
-    double effect;                     /* latency: P(current > baseline) + ties/2; NAN otherwise */
-    uint64_t n_baseline, n_current;    /* samples on each side; 0 when not counted */
-    uint64_t min_samples;              /* fewer on a side: FEW; 0: the metric has no minimum */
-    bool tested;                       /* has a significance test: p_value NAN = it did not run */
-    bool report_only;                  /* shown, never judged: reason says why */
-    char reason[160];                  /* why not judged (NODATA, FEW, REPORTED); "" otherwise */
+    double p_value;                 /* NAN when the metric has no test */
+    double effect;                  /* latency: P(current > baseline) + ties/2; NAN otherwise */
+    uint64_t n_baseline, n_current; /* samples on each side; 0 when not counted */
+    uint64_t min_samples;           /* fewer on a side: FEW; 0: the metric has no minimum */
+    bool tested;                    /* has a significance test: p_value NAN = it did not run */
+    bool report_only;               /* shown, never judged: reason says why */
+    char reason[160];               /* why not judged (NODATA, FEW, REPORTED); "" otherwise */
     enum tars_compare_verdict verdict;
 };
 
@@ -133,7 +133,7 @@ struct tars_compare_result {
     struct tars_compare_metric *metrics;
     size_t count, cap;
     size_t judged, passed;
-    double score;                      /* 0..100; NAN when nothing was judged */
+    double score; /* 0..100; NAN when nothing was judged */
     enum tars_compare_overall verdict;
     enum tars_compare_window window;
     double apart_s; /* current's start minus baseline's; NAN when unknown */

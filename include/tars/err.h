@@ -22,16 +22,16 @@
 
 enum tars_code {
     TARS_OK = 0,
-    TARS_AGAIN = 1,          /* would block; try again later */
-    TARS_EINVAL = -1,        /* bad input (a value, a file, a request) */
-    TARS_ENOTFOUND = -2,     /* the named thing does not exist */
-    TARS_ECONFLICT = -3,     /* already exists / state does not allow it */
-    TARS_EIO = -4,           /* an operating system call failed */
-    TARS_EUNAVAIL = -5,      /* a dependency (database, peer) is unreachable */
-    TARS_ETOOBIG = -6,       /* a bound was exceeded */
-    TARS_EAUTH = -7,         /* credentials missing or wrong */
-    TARS_EINTERNAL = -8,     /* a bug or an impossible state */
-    TARS_ENOSPACE = -9,      /* the disk (or the database's storage) is full */
+    TARS_AGAIN = 1,      /* would block; try again later */
+    TARS_EINVAL = -1,    /* bad input (a value, a file, a request) */
+    TARS_ENOTFOUND = -2, /* the named thing does not exist */
+    TARS_ECONFLICT = -3, /* already exists / state does not allow it */
+    TARS_EIO = -4,       /* an operating system call failed */
+    TARS_EUNAVAIL = -5,  /* a dependency (database, peer) is unreachable */
+    TARS_ETOOBIG = -6,   /* a bound was exceeded */
+    TARS_EAUTH = -7,     /* credentials missing or wrong */
+    TARS_EINTERNAL = -8, /* a bug or an impossible state */
+    TARS_ENOSPACE = -9,  /* the disk (or the database's storage) is full */
 };
 
 #define TARS_ERR_MSG_MAX 256
@@ -41,7 +41,13 @@ struct tars_err {
     char msg[TARS_ERR_MSG_MAX];
 };
 
-#define TARS_ERR_INIT {0, {0}}
+#define TARS_ERR_INIT                                                                              \
+    {                                                                                              \
+        0,                                                                                         \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 /* Records code and message in err (when non-NULL) and returns code. */
 int tars_err_set(struct tars_err *err, int code, const char *fmt, ...) TARS_PRINTF(3, 4);

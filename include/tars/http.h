@@ -27,7 +27,7 @@ struct tars_http_request {
                                                written when headers carry a Host */
     const struct tars_http_header *headers; /* extra headers, written in order */
     size_t header_count;
-    const char *body;                       /* NULL: no body and no Content-Length */
+    const char *body; /* NULL: no body and no Content-Length */
     size_t body_len;
 };
 
@@ -63,15 +63,15 @@ struct tars_http_parser_opts {
 
 /* What the parser reports about one response; valid until the next feed. */
 struct tars_http_response {
-    int status;                /* 200, 404, ... */
-    int version_minor;         /* HTTP/1.<minor> */
-    bool keep_alive;           /* the connection may carry another request */
-    bool chunked;              /* Transfer-Encoding: chunked */
-    uint64_t body_bytes;       /* decoded body length, kept or not */
-    const char *body;          /* kept body, NUL-terminated; NULL when only counting */
+    int status;          /* 200, 404, ... */
+    int version_minor;   /* HTTP/1.<minor> */
+    bool keep_alive;     /* the connection may carry another request */
+    bool chunked;        /* Transfer-Encoding: chunked */
+    uint64_t body_bytes; /* decoded body length, kept or not */
+    const char *body;    /* kept body, NUL-terminated; NULL when only counting */
     size_t body_len;
-    char content_type[128];    /* "" when absent; longer values are cut */
-    char connection[64];       /* the Connection header; likewise */
+    char content_type[128]; /* "" when absent; longer values are cut */
+    char connection[64];    /* the Connection header; likewise */
     /* The header named by tars_http_parser_capture: NULL when absent or
      * longer than TARS_HTTP_CAPTURE_MAX (never cut); else NUL-terminated. */
     const char *captured;

@@ -51,8 +51,8 @@ void tars_field_errors_add(struct tars_field_errors *fe, const char *field, cons
 
 /* Each getter leaves *out unchanged when the field is absent and optional.
  * Returns true when a value was stored. */
-bool tars_json_string(json_t *obj, const char *key, bool required, size_t max_len,
-                      const char **out, struct tars_field_errors *fe);
+bool tars_json_string(json_t *obj, const char *key, bool required, size_t max_len, const char **out,
+                      struct tars_field_errors *fe);
 bool tars_json_number(json_t *obj, const char *key, bool required, double *out,
                       struct tars_field_errors *fe);
 bool tars_json_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max,

@@ -110,17 +110,17 @@ struct tars_load_extract {
 
 struct tars_load_task {
     enum tars_load_task_kind kind;
-    char *name;                  /* "agents"; defaults to "METHOD path"; a step: "journey/step" */
-    char *method;                /* "GET", ... */
-    tars_template *path;         /* "/api/v1/agents?limit=${random.int(1,100)}" */
-    char *path_text;             /* the template's source, for reports */
+    char *name;          /* "agents"; defaults to "METHOD path"; a step: "journey/step" */
+    char *method;        /* "GET", ... */
+    tars_template *path; /* "/api/v1/agents?limit=${random.int(1,100)}" */
+    char *path_text;     /* the template's source, for reports */
     struct tars_load_header *headers;
     size_t header_count;
-    tars_template *body;         /* NULL: no body */
-    unsigned weight;             /* >= 1 */
-    int *expect_status;          /* empty: any 2xx or 3xx */
+    tars_template *body; /* NULL: no body */
+    unsigned weight;     /* >= 1 */
+    int *expect_status;  /* empty: any 2xx or 3xx */
     size_t expect_status_count;
-    char **expect_json_fields;   /* each must be present in the JSON body (tars_json_path) */
+    char **expect_json_fields; /* each must be present in the JSON body (tars_json_path) */
     size_t expect_json_count;
     /* journeys */
     size_t journey;    /* a step: the index of its journey's task */
@@ -138,24 +138,24 @@ struct tars_load_task {
 
 enum tars_load_auth_mode {
     TARS_LOAD_AUTH_NONE,
-    TARS_LOAD_AUTH_BEARER,       /* a token from an environment variable */
-    TARS_LOAD_AUTH_LOGIN_ONCE,   /* POST the token path once, share the token */
+    TARS_LOAD_AUTH_BEARER,     /* a token from an environment variable */
+    TARS_LOAD_AUTH_LOGIN_ONCE, /* POST the token path once, share the token */
     TARS_LOAD_AUTH_LOGIN_PER_USER,
 };
 
 struct tars_load_auth {
     enum tars_load_auth_mode mode;
-    char *token_path;            /* default "/api/v1/auth/token" */
-    char *username_env;          /* environment variable names, never values */
+    char *token_path;   /* default "/api/v1/auth/token" */
+    char *username_env; /* environment variable names, never values */
     char *password_env;
-    char *token_env;             /* for TARS_LOAD_AUTH_BEARER */
-    char *username_column;       /* login_per_user with data: the columns of each user's row */
+    char *token_env;       /* for TARS_LOAD_AUTH_BEARER */
+    char *username_column; /* login_per_user with data: the columns of each user's row */
     char *password_column;
 };
 
 struct tars_load_stage {
     int64_t duration_ms;
-    double target;               /* users (closed) or requests/s (open) at the stage's end */
+    double target; /* users (closed) or requests/s (open) at the stage's end */
 };
 
 enum tars_threshold_metric {
@@ -174,8 +174,10 @@ enum tars_threshold_metric {
     TARS_TH_PERCENTILE /* any percentile (k6's p(N)): struct tars_threshold.percentile */
 };
 enum tars_threshold_op { /* the comparisons of tars/judge.h */
-    TARS_TH_LT = TARS_JUDGE_LT, TARS_TH_LE = TARS_JUDGE_LE,
-    TARS_TH_GT = TARS_JUDGE_GT, TARS_TH_GE = TARS_JUDGE_GE
+                         TARS_TH_LT = TARS_JUDGE_LT,
+                         TARS_TH_LE = TARS_JUDGE_LE,
+                         TARS_TH_GT = TARS_JUDGE_GT,
+                         TARS_TH_GE = TARS_JUDGE_GE
 };
 
 /* "p95<150ms", "error_rate<1%", "rps>500", "agents:p99<=200ms" (task name first),
@@ -183,32 +185,32 @@ enum tars_threshold_op { /* the comparisons of tars/judge.h */
  * "http_req_duration{name:agents}: p(95)<150", "http_req_failed: rate<0.01",
  * "http_reqs: count>100" (docs/load-format.md §3). */
 struct tars_threshold {
-    char *task;                  /* NULL: all tasks together */
+    char *task; /* NULL: all tasks together */
     enum tars_threshold_metric metric;
-    bool ok_only;                /* {ok}: latency_ok instead of latency */
-    double percentile;           /* TARS_TH_PERCENTILE: 0 < p <= 100 */
-    size_t k6_expr;              /* k6's form: where "p(95)<150" starts in text; else 0 */
+    bool ok_only;      /* {ok}: latency_ok instead of latency */
+    double percentile; /* TARS_TH_PERCENTILE: 0 < p <= 100 */
+    size_t k6_expr;    /* k6's form: where "p(95)<150" starts in text; else 0 */
     enum tars_threshold_op op;
-    double value;                /* ns for latencies, a fraction for error_rate, 1/s for rps */
-    char *text;                  /* as written, for reports */
+    double value; /* ns for latencies, a fraction for error_rate, 1/s for rps */
+    char *text;   /* as written, for reports */
 };
 
 struct tars_load_scenario {
     char *name;
-    char *base_url;              /* "http://127.0.0.1:3001" */
+    char *base_url; /* "http://127.0.0.1:3001" */
     enum tars_load_model model;
-    int threads;                 /* 0: the number of CPUs */
+    int threads; /* 0: the number of CPUs */
     int64_t duration_ms;
-    int64_t timeout_ms;          /* per request; default 10 s */
-    bool insecure;               /* TLS without certificate checks */
+    int64_t timeout_ms; /* per request; default 10 s */
+    bool insecure;      /* TLS without certificate checks */
     /* closed */
     int64_t users;
-    double spawn_rate;           /* users started per second; 0: all at once */
+    double spawn_rate; /* users started per second; 0: all at once */
     int64_t think_min_ms, think_max_ms;
     /* open */
-    double rate;                 /* requests per second over all threads */
-    int64_t connections;         /* the pool (open) or one per user (closed) */
-    struct tars_load_stage *stages;   /* optional ramp; overrides users/rate over time */
+    double rate;                    /* requests per second over all threads */
+    int64_t connections;            /* the pool (open) or one per user (closed) */
+    struct tars_load_stage *stages; /* optional ramp; overrides users/rate over time */
     size_t stage_count;
     struct tars_load_task *tasks;
     size_t task_count;
@@ -236,8 +238,8 @@ int tars_load_scenario_quick(const char *url, const char *method, struct tars_lo
                              struct tars_err *err) TARS_MUST_CHECK;
 /* Checks a scenario filled in by code: ranges, the model's required fields,
  * base_url, tasks, thresholds naming existing tasks, worker index. */
-int tars_load_scenario_validate(const struct tars_load_scenario *s, struct tars_err *err)
-    TARS_MUST_CHECK;
+int tars_load_scenario_validate(const struct tars_load_scenario *s,
+                                struct tars_err *err) TARS_MUST_CHECK;
 /* The task th names (none: every task together) is one of s's; else the
  * error names it, with the nearest task name as a hint. */
 int tars_load_scenario_check_threshold(const struct tars_load_scenario *s,
@@ -246,10 +248,9 @@ int tars_load_scenario_check_threshold(const struct tars_load_scenario *s,
 /* Frees everything s owns and zeroes it; accepts a zeroed struct. */
 void tars_load_scenario_release(struct tars_load_scenario *s);
 
-
 /* Parses one threshold expression into th (owned strings). */
-int tars_threshold_parse(const char *text, struct tars_threshold *th, struct tars_err *err)
-    TARS_MUST_CHECK;
+int tars_threshold_parse(const char *text, struct tars_threshold *th,
+                         struct tars_err *err) TARS_MUST_CHECK;
 void tars_threshold_release(struct tars_threshold *th);
 
 /* ---- results ---- */
@@ -288,7 +289,7 @@ const char *tars_load_socket_error_name(enum tars_load_socket_error e);
 /* One distinct failure, for the failures table and _failures.csv. */
 struct tars_load_failure {
     enum tars_load_error error;
-    int status;                  /* for TARS_LOAD_ERR_STATUS, else 0 */
+    int status; /* for TARS_LOAD_ERR_STATUS, else 0 */
     uint64_t count;
 };
 
@@ -298,26 +299,26 @@ struct tars_load_task_result {
                                     failed iterations, latency whole journeys; left out of total */
     char method[16];
     char path[256];
-    uint64_t requests;           /* answered or failed */
+    uint64_t requests; /* answered or failed */
     uint64_t failures;
     uint64_t errors[TARS_LOAD_ERR_COUNT];
     uint64_t socket_errors[TARS_LOAD_SOCK_COUNT]; /* the same failures, by wrk's kinds */
     struct tars_load_failure failure_kinds[TARS_LOAD_FAILURE_KINDS];
     size_t failure_kind_count;
     uint64_t bytes_received;
-    uint64_t statuses[6];        /* complete responses by status class: [2] 2xx ... [5] 5xx,
-                                    [1] 1xx, [0] any other status */
+    uint64_t statuses[6]; /* complete responses by status class: [2] 2xx ... [5] 5xx,
+                             [1] 1xx, [0] any other status */
     /* Every complete response is timed whatever its status (as wrk and Locust
      * do); a request that got no response (refused, reset, timeout, ...) is not. */
-    tars_hist *latency;          /* all responses; open: from the intended time; closed: as measured */
-    tars_hist *latency_raw;      /* all responses, from the actual send */
-    tars_hist *latency_ok;       /* the successful responses only, as latency */
+    tars_hist *latency;     /* all responses; open: from the intended time; closed: as measured */
+    tars_hist *latency_raw; /* all responses, from the actual send */
+    tars_hist *latency_ok;  /* the successful responses only, as latency */
 };
 
 /* One second of the run, for live output and _stats_history.csv. */
 struct tars_load_second {
-    int64_t at_ms;               /* wall clock at the end of the second */
-    int64_t users;               /* closed: active users; open: connections busy */
+    int64_t at_ms; /* wall clock at the end of the second */
+    int64_t users; /* closed: active users; open: connections busy */
     uint64_t requests;
     uint64_t failures;
     uint64_t p50_ns, p95_ns, p99_ns, max_ns;
@@ -342,20 +343,20 @@ struct tars_load_result {
     enum tars_load_model model;
     int threads;
     int64_t started_at_ms;
-    int64_t duration_ms;         /* measured, from the first send to the end */
-    int64_t users;               /* closed: peak users */
-    double rate;                 /* open: target rate */
-    bool interrupted;            /* stopped early (SIGINT) */
-    bool generator_saturated;    /* a load thread used > 90 % CPU */
-    double generator_cpu_max;    /* the busiest thread, 0..1 */
-    double generator_cpu_s;      /* CPU time of all load threads, seconds */
+    int64_t duration_ms;      /* measured, from the first send to the end */
+    int64_t users;            /* closed: peak users */
+    double rate;              /* open: target rate */
+    bool interrupted;         /* stopped early (SIGINT) */
+    bool generator_saturated; /* a load thread used > 90 % CPU */
+    double generator_cpu_max; /* the busiest thread, 0..1 */
+    double generator_cpu_s;   /* CPU time of all load threads, seconds */
     struct tars_load_task_result *tasks;
     size_t task_count;
-    struct tars_load_task_result total;  /* all tasks merged */
+    struct tars_load_task_result total; /* all tasks merged */
     struct tars_load_second *history;
     size_t history_count;
     int worker_index, worker_count;
-    int merged_from;             /* >1 after tars_load_result_merge */
+    int merged_from; /* >1 after tars_load_result_merge */
 };
 
 /* Frees the histograms of every task and total, the task and history

@@ -16,7 +16,7 @@ int tars_log_parse_format(const char *s, enum tars_log_format *out);
 
 /* trace_id and span_id may be NULL. msg is a printf format; the expanded
  * text is escaped for JSON output. Thread-safe (one write(2) per line). */
-void tars_log(enum tars_log_level level, const char *trace_id, const char *span_id,
-              const char *fmt, ...) TARS_PRINTF(4, 5);
+void tars_log(enum tars_log_level level, const char *trace_id, const char *span_id, const char *fmt,
+              ...) TARS_PRINTF(4, 5);
 
 #endif

@@ -44,11 +44,11 @@
 /* Why a connection failed, for counting. */
 enum tars_net_kind {
     TARS_NET_NONE = 0,
-    TARS_NET_REFUSED,   /* connect refused (nothing listening) */
-    TARS_NET_TIMEOUT,   /* the caller's timer expired (or the kernel's, on connect) */
-    TARS_NET_RESET,     /* reset by the peer, or broken pipe */
-    TARS_NET_TLS,       /* handshake, certificate or record-layer failure */
-    TARS_NET_IO,        /* any other socket error */
+    TARS_NET_REFUSED, /* connect refused (nothing listening) */
+    TARS_NET_TIMEOUT, /* the caller's timer expired (or the kernel's, on connect) */
+    TARS_NET_RESET,   /* reset by the peer, or broken pipe */
+    TARS_NET_TLS,     /* handshake, certificate or record-layer failure */
+    TARS_NET_IO,      /* any other socket error */
 };
 #define TARS_NET_KIND_COUNT 6
 
@@ -63,13 +63,13 @@ enum tars_net_wait {
 typedef struct tars_tls tars_tls;
 
 struct tars_tls_opts {
-    bool insecure;        /* do not verify the certificate */
-    const char *ca_file;  /* PEM trust anchors; NULL: the system store */
+    bool insecure;       /* do not verify the certificate */
+    const char *ca_file; /* PEM trust anchors; NULL: the system store */
 };
 
 /* opts NULL: verify against the system store. Bad CA file → TARS_EIO. */
-int tars_tls_new(tars_tls **out, const struct tars_tls_opts *opts, struct tars_err *err)
-    TARS_MUST_CHECK;
+int tars_tls_new(tars_tls **out, const struct tars_tls_opts *opts,
+                 struct tars_err *err) TARS_MUST_CHECK;
 void tars_tls_free(tars_tls *tls);
 
 /* Where connections go. Filled once by tars_net_target_init, then read-only. */
@@ -86,8 +86,8 @@ struct tars_net_target {
  * Resolves host (a name or a numeric address) once with getaddrinfo and keeps
  * the first address. Unknown host → TARS_ENOTFOUND.
  */
-int tars_net_target_init(struct tars_net_target *t, const char *host, uint16_t port,
-                         tars_tls *tls, struct tars_err *err) TARS_MUST_CHECK;
+int tars_net_target_init(struct tars_net_target *t, const char *host, uint16_t port, tars_tls *tls,
+                         struct tars_err *err) TARS_MUST_CHECK;
 
 struct tars_net_conn;
 
@@ -95,8 +95,7 @@ struct tars_net_conn;
 struct tars_net_ops {
     const char *name;
     int (*handshake)(struct tars_net_conn *c, struct tars_err *err);
-    int (*read)(struct tars_net_conn *c, char *buf, size_t size, size_t *got,
-                struct tars_err *err);
+    int (*read)(struct tars_net_conn *c, char *buf, size_t size, size_t *got, struct tars_err *err);
     int (*write)(struct tars_net_conn *c, const char *buf, size_t len, size_t *sent,
                  struct tars_err *err);
     void (*close)(struct tars_net_conn *c);
@@ -104,16 +103,19 @@ struct tars_net_ops {
 
 /* A connection; lives wherever the caller wants (array of slots, stack). */
 struct tars_net_conn {
-    int fd;                    /* -1 when closed; register it with the caller's poller */
-    int wait;                  /* after TARS_AGAIN: enum tars_net_wait */
-    int kind;                  /* after an error: enum tars_net_kind */
+    int fd;   /* -1 when closed; register it with the caller's poller */
+    int wait; /* after TARS_AGAIN: enum tars_net_wait */
+    int kind; /* after an error: enum tars_net_kind */
     const struct tars_net_ops *ops;
     const struct tars_net_target *target;
-    void *_tls;                /* private: the OpenSSL handle */
-    bool _connecting;          /* private: SO_ERROR not checked yet */
+    void *_tls;       /* private: the OpenSSL handle */
+    bool _connecting; /* private: SO_ERROR not checked yet */
 };
 
-#define TARS_NET_CONN_INIT {-1, 0, TARS_NET_NONE, NULL, NULL, NULL, false}
+#define TARS_NET_CONN_INIT                                                                         \
+    {                                                                                              \
+        -1, 0, TARS_NET_NONE, NULL, NULL, NULL, false                                              \
+    }
 
 void tars_net_conn_init(struct tars_net_conn *c);
 
@@ -146,8 +148,8 @@ static inline int tars_net_read(struct tars_net_conn *c, char *buf, size_t size,
  * Writes up to len bytes; TARS_OK with *sent (possibly less than len). After
  * TARS_AGAIN retry with the same bytes (TLS requires it).
  */
-static inline int tars_net_write(struct tars_net_conn *c, const char *buf, size_t len,
-                                 size_t *sent, struct tars_err *err)
+static inline int tars_net_write(struct tars_net_conn *c, const char *buf, size_t len, size_t *sent,
+                                 struct tars_err *err)
 {
     TARS_DASSERT(c->ops && c->fd >= 0 && !c->_connecting && (buf || len == 0));
     return c->ops->write(c, buf, len, sent, err);

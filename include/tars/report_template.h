@@ -27,12 +27,12 @@
 #include "tars/buf.h"
 #include "tars/err.h"
 
-#define TARS_TEMPLATE_MAX_BYTES (4u * 1024 * 1024)  /* template text */
-#define TARS_TEMPLATE_MAX_DEPTH 16                  /* nested #each / #if */
-#define TARS_TEMPLATE_MAX_NAME 64                   /* bytes in a NAME */
+#define TARS_TEMPLATE_MAX_BYTES (4u * 1024 * 1024)   /* template text */
+#define TARS_TEMPLATE_MAX_DEPTH 16                   /* nested #each / #if */
+#define TARS_TEMPLATE_MAX_NAME 64                    /* bytes in a NAME */
 #define TARS_TEMPLATE_MAX_OUTPUT (32u * 1024 * 1024) /* rendered bytes */
-#define TARS_TEMPLATE_MAX_ITEMS 100000              /* elements of one #each list */
-#define TARS_TEMPLATE_MAX_STEPS 20000000u           /* nodes rendered, #each rounds included */
+#define TARS_TEMPLATE_MAX_ITEMS 100000               /* elements of one #each list */
+#define TARS_TEMPLATE_MAX_STEPS 20000000u            /* nodes rendered, #each rounds included */
 
 /* Brackets around every substituted value when env->mark_values is set, so a
  * test can tell generated text from the template's own. */
@@ -44,7 +44,7 @@ typedef struct tars_tpl tars_tpl;
 /* Parses text (len bytes; name is used in messages, e.g. the file name).
  * Errors: TARS_EINVAL "name:line:col: what", TARS_ETOOBIG past the limits. */
 int tars_tpl_parse(const char *name, const char *text, size_t len, tars_tpl **out,
-                        struct tars_err *err) TARS_MUST_CHECK;
+                   struct tars_err *err) TARS_MUST_CHECK;
 void tars_tpl_free(tars_tpl *t);
 
 /* Every NAME the template refers to (placeholders and block names), each
@@ -70,10 +70,10 @@ int tars_tpl_escape(const char *s, size_t n, struct tars_buf *out) TARS_MUST_CHE
  * each placeholder NAME rendered as "n/a (...)", once. Errors: TARS_ETOOBIG
  * when the output would pass TARS_TEMPLATE_MAX_OUTPUT (or out->max), an #each
  * list is too long, the rendering takes more than TARS_TEMPLATE_MAX_STEPS steps
- * (nested #each blocks multiply even when they print nothing), or a value is neither scalar nor list where one is used.
+ * (nested #each blocks multiply even when they print nothing), or a value is neither scalar nor
+ * list where one is used.
  */
-int tars_tpl_render(const tars_tpl *t, const struct tars_tpl_env *env,
-                         struct tars_buf *out, json_t *unresolved,
-                         struct tars_err *err) TARS_MUST_CHECK;
+int tars_tpl_render(const tars_tpl *t, const struct tars_tpl_env *env, struct tars_buf *out,
+                    json_t *unresolved, struct tars_err *err) TARS_MUST_CHECK;
 
 #endif

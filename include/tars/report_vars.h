@@ -28,8 +28,8 @@ enum tars_report_verdict {
 };
 
 struct tars_report_binding {
-    json_t *values;   /* NAME -> string, or list of objects */
-    json_t *reasons;  /* NAME -> why it has no value */
+    json_t *values;  /* NAME -> string, or list of objects */
+    json_t *reasons; /* NAME -> why it has no value */
     enum tars_report_verdict verdict;
     json_t *verdict_reasons; /* array of strings: what failed, or what is missing */
     json_t *markdown;        /* NAME -> true: values that are Markdown (tars_tpl_env.markdown) */

@@ -15,35 +15,40 @@
 #include "tars/err.h"
 
 struct tars_server_config {
-    const char *listen_host;   /* numeric address, e.g. "127.0.0.1" or "::1" */
+    const char *listen_host; /* numeric address, e.g. "127.0.0.1" or "::1" */
     int listen_port;
-    const char *db_url;        /* sqlite:PATH or postgres://... */
-    const void *jwt_secret;    /* >= TARS_JWT_SECRET_MIN bytes */
+    const char *db_url;     /* sqlite:PATH or postgres://... */
+    const void *jwt_secret; /* >= TARS_JWT_SECRET_MIN bytes */
     size_t jwt_secret_len;
     int threads;               /* event-loop threads, >= 1 */
     int64_t rate_limit_public; /* per minute per address; 0 = off */
     int64_t rate_limit_auth;
-    int64_t rate_limit_user;   /* per minute per principal; 0 = off */
+    int64_t rate_limit_user;     /* per minute per principal; 0 = off */
     const char *exempt_networks; /* comma-separated CIDRs or NULL */
     const char *cors_origins;    /* comma-separated origins or NULL */
     int request_timeout_s;
-    int shutdown_timeout_s;    /* bound on finishing in-flight requests */
-    bool takeover;             /* share the port with a running tars serve (SO_REUSEPORT), so a
-                                  new version can take over before the old one drains */
+    int shutdown_timeout_s; /* bound on finishing in-flight requests */
+    bool takeover;          /* share the port with a running tars serve (SO_REUSEPORT), so a
+                               new version can take over before the old one drains */
     /* The WebSocket feed (/ws; docs/api.md#websocket). 0 selects the default. */
-    int ws_auth;                   /* enum tars_server_ws_auth; default optional */
-    int ws_max_connections;        /* default 20000; more are closed with 1013 */
-    int64_t ws_heartbeat_ms;       /* default 30000 */
-    int64_t ws_idle_timeout_ms;    /* default 300000 */
+    int ws_auth;                    /* enum tars_server_ws_auth; default optional */
+    int ws_max_connections;         /* default 20000; more are closed with 1013 */
+    int64_t ws_heartbeat_ms;        /* default 30000 */
+    int64_t ws_idle_timeout_ms;     /* default 300000 */
     int64_t ws_metrics_interval_ms; /* the "metrics" channel; default 10000 */
-    int ws_replay;                 /* messages kept per channel for resume; default 1024 */
-    int ws_send_queue;             /* messages queued per connection; default 1024 */
+    int ws_replay;                  /* messages kept per channel for resume; default 1024 */
+    int ws_send_queue;              /* messages queued per connection; default 1024 */
 };
 
 /* Who may use /ws: required (a valid token to connect), optional (anyone may
  * connect and ping; a token, if given, must be valid; subscribing needs
  * one), off (no authentication at all). */
-enum tars_server_ws_auth { TARS_WS_AUTH_DEFAULT, TARS_WS_AUTH_REQUIRED, TARS_WS_AUTH_OPTIONAL, TARS_WS_AUTH_OFF };
+enum tars_server_ws_auth {
+    TARS_WS_AUTH_DEFAULT,
+    TARS_WS_AUTH_REQUIRED,
+    TARS_WS_AUTH_OPTIONAL,
+    TARS_WS_AUTH_OFF
+};
 
 typedef struct tars_server tars_server;
 

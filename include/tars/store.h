@@ -94,21 +94,20 @@ int tars_store_api_key_get(tars_store *st, const char *id, struct tars_api_key *
                            struct tars_err *err);
 int tars_store_api_key_set_hash(tars_store *st, const char *id, const char *key_hash,
                                 struct tars_err *err);
-int tars_store_api_key_revoke(tars_store *st, const char *id, int64_t now_ms,
-                              struct tars_err *err);
+int tars_store_api_key_revoke(tars_store *st, const char *id, int64_t now_ms, struct tars_err *err);
 typedef int (*tars_api_key_fn)(void *ctx, const struct tars_api_key *k);
 int tars_store_api_keys_each(tars_store *st, tars_api_key_fn fn, void *ctx, struct tars_err *err);
 
 /* ---- agents ---- */
 struct tars_agent {
-    char id[TARS_ID_MAX];          /* "policy", "consensus", "ethical", "resource" */
-    char type[TARS_ID_MAX];        /* "DQN", "A2C", "PPO", "DDPG" */
+    char id[TARS_ID_MAX];   /* "policy", "consensus", "ethical", "resource" */
+    char type[TARS_ID_MAX]; /* "DQN", "A2C", "PPO", "DDPG" */
     char name[TARS_NAME_MAX];
-    char status[TARS_STATUS_MAX];  /* "active", ... */
+    char status[TARS_STATUS_MAX]; /* "active", ... */
     char region[TARS_ID_MAX];
     int64_t state_dim, action_dim, current_episode, total_steps;
     double recent_reward_mean;
-    char *params_json;             /* type-specific fields, a JSON object; owned */
+    char *params_json; /* type-specific fields, a JSON object; owned */
     int64_t updated_at;
 };
 void tars_agent_release(struct tars_agent *a);
@@ -155,8 +154,8 @@ struct tars_evaluation {
     char status[TARS_STATUS_MAX]; /* pending, running, completed, error, deleted */
     double reward;
     bool has_reward;
-    int64_t duration_ms;          /* -1 = unknown */
-    char *details_json;           /* a JSON object or NULL; owned */
+    int64_t duration_ms; /* -1 = unknown */
+    char *details_json;  /* a JSON object or NULL; owned */
     int64_t created_at;
     int64_t updated_at;
 };
@@ -176,11 +175,11 @@ int tars_store_evaluation_delete(tars_store *st, const char *id, int64_t now_ms,
                                  struct tars_err *err);
 
 struct tars_evaluation_filter {
-    const char *agent_id;  /* NULL = any */
-    const char *region;    /* NULL = any */
-    const char *status;    /* NULL = any except "deleted" */
-    int64_t since;         /* created_at >= since; 0 = any */
-    int64_t limit;         /* 1..1000 */
+    const char *agent_id; /* NULL = any */
+    const char *region;   /* NULL = any */
+    const char *status;   /* NULL = any except "deleted" */
+    int64_t since;        /* created_at >= since; 0 = any */
+    int64_t limit;        /* 1..1000 */
     int64_t offset;
 };
 typedef int (*tars_evaluation_fn)(void *ctx, const struct tars_evaluation *e);
@@ -225,7 +224,7 @@ int tars_store_metric_values(tars_store *st, const char *metric_name, const char
 struct tars_audit_event {
     int64_t id;
     int64_t timestamp;
-    char event_type[TARS_ID_MAX];   /* auth_failure, login, admin_action, ... */
+    char event_type[TARS_ID_MAX]; /* auth_failure, login, admin_action, ... */
     char user_id[TARS_ID_MAX];
     char username[TARS_NAME_MAX];
     char action[TARS_NAME_MAX];

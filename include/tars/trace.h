@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TARS_TRACE_ID_HEX 33 /* 32 hex + NUL */
-#define TARS_SPAN_ID_HEX 17  /* 16 hex + NUL */
+#define TARS_TRACE_ID_HEX 33    /* 32 hex + NUL */
+#define TARS_SPAN_ID_HEX 17     /* 16 hex + NUL */
 #define TARS_TRACEPARENT_LEN 56 /* 55 chars + NUL */
 
 struct tars_trace_ctx {

@@ -103,9 +103,9 @@ int tars_ws_check_answer(const char *head, const char *key, int *status,
 /* ---- endpoints --------------------------------------------------------- */
 
 struct tars_ws_endpoint_opts {
-    const char *url;           /* ws://, wss:// (http://, https:// accepted) */
-    bool insecure;             /* wss: do not verify the certificate */
-    const char *ca_file;       /* wss: PEM trust anchors, or NULL */
+    const char *url;     /* ws://, wss:// (http://, https:// accepted) */
+    bool insecure;       /* wss: do not verify the certificate */
+    const char *ca_file; /* wss: PEM trust anchors, or NULL */
 };
 
 /* Where connections go: resolved once, then read-only (shareable). */
@@ -135,17 +135,17 @@ struct tars_ws_conn_opts {
 typedef struct tars_ws_conn tars_ws_conn;
 
 enum tars_ws_event_kind {
-    TARS_WS_EV_OPEN = 1,  /* the upgrade succeeded */
-    TARS_WS_EV_MESSAGE,   /* a whole text or binary message */
-    TARS_WS_EV_CLOSE,     /* the server closed (a close frame); the connection is done */
+    TARS_WS_EV_OPEN = 1, /* the upgrade succeeded */
+    TARS_WS_EV_MESSAGE,  /* a whole text or binary message */
+    TARS_WS_EV_CLOSE,    /* the server closed (a close frame); the connection is done */
 };
 
 struct tars_ws_event {
-    int kind;          /* enum tars_ws_event_kind */
-    int opcode;        /* MESSAGE: TARS_WS_TEXT or TARS_WS_BINARY */
-    const char *data;  /* MESSAGE: NUL-terminated; CLOSE: the reason; valid until the next call */
+    int kind;         /* enum tars_ws_event_kind */
+    int opcode;       /* MESSAGE: TARS_WS_TEXT or TARS_WS_BINARY */
+    const char *data; /* MESSAGE: NUL-terminated; CLOSE: the reason; valid until the next call */
     size_t len;
-    int close_code;    /* CLOSE: the status code, 0 when none was sent */
+    int close_code; /* CLOSE: the status code, 0 when none was sent */
 };
 
 /*
@@ -163,8 +163,8 @@ int tars_ws_conn_open(tars_ws_conn **out, const struct tars_ws_endpoint *ep,
  * the socket is ready again, or < 0 when the connection failed (it is then
  * dead; free it). Pings are answered here and never returned.
  */
-int tars_ws_conn_next(tars_ws_conn *c, struct tars_ws_event *ev, struct tars_err *err)
-    TARS_MUST_CHECK;
+int tars_ws_conn_next(tars_ws_conn *c, struct tars_ws_event *ev,
+                      struct tars_err *err) TARS_MUST_CHECK;
 
 /* Queues one text or binary message and tries to send it. TARS_ETOOBIG when
  * the message or the queue would pass its bound; TARS_EUNAVAIL when the
@@ -217,14 +217,17 @@ struct tars_ws_backoff {
     int64_t max_attempts; /* 0: unlimited */
 };
 
-#define TARS_WS_BACKOFF_DEFAULT {1000, 30000, false, 0}
+#define TARS_WS_BACKOFF_DEFAULT                                                                    \
+    {                                                                                              \
+        1000, 30000, false, 0                                                                      \
+    }
 
 /* The delay before attempt n (1-based): min(initial * 2^(n-1), max), times
  * (0.5 + random01) when jitter is on (random01 in [0, 1)). */
 int64_t tars_ws_backoff_delay(const struct tars_ws_backoff *b, int64_t attempt, double random01);
 
 enum tars_ws_reconnect_state {
-    TARS_WS_RC_IDLE = 0,   /* never connected, nothing pending */
+    TARS_WS_RC_IDLE = 0, /* never connected, nothing pending */
     TARS_WS_RC_CONNECTED,
     TARS_WS_RC_WAITING,    /* a reconnect is scheduled at due_ms */
     TARS_WS_RC_CONNECTING, /* an attempt is under way */
@@ -235,9 +238,9 @@ enum tars_ws_reconnect_state {
 /* The one reconnect loop of a client. Times are the caller's milliseconds. */
 struct tars_ws_reconnect {
     struct tars_ws_backoff policy;
-    int state;        /* enum tars_ws_reconnect_state */
-    int64_t attempt;  /* attempts since the last success */
-    int64_t due_ms;   /* WAITING: when to try */
+    int state;             /* enum tars_ws_reconnect_state */
+    int64_t attempt;       /* attempts since the last success */
+    int64_t due_ms;        /* WAITING: when to try */
     int64_t loops_started; /* requests that started a loop (for tests and stats) */
 };
 
@@ -262,13 +265,16 @@ void tars_ws_reconnect_close(struct tars_ws_reconnect *r);
  * for a reconnect (interval 30 s, timeout 10 s, 3 missed: after 100 s).
  */
 struct tars_ws_heartbeat {
-    int64_t interval_ms;  /* 30000 */
-    int64_t timeout_ms;   /* 10000 */
-    int max_missed;       /* 3 */
+    int64_t interval_ms; /* 30000 */
+    int64_t timeout_ms;  /* 10000 */
+    int max_missed;      /* 3 */
     int64_t last_seen_ms;
 };
 
-#define TARS_WS_HEARTBEAT_DEFAULT {30000, 10000, 3, 0}
+#define TARS_WS_HEARTBEAT_DEFAULT                                                                  \
+    {                                                                                              \
+        30000, 10000, 3, 0                                                                         \
+    }
 
 void tars_ws_heartbeat_seen(struct tars_ws_heartbeat *h, int64_t now_ms);
 int64_t tars_ws_heartbeat_missed(const struct tars_ws_heartbeat *h, int64_t now_ms);
@@ -289,20 +295,20 @@ enum tars_ws_feed_type {
 /* The top-level fields of one server message, found without building a tree
  * (ws-stress reads every push of ten thousand connections). */
 struct tars_ws_feed_msg {
-    int type;             /* enum tars_ws_feed_type */
-    const char *channel;  /* points into the message, not NUL-terminated */
+    int type;            /* enum tars_ws_feed_type */
+    const char *channel; /* points into the message, not NUL-terminated */
     size_t channel_len;
     bool has_seq;
-    int64_t seq;          /* message, subscribed: seq; resync: last_seq */
-    int64_t oldest_seq;   /* resync_required */
+    int64_t seq;        /* message, subscribed: seq; resync: last_seq */
+    int64_t oldest_seq; /* resync_required */
     bool has_timestamp;
-    double timestamp;     /* server wall clock, ms since the epoch */
-    const char *text;     /* error: its "message", raw (escapes kept), not NUL-terminated */
+    double timestamp; /* server wall clock, ms since the epoch */
+    const char *text; /* error: its "message", raw (escapes kept), not NUL-terminated */
     size_t text_len;
 };
 
 #define TARS_WS_FEED_MAX_SEQ 9007199254740992.0 /* 2^53: exact in a double */
-#define TARS_WS_FEED_MAX_TIMESTAMP_MS 9e12       /* year 2255; fits an int64 in ns */
+#define TARS_WS_FEED_MAX_TIMESTAMP_MS 9e12      /* year 2255; fits an int64 in ns */
 
 /* TARS_EINVAL when text is not a JSON object (or nests past 32 levels), or
  * when a seq, last_seq or oldest_seq is not a whole number from 0 to

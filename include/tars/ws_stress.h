@@ -42,12 +42,12 @@
 struct json_t;
 
 struct tars_ws_stress_opts {
-    const char *url;            /* ws:// or wss:// */
-    const char *channel;        /* evaluation.updates */
-    const char *authorization;  /* "Bearer ..." or NULL; never printed */
-    const char *protocol;       /* Sec-WebSocket-Protocol offered ("bearer, <jwt>"), or NULL */
+    const char *url;           /* ws:// or wss:// */
+    const char *channel;       /* evaluation.updates */
+    const char *authorization; /* "Bearer ..." or NULL; never printed */
+    const char *protocol;      /* Sec-WebSocket-Protocol offered ("bearer, <jwt>"), or NULL */
     int64_t connections;
-    int threads;                /* >= 1 */
+    int threads; /* >= 1 */
     int64_t duration_ms;
     double ramp_rate;           /* connections started per second; 0: all at once */
     int64_t drop_every_ms;      /* 0: never */
@@ -67,25 +67,25 @@ struct tars_ws_stress_reason {
 };
 
 struct tars_ws_stress_result {
-    int64_t connections;        /* asked for */
-    int64_t started;            /* connections the ramp started */
-    int64_t established;        /* got their first subscription ack */
-    int64_t failed;             /* started but never established */
-    int64_t attempts;           /* connection attempts, first and re- */
+    int64_t connections; /* asked for */
+    int64_t started;     /* connections the ramp started */
+    int64_t established; /* got their first subscription ack */
+    int64_t failed;      /* started but never established */
+    int64_t attempts;    /* connection attempts, first and re- */
     int64_t attempt_failures;
     struct tars_ws_stress_reason reasons[TARS_WS_STRESS_REASONS]; /* attempt failures by reason */
     int64_t expected, received, lost, duplicated, out_of_order, replayed;
     int64_t resync_required, heartbeats, other_messages;
     int64_t forced_drops, unexpected_drops, reconnects;
     int64_t max_seq;
-    tars_hist *connect_time;    /* ns, attempt start to subscription ack */
-    tars_hist *latency;         /* ns, live messages */
-    tars_hist *reconnect_time;  /* ns, drop to the ack of the resubscription */
+    tars_hist *connect_time;   /* ns, attempt start to subscription ack */
+    tars_hist *latency;        /* ns, live messages */
+    tars_hist *reconnect_time; /* ns, drop to the ack of the resubscription */
     int64_t published, publish_errors;
-    char publish_error[160];    /* the last one */
+    char publish_error[160]; /* the last one */
     double elapsed_s;
     bool interrupted;
-    bool drained;               /* every connection caught up before the end */
+    bool drained; /* every connection caught up before the end */
 };
 
 struct tars_ws_stress_progress {
@@ -139,21 +139,31 @@ void tars_ws_publisher_finish(tars_ws_publisher *p, struct tars_ws_stress_result
 /* ---- thresholds -------------------------------------------------------- */
 
 enum tars_ws_threshold_metric {
-    TARS_WS_TH_LOSS, TARS_WS_TH_DUPLICATES, TARS_WS_TH_OUT_OF_ORDER, TARS_WS_TH_P50,
-    TARS_WS_TH_P95, TARS_WS_TH_P99, TARS_WS_TH_CONNECT_P95, TARS_WS_TH_RECONNECT_AVG,
-    TARS_WS_TH_RECONNECT_MAX, TARS_WS_TH_FAILED, TARS_WS_TH_RESYNC
+    TARS_WS_TH_LOSS,
+    TARS_WS_TH_DUPLICATES,
+    TARS_WS_TH_OUT_OF_ORDER,
+    TARS_WS_TH_P50,
+    TARS_WS_TH_P95,
+    TARS_WS_TH_P99,
+    TARS_WS_TH_CONNECT_P95,
+    TARS_WS_TH_RECONNECT_AVG,
+    TARS_WS_TH_RECONNECT_MAX,
+    TARS_WS_TH_FAILED,
+    TARS_WS_TH_RESYNC
 };
 
 enum tars_ws_threshold_op { /* the comparisons of tars/judge.h */
-    TARS_WS_TH_LT = TARS_JUDGE_LT, TARS_WS_TH_LE = TARS_JUDGE_LE,
-    TARS_WS_TH_GT = TARS_JUDGE_GT, TARS_WS_TH_GE = TARS_JUDGE_GE
+                            TARS_WS_TH_LT = TARS_JUDGE_LT,
+                            TARS_WS_TH_LE = TARS_JUDGE_LE,
+                            TARS_WS_TH_GT = TARS_JUDGE_GT,
+                            TARS_WS_TH_GE = TARS_JUDGE_GE
 };
 
 /* "loss<0.1%", "p99<50ms", "reconnect_avg<5s", "failed_connections<=0". */
 struct tars_ws_threshold {
-    int metric;       /* enum tars_ws_threshold_metric */
-    int op;           /* enum tars_ws_threshold_op */
-    double value;     /* ns for times, a fraction for loss, a count otherwise */
+    int metric;   /* enum tars_ws_threshold_metric */
+    int op;       /* enum tars_ws_threshold_op */
+    double value; /* ns for times, a fraction for loss, a count otherwise */
     char text[96];
 };
 

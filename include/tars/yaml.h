@@ -26,7 +26,7 @@
 
 #define TARS_YAML_MAX_BYTES (4 * 1024 * 1024)
 #define TARS_YAML_MAX_NODES 200000 /* after alias expansion */
-#define TARS_YAML_MAX_DEPTH 64      /* nested collections */
+#define TARS_YAML_MAX_DEPTH 64     /* nested collections */
 
 typedef struct tars_yaml_doc tars_yaml_doc;
 

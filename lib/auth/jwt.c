@@ -89,7 +89,8 @@ static bool valid_utf8(const char *s)
 
 static int check_principal(const struct tars_principal *p, int64_t now, struct tars_err *err)
 {
-    if (!p || p->user_id[0] == '\0' || strnlen(p->user_id, sizeof(p->user_id)) == sizeof(p->user_id))
+    if (!p || p->user_id[0] == '\0' ||
+        strnlen(p->user_id, sizeof(p->user_id)) == sizeof(p->user_id))
         return tars_err_set(err, TARS_EINVAL, "token needs a user id");
     if (strnlen(p->username, sizeof(p->username)) == sizeof(p->username))
         return tars_err_set(err, TARS_EINVAL, "username not terminated");
@@ -150,8 +151,8 @@ out:
 
 static bool is_base64url_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 /* Three base64url parts separated by dots; header and payload non-empty (the
@@ -291,8 +292,7 @@ static int check_type(jwt_t *jwt, enum tars_token_type want, struct tars_err *er
     if (!type)
         return tars_err_set(err, TARS_EAUTH, "token lacks a type claim");
     if (strcmp(type, token_type_name(want)) != 0)
-        return tars_err_set(err, TARS_EAUTH, "wrong token type (want %s)",
-                            token_type_name(want));
+        return tars_err_set(err, TARS_EAUTH, "wrong token type (want %s)", token_type_name(want));
     return TARS_OK;
 }
 

@@ -146,8 +146,8 @@ int tars_jwt_verify_cached(tars_jwt_cache *c, const tars_jwt_keys *k, const char
         !(sig = memrchr(token, '.', len)))
         return tars_jwt_verify(k, token, now, TARS_TOKEN_ACCESS, out, err);
     sig++;
-    set = &c->entries[(auth_hash64(c->hash_key, sig, len - (size_t)(sig - token)) &
-                       (c->sets - 1)) * CACHE_WAYS];
+    set = &c->entries[(auth_hash64(c->hash_key, sig, len - (size_t)(sig - token)) & (c->sets - 1)) *
+                      CACHE_WAYS];
     token_digest(c, token, len, digest);
     hit = cache_find(set, digest, tars_jwt_keys_kid(k), now);
     if (hit) {

@@ -30,8 +30,7 @@ struct tars_netlist {
     struct net_entry entries[];
 };
 
-static void set_error(char *errbuf, size_t errlen, const char *what, const char *entry,
-                      size_t len)
+static void set_error(char *errbuf, size_t errlen, const char *what, const char *entry, size_t len)
 {
     if (!errbuf || errlen == 0)
         return;
@@ -79,8 +78,7 @@ static bool is_space(char c)
 }
 
 /* Parses the entry in [s, s+len) (spaces around it allowed) into e. */
-static int parse_item(const char *s, size_t len, struct net_entry *e, char *errbuf,
-                      size_t errlen)
+static int parse_item(const char *s, size_t len, struct net_entry *e, char *errbuf, size_t errlen)
 {
     char text[NETLIST_ENTRY_LEN_MAX + 1];
 

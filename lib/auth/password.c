@@ -81,8 +81,8 @@ int tars_password_hash(const char *password, char *out, size_t out_size, struct 
         goto out;
     tars_hex_encode(sp.salt, SALT_LEN, salt_hex);
     tars_hex_encode(sp.hash, HASH_LEN, hash_hex);
-    n = snprintf(out, out_size, "scrypt$%d$%d$%d$%s$%s", SCRYPT_N, SCRYPT_R, SCRYPT_P,
-                 salt_hex, hash_hex);
+    n = snprintf(out, out_size, "scrypt$%d$%d$%d$%s$%s", SCRYPT_N, SCRYPT_R, SCRYPT_P, salt_hex,
+                 hash_hex);
     if (n < 0 || (size_t)n >= out_size)
         rc = tars_err_set(err, TARS_ETOOBIG, "password hash needs %d bytes", n + 1);
 out:

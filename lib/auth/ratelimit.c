@@ -119,8 +119,8 @@ static bool better_victim(const struct rl_slot *a, const struct rl_slot *b, int6
 }
 
 /* The slot for (hash, check) in b, claiming one when the key is new. */
-static struct rl_slot *bucket_slot(struct rl_bucket *b, uint64_t hash, uint32_t check,
-                                   int64_t now, int64_t window)
+static struct rl_slot *bucket_slot(struct rl_bucket *b, uint64_t hash, uint32_t check, int64_t now,
+                                   int64_t window)
 {
     struct rl_slot *victim = NULL;
 

@@ -33,9 +33,8 @@ void tars_iso8601(int64_t wall_ms, char out[TARS_ISO8601_LEN])
         secs -= 1;
     }
     gmtime_r(&secs, &tm);
-    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, ms);
+    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     tars_strlcpy(out, tmp, TARS_ISO8601_LEN);
 }
 

@@ -48,8 +48,8 @@ static void append_json_escaped(char *line, size_t cap, size_t *pos, const char 
 static size_t format_json(char *line, size_t cap, const char *ts, enum tars_log_level level,
                           const char *trace_id, const char *span_id, const char *msg)
 {
-    size_t pos = (size_t)snprintf(line, cap, "{\"ts\":\"%s\",\"level\":\"%s\"", ts,
-                                  level_names[level]);
+    size_t pos =
+        (size_t)snprintf(line, cap, "{\"ts\":\"%s\",\"level\":\"%s\"", ts, level_names[level]);
     if (trace_id && span_id)
         pos += (size_t)snprintf(line + pos, cap - pos, ",\"trace_id\":\"%s\",\"span_id\":\"%s\"",
                                 trace_id, span_id);
@@ -64,8 +64,8 @@ static size_t format_text(char *line, size_t cap, const char *ts, enum tars_log_
 {
     int n;
     if (trace_id && span_id)
-        n = snprintf(line, cap, "%s %-5s trace=%s span=%s %s\n", ts, level_names[level],
-                     trace_id, span_id, msg);
+        n = snprintf(line, cap, "%s %-5s trace=%s span=%s %s\n", ts, level_names[level], trace_id,
+                     span_id, msg);
     else
         n = snprintf(line, cap, "%s %-5s %s\n", ts, level_names[level], msg);
     if (n < 0)
@@ -77,8 +77,8 @@ static size_t format_text(char *line, size_t cap, const char *ts, enum tars_log_
     return (size_t)n;
 }
 
-void tars_log(enum tars_log_level level, const char *trace_id, const char *span_id,
-              const char *fmt, ...)
+void tars_log(enum tars_log_level level, const char *trace_id, const char *span_id, const char *fmt,
+              ...)
 {
     char msg[1024], line[2048], ts[TARS_ISO8601_LEN];
     va_list ap;

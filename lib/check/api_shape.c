@@ -37,18 +37,13 @@ static json_t *shape_at(json_t *v, int depth)
         json_object_foreach(v, key, member)
             json_object_set_new(out, key, shape_at(member, depth + 1));
         return out;
-    case JSON_ARRAY:
-        return array_shape(v, depth);
-    case JSON_STRING:
-        return json_string("string");
+    case JSON_ARRAY: return array_shape(v, depth);
+    case JSON_STRING: return json_string("string");
     case JSON_INTEGER:
-    case JSON_REAL:
-        return json_string("number");
+    case JSON_REAL: return json_string("number");
     case JSON_TRUE:
-    case JSON_FALSE:
-        return json_string("boolean");
-    default:
-        return json_string("null");
+    case JSON_FALSE: return json_string("boolean");
+    default: return json_string("null");
     }
 }
 
@@ -128,9 +123,9 @@ static int check_shape(json_t *s, const char *where, int depth, struct tars_err 
                                   : TARS_OK;
     }
     if (!json_is_object(s))
-        return tars_err_set(err, TARS_EINVAL,
-                            "%s: not a shape (a type name such as \"number\", an object or an array)",
-                            where);
+        return tars_err_set(
+            err, TARS_EINVAL,
+            "%s: not a shape (a type name such as \"number\", an object or an array)", where);
     json_object_foreach(s, key, v) {
         snprintf(path, sizeof(path), "%s.%s", where, key);
         if (check_shape(v, path, depth + 1, err) != TARS_OK)
@@ -149,8 +144,8 @@ int tars_api_snapshot_check(json_t *snapshot, struct tars_err *err)
         return tars_err_set(err, TARS_EINVAL, "not a snapshot (no \"endpoints\" object)");
     json_object_foreach(eps, name, ep) {
         status = json_integer_value(json_object_get(ep, "status"));
-        if (!json_is_object(ep) || !json_is_integer(json_object_get(ep, "status")) || status < 100 ||
-            status > 599)
+        if (!json_is_object(ep) || !json_is_integer(json_object_get(ep, "status")) ||
+            status < 100 || status > 599)
             return tars_err_set(err, TARS_EINVAL,
                                 "endpoints.\"%.100s\": needs a \"status\" from 100 to 599", name);
         if (check_shape(json_object_get(ep, "shape"), name, 0, err) != TARS_OK)
@@ -236,7 +231,8 @@ json_t *tars_api_compare(json_t *old_snapshot, json_t *new_snapshot)
         json_int_t os = json_integer_value(json_object_get(o, "status"));
         n = json_object_get(new_eps, name);
         if (!n && !new_writes && strncmp(name, "GET ", 4) != 0) {
-            add(d.unverified, "%s: not exercised (the new snapshot was taken without writes)", name);
+            add(d.unverified, "%s: not exercised (the new snapshot was taken without writes)",
+                name);
             continue;
         }
         json_int_t ns = json_integer_value(json_object_get(n, "status"));

@@ -78,17 +78,24 @@ static int get(struct snap *s, const char *path, const char *name, json_t **doc)
 
 static void first_id(json_t *doc, const char *list, char *out, size_t cap)
 {
-    const char *id = json_string_value(json_object_get(json_array_get(json_object_get(doc, list), 0), "id"));
+    const char *id =
+        json_string_value(json_object_get(json_array_get(json_object_get(doc, list), 0), "id"));
 
     snprintf(out, cap, "%s", id ? id : "");
 }
 
 static int public_and_lists(struct snap *s)
 {
-    static const char *const plain[] = {"/health", "/ready", "/metrics", "/api/v1/version",
-                                        "/api/v1/missions", "/api/v1/feature-flags",
-                                        "/api/v1/user", "/api/v1/admin/users",
-                                        "/api/v1/admin/api-keys", "/api/v1/admin/audit/logs",
+    static const char *const plain[] = {"/health",
+                                        "/ready",
+                                        "/metrics",
+                                        "/api/v1/version",
+                                        "/api/v1/missions",
+                                        "/api/v1/feature-flags",
+                                        "/api/v1/user",
+                                        "/api/v1/admin/users",
+                                        "/api/v1/admin/api-keys",
+                                        "/api/v1/admin/audit/logs",
                                         "/api/v1/metrics?metric=agent_reward&agent_type=ppo"};
     json_t *doc;
     int rc;
@@ -96,7 +103,8 @@ static int public_and_lists(struct snap *s)
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
         if ((rc = get(s, plain[i], NULL, NULL)))
             return rc;
-    if ((rc = request(s, "GET", "/api/v1/agents", false, NULL, "GET /api/v1/agents (no token)", NULL)))
+    if ((rc = request(s, "GET", "/api/v1/agents", false, NULL, "GET /api/v1/agents (no token)",
+                      NULL)))
         return rc;
     if ((rc = get(s, "/api/v1/agents", NULL, &doc)))
         return rc;
@@ -127,7 +135,8 @@ static int by_id(struct snap *s)
         if ((rc = get(s, path, "/api/v1/evaluations/{id}", NULL)))
             return rc;
     }
-    return get(s, "/api/v1/evaluations/no-such-evaluation", "/api/v1/evaluations/{unknown id}", NULL);
+    return get(s, "/api/v1/evaluations/no-such-evaluation", "/api/v1/evaluations/{unknown id}",
+               NULL);
 }
 
 static int writes(struct snap *s)
@@ -139,9 +148,13 @@ static int writes(struct snap *s)
     json_t *doc;
     int rc;
 
-    if ((rc = request(s, "POST", "/api/v1/evaluations", true, body, "POST /api/v1/evaluations", &doc)))
+    if ((rc = request(s, "POST", "/api/v1/evaluations", true, body, "POST /api/v1/evaluations",
+                      &doc)))
         return rc;
-    snprintf(s->created, sizeof(s->created), "%s", json_string_value(json_object_get(doc, "id")) ? json_string_value(json_object_get(doc, "id")) : "");
+    snprintf(s->created, sizeof(s->created), "%s",
+             json_string_value(json_object_get(doc, "id"))
+                 ? json_string_value(json_object_get(doc, "id"))
+                 : "");
     json_decref(doc);
     if (!s->created[0])
         return TARS_OK; /* the POST's status is recorded; nothing to update */
@@ -163,7 +176,8 @@ int tars_api_snapshot_take(const struct tars_api_snapshot_options *o, json_t **o
     *out = NULL;
     if (!opts.timeout_ms)
         opts.timeout_ms = DEFAULT_TIMEOUT_MS;
-    if (o->token && snprintf(s.auth, sizeof(s.auth), "Authorization: Bearer %s", o->token) >= (int)sizeof(s.auth)) {
+    if (o->token && snprintf(s.auth, sizeof(s.auth), "Authorization: Bearer %s", o->token) >=
+                        (int)sizeof(s.auth)) {
         json_decref(s.endpoints);
         return tars_err_set(err, TARS_EINVAL, "the token is too long");
     }
@@ -181,7 +195,9 @@ int tars_api_snapshot_take(const struct tars_api_snapshot_options *o, json_t **o
     tars_iso8601(tars_wall_ms(), now);
     *out = json_pack("{s:s,s:b,s:s,s:s,s:o}", "format", TARS_API_SNAPSHOT_FORMAT, "writes",
                      o->writes, "version",
-                     json_string_value(json_object_get(version, "version")) ? json_string_value(json_object_get(version, "version")) : "unknown",
+                     json_string_value(json_object_get(version, "version"))
+                         ? json_string_value(json_object_get(version, "version"))
+                         : "unknown",
                      "taken_at", now, "endpoints", s.endpoints);
     json_decref(version);
     return *out ? TARS_OK : tars_err_set(err, TARS_EINTERNAL, "out of memory");

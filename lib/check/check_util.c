@@ -24,13 +24,13 @@ static TARS_PRINTF(4, 0) void set_result(struct tars_check_result *r, enum tars_
     vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
 }
 
-#define DEFINE_SETTER(fn, status)                                                                 \
-    void fn(struct tars_check_result *r, const char *fmt, ...)                                    \
-    {                                                                                             \
-        va_list ap;                                                                               \
-        va_start(ap, fmt);                                                                        \
-        set_result(r, status, false, fmt, ap);                                                    \
-        va_end(ap);                                                                               \
+#define DEFINE_SETTER(fn, status)                                                                  \
+    void fn(struct tars_check_result *r, const char *fmt, ...)                                     \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        set_result(r, status, false, fmt, ap);                                                     \
+        va_end(ap);                                                                                \
     }
 DEFINE_SETTER(tars_check_pass, TARS_CHECK_PASS)
 DEFINE_SETTER(tars_check_fail, TARS_CHECK_FAIL)

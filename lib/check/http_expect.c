@@ -62,8 +62,7 @@ bool http_status_matches(json_t *want, long status)
         return status >= 200 && status < 300;
     if (!json_is_array(want))
         return status_one(want, status);
-    json_array_foreach(want, i, w)
-    {
+    json_array_foreach(want, i, w) {
         if (status_one(w, status))
             return true;
     }
@@ -97,8 +96,7 @@ void http_status_describe(json_t *want, char *buf, size_t size)
         return;
     }
     buf[0] = '\0';
-    json_array_foreach(want, i, w)
-    {
+    json_array_foreach(want, i, w) {
         status_one_text(w, one, sizeof(one));
         if (len < size)
             len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? " or " : "", one);
@@ -141,8 +139,7 @@ static bool list_has(json_t *list, json_t *want)
     size_t i;
     json_t *v;
 
-    json_array_foreach(list, i, v)
-    {
+    json_array_foreach(list, i, v) {
         if (loose_equal(v, want))
             return true;
     }
@@ -221,8 +218,7 @@ bool http_expect_json(json_t *list, json_t *doc, char *why, size_t size)
     size_t i;
     json_t *e;
 
-    json_array_foreach(list, i, e)
-    {
+    json_array_foreach(list, i, e) {
         const char *path = json_string_value(json_object_get(e, "path"));
         json_t *v = path ? tars_json_path(doc, path) : NULL;
         if (!path) {
@@ -272,8 +268,7 @@ static bool expect_body(json_t *expect, const struct tars_fetch_reply *r, char *
     }
     if (!json_is_array(any))
         return true;
-    json_array_foreach(any, i, v)
-    {
+    json_array_foreach(any, i, v) {
         if (json_is_string(v) && body_has(r->body, json_string_value(v), nocase))
             return true;
     }
@@ -288,8 +283,7 @@ static bool expect_headers(json_t *expect, const struct tars_fetch_reply *r, cha
     char value[256];
     size_t i;
 
-    json_array_foreach(list, i, v)
-    {
+    json_array_foreach(list, i, v) {
         if (json_is_string(v) &&
             !tars_fetch_reply_header(r, json_string_value(v), value, sizeof(value))) {
             snprintf(why, size, "header %s is missing", json_string_value(v));
@@ -386,8 +380,7 @@ static const char *unknown_key(json_t *obj, const char *const *valid)
     const char *key;
     json_t *v;
 
-    json_object_foreach(obj, key, v)
-    {
+    json_object_foreach(obj, key, v) {
         const char *const *k = valid;
         while (*k && strcmp(*k, key) != 0)
             k++;
@@ -414,8 +407,7 @@ bool http_status_valid(json_t *want)
 
     if (!json_is_array(want))
         return status_valid(want);
-    json_array_foreach(want, i, w)
-    {
+    json_array_foreach(want, i, w) {
         if (!status_valid(w))
             return false;
     }
@@ -432,8 +424,7 @@ static const char *validate_json_list(json_t *list, char *buf, size_t size)
         return snprintf(buf, size,
                         "expect.json must be a list of {path, equals|contains|exists|in}"),
                buf;
-    json_array_foreach(list, i, e)
-    {
+    json_array_foreach(list, i, e) {
         if (!json_is_object(e) || !json_is_string(json_object_get(e, "path")))
             return snprintf(buf, size, "expect.json[%zu] needs a path", i), buf;
         if ((bad = unknown_key(e, json_ops)))
@@ -461,8 +452,7 @@ static const char *validate_string_list(json_t *v, const char *name, char *buf, 
 
     if (!json_is_array(v))
         return snprintf(buf, size, "expect.%s must be a list of strings", name), buf;
-    json_array_foreach(v, i, s)
-    {
+    json_array_foreach(v, i, s) {
         if (!json_is_string(s))
             return snprintf(buf, size, "expect.%s must be a list of strings", name), buf;
     }

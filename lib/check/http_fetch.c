@@ -90,7 +90,8 @@ static int curl_failure(CURLcode rc, const char *url, long timeout_ms, bool too_
         tars_check_error(out, false, "%s: the answer is larger than the limit", shown);
     else if (rc == CURLE_OPERATION_TIMEDOUT)
         tars_check_error(out, true, "%s: no complete answer within %ld ms", shown, timeout_ms);
-    else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)
+    else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+             rc == CURLE_GOT_NOTHING)
         tars_check_error(out, true, "%s: %s", shown, curl_easy_strerror(rc));
     else
         tars_check_error(out, false, "%s: %s", shown, curl_easy_strerror(rc));
@@ -98,7 +99,7 @@ static int curl_failure(CURLcode rc, const char *url, long timeout_ms, bool too_
 }
 
 int tars_fetch(const struct tars_check_ctx *ctx, const struct tars_fetch_call *call,
-                    struct tars_fetch_reply *reply, struct tars_check_result *out)
+               struct tars_fetch_reply *reply, struct tars_check_result *out)
 {
     struct tars_buf body = TARS_BUF_INIT(call->max_body ? call->max_body : DEFAULT_MAX_BODY);
     struct tars_buf head = TARS_BUF_INIT(MAX_HEADER_BLOCK);
@@ -144,7 +145,7 @@ void tars_fetch_reply_release(struct tars_fetch_reply *r)
 }
 
 bool tars_fetch_reply_header(const struct tars_fetch_reply *r, const char *name, char *out,
-                            size_t size)
+                             size_t size)
 {
     size_t n = strlen(name);
 

@@ -99,7 +99,9 @@ const char *misc_validate_string_list(json_t *params, const char *name, bool req
         return NULL;
     if (!json_is_array(v) || json_array_size(v) == 0)
         goto bad;
-    json_array_foreach(v, i, item) if (!json_is_string(item) || !*json_string_value(item)) goto bad;
+    json_array_foreach(v, i, item)
+        if (!json_is_string(item) || !*json_string_value(item))
+            goto bad;
     return NULL;
 bad:
     snprintf(buf, size, "\"%s\" must be a non-empty list of names", name);

@@ -22,10 +22,18 @@ TYPE(api_compat)
 #undef TYPE
 
 static const struct tars_check_type *const all_types[] = {
-    &tars_check_http,        &tars_check_kubernetes, &tars_check_prometheus,
-    &tars_check_prometheus_rules, &tars_check_prometheus_rule_health, &tars_check_slo,
-    &tars_check_ppo,         &tars_check_canary,     &tars_check_grafana,
-    &tars_check_jaeger,      &tars_check_websocket,  &tars_check_database,
+    &tars_check_http,
+    &tars_check_kubernetes,
+    &tars_check_prometheus,
+    &tars_check_prometheus_rules,
+    &tars_check_prometheus_rule_health,
+    &tars_check_slo,
+    &tars_check_ppo,
+    &tars_check_canary,
+    &tars_check_grafana,
+    &tars_check_jaeger,
+    &tars_check_websocket,
+    &tars_check_database,
     &tars_check_api_compat,
 };
 

@@ -22,11 +22,11 @@ struct run_state {
     const bool *selected;
     struct tars_check_result *results;
     size_t next;
-    uint64_t deadline_ns;       /* suite deadline, 0 = none */
-    pthread_mutex_t lock;       /* guards next and on_done */
+    uint64_t deadline_ns; /* suite deadline, 0 = none */
+    pthread_mutex_t lock; /* guards next and on_done */
     tars_check_done_fn on_done;
     void *done_ctx;
-    const volatile sig_atomic_t *stop;   /* non-zero: start no more checks */
+    const volatile sig_atomic_t *stop; /* non-zero: start no more checks */
 };
 
 static void sleep_ms(int64_t ms)
@@ -70,7 +70,8 @@ static void run_check(struct run_state *st, const struct tars_check *c, struct t
         if (!r->transient || r->status == TARS_CHECK_PASS || r->status == TARS_CHECK_SKIP ||
             r->attempts > c->retries)
             break;
-        if (st->deadline_ns && tars_mono_ns() + (uint64_t)c->retry_delay_ms * 1000000u > st->deadline_ns)
+        if (st->deadline_ns &&
+            tars_mono_ns() + (uint64_t)c->retry_delay_ms * 1000000u > st->deadline_ns)
             break;
         sleep_ms(c->retry_delay_ms);
     }
@@ -130,17 +131,17 @@ int tars_suite_run(const struct tars_suite *suite, const struct tars_check_filte
                    int parallel, struct tars_check_result *results, bool *selected,
                    tars_check_done_fn on_done, void *done_ctx, struct tars_err *err)
 {
-    return tars_suite_run_until(suite, filter, parallel, results, selected, on_done, done_ctx,
-                                NULL, err);
+    return tars_suite_run_until(suite, filter, parallel, results, selected, on_done, done_ctx, NULL,
+                                err);
 }
 
 int tars_suite_run_until(const struct tars_suite *suite, const struct tars_check_filter *filter,
                          int parallel, struct tars_check_result *results, bool *selected,
-                         tars_check_done_fn on_done, void *done_ctx, const volatile sig_atomic_t *stop,
-                         struct tars_err *err)
+                         tars_check_done_fn on_done, void *done_ctx,
+                         const volatile sig_atomic_t *stop, struct tars_err *err)
 {
-    struct run_state st = {suite,    selected, results, 0, 0, PTHREAD_MUTEX_INITIALIZER,
-                           on_done,  done_ctx, stop};
+    struct run_state st = {suite,   selected, results, 0, 0, PTHREAD_MUTEX_INITIALIZER,
+                           on_done, done_ctx, stop};
     pthread_t tids[MAX_WORKERS];
     int n = parallel < 1 ? 1 : parallel > MAX_WORKERS ? MAX_WORKERS : parallel, started = 0;
 

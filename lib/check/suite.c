@@ -15,12 +15,12 @@
 #define ENVIRONMENT_VAR "ENVIRONMENT"
 #define TEXT_MAX 4096 /* id, name, category */
 
-static const char *const suite_keys[] = {"suite", "name", "description", "variables", "defaults",
-                                         "deadline", "targets", "checks", "environments",
-                                         NULL};
-static const char *const check_keys[] = {"id",      "name",        "description", "category",
-                                         "type",    "tags",        "timeout",     "retries",
-                                         "retry_delay", "on_empty", "skip",       NULL};
+static const char *const suite_keys[] = {"suite",        "name",     "description", "variables",
+                                         "defaults",     "deadline", "targets",     "checks",
+                                         "environments", NULL};
+static const char *const check_keys[] = {"id",          "name",     "description", "category",
+                                         "type",        "tags",     "timeout",     "retries",
+                                         "retry_delay", "on_empty", "skip",        NULL};
 static const char *const default_keys[] = {"timeout", "retries", "retry_delay", NULL};
 
 struct loader {
@@ -28,9 +28,9 @@ struct loader {
     struct tars_json_reader rd; /* the typed getters of tars/json.h over doc */
     const struct tars_var *vars;
     size_t var_count;
-    json_t *variables;          /* the suite's own variables block */
-    json_t *preset;             /* environments.<ENVIRONMENT>, or NULL */
-    int nesting;                /* suite-written values being expanded inside each other */
+    json_t *variables; /* the suite's own variables block */
+    json_t *preset;    /* environments.<ENVIRONMENT>, or NULL */
+    int nesting;       /* suite-written values being expanded inside each other */
     struct tars_secrets *secrets;
     int64_t timeout_ms, retry_delay_ms;
     int retries;
@@ -123,7 +123,8 @@ static int expand_one(struct loader *L, json_t *node, const char **p, struct tar
         return tars_buf_append(out, dflt, (size_t)(end - dflt));
     return tars_yaml_error(L->doc, node, L->err, TARS_EINVAL,
                            "variable \"%s\" is not set (use --var %s=..., the environment, or "
-                           "${%s:-default})", name, name, name);
+                           "${%s:-default})",
+                           name, name, name);
 }
 
 static int expand_text(struct loader *L, json_t *node, const char *text, struct tars_buf *out)
@@ -149,7 +150,8 @@ static int expand_string(struct loader *L, json_t *node, const char *text, json_
     int rc = expand_text(L, node, text, &b);
 
     if (rc == TARS_ETOOBIG)
-        rc = tars_yaml_error(L->doc, node, L->err, TARS_ETOOBIG, "value too long after substitution");
+        rc = tars_yaml_error(L->doc, node, L->err, TARS_ETOOBIG,
+                             "value too long after substitution");
     if (rc == TARS_OK)
         *out = json_string(b.data ? b.data : "");
     tars_buf_release(&b);
@@ -212,7 +214,7 @@ static int get_tags(struct loader *L, json_t *obj, struct tars_check *c)
     if (rc || !list)
         return rc;
     c->tags = xcalloc(json_array_size(list) + 1, sizeof(*c->tags));
-    json_array_foreach (list, i, t)
+    json_array_foreach(list, i, t)
         c->tags[c->tag_count++] = xstrdup(json_string_value(t));
     return TARS_OK;
 }
@@ -269,8 +271,8 @@ static int get_params(struct loader *L, json_t *obj, struct tars_check *c)
             json_object_set(raw, key, v);
     for (const char *const *r = c->type->required; rc == 0 && r && *r; r++)
         if (!json_object_get(raw, *r))
-            rc = tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL, "check \"%s\": type %s needs \"%s\"",
-                                 c->id, c->type->name, *r);
+            rc = tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL,
+                                 "check \"%s\": type %s needs \"%s\"", c->id, c->type->name, *r);
     if (rc == 0)
         rc = expand(L, raw, &c->params);
     json_decref(raw);
@@ -338,12 +340,14 @@ static int load_check(struct loader *L, json_t *obj, struct tars_check *c)
         (rc = get_retries(L, obj, &c->retries)) ||
         (rc = tars_json_get_duration(&L->rd, obj, "retry_delay", TARS_JSON_OPTIONAL, 0,
                                      &c->retry_delay_ms)) ||
-        (rc = get_on_empty(L, obj, c)) || (rc = get_skip(L, obj, c)) || (rc = get_params(L, obj, c)))
+        (rc = get_on_empty(L, obj, c)) || (rc = get_skip(L, obj, c)) ||
+        (rc = get_params(L, obj, c)))
         return rc;
     if (!c->name)
         c->name = xstrdup(c->id);
     if (c->timeout_ms <= 0)
-        return tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL, "check \"%s\": timeout must be > 0", c->id);
+        return tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL,
+                               "check \"%s\": timeout must be > 0", c->id);
     return TARS_OK;
 }
 
@@ -389,7 +393,8 @@ static int load_checks(struct loader *L, json_t *root, struct tars_suite *s)
         return tars_yaml_error(L->doc, list ? list : root, L->err, TARS_EINVAL,
                                "\"checks\" must be a non-empty list");
     if (json_array_size(list) > MAX_CHECKS)
-        return tars_yaml_error(L->doc, list, L->err, TARS_ETOOBIG, "more than %d checks", MAX_CHECKS);
+        return tars_yaml_error(L->doc, list, L->err, TARS_ETOOBIG, "more than %d checks",
+                               MAX_CHECKS);
     s->checks = xcalloc(json_array_size(list), sizeof(*s->checks));
     json_array_foreach(list, i, c) {
         s->check_count = i + 1;
@@ -419,10 +424,11 @@ static int select_environment(struct loader *L, json_t *root, struct tars_suite 
     size_t n = 0;
 
     if (!envs) {
-        if (given_on_command_line(L, ENVIRONMENT_VAR) && !json_object_get(L->variables, ENVIRONMENT_VAR))
-            return tars_err_set(L->err, TARS_EINVAL,
-                                "%s: an environment was chosen, but the suite has no \"environments\"",
-                                s->path);
+        if (given_on_command_line(L, ENVIRONMENT_VAR) &&
+            !json_object_get(L->variables, ENVIRONMENT_VAR))
+            return tars_err_set(
+                L->err, TARS_EINVAL,
+                "%s: an environment was chosen, but the suite has no \"environments\"", s->path);
         return TARS_OK;
     }
     if (!json_is_object(envs) || json_object_size(envs) == 0 || json_object_size(envs) > 64)
@@ -433,9 +439,10 @@ static int select_environment(struct loader *L, json_t *root, struct tars_suite 
         if (!json_is_object(preset))
             return tars_yaml_error(L->doc, preset, L->err, TARS_EINVAL,
                                    "environment \"%s\" must be a mapping of variables", name);
-        json_object_foreach(preset, key, v) if (!json_is_string(v))
-            return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
-                                   "environment \"%s\": \"%s\" must be text", name, key);
+        json_object_foreach(preset, key, v)
+            if (!json_is_string(v))
+                return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
+                                       "environment \"%s\": \"%s\" must be text", name, key);
     }
     names[n] = NULL;
     tars_str_join(names, valid, sizeof(valid));
@@ -446,8 +453,8 @@ static int select_environment(struct loader *L, json_t *root, struct tars_suite 
                                ENVIRONMENT_VAR, valid);
     L->preset = json_object_get(envs, pick);
     if (!L->preset)
-        return tars_yaml_error(L->doc, envs, L->err, TARS_EINVAL, "unknown environment \"%s\"; valid: %s",
-                               pick, valid);
+        return tars_yaml_error(L->doc, envs, L->err, TARS_EINVAL,
+                               "unknown environment \"%s\"; valid: %s", pick, valid);
     s->environment = xstrdup(pick);
     return TARS_OK;
 }

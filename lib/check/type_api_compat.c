@@ -88,8 +88,8 @@ static const char *api_compat_validate(json_t *params, char *buf, size_t size)
     return NULL;
 }
 
-static const char *const api_compat_params[] = {"snapshot", "base_url", "token", "writes",
-                                                "insecure", NULL};
+static const char *const api_compat_params[] = {"snapshot", "base_url", "token",
+                                                "writes",   "insecure", NULL};
 static const char *const api_compat_required[] = {"snapshot", NULL};
 
 const struct tars_check_type tars_check_api_compat = {

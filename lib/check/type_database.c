@@ -230,8 +230,7 @@ static void check_indexes(struct db_check *d)
         query_failed(d, "listing indexes", &err);
         goto out;
     }
-    json_array_foreach(wanted, i, v)
-    {
+    json_array_foreach(wanted, i, v) {
         json_t *state = json_object_get(found, json_string_value(v));
         if (!state) {
             n_missing++;
@@ -291,7 +290,8 @@ static void walk_plan(json_t *node, int depth, struct plan_look *look)
     } else {
         misc_list_add(look->nodes, sizeof(look->nodes), type);
     }
-    json_array_foreach(json_object_get(node, "Plans"), i, child) walk_plan(child, depth + 1, look);
+    json_array_foreach(json_object_get(node, "Plans"), i, child)
+        walk_plan(child, depth + 1, look);
 }
 
 static int collect_plan(void *ctx, int ncols, const char *const *names, const char *const *values)
@@ -508,15 +508,16 @@ static const char *database_validate(json_t *params, char *buf, size_t size)
     if (!why)
         why = validate_condition(params, buf, size);
     if (!why && !samples_ok(params))
-        why = (snprintf(buf, size, "\"samples\" must be a whole number from 1 to %d", MAX_SAMPLES), buf);
+        why = (snprintf(buf, size, "\"samples\" must be a whole number from 1 to %d", MAX_SAMPLES),
+               buf);
     if (!why && misc_bool(params, "index_scan", false, &flag))
         why = (snprintf(buf, size, "\"index_scan\" must be true or false"), buf);
     return why;
 }
 
-static const char *const database_params[] = {"check",  "url",        "sql",      "op",
-                                              "value",  "column",     "min_rows", "names",
-                                              "max_ms", "index_scan", "index",    "samples", NULL};
+static const char *const database_params[] = {"check",  "url",      "sql",   "op",     "value",
+                                              "column", "min_rows", "names", "max_ms", "index_scan",
+                                              "index",  "samples",  NULL};
 static const char *const database_required[] = {"check", NULL};
 
 const struct tars_check_type tars_check_database = {

@@ -89,8 +89,7 @@ static bool panel_uses_rules(json_t *panel, const char *prefix, size_t *exprs)
     size_t i;
     bool all = true;
 
-    json_array_foreach(json_object_get(panel, "targets"), i, target)
-    {
+    json_array_foreach(json_object_get(panel, "targets"), i, target) {
         const char *expr = json_string_value(json_object_get(target, "expr"));
         if (!expr || !*expr)
             continue;
@@ -123,8 +122,7 @@ static void scan_list(json_t *panels, const char *prefix, int depth, struct graf
 
     if (depth > PANEL_DEPTH_MAX)
         return;
-    json_array_foreach(panels, i, panel)
-    {
+    json_array_foreach(panels, i, panel) {
         size_t exprs = 0;
         bool all = panel_uses_rules(panel, prefix, &exprs);
         if (exprs) {
@@ -222,8 +220,7 @@ static json_t *pick_hit(json_t *hits, const char *title)
     json_t *hit;
     size_t i;
 
-    json_array_foreach(hits, i, hit)
-    {
+    json_array_foreach(hits, i, hit) {
         const char *t = json_string_value(json_object_get(hit, "title"));
         if (!title || (t && strcmp(t, title) == 0))
             return hit;

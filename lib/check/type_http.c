@@ -83,8 +83,7 @@ const char *http_headers_add(struct http_request *rq, json_t *mapping, char *buf
         return NULL;
     if (!json_is_object(mapping))
         return snprintf(buf, size, "headers must be a mapping of name: value"), buf;
-    json_object_foreach(mapping, name, v)
-    {
+    json_object_foreach(mapping, name, v) {
         value = header_value(v, number, sizeof(number));
         if (!header_name_valid(name))
             return snprintf(buf, size, "header name \"%.60s\" is not valid", name), buf;
@@ -182,8 +181,7 @@ static const char *target_headers_add(const struct tars_check_ctx *ctx, struct h
     if (!json_is_object(all))
         return all ? (snprintf(buf, size, "targets.api.headers must be a mapping"), buf) : NULL;
     missing = json_object();
-    json_object_foreach(all, name, v)
-    {
+    json_object_foreach(all, name, v) {
         if (!http_request_has_header(rq, name))
             json_object_set(missing, name, v);
     }
@@ -432,8 +430,7 @@ static const char *validate_latency(json_t *latency, char *buf, size_t size)
 
     if (!json_is_object(latency))
         return snprintf(buf, size, "latency must be a mapping"), buf;
-    json_object_foreach(latency, key, v)
-    {
+    json_object_foreach(latency, key, v) {
         const char *const *k = keys;
         while (*k && strcmp(*k, key) != 0)
             k++;

@@ -73,8 +73,7 @@ static const char **span_ids(json_t *spans, size_t *count)
     if (n > MAX_SPANS_PER_TRACE)
         return NULL;
     ids = xcalloc(n ? n : 1, sizeof(*ids));
-    json_array_foreach(spans, i, span)
-    {
+    json_array_foreach(spans, i, span) {
         ids[i] = json_string_value(json_object_get(span, "spanID"));
         if (!ids[i]) {
             free(ids);
@@ -131,11 +130,11 @@ static void count_span(json_t *trace, json_t *span, const char **ids, size_t n,
         return;
     }
     out->non_root++;
-    json_array_foreach(refs, i, ref) if (is_parent_ref(ref, trace_id, self, ids, n))
-    {
-        out->resolved++;
-        return;
-    }
+    json_array_foreach(refs, i, ref)
+        if (is_parent_ref(ref, trace_id, self, ids, n)) {
+            out->resolved++;
+            return;
+        }
     describe_span(trace, span, example, sizeof(example));
     misc_list_add(out->unresolved, sizeof(out->unresolved), example);
 }
@@ -149,18 +148,17 @@ static bool spans_regions(json_t *trace)
     json_t *process, *tag;
 
     json_object_foreach(json_object_get(trace, "processes"), pid, process)
-        json_array_foreach(json_object_get(process, "tags"), i, tag)
-    {
-        const char *key = json_string_value(json_object_get(tag, "key"));
-        const char *value = json_string_value(json_object_get(tag, "value"));
-        bool known = false;
-        if (!key || strcmp(key, "region") != 0 || !value)
-            continue;
-        for (size_t k = 0; k < count; k++)
-            known = known || strcmp(seen[k], value) == 0;
-        if (!known && count < MAX_REGIONS)
-            seen[count++] = value;
-    }
+        json_array_foreach(json_object_get(process, "tags"), i, tag) {
+            const char *key = json_string_value(json_object_get(tag, "key"));
+            const char *value = json_string_value(json_object_get(tag, "value"));
+            bool known = false;
+            if (!key || strcmp(key, "region") != 0 || !value)
+                continue;
+            for (size_t k = 0; k < count; k++)
+                known = known || strcmp(seen[k], value) == 0;
+            if (!known && count < MAX_REGIONS)
+                seen[count++] = value;
+        }
     return count > 1;
 }
 
@@ -172,15 +170,15 @@ int jaeger_continuity_compute(json_t *data, struct jaeger_continuity *out, char 
     memset(out, 0, sizeof(*out));
     if (!json_is_array(data))
         return snprintf(why, size, "\"data\" is not a list of traces"), TARS_EINVAL;
-    json_array_foreach(data, t, trace)
-    {
+    json_array_foreach(data, t, trace) {
         json_t *spans = json_object_get(trace, "spans");
         size_t n = 0;
         const char **ids = json_is_array(spans) ? span_ids(spans, &n) : NULL;
         if (!ids)
             return snprintf(why, size, "trace %zu has no list of spans with ids", t), TARS_EINVAL;
         out->traces++;
-        json_array_foreach(spans, s, span) count_span(trace, span, ids, n, out);
+        json_array_foreach(spans, s, span)
+            count_span(trace, span, ids, n, out);
         if (spans_regions(trace))
             out->multi_region++;
         free(ids);
@@ -235,8 +233,9 @@ static bool listed(json_t *names, const char *name)
     json_t *v;
     size_t i;
 
-    json_array_foreach(names, i, v) if (json_is_string(v) &&
-                                        strcmp(json_string_value(v), name) == 0) return true;
+    json_array_foreach(names, i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+            return true;
     return false;
 }
 
@@ -257,8 +256,7 @@ static void jaeger_services(struct jaeger *j)
             return;
         }
     }
-    json_array_foreach(want, i, v)
-    {
+    json_array_foreach(want, i, v) {
         expected++;
         if (!listed(data, json_string_value(v)))
             misc_list_add(missing, sizeof(missing), json_string_value(v));

@@ -207,8 +207,7 @@ static bool type_allowed(json_t *types, const char *type, char *expected, size_t
         }
         return found;
     }
-    json_array_foreach(types, i, v)
-    {
+    json_array_foreach(types, i, v) {
         found = found || strcmp(json_string_value(v), type) == 0;
         misc_list_add(expected, size, json_string_value(v));
     }

@@ -26,21 +26,21 @@ enum header_slot { SLOT_NONE, SLOT_CONTENT_TYPE, SLOT_CONNECTION, SLOT_CAPTURE }
 struct tars_http_parser {
     http_parser hp;
     size_t max_header;
-    size_t header_bytes;        /* fed while the header section was open */
+    size_t header_bytes; /* fed while the header section was open */
     bool keep_body;
-    bool started;               /* a response has begun */
+    bool started; /* a response has begun */
     bool headers_done;
     bool expect_head;
-    bool ended;                 /* the last response ended the connection */
-    bool in_value;              /* last header callback was a value */
-    enum header_slot slot;      /* where the current value goes */
+    bool ended;            /* the last response ended the connection */
+    bool in_value;         /* last header callback was a value */
+    enum header_slot slot; /* where the current value goes */
     size_t slot_len;
-    size_t name_len;            /* NAME_MAX_LEN + 1: too long to matter */
+    size_t name_len; /* NAME_MAX_LEN + 1: too long to matter */
     char name[NAME_MAX_LEN];
-    int failed;                 /* the error that stopped the parser, or 0 */
-    char *capture_name;         /* tars_http_parser_capture, or NULL */
-    char *capture;              /* its value, TARS_HTTP_CAPTURE_MAX + 1 bytes */
-    size_t capture_len;         /* > TARS_HTTP_CAPTURE_MAX: too long */
+    int failed;         /* the error that stopped the parser, or 0 */
+    char *capture_name; /* tars_http_parser_capture, or NULL */
+    char *capture;      /* its value, TARS_HTTP_CAPTURE_MAX + 1 bytes */
+    size_t capture_len; /* > TARS_HTTP_CAPTURE_MAX: too long */
     bool captured;
     struct tars_buf body;
     struct tars_http_response resp;
@@ -84,8 +84,8 @@ void tars_http_parser_reset(struct tars_http_parser *p)
     tars_buf_reset(&p->body);
 }
 
-int tars_http_parser_new(struct tars_http_parser **out,
-                         const struct tars_http_parser_opts *opts, struct tars_err *err)
+int tars_http_parser_new(struct tars_http_parser **out, const struct tars_http_parser_opts *opts,
+                         struct tars_err *err)
 {
     static const struct tars_http_parser_opts defaults = {0, 0};
     struct tars_http_parser *p;
@@ -298,8 +298,9 @@ static int on_message_complete(http_parser *hp)
 static int data_after_end(struct tars_http_parser *p, struct tars_err *err)
 {
     p->failed = TARS_EINVAL;
-    return tars_err_set(err, TARS_EINVAL, "bad HTTP response: data after the response that "
-                                          "ends the connection");
+    return tars_err_set(err, TARS_EINVAL,
+                        "bad HTTP response: data after the response that "
+                        "ends the connection");
 }
 
 static int parse_failed(struct tars_http_parser *p, struct tars_err *err)
@@ -307,8 +308,7 @@ static int parse_failed(struct tars_http_parser *p, struct tars_err *err)
     enum http_errno e = HTTP_PARSER_ERRNO(&p->hp);
 
     if (p->failed == TARS_ETOOBIG)
-        return tars_err_set(err, TARS_ETOOBIG, "response body larger than %zu bytes",
-                            p->body.max);
+        return tars_err_set(err, TARS_ETOOBIG, "response body larger than %zu bytes", p->body.max);
     if (e == HPE_HEADER_OVERFLOW) {
         p->failed = TARS_ETOOBIG;
         return tars_err_set(err, TARS_ETOOBIG, "response header section larger than %d bytes",
@@ -331,8 +331,8 @@ static size_t feed_limit(struct tars_http_parser *p, size_t len)
     return len < room ? len : room;
 }
 
-int tars_http_parser_feed(struct tars_http_parser *p, const char *data, size_t len,
-                          size_t *used, struct tars_err *err)
+int tars_http_parser_feed(struct tars_http_parser *p, const char *data, size_t len, size_t *used,
+                          struct tars_err *err)
 {
     size_t off = 0;
 
@@ -348,8 +348,10 @@ int tars_http_parser_feed(struct tars_http_parser *p, const char *data, size_t l
 
         if (chunk == 0) {
             p->failed = TARS_ETOOBIG;
-            return tars_err_set(err, TARS_ETOOBIG, "response header section larger than %zu "
-                                                   "bytes", p->max_header);
+            return tars_err_set(err, TARS_ETOOBIG,
+                                "response header section larger than %zu "
+                                "bytes",
+                                p->max_header);
         }
         n = http_parser_execute(&p->hp, &settings, data + off, chunk);
         off += n;

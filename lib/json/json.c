@@ -154,8 +154,8 @@ static json_t *member(json_t *obj, const char *key, bool required, struct tars_f
     return v;
 }
 
-bool tars_json_string(json_t *obj, const char *key, bool required, size_t max_len,
-                      const char **out, struct tars_field_errors *fe)
+bool tars_json_string(json_t *obj, const char *key, bool required, size_t max_len, const char **out,
+                      struct tars_field_errors *fe)
 {
     json_t *v = member(obj, key, required, fe);
     char why[64];

@@ -278,7 +278,7 @@ int tars_json_get_strings(const struct tars_json_reader *rd, json_t *obj, const 
     if (json_array_size(v) < min || json_array_size(v) > max)
         return tars_json_fail(rd, v, TARS_EINVAL, "%s must be %s", key, words);
     snprintf(what, sizeof(what), "an item of %s", key);
-    json_array_foreach (v, i, item)
+    json_array_foreach(v, i, item)
         if ((rc = tars_json_string_of(rd, item, what, max_len, &s)))
             return rc;
     *out = v;
@@ -332,7 +332,7 @@ int tars_json_check_keys(const struct tars_json_reader *rd, json_t *obj, const c
     if (!json_is_object(obj))
         return tars_json_fail(rd, obj, TARS_EINVAL, "%s must be a mapping, not %s", what,
                               tars_json_kind(obj));
-    json_object_foreach (obj, key, v)
+    json_object_foreach(obj, key, v)
         if (!tars_str_in_list(key, allowed) && !tars_str_in_list(key, more))
             return unknown_key(rd, v, key, what, allowed, more);
     return TARS_OK;

@@ -1,10 +1,9 @@
 /*
  * Locust-compatible CSV: PREFIX_stats.csv, PREFIX_stats_history.csv,
- * PREFIX_failures.csv and PREFIX_exceptions.csv with Locust 2.x's column names, quoting (only fields
- * that need it) and line ends ("\r\n", Python's csv default), so dashboards
- * and scripts written for Locust read them unchanged. Times are in
- * milliseconds, as Locust writes them, but with up to three decimals: a
- * figure below 1 ms is not rounded to 0.
+ * PREFIX_failures.csv and PREFIX_exceptions.csv with Locust 2.x's column names, quoting (only
+ * fields that need it) and line ends ("\r\n", Python's csv default), so dashboards and scripts
+ * written for Locust read them unchanged. Times are in milliseconds, as Locust writes them, but
+ * with up to three decimals: a figure below 1 ms is not rounded to 0.
  */
 #include <errno.h>
 #include <inttypes.h>

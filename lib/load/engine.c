@@ -229,7 +229,8 @@ static void cumulative_percentiles(struct tars_load_run *run, struct tars_load_r
         }
         if (ok && tars_hist_count(cum)) {
             out->history[k].cumulative = true;
-            tars_hist_percentiles(cum, tars_load_cumulative_pcts, out->history[k].cumulative_ns, 10);
+            tars_hist_percentiles(cum, tars_load_cumulative_pcts, out->history[k].cumulative_ns,
+                                  10);
         }
     }
     tars_hist_free(cum);
@@ -259,7 +260,8 @@ static int merge_threads(struct tars_load_run *run, struct tars_load_result *out
         else
             init_login_result(&out->tasks[k], s);
         for (int i = 0; i < run->thread_count; i++)
-            if (run->threads[i].acc && result_task_merge(&out->tasks[k], &run->threads[i].acc[k].r, err))
+            if (run->threads[i].acc &&
+                result_task_merge(&out->tasks[k], &run->threads[i].acc[k].r, err))
                 return TARS_ETOOBIG;
         if (out->tasks[k].kind != TARS_LOAD_TASK_JOURNEY &&
             result_task_merge(&out->total, &out->tasks[k], err))

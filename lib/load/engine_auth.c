@@ -51,7 +51,8 @@ static int exchange(struct tars_load_run *run, struct tars_buf *req, tars_http_p
     }
     tars_net_close(&c);
     if (rc && err && !err->msg[0])
-        tars_err_set(err, rc, "no answer from %s within %d s", run->target.label, LOGIN_TIMEOUT_MS / 1000);
+        tars_err_set(err, rc, "no answer from %s within %d s", run->target.label,
+                     LOGIN_TIMEOUT_MS / 1000);
     return rc;
 }
 
@@ -163,8 +164,7 @@ int load_login(struct tars_load_run *run, struct tars_err *err)
     int rc = TARS_OK;
 
     switch (a->mode) {
-    case TARS_LOAD_AUTH_NONE:
-        return TARS_OK;
+    case TARS_LOAD_AUTH_NONE: return TARS_OK;
     case TARS_LOAD_AUTH_BEARER:
         if (!env_value(a->token_env))
             return tars_err_set(err, TARS_EINVAL, "auth: set %s in the environment",
@@ -178,9 +178,7 @@ int load_login(struct tars_load_run *run, struct tars_err *err)
             return per_user(run, err);
         rc = login(run, err);
         break;
-    case TARS_LOAD_AUTH_LOGIN_ONCE:
-        rc = login(run, err);
-        break;
+    case TARS_LOAD_AUTH_LOGIN_ONCE: rc = login(run, err); break;
     }
     if (rc || !run->token)
         return rc;

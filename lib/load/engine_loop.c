@@ -396,9 +396,7 @@ static void on_idle_event(struct load_thread *t, struct load_conn *c, uint32_t e
 static void on_event(struct load_thread *t, struct load_conn *c, uint32_t events, uint64_t now)
 {
     switch (c->state) {
-    case CONN_CONNECTING:
-        on_connect_progress(t, c, now);
-        break;
+    case CONN_CONNECTING: on_connect_progress(t, c, now); break;
     case CONN_WRITING:
         try_write(t, c, now);
         if (c->state == CONN_READING && (events & EPOLLIN))
@@ -410,9 +408,7 @@ static void on_event(struct load_thread *t, struct load_conn *c, uint32_t events
         if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
             on_readable(t, c, now);
         break;
-    default:
-        on_idle_event(t, c, events);
-        break;
+    default: on_idle_event(t, c, events); break;
     }
 }
 

@@ -74,7 +74,8 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
 
 static bool task_is_constant(const struct tars_load_task *task)
 {
-    if (!tars_template_is_constant(task->path) || (task->body && !tars_template_is_constant(task->body)))
+    if (!tars_template_is_constant(task->path) ||
+        (task->body && !tars_template_is_constant(task->body)))
         return false;
     for (size_t i = 0; i < task->header_count; i++)
         if (!tars_template_is_constant(task->headers[i].value))

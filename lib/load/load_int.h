@@ -23,29 +23,29 @@
 #define LOAD_MAX_WINDOWS 3600
 
 enum conn_state {
-    CONN_IDLE,        /* no socket, or a socket with nothing in flight */
-    CONN_CONNECTING,  /* connect/handshake in progress, request waiting */
+    CONN_IDLE,       /* no socket, or a socket with nothing in flight */
+    CONN_CONNECTING, /* connect/handshake in progress, request waiting */
     CONN_WRITING,
     CONN_READING,
-    CONN_STOPPED,     /* closed model: a user beyond the current target */
+    CONN_STOPPED, /* closed model: a user beyond the current target */
 };
 
 struct load_conn {
     struct tars_net_conn net;
     enum conn_state state;
     bool connected;
-    bool watching_output;        /* EPOLLOUT is in the registered mask */
+    bool watching_output; /* EPOLLOUT is in the registered mask */
     tars_http_parser *parser;
-    struct tars_buf wbuf;        /* the request being written */
+    struct tars_buf wbuf; /* the request being written */
     size_t wpos;
-    size_t task;                 /* the request's task */
-    uint64_t intended_ns;        /* when it should have been sent */
-    uint64_t sent_ns;            /* when it was sent */
-    uint64_t deadline_ns;        /* timeout */
-    uint64_t next_at_ns;         /* closed model: when the user sends next */
-    size_t heap_pos;             /* position in the thread's timer heap, or SIZE_MAX */
-    const char *token;           /* Authorization bearer token or NULL */
-    struct load_user *user;      /* closed model with journeys: the user's state, else NULL */
+    size_t task;            /* the request's task */
+    uint64_t intended_ns;   /* when it should have been sent */
+    uint64_t sent_ns;       /* when it was sent */
+    uint64_t deadline_ns;   /* timeout */
+    uint64_t next_at_ns;    /* closed model: when the user sends next */
+    size_t heap_pos;        /* position in the thread's timer heap, or SIZE_MAX */
+    const char *token;      /* Authorization bearer token or NULL */
+    struct load_user *user; /* closed model with journeys: the user's state, else NULL */
 };
 
 #define LOAD_NONE SIZE_MAX
@@ -102,33 +102,33 @@ struct load_thread {
     pthread_t tid;
     int epfd;
     struct load_conn *conns;
-    size_t conn_count;           /* closed: users on this thread; open: the pool */
-    size_t active_users;         /* closed: users started and not stopped */
-    size_t *heap;                /* closed model: users ordered by next_at_ns */
+    size_t conn_count;   /* closed: users on this thread; open: the pool */
+    size_t active_users; /* closed: users started and not stopped */
+    size_t *heap;        /* closed model: users ordered by next_at_ns */
     size_t heap_len;
-    struct load_task_acc *acc;   /* one per task */
-    tars_hist *window;           /* latencies of the current second */
+    struct load_task_acc *acc; /* one per task */
+    tars_hist *window;         /* latencies of the current second */
     uint64_t window_requests, window_failures, window_bytes;
     struct tars_load_second *history;
     size_t history_count;
-    struct json_t **windows;     /* the window of each second (sparse), up to LOAD_MAX_WINDOWS */
+    struct json_t **windows; /* the window of each second (sparse), up to LOAD_MAX_WINDOWS */
     uint64_t rng[4];
     uint64_t seq;
-    uint64_t first_user;         /* ${user} of this thread's first user */
-    struct load_user *users;     /* closed model with journeys: one per connection */
-    struct tars_buf scratch;     /* template rendering */
+    uint64_t first_user;     /* ${user} of this thread's first user */
+    struct load_user *users; /* closed model with journeys: one per connection */
+    struct tars_buf scratch; /* template rendering */
     /* open model */
-    size_t *idle;                /* stack of idle connections */
+    size_t *idle; /* stack of idle connections */
     size_t idle_len;
-    uint64_t next_intended_ns;   /* the next scheduled send */
-    double share;                /* this thread's part of users or rate */
+    uint64_t next_intended_ns; /* the next scheduled send */
+    double share;              /* this thread's part of users or rate */
     /* timing */
     uint64_t start_ns, end_ns, next_second_ns, next_scan_ns;
     uint64_t cpu_second_start_ns, wall_second_start_ns;
     double cpu_max;
-    uint64_t cpu_total_ns;       /* the thread's CPU time when its loop ended */
+    uint64_t cpu_total_ns; /* the thread's CPU time when its loop ended */
     int setup_rc;
-    uint64_t stopped_ns;         /* when the loop ended */
+    uint64_t stopped_ns; /* when the loop ended */
     char readbuf[LOAD_READ_BUF];
     struct load_live live;
 };
@@ -139,9 +139,9 @@ struct tars_load_run {
     char authority[TARS_URL_AUTHORITY_MAX];
     struct tars_net_target target;
     tars_tls *tls;
-    char *token;                 /* login_once / bearer */
-    char *auth_header;           /* "Bearer <token>" */
-    uint64_t *weights;           /* cumulative task weights */
+    char *token;       /* login_once / bearer */
+    char *auth_header; /* "Bearer <token>" */
+    uint64_t *weights; /* cumulative task weights */
     uint64_t weight_total;
     struct tars_buf *constant_requests; /* per task: pre-rendered, or empty */
     bool keep_bodies;                   /* some task checks JSON fields or extracts from the body */
@@ -153,7 +153,7 @@ struct tars_load_run {
     int thread_count_joined;
     atomic_bool stop;
     atomic_int threads_done;
-    int64_t duration_ms;         /* the run's length (stages add up) */
+    int64_t duration_ms; /* the run's length (stages add up) */
     uint64_t start_ns;
     int64_t started_at_ms;
 };

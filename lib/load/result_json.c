@@ -152,19 +152,18 @@ static bool put_failures(json_t *o, const struct tars_load_task_result *t)
 static json_t *task_json(const struct tars_load_task_result *t, int64_t duration_ms)
 {
     json_t *o = json_object();
-    bool ok = o && put(o, "name", text_json(t->name)) &&
-              put(o, "kind", text_json(result_kind_name(t->kind))) &&
-              put(o, "method", text_json(t->method)) && put(o, "path", text_json(t->path)) &&
-              put(o, "requests", u64_json(t->requests)) &&
-              put(o, "failures", u64_json(t->failures)) &&
-              put(o, "bytes_received", u64_json(t->bytes_received)) && put_failures(o, t) &&
-              put(o, "statuses", statuses_json(t)) &&
-              put(o, "socket_errors", socket_errors_json(t)) &&
-              put(o, "summary", summary_json(t, t->latency, duration_ms)) &&
-              put(o, "summary_ok", summary_json(t, t->latency_ok, duration_ms)) &&
-              put(o, "latency", hist_json(t->latency)) &&
-              put(o, "latency_raw", hist_json(t->latency_raw)) &&
-              put(o, "latency_ok", hist_json(t->latency_ok));
+    bool ok =
+        o && put(o, "name", text_json(t->name)) &&
+        put(o, "kind", text_json(result_kind_name(t->kind))) &&
+        put(o, "method", text_json(t->method)) && put(o, "path", text_json(t->path)) &&
+        put(o, "requests", u64_json(t->requests)) && put(o, "failures", u64_json(t->failures)) &&
+        put(o, "bytes_received", u64_json(t->bytes_received)) && put_failures(o, t) &&
+        put(o, "statuses", statuses_json(t)) && put(o, "socket_errors", socket_errors_json(t)) &&
+        put(o, "summary", summary_json(t, t->latency, duration_ms)) &&
+        put(o, "summary_ok", summary_json(t, t->latency_ok, duration_ms)) &&
+        put(o, "latency", hist_json(t->latency)) &&
+        put(o, "latency_raw", hist_json(t->latency_raw)) &&
+        put(o, "latency_ok", hist_json(t->latency_ok));
 
     if (!ok) {
         json_decref(o);
@@ -184,13 +183,12 @@ static json_t *cumulative_json(const struct tars_load_second *s)
 
 static json_t *second_json(const struct tars_load_second *s)
 {
-    json_t *o = json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "at_ms",
-                     (json_int_t)s->at_ms, "users", (json_int_t)s->users, "requests",
-                     u64_json(s->requests), "failures", u64_json(s->failures), "p50_ns",
-                     u64_json(s->p50_ns), "p95_ns", u64_json(s->p95_ns), "p99_ns",
-                     u64_json(s->p99_ns), "max_ns", u64_json(s->max_ns), "timed",
-                     u64_json(s->timed), "sum_ns", u64_json(s->sum_ns), "min_ns",
-                     u64_json(s->min_ns), "bytes", u64_json(s->bytes));
+    json_t *o = json_pack(
+        "{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "at_ms", (json_int_t)s->at_ms, "users",
+        (json_int_t)s->users, "requests", u64_json(s->requests), "failures", u64_json(s->failures),
+        "p50_ns", u64_json(s->p50_ns), "p95_ns", u64_json(s->p95_ns), "p99_ns", u64_json(s->p99_ns),
+        "max_ns", u64_json(s->max_ns), "timed", u64_json(s->timed), "sum_ns", u64_json(s->sum_ns),
+        "min_ns", u64_json(s->min_ns), "bytes", u64_json(s->bytes));
 
     if (o && s->cumulative && !put(o, "cumulative_ns", cumulative_json(s))) {
         json_decref(o);
@@ -331,7 +329,7 @@ static int read_errors(const struct place *p, json_t *v, uint64_t errors[])
 
     if (!json_is_object(v))
         return bad(p, "errors", "must be a mapping of error kinds to counts");
-    json_object_foreach (v, key, n) {
+    json_object_foreach(v, key, n) {
         if (!result_error_by_name(key, &e))
             return tars_json_fail(&p->rd, n, TARS_EINVAL, "errors: unknown error kind \"%.64s\"",
                                   key);
@@ -384,7 +382,7 @@ static int read_statuses(const struct place *p, json_t *v, struct tars_load_task
         return TARS_OK;
     if (!json_is_object(v))
         return bad(p, "statuses", "must be a mapping of status classes to counts");
-    json_object_foreach (v, key, n) {
+    json_object_foreach(v, key, n) {
         for (c = 0; c < 6 && strcmp(status_names[c], key) != 0; c++)
             ;
         if (c == 6)
@@ -489,8 +487,8 @@ static int read_cumulative(const struct place *p, json_t *v, struct tars_load_se
 
 static int read_second(const struct place *p, json_t *v, struct tars_load_second *s)
 {
-    static const char *const keys[] = {"at_ms",  "users",  "requests", "failures", "p50_ns",
-                                       "p95_ns", "p99_ns", "max_ns",   "timed",    "sum_ns",
+    static const char *const keys[] = {"at_ms",  "users",  "requests",      "failures", "p50_ns",
+                                       "p95_ns", "p99_ns", "max_ns",        "timed",    "sum_ns",
                                        "min_ns", "bytes",  "cumulative_ns", NULL};
     static const char *const totals[] = {"timed", "sum_ns", "min_ns", "bytes"};
     uint64_t *into[] = {&s->timed, &s->sum_ns, &s->min_ns, &s->bytes};

@@ -163,7 +163,7 @@ static int read_extracts(struct journey_reader *j, json_t *obj, struct tars_load
                              "paths, {header: NAME} or {regex: RE}",
                              TARS_LOAD_MAX_VARS);
     t->extracts = xcalloc(json_object_size(map), sizeof(*t->extracts));
-    json_object_foreach (map, name, v) {
+    json_object_foreach(map, name, v) {
         t->extract_count++; /* counted first, so that a half-read one is freed */
         if ((rc = read_extract(j, name, v, &t->extracts[t->extract_count - 1])))
             return rc;

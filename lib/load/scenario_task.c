@@ -137,8 +137,7 @@ static int read_headers(const struct scenario_reader *rd, json_t *obj, struct ta
     if (!json_is_object(map) || json_object_size(map) > SCENARIO_MAX_HEADERS)
         return scenario_fail(rd, map, "headers must be a mapping of at most %d names to values",
                              SCENARIO_MAX_HEADERS);
-    json_object_foreach(map, name, v)
-    {
+    json_object_foreach(map, name, v) {
         t->header_count++; /* counted first, so that a half-read one is freed */
         if ((rc = read_header(rd, name, v, &t->headers[t->header_count - 1])))
             return rc;
@@ -192,8 +191,7 @@ static int body_object(const struct scenario_reader *rd, json_t *v, tars_templat
     int rc = TARS_OK;
 
     template_add_literal(t, "{", 1);
-    json_object_foreach(v, key, item)
-    {
+    json_object_foreach(v, key, item) {
         if (!first)
             template_add_literal(t, ",", 1);
         first = false;
@@ -219,8 +217,7 @@ static int body_value(const struct scenario_reader *rd, json_t *v, tars_template
     case JSON_OBJECT: return body_object(rd, v, t);
     case JSON_ARRAY:
         template_add_literal(t, "[", 1);
-        json_array_foreach(v, i, item)
-        {
+        json_array_foreach(v, i, item) {
             if (i > 0)
                 template_add_literal(t, ",", 1);
             if ((rc = body_value(rd, item, t)))
@@ -483,7 +480,7 @@ static int read_k6_thresholds(const struct scenario_reader *rd, json_t *map,
     json_t *list, *item;
     int rc;
 
-    json_object_foreach (map, metric, list) {
+    json_object_foreach(map, metric, list) {
         if (!json_is_array(list) && !json_is_string(list))
             return scenario_fail(rd, list, "thresholds.%s must be a list of expressions, not %s",
                                  metric, tars_json_kind(list));
@@ -492,7 +489,7 @@ static int read_k6_thresholds(const struct scenario_reader *rd, json_t *map,
     if (total > SCENARIO_MAX_THRESHOLDS)
         return scenario_fail(rd, map, "thresholds: at most %d", SCENARIO_MAX_THRESHOLDS);
     s->thresholds = xcalloc(total + 1, sizeof(*s->thresholds));
-    json_object_foreach (map, metric, list) {
+    json_object_foreach(map, metric, list) {
         for (size_t i = 0; i < (json_is_array(list) ? json_array_size(list) : 1); i++) {
             item = json_is_array(list) ? json_array_get(list, i) : list;
             if (json_is_object(item) && (rc = k6_threshold_object(rd, item, &item)))

@@ -30,16 +30,12 @@ const char *tars_net_kind_name(int kind)
 int net_kind_of_errno(int errnum)
 {
     switch (errnum) {
-    case ECONNREFUSED:
-        return TARS_NET_REFUSED;
-    case ETIMEDOUT:
-        return TARS_NET_TIMEOUT;
+    case ECONNREFUSED: return TARS_NET_REFUSED;
+    case ETIMEDOUT: return TARS_NET_TIMEOUT;
     case ECONNRESET:
     case ECONNABORTED:
-    case EPIPE:
-        return TARS_NET_RESET;
-    default:
-        return TARS_NET_IO;
+    case EPIPE: return TARS_NET_RESET;
+    default: return TARS_NET_IO;
     }
 }
 
@@ -73,8 +69,8 @@ static void target_label(struct tars_net_target *t, uint16_t port)
         snprintf(t->label, sizeof(t->label), "%s:%u", t->host, (unsigned)port);
 }
 
-int tars_net_target_init(struct tars_net_target *t, const char *host, uint16_t port,
-                         tars_tls *tls, struct tars_err *err)
+int tars_net_target_init(struct tars_net_target *t, const char *host, uint16_t port, tars_tls *tls,
+                         struct tars_err *err)
 {
     struct addrinfo hints, *res = NULL;
     char service[8];
@@ -119,8 +115,7 @@ static int open_socket(struct tars_net_conn *c, struct tars_err *err)
     return TARS_OK;
 }
 
-int tars_net_connect(struct tars_net_conn *c, const struct tars_net_target *t,
-                     struct tars_err *err)
+int tars_net_connect(struct tars_net_conn *c, const struct tars_net_target *t, struct tars_err *err)
 {
     int rc;
 

@@ -119,18 +119,13 @@ static int tls_failed(struct tars_net_conn *c, int ret, const char *what, struct
     long verify;
 
     switch (SSL_get_error(ssl, ret)) {
-    case SSL_ERROR_WANT_READ:
-        c->wait = TARS_NET_WAIT_READ;
-        return TARS_AGAIN;
-    case SSL_ERROR_WANT_WRITE:
-        c->wait = TARS_NET_WAIT_WRITE;
-        return TARS_AGAIN;
+    case SSL_ERROR_WANT_READ: c->wait = TARS_NET_WAIT_READ; return TARS_AGAIN;
+    case SSL_ERROR_WANT_WRITE: c->wait = TARS_NET_WAIT_WRITE; return TARS_AGAIN;
     case SSL_ERROR_SYSCALL:
         if (e != 0 && ERR_peek_error() == 0)
             return net_fail(c, TARS_EIO, net_kind_of_errno(e), e, what, err);
         break;
-    default:
-        break;
+    default: break;
     }
     c->kind = TARS_NET_TLS;
     if (!err) {

@@ -94,7 +94,8 @@ static int read_step(struct reader *rd, json_t *obj, struct tars_release_step *s
                                "\"run\" (a shell command)");
     if (argv && (rc = read_argv(rd, argv, st)))
         return rc;
-    if ((rc = get_string(rd, obj, "run", &st->shell)) || (rc = get_string(rd, obj, "name", &st->name)) ||
+    if ((rc = get_string(rd, obj, "run", &st->shell)) ||
+        (rc = get_string(rd, obj, "name", &st->name)) ||
         (rc = get_duration(rd, obj, "timeout", &st->timeout_ms)) ||
         (rc = get_bool(rd, obj, "allow_failure", &st->allow_failure)))
         return rc;
@@ -114,7 +115,8 @@ static int read_stage(struct reader *rd, json_t *obj, const char *what, const ch
     sc->timeout_ms = DEFAULT_STEP_TIMEOUT_MS;
     if (!obj)
         return TARS_OK;
-    if ((rc = only_keys(rd, obj, what, keys)) || (rc = get_duration(rd, obj, "timeout", &sc->timeout_ms)))
+    if ((rc = only_keys(rd, obj, what, keys)) ||
+        (rc = get_duration(rd, obj, "timeout", &sc->timeout_ms)))
         return rc;
     steps = json_object_get(obj, "steps");
     if (!steps)
@@ -133,15 +135,16 @@ static int read_stage(struct reader *rd, json_t *obj, const char *what, const ch
 
 static int read_release(struct reader *rd, json_t *obj, struct tars_release_config *c)
 {
-    static const char *const keys[] = {"name", "version", "environment", "namespace", "base_url",
-                                       "runs_dir", "run_url", NULL};
+    static const char *const keys[] = {"name",     "version",  "environment", "namespace",
+                                       "base_url", "runs_dir", "run_url",     NULL};
     char version[TARS_PACKAGE_VERSION_MAX];
     char *raw = NULL;
     int rc;
 
     if (!obj)
         return tars_yaml_error(rd->doc, NULL, rd->err, TARS_EINVAL, "missing \"release\" section");
-    if ((rc = only_keys(rd, obj, "release", keys)) || (rc = get_string(rd, obj, "name", &c->name)) ||
+    if ((rc = only_keys(rd, obj, "release", keys)) ||
+        (rc = get_string(rd, obj, "name", &c->name)) ||
         (rc = get_string(rd, obj, "version", &raw)) ||
         (rc = get_string(rd, obj, "environment", &c->environment)) ||
         (rc = get_string(rd, obj, "namespace", &c->namespace_)) ||
@@ -172,7 +175,8 @@ static int read_preflight(struct reader *rd, json_t *obj, struct tars_release_co
 
     if (!obj)
         return TARS_OK;
-    if ((rc = only_keys(rd, obj, "preflight", keys)) || (rc = get_string(rd, obj, "rules", &c->rules_file)) ||
+    if ((rc = only_keys(rd, obj, "preflight", keys)) ||
+        (rc = get_string(rd, obj, "rules", &c->rules_file)) ||
         (rc = get_string(rd, obj, "chart", &c->chart_dir)) ||
         (rc = get_bool(rd, obj, "cluster", &c->need_cluster)))
         return rc;
@@ -181,7 +185,7 @@ static int read_preflight(struct reader *rd, json_t *obj, struct tars_release_co
                                     TARS_RELEASE_MAX_FILES, TEXT_MAX, &files)) ||
         !files)
         return rc;
-    json_array_foreach (files, i, v) {
+    json_array_foreach(files, i, v) {
         c->files[i] = xstrdup(json_string_value(v));
         c->file_count = i + 1;
     }
@@ -206,7 +210,7 @@ static int read_signoff(struct reader *rd, json_t *obj, struct tars_release_conf
                                     TARS_RELEASE_MAX_ROLES, TEXT_MAX, &roles)) ||
         !roles)
         return rc;
-    json_array_foreach (roles, i, v) {
+    json_array_foreach(roles, i, v) {
         c->signoff_roles[i] = xstrdup(json_string_value(v));
         c->signoff_role_count = i + 1;
     }
@@ -257,16 +261,15 @@ static int read_simple_sections(struct reader *rd, json_t *root, struct tars_rel
             return rc;
     }
     c->report = true;
-    if ((v = section(root, "report")) &&
-        ((rc = only_keys(rd, v, "report", report_keys)) || (rc = get_bool(rd, v, "enabled", &c->report)) ||
-         (rc = get_bool(rd, v, "html", &c->report_html))))
+    if ((v = section(root, "report")) && ((rc = only_keys(rd, v, "report", report_keys)) ||
+                                          (rc = get_bool(rd, v, "enabled", &c->report)) ||
+                                          (rc = get_bool(rd, v, "html", &c->report_html))))
         return rc;
-    if ((v = section(root, "integrity")) &&
-        ((rc = only_keys(rd, v, "integrity", integrity_keys)) ||
-         (rc = get_string(rd, v, "db", &c->integrity_db))))
+    if ((v = section(root, "integrity")) && ((rc = only_keys(rd, v, "integrity", integrity_keys)) ||
+                                             (rc = get_string(rd, v, "db", &c->integrity_db))))
         return rc;
-    if ((v = section(root, "decide")) &&
-        ((rc = only_keys(rd, v, "decide", decide_keys)) || (rc = get_string(rd, v, "baseline", &c->baseline))))
+    if ((v = section(root, "decide")) && ((rc = only_keys(rd, v, "decide", decide_keys)) ||
+                                          (rc = get_string(rd, v, "baseline", &c->baseline))))
         return rc;
     return read_canary(rd, section(root, "canary"), c);
 }
@@ -324,7 +327,7 @@ static int read_probe_paths(struct reader *rd, json_t *obj, struct tars_release_
 
     if (rc)
         return rc;
-    json_array_foreach (paths, i, v) {
+    json_array_foreach(paths, i, v) {
         if (json_string_value(v)[0] != '/')
             return tars_yaml_error(rd->doc, v, rd->err, TARS_EINVAL,
                                    "a probe path starts with \"/\"");
@@ -336,8 +339,8 @@ static int read_probe_paths(struct reader *rd, json_t *obj, struct tars_release_
 
 static int read_probe(struct reader *rd, json_t *obj, struct tars_release_config *c)
 {
-    static const char *const keys[] = {"paths", "rate", "source_address", "max_failed",
-                                       "websocket", NULL};
+    static const char *const keys[] = {"paths",      "rate",      "source_address",
+                                       "max_failed", "websocket", NULL};
     static const char *const ws_keys[] = {"connections", "token_env", NULL};
     json_t *ws;
     int64_t conns;
@@ -367,9 +370,9 @@ static int read_probe(struct reader *rd, json_t *obj, struct tars_release_config
 
 static int read_root(struct reader *rd, json_t *root, struct tars_release_config *c)
 {
-    static const char *const keys[] = {"release", "preflight", "package", "deploy", "wait",
-                                       "validate", "perf", "report", "decide", "rollback",
-                                       "notify", "probe", "integrity", "signoff", "canary", NULL};
+    static const char *const keys[] = {
+        "release", "preflight", "package", "deploy", "wait",      "validate", "perf",   "report",
+        "decide",  "rollback",  "notify",  "probe",  "integrity", "signoff",  "canary", NULL};
     static const char *const stage_keys[] = {"timeout", "steps", NULL};
     int rc;
 
@@ -431,13 +434,30 @@ static void free_stage(struct tars_release_stage_config *sc)
 
 void tars_release_config_release(struct tars_release_config *c)
 {
-    char **strings[] = {&c->path, &c->name, &c->version, &c->environment, &c->namespace_,
-                        &c->base_url, &c->runs_dir, &c->rules_file, &c->chart_dir,
-                        &c->artifacts_dir, &c->ready_url, &c->baseline, &c->slack_webhook_env,
-                        &c->slack_channel, &c->github_repository, &c->github_token_env,
-                        &c->github_deployment_env, &c->github_api_url, &c->run_url,
-                        &c->probe_source, &c->probe_ws_token_env, &c->integrity_db,
-                        &c->signoff_allowed_signers, &c->canary_stable_url};
+    char **strings[] = {&c->path,
+                        &c->name,
+                        &c->version,
+                        &c->environment,
+                        &c->namespace_,
+                        &c->base_url,
+                        &c->runs_dir,
+                        &c->rules_file,
+                        &c->chart_dir,
+                        &c->artifacts_dir,
+                        &c->ready_url,
+                        &c->baseline,
+                        &c->slack_webhook_env,
+                        &c->slack_channel,
+                        &c->github_repository,
+                        &c->github_token_env,
+                        &c->github_deployment_env,
+                        &c->github_api_url,
+                        &c->run_url,
+                        &c->probe_source,
+                        &c->probe_ws_token_env,
+                        &c->integrity_db,
+                        &c->signoff_allowed_signers,
+                        &c->canary_stable_url};
 
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);

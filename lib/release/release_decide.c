@@ -182,7 +182,8 @@ static void stage_reasons(struct pipeline *p)
     for (int i = STAGE_PREFLIGHT; i < STAGE_DECIDE; i++) {
         enum tars_stage_status s = p->status[i];
         if (s == TARS_STAGE_FAIL)
-            because(p, TARS_VERDICT_REJECTED, "%s failed: %s", pipeline_stage_names[i], p->reason[i]);
+            because(p, TARS_VERDICT_REJECTED, "%s failed: %s", pipeline_stage_names[i],
+                    p->reason[i]);
         else if (s == TARS_STAGE_ERROR)
             because(p, TARS_VERDICT_INCONCLUSIVE, "%s: %s", pipeline_stage_names[i], p->reason[i]);
     }
@@ -232,12 +233,14 @@ enum tars_stage_status stage_decide(struct pipeline *p, char *reason, size_t cap
         (json_object_get(ws_probe, "error") || ws_exit < 0 || (ws_exit > 1 && !ws_stopped)))
         because(p, TARS_VERDICT_INCONCLUSIVE,
                 "zero downtime: the WebSocket probe could not run (tars ws-stress exit %lld; see "
-                "logs/deploy.log)", (long long)ws_exit);
+                "logs/deploy.log)",
+                (long long)ws_exit);
     if (p->c->probe_max_failed >= 0 && p->deploy_probe) {
         json_int_t failed = json_integer_value(json_object_get(p->deploy_probe, "failed"));
         if (failed > p->c->probe_max_failed)
             because(p, TARS_VERDICT_REJECTED,
-                    "zero downtime: %lld probe requests failed during the deployment (at most %lld allowed)",
+                    "zero downtime: %lld probe requests failed during the deployment (at most %lld "
+                    "allowed)",
                     (long long)failed, (long long)p->c->probe_max_failed);
     }
     decision = json_pack("{s:s,s:s,s:O}", "name", "promote", "decision",
@@ -250,9 +253,10 @@ enum tars_stage_status stage_decide(struct pipeline *p, char *reason, size_t cap
         tars_run_put(p->run_dir, "decisions", list, NULL);
         json_decref(list);
     }
-    snprintf(reason, cap, "%s", json_array_size(p->verdict_reasons)
-                                    ? json_string_value(json_array_get(p->verdict_reasons, 0))
-                                    : "every stage passed and every threshold held");
+    snprintf(reason, cap, "%s",
+             json_array_size(p->verdict_reasons)
+                 ? json_string_value(json_array_get(p->verdict_reasons, 0))
+                 : "every stage passed and every threshold held");
     return p->verdict == TARS_VERDICT_APPROVED   ? TARS_STAGE_PASS
            : p->verdict == TARS_VERDICT_REJECTED ? TARS_STAGE_FAIL
                                                  : TARS_STAGE_ERROR;
@@ -300,12 +304,12 @@ static void notify_github(struct pipeline *p)
 
     if (!p->c->github_repository || !token || !*token || !id || !*id) {
         if (p->c->github_repository)
-            note(p, "github", "deployment status", tars_err_set(&err, TARS_EINVAL,
-                 "token or deployment id variable not set"), &err);
+            note(p, "github", "deployment status",
+                 tars_err_set(&err, TARS_EINVAL, "token or deployment id variable not set"), &err);
         return;
     }
-    snprintf(url, sizeof(url), "%s/repos/%s/deployments/%s/statuses", api,
-             p->c->github_repository, id);
+    snprintf(url, sizeof(url), "%s/repos/%s/deployments/%s/statuses", api, p->c->github_repository,
+             id);
     snprintf(description, sizeof(description), "T.A.R.S. v%s %s deployment: %s", p->c->version,
              p->c->environment, state);
     payload = json_pack("{s:s,s:s,s:s}", "state", state, "environment", p->c->environment,

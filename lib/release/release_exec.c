@@ -19,7 +19,8 @@ bool release_have_tool(const char *name)
     while (*path) {
         const char *colon = strchr(path, ':');
         size_t len = colon ? (size_t)(colon - path) : strlen(path);
-        if (len > 0 && snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, name) < (int)sizeof(buf) &&
+        if (len > 0 &&
+            snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, name) < (int)sizeof(buf) &&
             access(buf, X_OK) == 0)
             return true;
         path += len + (colon ? 1 : 0);

@@ -53,7 +53,6 @@ json_t *release_slack_payload(const struct tars_release_config *c, enum release_
                               const char *git_sha, const char *branch);
 
 /* POSTs payload (JSON) to url; 0 or an error naming the host, never the URL. */
-int release_post_json(const char *url, const char *bearer, json_t *payload,
-                      struct tars_err *err);
+int release_post_json(const char *url, const char *bearer, json_t *payload, struct tars_err *err);
 
 #endif

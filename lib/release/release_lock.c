@@ -36,8 +36,8 @@ static void lock_path(const struct pipeline *p, char *out, size_t cap)
     char env[64];
     size_t n = 0;
 
-    for (const char *s = p->c->environment ? p->c->environment : "release"; *s && n + 1 < sizeof(env);
-         s++) {
+    for (const char *s = p->c->environment ? p->c->environment : "release";
+         *s && n + 1 < sizeof(env); s++) {
         char c = *s;
         env[n++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                            c == '-' || c == '_'
@@ -86,8 +86,8 @@ static void holder_stage(json_t *h, char *out, size_t cap)
 {
     const char *dir = json_string_value(json_object_get(h, "run_dir"));
     json_t *run = dir ? tars_run_load(dir, NULL) : NULL;
-    const char *stage = json_string_value(json_object_get(json_object_get(run, "stage_running"),
-                                                          "name"));
+    const char *stage =
+        json_string_value(json_object_get(json_object_get(run, "stage_running"), "name"));
 
     if (stage)
         snprintf(out, cap, "it was interrupted at stage %s", stage);
@@ -138,7 +138,8 @@ static int write_holder(struct pipeline *p, int fd, struct tars_err *err)
     h = json_pack("{s:I,s:s,s:s,s:s}", "pid", (json_int_t)getpid(), "run_dir", p->run_dir,
                   "started_at", now, "environment", p->c->environment ? p->c->environment : "");
     text = h ? json_dumps(h, JSON_COMPACT) : NULL;
-    if (!text || ftruncate(fd, 0) != 0 || pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text))
+    if (!text || ftruncate(fd, 0) != 0 ||
+        pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text))
         rc = tars_err_set(err, TARS_EIO, "cannot write the release lock: %s", strerror(errno));
     free(text);
     json_decref(h);

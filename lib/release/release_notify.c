@@ -69,8 +69,8 @@ json_t *release_slack_payload(const struct tars_release_config *c, enum release_
     } else if (footer) {
         json_object_set_new(attachment, "footer", json_string(footer));
     }
-    payload = json_pack("{s:s,s:s,s:s,s:[o]}", "username", "T.A.R.S. Deployment Bot",
-                        "icon_emoji", ":rocket:", "text", text, "attachments", attachment);
+    payload = json_pack("{s:s,s:s,s:s,s:[o]}", "username", "T.A.R.S. Deployment Bot", "icon_emoji",
+                        ":rocket:", "text", text, "attachments", attachment);
     if (payload && c->slack_channel)
         json_object_set_new(payload, "channel", json_string(c->slack_channel));
     return payload;

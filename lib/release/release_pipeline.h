@@ -7,8 +7,8 @@
 
 #define PIPELINE_PATH_MAX 4096
 #define PIPELINE_RUN_DIR_MAX 1024 /* leaves room for the file names inside it */
-#define PIPELINE_ENV_BASE 10   /* TARS_* variables set by the pipeline */
-#define PIPELINE_ENV_FILE_MAX 32 /* KEY=VALUE lines taken from DIR/release.env */
+#define PIPELINE_ENV_BASE 10      /* TARS_* variables set by the pipeline */
+#define PIPELINE_ENV_FILE_MAX 32  /* KEY=VALUE lines taken from DIR/release.env */
 #define PIPELINE_ENV_MAX (PIPELINE_ENV_BASE + PIPELINE_ENV_FILE_MAX)
 
 enum pipeline_stage {
@@ -33,21 +33,22 @@ struct pipeline {
     char artifacts_dir[PIPELINE_PATH_MAX];
     char git_sha[65], branch[128];
     char *child_env[PIPELINE_ENV_MAX + 1];
-    size_t base_env_count;
-    char env_file[64];           /* TARS_RELEASE_ENV: mode 0600, outside the run directory, removed at the end */       /* child_env[0..base) are the pipeline's own */
+    size_t base_env_count; /* child_env[0..base) are the pipeline's own */
+    /* TARS_RELEASE_ENV: mode 0600, outside the run directory, removed at the end */
+    char env_file[64];
     enum tars_stage_status status[STAGE_COUNT];
     char reason[STAGE_COUNT][512];
-    json_t *stages;              /* records of the stages that ran, for run.json */
-    json_t *notes;               /* notification outcomes */
+    json_t *stages; /* records of the stages that ran, for run.json */
+    json_t *notes;  /* notification outcomes */
     enum tars_release_verdict verdict;
     json_t *verdict_reasons;
     bool rolled_back;
     struct release_probe *probe; /* running during deploy + wait, and during rollback */
     pid_t probe_ws_pid;          /* its WebSocket side: a tars ws-stress child, or 0 */
     int probe_ws_log;
-    json_t *deploy_probe;        /* the deploy window's summary, for decide */
-    int lock_fd;                 /* the release lock, held (flock) while the pipeline runs; -1 */
-    char stale_lock[1024];       /* a stale lock taken over, explained; "" when there was none */
+    json_t *deploy_probe;  /* the deploy window's summary, for decide */
+    int lock_fd;           /* the release lock, held (flock) while the pipeline runs; -1 */
+    char stale_lock[1024]; /* a stale lock taken over, explained; "" when there was none */
 };
 
 /* The release lock and the stage record a killed release leaves (release_lock.c). */

@@ -12,7 +12,8 @@ static void print_steps(struct pipeline *p, FILE *out, const struct tars_release
     for (size_t i = 0; i < sc->step_count; i++) {
         pipeline_describe_step(p, &sc->steps[i], line, sizeof(line));
         fprintf(out, "    %s   (timeout %llds%s)\n", line,
-                (long long)((sc->steps[i].timeout_ms ? sc->steps[i].timeout_ms : sc->timeout_ms) / 1000),
+                (long long)((sc->steps[i].timeout_ms ? sc->steps[i].timeout_ms : sc->timeout_ms) /
+                            1000),
                 sc->steps[i].allow_failure ? ", may fail" : "");
     }
     if (sc->step_count == 0)
@@ -27,10 +28,11 @@ int tars_release_plan(const struct tars_release_config *c, const struct tars_rel
     memset(&p, 0, sizeof(p));
     p.c = c;
     p.o = o;
-    snprintf(p.run_dir, sizeof(p.run_dir), "%s", o->run_dir ? o->run_dir : "<runs>/<UTC>-<version>");
+    snprintf(p.run_dir, sizeof(p.run_dir), "%s",
+             o->run_dir ? o->run_dir : "<runs>/<UTC>-<version>");
     snprintf(p.artifacts_dir, sizeof(p.artifacts_dir), "%s/%s", p.run_dir, c->artifacts_dir);
-    p.vars = (struct release_vars){c->version,   c->base_url, c->environment, c->namespace_,
-                                   p.run_dir, p.artifacts_dir, o->self_exe, o->canary_weight};
+    p.vars = (struct release_vars){c->version, c->base_url,     c->environment, c->namespace_,
+                                   p.run_dir,  p.artifacts_dir, o->self_exe,    o->canary_weight};
     fprintf(out, "release %s: version %s, environment %s%s%s\n", c->name, c->version,
             c->environment, c->base_url ? ", target " : "", c->base_url ? c->base_url : "");
     fprintf(out, "run directory: %s\n\n", p.run_dir);
@@ -63,11 +65,13 @@ int tars_release_plan(const struct tars_release_config *c, const struct tars_rel
             c->canary_stable_url ? "tars load against " : "none (the config has no canary section)",
             c->canary_stable_url ? c->canary_stable_url : "",
             c->canary_stable_url ? " and the canary side by side, then tars compare --canary" : "");
-    fprintf(out, "8. rollback%s:\n", o->force_deploy ? " (never: --force-deploy)" : " (on failure)");
+    fprintf(out, "8. rollback%s:\n",
+            o->force_deploy ? " (never: --force-deploy)" : " (on failure)");
     print_steps(&p, out, &c->rollback);
-    fprintf(out, "9. report: %s\n", c->report ? (c->report_html ? "report.md, report.html" : "report.md")
-                                              : "skipped");
+    fprintf(out, "9. report: %s\n",
+            c->report ? (c->report_html ? "report.md, report.html" : "report.md") : "skipped");
     fprintf(out, "10. notify:%s%s\n", c->slack_webhook_env ? " slack" : "",
-            c->github_repository ? " github deployment status" : (c->slack_webhook_env ? "" : " none"));
+            c->github_repository ? " github deployment status"
+                                 : (c->slack_webhook_env ? "" : " none"));
     return TARS_OK;
 }

@@ -58,9 +58,9 @@ struct probe_target {
     char *url, *path;
     CURL *curl;
     uint64_t requests, failed, failed_before_up;
-    uint64_t last_ok_ns;         /* 0: none yet */
+    uint64_t last_ok_ns; /* 0: none yet */
     uint64_t longest_gap_ns;
-    json_t *errors;              /* the first PROBE_MAX_ERRORS failures */
+    json_t *errors;                   /* the first PROBE_MAX_ERRORS failures */
     uint64_t kinds[PROBE_KIND_COUNT]; /* every failure, before and after up, by kind */
 };
 
@@ -121,7 +121,8 @@ static void *probe_main(void *arg)
         next += interval;
         uint64_t now = tars_mono_ns();
         if (next > now) {
-            struct timespec ts = {(time_t)((next - now) / 1000000000u), (long)((next - now) % 1000000000u)};
+            struct timespec ts = {(time_t)((next - now) / 1000000000u),
+                                  (long)((next - now) % 1000000000u)};
             nanosleep(&ts, NULL);
         } else {
             next = now; /* the service is slow: do not burst to catch up */
@@ -223,12 +224,11 @@ void release_probe_stop(struct release_probe *pr, json_t **summary)
     if (summary && pr->running) {
         char started[TARS_ISO8601_LEN];
         tars_iso8601(pr->started_wall_ms, started);
-        *summary = json_pack("{s:s,s:f,s:f,s:I,s:I,s:I,s:f,s:o}", "started_at", started,
-                             "duration_s", (double)(pr->stopped_ns - pr->started_ns) / 1e9,
-                             "rate_per_target", pr->rate, "requests", (json_int_t)requests,
-                             "failed", (json_int_t)failed, "failed_before_up",
-                             (json_int_t)before_up, "longest_gap_ms", (double)gap / 1e6,
-                             "targets", targets);
+        *summary = json_pack(
+            "{s:s,s:f,s:f,s:I,s:I,s:I,s:f,s:o}", "started_at", started, "duration_s",
+            (double)(pr->stopped_ns - pr->started_ns) / 1e9, "rate_per_target", pr->rate,
+            "requests", (json_int_t)requests, "failed", (json_int_t)failed, "failed_before_up",
+            (json_int_t)before_up, "longest_gap_ms", (double)gap / 1e6, "targets", targets);
     } else {
         json_decref(targets);
     }

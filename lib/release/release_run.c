@@ -22,12 +22,12 @@
 #include "tars/str.h"
 
 const char *const pipeline_stage_names[STAGE_COUNT] = {
-    "preflight", "package", "deploy", "wait", "validate", "perf",
-    "decide", "rollback", "report", "notify",
+    "preflight", "package", "deploy",   "wait",   "validate",
+    "perf",      "decide",  "rollback", "report", "notify",
 };
 
 static const pipeline_stage_fn stage_fns[STAGE_COUNT] = {
-    stage_preflight, stage_package, stage_deploy, stage_wait,   stage_validate,
+    stage_preflight, stage_package, stage_deploy,   stage_wait,   stage_validate,
     stage_perf,      stage_decide,  stage_rollback, stage_report, stage_notify,
 };
 
@@ -65,8 +65,8 @@ static void git_facts(struct pipeline *p)
 
 /* ---- events and records ---- */
 
-static void emit(struct pipeline *p, const char *stage, const char *event,
-                 enum tars_stage_status s, const char *reason, double ms)
+static void emit(struct pipeline *p, const char *stage, const char *event, enum tars_stage_status s,
+                 const char *reason, double ms)
 {
     char now[TARS_ISO8601_LEN], path[PIPELINE_PATH_MAX];
     json_t *e;
@@ -92,8 +92,8 @@ static void emit(struct pipeline *p, const char *stage, const char *event,
     free(line);
     json_decref(e);
     if (p->o->on_event)
-        p->o->on_event(p->o->ctx, stage, strcmp(event, "end") == 0 ? s : TARS_STAGE_PENDING,
-                       reason, ms);
+        p->o->on_event(p->o->ctx, stage, strcmp(event, "end") == 0 ? s : TARS_STAGE_PENDING, reason,
+                       ms);
 }
 
 static void record_stage(struct pipeline *p, enum pipeline_stage i, double ms)
@@ -139,10 +139,25 @@ static void probe_ws_start(struct pipeline *p, const char *window)
 {
     char json[PIPELINE_PATH_MAX], url[PIPELINE_PATH_MAX], conns[16];
     char *url_text = release_expand("${ws_url}/ws", &p->vars);
-    char *argv[] = {(char *)p->o->self_exe, "ws-stress", url, "--connections", conns,
-                    "--duration", "24h", "--drain", "1s", "--backoff-initial", "100ms",
-                    "--backoff-max", "2s", "--json", json, "-q", "--token-env",
-                    p->c->probe_ws_token_env, NULL};
+    char *argv[] = {(char *)p->o->self_exe,
+                    "ws-stress",
+                    url,
+                    "--connections",
+                    conns,
+                    "--duration",
+                    "24h",
+                    "--drain",
+                    "1s",
+                    "--backoff-initial",
+                    "100ms",
+                    "--backoff-max",
+                    "2s",
+                    "--json",
+                    json,
+                    "-q",
+                    "--token-env",
+                    p->c->probe_ws_token_env,
+                    NULL};
     struct tars_proc e = {.own_group = true};
     int start_errno;
 
@@ -248,18 +263,18 @@ static int make_dirs(struct pipeline *p, struct tars_err *err)
     char logs[PIPELINE_PATH_MAX + 8];
     int rc;
 
-    if (p->o->run_dir && tars_strlcpy(p->run_dir, p->o->run_dir, sizeof(p->run_dir)) >= sizeof(p->run_dir))
+    if (p->o->run_dir &&
+        tars_strlcpy(p->run_dir, p->o->run_dir, sizeof(p->run_dir)) >= sizeof(p->run_dir))
         return tars_err_set(err, TARS_ETOOBIG, "run directory name is too long");
     if (!p->o->run_dir && (rc = tars_run_default_dir(p->c->runs_dir, p->c->version, p->run_dir,
-                                                      sizeof(p->run_dir), err)))
+                                                     sizeof(p->run_dir), err)))
         return rc;
     if ((rc = tars_run_open(p->run_dir, true, err)))
         return rc;
     snprintf(logs, sizeof(logs), "%s/logs", p->run_dir);
     if (mkdir(logs, 0755) != 0 && errno != EEXIST)
         return tars_err_set(err, TARS_EIO, "cannot create \"%s\": %s", logs, strerror(errno));
-    snprintf(p->artifacts_dir, sizeof(p->artifacts_dir), "%s/%s", p->run_dir,
-             p->c->artifacts_dir);
+    snprintf(p->artifacts_dir, sizeof(p->artifacts_dir), "%s/%s", p->run_dir, p->c->artifacts_dir);
     return TARS_OK;
 }
 
@@ -268,12 +283,11 @@ static void set_env(struct pipeline *p)
     const char *names[] = {"TARS_RELEASE_VERSION", "TARS_RELEASE_ENVIRONMENT", "TARS_RUN_DIR",
                            "TARS_BASE_URL",        "TARS_NAMESPACE",           "TARS_ARTIFACTS_DIR",
                            "TARS_GIT_SHA",         "TARS_RELEASE_ENV",         "TARS_BIN"};
-    const char *values[] = {p->c->version,    p->c->environment, p->run_dir, p->c->base_url,
-                            p->c->namespace_, p->artifacts_dir,  p->git_sha, p->env_file,
-                            p->o->self_exe};
+    const char *values[] = {p->c->version,  p->c->environment, p->run_dir,
+                            p->c->base_url, p->c->namespace_,  p->artifacts_dir,
+                            p->git_sha,     p->env_file,       p->o->self_exe};
     size_t n = 0;
     char buf[PIPELINE_PATH_MAX + 64];
-
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         snprintf(buf, sizeof(buf), "%s=%s", names[i], values[i] ? values[i] : "");
@@ -312,11 +326,11 @@ static void record_deployed(struct pipeline *p)
 
 static void record_release(struct pipeline *p)
 {
-    json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:b,s:b}", "name", p->c->name,
-                          "version", p->c->version, "environment", p->c->environment, "git_sha",
-                          p->git_sha, "branch", p->git_sha[0] ? p->branch : "", "config",
-                          p->c->path, "canary_weight", p->o->canary_weight, "skip_tests",
-                          p->o->skip_tests, "force_deploy", p->o->force_deploy);
+    json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:b,s:b}", "name", p->c->name, "version",
+                          p->c->version, "environment", p->c->environment, "git_sha", p->git_sha,
+                          "branch", p->git_sha[0] ? p->branch : "", "config", p->c->path,
+                          "canary_weight", p->o->canary_weight, "skip_tests", p->o->skip_tests,
+                          "force_deploy", p->o->force_deploy);
 
     if (r && p->c->namespace_)
         json_object_set_new(r, "namespace", json_string(p->c->namespace_));
@@ -402,8 +416,9 @@ int tars_release_run(const struct tars_release_config *cfg, const struct tars_re
     }
     git_facts(&p);
     set_env(&p);
-    p.vars = (struct release_vars){cfg->version,   cfg->base_url,   cfg->environment,
-                                   cfg->namespace_, p.run_dir, p.artifacts_dir, o->self_exe, o->canary_weight};
+    p.vars =
+        (struct release_vars){cfg->version, cfg->base_url,   cfg->environment, cfg->namespace_,
+                              p.run_dir,    p.artifacts_dir, o->self_exe,      o->canary_weight};
     p.stages = json_array();
     p.notes = json_array();
     p.verdict_reasons = json_array();

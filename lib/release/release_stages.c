@@ -123,8 +123,9 @@ enum tars_stage_status stage_preflight(struct pipeline *p, char *reason, size_t 
 enum tars_stage_status stage_package(struct pipeline *p, char *reason, size_t cap)
 {
     struct tars_release_stage_config sc = {0};
-    char *argv[] = {"package", "--version", p->c->version, "--output-dir", p->artifacts_dir,
-                    "--environment", p->c->environment, "--git-sha", p->git_sha, NULL};
+    char *argv[] = {
+        "package",       "--version",       p->c->version, "--output-dir", p->artifacts_dir,
+        "--environment", p->c->environment, "--git-sha",   p->git_sha,     NULL};
     struct tars_err err = TARS_ERR_INIT;
     enum tars_stage_status s;
 
@@ -149,13 +150,12 @@ enum tars_stage_status stage_package(struct pipeline *p, char *reason, size_t ca
  * DIR/integrity-W.json) or after it (compared with that file). Returns the
  * step's status; a missing SQLite file before a first deployment is a skip. */
 static enum tars_stage_status integrity_step(struct pipeline *p, const char *stage,
-                                             const char *window, bool after, char *why,
-                                             size_t cap)
+                                             const char *window, bool after, char *why, size_t cap)
 {
     char file[PIPELINE_PATH_MAX], label[64];
     char *db = release_expand(p->c->integrity_db, &p->vars);
-    char *argv[] = {"db-integrity", "--db", db, after ? "--compare" : "-o", file, "--label", label,
-                    NULL};
+    char *argv[] = {"db-integrity", "--db",    db,    after ? "--compare" : "-o",
+                    file,           "--label", label, NULL};
     struct tars_release_step st = {0};
     enum tars_stage_status s;
     int fd;
@@ -298,15 +298,16 @@ enum tars_stage_status stage_perf(struct pipeline *p, char *reason, size_t cap)
 enum tars_stage_status stage_rollback(struct pipeline *p, char *reason, size_t cap)
 {
     enum tars_stage_status s;
-    bool deployed = p->status[STAGE_DEPLOY] != TARS_STAGE_SKIP &&
-                    p->status[STAGE_DEPLOY] != TARS_STAGE_PENDING;
+    bool deployed =
+        p->status[STAGE_DEPLOY] != TARS_STAGE_SKIP && p->status[STAGE_DEPLOY] != TARS_STAGE_PENDING;
     bool needed = p->verdict == TARS_VERDICT_REJECTED ||
                   (p->verdict == TARS_VERDICT_INCONCLUSIVE && !p->o->skip_tests);
 
     if (!needed) {
-        snprintf(reason, cap, p->verdict == TARS_VERDICT_APPROVED
-                                  ? "not needed: the release was approved"
-                                  : "not needed: nothing failed (tests skipped)");
+        snprintf(reason, cap,
+                 p->verdict == TARS_VERDICT_APPROVED
+                     ? "not needed: the release was approved"
+                     : "not needed: nothing failed (tests skipped)");
         return TARS_STAGE_SKIP;
     }
     if (p->o->force_deploy) {

@@ -16,8 +16,8 @@
 /* Subcommands that take --run DIR and record their results there. */
 static bool records_into_run(const char *sub)
 {
-    static const char *const names[] = {"validate", "load", "ws-stress", "db-bench", "compare",
-                                        "db-integrity"};
+    static const char *const names[] = {"validate", "load",    "ws-stress",
+                                        "db-bench", "compare", "db-integrity"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(sub, names[i]) == 0)
@@ -41,7 +41,8 @@ static bool env_name_ok(const struct pipeline *p, const char *line, size_t len)
         return false;
     for (size_t i = 0; i < len; i++) {
         char c = line[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_'))
             return false;
     }
     for (size_t i = 0; i < p->base_env_count; i++)

@@ -10,10 +10,11 @@
 static const char *lookup(const char *name, size_t len, const struct release_vars *v, char *num,
                           size_t cap)
 {
-    static const char *const names[] = {"version", "base_url", "environment", "namespace",
-                                        "run_dir", "artifacts_dir", "tars", "canary_weight", "ws_url"};
-    const char *values[] = {v->version, v->base_url, v->environment, v->namespace_, v->run_dir,
-                            v->artifacts_dir, v->tars, NULL};
+    static const char *const names[] = {"version",   "base_url",      "environment",
+                                        "namespace", "run_dir",       "artifacts_dir",
+                                        "tars",      "canary_weight", "ws_url"};
+    const char *values[] = {v->version, v->base_url,      v->environment, v->namespace_,
+                            v->run_dir, v->artifacts_dir, v->tars,        NULL};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strlen(names[i]) != len || memcmp(names[i], name, len) != 0)

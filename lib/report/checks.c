@@ -107,7 +107,8 @@ static void junit_cases(FILE *out, const struct tars_check_run *run, const char 
 static bool seen_before(const struct tars_check_run *run, size_t i)
 {
     for (size_t j = 0; j < i; j++)
-        if (run->selected[j] && strcmp(run->suite->checks[j].category, run->suite->checks[i].category) == 0)
+        if (run->selected[j] &&
+            strcmp(run->suite->checks[j].category, run->suite->checks[i].category) == 0)
             return true;
     return false;
 }

@@ -10,10 +10,10 @@
 #include "tars/alloc.h"
 
 static const char *const kind_names[TARS_CMP_KIND_COUNT] = {
-    [TARS_CMP_LATENCY] = "latency", [TARS_CMP_ERRORS] = "errors",
+    [TARS_CMP_LATENCY] = "latency",       [TARS_CMP_ERRORS] = "errors",
     [TARS_CMP_THROUGHPUT] = "throughput", [TARS_CMP_CHECKS] = "checks",
-    [TARS_CMP_MEMORY] = "memory", [TARS_CMP_CPU] = "cpu",
-    [TARS_CMP_TRACE] = "trace", [TARS_CMP_LOSS] = "loss",
+    [TARS_CMP_MEMORY] = "memory",         [TARS_CMP_CPU] = "cpu",
+    [TARS_CMP_TRACE] = "trace",           [TARS_CMP_LOSS] = "loss",
 };
 
 const char *tars_compare_kind_name(enum tars_compare_kind k)

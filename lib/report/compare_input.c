@@ -28,9 +28,11 @@ static int read_json_file(const char *path, json_t **out, struct tars_err *err)
 static json_t *wrap_load_result(json_t *result)
 {
     json_t *name = json_object_get(result, "scenario");
-    json_t *entry = json_pack("{s:s,s:O}", "name", json_is_string(name) ? json_string_value(name) : "load",
-                              "result", result);
-    json_t *run = entry ? json_pack("{s:s,s:[o]}", "format", "tars-load-result", "loads", entry) : NULL;
+    json_t *entry =
+        json_pack("{s:s,s:O}", "name", json_is_string(name) ? json_string_value(name) : "load",
+                  "result", result);
+    json_t *run =
+        entry ? json_pack("{s:s,s:[o]}", "format", "tars-load-result", "loads", entry) : NULL;
 
     json_decref(result);
     return run;

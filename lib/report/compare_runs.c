@@ -277,8 +277,8 @@ static int compare_loads(struct ctx *c, json_t *base, json_t *cur, struct tars_e
 
 static double pass_count(json_t *run)
 {
-    json_t *pass = json_object_get(json_object_get(json_object_get(run, "checks"), "counts"),
-                                   "pass");
+    json_t *pass =
+        json_object_get(json_object_get(json_object_get(run, "checks"), "counts"), "pass");
 
     return json_is_integer(pass) ? (double)json_integer_value(pass) : NAN;
 }
@@ -301,7 +301,7 @@ static bool load_span(json_t *run, double *start, double *end)
     size_t i;
     bool any = false;
 
-    json_array_foreach (json_object_get(run, "loads"), i, entry) {
+    json_array_foreach(json_object_get(run, "loads"), i, entry) {
         json_t *res = json_object_get(entry, "result");
         json_t *at = json_object_get(res, "started_at_ms"),
                *ms = json_object_get(res, "duration_ms");
@@ -454,8 +454,8 @@ static void compare_db(struct ctx *c, json_t *base, json_t *cur)
 
         json_array_foreach(json_object_get(body_of(e), "families"), j, f) {
             const char *name = json_string_value(json_object_get(f, "name"));
-            json_t *g = name && other ? named(json_object_get(body_of(other), "families"), name)
-                                      : NULL;
+            json_t *g =
+                name && other ? named(json_object_get(body_of(other), "families"), name) : NULL;
             char what[TARS_CMP_NAME_MAX];
 
             if (!g)

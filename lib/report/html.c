@@ -235,7 +235,7 @@ static void write_chart(FILE *out, json_t *run, enum chart_kind kind)
         figure(out, tars_svg_latency, run, true);
         if (json_array_size(loads) == 0)
             note(out, "throughput and errors: no load in this run");
-        json_array_foreach (loads, i, entry)
+        json_array_foreach(loads, i, entry)
             figure(out, tars_svg_throughput, entry, true);
         break;
     case CHART_CHECKS: figure(out, tars_svg_checks, run, true); break;

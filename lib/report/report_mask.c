@@ -23,12 +23,15 @@ static bool value_end(char c)
     return c == '\0' || isspace((unsigned char)c) || strchr("&,;\"'}<>)]", c) != NULL;
 }
 
-static bool url_char(char c) { return !value_end(c); }
+static bool url_char(char c)
+{
+    return !value_end(c);
+}
 
 static bool secret_key_before(const char *start, const char *sep)
 {
-    static const char *const keys[] = {"password", "passwd", "secret", "token", "api_key",
-                                       "apikey", "api-key", "authorization", NULL};
+    static const char *const keys[] = {"password", "passwd",  "secret",        "token", "api_key",
+                                       "apikey",   "api-key", "authorization", NULL};
     const char *end = sep, *w;
 
     while (end > start && (end[-1] == '"' || end[-1] == '\'' || end[-1] == ' '))
@@ -60,7 +63,7 @@ static size_t jwt_length(const char *s)
 static bool webhook_at(const char *s, size_t *prefix)
 {
     static const char *const hosts[] = {"hooks.slack.com/", "/api/webhooks/", "webhook.office.com/",
-                                        "/webhooks/", "/webhook/", NULL};
+                                        "/webhooks/",       "/webhook/",      NULL};
     for (size_t i = 0; hosts[i]; i++) {
         size_t n = strlen(hosts[i]);
         if (strncasecmp(s, hosts[i], n) == 0) {

@@ -29,7 +29,10 @@ void put_fmt(json_t *obj, const char *name, const char *fmt, ...)
     put_str(obj, name, text);
 }
 
-void put_ms(json_t *obj, const char *name, double ms) { put_fmt(obj, name, "%.1f", ms); }
+void put_ms(json_t *obj, const char *name, double ms)
+{
+    put_fmt(obj, name, "%.1f", ms);
+}
 void put_pct(json_t *obj, const char *name, double fraction)
 {
     put_fmt(obj, name, "%.2f", fraction * 100.0);
@@ -39,7 +42,10 @@ void put_rate(json_t *obj, const char *name, double part, double whole)
     if (whole > 0)
         put_fmt(obj, name, "%.1f", 100.0 * part / whole);
 }
-void put_int(json_t *obj, const char *name, long long n) { put_fmt(obj, name, "%lld", n); }
+void put_int(json_t *obj, const char *name, long long n)
+{
+    put_fmt(obj, name, "%lld", n);
+}
 
 void put_mark(json_t *obj, const char *name, enum judged j)
 {
@@ -49,7 +55,9 @@ void put_mark(json_t *obj, const char *name, enum judged j)
 void put_status(json_t *obj, const char *name, enum judged j)
 {
     put_str(obj, name,
-            j == JUDGED_MET ? MARK_OK " PASS" : j == JUDGED_FAILED ? MARK_FAIL " FAIL" : MARK_UNKNOWN " UNKNOWN");
+            j == JUDGED_MET      ? MARK_OK " PASS"
+            : j == JUDGED_FAILED ? MARK_FAIL " FAIL"
+                                 : MARK_UNKNOWN " UNKNOWN");
 }
 
 void bind_reason(struct bind *b, const char *name, const char *reason)

@@ -14,16 +14,27 @@ struct category_map {
     const char *category;
 };
 
-static const struct category_map staging_categories[] = {
-    {"K8S", "kubernetes"}, {"HEALTH", "service_health"}, {"DB", "database"},
-    {"GRAFANA", "grafana"}, {"PROM", "prometheus_rules"}, {"JAEGER", "jaeger"},
-    {"WS", "websocket"},   {"PPO", "ppo"},             {"SLO", "slo"},
-    {"CANARY", "canary"},  {NULL, NULL}};
+static const struct category_map staging_categories[] = {{"K8S", "kubernetes"},
+                                                         {"HEALTH", "service_health"},
+                                                         {"DB", "database"},
+                                                         {"GRAFANA", "grafana"},
+                                                         {"PROM", "prometheus_rules"},
+                                                         {"JAEGER", "jaeger"},
+                                                         {"WS", "websocket"},
+                                                         {"PPO", "ppo"},
+                                                         {"SLO", "slo"},
+                                                         {"CANARY", "canary"},
+                                                         {NULL, NULL}};
 
-static const struct category_map regression_categories[] = {
-    {"API", "api"},           {"AGENT", "agents"},       {"COORD", "coordination"},
-    {"AUTOML", "automl"},     {"HYPERSYNC", "hypersync"}, {"COGNITIVE", "cognitive"},
-    {"REGION", "multi_region"}, {"SECURITY", "security"}, {NULL, NULL}};
+static const struct category_map regression_categories[] = {{"API", "api"},
+                                                            {"AGENT", "agents"},
+                                                            {"COORD", "coordination"},
+                                                            {"AUTOML", "automl"},
+                                                            {"HYPERSYNC", "hypersync"},
+                                                            {"COGNITIVE", "cognitive"},
+                                                            {"REGION", "multi_region"},
+                                                            {"SECURITY", "security"},
+                                                            {NULL, NULL}};
 
 static const char *str_of(json_t *obj, const char *key)
 {
@@ -113,10 +124,10 @@ static bool contains_any(const char *s, const char *const *words)
 /* Which listed sections a check belongs to besides its category. */
 static void file_check(struct bind *b, json_t *check, const char *suite)
 {
-    static const char *const security_words[] = {"auth", "rate_limit", "cors", "tls", "secret",
-                                                 "rbac", "token", NULL};
-    static const char *const observability[] = {"prometheus", "monitoring", "grafana", "jaeger",
-                                                "service_health", NULL};
+    static const char *const security_words[] = {"auth",   "rate_limit", "cors",  "tls",
+                                                 "secret", "rbac",       "token", NULL};
+    static const char *const observability[] = {"prometheus", "monitoring",     "grafana",
+                                                "jaeger",     "service_health", NULL};
     const char *category = str_of(check, "category"), *id = str_of(check, "id");
     const char *status = str_of(check, "status");
 
@@ -142,11 +153,10 @@ static struct counts counts_of(json_t *cats, const char *category)
     struct counts k = {0, 0, 0, 0, 0};
 
     if (c)
-        k = (struct counts){json_integer_value(json_array_get(c, 0)),
-                            json_integer_value(json_array_get(c, 1)),
-                            json_integer_value(json_array_get(c, 2)),
-                            json_integer_value(json_array_get(c, 3)),
-                            json_integer_value(json_array_get(c, 4))};
+        k = (struct counts){
+            json_integer_value(json_array_get(c, 0)), json_integer_value(json_array_get(c, 1)),
+            json_integer_value(json_array_get(c, 2)), json_integer_value(json_array_get(c, 3)),
+            json_integer_value(json_array_get(c, 4))};
     return k;
 }
 
@@ -161,7 +171,6 @@ static void count_category(json_t *cats, const char *category, const char *statu
                         json_pack("[IIIII]", (json_int_t)k.total, (json_int_t)k.pass,
                                   (json_int_t)k.fail, (json_int_t)k.skip, (json_int_t)k.error));
 }
-
 
 static void bind_mapped(struct bind *b, json_t *cats, const struct category_map *map,
                         struct counts *sum)
@@ -207,12 +216,25 @@ static void bind_category_list(struct bind *b, json_t *cats)
 
 static void bind_no_checks(struct bind *b)
 {
-    static const char *const names[] = {
-        "STAGING_TOTAL", "STAGING_PASSED", "STAGING_FAILED", "STAGING_SKIPPED", "STAGING_ERRORS",
-        "STAGING_PASS_RATE", "STAGING_MARK", "STAGING_TOTAL_PASS", "REGRESSION_TOTAL",
-        "REGRESSION_PASSED", "REGRESSION_FAILED", "REGRESSION_SKIPPED", "REGRESSION_PASS_RATE",
-        "REGRESSION_MARK", "STAGING_REPORT_URL", "REGRESSION_REPORT_URL", "STAGING_E2E_PASS",
-        "STAGING_SEC_PASS", NULL};
+    static const char *const names[] = {"STAGING_TOTAL",
+                                        "STAGING_PASSED",
+                                        "STAGING_FAILED",
+                                        "STAGING_SKIPPED",
+                                        "STAGING_ERRORS",
+                                        "STAGING_PASS_RATE",
+                                        "STAGING_MARK",
+                                        "STAGING_TOTAL_PASS",
+                                        "REGRESSION_TOTAL",
+                                        "REGRESSION_PASSED",
+                                        "REGRESSION_FAILED",
+                                        "REGRESSION_SKIPPED",
+                                        "REGRESSION_PASS_RATE",
+                                        "REGRESSION_MARK",
+                                        "STAGING_REPORT_URL",
+                                        "REGRESSION_REPORT_URL",
+                                        "STAGING_E2E_PASS",
+                                        "STAGING_SEC_PASS",
+                                        NULL};
     bind_reasons(b, names, "no check results recorded (tars validate --run DIR)");
     bind_missing(b, "no check results recorded (run tars validate SUITE --run DIR)");
 }
@@ -238,9 +260,9 @@ void bind_checks(struct bind *b)
     struct counts all = {0, 0, 0, 0, 0}, regression = {0, 0, 0, 0, 0};
     size_t i, j;
 
-    for (const char *const *l = (const char *const[]){"CHECKS", "CHECKS_NOT_PASSED",
-                                                       "SECURITY_CHECKS", "OBSERVABILITY_CHECKS",
-                                                       NULL};
+    for (const char *const *l =
+             (const char *const[]){"CHECKS", "CHECKS_NOT_PASSED", "SECURITY_CHECKS",
+                                   "OBSERVABILITY_CHECKS", NULL};
          *l; l++)
         json_object_set_new(b->values, *l, json_array());
     json_array_foreach(suites, i, suite) {
@@ -259,7 +281,8 @@ void bind_checks(struct bind *b)
         return;
     }
     put_counts(b->values, "STAGING", "TOTAL", &all);
-    put_fmt(b->values, "STAGING_TOTAL_PASS", "%.1f%%", 100.0 * (double)all.pass / (double)all.total);
+    put_fmt(b->values, "STAGING_TOTAL_PASS", "%.1f%%",
+            100.0 * (double)all.pass / (double)all.total);
     put_str(b->values, "STAGING_REPORT_URL", "checks.junit.xml");
     put_str(b->values, "HAVE_CHECKS", "yes");
     bind_mapped(b, cats, staging_categories, NULL);
@@ -268,12 +291,13 @@ void bind_checks(struct bind *b)
         put_counts(b->values, "REGRESSION", "TOTAL", &regression);
         put_str(b->values, "REGRESSION_REPORT_URL", "checks.junit.xml");
     } else {
-        static const char *const names[] = {"REGRESSION_TOTAL", "REGRESSION_PASSED",
-                                            "REGRESSION_FAILED", "REGRESSION_SKIPPED",
-                                            "REGRESSION_PASS_RATE", "REGRESSION_MARK",
+        static const char *const names[] = {"REGRESSION_TOTAL",      "REGRESSION_PASSED",
+                                            "REGRESSION_FAILED",     "REGRESSION_SKIPPED",
+                                            "REGRESSION_PASS_RATE",  "REGRESSION_MARK",
                                             "REGRESSION_REPORT_URL", NULL};
-        bind_reasons(b, names, "no check of a regression category (api, agents, coordination, "
-                               "automl, hypersync, cognitive, multi_region, security) in this run");
+        bind_reasons(b, names,
+                     "no check of a regression category (api, agents, coordination, "
+                     "automl, hypersync, cognitive, multi_region, security) in this run");
     }
     bind_category_rate(b, cats, "STAGING_E2E_PASS", "e2e");
     bind_category_rate(b, cats, "STAGING_SEC_PASS", "security");

@@ -85,7 +85,10 @@ static void judge_checks(struct bind *b, struct hotfix *h, const char *var,
         put_fmt(b->values, var, "%ld/%ld passed", pass, total);
     snprintf(reason, sizeof(reason), "no %s check ran in this run", what);
     snprintf(failure, sizeof(failure), "%ld of %ld %s checks failed", fail, total, what);
-    judge(b, h, var, fail ? JUDGED_FAILED : (total && !error) ? JUDGED_MET : JUDGED_UNKNOWN,
+    judge(b, h, var,
+          fail                ? JUDGED_FAILED
+          : (total && !error) ? JUDGED_MET
+                              : JUDGED_UNKNOWN,
           error ? "a check could not be run" : reason, failure);
 }
 
@@ -158,8 +161,8 @@ static void hotfix_1001(struct bind *b, int *validated)
         put_fmt(b->values, "H1001_LOSS", "%.2f %%", 100.0 * lost / expected);
         snprintf(failure, sizeof(failure), "%.2f %% of messages lost (target < 0.1 %%)",
                  100.0 * lost / expected);
-        judge(b, &h, "H1001_LOSS", lost / expected < H1001_LOSS ? JUDGED_MET : JUDGED_FAILED,
-              no_ws, failure);
+        judge(b, &h, "H1001_LOSS", lost / expected < H1001_LOSS ? JUDGED_MET : JUDGED_FAILED, no_ws,
+              failure);
     } else {
         judge(b, &h, "H1001_LOSS", JUDGED_UNKNOWN, no_ws, NULL);
     }
@@ -193,7 +196,9 @@ static void judge_api_p95(struct bind *b, struct hotfix *h)
         put_fmt(b->values, "H1004_API_P95", "%s ms", json_string_value(p95));
     snprintf(failure, sizeof(failure), "API p95 %.1f ms (target < 100 ms)", x);
     judge(b, h, "H1004_API_P95",
-          !p95 ? JUDGED_UNKNOWN : x < H1004_API_P95_MS ? JUDGED_MET : JUDGED_FAILED,
+          !p95                   ? JUDGED_UNKNOWN
+          : x < H1004_API_P95_MS ? JUDGED_MET
+                                 : JUDGED_FAILED,
           "no load test recorded (tars load --run DIR)", failure);
 }
 
@@ -219,10 +224,16 @@ static void judge_db(struct bind *b, struct hotfix *h)
     }
     snprintf(failure, sizeof(failure), "%ld of %ld query families over their p95 threshold",
              n - passed, n);
-    judge(b, h, "H1004_DB_FAMILIES", !n ? JUDGED_UNKNOWN : passed == n ? JUDGED_MET : JUDGED_FAILED,
+    judge(b, h, "H1004_DB_FAMILIES",
+          !n            ? JUDGED_UNKNOWN
+          : passed == n ? JUDGED_MET
+                        : JUDGED_FAILED,
           no_db, failure);
     snprintf(failure, sizeof(failure), "%ld of %ld query plans use no index", n - indexed, n);
-    judge(b, h, "H1004_INDEX", !n ? JUDGED_UNKNOWN : indexed == n ? JUDGED_MET : JUDGED_FAILED,
+    judge(b, h, "H1004_INDEX",
+          !n             ? JUDGED_UNKNOWN
+          : indexed == n ? JUDGED_MET
+                         : JUDGED_FAILED,
           no_db, failure);
     if (key && num_at(key, "p95_ms", &x)) {
         put_fmt(b->values, "H1004_APIKEY_P95", "%.1f ms", x);
@@ -259,15 +270,16 @@ void bind_hotfixes(struct bind *b)
     put_int(b->values, "HOTFIXES_VALIDATED", validated);
     {
         bool any_failed = false;
-        for (const char *const *m = (const char *const[]){"H1001_STATUS", "H1002_STATUS",
-                                                          "H1003_STATUS", "H1004_STATUS",
-                                                          "H1005_STATUS", NULL};
+        for (const char *const *m =
+                 (const char *const[]){"H1001_STATUS", "H1002_STATUS", "H1003_STATUS",
+                                       "H1004_STATUS", "H1005_STATUS", NULL};
              *m; m++)
-            any_failed = any_failed ||
-                         strcmp(json_string_value(json_object_get(b->values, *m)), "NOT VALIDATED") == 0;
-        put_mark(b->values, "HOTFIXES_MARK", any_failed      ? JUDGED_FAILED
-                                             : validated == 5 ? JUDGED_MET
-                                                              : JUDGED_UNKNOWN);
+            any_failed = any_failed || strcmp(json_string_value(json_object_get(b->values, *m)),
+                                              "NOT VALIDATED") == 0;
+        put_mark(b->values, "HOTFIXES_MARK",
+                 any_failed       ? JUDGED_FAILED
+                 : validated == 5 ? JUDGED_MET
+                                  : JUDGED_UNKNOWN);
     }
     if (json_object_get(b->values, "H1001_RECON_AVG"))
         put_str(b->values, "STAGING_TARS_1001_TIME",

@@ -12,13 +12,13 @@
 #define MARK_UNKNOWN "⚠️"
 
 struct bind {
-    json_t *run;       /* borrowed */
-    json_t *values;    /* NAME -> value */
-    json_t *reasons;   /* NAME -> reason */
-    json_t *markdown;  /* NAME -> true: values that are Markdown (parts escaped) */
-    json_t *failures;  /* strings: what failed */
-    json_t *missing;   /* strings: what evidence is missing or could not be judged */
-    bool interrupted;  /* a release that stopped mid-run: inconclusive, whatever else */
+    json_t *run;      /* borrowed */
+    json_t *values;   /* NAME -> value */
+    json_t *reasons;  /* NAME -> reason */
+    json_t *markdown; /* NAME -> true: values that are Markdown (parts escaped) */
+    json_t *failures; /* strings: what failed */
+    json_t *missing;  /* strings: what evidence is missing or could not be judged */
+    bool interrupted; /* a release that stopped mid-run: inconclusive, whatever else */
 };
 
 /* Three states of a judged criterion. */
@@ -50,8 +50,8 @@ void bind_loads(struct bind *b);
 void bind_ws(struct bind *b);
 void bind_db(struct bind *b);
 void bind_release(struct bind *b);
-void bind_judgements(struct bind *b);  /* comparison, canary, zero downtime, stages, decisions */
+void bind_judgements(struct bind *b); /* comparison, canary, zero downtime, stages, decisions */
 void bind_hotfixes(struct bind *b);
-void bind_unknowable(struct bind *b);  /* the seed's variables no run can know */
+void bind_unknowable(struct bind *b); /* the seed's variables no run can know */
 
 #endif

@@ -52,8 +52,8 @@ static json_t *threshold_list(struct bind *b, const char *what, json_t *threshol
 static bool put_task_figures(json_t *item, const char *prefix, json_t *task)
 {
     json_t *summary = json_object_get(task, "summary");
-    static const char *const keys[][2] = {{"p50_ms", "P50"}, {"p95_ms", "P95"},
-                                          {"p99_ms", "P99"}, {"max_ms", "MAX"}};
+    static const char *const keys[][2] = {
+        {"p50_ms", "P50"}, {"p95_ms", "P95"}, {"p99_ms", "P99"}, {"max_ms", "MAX"}};
     char name[96];
     double v, requests = 0, failures = 0;
     bool timed = false;
@@ -121,7 +121,8 @@ static void bind_endpoint(struct bind *b, const char *prefix, const char *task_n
 
     json_array_foreach(json_object_get(b->run, "loads"), i, load) {
         json_array_foreach(json_object_get(json_object_get(load, "result"), "tasks"), j, task) {
-            if (strcmp(str_of(task, "name"), task_name) != 0 && strcmp(str_of(task, "path"), path) != 0)
+            if (strcmp(str_of(task, "name"), task_name) != 0 &&
+                strcmp(str_of(task, "path"), path) != 0)
                 continue;
             snprintf(name, sizeof(name), "%sSTATUS", prefix);
             if (put_task_figures(b->values, prefix, task) &&
@@ -137,8 +138,8 @@ static void bind_endpoint(struct bind *b, const char *prefix, const char *task_n
     }
     snprintf(why, sizeof(why), "no load task named \"%s\" or with path %s in this run", task_name,
              path);
-    for (const char *const *s = (const char *const[]){"REQUESTS", "P50", "P95", "P99", "ERROR",
-                                                      "STATUS", NULL};
+    for (const char *const *s =
+             (const char *const[]){"REQUESTS", "P50", "P95", "P99", "ERROR", "STATUS", NULL};
          *s; s++) {
         snprintf(name, sizeof(name), "%s%s", prefix, *s);
         bind_reason(b, name, why);
@@ -146,9 +147,11 @@ static void bind_endpoint(struct bind *b, const char *prefix, const char *task_n
 }
 
 static const char *const load_names[] = {
-    "TOTAL_REQUESTS", "SUCCESSFUL_REQUESTS", "SUCCESS_RATE", "FAILED_REQUESTS", "FAILURE_RATE",
-    "THROUGHPUT", "STAGING_API_P95", "STAGING_API_P99", "STAGING_THROUGHPUT", "STAGING_ERROR_RATE",
-    "STAGING_SLO_LAT", "STAGING_SLO_ERR", "BENCHMARK_REPORT_URL", "STAGING_PERF_PASS", NULL};
+    "TOTAL_REQUESTS",       "SUCCESSFUL_REQUESTS", "SUCCESS_RATE",
+    "FAILED_REQUESTS",      "FAILURE_RATE",        "THROUGHPUT",
+    "STAGING_API_P95",      "STAGING_API_P99",     "STAGING_THROUGHPUT",
+    "STAGING_ERROR_RATE",   "STAGING_SLO_LAT",     "STAGING_SLO_ERR",
+    "BENCHMARK_REPORT_URL", "STAGING_PERF_PASS",   NULL};
 
 /* Throughput is a figure of one load run: runs of different shapes (a scenario at 23 req/s, a
  * quick run at 57k req/s) are never summed into one. With several runs, THROUGHPUT is n/a and
@@ -228,9 +231,9 @@ void bind_loads(struct bind *b)
         if (num_at(json_object_get(tot, "summary"), "p99_ms", &v) && r > f && v > p99)
             p99 = v;
         json_object_set_new(item, "TASKS", task_list(json_object_get(result, "tasks")));
-        json_object_set_new(item, "THRESHOLDS",
-                            threshold_list(b, what, json_object_get(load, "thresholds"), &passed,
-                                           &total));
+        json_object_set_new(
+            item, "THRESHOLDS",
+            threshold_list(b, what, json_object_get(load, "thresholds"), &passed, &total));
         if (r <= f)
             bind_missing(b, "%s: no request succeeded", what);
         if (json_is_true(json_object_get(result, "interrupted")))
@@ -258,12 +261,29 @@ void bind_loads(struct bind *b)
 
 /* ---- WebSocket stress (ws-stress summary; docs/run-format.md) ---- */
 
-static const char *const ws_names[] = {
-    "WS_CONNECTIONS", "WS_ERROR", "WS_STATUS", "WS_ESTABLISHED", "WS_EST_STATUS",
-    "WS_RECONNECTIONS", "WS_RECON_TIME", "WS_RECON_STATUS", "WS_SENT", "WS_RECEIVED",
-    "WS_LOSS_RATE", "WS_LOSS_STATUS", "WS_RECON_MAX", "WS_LAT_P50", "WS_LAT_P95", "WS_LAT_P99",
-    "WS_CONNECT_P95", "WS_DUPLICATED", "WS_OUT_OF_ORDER", "WS_LOST", "STAGING_SLO_WS",
-    "STAGING_TARS_1001_TIME", NULL};
+static const char *const ws_names[] = {"WS_CONNECTIONS",
+                                       "WS_ERROR",
+                                       "WS_STATUS",
+                                       "WS_ESTABLISHED",
+                                       "WS_EST_STATUS",
+                                       "WS_RECONNECTIONS",
+                                       "WS_RECON_TIME",
+                                       "WS_RECON_STATUS",
+                                       "WS_SENT",
+                                       "WS_RECEIVED",
+                                       "WS_LOSS_RATE",
+                                       "WS_LOSS_STATUS",
+                                       "WS_RECON_MAX",
+                                       "WS_LAT_P50",
+                                       "WS_LAT_P95",
+                                       "WS_LAT_P99",
+                                       "WS_CONNECT_P95",
+                                       "WS_DUPLICATED",
+                                       "WS_OUT_OF_ORDER",
+                                       "WS_LOST",
+                                       "STAGING_SLO_WS",
+                                       "STAGING_TARS_1001_TIME",
+                                       NULL};
 
 static void judge_ws(struct bind *b, const char *name, bool measured, bool ok, const char *failure)
 {
@@ -331,9 +351,9 @@ static void bind_ws_one(struct bind *b, json_t *ws)
         put_ms(v, "WS_LAT_P99", x);
     if (num_at(json_object_get(ws, "connect_ms"), "p95", &x))
         put_ms(v, "WS_CONNECT_P95", x);
-    json_object_set_new(v, "WS_THRESHOLDS",
-                        threshold_list(b, "ws-stress", json_object_get(ws, "thresholds"), &passed,
-                                       &total));
+    json_object_set_new(
+        v, "WS_THRESHOLDS",
+        threshold_list(b, "ws-stress", json_object_get(ws, "thresholds"), &passed, &total));
 }
 
 void bind_ws(struct bind *b)
@@ -362,7 +382,8 @@ static void bind_db_seed_row(struct bind *b, const char *prefix, const char *wor
     json_array_foreach(json_object_get(b->run, "db"), i, fam) {
         if (!strstr(str_of(fam, "family"), word))
             continue;
-        static const char *const keys[][2] = {{"p50_ms", "P50"}, {"p95_ms", "P95"}, {"p99_ms", "P99"}};
+        static const char *const keys[][2] = {
+            {"p50_ms", "P50"}, {"p95_ms", "P95"}, {"p99_ms", "P99"}};
         for (size_t k = 0; k < 3; k++) {
             snprintf(name, sizeof(name), "%s_%s", prefix, keys[k][1]);
             if (num_at(fam, keys[k][0], &x))
@@ -374,7 +395,8 @@ static void bind_db_seed_row(struct bind *b, const char *prefix, const char *wor
         return;
     }
     snprintf(why, sizeof(why), "no database benchmark family matching \"%s\" recorded", word);
-    for (const char *const *s = (const char *const[]){"P50", "P95", "P99", "STATUS", NULL}; *s; s++) {
+    for (const char *const *s = (const char *const[]){"P50", "P95", "P99", "STATUS", NULL}; *s;
+         s++) {
         snprintf(name, sizeof(name), "%s_%s", prefix, *s);
         bind_reason(b, name, why);
     }

@@ -37,7 +37,7 @@ static void bind_stage(struct bind *b, const char *stage_name, const char *statu
                             strcmp(status, "ok") == 0
                         ? MARK_OK
                     : strcmp(status, "failed") == 0 || strcmp(status, "fail") == 0 ? MARK_FAIL
-                                                                                     : MARK_UNKNOWN,
+                                                                                   : MARK_UNKNOWN,
                     status);
         if (num_at(stage, "duration_ms", &ms)) {
             put_fmt(b->values, duration_var, "%.2f s", ms / 1000.0);
@@ -81,8 +81,9 @@ static void bind_stages(struct bind *b)
 
 void bind_release(struct bind *b)
 {
-    static const char *const names[] = {"GIT_SHA", "APP_VERSION", "RELEASE_VERSION", "ENVIRONMENT",
-                                        "NAMESPACE", "PREVIOUS_VERSION", "DEPLOYMENT_DATE", NULL};
+    static const char *const names[] = {"GIT_SHA",         "APP_VERSION", "RELEASE_VERSION",
+                                        "ENVIRONMENT",     "NAMESPACE",   "PREVIOUS_VERSION",
+                                        "DEPLOYMENT_DATE", NULL};
     json_t *rel = json_object_get(b->run, "release");
 
     copy_str(b, "GIT_SHA", rel, "git_sha");
@@ -147,15 +148,17 @@ static const char *bind_judgement(struct bind *b, const char *key, const char *p
     snprintf(name, sizeof(name), "%s_VERDICT", prefix);
     put_str(b->values, name, verdict);
     snprintf(name, sizeof(name), "%s_MARK", prefix);
-    put_mark(b->values, name, strcmp(verdict, "pass") == 0   ? JUDGED_MET
-                              : strcmp(verdict, "fail") == 0 ? JUDGED_FAILED
-                                                             : JUDGED_UNKNOWN);
+    put_mark(b->values, name,
+             strcmp(verdict, "pass") == 0   ? JUDGED_MET
+             : strcmp(verdict, "fail") == 0 ? JUDGED_FAILED
+                                            : JUDGED_UNKNOWN);
     snprintf(name, sizeof(name), "%s_METRICS", prefix);
     json_object_set_new(b->values, name, metric_list(json_object_get(j, "metrics")));
     if (strcmp(verdict, "fail") == 0)
         bind_failure(b, "%s judged fail", what);
     else if (strcmp(verdict, "pass") != 0)
-        bind_missing(b, "%s judged %s: needs a person to decide", what, verdict[0] ? verdict : "nothing");
+        bind_missing(b, "%s judged %s: needs a person to decide", what,
+                     verdict[0] ? verdict : "nothing");
     return verdict;
 }
 
@@ -168,9 +171,9 @@ static void bind_canary(struct bind *b)
     int rc;
 
     if (!verdict) {
-        static const char *const names[] = {"CANARY_STATUS", "CANARY_ENABLED", "CANARY_SECTION",
-                                            "CANARY_BASELINE", "CANARY_SCORE", "CANARY_VERDICT",
-                                            "CANARY_MARK", NULL};
+        static const char *const names[] = {
+            "CANARY_STATUS", "CANARY_ENABLED", "CANARY_SECTION", "CANARY_BASELINE",
+            "CANARY_SCORE",  "CANARY_VERDICT", "CANARY_MARK",    NULL};
         bind_reasons(b, names, "no canary analysis recorded (tars release --canary)");
         return;
     }
@@ -195,9 +198,15 @@ static void bind_canary(struct bind *b)
 
 static void bind_zero_downtime(struct bind *b)
 {
-    static const char *const names[] = {"ZD_REQUESTS", "ZD_FAILED", "ZD_GAP", "ZD_WS_DISCONNECTS",
-                                        "ZD_RECONNECT_MAX", "ZD_MARK", "STAGING_DOWNTIME",
-                                        "STAGING_AVAILABILITY", NULL};
+    static const char *const names[] = {"ZD_REQUESTS",
+                                        "ZD_FAILED",
+                                        "ZD_GAP",
+                                        "ZD_WS_DISCONNECTS",
+                                        "ZD_RECONNECT_MAX",
+                                        "ZD_MARK",
+                                        "STAGING_DOWNTIME",
+                                        "STAGING_AVAILABILITY",
+                                        NULL};
     json_t *zd = json_object_get(b->run, "zero_downtime");
     double requests = 0, failed = 0, x;
 
@@ -224,8 +233,8 @@ static void bind_zero_downtime(struct bind *b)
 
 static bool blocking_decision(const char *d)
 {
-    static const char *const words[] = {"fail", "failed", "reject", "rejected", "no-go",
-                                        "rollback", "block", "blocked", NULL};
+    static const char *const words[] = {"fail",     "failed", "reject",  "rejected", "no-go",
+                                        "rollback", "block",  "blocked", NULL};
     for (size_t i = 0; words[i]; i++) {
         if (strcmp(d, words[i]) == 0)
             return true;
@@ -281,8 +290,10 @@ void bind_judgements(struct bind *b)
     bind_zero_downtime(b);
     bind_decisions(b);
     bind_artifacts(b);
-    bind_reason(b, "COMPARISON_VERDICT", "no baseline comparison recorded (tars compare --run DIR)");
-    bind_reason(b, "COMPARISON_BASELINE", "no baseline comparison recorded (tars compare --run DIR)");
+    bind_reason(b, "COMPARISON_VERDICT",
+                "no baseline comparison recorded (tars compare --run DIR)");
+    bind_reason(b, "COMPARISON_BASELINE",
+                "no baseline comparison recorded (tars compare --run DIR)");
     bind_reason(b, "COMPARISON_SCORE", "no baseline comparison recorded (tars compare --run DIR)");
     bind_reason(b, "COMPARISON_MARK", "no baseline comparison recorded (tars compare --run DIR)");
 }

@@ -62,11 +62,11 @@ int tars_signoff_report_values(const char *dir, const char *allowed_signers, jso
     }
     json_object_set(values, "EVIDENCE_DIGEST", json_object_get(v, "digest"));
     rows = json_array();
-    json_array_foreach (json_object_get(v, "roles"), i, r)
+    json_array_foreach(json_object_get(v, "roles"), i, r)
         json_array_append_new(rows, role_row(r));
     json_object_set_new(values, "SIGNOFFS", rows);
     problems = json_array();
-    json_array_foreach (json_object_get(v, "problems"), i, r) {
+    json_array_foreach(json_object_get(v, "problems"), i, r) {
         safe_text(json_string_value(r), text, sizeof(text));
         json_array_append_new(problems, json_pack("{s:s}", "PROBLEM", text));
     }

@@ -55,7 +55,7 @@ static bool has_principal(json_t *principals, const char *name)
     json_t *p;
     size_t i;
 
-    json_array_foreach (principals, i, p) {
+    json_array_foreach(principals, i, p) {
         if (json_string_value(p) && strcmp(json_string_value(p), name) == 0)
             return true;
     }
@@ -69,7 +69,7 @@ static void identities(json_t *principals, char *out, size_t cap)
     size_t i, n = 0;
 
     out[0] = '\0';
-    json_array_foreach (principals, i, p) {
+    json_array_foreach(principals, i, p) {
         const char *s = json_string_value(p);
         if (s && strncmp(s, "role:", 5) != 0 && n < cap)
             n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "", s);
@@ -244,7 +244,7 @@ static json_t *find_role(json_t *roles, const char *name)
     json_t *r;
     size_t i;
 
-    json_array_foreach (roles, i, r) {
+    json_array_foreach(roles, i, r) {
         if (strcmp(json_string_value(json_object_get(r, "role")), name) == 0)
             return r;
     }
@@ -261,7 +261,7 @@ static void state_role(json_t *r, json_t *records)
     const char *signer;
     size_t i;
 
-    json_array_foreach (records, i, rec) {
+    json_array_foreach(records, i, rec) {
         const char *rr = json_string_value(json_object_get(rec, "role"));
         if (!rr || strcmp(rr, role) != 0)
             continue;
@@ -275,7 +275,7 @@ static void state_role(json_t *r, json_t *records)
         }
         json_object_set(last, json_string_value(json_object_get(rec, "signer")), rec);
     }
-    json_object_foreach (last, signer, rec) {
+    json_object_foreach(last, signer, rec) {
         if (strcmp(json_string_value(json_object_get(rec, "decision")), "rejected") == 0)
             rejected = rec;
         else if (!approved || strcmp(json_string_value(json_object_get(rec, "time")),
@@ -311,12 +311,12 @@ json_t *tars_signoff_verify(const char *dir, const char *allowed_signers, const 
         goto out;
     for (const char *const *r = roles ? roles : tars_signoff_default_roles; *r; r++)
         find_role(states, *r);
-    json_array_foreach (records, i, rec) {
+    json_array_foreach(records, i, rec) {
         const char *role = json_string_value(json_object_get(rec, "role"));
         if (role && signoff_text_ok(role, false))
             find_role(states, role);
     }
-    json_array_foreach (states, i, rec)
+    json_array_foreach(states, i, rec)
         state_role(rec, records);
     out = json_pack("{s:s,s:O,s:O,s:O}", "digest", digest, "problems", problems, "records", records,
                     "roles", states);

@@ -101,8 +101,8 @@ void svg_line(FILE *out, double x1, double y1, double x2, double y2, const char 
 
 void svg_rect(FILE *out, double x, double y, double w, double h, const char *fill)
 {
-    fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", x,
-            y, w < 0 ? 0 : w, h < 0 ? 0 : h, fill);
+    fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", x, y,
+            w < 0 ? 0 : w, h < 0 ? 0 : h, fill);
 }
 
 void svg_tick_label(char *buf, size_t cap, double v, double step)

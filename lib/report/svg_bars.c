@@ -158,7 +158,8 @@ static void comparison_row(FILE *out, json_t *m, double y)
     figure_text(text, sizeof(text), c);
     svg_text(out, 264 + c * scale, y + 23, "start", "font-size=\"10\"", text);
     if (json_is_number(delta))
-        snprintf(text, sizeof(text), "%+.1f%% %s", json_number_value(delta), verdict ? verdict : "");
+        snprintf(text, sizeof(text), "%+.1f%% %s", json_number_value(delta),
+                 verdict ? verdict : "");
     else
         snprintf(text, sizeof(text), "%s", verdict ? verdict : "");
     svg_text(out, CMP_W - 10, y + 17, "end", bad ? "fill=\"#d62728\" font-weight=\"bold\"" : NULL,

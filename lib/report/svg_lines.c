@@ -13,8 +13,8 @@
 #define LAT_W 760
 #define LAT_H 380
 #define LAT_MAX_SERIES 12
-#define LAT_X_MAX 4.0     /* 99.99 % */
-#define LAT_POINTS 81     /* x = 0, 0.05, ..., 4 */
+#define LAT_X_MAX 4.0 /* 99.99 % */
+#define LAT_POINTS 81 /* x = 0, 0.05, ..., 4 */
 
 struct series {
     char label[160];
@@ -138,8 +138,8 @@ static double number_at(json_t *second, const char *key)
 }
 
 /* The series of one history field, into px coordinates. */
-static void history_series(json_t *history, const char *key, const struct svg_plot *p,
-                           double *xs, double *ys)
+static void history_series(json_t *history, const char *key, const struct svg_plot *p, double *xs,
+                           double *ys)
 {
     json_t *second;
     size_t i;

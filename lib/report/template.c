@@ -86,8 +86,14 @@ static void add_text(struct parser *ps, const char *from, size_t len)
     last->len = len;
 }
 
-static bool is_name_start(char c) { return c >= 'A' && c <= 'Z'; }
-static bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9') || c == '_'; }
+static bool is_name_start(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+static bool is_name_char(char c)
+{
+    return is_name_start(c) || (c >= '0' && c <= '9') || c == '_';
+}
 
 /* Reads NAME at ps->p into name; the caller checks what follows. */
 static int read_name(struct parser *ps, char *name)
@@ -149,7 +155,10 @@ static int open_block(struct parser *ps, const char *tag)
     return TARS_OK;
 }
 
-static const char *kind_word(enum tpl_kind k) { return k == TPL_EACH ? "each" : "if"; }
+static const char *kind_word(enum tpl_kind k)
+{
+    return k == TPL_EACH ? "each" : "if";
+}
 
 static int close_block(struct parser *ps, const char *tag)
 {
@@ -266,7 +275,7 @@ static int parse_all(struct parser *ps)
 }
 
 int tars_tpl_parse(const char *name, const char *text, size_t len, tars_tpl **out,
-                        struct tars_err *err)
+                   struct tars_err *err)
 {
     struct parser ps;
     tars_tpl *t;

@@ -17,12 +17,12 @@ struct tpl_list {
 
 struct tpl_node {
     enum tpl_kind kind;
-    size_t offset;                          /* of the tag (or text) in the source */
-    const char *text;                       /* TPL_TEXT: into the template's source */
+    size_t offset;    /* of the tag (or text) in the source */
+    const char *text; /* TPL_TEXT: into the template's source */
     size_t len;
-    char name[TARS_TEMPLATE_MAX_NAME + 1];  /* TPL_VAR, TPL_EACH, TPL_IF */
-    bool has_else;                          /* TPL_IF */
-    struct tpl_list body, alt;              /* blocks; alt is the {else} part */
+    char name[TARS_TEMPLATE_MAX_NAME + 1]; /* TPL_VAR, TPL_EACH, TPL_IF */
+    bool has_else;                         /* TPL_IF */
+    struct tpl_list body, alt;             /* blocks; alt is the {else} part */
 };
 
 struct tars_tpl {

@@ -20,8 +20,8 @@ struct render {
     struct tars_err *err;
     json_t *scopes[TARS_TEMPLATE_MAX_DEPTH + 1]; /* #each elements, innermost last */
     size_t depth;
-    unsigned long steps; /* work done so far, against TARS_TEMPLATE_MAX_STEPS */
-    size_t line_start;   /* offset in out where the current line begins */
+    unsigned long steps;  /* work done so far, against TARS_TEMPLATE_MAX_STEPS */
+    size_t line_start;    /* offset in out where the current line begins */
     json_t *line_reasons; /* the n/a texts written on the line that begins at reasons_line */
     size_t reasons_line;
 };
@@ -54,7 +54,10 @@ static int put(struct render *r, const char *s, size_t n)
     return TARS_OK;
 }
 
-static int put_str(struct render *r, const char *s) { return put(r, s, strlen(s)); }
+static int put_str(struct render *r, const char *s)
+{
+    return put(r, s, strlen(s));
+}
 
 /* The value of name, innermost scope first; NULL when it has none. */
 static json_t *lookup(const struct render *r, const char *name)
@@ -342,8 +345,8 @@ static int render_list(struct render *r, const struct tpl_list *l)
     return rc;
 }
 
-int tars_tpl_render(const tars_tpl *t, const struct tars_tpl_env *env,
-                         struct tars_buf *out, json_t *unresolved, struct tars_err *err)
+int tars_tpl_render(const tars_tpl *t, const struct tars_tpl_env *env, struct tars_buf *out,
+                    json_t *unresolved, struct tars_err *err)
 {
     struct render r;
     int rc;

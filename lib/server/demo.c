@@ -28,8 +28,10 @@ struct demo_agent {
 static const struct demo_agent demo_agents[] = {
     {"policy", "DQN", "Policy agent", "{\"epsilon\":0.05}", 32, 8, 0.62},
     {"consensus", "A2C", "Consensus agent", "{\"entropy\":0.41,\"value_loss\":0.12}", 32, 4, 0.55},
-    {"ethical", "PPO", "Ethical agent", "{\"kl_divergence\":0.011,\"clip_fraction\":0.08}", 32, 6, 0.71},
-    {"resource", "DDPG", "Resource agent", "{\"noise_sigma\":0.1,\"critic_loss\":0.07}", 32, 3, 0.48},
+    {"ethical", "PPO", "Ethical agent", "{\"kl_divergence\":0.011,\"clip_fraction\":0.08}", 32, 6,
+     0.71},
+    {"resource", "DDPG", "Resource agent", "{\"noise_sigma\":0.1,\"critic_loss\":0.07}", 32, 3,
+     0.48},
 };
 static const char *const regions[] = {"us-east-1", "us-west-2", "eu-central-1"};
 
@@ -74,7 +76,8 @@ static int seed_agent(tars_store *st, const struct demo_agent *d, int64_t now, s
     return rc;
 }
 
-static int seed_points(tars_store *st, const struct demo_agent *d, int64_t now, struct tars_err *err)
+static int seed_points(tars_store *st, const struct demo_agent *d, int64_t now,
+                       struct tars_err *err)
 {
     char labels[128];
     int rc = 0;
@@ -110,8 +113,10 @@ static int seed_series(tars_store *st, const char *name, int64_t now, struct tar
 
 static int seed_missions_and_evaluations(tars_store *st, int64_t now, struct tars_err *err)
 {
-    static const char *const mission_status[] = {"active", "active", "pending", "completed", "failed"};
-    static const char *const eval_status[] = {"completed", "completed", "running", "pending", "error"};
+    static const char *const mission_status[] = {"active", "active", "pending", "completed",
+                                                 "failed"};
+    static const char *const eval_status[] = {"completed", "completed", "running", "pending",
+                                              "error"};
     int rc = 0;
 
     for (int i = 0; rc == 0 && i < 5; i++) {

@@ -33,8 +33,8 @@ void h_admin_users_list(struct srv_req *r)
         srv_send_store_error(r, &err);
         return;
     }
-    srv_send_json(r, 200, json_pack("{s:o,s:I}", "users", list, "total",
-                                    (json_int_t)json_array_size(list)));
+    srv_send_json(
+        r, 200, json_pack("{s:o,s:I}", "users", list, "total", (json_int_t)json_array_size(list)));
 }
 
 static int write_user(tars_store *st, void *data, struct tars_err *err)
@@ -69,9 +69,11 @@ void h_admin_user_create(struct srv_req *r)
         return;
     tars_field_errors_init(&fe);
     tars_json_string(body, "username", true, TARS_NAME_MAX - 1, &name, &fe);
-    if (tars_json_string(body, "password", true, 1024, &password, &fe) && strlen(password) < PASSWORD_MIN)
+    if (tars_json_string(body, "password", true, 1024, &password, &fe) &&
+        strlen(password) < PASSWORD_MIN)
         tars_field_errors_add(&fe, "password", "must be at least 12 characters");
-    if (tars_json_string(body, "role", true, TARS_ROLE_MAX - 1, &role, &fe) && tars_role_parse(role, &parsed))
+    if (tars_json_string(body, "role", true, TARS_ROLE_MAX - 1, &role, &fe) &&
+        tars_role_parse(role, &parsed))
         tars_field_errors_add(&fe, "role", "must be viewer, developer or admin");
     if (fe.count) {
         srv_send_field_errors(r, &fe);
@@ -118,13 +120,14 @@ void h_admin_keys_list(struct srv_req *r)
         srv_send_store_error(r, &err);
         return;
     }
-    srv_send_json(r, 200, json_pack("{s:o,s:I}", "api_keys", list, "total",
-                                    (json_int_t)json_array_size(list)));
+    srv_send_json(
+        r, 200,
+        json_pack("{s:o,s:I}", "api_keys", list, "total", (json_int_t)json_array_size(list)));
 }
 
 struct key_job {
     struct tars_api_key key;
-    char plain[64];    /* the key itself: sent once, then wiped */
+    char plain[64]; /* the key itself: sent once, then wiped */
     char actor[128];
     char reason[256];
 };
@@ -145,7 +148,8 @@ static bool normalise_key_id(const char *service, char *out, size_t size)
             c = (char)(c - 'A' + 'a');
         else if (c == ' ')
             c = '_';
-        else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+        else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                   c == '.'))
             return false;
         out[i] = c;
     }
@@ -191,7 +195,8 @@ void h_admin_key_create(struct srv_req *r)
     if (tars_json_string(body, "service_name", true, TARS_NAME_MAX - 1, &service, &fe) &&
         !normalise_key_id(service, j->key.id, sizeof(j->key.id)))
         tars_field_errors_add(&fe, "service_name", "letters, digits, spaces, '_', '-' or '.' only");
-    if (tars_json_string(body, "role", false, TARS_ROLE_MAX - 1, &role, &fe) && tars_role_parse(role, &parsed))
+    if (tars_json_string(body, "role", false, TARS_ROLE_MAX - 1, &role, &fe) &&
+        tars_role_parse(role, &parsed))
         tars_field_errors_add(&fe, "role", "must be viewer, developer or admin");
     tars_json_int(body, "expires_in_days", false, 1, 3650, &days, &fe);
     if (fe.count) {
@@ -339,8 +344,10 @@ void h_admin_audit(struct srv_req *r)
     for (const char *const *t = event_types; has_type && *t; t++)
         known = known || strcmp(*t, type) == 0;
     if (has_type && !known) {
-        srv_send_error(r, 400, "bad_request", "unknown event_type \"%s\"; known: auth_success, "
-                                              "auth_failure, admin_action", type);
+        srv_send_error(r, 400, "bad_request",
+                       "unknown event_type \"%s\"; known: auth_success, "
+                       "auth_failure, admin_action",
+                       type);
         return;
     }
     list = json_array();
@@ -350,7 +357,7 @@ void h_admin_audit(struct srv_req *r)
         srv_send_store_error(r, &err);
         return;
     }
-    srv_send_json(r, 200, json_pack("{s:o,s:I,s:I,s:I}", "events", list, "total",
-                                    (json_int_t)total, "limit", (json_int_t)limit, "offset",
-                                    (json_int_t)offset));
+    srv_send_json(r, 200,
+                  json_pack("{s:o,s:I,s:I,s:I}", "events", list, "total", (json_int_t)total,
+                            "limit", (json_int_t)limit, "offset", (json_int_t)offset));
 }

@@ -9,13 +9,12 @@
 
 static json_t *agent_json(const struct tars_agent *a)
 {
-    json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:f,s:o}", "id", a->id,
-                          "agent_id", a->id, "type", a->type, "name", a->name, "status",
-                          a->status, "region", a->region, "state_dim", (json_int_t)a->state_dim,
-                          "action_dim", (json_int_t)a->action_dim, "current_episode",
-                          (json_int_t)a->current_episode, "total_steps",
-                          (json_int_t)a->total_steps, "recent_reward_mean",
-                          a->recent_reward_mean, "updated_at", srv_json_time(a->updated_at));
+    json_t *v = json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:f,s:o}", "id", a->id, "agent_id", a->id, "type",
+        a->type, "name", a->name, "status", a->status, "region", a->region, "state_dim",
+        (json_int_t)a->state_dim, "action_dim", (json_int_t)a->action_dim, "current_episode",
+        (json_int_t)a->current_episode, "total_steps", (json_int_t)a->total_steps,
+        "recent_reward_mean", a->recent_reward_mean, "updated_at", srv_json_time(a->updated_at));
     json_t *params = tars_json_object_from_text(a->params_json);
 
     if (v && params)
@@ -148,7 +147,8 @@ void h_agent_history(struct srv_req *r)
         srv_send_store_error(r, &err);
         return;
     }
-    srv_send_json(r, 200, json_pack("{s:s,s:o,s:I,s:I,s:I}", "agent_id", r->params.value[0],
-                                    "history", history, "total", (json_int_t)total, "limit",
-                                    (json_int_t)limit, "offset", (json_int_t)offset));
+    srv_send_json(r, 200,
+                  json_pack("{s:s,s:o,s:I,s:I,s:I}", "agent_id", r->params.value[0], "history",
+                            history, "total", (json_int_t)total, "limit", (json_int_t)limit,
+                            "offset", (json_int_t)offset));
 }

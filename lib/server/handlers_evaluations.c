@@ -12,7 +12,8 @@
 #define DETAILS_MAX (64 * 1024)
 
 static const char *const write_statuses[] = {"pending", "running", "completed", "error", NULL};
-static const char *const list_statuses[] = {"pending", "running", "completed", "error", "deleted", NULL};
+static const char *const list_statuses[] = {"pending", "running", "completed",
+                                            "error",   "deleted", NULL};
 
 static bool one_of(const char *s, const char *const *set)
 {
@@ -56,8 +57,9 @@ static bool read_filter(struct srv_req *r, struct tars_evaluation_filter *f, cha
         !srv_query_int(r, "offset", 0, INT32_MAX, &f->offset))
         return false;
     if (has_status && !one_of(status, list_statuses)) {
-        srv_send_error(r, 400, "bad_request", "query parameter \"status\" must be one of "
-                                              "pending, running, completed, error, deleted");
+        srv_send_error(r, 400, "bad_request",
+                       "query parameter \"status\" must be one of "
+                       "pending, running, completed, error, deleted");
         return false;
     }
     if (has_since && tars_iso8601_parse(since, &f->since)) {
@@ -92,9 +94,9 @@ void h_evaluations_list(struct srv_req *r)
         srv_send_store_error(r, &err);
         return;
     }
-    srv_send_json(r, 200, json_pack("{s:o,s:I,s:I,s:I}", "evaluations", list, "total",
-                                    (json_int_t)total, "limit", (json_int_t)f.limit, "offset",
-                                    (json_int_t)f.offset));
+    srv_send_json(r, 200,
+                  json_pack("{s:o,s:I,s:I,s:I}", "evaluations", list, "total", (json_int_t)total,
+                            "limit", (json_int_t)f.limit, "offset", (json_int_t)f.offset));
 }
 
 void h_evaluation_get(struct srv_req *r)
@@ -216,7 +218,8 @@ static int write_delete(tars_store *st, void *data, struct tars_err *err)
     return rc ? rc : write_feed(st, data, NULL, err);
 }
 
-static void write_done(struct srv_req *r, void *data, int rc, const struct tars_err *err, int status)
+static void write_done(struct srv_req *r, void *data, int rc, const struct tars_err *err,
+                       int status)
 {
     struct tars_evaluation *e = data;
     char location[128];

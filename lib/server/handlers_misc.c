@@ -56,8 +56,8 @@ static int summarise_agent(void *ctx, const struct tars_agent *a)
     int64_t total;
 
     memset(&acc, 0, sizeof(acc));
-    s->rc = tars_store_agent_history(s->st, a->id, SUMMARY_WINDOW, 0, &total, acc_state, &acc,
-                                     s->err);
+    s->rc =
+        tars_store_agent_history(s->st, a->id, SUMMARY_WINDOW, 0, &total, acc_state, &acc, s->err);
     if (s->rc)
         return 1;
     if (acc.n == 0)
@@ -85,10 +85,10 @@ static int add_value(void *ctx, const struct tars_metric_point *p)
     json_t *labels = tars_json_object_from_text(p->labels_json);
 
     v->sum += p->value;
-    return json_array_append_new(v->list, json_pack("{s:o,s:f,s:s,s:o}", "timestamp",
-                                                    srv_json_time(p->timestamp), "value", p->value,
-                                                    "region", p->region, "labels",
-                                                    labels ? labels : json_object()));
+    return json_array_append_new(v->list,
+                                 json_pack("{s:o,s:f,s:s,s:o}", "timestamp",
+                                           srv_json_time(p->timestamp), "value", p->value, "region",
+                                           p->region, "labels", labels ? labels : json_object()));
 }
 
 /* Values of one named series, newest first (at most 1000). */
@@ -122,7 +122,7 @@ static json_t *conflicts_json(tars_store *st, int *rc, struct tars_err *err)
             recent += sp->value[i];
     }
     out = json_pack("{s:f,s:f,s:o}", "total", total, "recent_10", recent, "rate_per_step",
-                            sp->count ? json_real(total / (double)sp->count) : json_null());
+                    sp->count ? json_real(total / (double)sp->count) : json_null());
     free(sp);
     return out;
 }
@@ -142,9 +142,9 @@ static json_t *nash_json(tars_store *st, int *rc, struct tars_err *err)
         sum += sp->value[i];
         converged += sp->value[i] < 100;
     }
-    out = json_pack("{s:o,s:o}", "avg_iterations",
-                    sp->count ? json_real(sum / (double)sp->count) : json_null(),
-                    "convergence_rate", sp->count ? json_real(converged / (double)sp->count) : json_null());
+    out = json_pack(
+        "{s:o,s:o}", "avg_iterations", sp->count ? json_real(sum / (double)sp->count) : json_null(),
+        "convergence_rate", sp->count ? json_real(converged / (double)sp->count) : json_null());
     free(sp);
     return out;
 }
@@ -154,9 +154,11 @@ static json_t *global_json(const struct summary *s, const struct tars_reward_sta
     double mean = s->global.n ? s->global.sum / (double)s->global.n : 0;
     const char *trend = "stable";
 
-    if (st->count >= 20 && st->mean_recent > st->mean_previous + 0.1 * (st->stddev ? st->stddev : 1))
+    if (st->count >= 20 &&
+        st->mean_recent > st->mean_previous + 0.1 * (st->stddev ? st->stddev : 1))
         trend = "improving";
-    else if (st->count >= 20 && st->mean_recent < st->mean_previous - 0.1 * (st->stddev ? st->stddev : 1))
+    else if (st->count >= 20 &&
+             st->mean_recent < st->mean_previous - 0.1 * (st->stddev ? st->stddev : 1))
         trend = "declining";
     if (!s->agents)
         return json_pack("{s:n,s:n,s:n,s:s}", "current", "mean_100", "std_100", "trend", "stable");
@@ -189,7 +191,8 @@ void h_metrics_summary(struct srv_req *r)
     v.sum = 0;
     if (tars_store_agents_each(s.st, summarise_agent, &s, &err) || s.rc ||
         tars_store_reward_stats(s.st, NULL, &st, &err) ||
-        tars_store_metric_values(s.st, metric, has_type ? agent_type : NULL, 100, add_value, &v, &err)) {
+        tars_store_metric_values(s.st, metric, has_type ? agent_type : NULL, 100, add_value, &v,
+                                 &err)) {
         json_decref(s.agent_rewards);
         json_decref(v.list);
         srv_send_store_error(r, &err);
@@ -212,18 +215,18 @@ void h_metrics_summary(struct srv_req *r)
 
 void h_feature_flags(struct srv_req *r)
 {
-    srv_send_json(r, 200, json_pack("{s:{s:b,s:b,s:b,s:b,s:b}}", "flags",
-                                    "websocket_reconnect_enabled", 1, "grafana_optimization_enabled", 1,
-                                    "jaeger_tracing_enabled", 1, "database_indexes_enabled", 1,
-                                    "ppo_memory_optimization_enabled", 1));
+    srv_send_json(r, 200,
+                  json_pack("{s:{s:b,s:b,s:b,s:b,s:b}}", "flags", "websocket_reconnect_enabled", 1,
+                            "grafana_optimization_enabled", 1, "jaeger_tracing_enabled", 1,
+                            "database_indexes_enabled", 1, "ppo_memory_optimization_enabled", 1));
 }
 
 void h_user(struct srv_req *r)
 {
     const struct tars_principal *p = &r->principal;
 
-    srv_send_json(r, 200, json_pack("{s:s,s:s,s:s,s:[s],s:s}", "id", p->user_id, "username",
-                                    p->username, "role", tars_role_name(p->role), "roles",
-                                    tars_role_name(p->role), "auth",
-                                    p->via_api_key ? "api_key" : "jwt"));
+    srv_send_json(r, 200,
+                  json_pack("{s:s,s:s,s:s,s:[s],s:s}", "id", p->user_id, "username", p->username,
+                            "role", tars_role_name(p->role), "roles", tars_role_name(p->role),
+                            "auth", p->via_api_key ? "api_key" : "jwt"));
 }

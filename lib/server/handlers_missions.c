@@ -48,8 +48,9 @@ void h_missions_list(struct srv_req *r)
         !srv_query_int(r, "limit", 1, 1000, &limit))
         return;
     if (has_status && !mission_status_ok(status)) {
-        srv_send_error(r, 400, "bad_request", "query parameter \"status\" must be one of "
-                                              "pending, active, completed, failed");
+        srv_send_error(r, 400, "bad_request",
+                       "query parameter \"status\" must be one of "
+                       "pending, active, completed, failed");
         return;
     }
     list = json_array();
@@ -62,8 +63,9 @@ void h_missions_list(struct srv_req *r)
         srv_send_store_error(r, &err);
         return;
     }
-    srv_send_json(r, 200, json_pack("{s:o,s:I,s:I}", "missions", list, "total", (json_int_t)total,
-                                    "limit", (json_int_t)limit));
+    srv_send_json(r, 200,
+                  json_pack("{s:o,s:I,s:I}", "missions", list, "total", (json_int_t)total, "limit",
+                            (json_int_t)limit));
 }
 
 static void free_mission(void *data)

@@ -38,9 +38,10 @@ void h_ready(struct srv_req *r)
     struct tars_err err = TARS_ERR_INIT;
 
     if (tars_store_ready(r->th->store, &err)) {
-        srv_send_json(r, 503, json_pack("{s:s,s:s}", "status", "not_ready", "reason",
-                                        err.code == TARS_ECONFLICT ? "migrations pending"
-                                                                   : "database unreachable"));
+        srv_send_json(
+            r, 503,
+            json_pack("{s:s,s:s}", "status", "not_ready", "reason",
+                      err.code == TARS_ECONFLICT ? "migrations pending" : "database unreachable"));
         return;
     }
     srv_send_json(r, 200, json_pack("{s:s}", "status", "ready"));
@@ -94,8 +95,9 @@ void h_prometheus(struct srv_req *r)
 
 void h_version(struct srv_req *r)
 {
-    srv_send_json(r, 200, json_pack("{s:s,s:s,s:s,s:s}", "version", TARS_VERSION, "git_sha",
-                                    TARS_GIT_SHA, "build_time", TARS_BUILD_TIME, "api", "v1"));
+    srv_send_json(r, 200,
+                  json_pack("{s:s,s:s,s:s,s:s}", "version", TARS_VERSION, "git_sha", TARS_GIT_SHA,
+                            "build_time", TARS_BUILD_TIME, "api", "v1"));
 }
 
 /* Issues an access token (and a refresh token when with_refresh). */
@@ -129,8 +131,8 @@ static void login_failed(struct srv_req *r, const char *username, const char *wh
 {
     srv_metrics_auth_failure(&r->th->srv->metrics, AUTHF_BAD_CREDENTIALS);
     srv_audit(r, "auth_failure", why, "user", username, false, username);
-    tars_log(TARS_LOG_INFO, r->trace.trace_id, r->trace.span_id, "login failed for \"%s\" from %s: %s",
-             username, r->client_ip, why);
+    tars_log(TARS_LOG_INFO, r->trace.trace_id, r->trace.span_id,
+             "login failed for \"%s\" from %s: %s", username, r->client_ip, why);
     srv_add_header(r, "www-authenticate", "Bearer");
     srv_send_error(r, 401, "unauthorized", "invalid username or password");
 }
@@ -189,9 +191,11 @@ static void login_done(struct srv_req *r, void *data, int rc, const struct tars_
         p.type = TARS_TOKEN_ACCESS;
         resp = token_response(r, &p, true);
         if (resp) {
-            json_object_set_new(resp, "user", json_pack("{s:s,s:s,s:s}", "id", j->user.id, "username",
-                                                        j->user.username, "role", j->user.role));
-            srv_audit(r, "auth_success", "token issued", "user", j->user.id, true, j->user.username);
+            json_object_set_new(resp, "user",
+                                json_pack("{s:s,s:s,s:s}", "id", j->user.id, "username",
+                                          j->user.username, "role", j->user.role));
+            srv_audit(r, "auth_success", "token issued", "user", j->user.id, true,
+                      j->user.username);
             srv_send_json(r, 200, resp);
         } else {
             srv_send_error(r, 500, "internal", "token could not be issued");

@@ -42,8 +42,7 @@ static const char *reason_phrase(int status)
 }
 
 /* Records metrics and hands the body to h2o. Every response goes here. */
-static void send_body(struct srv_req *r, int status, const char *type, const char *body,
-                      size_t len)
+static void send_body(struct srv_req *r, int status, const char *type, const char *body, size_t len)
 {
     h2o_req_t *req = r->req;
 
@@ -134,15 +133,9 @@ void srv_send_error(struct srv_req *r, int status, const char *code, const char 
 void srv_send_store_error(struct srv_req *r, const struct tars_err *err)
 {
     switch (err->code) {
-    case TARS_ENOTFOUND:
-        srv_send_error(r, 404, "not_found", "%s", err->msg);
-        break;
-    case TARS_ECONFLICT:
-        srv_send_error(r, 409, "conflict", "%s", err->msg);
-        break;
-    case TARS_EINVAL:
-        srv_send_error(r, 422, "validation_failed", "%s", err->msg);
-        break;
+    case TARS_ENOTFOUND: srv_send_error(r, 404, "not_found", "%s", err->msg); break;
+    case TARS_ECONFLICT: srv_send_error(r, 409, "conflict", "%s", err->msg); break;
+    case TARS_EINVAL: srv_send_error(r, 422, "validation_failed", "%s", err->msg); break;
     case TARS_ENOSPACE:
         tars_log(TARS_LOG_ERROR, r->trace.trace_id, r->trace.span_id, "storage: %s", err->msg);
         srv_add_header(r, "retry-after", SRV_STORAGE_RETRY_AFTER);
@@ -271,12 +264,8 @@ enum srv_query srv_query_get(struct srv_req *r, const char *name, char *out, siz
 bool srv_query_str(struct srv_req *r, const char *name, char *out, size_t out_size, bool *present)
 {
     switch (srv_query_get(r, name, out, out_size)) {
-    case SRV_Q_OK:
-        *present = out[0] != '\0';
-        return true;
-    case SRV_Q_ABSENT:
-        *present = false;
-        return true;
+    case SRV_Q_OK: *present = out[0] != '\0'; return true;
+    case SRV_Q_ABSENT: *present = false; return true;
     default:
         srv_send_error(r, 400, "bad_request", "query parameter \"%s\" is malformed or too long",
                        name);

@@ -19,12 +19,12 @@ static const int status_codes[SRV_STATUS_SLOTS - 1] = {200, 201, 204, 304, 400, 
                                                        404, 405, 409, 413, 415, 422, 429,
                                                        431, 500, 502, 503, 504, 507};
 static const char *const db_op_names[DB_OP_COUNT] = {
-    "agents_list",   "agent_get",      "agent_history", "reward_stats", "evaluations_list",
+    "agents_list",    "agent_get",     "agent_history", "reward_stats", "evaluations_list",
     "evaluation_get", "missions_list", "metric_values", "user_lookup",  "api_key_lookup",
-    "admin_list",    "audit_list",     "ping",          "write_batch"};
+    "admin_list",     "audit_list",    "ping",          "write_batch"};
 static const char *const rl_names[RL_SCOPE_COUNT] = {"public", "auth", "user"};
-static const char *const ws_end_names[WS_END_COUNT] = {"client", "idle_timeout",
-                                                      "slow_consumer", "shutdown"};
+static const char *const ws_end_names[WS_END_COUNT] = {"client", "idle_timeout", "slow_consumer",
+                                                       "shutdown"};
 static const char *const ws_reject_names[WS_REJECT_COUNT] = {"auth", "full"};
 static const char *const authf_names[AUTHF_COUNT] = {
     "missing", "malformed", "invalid_token", "invalid_api_key", "bad_credentials", "forbidden"};
@@ -181,10 +181,11 @@ static int render_histogram(struct tars_buf *out, const char *name, const char *
     }
     cumulative += peek(&h->buckets[SRV_BUCKETS]);
     if (!rc)
-        rc = tars_buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n",
-                             name, labels, sep, (unsigned long long)cumulative, name, open, labels,
-                             close, (double)peek(&h->sum_us) / 1e6, name, open, labels, close,
-                             (unsigned long long)cumulative);
+        rc = tars_buf_printf(
+            out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", name,
+            labels, sep, (unsigned long long)cumulative, name, open, labels, close,
+            (double)peek(&h->sum_us) / 1e6, name, open, labels, close,
+            (unsigned long long)cumulative);
     return rc;
 }
 
@@ -205,8 +206,9 @@ static uint64_t histogram_count(const struct srv_histogram *h)
 
 static int render_requests(struct srv_metrics *m, struct tars_buf *out)
 {
-    int rc = tars_buf_puts(out, "# HELP tars_http_requests_total HTTP requests by route template, method and status.\n"
-                                "# TYPE tars_http_requests_total counter\n");
+    int rc = tars_buf_puts(
+        out, "# HELP tars_http_requests_total HTTP requests by route template, method and status.\n"
+             "# TYPE tars_http_requests_total counter\n");
     for (size_t r = 0; r < SRV_ROUTE_SLOTS && !rc; r++) {
         const char *ep = r < srv_route_count() ? srv_route_at(r)->template : "unmatched";
         if (r >= srv_route_count() && r != SRV_MAX_ROUTES)
@@ -219,11 +221,17 @@ static int render_requests(struct srv_metrics *m, struct tars_buf *out)
                 if (!n)
                     continue;
                 if (st < SRV_STATUS_SLOTS - 1)
-                    rc = tars_buf_printf(out, "tars_http_requests_total{method=\"%s\",endpoint=\"%s\",status=\"%d\"} %llu\n",
-                                         srv_method_name((enum srv_method)me), ep, status_codes[st], (unsigned long long)n);
+                    rc = tars_buf_printf(out,
+                                         "tars_http_requests_total{method=\"%s\",endpoint=\"%s\","
+                                         "status=\"%d\"} %llu\n",
+                                         srv_method_name((enum srv_method)me), ep, status_codes[st],
+                                         (unsigned long long)n);
                 else
-                    rc = tars_buf_printf(out, "tars_http_requests_total{method=\"%s\",endpoint=\"%s\",status=\"other\"} %llu\n",
-                                         srv_method_name((enum srv_method)me), ep, (unsigned long long)n);
+                    rc = tars_buf_printf(out,
+                                         "tars_http_requests_total{method=\"%s\",endpoint=\"%s\","
+                                         "status=\"other\"} %llu\n",
+                                         srv_method_name((enum srv_method)me), ep,
+                                         (unsigned long long)n);
             }
     }
     return rc;
@@ -232,8 +240,9 @@ static int render_requests(struct srv_metrics *m, struct tars_buf *out)
 static int render_latency(struct srv_metrics *m, struct tars_buf *out)
 {
     char labels[256];
-    int rc = tars_buf_puts(out, "# HELP tars_http_request_duration_seconds Time from request to response.\n"
-                                "# TYPE tars_http_request_duration_seconds histogram\n");
+    int rc = tars_buf_puts(
+        out, "# HELP tars_http_request_duration_seconds Time from request to response.\n"
+             "# TYPE tars_http_request_duration_seconds histogram\n");
     for (size_t r = 0; r < SRV_ROUTE_SLOTS && !rc; r++) {
         if (r >= srv_route_count() && r != SRV_MAX_ROUTES)
             continue;
@@ -256,8 +265,9 @@ static int render_latency(struct srv_metrics *m, struct tars_buf *out)
 static int render_db(struct srv_metrics *m, struct tars_buf *out)
 {
     char labels[64];
-    int rc = tars_buf_puts(out, "# HELP tars_db_query_duration_seconds Database time per operation.\n"
-                                "# TYPE tars_db_query_duration_seconds histogram\n");
+    int rc =
+        tars_buf_puts(out, "# HELP tars_db_query_duration_seconds Database time per operation.\n"
+                           "# TYPE tars_db_query_duration_seconds histogram\n");
     for (int op = 0; op < DB_OP_COUNT && !rc; op++) {
         struct srv_histogram acc;
         memset(&acc, 0, sizeof(acc));
@@ -271,20 +281,24 @@ static int render_db(struct srv_metrics *m, struct tars_buf *out)
 
 static int render_evaluations(struct srv_metrics *m, struct tars_buf *out)
 {
-    int rc = tars_buf_puts(out, "# HELP tars_evaluation_total Evaluations accepted through the API.\n"
-                                "# TYPE tars_evaluation_total counter\n");
+    int rc =
+        tars_buf_puts(out, "# HELP tars_evaluation_total Evaluations accepted through the API.\n"
+                           "# TYPE tars_evaluation_total counter\n");
     pthread_mutex_lock(&m->lock);
     for (int i = 0; i < m->eval_count && !rc; i++) {
         rc = tars_buf_puts(out, "tars_evaluation_total{agent_id=\"");
         rc = rc ? rc : tars_expo_label(out, m->eval[i].agent_id);
         rc = rc ? rc : tars_buf_puts(out, "\",region=\"");
         rc = rc ? rc : tars_expo_label(out, m->eval[i].region);
-        rc = rc ? rc : tars_buf_printf(out, "\",status=\"%s\"} %llu\n", m->eval[i].status,
-                                       (unsigned long long)m->eval[i].count);
+        rc = rc ? rc
+                : tars_buf_printf(out, "\",status=\"%s\"} %llu\n", m->eval[i].status,
+                                  (unsigned long long)m->eval[i].count);
     }
     if (!rc)
-        rc = tars_buf_puts(out, "# HELP tars_evaluation_duration_seconds Duration reported with posted evaluations.\n"
-                                "# TYPE tars_evaluation_duration_seconds histogram\n");
+        rc = tars_buf_puts(
+            out,
+            "# HELP tars_evaluation_duration_seconds Duration reported with posted evaluations.\n"
+            "# TYPE tars_evaluation_duration_seconds histogram\n");
     if (!rc)
         rc = render_histogram(out, "tars_evaluation_duration_seconds", "", &m->eval_duration);
     pthread_mutex_unlock(&m->lock);
@@ -299,45 +313,58 @@ static int render_counters(struct srv_metrics *m, struct tars_buf *out)
         rc = tars_buf_printf(out, "tars_rate_limited_total{scope=\"%s\"} %llu\n", rl_names[i],
                              (unsigned long long)peek(&m->rate_limited[i]));
     if (!rc)
-        rc = tars_buf_puts(out, "# HELP tars_auth_failures_total Rejected authentication or authorisation.\n"
-                                "# TYPE tars_auth_failures_total counter\n");
+        rc = tars_buf_puts(
+            out, "# HELP tars_auth_failures_total Rejected authentication or authorisation.\n"
+                 "# TYPE tars_auth_failures_total counter\n");
     for (int i = 0; i < AUTHF_COUNT && !rc; i++)
         rc = tars_buf_printf(out, "tars_auth_failures_total{reason=\"%s\"} %llu\n", authf_names[i],
                              (unsigned long long)peek(&m->auth_failures[i]));
     if (!rc)
-        rc = tars_buf_printf(out, "# HELP tars_websocket_connections Open WebSocket connections.\n"
-                                  "# TYPE tars_websocket_connections gauge\ntars_websocket_connections %lld\n",
-                             (long long)__atomic_load_n(&m->ws_connections, __ATOMIC_RELAXED));
+        rc = tars_buf_printf(
+            out,
+            "# HELP tars_websocket_connections Open WebSocket connections.\n"
+            "# TYPE tars_websocket_connections gauge\ntars_websocket_connections %lld\n",
+            (long long)__atomic_load_n(&m->ws_connections, __ATOMIC_RELAXED));
     return rc;
 }
 
 static int render_websocket(struct srv_metrics *m, struct tars_buf *out)
 {
-    int rc = tars_buf_puts(out, "# HELP websocket_disconnections_total Accepted WebSocket connections that ended, by reason.\n"
+    int rc = tars_buf_puts(out, "# HELP websocket_disconnections_total Accepted WebSocket "
+                                "connections that ended, by reason.\n"
                                 "# TYPE websocket_disconnections_total counter\n");
     for (int i = 0; i < WS_END_COUNT && !rc; i++)
         rc = tars_buf_printf(out, "websocket_disconnections_total{reason=\"%s\"} %llu\n",
                              ws_end_names[i], (unsigned long long)peek(&m->ws_disconnections[i]));
     if (!rc)
-        rc = tars_buf_puts(out, "# HELP tars_websocket_rejected_total WebSocket handshakes closed at once (1008 auth, 1013 full).\n"
+        rc = tars_buf_puts(out, "# HELP tars_websocket_rejected_total WebSocket handshakes closed "
+                                "at once (1008 auth, 1013 full).\n"
                                 "# TYPE tars_websocket_rejected_total counter\n");
     for (int i = 0; i < WS_REJECT_COUNT && !rc; i++)
         rc = tars_buf_printf(out, "tars_websocket_rejected_total{reason=\"%s\"} %llu\n",
                              ws_reject_names[i], (unsigned long long)peek(&m->ws_rejected[i]));
     if (!rc)
-        rc = tars_buf_printf(out,
-                             "# HELP websocket_reconnect_attempts_total WebSocket handshakes marked ?reconnect=1.\n"
-                             "# TYPE websocket_reconnect_attempts_total counter\nwebsocket_reconnect_attempts_total %llu\n"
-                             "# HELP websocket_reconnect_success_total Of those, the ones accepted (auth passed, under the limit).\n"
-                             "# TYPE websocket_reconnect_success_total counter\nwebsocket_reconnect_success_total %llu\n"
-                             "# HELP tars_websocket_messages_sent_total WebSocket text messages handed to the sockets.\n"
-                             "# TYPE tars_websocket_messages_sent_total counter\ntars_websocket_messages_sent_total %llu\n"
-                             "# HELP tars_websocket_slow_consumers_total Connections closed (4001) for a full send queue.\n"
-                             "# TYPE tars_websocket_slow_consumers_total counter\ntars_websocket_slow_consumers_total %llu\n",
-                             (unsigned long long)peek(&m->ws_reconnect_attempts),
-                             (unsigned long long)peek(&m->ws_reconnect_success),
-                             (unsigned long long)peek(&m->ws_messages_sent),
-                             (unsigned long long)peek(&m->ws_slow_consumers));
+        rc = tars_buf_printf(
+            out,
+            "# HELP websocket_reconnect_attempts_total WebSocket handshakes marked ?reconnect=1.\n"
+            "# TYPE websocket_reconnect_attempts_total counter\nwebsocket_reconnect_attempts_total "
+            "%llu\n"
+            "# HELP websocket_reconnect_success_total Of those, the ones accepted (auth passed, "
+            "under the limit).\n"
+            "# TYPE websocket_reconnect_success_total counter\nwebsocket_reconnect_success_total "
+            "%llu\n"
+            "# HELP tars_websocket_messages_sent_total WebSocket text messages handed to the "
+            "sockets.\n"
+            "# TYPE tars_websocket_messages_sent_total counter\ntars_websocket_messages_sent_total "
+            "%llu\n"
+            "# HELP tars_websocket_slow_consumers_total Connections closed (4001) for a full send "
+            "queue.\n"
+            "# TYPE tars_websocket_slow_consumers_total "
+            "counter\ntars_websocket_slow_consumers_total %llu\n",
+            (unsigned long long)peek(&m->ws_reconnect_attempts),
+            (unsigned long long)peek(&m->ws_reconnect_success),
+            (unsigned long long)peek(&m->ws_messages_sent),
+            (unsigned long long)peek(&m->ws_slow_consumers));
     return rc;
 }
 
@@ -385,25 +412,28 @@ static int render_process(const struct srv_metrics *m, struct tars_buf *out)
     getrusage(RUSAGE_SELF, &ru);
     cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    return tars_buf_printf(out,
-                           "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-                           "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %lld\n"
-                           "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
-                           "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.3f\n"
-                           "# HELP process_open_fds Number of open file descriptors.\n"
-                           "# TYPE process_open_fds gauge\nprocess_open_fds %d\n"
-                           "# HELP process_start_time_seconds Start time of the process since the Unix epoch in seconds.\n"
-                           "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.3f\n",
-                           (long long)rss * sysconf(_SC_PAGESIZE), cpu, count_open_fds(),
-                           (double)m->started_at_ms / 1000);
+    return tars_buf_printf(
+        out,
+        "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+        "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %lld\n"
+        "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+        "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.3f\n"
+        "# HELP process_open_fds Number of open file descriptors.\n"
+        "# TYPE process_open_fds gauge\nprocess_open_fds %d\n"
+        "# HELP process_start_time_seconds Start time of the process since the Unix epoch in "
+        "seconds.\n"
+        "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.3f\n",
+        (long long)rss * sysconf(_SC_PAGESIZE), cpu, count_open_fds(),
+        (double)m->started_at_ms / 1000);
 }
 
 int srv_metrics_render(struct srv_metrics *m, const struct srv_agent_reward *rewards,
                        int reward_count, struct tars_buf *out)
 {
-    int rc = tars_buf_printf(out, "# HELP tars_build_info Build of the running server.\n"
-                                  "# TYPE tars_build_info gauge\n"
-                                  "tars_build_info{version=\"%s\",git_sha=\"%s\"} 1\n",
+    int rc = tars_buf_printf(out,
+                             "# HELP tars_build_info Build of the running server.\n"
+                             "# TYPE tars_build_info gauge\n"
+                             "tars_build_info{version=\"%s\",git_sha=\"%s\"} 1\n",
                              TARS_VERSION, TARS_GIT_SHA);
     rc = rc ? rc : render_requests(m, out);
     rc = rc ? rc : render_latency(m, out);

@@ -22,9 +22,21 @@
 #define SRV_EVAL_SERIES_MAX 512
 
 enum srv_db_op {
-    DB_AGENTS_LIST, DB_AGENT_GET, DB_AGENT_HISTORY, DB_REWARD_STATS, DB_EVALUATIONS_LIST,
-    DB_EVALUATION_GET, DB_MISSIONS_LIST, DB_METRIC_VALUES, DB_USER_LOOKUP, DB_API_KEY_LOOKUP,
-    DB_ADMIN_LIST, DB_AUDIT_LIST, DB_PING, DB_WRITE_BATCH, DB_OP_COUNT
+    DB_AGENTS_LIST,
+    DB_AGENT_GET,
+    DB_AGENT_HISTORY,
+    DB_REWARD_STATS,
+    DB_EVALUATIONS_LIST,
+    DB_EVALUATION_GET,
+    DB_MISSIONS_LIST,
+    DB_METRIC_VALUES,
+    DB_USER_LOOKUP,
+    DB_API_KEY_LOOKUP,
+    DB_ADMIN_LIST,
+    DB_AUDIT_LIST,
+    DB_PING,
+    DB_WRITE_BATCH,
+    DB_OP_COUNT
 };
 
 enum srv_rl_scope { RL_PUBLIC, RL_AUTH, RL_USER, RL_SCOPE_COUNT };
@@ -35,8 +47,13 @@ enum srv_ws_end { WS_END_CLIENT, WS_END_IDLE, WS_END_SLOW, WS_END_SHUTDOWN, WS_E
 enum srv_ws_reject { WS_REJECT_AUTH, WS_REJECT_FULL, WS_REJECT_COUNT };
 
 enum srv_auth_failure {
-    AUTHF_MISSING, AUTHF_MALFORMED, AUTHF_INVALID_TOKEN, AUTHF_INVALID_API_KEY,
-    AUTHF_BAD_CREDENTIALS, AUTHF_FORBIDDEN, AUTHF_COUNT
+    AUTHF_MISSING,
+    AUTHF_MALFORMED,
+    AUTHF_INVALID_TOKEN,
+    AUTHF_INVALID_API_KEY,
+    AUTHF_BAD_CREDENTIALS,
+    AUTHF_FORBIDDEN,
+    AUTHF_COUNT
 };
 
 struct srv_histogram {
@@ -64,7 +81,7 @@ struct srv_metrics {
     struct srv_histogram eval_duration;
     uint64_t rate_limited[RL_SCOPE_COUNT];
     uint64_t auth_failures[AUTHF_COUNT];
-    int64_t ws_connections;        /* accepted and open (atomic) */
+    int64_t ws_connections; /* accepted and open (atomic) */
     uint64_t ws_disconnections[WS_END_COUNT];
     uint64_t ws_rejected[WS_REJECT_COUNT];
     uint64_t ws_reconnect_attempts, ws_reconnect_success;

@@ -5,7 +5,10 @@
 
 #include "server_int.h"
 
-#define ROUTE(m, t, a, h) {m, t, a, h}
+#define ROUTE(m, t, a, h)                                                                          \
+    {                                                                                              \
+        m, t, a, h                                                                                 \
+    }
 
 /* Order matters only for identical templates; indexes are set from position. */
 static const struct srv_route routes[] = {

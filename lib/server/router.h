@@ -12,12 +12,27 @@
 #define SRV_MAX_PARAMS 2
 #define SRV_PARAM_MAX 128
 
-enum srv_method { SRV_GET, SRV_POST, SRV_PUT, SRV_DELETE, SRV_OPTIONS, SRV_METHOD_COUNT, SRV_METHOD_OTHER = SRV_METHOD_COUNT };
+enum srv_method {
+    SRV_GET,
+    SRV_POST,
+    SRV_PUT,
+    SRV_DELETE,
+    SRV_OPTIONS,
+    SRV_METHOD_COUNT,
+    SRV_METHOD_OTHER = SRV_METHOD_COUNT
+};
 
 /* Who may call a route: public, or at least this role. */
 /* SRV_WEBSOCKET: the handler authenticates itself and answers a bad token
  * in the protocol (close 1008); no HTTP rate limit applies. */
-enum srv_access { SRV_WEBSOCKET = -3, SRV_PUBLIC = -2, SRV_AUTH_ENDPOINT = -1, SRV_VIEWER = 0, SRV_DEVELOPER = 1, SRV_ADMIN = 2 };
+enum srv_access {
+    SRV_WEBSOCKET = -3,
+    SRV_PUBLIC = -2,
+    SRV_AUTH_ENDPOINT = -1,
+    SRV_VIEWER = 0,
+    SRV_DEVELOPER = 1,
+    SRV_ADMIN = 2
+};
 
 struct srv_req;
 typedef void (*srv_handler_fn)(struct srv_req *r);

@@ -103,7 +103,8 @@ static void answer_preflight(struct srv_req *r, const char *allow)
 {
     if (apply_cors(r)) {
         srv_add_header(r, "access-control-allow-methods", allow);
-        srv_add_header(r, "access-control-allow-headers", "Authorization, Content-Type, traceparent");
+        srv_add_header(r, "access-control-allow-headers",
+                       "Authorization, Content-Type, traceparent");
         srv_add_header(r, "access-control-max-age", "600");
     }
     srv_add_header(r, "allow", allow);
@@ -323,7 +324,8 @@ static void close_listener(struct srv_thread *th)
 
 static int shut_connection(h2o_req_t *req, void *data)
 {
-    h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    h2o_socket_t *sock =
+        req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
 
     (void)data;
     if (sock)

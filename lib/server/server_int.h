@@ -50,7 +50,7 @@ struct tars_server {
     h2o_barrier_t ready; /* loop threads report their set-up here */
     int port;
     atomic_bool stopping;
-    atomic_uint_fast64_t data_generation; /* bumped by the writer after each commit */
+    atomic_uint_fast64_t data_generation;    /* bumped by the writer after each commit */
     char dummy_hash[TARS_PASSWORD_HASH_MAX]; /* verified against for unknown users */
     int64_t started_at_ms;
     bool feed_poll_failing; /* the writer's: logs a failing feed read once */
@@ -69,13 +69,13 @@ struct srv_thread {
     tars_store *store;                     /* this thread's reading connection */
     tars_jwt_cache *jwt_cache;
     struct srv_metrics_shard *shard;
-    int64_t inflight;                      /* requests being handled */
-    int64_t jobs_pending;                  /* writes queued, not yet answered */
-    int listen_fd;                         /* until the thread wraps it */
+    int64_t inflight;     /* requests being handled */
+    int64_t jobs_pending; /* writes queued, not yet answered */
+    int listen_fd;        /* until the thread wraps it */
     int init_rc;
     struct tars_err init_err;
-    struct srv_cached_body agents_cache;   /* GET /api/v1/agents */
-    struct srv_ws_thread *ws;              /* this thread's WebSocket connections */
+    struct srv_cached_body agents_cache; /* GET /api/v1/agents */
+    struct srv_ws_thread *ws;            /* this thread's WebSocket connections */
 };
 
 /* Per-request context, allocated from the request's pool. */
@@ -114,8 +114,7 @@ enum srv_query { SRV_Q_ABSENT, SRV_Q_OK, SRV_Q_BAD };
 enum srv_query srv_query_get(struct srv_req *r, const char *name, char *out, size_t out_size);
 /* Like srv_query_get but sends 400 itself (and returns false) when the value
  * is malformed or too long; *present says whether a non-empty value came. */
-bool srv_query_str(struct srv_req *r, const char *name, char *out, size_t out_size,
-                   bool *present);
+bool srv_query_str(struct srv_req *r, const char *name, char *out, size_t out_size, bool *present);
 /* Strict integer query parameter within [min,max]; sends 400 itself and
  * returns false on a bad value; leaves *out when absent. */
 bool srv_query_int(struct srv_req *r, const char *name, int64_t min, int64_t max, int64_t *out);

@@ -24,9 +24,9 @@ struct srv_write_job {
     struct srv_write_job *next;
     srv_write_fn fn;
     void *data;
-    srv_write_done_fn done;         /* NULL for detached jobs */
-    void (*free_data)(void *);      /* detached jobs only */
-    struct srv_req *req;            /* NULL once the client went away */
+    srv_write_done_fn done;    /* NULL for detached jobs */
+    void (*free_data)(void *); /* detached jobs only */
+    struct srv_req *req;       /* NULL once the client went away */
     struct srv_thread *origin;
     int rc;
     struct tars_err err;
@@ -39,7 +39,7 @@ struct srv_writer {
     struct srv_write_job *head, *tail;
     bool stopping;
     tars_store *store;
-    struct srv_metrics_shard *shard; /* write_batch timings; owned by the registry */
+    struct srv_metrics_shard *shard;  /* write_batch timings; owned by the registry */
     atomic_uint_fast64_t *generation; /* invalidates the loop threads' caches; NULL: a
                                          worker for slow reads (no transaction) */
     struct srv_writer_hook hook;      /* after each commit and when idle; fn may be NULL */

@@ -22,7 +22,7 @@
 #include "tars/json.h"
 #include "tars/log.h"
 
-#define WS_CLOSE_GRACE_MS 2000  /* a closing peer has this long to answer */
+#define WS_CLOSE_GRACE_MS 2000 /* a closing peer has this long to answer */
 #define WS_SHUTDOWN_WAIT_NS 3000000000ull
 #define WS_MAX_RECV (64 * 1024) /* client messages are small */
 
@@ -50,7 +50,7 @@ struct ws_conn {
     uint64_t last_seq[WS_CH_COUNT]; /* the last seq queued per subscribed channel */
     struct ws_msg **queue;          /* refs, in the order they were queued to wslay */
     size_t q_head, q_count, q_cap;
-    size_t offset;                  /* bytes of the head message already read by wslay */
+    size_t offset; /* bytes of the head message already read by wslay */
     h2o_timeout_entry_t hb_entry, idle_entry, close_entry;
     bool authenticated, counted, closing, in_callback;
     enum srv_ws_end end;
@@ -240,8 +240,8 @@ static void on_heartbeat(h2o_timeout_entry_t *entry)
 {
     struct ws_conn *c = H2O_STRUCT_FROM_MEMBER(struct ws_conn, hb_entry, entry);
 
-    conn_send_json(c, json_pack("{s:s,s:I}", "type", "heartbeat", "timestamp",
-                                (json_int_t)tars_wall_ms()));
+    conn_send_json(
+        c, json_pack("{s:s,s:I}", "type", "heartbeat", "timestamp", (json_int_t)tars_wall_ms()));
     h2o_timeout_link(c->wt->th->loop, &c->wt->heartbeat, &c->hb_entry);
     conn_flush(c);
 }
@@ -259,8 +259,8 @@ static void touch(struct ws_conn *c)
 
 static void send_pong(struct ws_conn *c)
 {
-    conn_send_json(c, json_pack("{s:s,s:I}", "type", "pong", "timestamp",
-                                (json_int_t)tars_wall_ms()));
+    conn_send_json(c,
+                   json_pack("{s:s,s:I}", "type", "pong", "timestamp", (json_int_t)tars_wall_ms()));
 }
 
 /* Reads "channel" (and checks the caller may use it); sends the error
@@ -276,7 +276,8 @@ static int read_channel(struct ws_conn *c, json_t *msg)
     }
     ch = ws_channel_parse(json_string_value(name), json_string_length(name));
     if (ch < 0) {
-        conn_send_error(c, "unknown channel; channels are evaluation.updates, agent.status, metrics");
+        conn_send_error(c,
+                        "unknown channel; channels are evaluation.updates, agent.status, metrics");
         return -1;
     }
     return ch;
@@ -287,9 +288,8 @@ static void queue_replay(struct ws_conn *c, int ch, const struct ws_resume *res,
 {
     if (res->resync)
         conn_send_json(c, json_pack("{s:s,s:s,s:I,s:I}", "type", "resync_required", "channel",
-                                    ws_channel_name(ch), "oldest_seq",
-                                    (json_int_t)res->oldest_seq, "last_seq",
-                                    (json_int_t)res->last_seq));
+                                    ws_channel_name(ch), "oldest_seq", (json_int_t)res->oldest_seq,
+                                    "last_seq", (json_int_t)res->last_seq));
     for (size_t i = 0; i < res->count; i++)
         conn_queue(c, replay[i]);
 }
@@ -325,7 +325,8 @@ static void subscribe(struct ws_conn *c, json_t *msg)
                            "?token= or Sec-WebSocket-Protocol: bearer, <token>)");
         return;
     }
-    if (since && !json_is_null(since) && (!json_is_integer(since) || json_integer_value(since) < 0)) {
+    if (since && !json_is_null(since) &&
+        (!json_is_integer(since) || json_integer_value(since) < 0)) {
         conn_send_error(c, "\"since_seq\" must be an integer >= 0");
         return;
     }
@@ -377,8 +378,8 @@ static void on_text(struct ws_conn *c, const uint8_t *data, size_t len)
         int ch = read_channel(c, msg);
         if (ch >= 0) {
             unsubscribe(c, ch);
-            conn_send_json(c, json_pack("{s:s,s:s}", "type", "unsubscribed", "channel",
-                                        ws_channel_name(ch)));
+            conn_send_json(
+                c, json_pack("{s:s,s:s}", "type", "unsubscribed", "channel", ws_channel_name(ch)));
         }
     } else if (strcmp(t, "pong") != 0 && strcmp(t, "heartbeat") != 0) {
         conn_send_error(c, "unknown message type; use ping, subscribe or unsubscribe");

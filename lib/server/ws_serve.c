@@ -99,7 +99,8 @@ enum credential { CRED_NONE, CRED_PRESENT, CRED_MALFORMED };
 
 /* The token from, in this order, Authorization: Bearer, ?token=, or the
  * subprotocol header. */
-static enum credential find_token(struct srv_req *r, char *token, size_t size, bool *bearer_protocol)
+static enum credential find_token(struct srv_req *r, char *token, size_t size,
+                                  bool *bearer_protocol)
 {
     ssize_t i = h2o_find_header(&r->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     bool found = false;
@@ -113,12 +114,9 @@ static enum credential find_token(struct srv_req *r, char *token, size_t size, b
         return CRED_PRESENT;
     }
     switch (srv_query_get(r, "token", token, size)) {
-    case SRV_Q_OK:
-        return token[0] ? CRED_PRESENT : CRED_MALFORMED;
-    case SRV_Q_BAD:
-        return CRED_MALFORMED;
-    default:
-        break;
+    case SRV_Q_OK: return token[0] ? CRED_PRESENT : CRED_MALFORMED;
+    case SRV_Q_BAD: return CRED_MALFORMED;
+    default: break;
     }
     if (found)
         return CRED_PRESENT;

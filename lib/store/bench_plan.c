@@ -179,7 +179,7 @@ static int pg_node(struct plan_look *look, json_t *node, int depth, struct tars_
     if (is_index_node(type) && *index)
         note_index(look, index, strlen(index));
     children = json_object_get(node, "Plans");
-    json_array_foreach (children, i, child) {
+    json_array_foreach(children, i, child) {
         int rc = pg_node(look, child, depth + 1, err);
         if (rc)
             return rc;

@@ -168,7 +168,8 @@ int db_sqlite_path(const char *url, const char **path, struct tars_err *err)
     else if (tars_str_has_prefix(url, "sqlite:"))
         url += strlen("sqlite:");
     else if (strstr(url, "://"))
-        return tars_err_set(err, TARS_EINVAL, "unsupported database url \"%.*s\" (use sqlite:PATH or postgres://...)",
+        return tars_err_set(err, TARS_EINVAL,
+                            "unsupported database url \"%.*s\" (use sqlite:PATH or postgres://...)",
                             (int)(strstr(url, "://") - url + 3), url);
     if (!*url)
         return tars_err_set(err, TARS_EINVAL, "database url names no sqlite file");

@@ -52,8 +52,8 @@ struct db_ops {
     /* As query, but prepared for this call alone (never cached): for
      * statements whose result is fixed when prepared, such as SQLite's
      * EXPLAIN QUERY PLAN, which a later schema change would not refresh. */
-    int (*query_fresh)(struct db *db, const char *sql, const struct db_value *params,
-                       int nparams, db_row_fn fn, void *ctx, struct tars_err *err);
+    int (*query_fresh)(struct db *db, const char *sql, const struct db_value *params, int nparams,
+                       db_row_fn fn, void *ctx, struct tars_err *err);
     /* One or more statements without parameters or results (DDL). */
     int (*exec_script)(struct db *db, const char *sql, struct tars_err *err);
     void (*close)(struct db *db);

@@ -23,8 +23,8 @@
 
 struct integrity_table {
     const char *name;
-    const char *columns;         /* key columns, in SELECT order */
-    const char *cutoff_column;   /* rows with this <= cutoff; NULL: all rows */
+    const char *columns;       /* key columns, in SELECT order */
+    const char *cutoff_column; /* rows with this <= cutoff; NULL: all rows */
 };
 
 /* The tables a release must not lose. Logs and samples that grow by design
@@ -40,8 +40,8 @@ static const struct integrity_table tables[] = {
 
 struct sum {
     uint64_t rows, checksum;
-    int64_t max_cutoff;          /* the largest cutoff column value seen */
-    int cutoff_index;            /* which column holds it, -1: none */
+    int64_t max_cutoff; /* the largest cutoff column value seen */
+    int cutoff_index;   /* which column holds it, -1: none */
 };
 
 static int add_row(void *ctx, int ncols, const char *const *names, const char *const *values)

@@ -29,12 +29,12 @@ struct tars_ws_conn {
     struct tars_net_conn net;
     int state;
     int http_status;
-    int read_wait;     /* what the last read waited for (TLS may need WRITE) */
+    int read_wait; /* what the last read waited for (TLS may need WRITE) */
     char key[TARS_WS_KEY_LEN];
     uint8_t *in;
     size_t in_len, in_cap, in_max;
-    size_t pending;    /* bytes of in handed out, consumed at the next call */
-    bool swapped;      /* in[pending] holds a NUL in place of saved */
+    size_t pending; /* bytes of in handed out, consumed at the next call */
+    bool swapped;   /* in[pending] holds a NUL in place of saved */
     uint8_t saved;
     uint8_t *out;
     size_t out_off, out_len, out_cap, out_max;
@@ -146,8 +146,8 @@ static int flush(tars_ws_conn *c, struct tars_err *err)
     TARS_DASSERT(queue_valid(c) && c->state != ST_CONNECTING && c->state != ST_DONE);
     while (c->out_off < c->out_len) {
         size_t sent = 0;
-        int rc = tars_net_write(&c->net, (const char *)c->out + c->out_off,
-                                c->out_len - c->out_off, &sent, err);
+        int rc = tars_net_write(&c->net, (const char *)c->out + c->out_off, c->out_len - c->out_off,
+                                &sent, err);
         if (rc == TARS_AGAIN)
             return TARS_OK;
         if (rc < 0)
@@ -332,8 +332,8 @@ static int try_head(tars_ws_conn *c, struct tars_ws_event *ev, struct tars_err *
     return TARS_OK;
 }
 
-static int on_close_frame(tars_ws_conn *c, const struct tars_ws_frame *f,
-                          struct tars_ws_event *ev, struct tars_err *err)
+static int on_close_frame(tars_ws_conn *c, const struct tars_ws_frame *f, struct tars_ws_event *ev,
+                          struct tars_err *err)
 {
     const uint8_t *p = c->in + f->header_len;
     size_t len = (size_t)f->payload_len;
@@ -352,16 +352,16 @@ static int on_close_frame(tars_ws_conn *c, const struct tars_ws_frame *f,
 }
 
 /* A data frame. TARS_OK: ev holds a whole message; TARS_AGAIN: read on. */
-static int on_data_frame(tars_ws_conn *c, const struct tars_ws_frame *f,
-                         struct tars_ws_event *ev, struct tars_err *err)
+static int on_data_frame(tars_ws_conn *c, const struct tars_ws_frame *f, struct tars_ws_event *ev,
+                         struct tars_err *err)
 {
     bool continuation = f->opcode == TARS_WS_CONTINUATION;
     size_t len = (size_t)f->payload_len;
 
     if (continuation != (c->message_opcode != 0))
-        return tars_err_set(err, TARS_EINVAL, continuation
-                                                  ? "websocket continuation without a message"
-                                                  : "websocket message inside another one");
+        return tars_err_set(err, TARS_EINVAL,
+                            continuation ? "websocket continuation without a message"
+                                         : "websocket message inside another one");
     ev->kind = TARS_WS_EV_MESSAGE;
     if (f->fin && !continuation) { /* the common case: in place */
         ev->opcode = f->opcode;
@@ -473,8 +473,9 @@ int tars_ws_conn_flush(tars_ws_conn *c, struct tars_err *err)
     int rc;
 
     if (c->state == ST_DONE || c->state == ST_CONNECTING)
-        return c->state == ST_DONE ? tars_err_set(err, TARS_EUNAVAIL, "websocket connection is closed")
-                                   : TARS_AGAIN;
+        return c->state == ST_DONE
+                   ? tars_err_set(err, TARS_EUNAVAIL, "websocket connection is closed")
+                   : TARS_AGAIN;
     rc = flush(c, err);
     if (rc < 0)
         return rc;

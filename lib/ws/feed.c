@@ -143,9 +143,12 @@ static bool key_is(const char *k, size_t kl, const char *name)
 
 static int type_of(const char *v, size_t len)
 {
-    static const struct { const char *name; int type; } types[] = {
-        {"message", TARS_WS_FEED_MESSAGE},     {"subscribed", TARS_WS_FEED_SUBSCRIBED},
-        {"heartbeat", TARS_WS_FEED_HEARTBEAT}, {"pong", TARS_WS_FEED_PONG},
+    static const struct {
+        const char *name;
+        int type;
+    } types[] = {
+        {"message", TARS_WS_FEED_MESSAGE},        {"subscribed", TARS_WS_FEED_SUBSCRIBED},
+        {"heartbeat", TARS_WS_FEED_HEARTBEAT},    {"pong", TARS_WS_FEED_PONG},
         {"resync_required", TARS_WS_FEED_RESYNC}, {"error", TARS_WS_FEED_ERROR},
     };
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -249,7 +252,7 @@ size_t tars_ws_feed_subscribe(char *out, size_t cap, const char *channel, int64_
     int n;
 
     if (!*channel || strspn(channel, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                      "0123456789._-") != strlen(channel))
+                                     "0123456789._-") != strlen(channel))
         return 0;
     if (since_seq >= 0)
         n = snprintf(out, cap, "{\"type\":\"subscribe\",\"channel\":\"%s\",\"since_seq\":%lld}",

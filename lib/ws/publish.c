@@ -131,8 +131,8 @@ static int post_one(struct publish_worker *w, int64_t n, struct tars_err *err)
     struct tars_http_header h[2] = {{"Content-Type", "application/json"},
                                     {"Authorization", p->authorization}};
     char body[256], host[TARS_URL_AUTHORITY_MAX];
-    struct tars_http_request r = {"POST", "/api/v1/evaluations", host, h,
-                                  p->authorization ? 2 : 1, body, 0};
+    struct tars_http_request r = {
+        "POST", "/api/v1/evaluations", host, h, p->authorization ? 2 : 1, body, 0};
     uint64_t deadline = tars_mono_ns() + POST_TIMEOUT_NS;
     int status = 0, rc;
 

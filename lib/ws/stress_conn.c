@@ -262,8 +262,7 @@ static void raise_global_max(struct tars_ws_stress *run, int64_t seq)
 {
     int64_t seen = atomic_load_explicit(&run->global_max_seq, memory_order_relaxed);
 
-    while (seq > seen &&
-           !atomic_compare_exchange_weak(&run->global_max_seq, &seen, seq))
+    while (seq > seen && !atomic_compare_exchange_weak(&run->global_max_seq, &seen, seq))
         ;
 }
 

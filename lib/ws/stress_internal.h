@@ -16,10 +16,10 @@
 /* Which seqs of one channel a connection has seen. */
 struct seq_track {
     bool have_base;
-    int64_t base;      /* seq of the first subscription ack: expected starts after it */
-    int64_t max_seq;   /* highest seen (base before any) */
-    int64_t win_base;  /* bit i of window is seq win_base + i */
-    int64_t distinct;  /* seqs in (base, ...) received once */
+    int64_t base;     /* seq of the first subscription ack: expected starts after it */
+    int64_t max_seq;  /* highest seen (base before any) */
+    int64_t win_base; /* bit i of window is seq win_base + i */
+    int64_t distinct; /* seqs in (base, ...) received once */
     int64_t duplicated, out_of_order;
     uint64_t window[SEQ_WINDOW_WORDS];
 };
@@ -36,22 +36,22 @@ enum sconn_state {
     SC_CONNECTING,  /* connect + upgrade */
     SC_SUBSCRIBING, /* subscribe sent, no ack yet */
     SC_LIVE,
-    SC_WAITING,     /* in the reconnect loop, between attempts */
-    SC_FAILED,      /* refused for good (1008, 401, 403) or gave up */
+    SC_WAITING, /* in the reconnect loop, between attempts */
+    SC_FAILED,  /* refused for good (1008, 401, 403) or gave up */
 };
 
 struct sconn {
     tars_ws_conn *ws;
     int state;
-    int events;             /* registered with epoll */
-    int64_t index;          /* over the whole run */
-    bool established;       /* got a first ack once */
-    bool reconnecting;      /* the next ack ends a reconnect */
-    int64_t attempt_ns;     /* start of the current attempt */
-    int64_t lost_ns;        /* when the connection was lost */
+    int events;         /* registered with epoll */
+    int64_t index;      /* over the whole run */
+    bool established;   /* got a first ack once */
+    bool reconnecting;  /* the next ack ends a reconnect */
+    int64_t attempt_ns; /* start of the current attempt */
+    int64_t lost_ns;    /* when the connection was lost */
     int64_t next_drop_ns;
-    int64_t last_send_ns;   /* keepalive: the server closes connections silent too long */
-    int64_t live_from;      /* seqs above it are live (timed) */
+    int64_t last_send_ns; /* keepalive: the server closes connections silent too long */
+    int64_t live_from;    /* seqs above it are live (timed) */
     struct tars_ws_reconnect loop;
     struct tars_ws_heartbeat heartbeat;
     struct seq_track seq;
@@ -71,9 +71,9 @@ struct stress_thread {
     int epoll_fd;
     pthread_t thread;
     struct sconn *conns;
-    int64_t count;          /* connections of this thread */
-    int64_t started;        /* by the ramp so far */
-    int64_t end_max;        /* highest seq all its connections had when it stopped */
+    int64_t count;   /* connections of this thread */
+    int64_t started; /* by the ramp so far */
+    int64_t end_max; /* highest seq all its connections had when it stopped */
     uint64_t rng;
     struct tars_ws_stress_result r;
     _Atomic int64_t open, established, failed, received, reconnects; /* progress */

@@ -20,9 +20,12 @@ static json_t *times_json(const tars_hist *h)
         return NULL;
     }
     json_object_set_new(o, "count", json_integer((json_int_t)tars_hist_count(h)));
-    json_object_set_new(o, "p50_ms", any ? json_real(ms(tars_hist_percentile(h, 50))) : json_null());
-    json_object_set_new(o, "p95_ms", any ? json_real(ms(tars_hist_percentile(h, 95))) : json_null());
-    json_object_set_new(o, "p99_ms", any ? json_real(ms(tars_hist_percentile(h, 99))) : json_null());
+    json_object_set_new(o, "p50_ms",
+                        any ? json_real(ms(tars_hist_percentile(h, 50))) : json_null());
+    json_object_set_new(o, "p95_ms",
+                        any ? json_real(ms(tars_hist_percentile(h, 95))) : json_null());
+    json_object_set_new(o, "p99_ms",
+                        any ? json_real(ms(tars_hist_percentile(h, 99))) : json_null());
     json_object_set_new(o, "mean_ms", any ? json_real(tars_hist_mean(h) / 1e6) : json_null());
     json_object_set_new(o, "max_ms", any ? json_real(ms(tars_hist_max(h))) : json_null());
     json_object_set_new(o, "histogram", hist);
@@ -44,21 +47,20 @@ json_t *tars_ws_stress_result_to_json(const struct tars_ws_stress_result *r)
     json_t *conn, *msg, *rec;
 
     conn = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "target", (json_int_t)r->connections,
-                     "started", (json_int_t)r->started, "established",
-                     (json_int_t)r->established, "failed", (json_int_t)r->failed, "attempts",
-                     (json_int_t)r->attempts, "attempt_failures", (json_int_t)r->attempt_failures,
-                     "failure_reasons", reasons_json(r), "connect_time",
-                     times_json(r->connect_time));
-    msg = json_pack("{s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "published",
-                    (json_int_t)r->published, "publish_errors", (json_int_t)r->publish_errors,
-                    "expected", (json_int_t)r->expected, "received", (json_int_t)r->received,
-                    "loss", r->expected ? json_real((double)r->lost / (double)r->expected)
-                                        : json_null(),
-                    "lost", (json_int_t)r->lost, "duplicated", (json_int_t)r->duplicated,
-                    "out_of_order", (json_int_t)r->out_of_order, "replayed",
-                    (json_int_t)r->replayed, "resync_required", (json_int_t)r->resync_required,
-                    "heartbeats", (json_int_t)r->heartbeats, "other", (json_int_t)r->other_messages,
-                    "max_seq", (json_int_t)r->max_seq, "last_publish_error", r->publish_error);
+                     "started", (json_int_t)r->started, "established", (json_int_t)r->established,
+                     "failed", (json_int_t)r->failed, "attempts", (json_int_t)r->attempts,
+                     "attempt_failures", (json_int_t)r->attempt_failures, "failure_reasons",
+                     reasons_json(r), "connect_time", times_json(r->connect_time));
+    msg =
+        json_pack("{s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "published",
+                  (json_int_t)r->published, "publish_errors", (json_int_t)r->publish_errors,
+                  "expected", (json_int_t)r->expected, "received", (json_int_t)r->received, "loss",
+                  r->expected ? json_real((double)r->lost / (double)r->expected) : json_null(),
+                  "lost", (json_int_t)r->lost, "duplicated", (json_int_t)r->duplicated,
+                  "out_of_order", (json_int_t)r->out_of_order, "replayed", (json_int_t)r->replayed,
+                  "resync_required", (json_int_t)r->resync_required, "heartbeats",
+                  (json_int_t)r->heartbeats, "other", (json_int_t)r->other_messages, "max_seq",
+                  (json_int_t)r->max_seq, "last_publish_error", r->publish_error);
     rec = json_pack("{s:I,s:I,s:I,s:o}", "count", (json_int_t)r->reconnects, "forced_drops",
                     (json_int_t)r->forced_drops, "unexpected_drops",
                     (json_int_t)r->unexpected_drops, "time", times_json(r->reconnect_time));

@@ -232,13 +232,13 @@ static json_t *copy(struct builder *b, json_t *src, int line, int col, int depth
         return NULL;
     if (json_is_object(src)) {
         out = json_object();
-        json_object_foreach (src, key, v) {
+        json_object_foreach(src, key, v) {
             if (!(c = copy(b, v, line, col, depth + 1)) || json_object_set_new(out, key, c))
                 goto fail;
         }
     } else if (json_is_array(src)) {
         out = json_array();
-        json_array_foreach (src, i, v) {
+        json_array_foreach(src, i, v) {
             if (!(c = copy(b, v, line, col, depth + 1)) || json_array_append_new(out, c))
                 goto fail;
         }

@@ -59,7 +59,6 @@ int cmd_signoff(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
 
-
 /* Each command's option tables (opt.h), defined in its cmd_<name>.c. */
 extern const struct cli_spec cli_load_spec, cli_load_merge_spec, cli_help_spec, cli_completion_spec;
 

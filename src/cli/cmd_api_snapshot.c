@@ -45,7 +45,7 @@ static void print_list(const char *title, json_t *list)
     if (!json_array_size(list))
         return;
     printf("%s:\n", title);
-    json_array_foreach (list, i, v)
+    json_array_foreach(list, i, v)
         printf("  %s\n", json_string_value(v));
 }
 

@@ -62,7 +62,7 @@ static int report(const char *label, const char *compare, json_t *snap, json_t *
     json_t *d, *entry;
     int rc = 0;
 
-    json_array_foreach (diffs, i, d)
+    json_array_foreach(diffs, i, d)
         printf("  LOST OR CHANGED  %s\n", json_string_value(d));
     if (compare)
         printf("%s: %zu difference(s) against %s\n", label ? label : "integrity",

@@ -86,7 +86,7 @@ static const char *run_decision(json_t *run)
     json_t *d;
     size_t i;
 
-    json_array_foreach (json_object_get(run, "decisions"), i, d) {
+    json_array_foreach(json_object_get(run, "decisions"), i, d) {
         const char *name = json_string_value(json_object_get(d, "name"));
         if (name && strcmp(name, "promote") == 0)
             return json_string_value(json_object_get(d, "decision"));
@@ -108,13 +108,13 @@ static int refusals(json_t *run, json_t *v, char **roles, const char *dir, const
         fprintf(stderr, "  the run's decision is %s%s%s, not approved\n", decision ? "\"" : "",
                 decision ? decision : "not recorded", decision ? "\"" : "");
     }
-    json_array_foreach (json_object_get(v, "problems"), i, r) {
+    json_array_foreach(json_object_get(v, "problems"), i, r) {
         if (n++ == 0)
             fprintf(stderr, "tars promote: refused to promote %s to %s:\n", dir, to);
         fprintf(stderr, "  %s\n", json_string_value(r));
     }
     for (size_t k = 0; roles[k]; k++) {
-        json_array_foreach (json_object_get(v, "roles"), i, r) {
+        json_array_foreach(json_object_get(v, "roles"), i, r) {
             if (strcmp(json_string_value(json_object_get(r, "role")), roles[k]) != 0)
                 continue;
             if (strcmp(json_string_value(json_object_get(r, "state")), "approved") == 0)
@@ -155,7 +155,7 @@ static json_t *approvals(json_t *v, char **roles)
     size_t i;
 
     for (size_t k = 0; roles[k]; k++) {
-        json_array_foreach (json_object_get(v, "roles"), i, r) {
+        json_array_foreach(json_object_get(v, "roles"), i, r) {
             if (strcmp(json_string_value(json_object_get(r, "role")), roles[k]) == 0)
                 json_array_append_new(list,
                                       json_pack("{s:O,s:O,s:O}", "role", json_object_get(r, "role"),

@@ -168,7 +168,7 @@ static int print_unresolved(json_t *unresolved, json_t *reasons)
 
     fprintf(stderr, "tars report: %zu variables have no value (--strict):\n",
             json_array_size(unresolved));
-    json_array_foreach (unresolved, i, v) {
+    json_array_foreach(unresolved, i, v) {
         const char *why = json_string_value(json_object_get(reasons, json_string_value(v)));
         fprintf(stderr, "  %s: %s\n", json_string_value(v), why ? why : "not recorded");
     }
@@ -182,7 +182,7 @@ static int gate_result(const struct tars_report_binding *b)
     json_t *v;
 
     printf("recommendation: %s\n", words[b->verdict]);
-    json_array_foreach (b->verdict_reasons, i, v)
+    json_array_foreach(b->verdict_reasons, i, v)
         printf("  - %s\n", json_string_value(v));
     return b->verdict == TARS_REPORT_APPROVED       ? 0
            : b->verdict == TARS_REPORT_NOT_APPROVED ? EXIT_FAILED

@@ -103,9 +103,9 @@ static int list(const struct signoff_opts *o)
         if (!o->allowed)
             printf("not verified: no allowed_signers file (--allowed-signers, "
                    "TARS_ALLOWED_SIGNERS)\n");
-        json_array_foreach (json_object_get(v, "roles"), i, r)
+        json_array_foreach(json_object_get(v, "roles"), i, r)
             signoff_print_role(stdout, "  ", r);
-        json_array_foreach (json_object_get(v, "problems"), i, r)
+        json_array_foreach(json_object_get(v, "problems"), i, r)
             printf("problem: %s\n", json_string_value(r));
     }
     json_decref(v);

@@ -223,13 +223,17 @@ static void raise_fd_limit(int64_t connections, bool quiet)
     if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= want)
         return;
     if (!quiet)
-        fprintf(stderr, "tars ws-stress: only %llu file descriptors allowed (ulimit -n) for %lld "
-                        "connections\n", (unsigned long long)rl.rlim_cur, (long long)connections);
+        fprintf(stderr,
+                "tars ws-stress: only %llu file descriptors allowed (ulimit -n) for %lld "
+                "connections\n",
+                (unsigned long long)rl.rlim_cur, (long long)connections);
 }
 
-static void print_progress(bool tty, const struct tars_ws_stress_progress *p, const struct ws_opts *o)
+static void print_progress(bool tty, const struct tars_ws_stress_progress *p,
+                           const struct ws_opts *o)
 {
-    fprintf(stderr, "%s[%5.1fs/%.0fs] open %lld/%lld  established %lld  received %lld  reconnects %lld%s",
+    fprintf(stderr,
+            "%s[%5.1fs/%.0fs] open %lld/%lld  established %lld  received %lld  reconnects %lld%s",
             tty ? "\r" : "", p->elapsed_s, (double)o->s.duration_ms / 1000, (long long)p->open,
             (long long)o->s.connections, (long long)p->established, (long long)p->received,
             (long long)p->reconnects, tty ? "   " : "\n");
@@ -309,8 +313,9 @@ static void print_summary(const struct ws_opts *o, const struct tars_ws_stress_r
         publish_s = r->elapsed_s;
     if (o->publish_rate > 0)
         printf("  publishing   %lld posts in %.1f s: %.1f/s of %.1f/s asked (errors %lld)\n",
-               (long long)r->published, publish_s, publish_s > 0 ? (double)r->published / publish_s : 0,
-               o->publish_rate, (long long)r->publish_errors);
+               (long long)r->published, publish_s,
+               publish_s > 0 ? (double)r->published / publish_s : 0, o->publish_rate,
+               (long long)r->publish_errors);
     printf("  messages     published %lld (errors %lld)  expected %lld  received %lld  lost %lld "
            "(%.4f%%)  duplicated %lld  out of order %lld  replayed %lld  resync_required %lld\n",
            (long long)r->published, (long long)r->publish_errors, (long long)r->expected,
@@ -377,22 +382,26 @@ static json_t *masked_url(const char *url)
  * read from the full result (which the entry keeps under "result"). */
 static void add_run_summary(json_t *entry, json_t *result)
 {
-    json_t *conn = json_object_get(result, "connections"), *msg = json_object_get(result, "messages");
+    json_t *conn = json_object_get(result, "connections"),
+           *msg = json_object_get(result, "messages");
     json_t *ct = json_object_get(conn, "connect_time"), *lat = json_object_get(result, "latency");
     json_t *rec = json_object_get(result, "reconnects"), *rt = json_object_get(rec, "time");
 
     json_object_set_new(entry, "connections",
                         json_pack("{s:O,s:O}", "established", json_object_get(conn, "established"),
                                   "failed", json_object_get(conn, "failed")));
-    json_object_set_new(entry, "connect_ms", json_pack("{s:O,s:O}", "p50", json_object_get(ct, "p50_ms"),
-                                                       "p95", json_object_get(ct, "p95_ms")));
+    json_object_set_new(entry, "connect_ms",
+                        json_pack("{s:O,s:O}", "p50", json_object_get(ct, "p50_ms"), "p95",
+                                  json_object_get(ct, "p95_ms")));
     json_object_set(entry, "messages", msg);
     json_object_set_new(entry, "latency_ms",
                         json_pack("{s:O,s:O,s:O}", "p50", json_object_get(lat, "p50_ms"), "p95",
-                                  json_object_get(lat, "p95_ms"), "p99", json_object_get(lat, "p99_ms")));
+                                  json_object_get(lat, "p95_ms"), "p99",
+                                  json_object_get(lat, "p99_ms")));
     json_object_set_new(entry, "reconnects",
                         json_pack("{s:O,s:O,s:O}", "count", json_object_get(rec, "count"), "avg_ms",
-                                  json_object_get(rt, "mean_ms"), "max_ms", json_object_get(rt, "max_ms")));
+                                  json_object_get(rt, "mean_ms"), "max_ms",
+                                  json_object_get(rt, "max_ms")));
     json_object_set_new(entry, "loss_pct",
                         json_real(100.0 * json_number_value(json_object_get(msg, "loss"))));
 }
@@ -411,8 +420,9 @@ static int write_outputs(const struct ws_opts *o, const struct tars_ws_stress_re
     if (o->json_out)
         rc = cli_output_json("ws-stress", o->json_out, result, JSON_INDENT(1));
     if (o->run_dir) {
-        entry = json_pack("{s:s,s:O,s:s,s:O,s:O}", "name", "ws-stress", "url", json_object_get(result, "url"),
-                          "file", "ws.json", "thresholds", thresholds, "result", result);
+        entry = json_pack("{s:s,s:O,s:s,s:O,s:O}", "name", "ws-stress", "url",
+                          json_object_get(result, "url"), "file", "ws.json", "thresholds",
+                          thresholds, "result", result);
         if (entry) {
             add_run_summary(entry, result);
             json_object_set_new(entry, "interrupted", json_boolean(r->interrupted));
@@ -445,8 +455,10 @@ static int report(const struct ws_opts *o, const struct tars_ws_stress_result *r
     if (failed)
         return EXIT_FAILED;
     if (no_data) {
-        fprintf(stderr, "tars ws-stress: %d threshold%s could not be judged (no data): "
-                        "inconclusive\n", no_data, no_data == 1 ? "" : "s");
+        fprintf(stderr,
+                "tars ws-stress: %d threshold%s could not be judged (no data): "
+                "inconclusive\n",
+                no_data, no_data == 1 ? "" : "s");
         return EXIT_INCONCLUSIVE;
     }
     if (r->established == 0) {
@@ -492,7 +504,8 @@ static int run(struct ws_opts *o)
     if (!s) {
         fprintf(stderr, "tars ws-stress: %s\n", err.msg);
         tars_expo_server_free(metrics);
-        return err.code == TARS_EINVAL || err.code == TARS_ENOTFOUND ? EXIT_USAGE : EXIT_INCONCLUSIVE;
+        return err.code == TARS_EINVAL || err.code == TARS_ENOTFOUND ? EXIT_USAGE
+                                                                     : EXIT_INCONCLUSIVE;
     }
     if (o->publish_rate > 0 && !(pub = tars_ws_publisher_start(&po, &err))) {
         fprintf(stderr, "tars ws-stress: publisher: %s\n", err.msg);

@@ -70,8 +70,7 @@ json_t *bench_family_json(const struct bench_summary *s, const struct bench_fami
     if (tars_hist_to_json(r->hist, &hist, &err))
         hist = json_null();
     v = json_pack("{s:s,s:s,s:s,s:i,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:b,s:s,s:s?,s:o,s:o,s:b}",
-                  "family",
-                  tars_bench_family_name(r->family), "db", s->db, "backend", s->backend,
+                  "family", tars_bench_family_name(r->family), "db", s->db, "backend", s->backend,
                   "iterations", r->iterations, "rows", (json_int_t)r->rows, "p50_ms", ms(h.p50),
                   "p95_ms", ms(h.p95), "p99_ms", ms(h.p99), "max_ms", ms(h.max), "mean_ms",
                   h.mean / 1e6, "threshold_ms", fo->threshold_ms, "passed",

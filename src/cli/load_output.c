@@ -24,14 +24,16 @@ static void print_row(FILE *out, const struct tars_load_task_result *t, double s
     if (!h || !tars_hist_count(h)) { /* nothing answered: no figure, not 0.00 */
         fprintf(out, "%-32.32s %10llu %8llu %10.1f %8s %8s %8s %8s %8s %9s\n", t->name,
                 (unsigned long long)t->requests, (unsigned long long)t->failures,
-                secs > 0 ? (double)t->requests / secs : 0, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a");
+                secs > 0 ? (double)t->requests / secs : 0, "n/a", "n/a", "n/a", "n/a", "n/a",
+                "n/a");
         return;
     }
     fprintf(out, "%-32.32s %10llu %8llu %10.1f %8.2f %8.2f %8.2f %8.2f %8.2f %9.2f\n", t->name,
             (unsigned long long)t->requests, (unsigned long long)t->failures,
             secs > 0 ? (double)t->requests / secs : 0, ms(tars_hist_percentile(h, 50)),
             ms(tars_hist_percentile(h, 90)), ms(tars_hist_percentile(h, 95)),
-            ms(tars_hist_percentile(h, 99)), ms(tars_hist_percentile(h, 99.9)), ms(tars_hist_max(h)));
+            ms(tars_hist_percentile(h, 99)), ms(tars_hist_percentile(h, 99.9)),
+            ms(tars_hist_max(h)));
 }
 
 /* Errors that leave no response to time (status and expect failures had one). */
@@ -178,15 +180,19 @@ void load_print_summary(FILE *out, const struct tars_load_result *r)
     if (r->task_count > 1)
         print_row(out, &r->total, secs);
     if (r->model == TARS_LOAD_OPEN)
-        fprintf(out, "latency is measured from the intended send time; from the actual send: "
-                     "p99 %.2f ms, max %.2f ms\n",
-                ms(tars_hist_percentile(r->total.latency_raw, 99)), ms(tars_hist_max(r->total.latency_raw)));
+        fprintf(out,
+                "latency is measured from the intended send time; from the actual send: "
+                "p99 %.2f ms, max %.2f ms\n",
+                ms(tars_hist_percentile(r->total.latency_raw, 99)),
+                ms(tars_hist_max(r->total.latency_raw)));
     print_wrk_summary(out, r, secs);
     print_statuses(out, r);
     print_errors(out, r);
     if (r->generator_saturated)
-        fprintf(out, "\nwarning: a load thread used %.0f%% of a CPU: the figures may be limited "
-                     "by the generator, not the server\n", r->generator_cpu_max * 100);
+        fprintf(out,
+                "\nwarning: a load thread used %.0f%% of a CPU: the figures may be limited "
+                "by the generator, not the server\n",
+                r->generator_cpu_max * 100);
 }
 
 static const char *unit_of(enum tars_threshold_metric m)
@@ -227,8 +233,8 @@ int load_print_thresholds(FILE *out, const struct tars_threshold *th, size_t n,
         if (j.outcome == TARS_JUDGE_NO_DATA)
             fprintf(out, "  N/A  %-36s inconclusive: %s\n", th[i].text, j.missing);
         else
-            fprintf(out, "  %s %-36s measured %.3f%s\n", tars_judgement_word(j.outcome),
-                    th[i].text, shown(th[i].metric, j.measured), unit_of(th[i].metric));
+            fprintf(out, "  %s %-36s measured %.3f%s\n", tars_judgement_word(j.outcome), th[i].text,
+                    shown(th[i].metric, j.measured), unit_of(th[i].metric));
         failed += j.outcome == TARS_JUDGE_FAIL;
         *no_data += j.outcome == TARS_JUDGE_NO_DATA;
     }

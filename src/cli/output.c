@@ -161,8 +161,9 @@ int cli_format_parse(const char *cmd, const char *spec, const char *const *kinds
         size_t len = (size_t)snprintf(known, sizeof(known), "console");
         for (int i = 0; kinds[i] && len < sizeof(known); i++)
             len += (size_t)snprintf(known + len, sizeof(known) - len, ", %s:FILE", kinds[i]);
-        return cli_usage_error(cmd, "--format \"%s\": unknown format \"%.*s\" (%s; FILE may be - "
-                                    "for standard output)",
+        return cli_usage_error(cmd,
+                               "--format \"%s\": unknown format \"%.*s\" (%s; FILE may be - "
+                               "for standard output)",
                                spec, (int)n, spec, known);
     }
     if (!colon || !colon[1])

@@ -7,8 +7,8 @@
 #include "cli.h"
 #include "tars/run.h"
 
-int cli_run_record(const char *cmd, const char *dir, const char *file, const char *key,
-                   bool append, json_t *value)
+int cli_run_record(const char *cmd, const char *dir, const char *file, const char *key, bool append,
+                   json_t *value)
 {
     struct tars_err err = TARS_ERR_INIT;
     int rc = tars_run_open(dir, true, &err);

@@ -11,8 +11,8 @@
  * (appended to the array key when append). Prints "tars <cmd>: ..." on failure and returns
  * EXIT_INCONCLUSIVE; 0 on success.
  */
-int cli_run_record(const char *cmd, const char *dir, const char *file, const char *key,
-                   bool append, json_t *value);
+int cli_run_record(const char *cmd, const char *dir, const char *file, const char *key, bool append,
+                   json_t *value);
 
 /* A file name made of prefix + name (anything outside [A-Za-z0-9._-]
  * becomes '_') + ".json", into out. */

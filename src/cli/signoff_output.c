@@ -26,7 +26,7 @@ void signoff_print_role(FILE *out, const char *indent, json_t *role)
     if (strcmp(state, "missing") == 0)
         fprintf(out, " (no sign-off recorded)");
     fputc('\n', out);
-    json_array_foreach (json_object_get(role, "problems"), i, p)
+    json_array_foreach(json_object_get(role, "problems"), i, p)
         fprintf(out, "%s    invalid: %s\n", indent, json_string_value(p));
 }
 

@@ -154,8 +154,7 @@ json_t *helm_latest_secret(json_t *items, const char *release, long *revision)
     size_t i;
 
     *revision = -1;
-    json_array_foreach(items, i, item)
-    {
+    json_array_foreach(items, i, item) {
         long n = revision_of(kube_obj_name(item), release);
         if (n > *revision) {
             *revision = n;

@@ -115,8 +115,7 @@ static json_t *find_named(json_t *list, const char *name, const char *field)
     size_t i;
     json_t *entry;
 
-    json_array_foreach(list, i, entry)
-    {
+    json_array_foreach(list, i, entry) {
         const char *n = json_string_value(json_object_get(entry, "name"));
         if (n && strcmp(n, name) == 0)
             return json_object_get(entry, field);

@@ -27,8 +27,7 @@ static json_t *false_condition(json_t *obj, const char *type)
     size_t i;
     json_t *c;
 
-    json_array_foreach(json_object_get(json_object_get(obj, "status"), "conditions"), i, c)
-    {
+    json_array_foreach(json_object_get(json_object_get(obj, "status"), "conditions"), i, c) {
         const char *t = kube_str_at(c, "type"), *s = kube_str_at(c, "status");
         if (t && s && strcmp(t, type) == 0 && strcmp(s, "False") == 0)
             return c;
@@ -95,8 +94,7 @@ static json_t *find_by_name(json_t *items, const char *name)
     size_t i;
     json_t *item;
 
-    json_array_foreach(items, i, item)
-    {
+    json_array_foreach(items, i, item) {
         if (strcmp(kube_obj_name(item), name) == 0)
             return item;
     }
@@ -110,8 +108,7 @@ static void count_addresses(json_t *eps, size_t *ready, size_t *not_ready)
     json_t *subset;
 
     *ready = *not_ready = 0;
-    json_array_foreach(json_object_get(eps, "subsets"), i, subset)
-    {
+    json_array_foreach(json_object_get(eps, "subsets"), i, subset) {
         *ready += json_array_size(json_object_get(subset, "addresses"));
         *not_ready += json_array_size(json_object_get(subset, "notReadyAddresses"));
     }
@@ -151,8 +148,7 @@ static bool has_rule_host(json_t *rules, const char *host)
     size_t i;
     json_t *rule;
 
-    json_array_foreach(rules, i, rule)
-    {
+    json_array_foreach(rules, i, rule) {
         const char *h = kube_str_at(rule, "host");
         if (h && strstr(h, host))
             return true;
@@ -165,8 +161,7 @@ static bool tls_covers(json_t *tls, const char *host)
     size_t i;
     json_t *entry;
 
-    json_array_foreach(tls, i, entry)
-    {
+    json_array_foreach(tls, i, entry) {
         if (kube_list_has(json_object_get(entry, "hosts"), host))
             return true;
     }
@@ -181,16 +176,14 @@ static void judge_tls(struct kube_run *kr, json_t *obj, json_t *tls, json_t *rul
     size_t i;
     json_t *entry, *rule;
 
-    json_array_foreach(tls, i, entry)
-    {
+    json_array_foreach(tls, i, entry) {
         const char *secret = kube_str_at(entry, "secretName");
         if (!secret)
             kube_scan_problem(scan, "ingress \"%s\": tls entry %zu has no secretName", name, i);
         else if (!find_by_name(kr->aux, secret))
             kube_scan_problem(scan, "ingress \"%s\": TLS secret \"%s\" not found", name, secret);
     }
-    json_array_foreach(rules, i, rule)
-    {
+    json_array_foreach(rules, i, rule) {
         const char *h = kube_str_at(rule, "host");
         if (h && !tls_covers(tls, h))
             kube_scan_problem(scan, "ingress \"%s\": host \"%s\" not covered by TLS", name, h);

@@ -70,8 +70,7 @@ static const char *body_match(json_t *wanted, const char *body, bool nocase)
     size_t i;
     json_t *w;
 
-    json_array_foreach(wanted, i, w)
-    {
+    json_array_foreach(wanted, i, w) {
         const char *s = json_string_value(w);
         if (s && (nocase ? strcasestr(body, s) : strstr(body, s)))
             return s;
@@ -86,8 +85,7 @@ static void list_text(json_t *list, char *out, size_t size)
     json_t *w;
 
     out[0] = '\0';
-    json_array_foreach(list, i, w)
-    {
+    json_array_foreach(list, i, w) {
         if (len + 4 >= size)
             break;
         len += (size_t)snprintf(out + len, size - len, "%s\"%s\"", i ? ", " : "",

@@ -96,8 +96,7 @@ bool kube_list_has(json_t *list, const char *s)
     size_t i;
     json_t *v;
 
-    json_array_foreach(list, i, v)
-    {
+    json_array_foreach(list, i, v) {
         const char *e = json_string_value(v);
         if (e && strcmp(e, s) == 0)
             return true;
@@ -156,8 +155,7 @@ static bool excluded(json_t *exclude, const char *name)
     size_t i;
     json_t *v;
 
-    json_array_foreach(exclude, i, v)
-    {
+    json_array_foreach(exclude, i, v) {
         const char *e = json_string_value(v);
         if (e && e[0] && strstr(name, e))
             return true;
@@ -172,8 +170,7 @@ static bool mark_names(json_t *names, bool *seen, const char *name, const char *
     size_t i;
     json_t *v;
 
-    json_array_foreach(names, i, v)
-    {
+    json_array_foreach(names, i, v) {
         const char *want = json_string_value(v);
         if (want && name_matches(name, want, match)) {
             seen[i] = true;
@@ -196,8 +193,7 @@ static void select_and_judge(struct kube_run *kr, json_t *items, struct selectio
     size_t i;
     json_t *item;
 
-    json_array_foreach(items, i, item)
-    {
+    json_array_foreach(items, i, item) {
         const char *name = kube_obj_name(item);
         if (excluded(sel->exclude, name))
             continue;
@@ -214,8 +210,7 @@ static void report_missing(struct kube_run *kr, struct selection *sel, struct ku
     size_t i;
     json_t *v;
 
-    json_array_foreach(sel->names, i, v)
-    {
+    json_array_foreach(sel->names, i, v) {
         if (!sel->seen[i])
             kube_scan_problem(scan, "%s \"%s\" not found", kr->res->noun,
                               json_string_value(v) ? json_string_value(v) : "?");

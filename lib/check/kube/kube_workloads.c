@@ -43,8 +43,7 @@ static void judge_container_ready(struct kube_run *kr, json_t *pod, struct kube_
     size_t i;
     json_t *cs;
 
-    json_array_foreach(statuses, i, cs)
-    {
+    json_array_foreach(statuses, i, cs) {
         if (!json_is_true(json_object_get(cs, "ready")))
             kube_scan_problem(scan, "%s \"%s\" container \"%s\": not ready", kr->res->noun,
                               kube_obj_name(pod),
@@ -80,7 +79,8 @@ static void each_status(struct kube_run *kr, json_t *pod, struct kube_scan *scan
     for (size_t l = 0; l < 2; l++) {
         size_t i;
         json_t *cs;
-        json_array_foreach(json_object_get(status, lists[l]), i, cs) fn(kr, pod, cs, scan);
+        json_array_foreach(json_object_get(status, lists[l]), i, cs)
+            fn(kr, pod, cs, scan);
     }
 }
 
@@ -155,8 +155,7 @@ static void judge_resource_map(json_t *map, json_t *want, const char *what, char
         snprintf(buf + len, size - len, "%sno %ss", len ? ", " : "", what);
         return;
     }
-    json_array_foreach(want, i, w)
-    {
+    json_array_foreach(want, i, w) {
         const char *r = json_string_value(w);
         len = strlen(buf);
         if (r && !json_object_get(map, r))
@@ -170,8 +169,7 @@ void kube_judge_resources(struct kube_run *kr, json_t *obj, struct kube_scan *sc
     json_t *c;
     size_t i;
 
-    json_array_foreach(json_object_get(pod_spec(obj), "containers"), i, c)
-    {
+    json_array_foreach(json_object_get(pod_spec(obj), "containers"), i, c) {
         json_t *res = json_object_get(c, "resources");
         char buf[256] = "";
         judge_resource_map(json_object_get(res, "limits"), want, "limit", buf, sizeof(buf));

@@ -270,8 +270,7 @@ static bool string_or_strings(json_t *v)
         return true;
     if (!json_is_array(v) || json_array_size(v) == 0)
         return false;
-    json_array_foreach(v, i, e)
-    {
+    json_array_foreach(v, i, e) {
         if (!json_is_string(e))
             return false;
     }
@@ -361,8 +360,7 @@ static const char *check_params(const struct kube_subcheck *sc, json_t *params, 
     const char *key, *why;
     json_t *v;
 
-    json_object_foreach(params, key, v)
-    {
+    json_object_foreach(params, key, v) {
         if (!param_applies(sc, key)) {
             params_text(sc, taken, sizeof(taken));
             snprintf(buf, size, "parameter \"%s\" does not apply to check \"%s\" (it takes: %s)",

@@ -92,8 +92,7 @@ void prom_series_name(json_t *metric, char *out, size_t size)
 
     out[0] = '\0';
     reason_add(&r, "%s{", name ? name : "");
-    json_object_foreach(metric, key, v)
-    {
+    json_object_foreach(metric, key, v) {
         if (strcmp(key, "__name__") == 0 || !json_is_string(v))
             continue;
         reason_add(&r, "%s%s=\"%s\"", shown++ ? ", " : "", key, json_string_value(v));
@@ -184,8 +183,7 @@ static bool judge_series(const struct prom_judge *j, json_t *item, struct tally 
         return true;
     }
     t->items = "samples";
-    json_array_foreach(many, i, pair)
-    {
+    json_array_foreach(many, i, pair) {
         if (!sample_value(pair, &v))
             return false;
         judge_sample(j, metric, v, t);
@@ -207,8 +205,7 @@ static bool judge_result(const struct prom_judge *j, json_t *data, struct tally 
             judge_sample(j, none, v, t);
     } else if (type && (strcmp(type, "vector") == 0 || strcmp(type, "matrix") == 0) &&
                json_is_array(result)) {
-        json_array_foreach(result, i, item)
-        {
+        json_array_foreach(result, i, item) {
             if (!(ok = judge_series(j, item, t)))
                 break;
         }
@@ -306,8 +303,7 @@ bool prom_series_value(json_t *data, const char *label, const char *value, doubl
     json_t *result = json_object_get(data, "result"), *item;
     size_t i;
 
-    json_array_foreach(result, i, item)
-    {
+    json_array_foreach(result, i, item) {
         const char *have =
             json_string_value(json_object_get(json_object_get(item, "metric"), label ? label : ""));
         if ((!label || (have && strcmp(have, value) == 0)) &&
@@ -324,8 +320,7 @@ static void names_of_group(json_t *group, json_t *names)
     json_t *rules = json_object_get(group, "rules"), *rule;
     size_t i;
 
-    json_array_foreach(rules, i, rule)
-    {
+    json_array_foreach(rules, i, rule) {
         json_t *name = json_object_get(rule, "name");
         if (!json_is_string(name))
             name = json_object_get(rule, "record");
@@ -341,8 +336,7 @@ json_t *prom_rule_names(json_t *groups_holder)
     json_t *groups = json_object_get(groups_holder, "groups"), *group, *names = json_array();
     size_t i;
 
-    json_array_foreach(groups, i, group)
-    {
+    json_array_foreach(groups, i, group) {
         names_of_group(group, names);
     }
     return names;
@@ -355,8 +349,7 @@ static bool name_in(json_t *list, const char *name)
 
     if (!name)
         return true; /* not a name: nothing to look for */
-    json_array_foreach(list, i, v)
-    {
+    json_array_foreach(list, i, v) {
         if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
             return true;
     }
@@ -374,8 +367,7 @@ enum prom_verdict prom_rules_missing(json_t *have, json_t *want, char *reason, s
         reason_add(&r, "no rule names to look for");
         return PROM_EMPTY;
     }
-    json_array_foreach(want, i, v)
-    {
+    json_array_foreach(want, i, v) {
         if (!name_in(have, json_string_value(v)))
             missing++;
     }
@@ -385,8 +377,7 @@ enum prom_verdict prom_rules_missing(json_t *have, json_t *want, char *reason, s
         return PROM_PASS;
     }
     reason_add(&r, "%zu of %zu rules missing:", missing, json_array_size(want));
-    json_array_foreach(want, i, v)
-    {
+    json_array_foreach(want, i, v) {
         if (!name_in(have, json_string_value(v)))
             reason_add(&r, " %s", json_string_value(v));
     }
@@ -456,8 +447,7 @@ static void judge_group(json_t *group, const struct prom_health_spec *spec, stru
     }
     if (spec->max_ms > 0 && ms > spec->max_ms && t->failed++ < PROM_SHOWN_SERIES)
         reason_add(&t->problems, "group %s took %.1f ms (max %g ms); ", name, ms, spec->max_ms);
-    json_array_foreach(rules, i, rule)
-    {
+    json_array_foreach(rules, i, rule) {
         judge_rule(rule, name, t);
     }
 }
@@ -470,8 +460,7 @@ static void missing_groups(json_t *data, const struct prom_health_spec *spec,
 
     json_array_foreach(json_object_get(data, "groups"), i, group)
         json_array_append(have, json_object_get(group, "name"));
-    json_array_foreach(spec->groups, i, v)
-    {
+    json_array_foreach(spec->groups, i, v) {
         if (json_is_string(v) && !name_in(have, json_string_value(v)) &&
             t->failed++ < PROM_SHOWN_SERIES)
             reason_add(&t->problems, "group %s not loaded; ", json_string_value(v));
@@ -487,8 +476,7 @@ enum prom_verdict prom_rule_health(json_t *data, const struct prom_health_spec *
     size_t i;
 
     reason[0] = '\0';
-    json_array_foreach(groups, i, group)
-    {
+    json_array_foreach(groups, i, group) {
         const char *name = json_string_value(json_object_get(group, "name"));
         if (name && group_selected(spec, name))
             judge_group(group, spec, &t);

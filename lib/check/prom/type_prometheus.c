@@ -317,8 +317,7 @@ static const char *string_list_validate(json_t *v, const char *name, char *buf, 
 
     if (!json_is_array(v) || json_array_size(v) == 0)
         return snprintf(buf, size, "%s must be a non-empty list of names", name), buf;
-    json_array_foreach(v, i, s)
-    {
+    json_array_foreach(v, i, s) {
         if (!json_is_string(s) || json_string_length(s) == 0)
             return snprintf(buf, size, "%s[%zu] must be a name", name, i), buf;
     }

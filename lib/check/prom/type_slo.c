@@ -192,8 +192,7 @@ static const char *by_text(json_t *by, char *buf, size_t size)
     if (!json_is_array(by))
         return json_string_value(by);
     buf[0] = '\0';
-    json_array_foreach(by, i, v)
-    {
+    json_array_foreach(by, i, v) {
         if (json_is_string(v) && len < size)
             len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
                                     json_string_value(v));

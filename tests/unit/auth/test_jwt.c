@@ -401,8 +401,9 @@ static void test_missing_or_bad_claims_rejected(void **state)
 static void test_garbage_rejected(void **state)
 {
     tars_jwt_keys *k = keys_from(SECRET);
-    static const char *const bad[] = {"", "abc", "a.b", "a.b.c.d", "..", "a..c", ".b.c",
-                                      "!!!.x.y", "a b.c.d", "eyJhbGciOiJIUzI1NiJ9.e30.x"};
+    static const char *const bad[] = {
+        "",     "abc",  "a.b",     "a.b.c.d", "..",
+        "a..c", ".b.c", "!!!.x.y", "a b.c.d", "eyJhbGciOiJIUzI1NiJ9.e30.x"};
     char *big = malloc(TARS_JWT_TOKEN_MAX + 2);
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

@@ -12,8 +12,8 @@
 #include "tars/clock.h"
 
 /* RFC 7914 section 12, second vector: P "password", S "NaCl", N 1024, r 8, p 16. */
-#define RFC7914_ENCODED                                                                      \
-    "scrypt$1024$8$16$4e61436c$fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731" \
+#define RFC7914_ENCODED                                                                            \
+    "scrypt$1024$8$16$4e61436c$fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731"     \
     "622eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640"
 
 static void test_hash_then_verify(void **state)
@@ -128,11 +128,12 @@ static void test_api_keys(void **state)
     tars_api_key_generate(b);
     assert_int_equal(strlen(a), 5 + 43);
     assert_true(strncmp(a, "tars_", 5) == 0);
-    assert_int_equal(strspn(a + 5, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-                     43);
+    assert_int_equal(
+        strspn(a + 5, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 43);
     assert_string_not_equal(a, b);
     tars_api_key_hash("abc", h);
-    assert_string_equal(h, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_string_equal(h,
+                        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_int_equal(strlen(h), 71);
 }
 

@@ -184,12 +184,9 @@ static void test_threads_count_exactly(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_siphash_vector),
-        cmocka_unit_test(test_thirty_then_rejected),
-        cmocka_unit_test(test_window_slides_gradually),
-        cmocka_unit_test(test_keys_independent),
-        cmocka_unit_test(test_bad_parameters),
-        cmocka_unit_test(test_many_keys_bounded),
+        cmocka_unit_test(test_siphash_vector),          cmocka_unit_test(test_thirty_then_rejected),
+        cmocka_unit_test(test_window_slides_gradually), cmocka_unit_test(test_keys_independent),
+        cmocka_unit_test(test_bad_parameters),          cmocka_unit_test(test_many_keys_bounded),
         cmocka_unit_test(test_threads_count_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,19 +51,19 @@ static void test_invalid(void **state)
         "00-" TRACE "-00F067AA0BA902B7-01",
         "00-" TRACE "-" PARENT "-0A",
         "0A-" TRACE "-" PARENT "-01",
-        "00-4bf92f3577b34da6a3ce929d0e0e473-" PARENT "-01",   /* short trace id */
-        "00-" TRACE "-00f067aa0ba902b-01",                    /* short parent id */
-        "00-" TRACE "-" PARENT "-1",                          /* short flags */
+        "00-4bf92f3577b34da6a3ce929d0e0e473-" PARENT "-01",  /* short trace id */
+        "00-" TRACE "-00f067aa0ba902b-01",                   /* short parent id */
+        "00-" TRACE "-" PARENT "-1",                         /* short flags */
         "00-00000000000000000000000000000000-" PARENT "-01", /* zero trace id */
-        "00-" TRACE "-0000000000000000-01",                   /* zero parent id */
-        "ff-" TRACE "-" PARENT "-01",                         /* version ff */
-        "00_" TRACE "-" PARENT "-01",                         /* separators */
+        "00-" TRACE "-0000000000000000-01",                  /* zero parent id */
+        "ff-" TRACE "-" PARENT "-01",                        /* version ff */
+        "00_" TRACE "-" PARENT "-01",                        /* separators */
         "00-" TRACE "_" PARENT "-01",
         "00-" TRACE "-" PARENT "_01",
-        "00-" TRACE "-" PARENT "-01-",                        /* 00 with extras */
+        "00-" TRACE "-" PARENT "-01-", /* 00 with extras */
         "00-" TRACE "-" PARENT "-01x",
         "00-" TRACE "-" PARENT "-010",
-        "01-" TRACE "-" PARENT "-01x",                        /* later: needs a dash */
+        "01-" TRACE "-" PARENT "-01x", /* later: needs a dash */
         "00-" TRACE "-" PARENT "-0g",
         "0-0" TRACE "-" PARENT "-01",
         " 00-" TRACE "-" PARENT "-01",

@@ -66,25 +66,24 @@ static void test_parse_i64_is_strict(void **state)
 
 static void test_suggest_finds_typos_only(void **state)
 {
-    static const char *const cmds[] = {"load", "lint", "db-bench", "db-seed", "db-integrity",
-                                       "validate", "report", NULL};
-    static const char *const keys[] = {"duration", "users", "rate", "worker-index",
-                                       "worker-count"};
+    static const char *const cmds[] = {"load",         "lint",     "db-bench", "db-seed",
+                                       "db-integrity", "validate", "report",   NULL};
+    static const char *const keys[] = {"duration", "users", "rate", "worker-index", "worker-count"};
     struct tars_str_suggester s;
     (void)state;
-    assert_string_equal(tars_str_suggest("lod", cmds, 99), "load");      /* deletion */
-    assert_string_equal(tars_str_suggest("laod", cmds, 99), "load");     /* swap */
-    assert_string_equal(tars_str_suggest("LOAD", cmds, 99), "load");     /* case */
+    assert_string_equal(tars_str_suggest("lod", cmds, 99), "load");  /* deletion */
+    assert_string_equal(tars_str_suggest("laod", cmds, 99), "load"); /* swap */
+    assert_string_equal(tars_str_suggest("LOAD", cmds, 99), "load"); /* case */
     assert_string_equal(tars_str_suggest("validtae", cmds, 99), "validate");
     assert_string_equal(tars_str_suggest("repotr", cmds, 99), "report");
     assert_string_equal(tars_str_suggest("db-sed", cmds, 99), "db-seed");
     assert_string_equal(tars_str_suggest("duraton", keys, 5), "duration");
-    assert_string_equal(tars_str_suggest("dur", keys, 5), "duration");   /* prefix */
-    assert_null(tars_str_suggest("worker", keys, 5));                    /* two prefixes */
-    assert_null(tars_str_suggest("db", cmds, 99));                       /* too short a prefix */
+    assert_string_equal(tars_str_suggest("dur", keys, 5), "duration"); /* prefix */
+    assert_null(tars_str_suggest("worker", keys, 5));                  /* two prefixes */
+    assert_null(tars_str_suggest("db", cmds, 99));                     /* too short a prefix */
     assert_null(tars_str_suggest("xyzzy", cmds, 99));
-    assert_null(tars_str_suggest("load", cmds, 99));                     /* itself */
-    assert_null(tars_str_suggest("users", keys, 0));                     /* count honoured */
+    assert_null(tars_str_suggest("load", cmds, 99)); /* itself */
+    assert_null(tars_str_suggest("users", keys, 0)); /* count honoured */
     static const char *const two[] = {"seed", "send"};
     assert_null(tars_str_suggest("sed", two, 2)); /* both one edit away */
     assert_string_equal(tars_str_suggest("sed", two, 1), "seed");

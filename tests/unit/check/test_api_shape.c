@@ -31,8 +31,9 @@ static void assert_shape(const char *doc, const char *want)
 static void test_shapes(void **state)
 {
     (void)state;
-    assert_shape("{\"a\":1,\"b\":\"x\",\"c\":true,\"d\":null,\"e\":1.5}",
-                 "{\"a\":\"number\",\"b\":\"string\",\"c\":\"boolean\",\"d\":\"null\",\"e\":\"number\"}");
+    assert_shape(
+        "{\"a\":1,\"b\":\"x\",\"c\":true,\"d\":null,\"e\":1.5}",
+        "{\"a\":\"number\",\"b\":\"string\",\"c\":\"boolean\",\"d\":\"null\",\"e\":\"number\"}");
     assert_shape("[]", "[]");
     /* Elements are united: keys of all, null giving way to a type. */
     assert_shape("[{\"id\":\"a\",\"r\":null},{\"id\":\"b\",\"r\":0.5,\"extra\":[1]}]",
@@ -106,7 +107,8 @@ static void test_empty_list_is_unverified_not_passed_silently(void **state)
 
 static void test_missing_endpoint(void **state)
 {
-    json_t *a = snapshot(200, "{}"), *b = json_pack("{s:{}}", "endpoints"), *d = tars_api_compare(a, b);
+    json_t *a = snapshot(200, "{}"), *b = json_pack("{s:{}}", "endpoints"),
+           *d = tars_api_compare(a, b);
     (void)state;
     assert_first(d, "breaking", "GET /x: endpoint not in the new snapshot");
     json_decref(d);

@@ -24,8 +24,9 @@ static void fake_run(const struct tars_check_ctx *ctx, struct tars_check_result 
         tars_check_pass(out, "fine");
     else if (strcmp(outcome, "fail") == 0)
         tars_check_fail(out, "broken");
-    else if (strcmp(outcome, "flaky") == 0 && __atomic_add_fetch(&flaky_calls, 1, __ATOMIC_SEQ_CST) <
-                                                  (int)tars_param_num(ctx, "fail_times", 1) + 1)
+    else if (strcmp(outcome, "flaky") == 0 &&
+             __atomic_add_fetch(&flaky_calls, 1, __ATOMIC_SEQ_CST) <
+                 (int)tars_param_num(ctx, "fail_times", 1) + 1)
         tars_check_error(out, true, "refused");
     else if (strcmp(outcome, "flaky") == 0)
         tars_check_pass(out, "recovered");
@@ -42,7 +43,8 @@ static void fake_run(const struct tars_check_ctx *ctx, struct tars_check_result 
 static const char *const fake_params[] = {"outcome", "sleep_ms", "fail_times", NULL};
 static const struct tars_check_type fake_type = {"fake", "", fake_params, NULL, NULL, fake_run};
 
-static void make_check(struct tars_check *c, const char *id, const char *category, const char *params)
+static void make_check(struct tars_check *c, const char *id, const char *category,
+                       const char *params)
 {
     memset(c, 0, sizeof(*c));
     c->id = (char *)id;

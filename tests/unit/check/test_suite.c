@@ -44,19 +44,23 @@ static void test_variables_precedence_and_defaults(void **state)
     unsetenv("TARS_UNSET_PATH_VAR");
     setenv("TARS_TEST_PORT", "9999", 1);
     setenv("HOST", "from-env", 1);
-    assert_int_equal(load("suite: t\n"
-                          "variables:\n  HOST: from-suite\n  PORT: {env: TARS_TEST_PORT, default: '1'}\n"
-                          "checks:\n"
-                          "  - {id: a, category: c, type: http, url: 'http://${HOST}:${PORT}${TARS_UNSET_PATH_VAR:-/health}'}\n",
-                          vars, 1, &s, &err),
-                     TARS_OK);
+    assert_int_equal(
+        load("suite: t\n"
+             "variables:\n  HOST: from-suite\n  PORT: {env: TARS_TEST_PORT, default: '1'}\n"
+             "checks:\n"
+             "  - {id: a, category: c, type: http, url: "
+             "'http://${HOST}:${PORT}${TARS_UNSET_PATH_VAR:-/health}'}\n",
+             vars, 1, &s, &err),
+        TARS_OK);
     assert_string_equal(json_string_value(json_object_get(s.checks[0].params, "url")),
                         "http://from-cli:9999/health");
     tars_suite_release(&s);
-    assert_int_equal(load("suite: t\nchecks:\n  - {id: a, category: c, type: http, url: 'http://${HOST}/'}\n",
-                          NULL, 0, &s, &err),
-                     TARS_OK);
-    assert_string_equal(json_string_value(json_object_get(s.checks[0].params, "url")), "http://from-env/");
+    assert_int_equal(
+        load("suite: t\nchecks:\n  - {id: a, category: c, type: http, url: 'http://${HOST}/'}\n",
+             NULL, 0, &s, &err),
+        TARS_OK);
+    assert_string_equal(json_string_value(json_object_get(s.checks[0].params, "url")),
+                        "http://from-env/");
     tars_suite_release(&s);
     unsetenv("HOST");
 }
@@ -176,13 +180,15 @@ static void test_duplicate_ids_and_bad_fields(void **state)
                           NULL, 0, &s, &err),
                      TARS_EINVAL);
     assert_non_null(strstr(err.msg, "duplicate check id \"a\""));
-    assert_int_equal(load("suite: t\nchecks:\n  - {id: a, category: c, type: http, url: x, timeout: soon}\n",
-                          NULL, 0, &s, &err),
-                     TARS_EINVAL);
+    assert_int_equal(
+        load("suite: t\nchecks:\n  - {id: a, category: c, type: http, url: x, timeout: soon}\n",
+             NULL, 0, &s, &err),
+        TARS_EINVAL);
     assert_non_null(strstr(err.msg, "duration"));
     assert_int_equal(load("suite: t\nchecks: []\n", NULL, 0, &s, &err), TARS_EINVAL);
-    assert_int_equal(load("suite: t\nchecks:\n  - {id: a, type: http, url: x}\n", NULL, 0, &s, &err),
-                     TARS_EINVAL);
+    assert_int_equal(
+        load("suite: t\nchecks:\n  - {id: a, type: http, url: x}\n", NULL, 0, &s, &err),
+        TARS_EINVAL);
     assert_non_null(strstr(err.msg, "category"));
 }
 
@@ -192,11 +198,12 @@ static void test_defaults_apply(void **state)
     struct tars_err err = TARS_ERR_INIT;
     (void)state;
 
-    assert_int_equal(load("suite: t\ndefaults: {timeout: 2s, retries: 3, retry_delay: 250ms}\n"
-                          "checks:\n  - {id: a, category: c, type: http, url: x}\n"
-                          "  - {id: b, category: c, type: http, url: x, timeout: 500ms, on_empty: skip}\n",
-                          NULL, 0, &s, &err),
-                     TARS_OK);
+    assert_int_equal(
+        load("suite: t\ndefaults: {timeout: 2s, retries: 3, retry_delay: 250ms}\n"
+             "checks:\n  - {id: a, category: c, type: http, url: x}\n"
+             "  - {id: b, category: c, type: http, url: x, timeout: 500ms, on_empty: skip}\n",
+             NULL, 0, &s, &err),
+        TARS_OK);
     assert_int_equal(s.checks[0].timeout_ms, 2000);
     assert_int_equal(s.checks[0].retries, 3);
     assert_int_equal(s.checks[0].retry_delay_ms, 250);

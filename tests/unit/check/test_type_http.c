@@ -28,7 +28,7 @@ static json_t *parse(const char *text)
 static struct tars_fetch_reply reply_of(long status, const char *headers, const char *body)
 {
     struct tars_fetch_reply r = {status, (char *)body, body ? strlen(body) : 0, (char *)headers,
-                                1.0};
+                                 1.0};
     return r;
 }
 

@@ -20,8 +20,8 @@ static void test_request_get_exact_bytes(void **state)
         {"Accept", "application/json"},
         {"Authorization", "Bearer abc.def"},
     };
-    struct tars_http_request req = {"GET", "/api/v1/agents?limit=10", "example.com:8080",
-                                    headers, 2, NULL, 0};
+    struct tars_http_request req = {
+        "GET", "/api/v1/agents?limit=10", "example.com:8080", headers, 2, NULL, 0};
     (void)state;
     assert_int_equal(tars_http_request_write(&out, &req, &err), TARS_OK);
     assert_string_equal(out.data, "GET /api/v1/agents?limit=10 HTTP/1.1\r\n"
@@ -38,8 +38,8 @@ static void test_request_post_with_body(void **state)
     struct tars_err err = TARS_ERR_INIT;
     const struct tars_http_header headers[] = {{"Content-Type", "application/json"}};
     const char body[] = "{\"agent\":\"a1\"}";
-    struct tars_http_request req = {"POST", "/api/v1/evaluations", "h", headers, 1, body,
-                                    strlen(body)};
+    struct tars_http_request req = {"POST", "/api/v1/evaluations", "h", headers, 1,
+                                    body,   strlen(body)};
     (void)state;
     assert_int_equal(tars_http_request_write(&out, &req, &err), TARS_OK);
     assert_string_equal(out.data, "POST /api/v1/evaluations HTTP/1.1\r\n"
@@ -121,8 +121,8 @@ static void test_request_bounded_by_buffer(void **state)
 {
     struct tars_buf out = TARS_BUF_INIT(32);
     struct tars_err err = TARS_ERR_INIT;
-    struct tars_http_request req = {"GET", "/a/rather/long/path/indeed", "example.com", NULL,
-                                    0, NULL, 0};
+    struct tars_http_request req = {
+        "GET", "/a/rather/long/path/indeed", "example.com", NULL, 0, NULL, 0};
     (void)state;
     assert_int_equal(tars_http_request_write(&out, &req, &err), TARS_ETOOBIG);
     assert_string_equal(err.msg, "request larger than 32 bytes");
@@ -197,8 +197,7 @@ static void feed_split3(tars_http_parser *p, size_t i, size_t j)
     if (i > 0)
         assert_int_equal(tars_http_parser_feed(p, chunked, i, &used, &err), TARS_AGAIN);
     if (j > i)
-        assert_int_equal(tars_http_parser_feed(p, chunked + i, j - i, &used, &err),
-                         TARS_AGAIN);
+        assert_int_equal(tars_http_parser_feed(p, chunked + i, j - i, &used, &err), TARS_AGAIN);
     assert_int_equal(tars_http_parser_feed(p, chunked + j, len - j, &used, &err), TARS_OK);
     assert_int_equal(used, len - j);
     r = tars_http_parser_response(p);
@@ -344,8 +343,7 @@ static void test_response_close_with_length_then_extra_bytes(void **state)
 
     assert_int_equal(tars_http_parser_feed(p, text, len, &used, &err), TARS_OK);
     assert_false(tars_http_parser_response(p)->keep_alive);
-    assert_int_equal(tars_http_parser_feed(p, text + used, len - used, &used, &err),
-                     TARS_EINVAL);
+    assert_int_equal(tars_http_parser_feed(p, text + used, len - used, &used, &err), TARS_EINVAL);
     assert_string_equal(err.msg, "bad HTTP response: data after the response that ends the "
                                  "connection");
     tars_http_parser_free(p);
@@ -523,7 +521,8 @@ static void test_response_long_header_values_are_cut(void **state)
 
     snprintf(text, sizeof(text),
              "HTTP/1.1 200 OK\r\nContent-Type: text/%0300d\r\nConnection: keep-alive\r\n"
-             "Content-Length: 0\r\n\r\n", 7);
+             "Content-Length: 0\r\n\r\n",
+             7);
     assert_int_equal(tars_http_parser_feed(p, text, strlen(text), &used, &err), TARS_OK);
     assert_int_equal(strlen(r->content_type), sizeof(r->content_type) - 1);
     assert_memory_equal(r->content_type, "text/0000", 9);

@@ -194,8 +194,8 @@ static void build_history(struct tars_load_result *r)
     for (uint64_t i = 0; i < 15; i++) {
         uint64_t n = i < 14 ? 10 * (i + 1) : 0;
         struct tars_load_second *s;
-        fixture_second(r, 1767225601000 + (int64_t)i * 1000, 7, n, i < 14 ? i : 0, 1000000,
-                       1000000, 1000000, n ? (i + 1) * 1000000 : 0);
+        fixture_second(r, 1767225601000 + (int64_t)i * 1000, 7, n, i < 14 ? i : 0, 1000000, 1000000,
+                       1000000, n ? (i + 1) * 1000000 : 0);
         s = &r->history[r->history_count - 1];
         s->timed = n;
         s->sum_ns = n * 2000000;
@@ -249,14 +249,14 @@ static void test_history_csv(void **state)
     split(c.lines[14], f); /* second 13: seconds 2..11, 30..120 requests, 2..11 failures */
     assert_string_equal(f[4], "75");
     assert_string_equal(f[5], "6.5");
-    assert_string_equal(f[6], "1"); /* 50 %: of every response so far */
-    assert_string_equal(f[11], "6"); /* 95 % */
+    assert_string_equal(f[6], "1");   /* 50 %: of every response so far */
+    assert_string_equal(f[11], "6");  /* 95 % */
     assert_string_equal(f[15], "10"); /* 99.99 % */
     assert_string_equal(f[16], "14");
     assert_string_equal(f[17], "1050");
     assert_string_equal(f[18], "91");
     assert_string_equal(f[19], "1"); /* Total Median: the cumulative 50 % */
-    split(c.lines[15], f); /* nothing answered in that second: the totals stand */
+    split(c.lines[15], f);           /* nothing answered in that second: the totals stand */
     assert_string_equal(f[4], "85"); /* seconds 3..12 */
     assert_string_equal(f[16], "14");
     assert_string_equal(f[17], "1050");
@@ -320,10 +320,8 @@ static void test_unwritable_prefix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stats_csv),
-        cmocka_unit_test(test_history_csv),
-        cmocka_unit_test(test_exceptions_csv),
-        cmocka_unit_test(test_failures_csv),
+        cmocka_unit_test(test_stats_csv),         cmocka_unit_test(test_history_csv),
+        cmocka_unit_test(test_exceptions_csv),    cmocka_unit_test(test_failures_csv),
         cmocka_unit_test(test_unwritable_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

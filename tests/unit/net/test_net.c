@@ -34,9 +34,9 @@
 /* ---- a one-connection peer on 127.0.0.1 ---- */
 
 enum peer_mode {
-    PEER_HTTP,      /* plain: read a request, answer RESPONSE, close */
-    PEER_NOT_TLS,   /* plain: read a ClientHello, answer in HTTP, close */
-    PEER_TLS,       /* TLS: like PEER_HTTP over TLS */
+    PEER_HTTP,    /* plain: read a request, answer RESPONSE, close */
+    PEER_NOT_TLS, /* plain: read a ClientHello, answer in HTTP, close */
+    PEER_TLS,     /* TLS: like PEER_HTTP over TLS */
 };
 
 struct peer {
@@ -123,8 +123,7 @@ static void *peer_main(void *arg)
     if (p->mode == PEER_TLS) {
         peer_serve_tls(p, fd);
     } else {
-        const char *answer = p->mode == PEER_HTTP ? RESPONSE
-                                                  : "HTTP/1.1 400 Bad Request\r\n\r\n";
+        const char *answer = p->mode == PEER_HTTP ? RESPONSE : "HTTP/1.1 400 Bad Request\r\n\r\n";
         peer_read_request(p, fd, NULL);
         if (write(fd, answer, strlen(answer)) > 0 && p->mode == PEER_NOT_TLS)
             peer_drain(fd);
@@ -417,8 +416,8 @@ static void test_tls_to_plain_port_is_tls_kind(void **state)
 }
 
 /* Connects over TLS to a PEER_TLS peer; returns the handshake's result. */
-static int tls_exchange(const struct tars_tls_opts *opts, SSL_CTX *server, char *reply,
-                        size_t size, struct tars_err *err, int *kind)
+static int tls_exchange(const struct tars_tls_opts *opts, SSL_CTX *server, char *reply, size_t size,
+                        struct tars_err *err, int *kind)
 {
     struct peer peer;
     struct tars_net_target t;

@@ -97,9 +97,11 @@ static void test_bad_scheme(void **state)
     (void)state;
     parse_fails("ftp://example.com/", "unsupported scheme \"ftp\"");
     parse_fails("ws://example.com/", "unsupported scheme \"ws\"");
-    parse_fails("example.com:8080/x", "missing \"http://\" or \"https://\" in \"example.com:8080/x\"");
+    parse_fails("example.com:8080/x",
+                "missing \"http://\" or \"https://\" in \"example.com:8080/x\"");
     parse_fails("", "missing \"http://\" or \"https://\" in \"\"");
-    parse_fails("http:/example.com", "missing \"http://\" or \"https://\" in \"http:/example.com\"");
+    parse_fails("http:/example.com",
+                "missing \"http://\" or \"https://\" in \"http:/example.com\"");
 }
 
 static void test_bad_port(void **state)

@@ -31,18 +31,19 @@ static void test_config_reads_every_section(void **state)
     struct tars_err err = TARS_ERR_INIT;
     (void)state;
 
-    assert_int_equal(load_text("release: {name: s, version: v1.2.3, base_url: 'http://x'}\n"
-                               "preflight: {files: [a, b], rules: r.yaml, chart: c, cluster: true}\n"
-                               "package: {output_dir: out}\n"
-                               "deploy:\n  timeout: 5m\n  steps:\n    - run: helm upgrade\n"
-                               "      timeout: 90s\n"
-                               "wait: {ready_url: '${base_url}/ready', timeout: 20s}\n"
-                               "validate:\n  steps:\n    - tars: [validate, s.yaml, --parallel, 4]\n"
-                               "      allow_failure: true\n"
-                               "decide: {baseline: runs/base}\n"
-                               "notify: {slack: {webhook_env: HOOK}}\n",
-                               &cfg, &err),
-                     TARS_OK);
+    assert_int_equal(
+        load_text("release: {name: s, version: v1.2.3, base_url: 'http://x'}\n"
+                  "preflight: {files: [a, b], rules: r.yaml, chart: c, cluster: true}\n"
+                  "package: {output_dir: out}\n"
+                  "deploy:\n  timeout: 5m\n  steps:\n    - run: helm upgrade\n"
+                  "      timeout: 90s\n"
+                  "wait: {ready_url: '${base_url}/ready', timeout: 20s}\n"
+                  "validate:\n  steps:\n    - tars: [validate, s.yaml, --parallel, 4]\n"
+                  "      allow_failure: true\n"
+                  "decide: {baseline: runs/base}\n"
+                  "notify: {slack: {webhook_env: HOOK}}\n",
+                  &cfg, &err),
+        TARS_OK);
     assert_string_equal(cfg.version, "1.2.3");
     assert_int_equal(cfg.file_count, 2);
     assert_true(cfg.need_cluster);
@@ -64,7 +65,9 @@ static void test_config_reads_every_section(void **state)
 
 static void test_config_errors_name_the_place(void **state)
 {
-    struct { const char *text, *want; } cases[] = {
+    struct {
+        const char *text, *want;
+    } cases[] = {
         {"deploy: {}\n", "missing \"release\" section"},
         {"release: {name: x}\n", "release.version is required"},
         {"release: {version: 1.0.1}\nperf: {steps: [{run: a, tars: [b]}]}\n", "exactly one of"},

@@ -132,7 +132,7 @@ static void test_decide_table(void **state)
         if (c->run && !run)
             fail_msg("%s: the case's JSON does not parse: %s", c->name, jerr.text);
         v = tars_release_judge_evidence(run, c->run ? NULL : "cannot read \"run.json\"", reasons);
-        json_array_foreach (reasons, j, r) {
+        json_array_foreach(reasons, j, r) {
             found = found || strstr(json_string_value(r), c->reason);
         }
         text = json_dumps(reasons, 0);

@@ -16,7 +16,8 @@
 #include "tars/stats.h"
 
 /* cmocka 1.1 has no assert_double_equal. */
-#define assert_double_equal(a, b, eps) assert_near((double)(a), (double)(b), (double)(eps), __LINE__)
+#define assert_double_equal(a, b, eps)                                                             \
+    assert_near((double)(a), (double)(b), (double)(eps), __LINE__)
 
 static void assert_near(double a, double b, double eps, int line)
 {
@@ -243,8 +244,8 @@ static void judge(enum tars_compare_kind kind, enum tars_compare_direction dir, 
     m.threshold_pct = o.threshold_pct[kind];
     tars_compare_judge(&m, &o);
     if (m.verdict != want)
-        fail_msg("%s %g -> %g (p %g): %s, expected %s", tars_compare_kind_name(kind), base, cur,
-                 p, tars_compare_verdict_name(m.verdict), tars_compare_verdict_name(want));
+        fail_msg("%s %g -> %g (p %g): %s, expected %s", tars_compare_kind_name(kind), base, cur, p,
+                 tars_compare_verdict_name(m.verdict), tars_compare_verdict_name(want));
 }
 
 static void test_direction(void **state)

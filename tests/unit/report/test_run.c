@@ -52,10 +52,12 @@ static void test_create_then_sections(void **state)
     assert_string_equal(json_string_value(json_object_get(r, "format")), TARS_RUN_FORMAT);
     assert_non_null(json_object_get(r, "started_at"));
     assert_non_null(json_object_get(json_object_get(r, "machine"), "cpus"));
-    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "release"), "environment")),
-                        "local");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "release"), "environment")), "local");
     assert_int_equal(json_array_size(json_object_get(r, "loads")), 3);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(r, "loads"), 2), "n")), 2);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(json_object_get(r, "loads"), 2), "n")),
+        2);
     json_decref(r);
     /* Opening again keeps what is there. */
     assert_int_equal(tars_run_open(dir, true, &err), TARS_OK);

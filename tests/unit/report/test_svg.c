@@ -179,8 +179,8 @@ static json_t *run_with_load(const char *task_name, size_t seconds)
         fixture_second(&r, 1000 * (int64_t)(s + 1), 1, 100 + s, s % 2, 1, 2, 3, 4);
     res = tars_load_result_to_json(&r);
     tars_load_result_release(&r);
-    run = json_pack("{s:s,s:[{s:s,s:o}]}", "format", "tars-run/1", "loads", "name",
-                    "svc <&> \"q\"", "result", res);
+    run = json_pack("{s:s,s:[{s:s,s:o}]}", "format", "tars-run/1", "loads", "name", "svc <&> \"q\"",
+                    "result", res);
     assert_non_null(run);
     return run;
 }
@@ -200,8 +200,8 @@ static void test_latency_chart(void **state)
     assert_non_null(strstr(svg, "agents &lt;script&gt;&amp;"));
     assert_null(strstr(svg, "<script"));
     /* percentile ticks on the log axis: 0, 90, 99, 99.9, 99.99 %, equally spaced */
-    for (const char *const *t = (const char *const[]){">0%<", ">90%<", ">99%<", ">99.9%<",
-                                                      ">99.99%<", NULL};
+    for (const char *const *t =
+             (const char *const[]){">0%<", ">90%<", ">99%<", ">99.9%<", ">99.99%<", NULL};
          *t; t++)
         assert_non_null(strstr(svg, *t));
     /* "0%" starts at the axis, clear of the y axis' "0" */
@@ -222,8 +222,8 @@ static void test_throughput_and_history(void **state)
     struct tars_err err = TARS_ERR_INIT;
     json_t *run = run_with_load("t", 5);
     int rc;
-    char *svg = draw(tars_svg_throughput, json_array_get(json_object_get(run, "loads"), 0), &rc,
-                     &err);
+    char *svg =
+        draw(tars_svg_throughput, json_array_get(json_object_get(run, "loads"), 0), &rc, &err);
     (void)state;
 
     assert_int_equal(rc, TARS_OK);
@@ -239,14 +239,14 @@ static void test_throughput_and_history(void **state)
 static void test_checks_and_comparison(void **state)
 {
     struct tars_err err = TARS_ERR_INIT;
-    json_t *run = json_pack(
-        "{s:{s:[{s:s,s:[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]}]}}", "checks", "suites", "name",
-        "s", "checks", "category", "api", "status", "pass", "category", "api", "status", "fail",
-        "category", "db<1>", "status", "error", "category", "api", "status", "skip");
-    json_t *cmp = json_pack("{s:[{s:s,s:f,s:f,s:f,s:s},{s:s,s:n,s:f,s:n,s:s}]}", "metrics",
-                            "name", "total p95_ms", "baseline", 1.0, "current", 2.0, "delta_pct",
-                            100.0, "verdict", "high", "name", "x", "baseline", "current", 1.0,
-                            "delta_pct", "verdict", "nodata");
+    json_t *run = json_pack("{s:{s:[{s:s,s:[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]}]}}", "checks",
+                            "suites", "name", "s", "checks", "category", "api", "status", "pass",
+                            "category", "api", "status", "fail", "category", "db<1>", "status",
+                            "error", "category", "api", "status", "skip");
+    json_t *cmp = json_pack("{s:[{s:s,s:f,s:f,s:f,s:s},{s:s,s:n,s:f,s:n,s:s}]}", "metrics", "name",
+                            "total p95_ms", "baseline", 1.0, "current", 2.0, "delta_pct", 100.0,
+                            "verdict", "high", "name", "x", "baseline", "current", 1.0, "delta_pct",
+                            "verdict", "nodata");
     int rc;
     char *svg = draw(tars_svg_checks, run, &rc, &err);
     (void)state;

@@ -186,7 +186,7 @@ static void test_errors_with_positions(void **state)
     (void)state;
     expect_error("line one\n  {#each L}x", "t.md:2:3: unclosed {#each L} (missing {/each})");
     expect_error("{#if A}\n{/each}", "t.md:2:1: {/each} does not close an {#if} (the open block "
-                                      "is {#if A} from 1:1)");
+                                     "is {#if A} from 1:1)");
     expect_error("ab\ncd {/if}", "t.md:2:4: {/if} without an open block");
     expect_error("{#loop L}{/loop}", "t.md:1:1: unknown block");
     expect_error("x {else}", "t.md:1:3: {else} outside an {#if} block");
@@ -227,9 +227,12 @@ static void test_output_bound(void **state)
     (void)state;
 
     env.values = json_pack("{s:[{},{},{},{},{},{},{},{},{},{},{},{}]}", "L");
-    assert_int_equal(tars_tpl_parse("t", "{#each L}0123456789012345678901234567890123456789"
-                                              "01234567890123456789012345678901234567890123456789"
-                                              "{/each}", 107, &t, &err), TARS_OK);
+    assert_int_equal(tars_tpl_parse("t",
+                                    "{#each L}0123456789012345678901234567890123456789"
+                                    "01234567890123456789012345678901234567890123456789"
+                                    "{/each}",
+                                    107, &t, &err),
+                     TARS_OK);
     assert_int_equal(tars_tpl_render(t, &env, &out, NULL, &err), TARS_ETOOBIG);
     tars_buf_release(&out);
     tars_tpl_free(t);
@@ -308,7 +311,8 @@ static void test_type_errors_and_marks(void **state)
     assert_null(render("{#each L}{/each}", "{\"L\":\"text\"}", NULL, false, NULL, &err));
     assert_non_null(strstr(err.msg, "not a list"));
     s = render("a {X} {Y}", "{\"X\":\"1\"}", NULL, true, NULL, &err);
-    assert_string_equal(s, "a \x1e" "1\x1f \x1en/a (not recorded)\x1f");
+    assert_string_equal(s, "a \x1e"
+                           "1\x1f \x1en/a (not recorded)\x1f");
     free(s);
 }
 

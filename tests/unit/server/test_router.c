@@ -25,12 +25,14 @@ static void test_exact_and_param_routes(void **state)
     assert_string_equal(route->template, "/api/v1/agents");
     assert_int_equal(params.count, 0);
 
-    assert_int_equal(match(SRV_GET, "/api/v1/agents/ethical/history", &route, &params, allow), SRV_MATCHED);
+    assert_int_equal(match(SRV_GET, "/api/v1/agents/ethical/history", &route, &params, allow),
+                     SRV_MATCHED);
     assert_string_equal(route->template, "/api/v1/agents/{id}/history");
     assert_int_equal(params.count, 1);
     assert_string_equal(params.value[0], "ethical");
 
-    assert_int_equal(match(SRV_POST, "/api/v1/admin/api-keys/svc_a/rotate", &route, &params, allow), SRV_MATCHED);
+    assert_int_equal(match(SRV_POST, "/api/v1/admin/api-keys/svc_a/rotate", &route, &params, allow),
+                     SRV_MATCHED);
     assert_string_equal(route->template, "/api/v1/admin/api-keys/{id}/rotate");
     assert_string_equal(params.value[0], "svc_a");
     assert_int_equal(route->access, SRV_ADMIN);
@@ -45,7 +47,8 @@ static void test_access_levels(void **state)
 
     assert_int_equal(match(SRV_GET, "/health", &route, &params, allow), SRV_MATCHED);
     assert_int_equal(route->access, SRV_PUBLIC);
-    assert_int_equal(match(SRV_DELETE, "/api/v1/evaluations/x", &route, &params, allow), SRV_MATCHED);
+    assert_int_equal(match(SRV_DELETE, "/api/v1/evaluations/x", &route, &params, allow),
+                     SRV_MATCHED);
     assert_int_equal(route->access, SRV_DEVELOPER);
     assert_int_equal(match(SRV_GET, "/api/v1/evaluations/x", &route, &params, allow), SRV_MATCHED);
     assert_int_equal(route->access, SRV_VIEWER);
@@ -64,7 +67,8 @@ static void test_not_found_and_wrong_method(void **state)
     assert_int_equal(match(SRV_GET, "/api/v1/agents/", &route, &params, allow), SRV_NOT_FOUND);
     assert_int_equal(match(SRV_GET, "/api/v1/agents/a/b", &route, &params, allow), SRV_NOT_FOUND);
     assert_int_equal(match(SRV_GET, "/healthz", &route, &params, allow), SRV_NOT_FOUND);
-    assert_int_equal(match(SRV_METHOD_OTHER, "/api/v1/evaluations/x", &route, &params, allow), SRV_WRONG_METHOD);
+    assert_int_equal(match(SRV_METHOD_OTHER, "/api/v1/evaluations/x", &route, &params, allow),
+                     SRV_WRONG_METHOD);
     assert_string_equal(allow, "GET, PUT, DELETE, OPTIONS");
     assert_int_equal(match(SRV_DELETE, "/api/v1/agents", &route, &params, allow), SRV_WRONG_METHOD);
     assert_string_equal(allow, "GET, OPTIONS");

@@ -87,7 +87,8 @@ static void answer_upgrade(struct server *s, int fd)
     tars_ws_accept_key(key, accept);
     snprintf(answer, sizeof(answer),
              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+             "Sec-WebSocket-Accept: %s\r\n\r\n",
+             accept);
     write_all(fd, answer, strlen(answer));
 }
 
@@ -109,13 +110,16 @@ static void *serve(void *arg)
         (void)read(fd, buf, sizeof(buf));
     } else {
         answer_upgrade(s, fd);
-        send_frame(fd, 0x01, "Hel", 3);  /* text, not final */
-        send_frame(fd, 0x89, "p1", 2);   /* a ping between the fragments */
-        send_frame(fd, 0x80, "lo", 2);   /* continuation, final */
+        send_frame(fd, 0x01, "Hel", 3); /* text, not final */
+        send_frame(fd, 0x89, "p1", 2);  /* a ping between the fragments */
+        send_frame(fd, 0x80, "lo", 2);  /* continuation, final */
         send_frame(fd, 0x81, "world", 5);
         assert_int_equal(read_frame(fd, s->pong, sizeof(s->pong)), TARS_WS_PONG);
         assert_int_equal(read_frame(fd, s->text, sizeof(s->text)), TARS_WS_TEXT);
-        send_frame(fd, 0x88, "\x03\xe9" "bye", 5); /* close 1001 */
+        send_frame(fd, 0x88,
+                   "\x03\xe9"
+                   "bye",
+                   5); /* close 1001 */
         assert_int_equal(read_frame(fd, buf, sizeof(buf)), TARS_WS_CLOSE);
         s->close_code = ((uint8_t)buf[0] << 8) | (uint8_t)buf[1];
     }

@@ -17,9 +17,10 @@ static int parse(const char *text, struct tars_ws_feed_msg *m)
 static void test_message(void **state)
 {
     struct tars_ws_feed_msg m;
-    const char *text = "{\"type\":\"message\",\"payload\":{\"seq\":999,\"list\":[1,{\"timestamp\":5}],"
-                       "\"s\":\"a\\\"}\"},\"channel\":\"evaluation.updates\",\"seq\":42,"
-                       "\"timestamp\":1732380000123}";
+    const char *text =
+        "{\"type\":\"message\",\"payload\":{\"seq\":999,\"list\":[1,{\"timestamp\":5}],"
+        "\"s\":\"a\\\"}\"},\"channel\":\"evaluation.updates\",\"seq\":42,"
+        "\"timestamp\":1732380000123}";
 
     (void)state;
     assert_int_equal(parse(text, &m), TARS_OK);
@@ -37,16 +38,20 @@ static void test_other_types(void **state)
     struct tars_ws_feed_msg m;
 
     (void)state;
-    assert_int_equal(parse(" { \"type\" : \"subscribed\" , \"channel\":\"metrics\", \"seq\": 0 } ", &m), 0);
+    assert_int_equal(
+        parse(" { \"type\" : \"subscribed\" , \"channel\":\"metrics\", \"seq\": 0 } ", &m), 0);
     assert_int_equal(m.type, TARS_WS_FEED_SUBSCRIBED);
     assert_true(m.has_seq);
     assert_int_equal(m.seq, 0);
     assert_int_equal(parse("{\"type\":\"resync_required\",\"channel\":\"c\",\"oldest_seq\":10,"
-                           "\"last_seq\":90}", &m), 0);
+                           "\"last_seq\":90}",
+                           &m),
+                     0);
     assert_int_equal(m.type, TARS_WS_FEED_RESYNC);
     assert_int_equal(m.oldest_seq, 10);
     assert_int_equal(m.seq, 90);
-    assert_int_equal(parse("{\"type\":\"heartbeat\",\"timestamp\":\"2026-11-23T10:00:00Z\"}", &m), 0);
+    assert_int_equal(parse("{\"type\":\"heartbeat\",\"timestamp\":\"2026-11-23T10:00:00Z\"}", &m),
+                     0);
     assert_int_equal(m.type, TARS_WS_FEED_HEARTBEAT);
     assert_false(m.has_timestamp); /* an ISO string is not the wall-clock number */
     assert_int_equal(parse("{\"type\":\"pong\"}", &m), 0);
@@ -58,8 +63,14 @@ static void test_other_types(void **state)
 
 static void test_invalid(void **state)
 {
-    static const char *bad[] = {"", "pong", "[1]", "{\"type\":", "{\"type\":\"message\"",
-                                "{\"a\":{\"b\":1}", "{\"a\" 1}", "{\"a\":\"unterminated}"};
+    static const char *bad[] = {"",
+                                "pong",
+                                "[1]",
+                                "{\"type\":",
+                                "{\"type\":\"message\"",
+                                "{\"a\":{\"b\":1}",
+                                "{\"a\" 1}",
+                                "{\"a\":\"unterminated}"};
     struct tars_ws_feed_msg m;
     char deep[200];
 
@@ -98,10 +109,11 @@ static void test_numbers_out_of_range(void **state)
             fail_msg("accepted %s", bad[i]);
         /* NaN and Infinity are not JSON at all; the rest name the range. */
         if (!strstr(err.msg, strstr(bad[i], "N") || strstr(bad[i], "In") ? "not valid JSON"
-                                                                          : "out of range"))
+                                                                         : "out of range"))
             fail_msg("%s: %s", bad[i], err.msg);
     }
-    assert_int_equal(parse("{\"type\":\"message\",\"seq\":9007199254740992,\"timestamp\":9e12}", &m), 0);
+    assert_int_equal(
+        parse("{\"type\":\"message\",\"seq\":9007199254740992,\"timestamp\":9e12}", &m), 0);
     assert_true(m.seq == INT64_C(9007199254740992));
 }
 
@@ -123,8 +135,10 @@ static void test_subscribe(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_message), cmocka_unit_test(test_other_types),
-        cmocka_unit_test(test_invalid), cmocka_unit_test(test_subscribe),
+        cmocka_unit_test(test_message),
+        cmocka_unit_test(test_other_types),
+        cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_subscribe),
         cmocka_unit_test(test_numbers_out_of_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,20 +112,28 @@ static void test_check_answer(void **state)
     int status = 0;
 
     (void)state;
-    assert_int_equal(tars_ws_check_answer(GOOD_HEAD "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n",
-                                          key, &status, &err), TARS_OK);
+    assert_int_equal(tars_ws_check_answer(GOOD_HEAD
+                                          "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n",
+                                          key, &status, &err),
+                     TARS_OK);
     assert_int_equal(status, 101);
-    assert_int_equal(tars_ws_check_answer(GOOD_HEAD "Sec-WebSocket-Accept: AAAAMBiTxaQ9kYGzzhZRbK+xOo=\r\n",
-                                          key, &status, &err), TARS_EINVAL);
+    assert_int_equal(tars_ws_check_answer(GOOD_HEAD
+                                          "Sec-WebSocket-Accept: AAAAMBiTxaQ9kYGzzhZRbK+xOo=\r\n",
+                                          key, &status, &err),
+                     TARS_EINVAL);
     assert_non_null(strstr(err.msg, "Sec-WebSocket-Accept"));
     assert_int_equal(tars_ws_check_answer("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n", key,
-                                          &status, &err), TARS_ECONFLICT);
+                                          &status, &err),
+                     TARS_ECONFLICT);
     assert_int_equal(status, 401);
-    assert_int_equal(tars_ws_check_answer("HTTP/1.1 101 OK\r\nConnection: Upgrade\r\n", key, &status,
-                                          &err), TARS_EINVAL);
-    assert_int_equal(tars_ws_check_answer(GOOD_HEAD "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-                                                    "Sec-WebSocket-Extensions: permessage-deflate\r\n",
-                                          key, &status, &err), TARS_EINVAL);
+    assert_int_equal(
+        tars_ws_check_answer("HTTP/1.1 101 OK\r\nConnection: Upgrade\r\n", key, &status, &err),
+        TARS_EINVAL);
+    assert_int_equal(tars_ws_check_answer(GOOD_HEAD
+                                          "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                                          "Sec-WebSocket-Extensions: permessage-deflate\r\n",
+                                          key, &status, &err),
+                     TARS_EINVAL);
     assert_int_equal(tars_ws_check_answer("garbage", key, &status, &err), TARS_EINVAL);
 }
 

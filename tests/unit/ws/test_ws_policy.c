@@ -125,8 +125,10 @@ static void test_heartbeat_watch(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_delays_without_jitter), cmocka_unit_test(test_jitter_bounds),
-        cmocka_unit_test(test_one_loop),              cmocka_unit_test(test_close_and_give_up),
+        cmocka_unit_test(test_delays_without_jitter),
+        cmocka_unit_test(test_jitter_bounds),
+        cmocka_unit_test(test_one_loop),
+        cmocka_unit_test(test_close_and_give_up),
         cmocka_unit_test(test_heartbeat_watch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,7 +18,8 @@ static tars_yaml_doc *load(const char *text, struct tars_err *err)
 static void test_core_schema_scalars(void **state)
 {
     struct tars_err err = TARS_ERR_INIT;
-    tars_yaml_doc *d = load("a: 1\nb: -2.5\nc: true\nd: ~\ne: '1'\nf: hello world\ng: 0x10\nh:\n", &err);
+    tars_yaml_doc *d =
+        load("a: 1\nb: -2.5\nc: true\nd: ~\ne: '1'\nf: hello world\ng: 0x10\nh:\n", &err);
     json_t *r;
     (void)state;
 
@@ -76,17 +77,17 @@ static void test_aliases_expand_and_bombs_stop(void **state)
 {
     struct tars_err err = TARS_ERR_INIT;
     tars_yaml_doc *d = load("base: &b {x: 1}\nuse: *b\n", &err);
-    const char *bomb =
-        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-        "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-        "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-        "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
-        "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
+    const char *bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                       "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                       "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                       "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                       "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+                       "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
     (void)state;
 
     assert_non_null(d);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(tars_yaml_root(d), "use"), "x")), 1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(tars_yaml_root(d), "use"), "x")), 1);
     tars_yaml_free(d);
     assert_null(load(bomb, &err));
     assert_int_equal(err.code, TARS_ETOOBIG);
