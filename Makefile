@@ -73,7 +73,7 @@ bench: build
 	@bench/compare.sh $(BUILD)/src/cli/tars
 
 format:
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+	@clang-format-14 -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

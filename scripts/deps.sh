@@ -19,7 +19,7 @@ build_pkgs=(
   python3-tap python3-more-itertools python3-junitparser libxml2-utils python3-jsonschema
   python3-locust
   python3-websockets clang-14 libfuzzer-14-dev libclang-rt-14-dev stress-ng
-  shellcheck yamllint openssh-client unzip
+  shellcheck yamllint openssh-client unzip clang-format-14
 )
 bench_pkgs=(wrk nginx-light)
 
