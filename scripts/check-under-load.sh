@@ -52,6 +52,9 @@ echo "check-under-load: stress-ng --cpu $cpus (pid $stress_pid) keeps $cores cor
 
 start=$(date +%s)
 rc=0
+# Tests that judge the original's fixed production latency targets (the regression suite's 5 ms
+# median, 100 ms p95) judge them against limits a starved machine can keep, as under ASan.
+export TARS_UNDER_LOAD=1
 (cd "$build" && ctest --output-on-failure -j "$jobs" -L integration \
    ${UNDER_LOAD_TESTS:+-R "$UNDER_LOAD_TESTS"} ${UNDER_LOAD_EXCLUDE:+-E "$UNDER_LOAD_EXCLUDE"} \
    --stop-time "$(date -u -d "+${budget} seconds" "+%H:%M:%S +0000")") || rc=$?

@@ -125,10 +125,13 @@ class RegressionSuiteTest(unittest.TestCase):
                      ("GRAFANA_URL", "http://%s:%d" % (HOST, self.grafana.port)),
                      ("JAEGER_URL", "http://%s:%d" % (HOST, self.jaeger.port)),
                      ("HEARTBEAT_WITHIN", "3s"), ("PANEL_STEP", "1s")]
-        if os.environ.get("TARS_SANITIZED") == "ON":
-            # The 5 ms median is the optimized build's target (met there: ~1.4 ms); under
-            # ASan beside other tests one run measured 8 ms. Here the check itself is tested.
-            variables.append(("API_KEY_P50_MS", "50"))
+        if os.environ.get("TARS_SANITIZED") == "ON" or os.environ.get("TARS_UNDER_LOAD") == "1":
+            # The 5 ms median and the 100 ms p95 are the optimized build's targets on a machine
+            # that has its cores (met there: ~1.4 ms and a few ms); under ASan beside other tests
+            # one run measured 8 ms, and with stress-ng holding both cores (make
+            # check-under-load) 15.6 ms and more than 100 ms. Here the checks themselves are
+            # tested: they still time 100 requests each and judge them against these limits.
+            variables += [("API_KEY_P50_MS", "50"), ("API_P95_MS", "1000")]
         argv = ["--environment", "local", "--namespace", "tars", "--version", "v1.0.1",
                 "--canary-endpoint", canary_url or api_url] + list(extra)
         for o in only:
