@@ -159,13 +159,13 @@ void tars_check_empty(const struct tars_check_ctx *ctx, struct tars_check_result
                       const char *fmt, ...) TARS_PRINTF(3, 4);
 
 /* Parameters. Each returns the fallback when absent. */
-const char *tars_param_str(const struct tars_check_ctx *ctx, const char *name,
-                           const char *fallback);
-double tars_param_num(const struct tars_check_ctx *ctx, const char *name, double fallback);
-bool tars_param_bool(const struct tars_check_ctx *ctx, const char *name, bool fallback);
+const char *tars_check_param_str(const struct tars_check_ctx *ctx, const char *name,
+                                 const char *fallback);
+double tars_check_param_num(const struct tars_check_ctx *ctx, const char *name, double fallback);
+bool tars_check_param_bool(const struct tars_check_ctx *ctx, const char *name, bool fallback);
 /* targets.<target>.<field> when the check has no parameter `field`. */
-const char *tars_target_str(const struct tars_check_ctx *ctx, const char *target,
-                            const char *field);
+const char *tars_check_target_str(const struct tars_check_ctx *ctx, const char *target,
+                                  const char *field);
 
 /* An HTTP exchange through libcurl, bounded by the check's deadline. */
 struct tars_fetch_call {

@@ -64,27 +64,29 @@ void tars_check_empty(const struct tars_check_ctx *ctx, struct tars_check_result
 
 /* ---- parameters ---- */
 
-const char *tars_param_str(const struct tars_check_ctx *ctx, const char *name, const char *fallback)
+const char *tars_check_param_str(const struct tars_check_ctx *ctx, const char *name,
+                                 const char *fallback)
 {
     json_t *v = json_object_get(ctx->params, name);
     return json_is_string(v) ? json_string_value(v) : fallback;
 }
 
-double tars_param_num(const struct tars_check_ctx *ctx, const char *name, double fallback)
+double tars_check_param_num(const struct tars_check_ctx *ctx, const char *name, double fallback)
 {
     json_t *v = json_object_get(ctx->params, name);
     return json_is_number(v) ? json_number_value(v) : fallback;
 }
 
-bool tars_param_bool(const struct tars_check_ctx *ctx, const char *name, bool fallback)
+bool tars_check_param_bool(const struct tars_check_ctx *ctx, const char *name, bool fallback)
 {
     json_t *v = json_object_get(ctx->params, name);
     return json_is_boolean(v) ? json_is_true(v) : fallback;
 }
 
-const char *tars_target_str(const struct tars_check_ctx *ctx, const char *target, const char *field)
+const char *tars_check_target_str(const struct tars_check_ctx *ctx, const char *target,
+                                  const char *field)
 {
-    const char *own = tars_param_str(ctx, field, NULL);
+    const char *own = tars_check_param_str(ctx, field, NULL);
     json_t *v;
 
     if (own)

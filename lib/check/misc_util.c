@@ -112,11 +112,11 @@ bad:
 
 bool misc_token(const struct tars_check_ctx *ctx, const char *target, char *out, size_t size)
 {
-    const char *token = tars_param_str(ctx, "token", NULL);
+    const char *token = tars_check_param_str(ctx, "token", NULL);
     const char *env_name;
 
     if (!token) {
-        env_name = tars_target_str(ctx, target, "token_env");
+        env_name = tars_check_target_str(ctx, target, "token_env");
         token = env_name && *env_name ? getenv(env_name) : NULL;
     }
     if (!token || !*token || strlen(token) >= size)

@@ -32,7 +32,7 @@ static void summarise(json_t *list, char *out, size_t cap)
 
 static void api_compat_run(const struct tars_check_ctx *ctx, struct tars_check_result *out)
 {
-    const char *path = tars_param_str(ctx, "snapshot", NULL);
+    const char *path = tars_check_param_str(ctx, "snapshot", NULL);
     struct tars_api_snapshot_options o = {0};
     struct tars_err err = TARS_ERR_INIT;
     json_t *old = NULL, *now = NULL, *diff;
@@ -45,11 +45,12 @@ static void api_compat_run(const struct tars_check_ctx *ctx, struct tars_check_r
         json_decref(old);
         return;
     }
-    o.base_url = tars_param_str(ctx, "base_url", tars_target_str(ctx, "api", "base_url"));
-    o.token = tars_param_str(ctx, "token", NULL);
+    o.base_url =
+        tars_check_param_str(ctx, "base_url", tars_check_target_str(ctx, "api", "base_url"));
+    o.token = tars_check_param_str(ctx, "token", NULL);
     o.token = o.token && *o.token ? o.token : NULL;
-    o.writes = tars_param_bool(ctx, "writes", false);
-    o.insecure = tars_param_bool(ctx, "insecure", false);
+    o.writes = tars_check_param_bool(ctx, "writes", false);
+    o.insecure = tars_check_param_bool(ctx, "insecure", false);
     o.timeout_ms = ctx->timeout_ms > 0 ? ctx->timeout_ms / 4 : 0;
     if (!o.base_url) {
         tars_check_error(out, false, "no base_url: give base_url or targets.api.base_url");

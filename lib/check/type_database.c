@@ -149,7 +149,7 @@ static int collect_first(void *ctx, int ncols, const char *const *names, const c
 static void judge_value(struct db_check *d, const char *value)
 {
     json_t *want = json_object_get(d->ctx->params, "value");
-    const char *op_text = tars_param_str(d->ctx, "op", "==");
+    const char *op_text = tars_check_param_str(d->ctx, "op", "==");
     double want_n, got;
     int op = 0;
 
@@ -183,7 +183,7 @@ static void check_query(struct db_check *d)
     bool truncated = false;
     double min_rows;
 
-    q.column = tars_param_str(d->ctx, "column", NULL);
+    q.column = tars_check_param_str(d->ctx, "column", NULL);
     if (tars_store_query(d->st, d->sql, QUERY_MAX_ROWS, collect_first, &q, &truncated, &err)) {
         query_failed(d, "query", &err);
         return;
@@ -432,7 +432,7 @@ static void check_explain(struct db_check *d)
     double samples;
 
     memset(&look, 0, sizeof(look));
-    look.index = tars_param_str(d->ctx, "index", NULL);
+    look.index = tars_check_param_str(d->ctx, "index", NULL);
     (void)misc_bool(d->ctx->params, "index_scan", !d->postgres || look.index, &want_index);
     (void)misc_number(d->ctx->params, "samples", DEFAULT_SAMPLES, &samples);
     if (d->postgres)
@@ -445,9 +445,9 @@ static void check_explain(struct db_check *d)
 
 static void database_run(const struct tars_check_ctx *ctx, struct tars_check_result *out)
 {
-    const char *kind = tars_param_str(ctx, "check", "");
-    const char *url = tars_target_str(ctx, "database", "url");
-    struct db_check d = {ctx, out, NULL, false, tars_param_str(ctx, "sql", NULL)};
+    const char *kind = tars_check_param_str(ctx, "check", "");
+    const char *url = tars_check_target_str(ctx, "database", "url");
+    struct db_check d = {ctx, out, NULL, false, tars_check_param_str(ctx, "sql", NULL)};
 
     if (!url || !*url) {
         tars_check_error(out, false, "no database URL (url, or targets.database.url)");

@@ -189,8 +189,8 @@ static void grafana_health(struct grafana *g)
 /* The search hits for the check's query (a JSON array, new reference). */
 static int grafana_search(struct grafana *g, json_t **hits)
 {
-    const char *query = tars_param_str(g->ctx, "query", NULL);
-    const char *title = tars_param_str(g->ctx, "title", NULL);
+    const char *query = tars_check_param_str(g->ctx, "query", NULL);
+    const char *title = tars_check_param_str(g->ctx, "title", NULL);
     char encoded[512], path[600];
     long status;
     json_t *doc = NULL;
@@ -230,7 +230,7 @@ static json_t *pick_hit(json_t *hits, const char *title)
 
 static void grafana_search_check(struct grafana *g)
 {
-    const char *title = tars_param_str(g->ctx, "title", NULL);
+    const char *title = tars_check_param_str(g->ctx, "title", NULL);
     double min_results;
     json_t *hits = NULL;
     size_t n;
@@ -253,8 +253,8 @@ static void grafana_search_check(struct grafana *g)
 /* The uid to fetch: the parameter, or the matching search hit's. */
 static int resolve_uid(struct grafana *g, char *uid, size_t size)
 {
-    const char *given = tars_param_str(g->ctx, "uid", NULL);
-    const char *title = tars_param_str(g->ctx, "title", NULL);
+    const char *given = tars_check_param_str(g->ctx, "uid", NULL);
+    const char *title = tars_check_param_str(g->ctx, "title", NULL);
     json_t *hits = NULL, *hit;
     const char *found;
 
@@ -272,7 +272,7 @@ static int resolve_uid(struct grafana *g, char *uid, size_t size)
         tars_check_fail(g->out, "no grafana dashboard titled \"%.100s\"", title);
     else
         tars_check_fail(g->out, "grafana search found no dashboard for \"%.100s\"",
-                        tars_param_str(g->ctx, "query", DEFAULT_QUERY));
+                        tars_check_param_str(g->ctx, "query", DEFAULT_QUERY));
     json_decref(hits);
     return found ? TARS_OK : TARS_ENOTFOUND;
 }
@@ -398,7 +398,7 @@ out:
 
 static void grafana_panels(struct grafana *g)
 {
-    const char *prefix = tars_param_str(g->ctx, "prefix", DEFAULT_PREFIX);
+    const char *prefix = tars_check_param_str(g->ctx, "prefix", DEFAULT_PREFIX);
     struct grafana_panel_scan scan;
     json_t *doc = NULL;
     char uid[256];
@@ -426,8 +426,8 @@ static void grafana_panels(struct grafana *g)
 
 static void grafana_run(const struct tars_check_ctx *ctx, struct tars_check_result *out)
 {
-    const char *kind = tars_param_str(ctx, "check", "");
-    struct grafana g = {ctx, tars_target_str(ctx, "grafana", "url"), false, out};
+    const char *kind = tars_check_param_str(ctx, "check", "");
+    struct grafana g = {ctx, tars_check_target_str(ctx, "grafana", "url"), false, out};
 
     (void)misc_bool(ctx->params, "insecure", false, &g.insecure);
     if (!g.base || !*g.base) {

@@ -147,8 +147,9 @@ static const char *request_body(struct http_request *rq, json_t *body, char *buf
 static const char *request_url(const struct tars_check_ctx *ctx, struct http_request *rq, char *buf,
                                size_t size)
 {
-    const char *url = tars_param_str(ctx, "url", NULL), *path = tars_param_str(ctx, "path", NULL);
-    const char *base = tars_target_str(ctx, "api", "base_url");
+    const char *url = tars_check_param_str(ctx, "url", NULL),
+               *path = tars_check_param_str(ctx, "path", NULL);
+    const char *base = tars_check_target_str(ctx, "api", "base_url");
 
     if (url)
         rq->url = xstrdup(url);
@@ -197,7 +198,7 @@ static const char *request_build(const struct tars_check_ctx *ctx, struct http_r
     const char *why;
 
     memset(rq, 0, sizeof(*rq));
-    rq->method = xstrdup(tars_param_str(ctx, "method", "GET"));
+    rq->method = xstrdup(tars_check_param_str(ctx, "method", "GET"));
     for (char *m = rq->method; *m; m++)
         if (*m >= 'a' && *m <= 'z')
             *m = (char)(*m - 'a' + 'A');

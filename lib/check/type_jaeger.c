@@ -242,7 +242,7 @@ static bool listed(json_t *names, const char *name)
 static void jaeger_services(struct jaeger *j)
 {
     json_t *want = json_object_get(j->ctx->params, "services"), *data = NULL, *v;
-    const char *one = tars_param_str(j->ctx, "service", NULL);
+    const char *one = tars_check_param_str(j->ctx, "service", NULL);
     char missing[256] = "";
     size_t i, expected = 0;
 
@@ -285,7 +285,7 @@ static int jaeger_traces(struct jaeger *j, const char **service, int64_t *lookba
     double limit;
     int64_t now_us = tars_wall_ms() * 1000;
 
-    *service = tars_param_str(j->ctx, "service", DEFAULT_SERVICE);
+    *service = tars_check_param_str(j->ctx, "service", DEFAULT_SERVICE);
     (void)misc_duration_ms(j->ctx->params, "lookback", DEFAULT_LOOKBACK_MS, lookback_ms);
     (void)misc_number(j->ctx->params, "limit", DEFAULT_LIMIT, &limit);
     if (*lookback_ms < 1000)
@@ -407,8 +407,8 @@ static void jaeger_multi_region(struct jaeger *j)
 
 static void jaeger_run(const struct tars_check_ctx *ctx, struct tars_check_result *out)
 {
-    const char *kind = tars_param_str(ctx, "check", "");
-    struct jaeger j = {ctx, tars_target_str(ctx, "jaeger", "url"), false, out};
+    const char *kind = tars_check_param_str(ctx, "check", "");
+    struct jaeger j = {ctx, tars_check_target_str(ctx, "jaeger", "url"), false, out};
 
     (void)misc_bool(ctx->params, "insecure", false, &j.insecure);
     if (!j.base || !*j.base) {

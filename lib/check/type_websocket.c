@@ -44,15 +44,15 @@ struct ws_check {
 /* The URL to use, or false when the suite gives none. */
 static bool ws_url(const struct tars_check_ctx *ctx, char *out, size_t size)
 {
-    const char *url = tars_param_str(ctx, "url", NULL);
+    const char *url = tars_check_param_str(ctx, "url", NULL);
     const char *base;
     size_t len;
 
     if (!url)
-        url = tars_target_str(ctx, "api", "ws_url");
+        url = tars_check_target_str(ctx, "api", "ws_url");
     if (url)
         return tars_strlcpy(out, url, size) < size;
-    base = tars_target_str(ctx, "api", "base_url");
+    base = tars_check_target_str(ctx, "api", "base_url");
     if (!base || (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0))
         return false;
     len = strlen(base);
@@ -122,7 +122,7 @@ static int ws_open(struct ws_check *w, check_ws_client **c)
         o.authorization = auth;
     }
     (void)misc_bool(w->ctx->params, "insecure", false, &o.insecure);
-    o.ca_file = tars_param_str(w->ctx, "ca_file", NULL);
+    o.ca_file = tars_check_param_str(w->ctx, "ca_file", NULL);
     rc = check_ws_connect(&o, w->ctx->deadline_ns, c, &err);
     explicit_bzero(token, sizeof(token));
     explicit_bzero(auth, sizeof(auth));
@@ -168,7 +168,7 @@ static double ms_since(uint64_t start_ns)
 static void ws_ping_pong(struct ws_check *w, check_ws_client *c)
 {
     static const char ping[] = "{\"type\":\"ping\"}";
-    const char *expect = tars_param_str(w->ctx, "expect_type", "pong");
+    const char *expect = tars_check_param_str(w->ctx, "expect_type", "pong");
     struct tars_err err = TARS_ERR_INIT;
     struct check_ws_message m;
     char type[64] = "", why[160];
@@ -234,7 +234,7 @@ static void ws_heartbeat(struct ws_check *w, check_ws_client *c)
 
 static void websocket_run(const struct tars_check_ctx *ctx, struct tars_check_result *out)
 {
-    const char *kind = tars_param_str(ctx, "check", "");
+    const char *kind = tars_check_param_str(ctx, "check", "");
     bool ping = strcmp(kind, "ping_pong") == 0;
     struct ws_check *w = xcalloc(1, sizeof(*w));
     check_ws_client *c = NULL;

@@ -166,7 +166,7 @@ json_t *helm_latest_secret(json_t *items, const char *release, long *revision)
 
 const char *kube_helm_selector(struct kube_run *kr, char *buf, size_t size)
 {
-    snprintf(buf, size, "owner=helm,name=%s", tars_param_str(kr->ctx, "release", "tars"));
+    snprintf(buf, size, "owner=helm,name=%s", tars_check_param_str(kr->ctx, "release", "tars"));
     return buf;
 }
 
@@ -179,9 +179,9 @@ static const char *skip_v(const char *s)
 static void judge_release(struct kube_run *kr, json_t *rel, const char *name, long rev,
                           struct tars_check_result *out)
 {
-    const char *want_status = tars_param_str(kr->ctx, "status", "deployed");
-    const char *want_version = tars_param_str(kr->ctx, "version", NULL);
-    const char *want_app = tars_param_str(kr->ctx, "app_version", NULL);
+    const char *want_status = tars_check_param_str(kr->ctx, "status", "deployed");
+    const char *want_version = tars_check_param_str(kr->ctx, "version", NULL);
+    const char *want_app = tars_check_param_str(kr->ctx, "app_version", NULL);
     const char *status = kube_str_at(rel, "info.status");
     const char *version = kube_str_at(rel, "chart.metadata.version");
     const char *app = kube_str_at(rel, "chart.metadata.appVersion");
@@ -202,7 +202,7 @@ static void judge_release(struct kube_run *kr, json_t *rel, const char *name, lo
 
 void kube_judge_helm(struct kube_run *kr, json_t *items, struct tars_check_result *out)
 {
-    const char *name = tars_param_str(kr->ctx, "release", "tars");
+    const char *name = tars_check_param_str(kr->ctx, "release", "tars");
     struct tars_err err = TARS_ERR_INIT;
     json_t *secret, *release = NULL;
     long rev;

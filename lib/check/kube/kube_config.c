@@ -387,7 +387,7 @@ out:
 /* targets.kubernetes.<field> (or the check's parameter) as a string. */
 static const char *target_str(const struct tars_check_ctx *ctx, const char *field)
 {
-    const char *s = tars_target_str(ctx, "kubernetes", field);
+    const char *s = tars_check_target_str(ctx, "kubernetes", field);
     return s && s[0] ? s : NULL;
 }
 

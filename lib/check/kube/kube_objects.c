@@ -66,8 +66,8 @@ void kube_judge_pdb(struct kube_run *kr, json_t *obj, struct kube_scan *scan)
 
 void kube_judge_configmap(struct kube_run *kr, json_t *obj, struct kube_scan *scan)
 {
-    const char *key = tars_param_str(kr->ctx, "key", NULL);
-    const char *contains = tars_param_str(kr->ctx, "contains", NULL);
+    const char *key = tars_check_param_str(kr->ctx, "key", NULL);
+    const char *contains = tars_check_param_str(kr->ctx, "contains", NULL);
     json_t *data = json_object_get(obj, "data");
     const char *value;
 
@@ -83,7 +83,7 @@ void kube_judge_configmap(struct kube_run *kr, json_t *obj, struct kube_scan *sc
 
 void kube_judge_secret(struct kube_run *kr, json_t *obj, struct kube_scan *scan)
 {
-    const char *key = tars_param_str(kr->ctx, "key", NULL);
+    const char *key = tars_check_param_str(kr->ctx, "key", NULL);
 
     if (key && !json_object_get(json_object_get(obj, "data"), key))
         kube_scan_problem(scan, "secret \"%s\": no key \"%s\"", kube_obj_name(obj), key);
@@ -193,7 +193,7 @@ static void judge_tls(struct kube_run *kr, json_t *obj, json_t *tls, json_t *rul
 void kube_judge_ingress(struct kube_run *kr, json_t *obj, struct kube_scan *scan)
 {
     const char *name = kube_obj_name(obj);
-    const char *host = tars_param_str(kr->ctx, "host", NULL);
+    const char *host = tars_check_param_str(kr->ctx, "host", NULL);
     json_t *rules = json_object_get(json_object_get(obj, "spec"), "rules");
     json_t *tls = json_object_get(json_object_get(obj, "spec"), "tls");
 

@@ -29,9 +29,9 @@ static const char *port_text(const struct tars_check_ctx *ctx, char *buf, size_t
 
 static int proxy_path(struct kube_run *kr, struct tars_buf *b)
 {
-    const char *service = tars_param_str(kr->ctx, "service", "");
-    const char *scheme = tars_param_str(kr->ctx, "scheme", NULL);
-    const char *path = tars_param_str(kr->ctx, "path", "/health");
+    const char *service = tars_check_param_str(kr->ctx, "service", "");
+    const char *scheme = tars_check_param_str(kr->ctx, "scheme", NULL);
+    const char *path = tars_check_param_str(kr->ctx, "path", "/health");
     char port_buf[32];
     const char *port = port_text(kr->ctx, port_buf, sizeof(port_buf));
 
@@ -98,8 +98,8 @@ static void list_text(json_t *list, char *out, size_t size)
 static void judge_reply(struct kube_run *kr, const struct tars_fetch_reply *reply,
                         struct tars_check_result *out)
 {
-    const char *service = tars_param_str(kr->ctx, "service", "");
-    const char *path = tars_param_str(kr->ctx, "path", "/health");
+    const char *service = tars_check_param_str(kr->ctx, "service", "");
+    const char *path = tars_check_param_str(kr->ctx, "path", "/health");
     long want = (long)kube_num(kr->ctx, "expect_status", 200);
     json_t *wanted = kube_param_list(kr->ctx, "body_contains");
     const char *body = reply->body ? reply->body : "";
@@ -153,13 +153,13 @@ void kube_run_service_proxy(struct kube_run *kr, struct tars_check_result *out)
 {
     struct tars_buf path = TARS_BUF_INIT(4096);
     struct tars_fetch_reply reply;
-    const char *service = tars_param_str(kr->ctx, "service", "");
+    const char *service = tars_check_param_str(kr->ctx, "service", "");
 
     if (!kube_name_valid(service)) {
         tars_check_error(out, false, "service \"%.100s\" is not a valid name", service);
         return;
     }
-    if (!path_valid(tars_param_str(kr->ctx, "path", "/health"))) {
+    if (!path_valid(tars_check_param_str(kr->ctx, "path", "/health"))) {
         tars_check_error(out, false, "path must start with / and hold no spaces");
         return;
     }

@@ -132,7 +132,7 @@ bool kube_bool(const struct tars_check_ctx *ctx, const char *name, bool fallback
 
 const char *kube_namespace(const struct tars_check_ctx *ctx, const struct kube_target *t)
 {
-    const char *ns = tars_target_str(ctx, "kubernetes", "namespace");
+    const char *ns = tars_check_target_str(ctx, "kubernetes", "namespace");
 
     if (ns && ns[0])
         return ns;
@@ -222,7 +222,7 @@ static void conclude(struct kube_run *kr, struct selection *sel, struct kube_sca
                      struct tars_check_result *out)
 {
     const struct kube_resource *r = kr->res;
-    const char *selector = tars_param_str(kr->ctx, "selector", NULL);
+    const char *selector = tars_check_param_str(kr->ctx, "selector", NULL);
     double min_count = kube_num(kr->ctx, "min_count", 0);
     char pass[TARS_CHECK_REASON_MAX];
 
@@ -246,7 +246,7 @@ static void conclude(struct kube_run *kr, struct selection *sel, struct kube_sca
 void kube_scan_items(struct kube_run *kr, json_t *items, struct tars_check_result *out)
 {
     struct selection sel = {kube_param_list(kr->ctx, "names"), kube_param_list(kr->ctx, "exclude"),
-                            tars_param_str(kr->ctx, "match", "exact"), NULL};
+                            tars_check_param_str(kr->ctx, "match", "exact"), NULL};
     struct kube_scan *scan = xcalloc(1, sizeof(*scan));
 
     if (sel.names)
@@ -269,7 +269,7 @@ static json_t *items_of(json_t *v)
 void kube_evaluate(const struct tars_check_ctx *ctx, json_t *items, json_t *aux,
                    struct tars_check_result *out)
 {
-    const char *check = tars_param_str(ctx, "check", "");
+    const char *check = tars_check_param_str(ctx, "check", "");
     struct kube_run kr = {ctx,  kube_subcheck_find(check), NULL,
                           NULL, kube_namespace(ctx, NULL), items_of(aux)};
 

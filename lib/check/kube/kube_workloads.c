@@ -235,8 +235,8 @@ static const char *skip_v(const char *s)
 
 void kube_judge_version_label(struct kube_run *kr, json_t *obj, struct kube_scan *scan)
 {
-    const char *label = tars_param_str(kr->ctx, "label", "app.kubernetes.io/version");
-    const char *want = tars_param_str(kr->ctx, "version", "");
+    const char *label = tars_check_param_str(kr->ctx, "label", "app.kubernetes.io/version");
+    const char *want = tars_check_param_str(kr->ctx, "version", "");
     json_t *labels = json_object_get(json_object_get(obj, "metadata"), "labels");
     const char *have = json_string_value(json_object_get(labels, label));
 

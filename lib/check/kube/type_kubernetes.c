@@ -208,7 +208,7 @@ const struct kube_subcheck *kube_subcheck_find(const char *name)
 const struct kube_resource *kube_subcheck_resource(const struct kube_subcheck *sc,
                                                    const struct tars_check_ctx *ctx)
 {
-    const char *kind = sc->takes_kind ? tars_param_str(ctx, "kind", NULL) : NULL;
+    const char *kind = sc->takes_kind ? tars_check_param_str(ctx, "kind", NULL) : NULL;
 
     if (!kind)
         return sc->resource;
@@ -414,7 +414,7 @@ static void list_and_judge(struct kube_run *kr, struct tars_check_result *out)
     const struct kube_subcheck *sc = kr->sc;
     char sel_buf[512];
     const char *selector = sc->selector ? sc->selector(kr, sel_buf, sizeof(sel_buf))
-                                        : tars_param_str(kr->ctx, "selector", NULL);
+                                        : tars_check_param_str(kr->ctx, "selector", NULL);
     json_t *items = NULL, *aux = NULL;
 
     if (kube_list(kr->client, kr->res, kr->ns, selector, &items, out) != 0)
@@ -434,7 +434,7 @@ out:
 
 static void kube_run_check(const struct tars_check_ctx *ctx, struct tars_check_result *out)
 {
-    const char *check = tars_param_str(ctx, "check", "");
+    const char *check = tars_check_param_str(ctx, "check", "");
     struct kube_run kr = {ctx, kube_subcheck_find(check), NULL, NULL, NULL, NULL};
     struct tars_err err = TARS_ERR_INIT;
     struct kube_target target;
@@ -447,7 +447,7 @@ static void kube_run_check(const struct tars_check_ctx *ctx, struct tars_check_r
     kr.res = kube_subcheck_resource(kr.sc, ctx);
     if (kr.sc->resource && !kr.res) {
         tars_check_error(out, false, "kind \"%s\" is not a workload kind",
-                         tars_param_str(ctx, "kind", ""));
+                         tars_check_param_str(ctx, "kind", ""));
         return;
     }
     if (kube_target_resolve(ctx, &target, &err) != 0) {

@@ -98,9 +98,9 @@ enum prom_verdict prom_canary_judge(const struct canary_figures *f, const struct
 static void canary_pick(const struct tars_check_ctx *ctx, json_t *data, int first, double scale,
                         struct canary_figures *f)
 {
-    const char *label = tars_param_str(ctx, "label", "deployment");
-    const char *names[2] = {tars_param_str(ctx, "canary", "canary"),
-                            tars_param_str(ctx, "stable", "stable")};
+    const char *label = tars_check_param_str(ctx, "label", "deployment");
+    const char *names[2] = {tars_check_param_str(ctx, "canary", "canary"),
+                            tars_check_param_str(ctx, "stable", "stable")};
     double v;
 
     for (int i = 0; i < 2; i++)
@@ -114,17 +114,17 @@ static int canary_query(const struct tars_check_ctx *ctx, bool latency, struct c
                         struct tars_check_result *out)
 {
     struct tars_buf q = TARS_BUF_INIT(PROM_MAX_QUERY);
-    struct promql_scope s = {tars_param_str(ctx, "selector", NULL),
-                             tars_param_str(ctx, "window", PRESET_WINDOW),
-                             tars_param_str(ctx, "label", "deployment")};
+    struct promql_scope s = {tars_check_param_str(ctx, "selector", NULL),
+                             tars_check_param_str(ctx, "window", PRESET_WINDOW),
+                             tars_check_param_str(ctx, "label", "deployment")};
     json_t *data = NULL;
     int rc;
 
     if (latency)
-        rc = promql_quantile(&q, tars_param_str(ctx, "histogram", PRESET_HTTP_HISTOGRAM),
+        rc = promql_quantile(&q, tars_check_param_str(ctx, "histogram", PRESET_HTTP_HISTOGRAM),
                              preset_number(ctx, "quantile", 0.95), &s);
     else
-        rc = promql_ratio(&q, tars_param_str(ctx, "counter", PRESET_HTTP_COUNTER),
+        rc = promql_ratio(&q, tars_check_param_str(ctx, "counter", PRESET_HTTP_COUNTER),
                           PRESET_SERVER_ERRORS, &s);
     if (rc != 0)
         tars_check_error(out, false, "the query is longer than %d bytes", PROM_MAX_QUERY);

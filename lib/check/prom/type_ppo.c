@@ -19,11 +19,11 @@
 
 static int ppo_selector(const struct tars_check_ctx *ctx, struct tars_buf *q)
 {
-    bool container = strcmp(tars_param_str(ctx, "source", "process"), "container") == 0;
-    const char *metric = tars_param_str(ctx, "metric",
-                                        container ? "container_memory_usage_bytes"
-                                                  : "process_resident_memory_bytes");
-    const char *sel = tars_param_str(ctx, "selector", container ? "pod=~\".*ppo.*\"" : NULL);
+    bool container = strcmp(tars_check_param_str(ctx, "source", "process"), "container") == 0;
+    const char *metric = tars_check_param_str(ctx, "metric",
+                                              container ? "container_memory_usage_bytes"
+                                                        : "process_resident_memory_bytes");
+    const char *sel = tars_check_param_str(ctx, "selector", container ? "pod=~\".*ppo.*\"" : NULL);
 
     return promql_selector(q, metric, "", sel, NULL);
 }
@@ -31,8 +31,8 @@ static int ppo_selector(const struct tars_check_ctx *ctx, struct tars_buf *q)
 static int ppo_build(const struct tars_check_ctx *ctx, struct tars_buf *q, struct prom_judge *j,
                      char *what, size_t what_size)
 {
-    bool growth = strcmp(tars_param_str(ctx, "objective", "memory"), "growth") == 0;
-    const char *window = tars_param_str(ctx, "window", growth ? PRESET_GROWTH_WINDOW : NULL);
+    bool growth = strcmp(tars_check_param_str(ctx, "objective", "memory"), "growth") == 0;
+    const char *window = tars_check_param_str(ctx, "window", growth ? PRESET_GROWTH_WINDOW : NULL);
     int rc;
 
     j->scale = 1.0 / PRESET_MIB;

@@ -35,7 +35,7 @@
 
 const char *prom_base_url(const struct tars_check_ctx *ctx)
 {
-    return tars_target_str(ctx, "prometheus", "url");
+    return tars_check_target_str(ctx, "prometheus", "url");
 }
 
 int prom_url_encode(struct tars_buf *b, const char *s)
@@ -201,7 +201,7 @@ static void prometheus_run(const struct tars_check_ctx *ctx, struct tars_check_r
         tars_check_error(out, false, "%s", why);
         return;
     }
-    prom_run_query(ctx, tars_param_str(ctx, "query", ""), &j, out);
+    prom_run_query(ctx, tars_check_param_str(ctx, "query", ""), &j, out);
 }
 
 static const char *settings_validate(json_t *params, char *buf, size_t size)
@@ -263,7 +263,7 @@ static char *rules_file_path(const struct tars_check_ctx *ctx, const char *file)
 static int wanted_rules(const struct tars_check_ctx *ctx, json_t **want,
                         struct tars_check_result *out)
 {
-    const char *file = tars_param_str(ctx, "file", NULL);
+    const char *file = tars_check_param_str(ctx, "file", NULL);
     struct tars_err err = TARS_ERR_INIT;
     tars_yaml_doc *doc;
     char *path;
@@ -343,7 +343,8 @@ static const char *prometheus_rules_validate(json_t *params, char *buf, size_t s
 static void rule_health_run(const struct tars_check_ctx *ctx, struct tars_check_result *out)
 {
     struct prom_health_spec spec = {json_object_get(ctx->params, "groups"),
-                                    tars_param_str(ctx, "group_prefix", NULL), DEFAULT_RULE_MAX_MS};
+                                    tars_check_param_str(ctx, "group_prefix", NULL),
+                                    DEFAULT_RULE_MAX_MS};
     char reason[TARS_CHECK_REASON_MAX - 32];
     json_t *data = NULL;
 

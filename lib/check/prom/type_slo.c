@@ -203,8 +203,8 @@ static const char *by_text(json_t *by, char *buf, size_t size)
 static void scope_read(const struct tars_check_ctx *ctx, struct promql_scope *s, const char *window,
                        char *by, size_t size)
 {
-    s->selector = tars_param_str(ctx, "selector", NULL);
-    s->window = tars_param_str(ctx, "window", window);
+    s->selector = tars_check_param_str(ctx, "selector", NULL);
+    s->window = tars_check_param_str(ctx, "window", window);
     s->by = by_text(json_object_get(ctx->params, "by"), by, size);
 }
 
@@ -261,8 +261,8 @@ const char *preset_validate(json_t *params, char *buf, size_t size)
 static int slo_build(const struct tars_check_ctx *ctx, struct tars_buf *q, struct prom_judge *j,
                      char *what, size_t what_size)
 {
-    const char *objective = tars_param_str(ctx, "objective", ""),
-               *metric = tars_param_str(ctx, "metric", NULL);
+    const char *objective = tars_check_param_str(ctx, "objective", ""),
+               *metric = tars_check_param_str(ctx, "metric", NULL);
     struct promql_scope s;
     char by[BY_MAX];
     double quantile = preset_number(ctx, "quantile", 0.95);

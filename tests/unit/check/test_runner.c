@@ -16,8 +16,8 @@ static int flaky_calls;
 
 static void fake_run(const struct tars_check_ctx *ctx, struct tars_check_result *out)
 {
-    const char *outcome = tars_param_str(ctx, "outcome", "pass");
-    struct timespec ts = {0, (long)tars_param_num(ctx, "sleep_ms", 0) * 1000000L};
+    const char *outcome = tars_check_param_str(ctx, "outcome", "pass");
+    struct timespec ts = {0, (long)tars_check_param_num(ctx, "sleep_ms", 0) * 1000000L};
 
     nanosleep(&ts, NULL);
     if (strcmp(outcome, "pass") == 0)
@@ -26,7 +26,7 @@ static void fake_run(const struct tars_check_ctx *ctx, struct tars_check_result 
         tars_check_fail(out, "broken");
     else if (strcmp(outcome, "flaky") == 0 &&
              __atomic_add_fetch(&flaky_calls, 1, __ATOMIC_SEQ_CST) <
-                 (int)tars_param_num(ctx, "fail_times", 1) + 1)
+                 (int)tars_check_param_num(ctx, "fail_times", 1) + 1)
         tars_check_error(out, true, "refused");
     else if (strcmp(outcome, "flaky") == 0)
         tars_check_pass(out, "recovered");
