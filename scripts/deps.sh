@@ -20,6 +20,8 @@ build_pkgs=(
   python3-locust
   python3-websockets clang-14 libfuzzer-14-dev libclang-rt-14-dev stress-ng
   shellcheck yamllint openssh-client unzip clang-format-14
+  # shells whose completion scripts tars generates; the tests load them in each shell
+  zsh fish
 )
 bench_pkgs=(wrk nginx-light)
 
