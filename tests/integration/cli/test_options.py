@@ -5,6 +5,7 @@ import http.server
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,13 @@ class Base(unittest.TestCase):
         for m in messages:
             self.assertIn(m, err, shown)
         return err
+
+    def script(self, shell):
+        """`tars completion SHELL`'s output, after asserting it exited 0."""
+        p = subprocess.run([TARS, "completion", shell], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout
 
 
 class CommandTypoTest(Base):
@@ -237,16 +245,99 @@ class CompletionTest(Base):
 
     def test_other_shells_parse_it(self):
         for shell, flag in (("zsh", "-n"), ("fish", "--no-execute")):
-            path = shutil.which(shell)
-            if not path:
-                continue  # not installed here: bash above is the one run for real
-            script = subprocess.run([TARS, "completion", shell], capture_output=True, text=True,
-                                    timeout=60)
-            self.assertEqual(script.returncode, 0, script.stderr)
-            p = subprocess.run([path, flag], input=script.stdout, capture_output=True, text=True,
-                               timeout=60)
+            p = subprocess.run([shell, flag], input=self.script(shell), capture_output=True,
+                               text=True, timeout=60)
             self.assertEqual(p.returncode, 0, shell + ": " + p.stderr)
 
+
+def shell_env():
+    return dict(os.environ, PATH=os.path.dirname(os.path.abspath(TARS)) + ":" +
+                os.environ.get("PATH", ""))
+
+
+class ZshCompletionTest(Base):
+    """`tars completion zsh` loaded in a real interactive zsh and completed with <Tab>
+    (zsh_complete.zsh drives it in a pseudo-terminal)."""
+
+    def complete_all(self, lines, cwd):
+        """{line: the candidates zsh offered} for each line, the cursor at its end."""
+        with open(os.path.join(cwd, "tars.zsh"), "w") as f:
+            f.write(self.script("zsh"))
+        out = os.path.join(cwd, "offered")
+        driver = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zsh_complete.zsh")
+        p = subprocess.run(["zsh", "-f", driver, out, os.path.join(cwd, "tars.zsh")] + lines,
+                           capture_output=True, text=True, timeout=120, cwd=cwd,
+                           env=shell_env())
+        self.assertEqual(p.returncode, 0, "stdout:\n%s\nstderr:\n%s" % (p.stdout, p.stderr))
+        got, line = {}, None
+        with open(out) as f:
+            for w in f.read().splitlines():
+                if w.startswith("## "):
+                    line = w[3:]
+                    got[line] = set()
+                else:
+                    got[line].add(w)
+        self.assertIn("end", got, "the driver stopped early")
+        return got
+
+    def test_tab_in_zsh(self):
+        work = tempfile.mkdtemp(prefix="tars-zsh-")
+        try:
+            with open(os.path.join(work, "s.yaml"), "w") as f:
+                f.write("suite: compl\nchecks:\n"
+                        "  - {id: compl.api.health, category: api, type: http,"
+                        " url: \"http://127.0.0.1:1/h\"}\n")
+            got = self.complete_all(["tars lo", "tars load --dur", "tars load --ru",
+                                     "tars completion f", "tars validate s.yaml --format j",
+                                     "tars validate s.yaml --only "], work)
+            self.assertEqual(got["tars lo"], {"load"})
+            self.assertEqual(got["tars load --dur"], {"--duration"})
+            self.assertEqual(got["tars load --ru"], {"--run-time", "--run"})
+            self.assertEqual(got["tars completion f"], {"fish"})
+            self.assertEqual(got["tars validate s.yaml --format j"], {"junit:", "json:"})
+            self.assertEqual(got["tars validate s.yaml --only "], {"compl.api.health", "api"})
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def test_sourced_without_compinit(self):
+        """The usage line as written, in a zsh with no setup: the script loads compinit."""
+        p = subprocess.run(["zsh", "-f", "-c", 'source <(tars completion zsh) && '
+                            'print -r -- "$_comps[tars]"'], capture_output=True, text=True,
+                           timeout=60, env=shell_env())
+        self.assertEqual((p.returncode, p.stderr), (0, ""), p.stdout)
+        self.assertEqual(p.stdout, "_bash_complete -F _tars\n")
+
+
+class FishCompletionTest(Base):
+    """`tars completion fish` sourced in a real fish; `complete -C` is what <Tab> offers."""
+
+    def complete(self, line, cwd=None):
+        prog = "tars completion fish | source; or exit 9; complete -C %s" % shlex.quote(line)
+        p = subprocess.run(["fish", "--no-config", "-c", prog], capture_output=True, text=True,
+                           timeout=60, cwd=cwd, env=shell_env())
+        self.assertEqual((p.returncode, p.stderr), (0, ""), p.stdout)
+        return {w.split("\t")[0] for w in p.stdout.splitlines()}
+
+    def test_tab_in_fish(self):
+        self.assertEqual(self.complete("tars lo"), {"load"})
+        self.assertEqual(self.complete("tars load --dur"), {"--duration"})
+        self.assertEqual(self.complete("tars completion f"), {"fish"})
+        self.assertEqual(self.complete("tars validate s.yaml --format j"), {"junit:", "json:"})
+
+    def test_check_ids_in_fish(self):
+        work = tempfile.mkdtemp(prefix="tars-fish-")
+        try:
+            with open(os.path.join(work, "s.yaml"), "w") as f:
+                f.write("suite: compl\nchecks:\n"
+                        "  - {id: compl.api.health, category: api, type: http,"
+                        " url: \"http://127.0.0.1:1/h\"}\n")
+            self.assertEqual(self.complete("tars validate s.yaml --only ", cwd=work),
+                             {"compl.api.health", "api"})
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+class UnknownShellTest(Base):
     def test_unknown_shell(self):
         self.refused(["completion", "tcsh"], '"tcsh" is not bash, zsh or fish')
 
