@@ -46,8 +46,8 @@ declare -A allow=(
   [check]="jansson curl/ zlib libgen"
   [report]="jansson cmark-gfm cmark-gfm-core-extensions dirent sys/file sys/utsname"
   [server]="$sockets jansson h2o h2o/ dirent sys/resource"
-  [release]="jansson curl/ archive archive_entry dirent ftw sys/file sys/utsname sys/wait spawn"
-  [cli]="jansson getopt spawn sys/wait sys/resource"
+  [release]="jansson curl/ archive archive_entry dirent ftw sys/file sys/utsname sys/wait"
+  [cli]="jansson getopt sys/resource"
 )
 
 allowed() { # layer header-without-.h

@@ -2,7 +2,7 @@
  * Child processes: the one way tars runs another program (release steps and
  * probes, the canary's loads, ssh-keygen for sign-offs). fork and exec,
  * never a shell unless the caller asks for one; the child's standard output
- * and error go to one descriptor; bounded in time and stoppable by an
+ * and error go to one descriptor (or its error is discarded); bounded in time and stoppable by an
  * interrupt flag; a child that could not be started is told apart from one
  * that ran and failed.
  */
@@ -22,6 +22,7 @@ struct tars_proc {
     const char *stdin_path; /* standard input from this file; NULL: /dev/null */
     bool inherit_stdin;     /* keep the caller's standard input (a passphrase prompt) */
     int out_fd;             /* standard output and error go here; -1: inherited */
+    bool discard_stderr;    /* standard error to /dev/null instead (out_fd takes only stdout) */
     bool own_group;         /* its own process group, stopped as a whole */
     int64_t timeout_ms;     /* <= 0: none */
     int64_t grace_ms;       /* SIGINT, then SIGKILL after this; <= 0: TARS_PROC_GRACE_MS */

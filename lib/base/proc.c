@@ -20,18 +20,21 @@ static void nap(void)
     nanosleep(&ts, NULL);
 }
 
-static void child_stdin(const struct tars_proc *p)
+static void redirect(const char *path, int flags, int to)
 {
-    int fd;
+    int fd = open(path, flags);
 
-    if (p->inherit_stdin)
-        return;
-    fd = open(p->stdin_path ? p->stdin_path : "/dev/null", O_RDONLY);
     if (fd >= 0) {
-        dup2(fd, STDIN_FILENO);
-        if (fd != STDIN_FILENO)
+        dup2(fd, to);
+        if (fd != to)
             close(fd);
     }
+}
+
+static void child_stdin(const struct tars_proc *p)
+{
+    if (!p->inherit_stdin)
+        redirect(p->stdin_path ? p->stdin_path : "/dev/null", O_RDONLY, STDIN_FILENO);
 }
 
 /* In the child: never returns. The exec's errno goes up report_fd (closed
@@ -51,6 +54,8 @@ static void child(const struct tars_proc *p, int report_fd)
         dup2(p->out_fd, STDOUT_FILENO);
         dup2(p->out_fd, STDERR_FILENO);
     }
+    if (p->discard_stderr)
+        redirect("/dev/null", O_WRONLY, STDERR_FILENO);
     for (size_t i = 0; p->env && p->env[i]; i++)
         putenv(p->env[i]);
     if (!p->argv)

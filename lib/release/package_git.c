@@ -6,66 +6,45 @@
  */
 #include "tars/package.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "tars/proc.h"
 #include "tars/str.h"
 
-extern char **environ;
+#define GIT_TIMEOUT_MS 60000
 
-/* Runs git -C dir args... and returns its first output line in out;
- * TARS_EUNAVAIL when git is missing or fails. */
+/* Runs git -C dir args... (its standard error discarded, at most
+ * GIT_TIMEOUT_MS) and returns its first output line in out; TARS_EUNAVAIL
+ * when git is missing, fails or says nothing. The output goes to an
+ * anonymous temporary file, so git never blocks on a full pipe. */
 static int git_line(const char *dir, const char *const *args, char *out, size_t cap)
 {
     char *argv[12];
-    int fds[2], status = 0, rc = TARS_EUNAVAIL;
-    posix_spawn_file_actions_t fa;
-    size_t used = 0, n = 0;
-    pid_t pid;
-    ssize_t got;
+    FILE *tmp = tmpfile();
+    struct tars_proc p = {
+        .argv = argv, .search_path = true, .discard_stderr = true, .timeout_ms = GIT_TIMEOUT_MS};
+    struct tars_proc_result r;
+    size_t n = 0;
 
+    if (!tmp)
+        return TARS_EIO;
     argv[n++] = (char *)"git";
     argv[n++] = (char *)"-C";
     argv[n++] = (char *)dir;
     for (size_t i = 0; args[i] && n < 11; i++)
         argv[n++] = (char *)args[i];
     argv[n] = NULL;
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return TARS_EIO;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    if (posix_spawnp(&pid, "git", &fa, NULL, argv, environ) != 0)
-        pid = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    while (pid > 0 && (got = read(fds[0], out + used, cap - 1 - used)) != 0) {
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            break;
-        used += (size_t)got;
-        if (used == cap - 1) { /* keep draining so git is not blocked on a full pipe */
-            char sink[512];
-            while (read(fds[0], sink, sizeof(sink)) > 0) {
-            }
-            break;
-        }
-    }
-    close(fds[0]);
-    out[used] = '\0';
+    p.out_fd = fileno(tmp);
+    tars_proc_run(&p, &r);
+    rewind(tmp);
+    if (!fgets(out, (int)cap, tmp))
+        out[0] = '\0';
+    fclose(tmp);
     out[strcspn(out, "\r\n")] = '\0';
-    if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-        WEXITSTATUS(status) == 0 && out[0])
-        rc = TARS_OK;
-    return rc;
+    return r.exit_code == 0 && !r.not_started && out[0] ? TARS_OK : TARS_EUNAVAIL;
 }
 
 static bool is_hex(const char *s, size_t min, size_t max)

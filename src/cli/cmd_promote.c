@@ -5,26 +5,22 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "opt.h"
 #include "signoff_output.h"
 #include "tars/clock.h"
+#include "tars/proc.h"
 #include "tars/release.h"
 #include "tars/run.h"
 #include "tars/signoff.h"
 #include "tars/str.h"
 
 #define PROMOTIONS_FILE "promotions.jsonl"
-
-extern char **environ;
 
 struct promote_opts {
     const char *dir, *to, *require, *config, *allowed, *run_dir;
@@ -171,11 +167,13 @@ static int run_steps(const struct promote_opts *o, const char *config, const cha
                      const char *version, const char *promoted, const char *artifacts,
                      const char *digest)
 {
-    char self[PATH_MAX];
-    char *argv[12];
-    int n = 0, status = 0;
+    char self[PATH_MAX], env_run[PATH_MAX + 32], env_artifacts[PATH_MAX + 96],
+        env_digest[TARS_DIGEST_LEN + 32];
+    char *argv[12], *env[] = {env_run, env_artifacts, env_digest, NULL};
+    struct tars_proc p = {.argv = argv, .env = env, .inherit_stdin = true, .out_fd = -1};
+    struct tars_proc_result r;
+    int n = 0;
     ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    pid_t pid;
 
     self[len > 0 ? len : 0] = '\0';
     argv[n++] = self;
@@ -191,17 +189,16 @@ static int run_steps(const struct promote_opts *o, const char *config, const cha
     if (o->quiet)
         argv[n++] = "-q";
     argv[n] = NULL;
-    setenv("TARS_PROMOTED_RUN", promoted, 1);
-    setenv("TARS_PROMOTED_ARTIFACTS", artifacts, 1);
-    setenv("TARS_PROMOTED_DIGEST", digest, 1);
-    fflush(stdout);
-    if ((errno = posix_spawn(&pid, self, NULL, NULL, argv, environ)) != 0) {
-        fprintf(stderr, "tars promote: cannot run the promotion steps: %s\n", strerror(errno));
+    snprintf(env_run, sizeof(env_run), "TARS_PROMOTED_RUN=%s", promoted);
+    snprintf(env_artifacts, sizeof(env_artifacts), "TARS_PROMOTED_ARTIFACTS=%s", artifacts);
+    snprintf(env_digest, sizeof(env_digest), "TARS_PROMOTED_DIGEST=%s", digest);
+    tars_proc_run(&p, &r);
+    if (r.not_started && r.start_errno) {
+        fprintf(stderr, "tars promote: cannot run the promotion steps: %s\n",
+                strerror(r.start_errno));
         return EXIT_INCONCLUSIVE;
     }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_INCONCLUSIVE;
+    return r.exit_code >= 0 ? r.exit_code : EXIT_INCONCLUSIVE;
 }
 
 static void record(const char *dir, json_t *entry)

@@ -1,6 +1,6 @@
 /* Unit tests for child processes (tars/proc.h): exit codes, output to a
- * descriptor, a program that cannot start told apart from one that
- * failed, the timeout and the interrupt flag stopping the whole group. */
+ * descriptor (standard error discarded on request), a program that cannot start told apart from one
+ * that failed, the timeout and the interrupt flag stopping the whole group. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +36,30 @@ static void test_exit_code_and_output(void **state)
     fclose(f);
     unlink(path);
     assert_string_equal(got, "out\nerr\n");
+}
+
+/* discard_stderr: only the standard output reaches out_fd (git's output read
+ * by a package, its warnings dropped). */
+static void test_discard_stderr(void **state)
+{
+    char path[] = "/tmp/tars-proc-XXXXXX", got[64] = "";
+    int fd = mkstemp(path);
+    char *argv[] = {"sh", "-c", "echo out; echo err >&2", NULL};
+    struct tars_proc p = {.argv = argv, .search_path = true, .out_fd = fd, .discard_stderr = true};
+    struct tars_proc_result r;
+    FILE *f;
+    (void)state;
+
+    assert_true(fd >= 0);
+    tars_proc_run(&p, &r);
+    close(fd);
+    assert_int_equal(r.exit_code, 0);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_int_equal(fread(got, 1, sizeof(got) - 1, f), 4);
+    fclose(f);
+    unlink(path);
+    assert_string_equal(got, "out\n");
 }
 
 static void test_not_started_is_not_a_failure(void **state)
@@ -98,6 +122,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_code_and_output),
+        cmocka_unit_test(test_discard_stderr),
         cmocka_unit_test(test_not_started_is_not_a_failure),
         cmocka_unit_test(test_timeout_stops_it),
         cmocka_unit_test(test_interrupt_and_stop),
