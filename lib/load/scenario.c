@@ -31,7 +31,8 @@ static int read_base_url(const struct scenario_reader *rd, json_t *root,
 
     if (!v)
         return scenario_fail(rd, root, "base_url is missing");
-    if ((rc = scenario_string(rd, root, "base_url", TARS_URL_MAX, &s->base_url)))
+    if ((rc = tars_json_get_strdup(&rd->json, root, "base_url", TARS_JSON_OPTIONAL, TARS_URL_MAX,
+                                   &s->base_url)))
         return rc;
     url = xmalloc(sizeof(*url));
     if (tars_url_parse(url, s->base_url, &uerr))
@@ -62,10 +63,13 @@ static int read_run(const struct scenario_reader *rd, json_t *root, struct tars_
     int64_t threads = s->threads;
     int rc;
 
-    if ((rc = scenario_int(rd, root, "threads", 0, 1024, &threads)) ||
-        (rc = scenario_duration(rd, root, "duration", false, &s->duration_ms)) ||
-        (rc = scenario_duration(rd, root, "timeout", false, &s->timeout_ms)) ||
-        (rc = scenario_bool(rd, root, "insecure", &s->insecure)))
+    if ((rc = tars_json_get_int(&rd->json, root, "threads", TARS_JSON_OPTIONAL, 0, 1024,
+                                &threads)) ||
+        (rc = tars_json_get_duration(&rd->json, root, "duration", TARS_JSON_OPTIONAL, 1,
+                                     &s->duration_ms)) ||
+        (rc = tars_json_get_duration(&rd->json, root, "timeout", TARS_JSON_OPTIONAL, 1,
+                                     &s->timeout_ms)) ||
+        (rc = tars_json_get_bool(&rd->json, root, "insecure", TARS_JSON_OPTIONAL, &s->insecure)))
         return rc;
     s->threads = (int)threads;
     return TARS_OK;
@@ -95,15 +99,15 @@ int scenario_think(const struct scenario_reader *rd, json_t *v, const char *what
     int rc;
 
     if (json_is_object(v)) {
-        if ((rc = scenario_check_keys(rd, v, keys, what)) ||
-            (rc = scenario_duration(rd, v, "min", true, min_ms)))
+        if ((rc = tars_json_check_keys(&rd->json, v, what, keys, NULL)) ||
+            (rc = tars_json_get_duration(&rd->json, v, "min", TARS_JSON_OPTIONAL, 0, min_ms)))
             return rc;
         *max_ms = *min_ms;
-        rc = scenario_duration(rd, v, "max", true, max_ms);
+        rc = tars_json_get_duration(&rd->json, v, "max", TARS_JSON_OPTIONAL, 0, max_ms);
     } else if (json_is_string(v) && strncmp(json_string_value(v), "between", 7) == 0) {
         rc = read_between(rd, v, what, min_ms, max_ms);
     } else {
-        rc = scenario_duration_of(rd, v, what, true, min_ms);
+        rc = tars_json_duration_of(&rd->json, v, what, 0, min_ms);
         *max_ms = *min_ms;
     }
     if (!rc && *min_ms > *max_ms)
@@ -141,11 +145,15 @@ static int read_load(const struct scenario_reader *rd, json_t *root, struct tars
     int rc;
 
     if ((rc = check_model_keys(rd, root, s->model)) ||
-        (rc = scenario_int(rd, root, "users", 1, 1000000, &s->users)) ||
-        (rc = scenario_number(rd, root, "spawn_rate", 0, 1e6, &s->spawn_rate)) ||
+        (rc = tars_json_get_int(&rd->json, root, "users", TARS_JSON_OPTIONAL, 1, 1000000,
+                                &s->users)) ||
+        (rc = tars_json_get_double(&rd->json, root, "spawn_rate", TARS_JSON_OPTIONAL, 0, 1e6,
+                                   &s->spawn_rate)) ||
         (rc = read_think_time(rd, root, s)) ||
-        (rc = scenario_number(rd, root, "rate", 0, 1e7, &s->rate)) ||
-        (rc = scenario_int(rd, root, "connections", 1, 1000000, &s->connections)))
+        (rc =
+             tars_json_get_double(&rd->json, root, "rate", TARS_JSON_OPTIONAL, 0, 1e7, &s->rate)) ||
+        (rc = tars_json_get_int(&rd->json, root, "connections", TARS_JSON_OPTIONAL, 1, 1000000,
+                                &s->connections)))
         return rc;
     if (s->model == TARS_LOAD_OPEN && json_object_get(root, "rate") && s->rate <= 0)
         return scenario_fail(rd, json_object_get(root, "rate"), "rate must be above 0");
@@ -160,13 +168,14 @@ static int read_stage(const struct scenario_reader *rd, json_t *v, struct tars_l
     if (!json_is_object(v))
         return scenario_fail(rd, v, "a stage must be a mapping {duration, target}, not %s",
                              tars_json_kind(v));
-    if ((rc = scenario_check_keys(rd, v, keys, "a stage")))
+    if ((rc = tars_json_check_keys(&rd->json, v, "a stage", keys, NULL)))
         return rc;
     if (!json_object_get(v, "duration") || !json_object_get(v, "target"))
         return scenario_fail(rd, scenario_first_node(v), "a stage needs both duration and target");
-    if ((rc = scenario_duration(rd, v, "duration", false, &st->duration_ms)))
+    if ((rc = tars_json_get_duration(&rd->json, v, "duration", TARS_JSON_OPTIONAL, 1,
+                                     &st->duration_ms)))
         return rc;
-    return scenario_number(rd, v, "target", 0, 1e7, &st->target);
+    return tars_json_get_double(&rd->json, v, "target", TARS_JSON_OPTIONAL, 0, 1e7, &st->target);
 }
 
 static int read_stages(const struct scenario_reader *rd, json_t *root, struct tars_load_scenario *s)
@@ -225,7 +234,7 @@ static int read_auth_mode(const struct scenario_reader *rd, json_t *v, const str
 
 static int read_env_name(const struct scenario_reader *rd, json_t *obj, const char *key, char **out)
 {
-    int rc = scenario_string(rd, obj, key, 128, out);
+    int rc = tars_json_get_strdup(&rd->json, obj, key, TARS_JSON_OPTIONAL, 128, out);
 
     if (!rc && !scenario_is_identifier(*out))
         rc = scenario_fail(rd, json_object_get(obj, key),
@@ -254,14 +263,17 @@ static int read_auth(const struct scenario_reader *rd, json_t *root, struct tars
     if (json_is_string(v))
         return TARS_OK;
     snprintf(what, sizeof(what), "auth mode %s", m->name);
-    if ((rc = scenario_check_keys(rd, v, m->keys, what)))
+    if ((rc = tars_json_check_keys(&rd->json, v, what, m->keys, NULL)))
         return rc;
-    if ((rc = scenario_string(rd, v, "token_path", 1024, &a->token_path)) ||
+    if ((rc = tars_json_get_strdup(&rd->json, v, "token_path", TARS_JSON_OPTIONAL, 1024,
+                                   &a->token_path)) ||
         (rc = read_env_name(rd, v, "username_env", &a->username_env)) ||
         (rc = read_env_name(rd, v, "password_env", &a->password_env)) ||
         (rc = read_env_name(rd, v, "token_env", &a->token_env)) ||
-        (rc = scenario_string(rd, v, "username_column", 64, &a->username_column)) ||
-        (rc = scenario_string(rd, v, "password_column", 64, &a->password_column)))
+        (rc = tars_json_get_strdup(&rd->json, v, "username_column", TARS_JSON_OPTIONAL, 64,
+                                   &a->username_column)) ||
+        (rc = tars_json_get_strdup(&rd->json, v, "password_column", TARS_JSON_OPTIONAL, 64,
+                                   &a->password_column)))
         return rc;
     if (a->token_path[0] != '/' || scenario_has_control(a->token_path))
         return scenario_fail(rd, json_object_get(v, "token_path"),
@@ -351,8 +363,9 @@ static int read_scenario(const struct scenario_reader *rd, json_t *root,
     if (!json_is_object(root))
         return scenario_fail(rd, root, "a scenario must be a mapping, not %s",
                              tars_json_kind(root));
-    if ((rc = scenario_check_keys(rd, root, keys, "the scenario")) ||
-        (rc = scenario_string(rd, root, "name", SCENARIO_MAX_NAME, &s->name)) ||
+    if ((rc = tars_json_check_keys(&rd->json, root, "the scenario", keys, NULL)) ||
+        (rc = tars_json_get_strdup(&rd->json, root, "name", TARS_JSON_OPTIONAL, SCENARIO_MAX_NAME,
+                                   &s->name)) ||
         (rc = read_base_url(rd, root, s)) || (rc = read_model(rd, root, s)) ||
         (rc = read_run(rd, root, s)) || (rc = read_load(rd, root, s)) ||
         (rc = read_stages(rd, root, s)) || (rc = read_auth(rd, root, &s->auth)) ||
@@ -393,7 +406,8 @@ static char *name_from_path(const char *path)
 static int load_doc(const tars_yaml_doc *doc, const char *name, struct tars_load_scenario *out,
                     struct tars_err *err)
 {
-    struct scenario_reader rd = {doc, err, name, NULL, 0};
+    struct scenario_reader rd = {
+        .doc = doc, .err = err, .file = name, .json = tars_yaml_reader(doc, err)};
     int rc;
 
     scenario_defaults(out);

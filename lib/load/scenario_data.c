@@ -204,14 +204,14 @@ int scenario_read_data(const struct scenario_reader *rd, json_t *root, struct ta
     if (!json_is_object(v))
         return scenario_fail(rd, v, "data must be a mapping {file, mode}, not %s",
                              tars_json_kind(v));
-    if ((rc = scenario_check_keys(rd, v, keys, "data")))
+    if ((rc = tars_json_check_keys(&rd->json, v, "data", keys, NULL)))
         return rc;
     if (!json_object_get(v, "file"))
         return scenario_fail(rd, scenario_first_node(v), "data needs a file");
-    if ((rc = scenario_string_of(rd, json_object_get(v, "file"), "data file", 4096, &file)))
+    if ((rc = tars_json_string_of(&rd->json, json_object_get(v, "file"), "data file", 4096, &file)))
         return rc;
     if ((mode = json_object_get(v, "mode"))) {
-        if ((rc = scenario_string_of(rd, mode, "data mode", 32, &m)))
+        if ((rc = tars_json_string_of(&rd->json, mode, "data mode", 32, &m)))
             return rc;
         if (strcmp(m, "unique") != 0 && strcmp(m, "round_robin") != 0)
             return scenario_fail(rd, mode, "data mode \"%s\": use round_robin or unique", m);

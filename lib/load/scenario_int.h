@@ -26,7 +26,7 @@
 int scenario_load_string(const char *name, const char *text, struct tars_load_scenario *out,
                          struct tars_err *err) TARS_MUST_CHECK;
 
-/* ---- scenario_read.c: typed readers; an absent key leaves *out alone ---- */
+/* ---- scenario_read.c: the reader and small checks ---- */
 
 struct scenario_reader {
     const tars_yaml_doc *doc;
@@ -36,30 +36,14 @@ struct scenario_reader {
      * (${user}, extracted values), slot = index. NULL elsewhere. */
     const char *const *names;
     size_t name_count;
+    /* The getters of tars/json.h over doc (tars_yaml_reader): one wording
+     * for every config file, with file:line:col. */
+    struct tars_json_reader json;
 };
 
 /* TARS_EINVAL with "file:line:col: message" at node. */
 int scenario_fail(const struct scenario_reader *rd, const json_t *node, const char *fmt, ...)
     TARS_PRINTF(3, 4);
-/* An error at the first key of obj that is not in allowed (NULL-ended). */
-int scenario_check_keys(const struct scenario_reader *rd, json_t *obj, const char *const *allowed,
-                        const char *where);
-/* v as a string of 1..max bytes without NUL (borrowed). */
-int scenario_string_of(const struct scenario_reader *rd, json_t *v, const char *what, size_t max,
-                       const char **out);
-/* A copy in *out (the previous value freed). */
-int scenario_string(const struct scenario_reader *rd, json_t *obj, const char *key, size_t max,
-                    char **out);
-int scenario_int(const struct scenario_reader *rd, json_t *obj, const char *key, int64_t min,
-                 int64_t max, int64_t *out);
-int scenario_number(const struct scenario_reader *rd, json_t *obj, const char *key, double min,
-                    double max, double *out);
-int scenario_bool(const struct scenario_reader *rd, json_t *obj, const char *key, bool *out);
-/* A duration string ("30s") or a non-negative number of seconds. */
-int scenario_duration_of(const struct scenario_reader *rd, json_t *v, const char *what,
-                         bool zero_ok, int64_t *out);
-int scenario_duration(const struct scenario_reader *rd, json_t *obj, const char *key, bool zero_ok,
-                      int64_t *out);
 /* Where to point for a problem with a whole mapping: its first value (a
  * mapping inside a list has no position of its own). */
 const json_t *scenario_first_node(json_t *obj);

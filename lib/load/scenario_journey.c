@@ -123,12 +123,12 @@ static int read_extract(struct journey_reader *j, const char *name, json_t *v,
         if (json_object_size(v) != 1)
             return scenario_fail(&j->rd, scenario_first_node(v),
                                  "extract %s: give one of json, header or regex", name);
-        if ((rc = scenario_check_keys(&j->rd, v, kinds, "extract")))
+        if ((rc = tars_json_check_keys(&j->rd.json, v, "extract", kinds, NULL)))
             return rc;
         kind = json_object_iter_key(json_object_iter(v));
         spec = json_object_get(v, kind);
     }
-    if ((rc = scenario_string_of(&j->rd, spec, "extract", 1024, &text)))
+    if ((rc = tars_json_string_of(&j->rd.json, spec, "extract", 1024, &text)))
         return rc;
     if (strcmp(kind, "json") == 0)
         rc = json_extract(j, spec, text, x);
@@ -190,13 +190,15 @@ static int read_loop(struct journey_reader *j, json_t *obj, struct tars_load_tas
     if (!json_is_object(v))
         return scenario_fail(&j->rd, v, "loop must be a mapping {over, as, max}, not %s",
                              tars_json_kind(v));
-    if ((rc = scenario_check_keys(&j->rd, v, keys, "loop")))
+    if ((rc = tars_json_check_keys(&j->rd.json, v, "loop", keys, NULL)))
         return rc;
     if (!json_object_get(v, "over") || !json_object_get(v, "as"))
         return scenario_fail(&j->rd, scenario_first_node(v), "loop needs over and as");
-    if ((rc = scenario_string_of(&j->rd, json_object_get(v, "over"), "loop over", 64, &over)) ||
-        (rc = scenario_string_of(&j->rd, json_object_get(v, "as"), "loop as", 64, &as)) ||
-        (rc = scenario_int(&j->rd, v, "max", 1, TARS_LOAD_MAX_LIST, &max)))
+    if ((rc = tars_json_string_of(&j->rd.json, json_object_get(v, "over"), "loop over", 64,
+                                  &over)) ||
+        (rc = tars_json_string_of(&j->rd.json, json_object_get(v, "as"), "loop as", 64, &as)) ||
+        (rc = tars_json_get_int(&j->rd.json, v, "max", TARS_JSON_OPTIONAL, 1, TARS_LOAD_MAX_LIST,
+                                &max)))
         return rc;
     for (size_t i = 0; i < j->row->var_count; i++)
         if (strcmp(j->row->var_names[i], over) == 0 && j->is_list[i]) {
@@ -245,9 +247,10 @@ static int read_step(struct journey_reader *j, json_t *obj, size_t journey,
     t->probability = 1;
     if (!json_is_object(obj))
         return scenario_fail(&j->rd, obj, "a step must be a mapping, not %s", tars_json_kind(obj));
-    if ((rc = scenario_check_keys(&j->rd, obj, keys, "a step")) || (rc = read_loop(j, obj, t)) ||
-        (rc = scenario_read_request(&j->rd, obj, t)) ||
-        (rc = scenario_number(&j->rd, obj, "probability", 0, 1, &t->probability)) ||
+    if ((rc = tars_json_check_keys(&j->rd.json, obj, "a step", keys, NULL)) ||
+        (rc = read_loop(j, obj, t)) || (rc = scenario_read_request(&j->rd, obj, t)) ||
+        (rc = tars_json_get_double(&j->rd.json, obj, "probability", TARS_JSON_OPTIONAL, 0, 1,
+                                   &t->probability)) ||
         (think &&
          (rc = scenario_think(&j->rd, think, "think", &t->think_min_ms, &t->think_max_ms))))
         return rc;
@@ -269,9 +272,11 @@ static int read_row(const struct scenario_reader *rd, json_t *item,
     row->kind = TARS_LOAD_TASK_JOURNEY;
     if (!json_is_object(item))
         return scenario_fail(rd, item, "a task must be a mapping, not %s", tars_json_kind(item));
-    if ((rc = scenario_check_keys(rd, item, keys, "a journey")) ||
-        (rc = scenario_string(rd, item, "name", SCENARIO_MAX_NAME - 2, &row->name)) ||
-        (rc = scenario_int(rd, item, "weight", 1, 1000000, &weight)))
+    if ((rc = tars_json_check_keys(&rd->json, item, "a journey", keys, NULL)) ||
+        (rc = tars_json_get_strdup(&rd->json, item, "name", TARS_JSON_OPTIONAL,
+                                   SCENARIO_MAX_NAME - 2, &row->name)) ||
+        (rc =
+             tars_json_get_int(&rd->json, item, "weight", TARS_JSON_OPTIONAL, 1, 1000000, &weight)))
         return rc;
     if (!row->name)
         return scenario_fail(rd, scenario_first_node(item), "a journey needs a name");

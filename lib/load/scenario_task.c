@@ -52,7 +52,7 @@ static int read_method(const struct scenario_reader *rd, json_t *obj, struct tar
     t->method = xstrdup("GET");
     if (!v)
         return TARS_OK;
-    if ((rc = scenario_string(rd, obj, "method", 16, &t->method)))
+    if ((rc = tars_json_get_strdup(&rd->json, obj, "method", TARS_JSON_OPTIONAL, 16, &t->method)))
         return rc;
     if (!scenario_method_known(t->method))
         return scenario_fail(rd, v, "unknown method \"%s\"", json_string_value(v));
@@ -66,7 +66,8 @@ static int read_path(const struct scenario_reader *rd, json_t *obj, struct tars_
 
     if (!v)
         return scenario_fail(rd, scenario_first_node(obj), "a task needs a path");
-    if ((rc = scenario_string(rd, obj, "path", TARS_URL_MAX, &t->path_text)))
+    if ((rc = tars_json_get_strdup(&rd->json, obj, "path", TARS_JSON_OPTIONAL, TARS_URL_MAX,
+                                   &t->path_text)))
         return rc;
     if (t->path_text[0] != '/' || scenario_has_control(t->path_text))
         return scenario_fail(rd, v, "path must start with \"/\" and hold no control characters");
@@ -307,7 +308,7 @@ static int read_expect_json(const struct scenario_reader *rd, json_t *v, struct 
         return rc;
     t->expect_json_fields = xcalloc(n, sizeof(*t->expect_json_fields));
     for (size_t i = 0; i < n; i++) {
-        if ((rc = scenario_string_of(rd, items[i], "expect json field", 256, &field)))
+        if ((rc = tars_json_string_of(&rd->json, items[i], "expect json field", 256, &field)))
             return rc;
         if (!is_field_path(field))
             return scenario_fail(rd, items[i], "bad JSON field \"%s\" (use name or a.b.c)", field);
@@ -327,7 +328,7 @@ static int read_expect(const struct scenario_reader *rd, json_t *obj, struct tar
     if (!json_is_object(v))
         return scenario_fail(rd, v, "expect must be a mapping {status, json}, not %s",
                              tars_json_kind(v));
-    if ((rc = scenario_check_keys(rd, v, keys, "expect")) ||
+    if ((rc = tars_json_check_keys(&rd->json, v, "expect", keys, NULL)) ||
         (rc = read_expect_status(rd, json_object_get(v, "status"), t)))
         return rc;
     return read_expect_json(rd, json_object_get(v, "json"), t);
@@ -338,7 +339,8 @@ int scenario_read_request(const struct scenario_reader *rd, json_t *obj, struct 
     int rc;
 
     if ((rc = read_method(rd, obj, t)) || (rc = read_path(rd, obj, t)) ||
-        (rc = scenario_string(rd, obj, "name", SCENARIO_MAX_NAME, &t->name)) ||
+        (rc = tars_json_get_strdup(&rd->json, obj, "name", TARS_JSON_OPTIONAL, SCENARIO_MAX_NAME,
+                                   &t->name)) ||
         (rc = read_headers(rd, obj, t)) || (rc = read_body(rd, obj, t)) ||
         (rc = read_expect(rd, obj, t)))
         return rc;
@@ -356,9 +358,9 @@ static int read_task(const struct scenario_reader *rd, json_t *obj, struct tars_
 
     if (!json_is_object(obj))
         return scenario_fail(rd, obj, "a task must be a mapping, not %s", tars_json_kind(obj));
-    if ((rc = scenario_check_keys(rd, obj, keys, "a task")) ||
+    if ((rc = tars_json_check_keys(&rd->json, obj, "a task", keys, NULL)) ||
         (rc = scenario_read_request(rd, obj, t)) ||
-        (rc = scenario_int(rd, obj, "weight", 1, 1000000, &weight)))
+        (rc = tars_json_get_int(&rd->json, obj, "weight", TARS_JSON_OPTIONAL, 1, 1000000, &weight)))
         return rc;
     t->weight = (unsigned)weight;
     return TARS_OK;
@@ -438,7 +440,7 @@ static int read_threshold(const struct scenario_reader *rd, json_t *v, const cha
     char joined[512];
     int rc;
 
-    if ((rc = scenario_string_of(rd, v, "a threshold", 256, &text)))
+    if ((rc = tars_json_string_of(&rd->json, v, "a threshold", 256, &text)))
         return rc;
     if (metric) {
         snprintf(joined, sizeof(joined), "%s: %s", metric, text);
@@ -460,7 +462,7 @@ static int k6_threshold_object(const struct scenario_reader *rd, json_t *item, j
     json_t *abort = json_object_get(item, "abortOnFail");
     int rc;
 
-    if ((rc = scenario_check_keys(rd, item, keys, "a k6 threshold")))
+    if ((rc = tars_json_check_keys(&rd->json, item, "a k6 threshold", keys, NULL)))
         return rc;
     if (abort && !json_is_false(abort))
         return scenario_fail(rd, abort,
