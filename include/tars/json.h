@@ -174,4 +174,31 @@ json_t *tars_json_object_from_text(const char *text);
 #define TARS_JSON_PATH_MAX_KEY 255
 json_t *tars_json_path(json_t *root, const char *path);
 
+/* tars_json_path evaluated over the JSON text itself, without building a
+ * tree (the load engine's per-response extraction). The text is checked as
+ * tars_json_parse_bounded(data, len, 0, 0) checks it (jansson's grammar,
+ * UTF-8, escapes, integer and real range, TARS_JSON_MAX_DEPTH, the last of
+ * duplicate keys wins), so the outcome is the tree's:
+ *   TARS_JSON_SCAN_FOUND    *out is the value: a string's bytes between its
+ *                           quotes, any other value's text as written;
+ *   TARS_JSON_SCAN_ABSENT   valid JSON, tars_json_path gives NULL;
+ *   TARS_JSON_SCAN_INVALID  the tree parse fails;
+ *   TARS_JSON_SCAN_UNSUPPORTED  no answer, use the tree: the found string has
+ *                           a backslash escape, a key of an object on the
+ *                           path has one, a number is 64 bytes or longer, or
+ *                           a NUL byte follows a number or a literal. */
+enum tars_json_scan_rc {
+    TARS_JSON_SCAN_FOUND,
+    TARS_JSON_SCAN_ABSENT,
+    TARS_JSON_SCAN_INVALID,
+    TARS_JSON_SCAN_UNSUPPORTED,
+};
+struct tars_json_span {
+    const char *at;
+    size_t len;
+    json_type type;
+};
+enum tars_json_scan_rc tars_json_scan_path(const char *data, size_t len, const char *path,
+                                           struct tars_json_span *out);
+
 #endif

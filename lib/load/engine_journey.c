@@ -169,17 +169,50 @@ const char *load_step_header(const struct tars_load_task *step)
     return NULL;
 }
 
+/* A single value by scanning the body without a tree: 1 extracted, 0 absent
+ * or not JSON (as the tree would say), -1 ask the tree (a list, an escaped
+ * string, a value whose compact text differs from its text as written). */
+static int extract_json_scan(const struct tars_load_extract *x,
+                             const struct tars_http_response *res, struct load_user *u)
+{
+    struct tars_json_span sp;
+    size_t off;
+
+    if (x->list)
+        return -1;
+    switch (tars_json_scan_path(res->body, res->body_len, x->expr, &sp)) {
+    case TARS_JSON_SCAN_FOUND: break;
+    case TARS_JSON_SCAN_ABSENT:
+    case TARS_JSON_SCAN_INVALID: return 0;
+    case TARS_JSON_SCAN_UNSUPPORTED: return -1;
+    }
+    /* strings, true, false, null and integers other than -0 read as jansson
+     * writes them; reals, objects and arrays are re-written by the tree */
+    if (sp.type == JSON_REAL || sp.type == JSON_OBJECT || sp.type == JSON_ARRAY ||
+        (sp.type == JSON_INTEGER && sp.len == 2 && memcmp(sp.at, "-0", 2) == 0))
+        return -1;
+    if (!user_append(u, sp.at, sp.len, &off))
+        return 0;
+    user_set(u, x->slot, off);
+    return 1;
+}
+
 int load_extract(const struct tars_load_task *step, const struct tars_http_response *res,
                  struct load_user *u)
 {
     json_t *doc = NULL;
     bool ok = true, parsed = false;
+    int scanned;
     size_t off;
 
     for (size_t i = 0; i < step->extract_count && ok; i++) {
         const struct tars_load_extract *x = &step->extracts[i];
         switch (x->kind) {
         case TARS_LOAD_EXTRACT_JSON:
+            if (!parsed && (scanned = extract_json_scan(x, res, u)) >= 0) {
+                ok = scanned == 1;
+                break;
+            }
             if (!parsed)
                 tars_json_parse_bounded(res->body, res->body_len, 0, 0, &doc, NULL);
             parsed = true;

@@ -190,6 +190,107 @@ static void test_path_walks_keys_and_indexes(void **state)
     json_decref(doc);
 }
 
+/* The tree-less scanner: each row's answer, and where it answers, the tree
+ * (tars_json_parse_bounded + tars_json_path) must say the same. */
+static void test_scan_path_table(void **state)
+{
+    static const struct {
+        const char *doc, *path;
+        enum tars_json_scan_rc rc;
+        json_type type;
+        const char *text; /* FOUND: the span */
+    } rows[] = {
+        {"{\"a\":{\"b\":[1,{\"c\":\"x\"}]}}", "a.b[1].c", TARS_JSON_SCAN_FOUND, JSON_STRING, "x"},
+        {"{\"a\":{\"b\":[1,{\"c\":\"x\"}]}}", "$.a.b[0]", TARS_JSON_SCAN_FOUND, JSON_INTEGER, "1"},
+        {"{\"a\":{\"b\":[1,{\"c\":\"x\"}]}}", "a.b", TARS_JSON_SCAN_FOUND, JSON_ARRAY,
+         "[1,{\"c\":\"x\"}]"},
+        {" [ true , null ] ", "$", TARS_JSON_SCAN_FOUND, JSON_ARRAY, "[ true , null ]"},
+        {"[true,null]", "[1]", TARS_JSON_SCAN_FOUND, JSON_NULL, "null"},
+        {"{\"a\":-1.5e2}", "a", TARS_JSON_SCAN_FOUND, JSON_REAL, "-1.5e2"},
+        /* skipped values with escapes, surrogate pairs and UTF-8 */
+        {"{\"s\":\"q\\\"\\\\\\ud83d\\ude00\",\"t\":\"caf\xc3\xa9\"}", "t", TARS_JSON_SCAN_FOUND,
+         JSON_STRING, "caf\xc3\xa9"},
+        /* the last of duplicate keys wins, as in jansson's tree */
+        {"{\"a\":{\"b\":1},\"a\":{\"c\":2}}", "a.b", TARS_JSON_SCAN_ABSENT, 0, NULL},
+        {"{\"a\":1,\"a\":2}", "a", TARS_JSON_SCAN_FOUND, JSON_INTEGER, "2"},
+        /* missing */
+        {"{\"a\":[1,2]}", "a[2]", TARS_JSON_SCAN_ABSENT, 0, NULL},
+        {"{\"a\":[1,2]}", "b", TARS_JSON_SCAN_ABSENT, 0, NULL},
+        {"{\"a\":[1,2]}", "a.x", TARS_JSON_SCAN_ABSENT, 0, NULL},
+        {"{\"a\":{\"0\":1}}", "a[0]", TARS_JSON_SCAN_ABSENT, 0, NULL},
+        {"{\"a\":[1]}", "a..b", TARS_JSON_SCAN_ABSENT, 0, NULL},
+        {"{\"a\":[1]}", "a[-1]", TARS_JSON_SCAN_ABSENT, 0, NULL},
+        {"{\"a\":[1]}", "a.", TARS_JSON_SCAN_ABSENT, 0, NULL},
+        /* escapes the scanner leaves to the tree */
+        {"{\"a\":\"x\\ny\"}", "a", TARS_JSON_SCAN_UNSUPPORTED, 0, NULL},
+        {"{\"\\u0061\":1}", "a", TARS_JSON_SCAN_UNSUPPORTED, 0, NULL},
+        /* malformed: the tree fails too, even where the path is found first */
+        {"{\"a\":1,}", "a", TARS_JSON_SCAN_INVALID, 0, NULL},
+        {"{\"a\":1} x", "a", TARS_JSON_SCAN_INVALID, 0, NULL},
+        {"{\"a\":\"unterminated", "a", TARS_JSON_SCAN_INVALID, 0, NULL},
+        {"{\"a\":01}", "a", TARS_JSON_SCAN_INVALID, 0, NULL},
+        {"{\"a\":1,\"b\":9223372036854775808}", "a", TARS_JSON_SCAN_INVALID, 0, NULL},
+        {"{\"a\":1,\"b\":1e400}", "a", TARS_JSON_SCAN_INVALID, 0, NULL},
+        {"{\"a\":1,\"b\":\"\\u0000\"}", "a", TARS_JSON_SCAN_INVALID, 0, NULL},
+        {"{\"a\":1,\"b\":\"\\ud800x\"}", "a", TARS_JSON_SCAN_INVALID, 0, NULL},
+        {"{\"a\":1,\"b\":\"\xc0\xaf\"}", "a", TARS_JSON_SCAN_INVALID, 0, NULL},
+        {"{\"a\":1,\"b\":\"\x01\"}", "a", TARS_JSON_SCAN_INVALID, 0, NULL},
+        {"{\"a\":tru}", "a", TARS_JSON_SCAN_INVALID, 0, NULL},
+        {"\"top\"", "", TARS_JSON_SCAN_INVALID, 0, NULL},
+        {"", "", TARS_JSON_SCAN_INVALID, 0, NULL},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct tars_json_span sp = {0};
+        json_t *doc = NULL, *v;
+        enum tars_json_scan_rc rc =
+            tars_json_scan_path(rows[i].doc, strlen(rows[i].doc), rows[i].path, &sp);
+        print_message("row %zu: %s / %s -> %d\n", i, rows[i].doc, rows[i].path, rc);
+        assert_int_equal(rc, rows[i].rc);
+        tars_json_parse_bounded(rows[i].doc, strlen(rows[i].doc), 0, 0, &doc, NULL);
+        v = doc ? tars_json_path(doc, rows[i].path) : NULL;
+        if (rc == TARS_JSON_SCAN_INVALID)
+            assert_null(doc);
+        if (rc == TARS_JSON_SCAN_ABSENT)
+            assert_true(doc && !v);
+        if (rc == TARS_JSON_SCAN_FOUND) {
+            assert_non_null(v);
+            assert_int_equal(sp.type, rows[i].type);
+            assert_int_equal(json_typeof(v), sp.type);
+            assert_int_equal(sp.len, strlen(rows[i].text));
+            assert_memory_equal(sp.at, rows[i].text, sp.len);
+        }
+        json_decref(doc);
+    }
+}
+
+/* Nesting: TARS_JSON_MAX_DEPTH levels are read, one more is not JSON. */
+static void test_scan_path_depth(void **state)
+{
+    char doc[2 * (TARS_JSON_MAX_DEPTH + 1) + 1], path[4 * TARS_JSON_MAX_DEPTH + 1];
+    struct tars_json_span sp;
+    size_t n = TARS_JSON_MAX_DEPTH;
+    (void)state;
+    memset(doc, '[', n);
+    memset(doc + n, ']', n);
+    doc[2 * n] = '\0';
+    path[0] = '\0';
+    for (size_t i = 0; i + 1 < n; i++)
+        strcat(path, "[0]");
+    assert_int_equal(tars_json_scan_path(doc, 2 * n, path, &sp), TARS_JSON_SCAN_FOUND);
+    assert_int_equal(sp.type, JSON_ARRAY);
+    assert_int_equal(sp.len, 2);
+    memset(doc, '[', n + 1);
+    memset(doc + n + 1, ']', n + 1);
+    assert_int_equal(tars_json_scan_path(doc, 2 * (n + 1), "", &sp), TARS_JSON_SCAN_INVALID);
+    /* a length that ends inside the text: nothing past it is read */
+    assert_int_equal(tars_json_scan_path("{\"a\":\"bc\"}", 7, "a", &sp), TARS_JSON_SCAN_INVALID);
+    /* jansson reads [1<NUL>] as [1]: the scanner leaves that to the tree; a
+     * NUL anywhere else is not JSON for either */
+    assert_int_equal(tars_json_scan_path("[1\0]", 4, "[0]", &sp), TARS_JSON_SCAN_UNSUPPORTED);
+    assert_int_equal(tars_json_scan_path("[\"1\"\0]", 6, "[0]", &sp), TARS_JSON_SCAN_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +302,8 @@ int main(void)
         cmocka_unit_test(test_string_length_bound),
         cmocka_unit_test(test_object_text_and_dump_bound),
         cmocka_unit_test(test_path_walks_keys_and_indexes),
+        cmocka_unit_test(test_scan_path_table),
+        cmocka_unit_test(test_scan_path_depth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
