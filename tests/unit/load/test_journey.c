@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "load_int.h"
 #include "scenario_int.h"
 #include "tars/buf.h"
 #include "tars/http.h"
@@ -294,6 +295,52 @@ static void test_shipped_journeys_load(void **state)
     tars_load_scenario_release(&s);
 }
 
+/* Extracted JSON values read as the tree writes them, whether the body was
+ * scanned (plain strings, integers, literals) or parsed (escapes, -0, reals,
+ * objects); a body that is not JSON extracts nothing, even a value before
+ * the fault. */
+static void test_extract_json_values(void **state)
+{
+    /* one value per step: a step parses its body at most once */
+    static const char *const yaml =
+        HEAD "tasks:\n  - name: j\n    steps:\n"
+             "      - {path: /s, extract: {s: a.s}}\n      - {path: /e, extract: {e: a.e}}\n"
+             "      - {path: /z, extract: {z: a.z}}\n      - {path: /r, extract: {r: a.r}}\n"
+             "      - {path: /o, extract: {o: a.o}}\n      - {path: /i, extract: {i: a.i}}\n"
+             "      - {path: /t, extract: {t: a.t}}\n";
+    static const char *const want[] = {"caf\xc3\xa9", "x\ny", "0",   "1.5",
+                                       "{\"k\":[1]}", "-42",  "true"};
+    const char *body = "{\"a\":{\"s\":\"caf\xc3\xa9\",\"e\":\"x\\ny\",\"z\":-0,\"r\":1.50,"
+                       "\"o\":{ \"k\" : [ 1 ] },\"i\":-42,\"t\":true}}";
+    struct tars_load_scenario s;
+    struct tars_err err = TARS_ERR_INIT;
+    struct tars_http_response res = {0};
+    struct tars_load_data data = {0};
+    struct load_user u;
+
+    (void)state;
+    if (load(yaml, &s, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(s.task_count, 8);
+    load_user_init(&u, 0, &data);
+    res.body = body;
+    res.body_len = strlen(body);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const struct tars_load_task *step = &s.tasks[1 + i];
+        size_t slot = step->extracts[0].slot;
+        assert_int_equal(load_extract(step, &res, &u), -1);
+        assert_non_null(u.vars[slot].data);
+        assert_string_equal(u.vars[slot].data, want[i]);
+    }
+    load_user_release(&u);
+    load_user_init(&u, 0, &data);
+    res.body = "{\"a\":{\"s\":\"x\"},}";
+    res.body_len = strlen(res.body);
+    assert_int_equal(load_extract(&s.tasks[1], &res, &u), TARS_LOAD_ERR_EXTRACT);
+    load_user_release(&u);
+    tars_load_scenario_release(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_parser_captures_header),
         cmocka_unit_test(test_shipped_journeys_load),
         cmocka_unit_test(test_data_file),
+        cmocka_unit_test(test_extract_json_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
