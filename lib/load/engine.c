@@ -287,9 +287,7 @@ static void fill_header(struct tars_load_run *run, struct tars_load_result *out,
     out->model = s->model;
     out->threads = run->thread_count;
     out->started_at_ms = run->started_at_ms;
-    out->duration_ms = end_ns > run->start_ns ? (int64_t)((end_ns - run->start_ns) / 1000000u) : 0;
-    if (out->duration_ms > run->duration_ms)
-        out->duration_ms = run->duration_ms;
+    out->duration_ms = load_elapsed_ms(run, end_ns);
     /* this worker's share, as plan_threads gives it, so that merged workers add up to the
      * scenario's figure */
     out->users = s->model == TARS_LOAD_CLOSED
@@ -300,6 +298,13 @@ static void fill_header(struct tars_load_run *run, struct tars_load_result *out,
     out->worker_index = s->worker_index;
     out->worker_count = s->worker_count > 0 ? s->worker_count : 1;
     out->merged_from = 1;
+}
+
+int64_t load_elapsed_ms(const struct tars_load_run *run, uint64_t end_ns)
+{
+    int64_t ms = end_ns > run->start_ns ? (int64_t)((end_ns - run->start_ns) / 1000000u) : 0;
+
+    return ms > run->duration_ms ? run->duration_ms : ms;
 }
 
 uint64_t load_last_stop(struct tars_load_run *run)

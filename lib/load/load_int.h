@@ -163,6 +163,10 @@ int load_login(struct tars_load_run *run, struct tars_err *err);
 
 /* engine.c: when the last thread stopped (start_ns if none has). */
 uint64_t load_last_stop(struct tars_load_run *run);
+/* The run's length at end_ns, in ms: from the common start, at most the planned duration (the
+ * threads' teardown after the deadline is not the load's). The result and the live exposition
+ * both say this. */
+int64_t load_elapsed_ms(const struct tars_load_run *run, uint64_t end_ns);
 
 /* metrics.c: publishes t's counts for the live metrics (each second and
  * when the loop ends: stopped). Runs on t's own thread. */

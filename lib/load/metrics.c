@@ -86,7 +86,7 @@ static int render_head(struct tars_load_run *run, int64_t users, struct tars_buf
     const struct tars_load_scenario *s = run->s;
     bool done = tars_load_done(run);
     uint64_t end = done ? load_last_stop(run) : tars_mono_ns();
-    double elapsed = end > run->start_ns ? (double)(end - run->start_ns) / 1e9 : 0;
+    double elapsed = (double)load_elapsed_ms(run, end) / 1000;
     int rc = tars_expo_family(out, "tars_load_info", "gauge",
                               "The running load's scenario and model (always 1).");
 

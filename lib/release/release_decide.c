@@ -29,7 +29,8 @@ struct judged {
     json_t *reasons;
 };
 
-static void add_reason(struct judged *j, enum tars_release_verdict v, const char *fmt, va_list ap)
+static TARS_PRINTF(3, 0) void add_reason(struct judged *j, enum tars_release_verdict v,
+                                         const char *fmt, va_list ap)
 {
     char text[512];
 

