@@ -32,6 +32,17 @@ int tars_expo_label(struct tars_buf *out, const char *value) TARS_MUST_CHECK;
 int tars_expo_family(struct tars_buf *out, const char *name, const char *type,
                      const char *help) TARS_MUST_CHECK;
 
+/* The gauges every live run starts with: PREFIX_start_time_seconds,
+ * PREFIX_elapsed_seconds and PREFIX_running. what names the run in their
+ * help ("the load"), threads its threads ("load threads"). */
+struct tars_expo_run {
+    const char *prefix, *what, *threads;
+    int64_t started_at_ms; /* wall clock */
+    double elapsed_s;      /* its length once it ended */
+    bool running;
+};
+int tars_expo_run_head(struct tars_buf *out, const struct tars_expo_run *run) TARS_MUST_CHECK;
+
 /* The latency buckets (upper bounds, seconds) of every live histogram. */
 #define TARS_EXPO_BUCKETS 15
 extern const double tars_expo_bucket_bounds[TARS_EXPO_BUCKETS];

@@ -39,6 +39,33 @@ int tars_expo_family(struct tars_buf *out, const char *name, const char *type, c
     return tars_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One gauge family and its one sample, "PREFIX_SUFFIX value". */
+static int run_gauge(struct tars_buf *out, const char *prefix, const char *suffix, const char *help,
+                     const char *value)
+{
+    char name[128];
+    int rc;
+
+    snprintf(name, sizeof(name), "%s_%s", prefix, suffix);
+    rc = tars_expo_family(out, name, "gauge", help);
+    return rc ? rc : tars_buf_printf(out, "%s %s\n", name, value);
+}
+
+int tars_expo_run_head(struct tars_buf *out, const struct tars_expo_run *run)
+{
+    char help[160], value[64];
+    int rc;
+
+    snprintf(help, sizeof(help), "When %s started, seconds since the Unix epoch.", run->what);
+    snprintf(value, sizeof(value), "%.3f", (double)run->started_at_ms / 1000);
+    rc = run_gauge(out, run->prefix, "start_time_seconds", help, value);
+    snprintf(help, sizeof(help), "Time since %s started (its length once it ended).", run->what);
+    snprintf(value, sizeof(value), "%.3f", run->elapsed_s);
+    rc = rc ? rc : run_gauge(out, run->prefix, "elapsed_seconds", help, value);
+    snprintf(help, sizeof(help), "1 while the %s run, 0 once all have stopped.", run->threads);
+    return rc ? rc : run_gauge(out, run->prefix, "running", help, run->running ? "1" : "0");
+}
+
 void tars_expo_hist_fill(struct tars_expo_hist *e, const tars_hist *h)
 {
     uint64_t bounds[TARS_EXPO_BUCKETS];

@@ -86,7 +86,12 @@ static int render_head(struct tars_load_run *run, int64_t users, struct tars_buf
     const struct tars_load_scenario *s = run->s;
     bool done = tars_load_done(run);
     uint64_t end = done ? load_last_stop(run) : tars_mono_ns();
-    double elapsed = (double)load_elapsed_ms(run, end) / 1000;
+    struct tars_expo_run head = {.prefix = "tars_load",
+                                 .what = "the load",
+                                 .threads = "load threads",
+                                 .started_at_ms = run->started_at_ms,
+                                 .elapsed_s = (double)load_elapsed_ms(run, end) / 1000,
+                                 .running = !done};
     int rc = tars_expo_family(out, "tars_load_info", "gauge",
                               "The running load's scenario and model (always 1).");
 
@@ -95,20 +100,7 @@ static int render_head(struct tars_load_run *run, int64_t users, struct tars_buf
     rc = rc ? rc
             : tars_buf_printf(out, "\",model=\"%s\"} 1\n",
                               s->model == TARS_LOAD_OPEN ? "open" : "closed");
-    rc = rc ? rc
-            : tars_expo_family(out, "tars_load_start_time_seconds", "gauge",
-                               "When the load started, seconds since the Unix epoch.");
-    rc = rc ? rc
-            : tars_buf_printf(out, "tars_load_start_time_seconds %.3f\n",
-                              (double)run->started_at_ms / 1000);
-    rc = rc ? rc
-            : tars_expo_family(out, "tars_load_elapsed_seconds", "gauge",
-                               "Time since the load started (its length once it ended).");
-    rc = rc ? rc : tars_buf_printf(out, "tars_load_elapsed_seconds %.3f\n", elapsed);
-    rc = rc ? rc
-            : tars_expo_family(out, "tars_load_running", "gauge",
-                               "1 while the load threads run, 0 once all have stopped.");
-    rc = rc ? rc : tars_buf_printf(out, "tars_load_running %d\n", done ? 0 : 1);
+    rc = rc ? rc : tars_expo_run_head(out, &head);
     rc = rc ? rc
             : tars_expo_family(out, "tars_load_active_users", "gauge",
                                "Closed model: users running; open model: connections "

@@ -4,24 +4,49 @@
  * a scrape sums the snapshots under the threads' locks. Nothing is added to
  * the per-message path.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "stress_internal.h"
 #include "tars/clock.h"
+
+/* The counters of the exposition, in its order: each is a field of the
+ * result (an int64_t) and a slot of stress_pub.counts. A row without help
+ * continues the family above it with another label. */
+static const struct stress_counter {
+    const char *name, *labels, *help;
+    size_t field;
+} counters[STRESS_PUB_COUNTERS] = {
+    {"tars_ws_stress_connection_attempts_total", NULL, "Connection attempts, first and reconnects.",
+     offsetof(struct tars_ws_stress_result, attempts)},
+    {"tars_ws_stress_connection_attempt_failures_total", NULL,
+     "Connection attempts that failed (connect, upgrade, subscribe).",
+     offsetof(struct tars_ws_stress_result, attempt_failures)},
+    {"tars_ws_stress_connections_established_total", NULL,
+     "Connections that got their first subscription ack.",
+     offsetof(struct tars_ws_stress_result, established)},
+    {"tars_ws_stress_messages_received_total", NULL,
+     "Messages of the channel received (with a sequence number).",
+     offsetof(struct tars_ws_stress_result, received)},
+    {"tars_ws_stress_messages_replayed_total", NULL,
+     "Of those, replayed after a resume (not timed).",
+     offsetof(struct tars_ws_stress_result, replayed)},
+    {"tars_ws_stress_reconnects_total", NULL, "Connections resubscribed after a drop.",
+     offsetof(struct tars_ws_stress_result, reconnects)},
+    {"tars_ws_stress_drops_total", "kind=\"forced\"",
+     "Connections dropped: forced (--drop-every) or unexpected.",
+     offsetof(struct tars_ws_stress_result, forced_drops)},
+    {"tars_ws_stress_drops_total", "kind=\"unexpected\"", NULL,
+     offsetof(struct tars_ws_stress_result, unexpected_drops)},
+};
 
 void stress_publish(struct stress_thread *t)
 {
     const struct tars_ws_stress_result *r = &t->r;
     struct stress_pub p;
 
-    p.attempts = r->attempts;
-    p.attempt_failures = r->attempt_failures;
-    p.established = r->established;
-    p.received = r->received;
-    p.replayed = r->replayed;
-    p.reconnects = r->reconnects;
-    p.forced_drops = r->forced_drops;
-    p.unexpected_drops = r->unexpected_drops;
+    for (int i = 0; i < STRESS_PUB_COUNTERS; i++)
+        memcpy(&p.counts[i], (const char *)r + counters[i].field, sizeof(p.counts[i]));
     tars_expo_hist_fill(&p.latency, r->latency);
     tars_expo_hist_fill(&p.connect_time, r->connect_time);
     pthread_mutex_lock(&t->pub_lock);
@@ -36,14 +61,8 @@ static void sum_threads(tars_ws_stress *s, struct stress_pub *sum, int64_t *open
     for (int i = 0; i < s->o.threads; i++) {
         struct stress_thread *t = &s->threads[i];
         pthread_mutex_lock(&t->pub_lock);
-        sum->attempts += t->pub.attempts;
-        sum->attempt_failures += t->pub.attempt_failures;
-        sum->established += t->pub.established;
-        sum->received += t->pub.received;
-        sum->replayed += t->pub.replayed;
-        sum->reconnects += t->pub.reconnects;
-        sum->forced_drops += t->pub.forced_drops;
-        sum->unexpected_drops += t->pub.unexpected_drops;
+        for (int c = 0; c < STRESS_PUB_COUNTERS; c++)
+            sum->counts[c] += t->pub.counts[c];
         tars_expo_hist_add(&sum->latency, &t->pub.latency);
         tars_expo_hist_add(&sum->connect_time, &t->pub.connect_time);
         pthread_mutex_unlock(&t->pub_lock);
@@ -61,31 +80,26 @@ static double elapsed_s(tars_ws_stress *s, bool done)
     return end > s->start_ns ? (double)(end - s->start_ns) / 1e9 : 0;
 }
 
-static int counter(struct tars_buf *out, const char *name, const char *help, int64_t v)
+static int render_counter(struct tars_buf *out, const struct stress_counter *c, int64_t v)
 {
-    int rc = tars_expo_family(out, name, "counter", help);
+    int rc = c->help ? tars_expo_family(out, c->name, "counter", c->help) : 0;
 
-    return rc ? rc : tars_buf_printf(out, "%s %lld\n", name, (long long)v);
+    if (rc == 0 && c->labels)
+        return tars_buf_printf(out, "%s{%s} %lld\n", c->name, c->labels, (long long)v);
+    return rc ? rc : tars_buf_printf(out, "%s %lld\n", c->name, (long long)v);
 }
 
 static int render_head(tars_ws_stress *s, int64_t open, struct tars_buf *out)
 {
     bool done = tars_ws_stress_done(s);
-    int rc = tars_expo_family(out, "tars_ws_stress_start_time_seconds", "gauge",
-                              "When the run started, seconds since the Unix epoch.");
+    struct tars_expo_run head = {.prefix = "tars_ws_stress",
+                                 .what = "the run",
+                                 .threads = "client threads",
+                                 .started_at_ms = s->started_at_ms,
+                                 .elapsed_s = elapsed_s(s, done),
+                                 .running = !done};
+    int rc = tars_expo_run_head(out, &head);
 
-    rc = rc ? rc
-            : tars_buf_printf(out, "tars_ws_stress_start_time_seconds %.3f\n",
-                              (double)s->started_at_ms / 1000);
-    rc = rc ? rc
-            : tars_expo_family(out, "tars_ws_stress_elapsed_seconds", "gauge",
-                               "Time since the start (its length once it ended).");
-    rc =
-        rc ? rc : tars_buf_printf(out, "tars_ws_stress_elapsed_seconds %.3f\n", elapsed_s(s, done));
-    rc = rc ? rc
-            : tars_expo_family(out, "tars_ws_stress_running", "gauge",
-                               "1 while the client threads run, 0 once all have stopped.");
-    rc = rc ? rc : tars_buf_printf(out, "tars_ws_stress_running %d\n", done ? 0 : 1);
     rc = rc ? rc
             : tars_expo_family(out, "tars_ws_stress_connections_open", "gauge",
                                "Connections subscribed and receiving now.");
@@ -101,33 +115,8 @@ int tars_ws_stress_metrics_render(tars_ws_stress *s, struct tars_buf *out)
 
     sum_threads(s, &sum, &open);
     rc = render_head(s, open, out);
-    rc = rc ? rc
-            : counter(out, "tars_ws_stress_connection_attempts_total",
-                      "Connection attempts, first and reconnects.", sum.attempts);
-    rc = rc ? rc
-            : counter(out, "tars_ws_stress_connection_attempt_failures_total",
-                      "Connection attempts that failed (connect, upgrade, subscribe).",
-                      sum.attempt_failures);
-    rc = rc ? rc
-            : counter(out, "tars_ws_stress_connections_established_total",
-                      "Connections that got their first subscription ack.", sum.established);
-    rc = rc ? rc
-            : counter(out, "tars_ws_stress_messages_received_total",
-                      "Messages of the channel received (with a sequence number).", sum.received);
-    rc = rc ? rc
-            : counter(out, "tars_ws_stress_messages_replayed_total",
-                      "Of those, replayed after a resume (not timed).", sum.replayed);
-    rc = rc ? rc
-            : counter(out, "tars_ws_stress_reconnects_total",
-                      "Connections resubscribed after a drop.", sum.reconnects);
-    rc = rc ? rc
-            : tars_expo_family(out, "tars_ws_stress_drops_total", "counter",
-                               "Connections dropped: forced (--drop-every) or unexpected.");
-    rc = rc ? rc
-            : tars_buf_printf(out,
-                              "tars_ws_stress_drops_total{kind=\"forced\"} %lld\n"
-                              "tars_ws_stress_drops_total{kind=\"unexpected\"} %lld\n",
-                              (long long)sum.forced_drops, (long long)sum.unexpected_drops);
+    for (int i = 0; i < STRESS_PUB_COUNTERS && !rc; i++)
+        rc = render_counter(out, &counters[i], sum.counts[i]);
     rc = rc ? rc
             : tars_expo_family(out, "tars_ws_stress_message_latency_seconds", "histogram",
                                "Delivery latency of live messages (server timestamp to "
