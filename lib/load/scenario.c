@@ -421,7 +421,9 @@ static int load_doc(const tars_yaml_doc *doc, const char *name, struct tars_load
     return rc;
 }
 
-int tars_load_scenario_load(const char *path, struct tars_load_scenario *out, struct tars_err *err)
+/* A scenario from the file at name, or from text (named name) when text is given. */
+static int load_file_or_text(const char *name, const char *text, struct tars_load_scenario *out,
+                             struct tars_err *err)
 {
     struct tars_err local = TARS_ERR_INIT;
     tars_yaml_doc *doc;
@@ -430,28 +432,24 @@ int tars_load_scenario_load(const char *path, struct tars_load_scenario *out, st
     memset(out, 0, sizeof(*out));
     if (!err)
         err = &local;
-    if (!(doc = tars_yaml_load_file(path, err)))
+    doc = text ? tars_yaml_load_string(name, text, strlen(text), err)
+               : tars_yaml_load_file(name, err);
+    if (!doc)
         return err->code ? err->code : TARS_EINVAL;
-    rc = load_doc(doc, path, out, err);
+    rc = load_doc(doc, name, out, err);
     tars_yaml_free(doc);
     return rc;
+}
+
+int tars_load_scenario_load(const char *path, struct tars_load_scenario *out, struct tars_err *err)
+{
+    return load_file_or_text(path, NULL, out, err);
 }
 
 int scenario_load_string(const char *name, const char *text, struct tars_load_scenario *out,
                          struct tars_err *err)
 {
-    struct tars_err local = TARS_ERR_INIT;
-    tars_yaml_doc *doc;
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    if (!err)
-        err = &local;
-    if (!(doc = tars_yaml_load_string(name, text, strlen(text), err)))
-        return err->code ? err->code : TARS_EINVAL;
-    rc = load_doc(doc, name, out, err);
-    tars_yaml_free(doc);
-    return rc;
+    return load_file_or_text(name, text, out, err);
 }
 
 /* ---- scenarios built by code ---- */
