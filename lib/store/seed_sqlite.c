@@ -54,12 +54,18 @@ static void bind_int_or_null(sqlite3_stmt *stmt, int idx, bool null, int64_t v)
         sqlite3_bind_int64(stmt, idx, v);
 }
 
+/* values[0..n-1] as the text parameters first, first + 1, ... (not copied). */
+static void bind_texts(sqlite3_stmt *stmt, int first, const char *const *values, int n)
+{
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_text(stmt, first + i, values[i], -1, SQLITE_STATIC);
+}
+
 static void bind_evaluation(sqlite3_stmt *stmt, const struct seed_evaluation *e)
 {
-    sqlite3_bind_text(stmt, 1, e->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, e->agent_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, e->region, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 4, e->status, -1, SQLITE_STATIC);
+    const char *texts[] = {e->id, e->agent_id, e->region, e->status};
+
+    bind_texts(stmt, 1, texts, 4);
     if (e->has_reward)
         sqlite3_bind_double(stmt, 5, e->reward);
     else
@@ -71,20 +77,17 @@ static void bind_evaluation(sqlite3_stmt *stmt, const struct seed_evaluation *e)
 
 static void bind_mission(sqlite3_stmt *stmt, const struct seed_mission *m)
 {
-    sqlite3_bind_text(stmt, 1, m->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, m->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, m->status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 4, m->agent_id, -1, SQLITE_STATIC);
+    const char *texts[] = {m->id, m->name, m->status, m->agent_id};
+
+    bind_texts(stmt, 1, texts, 4);
     sqlite3_bind_int64(stmt, 5, m->created_at);
 }
 
 static void bind_api_key(sqlite3_stmt *stmt, const struct seed_api_key *k)
 {
-    sqlite3_bind_text(stmt, 1, k->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, k->user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, k->service_name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 4, k->role, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 5, k->key_hash, -1, SQLITE_STATIC);
+    const char *texts[] = {k->id, k->user_id, k->service_name, k->role, k->key_hash};
+
+    bind_texts(stmt, 1, texts, 5);
     sqlite3_bind_int64(stmt, 6, k->created_at);
     bind_int_or_null(stmt, 7, k->expires_at == 0, k->expires_at);
     bind_int_or_null(stmt, 8, k->revoked_at == 0, k->revoked_at);
