@@ -121,17 +121,23 @@ json_t *find_stage(json_t *run, const char *name)
     return NULL;
 }
 
-static json_t *reason_list(json_t *strings)
+json_t *vars_list(json_t *array, vars_fill_fn fill, void *ctx)
 {
-    json_t *list = json_array(), *s;
+    json_t *list = json_array(), *element;
     size_t i;
 
-    json_array_foreach(strings, i, s) {
+    json_array_foreach(array, i, element) {
         json_t *item = json_object();
-        json_object_set(item, "REASON", s);
+        fill(item, element, ctx);
         json_array_append_new(list, item);
     }
     return list;
+}
+
+static void fill_reason(json_t *item, json_t *reason, void *ctx)
+{
+    (void)ctx;
+    json_object_set(item, "REASON", reason);
 }
 
 /* "- label: text\n" to out, text masked and escaped: KNOWN_ISSUES is Markdown tars writes. */
@@ -223,8 +229,8 @@ static void bind_verdict(struct bind *b, struct tars_report_binding *out)
     put_str(v, "RECOMMENDATION_MARK", marks[out->verdict]);
     if (out->verdict == TARS_REPORT_APPROVED)
         put_str(v, "APPROVED", "yes");
-    json_object_set_new(v, "FAILURES", reason_list(b->failures));
-    json_object_set_new(v, "MISSING", reason_list(b->missing));
+    json_object_set_new(v, "FAILURES", vars_list(b->failures, fill_reason, NULL));
+    json_object_set_new(v, "MISSING", vars_list(b->missing, fill_reason, NULL));
     put_int(v, "FAILURE_COUNT", (long long)json_array_size(b->failures));
     put_int(v, "MISSING_COUNT", (long long)json_array_size(b->missing));
     out->verdict_reasons = json_array();

@@ -42,6 +42,11 @@ void bind_missing(struct bind *b, const char *fmt, ...) TARS_PRINTF(2, 3);
 /* Numbers from the run: true when present. */
 bool num_at(json_t *obj, const char *key, double *out);
 
+/* A list of one object per element of array (a template's loop), each
+ * filled by fill(item, element, ctx). */
+typedef void (*vars_fill_fn)(json_t *item, json_t *element, void *ctx);
+json_t *vars_list(json_t *array, vars_fill_fn fill, void *ctx);
+
 /* The record of a named stage in run.json "stages" (NULL when absent). */
 json_t *find_stage(json_t *run, const char *name);
 

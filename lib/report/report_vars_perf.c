@@ -82,32 +82,27 @@ static bool put_task_figures(json_t *item, const char *prefix, json_t *task)
     return timed;
 }
 
-static json_t *task_list(json_t *tasks)
+/* A row of the load's task table. */
+static void fill_task(json_t *item, json_t *task, void *ctx)
 {
-    json_t *list = json_array(), *task;
-    size_t i;
+    const char *kind = str_of(task, "kind");
+    char label[512];
 
-    json_array_foreach(tasks, i, task) {
-        json_t *item = json_object();
-        const char *kind = str_of(task, "kind");
-        char label[512];
-        put_str(item, "TASK", str_of(task, "name"));
-        put_str(item, "METHOD", str_of(task, "method"));
-        put_str(item, "PATH", str_of(task, "path"));
-        /* journeys (docs/load-format.md §1.8): the row of whole iterations, and
-         * each step named journey/step */
-        if (strcmp(kind, "journey") == 0)
-            snprintf(label, sizeof(label), "journey %s (whole iterations)", str_of(task, "name"));
-        else if (strcmp(kind, "step") == 0)
-            snprintf(label, sizeof(label), "%s: %s %s", str_of(task, "name"),
-                     str_of(task, "method"), str_of(task, "path"));
-        else
-            snprintf(label, sizeof(label), "%s %s", str_of(task, "method"), str_of(task, "path"));
-        put_str(item, "LABEL", label);
-        put_task_figures(item, "", task);
-        json_array_append_new(list, item);
-    }
-    return list;
+    (void)ctx;
+    put_str(item, "TASK", str_of(task, "name"));
+    put_str(item, "METHOD", str_of(task, "method"));
+    put_str(item, "PATH", str_of(task, "path"));
+    /* journeys (docs/load-format.md §1.8): the row of whole iterations, and
+     * each step named journey/step */
+    if (strcmp(kind, "journey") == 0)
+        snprintf(label, sizeof(label), "journey %s (whole iterations)", str_of(task, "name"));
+    else if (strcmp(kind, "step") == 0)
+        snprintf(label, sizeof(label), "%s: %s %s", str_of(task, "name"), str_of(task, "method"),
+                 str_of(task, "path"));
+    else
+        snprintf(label, sizeof(label), "%s %s", str_of(task, "method"), str_of(task, "path"));
+    put_str(item, "LABEL", label);
+    put_task_figures(item, "", task);
 }
 
 /* The seed's Locust rows: the first task named like the endpoint, or with its path. */
@@ -230,7 +225,8 @@ void bind_loads(struct bind *b)
             p95 = v;
         if (num_at(json_object_get(tot, "summary"), "p99_ms", &v) && r > f && v > p99)
             p99 = v;
-        json_object_set_new(item, "TASKS", task_list(json_object_get(result, "tasks")));
+        json_object_set_new(item, "TASKS",
+                            vars_list(json_object_get(result, "tasks"), fill_task, NULL));
         json_object_set_new(
             item, "THRESHOLDS",
             threshold_list(b, what, json_object_get(load, "thresholds"), &passed, &total));

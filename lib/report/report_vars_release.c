@@ -54,25 +54,25 @@ static void bind_stage(struct bind *b, const char *stage_name, const char *statu
         bind_reason(b, also_duration, why);
 }
 
-static void bind_stages(struct bind *b)
+/* A row of the stages table; a failed stage is a failure of the release (ctx: the bind). */
+static void fill_stage(json_t *item, json_t *stage, void *ctx)
 {
-    json_t *list = json_array(), *stage;
-    size_t i;
+    const char *status = str_of(stage, "status");
     double ms;
 
-    json_array_foreach(json_object_get(b->run, "stages"), i, stage) {
-        json_t *item = json_object();
-        const char *status = str_of(stage, "status");
-        put_str(item, "NAME", str_of(stage, "name"));
-        put_str(item, "STATUS", status);
-        put_str(item, "REASON", str_of(stage, "reason"));
-        if (num_at(stage, "duration_ms", &ms))
-            put_fmt(item, "DURATION", "%.2f s", ms / 1000.0);
-        json_array_append_new(list, item);
-        if (strcmp(status, "failed") == 0 || strcmp(status, "fail") == 0)
-            bind_failure(b, "stage %s failed: %s", str_of(stage, "name"), str_of(stage, "reason"));
-    }
-    json_object_set_new(b->values, "STAGES", list);
+    put_str(item, "NAME", str_of(stage, "name"));
+    put_str(item, "STATUS", status);
+    put_str(item, "REASON", str_of(stage, "reason"));
+    if (num_at(stage, "duration_ms", &ms))
+        put_fmt(item, "DURATION", "%.2f s", ms / 1000.0);
+    if (strcmp(status, "failed") == 0 || strcmp(status, "fail") == 0)
+        bind_failure(ctx, "stage %s failed: %s", str_of(stage, "name"), str_of(stage, "reason"));
+}
+
+static void bind_stages(struct bind *b)
+{
+    json_object_set_new(b->values, "STAGES",
+                        vars_list(json_object_get(b->run, "stages"), fill_stage, b));
     bind_stage(b, "migrate", "MIGRATION_STATUS", "MIGRATION_DURATION", "STAGING_MIGRATION");
     bind_stage(b, "rules", "RULES_STATUS", "RULES_DURATION", NULL);
     bind_stage(b, "deploy", NULL, "DEPLOY_DURATION", "STAGING_DURATION");
@@ -266,21 +266,21 @@ static void bind_decisions(struct bind *b)
     json_object_set_new(b->values, "DECISIONS", list);
 }
 
-static void bind_artifacts(struct bind *b)
+static void fill_artifact(json_t *item, json_t *a, void *ctx)
 {
-    json_t *list = json_array(), *a;
-    size_t i;
     double x;
 
-    json_array_foreach(json_object_get(b->run, "artifacts"), i, a) {
-        json_t *item = json_object();
-        put_str(item, "NAME", str_of(a, "name"));
-        put_str(item, "SHA256", str_of(a, "sha256"));
-        if (num_at(a, "size", &x))
-            put_int(item, "SIZE", (long long)x);
-        json_array_append_new(list, item);
-    }
-    json_object_set_new(b->values, "ARTIFACTS", list);
+    (void)ctx;
+    put_str(item, "NAME", str_of(a, "name"));
+    put_str(item, "SHA256", str_of(a, "sha256"));
+    if (num_at(a, "size", &x))
+        put_int(item, "SIZE", (long long)x);
+}
+
+static void bind_artifacts(struct bind *b)
+{
+    json_object_set_new(b->values, "ARTIFACTS",
+                        vars_list(json_object_get(b->run, "artifacts"), fill_artifact, NULL));
 }
 
 void bind_judgements(struct bind *b)
