@@ -17,6 +17,7 @@
 #include "live_metrics.h"
 #include "load_output.h"
 #include "opt.h"
+#include "watch.h"
 #include "tars/alloc.h"
 #include "tars/json.h"
 #include "tars/load.h"
@@ -327,39 +328,37 @@ static int build_scenario(const struct load_opts *o, struct tars_load_scenario *
 
 /* Waits for the run, printing progress and honouring SIGINT/SIGTERM (which
  * stop the run early; the partial results are still reported). */
+static bool load_done(void *run)
+{
+    return tars_load_done(run);
+}
+
+static void load_stop(void *run)
+{
+    tars_load_stop(run);
+}
+
 static void watch(tars_load_run *run, const struct tars_load_scenario *s, bool quiet)
 {
-    bool tty = isatty(STDERR_FILENO);
     int64_t duration = s->duration_ms, elapsed;
-    struct timespec tick = {0, 100000000}; /* 0.1 s: a stop takes effect quickly */
     struct tars_load_second last;
-    sigset_t set;
+    struct cli_watch w;
+    enum cli_watch_step step;
     int n = 0;
 
     for (size_t i = 0, d = 0; i < s->stage_count; i++, duration = (int64_t)d)
         d += (size_t)s->stages[i].duration_ms;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    while (!tars_load_done(run)) {
-        int sig = sigtimedwait(&set, NULL, &tick);
-        if ((sig == SIGINT || sig == SIGTERM) && tars_load_done(run)) {
-            pthread_kill(pthread_self(), sig); /* ended meanwhile: the signal is for the linger */
-            break;
-        }
-        if (sig == SIGINT || sig == SIGTERM) {
-            tars_load_stop(run);
-            if (!quiet)
-                fprintf(stderr, "%sstopping: finishing with the results so far\n", tty ? "\n" : "");
+    cli_watch_init(&w, load_done, load_stop, run, quiet);
+    while ((step = cli_watch_step(&w)) != CLI_WATCH_OVER) {
+        if (step == CLI_WATCH_STOPPED)
             continue;
-        }
         tars_load_progress(run, &last, &elapsed);
         if (++n % 10 != 0)
             continue;
-        if (!quiet && (tty || n % 50 == 0))
-            load_print_progress(stderr, tty, &last, elapsed, duration);
+        if (!quiet && (w.tty || n % 50 == 0))
+            load_print_progress(stderr, w.tty, &last, elapsed, duration);
     }
-    if (!quiet && tty)
+    if (!quiet && w.tty)
         fputc('\n', stderr);
 }
 

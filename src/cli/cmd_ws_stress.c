@@ -17,6 +17,7 @@
 #include "opt.h"
 #include "output.h"
 #include "run_record.h"
+#include "watch.h"
 #include "tars/json.h"
 #include "tars/str.h"
 #include "tars/ws_stress.h"
@@ -242,39 +243,35 @@ static void print_progress(bool tty, const struct tars_ws_stress_progress *p,
 
 /* Waits for the run; Ctrl-C stops it with partial results. Ends the
  * publisher when the duration is over. */
+static bool stress_done(void *s)
+{
+    return tars_ws_stress_done(s);
+}
+
+static void stress_stop(void *s)
+{
+    tars_ws_stress_stop(s);
+}
+
 static void watch(tars_ws_stress *s, tars_ws_publisher **pub, struct tars_ws_stress_result *r,
                   const struct ws_opts *o)
 {
-    bool tty = isatty(STDERR_FILENO);
-    struct timespec tick = {0, 100000000};
     struct tars_ws_stress_progress p;
-    sigset_t set;
+    struct cli_watch w;
     int n = 0;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    while (!tars_ws_stress_done(s)) {
-        int sig = sigtimedwait(&set, NULL, &tick);
-        if ((sig == SIGINT || sig == SIGTERM) && tars_ws_stress_done(s)) {
-            pthread_kill(pthread_self(), sig); /* ended meanwhile: the signal is for the linger */
-            break;
-        }
-        if (sig == SIGINT || sig == SIGTERM) {
-            tars_ws_stress_stop(s);
-            if (!o->quiet)
-                fprintf(stderr, "%sstopping: finishing with the results so far\n", tty ? "\n" : "");
-        }
+    cli_watch_init(&w, stress_done, stress_stop, s, o->quiet);
+    while (cli_watch_step(&w) != CLI_WATCH_OVER) {
         if (*pub && tars_ws_stress_publishing_over(s)) {
             tars_ws_publisher_finish(*pub, r);
             *pub = NULL;
         }
-        if (o->quiet || (++n % (tty ? 5 : 100)) != 0)
+        if (o->quiet || (++n % (w.tty ? 5 : 100)) != 0)
             continue;
         tars_ws_stress_progress(s, &p);
-        print_progress(tty, &p, o);
+        print_progress(w.tty, &p, o);
     }
-    if (!o->quiet && tty)
+    if (!o->quiet && w.tty)
         fputc('\n', stderr);
 }
 
