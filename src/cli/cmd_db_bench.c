@@ -124,17 +124,15 @@ const struct cli_spec cli_db_bench_spec = {
 
 static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 {
-    int n, rc;
+    int rc;
 
     o->iterations = 100;
     o->seed = 1;
     for (int f = 0; f < TARS_BENCH_FAMILY_COUNT; f++)
         o->threshold_ms[f] = tars_bench_default_threshold_ms(f);
-    rc = cli_opt_parse(&cli_db_bench_spec, argc, argv, &n);
+    rc = cli_opt_parse_no_operands(&cli_db_bench_spec, argc, argv);
     if (rc)
         return rc;
-    if (n > 0)
-        return cli_usage_error("db-bench", "unexpected argument \"%s\"", argv[1]);
     if (!o->db)
         return cli_usage_error("db-bench", "--db URL is required");
     for (int f = 0; !o->any_selected && f < TARS_BENCH_FAMILY_COUNT; f++)

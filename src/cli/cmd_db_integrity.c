@@ -15,7 +15,8 @@ static struct {
 } io;
 
 static const struct cli_opt db_integrity_table[] = {
-    CLI_STRING(0, "db", "URL", &io.db, "sqlite:PATH or postgres://... (TARS_DB)"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "db", "URL", &io.db, 0, 0, NULL, "TARS_DB",
+                "sqlite:PATH or postgres://..."),
     CLI_STRING('o', "output", "FILE", &io.output,
                "write the snapshot here (default: standard output)"),
     CLI_STRING(0, "compare", "FILE", &io.compare, "an earlier snapshot of the same database"),
@@ -84,10 +85,10 @@ int cmd_db_integrity(int argc, char **argv)
     struct tars_err err = TARS_ERR_INIT;
     json_t *before = NULL, *snap = NULL, *diffs = NULL;
     tars_store *st;
-    int n, rc;
+    int rc;
 
     memset(&io, 0, sizeof(io));
-    rc = cli_opt_parse(&cli_db_integrity_spec, argc, argv, &n);
+    rc = cli_opt_parse_no_operands(&cli_db_integrity_spec, argc, argv);
     if (rc)
         return cli_opt_exit(rc);
     db = io.db;
@@ -95,9 +96,6 @@ int cmd_db_integrity(int argc, char **argv)
     compare = io.compare;
     run_dir = io.run_dir;
     label = io.label;
-    db = cli_env_or(db, "TARS_DB", NULL);
-    if (n > 0)
-        return cli_usage_error("db-integrity", "unexpected argument \"%s\"", argv[1]);
     if (!db)
         return cli_usage_error("db-integrity", "--db URL is required (or TARS_DB)");
     if (output && cli_output_check("db-integrity", "--output", output, true))

@@ -83,18 +83,16 @@ const struct cli_spec cli_db_seed_spec = {
 
 static int parse_seed_args(int argc, char **argv, struct seed_opts *o)
 {
-    int n, rc;
+    int rc;
 
     tars_seed_defaults(&o->seed);
     o->seed_value = (int64_t)o->seed.seed;
     o->seed.rows = 0;
     o->seed.missions = o->seed.api_keys = -1; /* not given */
-    rc = cli_opt_parse(&cli_db_seed_spec, argc, argv, &n);
+    rc = cli_opt_parse_no_operands(&cli_db_seed_spec, argc, argv);
     if (rc)
         return rc;
     o->seed.seed = (uint64_t)o->seed_value;
-    if (n > 0)
-        return cli_usage_error("db-seed", "unexpected argument \"%s\"", argv[1]);
     if (!o->db || o->seed.rows == 0)
         return cli_usage_error("db-seed", "--db URL and --rows N are required");
     if (o->seed.missions < 0)

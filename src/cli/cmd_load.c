@@ -138,10 +138,10 @@ static const struct cli_opt load_table[] = {
     CLI_INT(0, "worker-count", "N", &lo.worker_count, 1, 10000, "workers sharing the load"),
     CLI_INT(0, "exit-code-on-error", "N", &lo.exit_code_on_error, 0, 255,
             "exit N when any request failed and the run would otherwise exit 0 (Locust)"),
-    CLI_STRING(0, "metrics-listen", "HOST:PORT", &lo.metrics.listen,
-               "serve live Prometheus metrics (/metrics) while the load runs\n"
-               "(docs/metrics.md); a loopback address unless --metrics-allow-remote;\n"
-               "default $TARS_LOAD_METRICS_LISTEN"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "metrics-listen", "HOST:PORT", &lo.metrics.listen, 0, 0, NULL,
+                "TARS_LOAD_METRICS_LISTEN",
+                "serve live Prometheus metrics (/metrics) while the load runs\n"
+                "(docs/metrics.md); a loopback address unless --metrics-allow-remote"),
     CLI_FLAG(0, "metrics-allow-remote", &lo.metrics.allow_remote,
              "allow a --metrics-listen address that is not loopback"),
     CLI_DURATION(0, "metrics-linger", "D", &lo.metrics.linger_ms, 0, CLI_METRICS_LINGER_MAX_MS,
@@ -209,7 +209,6 @@ static int parse_load_args(int argc, char **argv, struct load_opts *o)
         return cli_usage_error("load", n > 1 ? "one scenario file or URL, not several"
                                              : "give a scenario file or a URL");
     o->target = argv[1];
-    o->metrics.listen = cli_env_or(o->metrics.listen, "TARS_LOAD_METRICS_LISTEN", NULL);
     if (cli_metrics_check("load", &o->metrics))
         return EXIT_USAGE;
     if (o->csv_prefix && cli_output_check("load", "--csv", o->csv_prefix, false))

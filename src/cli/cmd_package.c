@@ -60,12 +60,10 @@ const struct cli_spec cli_package_spec = {
 
 static int parse_package_args(int argc, char **argv, struct package_opts *o)
 {
-    int n, rc = cli_opt_parse(&cli_package_spec, argc, argv, &n);
+    int rc = cli_opt_parse_no_operands(&cli_package_spec, argc, argv);
 
     if (rc)
         return rc;
-    if (n > 0)
-        return cli_usage_error("package", "unexpected argument \"%s\"", argv[1]);
     if (!o->output_dir)
         return cli_usage_error("package", "give --output-dir DIR");
     if (!o->version && !o->validate)

@@ -185,12 +185,10 @@ const struct cli_spec cli_release_spec = {
 
 static int parse_args(int argc, char **argv, struct release_args *a)
 {
-    int n, rc = cli_opt_parse(&cli_release_spec, argc, argv, &n);
+    int rc = cli_opt_parse_no_operands(&cli_release_spec, argc, argv);
 
     if (rc)
         return rc;
-    if (n > 0)
-        return cli_usage_error("release", "unexpected argument \"%s\"", argv[1]);
     if (!a->config)
         return cli_usage_error("release", "--config FILE is required (e.g. release/local.yaml)");
     if (a->run_dir && cli_output_check_dir("release", "--run", a->run_dir))

@@ -39,9 +39,10 @@ static const struct cli_opt report_table[] = {
     CLI_FLAG(0, "strict", &ro.strict, "a variable without a value is an error (exit 2)"),
     CLI_FLAG(0, "gate", &ro.gate,
              "exit 1 when the recommendation is NOT APPROVED, 2 when INCONCLUSIVE"),
-    CLI_STRING(0, "allowed-signers", "FILE", &ro.allowed,
-               "verify the sign-offs of section 11 against it\n"
-               "(default $TARS_ALLOWED_SIGNERS; without one nothing is ticked)"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "allowed-signers", "FILE", &ro.allowed, 0, 0, NULL,
+                "TARS_ALLOWED_SIGNERS",
+                "verify the sign-offs of section 11 against it\n"
+                "(without one nothing is ticked)"),
     CLI_FLAG(0, "mark-values", &ro.mark,
              "wrap every substituted value in the bytes 0x1E and 0x1F, so a test can\n"
              "tell generated text from the template's own"),
@@ -70,7 +71,6 @@ static int parse_report_args(int argc, char **argv, struct report_opts *o)
     if (n > 1)
         return cli_usage_error("report", "one run directory only, not \"%s\"", argv[2]);
     o->dir = argv[1];
-    o->allowed = cli_env_or(o->allowed, "TARS_ALLOWED_SIGNERS", NULL);
     if (o->output && cli_output_check("report", "--output", o->output, true))
         return EXIT_USAGE;
     if (o->html && cli_output_check("report", "--html", o->html, true))

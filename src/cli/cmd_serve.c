@@ -24,9 +24,11 @@
 #define SECRET_MAX 4096
 
 struct serve_opts {
-    const char *listen, *db, *data_dir, *secret_file, *threads, *log_format;
-    const char *rl_public, *rl_auth, *rl_user, *exempt, *cors, *timeout;
-    const char *ws_auth, *ws_max, *ws_heartbeat, *ws_idle, *ws_metrics, *ws_replay, *ws_queue;
+    const char *listen, *db, *data_dir, *secret_file, *log_format, *ws_auth, *exempt, *cors;
+    int threads; /* 0: the number of CPUs */
+    int64_t rl_public, rl_auth, rl_user;
+    int timeout_s, ws_max, ws_replay, ws_queue;
+    int64_t ws_heartbeat_ms, ws_idle_ms, ws_metrics_ms;
     int demo, migrate_only, takeover;
     char host[64];
     char db_buf[4096];
@@ -34,46 +36,75 @@ struct serve_opts {
     size_t secret_len;
 };
 
-/* The values are read with their environment variables (build_config), so
- * a flag and its variable are checked the same way. */
+/* The defaults, before the flags and their environment variables. */
+static void serve_defaults(struct serve_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->data_dir = "./tars-data";
+    o->log_format = "text";
+    o->rl_public = 30;
+    o->rl_auth = 10;
+    o->timeout_s = 10;
+    o->ws_auth = "optional";
+    o->ws_max = 20000;
+    o->ws_heartbeat_ms = 30000;
+    o->ws_idle_ms = 300000;
+    o->ws_metrics_ms = 10000;
+    o->ws_replay = 1024;
+    o->ws_queue = 1024;
+}
+
 static struct serve_opts so_;
 
+static const char *const log_formats[] = {"json", "text", NULL};
+static const char *const ws_auth_modes[] = {"required", "optional", "off", NULL};
+
+#define DUR_MIN 100.0
+#define DUR_MAX (24.0 * 3600 * 1000)
+#define RATE_MAX 1e9
+#define WS_MAX 1e6
+
 static const struct cli_opt serve_table[] = {
-    CLI_STRING(0, "listen", "HOST:PORT", &so_.listen,
-               "TARS_LISTEN; default 127.0.0.1:3001 (DASHBOARD_PORT sets the port)"),
-    CLI_STRING(0, "db", "URL", &so_.db,
-               "TARS_DB; sqlite:PATH or postgres://...; default sqlite:DATA_DIR/tars.db"),
-    CLI_STRING(0, "data-dir", "DIR", &so_.data_dir, "TARS_DATA_DIR; default ./tars-data"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "listen", "HOST:PORT", &so_.listen, 0, 0, NULL, "TARS_LISTEN",
+                "default 127.0.0.1:3001 (DASHBOARD_PORT sets the port)"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "db", "URL", &so_.db, 0, 0, NULL, "TARS_DB",
+                "sqlite:PATH or postgres://...; default sqlite:DATA_DIR/tars.db"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "data-dir", "DIR", &so_.data_dir, 0, 0, NULL, "TARS_DATA_DIR",
+                "default ./tars-data"),
     CLI_STRING(0, "jwt-secret-file", "FILE", &so_.secret_file,
-               "TARS_JWT_SECRET; the secret (>= 32 bytes); required unless --demo"),
-    CLI_STRING(0, "threads", "N", &so_.threads, "TARS_THREADS; default: number of CPUs"),
-    CLI_STRING(0, "log-format", "json|text", &so_.log_format, "TARS_LOG_FORMAT; default text"),
-    CLI_STRING(0, "rate-limit-public", "N", &so_.rl_public,
-               "TARS_RATE_LIMIT_PUBLIC; per minute per address, default 30 (0 = off)"),
-    CLI_STRING(0, "rate-limit-auth", "N", &so_.rl_auth,
-               "TARS_RATE_LIMIT_AUTH; token endpoints, default 10 (0 = off)"),
-    CLI_STRING(0, "rate-limit-user", "N", &so_.rl_user,
-               "TARS_RATE_LIMIT_USER; per principal, default 0 (off)"),
-    CLI_STRING(0, "exempt-networks", "CIDRS", &so_.exempt,
-               "TARS_EXEMPT_NETWORKS; never rate limited, e.g. 10.0.0.0/8,::1"),
-    CLI_STRING(0, "cors-origins", "LIST", &so_.cors,
-               "TARS_CORS_ORIGINS; allowed origins, comma-separated"),
-    CLI_STRING(0, "request-timeout", "SEC", &so_.timeout,
-               "TARS_REQUEST_TIMEOUT; cut off slow clients, default 10"),
-    CLI_STRING(0, "ws-auth", "MODE", &so_.ws_auth,
-               "TARS_WS_AUTH; /ws: required, optional (default) or off"),
-    CLI_STRING(0, "ws-max-connections", "N", &so_.ws_max,
-               "TARS_WS_MAX_CONNECTIONS; default 20000 (more are closed with 1013)"),
-    CLI_STRING(0, "ws-heartbeat", "DUR", &so_.ws_heartbeat,
-               "TARS_WS_HEARTBEAT; heartbeat interval, default 30s"),
-    CLI_STRING(0, "ws-idle-timeout", "DUR", &so_.ws_idle,
-               "TARS_WS_IDLE_TIMEOUT; close silent clients (1001), default 300s"),
-    CLI_STRING(0, "ws-metrics-interval", "DUR", &so_.ws_metrics,
-               "TARS_WS_METRICS_INTERVAL; \"metrics\" channel period, default 10s"),
-    CLI_STRING(0, "ws-replay", "N", &so_.ws_replay,
-               "TARS_WS_REPLAY; messages kept per channel for resume, default 1024"),
-    CLI_STRING(0, "ws-send-queue", "N", &so_.ws_queue,
-               "TARS_WS_SEND_QUEUE; messages queued per connection, default 1024"),
+               "the secret (>= 32 bytes); required unless --demo\n"
+               "(or TARS_JWT_SECRET, which holds the secret itself)"),
+    CLI_ENV_OPT(CLI_OPT_INT, "threads", "N", &so_.threads, 1, 64, NULL, "TARS_THREADS",
+                "default: number of CPUs"),
+    CLI_ENV_OPT(CLI_OPT_ENUM, "log-format", "FORMAT", &so_.log_format, 0, 0, log_formats,
+                "TARS_LOG_FORMAT", "default text"),
+    CLI_ENV_OPT(CLI_OPT_I64, "rate-limit-public", "N", &so_.rl_public, 0, RATE_MAX, NULL,
+                "TARS_RATE_LIMIT_PUBLIC", "per minute per address, default 30 (0 = off)"),
+    CLI_ENV_OPT(CLI_OPT_I64, "rate-limit-auth", "N", &so_.rl_auth, 0, RATE_MAX, NULL,
+                "TARS_RATE_LIMIT_AUTH", "token endpoints, default 10 (0 = off)"),
+    CLI_ENV_OPT(CLI_OPT_I64, "rate-limit-user", "N", &so_.rl_user, 0, RATE_MAX, NULL,
+                "TARS_RATE_LIMIT_USER", "per principal, default 0 (off)"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "exempt-networks", "CIDRS", &so_.exempt, 0, 0, NULL,
+                "TARS_EXEMPT_NETWORKS", "never rate limited, e.g. 10.0.0.0/8,::1"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "cors-origins", "LIST", &so_.cors, 0, 0, NULL, "TARS_CORS_ORIGINS",
+                "allowed origins, comma-separated"),
+    CLI_ENV_OPT(CLI_OPT_INT, "request-timeout", "SEC", &so_.timeout_s, 1, 3600, NULL,
+                "TARS_REQUEST_TIMEOUT", "cut off slow clients, default 10"),
+    CLI_ENV_OPT(CLI_OPT_ENUM, "ws-auth", "MODE", &so_.ws_auth, 0, 0, ws_auth_modes, "TARS_WS_AUTH",
+                "who may use /ws, default optional"),
+    CLI_ENV_OPT(CLI_OPT_INT, "ws-max-connections", "N", &so_.ws_max, 1, WS_MAX, NULL,
+                "TARS_WS_MAX_CONNECTIONS", "default 20000 (more are closed with 1013)"),
+    CLI_ENV_OPT(CLI_OPT_DURATION, "ws-heartbeat", "DUR", &so_.ws_heartbeat_ms, DUR_MIN, DUR_MAX,
+                NULL, "TARS_WS_HEARTBEAT", "heartbeat interval, default 30s"),
+    CLI_ENV_OPT(CLI_OPT_DURATION, "ws-idle-timeout", "DUR", &so_.ws_idle_ms, DUR_MIN, DUR_MAX, NULL,
+                "TARS_WS_IDLE_TIMEOUT", "close silent clients (1001), default 300s"),
+    CLI_ENV_OPT(CLI_OPT_DURATION, "ws-metrics-interval", "DUR", &so_.ws_metrics_ms, DUR_MIN,
+                DUR_MAX, NULL, "TARS_WS_METRICS_INTERVAL",
+                "\"metrics\" channel period, default 10s"),
+    CLI_ENV_OPT(CLI_OPT_INT, "ws-replay", "N", &so_.ws_replay, 1, WS_MAX, NULL, "TARS_WS_REPLAY",
+                "messages kept per channel for resume, default 1024"),
+    CLI_ENV_OPT(CLI_OPT_INT, "ws-send-queue", "N", &so_.ws_queue, 1, WS_MAX, NULL,
+                "TARS_WS_SEND_QUEUE", "messages queued per connection, default 1024"),
     CLI_FLAG(0, "migrate-only", &so_.migrate_only, "apply database migrations and exit"),
     CLI_FLAG(0, "takeover", &so_.takeover,
              "share the port with a running tars serve (zero-downtime\n"
@@ -87,25 +118,13 @@ const struct cli_spec cli_serve_spec = {
     .name = "serve",
     .synopsis = "tars serve [options]",
     .about = "Runs the reference T.A.R.S. dashboard API (docs/serve.md, docs/api.md).\n"
-             "Each option's environment variable is named first in its line; the flag wins.",
+             "An option with an environment variable (env in its line) not given as a flag\n"
+             "is read from that variable, when set and not empty, with the same checks.",
     .opts = serve_table,
     .exits = "0 stopped cleanly on SIGTERM/SIGINT (or --migrate-only applied the migrations),\n"
              "2 could not start (database, migration, address), 3 bad usage, JWT secret,\n"
-             "threads, CIDR list or listen address",
+             "an option's value, CIDR list or listen address",
 };
-
-static int parse_args(int argc, char **argv, struct serve_opts *o)
-{
-    int n, rc;
-
-    (void)o; /* the table writes into so_, which o is */
-    rc = cli_opt_parse(&cli_serve_spec, argc, argv, &n);
-    if (rc)
-        return rc;
-    if (n > 0)
-        return cli_usage_error("serve", "unexpected argument \"%s\"", argv[1]);
-    return 0;
-}
 
 static int read_secret_file(const char *path, struct serve_opts *o)
 {
@@ -188,76 +207,23 @@ static int make_data_dir(const char *dir)
     return -1;
 }
 
-static int parse_count(const char *name, const char *v, int64_t min, int64_t max, int64_t *out)
+static int ws_auth_mode(const char *name)
 {
-    if (tars_parse_i64(v, min, max, out)) {
-        cli_usage_error("serve", "%s must be an integer in %lld..%lld, not \"%s\"", name,
-                        (long long)min, (long long)max, v);
-        return -1;
-    }
-    return 0;
+    return strcmp(name, "required") == 0 ? TARS_WS_AUTH_REQUIRED
+           : strcmp(name, "off") == 0    ? TARS_WS_AUTH_OFF
+                                         : TARS_WS_AUTH_OPTIONAL;
 }
 
-static int parse_duration(const char *name, const char *v, int64_t *ms)
-{
-    if (tars_duration_parse(v, ms) || *ms < 100 || *ms > 24LL * 3600 * 1000) {
-        cli_usage_error("serve", "%s must be a duration from 100ms to 24h (e.g. 30s), not \"%s\"",
-                        name, v);
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_ws_auth(const char *v, int *mode)
-{
-    if (strcmp(v, "required") == 0)
-        *mode = TARS_WS_AUTH_REQUIRED;
-    else if (strcmp(v, "optional") == 0)
-        *mode = TARS_WS_AUTH_OPTIONAL;
-    else if (strcmp(v, "off") == 0)
-        *mode = TARS_WS_AUTH_OFF;
-    else
-        return cli_usage_error("serve", "ws-auth must be required, optional or off, not \"%s\"", v),
-               -1;
-    return 0;
-}
-
-/* The WebSocket settings (docs/serve.md). */
-static int build_ws_config(struct serve_opts *o, struct tars_server_config *cfg)
-{
-    int64_t max, replay, queue;
-
-    if (parse_ws_auth(cli_env_or(o->ws_auth, "TARS_WS_AUTH", "optional"), &cfg->ws_auth) ||
-        parse_count("ws-max-connections", cli_env_or(o->ws_max, "TARS_WS_MAX_CONNECTIONS", "20000"),
-                    1, 1000000, &max) ||
-        parse_duration("ws-heartbeat", cli_env_or(o->ws_heartbeat, "TARS_WS_HEARTBEAT", "30s"),
-                       &cfg->ws_heartbeat_ms) ||
-        parse_duration("ws-idle-timeout", cli_env_or(o->ws_idle, "TARS_WS_IDLE_TIMEOUT", "300s"),
-                       &cfg->ws_idle_timeout_ms) ||
-        parse_duration("ws-metrics-interval",
-                       cli_env_or(o->ws_metrics, "TARS_WS_METRICS_INTERVAL", "10s"),
-                       &cfg->ws_metrics_interval_ms) ||
-        parse_count("ws-replay", cli_env_or(o->ws_replay, "TARS_WS_REPLAY", "1024"), 1, 1000000,
-                    &replay) ||
-        parse_count("ws-send-queue", cli_env_or(o->ws_queue, "TARS_WS_SEND_QUEUE", "1024"), 1,
-                    1000000, &queue))
-        return -1;
-    cfg->ws_max_connections = (int)max;
-    cfg->ws_replay = (int)replay;
-    cfg->ws_send_queue = (int)queue;
-    return 0;
-}
-
-/* Fills cfg from the options and the environment; -1 after a usage error. */
+/* Fills cfg from the options (read with their environment variables by the
+ * option table); -1 after a usage error. */
 static int build_config(struct serve_opts *o, struct tars_server_config *cfg)
 {
     const char *port_env = getenv("DASHBOARD_PORT");
     char listen_buf[128];
-    int64_t n;
     enum tars_log_format fmt;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
     memset(cfg, 0, sizeof(*cfg));
-    o->listen = cli_env_or(o->listen, "TARS_LISTEN", NULL);
     if (!o->listen) {
         snprintf(listen_buf, sizeof(listen_buf), "127.0.0.1:%s",
                  port_env && *port_env ? port_env : "3001");
@@ -266,39 +232,29 @@ static int build_config(struct serve_opts *o, struct tars_server_config *cfg)
     if (tars_net_parse_listen(o->listen, o->host, sizeof(o->host), &cfg->listen_port))
         return cli_usage_error("serve", "listen address \"%s\" is not HOST:PORT", o->listen), -1;
     cfg->listen_host = o->host;
-    o->data_dir = cli_env_or(o->data_dir, "TARS_DATA_DIR", "./tars-data");
-    o->db = cli_env_or(o->db, "TARS_DB", NULL);
     if (!o->db) {
         snprintf(o->db_buf, sizeof(o->db_buf), "sqlite:%s/tars.db", o->data_dir);
         o->db = o->db_buf;
     }
     cfg->db_url = o->db;
-    o->log_format = cli_env_or(o->log_format, "TARS_LOG_FORMAT", "text");
-    if (tars_log_parse_format(o->log_format, &fmt))
-        return cli_usage_error("serve", "log format must be json or text, not \"%s\"",
-                               o->log_format),
-               -1;
-    tars_log_configure(fmt, TARS_LOG_INFO);
-    n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (o->threads || getenv("TARS_THREADS")) {
-        if (parse_count("threads", cli_env_or(o->threads, "TARS_THREADS", "1"), 1, 64, &n))
-            return -1;
-    }
-    cfg->threads = n > 0 ? (int)n : 1;
-    if (parse_count("rate-limit-public", cli_env_or(o->rl_public, "TARS_RATE_LIMIT_PUBLIC", "30"),
-                    0, 1000000000, &cfg->rate_limit_public) ||
-        parse_count("rate-limit-auth", cli_env_or(o->rl_auth, "TARS_RATE_LIMIT_AUTH", "10"), 0,
-                    1000000000, &cfg->rate_limit_auth) ||
-        parse_count("rate-limit-user", cli_env_or(o->rl_user, "TARS_RATE_LIMIT_USER", "0"), 0,
-                    1000000000, &cfg->rate_limit_user) ||
-        parse_count("request-timeout", cli_env_or(o->timeout, "TARS_REQUEST_TIMEOUT", "10"), 1,
-                    3600, &n))
-        return -1;
-    cfg->request_timeout_s = (int)n;
+    if (tars_log_parse_format(o->log_format, &fmt) == 0)
+        tars_log_configure(fmt, TARS_LOG_INFO);
+    cfg->threads = o->threads ? o->threads : cpus > 0 ? (int)cpus : 1;
+    cfg->rate_limit_public = o->rl_public;
+    cfg->rate_limit_auth = o->rl_auth;
+    cfg->rate_limit_user = o->rl_user;
+    cfg->request_timeout_s = o->timeout_s;
     cfg->shutdown_timeout_s = 10;
-    cfg->exempt_networks = cli_env_or(o->exempt, "TARS_EXEMPT_NETWORKS", NULL);
-    cfg->cors_origins = cli_env_or(o->cors, "TARS_CORS_ORIGINS", NULL);
-    return build_ws_config(o, cfg);
+    cfg->exempt_networks = o->exempt;
+    cfg->cors_origins = o->cors;
+    cfg->ws_auth = ws_auth_mode(o->ws_auth);
+    cfg->ws_max_connections = o->ws_max;
+    cfg->ws_heartbeat_ms = o->ws_heartbeat_ms;
+    cfg->ws_idle_timeout_ms = o->ws_idle_ms;
+    cfg->ws_metrics_interval_ms = o->ws_metrics_ms;
+    cfg->ws_replay = o->ws_replay;
+    cfg->ws_send_queue = o->ws_queue;
+    return 0;
 }
 
 /* Migrations (and demo data) before the server starts. */
@@ -387,8 +343,8 @@ int cmd_serve(int argc, char **argv)
     struct tars_server_config cfg;
     int rc;
 
-    memset(o, 0, sizeof(*o));
-    rc = parse_args(argc, argv, o);
+    serve_defaults(o); /* the table writes into so_, which o is */
+    rc = cli_opt_parse_no_operands(&cli_serve_spec, argc, argv);
     if (rc) {
         rc = cli_opt_exit(rc);
         goto out;

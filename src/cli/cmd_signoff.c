@@ -21,13 +21,15 @@ static const struct cli_opt signoff_table[] = {
     CLI_FLAG(0, "approve", &sg.approve, "the decision: approve"),
     CLI_FLAG(0, "reject", &sg.reject, "the decision: reject; a rejection needs --reason"),
     CLI_STRING(0, "reason", "TEXT", &sg.reason, "one line, shown in the report"),
-    CLI_STRING(0, "key", "FILE", &sg.key, "your key for ssh-keygen -f (default $TARS_SIGNING_KEY)"),
-    CLI_STRING(0, "identity", "ID", &sg.identity,
-               "you, as allowed_signers names you (default $TARS_SIGNER)"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "key", "FILE", &sg.key, 0, 0, NULL, "TARS_SIGNING_KEY",
+                "your key for ssh-keygen -f"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "identity", "ID", &sg.identity, 0, 0, NULL, "TARS_SIGNER",
+                "you, as allowed_signers names you"),
     CLI_FLAG(0, "list", &sg.list, "each role: approved, rejected, missing or invalid (why)"),
-    CLI_STRING(0, "allowed-signers", "FILE", &sg.allowed,
-               "identities, keys and role:<slug> principals; signing checks\n"
-               "the new record against it (default $TARS_ALLOWED_SIGNERS)"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "allowed-signers", "FILE", &sg.allowed, 0, 0, NULL,
+                "TARS_ALLOWED_SIGNERS",
+                "identities, keys and role:<slug> principals; signing checks\n"
+                "the new record against it"),
     CLI_STRING(0, "roles", "A,B", &sg.roles, "roles to list (default: the five of the checklist)"),
     CLI_FLAG(0, "json", &sg.json, "--list as JSON"),
     CLI_OPT_END_MARK,
@@ -63,9 +65,6 @@ static int parse_signoff_args(int argc, char **argv, struct signoff_opts *o)
     if (n > 1)
         return cli_usage_error("signoff", "one run directory only, not \"%s\"", argv[2]);
     o->dir = argv[1];
-    o->key = cli_env_or(o->key, "TARS_SIGNING_KEY", NULL);
-    o->identity = cli_env_or(o->identity, "TARS_SIGNER", NULL);
-    o->allowed = cli_env_or(o->allowed, "TARS_ALLOWED_SIGNERS", NULL);
     if (o->list)
         return o->role || o->approve || o->reject
                    ? cli_usage_error("signoff", "--list takes no --role, --approve or --reject")

@@ -20,9 +20,10 @@ static const char *const roles[] = {"viewer", "developer", "admin", NULL};
 
 static const struct cli_opt user_table[] = {
     CLI_ENUM(0, "role", "ROLE", &uo.role, roles, "the new user's role (required)"),
-    CLI_STRING(0, "db", "URL", &uo.db, "sqlite:PATH or postgres://... (TARS_DB)"),
-    CLI_STRING(0, "data-dir", "DIR", &uo.data_dir,
-               "without --db: sqlite:DIR/tars.db (TARS_DATA_DIR, default ./tars-data)"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "db", "URL", &uo.db, 0, 0, NULL, "TARS_DB",
+                "sqlite:PATH or postgres://..."),
+    CLI_ENV_OPT(CLI_OPT_STRING, "data-dir", "DIR", &uo.data_dir, 0, 0, NULL, "TARS_DATA_DIR",
+                "without --db: sqlite:DIR/tars.db (default ./tars-data)"),
     CLI_OPT_END_MARK,
 };
 
@@ -97,6 +98,7 @@ int cmd_user(int argc, char **argv)
     int n, rc;
 
     memset(&uo, 0, sizeof(uo));
+    uo.data_dir = "./tars-data";
     rc = cli_opt_parse(&cli_user_spec, argc, argv, &n);
     if (rc)
         return cli_opt_exit(rc);
@@ -109,8 +111,6 @@ int cmd_user(int argc, char **argv)
         return cli_usage_error("user", "--role must be viewer, developer or admin");
     if (strlen(argv[2]) == 0 || strlen(argv[2]) >= TARS_NAME_MAX)
         return cli_usage_error("user", "the user name must be 1..%d characters", TARS_NAME_MAX - 1);
-    data_dir = cli_env_or(data_dir, "TARS_DATA_DIR", "./tars-data");
-    db = cli_env_or(db, "TARS_DB", NULL);
     if (!db) {
         snprintf(db_buf, sizeof(db_buf), "sqlite:%s/tars.db", data_dir);
         db = db_buf;

@@ -22,14 +22,12 @@ const struct cli_spec cli_version_spec = {
 
 int cmd_version(int argc, char **argv)
 {
-    int n, rc;
+    int rc;
 
     version_json = 0;
-    rc = cli_opt_parse(&cli_version_spec, argc, argv, &n);
+    rc = cli_opt_parse_no_operands(&cli_version_spec, argc, argv);
     if (rc)
         return cli_opt_exit(rc);
-    if (n > 0)
-        return cli_usage_error("version", "unexpected argument \"%s\"", argv[1]);
     if (version_json)
         printf("{\"version\":\"%s\",\"git_sha\":\"%s\",\"build_time\":\"%s\"}\n", TARS_VERSION,
                TARS_GIT_SHA, TARS_BUILD_TIME);

@@ -104,9 +104,10 @@ static const struct cli_opt ws_table[] = {
     CLI_DURATION(0, "ping-interval", "D", &wo.s.ping_interval_ms, 0, ANY_MS,
                  "send {\"type\":\"ping\"} after D without sending (the server\n"
                  "closes silent clients), default 60s; 0: never"),
-    CLI_STRING(0, "metrics-listen", "HOST:PORT", &wo.metrics.listen,
-               "serve live Prometheus metrics (/metrics) while the\n"
-               "run lasts (docs/metrics.md)"),
+    CLI_ENV_OPT(CLI_OPT_STRING, "metrics-listen", "HOST:PORT", &wo.metrics.listen, 0, 0, NULL,
+                "TARS_WS_STRESS_METRICS_LISTEN",
+                "serve live Prometheus metrics (/metrics) while the\n"
+                "run lasts (docs/metrics.md)"),
     CLI_FLAG(0, "metrics-allow-remote", &wo.metrics.allow_remote,
              "allow a --metrics-listen address that is not loopback"),
     CLI_DURATION(0, "metrics-linger", "D", &wo.metrics.linger_ms, 0, CLI_METRICS_LINGER_MAX_MS,

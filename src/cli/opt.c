@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tars/alloc.h"
 #include "tars/err.h"
 #include "tars/str.h"
 
@@ -222,12 +223,13 @@ static int unknown_option(const struct cli_spec *spec, const char *word)
 
 /* One option with its argument (NULL if none came); *used tells whether arg was consumed. */
 static int apply(const struct cli_spec *spec, const struct cli_opt *opt, const char *shown,
-                 const char *arg, bool inline_arg, bool *used)
+                 const char *arg, bool inline_arg, bool *used, bool *given)
 {
     char why[640];
     const char *bad;
 
     *used = false;
+    given[opt - spec->opts] = true;
     if (opt->type == CLI_OPT_FLAG) {
         if (inline_arg)
             return cli_usage_error(spec->name, "%s takes no value", shown);
@@ -243,7 +245,7 @@ static int apply(const struct cli_spec *spec, const struct cli_opt *opt, const c
     return 0;
 }
 
-static int parse_long(const struct cli_spec *spec, char **argv, int argc, int *i)
+static int parse_long(const struct cli_spec *spec, char **argv, int argc, int *i, bool *given)
 {
     const char *word = argv[*i], *eq = strchr(word, '=');
     size_t len = eq ? (size_t)(eq - word - 2) : strlen(word + 2);
@@ -258,14 +260,14 @@ static int parse_long(const struct cli_spec *spec, char **argv, int argc, int *i
     if (!opt)
         return unknown_option(spec, word);
     snprintf(shown, sizeof(shown), "--%s", opt->long_name);
-    rc = apply(spec, opt, shown, arg, eq != NULL, &used);
+    rc = apply(spec, opt, shown, arg, eq != NULL, &used, given);
     if (rc == 0 && used && !eq)
         (*i)++;
     return rc;
 }
 
 /* "-kq", "-c50", "-c 50". */
-static int parse_short(const struct cli_spec *spec, char **argv, int argc, int *i)
+static int parse_short(const struct cli_spec *spec, char **argv, int argc, int *i, bool *given)
 {
     const char *word = argv[*i];
 
@@ -282,13 +284,13 @@ static int parse_short(const struct cli_spec *spec, char **argv, int argc, int *
         if (!opt)
             return cli_usage_error(spec->name, "unknown option \"%s\"", shown);
         if (opt->type == CLI_OPT_FLAG) {
-            rc = apply(spec, opt, shown, NULL, false, &used);
+            rc = apply(spec, opt, shown, NULL, false, &used, given);
             if (rc)
                 return rc;
             continue;
         }
         arg = word[k + 1] ? word + k + 1 : (*i + 1 < argc ? argv[*i + 1] : NULL);
-        rc = apply(spec, opt, shown, arg, false, &used);
+        rc = apply(spec, opt, shown, arg, false, &used, given);
         if (rc == 0 && !word[k + 1])
             (*i)++;
         return rc;
@@ -296,25 +298,57 @@ static int parse_short(const struct cli_spec *spec, char **argv, int argc, int *
     return 0;
 }
 
+/* The options with an env that were not given, from their variables. */
+static int apply_env(const struct cli_spec *spec, const bool *given)
+{
+    char why[640];
+    const char *bad, *v;
+
+    for (const struct cli_opt *o = spec->opts; o->type != CLI_OPT_END; o++) {
+        if (!o->env || given[o - spec->opts] || !(v = getenv(o->env)) || !*v)
+            continue;
+        bad = take_value(o, v, why, sizeof(why));
+        if (bad)
+            return cli_usage_error(spec->name, "%s (for --%s): %s", o->env, o->long_name, bad);
+    }
+    return 0;
+}
+
 int cli_opt_parse(const struct cli_spec *spec, int argc, char **argv, int *nargs)
 {
+    size_t count = 0;
     int n = 0, rc = 0;
-    bool options = true;
+    bool options = true, *given;
 
+    while (spec->opts[count].type != CLI_OPT_END)
+        count++;
+    given = xcalloc(count + 1, sizeof(*given));
     for (int i = 1; i < argc && rc == 0; i++) {
         const char *w = argv[i];
         if (options && strcmp(w, "--") == 0)
             options = false;
         else if (options && w[0] == '-' && w[1] == '-')
-            rc = parse_long(spec, argv, argc, &i);
+            rc = parse_long(spec, argv, argc, &i, given);
         else if (options && w[0] == '-' && w[1])
-            rc = parse_short(spec, argv, argc, &i);
+            rc = parse_short(spec, argv, argc, &i, given);
         else
             argv[1 + n++] = argv[i]; /* never past i: the slot was read already */
     }
     *nargs = n;
+    if (rc == 0)
+        rc = apply_env(spec, given);
+    free(given);
     if (rc == CLI_OPT_HELP)
         cli_opt_help(stdout, spec);
+    return rc;
+}
+
+int cli_opt_parse_no_operands(const struct cli_spec *spec, int argc, char **argv)
+{
+    int n, rc = cli_opt_parse(spec, argc, argv, &n);
+
+    if (rc == 0 && n > 0)
+        return cli_usage_error(spec->name, "unexpected argument \"%s\"", argv[1]);
     return rc;
 }
 
@@ -323,6 +357,7 @@ int cli_opt_parse(const struct cli_spec *spec, int argc, char **argv, int *nargs
 static void value_hint(const struct cli_opt *opt, char *buf, size_t size)
 {
     char text[512];
+    size_t len;
 
     buf[0] = '\0';
     switch (opt->type) {
@@ -344,6 +379,9 @@ static void value_hint(const struct cli_opt *opt, char *buf, size_t size)
     case CLI_OPT_LIST: snprintf(buf, size, "repeatable"); break;
     default: break;
     }
+    len = strlen(buf);
+    if (opt->env && len + 1 < size)
+        snprintf(buf + len, size - len, "%senv %s", len ? "; " : "", opt->env);
 }
 
 static void print_help_line(FILE *out, const struct cli_opt *opt)

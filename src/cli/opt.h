@@ -47,6 +47,8 @@ struct cli_opt {
     bool above_min;            /* DOUBLE: min itself excluded */
     const char *const *values; /* ENUM; for LIST what completion offers; NULL-terminated */
     cli_opt_fn call;           /* CALL */
+    const char *env;           /* when the flag is not given: read from this environment variable
+                                  (set and not empty) with the same checks */
 };
 
 #define CLI_FLAG(s, l, v, h)                                                                       \
@@ -110,6 +112,14 @@ struct cli_opt {
         .type = CLI_OPT_CALL, .short_name = s, .long_name = l, .value_name = n, .help = h,         \
         .value = v, .call = fn                                                                     \
     }
+/* A long option (STRING, INT, I64, DOUBLE, DURATION, SIZE or ENUM) whose value,
+ * when the flag is not given, comes from the environment variable var; help and
+ * docs name the variable. */
+#define CLI_ENV_OPT(t, l, n, v, lo, hi, vals, var, h)                                              \
+    {                                                                                              \
+        .type = t, .long_name = l, .value_name = n, .help = h, .value = v, .min = lo, .max = hi,   \
+        .values = vals, .env = var                                                                 \
+    }
 #define CLI_OPT_END_MARK                                                                           \
     {                                                                                              \
         .type = CLI_OPT_END                                                                        \
@@ -131,9 +141,14 @@ struct cli_spec {
 
 /* Reads argv[1..argc-1] with spec's table. Options and operands may come in
  * any order; "--" ends the options. The operands are moved to argv[1..] in
- * their order and counted in *nargs. Returns 0, CLI_OPT_HELP (help printed
- * to standard output) or EXIT_USAGE (the error printed to standard error). */
+ * their order and counted in *nargs. Then each option with an env that was
+ * not given reads its variable, when set and not empty, as if given. Returns
+ * 0, CLI_OPT_HELP (help printed to standard output) or EXIT_USAGE (the error
+ * printed to standard error). */
 int cli_opt_parse(const struct cli_spec *spec, int argc, char **argv, int *nargs);
+
+/* cli_opt_parse for a command that takes no operands: one is refused. */
+int cli_opt_parse_no_operands(const struct cli_spec *spec, int argc, char **argv);
 
 /* The exit code for a non-zero cli_opt_parse result. */
 static inline int cli_opt_exit(int rc)

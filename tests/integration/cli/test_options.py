@@ -90,6 +90,51 @@ class FlagErrorTest(Base):
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 
 
+class EnvFallbackTest(Base):
+    """An option's environment variable (its table entry's env) is read when the flag is not
+    given, with the flag's checks and wording; the flag wins; set but empty is not set."""
+
+    def run_env(self, env, *args):
+        p = subprocess.run([TARS] + list(args), capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, **env))
+        return p.returncode, "tars %s\nexit %d\nstdout:\n%s\nstderr:\n%s" % (
+            " ".join(args), p.returncode, p.stdout, p.stderr), p.stderr
+
+    def test_a_bad_variable_is_refused_like_its_flag(self):
+        rc, shown, err = self.run_env({"TARS_WS_HEARTBEAT": "10ms"}, "serve", "--migrate-only")
+        self.assertEqual(rc, 3, shown)
+        self.assertIn('tars serve: TARS_WS_HEARTBEAT (for --ws-heartbeat): "10ms" must be '
+                      "100ms..24h", err, shown)
+        rc, shown, err = self.run_env({"TARS_LOG_FORMAT": "xml"}, "serve", "--migrate-only")
+        self.assertEqual(rc, 3, shown)
+        self.assertIn('TARS_LOG_FORMAT (for --log-format): "xml" is not one of json, text', err,
+                      shown)
+
+    def test_the_variable_is_read_the_flag_wins_empty_is_unset(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            from_env = os.path.join(tmp, "from-env")
+            from_flag = os.path.join(tmp, "from-flag")
+            env = {"TARS_DATA_DIR": from_env, "TARS_THREADS": "abc", "TARS_DB": "",
+                   "TARS_REQUEST_TIMEOUT": ""}
+            rc, shown, _ = self.run_env(env, "serve", "--migrate-only", "--threads", "2")
+            self.assertEqual(rc, 0, shown)
+            self.assertTrue(os.path.exists(os.path.join(from_env, "tars.db")), shown)
+            rc, shown, _ = self.run_env(env, "serve", "--migrate-only", "--threads", "2",
+                                        "--data-dir", from_flag)
+            self.assertEqual(rc, 0, shown)
+            self.assertTrue(os.path.exists(os.path.join(from_flag, "tars.db")), shown)
+
+    def test_help_and_docs_name_each_variable(self):
+        rc, out, err = tars("help", "serve")
+        self.assertEqual(rc, 0, err)
+        for var in ("TARS_LISTEN", "TARS_THREADS", "TARS_RATE_LIMIT_PUBLIC", "TARS_WS_AUTH",
+                    "TARS_WS_SEND_QUEUE"):
+            self.assertIn("env " + var, out)
+        rc, out, err = tars("help", "ws-stress")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("env TARS_WS_STRESS_METRICS_LISTEN", out)
+
+
 def commands():
     """The command names `tars --help` lists."""
     rc, out, err = tars("--help")
