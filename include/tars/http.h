@@ -104,6 +104,11 @@ void tars_http_parser_reset(tars_http_parser *p);
  */
 void tars_http_parser_expect_head(tars_http_parser *p);
 
+/* The responses that begin from now on keep their body (keep, when the
+ * parser was made with max_body_keep > 0; its bound applies) or only count
+ * it: a client that reads the body of some responses only copies those. */
+void tars_http_parser_keep_body(tars_http_parser *p, bool keep);
+
 /* The responses from now on report the value of header name (case
  * insensitive, at most TARS_HTTP_CAPTURE_NAME_MAX bytes; longer or NULL:
  * none) in captured; the last one wins when repeated. Allocates once. */

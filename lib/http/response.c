@@ -27,8 +27,10 @@ struct tars_http_parser {
     http_parser hp;
     size_t max_header;
     size_t header_bytes; /* fed while the header section was open */
-    bool keep_body;
-    bool started; /* a response has begun */
+    bool can_keep;       /* made with max_body_keep > 0 */
+    bool keep_next;      /* tars_http_parser_keep_body: responses begun from now on */
+    bool keep_body;      /* the current response keeps its body */
+    bool started;        /* a response has begun */
     bool headers_done;
     bool expect_head;
     bool ended;            /* the last response ended the connection */
@@ -102,7 +104,7 @@ int tars_http_parser_new(struct tars_http_parser **out, const struct tars_http_p
                             TARS_HTTP_HEADER_MAX_CEILING);
     p = xcalloc(1, sizeof(*p));
     p->max_header = max_header;
-    p->keep_body = opts->max_body_keep > 0;
+    p->can_keep = p->keep_next = p->keep_body = opts->max_body_keep > 0;
     tars_buf_init(&p->body, opts->max_body_keep);
     tars_http_parser_reset(p);
     *out = p;
@@ -122,6 +124,11 @@ void tars_http_parser_free(struct tars_http_parser *p)
 void tars_http_parser_expect_head(struct tars_http_parser *p)
 {
     p->expect_head = true;
+}
+
+void tars_http_parser_keep_body(struct tars_http_parser *p, bool keep)
+{
+    p->keep_next = keep && p->can_keep;
 }
 
 void tars_http_parser_capture(struct tars_http_parser *p, const char *name)
@@ -150,6 +157,7 @@ static int on_message_begin(http_parser *hp)
     struct tars_http_response *r = &p->resp;
 
     p->started = true;
+    p->keep_body = p->keep_next;
     r->status = 0;
     r->keep_alive = false;
     r->chunked = false;

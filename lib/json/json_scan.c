@@ -188,9 +188,9 @@ static bool is_digit_at(const char *p, const char *end)
  * do not overflow a double. */
 static enum tars_json_scan_rc scan_number(struct scan *s, json_type *type)
 {
-    const char *p = s->p, *end = s->end;
+    const char *p = s->p, *end = s->end, *digits;
     char buf[SCAN_NUMBER_MAX];
-    bool real = false;
+    bool real = false, exponent = false;
     size_t n;
 
     if (p < end && *p == '-')
@@ -199,6 +199,7 @@ static enum tars_json_scan_rc scan_number(struct scan *s, json_type *type)
         return TARS_JSON_SCAN_INVALID;
     if (*p == '0' && is_digit_at(p + 1, end))
         return TARS_JSON_SCAN_INVALID;
+    digits = p;
     p = skip_digits(p, end);
     if (p < end && *p == '.') {
         real = true;
@@ -207,7 +208,7 @@ static enum tars_json_scan_rc scan_number(struct scan *s, json_type *type)
         p = skip_digits(p, end);
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
-        real = true;
+        real = exponent = true;
         p++;
         if (p < end && (*p == '+' || *p == '-'))
             p++;
@@ -218,6 +219,14 @@ static enum tars_json_scan_rc scan_number(struct scan *s, json_type *type)
     n = (size_t)(p - s->p);
     if (n >= sizeof(buf))
         return TARS_JSON_SCAN_UNSUPPORTED;
+    *type = real ? JSON_REAL : JSON_INTEGER;
+    /* Out of range is only possible for an integer of 19 digits or more, or
+     * a real with an exponent (without one, under 64 bytes, it is below
+     * 1e64): the others need no conversion. */
+    if (real ? !exponent : p - digits <= 18) {
+        s->p = p;
+        return TARS_JSON_SCAN_FOUND;
+    }
     memcpy(buf, s->p, n);
     buf[n] = '\0';
     errno = 0;
@@ -228,7 +237,6 @@ static enum tars_json_scan_rc scan_number(struct scan *s, json_type *type)
     } else if ((void)strtoll(buf, NULL, 10), errno == ERANGE) {
         return TARS_JSON_SCAN_INVALID;
     }
-    *type = real ? JSON_REAL : JSON_INTEGER;
     s->p = p;
     return TARS_JSON_SCAN_FOUND;
 }

@@ -96,6 +96,7 @@ static void run_free_setup(struct tars_load_run *run)
         tars_buf_release(&run->constant_requests[i]);
     free(run->constant_requests);
     free(run->weights);
+    free(run->reads_body);
     if (run->token)
         explicit_bzero(run->token, strlen(run->token));
     if (run->auth_header)

@@ -172,18 +172,20 @@ const char *load_step_header(const struct tars_load_task *step)
 /* A single value by scanning the body without a tree: 1 extracted, 0 absent
  * or not JSON (as the tree would say), -1 ask the tree (a list, an escaped
  * string, a value whose compact text differs from its text as written). */
-static int extract_json_scan(const struct tars_load_extract *x,
-                             const struct tars_http_response *res, struct load_user *u)
+static int extract_json_scan(const struct tars_load_extract *x, struct load_body *b,
+                             struct load_user *u)
 {
     struct tars_json_span sp;
     size_t off;
 
-    if (x->list)
+    if (b->invalid)
+        return 0;
+    if (x->list || b->parsed)
         return -1;
-    switch (tars_json_scan_path(res->body, res->body_len, x->expr, &sp)) {
+    switch (tars_json_scan_path(b->res->body, b->res->body_len, x->expr, &sp)) {
     case TARS_JSON_SCAN_FOUND: break;
-    case TARS_JSON_SCAN_ABSENT:
-    case TARS_JSON_SCAN_INVALID: return 0;
+    case TARS_JSON_SCAN_ABSENT: return 0;
+    case TARS_JSON_SCAN_INVALID: b->invalid = true; return 0;
     case TARS_JSON_SCAN_UNSUPPORTED: return -1;
     }
     /* strings, true, false, null and integers other than -0 read as jansson
@@ -197,11 +199,10 @@ static int extract_json_scan(const struct tars_load_extract *x,
     return 1;
 }
 
-int load_extract(const struct tars_load_task *step, const struct tars_http_response *res,
-                 struct load_user *u)
+int load_extract(const struct tars_load_task *step, struct load_body *b, struct load_user *u)
 {
-    json_t *doc = NULL;
-    bool ok = true, parsed = false;
+    const struct tars_http_response *res = b->res;
+    bool ok = true;
     int scanned;
     size_t off;
 
@@ -209,14 +210,10 @@ int load_extract(const struct tars_load_task *step, const struct tars_http_respo
         const struct tars_load_extract *x = &step->extracts[i];
         switch (x->kind) {
         case TARS_LOAD_EXTRACT_JSON:
-            if (!parsed && (scanned = extract_json_scan(x, res, u)) >= 0) {
+            if ((scanned = extract_json_scan(x, b, u)) >= 0)
                 ok = scanned == 1;
-                break;
-            }
-            if (!parsed)
-                tars_json_parse_bounded(res->body, res->body_len, 0, 0, &doc, NULL);
-            parsed = true;
-            ok = extract_json(x, doc, u);
+            else
+                ok = extract_json(x, load_body_tree(b), u);
             break;
         case TARS_LOAD_EXTRACT_HEADER:
             ok = res->captured && user_append(u, res->captured, res->captured_len, &off);
@@ -226,7 +223,6 @@ int load_extract(const struct tars_load_task *step, const struct tars_http_respo
         case TARS_LOAD_EXTRACT_REGEX: ok = extract_regex(x, res, u); break;
         }
     }
-    json_decref(doc);
     return ok ? -1 : TARS_LOAD_ERR_EXTRACT;
 }
 

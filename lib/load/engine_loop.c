@@ -334,6 +334,7 @@ static void on_response(struct load_thread *t, struct load_conn *c, uint64_t now
 {
     const struct tars_http_response *res = tars_http_parser_response(c->parser);
     const struct tars_load_task *task;
+    struct load_body body;
     int status = 0, e;
 
     TARS_DASSERT(c->state == CONN_READING);
@@ -342,9 +343,11 @@ static void on_response(struct load_thread *t, struct load_conn *c, uint64_t now
         return;
     }
     task = &t->run->s->tasks[c->task];
-    e = load_check_response(task, res, &status);
+    load_body_init(&body, res);
+    e = load_check_response(task, &body, &status);
     if (e < 0 && task->extract_count && c->user)
-        e = load_extract(task, res, c->user);
+        e = load_extract(task, &body, c->user);
+    load_body_release(&body);
     load_record_response(t, c, now, status, e, res->body_bytes);
     step_ended(t, c, e, now);
     if (!res->keep_alive)

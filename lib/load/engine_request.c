@@ -83,6 +83,18 @@ static bool task_is_constant(const struct tars_load_task *task)
     return true;
 }
 
+/* Whether a task's checks or extractions read the response body (a header
+ * extraction does not): only those responses keep it. */
+static bool task_reads_body(const struct tars_load_task *task)
+{
+    if (task->expect_json_count > 0)
+        return true;
+    for (size_t k = 0; k < task->extract_count; k++)
+        if (task->extracts[k].kind != TARS_LOAD_EXTRACT_HEADER)
+            return true;
+    return false;
+}
+
 /* Pre-renders the requests of constant tasks once, for every thread. */
 int load_prepare_requests(struct tars_load_run *run, struct tars_err *err)
 {
@@ -93,15 +105,14 @@ int load_prepare_requests(struct tars_load_run *run, struct tars_err *err)
     /* one more for login_per_user's login row: never constant */
     run->constant_requests = xcalloc(s->task_count + 1, sizeof(*run->constant_requests));
     run->weights = xcalloc(s->task_count, sizeof(*run->weights));
+    run->reads_body = xcalloc(s->task_count, sizeof(*run->reads_body));
+    run->keep_bodies = run->login_per_user; /* the token */
     for (size_t i = 0; i < s->task_count; i++) {
         run->weight_total += s->tasks[i].weight;
         run->weights[i] = run->weight_total;
-        run->keep_bodies = run->keep_bodies || s->tasks[i].expect_json_count > 0;
-        for (size_t k = 0; k < s->tasks[i].extract_count; k++)
-            run->keep_bodies =
-                run->keep_bodies || s->tasks[i].extracts[k].kind != TARS_LOAD_EXTRACT_HEADER;
+        run->reads_body[i] = task_reads_body(&s->tasks[i]);
+        run->keep_bodies = run->keep_bodies || run->reads_body[i];
         run->journeys = run->journeys || s->tasks[i].kind == TARS_LOAD_TASK_JOURNEY;
-        run->keep_bodies = run->keep_bodies || run->login_per_user; /* the token */
         tars_buf_init(&run->constant_requests[i], LOAD_MAX_REQUEST);
         if (task_is_constant(&s->tasks[i]) && !run->login_per_user &&
             s->tasks[i].kind != TARS_LOAD_TASK_JOURNEY &&
@@ -134,8 +145,12 @@ int load_build_request(struct load_thread *t, struct load_conn *c, size_t task)
     struct tars_load_run *run = t->run;
     const struct tars_load_task *tk;
 
-    if (run->login_per_user && task == run->login_task)
+    if (run->login_per_user && task == run->login_task) {
+        tars_http_parser_keep_body(c->parser, true); /* the token */
         return load_build_login(t, c);
+    }
+    if (run->keep_bodies)
+        tars_http_parser_keep_body(c->parser, run->reads_body[task]);
     tk = &run->s->tasks[task];
     c->task = task;
     c->wpos = 0;
@@ -149,11 +164,46 @@ int load_build_request(struct load_thread *t, struct load_conn *c, size_t task)
     return render_request(run, tk, t->seq++, t->rng, c->user, &c->wbuf, &t->scratch);
 }
 
-int load_check_response(const struct tars_load_task *task, const struct tars_http_response *res,
-                        int *status)
+void load_body_init(struct load_body *b, const struct tars_http_response *res)
 {
-    json_t *doc;
-    bool ok = true;
+    memset(b, 0, sizeof(*b));
+    b->res = res;
+}
+
+void load_body_release(struct load_body *b)
+{
+    json_decref(b->doc);
+    b->doc = NULL;
+}
+
+json_t *load_body_tree(struct load_body *b)
+{
+    if (!b->parsed && !b->invalid)
+        tars_json_parse_bounded(b->res->body, b->res->body_len, 0, 0, &b->doc, NULL);
+    b->parsed = true;
+    return b->doc;
+}
+
+bool load_body_has(struct load_body *b, const char *path)
+{
+    struct tars_json_span sp;
+
+    if (b->invalid)
+        return false;
+    if (b->parsed)
+        return tars_json_path(b->doc, path) != NULL;
+    switch (tars_json_scan_path(b->res->body, b->res->body_len, path, &sp)) {
+    case TARS_JSON_SCAN_FOUND: return true;
+    case TARS_JSON_SCAN_ABSENT: return false;
+    case TARS_JSON_SCAN_INVALID: b->invalid = true; return false;
+    case TARS_JSON_SCAN_UNSUPPORTED: break;
+    }
+    return tars_json_path(load_body_tree(b), path) != NULL;
+}
+
+int load_check_response(const struct tars_load_task *task, struct load_body *b, int *status)
+{
+    const struct tars_http_response *res = b->res;
 
     *status = res->status;
     if (task->expect_status_count == 0) {
@@ -166,11 +216,8 @@ int load_check_response(const struct tars_load_task *task, const struct tars_htt
         if (!found)
             return TARS_LOAD_ERR_STATUS;
     }
-    if (task->expect_json_count == 0)
-        return -1;
-    tars_json_parse_bounded(res->body, res->body_len, 0, 0, &doc, NULL);
-    for (size_t i = 0; i < task->expect_json_count && ok; i++)
-        ok = tars_json_path(doc, task->expect_json_fields[i]) != NULL;
-    json_decref(doc);
-    return ok ? -1 : TARS_LOAD_ERR_EXPECT;
+    for (size_t i = 0; i < task->expect_json_count; i++)
+        if (!load_body_has(b, task->expect_json_fields[i]))
+            return TARS_LOAD_ERR_EXPECT;
+    return -1;
 }

@@ -145,6 +145,7 @@ struct tars_load_run {
     uint64_t weight_total;
     struct tars_buf *constant_requests; /* per task: pre-rendered, or empty */
     bool keep_bodies;                   /* some task checks JSON fields or extracts from the body */
+    bool *reads_body;                   /* per task: its responses' bodies are kept */
     bool journeys;                      /* the scenario has journeys: users carry state */
     bool login_per_user;                /* each user logs in first (task login_task) */
     size_t login_task;
@@ -184,10 +185,27 @@ void *load_thread_main(void *arg);
 int load_prepare_requests(struct tars_load_run *run, struct tars_err *err);
 int load_build_request(struct load_thread *t, struct load_conn *c, size_t task);
 size_t load_pick_task(struct load_thread *t);
+/* A response as its checks read its body: each JSON path is answered by
+ * scanning the text (tars_json_scan_path: the whole text checked as the tree
+ * parse checks it) unless the scan cannot answer; then the body is parsed
+ * into a tree once and every later check and extraction of that response
+ * reads the same tree. */
+struct load_body {
+    const struct tars_http_response *res;
+    struct json_t *doc; /* the tree, once parsed (NULL also when not JSON) */
+    bool parsed;
+    bool invalid; /* a scan found the body not JSON: every path is absent */
+};
+void load_body_init(struct load_body *b, const struct tars_http_response *res);
+void load_body_release(struct load_body *b);
+/* The body's tree (parsed at the first call), or NULL when it is not JSON. */
+struct json_t *load_body_tree(struct load_body *b);
+/* True when tars_json_path finds path in the body's tree (without building
+ * it when the scan can say). */
+bool load_body_has(struct load_body *b, const char *path);
 /* Checks a finished response against the task's expectations: -1 when it
  * passes, else the enum tars_load_error that failed (status filled). */
-int load_check_response(const struct tars_load_task *task, const struct tars_http_response *res,
-                        int *status);
+int load_check_response(const struct tars_load_task *task, struct load_body *b, int *status);
 
 /* ---- engine_journey.c ---- */
 
@@ -206,8 +224,7 @@ size_t load_journey_begin(struct load_thread *t, struct load_user *u, size_t jou
 size_t load_journey_next(struct load_thread *t, struct load_user *u, int e, uint64_t now);
 /* Extracts the step's values from res into u: -1 when every one was
  * found, else TARS_LOAD_ERR_EXTRACT. */
-int load_extract(const struct tars_load_task *step, const struct tars_http_response *res,
-                 struct load_user *u);
+int load_extract(const struct tars_load_task *step, struct load_body *b, struct load_user *u);
 /* login_per_user: the user's login response; -1 when it gave a token (kept
  * in u->auth_header), else the error. */
 int load_user_login(struct load_user *u, const struct tars_http_response *res, int *status);

@@ -530,6 +530,39 @@ static void test_response_long_header_values_are_cut(void **state)
     tars_http_parser_free(p);
 }
 
+/* Body keeping switched per response: only the responses begun after a
+ * switch follow it (one in the middle waits for the next), counted either
+ * way; a counting parser cannot be switched to keep. */
+static void test_response_keep_body_switch(void **state)
+{
+    const char one[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+    tars_http_parser *p = new_parser(0, 1024), *counting = new_parser(0, 0);
+    const struct tars_http_response *r = tars_http_parser_response(p);
+    struct tars_err err = TARS_ERR_INIT;
+    size_t used;
+    (void)state;
+
+    tars_http_parser_keep_body(p, false);
+    assert_int_equal(tars_http_parser_feed(p, one, strlen(one), &used, &err), TARS_OK);
+    assert_null(r->body);
+    assert_int_equal(r->body_bytes, 5);
+    tars_http_parser_keep_body(p, true);
+    assert_int_equal(tars_http_parser_feed(p, one, 40, &used, &err), TARS_AGAIN);
+    tars_http_parser_keep_body(p, false); /* mid-response: for the next one */
+    assert_int_equal(tars_http_parser_feed(p, one + 40, strlen(one) - 40, &used, &err), TARS_OK);
+    assert_non_null(r->body);
+    assert_int_equal(r->body_len, 5);
+    assert_memory_equal(r->body, "hello", 5);
+    assert_int_equal(tars_http_parser_feed(p, one, strlen(one), &used, &err), TARS_OK);
+    assert_null(r->body);
+    tars_http_parser_keep_body(counting, true);
+    assert_int_equal(tars_http_parser_feed(counting, one, strlen(one), &used, &err), TARS_OK);
+    assert_null(tars_http_parser_response(counting)->body);
+    assert_int_equal(tars_http_parser_response(counting)->body_bytes, 5);
+    tars_http_parser_free(p);
+    tars_http_parser_free(counting);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_response_garbage),
         cmocka_unit_test(test_response_bad_chunk_size),
         cmocka_unit_test(test_response_long_header_values_are_cut),
+        cmocka_unit_test(test_response_keep_body_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

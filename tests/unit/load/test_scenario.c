@@ -384,6 +384,23 @@ static void test_durations(void **state)
     }
 }
 
+static int check_body(const struct tars_load_task *task, const char *body, int *status,
+                      bool *parsed)
+{
+    struct tars_http_response res = {0};
+    struct load_body b;
+    int e;
+
+    res.status = 200;
+    res.body = body;
+    res.body_len = strlen(body);
+    load_body_init(&b, &res);
+    e = load_check_response(task, &b, status);
+    *parsed = b.parsed;
+    load_body_release(&b);
+    return e;
+}
+
 /* expect.json paths are tars_json_path's: keys and array indexes. */
 static void test_expect_json_paths(void **state)
 {
@@ -391,20 +408,61 @@ static void test_expect_json_paths(void **state)
     char *fields[] = {"items[0].id", "a.b", "$.items"};
     char *missing[] = {"a.b", "items[1].id"};
     struct tars_load_task task = {0};
-    struct tars_http_response res = {0};
     int status = 0;
+    bool parsed;
     (void)state;
 
-    res.status = 200;
-    res.body = body;
-    res.body_len = sizeof(body) - 1;
     task.expect_json_fields = fields;
     task.expect_json_count = 3;
-    assert_int_equal(load_check_response(&task, &res, &status), -1);
+    assert_int_equal(check_body(&task, body, &status, &parsed), -1);
     assert_int_equal(status, 200);
     task.expect_json_fields = missing;
     task.expect_json_count = 2;
-    assert_int_equal(load_check_response(&task, &res, &status), TARS_LOAD_ERR_EXPECT);
+    assert_int_equal(check_body(&task, body, &status, &parsed), TARS_LOAD_ERR_EXPECT);
+}
+
+/* expect.json answered by scanning the text: no tree for a plain body, the
+ * tree's verdict on one the scan leaves to it (an escaped string or key on
+ * the path), and a body that is not JSON has no field, even one written
+ * before the fault. */
+static void test_expect_json_scanned(void **state)
+{
+    char *fields[] = {"agents[0].id", "total"};
+    char *escaped_key[] = {"a\\b"};
+    struct tars_load_task task = {0};
+    int status = 0;
+    bool parsed = true;
+    (void)state;
+
+    task.expect_json_fields = fields;
+    task.expect_json_count = 2;
+    assert_int_equal(
+        check_body(&task, "{\"agents\":[{\"id\":\"x\"}],\"total\":1}", &status, &parsed), -1);
+    assert_false(parsed);       /* the scan answered */
+    task.expect_json_count = 1; /* agents[0].id alone: written before each fault */
+    assert_int_equal(
+        check_body(&task, "{\"agents\":[{\"id\":\"x\"}],\"total\":1,}", &status, &parsed),
+        TARS_LOAD_ERR_EXPECT);
+    assert_int_equal(check_body(&task, "{\"agents\":[{\"id\":\"x\"}]} x", &status, &parsed),
+                     TARS_LOAD_ERR_EXPECT);
+    assert_int_equal(
+        check_body(&task, "{\"agents\":[{\"id\":\"x\"}],\"total\":1e999}", &status, &parsed),
+        TARS_LOAD_ERR_EXPECT);
+    task.expect_json_count = 2;
+    assert_int_equal(check_body(&task, "{\"agents\":[],\"total\":1}", &status, &parsed),
+                     TARS_LOAD_ERR_EXPECT);
+    assert_int_equal(check_body(&task, "{\"agents\":[{\"id\":1}]}", &status, &parsed),
+                     TARS_LOAD_ERR_EXPECT);
+    /* the found value escaped: the tree says it is there */
+    assert_int_equal(
+        check_body(&task, "{\"agents\":[{\"id\":\"\\u00e9\"}],\"total\":1}", &status, &parsed), -1);
+    assert_true(parsed);
+    /* a key with an escape on the path: only the tree can match it */
+    task.expect_json_fields = escaped_key;
+    task.expect_json_count = 1;
+    assert_int_equal(check_body(&task, "{\"a\\\\b\":1}", &status, &parsed), -1);
+    assert_int_equal(check_body(&task, "{\"a\\u005cb\":1}", &status, &parsed), -1);
+    assert_int_equal(check_body(&task, "{\"ab\":1}", &status, &parsed), TARS_LOAD_ERR_EXPECT);
 }
 
 /* k6's thresholds: a mapping of metric (with tags) to expressions, beside
@@ -464,6 +522,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expect_json_paths),
+        cmocka_unit_test(test_expect_json_scanned),
         cmocka_unit_test(test_shipped_scenario_loads),
         cmocka_unit_test(test_shipped_body_renders_json),
         cmocka_unit_test(test_defaults),
