@@ -68,7 +68,7 @@ struct tars_check_type {
     void (*run)(const struct tars_check_ctx *ctx, struct tars_check_result *out);
 };
 
-/* The known types (lib/check/registry.c). */
+/* The known types (lib/check/core/registry.c). */
 const struct tars_check_type *tars_check_type_find(const char *name);
 /* Fills out with up to max type names; returns how many. */
 size_t tars_check_type_names(const char **out, size_t max);
@@ -146,7 +146,7 @@ int tars_suite_run_until(const struct tars_suite *suite, const struct tars_check
                          tars_check_done_fn on_done, void *done_ctx,
                          const volatile sig_atomic_t *stop, struct tars_err *err);
 
-/* ---- helpers for check types (lib/check/check_util.c) ---- */
+/* ---- helpers for check types (lib/check/core/check_util.c) ---- */
 
 void tars_check_pass(struct tars_check_result *r, const char *fmt, ...) TARS_PRINTF(2, 3);
 void tars_check_fail(struct tars_check_result *r, const char *fmt, ...) TARS_PRINTF(2, 3);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_int.h"
+#include "http/http_int.h"
 #include "prom_int.h"
 
 /* ---- ppo ---- */

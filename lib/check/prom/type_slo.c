@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_int.h"
+#include "http/http_int.h"
 #include "prom_int.h"
 
 #define BY_MAX 256

@@ -1,7 +1,7 @@
 /* Grafana dashboard answers (/api/dashboards/uid/X) as the grafana check scans
  * their panels for expressions that bypass the recording rules. */
 #include "fuzz.h"
-#include "misc_int.h"
+#include "core/misc_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

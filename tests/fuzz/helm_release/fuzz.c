@@ -2,7 +2,7 @@
  * cluster: the secret list (latest revision) and data.release (base64 of
  * base64 of gzip of JSON). */
 #include "fuzz.h"
-#include "kube_int.h"
+#include "kube/kube_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

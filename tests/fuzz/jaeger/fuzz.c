@@ -1,7 +1,7 @@
 /* Jaeger /api/traces answers as the jaeger check counts trace continuity and
  * regions. */
 #include "fuzz.h"
-#include "misc_int.h"
+#include "core/misc_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,7 +1,7 @@
 /* Kubeconfigs as the kubernetes and helm checks read them (current context
  * and a named one). */
 #include "fuzz.h"
-#include "kube_int.h"
+#include "kube/kube_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -2,7 +2,7 @@
  * first byte picks the sub-check; the rest is the list (items, or a List
  * object), also given as the auxiliary list (endpoints, secrets). */
 #include "fuzz.h"
-#include "kube_int.h"
+#include "kube/kube_int.h"
 #include "tars/check.h"
 
 static const char *const subchecks[] = {

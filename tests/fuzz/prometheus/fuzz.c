@@ -2,7 +2,7 @@
  * /api/v1/query data (vector, matrix, scalar) against a condition, and
  * /api/v1/rules data (names and health). */
 #include "fuzz.h"
-#include "prom_int.h"
+#include "prom/prom_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for lib/check/api_shape.c: JSON shapes and API snapshot comparison. */
+/* Unit tests for lib/check/api/api_shape.c: JSON shapes and API snapshot comparison. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "kube_int.h"
+#include "kube/kube_int.h"
 
 static void assert_encoded(const char *in, const char *want)
 {

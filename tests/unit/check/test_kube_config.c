@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "kube_int.h"
+#include "kube/kube_int.h"
 
 /* "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n" */
 #define CA_PEM "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n"

@@ -12,7 +12,7 @@
 
 #include <zlib.h>
 
-#include "kube_int.h"
+#include "kube/kube_int.h"
 
 static char *b64(const unsigned char *in, size_t len)
 {

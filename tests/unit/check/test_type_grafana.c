@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "misc_int.h"
+#include "core/misc_int.h"
 
 static json_t *parse(const char *text)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "http_int.h"
+#include "http/http_int.h"
 #include "tars/check.h"
 #include "tars/clock.h"
 

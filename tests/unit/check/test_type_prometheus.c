@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "prom_int.h"
+#include "prom/prom_int.h"
 #include "tars/check.h"
 
 extern const struct tars_check_type tars_check_prometheus, tars_check_prometheus_rules,

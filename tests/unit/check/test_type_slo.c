@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "prom_int.h"
+#include "prom/prom_int.h"
 #include "tars/check.h"
 
 extern const struct tars_check_type tars_check_slo, tars_check_ppo, tars_check_canary;

@@ -1,5 +1,5 @@
 /*
- * The websocket check type's client (lib/check/ws_client.c): framing against
+ * The websocket check type's client (lib/check/websocket/ws_client.c): framing against
  * the examples of RFC 6455, and the client against a small server thread on
  * 127.0.0.1 that scripts the other side byte by byte.
  */
@@ -20,9 +20,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "misc_int.h"
+#include "core/misc_int.h"
 #include "tars/clock.h"
-#include "ws_client.h"
+#include "websocket/ws_client.h"
 
 /* ---- framing ---- */
 

@@ -25,8 +25,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http_int.h"
-#include "misc_int.h"
+#include "http/http_int.h"
+#include "core/misc_int.h"
 #include "tars/alloc.h"
 #include "tars/clock.h"
 #include "tars/str.h"

@@ -6,7 +6,7 @@
 
 #include <curl/curl.h>
 
-#include "check_int.h"
+#include "core/check_int.h"
 #include "tars/buf.h"
 #include "tars/clock.h"
 #include "tars/curl_easy.h"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_int.h"
+#include "http/http_int.h"
 #include "misc_int.h"
 #include "tars/clock.h"
 #include "tars/json.h"

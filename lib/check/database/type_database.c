@@ -31,8 +31,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http_int.h"
-#include "misc_int.h"
+#include "http/http_int.h"
+#include "core/misc_int.h"
 #include "tars/alloc.h"
 #include "tars/buf.h"
 #include "tars/clock.h"

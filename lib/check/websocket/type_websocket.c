@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "misc_int.h"
+#include "core/misc_int.h"
 #include "tars/alloc.h"
 #include "tars/clock.h"
 #include "tars/json.h"

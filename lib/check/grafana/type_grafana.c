@@ -26,8 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_int.h"
-#include "misc_int.h"
+#include "http/http_int.h"
+#include "core/misc_int.h"
 #include "tars/alloc.h"
 #include "tars/str.h"
 
