@@ -11,7 +11,9 @@
 #               (docs/reliability.md); rows of harnesses not run this time
 #               stay, each with the date and duration of its own run
 # Environment: FUZZ_OUT (default BUILD_DIR/fuzz-out), FUZZ_ONLY (harnesses to
-# run, separated by spaces or commas; default all).
+# run, separated by spaces or commas; default all). The serve harness writes
+# the requests before an unanswered one into OUT/serve/stall-* (replay them
+# with tests/fuzz/serve/replay.py).
 set -uo pipefail
 
 build=${1:?usage: run.sh BUILD_DIR SECONDS [TABLE_FILE]}
@@ -49,7 +51,7 @@ for src in "$here"/*/fuzz.c; do
         -print_final_stats=1 -artifact_prefix="$work/")
   [ -f "$here/$name/dict" ] && args+=(-dict="$here/$name/dict")
   started=$(date +%s)
-  "$bin" "${args[@]}" "$work/corpus" "$here/$name/corpus" >"$work/log" 2>&1
+  FUZZ_SERVE_STALLS=$work "$bin" "${args[@]}" "$work/corpus" "$here/$name/corpus" >"$work/log" 2>&1
   rc=$?
   took=$(( $(date +%s) - started ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
