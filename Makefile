@@ -27,7 +27,8 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # Every test on the normal build, then every test again under ASan + UBSan, then every
-# fuzz harness replays its corpus and fuzzes FUZZ_CHECK_SECONDS (tests/fuzz/run.sh).
+# fuzz harness replays its corpus and fuzzes FUZZ_CHECK_SECONDS (tests/fuzz/run.sh), and
+# the serve harness replays its corpus under a storm of SIGALRM (tests/fuzz/serve/interrupted.py).
 check: build tools
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan
@@ -56,6 +57,7 @@ fuzz-build: deps
 
 fuzz-check: fuzz-build
 	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CHECK_SECONDS)
+	@tests/fuzz/serve/interrupted.py $(FUZZ_BUILD)
 
 # Long run: every harness FUZZ_SECONDS, the table written into docs/reliability.md.
 fuzz: fuzz-build

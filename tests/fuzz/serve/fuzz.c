@@ -19,10 +19,9 @@
  *   4  Origin (empty: none)
  *   the rest: the body (with Content-Type: application/json when not empty)
  * An answer that does not come within ANSWER_MS is a finding (abort), with
- * the last requests. On the kept-alive connection a request is first given
- * RETRY_MS and then sent once more on a new connection, because about one in
- * 30,000 got no answer there while the server sat idle (cause not found yet;
- * docs/reliability.md): each such resend is reported on stderr.
+ * the last requests (and see keep_evidence). libFuzzer's -timeout interrupts
+ * this thread with SIGALRM (every timeout/2 + 1 s, without SA_RESTART): every
+ * wait and every send or recv here goes on after a signal, on its deadline.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,17 +42,14 @@
 #include "tars/server.h"
 #include "tars/store.h"
 
-#define ANSWER_MS 5000 /* RETRY_MS + ANSWER_MS under libFuzzer's -timeout=10 of run.sh */
-#define RETRY_MS 4000
+#define ANSWER_MS 5000 /* under libFuzzer's -timeout=10 of run.sh */
 #define REQ_MAX (2 * 1024 * 1024)
 #define SECRET "fuzz-secret-of-at-least-32-bytes!!"
 
 struct harness {
     tars_server *srv;
     int port;
-    int fd;         /* the keep-alive connection, -1 when closed */
-    bool may_retry; /* a silent answer is retried rather than a finding */
-    bool timed_out;
+    int fd; /* the keep-alive connection, -1 when closed */
     char dir[128];
     char *token[4]; /* viewer, developer, admin access tokens; admin refresh token */
     char api_key[64];
@@ -191,6 +187,9 @@ static void set_up(void)
 {
     char url[192];
 
+    /* As `tars serve` does (src/cli/cmd_serve.c): h2o writes to a connection
+     * this side may have closed already (after a WebSocket's pong, say). */
+    signal(SIGPIPE, SIG_IGN);
     remove_stale();
     snprintf(H.dir, sizeof(H.dir), "/dev/shm/tars-fuzz-serve-%d", (int)getpid());
     if (mkdir(H.dir, 0700) && errno != EEXIST)
@@ -271,6 +270,8 @@ static void send_all(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
         if (w <= 0)
             return; /* the server closed on a bad request: the read sees it */
         p += w;
@@ -278,7 +279,6 @@ static void send_all(int fd, const char *p, size_t n)
     }
 }
 
-/* Reads more into b; 0 at EOF or on a reset. A silent server is a finding. */
 /* The last requests on the keep-alive connection, newest first, for a report. */
 #define KEPT 4
 static struct buf last_req[KEPT];
@@ -291,17 +291,67 @@ static void remember(const struct buf *req)
     put(&last_req[0], req->p, req->len);
 }
 
-static ssize_t read_more(int fd, struct buf *b)
+/* An unanswered request leaves its evidence: with FUZZ_SERVE_STALLS=DIR,
+ * the last requests as DIR/stall-N-K in the order they were sent (the
+ * highest K is the unanswered one), to replay against a `tars serve` with
+ * tests/fuzz/serve/replay.py; with FUZZ_SERVE_ON_STALL=COMMAND, that shell
+ * command runs (with PORT and PID set) while the server is still as it was,
+ * for ss, gdb and the like. */
+static void keep_evidence(void)
+{
+    static int stalls;
+    const char *dir = getenv("FUZZ_SERVE_STALLS"), *cmd = getenv("FUZZ_SERVE_ON_STALL");
+    char path[512], v[32];
+    int k = 0;
+
+    stalls++;
+    for (int i = KEPT - 1; dir && i >= 0; i--) {
+        FILE *f;
+        if (!last_req[i].len)
+            continue;
+        snprintf(path, sizeof(path), "%s/stall-%d-%d", dir, stalls, ++k);
+        if (!(f = fopen(path, "wb")) ||
+            fwrite(last_req[i].p, 1, last_req[i].len, f) != last_req[i].len)
+            fprintf(stderr, "fuzz_serve: cannot write %s\n", path);
+        if (f)
+            fclose(f);
+    }
+    if (cmd) {
+        snprintf(v, sizeof(v), "%d", H.port);
+        setenv("PORT", v, 1);
+        snprintf(v, sizeof(v), "%d", (int)getpid());
+        setenv("PID", v, 1);
+        if (system(cmd) != 0)
+            fprintf(stderr, "fuzz_serve: FUZZ_SERVE_ON_STALL failed\n");
+    }
+}
+
+/* Whether fd became readable within ANSWER_MS; a signal does not end the wait. */
+static bool readable(int fd)
 {
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    uint64_t deadline = tars_mono_ns() + (uint64_t)ANSWER_MS * 1000000u;
+
+    for (;;) {
+        uint64_t now = tars_mono_ns();
+        int rc;
+        if (now >= deadline)
+            return false;
+        rc = poll(&pfd, 1, (int)((deadline - now + 999999u) / 1000000u));
+        if (rc == 1)
+            return true;
+        if (rc < 0 && errno != EINTR)
+            return false;
+    }
+}
+
+/* Reads more into b; 0 at EOF or on a reset. A silent server is a finding. */
+static ssize_t read_more(int fd, struct buf *b)
+{
     char chunk[16384];
     ssize_t n;
 
-    if (poll(&pfd, 1, H.may_retry ? RETRY_MS : ANSWER_MS) != 1) {
-        if (H.may_retry) {
-            H.timed_out = true;
-            return 0;
-        }
+    if (!readable(fd)) {
         fprintf(stderr, "fuzz_serve: no answer within %d ms (%zu bytes of it) to:\n", ANSWER_MS,
                 b->len);
         for (int i = 0; i < KEPT; i++) {
@@ -310,9 +360,11 @@ static ssize_t read_more(int fd, struct buf *b)
                 fwrite(last_req[i].p, 1, last_req[i].len, stderr);
             fputc('\n', stderr);
         }
+        keep_evidence();
         abort();
     }
-    n = recv(fd, chunk, sizeof(chunk), 0);
+    while ((n = recv(fd, chunk, sizeof(chunk), 0)) < 0 && errno == EINTR)
+        ;
     if (n > 0)
         put(b, chunk, (size_t)n);
     return n > 0 ? n : 0;
@@ -583,20 +635,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         H.fd = connect_server();
     remember(&req);
     send_all(H.fd, req.p, req.len);
-    H.may_retry = true;
-    H.timed_out = false;
     keep = read_answer(H.fd, strncmp(reqline, "HEAD ", 5) == 0, &status, NULL);
-    H.may_retry = false;
-    if (H.timed_out) {
-        fprintf(stderr,
-                "fuzz_serve: no answer within %d ms on the kept-alive connection; "
-                "sent again on a new one\n",
-                RETRY_MS);
-        close(H.fd);
-        H.fd = connect_server();
-        send_all(H.fd, req.p, req.len);
-        keep = read_answer(H.fd, strncmp(reqline, "HEAD ", 5) == 0, &status, NULL);
-    }
     if (!keep) {
         close(H.fd);
         H.fd = -1;
