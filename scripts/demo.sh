@@ -106,7 +106,8 @@ PY
 }
 
 # live_scrape: what the demo's Prometheus (still running) scraped from the perf stage's loads
-# while they ran: their live metrics endpoint (job "tars-load", scripts/release-local.sh).
+# and ws-stress while they ran: their live metrics endpoints (jobs "tars-load" and
+# "tars-ws-stress", scripts/release-local.sh).
 live_scrape() {
   local url_file=$RUN_DIR/serve/prometheus/url
   [ -f "$url_file" ] || { say "    (no Prometheus: TARS_LOCAL_PROMETHEUS=off)"; return 0; }
@@ -128,6 +129,16 @@ def row_name(m):
 for row in sorted(query('max_over_time(tars_load_requests_total{job="tars-load"}[1h])'),
                   key=lambda r: row_name(r["metric"])):
     print("    %-28s %8d requests" % (row_name(row["metric"]), int(float(row["value"][1]))))
+ws = query('count_over_time(tars_ws_stress_running{job="tars-ws-stress"}[1h])')
+if not ws:
+    print("    Prometheus saw no live ws-stress metrics")
+    sys.exit(0)
+def last(name):
+    rows = query('max_over_time(%s{job="tars-ws-stress"}[1h])' % name)
+    return int(float(rows[0]["value"][1])) if rows else 0
+print("    %d scrapes of tars ws-stress's /metrics: %d connections established, %d messages received"
+      % (int(float(ws[0]["value"][1])), last("tars_ws_stress_connections_established_total"),
+         last("tars_ws_stress_messages_received_total")))
 PY
 }
 
@@ -199,7 +210,7 @@ main() {
     step "The report ($RUN_DIR/report.md), first lines"
     head -n 25 "$RUN_DIR/report.md" | sed 's/^/    /'
   fi
-  step "Live metrics of the load tests, as the demo's Prometheus scraped them (job tars-load)"
+  step "Live metrics of the loads and ws-stress, as Prometheus scraped them (jobs tars-load, tars-ws-stress)"
   live_scrape
   step "Stopping the deployed server"
   TARS_RUN_DIR=$RUN_DIR TARS_BASE_URL=$BASE "$ROOT/scripts/release-local.sh" stop | sed 's/^/    /'

@@ -11,10 +11,13 @@
 #                                      intervals cut to 1 s), post evaluations
 #                                      until every rule the suite queries has
 #                                      data, and hand over PROMETHEUS_URL;
-#                                      it also scrapes the port handed over
+#                                      it also scrapes the ports handed over
 #                                      as TARS_LOAD_METRICS_LISTEN (job
-#                                      tars-load), where the perf stage's
-#                                      tars load serves its live metrics
+#                                      tars-load) and
+#                                      TARS_WS_STRESS_METRICS_LISTEN (job
+#                                      tars-ws-stress), where the perf
+#                                      stage's tars load and tars ws-stress
+#                                      serve their live metrics
 #   scripts/release-local.sh upgrade   replace a running one with no downtime:
 #                                      start the new process on the same port
 #                                      (--takeover, SO_REUSEPORT), wait until
@@ -85,23 +88,30 @@ deploy() {
 
 # start_prometheus: a Prometheus in $DATA/prometheus scraping tars serve (job "tars") and the
 # live metrics of the perf stage's tars load (job "tars-load", on the port handed over as
-# TARS_LOAD_METRICS_LISTEN, which tars load reads as its --metrics-listen).
+# TARS_LOAD_METRICS_LISTEN, which tars load reads as its --metrics-listen) and tars ws-stress
+# (job "tars-ws-stress", TARS_WS_STRESS_METRICS_LISTEN, read the same way).
 start_prometheus() {
-  local hostport=${TARS_BASE_URL#http://} url load_port
+  local hostport=${TARS_BASE_URL#http://} url load_port ws_port
   hostport=${hostport%%/*}
   load_port=$(free_port)
+  ws_port=$(free_port)
+  [ "$ws_port" != "$load_port" ] || ws_port=$(free_port)
   [[ "$hostport" =~ ^127\.0\.0\.1:[0-9]+$ ]] ||
     die 1 "the local Prometheus scrapes 127.0.0.1 only, not $hostport"
   # The shipped rules, every group evaluated each second (a demo lasts a minute, not an hour).
   sed -E 's/^([[:space:]]*interval:[[:space:]]*)[^[:space:]]+/\11s/' "$RULES" >"$DATA/rules-1s.yaml"
   url=$("$ROOT/scripts/prometheus-local.sh" start "$DATA/prometheus" "$DATA/rules-1s.yaml" "$hostport" \
-    "127.0.0.1:$load_port,job=tars-load") ||
+    "127.0.0.1:$load_port,job=tars-load" "127.0.0.1:$ws_port,job=tars-ws-stress") ||
     die 1 "Prometheus did not start (scripts/deps.sh installs the Debian package prometheus)"
-  echo "PROMETHEUS_URL=$url" >>"$TARS_RELEASE_ENV"
-  echo "TARS_LOAD_METRICS_LISTEN=127.0.0.1:$load_port" >>"$TARS_RELEASE_ENV"
+  {
+    echo "PROMETHEUS_URL=$url"
+    echo "TARS_LOAD_METRICS_LISTEN=127.0.0.1:$load_port"
+    echo "TARS_WS_STRESS_METRICS_LISTEN=127.0.0.1:$ws_port"
+  } >>"$TARS_RELEASE_ENV"
   PROMETHEUS_URL=$url
   say "Prometheus at $url scrapes $hostport every second (handed over as PROMETHEUS_URL), and the"
   say "load test's live metrics on 127.0.0.1:$load_port (job tars-load, TARS_LOAD_METRICS_LISTEN)"
+  say "and ws-stress's on 127.0.0.1:$ws_port (job tars-ws-stress, TARS_WS_STRESS_METRICS_LISTEN)"
 }
 
 # missing_data: the queried rules (and up{job="tars"}) that have no finite sample yet, one line

@@ -662,6 +662,16 @@ class TestLocalRelease(ReleaseTest):
         self.assertEqual(len(rows), 1, "Prometheus stored no live load metrics: %r" % rows)
         self.assertEqual(float(rows[0]["value"][1]),
                          sum(load["result"]["total"]["requests"] for load in rec["loads"]))
+        # and the live-feed step's ws-stress (job tars-ws-stress, TARS_WS_STRESS_METRICS_LISTEN):
+        # scraped while it ran, established connections at most the summary's
+        expr = 'max_over_time(tars_ws_stress_connections_established_total{job="tars-ws-stress"}[1h])'
+        with urllib.request.urlopen(prom + "/api/v1/query?query=" + urllib.parse.quote(expr),
+                                    timeout=10) as resp:
+            rows = json.loads(resp.read())["data"]["result"]
+        self.assertEqual(len(rows), 1, "Prometheus stored no live ws-stress metrics: %r" % rows)
+        established = [w["result"]["connections"]["established"] for w in rec["ws"]]
+        self.assertGreater(float(rows[0]["value"][1]), 0, rows)
+        self.assertLessEqual(float(rows[0]["value"][1]), max(established), rows)
         # The package stage's files, read back: names, sizes and SHA-256 in run.json and the report.
         artifacts = rec["artifacts"]
         on_disk = sorted(n for n in os.listdir(os.path.join(self.run_dir, "artifacts"))

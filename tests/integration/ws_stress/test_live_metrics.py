@@ -87,6 +87,34 @@ class LiveMetricsTest(unittest.TestCase):
                          conn["connect_time"]["count"])
         self.assertEqual(value(s, "tars_ws_stress_connections_open"), 0)
 
+    def test_listen_address_from_the_environment(self):
+        """TARS_WS_STRESS_METRICS_LISTEN stands for --metrics-listen (the demo hands it over, as
+        TARS_LOAD_METRICS_LISTEN to tars load); the same rules apply to it."""
+        port = free_port()
+        fx = Fixture()
+        try:
+            stress = Stress(fx.url, "-c", "2", "-d", "2s", "--publish-rate", "10/s",
+                            "--metrics-linger", "30s",
+                            env={"TARS_WS_STRESS_METRICS_LISTEN": "127.0.0.1:%d" % port})
+
+            def final():
+                status, _, text = scrape(port)
+                return text if status == 200 and value(parse(text), "tars_ws_stress_running") == 0 else None
+
+            text = poll("the final exposition on the address from the environment", final, 40)
+            poll("the --json summary", lambda: os.path.exists(stress.json_path), 30)
+            stress.interrupt(signal.SIGTERM)  # ends the linger
+            r = stress.result(30)
+            bad = Stress(fx.url, "-c", "2", "-d", "2s",
+                         env={"TARS_WS_STRESS_METRICS_LISTEN": "0.0.0.0:%d" % free_port()}).result(30)
+        finally:
+            fx.stop()
+        self.assertEqual(r.rc, EXIT_OK, r.describe())
+        self.assertEqual(value(parse(text), "tars_ws_stress_connections_established_total"),
+                         r.json["connections"]["established"])
+        self.assertEqual(bad.rc, EXIT_USAGE, bad.describe())
+        self.assertIn("--metrics-allow-remote", bad.err)
+
     def test_non_loopback_refused_before_connecting(self):
         fx = Fixture()
         try:
