@@ -2,7 +2,7 @@
 # tars compare on two synthetic load results of 10 endpoints and 1,000,000 recorded requests
 # each (bench/gen_load_result.py), against the time Python's json module takes just to read the
 # same two files. Usage: bench/compare.sh BINARY   (BENCH_ROUNDS, default 5; median reported)
-# Exit 0 measured, 2 a tool failed, 3 bad usage. Target (issue 7): < 1 s.
+# Exit 0 measured, 2 a tool failed, 3 bad usage. Target: < 1 s.
 set -euo pipefail
 bin=${1:-}
 { [ -n "$bin" ] && [ -x "$bin" ]; } || { echo "usage: bench/compare.sh BINARY" >&2; exit 3; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/journeys.sh BINARY: what carrying state costs the load generator (issue 18,
-# "Performance"; docs/benchmarks.md). Against one `tars serve --demo --threads 1` on 127.0.0.1,
+# bench/journeys.sh BINARY: what carrying state costs the load generator
+# (docs/benchmarks.md). Against one `tars serve --demo --threads 1` on 127.0.0.1,
 # same run, one load thread and BENCH_USERS users each, BENCH_DURATION seconds, in turn:
 #
 #   quick    tars load URL (quick mode): GET /api/v1/version, one request, no state;

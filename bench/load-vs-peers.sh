@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/load-vs-peers.sh BINARY: `tars load` against its peers as load generators, same run,
-# same machine, everything on 127.0.0.1 (issue 4, "Performance"; docs/benchmarks.md).
+# same machine, everything on 127.0.0.1 (docs/benchmarks.md).
 #
 #   1. nginx, 1 worker, its own prefix, access_log off, serving a static 1,150-byte JSON file
 #      (the body of tests/fixtures/http_fixture.py's "ok" mode).
@@ -37,7 +37,7 @@ START_TIMEOUT_S=20
 STOP_TIMEOUT_S=15
 LOCUST=/usr/bin/locust
 FIXTURE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/fixtures/http_fixture.py"
-# Targets from issue 4 (measured here, not by timed tests).
+# Targets (measured here, not by timed tests).
 TARGET_WRK_RATIO=1.0
 TARGET_LOCUST_RATIO=20
 TARGET_BYTES_PER_CONN=65536
@@ -435,7 +435,7 @@ print_machine() {
 
 
 report_targets() {
-  step "Targets (issue 4)"
+  step "Targets"
   target "requests/s >= ${TARGET_WRK_RATIO} x wrk (ratio $WRK_RATIO)" \
     "$(awk -v r="$WRK_RATIO" -v t="$TARGET_WRK_RATIO" 'BEGIN { print (r >= t) ? 1 : 0 }')"
   target "requests/s >= ${TARGET_LOCUST_RATIO} x Locust HttpUser (ratio $LOCUST_RATIO)" \

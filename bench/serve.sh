@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/serve.sh BINARY: `tars serve` against nginx, same run, same machine,
-# everything on 127.0.0.1 (issue 3, "Performance"; docs/benchmarks.md).
+# everything on 127.0.0.1 (docs/benchmarks.md).
 #
 #   1. tars serve --demo --threads 1 (SQLite); a viewer and a developer token.
 #   2. nginx, 1 worker, serving a static file holding the very bytes of the
@@ -34,7 +34,7 @@ ROUNDS=${BENCH_ROUNDS:-1}
 ENFORCE=${BENCH_ENFORCE:-0}
 START_TIMEOUT_S=20
 STOP_TIMEOUT_S=15
-# Targets from issue 3 (measured here, not by timed tests).
+# Targets (measured here, not by timed tests).
 TARGET_RATIO=0.80
 TARGET_P99_MS=5
 TARGET_POST=5000
@@ -317,7 +317,7 @@ print_machine() {
 
 report_targets() {
   local p99_ok=0
-  step "Targets (issue 3)"
+  step "Targets"
   target "GET /api/v1/agents >= $TARGET_RATIO x nginx (ratio $RATIO)" \
     "$(awk -v r="$RATIO" -v t="$TARGET_RATIO" 'BEGIN { print (r >= t) ? 1 : 0 }')"
   [ "$P99_MS" = n/a ] ||

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/ws-scale.sh BINARY: the WebSocket feed at scale, everything on 127.0.0.1
-# (issue 6, "Performance"; docs/benchmarks.md "WebSocket at scale").
+# (docs/benchmarks.md "WebSocket at scale").
 #
 #   1. tars serve --demo (SQLite); a developer token (it may post evaluations and
 #      subscribe), kept in a 0600 file and handed to ws-stress through its

@@ -8,7 +8,7 @@
  * written (tars_seed_result.checksum) equals tars_store_seed_checksum of the
  * database afterwards, so a test can prove both.
  *
- * The benchmark runs the query families of facts §5.4 with parameters drawn
+ * The benchmark runs the query families of docs/db-bench.md with parameters drawn
  * from the data itself (its agents, regions, newest evaluation, API key
  * hashes) by a seeded generator, records each execution's time in a
  * histogram, and reads each family's plan (EXPLAIN QUERY PLAN on SQLite,
@@ -94,7 +94,7 @@ enum tars_bench_family {
 const char *tars_bench_family_name(int family);
 /* The family of that name, or -1. */
 int tars_bench_family_by_name(const char *name);
-/* p95 targets of facts §5.4: 100 ms, multi-region 200 ms, API key 5 ms. */
+/* p95 targets of docs/db-bench.md: 100 ms, multi-region 200 ms, API key 5 ms. */
 double tars_bench_default_threshold_ms(int family);
 /* One line on what the family asks, for help and docs. */
 const char *tars_bench_family_summary(int family);

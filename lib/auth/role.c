@@ -1,4 +1,4 @@
-/* Roles: viewer < developer < admin (facts §2.3). */
+/* Roles: viewer < developer < admin (docs/api.md). */
 #include <string.h>
 
 #include "tars/auth.h"

@@ -1,7 +1,7 @@
 /*
  * Chart.yaml edited as text. A YAML library would re-serialise the whole file
  * and lose its comments and layout (and the original's regular expressions
- * rewrote "apiVersion: v2" and commented lines, facts §8.3), so this scanner
+ * rewrote "apiVersion: v2" and commented lines, docs/package.md), so this scanner
  * only finds where the value of one top-level key begins and ends and splices
  * the new value in; every other byte stays as it was.
  *

@@ -12,7 +12,7 @@
 
 #define PACKAGE_SCHEMA "tars-package/1"
 
-/* The five v1.0.1 hotfixes (facts §0). */
+/* The five v1.0.1 hotfixes (docs/report.md). */
 static const struct {
     const char *id, *title;
 } hotfixes[] = {

@@ -1,6 +1,6 @@
 /*
  * Notifications: Slack incoming-webhook payloads of the original pipeline's
- * shape (facts §8: start, rollback, success) and GitHub deployment statuses.
+ * shape (docs/release-format.md: start, rollback, success) and GitHub deployment statuses.
  * Webhook URLs and tokens are secrets: they are never put in messages.
  */
 #include <curl/curl.h>

@@ -1,6 +1,6 @@
 /*
  * The report binding: the five hotfixes, each judged by its own criteria
- * (facts §0 and §7) against what the run measured. The template states the
+ * (docs/report.md) against what the run measured. The template states the
  * same targets in its text; change both together.
  */
 #include <stdio.h>

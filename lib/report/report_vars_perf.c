@@ -6,7 +6,7 @@
 #include "report_vars_int.h"
 #include "tars/run.h"
 
-#define API_P95_TARGET_MS 150.0 /* the template's per-endpoint target (facts §9.3) */
+#define API_P95_TARGET_MS 150.0 /* the template's per-endpoint target (docs/report.md) */
 #define WS_ERROR_TARGET 0.01
 #define WS_LOSS_TARGET 0.001
 #define WS_RECONNECT_TARGET_MS 30000.0

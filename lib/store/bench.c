@@ -1,5 +1,5 @@
 /*
- * tars db-bench: the query families of facts §5.4, each run with
+ * tars db-bench: the query families of docs/db-bench.md run with
  * parameters drawn from the data (seeded), timed one execution at a time,
  * and its plan read once. The SQL is written once for both dialects (times
  * are BIGINT milliseconds in both schemas).

@@ -1,5 +1,5 @@
 -- tars:no-transaction
--- The union of every index name any part of the original expects (facts §5.2,
+-- The union of every index name any part of the original expects (docs/serve.md,
 -- §5.3). CREATE INDEX CONCURRENTLY cannot run inside a transaction block, so
 -- this file runs outside one, statement by statement (the first line above
 -- tells the migration runner so); every statement is idempotent, and the

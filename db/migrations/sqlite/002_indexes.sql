@@ -1,4 +1,4 @@
--- The union of every index name any part of the original expects (facts §5.2,
+-- The union of every index name any part of the original expects (docs/serve.md,
 -- §5.3). SQLite has no INCLUDE: where PostgreSQL INCLUDEs columns, they are
 -- appended to the key here, which gives the same covering (index-only) reads.
 -- idx_api_keys_hash_active uses an immutable predicate only (the original's

@@ -1,4 +1,4 @@
--- An index for the reward aggregation of facts §5.4 ("average reward per agent
+-- An index for the reward aggregation of docs/db-bench.md ("average reward per agent
 -- over the last hour", the staging suite's database_query_performance check):
 --   SELECT agent_id, AVG(reward) FROM evaluations WHERE timestamp >= ? GROUP BY agent_id
 -- No index of 002 leads with timestamp, so that query read the whole table

@@ -1,4 +1,4 @@
-"""Bad input, each one tested (issue 3 "Bad input"): malformed JSON, content type, body size,
+"""Bad input, each one tested (docs/serve.md, bad input): malformed JSON, content type, body size,
 validation, unknown routes and methods, oversized headers, slow and stalled clients.
 The server runs with --request-timeout 2."""
 

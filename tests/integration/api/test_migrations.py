@@ -1,4 +1,4 @@
-"""`tars serve --migrate-only`: applied twice is a no-op; every table and index issue 3 names exists
+"""`tars serve --migrate-only`: applied twice is a no-op; every table and index docs/serve.md names exists
 (SQLite by default; PostgreSQL when TARS_TEST_PG_URL is set)."""
 
 import os

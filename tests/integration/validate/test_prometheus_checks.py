@@ -19,7 +19,7 @@ import unittest
 import promstack
 from promstack import RULES, harness, run_validate, wait_until
 
-# facts §4: the 9 groups, their intervals and the 46 rule names, in the original order
+# docs/suite-coverage.md: the 9 groups, their intervals and the 46 rule names, in the original order
 RULE_GROUPS = [
     ("tars_evaluation_aggregations", 15, [
         "tars:evaluation_rate:1m", "tars:evaluation_rate:5m", "tars:evaluation_latency:p50:1m",
@@ -55,7 +55,7 @@ RULE_GROUPS = [
         "tars:slo:evaluation_success:compliance:1h"]),
 ]
 ALL_RULES = [name for _, _, names in RULE_GROUPS for name in names]
-# the rule names the staging suite queries (facts §4)
+# the rule names the staging suite queries (docs/suite-coverage.md)
 STAGING_RULES = ["tars:evaluation_rate:1m", "tars:evaluation_latency:p95:1m",
                  "tars:evaluation_success_rate:1m", "tars:agent_reward:avg:1h",
                  "tars:queue_depth:current", "tars:http_request_rate:1m",

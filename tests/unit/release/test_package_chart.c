@@ -39,7 +39,7 @@ static void expect_refused(const char *in, const char *what)
 static void test_api_version_and_comments_untouched(void **state)
 {
     (void)state;
-    /* the original's regex turned this apiVersion into v1.0.1 (facts §8.3) */
+    /* the original's regex turned this apiVersion into v1.0.1 (docs/package.md) */
     expect_edit("apiVersion: v2\n"
                 "# version: 0.0.1 was the first release\n"
                 "name: tars\n"

@@ -20,7 +20,7 @@ from localstack import ROOT, SUITES, tars_bin  # noqa: E402
 from test_suites_load import COVERAGE, list_suite  # noqa: E402
 
 REGRESSION = os.path.join(SUITES, "regression.yaml")
-# The original's 10 classes (facts §3.3) and the category each became.
+# The original's 10 classes (docs/suite-coverage.md) and the category each became.
 CATEGORIES = {"websocket", "grafana", "jaeger", "database", "ppo", "e2e", "canary", "rollback",
               "upgrade", "performance"}
 ORIGINAL_TESTS = 33

@@ -19,7 +19,7 @@ sys.path.insert(0, HERE)
 from localstack import ROOT, SUITES, tars_bin  # noqa: E402
 
 COVERAGE = os.path.join(ROOT, "docs", "suite-coverage.md")
-STAGING_CATEGORIES = {  # the original's 10 classes and how many cases each had (facts §3.1)
+STAGING_CATEGORIES = {  # the original's 10 classes and how many cases each had (docs/suite-coverage.md)
     "kubernetes": 10, "service_health": 12, "database": 3, "grafana": 3, "prometheus_rules": 9,
     "jaeger": 2, "websocket": 2, "ppo": 2, "slo": 3, "canary": 2}
 PRODUCTION_CATEGORIES = {"kubernetes", "database", "api", "slo", "monitoring", "security", "e2e",
