@@ -15,7 +15,11 @@
 # The figure is the generator's CPU per request: generator_cpu_s / total.requests of the result
 # JSON (the load thread's user + system time; the journey's own row is not a request). Every
 # run must answer without a failure, or its figure is refused. BENCH_ROUNDS rounds, the order
-# rotating; the median of each figure is reported, with the machine's load average.
+# rotating; the median of each figure is reported, with the machine's load average. Beside it,
+# from the tars load process's resource usage (all its threads, start-up included): its user
+# and system time per request (tars' own code against the kernel's socket work and scheduling)
+# and its voluntary context switches per request (how often the generator slept waiting for
+# the server's answers).
 # Target: journey within 15 % of quick (the issue's), plain shown for what the bodies cost.
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_USERS (default 20), BENCH_ROUNDS
@@ -117,24 +121,36 @@ tasks:
 EOF
 }
 
-# measure NAME ARGS...: one tars load run; prints "NAME requests cpu_s us_per_request".
+# measure NAME ARGS...: one tars load run; prints "NAME requests cpu_s us_per_request
+# user_us_per_request sys_us_per_request switches_per_request".
 measure() {
   local name=$1 out
   shift
   out="$WORK/$name.json"
-  if ! "$BINARY" load "$@" -t 1 -d "${DURATION}s" --token-env TARS_BENCH_TOKEN -q --json "$out" \
-    >"$WORK/$name.log" 2>&1; then
+  # the process's resource usage, read by its parent when it has exited
+  if ! "$PYTHON" -c '
+import resource, subprocess, sys
+with open(sys.argv[1], "w") as log:
+    rc = subprocess.run(sys.argv[3:], stdout=log, stderr=subprocess.STDOUT).returncode
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[2], "w") as f:
+    f.write("%.6f %.6f %d\n" % (u.ru_utime, u.ru_stime, u.ru_nvcsw))
+sys.exit(rc)' "$WORK/$name.log" "$WORK/$name.rusage" \
+    "$BINARY" load "$@" -t 1 -d "${DURATION}s" --token-env TARS_BENCH_TOKEN -q --json "$out"; then
     show_log "$WORK/$name.log"
     die 1 "$name: tars load failed"
   fi
-  "$PYTHON" - "$out" "$name" <<'PY'
+  "$PYTHON" - "$out" "$name" "$WORK/$name.rusage" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 t = r["total"]
 if t["requests"] == 0 or t["failures"] != 0:
     sys.exit("%s: %d requests, %d failures: no figure" % (sys.argv[2], t["requests"], t["failures"]))
-print("%s %d %.4f %.3f" % (sys.argv[2], t["requests"], r["generator_cpu_s"],
-                           r["generator_cpu_s"] / t["requests"] * 1e6))
+user, system, switches = open(sys.argv[3]).read().split()
+n = t["requests"]
+print("%s %d %.4f %.3f %.3f %.3f %.3f" % (sys.argv[2], n, r["generator_cpu_s"],
+                                        r["generator_cpu_s"] / n * 1e6, float(user) / n * 1e6,
+                                        float(system) / n * 1e6, int(switches) / n))
 PY
 }
 
@@ -156,18 +172,26 @@ main() {
       quick) line=$(measure quick "$URL/api/v1/version" -c "$USERS") ;;
       *) line=$(measure "$kind" "$WORK/$kind.yaml") ;;
       esac
-      say "    round $round: $line (name, requests, CPU s, CPU µs per request)"
+      say "    round $round: $line (name, requests, CPU s, CPU µs, user µs, system µs and" \
+        "voluntary switches per request)"
       echo "$line" >>"$WORK/figures"
     done
   done
   step "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   "$PYTHON" - "$WORK/figures" "$TARGET_PCT" "$ENFORCE" <<'PY'
 import statistics, sys
-per = {}
+per, parts = {}, {}
 for line in open(sys.argv[1]):
-    name, _, _, us = line.split()
+    name, _, _, us, user, system, switches = line.split()
     per.setdefault(name, []).append(float(us))
+    parts.setdefault(name, []).append((float(user), float(system), float(switches)))
 med = {k: statistics.median(v) for k, v in per.items()}
+print("\nmedians per request: kind, CPU µs (the figure), vs quick, user µs, system µs, "
+      "voluntary switches")
+for k in ("quick", "plain", "steps", "journey", "expect"):
+    print("  %-8s %6.2f  %+6.1f %%  %6.2f  %6.2f  %5.2f"
+          % (k, med[k], (med[k] / med["quick"] - 1) * 100,
+             *(statistics.median(p[i] for p in parts[k]) for i in range(3))))
 over = (med["journey"] / med["quick"] - 1) * 100
 print("\nmedian CPU per request: quick %.2f µs, plain %.2f µs, steps %.2f µs, journey %.2f µs, "
       "expect %.2f µs; journey vs quick %+.1f %% (target within %s %%), steps vs quick %+.1f %%, "
