@@ -48,6 +48,12 @@ struct tars_http_request {
 int tars_http_request_write(struct tars_buf *out, const struct tars_http_request *req,
                             struct tars_err *err) TARS_MUST_CHECK;
 
+/* The request line alone, "METHOD SP path SP HTTP/1.1 CRLF", checked as
+ * tars_http_request_write checks method and path: for a client that keeps
+ * the rest of a request written once and only changes its path. */
+int tars_http_request_line_write(struct tars_buf *out, const char *method, const char *path,
+                                 struct tars_err *err) TARS_MUST_CHECK;
+
 /* ---- response parser --------------------------------------------------- */
 
 #define TARS_HTTP_HEADER_MAX_DEFAULT (64 * 1024)

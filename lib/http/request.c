@@ -118,6 +118,23 @@ static int put_body(struct tars_buf *out, const struct tars_http_request *req)
     return rc;
 }
 
+int tars_http_request_line_write(struct tars_buf *out, const char *method, const char *path,
+                                 struct tars_err *err)
+{
+    int rc = check_token(method, "method", err);
+
+    if (!rc)
+        rc = check_path(path, err);
+    if (rc)
+        return rc;
+    rc = put3(out, method, " ", path);
+    if (!rc)
+        rc = tars_buf_puts(out, " HTTP/1.1\r\n");
+    if (rc)
+        return tars_err_set(err, rc, "request larger than %zu bytes", out->max);
+    return TARS_OK;
+}
+
 int tars_http_request_write(struct tars_buf *out, const struct tars_http_request *req,
                             struct tars_err *err)
 {

@@ -94,7 +94,10 @@ static void run_free_setup(struct tars_load_run *run)
 {
     for (size_t i = 0; run->constant_requests && i < run->s->task_count; i++)
         tars_buf_release(&run->constant_requests[i]);
+    for (size_t i = 0; run->request_tails && i < run->s->task_count; i++)
+        tars_buf_release(&run->request_tails[i]);
     free(run->constant_requests);
+    free(run->request_tails);
     free(run->weights);
     free(run->reads_body);
     if (run->token)

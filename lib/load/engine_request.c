@@ -15,10 +15,11 @@
 _Static_assert(MAX_REQUEST_HEADERS == SCENARIO_MAX_HEADERS,
                "request and scenario header bounds differ");
 
-/* Renders every template of task and writes the request into out. */
+/* Renders every template of task (the path: fixed_path instead, when given)
+ * and writes the request into out. */
 static int render_request(struct tars_load_run *run, const struct tars_load_task *task,
                           uint64_t seq, uint64_t rng[4], const struct load_user *u,
-                          struct tars_buf *out, struct tars_buf *scratch)
+                          const char *fixed_path, struct tars_buf *out, struct tars_buf *scratch)
 {
     const struct tars_template_value *vars = u ? u->vars : NULL;
     size_t nvars = u ? TARS_LOAD_MAX_VARS : 0;
@@ -29,7 +30,8 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
     int rc;
 
     tars_buf_reset(scratch);
-    rc = tars_template_render_vars(task->path, seq, rng, vars, nvars, scratch);
+    rc = fixed_path ? tars_buf_puts(scratch, fixed_path)
+                    : tars_template_render_vars(task->path, seq, rng, vars, nvars, scratch);
     if (rc)
         return rc;
     if (tars_buf_append(scratch, "", 1))
@@ -72,15 +74,34 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
     return tars_http_request_write(out, &req, NULL);
 }
 
-static bool task_is_constant(const struct tars_load_task *task)
+/* Whether everything but the path is constant (headers and body). */
+static bool task_rest_is_constant(const struct tars_load_task *task)
 {
-    if (!tars_template_is_constant(task->path) ||
-        (task->body && !tars_template_is_constant(task->body)))
+    if (task->body && !tars_template_is_constant(task->body))
         return false;
     for (size_t i = 0; i < task->header_count; i++)
         if (!tars_template_is_constant(task->headers[i].value))
             return false;
     return true;
+}
+
+/* A task whose path alone varies (a journey's ${id} in it, or ${seq}): the
+ * rest of its request (headers, body) is written once into tail; each
+ * request writes its request line before it. */
+static int prepare_tail(struct tars_load_run *run, const struct tars_load_task *task,
+                        struct tars_buf *tail, struct tars_buf *scratch)
+{
+    struct tars_buf whole = TARS_BUF_INIT(LOAD_MAX_REQUEST);
+    uint64_t rng[4] = {1, 2, 3, 4};
+    const char *end;
+    int rc = render_request(run, task, 0, rng, NULL, "/", &whole, scratch);
+
+    if (!rc)
+        rc = (end = memchr(whole.data, '\n', whole.len)) != NULL
+                 ? tars_buf_append(tail, end + 1, whole.len - (size_t)(end + 1 - whole.data))
+                 : TARS_EINVAL;
+    tars_buf_release(&whole);
+    return rc;
 }
 
 /* Whether a task's checks or extractions read the response body (a header
@@ -101,9 +122,11 @@ int load_prepare_requests(struct tars_load_run *run, struct tars_err *err)
     const struct tars_load_scenario *s = run->s;
     struct tars_buf scratch = TARS_BUF_INIT(LOAD_MAX_REQUEST);
     uint64_t rng[4] = {1, 2, 3, 4};
+    int rc;
 
     /* one more for login_per_user's login row: never constant */
     run->constant_requests = xcalloc(s->task_count + 1, sizeof(*run->constant_requests));
+    run->request_tails = xcalloc(s->task_count + 1, sizeof(*run->request_tails));
     run->weights = xcalloc(s->task_count, sizeof(*run->weights));
     run->reads_body = xcalloc(s->task_count, sizeof(*run->reads_body));
     run->keep_bodies = run->login_per_user; /* the token */
@@ -114,9 +137,18 @@ int load_prepare_requests(struct tars_load_run *run, struct tars_err *err)
         run->keep_bodies = run->keep_bodies || run->reads_body[i];
         run->journeys = run->journeys || s->tasks[i].kind == TARS_LOAD_TASK_JOURNEY;
         tars_buf_init(&run->constant_requests[i], LOAD_MAX_REQUEST);
-        if (task_is_constant(&s->tasks[i]) && !run->login_per_user &&
-            s->tasks[i].kind != TARS_LOAD_TASK_JOURNEY &&
-            render_request(run, &s->tasks[i], 0, rng, NULL, &run->constant_requests[i], &scratch)) {
+        tars_buf_init(&run->request_tails[i], LOAD_MAX_REQUEST);
+        if (run->login_per_user || s->tasks[i].kind == TARS_LOAD_TASK_JOURNEY ||
+            !task_rest_is_constant(&s->tasks[i]))
+            continue;
+        if (!tars_template_is_constant(s->tasks[i].path)) {
+            /* a tail that cannot be written: each request is rendered whole, and fails as such */
+            if (prepare_tail(run, &s->tasks[i], &run->request_tails[i], &scratch))
+                tars_buf_reset(&run->request_tails[i]);
+            continue;
+        }
+        if ((rc = render_request(run, &s->tasks[i], 0, rng, NULL, NULL, &run->constant_requests[i],
+                                 &scratch))) {
             tars_buf_release(&scratch);
             return tars_err_set(err, TARS_ETOOBIG, "task \"%s\": the request is over %d bytes",
                                 s->tasks[i].name, LOAD_MAX_REQUEST);
@@ -140,6 +172,27 @@ size_t load_pick_task(struct load_thread *t)
     return i;
 }
 
+/* The request of a task whose path alone varies: its rendered path's
+ * request line, then the tail written once. */
+static int write_with_tail(struct load_thread *t, struct load_conn *c,
+                           const struct tars_load_task *tk, const struct tars_buf *tail)
+{
+    const struct load_user *u = c->user;
+    int rc;
+
+    tars_buf_reset(&t->scratch);
+    rc = tars_template_render_vars(tk->path, t->seq++, t->rng, u ? u->vars : NULL,
+                                   u ? TARS_LOAD_MAX_VARS : 0, &t->scratch);
+    if (rc)
+        return rc;
+    if (tars_buf_append(&t->scratch, "", 1))
+        return TARS_ETOOBIG;
+    tars_buf_reset(&c->wbuf);
+    if ((rc = tars_http_request_line_write(&c->wbuf, tk->method, t->scratch.data, NULL)))
+        return rc;
+    return tars_buf_append(&c->wbuf, tail->data, tail->len);
+}
+
 int load_build_request(struct load_thread *t, struct load_conn *c, size_t task)
 {
     struct tars_load_run *run = t->run;
@@ -161,7 +214,9 @@ int load_build_request(struct load_thread *t, struct load_conn *c, size_t task)
     }
     if (run->constant_requests[task].len)
         return TARS_OK; /* written straight from the shared copy */
-    return render_request(run, tk, t->seq++, t->rng, c->user, &c->wbuf, &t->scratch);
+    if (run->request_tails[task].len)
+        return write_with_tail(t, c, tk, &run->request_tails[task]);
+    return render_request(run, tk, t->seq++, t->rng, c->user, NULL, &c->wbuf, &t->scratch);
 }
 
 void load_body_init(struct load_body *b, const struct tars_http_response *res)

@@ -144,6 +144,8 @@ struct tars_load_run {
     uint64_t *weights; /* cumulative task weights */
     uint64_t weight_total;
     struct tars_buf *constant_requests; /* per task: pre-rendered, or empty */
+    struct tars_buf *request_tails;     /* per task whose path alone varies: what follows the
+                                           request line, written once; else empty */
     bool keep_bodies;                   /* some task checks JSON fields or extracts from the body */
     bool *reads_body;                   /* per task: its responses' bodies are kept */
     bool journeys;                      /* the scenario has journeys: users carry state */

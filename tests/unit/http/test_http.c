@@ -32,6 +32,27 @@ static void test_request_get_exact_bytes(void **state)
     tars_buf_release(&out);
 }
 
+/* The request line alone: the same bytes and checks as the whole request's. */
+static void test_request_line(void **state)
+{
+    struct tars_buf out = TARS_BUF_INIT(4096), small = TARS_BUF_INIT(16);
+    struct tars_err err = TARS_ERR_INIT;
+    (void)state;
+    assert_int_equal(tars_http_request_line_write(&out, "GET", "/a/7?x=1", &err), TARS_OK);
+    assert_string_equal(out.data, "GET /a/7?x=1 HTTP/1.1\r\n");
+    tars_buf_reset(&out);
+    assert_int_equal(tars_http_request_line_write(&out, "GET", "/a b", &err), TARS_EINVAL);
+    assert_string_equal(err.msg, "bad character 0x20 in request path");
+    assert_int_equal(tars_http_request_line_write(&out, "GET", "/a\r\nX: y", &err), TARS_EINVAL);
+    assert_int_equal(tars_http_request_line_write(&out, "GET", "", &err), TARS_EINVAL);
+    assert_int_equal(tars_http_request_line_write(&out, "G T", "/", &err), TARS_EINVAL);
+    assert_int_equal(out.len, 0);
+    assert_int_equal(tars_http_request_line_write(&small, "GET", "/0123456789", &err),
+                     TARS_ETOOBIG);
+    tars_buf_release(&out);
+    tars_buf_release(&small);
+}
+
 static void test_request_post_with_body(void **state)
 {
     struct tars_buf out = TARS_BUF_INIT(4096);
@@ -567,6 +588,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_get_exact_bytes),
+        cmocka_unit_test(test_request_line),
         cmocka_unit_test(test_request_post_with_body),
         cmocka_unit_test(test_request_host_from_headers),
         cmocka_unit_test(test_request_rejects_bad_parts),
