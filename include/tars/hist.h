@@ -150,6 +150,24 @@ double tars_hist_sum_seconds(const tars_hist *h);
 bool tars_hist_equal(const tars_hist *a, const tars_hist *b);
 
 /*
+ * Packed form, for keeping many small histograms (one a second of a run) in
+ * little memory: the exact figures and only the non-empty buckets, 10 bytes
+ * each (a 2-byte index and an 8-byte count), against tars_hist_size() for a
+ * full histogram. Read-only once made; merged into a full histogram exactly,
+ * as tars_hist_merge does.
+ */
+typedef struct tars_hist_packed tars_hist_packed;
+/* A packed copy of h (never NULL: it aborts when memory is exhausted, as
+ * xmalloc does). One pass over the buckets to count, one to copy. */
+tars_hist_packed *tars_hist_pack(const tars_hist *h);
+void tars_hist_packed_free(tars_hist_packed *p);
+/* Bytes the packed copy occupies. */
+size_t tars_hist_packed_size(const tars_hist_packed *p);
+/* into += from, exactly; TARS_ETOOBIG as tars_hist_merge. */
+int tars_hist_merge_packed(tars_hist *into, const tars_hist_packed *from,
+                           struct tars_err *err) TARS_MUST_CHECK;
+
+/*
  * JSON. The object names the layout, so a reader can refuse a histogram cut
  * differently, then the exact figures, then only the non-empty buckets as
  * [index, count] pairs in ascending index order:

@@ -214,11 +214,11 @@ static void merge_history(struct tars_load_run *run, struct tars_load_result *ou
 
 /* The history's cumulative percentiles: second by second, every thread's
  * window of that second merged into one running histogram, exactly. Stops
- * at the first second a window is missing (past LOAD_MAX_WINDOWS, or out of
- * memory): later seconds stay without. */
+ * at the first second a window is missing (past LOAD_MAX_WINDOWS): later
+ * seconds stay without. */
 static void cumulative_percentiles(struct tars_load_run *run, struct tars_load_result *out)
 {
-    tars_hist *cum = tars_hist_new(), *one = NULL;
+    tars_hist *cum = tars_hist_new();
     bool ok = true;
 
     for (size_t k = 0; ok && k < out->history_count && k < LOAD_MAX_WINDOWS; k++) {
@@ -226,10 +226,7 @@ static void cumulative_percentiles(struct tars_load_run *run, struct tars_load_r
             struct load_thread *t = &run->threads[i];
             if (k >= t->history_count || !t->history[k].timed)
                 continue; /* nothing timed: no window to add */
-            ok = t->windows[k] && tars_hist_from_json(t->windows[k], &one, NULL) == TARS_OK &&
-                 tars_hist_merge(cum, one, NULL) == TARS_OK;
-            tars_hist_free(one);
-            one = NULL;
+            ok = t->windows[k] && tars_hist_merge_packed(cum, t->windows[k], NULL) == TARS_OK;
         }
         if (ok && tars_hist_count(cum)) {
             out->history[k].cumulative = true;
@@ -357,7 +354,7 @@ void tars_load_free(tars_load_run *run)
         free(t->acc);
         free(t->history);
         for (size_t k = 0; t->windows && k < LOAD_MAX_WINDOWS; k++)
-            json_decref(t->windows[k]);
+            tars_hist_packed_free(t->windows[k]);
         free(t->windows);
         free(t->live.tasks);
         pthread_mutex_destroy(&t->live.lock);

@@ -576,9 +576,8 @@ static void close_second(struct load_thread *t, uint64_t now)
     sec.min_ns = sec.timed ? tars_hist_min(t->window) : 0;
     sec.sum_ns = (uint64_t)(tars_hist_mean(t->window) * (double)sec.timed + 0.5);
     sec.bytes = t->window_bytes;
-    if (t->history_count < LOAD_MAX_WINDOWS && tars_hist_count(t->window) &&
-        tars_hist_to_json(t->window, &t->windows[t->history_count], NULL))
-        t->windows[t->history_count] = NULL; /* out of memory: that second has no window */
+    if (t->history_count < LOAD_MAX_WINDOWS && tars_hist_count(t->window))
+        t->windows[t->history_count] = tars_hist_pack(t->window);
     if (t->history_count < LOAD_MAX_HISTORY)
         t->history[t->history_count++] = sec;
     pthread_mutex_lock(&t->live.lock);

@@ -111,7 +111,7 @@ struct load_thread {
     uint64_t window_requests, window_failures, window_bytes;
     struct tars_load_second *history;
     size_t history_count;
-    struct json_t **windows; /* the window of each second (sparse), up to LOAD_MAX_WINDOWS */
+    tars_hist_packed **windows; /* the window of each second (packed), up to LOAD_MAX_WINDOWS */
     uint64_t rng[4];
     uint64_t seq;
     uint64_t first_user;     /* ${user} of this thread's first user */

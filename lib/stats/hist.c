@@ -206,22 +206,43 @@ void tars_hist_record_corrected(tars_hist *h, uint64_t value, uint64_t interval)
     backfill(h, kept, interval);
 }
 
-int tars_hist_merge(tars_hist *into, const tars_hist *from, struct tars_err *err)
+void hist_totals_of(const tars_hist *h, struct hist_totals *out)
 {
-    TARS_DASSERT(hist_valid(into) && hist_valid(from));
-    if (from->count > TARS_HIST_MAX_COUNT - into->count)
+    *out = (struct hist_totals){.count = h->count,
+                                .min = h->min,
+                                .max = h->max,
+                                .saturated = h->saturated,
+                                .lost = h->lost,
+                                .sum = h->sum,
+                                .sum_squares = h->sum_squares};
+}
+
+int hist_add_totals(tars_hist *into, const struct hist_totals *t, struct tars_err *err)
+{
+    if (t->count > TARS_HIST_MAX_COUNT - into->count)
         return tars_err_set(err, TARS_ETOOBIG,
                             "merged histogram would hold %" PRIu64 " + %" PRIu64
                             " values, more than %" PRIu64,
-                            into->count, from->count, TARS_HIST_MAX_COUNT);
+                            into->count, t->count, TARS_HIST_MAX_COUNT);
+    into->count += t->count;
+    into->sum += t->sum;
+    into->sum_squares += t->sum_squares;
+    into->saturated += t->saturated;
+    into->lost = t->lost > HIST_LOST_MAX - into->lost ? HIST_LOST_MAX : into->lost + t->lost;
+    widen_range(into, t->min, t->max);
+    return TARS_OK;
+}
+
+int tars_hist_merge(tars_hist *into, const tars_hist *from, struct tars_err *err)
+{
+    struct hist_totals t;
+
+    TARS_DASSERT(hist_valid(into) && hist_valid(from));
+    hist_totals_of(from, &t);
+    if (hist_add_totals(into, &t, err) != TARS_OK)
+        return TARS_ETOOBIG;
     for (size_t i = 0; i < TARS_HIST_BUCKETS; i++)
         into->buckets[i] += from->buckets[i];
-    into->count += from->count;
-    into->sum += from->sum;
-    into->sum_squares += from->sum_squares;
-    into->saturated += from->saturated;
-    into->lost = from->lost > HIST_LOST_MAX - into->lost ? HIST_LOST_MAX : into->lost + from->lost;
-    widen_range(into, from->min, from->max);
     return TARS_OK;
 }
 

@@ -22,4 +22,17 @@ struct tars_hist {
 
 #define HIST_LOST_MAX ((uint64_t)INT64_MAX)
 
+/* A histogram's exact figures without its buckets (the packed form keeps
+ * them so). */
+struct hist_totals {
+    uint64_t count, min, max, saturated, lost;
+    hist_u128 sum, sum_squares;
+};
+
+void hist_totals_of(const tars_hist *h, struct hist_totals *out);
+/* into's exact figures += t's; TARS_ETOOBIG, into untouched, when the count
+ * would pass TARS_HIST_MAX_COUNT. The caller adds the buckets after a
+ * success. */
+int hist_add_totals(tars_hist *into, const struct hist_totals *t, struct tars_err *err);
+
 #endif

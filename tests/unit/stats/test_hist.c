@@ -561,6 +561,50 @@ static void test_cumulative(void **state)
     tars_hist_free(h);
 }
 
+/* The packed form merges exactly what the full histogram holds, in a
+ * fraction of its memory, and keeps the capacity rule. */
+static void test_packed(void **state)
+{
+    tars_hist *a = tars_hist_new(), *b = tars_hist_new(), *via = tars_hist_new();
+    tars_hist *full = tars_hist_new();
+    struct tars_err err = TARS_ERR_INIT;
+    struct rng r = {11};
+    (void)state;
+
+    for (int i = 0; i < 5000; i++)
+        tars_hist_record(i % 2 ? a : b, draw_lognormal(&r));
+    tars_hist_record(b, UINT64_MAX);
+    tars_hist_packed *pa = tars_hist_pack(a), *pb = tars_hist_pack(b);
+    assert_true(tars_hist_packed_size(pa) < tars_hist_size() / 4);
+    assert_int_equal(tars_hist_merge_packed(via, pa, &err), TARS_OK);
+    assert_true(tars_hist_equal(via, a));
+    assert_int_equal(tars_hist_merge_packed(via, pb, &err), TARS_OK);
+    tars_hist_copy(full, a);
+    assert_int_equal(tars_hist_merge(full, b, &err), TARS_OK);
+    assert_true(tars_hist_equal(via, full));
+    assert_int_equal(tars_hist_saturated(via), 1);
+    tars_hist_packed_free(pa);
+    tars_hist_packed_free(pb);
+
+    tars_hist_reset(a); /* empty: nothing but its totals */
+    pa = tars_hist_pack(a);
+    assert_int_equal(tars_hist_merge_packed(via, pa, &err), TARS_OK);
+    assert_true(tars_hist_equal(via, full));
+    tars_hist_packed_free(pa);
+
+    tars_hist_record_n(a, 2 * SEC, TARS_HIST_MAX_COUNT);
+    pa = tars_hist_pack(a);
+    tars_hist_copy(full, via);
+    assert_int_equal(tars_hist_merge_packed(via, pa, &err), TARS_ETOOBIG);
+    assert_non_null(strstr(err.msg, "more than"));
+    assert_true(tars_hist_equal(via, full)); /* untouched */
+    tars_hist_packed_free(pa);
+    tars_hist_free(a);
+    tars_hist_free(b);
+    tars_hist_free(via);
+    tars_hist_free(full);
+}
+
 static void test_memory(void **state)
 {
     (void)state;
@@ -580,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_merge_equals_single),
         cmocka_unit_test(test_merge_empty_and_copy),
         cmocka_unit_test(test_capacity),
+        cmocka_unit_test(test_packed),
         cmocka_unit_test(test_corrected_stall),
         cmocka_unit_test(test_corrected_hides_nothing),
         cmocka_unit_test(test_corrected_matches_loop),
