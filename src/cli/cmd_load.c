@@ -138,15 +138,7 @@ static const struct cli_opt load_table[] = {
     CLI_INT(0, "worker-count", "N", &lo.worker_count, 1, 10000, "workers sharing the load"),
     CLI_INT(0, "exit-code-on-error", "N", &lo.exit_code_on_error, 0, 255,
             "exit N when any request failed and the run would otherwise exit 0 (Locust)"),
-    CLI_ENV_OPT(CLI_OPT_STRING, "metrics-listen", "HOST:PORT", &lo.metrics.listen, 0, 0, NULL,
-                "TARS_LOAD_METRICS_LISTEN",
-                "serve live Prometheus metrics (/metrics) while the load runs\n"
-                "(docs/metrics.md); a loopback address unless --metrics-allow-remote"),
-    CLI_FLAG(0, "metrics-allow-remote", &lo.metrics.allow_remote,
-             "allow a --metrics-listen address that is not loopback"),
-    CLI_DURATION(0, "metrics-linger", "D", &lo.metrics.linger_ms, 0, CLI_METRICS_LINGER_MAX_MS,
-                 "keep serving the final figures for D after the run (or until\n"
-                 "SIGINT/SIGTERM), so that a scraper sees them; default 0s"),
+    CLI_METRICS_OPTIONS(lo.metrics, "TARS_LOAD_METRICS_LISTEN"),
     CLI_FLAG('k', "insecure", &lo.insecure, "do not verify TLS certificates"),
     CLI_FLAG('q', "quiet", &lo.quiet, "no live progress"),
     CLI_FLAG(0, "only-summary", &lo.only_summary, "no live progress, only the summary (Locust)"),
@@ -493,17 +485,12 @@ static int run_scenario(const struct load_opts *o)
     struct tars_err err = TARS_ERR_INIT;
     tars_load_run *run = NULL;
     tars_expo_server *metrics = NULL;
-    sigset_t set;
     int rc = build_scenario(o, &s);
 
     memset(&r, 0, sizeof(r));
     if (rc || (rc = cli_metrics_listen("load", &o->metrics, o->quiet, &metrics)))
         goto out;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* load threads inherit the mask */
-    signal(SIGPIPE, SIG_IGN);
+    cli_block_stop_signals(NULL); /* load threads inherit the mask */
     run = tars_load_start(&s, &err);
     if (!run) {
         fprintf(stderr, "tars load: %s\n", err.msg);

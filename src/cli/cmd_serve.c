@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "opt.h"
+#include "watch.h"
 #include "tars/alloc.h"
 #include "tars/auth.h"
 #include "tars/crypto.h"
@@ -314,11 +315,7 @@ static int run_until_signal(const struct tars_server_config *cfg, const struct s
     tars_server *srv;
     int sig = 0;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* the server's threads inherit this */
-    signal(SIGPIPE, SIG_IGN);
+    cli_block_stop_signals(&set); /* the server's threads inherit this */
     srv = tars_server_start(cfg, &err);
     if (!srv) {
         fprintf(stderr, "tars serve: %s\n", err.msg);

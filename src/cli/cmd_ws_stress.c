@@ -104,15 +104,7 @@ static const struct cli_opt ws_table[] = {
     CLI_DURATION(0, "ping-interval", "D", &wo.s.ping_interval_ms, 0, ANY_MS,
                  "send {\"type\":\"ping\"} after D without sending (the server\n"
                  "closes silent clients), default 60s; 0: never"),
-    CLI_ENV_OPT(CLI_OPT_STRING, "metrics-listen", "HOST:PORT", &wo.metrics.listen, 0, 0, NULL,
-                "TARS_WS_STRESS_METRICS_LISTEN",
-                "serve live Prometheus metrics (/metrics) while the\n"
-                "run lasts (docs/metrics.md)"),
-    CLI_FLAG(0, "metrics-allow-remote", &wo.metrics.allow_remote,
-             "allow a --metrics-listen address that is not loopback"),
-    CLI_DURATION(0, "metrics-linger", "D", &wo.metrics.linger_ms, 0, CLI_METRICS_LINGER_MAX_MS,
-                 "keep serving the final figures for D after the run (or\n"
-                 "until SIGINT/SIGTERM), so that a scraper sees them"),
+    CLI_METRICS_OPTIONS(wo.metrics, "TARS_WS_STRESS_METRICS_LISTEN"),
     CLI_FLAG('k', "insecure", &wo.insecure, "do not verify TLS certificates (wss://)"),
     CLI_FLAG('q', "quiet", &wo.quiet, "no live progress"),
     CLI_OPT_END_MARK,
@@ -486,17 +478,12 @@ static int run(struct ws_opts *o)
     tars_ws_publisher *pub = NULL;
     tars_expo_server *metrics = NULL;
     tars_ws_stress *s;
-    sigset_t set;
     int rc;
 
     memset(&pub_counts, 0, sizeof(pub_counts));
     if ((rc = cli_metrics_listen("ws-stress", &o->metrics, o->quiet, &metrics)))
         return rc;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* worker threads inherit the mask */
-    signal(SIGPIPE, SIG_IGN);
+    cli_block_stop_signals(NULL); /* worker threads inherit the mask */
     raise_fd_limit(o->s.connections, o->quiet);
     s = tars_ws_stress_start(&o->s, &err);
     if (!s) {

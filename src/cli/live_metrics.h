@@ -10,6 +10,19 @@
 
 #define CLI_METRICS_LINGER_MAX_MS (3600 * 1000)
 
+/* The three options' entries in a command's table (opt.h), writing into
+ * struct cli_metrics_opts m; env names the variable --metrics-listen falls
+ * back on. */
+#define CLI_METRICS_OPTIONS(m, env)                                                                \
+    CLI_ENV_OPT(CLI_OPT_STRING, "metrics-listen", "HOST:PORT", &(m).listen, 0, 0, NULL, env,       \
+                "serve live Prometheus metrics (/metrics) while the run lasts\n"                   \
+                "(docs/metrics.md); a loopback address unless --metrics-allow-remote"),            \
+        CLI_FLAG(0, "metrics-allow-remote", &(m).allow_remote,                                     \
+                 "allow a --metrics-listen address that is not loopback"),                         \
+        CLI_DURATION(0, "metrics-linger", "D", &(m).linger_ms, 0, CLI_METRICS_LINGER_MAX_MS,       \
+                     "keep serving the final figures for D after the run (or until\n"              \
+                     "SIGINT/SIGTERM), so that a scraper sees them; default 0s")
+
 struct cli_metrics_opts {
     const char *listen; /* HOST:PORT or NULL: no server */
     int64_t linger_ms;  /* -1: not given */

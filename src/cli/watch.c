@@ -6,6 +6,19 @@
 #include <time.h>
 #include <unistd.h>
 
+void cli_block_stop_signals(sigset_t *set)
+{
+    sigset_t local;
+
+    if (!set)
+        set = &local;
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 void cli_watch_init(struct cli_watch *w, bool (*done)(void *), void (*stop)(void *), void *run,
                     bool quiet)
 {

@@ -26,8 +26,12 @@ enum cli_watch_step {
     CLI_WATCH_OVER,    /* the run has ended */
 };
 
-/* Fills w. Blocking SIGINT and SIGTERM (before the run's threads start,
- * so that they inherit it) is the caller's part. */
+/* Blocks SIGINT and SIGTERM in the calling thread (call it before the run's
+ * threads start: they inherit the mask, and the caller waits for the signals
+ * itself) and ignores SIGPIPE; set (may be NULL) gets the two signals. */
+void cli_block_stop_signals(sigset_t *set);
+
+/* Fills w (after cli_block_stop_signals). */
 void cli_watch_init(struct cli_watch *w, bool (*done)(void *), void (*stop)(void *), void *run,
                     bool quiet);
 /* Waits up to 0.1 s for SIGINT or SIGTERM and says what happened. */
