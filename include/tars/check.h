@@ -195,21 +195,37 @@ void tars_fetch_reply_release(struct tars_fetch_reply *r);
 bool tars_fetch_reply_header(const struct tars_fetch_reply *r, const char *name, char *out,
                              size_t size);
 
-/* One suite's run as the outputs read it: the suite, its results and
- * which checks were selected (the caller fills it; each output masks the
- * suite's secrets in the text it writes). */
+/* One suite's run as the outputs read it (the runner's output): the suite,
+ * one result per check with the suite's secrets masked as it was stored,
+ * which checks were selected, and when and how long it ran. Filled by
+ * tars_check_run_suite, released by tars_check_run_release; the outputs
+ * (tars/report.h, the console) write its text as it is. */
 struct tars_check_run {
-    const struct tars_suite *suite;
-    const struct tars_check_result *results;
-    const bool *selected;
-    double wall_ms; /* the whole run */
-    time_t started; /* wall clock at its start (JUnit timestamp); 0: unknown */
+    const struct tars_suite *suite;    /* borrowed: outlives the run */
+    struct tars_check_result *results; /* owned, suite->check_count entries */
+    bool *selected;                    /* owned, suite->check_count entries */
+    double wall_ms;                    /* the whole run */
+    time_t started;                    /* wall clock at its start (JUnit timestamp); 0: unknown */
 };
 
-/* Counts of the selected checks by status. */
+/* Runs the selected checks of suite (tars_suite_run_until, with its filter,
+ * workers, on_done and stop) into *run, which it fills whole: results and
+ * selected allocated, the start time and the wall time of the run. *run is
+ * filled even when the run fails (err set; a selected check that did not run
+ * is an error "not run: ...") and must be released either way. */
+int tars_check_run_suite(struct tars_check_run *run, const struct tars_suite *suite,
+                         const struct tars_check_filter *filter, int parallel,
+                         tars_check_done_fn on_done, void *done_ctx,
+                         const volatile sig_atomic_t *stop, struct tars_err *err) TARS_MUST_CHECK;
+/* Frees what tars_check_run_suite allocated; a zeroed run is a no-op. */
+void tars_check_run_release(struct tars_check_run *run);
+
+/* Counts of the selected checks by status: of one run, and summed over runs. */
 struct tars_check_counts {
     size_t pass, fail, skip, error;
 };
 void tars_check_count(const struct tars_check_run *run, struct tars_check_counts *out);
+void tars_check_count_runs(const struct tars_check_run *runs, size_t n,
+                           struct tars_check_counts *out);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * Output formats (only this module knows them): check results as JUnit XML,
  * TAP and JSON. A check's reason had the suite's secrets masked when it was
- * stored (tars_suite_run), so it is written as it is.
+ * stored (tars_check_run_suite, tars/check.h), so it is written as it is.
  */
 #ifndef TARS_REPORT_H
 #define TARS_REPORT_H

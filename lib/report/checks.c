@@ -256,19 +256,15 @@ static json_t *check_json(const struct tars_check_run *run, size_t i)
 json_t *tars_report_json(const struct tars_check_run *runs, size_t run_count)
 {
     json_t *suites = json_array();
-    struct tars_check_counts all = {0, 0, 0, 0}, one;
+    struct tars_check_counts all;
     double wall = 0;
 
+    tars_check_count_runs(runs, run_count, &all);
     for (size_t k = 0; k < run_count; k++) {
         json_t *checks = json_array();
         for (size_t i = 0; i < runs[k].suite->check_count; i++)
             if (runs[k].selected[i])
                 json_array_append_new(checks, check_json(&runs[k], i));
-        tars_check_count(&runs[k], &one);
-        all.pass += one.pass;
-        all.fail += one.fail;
-        all.skip += one.skip;
-        all.error += one.error;
         wall = runs[k].wall_ms > wall ? runs[k].wall_ms : wall;
         json_array_append_new(suites, json_pack("{s:s,s:s,s:o}", "name", runs[k].suite->name,
                                                 "path", runs[k].suite->path, "checks", checks));

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -397,15 +396,9 @@ static int check_selection(const struct validate_opts *o, const struct tars_suit
 
 static int exit_code(FILE *out, const struct tars_check_run *runs, size_t n, bool strict)
 {
-    struct tars_check_counts all = {0, 0, 0, 0}, one;
+    struct tars_check_counts all;
 
-    for (size_t i = 0; i < n; i++) {
-        tars_check_count(&runs[i], &one);
-        all.pass += one.pass;
-        all.fail += one.fail;
-        all.skip += one.skip;
-        all.error += one.error;
-    }
+    tars_check_count_runs(runs, n, &all);
     fprintf(out, "\n%zu passed, %zu failed, %zu skipped, %zu errors\n", all.pass, all.fail,
             all.skip, all.error);
     if (cli_interrupted) { /* partial results are no verdict, whatever they say */
@@ -464,24 +457,17 @@ static int run_all(struct validate_opts *o, struct tars_suite *suites, struct ta
     int rc = 0;
 
     for (size_t i = 0; i < o->suite_count; i++) {
-        struct tars_check_result *results = xcalloc(suites[i].check_count, sizeof(*results));
-        bool *selected = xcalloc(suites[i].check_count, sizeof(*selected));
         uint64_t t0 = tars_mono_ns();
-        runs[i].suite = &suites[i];
-        runs[i].results = results;
-        runs[i].selected = selected;
         struct progress pr = {.t0 = t0, .last_line = t0};
-        runs[i].started = time(NULL);
         cli_term_probe(&pr.term, stderr);
         for (size_t c = 0; c < suites[i].check_count; c++)
             pr.total += tars_check_selected(&suites[i].checks[c], &f);
-        if (tars_suite_run_until(&suites[i], &f, o->parallel, results, selected, on_check_done, &pr,
+        if (tars_check_run_suite(&runs[i], &suites[i], &f, o->parallel, on_check_done, &pr,
                                  &cli_interrupted, &err)) {
             fprintf(stderr, "tars validate: %s\n", err.msg);
             rc = EXIT_INCONCLUSIVE;
         }
         cli_term_clear(&pr.term, stderr);
-        runs[i].wall_ms = (double)(tars_mono_ns() - t0) / 1e6;
         print_console(o->console, &runs[i]);
         fprintf(o->console, "\nwall %.0f ms\n", runs[i].wall_ms);
     }
@@ -525,8 +511,7 @@ int cmd_validate(int argc, char **argv)
         rc = exit_code(o->console, runs, o->suite_count, o->strict);
 out:
     for (size_t i = 0; i < MAX_SUITES; i++) {
-        free((void *)runs[i].results);
-        free((void *)runs[i].selected);
+        tars_check_run_release(&runs[i]);
         tars_suite_release(&suites[i]);
     }
     for (size_t i = 0; i < o->var_count; i++)

@@ -158,6 +158,9 @@ int tars_suite_run_until(const struct tars_suite *suite, const struct tars_check
             started++;
     if (started == 0) {
         pthread_mutex_destroy(&st.lock);
+        for (size_t i = 0; i < suite->check_count; i++)
+            if (selected[i])
+                tars_check_error(&results[i], false, "not run: cannot start check workers");
         return tars_err_set(err, TARS_EIO, "cannot start check workers");
     }
     for (int i = 0; i < started; i++)
@@ -166,9 +169,34 @@ int tars_suite_run_until(const struct tars_suite *suite, const struct tars_check
     return TARS_OK;
 }
 
-void tars_check_count(const struct tars_check_run *run, struct tars_check_counts *out)
+int tars_check_run_suite(struct tars_check_run *run, const struct tars_suite *suite,
+                         const struct tars_check_filter *filter, int parallel,
+                         tars_check_done_fn on_done, void *done_ctx,
+                         const volatile sig_atomic_t *stop, struct tars_err *err)
 {
-    memset(out, 0, sizeof(*out));
+    uint64_t t0 = tars_mono_ns();
+    int rc;
+
+    memset(run, 0, sizeof(*run));
+    run->suite = suite;
+    run->results = xcalloc(suite->check_count, sizeof(*run->results));
+    run->selected = xcalloc(suite->check_count, sizeof(*run->selected));
+    run->started = time(NULL);
+    rc = tars_suite_run_until(suite, filter, parallel, run->results, run->selected, on_done,
+                              done_ctx, stop, err);
+    run->wall_ms = (double)(tars_mono_ns() - t0) / 1e6;
+    return rc;
+}
+
+void tars_check_run_release(struct tars_check_run *run)
+{
+    free(run->results);
+    free(run->selected);
+    memset(run, 0, sizeof(*run));
+}
+
+static void count_into(const struct tars_check_run *run, struct tars_check_counts *out)
+{
     for (size_t i = 0; i < run->suite->check_count; i++) {
         if (!run->selected[i])
             continue;
@@ -179,4 +207,18 @@ void tars_check_count(const struct tars_check_run *run, struct tars_check_counts
         default: out->error++; break;
         }
     }
+}
+
+void tars_check_count(const struct tars_check_run *run, struct tars_check_counts *out)
+{
+    memset(out, 0, sizeof(*out));
+    count_into(run, out);
+}
+
+void tars_check_count_runs(const struct tars_check_run *runs, size_t n,
+                           struct tars_check_counts *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < n; i++)
+        count_into(&runs[i], out);
 }

@@ -4,7 +4,8 @@ The suite holds every result and every awkward text: passes, failures whose reas
 quotes, colons, a newline, non-ASCII and a secret, skips whose reasons carry '#' and quotes,
 errors, and no data. prove (perl's TAP::Harness) and tappy (python3-tap) must parse the TAP;
 python3-junitparser must read the JUnit with counts that agree at every level, and xmllint must
-accept it; the secret appears in none of them.
+accept it; the secret appears in none of them, nor in the run directory (checks.json,
+checks.junit.xml, run.json) nor in the report rendered from it, Markdown and HTML.
 """
 import json
 import os
@@ -66,7 +67,8 @@ class CheckOutputs(unittest.TestCase):
         env = dict(os.environ, CONSUMER_TOKEN=SECRET)
         cls.rc, cls.out, cls.err = run([TARS, "validate", suite, "--format", "tap:" + cls.tap,
                                         "--format", "junit:" + cls.junit,
-                                        "--format", "json:" + cls.json], env=env)
+                                        "--format", "json:" + cls.json,
+                                        "--run", os.path.join(cls.work, "run")], env=env)
 
     @classmethod
     def tearDownClass(cls):
@@ -86,6 +88,23 @@ class CheckOutputs(unittest.TestCase):
             text = self.read(path)
             self.assertNotIn(SECRET, text, path)
         self.assertNotIn(SECRET, self.out + self.err)
+
+    def test_run_directory_and_report_hold_no_secret(self):
+        """The secret check's masked reason reaches every file of --run and the report."""
+        self.assertEqual(self.rc, 1, self.shown())
+        run_dir = os.path.join(self.work, "run")
+        md, html = os.path.join(self.work, "report.md"), os.path.join(self.work, "report.html")
+        rc, out, err = run([TARS, "report", run_dir, "-o", md, "--html", html])
+        self.assertEqual(rc, 0, "tars report exit %d\n%s\n%s" % (rc, out, err))
+        self.assertNotIn(SECRET, out + err)
+        for name in ("checks.json", "checks.junit.xml", "run.json", md, html):
+            path = os.path.join(run_dir, name)
+            text = self.read(path)
+            self.assertIn("c.db.secret", text, path)
+            self.assertNotIn(SECRET, text, path)
+        checks = json.loads(self.read(os.path.join(run_dir, "checks.json")))
+        reasons = {c["id"]: c["reason"] for c in checks["suites"][0]["checks"]}
+        self.assertIn("****", reasons["c.db.secret"])
 
     def test_json(self):
         doc = json.loads(self.read(self.json))

@@ -197,6 +197,46 @@ static void test_suite_deadline_stops_the_rest(void **state)
     release(&s);
 }
 
+/* tars_check_run_suite fills the whole run the outputs read: the suite, one
+ * result and one selection flag per check, the start and the wall time; the
+ * counts over several runs are the sums of each run's. */
+static void test_check_run_is_filled_by_the_runner(void **state)
+{
+    struct tars_check checks[3];
+    struct tars_suite s = {.name = "t", .checks = checks, .check_count = 3};
+    const char *only[] = {"api"};
+    struct tars_check_filter f = {only, 1, NULL, 0};
+    struct tars_check_run runs[2];
+    struct tars_check_counts one, all;
+    struct tars_err err = TARS_ERR_INIT;
+    time_t before = time(NULL);
+    (void)state;
+
+    make_check(&checks[0], "a", "api", "{\"outcome\": \"fail\", \"sleep_ms\": 30}");
+    make_check(&checks[1], "b", "db", "{}");
+    make_check(&checks[2], "c", "api", "{}");
+    assert_int_equal(tars_check_run_suite(&runs[0], &s, &f, 2, NULL, NULL, NULL, &err), TARS_OK);
+    assert_ptr_equal(runs[0].suite, &s);
+    assert_true(runs[0].selected[0] && !runs[0].selected[1] && runs[0].selected[2]);
+    assert_int_equal(runs[0].results[0].status, TARS_CHECK_FAIL);
+    assert_string_equal(runs[0].results[0].reason, "broken");
+    assert_int_equal(runs[0].results[1].status, TARS_CHECK_SKIP);
+    assert_int_equal(runs[0].results[2].status, TARS_CHECK_PASS);
+    assert_true(runs[0].started >= before && runs[0].started <= time(NULL));
+    assert_true(runs[0].wall_ms >= 30 && runs[0].wall_ms < 60000);
+    f = (struct tars_check_filter){0};
+    assert_int_equal(tars_check_run_suite(&runs[1], &s, &f, 1, NULL, NULL, NULL, &err), TARS_OK);
+    tars_check_count(&runs[0], &one);
+    assert_true(one.pass == 1 && one.fail == 1 && one.skip == 0 && one.error == 0);
+    tars_check_count_runs(runs, 2, &all);
+    assert_true(all.pass == 3 && all.fail == 2 && all.skip == 0 && all.error == 0);
+    tars_check_run_release(&runs[0]);
+    tars_check_run_release(&runs[1]);
+    assert_null(runs[0].results);
+    assert_null(runs[0].selected);
+    release(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_retries_are_bounded),
         cmocka_unit_test(test_selection_by_id_category_and_tag),
         cmocka_unit_test(test_suite_deadline_stops_the_rest),
+        cmocka_unit_test(test_check_run_is_filled_by_the_runner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
