@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "tars/err.h"
+#include "tars/json.h"
 
 enum tars_check_status { TARS_CHECK_PASS, TARS_CHECK_FAIL, TARS_CHECK_SKIP, TARS_CHECK_ERROR };
 const char *tars_check_status_name(enum tars_check_status s); /* "pass", "fail", ... */
@@ -64,6 +65,12 @@ struct tars_check_type {
     const char *const *required; /* the required ones, NULL-terminated */
     /* Optional static validation at load time; returns NULL or a message. */
     const char *(*validate)(json_t *params, char *buf, size_t size);
+    /* Optional: reads the parameters at load time (variables substituted)
+     * through the typed getters of tars/json.h. rd points every problem at
+     * its value in the suite ("suite.yaml:14:9: check \"api\": samples must
+     * be between 1 and 1000") and takes numbers and booleans written as
+     * text. TARS_OK, or TARS_EINVAL with rd->err set. */
+    int (*read_params)(const struct tars_json_reader *rd, json_t *params);
     /* Runs one attempt; must return by ctx->deadline_ns. */
     void (*run)(const struct tars_check_ctx *ctx, struct tars_check_result *out);
 };

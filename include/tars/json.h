@@ -78,9 +78,17 @@ struct tars_json_reader {
     void (*where)(const void *ctx, const json_t *node, char *out, size_t size);
     const void *ctx;
     struct tars_err *err;
+    /* Numbers and booleans may also be written as text ("150", "0.5",
+     * "true"): what a ${VAR} substitution leaves in a check's parameters. */
+    bool text_scalars;
 };
 
 enum tars_json_need { TARS_JSON_OPTIONAL, TARS_JSON_REQUIRED };
+
+/* A reader for values with no place in a file: every message starts with
+ * name ("parameters: samples must be ..."), which must outlive it. */
+struct tars_json_reader tars_json_reader_named(const char *name, struct tars_err *err,
+                                               bool text_scalars);
 
 /* Sets rd->err to "<where node is>: <message>" and returns code. */
 int tars_json_fail(const struct tars_json_reader *rd, const json_t *node, int code, const char *fmt,
@@ -104,6 +112,10 @@ int tars_json_string_of(const struct tars_json_reader *rd, const json_t *v, cons
 int tars_json_duration_of(const struct tars_json_reader *rd, const json_t *v, const char *what,
                           int64_t min_ms, int64_t *out_ms);
 
+/* A number min..max. */
+int tars_json_double_of(const struct tars_json_reader *rd, const json_t *v, const char *what,
+                        double min, double max, double *out);
+
 /* One of names (NULL-terminated); *out is its index. */
 int tars_json_enum_of(const struct tars_json_reader *rd, const json_t *v, const char *what,
                       const char *const *names, int *out);
@@ -121,6 +133,10 @@ int tars_json_get_int(const struct tars_json_reader *rd, json_t *obj, const char
                       enum tars_json_need need, int64_t min, int64_t max, int64_t *out);
 int tars_json_get_double(const struct tars_json_reader *rd, json_t *obj, const char *key,
                          enum tars_json_need need, double min, double max, double *out);
+/* A number greater than `above` and at most max ("must be greater than 0
+ * and at most 1"). */
+int tars_json_get_double_above(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                               enum tars_json_need need, double above, double max, double *out);
 int tars_json_get_bool(const struct tars_json_reader *rd, json_t *obj, const char *key,
                        enum tars_json_need need, bool *out);
 int tars_json_get_duration(const struct tars_json_reader *rd, json_t *obj, const char *key,

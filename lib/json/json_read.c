@@ -29,6 +29,19 @@ int tars_json_fail(const struct tars_json_reader *rd, const json_t *node, int co
     return tars_err_set(rd->err, code, "%s: %s", where, msg);
 }
 
+static void named_where(const void *ctx, const json_t *node, char *out, size_t size)
+{
+    (void)node;
+    snprintf(out, size, "%s", (const char *)ctx);
+}
+
+struct tars_json_reader tars_json_reader_named(const char *name, struct tars_err *err,
+                                               bool text_scalars)
+{
+    struct tars_json_reader rd = {named_where, name, err, text_scalars};
+    return rd;
+}
+
 const char *tars_json_kind(const json_t *v)
 {
     switch (v ? json_typeof(v) : JSON_NULL) {
@@ -149,21 +162,63 @@ int tars_json_get_text(const struct tars_json_reader *rd, json_t *obj, const cha
     return TARS_OK;
 }
 
+/* "a string" or, for text that was allowed and not understood, the text. */
+static void kind_of(const struct tars_json_reader *rd, const json_t *v, char *out, size_t size)
+{
+    if (rd->text_scalars && json_is_string(v))
+        snprintf(out, size, "\"%.64s\"", json_string_value(v));
+    else
+        snprintf(out, size, "%s", tars_json_kind(v));
+}
+
+/* A number, or numeric text when the reader allows text scalars. */
+static bool number_in(const struct tars_json_reader *rd, const json_t *v, double *out)
+{
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return true;
+    }
+    return rd->text_scalars && json_is_string(v) &&
+           tars_parse_double(json_string_value(v), out) == 0 && !isnan(*out);
+}
+
 int tars_json_get_int(const struct tars_json_reader *rd, json_t *obj, const char *key,
                       enum tars_json_need need, int64_t min, int64_t max, int64_t *out)
 {
+    char kind[80];
+    int64_t n = 0;
     int rc;
     json_t *v = tars_json_member(rd, obj, key, need, &rc);
 
     if (!v)
         return rc;
-    if (!json_is_integer(v))
-        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be an integer, not %s", key,
-                              tars_json_kind(v));
-    if (json_integer_value(v) < min || json_integer_value(v) > max)
+    if (json_is_integer(v))
+        n = json_integer_value(v);
+    else if (!rd->text_scalars || !json_is_string(v) ||
+             tars_parse_i64(json_string_value(v), INT64_MIN, INT64_MAX, &n) != 0) {
+        kind_of(rd, v, kind, sizeof(kind));
+        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be an integer, not %s", key, kind);
+    }
+    if (n < min || n > max)
         return tars_json_fail(rd, v, TARS_EINVAL, "%s must be between %lld and %lld", key,
                               (long long)min, (long long)max);
-    *out = json_integer_value(v);
+    *out = n;
+    return TARS_OK;
+}
+
+int tars_json_double_of(const struct tars_json_reader *rd, const json_t *v, const char *what,
+                        double min, double max, double *out)
+{
+    char kind[80];
+    double n;
+
+    if (!number_in(rd, v, &n)) {
+        kind_of(rd, v, kind, sizeof(kind));
+        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be a number, not %s", what, kind);
+    }
+    if (!(n >= min && n <= max))
+        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be between %g and %g", what, min, max);
+    *out = n;
     return TARS_OK;
 }
 
@@ -173,28 +228,44 @@ int tars_json_get_double(const struct tars_json_reader *rd, json_t *obj, const c
     int rc;
     json_t *v = tars_json_member(rd, obj, key, need, &rc);
 
-    if (!v)
+    return v ? tars_json_double_of(rd, v, key, min, max, out) : rc;
+}
+
+int tars_json_get_double_above(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                               enum tars_json_need need, double above, double max, double *out)
+{
+    double n = 0;
+    int rc;
+    json_t *v = tars_json_member(rd, obj, key, need, &rc);
+
+    if (!v || (rc = tars_json_double_of(rd, v, key, -HUGE_VAL, HUGE_VAL, &n)))
         return rc;
-    if (!json_is_number(v))
-        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be a number, not %s", key,
-                              tars_json_kind(v));
-    if (!(json_number_value(v) >= min && json_number_value(v) <= max))
-        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be between %g and %g", key, min, max);
-    *out = json_number_value(v);
+    if (!(n > above && n <= max))
+        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be greater than %g and at most %g", key,
+                              above, max);
+    *out = n;
     return TARS_OK;
 }
 
 int tars_json_get_bool(const struct tars_json_reader *rd, json_t *obj, const char *key,
                        enum tars_json_need need, bool *out)
 {
+    char kind[80];
+    const char *s;
     int rc;
     json_t *v = tars_json_member(rd, obj, key, need, &rc);
 
     if (!v)
         return rc;
-    if (!json_is_boolean(v))
-        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be true or false, not %s", key,
-                              tars_json_kind(v));
+    s = rd->text_scalars ? json_string_value(v) : NULL;
+    if (s && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)) {
+        *out = s[0] == 't';
+        return TARS_OK;
+    }
+    if (!json_is_boolean(v)) {
+        kind_of(rd, v, kind, sizeof(kind));
+        return tars_json_fail(rd, v, TARS_EINVAL, "%s must be true or false, not %s", key, kind);
+    }
     *out = json_is_true(v);
     return TARS_OK;
 }
@@ -233,8 +304,10 @@ int tars_json_enum_of(const struct tars_json_reader *rd, const json_t *v, const 
             *out = (int)i;
             return TARS_OK;
         }
-    if ((near = tars_str_suggest(s, names, count(names))))
+    if ((near = tars_str_suggest(s, names, count(names)))) {
         snprintf(hint, sizeof(hint), " (did you mean \"%s\"?)", near);
+        tars_str_join(names, valid, 80); /* a long list cut short: the suggestion must fit */
+    }
     return tars_json_fail(rd, v, TARS_EINVAL, "%s must be one of %s, not \"%.64s\"%s", what, valid,
                           s, hint);
 }

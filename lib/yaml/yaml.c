@@ -96,7 +96,7 @@ static void reader_where(const void *ctx, const json_t *node, char *out, size_t 
 
 struct tars_json_reader tars_yaml_reader(const tars_yaml_doc *doc, struct tars_err *err)
 {
-    struct tars_json_reader rd = {reader_where, doc, err};
+    struct tars_json_reader rd = {reader_where, doc, err, false};
     return rd;
 }
 

@@ -23,6 +23,17 @@ static const char *const check_keys[] = {"id",          "name",     "description
                                          "retry_delay", "on_empty", "skip",        NULL};
 static const char *const default_keys[] = {"timeout", "retries", "retry_delay", NULL};
 
+/* Where a value of a check's parameters is. The parameters the type reads
+ * are expand()'s copy of what the suite wrote: each copy is mapped back to
+ * its original node, and the whole (a new mapping) to the check. */
+struct param_place {
+    const tars_yaml_doc *doc;
+    const char *id;
+    const json_t *check, *params;
+    const json_t **pairs; /* copy, original, copy, original, ... */
+    size_t count, cap;    /* in pairs */
+};
+
 struct loader {
     tars_yaml_doc *doc;
     struct tars_json_reader rd; /* the typed getters of tars/json.h over doc */
@@ -32,6 +43,7 @@ struct loader {
     json_t *preset;    /* environments.<ENVIRONMENT>, or NULL */
     int nesting;       /* suite-written values being expanded inside each other */
     struct tars_secrets *secrets;
+    struct param_place *place; /* while a check's parameters are copied */
     int64_t timeout_ms, retry_delay_ms;
     int retries;
     struct tars_err *err;
@@ -85,9 +97,9 @@ static int put_value(struct loader *L, json_t *node, const char *name, const cha
     if (!written || !strstr(v, "${"))
         return tars_buf_puts(out, v);
     if (L->nesting >= VAR_NESTING_MAX)
-        return tars_yaml_error(L->doc, node, L->err, TARS_EINVAL,
-                               "variable \"%s\": references nest more than %d deep (a loop?)", name,
-                               VAR_NESTING_MAX);
+        return tars_json_fail(&L->rd, node, TARS_EINVAL,
+                              "variable \"%s\": references nest more than %d deep (a loop?)", name,
+                              VAR_NESTING_MAX);
     L->nesting++;
     rc = expand_text(L, node, v, out);
     L->nesting--;
@@ -103,14 +115,14 @@ static int expand_one(struct loader *L, json_t *node, const char **p, struct tar
     bool secret, written;
 
     if (!end)
-        return tars_yaml_error(L->doc, node, L->err, TARS_EINVAL, "unterminated \"${\"");
+        return tars_json_fail(&L->rd, node, TARS_EINVAL, "unterminated \"${\"");
     n = (size_t)(end - *p);
     if (strstr(*p, ":-") && strstr(*p, ":-") < end) {
         dflt = strstr(*p, ":-") + 2;
         n = (size_t)(dflt - 2 - *p);
     }
     if (n == 0 || n >= sizeof(name))
-        return tars_yaml_error(L->doc, node, L->err, TARS_EINVAL, "bad variable reference");
+        return tars_json_fail(&L->rd, node, TARS_EINVAL, "bad variable reference");
     memcpy(name, *p, n);
     name[n] = '\0';
     v = var_lookup(L, name, &secret, &written);
@@ -121,10 +133,10 @@ static int expand_one(struct loader *L, json_t *node, const char **p, struct tar
         return put_value(L, node, name, v, written, out);
     if (dflt)
         return tars_buf_append(out, dflt, (size_t)(end - dflt));
-    return tars_yaml_error(L->doc, node, L->err, TARS_EINVAL,
-                           "variable \"%s\" is not set (use --var %s=..., the environment, or "
-                           "${%s:-default})",
-                           name, name, name);
+    return tars_json_fail(&L->rd, node, TARS_EINVAL,
+                          "variable \"%s\" is not set (use --var %s=..., the environment, or "
+                          "${%s:-default})",
+                          name, name, name);
 }
 
 static int expand_text(struct loader *L, json_t *node, const char *text, struct tars_buf *out)
@@ -150,16 +162,37 @@ static int expand_string(struct loader *L, json_t *node, const char *text, json_
     int rc = expand_text(L, node, text, &b);
 
     if (rc == TARS_ETOOBIG)
-        rc = tars_yaml_error(L->doc, node, L->err, TARS_ETOOBIG,
-                             "value too long after substitution");
+        rc = tars_json_fail(&L->rd, node, TARS_ETOOBIG, "value too long after substitution");
     if (rc == TARS_OK)
         *out = json_string(b.data ? b.data : "");
     tars_buf_release(&b);
     return rc;
 }
 
+static void place_add(struct param_place *p, const json_t *copy, const json_t *orig)
+{
+    if (p->count == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 32;
+        p->pairs = xrealloc(p->pairs, p->cap * 2 * sizeof(*p->pairs));
+    }
+    p->pairs[2 * p->count] = copy;
+    p->pairs[2 * p->count + 1] = orig;
+    p->count++;
+}
+
+static int expand_node(struct loader *L, json_t *v, json_t **out);
+
 /* Returns a deep copy of v with variables substituted in every string. */
 static int expand(struct loader *L, json_t *v, json_t **out)
+{
+    int rc = expand_node(L, v, out);
+
+    if (rc == TARS_OK && L->place)
+        place_add(L->place, *out, v);
+    return rc;
+}
+
+static int expand_node(struct loader *L, json_t *v, json_t **out)
 {
     const char *key;
     size_t i;
@@ -239,46 +272,75 @@ static int get_type(struct loader *L, json_t *obj, struct tars_check *c)
         return TARS_OK;
     }
     if (!v)
-        return tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL, "type is required");
+        return tars_json_fail(&L->rd, obj, TARS_EINVAL, "type is required");
     if (!json_is_string(v))
-        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL, "type must be a string, not %s",
-                               tars_json_kind(v));
+        return tars_json_fail(&L->rd, v, TARS_EINVAL, "type must be a string, not %s",
+                              tars_json_kind(v));
     c->type = tars_check_type_find(json_string_value(v));
     if (c->type)
         return TARS_OK;
     n = tars_check_type_names(names, 63);
     names[n] = NULL;
     if ((near = tars_str_suggest(json_string_value(v), names, n)))
-        return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
-                               "unknown check type \"%.64s\" (did you mean \"%s\"?)",
-                               json_string_value(v), near);
+        return tars_json_fail(&L->rd, v, TARS_EINVAL,
+                              "unknown check type \"%.64s\" (did you mean \"%s\"?)",
+                              json_string_value(v), near);
     tars_str_join(names, valid, sizeof(valid));
-    return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
-                           "unknown check type \"%.64s\"; valid: %s", json_string_value(v), valid);
+    return tars_json_fail(&L->rd, v, TARS_EINVAL, "unknown check type \"%.64s\"; valid: %s",
+                          json_string_value(v), valid);
+}
+
+/* "suite.yaml:14:9: check \"ID\"": where the suite wrote node's original. */
+static void param_where(const void *ctx, const json_t *node, char *out, size_t size)
+{
+    const struct param_place *p = ctx;
+    const json_t *orig = node && node != p->params ? node : p->check;
+    char at[256];
+
+    for (size_t i = 0; orig == node && i < p->count; i++)
+        if (p->pairs[2 * i] == node)
+            orig = p->pairs[2 * i + 1];
+    tars_yaml_where(p->doc, orig, at, sizeof(at));
+    snprintf(out, size, "%s: check \"%.64s\"", at, p->id);
+}
+
+/* The type reads its parameters, each problem pointed at in the suite. */
+static int read_params(struct loader *L, const struct tars_json_reader *rd, json_t *obj,
+                       const struct tars_check *c)
+{
+    char buf[512];
+    const char *why;
+
+    if (c->type->read_params)
+        return c->type->read_params(rd, c->params);
+    if (c->type->validate && (why = c->type->validate(c->params, buf, sizeof(buf))))
+        return tars_json_fail(&L->rd, obj, TARS_EINVAL, "%s", why);
+    return TARS_OK;
 }
 
 /* The check's own parameters: every key that is not a common one. */
-static int get_params(struct loader *L, json_t *obj, struct tars_check *c)
+static int get_params(struct loader *L, json_t *obj, struct tars_check *c,
+                      struct param_place *place)
 {
+    struct tars_json_reader rd = {param_where, place, L->err, true};
     json_t *raw = json_object(), *v;
     const char *key;
-    char buf[512];
-    const char *why;
-    int rc = tars_json_check_keys(&L->rd, obj, "a check", check_keys, c->type->params);
+    int rc = tars_json_check_keys(&rd, obj, "a check", check_keys, c->type->params);
 
     json_object_foreach(obj, key, v)
         if (!tars_str_in_list(key, check_keys))
             json_object_set(raw, key, v);
     for (const char *const *r = c->type->required; rc == 0 && r && *r; r++)
         if (!json_object_get(raw, *r))
-            rc = tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL,
-                                 "check \"%s\": type %s needs \"%s\"", c->id, c->type->name, *r);
+            rc =
+                tars_json_fail(&L->rd, obj, TARS_EINVAL, "type %s needs \"%s\"", c->type->name, *r);
+    L->place = place;
     if (rc == 0)
         rc = expand(L, raw, &c->params);
+    L->place = NULL;
     json_decref(raw);
-    if (rc == 0 && c->type->validate && (why = c->type->validate(c->params, buf, sizeof(buf))))
-        rc = tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL, "check \"%s\": %s", c->id, why);
-    return rc;
+    place->params = c->params;
+    return rc ? rc : read_params(L, &rd, obj, c);
 }
 
 static int get_on_empty(struct loader *L, json_t *obj, struct tars_check *c)
@@ -309,29 +371,30 @@ static int get_skip(struct loader *L, json_t *obj, struct tars_check *c)
         return rc;
     if (json_string_length(text) >= TARS_CHECK_REASON_MAX) {
         json_decref(text);
-        return tars_yaml_error(L->doc, v, L->err, TARS_ETOOBIG,
-                               "\"skip\": the reason is longer than %d characters",
-                               TARS_CHECK_REASON_MAX - 1);
+        return tars_json_fail(&L->rd, v, TARS_ETOOBIG,
+                              "\"skip\": the reason is longer than %d characters",
+                              TARS_CHECK_REASON_MAX - 1);
     }
     c->skip = xstrdup(json_string_value(text));
     json_decref(text);
     return TARS_OK;
 }
 
-static int load_check(struct loader *L, json_t *obj, struct tars_check *c)
+static void mask_message(const struct tars_secrets *secrets, struct tars_err *err)
 {
-    char where[300];
+    char msg[sizeof(err->msg)];
+
+    memcpy(msg, err->msg, sizeof(msg));
+    tars_secrets_mask(secrets, msg, err->msg, sizeof(err->msg));
+}
+
+/* Everything of the check after its id; every problem names the check. */
+static int load_check_fields(struct loader *L, json_t *obj, struct tars_check *c,
+                             struct param_place *place)
+{
     int rc;
 
-    if (!json_is_object(obj))
-        return tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL, "a check must be a mapping");
-    tars_yaml_where(L->doc, obj, where, sizeof(where));
-    c->where = xstrdup(where);
-    c->timeout_ms = L->timeout_ms;
-    c->retries = L->retries;
-    c->retry_delay_ms = L->retry_delay_ms;
-    if ((rc = tars_json_get_strdup(&L->rd, obj, "id", TARS_JSON_REQUIRED, TEXT_MAX, &c->id)) ||
-        (rc = tars_json_get_strdup(&L->rd, obj, "name", TARS_JSON_OPTIONAL, TEXT_MAX, &c->name)) ||
+    if ((rc = tars_json_get_strdup(&L->rd, obj, "name", TARS_JSON_OPTIONAL, TEXT_MAX, &c->name)) ||
         (rc = tars_json_get_strdup(&L->rd, obj, "category", TARS_JSON_REQUIRED, TEXT_MAX,
                                    &c->category)) ||
         (rc = get_type(L, obj, c)) || (rc = get_tags(L, obj, c)) ||
@@ -341,14 +404,39 @@ static int load_check(struct loader *L, json_t *obj, struct tars_check *c)
         (rc = tars_json_get_duration(&L->rd, obj, "retry_delay", TARS_JSON_OPTIONAL, 0,
                                      &c->retry_delay_ms)) ||
         (rc = get_on_empty(L, obj, c)) || (rc = get_skip(L, obj, c)) ||
-        (rc = get_params(L, obj, c)))
+        (rc = get_params(L, obj, c, place)))
         return rc;
-    if (!c->name)
-        c->name = xstrdup(c->id);
     if (c->timeout_ms <= 0)
-        return tars_yaml_error(L->doc, obj, L->err, TARS_EINVAL,
-                               "check \"%s\": timeout must be > 0", c->id);
+        return tars_json_fail(&L->rd, obj, TARS_EINVAL, "timeout must be > 0");
     return TARS_OK;
+}
+
+static int load_check(struct loader *L, json_t *obj, struct tars_check *c)
+{
+    struct tars_json_reader suite_rd = L->rd;
+    struct param_place place = {L->doc, NULL, obj, NULL, NULL, 0, 0};
+    char where[300];
+    int rc;
+
+    if (!json_is_object(obj))
+        return tars_json_fail(&L->rd, obj, TARS_EINVAL, "a check must be a mapping");
+    tars_yaml_where(L->doc, obj, where, sizeof(where));
+    c->where = xstrdup(where);
+    c->timeout_ms = L->timeout_ms;
+    c->retries = L->retries;
+    c->retry_delay_ms = L->retry_delay_ms;
+    if ((rc = tars_json_get_strdup(&L->rd, obj, "id", TARS_JSON_REQUIRED, TEXT_MAX, &c->id)))
+        return rc;
+    place.id = c->id;
+    L->rd = (struct tars_json_reader){param_where, &place, L->err, false};
+    rc = load_check_fields(L, obj, c, &place);
+    L->rd = suite_rd;
+    if (rc && L->err) /* a message that quotes a value may quote a secret one */
+        mask_message(L->secrets, L->err);
+    free(place.pairs);
+    if (rc == TARS_OK && !c->name)
+        c->name = xstrdup(c->id);
+    return rc;
 }
 
 /* ---- the suite ---- */
@@ -377,9 +465,9 @@ static int unique_ids(struct loader *L, json_t *list, const struct tars_suite *s
     for (size_t i = 0; i < s->check_count; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->checks[i].id, s->checks[j].id) == 0)
-                return tars_yaml_error(L->doc, json_array_get(list, i), L->err, TARS_EINVAL,
-                                       "duplicate check id \"%s\" (first at %s)", s->checks[i].id,
-                                       s->checks[j].where);
+                return tars_json_fail(&L->rd, json_array_get(list, i), TARS_EINVAL,
+                                      "duplicate check id \"%s\" (first at %s)", s->checks[i].id,
+                                      s->checks[j].where);
     return TARS_OK;
 }
 
@@ -390,11 +478,10 @@ static int load_checks(struct loader *L, json_t *root, struct tars_suite *s)
     int rc;
 
     if (!json_is_array(list) || json_array_size(list) == 0)
-        return tars_yaml_error(L->doc, list ? list : root, L->err, TARS_EINVAL,
-                               "\"checks\" must be a non-empty list");
+        return tars_json_fail(&L->rd, list ? list : root, TARS_EINVAL,
+                              "\"checks\" must be a non-empty list");
     if (json_array_size(list) > MAX_CHECKS)
-        return tars_yaml_error(L->doc, list, L->err, TARS_ETOOBIG, "more than %d checks",
-                               MAX_CHECKS);
+        return tars_json_fail(&L->rd, list, TARS_ETOOBIG, "more than %d checks", MAX_CHECKS);
     s->checks = xcalloc(json_array_size(list), sizeof(*s->checks));
     json_array_foreach(list, i, c) {
         s->check_count = i + 1;
@@ -432,29 +519,29 @@ static int select_environment(struct loader *L, json_t *root, struct tars_suite 
         return TARS_OK;
     }
     if (!json_is_object(envs) || json_object_size(envs) == 0 || json_object_size(envs) > 64)
-        return tars_yaml_error(L->doc, envs, L->err, TARS_EINVAL,
-                               "\"environments\" must map 1 to 64 names to their variables");
+        return tars_json_fail(&L->rd, envs, TARS_EINVAL,
+                              "\"environments\" must map 1 to 64 names to their variables");
     json_object_foreach(envs, name, preset) {
         names[n++] = name;
         if (!json_is_object(preset))
-            return tars_yaml_error(L->doc, preset, L->err, TARS_EINVAL,
-                                   "environment \"%s\" must be a mapping of variables", name);
+            return tars_json_fail(&L->rd, preset, TARS_EINVAL,
+                                  "environment \"%s\" must be a mapping of variables", name);
         json_object_foreach(preset, key, v)
             if (!json_is_string(v))
-                return tars_yaml_error(L->doc, v, L->err, TARS_EINVAL,
-                                       "environment \"%s\": \"%s\" must be text", name, key);
+                return tars_json_fail(&L->rd, v, TARS_EINVAL,
+                                      "environment \"%s\": \"%s\" must be text", name, key);
     }
     names[n] = NULL;
     tars_str_join(names, valid, sizeof(valid));
     pick = var_lookup(L, ENVIRONMENT_VAR, &secret, &written);
     if (!pick || !*pick)
-        return tars_yaml_error(L->doc, envs, L->err, TARS_EINVAL,
-                               "choose an environment with --environment NAME (or %s): %s",
-                               ENVIRONMENT_VAR, valid);
+        return tars_json_fail(&L->rd, envs, TARS_EINVAL,
+                              "choose an environment with --environment NAME (or %s): %s",
+                              ENVIRONMENT_VAR, valid);
     L->preset = json_object_get(envs, pick);
     if (!L->preset)
-        return tars_yaml_error(L->doc, envs, L->err, TARS_EINVAL,
-                               "unknown environment \"%s\"; valid: %s", pick, valid);
+        return tars_json_fail(&L->rd, envs, TARS_EINVAL, "unknown environment \"%s\"; valid: %s",
+                              pick, valid);
     s->environment = xstrdup(pick);
     return TARS_OK;
 }

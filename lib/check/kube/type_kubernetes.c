@@ -223,92 +223,74 @@ static bool is_list_check(const struct kube_subcheck *sc)
     return sc->resource && !sc->whole && !sc->run;
 }
 
-static bool param_applies(const struct kube_subcheck *sc, const char *key)
+#define KUBE_PARAM_MAX 16    /* check, namespace, the list ones, a sub-check's own */
+#define KUBE_TEXT_MAX 4096   /* a string parameter */
+#define KUBE_NUMBER_MAX 1e12 /* counts, ages and statuses */
+
+/* The keys sc takes: check, namespace, the list ones for a list check, its own. */
+static void subcheck_keys(const struct kube_subcheck *sc, const char **out)
 {
-    return strcmp(key, "check") == 0 || strcmp(key, "namespace") == 0 ||
-           (is_list_check(sc) && tars_str_in_list(key, list_params)) ||
-           tars_str_in_list(key, sc->params);
+    size_t n = 0;
+
+    out[n++] = "check";
+    out[n++] = "namespace";
+    for (const char *const *p = list_params; is_list_check(sc) && *p; p++)
+        out[n++] = *p;
+    for (const char *const *p = sc->params; *p && n < KUBE_PARAM_MAX; p++)
+        out[n++] = *p;
+    out[n] = NULL;
 }
 
-/* "a, b, c" of the parameters sc takes. */
-static void params_text(const struct kube_subcheck *sc, char *buf, size_t size)
+/* A string, or a non-empty list of strings. */
+static int read_names(const struct tars_json_reader *rd, json_t *params, const char *key)
 {
-    size_t len = (size_t)snprintf(buf, size, "check, namespace");
-
-    for (const char *const *p = list_params; is_list_check(sc) && *p && len < size; p++)
-        len += (size_t)snprintf(buf + len, size - len, ", %s", *p);
-    for (const char *const *p = sc->params; *p && len < size; p++)
-        len += (size_t)snprintf(buf + len, size - len, ", %s", *p);
-}
-
-/* The sub-check name closest to a misspelt one, or NULL. */
-static const char *closest(const char *name)
-{
-    struct tars_str_suggester sg;
-
-    tars_str_suggest_init(&sg, name);
-    for (size_t i = 0; i < SUBCHECK_COUNT; i++)
-        tars_str_suggest_add(&sg, subchecks[i].name);
-    return tars_str_suggest_best(&sg);
-}
-
-static void names_text(char *buf, size_t size)
-{
-    size_t len = 0;
-
-    buf[0] = '\0';
-    for (size_t i = 0; i < SUBCHECK_COUNT && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", subchecks[i].name);
-}
-
-static bool string_or_strings(json_t *v)
-{
-    size_t i;
-    json_t *e;
+    const char *s;
+    json_t *list;
+    int rc;
+    json_t *v = tars_json_member(rd, params, key, TARS_JSON_OPTIONAL, &rc);
 
     if (json_is_string(v))
-        return true;
-    if (!json_is_array(v) || json_array_size(v) == 0)
-        return false;
-    json_array_foreach(v, i, e) {
-        if (!json_is_string(e))
-            return false;
-    }
-    return true;
+        return tars_json_string_of(rd, v, key, KUBE_TEXT_MAX, &s);
+    return v ? tars_json_get_strings(rd, params, key, TARS_JSON_OPTIONAL, 1, SIZE_MAX,
+                                     KUBE_TEXT_MAX, &list)
+             : rc;
 }
 
-static bool non_negative(json_t *v)
+/* A port number, or a port name. */
+static int read_port(const struct tars_json_reader *rd, json_t *params)
 {
-    double d;
-
-    if (json_is_number(v))
-        return json_number_value(v) >= 0;
-    return json_is_string(v) && tars_parse_double(json_string_value(v), &d) == 0 && d >= 0;
-}
-
-static bool boolean(json_t *v)
-{
-    const char *s = json_string_value(v);
-    return json_is_boolean(v) || (s && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0));
-}
-
-static bool one_of(json_t *v, const char *const *allowed)
-{
-    const char *s = json_string_value(v);
-    return s && tars_str_in_list(s, allowed);
-}
-
-static bool port_valid(json_t *v)
-{
+    int64_t n;
+    int rc;
+    json_t *v = tars_json_member(rd, params, "port", TARS_JSON_OPTIONAL, &rc);
     const char *s = json_string_value(v);
 
     if (json_is_integer(v))
-        return json_integer_value(v) > 0 && json_integer_value(v) < 65536;
-    return s && strlen(s) <= 15 && kube_label_valid(s);
+        return tars_json_get_int(rd, params, "port", TARS_JSON_OPTIONAL, 1, 65535, &n);
+    if (v && !(s && strlen(s) <= 15 && kube_label_valid(s)))
+        return tars_json_fail(rd, v, TARS_EINVAL, "port must be a port number or a port name");
+    return rc;
 }
 
-/* The type of one parameter's value; NULL or what is wrong. */
-static const char *value_problem(const char *key, json_t *v)
+/* A name that goes into a URL path, valid as valid() says. */
+static int read_name(const struct tars_json_reader *rd, json_t *params, const char *key,
+                     bool (*valid)(const char *), const char *what)
+{
+    const char *s = NULL;
+    int rc = tars_json_get_string(rd, params, key, TARS_JSON_OPTIONAL, KUBE_TEXT_MAX, &s);
+
+    if (rc == TARS_OK && s && !valid(s))
+        return tars_json_fail(rd, json_object_get(params, key), TARS_EINVAL, "%s must be %s", key,
+                              what);
+    return rc;
+}
+
+static bool path_valid(const char *s)
+{
+    return s[0] == '/' && !strpbrk(s, " \t\r\n");
+}
+
+/* Every value of the types the sub-checks share. */
+static int read_values(const struct tars_json_reader *rd, json_t *params)
 {
     static const char *const lists[] = {"names",     "exclude",       "phases", "reasons",
                                         "resources", "body_contains", NULL};
@@ -318,94 +300,56 @@ static const char *value_problem(const char *key, json_t *v)
     static const char *const strings[] = {"selector",    "host",   "label", "version",  "release",
                                           "app_version", "status", "key",   "contains", NULL};
     static const char *const booleans[] = {"updated", "ready", "tls", "case_insensitive", NULL};
+    const char *s;
+    double d;
+    bool b;
+    int e, rc = TARS_OK;
 
-    if (tars_str_in_list(key, lists) && !string_or_strings(v))
-        return "must be a string or a non-empty list of strings";
-    if (tars_str_in_list(key, numbers) && !non_negative(v))
-        return "must be a number >= 0";
-    if (tars_str_in_list(key, strings) && (!json_is_string(v) || !json_string_value(v)[0]))
-        return "must be a non-empty string";
-    if (tars_str_in_list(key, booleans) && !boolean(v))
-        return "must be true or false";
-    if (strcmp(key, "match") == 0 && !one_of(v, NAMES("exact", "substring", "prefix")))
-        return "must be exact, substring or prefix";
-    if (strcmp(key, "kind") == 0 &&
-        !one_of(v, NAMES("deployments", "pods", "statefulsets", "daemonsets")))
-        return "must be deployments, pods, statefulsets or daemonsets";
-    if (strcmp(key, "scheme") == 0 && !one_of(v, NAMES("http", "https")))
-        return "must be http or https";
-    if (strcmp(key, "port") == 0 && !port_valid(v))
-        return "must be a port number or a port name";
-    return NULL;
+    for (const char *const *k = lists; rc == TARS_OK && *k; k++)
+        rc = read_names(rd, params, *k);
+    for (const char *const *k = numbers; rc == TARS_OK && *k; k++)
+        rc = tars_json_get_double(rd, params, *k, TARS_JSON_OPTIONAL, 0, KUBE_NUMBER_MAX, &d);
+    for (const char *const *k = strings; rc == TARS_OK && *k; k++)
+        rc = tars_json_get_string(rd, params, *k, TARS_JSON_OPTIONAL, KUBE_TEXT_MAX, &s);
+    for (const char *const *k = booleans; rc == TARS_OK && *k; k++)
+        rc = tars_json_get_bool(rd, params, *k, TARS_JSON_OPTIONAL, &b);
+    if (rc ||
+        (rc = tars_json_get_enum(rd, params, "match", TARS_JSON_OPTIONAL,
+                                 NAMES("exact", "substring", "prefix"), &e)) ||
+        (rc = tars_json_get_enum(rd, params, "kind", TARS_JSON_OPTIONAL,
+                                 NAMES("deployments", "pods", "statefulsets", "daemonsets"), &e)) ||
+        (rc = tars_json_get_enum(rd, params, "scheme", TARS_JSON_OPTIONAL, NAMES("http", "https"),
+                                 &e)) ||
+        (rc = read_port(rd, params)) ||
+        (rc = read_name(rd, params, "namespace", kube_label_valid,
+                        "a namespace name (lowercase letters, digits and -)")) ||
+        (rc = read_name(rd, params, "service", kube_name_valid, "a service name")))
+        return rc;
+    return read_name(rd, params, "path", path_valid, "a path that starts with / and has no spaces");
 }
 
-/* Names that go into URL paths. */
-static const char *name_problem(const char *key, json_t *v)
+static int kube_read_params(const struct tars_json_reader *rd, json_t *params)
 {
-    const char *s = json_string_value(v);
+    const char *names[SUBCHECK_COUNT + 1], *keys[KUBE_PARAM_MAX + 1];
+    char taken[64];
+    int i = 0, rc;
 
-    if (strcmp(key, "namespace") == 0 && !kube_label_valid(s))
-        return "must be a namespace name (lowercase letters, digits and -)";
-    if (strcmp(key, "service") == 0 && !kube_name_valid(s))
-        return "must be a service name";
-    if (strcmp(key, "path") == 0 && (!s || s[0] != '/' || strpbrk(s, " \t\r\n")))
-        return "must start with / and hold no spaces";
-    return NULL;
-}
-
-static const char *check_params(const struct kube_subcheck *sc, json_t *params, char *buf,
-                                size_t size)
-{
-    char taken[400];
-    const char *key, *why;
-    json_t *v;
-
-    json_object_foreach(params, key, v) {
-        if (!param_applies(sc, key)) {
-            params_text(sc, taken, sizeof(taken));
-            snprintf(buf, size, "parameter \"%s\" does not apply to check \"%s\" (it takes: %s)",
-                     key, sc->name, taken);
-            return buf;
-        }
-        why = strcmp(key, "check") == 0 ? NULL : value_problem(key, v);
-        if (!why)
-            why = name_problem(key, v);
-        if (why) {
-            snprintf(buf, size, "parameter \"%s\" %s", key, why);
-            return buf;
-        }
-    }
-    return NULL;
-}
-
-static const char *kube_validate(json_t *params, char *buf, size_t size)
-{
-    const char *check = json_string_value(json_object_get(params, "check"));
-    const struct kube_subcheck *sc = kube_subcheck_find(check);
-    char names[600];
-
-    if (!sc) {
-        names_text(names, sizeof(names));
-        if (check && closest(check))
-            snprintf(buf, size, "unknown kubernetes check \"%s\" (did you mean \"%s\"? valid: %s)",
-                     check, closest(check), names);
-        else if (check)
-            snprintf(buf, size, "unknown kubernetes check \"%s\" (valid: %s)", check, names);
-        else
-            snprintf(buf, size, "parameter \"check\" is required (one of: %s)", names);
-        return buf;
-    }
-    for (const char *const *r = sc->required; *r; r++) {
-        if (!json_object_get(params, *r)) {
-            snprintf(buf, size, "check \"%s\" needs parameter \"%s\"", sc->name, *r);
-            return buf;
-        }
-    }
-    if (json_object_get(params, "contains") && !json_object_get(params, "key")) {
-        snprintf(buf, size, "parameter \"contains\" needs \"key\"");
-        return buf;
-    }
-    return check_params(sc, params, buf, size);
+    for (size_t n = 0; n < SUBCHECK_COUNT; n++)
+        names[n] = subchecks[n].name;
+    names[SUBCHECK_COUNT] = NULL;
+    if ((rc = tars_json_get_enum(rd, params, "check", TARS_JSON_REQUIRED, names, &i)))
+        return rc;
+    subcheck_keys(&subchecks[i], keys);
+    snprintf(taken, sizeof(taken), "check %s", subchecks[i].name);
+    if ((rc = tars_json_check_keys(rd, params, taken, keys, NULL)))
+        return rc;
+    for (const char *const *r = subchecks[i].required; *r; r++)
+        if (!tars_json_member(rd, params, *r, TARS_JSON_REQUIRED, &rc))
+            return rc;
+    if (json_object_get(params, "contains") && !json_object_get(params, "key"))
+        return tars_json_fail(rd, json_object_get(params, "contains"), TARS_EINVAL,
+                              "contains needs key");
+    return read_values(rd, params);
 }
 
 /* Lists what the sub-check judges (and its second list), then judges. */
@@ -513,6 +457,6 @@ const struct tars_check_type tars_check_kubernetes = {
     .category_hint = "kubernetes",
     .params = all_params,
     .required = required_params,
-    .validate = kube_validate,
+    .read_params = kube_read_params,
     .run = kube_run_check,
 };

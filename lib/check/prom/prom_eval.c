@@ -40,45 +40,77 @@ static void reason_add(struct reason *r, const char *fmt, ...)
 
 /* ---- conditions ---- */
 
-static const char *condition_text(const char *text, struct prom_condition *out)
-{
-    char op[3] = {0};
-    size_t n = strspn(text, " ");
+static const char *const condition_ops[] = {"<", "<=", ">", ">=", "==", "!=", NULL};
 
-    text += n;
+/* "< 0.15": an operator and a number. */
+static int condition_text(const struct tars_json_reader *rd, json_t *cond,
+                          struct prom_condition *out)
+{
+    const char *text = json_string_value(cond);
+    char op[3] = {0};
+    size_t n;
+
+    text += strspn(text, " ");
     n = strspn(text, "<>=!");
-    if (n == 0 || n > 2)
-        return "a condition must start with <, <=, >, >=, == or !=";
-    memcpy(op, text, n);
-    if (tars_judge_op_parse(op, &out->op) != 0)
-        return "a condition's operator must be <, <=, >, >=, == or !=";
+    if (n > 0 && n <= 2)
+        memcpy(op, text, n);
+    if (!tars_str_in_list(op, condition_ops))
+        return tars_json_fail(rd, cond, TARS_EINVAL,
+                              "condition must start with <, <=, >, >=, == or !=, not \"%.32s\"",
+                              json_string_value(cond));
+    if (tars_parse_double(text + n + strspn(text + n, " "), &out->value) != 0 || isnan(out->value))
+        return tars_json_fail(rd, cond, TARS_EINVAL,
+                              "condition must be an operator and a number, not \"%.32s\"",
+                              json_string_value(cond));
     memcpy(out->op_text, op, sizeof(op));
-    if (tars_parse_double(text + n + strspn(text + n, " "), &out->value) != 0)
-        return "a condition's value must be a number";
-    return NULL;
+    return TARS_OK;
+}
+
+/* {op, value}. */
+static int condition_object(const struct tars_json_reader *rd, json_t *cond,
+                            struct prom_condition *out)
+{
+    static const char *const keys[] = {"op", "value", NULL};
+    int op = 0;
+    int rc;
+
+    if ((rc = tars_json_check_keys(rd, cond, "condition", keys, NULL)) ||
+        (rc = tars_json_get_enum(rd, cond, "op", TARS_JSON_REQUIRED, condition_ops, &op)) ||
+        (rc = tars_json_get_double(rd, cond, "value", TARS_JSON_REQUIRED, -HUGE_VAL, HUGE_VAL,
+                                   &out->value)))
+        return rc;
+    snprintf(out->op_text, sizeof(out->op_text), "%s", condition_ops[op]);
+    return TARS_OK;
+}
+
+int prom_condition_read(const struct tars_json_reader *rd, json_t *cond, struct prom_condition *out)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (json_is_string(cond))
+        rc = condition_text(rd, cond, out);
+    else if (json_is_object(cond))
+        rc = condition_object(rd, cond, out);
+    else
+        return tars_json_fail(rd, cond, TARS_EINVAL,
+                              "condition must be {op, value} or text such as \"< 0.15\", not %s",
+                              tars_json_kind(cond));
+    if (rc == TARS_OK && tars_judge_op_parse(out->op_text, &out->op) != 0)
+        rc = tars_json_fail(rd, cond, TARS_EINVAL, "condition: unknown operator");
+    out->set = rc == TARS_OK;
+    return rc;
 }
 
 const char *prom_condition_parse(json_t *cond, struct prom_condition *out, char *buf, size_t size)
 {
-    const char *op = json_string_value(json_object_get(cond, "op")), *why = NULL;
+    struct tars_err err = TARS_ERR_INIT;
+    struct tars_json_reader rd = tars_json_reader_named("parameters", &err, true);
 
-    memset(out, 0, sizeof(*out));
-    if (json_is_string(cond))
-        why = condition_text(json_string_value(cond), out);
-    else if (!json_is_object(cond) || !op || json_object_size(cond) != 2)
-        why = "condition must be {op, value} or text such as \"< 0.15\"";
-    else if (tars_judge_op_parse(op, &out->op) != 0 || strlen(op) > 2)
-        why = "condition.op must be <, <=, >, >=, == or !=";
-    else if (!check_json_number(json_object_get(cond, "value"), &out->value) || isnan(out->value))
-        why = "condition.value must be a number";
-    else
-        memcpy(out->op_text, op, strlen(op) + 1);
-    if (!why && isnan(out->value))
-        why = "a condition's value must be a number";
-    if (why)
-        return snprintf(buf, size, "%s", why), buf;
-    out->set = true;
-    return NULL;
+    if (prom_condition_read(&rd, cond, out) == TARS_OK)
+        return NULL;
+    snprintf(buf, size, "%s", err.msg);
+    return buf;
 }
 
 /* ---- series ---- */

@@ -15,6 +15,7 @@
 
 #include "tars/buf.h"
 #include "tars/check.h"
+#include "tars/json.h"
 #include "tars/judge.h"
 
 #define PROM_MAX_BODY (16 * 1024 * 1024) /* one API answer */
@@ -30,7 +31,12 @@ struct prom_condition {
     double value;
 };
 
-/* {op, value} or the text "< 0.15". NULL, or why it is not a condition. */
+/* {op, value} or the text "< 0.15" (the value may be numeric text), read
+ * through rd: TARS_OK, or TARS_EINVAL with the problem in rd->err. */
+int prom_condition_read(const struct tars_json_reader *rd, json_t *cond,
+                        struct prom_condition *out);
+/* The same for a condition outside a suite: NULL, or why it is not one
+ * ("parameters: op must be one of <, <=, ...") in buf. */
 const char *prom_condition_parse(json_t *cond, struct prom_condition *out, char *buf, size_t size);
 
 /* ---- judging an instant query's answer ---- */
@@ -86,6 +92,12 @@ enum prom_verdict prom_rule_health(json_t *data, const struct prom_health_spec *
                                    size_t size);
 
 /* ---- talking to Prometheus (type_prometheus.c) ---- */
+
+#define PROM_MAX_URL 4096
+#define PROM_MAX_MS 86400000.0 /* a rule group's evaluation time: a day */
+
+/* The connection parameters: url (an http(s) URL), headers, insecure. */
+int prom_settings_read(const struct tars_json_reader *rd, json_t *params);
 
 /* targets.prometheus.url, or the check's url parameter. */
 const char *prom_base_url(const struct tars_check_ctx *ctx);
@@ -145,12 +157,11 @@ enum prom_verdict prom_canary_judge(const struct canary_figures *f, const struct
 double preset_number(const struct tars_check_ctx *ctx, const char *name, double fallback);
 /* c judged with op ("<", ">=", ...) against value. */
 void preset_condition(struct prom_condition *c, const char *op, double value);
-/* NULL, or why parameter name (when present) is not a number in (min, max]. */
-const char *preset_number_validate(json_t *params, const char *name, double min, double max,
-                                   char *buf, size_t size);
-/* NULL, or why the connection (url, headers) or the scope (selector,
- * window, by, metric) parameters are wrong. */
-const char *preset_validate(json_t *params, char *buf, size_t size);
+/* The largest threshold or limit a preset takes. */
+#define PRESET_NUMBER_MAX 1e12
+/* The parameters the three presets share: the connection (url, headers,
+ * insecure) and the scope (selector, window, by, metric). */
+int preset_read_params(const struct tars_json_reader *rd, json_t *params);
 
 /* ---- PromQL builders (type_slo.c) ---- */
 

@@ -154,34 +154,37 @@ static void canary_run(const struct tars_check_ctx *ctx, struct tars_check_resul
     }
 }
 
-static const char *canary_validate(json_t *params, char *buf, size_t size)
+static int canary_read_params(const struct tars_json_reader *rd, json_t *params)
 {
     static const char *const limits[] = {"max_error_rate", "max_p95_ms", "max_error_rate_delta",
                                          "max_p95_ratio", NULL};
-    json_t *label = json_object_get(params, "label");
-    const char *names[] = {"canary", "stable", "histogram", "counter"};
+    const char *label = NULL, *s;
+    double n;
+    int rc = tars_json_get_string(rd, params, "label", TARS_JSON_OPTIONAL, PROM_MAX_QUERY, &label);
 
-    if (label && !promql_label_name_valid(json_string_value(label)))
-        return snprintf(buf, size, "label must be a label name such as deployment"), buf;
-    for (int i = 0; i < 4; i++) {
-        json_t *v = json_object_get(params, names[i]);
-        if (v && (!json_is_string(v) || !json_string_length(v) ||
-                  (i >= 2 && !promql_metric_name_valid(json_string_value(v)))))
-            return snprintf(buf, size, "%s must be a %s", names[i],
-                            i >= 2 ? "metric name" : "label value"),
-                   buf;
+    if (rc == TARS_OK && label && !promql_label_name_valid(label))
+        return tars_json_fail(rd, json_object_get(params, "label"), TARS_EINVAL,
+                              "label must be a label name such as deployment, not \"%.64s\"",
+                              label);
+    if (rc ||
+        (rc = tars_json_get_string(rd, params, "canary", TARS_JSON_OPTIONAL, PROM_MAX_QUERY, &s)) ||
+        (rc = tars_json_get_string(rd, params, "stable", TARS_JSON_OPTIONAL, PROM_MAX_QUERY, &s)))
+        return rc;
+    for (const char *const *m = (const char *const[]){"histogram", "counter", NULL}; *m; m++) {
+        s = NULL;
+        if ((rc = tars_json_get_string(rd, params, *m, TARS_JSON_OPTIONAL, PROM_MAX_QUERY, &s)))
+            return rc;
+        if (s && !promql_metric_name_valid(s))
+            return tars_json_fail(rd, json_object_get(params, *m), TARS_EINVAL,
+                                  "%s must be a metric name, not \"%.64s\"", *m, s);
     }
-    for (const char *const *n = limits; *n; n++) {
-        json_t *v = json_object_get(params, *n);
-        double x;
-        if (v && (!check_json_number(v, &x) || !(x >= 0 && x < 1e12)))
-            return snprintf(buf, size, "%s must be a number >= 0", *n), buf;
-    }
-    if (json_object_get(params, "by"))
-        return snprintf(buf, size, "by does not apply to canary (series are split by label)"), buf;
-    if (preset_number_validate(params, "quantile", 0, 1, buf, size))
-        return buf;
-    return preset_validate(params, buf, size);
+    for (const char *const *l = limits; *l; l++)
+        if ((rc = tars_json_get_double(rd, params, *l, TARS_JSON_OPTIONAL, 0, PRESET_NUMBER_MAX,
+                                       &n)))
+            return rc;
+    if ((rc = tars_json_get_double_above(rd, params, "quantile", TARS_JSON_OPTIONAL, 0, 1, &n)))
+        return rc;
+    return preset_read_params(rd, params);
 }
 
 /* ---- the type ---- */
@@ -198,6 +201,6 @@ const struct tars_check_type tars_check_canary = {
     .category_hint = "canary against stable",
     .params = canary_params,
     .required = none,
-    .validate = canary_validate,
+    .read_params = canary_read_params,
     .run = canary_run,
 };

@@ -70,22 +70,19 @@ static void ppo_run(const struct tars_check_ctx *ctx, struct tars_check_result *
     tars_buf_release(&q);
 }
 
-static const char *ppo_validate(json_t *params, char *buf, size_t size)
+static int ppo_read_params(const struct tars_json_reader *rd, json_t *params)
 {
-    const char *objective = json_string_value(json_object_get(params, "objective"));
-    const char *source = json_string_value(json_object_get(params, "source"));
+    static const char *const objectives[] = {"memory", "growth", NULL};
+    static const char *const sources[] = {"process", "container", NULL};
+    double n;
+    int i, rc;
 
-    if (json_object_get(params, "objective") &&
-        (!objective || (strcmp(objective, "memory") != 0 && strcmp(objective, "growth") != 0)))
-        return snprintf(buf, size, "objective must be memory or growth"), buf;
-    if (json_object_get(params, "source") &&
-        (!source || (strcmp(source, "process") != 0 && strcmp(source, "container") != 0)))
-        return snprintf(buf, size, "source must be process or container"), buf;
-    if (json_object_get(params, "by"))
-        return snprintf(buf, size, "by does not apply to ppo (every series is judged)"), buf;
-    if (preset_number_validate(params, "threshold", 0, 1e12, buf, size))
-        return buf;
-    return preset_validate(params, buf, size);
+    if ((rc = tars_json_get_enum(rd, params, "objective", TARS_JSON_OPTIONAL, objectives, &i)) ||
+        (rc = tars_json_get_enum(rd, params, "source", TARS_JSON_OPTIONAL, sources, &i)) ||
+        (rc = tars_json_get_double_above(rd, params, "threshold", TARS_JSON_OPTIONAL, 0,
+                                         PRESET_NUMBER_MAX, &n)))
+        return rc;
+    return preset_read_params(rd, params);
 }
 
 /* ---- the type ---- */
@@ -99,6 +96,6 @@ const struct tars_check_type tars_check_ppo = {
     .category_hint = "PPO agent: memory ceiling and growth",
     .params = ppo_params,
     .required = none,
-    .validate = ppo_validate,
+    .read_params = ppo_read_params,
     .run = ppo_run,
 };

@@ -18,6 +18,7 @@
  * failures; a 5xx or an unreachable server is a transient error.
  */
 #include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,36 +205,38 @@ static void prometheus_run(const struct tars_check_ctx *ctx, struct tars_check_r
     prom_run_query(ctx, tars_check_param_str(ctx, "query", ""), &j, out);
 }
 
-static const char *settings_validate(json_t *params, char *buf, size_t size)
+int prom_settings_read(const struct tars_json_reader *rd, json_t *params)
 {
     struct http_request rq = {0};
-    json_t *v;
-    const char *why = http_headers_add(&rq, json_object_get(params, "headers"), buf, size);
-    bool b;
+    json_t *headers = json_object_get(params, "headers");
+    char buf[200];
+    const char *url = NULL, *why = http_headers_add(&rq, headers, buf, sizeof(buf));
+    bool insecure;
+    int rc;
 
     http_request_release(&rq);
     if (why)
-        return why;
-    if ((v = json_object_get(params, "url")) &&
-        (!json_is_string(v) || !strstr(json_string_value(v), "://")))
-        return snprintf(buf, size, "url must be an http(s) URL"), buf;
-    if ((v = json_object_get(params, "insecure")) && !check_json_bool(v, &b))
-        return snprintf(buf, size, "insecure must be true or false"), buf;
-    return NULL;
+        return tars_json_fail(rd, headers, TARS_EINVAL, "%s", why);
+    if ((rc = tars_json_get_string(rd, params, "url", TARS_JSON_OPTIONAL, PROM_MAX_URL, &url)))
+        return rc;
+    if (url && !strstr(url, "://"))
+        return tars_json_fail(rd, json_object_get(params, "url"), TARS_EINVAL,
+                              "url must be an http(s) URL, not \"%.64s\"", url);
+    return tars_json_get_bool(rd, params, "insecure", TARS_JSON_OPTIONAL, &insecure);
 }
 
-static const char *prometheus_validate(json_t *params, char *buf, size_t size)
+static int prometheus_read_params(const struct tars_json_reader *rd, json_t *params)
 {
-    json_t *query = json_object_get(params, "query"), *cond = json_object_get(params, "condition");
+    json_t *cond = json_object_get(params, "condition");
     struct prom_condition c;
+    const char *query;
+    int rc;
 
-    if (!json_is_string(query) || json_string_length(query) == 0)
-        return snprintf(buf, size, "query must be a PromQL expression"), buf;
-    if (json_string_length(query) > PROM_MAX_QUERY)
-        return snprintf(buf, size, "query is longer than %d bytes", PROM_MAX_QUERY), buf;
-    if (cond && prom_condition_parse(cond, &c, buf, size))
-        return buf;
-    return settings_validate(params, buf, size);
+    if ((rc = tars_json_get_string(rd, params, "query", TARS_JSON_REQUIRED, PROM_MAX_QUERY,
+                                   &query)) ||
+        (cond && (rc = prom_condition_read(rd, cond, &c))))
+        return rc;
+    return prom_settings_read(rd, params);
 }
 
 /* ---- prometheus_rules: names loaded ---- */
@@ -310,32 +313,20 @@ out:
     json_decref(want);
 }
 
-static const char *string_list_validate(json_t *v, const char *name, char *buf, size_t size)
+static int prometheus_rules_read_params(const struct tars_json_reader *rd, json_t *params)
 {
-    size_t i;
-    json_t *s;
+    json_t *names = NULL;
+    const char *file = NULL;
+    int rc;
 
-    if (!json_is_array(v) || json_array_size(v) == 0)
-        return snprintf(buf, size, "%s must be a non-empty list of names", name), buf;
-    json_array_foreach(v, i, s) {
-        if (!json_is_string(s) || json_string_length(s) == 0)
-            return snprintf(buf, size, "%s[%zu] must be a name", name, i), buf;
-    }
-    return NULL;
-}
-
-static const char *prometheus_rules_validate(json_t *params, char *buf, size_t size)
-{
-    json_t *names = json_object_get(params, "names"), *file = json_object_get(params, "file");
-
+    if ((rc = tars_json_get_strings(rd, params, "names", TARS_JSON_OPTIONAL, 1, SIZE_MAX,
+                                    PROM_MAX_QUERY, &names)) ||
+        (rc = tars_json_get_string(rd, params, "file", TARS_JSON_OPTIONAL, PATH_MAX, &file)))
+        return rc;
     if (!names && !file)
-        return snprintf(buf, size, "needs names (a list of rule names) or file (a rules file)"),
-               buf;
-    if (names && string_list_validate(names, "names", buf, size))
-        return buf;
-    if (file && (!json_is_string(file) || json_string_length(file) == 0))
-        return snprintf(buf, size, "file must be the path of a rules file"), buf;
-    return settings_validate(params, buf, size);
+        return tars_json_fail(rd, params, TARS_EINVAL,
+                              "names (a list of rule names) or file (a rules file) is required");
+    return prom_settings_read(rd, params);
 }
 
 /* ---- prometheus_rule_health ---- */
@@ -360,21 +351,24 @@ static void rule_health_run(const struct tars_check_ctx *ctx, struct tars_check_
     json_decref(data);
 }
 
-static const char *rule_health_validate(json_t *params, char *buf, size_t size)
+static int rule_health_read_params(const struct tars_json_reader *rd, json_t *params)
 {
-    json_t *groups = json_object_get(params, "groups"),
-           *prefix = json_object_get(params, "group_prefix");
-    json_t *max = json_object_get(params, "max_ms");
+    json_t *groups = NULL;
+    const char *prefix = NULL;
     double ms;
+    int rc;
 
-    if (groups && string_list_validate(groups, "groups", buf, size))
-        return buf;
-    if (prefix && (!json_is_string(prefix) || groups))
-        return snprintf(buf, size, "group_prefix must be text, and cannot be combined with groups"),
-               buf;
-    if (max && (!check_json_number(max, &ms) || !(ms > 0)))
-        return snprintf(buf, size, "max_ms must be a number of milliseconds > 0"), buf;
-    return settings_validate(params, buf, size);
+    if ((rc = tars_json_get_strings(rd, params, "groups", TARS_JSON_OPTIONAL, 1, SIZE_MAX,
+                                    PROM_MAX_QUERY, &groups)) ||
+        (rc = tars_json_get_string(rd, params, "group_prefix", TARS_JSON_OPTIONAL, PROM_MAX_QUERY,
+                                   &prefix)) ||
+        (rc = tars_json_get_double_above(rd, params, "max_ms", TARS_JSON_OPTIONAL, 0, PROM_MAX_MS,
+                                         &ms)))
+        return rc;
+    if (groups && prefix)
+        return tars_json_fail(rd, json_object_get(params, "group_prefix"), TARS_EINVAL,
+                              "group_prefix cannot be combined with groups");
+    return prom_settings_read(rd, params);
 }
 
 /* ---- the types ---- */
@@ -392,7 +386,7 @@ const struct tars_check_type tars_check_prometheus = {
     .category_hint = "monitoring, SLO",
     .params = query_params,
     .required = query_required,
-    .validate = prometheus_validate,
+    .read_params = prometheus_read_params,
     .run = prometheus_run,
 };
 
@@ -401,7 +395,7 @@ const struct tars_check_type tars_check_prometheus_rules = {
     .category_hint = "monitoring: recording rules loaded",
     .params = rules_params,
     .required = none,
-    .validate = prometheus_rules_validate,
+    .read_params = prometheus_rules_read_params,
     .run = prometheus_rules_run,
 };
 
@@ -410,6 +404,6 @@ const struct tars_check_type tars_check_prometheus_rule_health = {
     .category_hint = "monitoring: rule groups evaluating",
     .params = health_params,
     .required = none,
-    .validate = rule_health_validate,
+    .read_params = rule_health_read_params,
     .run = rule_health_run,
 };

@@ -208,52 +208,57 @@ static void scope_read(const struct tars_check_ctx *ctx, struct promql_scope *s,
     s->by = by_text(json_object_get(ctx->params, "by"), by, size);
 }
 
-static const char *scope_validate(json_t *params, char *buf, size_t size)
+/* A string parameter that valid() accepts; `what` says what it must be. */
+static int read_text(const struct tars_json_reader *rd, json_t *params, const char *key,
+                     bool (*valid)(const char *), const char *what)
 {
-    json_t *sel = json_object_get(params, "selector"), *win = json_object_get(params, "window");
-    json_t *metric = json_object_get(params, "metric");
+    const char *s = NULL;
+    int rc = tars_json_get_string(rd, params, key, TARS_JSON_OPTIONAL, PROM_MAX_QUERY, &s);
+
+    if (rc == TARS_OK && s && !valid(s))
+        return tars_json_fail(rd, json_object_get(params, key), TARS_EINVAL,
+                              "%s must be %s, not \"%.64s\"", key, what, s);
+    return rc;
+}
+
+/* `by`: label names, as text "endpoint, method" or as a list. */
+static int read_by(const struct tars_json_reader *rd, json_t *params)
+{
     char by[BY_MAX];
-    const char *b = by_text(json_object_get(params, "by"), by, sizeof(by));
+    json_t *list = NULL, *v = json_object_get(params, "by");
+    const char *b;
+    int rc;
 
-    if (sel && (!json_is_string(sel) || !promql_selector_valid(json_string_value(sel))))
-        return snprintf(buf, size,
-                        "selector must be label matchers such as endpoint!=\"/metrics\" "
-                        "(no braces)"),
-               buf;
-    if (win && !promql_window_valid(json_string_value(win)))
-        return snprintf(buf, size, "window must be a duration such as 5m or 1h"), buf;
-    if (json_object_get(params, "by") && (!b || !promql_label_list_valid(b)))
-        return snprintf(buf, size, "by must be label names (text \"endpoint, method\" or a list)"),
-               buf;
-    if (metric && (!json_is_string(metric) || !promql_metric_name_valid(json_string_value(metric))))
-        return snprintf(buf, size, "metric must be a metric name"), buf;
-    return NULL;
+    if (json_is_array(v) && (rc = tars_json_get_strings(rd, params, "by", TARS_JSON_OPTIONAL, 1,
+                                                        SIZE_MAX, BY_MAX, &list)))
+        return rc;
+    if (!json_is_array(v) &&
+        (rc = tars_json_get_string(rd, params, "by", TARS_JSON_OPTIONAL, BY_MAX, &b)))
+        return rc;
+    b = by_text(v, by, sizeof(by));
+    if (v && (!b || !promql_label_list_valid(b)))
+        return tars_json_fail(rd, v, TARS_EINVAL,
+                              "by must be label names (text \"endpoint, method\" or a list)");
+    return TARS_OK;
 }
 
-const char *preset_number_validate(json_t *params, const char *name, double min, double max,
-                                   char *buf, size_t size)
+static bool selector_valid(const char *s)
 {
-    json_t *v = json_object_get(params, name);
-    double n;
-
-    if (v && (!check_json_number(v, &n) || !(n > min && n <= max)))
-        return snprintf(buf, size, "%s must be a number in (%g, %g]", name, min, max), buf;
-    return NULL;
+    return promql_selector_valid(s);
 }
 
-/* Validation shared by the three presets: the connection and the scope. */
-const char *preset_validate(json_t *params, char *buf, size_t size)
+int preset_read_params(const struct tars_json_reader *rd, json_t *params)
 {
-    struct http_request rq = {0};
-    const char *why = http_headers_add(&rq, json_object_get(params, "headers"), buf, size);
-    json_t *url = json_object_get(params, "url");
+    int rc;
 
-    http_request_release(&rq);
-    if (why)
-        return why;
-    if (url && (!json_is_string(url) || !strstr(json_string_value(url), "://")))
-        return snprintf(buf, size, "url must be an http(s) URL"), buf;
-    return scope_validate(params, buf, size);
+    if ((rc = prom_settings_read(rd, params)) ||
+        (rc = read_text(rd, params, "selector", selector_valid,
+                        "label matchers such as endpoint!=\"/metrics\" (no braces)")) ||
+        (rc =
+             read_text(rd, params, "window", promql_window_valid, "a duration such as 5m or 1h")) ||
+        (rc = read_by(rd, params)))
+        return rc;
+    return read_text(rd, params, "metric", promql_metric_name_valid, "a metric name");
 }
 
 /* ---- slo ---- */
@@ -300,20 +305,23 @@ static void slo_run(const struct tars_check_ctx *ctx, struct tars_check_result *
     tars_buf_release(&q);
 }
 
-static const char *slo_validate(json_t *params, char *buf, size_t size)
+static int slo_read_params(const struct tars_json_reader *rd, json_t *params)
 {
-    const char *objective = json_string_value(json_object_get(params, "objective"));
+    static const char *const objectives[] = {"latency", "error_rate", "evaluation_success", NULL};
+    int objective = 0;
+    double n;
+    int rc;
 
-    if (!objective || (strcmp(objective, "latency") != 0 && strcmp(objective, "error_rate") != 0 &&
-                       strcmp(objective, "evaluation_success") != 0))
-        return snprintf(buf, size, "objective must be latency, error_rate or evaluation_success"),
-               buf;
-    if (preset_number_validate(params, "threshold", 0, 1e12, buf, size) ||
-        preset_number_validate(params, "quantile", 0, 1, buf, size))
-        return buf;
-    if (json_object_get(params, "quantile") && strcmp(objective, "latency") != 0)
-        return snprintf(buf, size, "quantile applies only to objective latency"), buf;
-    return preset_validate(params, buf, size);
+    if ((rc = tars_json_get_enum(rd, params, "objective", TARS_JSON_REQUIRED, objectives,
+                                 &objective)) ||
+        (rc = tars_json_get_double_above(rd, params, "threshold", TARS_JSON_OPTIONAL, 0,
+                                         PRESET_NUMBER_MAX, &n)) ||
+        (rc = tars_json_get_double_above(rd, params, "quantile", TARS_JSON_OPTIONAL, 0, 1, &n)))
+        return rc;
+    if (json_object_get(params, "quantile") && objective != 0)
+        return tars_json_fail(rd, json_object_get(params, "quantile"), TARS_EINVAL,
+                              "quantile applies only to objective latency");
+    return preset_read_params(rd, params);
 }
 
 /* ---- the types ---- */
@@ -328,6 +336,6 @@ const struct tars_check_type tars_check_slo = {
     .category_hint = "SLO: latency, error ratio, evaluation success",
     .params = slo_params,
     .required = slo_required,
-    .validate = slo_validate,
+    .read_params = slo_read_params,
     .run = slo_run,
 };

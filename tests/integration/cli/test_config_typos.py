@@ -39,13 +39,13 @@ class ConfigTypoTest(unittest.TestCase):
     def test_suite_check_key_and_value(self):
         self.refused("v.yaml", "suite: t\nchecks:\n  - id: a\n    category: c\n    type: http\n"
                      "    url: http://127.0.0.1:1/\n    timout: 5s\n", ["validate", "FILE"],
-                     'FILE:7:13: unknown key "timout" in a check (did you mean "timeout"?)')
+                     'FILE:7:13: check "a": unknown key "timout" in a check (did you mean "timeout"?)')
         self.refused("v.yaml", "suite: t\nchecks:\n  - id: a\n    category: c\n    type: htp\n"
                      "    url: http://127.0.0.1:1/\n", ["validate", "FILE"],
-                     'FILE:5:11: unknown check type "htp" (did you mean "http"?)')
+                     'FILE:5:11: check "a": unknown check type "htp" (did you mean "http"?)')
         self.refused("v.yaml", "suite: t\nchecks:\n  - id: a\n    category: c\n    type: http\n"
                      "    url: http://127.0.0.1:1/\n    on_empty: skp\n", ["validate", "FILE"],
-                     'FILE:7:15: on_empty must be one of error, fail, skip, not "skp" '
+                     'FILE:7:15: check "a": on_empty must be one of error, fail, skip, not "skp" '
                      '(did you mean "skip"?)')
 
     def test_release_section_key(self):

@@ -349,18 +349,20 @@ static void test_reason_bounded(void **state)
     json_decref(params);
 }
 
+/* NULL when the type reads params without a problem; else the message. */
 static const char *validate(const char *params)
 {
-    static char buf[512];
+    static struct tars_err err;
     const struct tars_check_type *t = tars_check_type_find("kubernetes");
+    struct tars_json_reader rd = tars_json_reader_named("p", &err, true);
     json_t *p = parse(params);
-    const char *why;
+    int rc;
 
     assert_non_null(t);
-    why = t->validate(p, buf, sizeof(buf));
-
+    memset(&err, 0, sizeof(err));
+    rc = t->read_params(&rd, p);
     json_decref(p);
-    return why;
+    return rc ? err.msg : NULL;
 }
 
 static void assert_invalid(const char *params, const char *message)
@@ -381,35 +383,45 @@ static void test_validate(void **state)
     assert_null(validate("{\"check\":\"service_proxy_get\",\"service\":\"tars-dashboard-api\","
                          "\"port\":3001,\"path\":\"/health\",\"body_contains\":[\"ok\"]}"));
     assert_null(validate("{\"check\":\"pod_restarts_max\",\"max_restarts\":\"2\"}"));
-    assert_invalid("{}", "parameter \"check\" is required (one of: namespace_exists, ");
-    assert_invalid("{\"check\":\"pods_runing\"}", "unknown kubernetes check \"pods_runing\" "
-                                                  "(did you mean \"pods_running\"? valid: "
-                                                  "namespace_exists, deployments_ready");
-    assert_invalid("{\"check\":\"etcd_healthy\"}", "unknown kubernetes check \"etcd_healthy\" "
-                                                   "(valid: namespace_exists, deployments_ready");
+    assert_invalid("{}", "p: check is required");
+    assert_invalid("{\"check\":\"pods_runing\"}",
+                   "p: check must be one of namespace_exists, deployments_ready, ");
+    assert_invalid("{\"check\":\"pods_runing\"}", "(did you mean \"pods_running\"?)");
+    assert_invalid("{\"check\":\"etcd_healthy\"}",
+                   "check must be one of namespace_exists, deployments_ready");
     assert_invalid("{\"check\":\"deployments_ready\",\"max_restarts\":2}",
-                   "parameter \"max_restarts\" does not apply to check \"deployments_ready\" (it "
-                   "takes: check, namespace, selector, names, match, exclude, min_count, "
-                   "min_ready, updated)");
+                   "p: unknown key \"max_restarts\" in check deployments_ready; valid: check, "
+                   "namespace, selector, names, match, exclude, min_count, min_ready, updated");
+    assert_invalid("{\"check\":\"deployments_ready\",\"min_redy\":2}",
+                   "p: unknown key \"min_redy\" in check deployments_ready (did you mean "
+                   "\"min_ready\"?)");
     assert_invalid("{\"check\":\"helm_release\",\"selector\":\"a=b\"}",
-                   "does not apply to check \"helm_release\"");
-    assert_invalid("{\"check\":\"version_labels\"}", "needs parameter \"version\"");
-    assert_invalid("{\"check\":\"service_proxy_get\"}", "needs parameter \"service\"");
+                   "unknown key \"selector\" in check helm_release");
+    assert_invalid("{\"check\":\"version_labels\"}", "p: version is required");
+    assert_invalid("{\"check\":\"service_proxy_get\"}", "p: service is required");
     assert_invalid("{\"check\":\"pods_running\",\"namespace\":\"../kube-system\"}",
-                   "parameter \"namespace\" must be a namespace name");
+                   "p: namespace must be a namespace name");
     assert_invalid("{\"check\":\"service_proxy_get\",\"service\":\"a/b\"}",
-                   "parameter \"service\" must be a service name");
+                   "p: service must be a service name");
     assert_invalid("{\"check\":\"service_proxy_get\",\"service\":\"a\",\"path\":\"health\"}",
-                   "must start with /");
+                   "path must be a path that starts with /");
     assert_invalid("{\"check\":\"service_proxy_get\",\"service\":\"a\",\"port\":70000}",
-                   "port number or a port name");
+                   "port must be between 1 and 65535");
+    assert_invalid("{\"check\":\"service_proxy_get\",\"service\":\"a\",\"port\":\"a b\"}",
+                   "port must be a port number or a port name");
     assert_invalid("{\"check\":\"pods_running\",\"match\":\"regex\"}",
-                   "must be exact, substring or prefix");
-    assert_invalid("{\"check\":\"pods_running\",\"names\":[]}", "non-empty list of strings");
-    assert_invalid("{\"check\":\"pods_running\",\"ready\":\"yes\"}", "must be true or false");
-    assert_invalid("{\"check\":\"pod_restarts_max\",\"max_restarts\":-1}", "number >= 0");
-    assert_invalid("{\"check\":\"resources_set\",\"kind\":\"jobs\"}", "must be deployments");
-    assert_invalid("{\"check\":\"configmaps_present\",\"contains\":\"x\"}", "needs \"key\"");
+                   "match must be one of exact, substring, prefix, not \"regex\"");
+    assert_invalid("{\"check\":\"pods_running\",\"names\":[]}",
+                   "names must be a list of at least 1");
+    assert_invalid("{\"check\":\"pods_running\",\"names\":[\"a\", 3]}",
+                   "an item of names must be a string, not a number");
+    assert_invalid("{\"check\":\"pods_running\",\"ready\":\"yes\"}",
+                   "ready must be true or false, not \"yes\"");
+    assert_invalid("{\"check\":\"pod_restarts_max\",\"max_restarts\":-1}",
+                   "max_restarts must be between 0 and");
+    assert_invalid("{\"check\":\"resources_set\",\"kind\":\"jobs\"}",
+                   "kind must be one of deployments, pods");
+    assert_invalid("{\"check\":\"configmaps_present\",\"contains\":\"x\"}", "contains needs key");
 }
 
 /* A cluster's numbers are read against the range of a long long: 1e300

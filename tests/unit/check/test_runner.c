@@ -41,7 +41,8 @@ static void fake_run(const struct tars_check_ctx *ctx, struct tars_check_result 
 }
 
 static const char *const fake_params[] = {"outcome", "sleep_ms", "fail_times", NULL};
-static const struct tars_check_type fake_type = {"fake", "", fake_params, NULL, NULL, fake_run};
+static const struct tars_check_type fake_type = {
+    .name = "fake", .category_hint = "", .params = fake_params, .run = fake_run};
 
 static void make_check(struct tars_check *c, const char *id, const char *category,
                        const char *params)

@@ -137,13 +137,14 @@ static void test_unknown_field_and_type_list_the_valid_ones(void **state)
         const char *yaml, *want;
     } cases[] = {
         {"suite: t\nchecks:\n  - {id: a, category: c, type: htp, url: x}\n",
-         ":3:32: unknown check type \"htp\" (did you mean \"http\"?)"},
+         ":3:32: check \"a\": unknown check type \"htp\" (did you mean \"http\"?)"},
         {"suite: t\nchecks:\n  - {id: a, category: c, type: ftp, url: x}\n",
-         ":3:32: unknown check type \"ftp\"; valid: "},
+         ":3:32: check \"a\": unknown check type \"ftp\"; valid: "},
         {"suite: t\nchecks:\n  - {id: a, category: c, type: http, urll: x}\n",
-         ":3:44: unknown key \"urll\" in a check (did you mean \"url\"?)"},
+         ":3:44: check \"a\": unknown key \"urll\" in a check (did you mean \"url\"?)"},
         {"suite: t\nchecks:\n  - {id: a, category: c, type: http, url: x, colour: red}\n",
-         ":3:54: unknown key \"colour\" in a check; valid: id, name, description, category, "},
+         ":3:54: check \"a\": unknown key \"colour\" in a check; valid: id, name, description, "
+         "category, "},
         {"suite: t\ndeadlin: 5m\nchecks:\n  - {id: a, category: c, type: http, url: x}\n",
          ":2:10: unknown key \"deadlin\" in a suite (did you mean \"deadline\"?)"},
         {"suite: t\ndefaults: {timeout: 1s, retires: 2}\nchecks:\n  - {id: a, category: c, type: "
@@ -151,12 +152,14 @@ static void test_unknown_field_and_type_list_the_valid_ones(void **state)
          "url: x}\n",
          ":2:34: unknown key \"retires\" in defaults (did you mean \"retries\"?)"},
         {"suite: t\nchecks:\n  - {id: a, category: c, type: http, url: x, on_empty: skp}\n",
-         ":3:56: on_empty must be one of error, fail, skip, not \"skp\" (did you mean \"skip\"?)"},
+         ":3:56: check \"a\": on_empty must be one of error, fail, skip, not \"skp\" (did you mean "
+         "\"skip\"?)"},
         {"suite: t\nchecks:\n  - {id: a, category: c, type: http, url: x, retries: 11}\n",
-         ":3:55: retries must be between 0 and 10"},
+         ":3:55: check \"a\": retries must be between 0 and 10"},
         {"suite: t\nchecks:\n  - {id: a, category: c, type: http, url: x, tags: [1]}\n",
-         ":3:53: an item of tags must be a string, not a number"},
-        {"suite: t\nchecks:\n  - {id: a, type: http, url: x}\n", ":3:5: category is required"},
+         ":3:53: check \"a\": an item of tags must be a string, not a number"},
+        {"suite: t\nchecks:\n  - {id: a, type: http, url: x}\n",
+         ":3:5: check \"a\": category is required"},
     };
     struct tars_suite s;
     struct tars_err err = TARS_ERR_INIT;

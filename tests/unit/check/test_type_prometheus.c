@@ -53,7 +53,7 @@ static void test_condition_forms(void **state)
     assert_int_equal(tars_judge(0, c.op, c.value), TARS_JUDGE_PASS);
     assert_non_null(condition("{\"op\":\"=<\",\"value\":1}", &c, buf, sizeof(buf)));
     assert_non_null(condition("{\"op\":\"<\",\"value\":\"fast\"}", &c, buf, sizeof(buf)));
-    assert_string_equal(buf, "condition.value must be a number");
+    assert_string_equal(buf, "parameters: value must be a number, not \"fast\"");
     assert_non_null(condition("{\"op\":\"<\"}", &c, buf, sizeof(buf)));
     assert_non_null(condition("\"below 3\"", &c, buf, sizeof(buf)));
     assert_non_null(condition("\"< \"", &c, buf, sizeof(buf)));
@@ -398,10 +398,14 @@ static void test_rule_health_table(void **state)
 static const char *validate(const struct tars_check_type *t, const char *params, char *buf,
                             size_t size)
 {
+    struct tars_err err = TARS_ERR_INIT;
+    struct tars_json_reader rd = tars_json_reader_named("p", &err, true);
     json_t *p = parse(params);
-    const char *why = t->validate(p, buf, size);
+    int rc = t->read_params(&rd, p);
+
     json_decref(p);
-    return why;
+    snprintf(buf, size, "%s", err.msg);
+    return rc ? buf : NULL;
 }
 
 static void test_validate(void **state)

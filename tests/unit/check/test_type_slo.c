@@ -199,10 +199,14 @@ static void test_canary_table(void **state)
 static const char *validate(const struct tars_check_type *t, const char *params, char *buf,
                             size_t size)
 {
+    struct tars_err err = TARS_ERR_INIT;
+    struct tars_json_reader rd = tars_json_reader_named("p", &err, true);
     json_t *p = parse(params);
-    const char *why = t->validate(p, buf, size);
+    int rc = t->read_params(&rd, p);
+
     json_decref(p);
-    return why;
+    snprintf(buf, size, "%s", err.msg);
+    return rc ? buf : NULL;
 }
 
 static void test_validate(void **state)
@@ -221,7 +225,8 @@ static void test_validate(void **state)
                          "{\"objective\":\"evaluation_success\",\"threshold\":0.99}", buf,
                          sizeof(buf)));
     assert_non_null(validate(&tars_check_slo, "{\"objective\":\"speed\"}", buf, sizeof(buf)));
-    assert_string_equal(buf, "objective must be latency, error_rate or evaluation_success");
+    assert_string_equal(buf, "p: objective must be one of latency, error_rate, evaluation_success, "
+                             "not \"speed\"");
     assert_non_null(validate(
         &tars_check_slo, "{\"objective\":\"latency\",\"window\":\"5 minutes\"}", buf, sizeof(buf)));
     assert_non_null(

@@ -10,7 +10,7 @@
 
 #include "tars/yaml.h"
 
-enum op { STRING, INT, DOUBLE, BOOL, DURATION, ENUM, STRINGS, OBJECT, KEYS, ITEM_STRING };
+enum op { STRING, INT, DOUBLE, ABOVE, BOOL, DURATION, ENUM, STRINGS, OBJECT, KEYS, ITEM_STRING };
 
 struct getter_case {
     const char *yaml;
@@ -36,6 +36,7 @@ static int run(const struct getter_case *c, json_t *root, const struct tars_json
     case STRING: return tars_json_get_string(rd, root, c->key, TARS_JSON_REQUIRED, 8, &s);
     case INT: return tars_json_get_int(rd, root, c->key, TARS_JSON_OPTIONAL, 0, 10, &i);
     case DOUBLE: return tars_json_get_double(rd, root, c->key, TARS_JSON_OPTIONAL, 1, 100, &d);
+    case ABOVE: return tars_json_get_double_above(rd, root, c->key, TARS_JSON_OPTIONAL, 0, 1, &d);
     case BOOL: return tars_json_get_bool(rd, root, c->key, TARS_JSON_OPTIONAL, &b);
     case DURATION: return tars_json_get_duration(rd, root, c->key, TARS_JSON_OPTIONAL, 1, &i);
     case ENUM: return tars_json_get_enum(rd, root, c->key, TARS_JSON_OPTIONAL, modes, &e);
@@ -47,6 +48,28 @@ static int run(const struct getter_case *c, json_t *root, const struct tars_json
         return tars_json_get_string(rd, j, c->key, TARS_JSON_REQUIRED, 8, &s);
     }
     return TARS_EINTERNAL;
+}
+
+static void run_cases(const struct getter_case *cases, size_t n, bool text)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct getter_case *c = &cases[i];
+        struct tars_err err = TARS_ERR_INIT;
+        tars_yaml_doc *doc = tars_yaml_load_string("c.yaml", c->yaml, strlen(c->yaml), &err);
+        struct tars_json_reader rd;
+        int rc;
+
+        if (!doc)
+            fail_msg("case %zu: %s", i, err.msg);
+        rd = tars_yaml_reader(doc, &err);
+        rd.text_scalars = text;
+        rc = run(c, tars_yaml_root(doc), &rd);
+        tars_yaml_free(doc);
+        if (c->want && (rc != TARS_EINVAL || strcmp(err.msg, c->want) != 0))
+            fail_msg("case %zu: rc %d, \"%s\", want \"%s\"", i, rc, err.msg, c->want);
+        if (!c->want && rc != TARS_OK)
+            fail_msg("case %zu: rejected: %s", i, err.msg);
+    }
 }
 
 static void test_getter_messages(void **state)
@@ -100,25 +123,43 @@ static void test_getter_messages(void **state)
         {"on_empty: fail\n", ENUM, "on_empty", NULL},
         {"tags: [a, b]\n", STRINGS, "tags", NULL},
         {"users: 2\nduration:\n", KEYS, NULL, NULL},
+        /* a number greater than a bound */
+        {"q: 0\n", ABOVE, "q", "c.yaml:1:4: q must be greater than 0 and at most 1"},
+        {"q: 1.5\n", ABOVE, "q", "c.yaml:1:4: q must be greater than 0 and at most 1"},
+        {"q: 1\n", ABOVE, "q", NULL},
+        {"rate: \"2.5\"\n", DOUBLE, "rate", "c.yaml:1:8: rate must be a number, not a string"},
     };
     (void)state;
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const struct getter_case *c = &cases[i];
-        struct tars_err err = TARS_ERR_INIT;
-        tars_yaml_doc *doc = tars_yaml_load_string("c.yaml", c->yaml, strlen(c->yaml), &err);
-        struct tars_json_reader rd;
-        int rc;
+    run_cases(cases, sizeof(cases) / sizeof(cases[0]), false);
+}
 
-        if (!doc)
-            fail_msg("case %zu: %s", i, err.msg);
-        rd = tars_yaml_reader(doc, &err);
-        rc = run(c, tars_yaml_root(doc), &rd);
-        tars_yaml_free(doc);
-        if (c->want && (rc != TARS_EINVAL || strcmp(err.msg, c->want) != 0))
-            fail_msg("case %zu: rc %d, \"%s\", want \"%s\"", i, rc, err.msg, c->want);
-        if (!c->want && rc != TARS_OK)
-            fail_msg("case %zu: rejected: %s", i, err.msg);
-    }
+/* A reader for a check's parameters takes numbers and booleans written as
+ * text, as a ${VAR} substitution leaves them, and still says what is wrong. */
+static void test_text_scalars(void **state)
+{
+    static const struct getter_case cases[] = {
+        {"rate: \"2.5\"\n", DOUBLE, "rate", NULL},
+        {
+            "rate: \"fast\"\n",
+            DOUBLE,
+            "rate",
+            "c.yaml:1:8: rate must be a number, not \"fast\"",
+        },
+        {"rate: \"200\"\n", DOUBLE, "rate", "c.yaml:1:8: rate must be between 1 and 100"},
+        {"retries: \"3\"\n", INT, "retries", NULL},
+        {"retries: \"3.5\"\n", INT, "retries",
+         "c.yaml:1:11: retries must be an integer, not \"3.5\""},
+        {"html: \"true\"\n", BOOL, "html", NULL},
+        {
+            "html: \"yes\"\n",
+            BOOL,
+            "html",
+            "c.yaml:1:8: html must be true or false, not \"yes\"",
+        },
+        {"q: \"0.5\"\n", ABOVE, "q", NULL},
+    };
+    (void)state;
+    run_cases(cases, sizeof(cases) / sizeof(cases[0]), true);
 }
 
 /* What the getters store, and that an absent optional key leaves it alone. */
@@ -167,6 +208,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_getter_messages),
         cmocka_unit_test(test_getter_values),
+        cmocka_unit_test(test_text_scalars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
