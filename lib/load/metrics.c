@@ -167,8 +167,8 @@ static int render_journeys(const struct tars_load_scenario *s, const struct load
     static const char *const helps[3] = {
         "Journey iterations ended, successful or not.",
         "Journey iterations that failed (a step failed, or a value was missing).",
-        "Time of whole journey iterations, first send to last answer, less the "
-        "think time between steps."};
+        ("Time of whole journey iterations, first send to last answer, less the "
+         "think time between steps.")};
     struct tars_buf labels = TARS_BUF_INIT(4096);
     int rc = 0;
 
