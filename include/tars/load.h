@@ -220,7 +220,14 @@ struct tars_load_scenario {
     size_t threshold_count;
     /* distributed runs: this worker takes its share of users or rate */
     int worker_index, worker_count;
+    /* Locust's --csv-full-history: keep each task's own per-second history (the result's
+     * task_history), at most TARS_LOAD_MAX_TASK_SECONDS rows x seconds */
+    bool task_history;
 };
+
+/* The bound of a per-task history: its rows (tasks, and the login row of login_per_user) times
+ * the run's seconds (duration rounded up, plus one for the last partial second). */
+#define TARS_LOAD_MAX_TASK_SECONDS 36000
 
 /* Reads a scenario file (format in docs/load-format.md). Errors name
  * file:line:col. The scenario is complete and validated on success; on
@@ -332,6 +339,12 @@ struct tars_load_second {
      * first hour). */
     bool cumulative;
     uint64_t cumulative_ns[10];
+    /* Percentiles 50 ... 99.99 and 100 of the responses of the last ten seconds up to the end
+     * of this one (clipped at the run's start): Locust's "current" percentiles, which its
+     * history rows show under --csv-full-history. Valid only when recent is true (a run with
+     * task_history; not after a merge, nor past the first hour). */
+    bool recent;
+    uint64_t recent_ns[11];
 };
 
 /* The percentiles of tars_load_second.cumulative_ns: 50 66 75 80 90 95 98
@@ -357,6 +370,10 @@ struct tars_load_result {
     size_t history_count;
     int worker_index, worker_count;
     int merged_from; /* >1 after tars_load_result_merge */
+    /* With the scenario's task_history: each task's seconds, second-major (second k of task j
+     * at [k * task_count + j]), history_count seconds; their at_ms and users are the run's.
+     * NULL otherwise, and after a merge or a read from JSON (the JSON result has none). */
+    struct tars_load_second *task_history;
 };
 
 /* Frees the histograms of every task and total, the task and history

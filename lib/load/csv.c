@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "result_int.h"
+#include "tars/alloc.h"
 #include "tars/buf.h"
 #include "tars/file.h"
 
@@ -197,14 +198,14 @@ static void totals_add(struct totals *t, const struct tars_load_second *s)
 /* Locust's "current" rate at the end of second i: the mean of the per-second
  * counts of seconds i-11 .. i-2 (its 10-second window, which leaves out the
  * two latest, still filling seconds), clipped at the run's start; 0 before
- * the third second. */
-static double recent_rate(const struct tars_load_result *r, size_t i, bool failures)
+ * the third second. h[k * stride] is second k. */
+static double recent_rate(const struct tars_load_second *h, size_t stride, size_t i, bool failures)
 {
     size_t from = i >= 11 ? i - 11 : 0, n = 0;
     double sum = 0;
 
     for (size_t k = from; k + 2 <= i; k++, n++)
-        sum += (double)(failures ? r->history[k].failures : r->history[k].requests);
+        sum += (double)(failures ? h[k * stride].failures : h[k * stride].requests);
     return n ? sum / (double)n : 0;
 }
 
@@ -216,23 +217,44 @@ static void ms_or_na(struct row *w, bool have, double ns)
         field_text(w, "N/A");
 }
 
-/* The percentile columns are Locust's percentiles of every response so far:
- * the second's cumulative percentiles (N/A when the result has none: a
- * merged result, or past the first hour), 100% the running maximum. */
-static void history_row(struct row *w, const struct tars_load_result *r, size_t i,
-                        const struct totals *t)
-{
-    const struct tars_load_second *s = &r->history[i];
+/* One line of the history: a task's (Type, Name) or the Aggregated one, its seconds h[k *
+ * stride], and whether the file is Locust's full history. */
+struct history_line {
+    const char *type, *name;
+    const struct tars_load_second *h;
+    size_t stride;
+    bool full;
+};
 
-    field_u64(w, (uint64_t)(s->at_ms > 0 ? s->at_ms / 1000 : 0));
-    field_u64(w, (uint64_t)(s->users > 0 ? s->users : 0));
-    field_text(w, "");
-    field_text(w, "Aggregated");
-    field_number(w, recent_rate(r, i, false), 6);
-    field_number(w, recent_rate(r, i, true), 6);
+/* The percentile columns 50% ... 100%. Without full history, Locust's percentiles of every
+ * response so far: the second's cumulative percentiles (N/A when the result has none: a
+ * merged result, or past the first hour), 100% the running maximum. With it, Locust's
+ * "current" ones: the last ten seconds' (recent_ns), N/A before any request. */
+static void history_percentiles(struct row *w, const struct tars_load_second *s,
+                                const struct totals *t, bool full)
+{
+    if (full) {
+        for (int k = 0; k < PERCENTILE_COUNT; k++)
+            ms_or_na(w, t->requests > 0 && s->recent, (double)s->recent_ns[k]);
+        return;
+    }
     for (int k = 0; k < PERCENTILE_COUNT - 1; k++)
         ms_or_na(w, s->cumulative, (double)s->cumulative_ns[k]);
     ms_or_na(w, t->requests > 0, (double)t->max_ns);
+}
+
+static void history_row(struct row *w, const struct tars_load_result *r, size_t i,
+                        const struct history_line *l, const struct totals *t)
+{
+    const struct tars_load_second *s = &l->h[i * l->stride];
+
+    field_u64(w, (uint64_t)(r->history[i].at_ms > 0 ? r->history[i].at_ms / 1000 : 0));
+    field_u64(w, (uint64_t)(r->history[i].users > 0 ? r->history[i].users : 0));
+    field_text(w, l->type);
+    field_text(w, l->name);
+    field_number(w, recent_rate(l->h, l->stride, i, false), 6);
+    field_number(w, recent_rate(l->h, l->stride, i, true), 6);
+    history_percentiles(w, s, t, l->full);
     field_u64(w, t->requests);
     field_u64(w, t->failures);
     ms_or_na(w, s->cumulative, (double)s->cumulative_ns[0]);
@@ -243,16 +265,42 @@ static void history_row(struct row *w, const struct tars_load_result *r, size_t 
     row_end(w);
 }
 
+/* Locust's order of the per-task lines: by name, then type. */
+static bool line_before(const struct history_line *a, const struct history_line *b)
+{
+    int c = strcmp(a->name, b->name);
+
+    return c < 0 || (c == 0 && strcmp(a->type, b->type) < 0);
+}
+
+/* With the result's task_history (--csv-full-history), each second has a line per task that
+ * has had a request (Locust lists a request name once it was used), in Locust's order, then
+ * the Aggregated line; without it, the Aggregated line alone. */
 static void history_csv(const struct tars_load_result *r, struct row *w)
 {
-    struct totals t;
+    size_t n = r->task_history ? r->task_count : 0;
+    struct history_line *lines = xcalloc(n + 1, sizeof(*lines));
+    struct totals *t = xcalloc(n + 1, sizeof(*t));
 
-    memset(&t, 0, sizeof(t));
+    for (size_t j = 0; j < n; j++) {
+        struct history_line l = {r->tasks[j].method, display_name(&r->tasks[j]),
+                                 &r->task_history[j], r->task_count, true};
+        size_t at = j;
+        for (; at > 0 && line_before(&l, &lines[at - 1]); at--)
+            lines[at] = lines[at - 1];
+        lines[at] = l;
+    }
+    lines[n] = (struct history_line){"", "Aggregated", r->history, 1, n > 0};
     header(w, history_header);
     for (size_t i = 0; i < r->history_count; i++) {
-        totals_add(&t, &r->history[i]);
-        history_row(w, r, i, &t);
+        for (size_t j = 0; j <= n; j++) {
+            totals_add(&t[j], &lines[j].h[i * lines[j].stride]);
+            if (j == n || t[j].requests > 0)
+                history_row(w, r, i, &lines[j], &t[j]);
+        }
     }
+    free(lines);
+    free(t);
 }
 
 /* ---- _failures.csv ---- */

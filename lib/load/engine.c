@@ -212,29 +212,150 @@ static void merge_history(struct tars_load_run *run, struct tars_load_result *ou
     }
 }
 
-/* The history's cumulative percentiles: second by second, every thread's
- * window of that second merged into one running histogram, exactly. Stops
- * at the first second a window is missing (past LOAD_MAX_WINDOWS): later
- * seconds stay without. */
-static void cumulative_percentiles(struct tars_load_run *run, struct tars_load_result *out)
+/* The percentiles of Locust's "current" figures: the last ten seconds (recent_ns). */
+#define RECENT_SECONDS 10
+static const double recent_pcts[11] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100};
+
+/* Where one row's windows are: thread t's window of second k in *w (NULL: nothing timed);
+ * false when it is missing (not kept, or out of memory). */
+typedef bool (*window_of)(const struct load_thread *t, size_t k, size_t row,
+                          const tars_hist_packed **w);
+
+static bool total_window(const struct load_thread *t, size_t k, size_t row,
+                         const tars_hist_packed **w)
 {
-    tars_hist *cum = tars_hist_new();
+    (void)row;
+    *w = NULL;
+    if (k >= t->history_count || !t->history[k].timed)
+        return true; /* nothing timed: no window to add */
+    *w = k < LOAD_MAX_WINDOWS ? t->windows[k] : NULL;
+    return *w != NULL;
+}
+
+static bool task_window(const struct load_thread *t, size_t k, size_t row,
+                        const tars_hist_packed **w)
+{
+    *w = NULL;
+    if (k < t->history_count && k < t->task_second_cap)
+        *w = t->task_seconds[k * load_rows(t->run) + row].window;
+    return true;
+}
+
+/* One row's histograms while its seconds are walked: the last RECENT_SECONDS seconds (a
+ * ring), their sum, and every second so far. */
+struct row_hists {
+    tars_hist *ring[RECENT_SECONDS], *recent, *cum;
+};
+
+static void row_hists_init(struct row_hists *h)
+{
+    for (size_t i = 0; i < RECENT_SECONDS; i++)
+        h->ring[i] = tars_hist_new();
+    h->recent = tars_hist_new();
+    h->cum = tars_hist_new();
+}
+
+static void row_hists_free(struct row_hists *h)
+{
+    for (size_t i = 0; i < RECENT_SECONDS; i++)
+        tars_hist_free(h->ring[i]);
+    tars_hist_free(h->recent);
+    tars_hist_free(h->cum);
+}
+
+/* Second k of a row: every thread's window merged, exactly, into the ring's slot for k, and
+ * added to the running histogram. False when a window is missing. */
+static bool row_second(struct tars_load_run *run, window_of window, size_t k, size_t row,
+                       struct row_hists *h)
+{
+    tars_hist *second = h->ring[k % RECENT_SECONDS];
     bool ok = true;
 
-    for (size_t k = 0; ok && k < out->history_count && k < LOAD_MAX_WINDOWS; k++) {
-        for (int i = 0; ok && i < run->thread_count; i++) {
-            struct load_thread *t = &run->threads[i];
-            if (k >= t->history_count || !t->history[k].timed)
-                continue; /* nothing timed: no window to add */
-            ok = t->windows[k] && tars_hist_merge_packed(cum, t->windows[k], NULL) == TARS_OK;
-        }
-        if (ok && tars_hist_count(cum)) {
-            out->history[k].cumulative = true;
-            tars_hist_percentiles(cum, tars_load_cumulative_pcts, out->history[k].cumulative_ns,
-                                  10);
+    tars_hist_reset(second);
+    for (int i = 0; ok && i < run->thread_count; i++) {
+        const tars_hist_packed *w;
+        ok = window(&run->threads[i], k, row, &w);
+        if (ok && w)
+            ok = tars_hist_merge_packed(second, w, NULL) == TARS_OK;
+    }
+    return ok && tars_hist_merge(h->cum, second, NULL) == TARS_OK;
+}
+
+/* Second k's percentiles: of every response so far, and with recent of the seconds k-9..k. */
+static void row_percentiles(struct row_hists *h, size_t k, bool recent,
+                            struct tars_load_second *sec)
+{
+    if (tars_hist_count(h->cum)) {
+        sec->cumulative = true;
+        tars_hist_percentiles(h->cum, tars_load_cumulative_pcts, sec->cumulative_ns, 10);
+    }
+    if (!recent)
+        return;
+    tars_hist_reset(h->recent);
+    for (size_t i = 0; i < RECENT_SECONDS && i <= k; i++)
+        if (tars_hist_merge(h->recent, h->ring[(k - i) % RECENT_SECONDS], NULL))
+            return;
+    sec->recent = true;
+    tars_hist_percentiles(h->recent, recent_pcts, sec->recent_ns, 11);
+}
+
+/* The history's percentiles, second by second from every thread's windows. Stops at the first
+ * second a window is missing (past LOAD_MAX_WINDOWS, or out of memory): later seconds stay
+ * without. */
+static void history_percentiles(struct tars_load_run *run, struct tars_load_result *out)
+{
+    struct row_hists h;
+
+    row_hists_init(&h);
+    for (size_t k = 0; k < out->history_count && k < LOAD_MAX_WINDOWS; k++) {
+        if (!row_second(run, total_window, k, 0, &h))
+            break;
+        row_percentiles(&h, k, run->s->task_history, &out->history[k]);
+    }
+    row_hists_free(&h);
+}
+
+/* task_history: task j's second k over the threads: counts summed, the timed figures and
+ * percentiles from their windows merged. */
+static void task_second(struct tars_load_run *run, struct tars_load_result *out, size_t k, size_t j,
+                        struct row_hists *h)
+{
+    size_t rows = load_rows(run);
+    struct tars_load_second *sec = &out->task_history[k * rows + j];
+    const tars_hist *w = h->ring[k % RECENT_SECONDS];
+
+    sec->at_ms = out->history[k].at_ms;
+    sec->users = out->history[k].users;
+    for (int i = 0; i < run->thread_count; i++) {
+        const struct load_thread *t = &run->threads[i];
+        if (k < t->history_count && k < t->task_second_cap) {
+            sec->requests += t->task_seconds[k * rows + j].requests;
+            sec->failures += t->task_seconds[k * rows + j].failures;
+            sec->bytes += t->task_seconds[k * rows + j].bytes;
         }
     }
-    tars_hist_free(cum);
+    if (!row_second(run, task_window, k, j, h))
+        return;
+    sec->timed = tars_hist_count(w);
+    sec->min_ns = tars_hist_min(w);
+    sec->max_ns = tars_hist_max(w);
+    sec->sum_ns = (uint64_t)(tars_hist_mean(w) * (double)sec->timed + 0.5);
+    row_percentiles(h, k, true, sec);
+}
+
+static void task_history(struct tars_load_run *run, struct tars_load_result *out)
+{
+    size_t rows = load_rows(run), n = out->history_count;
+    struct row_hists h;
+
+    out->task_history = xcalloc(n > 0 && rows > 0 ? n * rows : 1, sizeof(*out->task_history));
+    row_hists_init(&h);
+    for (size_t j = 0; j < rows; j++) {
+        tars_hist_reset(h.cum);
+        for (size_t k = 0; k < n; k++)
+            task_second(run, out, k, j, &h);
+    }
+    row_hists_free(&h);
 }
 
 /* login_per_user: the users' logins, a row after the scenario's tasks. */
@@ -269,7 +390,9 @@ static int merge_threads(struct tars_load_run *run, struct tars_load_result *out
             return TARS_ETOOBIG; /* a journey's row would count its steps twice */
     }
     merge_history(run, out);
-    cumulative_percentiles(run, out);
+    history_percentiles(run, out);
+    if (s->task_history)
+        task_history(run, out);
     for (int i = 0; i < run->thread_count; i++) {
         if (run->threads[i].cpu_max > out->generator_cpu_max)
             out->generator_cpu_max = run->threads[i].cpu_max;
@@ -356,6 +479,10 @@ void tars_load_free(tars_load_run *run)
         for (size_t k = 0; t->windows && k < LOAD_MAX_WINDOWS; k++)
             tars_hist_packed_free(t->windows[k]);
         free(t->windows);
+        for (size_t k = 0; t->task_seconds && k < t->task_second_cap * load_rows(run); k++)
+            tars_hist_packed_free(t->task_seconds[k].window);
+        free(t->task_seconds);
+        free(t->task_prev);
         free(t->live.tasks);
         pthread_mutex_destroy(&t->live.lock);
     }

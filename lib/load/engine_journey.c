@@ -309,6 +309,8 @@ static void journey_record(struct load_thread *t, struct load_user *u, int e, ui
     r->requests++;
     tars_hist_record(r->latency, took);
     tars_hist_record(r->latency_raw, took);
+    if (t->task_window)
+        tars_hist_record(t->task_window[u->journey], took);
     if (e >= 0) {
         r->failures++;
         r->errors[e]++;

@@ -119,7 +119,7 @@ static void load_record_response(struct load_thread *t, struct load_conn *c, uin
     t->window_bytes += bytes;
     tars_hist_record(r->latency, corrected);
     tars_hist_record(r->latency_raw, raw);
-    tars_hist_record(t->window, corrected);
+    tars_hist_record(t->task_window ? t->task_window[c->task] : t->window, corrected);
 }
 
 /* ---- connections ---- */
@@ -555,6 +555,35 @@ static uint64_t thread_cpu_ns(void)
     return (uint64_t)ts.tv_sec * SECOND_NS + (uint64_t)ts.tv_nsec;
 }
 
+/* task_history: each task's second (its counts since the last close, its window) kept, and
+ * its window merged into the thread's, which then holds every task's but the journeys' (their
+ * rows are left out of the total). */
+static void close_task_seconds(struct load_thread *t)
+{
+    size_t rows = load_rows(t->run), k = t->history_count;
+
+    for (size_t j = 0; j < rows; j++) {
+        const struct tars_load_task_result *r = &t->acc[j].r;
+        struct load_task_second *prev = &t->task_prev[j];
+        if (k < t->task_second_cap) {
+            struct load_task_second *ts = &t->task_seconds[k * rows + j];
+            ts->requests = r->requests - prev->requests;
+            ts->failures = r->failures - prev->failures;
+            ts->bytes = r->bytes_received - prev->bytes;
+            if (tars_hist_count(t->task_window[j]))
+                ts->window = tars_hist_pack(t->task_window[j]);
+        }
+        prev->requests = r->requests;
+        prev->failures = r->failures;
+        prev->bytes = r->bytes_received;
+        bool in_total =
+            j >= t->run->s->task_count || t->run->s->tasks[j].kind != TARS_LOAD_TASK_JOURNEY;
+        int full = in_total ? tars_hist_merge(t->window, t->task_window[j], NULL) : 0;
+        (void)full; /* a second holds far fewer than TARS_HIST_MAX_COUNT values */
+        tars_hist_reset(t->task_window[j]);
+    }
+}
+
 /* Closes the current second: history, live view, CPU use. */
 static void close_second(struct load_thread *t, uint64_t now)
 {
@@ -562,6 +591,8 @@ static void close_second(struct load_thread *t, uint64_t now)
     uint64_t cpu = thread_cpu_ns(), wall = now - t->wall_second_start_ns;
     double busy = wall ? (double)(cpu - t->cpu_second_start_ns) / (double)wall : 0;
 
+    if (t->task_window)
+        close_task_seconds(t);
     memset(&sec, 0, sizeof(sec));
     sec.at_ms = tars_wall_ms();
     sec.users = t->run->s->model == TARS_LOAD_OPEN ? (int64_t)(t->conn_count - t->idle_len)
@@ -676,6 +707,15 @@ static int thread_setup(struct load_thread *t)
         t->acc[i].r.latency_ok = tars_hist_new();
     }
     t->window = tars_hist_new();
+    if (s->task_history) {
+        size_t rows = load_rows(t->run);
+        t->task_window = xcalloc(rows, sizeof(*t->task_window));
+        for (size_t j = 0; j < rows; j++)
+            t->task_window[j] = tars_hist_new();
+        t->task_second_cap = (size_t)(s->duration_ms + 999) / 1000 + 1;
+        t->task_seconds = xcalloc(rows * t->task_second_cap, sizeof(*t->task_seconds));
+        t->task_prev = xcalloc(rows, sizeof(*t->task_prev));
+    }
     t->history = xcalloc(LOAD_MAX_HISTORY, sizeof(*t->history));
     t->windows = xcalloc(LOAD_MAX_WINDOWS, sizeof(*t->windows));
     tars_buf_init(&t->scratch, LOAD_MAX_REQUEST);
@@ -703,6 +743,10 @@ static void thread_teardown(struct load_thread *t)
     t->idle = NULL;
     tars_hist_free(t->window);
     t->window = NULL;
+    for (size_t j = 0; t->task_window && j < load_rows(t->run); j++)
+        tars_hist_free(t->task_window[j]);
+    free(t->task_window);
+    t->task_window = NULL;
     tars_buf_release(&t->scratch);
     if (t->epfd >= 0)
         close(t->epfd);

@@ -74,6 +74,13 @@ struct load_user {
     uint64_t pause_ns;               /* the pause before the next step */
 };
 
+/* One task's second on one thread (task_history): its counts, and its window histogram
+ * (packed, NULL when nothing was timed). */
+struct load_task_second {
+    uint64_t requests, failures, bytes;
+    tars_hist_packed *window;
+};
+
 /* Per-thread, per-task accumulators; merged after join. */
 struct load_task_acc {
     struct tars_load_task_result r;
@@ -112,6 +119,13 @@ struct load_thread {
     struct tars_load_second *history;
     size_t history_count;
     tars_hist_packed **windows; /* the window of each second (packed), up to LOAD_MAX_WINDOWS */
+    /* task_history: each task's window of the current second (recorded instead of window, which
+     * they are merged into when the second closes), and each task's seconds, second-major, for
+     * task_second_cap seconds; task_prev: its counts at the last second's close */
+    tars_hist **task_window;
+    struct load_task_second *task_seconds;
+    size_t task_second_cap;
+    struct load_task_second *task_prev;
     uint64_t rng[4];
     uint64_t seq;
     uint64_t first_user;     /* ${user} of this thread's first user */
@@ -160,6 +174,12 @@ struct tars_load_run {
     uint64_t start_ns;
     int64_t started_at_ms;
 };
+
+/* The rows of a run's task results: the scenario's tasks, then login_per_user's login. */
+static inline size_t load_rows(const struct tars_load_run *run)
+{
+    return run->s->task_count + run->login_per_user;
+}
 
 /* engine_auth.c: obtains a token before the run (blocking, bounded). */
 int load_login(struct tars_load_run *run, struct tars_err *err);

@@ -83,6 +83,7 @@ void tars_load_result_release(struct tars_load_result *r)
     result_task_release(&r->total);
     free(r->tasks);
     free(r->history);
+    free(r->task_history);
     memset(r, 0, sizeof(*r));
 }
 
@@ -232,8 +233,10 @@ static void merge_history(struct tars_load_result *into, const struct tars_load_
     }
     for (size_t i = 0; i < from->history_count; i++)
         result_second_merge(&into->history[i], &from->history[i]);
-    for (size_t i = 0; i < into->history_count; i++) /* cumulative percentiles do not add up */
-        into->history[i].cumulative = false;
+    for (size_t i = 0; i < into->history_count; i++) /* percentiles do not add up */
+        into->history[i].cumulative = into->history[i].recent = false;
+    free(into->task_history); /* per task, seconds would not line up: none */
+    into->task_history = NULL;
 }
 
 static bool result_is_empty(const struct tars_load_result *r)

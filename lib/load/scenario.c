@@ -7,6 +7,7 @@
  * silently falls back to a default. Readers: scenario_read.c; tasks and
  * thresholds: scenario_task.c.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -518,6 +519,20 @@ static int validate_model(const struct tars_load_scenario *s, struct tars_err *e
     return TARS_OK;
 }
 
+/* A per-task history holds rows x seconds entries per thread: bounded before the run. */
+static int validate_task_history(const struct tars_load_scenario *s, struct tars_err *err)
+{
+    size_t rows = s->task_count + (s->auth.mode == TARS_LOAD_AUTH_LOGIN_PER_USER);
+    uint64_t seconds = (uint64_t)(s->duration_ms + 999) / 1000 + 1;
+
+    if (s->task_history && rows * seconds > TARS_LOAD_MAX_TASK_SECONDS)
+        return tars_err_set(err, TARS_EINVAL,
+                            "--csv-full-history keeps at most %d task-seconds: %zu tasks x %" PRIu64
+                            " s is more (shorten the run or drop --csv-full-history)",
+                            TARS_LOAD_MAX_TASK_SECONDS, rows, seconds);
+    return TARS_OK;
+}
+
 int tars_load_scenario_validate(const struct tars_load_scenario *s, struct tars_err *err)
 {
     int rc;
@@ -534,6 +549,8 @@ int tars_load_scenario_validate(const struct tars_load_scenario *s, struct tars_
         return tars_err_set(err, TARS_EINVAL, "worker index %d is not within 0..%d",
                             s->worker_index, s->worker_count - 1);
     if ((rc = validate_model(s, err)))
+        return rc;
+    if ((rc = validate_task_history(s, err)))
         return rc;
     return validate_tasks(s, err);
 }

@@ -37,7 +37,7 @@ struct load_opts {
     int threshold_count;
     const char *headers[MAX_HEADERS];
     int header_count;
-    int insecure, quiet, only_summary, headless, latency;
+    int insecure, quiet, only_summary, headless, latency, csv_full_history;
     struct cli_metrics_opts metrics;
 };
 
@@ -128,6 +128,9 @@ static const struct cli_opt load_table[] = {
     CLI_STRING(0, "csv", "PREFIX", &lo.csv_prefix,
                "Locust's files: PREFIX_stats.csv, _stats_history.csv, _failures.csv,\n"
                "_exceptions.csv"),
+    CLI_FLAG(0, "csv-full-history", &lo.csv_full_history,
+             "with --csv: _stats_history.csv also has a line per task each second\n"
+             "(Locust); at most 36000 tasks x seconds"),
     CLI_STRING(0, "token-env", "VAR", &lo.token_env,
                "send 'Authorization: Bearer $VAR' instead of the scenario's auth"),
     CLI_STRING(0, "run", "DIR", &lo.run_dir,
@@ -205,6 +208,8 @@ static int parse_load_args(int argc, char **argv, struct load_opts *o)
         return EXIT_USAGE;
     if (o->csv_prefix && cli_output_check("load", "--csv", o->csv_prefix, false))
         return EXIT_USAGE;
+    if (o->csv_full_history && !o->csv_prefix)
+        return cli_usage_error("load", "--csv-full-history needs --csv PREFIX");
     if (o->summary_export && cli_output_check("load", "--summary-export", o->summary_export, false))
         return EXIT_USAGE;
     return cli_output_prepare("load", "--json", o->json_out, o->run_dir);
@@ -247,6 +252,7 @@ static int apply_overrides(const struct load_opts *o, struct tars_load_scenario 
         s->base_url = xstrdup(o->host);
     }
     s->insecure = s->insecure || o->insecure;
+    s->task_history = o->csv_full_history;
     return 0;
 }
 

@@ -34,6 +34,45 @@ LOCUST_HEADERS = {
 }
 
 RUN_S = 12  # the Locust comparison's run time
+# The --csv-full-history comparison's run time: Debian's Locust 2.12 flushes its history file every
+# 10 s (the rows after the last flush are lost), and the rows of its second flush (12-20 s in)
+# have a "current" window (the last 10 s) that the stall at 0.2-1.7 s has left.
+FULL_S = 22
+
+# The endpoint mix of the --csv-full-history comparison, for both tools: /mix/a three times as
+# often as /mix/b, two users, 10-20 ms think time.
+MIX_LOCUSTFILE = """\
+from locust import HttpUser, between, task
+
+
+class Mix(HttpUser):
+    wait_time = between(0.01, 0.02)
+
+    @task(3)
+    def a(self):
+        self.client.get("/mix/a")
+
+    @task(1)
+    def b(self):
+        self.client.get("/mix/b")
+"""
+
+MIX_SCENARIO = """\
+name: mix
+base_url: %s
+model: closed
+users: 2
+duration: %ds
+think_time: between(10ms, 20ms)
+tasks:
+  - method: GET
+    path: /mix/a
+    weight: 3
+  - method: GET
+    path: /mix/b
+    weight: 1
+"""
+PCT_COLUMNS = ("50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%")
 
 LOCUSTFILE = """\
 from locust import HttpUser, task
@@ -365,10 +404,121 @@ class Csv(unittest.TestCase):
         self.assertTrue(300 < number(last["Total Average Content Size"]) < 1100, last)
         self.assertGreaterEqual(number(last["Requests/s"]), 0)
 
-    def run_locust(self, fx, tmp, run_time):
-        locustfile = tmp.write("locustfile.py", LOCUSTFILE)
-        p = subprocess.run([LOCUST, "-f", locustfile, "--headless", "-u", "1", "-r", "1", "-t", run_time,
-                            "--host", fx.url(""), "--csv", tmp.join("locust"), "--loglevel", "ERROR"],
+    def test_full_history_like_locust(self):
+        """--csv-full-history: real Locust and tars load the same endpoint mix, each against its
+        own server that holds the responses of its first 0.2-1.7 s (a 1.5 s stall); one reader
+        reads both history files the same way."""
+        if not os.access(LOCUST, os.X_OK):
+            self.skipTest("%s is not installed (scripts/deps.sh)" % LOCUST)
+        tmp = TempDir()
+        try:
+            stall = ("stall", "--at", 0.2, "--for", 1.5, "--clock", "first-request")
+            with Fixture(*stall) as ours_fx, Fixture(*stall) as theirs_fx:
+                join_locust = run_in_thread(lambda: self.run_locust(
+                    theirs_fx, tmp, "%ds" % FULL_S, locustfile=MIX_LOCUSTFILE, users=2,
+                    extra=["--csv-full-history"]))
+                scenario = tmp.write("mix.yaml", MIX_SCENARIO % (ours_fx.url(""), FULL_S))
+                run = run_load([scenario, "-q", "--csv", tmp.join("tars"), "--csv-full-history"],
+                               timeout=60)
+                join_locust()
+            self.assertEqual(run.rc, EXIT_OK, run.describe())
+            self.assertEqual(first_line(tmp.join("tars_stats_history.csv")),
+                             first_line(tmp.join("locust_stats_history.csv")), "the same header")
+            ours, theirs = read_csv_set(tmp.join("tars")), read_csv_set(tmp.join("locust"))
+            finals = {}
+            for name, files in (("tars", ours), ("locust", theirs)):
+                with self.subTest(tool=name):
+                    finals[name] = self.check_full_history(files, exact=name == "tars")
+            # the same mix, the same server: the shares and the sizes agree across the tools
+            for tool in finals:
+                note("--csv-full-history, %s's last rows: %s" % (tool, json.dumps(finals[tool])))
+            for key in ("share_a", "size_a", "size_b"):
+                ours_v, theirs_v = finals["tars"][key], finals["locust"][key]
+                self.assertAlmostEqual(ours_v, theirs_v, delta=0.15 * max(ours_v, theirs_v),
+                                       msg="%s: tars %s, Locust %s" % (key, ours_v, theirs_v))
+        finally:
+            tmp.close()
+
+    def test_full_history_refused_past_its_bound(self):
+        """The per-task history is bounded (36,000 tasks x seconds) and needs --csv: both are
+        refused before any request, exit 3, saying why."""
+        tmp = TempDir()
+        try:
+            with Fixture("ok") as fx:
+                scenario = tmp.write("mix.yaml", MIX_SCENARIO % (fx.url(""), 18001))
+                big = run_load([scenario, "-q", "--csv", tmp.join("t"), "--csv-full-history"], timeout=30)
+                alone = run_load([fx.url("/csv"), "-d", "1s", "-q", "--csv-full-history"], timeout=30)
+                served = fx.served()
+            self.assertEqual(big.rc, EXIT_USAGE, big.describe())
+            self.assertIn("--csv-full-history keeps at most 36000 task-seconds: 2 tasks x 18002 s",
+                          big.stderr)
+            self.assertEqual(alone.rc, EXIT_USAGE, alone.describe())
+            self.assertIn("--csv-full-history needs --csv PREFIX", alone.stderr)
+            self.assertEqual(served, 0, "nothing sent")
+            self.assertFalse(os.path.exists(tmp.join("t_stats_history.csv")))
+        finally:
+            tmp.close()
+
+    def check_full_history(self, files, exact):
+        """What the per-endpoint history rows mean, asserted the same way for both tools."""
+        rows = files["stats_history"]
+        stats = {(r["Type"], r["Name"]): r for r in files["stats"]}
+        by_second = {}
+        for r in rows:
+            by_second.setdefault(r["Timestamp"], []).append(r)
+        self.assertGreaterEqual(len(by_second), 3, "history rows each second")
+        last = None
+        for ts, group in sorted(by_second.items()):
+            keys = [(r["Type"], r["Name"]) for r in group]
+            self.assertEqual(keys[-1], ("", "Aggregated"), "Aggregated last: %s" % keys)
+            self.assertEqual(keys[:-1], sorted(keys[:-1], key=lambda k: (k[1], k[0])),
+                             "the endpoints by name: %s" % keys)
+            self.assertEqual(len(set(keys)), len(keys), keys)
+            if len(group) == 3:
+                last = group
+        self.assertIsNotNone(last, "a second with both endpoints: %s" % rows[-6:])
+        self.assertEqual([(r["Type"], r["Name"]) for r in last],
+                         [("GET", "/mix/a"), ("GET", "/mix/b"), ("", "Aggregated")])
+        a, b, agg = last
+        # each endpoint's running totals, adding up to the Aggregated row's
+        for per in (a, b):
+            series = [int(r["Total Request Count"]) for r in rows if r["Name"] == per["Name"]]
+            self.assertEqual(series, sorted(series), per["Name"])
+            stat = stats[(per["Type"], per["Name"])]
+            if exact:  # tars's last second is the run's end; Locust's file lags its summary
+                self.assertEqual(int(per["Total Request Count"]), int(stat["Request Count"]))
+            else:
+                self.assertLessEqual(int(per["Total Request Count"]), int(stat["Request Count"]))
+        self.assertEqual(int(a["Total Request Count"]) + int(b["Total Request Count"]),
+                         int(agg["Total Request Count"]))
+        # the stall's hold (up to 1.5 s) is in the running maximum ...
+        self.assertGreater(number(agg["Total Max Response Time"]), 1000, agg)
+        for r in (a, b, agg):
+            n = int(r["Total Request Count"])
+            self.assertGreater(n, 20, r)
+            top = number(r["Total Max Response Time"])
+            self.assertLessEqual(number(r["Total Min Response Time"]),
+                                 number(r["Total Median Response Time"]))
+            self.assertLessEqual(number(r["Total Median Response Time"]), top)
+            # ... but the percentiles are the last ten seconds' (Locust's "current" ones under
+            # --csv-full-history), which the stall, more than 10 s back, has left
+            pct = [number(r[c]) for c in PCT_COLUMNS]
+            self.assertEqual(pct, sorted(pct), r)
+            self.assertLess(pct[-1], 700, "100%% is the last 10 s maximum, not the run's: %s" % r)
+            self.assertGreater(number(r["Requests/s"]), 0, r)
+        self.assertLess(number(agg["100%"]), 0.7 * number(agg["Total Max Response Time"]), agg)
+        return {"share_a": int(a["Total Request Count"]) / int(agg["Total Request Count"]),
+                "size_a": number(a["Total Average Content Size"]),
+                "size_b": number(b["Total Average Content Size"]),
+                "requests": [int(r["Total Request Count"]) for r in last],
+                "p50_ms": [number(r["50%"]) for r in last],
+                "max_ms": [number(r["Total Max Response Time"]) for r in last]}
+
+    def run_locust(self, fx, tmp, run_time, locustfile=LOCUSTFILE, users=1, extra=()):
+        locustfile = tmp.write("locustfile.py", locustfile)
+        p = subprocess.run([LOCUST, "-f", locustfile, "--headless", "-u", str(users), "-r", str(users),
+                            "-t", run_time, "--host", fx.url(""), "--csv", tmp.join("locust"),
+                            "--loglevel", "ERROR"] + list(extra),
                            capture_output=True, text=True, timeout=90, cwd=tmp.path)
         if not os.path.exists(tmp.join("locust_stats.csv")):
             raise AssertionError("Locust wrote no CSV (exit %d): %s" % (p.returncode, p.stderr[-2000:]))
