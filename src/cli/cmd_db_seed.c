@@ -77,7 +77,7 @@ const struct cli_spec cli_db_seed_spec = {
                                  "The same options give the same rows (the checksum printed at the "
                                  "end says so).",
     .opts = db_seed_table,
-    .exits = "0 seeded, 2 database unreachable or stopped early, 3 bad usage or a database\n"
+    .exits = "0 rows written, 2 database unreachable or stopped early, 3 bad usage or a database\n"
              "that already holds evaluations, missions or API keys",
 };
 

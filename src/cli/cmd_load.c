@@ -182,7 +182,9 @@ const struct cli_spec cli_load_merge_spec = {
     .about = "Merges the --json results of several workers (docs/distributed.md) and judges\n"
              "the thresholds on the whole.",
     .opts = merge_table,
-    .exits = "as tars load",
+    .exits = "0 all thresholds met on the merged result, 1 a threshold failed, 2 no request\n"
+             "succeeded, a threshold without data, a worker's run interrupted, or an output not\n"
+             "written, 3 bad usage or a file that is not a load result of the same model",
 };
 
 static void load_defaults(struct load_opts *o)

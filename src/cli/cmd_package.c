@@ -55,7 +55,8 @@ const struct cli_spec cli_package_spec = {
              "RELEASE_NOTES.md and SHA256SUMS. Archives are reproducible: the same inputs and\n"
              "SOURCE_DATE_EPOCH (default: the commit time) give the same bytes.",
     .opts = package_table,
-    .exits = "0 ok, 1 --validate found a mismatch, 2 an I/O error, 3 bad usage or input",
+    .exits = "0 artifacts written or verified, 1 --validate found a mismatch, 2 an I/O error, 3 "
+             "bad usage or input",
 };
 
 static int parse_package_args(int argc, char **argv, struct package_opts *o)

@@ -37,7 +37,8 @@ const struct cli_spec cli_user_spec = {
              "or TARS_USER_PASSWORD; it is never taken from the command line. At least " STR(
                  PASSWORD_MIN) " characters.",
     .opts = user_table,
-    .exits = "0 created, 1 the name is taken, 2 the database failed, 3 bad usage",
+    .exits = "0 created, 1 the name is taken, 2 the database failed, 3 bad usage (an unknown\n"
+             "role or option, a password missing or shorter than 12 characters)",
 };
 
 static int read_password(char *out, size_t size)
