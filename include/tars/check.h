@@ -63,8 +63,6 @@ struct tars_check_type {
     const char *category_hint;   /* documentation only */
     const char *const *params;   /* every accepted parameter name, NULL-terminated */
     const char *const *required; /* the required ones, NULL-terminated */
-    /* Optional static validation at load time; returns NULL or a message. */
-    const char *(*validate)(json_t *params, char *buf, size_t size);
     /* Optional: reads the parameters at load time (variables substituted)
      * through the typed getters of tars/json.h. rd points every problem at
      * its value in the suite ("suite.yaml:14:9: check \"api\": samples must
@@ -169,6 +167,7 @@ void tars_check_empty(const struct tars_check_ctx *ctx, struct tars_check_result
 const char *tars_check_param_str(const struct tars_check_ctx *ctx, const char *name,
                                  const char *fallback);
 double tars_check_param_num(const struct tars_check_ctx *ctx, const char *name, double fallback);
+/* true/false, or the text "true"/"false". */
 bool tars_check_param_bool(const struct tars_check_ctx *ctx, const char *name, bool fallback);
 /* targets.<target>.<field> when the check has no parameter `field`. */
 const char *tars_check_target_str(const struct tars_check_ctx *ctx, const char *target,

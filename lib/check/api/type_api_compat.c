@@ -9,6 +9,7 @@
  *   token: ${API_TOKEN}          # any role; admin endpoints answer 403 to others
  *   writes: false                # true: POST, PUT and DELETE an evaluation too
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -78,15 +79,17 @@ static void api_compat_run(const struct tars_check_ctx *ctx, struct tars_check_r
     json_decref(old);
 }
 
-static const char *api_compat_validate(json_t *params, char *buf, size_t size)
+static int api_compat_read_params(const struct tars_json_reader *rd, json_t *params)
 {
-    json_t *w = json_object_get(params, "writes");
+    const char *snapshot;
+    bool b;
+    int rc;
 
-    if (!json_is_string(json_object_get(params, "snapshot")))
-        return snprintf(buf, size, "\"snapshot\" must be a file name"), buf;
-    if (w && !json_is_boolean(w))
-        return snprintf(buf, size, "\"writes\" must be true or false"), buf;
-    return NULL;
+    if ((rc = tars_json_get_string(rd, params, "snapshot", TARS_JSON_REQUIRED, PATH_MAX,
+                                   &snapshot)) ||
+        (rc = tars_json_get_bool(rd, params, "writes", TARS_JSON_OPTIONAL, &b)))
+        return rc;
+    return tars_json_get_bool(rd, params, "insecure", TARS_JSON_OPTIONAL, &b);
 }
 
 static const char *const api_compat_params[] = {"snapshot", "base_url", "token",
@@ -98,6 +101,6 @@ const struct tars_check_type tars_check_api_compat = {
     .category_hint = "upgrade safety",
     .params = api_compat_params,
     .required = api_compat_required,
-    .validate = api_compat_validate,
+    .read_params = api_compat_read_params,
     .run = api_compat_run,
 };

@@ -80,6 +80,10 @@ double tars_check_param_num(const struct tars_check_ctx *ctx, const char *name, 
 bool tars_check_param_bool(const struct tars_check_ctx *ctx, const char *name, bool fallback)
 {
     json_t *v = json_object_get(ctx->params, name);
+    const char *s = json_string_value(v);
+
+    if (s && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
+        return s[0] == 't'; /* as a ${VAR} substitution leaves it */
     return json_is_boolean(v) ? json_is_true(v) : fallback;
 }
 

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "tars/check.h"
+#include "tars/json.h"
 
 #define MISC_TOKEN_MAX 4096
 #define MISC_URL_SHOWN_MAX 512
@@ -28,14 +29,21 @@ int misc_duration_ms(json_t *params, const char *name, int64_t fallback, int64_t
 /* A boolean (true/false, or the strings "true"/"false"); fallback when absent. */
 int misc_bool(json_t *params, const char *name, bool fallback, bool *out);
 
-/* validate() helpers: NULL, or a message in buf. */
-const char *misc_validate_kind(json_t *params, const char *const *kinds, char *buf, size_t size);
-const char *misc_validate_numbers(json_t *params, const char *const *names, char *buf, size_t size);
-const char *misc_validate_durations(json_t *params, const char *const *names, char *buf,
-                                    size_t size);
-/* A list of non-empty strings (absent is fine unless required). */
-const char *misc_validate_string_list(json_t *params, const char *name, bool required, char *buf,
-                                      size_t size);
+#define MISC_NUMBER_MAX 1e12 /* a limit or a count */
+#define MISC_TEXT_MAX 4096   /* an item of a list of names */
+
+/* The shapes of a type's parameters, each list NULL-terminated (or NULL). */
+struct misc_params {
+    const char *const *kinds;     /* `check` (required) is one of these */
+    const char *const *numbers;   /* 0 .. MISC_NUMBER_MAX */
+    const char *const *durations; /* as tars_json_get_duration reads them */
+    const char *const *lists;     /* non-empty lists of names */
+    const char *const *booleans;
+};
+/* Reads params through rd (tars/json.h) as p says: TARS_OK, or TARS_EINVAL
+ * with the first problem in rd->err. */
+int misc_read_params(const struct tars_json_reader *rd, json_t *params,
+                     const struct misc_params *p);
 
 /* The bearer token of a check: parameter `token`, else the environment
  * variable named by `token_env` (a parameter or targets.<target>.token_env).

@@ -50,62 +50,24 @@ int misc_bool(json_t *params, const char *name, bool fallback, bool *out)
     return check_json_bool(v, out) ? TARS_OK : TARS_EINVAL;
 }
 
-const char *misc_validate_kind(json_t *params, const char *const *kinds, char *buf, size_t size)
+int misc_read_params(const struct tars_json_reader *rd, json_t *params, const struct misc_params *p)
 {
-    const char *kind = json_string_value(json_object_get(params, "check"));
-    size_t used;
+    json_t *list;
+    int64_t ms;
+    double n;
+    bool b;
+    int kind, rc = tars_json_get_enum(rd, params, "check", TARS_JSON_REQUIRED, p->kinds, &kind);
 
-    for (size_t i = 0; kind && kinds[i]; i++)
-        if (strcmp(kind, kinds[i]) == 0)
-            return NULL;
-    used = (size_t)snprintf(buf, size, "\"check\" must be one of: ");
-    for (size_t i = 0; kinds[i] && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", kinds[i]);
-    return buf;
-}
-
-const char *misc_validate_numbers(json_t *params, const char *const *names, char *buf, size_t size)
-{
-    double ignored;
-
-    for (size_t i = 0; names[i]; i++)
-        if (misc_number(params, names[i], 0, &ignored) || ignored < 0) {
-            snprintf(buf, size, "\"%s\" must be a number >= 0", names[i]);
-            return buf;
-        }
-    return NULL;
-}
-
-const char *misc_validate_durations(json_t *params, const char *const *names, char *buf,
-                                    size_t size)
-{
-    int64_t ignored;
-
-    for (size_t i = 0; names[i]; i++)
-        if (misc_duration_ms(params, names[i], 0, &ignored)) {
-            snprintf(buf, size, "\"%s\" must be a duration such as 500ms, 35s or 10m", names[i]);
-            return buf;
-        }
-    return NULL;
-}
-
-const char *misc_validate_string_list(json_t *params, const char *name, bool required, char *buf,
-                                      size_t size)
-{
-    json_t *v = json_object_get(params, name), *item;
-    size_t i;
-
-    if (!v && !required)
-        return NULL;
-    if (!json_is_array(v) || json_array_size(v) == 0)
-        goto bad;
-    json_array_foreach(v, i, item)
-        if (!json_is_string(item) || !*json_string_value(item))
-            goto bad;
-    return NULL;
-bad:
-    snprintf(buf, size, "\"%s\" must be a non-empty list of names", name);
-    return buf;
+    for (const char *const *k = p->numbers; rc == TARS_OK && k && *k; k++)
+        rc = tars_json_get_double(rd, params, *k, TARS_JSON_OPTIONAL, 0, MISC_NUMBER_MAX, &n);
+    for (const char *const *k = p->durations; rc == TARS_OK && k && *k; k++)
+        rc = tars_json_get_duration(rd, params, *k, TARS_JSON_OPTIONAL, 0, &ms);
+    for (const char *const *k = p->lists; rc == TARS_OK && k && *k; k++)
+        rc = tars_json_get_strings(rd, params, *k, TARS_JSON_OPTIONAL, 1, SIZE_MAX, MISC_TEXT_MAX,
+                                   &list);
+    for (const char *const *k = p->booleans; rc == TARS_OK && k && *k; k++)
+        rc = tars_json_get_bool(rd, params, *k, TARS_JSON_OPTIONAL, &b);
+    return rc;
 }
 
 /* ---- credentials and URLs ---- */

@@ -304,20 +304,6 @@ static void param_where(const void *ctx, const json_t *node, char *out, size_t s
     snprintf(out, size, "%s: check \"%.64s\"", at, p->id);
 }
 
-/* The type reads its parameters, each problem pointed at in the suite. */
-static int read_params(struct loader *L, const struct tars_json_reader *rd, json_t *obj,
-                       const struct tars_check *c)
-{
-    char buf[512];
-    const char *why;
-
-    if (c->type->read_params)
-        return c->type->read_params(rd, c->params);
-    if (c->type->validate && (why = c->type->validate(c->params, buf, sizeof(buf))))
-        return tars_json_fail(&L->rd, obj, TARS_EINVAL, "%s", why);
-    return TARS_OK;
-}
-
 /* The check's own parameters: every key that is not a common one. */
 static int get_params(struct loader *L, json_t *obj, struct tars_check *c,
                       struct param_place *place)
@@ -340,7 +326,9 @@ static int get_params(struct loader *L, json_t *obj, struct tars_check *c,
     L->place = NULL;
     json_decref(raw);
     place->params = c->params;
-    return rc ? rc : read_params(L, &rd, obj, c);
+    if (rc == TARS_OK && c->type->read_params)
+        rc = c->type->read_params(&rd, c->params);
+    return rc;
 }
 
 static int get_on_empty(struct loader *L, json_t *obj, struct tars_check *c)

@@ -464,55 +464,51 @@ static void database_run(const struct tars_check_ctx *ctx, struct tars_check_res
     tars_store_close(d.st);
 }
 
-static const char *validate_condition(json_t *params, char *buf, size_t size)
+/* op and value go together; a text value is compared with == or != only. */
+static int condition_read(const struct tars_json_reader *rd, json_t *params)
 {
-    json_t *op = json_object_get(params, "op"), *value = json_object_get(params, "value");
+    static const char *const ops[] = {"<", "<=", ">", ">=", "==", "!=", NULL};
+    json_t *value = json_object_get(params, "value");
     double n;
-    int parsed;
+    int op = 0, rc;
 
-    if (!op && !value)
-        return NULL;
-    if (!op || !value || !json_is_string(op) || tars_judge_op_parse(json_string_value(op), &parsed))
-        return snprintf(buf, size, "\"op\" (<, <=, >, >=, ==, !=) and \"value\" go together"), buf;
-    if (!check_json_number(value, &n) &&
-        (!json_is_string(value) ||
-         (strcmp(json_string_value(op), "==") != 0 && strcmp(json_string_value(op), "!=") != 0)))
-        return snprintf(buf, size, "a text \"value\" can only be compared with == or !="), buf;
-    return NULL;
+    if (!json_object_get(params, "op") && !value)
+        return TARS_OK;
+    if ((rc = tars_json_get_enum(rd, params, "op", TARS_JSON_REQUIRED, ops, &op)) ||
+        !tars_json_member(rd, params, "value", TARS_JSON_REQUIRED, &rc))
+        return rc;
+    if (op < 4 && (rc = tars_json_double_of(rd, value, "value", -HUGE_VAL, HUGE_VAL, &n)))
+        return rc;
+    if (!json_is_string(value) && !json_is_number(value))
+        return tars_json_fail(rd, value, TARS_EINVAL, "value must be a number or text, not %s",
+                              tars_json_kind(value));
+    return TARS_OK;
 }
 
-static bool samples_ok(json_t *params)
+static int database_read_params(const struct tars_json_reader *rd, json_t *params)
 {
-    double n;
+    static const char *const numbers[] = {"max_ms", "min_rows", NULL};
+    static const char *const booleans[] = {"index_scan", NULL};
+    static const struct misc_params shapes = {
+        .kinds = database_kinds,
+        .numbers = numbers,
+        .booleans = booleans,
+    };
+    const char *sql = NULL;
+    json_t *names;
+    int64_t samples;
+    int rc;
 
-    if (!json_object_get(params, "samples"))
-        return true;
-    return !misc_number(params, "samples", DEFAULT_SAMPLES, &n) && n >= 1 && n <= MAX_SAMPLES &&
-           n == (double)(int)n;
-}
-
-static const char *database_validate(json_t *params, char *buf, size_t size)
-{
-    static const char *const numbers[] = {"max_ms", "min_rows", "samples", NULL};
-    const char *kind = json_string_value(json_object_get(params, "check"));
-    const char *sql = json_string_value(json_object_get(params, "sql"));
-    bool flag;
-    const char *why = misc_validate_kind(params, database_kinds, buf, size);
-
-    if (!why)
-        why = misc_validate_numbers(params, numbers, buf, size);
-    if (!why && strcmp(kind, "indexes_exist") == 0)
-        why = misc_validate_string_list(params, "names", true, buf, size);
-    if (!why && strcmp(kind, "indexes_exist") != 0 && (!sql || !*sql || strlen(sql) > SQL_MAX))
-        why = (snprintf(buf, size, "check %s needs \"sql\" (up to %d bytes)", kind, SQL_MAX), buf);
-    if (!why)
-        why = validate_condition(params, buf, size);
-    if (!why && !samples_ok(params))
-        why = (snprintf(buf, size, "\"samples\" must be a whole number from 1 to %d", MAX_SAMPLES),
-               buf);
-    if (!why && misc_bool(params, "index_scan", false, &flag))
-        why = (snprintf(buf, size, "\"index_scan\" must be true or false"), buf);
-    return why;
+    if ((rc = misc_read_params(rd, params, &shapes)) ||
+        (rc = tars_json_get_int(rd, params, "samples", TARS_JSON_OPTIONAL, 1, MAX_SAMPLES,
+                                &samples)))
+        return rc;
+    if (strcmp(json_string_value(json_object_get(params, "check")), "indexes_exist") == 0)
+        rc = tars_json_get_strings(rd, params, "names", TARS_JSON_REQUIRED, 1, SIZE_MAX,
+                                   MISC_TEXT_MAX, &names);
+    else
+        rc = tars_json_get_string(rd, params, "sql", TARS_JSON_REQUIRED, SQL_MAX, &sql);
+    return rc ? rc : condition_read(rd, params);
 }
 
 static const char *const database_params[] = {"check",  "url",      "sql",   "op",     "value",
@@ -525,6 +521,6 @@ const struct tars_check_type tars_check_database = {
     .category_hint = "database",
     .params = database_params,
     .required = database_required,
-    .validate = database_validate,
+    .read_params = database_read_params,
     .run = database_run,
 };

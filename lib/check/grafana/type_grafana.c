@@ -444,22 +444,19 @@ static void grafana_run(const struct tars_check_ctx *ctx, struct tars_check_resu
         grafana_panels(&g);
 }
 
-static const char *grafana_validate(json_t *params, char *buf, size_t size)
+static int grafana_read_params(const struct tars_json_reader *rd, json_t *params)
 {
-    static const char *const numbers[] = {"samples",    "max_ms",      "max_avg_ms", "max_p95_ms",
+    static const char *const booleans[] = {"insecure", NULL};
+    static const char *const numbers[] = {"max_ms",     "max_avg_ms",  "max_p95_ms",
                                           "max_p99_ms", "min_results", NULL};
+    static const struct misc_params shapes = {
+        .kinds = grafana_kinds, .numbers = numbers, .booleans = booleans};
     double samples;
-    bool flag;
-    const char *why = misc_validate_kind(params, grafana_kinds, buf, size);
+    int rc = misc_read_params(rd, params, &shapes);
 
-    if (!why)
-        why = misc_validate_numbers(params, numbers, buf, size);
-    if (!why && (misc_number(params, "samples", DEFAULT_SAMPLES, &samples) == 0) &&
-        (samples < 1 || samples > MAX_SAMPLES))
-        why = (snprintf(buf, size, "\"samples\" must be 1..%d", MAX_SAMPLES), buf);
-    if (!why && misc_bool(params, "insecure", false, &flag))
-        why = (snprintf(buf, size, "\"insecure\" must be true or false"), buf);
-    return why;
+    return rc ? rc
+              : tars_json_get_double(rd, params, "samples", TARS_JSON_OPTIONAL, 1, MAX_SAMPLES,
+                                     &samples);
 }
 
 static const char *const grafana_params[] = {
@@ -472,6 +469,6 @@ const struct tars_check_type tars_check_grafana = {
     .category_hint = "grafana dashboards",
     .params = grafana_params,
     .required = grafana_required,
-    .validate = grafana_validate,
+    .read_params = grafana_read_params,
     .run = grafana_run,
 };

@@ -375,21 +375,6 @@ static const char *const expect_keys[] = {
     "status",         "json", "body_contains", "case_insensitive", "body_contains_any",
     "header_present", NULL};
 
-static const char *unknown_key(json_t *obj, const char *const *valid)
-{
-    const char *key;
-    json_t *v;
-
-    json_object_foreach(obj, key, v) {
-        const char *const *k = valid;
-        while (*k && strcmp(*k, key) != 0)
-            k++;
-        if (!*k)
-            return key;
-    }
-    return NULL;
-}
-
 static bool status_valid(json_t *w)
 {
     const char *s = json_string_value(w);
@@ -414,78 +399,79 @@ bool http_status_valid(json_t *want)
     return json_array_size(want) > 0;
 }
 
-static const char *validate_json_list(json_t *list, char *buf, size_t size)
-{
-    size_t i;
-    json_t *e;
-    const char *bad;
+#define EXPECT_TEXT_MAX 65536 /* a string to look for */
 
+/* A status (200), a class ("2xx") or a non-empty list of them, if present. */
+int http_status_read(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                     enum tars_json_need need)
+{
+    int rc;
+    json_t *v = tars_json_member(rd, obj, key, need, &rc);
+
+    if (v && !http_status_valid(v))
+        return tars_json_fail(rd, v, TARS_EINVAL,
+                              "%s must be a status (200), a class (\"2xx\") or a list of them",
+                              key);
+    return rc;
+}
+
+/* One item of expect.json: a path and at least one test of what is there. */
+static int json_item_read(const struct tars_json_reader *rd, json_t *e)
+{
+    const char *path;
+    json_t *in;
+    bool exists;
+    int rc;
+
+    if ((rc = tars_json_check_keys(rd, e, "an item of json", json_ops, NULL)) ||
+        (rc = tars_json_get_string(rd, e, "path", TARS_JSON_REQUIRED, EXPECT_TEXT_MAX, &path)) ||
+        (rc = tars_json_get_bool(rd, e, "exists", TARS_JSON_OPTIONAL, &exists)))
+        return rc;
+    if (json_object_size(e) < 2)
+        return tars_json_fail(rd, e, TARS_EINVAL,
+                              "an item of json needs equals, contains, exists, in or min_length");
+    in = json_object_get(e, "in");
+    if (in && !json_is_array(in))
+        return tars_json_fail(rd, in, TARS_EINVAL, "in must be a list, not %s", tars_json_kind(in));
+    return TARS_OK;
+}
+
+static int json_list_read(const struct tars_json_reader *rd, json_t *expect)
+{
+    json_t *list = json_object_get(expect, "json"), *e;
+    size_t i;
+    int rc;
+
+    if (!list)
+        return TARS_OK;
     if (!json_is_array(list))
-        return snprintf(buf, size,
-                        "expect.json must be a list of {path, equals|contains|exists|in}"),
-               buf;
-    json_array_foreach(list, i, e) {
-        if (!json_is_object(e) || !json_is_string(json_object_get(e, "path")))
-            return snprintf(buf, size, "expect.json[%zu] needs a path", i), buf;
-        if ((bad = unknown_key(e, json_ops)))
-            return snprintf(buf, size,
-                            "expect.json[%zu]: unknown field \"%s\"; valid: path, equals, "
-                            "contains, exists, in, min_length",
-                            i, bad),
-                   buf;
-        if (json_object_size(e) < 2)
-            return snprintf(buf, size,
-                            "expect.json[%zu] needs equals, contains, exists, in or "
-                            "min_length",
-                            i),
-                   buf;
-        if (json_object_get(e, "in") && !json_is_array(json_object_get(e, "in")))
-            return snprintf(buf, size, "expect.json[%zu].in must be a list", i), buf;
-    }
-    return NULL;
+        return tars_json_fail(
+            rd, list, TARS_EINVAL,
+            "json must be a list of {path, equals|contains|exists|in|min_length}, "
+            "not %s",
+            tars_json_kind(list));
+    json_array_foreach(list, i, e)
+        if ((rc = json_item_read(rd, e)))
+            return rc;
+    return TARS_OK;
 }
 
-static const char *validate_string_list(json_t *v, const char *name, char *buf, size_t size)
+int http_expect_read(const struct tars_json_reader *rd, json_t *expect)
 {
-    size_t i;
-    json_t *s;
+    json_t *list;
+    const char *text;
+    bool nocase;
+    int rc;
 
-    if (!json_is_array(v))
-        return snprintf(buf, size, "expect.%s must be a list of strings", name), buf;
-    json_array_foreach(v, i, s) {
-        if (!json_is_string(s))
-            return snprintf(buf, size, "expect.%s must be a list of strings", name), buf;
-    }
-    return NULL;
-}
-
-const char *http_expect_validate(json_t *expect, char *buf, size_t size)
-{
-    const char *bad;
-    json_t *v;
-
-    if (!json_is_object(expect))
-        return snprintf(buf, size, "expect must be a mapping"), buf;
-    if ((bad = unknown_key(expect, expect_keys)))
-        return snprintf(buf, size,
-                        "expect: unknown field \"%s\"; valid: status, json, body_contains, "
-                        "case_insensitive, body_contains_any, header_present",
-                        bad),
-               buf;
-    if ((v = json_object_get(expect, "status")) && !http_status_valid(v))
-        return snprintf(buf, size,
-                        "expect.status must be a status (200), a class (\"2xx\") or a "
-                        "list of them"),
-               buf;
-    if ((v = json_object_get(expect, "json")) && validate_json_list(v, buf, size))
-        return buf;
-    if ((v = json_object_get(expect, "body_contains")) && !json_is_string(v))
-        return snprintf(buf, size, "expect.body_contains must be a string"), buf;
-    if ((v = json_object_get(expect, "body_contains_any")) &&
-        validate_string_list(v, "body_contains_any", buf, size))
-        return buf;
-    if ((v = json_object_get(expect, "header_present")) &&
-        validate_string_list(v, "header_present", buf, size))
-        return buf;
-    return NULL;
+    if ((rc = tars_json_check_keys(rd, expect, "expect", expect_keys, NULL)) ||
+        (rc = http_status_read(rd, expect, "status", TARS_JSON_OPTIONAL)) ||
+        (rc = json_list_read(rd, expect)) ||
+        (rc = tars_json_get_string(rd, expect, "body_contains", TARS_JSON_OPTIONAL, EXPECT_TEXT_MAX,
+                                   &text)) ||
+        (rc = tars_json_get_bool(rd, expect, "case_insensitive", TARS_JSON_OPTIONAL, &nocase)) ||
+        (rc = tars_json_get_strings(rd, expect, "body_contains_any", TARS_JSON_OPTIONAL, 0,
+                                    SIZE_MAX, EXPECT_TEXT_MAX, &list)))
+        return rc;
+    return tars_json_get_strings(rd, expect, "header_present", TARS_JSON_OPTIONAL, 0, SIZE_MAX,
+                                 EXPECT_TEXT_MAX, &list);
 }

@@ -13,11 +13,13 @@
 #include <jansson.h>
 
 #include "tars/check.h"
+#include "tars/json.h"
 
-#define HTTP_MAX_HEADERS 64      /* entries of a headers mapping */
-#define HTTP_MAX_HEADER_LEN 8192 /* one "Name: value" line */
-#define HTTP_MAX_SAMPLES 1000    /* latency.samples */
-#define HTTP_MAX_REQUESTS 10000  /* expect_status_within.requests */
+#define HTTP_MAX_HEADERS 64          /* entries of a headers mapping */
+#define HTTP_MAX_HEADER_LEN 8192     /* one "Name: value" line */
+#define HTTP_MAX_SAMPLES 1000        /* latency.samples */
+#define HTTP_MAX_REQUESTS 10000      /* expect_status_within.requests */
+#define HTTP_MAX_BELOW_MS 86400000.0 /* latency.below_ms: a day */
 #define HTTP_MAX_REQUEST_BODY (1024 * 1024)
 
 /* A number given as a JSON number or as a numeric string (what a ${VAR}
@@ -69,8 +71,12 @@ bool http_expect_content(json_t *expect, const struct tars_fetch_reply *reply, c
  * min_length} against a parsed document. */
 bool http_expect_json(json_t *list, json_t *doc, char *why, size_t size);
 
-/* Static checks of the parameters, shared with validate(). */
-const char *http_expect_validate(json_t *expect, char *buf, size_t size);
+/* Reads an `expect` mapping through rd (tars/json.h): TARS_OK, or
+ * TARS_EINVAL with the first problem in rd->err. */
+int http_expect_read(const struct tars_json_reader *rd, json_t *expect);
+/* obj's key, when there, as http_status_valid() wants it. */
+int http_status_read(const struct tars_json_reader *rd, json_t *obj, const char *key,
+                     enum tars_json_need need);
 
 /* The p-th percentile (0 < p <= 100, nearest rank) of n values; sorts v. */
 double http_percentile(double *v, size_t n, double p);

@@ -260,7 +260,7 @@ struct latency_spec {
     json_t *only_status;
 };
 
-/* Bounded even when validate() did not run (a type used directly). */
+/* Bounded even when read_params() did not run (a type used directly). */
 static void latency_spec_read(json_t *latency, struct latency_spec *ls)
 {
     double n = DEFAULT_SAMPLES;
@@ -422,85 +422,85 @@ out:
     http_request_release(&rq);
 }
 
-static const char *validate_latency(json_t *latency, char *buf, size_t size)
+#define HTTP_TEXT_MAX 65536 /* a url, a path, a method */
+
+static int latency_read(const struct tars_json_reader *rd, json_t *latency)
 {
     static const char *const keys[] = {"samples", "percentile", "below_ms", "only_status", NULL};
-    double samples = DEFAULT_SAMPLES, pct = DEFAULT_PERCENTILE, below;
-    const char *key;
-    json_t *v;
+    int64_t samples;
+    double d;
+    int rc;
 
-    if (!json_is_object(latency))
-        return snprintf(buf, size, "latency must be a mapping"), buf;
-    json_object_foreach(latency, key, v) {
-        const char *const *k = keys;
-        while (*k && strcmp(*k, key) != 0)
-            k++;
-        if (!*k)
-            return snprintf(buf, size,
-                            "latency: unknown field \"%s\"; valid: samples, percentile, "
-                            "below_ms, only_status",
-                            key),
-                   buf;
-    }
-    if ((v = json_object_get(latency, "samples")) && !check_json_number(v, &samples))
-        samples = -1;
-    if (samples < 1 || samples > HTTP_MAX_SAMPLES || samples != floor(samples))
-        return snprintf(buf, size, "latency.samples must be an integer in 1..%d", HTTP_MAX_SAMPLES),
-               buf;
-    if ((v = json_object_get(latency, "percentile")) && !check_json_number(v, &pct))
-        pct = -1;
-    if (!(pct > 0 && pct <= 100))
-        return snprintf(buf, size, "latency.percentile must be in (0, 100]"), buf;
-    if (!check_json_number(json_object_get(latency, "below_ms"), &below) || !(below > 0))
-        return snprintf(buf, size, "latency.below_ms must be a number of milliseconds > 0"), buf;
-    return NULL;
+    if ((rc = tars_json_check_keys(rd, latency, "latency", keys, NULL)) ||
+        (rc = tars_json_get_int(rd, latency, "samples", TARS_JSON_OPTIONAL, 1, HTTP_MAX_SAMPLES,
+                                &samples)) ||
+        (rc = tars_json_get_double_above(rd, latency, "percentile", TARS_JSON_OPTIONAL, 0, 100,
+                                         &d)) ||
+        (rc = tars_json_get_double_above(rd, latency, "below_ms", TARS_JSON_REQUIRED, 0,
+                                         HTTP_MAX_BELOW_MS, &d)))
+        return rc;
+    return http_status_read(rd, latency, "only_status", TARS_JSON_OPTIONAL);
 }
 
-static const char *validate_within(json_t *within, char *buf, size_t size)
+static int within_read(const struct tars_json_reader *rd, json_t *within)
 {
-    json_t *requests = json_object_get(within, "requests");
-    double n = DEFAULT_WITHIN_REQUESTS;
+    static const char *const keys[] = {"status", "requests", NULL};
+    int64_t n;
+    int rc;
 
-    if (!json_is_object(within) || json_object_size(within) != 1u + (requests != NULL))
-        return snprintf(buf, size, "expect_status_within must be {status, requests}"), buf;
-    if (!http_status_valid(json_object_get(within, "status")))
-        return snprintf(buf, size,
-                        "expect_status_within.status must be a status (429) or a list "
-                        "of them"),
-               buf;
-    if (requests &&
-        (!check_json_number(requests, &n) || n < 1 || n > HTTP_MAX_REQUESTS || n != floor(n)))
-        return snprintf(buf, size, "expect_status_within.requests must be an integer in 1..%d",
-                        HTTP_MAX_REQUESTS),
-               buf;
-    return NULL;
+    if ((rc = tars_json_check_keys(rd, within, "expect_status_within", keys, NULL)) ||
+        (rc = http_status_read(rd, within, "status", TARS_JSON_REQUIRED)))
+        return rc;
+    return tars_json_get_int(rd, within, "requests", TARS_JSON_OPTIONAL, 1, HTTP_MAX_REQUESTS, &n);
 }
 
-static const char *http_validate(json_t *params, char *buf, size_t size)
+/* Headers and body as the request would be built from them. */
+static int request_read(const struct tars_json_reader *rd, json_t *params)
 {
     struct http_request rq = {0};
-    json_t *v;
-    const char *why = NULL;
+    json_t *headers = json_object_get(params, "headers"), *body = json_object_get(params, "body");
+    char buf[200];
+    const char *why = http_headers_add(&rq, headers, buf, sizeof(buf));
+    int rc = TARS_OK;
 
-    if (!json_is_string(json_object_get(params, "url")) &&
-        !json_is_string(json_object_get(params, "path")))
-        return snprintf(buf, size, "needs url, or path (joined to targets.api.base_url)"), buf;
-    if ((v = json_object_get(params, "method")) &&
-        (!json_is_string(v) || !header_name_valid(json_string_value(v))))
-        return snprintf(buf, size, "method must be a word such as GET or POST"), buf;
-    if ((v = json_object_get(params, "expect")) && http_expect_validate(v, buf, size))
-        return buf;
-    if ((v = json_object_get(params, "latency")) && validate_latency(v, buf, size))
-        return buf;
-    if ((v = json_object_get(params, "expect_status_within")) && validate_within(v, buf, size))
-        return buf;
-    if (json_object_get(params, "latency") && json_object_get(params, "expect_status_within"))
-        return snprintf(buf, size, "latency and expect_status_within cannot be combined"), buf;
-    why = http_headers_add(&rq, json_object_get(params, "headers"), buf, size);
-    if (!why)
-        why = request_body(&rq, json_object_get(params, "body"), buf, size);
+    if (why)
+        rc = tars_json_fail(rd, headers, TARS_EINVAL, "%s", why);
+    else if ((why = request_body(&rq, body, buf, sizeof(buf))))
+        rc = tars_json_fail(rd, body, TARS_EINVAL, "%s", why);
     http_request_release(&rq);
-    return why;
+    return rc;
+}
+
+static int http_read_params(const struct tars_json_reader *rd, json_t *params)
+{
+    const char *url = NULL, *path = NULL, *base = NULL, *method = NULL;
+    json_t *expect = json_object_get(params, "expect"),
+           *latency = json_object_get(params, "latency");
+    json_t *within = json_object_get(params, "expect_status_within");
+    bool insecure;
+    int rc;
+
+    if ((rc = tars_json_get_string(rd, params, "url", TARS_JSON_OPTIONAL, HTTP_TEXT_MAX, &url)) ||
+        (rc = tars_json_get_string(rd, params, "path", TARS_JSON_OPTIONAL, HTTP_TEXT_MAX, &path)) ||
+        (rc = tars_json_get_string(rd, params, "base_url", TARS_JSON_OPTIONAL, HTTP_TEXT_MAX,
+                                   &base)) ||
+        (rc = tars_json_get_string(rd, params, "method", TARS_JSON_OPTIONAL, HTTP_TEXT_MAX,
+                                   &method)) ||
+        (rc = tars_json_get_bool(rd, params, "insecure", TARS_JSON_OPTIONAL, &insecure)))
+        return rc;
+    if (!url && !path)
+        return tars_json_fail(rd, params, TARS_EINVAL,
+                              "url, or path (joined to targets.api.base_url), is required");
+    if (method && !header_name_valid(method))
+        return tars_json_fail(rd, json_object_get(params, "method"), TARS_EINVAL,
+                              "method must be a word such as GET or POST, not \"%.64s\"", method);
+    if ((expect && (rc = http_expect_read(rd, expect))) ||
+        (latency && (rc = latency_read(rd, latency))) || (within && (rc = within_read(rd, within))))
+        return rc;
+    if (latency && within)
+        return tars_json_fail(rd, within, TARS_EINVAL,
+                              "latency and expect_status_within cannot be combined");
+    return request_read(rd, params);
 }
 
 static const char *const http_params[] = {
@@ -514,6 +514,6 @@ const struct tars_check_type tars_check_http = {
     .category_hint = "service health, API, rate limits, latency",
     .params = http_params,
     .required = http_required,
-    .validate = http_validate,
+    .read_params = http_read_params,
     .run = http_run,
 };

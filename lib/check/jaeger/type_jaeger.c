@@ -425,28 +425,26 @@ static void jaeger_run(const struct tars_check_ctx *ctx, struct tars_check_resul
         jaeger_multi_region(&j);
 }
 
-static const char *jaeger_validate(json_t *params, char *buf, size_t size)
+static int jaeger_read_params(const struct tars_json_reader *rd, json_t *params)
 {
-    static const char *const numbers[] = {"limit", "min", "min_traces", NULL};
+    static const char *const numbers[] = {"min_traces", NULL};
     static const char *const durations[] = {"lookback", NULL};
-    double limit, min;
-    bool flag;
-    const char *why = misc_validate_kind(params, jaeger_kinds, buf, size);
+    static const char *const lists[] = {"services", NULL};
+    static const char *const booleans[] = {"insecure", NULL};
+    static const struct misc_params shapes = {
+        .kinds = jaeger_kinds,
+        .numbers = numbers,
+        .durations = durations,
+        .lists = lists,
+        .booleans = booleans,
+    };
+    double n;
+    int rc;
 
-    if (!why)
-        why = misc_validate_numbers(params, numbers, buf, size);
-    if (!why)
-        why = misc_validate_durations(params, durations, buf, size);
-    if (!why)
-        why = misc_validate_string_list(params, "services", false, buf, size);
-    if (!why && !misc_number(params, "limit", DEFAULT_LIMIT, &limit) &&
-        (limit < 1 || limit > MAX_LIMIT))
-        why = (snprintf(buf, size, "\"limit\" must be 1..%d", MAX_LIMIT), buf);
-    if (!why && !misc_number(params, "min", DEFAULT_MIN, &min) && min > 1)
-        why = (snprintf(buf, size, "\"min\" is a fraction: 0..1"), buf);
-    if (!why && misc_bool(params, "insecure", false, &flag))
-        why = (snprintf(buf, size, "\"insecure\" must be true or false"), buf);
-    return why;
+    if ((rc = misc_read_params(rd, params, &shapes)) ||
+        (rc = tars_json_get_double(rd, params, "limit", TARS_JSON_OPTIONAL, 1, MAX_LIMIT, &n)))
+        return rc;
+    return tars_json_get_double(rd, params, "min", TARS_JSON_OPTIONAL, 0, 1, &n);
 }
 
 static const char *const jaeger_params[] = {"check",    "url",     "token",      "token_env",
@@ -459,6 +457,6 @@ const struct tars_check_type tars_check_jaeger = {
     .category_hint = "tracing",
     .params = jaeger_params,
     .required = jaeger_required,
-    .validate = jaeger_validate,
+    .read_params = jaeger_read_params,
     .run = jaeger_run,
 };

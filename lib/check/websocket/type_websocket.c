@@ -253,19 +253,19 @@ static void websocket_run(const struct tars_check_ctx *ctx, struct tars_check_re
     free(w);
 }
 
-static const char *websocket_validate(json_t *params, char *buf, size_t size)
+static int websocket_read_params(const struct tars_json_reader *rd, json_t *params)
 {
     static const char *const durations[] = {"within", NULL};
-    bool flag;
-    const char *why = misc_validate_kind(params, ws_kinds, buf, size);
+    static const char *const lists[] = {"types", NULL};
+    static const char *const booleans[] = {"insecure", NULL};
+    static const struct misc_params shapes = {
+        .kinds = ws_kinds,
+        .durations = durations,
+        .lists = lists,
+        .booleans = booleans,
+    };
 
-    if (!why)
-        why = misc_validate_durations(params, durations, buf, size);
-    if (!why)
-        why = misc_validate_string_list(params, "types", false, buf, size);
-    if (!why && misc_bool(params, "insecure", false, &flag))
-        why = (snprintf(buf, size, "\"insecure\" must be true or false"), buf);
-    return why;
+    return misc_read_params(rd, params, &shapes);
 }
 
 static const char *const websocket_params[] = {"check",       "url",     "token",  "token_env",
@@ -278,6 +278,6 @@ const struct tars_check_type tars_check_websocket = {
     .category_hint = "websocket",
     .params = websocket_params,
     .required = websocket_required,
-    .validate = websocket_validate,
+    .read_params = websocket_read_params,
     .run = websocket_run,
 };

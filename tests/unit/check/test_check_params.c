@@ -141,12 +141,79 @@ static void test_slo_ppo_canary(void **state)
     run_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+static void test_http(void **state)
+{
+    static const struct params_case cases[] = {
+        {"    type: http\n    path: /\n    expect: {stauts: 200}\n",
+         "7:22: check \"x\": unknown key \"stauts\" in expect (did you mean \"status\"?)"},
+        {"    type: http\n    path: /\n    expect:\n      json:\n        - {path: a, exist: "
+         "true}\n",
+         "9:28: check \"x\": unknown key \"exist\" in an item of json (did you mean "
+         "\"exists\"?)"},
+        {"    type: http\n    path: /\n    latency: {below_ms: 5, sampels: 3}\n",
+         "7:37: check \"x\": unknown key \"sampels\" in latency (did you mean \"samples\"?)"},
+        {"    type: http\n    path: /\n    latency: {below_ms: 5, samples: many}\n",
+         "7:37: check \"x\": samples must be an integer, not \"many\""},
+        {"    type: http\n    path: /\n    expect_status_within: {status: 429, requests: 0}\n",
+         "7:51: check \"x\": requests must be between 1 and 10000"},
+        {"    type: http\n    path: /\n    method: [GET]\n",
+         "7:5: check \"x\": method must be a string, not a list"},
+        {"    type: http\n    path: /\n    expect: {status: '${N}', body_contains: ok}\n", NULL},
+    };
+    (void)state;
+    run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_grafana_jaeger_websocket(void **state)
+{
+    static const struct params_case cases[] = {
+        {"    type: grafana\n    check: dashbord\n",
+         "6:12: check \"x\": check must be one of health, search, dashboard, panels_use_rules, "
+         "not \"dashbord\" (did you mean \"dashboard\"?)"},
+        {"    type: grafana\n    check: dashboard\n    max_p95_ms: fast\n",
+         "7:17: check \"x\": max_p95_ms must be a number, not \"fast\""},
+        {"    type: jaeger\n    check: continuity\n    lookback: soon\n",
+         "7:15: check \"x\": lookback must be a duration such as 500ms, 30s or 5m, not \"soon\""},
+        {"    type: jaeger\n    check: services\n    services: [a, 1]\n",
+         "7:19: check \"x\": an item of services must be a string, not a number"},
+        {"    type: websocket\n    check: heartbeat\n    insecure: '${T}'\n",
+         "7:16: check \"x\": insecure must be true or false, not \"abc\""},
+        {"    type: websocket\n    check: heartbeat\n    within: '${N}'\n", NULL},
+    };
+    (void)state;
+    run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_database_api_compat(void **state)
+{
+    static const struct params_case cases[] = {
+        {"    type: database\n    check: query\n    sql: select 1\n    op: '=<'\n    value: 1\n",
+         "8:10: check \"x\": op must be one of <, <=, >, >=, ==, !=, not \"=<\""},
+        {"    type: database\n    check: query\n    sql: select 1\n    op: '<'\n    value: ok\n",
+         "9:12: check \"x\": value must be a number, not \"ok\""},
+        {"    type: database\n    check: query\n    sql: select 1\n    samples: 0\n",
+         "8:14: check \"x\": samples must be between 1 and 100"},
+        {"    type: database\n    check: indexes_exist\n", "3:5: check \"x\": names is required"},
+        {"    type: api_compat\n    snapshot: s.json\n    writes: 'yes'\n",
+         "7:14: check \"x\": writes must be true or false, not \"yes\""},
+        {"    type: api_compat\n    snapshot: [s.json]\n",
+         "6:5: check \"x\": snapshot must be a string, not a list"},
+        {"    type: database\n    check: query\n    sql: select 1\n    op: '=='\n    value: ok\n",
+         NULL},
+    };
+    (void)state;
+    run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kubernetes),
         cmocka_unit_test(test_prometheus),
         cmocka_unit_test(test_slo_ppo_canary),
+        cmocka_unit_test(test_http),
+        cmocka_unit_test(test_grafana_jaeger_websocket),
+        cmocka_unit_test(test_database_api_compat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,15 +133,17 @@ static void test_list_is_bounded(void **state)
 
 static const char *validate(const char *params_json)
 {
-    static char buf[512];
+    static struct tars_err err;
     const struct tars_check_type *t = tars_check_type_find("grafana");
+    struct tars_json_reader rd = tars_json_reader_named("p", &err, true);
     json_t *p = parse(params_json);
-    const char *why;
+    int rc;
 
     assert_non_null(t);
-    why = t->validate(p, buf, sizeof(buf));
+    memset(&err, 0, sizeof(err));
+    rc = t->read_params(&rd, p);
     json_decref(p);
-    return why;
+    return rc ? err.msg : NULL;
 }
 
 static void test_validate(void **state)

@@ -293,10 +293,14 @@ static void test_headers(void **state)
 
 static const char *validate(const char *params, char *buf, size_t size)
 {
+    struct tars_err err = TARS_ERR_INIT;
+    struct tars_json_reader rd = tars_json_reader_named("p", &err, true);
     json_t *p = parse(params);
-    const char *why = tars_check_http.validate(p, buf, size);
+    int rc = tars_check_http.read_params(&rd, p);
+
     json_decref(p);
-    return why;
+    snprintf(buf, size, "%s", err.msg);
+    return rc ? buf : NULL;
 }
 
 static void test_validate(void **state)
@@ -316,11 +320,11 @@ static void test_validate(void **state)
                          "\"requests\":100},\"expect\":{\"header_present\":[\"Retry-After\"]}}",
                          buf, sizeof(buf)));
     assert_non_null(validate("{\"expect\":{}}", buf, sizeof(buf)));
-    assert_string_equal(buf, "needs url, or path (joined to targets.api.base_url)");
+    assert_string_equal(buf, "p: url, or path (joined to targets.api.base_url), is required");
     assert_non_null(validate("{\"path\":\"/\",\"expect\":{\"stauts\":200}}", buf, sizeof(buf)));
-    assert_true(strstr(buf, "unknown field \"stauts\"") != NULL);
+    assert_string_equal(buf, "p: unknown key \"stauts\" in expect (did you mean \"status\"?)");
     assert_non_null(validate("{\"path\":\"/\",\"latency\":{\"samples\":20}}", buf, sizeof(buf)));
-    assert_string_equal(buf, "latency.below_ms must be a number of milliseconds > 0");
+    assert_string_equal(buf, "p: below_ms is required");
     assert_non_null(
         validate("{\"path\":\"/\",\"latency\":{\"below_ms\":5,\"samples\":0}}", buf, sizeof(buf)));
     assert_non_null(

@@ -174,15 +174,17 @@ static void test_malformed(void **state)
 
 static const char *validate(const char *params_json)
 {
-    static char buf[512];
+    static struct tars_err err;
     const struct tars_check_type *t = tars_check_type_find("jaeger");
+    struct tars_json_reader rd = tars_json_reader_named("p", &err, true);
     json_t *p = parse(params_json);
-    const char *why;
+    int rc;
 
     assert_non_null(t);
-    why = t->validate(p, buf, sizeof(buf));
+    memset(&err, 0, sizeof(err));
+    rc = t->read_params(&rd, p);
     json_decref(p);
-    return why;
+    return rc ? err.msg : NULL;
 }
 
 static void test_validate(void **state)
@@ -190,7 +192,8 @@ static void test_validate(void **state)
     (void)state;
     assert_null(validate("{\"check\":\"continuity\",\"min\":0.99,\"lookback\":\"10m\"}"));
     assert_null(validate("{\"check\":\"services\",\"services\":[\"a\",\"b\"]}"));
-    assert_non_null(strstr(validate("{\"check\":\"continuity\",\"min\":99}"), "fraction"));
+    assert_non_null(
+        strstr(validate("{\"check\":\"continuity\",\"min\":99}"), "min must be between 0 and 1"));
     assert_non_null(
         strstr(validate("{\"check\":\"continuity\",\"lookback\":\"soon\"}"), "lookback"));
     assert_non_null(strstr(validate("{\"check\":\"services\",\"services\":[]}"), "services"));

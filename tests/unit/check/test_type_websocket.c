@@ -426,16 +426,18 @@ extern const struct tars_check_type tars_check_websocket;
 
 static const char *validate(const char *params_json)
 {
-    static char buf[512];
-    const struct tars_check_type *t = &tars_check_websocket;
+    static struct tars_err err;
+    const struct tars_check_type *t = tars_check_type_find("websocket");
+    struct tars_json_reader rd = tars_json_reader_named("p", &err, true);
     json_t *p = json_loads(params_json, 0, NULL);
-    const char *why;
+    int rc;
 
     assert_non_null(t);
     assert_non_null(p);
-    why = t->validate(p, buf, sizeof(buf));
+    memset(&err, 0, sizeof(err));
+    rc = t->read_params(&rd, p);
     json_decref(p);
-    return why;
+    return rc ? err.msg : NULL;
 }
 
 static void test_validate(void **state)
