@@ -312,9 +312,10 @@ struct tars_load_task_result {
     uint64_t socket_errors[TARS_LOAD_SOCK_COUNT]; /* the same failures, by wrk's kinds */
     struct tars_load_failure failure_kinds[TARS_LOAD_FAILURE_KINDS];
     size_t failure_kind_count;
-    uint64_t bytes_received;
-    uint64_t statuses[6]; /* complete responses by status class: [2] 2xx ... [5] 5xx,
-                             [1] 1xx, [0] any other status */
+    uint64_t bytes_received; /* response bodies */
+    uint64_t bytes_read;     /* every byte read from the socket for it, headers included (wrk) */
+    uint64_t statuses[6];    /* complete responses by status class: [2] 2xx ... [5] 5xx,
+                                [1] 1xx, [0] any other status */
     /* Every complete response is timed whatever its status (as wrk and Locust
      * do); a request that got no response (refused, reset, timeout, ...) is not. */
     tars_hist *latency;     /* all responses; open: from the intended time; closed: as measured */
@@ -351,6 +352,14 @@ struct tars_load_second {
  * 99 99.9 99.99 (Locust's history columns but 100 %). */
 extern const double tars_load_cumulative_pcts[10];
 
+/* wrk's "Thread Stats" Req/Sec: over samples of one load thread's requests in one second of
+ * the run (every thread, every whole second): mean, population standard deviation, maximum,
+ * and the share of samples within one standard deviation of the mean (0..1). */
+struct tars_load_rate_stats {
+    uint64_t samples;
+    double mean, stdev, max, within_stdev;
+};
+
 struct tars_load_result {
     char scenario[128];
     enum tars_load_model model;
@@ -374,7 +383,16 @@ struct tars_load_result {
      * at [k * task_count + j]), history_count seconds; their at_ms and users are the run's.
      * NULL otherwise, and after a merge or a read from JSON (the JSON result has none). */
     struct tars_load_second *task_history;
+    /* Each load thread's requests (journey rows left out, as in total), thread_count_listed of
+     * them (a merge lists every worker's), and their per-second rates. */
+    uint64_t *thread_requests;
+    size_t thread_count_listed;
+    struct tars_load_rate_stats thread_rps;
 };
+
+/* wrk's "+/- Stdev" of a latency histogram: the share of its values within one standard
+ * deviation of the mean (0..1; 0 when empty), to the histogram's resolution. */
+double tars_load_within_stdev(const tars_hist *h);
 
 /* Frees the histograms of every task and total, the task and history
  * arrays (malloc'd), and zeroes r; accepts a zeroed struct. */

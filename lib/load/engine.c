@@ -1,4 +1,5 @@
 /* The run: set-up, threads, progress, and the merge of per-thread results. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,6 +368,46 @@ static void init_login_result(struct tars_load_task_result *r, const struct tars
     init_task_result(r, &login);
 }
 
+/* wrk's Thread Stats: each thread's requests, and the rates of its whole seconds (of a run
+ * shorter than a second, its one partial second scaled to a second). */
+static void thread_stats(struct tars_load_run *run, struct tars_load_result *out)
+{
+    struct tars_load_rate_stats *st = &out->thread_rps;
+    size_t whole = (size_t)(out->duration_ms / 1000), rows = load_rows(run);
+    double scale = whole ? 1 : (out->duration_ms > 0 ? 1000.0 / (double)out->duration_ms : 0);
+    double sum = 0, sq = 0;
+    uint64_t near = 0;
+
+    out->thread_requests = xcalloc((size_t)run->thread_count + 1, sizeof(*out->thread_requests));
+    out->thread_count_listed = (size_t)run->thread_count;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < run->thread_count; i++) {
+            const struct load_thread *t = &run->threads[i];
+            size_t n = whole ? whole : 1;
+            for (size_t k = 0; k < n && k < t->history_count; k++) {
+                double v = (double)t->history[k].requests * scale;
+                if (pass == 0) {
+                    st->samples++;
+                    sum += v;
+                    sq += v * v;
+                    st->max = v > st->max ? v : st->max;
+                } else if (v >= st->mean - st->stdev && v <= st->mean + st->stdev) {
+                    near++;
+                }
+            }
+            for (size_t j = 0; pass == 0 && t->acc && j < rows; j++)
+                if (j >= run->s->task_count || run->s->tasks[j].kind != TARS_LOAD_TASK_JOURNEY)
+                    out->thread_requests[i] += t->acc[j].r.requests;
+        }
+        if (pass == 0 && st->samples) {
+            st->mean = sum / (double)st->samples;
+            st->stdev = sq / (double)st->samples - st->mean * st->mean;
+            st->stdev = st->stdev > 0 ? sqrt(st->stdev) : 0;
+        }
+    }
+    st->within_stdev = st->samples ? (double)near / (double)st->samples : 0;
+}
+
 static int merge_threads(struct tars_load_run *run, struct tars_load_result *out,
                          struct tars_err *err)
 {
@@ -390,6 +431,7 @@ static int merge_threads(struct tars_load_run *run, struct tars_load_result *out
             return TARS_ETOOBIG; /* a journey's row would count its steps twice */
     }
     merge_history(run, out);
+    thread_stats(run, out);
     history_percentiles(run, out);
     if (s->task_history)
         task_history(run, out);

@@ -370,6 +370,7 @@ static void on_readable(struct load_thread *t, struct load_conn *c, uint64_t now
             fail(t, c, error_of_kind(c->net.kind), 0, now);
             return;
         }
+        t->acc[c->task].r.bytes_read += got;
         if (got == 0) {
             if (tars_http_parser_eof(c->parser, NULL) == TARS_OK)
                 on_response(t, c, now);

@@ -2,6 +2,7 @@
  * Results: error names, release, and the exact merge of the results of
  * several workers (tars load merge). JSON is in result_json.c.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,7 @@ void tars_load_result_release(struct tars_load_result *r)
     free(r->tasks);
     free(r->history);
     free(r->task_history);
+    free(r->thread_requests);
     memset(r, 0, sizeof(*r));
 }
 
@@ -148,6 +150,7 @@ int result_task_merge(struct tars_load_task_result *into, const struct tars_load
     into->requests += from->requests;
     into->failures += from->failures;
     into->bytes_received += from->bytes_received;
+    into->bytes_read += from->bytes_read;
     for (int e = 0; e < TARS_LOAD_ERR_COUNT; e++)
         into->errors[e] += from->errors[e];
     for (int e = 0; e < TARS_LOAD_SOCK_COUNT; e++)
@@ -239,6 +242,36 @@ static void merge_history(struct tars_load_result *into, const struct tars_load_
     into->task_history = NULL;
 }
 
+/* The threads of both, listed; their rates pooled: samples, mean and standard deviation
+ * exactly (from each part's sums), max the larger, within_stdev the parts' weighted by their
+ * samples (an approximation: the pooled mean and deviation differ from each part's). */
+static void merge_threads_listed(struct tars_load_result *into, const struct tars_load_result *from)
+{
+    struct tars_load_rate_stats *a = &into->thread_rps;
+    const struct tars_load_rate_stats *b = &from->thread_rps;
+    double n = (double)(a->samples + b->samples), mean, sq;
+
+    if (from->thread_count_listed) {
+        into->thread_requests = xrealloc(into->thread_requests,
+                                         (into->thread_count_listed + from->thread_count_listed) *
+                                             sizeof(*into->thread_requests));
+        memcpy(into->thread_requests + into->thread_count_listed, from->thread_requests,
+               from->thread_count_listed * sizeof(*from->thread_requests));
+        into->thread_count_listed += from->thread_count_listed;
+    }
+    if (!b->samples)
+        return;
+    mean = ((double)a->samples * a->mean + (double)b->samples * b->mean) / n;
+    sq = (double)a->samples * (a->stdev * a->stdev + a->mean * a->mean) +
+         (double)b->samples * (b->stdev * b->stdev + b->mean * b->mean);
+    a->within_stdev =
+        ((double)a->samples * a->within_stdev + (double)b->samples * b->within_stdev) / n;
+    a->stdev = sq / n - mean * mean > 0 ? sqrt(sq / n - mean * mean) : 0;
+    a->mean = mean;
+    a->max = a->max > b->max ? a->max : b->max;
+    a->samples += b->samples;
+}
+
 static bool result_is_empty(const struct tars_load_result *r)
 {
     return !r->scenario[0] && r->task_count == 0 && r->history_count == 0 && !r->total.latency &&
@@ -294,6 +327,22 @@ int tars_load_result_merge(struct tars_load_result *into, const struct tars_load
         (rc = result_task_merge(&into->total, &from->total, err)))
         return rc;
     merge_history(into, from);
+    merge_threads_listed(into, from);
     merge_head(into, from, empty);
     return TARS_OK;
+}
+
+double tars_load_within_stdev(const tars_hist *h)
+{
+    double mean = tars_hist_mean(h), sd = tars_hist_stddev(h);
+    uint64_t bounds[2], at[2];
+
+    if (!tars_hist_count(h))
+        return 0;
+    bounds[0] = mean - sd >= 1 ? (uint64_t)ceil(mean - sd) - 1 : 0; /* the values below */
+    bounds[1] = (uint64_t)floor(mean + sd);
+    tars_hist_cumulative(h, bounds, 2, at);
+    if (mean - sd < 1)
+        at[0] = 0;
+    return (double)(at[1] - at[0]) / (double)tars_hist_count(h);
 }

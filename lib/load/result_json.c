@@ -108,7 +108,10 @@ static json_t *summary_json(const struct tars_load_task_result *t, const tars_hi
                    json_real(h && tars_hist_count(h) ? tars_hist_stddev(h) / 1e6 : 0.0)) &&
                put(o, "non_2xx_3xx", u64_json(non_2xx_3xx(t))) &&
                put(o, "bytes_per_s",
-                   json_real(seconds > 0 ? (double)t->bytes_received / seconds : 0.0)))) {
+                   json_real(seconds > 0 ? (double)t->bytes_received / seconds : 0.0)) &&
+               put(o, "within_stdev", json_real(h ? tars_load_within_stdev(h) : 0.0)) &&
+               put(o, "bytes_read_per_s",
+                   json_real(seconds > 0 ? (double)t->bytes_read / seconds : 0.0)))) {
         json_decref(o);
         return NULL;
     }
@@ -157,7 +160,8 @@ static json_t *task_json(const struct tars_load_task_result *t, int64_t duration
         put(o, "kind", text_json(result_kind_name(t->kind))) &&
         put(o, "method", text_json(t->method)) && put(o, "path", text_json(t->path)) &&
         put(o, "requests", u64_json(t->requests)) && put(o, "failures", u64_json(t->failures)) &&
-        put(o, "bytes_received", u64_json(t->bytes_received)) && put_failures(o, t) &&
+        put(o, "bytes_received", u64_json(t->bytes_received)) &&
+        put(o, "bytes_read", u64_json(t->bytes_read)) && put_failures(o, t) &&
         put(o, "statuses", statuses_json(t)) && put(o, "socket_errors", socket_errors_json(t)) &&
         put(o, "summary", summary_json(t, t->latency, duration_ms)) &&
         put(o, "summary_ok", summary_json(t, t->latency_ok, duration_ms)) &&
@@ -219,11 +223,31 @@ static bool put_head(json_t *o, const struct tars_load_result *r)
            put(o, "merged_from", json_integer(r->merged_from));
 }
 
+/* wrk's Thread Stats: {"requests": [per thread], "req_per_sec": {...}}. */
+static json_t *thread_stats_json(const struct tars_load_result *r)
+{
+    const struct tars_load_rate_stats *s = &r->thread_rps;
+    json_t *list = json_array(),
+           *o = json_pack("{s:o,s:f,s:f,s:f,s:f}", "samples", u64_json(s->samples), "avg", s->mean,
+                          "stdev", s->stdev, "max", s->max, "within_stdev", s->within_stdev);
+    bool ok = list && o;
+
+    for (size_t i = 0; ok && i < r->thread_count_listed; i++)
+        ok = append(list, u64_json(r->thread_requests[i]));
+    if (!ok) {
+        json_decref(list);
+        json_decref(o);
+        return NULL;
+    }
+    return json_pack("{s:o,s:o}", "requests", list, "req_per_sec", o);
+}
+
 json_t *tars_load_result_to_json(const struct tars_load_result *r)
 {
     json_t *o = json_object(), *tasks = json_array(), *history = json_array();
     bool ok = o && tasks && history && put_head(o, r) &&
-              put(o, "total", task_json(&r->total, r->duration_ms));
+              put(o, "total", task_json(&r->total, r->duration_ms)) &&
+              put(o, "thread_stats", thread_stats_json(r));
 
     for (size_t i = 0; ok && i < r->task_count; i++)
         ok = append(tasks, task_json(&r->tasks[i], r->duration_ms));
@@ -414,9 +438,9 @@ static int read_socket_errors(const struct place *p, json_t *v, struct tars_load
 static int read_task(const struct place *p, json_t *v, struct tars_load_task_result *t)
 {
     static const char *const keys[] = {
-        "name",          "method",         "path",          "requests",   "failures", "errors",
-        "failure_kinds", "statuses",       "summary",       "summary_ok", "latency",  "latency_raw",
-        "latency_ok",    "bytes_received", "socket_errors", "kind",       NULL};
+        "name",          "method",         "path",       "requests",      "failures", "errors",
+        "failure_kinds", "statuses",       "summary",    "summary_ok",    "latency",  "latency_raw",
+        "latency_ok",    "bytes_received", "bytes_read", "socket_errors", "kind",     NULL};
     json_t *errors, *kinds, *kind = json_object_get(v, "kind");
     int rc;
 
@@ -426,7 +450,9 @@ static int read_task(const struct place *p, json_t *v, struct tars_load_task_res
         (rc = get_text(p, v, "path", t->path, sizeof(t->path))) ||
         (rc = get_u64(p, v, "requests", &t->requests)) ||
         (rc = get_u64(p, v, "failures", &t->failures)) ||
-        (rc = get_u64(p, v, "bytes_received", &t->bytes_received)))
+        (rc = get_u64(p, v, "bytes_received", &t->bytes_received)) ||
+        (json_object_get(v, "bytes_read") && /* absent in files of earlier versions */
+         (rc = get_u64(p, v, "bytes_read", &t->bytes_read))))
         return rc;
     if (t->failures > t->requests)
         return bad(p, "failures", "must not be more than requests");
@@ -572,6 +598,43 @@ static int read_head(const struct place *p, json_t *v, struct tars_load_result *
     return TARS_OK;
 }
 
+/* "thread_stats": optional (absent in files of earlier versions). */
+static int read_thread_stats(json_t *v, struct tars_load_result *r, struct tars_err *err)
+{
+    static const char *const keys[] = {"requests", "req_per_sec", NULL};
+    static const char *const rate_keys[] = {"samples", "avg", "stdev", "max", "within_stdev", NULL};
+    struct tars_load_rate_stats *s = &r->thread_rps;
+    struct place p;
+    json_t *list, *rate;
+    int rc;
+
+    if (!v)
+        return TARS_OK;
+    place_init(&p, "thread_stats", err);
+    if ((rc = tars_json_check_keys(&p.rd, v, "thread_stats", keys, NULL)))
+        return rc;
+    if (!(list = field(&p, v, "requests", &rc)) || !(rate = field(&p, v, "req_per_sec", &rc)))
+        return rc;
+    if (!json_is_array(list) || json_array_size(list) > 1000000)
+        return bad(&p, "requests", "must be a list of at most 1000000 counts");
+    r->thread_requests = xcalloc(json_array_size(list) + 1, sizeof(*r->thread_requests));
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *n = json_array_get(list, i);
+        if (!json_is_integer(n) || json_integer_value(n) < 0)
+            return bad(&p, "requests", "must be a list of counts");
+        r->thread_requests[r->thread_count_listed++] = (uint64_t)json_integer_value(n);
+    }
+    place_init(&p, "thread_stats.req_per_sec", err);
+    if ((rc = tars_json_check_keys(&p.rd, rate, "req_per_sec", rate_keys, NULL)) ||
+        (rc = get_u64(&p, rate, "samples", &s->samples)) ||
+        (rc = get_double(&p, rate, "avg", 1e12, &s->mean)) ||
+        (rc = get_double(&p, rate, "stdev", 1e12, &s->stdev)) ||
+        (rc = get_double(&p, rate, "max", 1e12, &s->max)) ||
+        (rc = get_double(&p, rate, "within_stdev", 1, &s->within_stdev)))
+        return rc;
+    return TARS_OK;
+}
+
 static int read_result(json_t *v, struct tars_load_result *r, struct tars_err *err)
 {
     static const char *const keys[] = {"format",
@@ -594,6 +657,7 @@ static int read_result(json_t *v, struct tars_load_result *r, struct tars_err *e
                                        "total",
                                        "tasks",
                                        "history",
+                                       "thread_stats",
                                        NULL};
     struct place top, total;
     json_t *list;
@@ -608,9 +672,9 @@ static int read_result(json_t *v, struct tars_load_result *r, struct tars_err *e
         return rc;
     if (!(list = field(&top, v, "tasks", &rc)) || (rc = read_tasks(&top, list, r)))
         return rc;
-    if (!(list = field(&top, v, "history", &rc)))
+    if (!(list = field(&top, v, "history", &rc)) || (rc = read_history(&top, list, r)))
         return rc;
-    return read_history(&top, list, r);
+    return read_thread_stats(json_object_get(v, "thread_stats"), r, err);
 }
 
 int tars_load_result_from_json(json_t *v, struct tars_load_result *out, struct tars_err *err)

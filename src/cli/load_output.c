@@ -131,27 +131,59 @@ static const char *wrk_bytes(double n, char *buf, size_t size)
     return buf;
 }
 
-/* wrk's end-of-run figures over all tasks: latency mean, stdev and max,
- * requests and body bytes read, socket errors and non-2xx/3xx responses when
- * there are any (as wrk prints them), requests and bytes per second. */
+/* A count as wrk prints it (powers of 1000): 56.20, 8.07k, 1.20M. */
+static const char *wrk_metric(double n, char *buf, size_t size)
+{
+    static const char *const units[] = {"", "k", "M", "G"};
+    int u = 0;
+
+    while (n >= 1000 && u < 3) {
+        n /= 1000;
+        u++;
+    }
+    snprintf(buf, size, "%.2f%s", n, units[u]);
+    return buf;
+}
+
+/* wrk's Thread Stats table: latency over every timed response; Req/Sec over
+ * each load thread's request count in each second of the run. */
+static void print_thread_stats(FILE *out, const struct tars_load_result *r)
+{
+    const struct tars_load_task_result *t = &r->total;
+    const struct tars_load_rate_stats *q = &r->thread_rps;
+    char a[32], b[32], c[32];
+
+    fprintf(out, "\n  %-12s %9s %10s %10s %10s\n", "Thread Stats", "Avg", "Stdev", "Max",
+            "+/- Stdev");
+    if (t->latency && tars_hist_count(t->latency))
+        fprintf(out, "    %-10s %9s %10s %10s %9.2f%%\n", "Latency",
+                wrk_time(tars_hist_mean(t->latency), a, sizeof(a)),
+                wrk_time(tars_hist_stddev(t->latency), b, sizeof(b)),
+                wrk_time((double)tars_hist_max(t->latency), c, sizeof(c)),
+                100 * tars_load_within_stdev(t->latency));
+    else
+        fprintf(out, "    %-10s %9s %10s %10s %10s\n", "Latency", "n/a", "n/a", "n/a", "n/a");
+    if (q->samples)
+        fprintf(out, "    %-10s %9s %10s %10s %9.2f%%\n", "Req/Sec",
+                wrk_metric(q->mean, a, sizeof(a)), wrk_metric(q->stdev, b, sizeof(b)),
+                wrk_metric(q->max, c, sizeof(c)), 100 * q->within_stdev);
+    else
+        fprintf(out, "    %-10s %9s %10s %10s %10s\n", "Req/Sec", "n/a", "n/a", "n/a", "n/a");
+}
+
+/* wrk's end-of-run figures over all tasks: the Thread Stats table, requests
+ * and bytes read (headers included), socket errors and non-2xx/3xx responses
+ * when there are any (as wrk prints them), requests and bytes per second. */
 static void print_wrk_summary(FILE *out, const struct tars_load_result *r, double secs)
 {
     const struct tars_load_task_result *t = &r->total;
     const uint64_t *se = t->socket_errors;
     uint64_t other = t->statuses[0] + t->statuses[1] + t->statuses[4] + t->statuses[5];
-    char a[32], b[32], c[32];
+    char a[32];
 
-    fprintf(out, "\n  %-10s %10s %10s %10s\n", "", "Avg", "Stdev", "Max");
-    if (t->latency && tars_hist_count(t->latency))
-        fprintf(out, "  %-10s %10s %10s %10s\n", "Latency",
-                wrk_time(tars_hist_mean(t->latency), a, sizeof(a)),
-                wrk_time(tars_hist_stddev(t->latency), b, sizeof(b)),
-                wrk_time((double)tars_hist_max(t->latency), c, sizeof(c)));
-    else
-        fprintf(out, "  %-10s %10s %10s %10s\n", "Latency", "n/a", "n/a", "n/a");
-    fprintf(out, "  %llu requests in %.2fs, %s read (response bodies)\n",
-            (unsigned long long)t->requests, secs,
-            wrk_bytes((double)t->bytes_received, a, sizeof(a)));
+    print_thread_stats(out, r);
+    fprintf(out, "  %llu requests in %.2fs, %s read\n", (unsigned long long)t->requests, secs,
+            wrk_bytes((double)t->bytes_read, a, sizeof(a)));
     if (se[TARS_LOAD_SOCK_CONNECT] + se[TARS_LOAD_SOCK_READ] + se[TARS_LOAD_SOCK_WRITE] +
         se[TARS_LOAD_SOCK_TIMEOUT])
         fprintf(out, "  Socket errors: connect %llu, read %llu, write %llu, timeout %llu\n",
@@ -163,7 +195,7 @@ static void print_wrk_summary(FILE *out, const struct tars_load_result *r, doubl
         fprintf(out, "  Non-2xx or 3xx responses: %llu\n", (unsigned long long)other);
     fprintf(out, "Requests/sec: %10.2f\n", secs > 0 ? (double)t->requests / secs : 0);
     fprintf(out, "Transfer/sec: %10s\n",
-            wrk_bytes(secs > 0 ? (double)t->bytes_received / secs : 0, a, sizeof(a)));
+            wrk_bytes(secs > 0 ? (double)t->bytes_read / secs : 0, a, sizeof(a)));
 }
 
 void load_print_summary(FILE *out, const struct tars_load_result *r)

@@ -3,6 +3,8 @@ failed, 2 inconclusive, 3 bad usage or input), failures counted by kind, memory 
 
 import json
 import re
+import socket
+import time
 import unittest
 
 import loadlib
@@ -235,6 +237,24 @@ class BadServers(unittest.TestCase):
         self.assertLess(run.elapsed, seconds + 1.5, run.describe())
 
 
+def response_header_length(fx):
+    """The bytes of the fixture's response header (status line to the blank line), read off
+    the wire with one request on a raw socket."""
+    with socket.create_connection(("127.0.0.1", fx.port), timeout=10) as s:
+        s.sendall(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        deadline = time.monotonic() + 10
+        while b"\r\n\r\n" not in data and time.monotonic() < deadline:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        raise AssertionError("no response header from the fixture: %r" % data[:200])
+    return end + 4
+
+
 class WrkSummary(unittest.TestCase):
     """wrk's end-of-run figures, checked against what the fixture really sent."""
 
@@ -269,15 +289,17 @@ class WrkSummary(unittest.TestCase):
         self.assertEqual(int(m.group(1)), n5)
         body500 = len(b'{"error":"status 500 from the fixture"}')
         self.assertEqual(total["bytes_received"], n2 * 1150 + n5 * body500)
-        m = re.search(r"^  (\d+) requests in ([0-9.]+)s, ([0-9.]+)MB read", out, re.M)
+        m = re.search(r"^  (\d+) requests in ([0-9.]+)s, ([0-9.]+)MB read$", out, re.M)
         self.assertTrue(m, run.describe())
         self.assertEqual(int(m.group(1)), total["requests"])
-        self.assertAlmostEqual(float(m.group(3)), total["bytes_received"] / 2**20, delta=0.006)
+        # read: every byte of the responses, headers included (wrk's), more than the bodies
+        self.assertAlmostEqual(float(m.group(3)), total["bytes_read"] / 2**20, delta=0.006)
+        self.assertGreater(total["bytes_read"], total["bytes_received"] + total["requests"] * 40)
         secs = run.json()["duration_ms"] / 1000
         self.assertAlmostEqual(total["summary"]["bytes_per_s"], total["bytes_received"] / secs,
                                delta=1)
-        m = re.search(r"^  Latency\s+([0-9.]+)(us|ms|s)\s+([0-9.]+)(us|ms|s)\s+([0-9.]+)(us|ms|s)$",
-                      out, re.M)
+        m = re.search(r"^    Latency\s+([0-9.]+)(us|ms|s)\s+([0-9.]+)(us|ms|s)\s+([0-9.]+)(us|ms|s)"
+                      r"\s+[0-9.]+%$", out, re.M)
         self.assertTrue(m, run.describe())
         scale = {"us": 1e-3, "ms": 1, "s": 1e3}
         mean, stdev, mx = (float(m.group(i)) * scale[m.group(i + 1)] for i in (1, 3, 5))
@@ -288,6 +310,64 @@ class WrkSummary(unittest.TestCase):
         self.assertEqual(total["socket_errors"], {"connect": 0, "read": 0, "write": 0,
                                                   "timeout": 0})
         self.assertNotIn("Socket errors", out, "wrk prints the line only when there are some")
+
+    def test_typed_as_wrk(self):
+        """`tars load -t2 -c10 -d2s --latency URL`, as a wrk user types it: wrk's Thread Stats
+        table (Latency and Req/Sec: Avg, Stdev, Max, +/- Stdev), bytes read with the headers
+        and Transfer/sec, each figure the JSON result's."""
+        with Fixture("ok") as fx:
+            header = response_header_length(fx)
+            run = run_load(["-t2", "-c10", "-d2s", "--latency", fx.url("/x")], timeout=20,
+                           json_path=self.tmp.join("wrk.json"))
+        self.assertEqual(run.rc, EXIT_OK, run.describe())
+        j, out = run.json(), run.stdout
+        total, threads = j["total"], j["thread_stats"]
+        # each load thread's requests, adding up to the total
+        self.assertEqual(len(threads["requests"]), 2, threads)
+        self.assertEqual(sum(threads["requests"]), total["requests"])
+        # Req/Sec: one sample per thread and whole second; their mean x count is every request
+        rate = threads["req_per_sec"]
+        self.assertEqual(rate["samples"], 4, rate)
+        self.assertAlmostEqual(rate["avg"] * rate["samples"], total["requests"], delta=0.5)
+        for figures in (rate, total["summary"]):
+            for key in ("stdev" if figures is rate else "stdev_ms", "within_stdev"):
+                v = figures[key]
+                self.assertTrue(v == v and v not in (float("inf"), float("-inf")), figures)
+                self.assertGreaterEqual(v, 0, figures)
+        self.assertTrue(0 < total["summary"]["within_stdev"] <= 1, total["summary"])
+        self.assertGreaterEqual(rate["max"], rate["avg"])
+        # bytes read: every response's header and body, as wrk counts them
+        self.assertEqual(total["bytes_received"], 1150 * total["requests"])
+        self.assertEqual(total["bytes_read"], (header + 1150) * total["requests"],
+                         "header %d bytes" % header)
+        # the printed table is the JSON's figures, in wrk's units
+        units = {"us": 1e-3, "ms": 1, "s": 1e3, "": 1, "k": 1e3, "M": 1e6}
+        m = re.search(r"^  Thread Stats\s+Avg\s+Stdev\s+Max\s+\+/- Stdev$", out, re.M)
+        self.assertTrue(m, run.describe())
+        row = r"\s+([0-9.]+)(us|ms|s|k|M|)" * 3 + r"\s+([0-9.]+)%$"
+        for name, figures, keys in (("Latency", total["summary"],
+                                     ("mean_ms", "stdev_ms", "max_ms")),
+                                    ("Req/Sec", rate, ("avg", "stdev", "max"))):
+            m = re.search(r"^    %s%s" % (re.escape(name), row), out, re.M)
+            self.assertTrue(m, "%s row\n%s" % (name, run.describe()))
+            for i, key in enumerate(keys):
+                shown = float(m.group(1 + 2 * i)) * units[m.group(2 + 2 * i)]
+                self.assertAlmostEqual(shown, figures[key], delta=0.01 + abs(figures[key]) * 0.01,
+                                       msg="%s %s" % (name, key))
+            self.assertAlmostEqual(float(m.group(7)), 100 * figures["within_stdev"], delta=0.006)
+        m = re.search(r"^  (\d+) requests in ([0-9.]+)s, ([0-9.]+)(B|KB|MB|GB) read$", out, re.M)
+        self.assertTrue(m, run.describe())
+        size = {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30}
+        self.assertEqual(int(m.group(1)), total["requests"])
+        self.assertAlmostEqual(float(m.group(3)) * size[m.group(4)], total["bytes_read"],
+                               delta=0.006 * size[m.group(4)])
+        m = re.search(r"^Transfer/sec:\s+([0-9.]+)(B|KB|MB|GB)$", out, re.M)
+        self.assertTrue(m, run.describe())
+        self.assertAlmostEqual(float(m.group(1)) * size[m.group(2)], total["summary"]["bytes_read_per_s"],
+                               delta=0.006 * size[m.group(2)])
+        note("wrk summary: %d requests, %d bytes read (%d-byte headers), Req/Sec %.0f +/- %.0f, "
+             "%.0f%% within a stdev" % (total["requests"], total["bytes_read"], header, rate["avg"],
+                                         rate["stdev"], 100 * rate["within_stdev"]))
 
     def test_socket_errors_by_kind(self):
         cases = (("connect", lambda: None, []),

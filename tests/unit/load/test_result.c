@@ -1,5 +1,6 @@
 /* Unit tests for load results: JSON round trip, exact merge, strict
  * reading, release, error names. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,6 +102,17 @@ static void round_trip(const struct tars_load_result *r, struct tars_load_result
     free(text);
 }
 
+/* r's thread_stats: the threads' requests and their rates. */
+static void fixture_threads(struct tars_load_result *r, const uint64_t *requests, size_t n,
+                            struct tars_load_rate_stats rps)
+{
+    r->thread_requests = calloc(n, sizeof(*r->thread_requests));
+    assert_non_null(r->thread_requests);
+    memcpy(r->thread_requests, requests, n * sizeof(*requests));
+    r->thread_count_listed = n;
+    r->thread_rps = rps;
+}
+
 static void test_json_round_trip(void **state)
 {
     struct tars_load_result r, back;
@@ -122,8 +134,17 @@ static void test_json_round_trip(void **state)
         r.history[1].cumulative_ns[k] = 1000000 + (uint64_t)k;
     tars_hist_free(r.tasks[2].latency_raw); /* a missing histogram is null */
     r.tasks[2].latency_raw = NULL;
+    r.tasks[1].bytes_read = 123456789;
+    fixture_threads(&r, (uint64_t[]){1500, 1500}, 2,
+                    (struct tars_load_rate_stats){6, 500, 12.5, 520, 2.0 / 3});
     round_trip(&r, &back);
     assert_result_equal(&r, &back);
+    assert_int_equal(back.tasks[1].bytes_read, 123456789);
+    assert_int_equal(back.thread_count_listed, 2);
+    assert_int_equal(back.thread_requests[1], 1500);
+    assert_int_equal(back.thread_rps.samples, 6);
+    assert_true(back.thread_rps.mean == 500 && back.thread_rps.stdev == 12.5 &&
+                back.thread_rps.max == 520 && fabs(back.thread_rps.within_stdev - 2.0 / 3) < 1e-12);
     assert_true(r.tasks[0].failure_kind_count >= 2);
     tars_load_result_release(&back);
     tars_load_result_release(&r);
@@ -172,6 +193,8 @@ static void test_merge_equals_single_recording(void **state)
     b.started_at_ms -= 500;
     b.interrupted = true;
     b.generator_cpu_max = 0.5;
+    fixture_threads(&a, (uint64_t[]){7, 8}, 2, (struct tars_load_rate_stats){2, 15, 5, 20, 0.5});
+    fixture_threads(&b, (uint64_t[]){9}, 1, (struct tars_load_rate_stats){2, 40, 0, 40, 1});
     fixture_second(&a, 1000, 5, 10, 1, 100, 200, 300, 400);
     fixture_second(&b, 1001, 6, 20, 0, 150, 150, 350, 350);
     fixture_second(&b, 2001, 6, 30, 3, 10, 20, 30, 40);
@@ -188,6 +211,15 @@ static void test_merge_equals_single_recording(void **state)
     assert_true(a.generator_cpu_max == 0.5);
     assert_true(a.generator_cpu_s == 15.0); /* summed */
     assert_int_equal(a.merged_from, 2);
+    /* the threads of both listed; their rates pooled: samples {10, 20} and {40, 40} */
+    assert_int_equal(a.thread_count_listed, 3);
+    assert_int_equal(a.thread_requests[0], 7);
+    assert_int_equal(a.thread_requests[2], 9);
+    assert_int_equal(a.thread_rps.samples, 4);
+    assert_true(fabs(a.thread_rps.mean - 27.5) < 1e-9);
+    assert_true(fabs(a.thread_rps.stdev * a.thread_rps.stdev - 168.75) < 1e-6);
+    assert_true(a.thread_rps.max == 40);
+    assert_true(fabs(a.thread_rps.within_stdev - 0.75) < 1e-9); /* (2 x 0.5 + 2 x 1) / 4 */
     assert_int_equal(a.history_count, 2);
     assert_int_equal(a.history[0].requests, 30);
     assert_int_equal(a.history[0].failures, 1);
@@ -267,8 +299,8 @@ static void test_malformed_json_rejected(void **state)
     assert_rejected("tasks.0.colour", json_string("red"),
                     "load result: tasks[0]: unknown key \"colour\" in a task; valid: name, method, "
                     "path, requests, failures, errors, failure_kinds, statuses, summary, "
-                    "summary_ok, latency, latency_raw, latency_ok, bytes_received, socket_errors, "
-                    "kind");
+                    "summary_ok, latency, latency_raw, latency_ok, bytes_received, bytes_read, "
+                    "socket_errors, kind");
     assert_rejected("tasks.0.socket_errors.sneeze", json_integer(1),
                     "load result: tasks[0]: unknown key \"sneeze\" in socket_errors; valid: "
                     "connect, read, write, timeout");
