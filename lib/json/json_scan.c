@@ -153,6 +153,10 @@ static enum tars_json_scan_rc scan_string(struct scan *s, const char **text, siz
     while (p < s->end && *p != '"') {
         unsigned char c = (unsigned char)*p;
         size_t n = 1;
+        if (c >= 0x20 && c < 0x80 && c != '\\') { /* printable ASCII: nothing to check */
+            p++;
+            continue;
+        }
         if (c < 0x20)
             return TARS_JSON_SCAN_INVALID;
         if (c == '\\') {
