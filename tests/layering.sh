@@ -28,7 +28,7 @@ declare -A layer_of=(
 declare -A rank=([base]=0 [json]=1 [yaml]=1 [stats]=2 [net]=2 [http]=3 [store]=4 [auth]=5 [load]=6 [check]=6 [report]=7 [server]=7 [ws]=3 [release]=8)
 
 # System headers every layer may use: C11 and the basic POSIX ones.
-common='assert ctype errno fcntl float inttypes limits math signal stdarg stdatomic stdbool stddef stdint stdio stdlib string strings time unistd pthread sys/types sys/stat sys/time'
+common='assert ctype errno fcntl float inttypes limits math signal stdalign stdarg stdatomic stdbool stddef stdint stdio stdlib string strings time unistd pthread sys/types sys/stat sys/time'
 sockets='sys/socket netinet/in netinet/tcp arpa/inet netdb poll sys/epoll'
 # Per layer: the system headers beyond $common and the third-party ones (a trailing / allows a
 # library's directory). jansson is the shared document type from lib/json up.
