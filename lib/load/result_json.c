@@ -282,6 +282,7 @@ static void place_where(const void *ctx, const json_t *node, char *out, size_t s
 
 static void place_init(struct place *p, const char *at, struct tars_err *err)
 {
+    memset(p, 0, sizeof(*p)); /* the reader's options not set here are off */
     tars_strlcpy(p->at, at, sizeof(p->at));
     p->rd.where = place_where;
     p->rd.ctx = p;
