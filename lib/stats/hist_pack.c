@@ -1,7 +1,6 @@
 /* The packed form of a histogram (include/tars/hist.h, "Packed form"). */
 #include "hist_int.h"
 
-#include <stdalign.h>
 #include <stdlib.h>
 
 #include "tars/alloc.h"
@@ -13,17 +12,13 @@ _Static_assert(TARS_HIST_BUCKETS <= UINT16_MAX + 1, "a bucket index must fit 16 
 struct tars_hist_packed {
     struct hist_totals totals;
     size_t n;
-    alignas(uint64_t) unsigned char cells[];
+    uint64_t cells[];
 };
 
-static uint64_t *packed_counts(const tars_hist_packed *p)
+/* The indexes follow the n counts. */
+static uint16_t *indexes_of(uint64_t *cells, size_t n)
 {
-    return (uint64_t *)(void *)p->cells;
-}
-
-static uint16_t *packed_indexes(const tars_hist_packed *p)
-{
-    return (uint16_t *)(void *)(p->cells + p->n * sizeof(uint64_t));
+    return (uint16_t *)(void *)(cells + n);
 }
 
 static size_t cells_size(size_t n)
@@ -40,8 +35,8 @@ tars_hist_packed *tars_hist_pack(const tars_hist *h)
     tars_hist_packed *p = xmalloc(sizeof(*p) + cells_size(n));
     hist_totals_of(h, &p->totals);
     p->n = n;
-    uint64_t *counts = packed_counts(p);
-    uint16_t *indexes = packed_indexes(p);
+    uint64_t *counts = p->cells;
+    uint16_t *indexes = indexes_of(p->cells, n);
     for (size_t i = 0; i < TARS_HIST_BUCKETS && k < n; i++) {
         if (!h->buckets[i])
             continue;
@@ -63,8 +58,8 @@ size_t tars_hist_packed_size(const tars_hist_packed *p)
 
 int tars_hist_merge_packed(tars_hist *into, const tars_hist_packed *from, struct tars_err *err)
 {
-    const uint64_t *counts = packed_counts(from);
-    const uint16_t *indexes = packed_indexes(from);
+    const uint64_t *counts = from->cells;
+    const uint16_t *indexes = (const uint16_t *)(const void *)(from->cells + from->n);
 
     if (hist_add_totals(into, &from->totals, err) != TARS_OK)
         return TARS_ETOOBIG;
