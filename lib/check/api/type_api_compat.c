@@ -82,11 +82,14 @@ static void api_compat_run(const struct tars_check_ctx *ctx, struct tars_check_r
 static int api_compat_read_params(const struct tars_json_reader *rd, json_t *params)
 {
     const char *snapshot;
+    char text[4096];
     bool b;
     int rc;
 
     if ((rc = tars_json_get_string(rd, params, "snapshot", TARS_JSON_REQUIRED, PATH_MAX,
                                    &snapshot)) ||
+        (rc = tars_json_get_text(rd, params, "base_url", TARS_JSON_OPTIONAL, text, sizeof(text))) ||
+        (rc = tars_json_get_text(rd, params, "token", TARS_JSON_OPTIONAL, text, sizeof(text))) ||
         (rc = tars_json_get_bool(rd, params, "writes", TARS_JSON_OPTIONAL, &b)))
         return rc;
     return tars_json_get_bool(rd, params, "insecure", TARS_JSON_OPTIONAL, &b);

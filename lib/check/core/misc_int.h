@@ -39,6 +39,7 @@ struct misc_params {
     const char *const *durations; /* as tars_json_get_duration reads them */
     const char *const *lists;     /* non-empty lists of names */
     const char *const *booleans;
+    const char *const *texts; /* strings of 0 .. MISC_TEXT_MAX - 1 bytes */
 };
 /* Reads params through rd (tars/json.h) as p says: TARS_OK, or TARS_EINVAL
  * with the first problem in rd->err. */

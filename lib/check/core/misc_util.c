@@ -52,6 +52,7 @@ int misc_bool(json_t *params, const char *name, bool fallback, bool *out)
 
 int misc_read_params(const struct tars_json_reader *rd, json_t *params, const struct misc_params *p)
 {
+    char text[MISC_TEXT_MAX];
     json_t *list;
     int64_t ms;
     double n;
@@ -67,6 +68,8 @@ int misc_read_params(const struct tars_json_reader *rd, json_t *params, const st
                                    &list);
     for (const char *const *k = p->booleans; rc == TARS_OK && k && *k; k++)
         rc = tars_json_get_bool(rd, params, *k, TARS_JSON_OPTIONAL, &b);
+    for (const char *const *k = p->texts; rc == TARS_OK && k && *k; k++)
+        rc = tars_json_get_text(rd, params, *k, TARS_JSON_OPTIONAL, text, sizeof(text));
     return rc;
 }
 

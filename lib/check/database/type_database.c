@@ -489,11 +489,9 @@ static int database_read_params(const struct tars_json_reader *rd, json_t *param
 {
     static const char *const numbers[] = {"max_ms", "min_rows", NULL};
     static const char *const booleans[] = {"index_scan", NULL};
+    static const char *const texts[] = {"url", "column", "index", NULL};
     static const struct misc_params shapes = {
-        .kinds = database_kinds,
-        .numbers = numbers,
-        .booleans = booleans,
-    };
+        .kinds = database_kinds, .numbers = numbers, .booleans = booleans, .texts = texts};
     const char *sql = NULL;
     json_t *names;
     int64_t samples;

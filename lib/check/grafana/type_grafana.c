@@ -449,8 +449,10 @@ static int grafana_read_params(const struct tars_json_reader *rd, json_t *params
     static const char *const booleans[] = {"insecure", NULL};
     static const char *const numbers[] = {"max_ms",     "max_avg_ms",  "max_p95_ms",
                                           "max_p99_ms", "min_results", NULL};
+    static const char *const texts[] = {"url",   "token", "token_env", "query",
+                                        "title", "uid",   "prefix",    NULL};
     static const struct misc_params shapes = {
-        .kinds = grafana_kinds, .numbers = numbers, .booleans = booleans};
+        .kinds = grafana_kinds, .numbers = numbers, .booleans = booleans, .texts = texts};
     double samples;
     int rc = misc_read_params(rd, params, &shapes);
 

@@ -431,13 +431,13 @@ static int jaeger_read_params(const struct tars_json_reader *rd, json_t *params)
     static const char *const durations[] = {"lookback", NULL};
     static const char *const lists[] = {"services", NULL};
     static const char *const booleans[] = {"insecure", NULL};
-    static const struct misc_params shapes = {
-        .kinds = jaeger_kinds,
-        .numbers = numbers,
-        .durations = durations,
-        .lists = lists,
-        .booleans = booleans,
-    };
+    static const char *const texts[] = {"url", "token", "token_env", "service", NULL};
+    static const struct misc_params shapes = {.kinds = jaeger_kinds,
+                                              .numbers = numbers,
+                                              .durations = durations,
+                                              .lists = lists,
+                                              .booleans = booleans,
+                                              .texts = texts};
     double n;
     int rc;
 

@@ -258,12 +258,13 @@ static int websocket_read_params(const struct tars_json_reader *rd, json_t *para
     static const char *const durations[] = {"within", NULL};
     static const char *const lists[] = {"types", NULL};
     static const char *const booleans[] = {"insecure", NULL};
-    static const struct misc_params shapes = {
-        .kinds = ws_kinds,
-        .durations = durations,
-        .lists = lists,
-        .booleans = booleans,
-    };
+    static const char *const texts[] = {"url",     "token",       "token_env",
+                                        "ca_file", "expect_type", NULL};
+    static const struct misc_params shapes = {.kinds = ws_kinds,
+                                              .durations = durations,
+                                              .lists = lists,
+                                              .booleans = booleans,
+                                              .texts = texts};
 
     return misc_read_params(rd, params, &shapes);
 }

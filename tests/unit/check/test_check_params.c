@@ -179,6 +179,9 @@ static void test_grafana_jaeger_websocket(void **state)
         {"    type: websocket\n    check: heartbeat\n    insecure: '${T}'\n",
          "7:16: check \"x\": insecure must be true or false, not \"abc\""},
         {"    type: websocket\n    check: heartbeat\n    within: '${N}'\n", NULL},
+        {"    type: jaeger\n    check: services\n    url: {host: x}\n",
+         "7:5: check \"x\": url must be a string, not a mapping"},
+        {"    type: grafana\n    check: health\n    token: ''\n    url: http://g/\n", NULL},
     };
     (void)state;
     run_cases(cases, sizeof(cases) / sizeof(cases[0]));
