@@ -8,7 +8,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from freeport import listening_socket  # noqa: E402  (tests/integration/freeport.py)
@@ -17,11 +19,12 @@ TARS = os.environ.get("TARS_BIN", "tars")
 
 
 class Stub(http.server.BaseHTTPRequestHandler):
-    """Answers 200 to everything and counts the requests."""
-    hits = 0
+    """Answers 200 to everything; its server counts the requests."""
 
     def do_GET(self):
-        Stub.hits += 1
+        if self.path != SENTINEL:
+            with self.server.lock:
+                self.server.hits += 1
         body = b'{"status":"ok"}'
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -33,9 +36,52 @@ class Stub(http.server.BaseHTTPRequestHandler):
         pass
 
 
+# The test's own request, which the stub does not count (see StubServer.settled).
+SENTINEL = "/__usage_test_sentinel__"
+
+
+class StubServer(http.server.ThreadingHTTPServer):
+    """One per test, so that a request a previous test's tars left in flight (tars load stops at
+    its deadline without waiting for its last answer) reaches a closed port, not this count.
+    Connections are accepted in the order they were queued, and each is counted as accepted (in
+    the accepting thread) and as finished (in its handler's thread)."""
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), Stub, bind_and_activate=False)
+        self.lock = threading.Lock()
+        self.hits = self.accepted = self.finished = 0
+
+    def verify_request(self, request, client_address):
+        with self.lock:
+            self.accepted += 1
+        return True
+
+    def shutdown_request(self, request):
+        with self.lock:
+            self.finished += 1
+        super().shutdown_request(request)
+
+    def settled(self, timeout=30):
+        """The requests counted once everything sent before now has been handled: a sentinel
+        request queued after whatever tars sent is accepted after it, then this waits (with a
+        deadline) until every accepted connection is finished."""
+        url = "http://127.0.0.1:%d%s" % (self.server_address[1], SENTINEL)
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            resp.read()
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                if self.finished >= self.accepted:
+                    return self.hits
+            if time.monotonic() > deadline:
+                raise AssertionError("the stub still handles %d connections after %d s"
+                                     % (self.accepted - self.finished, timeout))
+            time.sleep(0.01)
+
+
 def start_stub():
     """A stub on a free port outside the ephemeral range, its socket bound before it is used."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub, bind_and_activate=False)
+    server = StubServer()
     server.socket.close()
     server.socket = listening_socket()
     server.server_address = server.socket.getsockname()
@@ -44,17 +90,10 @@ def start_stub():
 
 
 class Base(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_stub()
-        cls.url = "http://127.0.0.1:%d" % cls.server.server_address[1]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.shutdown()
-        cls.server.server_close()
-
     def setUp(self):
+        self.server = start_stub()
+        self.addCleanup(self.stop_stub)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.work = tempfile.mkdtemp(prefix="tars-usage-")
         self.suite = os.path.join(self.work, "suite.yaml")
         with open(self.suite, "w") as f:
@@ -64,10 +103,16 @@ class Base(unittest.TestCase):
                     "     url: \"%s/health\"}\n"
                     "  - {id: usage.api.version, category: api, type: http, url: \"%s/v\"}\n"
                     % (self.url, self.url))
-        Stub.hits = 0
+
+    def stop_stub(self):
+        self.server.shutdown()
+        self.server.server_close()
 
     def tearDown(self):
         shutil.rmtree(self.work, ignore_errors=True)
+
+    def hits(self):
+        return self.server.settled()
 
     def tars(self, *args):
         p = subprocess.run([TARS] + list(args), cwd=self.work, capture_output=True, text=True,
@@ -81,7 +126,7 @@ class Base(unittest.TestCase):
         shown = "tars %s\nexit %d\nstdout:\n%s\nstderr:\n%s" % (" ".join(args), rc, out, err)
         self.assertEqual(rc, 3, shown)
         self.assertIn(message, err, shown)
-        self.assertEqual(Stub.hits, 0, "requests were sent:\n" + shown)
+        self.assertEqual(self.hits(), 0, "requests were sent:\n" + shown)
         self.assertEqual(sorted(os.listdir(self.work)), before, "files were created:\n" + shown)
 
 
@@ -93,7 +138,7 @@ class SelectionTest(Base):
         """The suite does reach the stub when the usage is good (so the counts above mean it)."""
         rc, out, err = self.tars("validate", self.suite)
         self.assertEqual(rc, 0, out + err)
-        self.assertEqual(Stub.hits, 2, out + err)
+        self.assertEqual(self.hits(), 2, out + err)
 
     def test_only_matching_nothing(self):
         self.assertRefused(["validate", self.suite, "--only", "no.such.id"],
@@ -114,7 +159,7 @@ class SelectionTest(Base):
     def test_a_selection_runs_what_it_names(self):
         rc, out, err = self.tars("validate", self.suite, "--only", "usage.api.health")
         self.assertEqual(rc, 0, out + err)
-        self.assertEqual(Stub.hits, 1, out + err)
+        self.assertEqual(self.hits(), 1, out + err)
 
 
 class OutputTest(Base):
