@@ -43,8 +43,9 @@ struct tars_check_result {
 };
 
 /* A secret value is replaced by "****" in every output. */
-struct tars_secrets;
-void tars_secrets_mask(const struct tars_secrets *s, const char *in, char *out, size_t size);
+struct tars_check_secrets;
+void tars_check_secrets_mask(const struct tars_check_secrets *s, const char *in, char *out,
+                             size_t size);
 
 struct tars_check;
 
@@ -100,7 +101,7 @@ struct tars_suite {
     json_t *targets; /* owned */
     struct tars_check *checks;
     size_t check_count;
-    struct tars_secrets *secrets;
+    struct tars_check_secrets *secrets;
     int64_t deadline_ms; /* whole-suite bound; 0 = none */
     char *environment;   /* the environments: preset chosen, or NULL */
 };
@@ -134,7 +135,7 @@ bool tars_check_selected(const struct tars_check *c, const struct tars_check_fil
 /* Runs the selected checks of suite with `parallel` workers. results has
  * one entry per check of the suite (unselected ones stay SKIP "not
  * selected" and are flagged in selected[]). Each result's reason has the
- * suite's secrets masked (tars_secrets_mask) as it is stored, before
+ * suite's secrets masked (tars_check_secrets_mask) as it is stored, before
  * on_done sees it: no output needs to mask again. on_done (may be NULL) is
  * called from the worker threads, serialised, as each check finishes. */
 typedef void (*tars_check_done_fn)(void *ctx, const struct tars_check *c,
@@ -174,7 +175,7 @@ const char *tars_check_target_str(const struct tars_check_ctx *ctx, const char *
                                   const char *field);
 
 /* An HTTP exchange through libcurl, bounded by the check's deadline. */
-struct tars_fetch_call {
+struct tars_check_fetch_call {
     const char *method; /* default GET */
     const char *url;
     const char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
@@ -185,7 +186,7 @@ struct tars_fetch_call {
     const char *ca_pem, *client_cert_pem, *client_key_pem; /* in-memory PEM or NULL */
     size_t max_body;                                       /* default 8 MiB */
 };
-struct tars_fetch_reply {
+struct tars_check_fetch_reply {
     long status;
     char *body; /* NUL-terminated; owned */
     size_t body_len;
@@ -194,12 +195,12 @@ struct tars_fetch_reply {
 };
 /* 0 with reply filled, or a negative code and out set to an error result
  * (transient for refused/timeout) naming the URL without its secrets. */
-int tars_fetch(const struct tars_check_ctx *ctx, const struct tars_fetch_call *call,
-               struct tars_fetch_reply *reply, struct tars_check_result *out);
-void tars_fetch_reply_release(struct tars_fetch_reply *r);
+int tars_check_fetch(const struct tars_check_ctx *ctx, const struct tars_check_fetch_call *call,
+                     struct tars_check_fetch_reply *reply, struct tars_check_result *out);
+void tars_check_fetch_reply_release(struct tars_check_fetch_reply *r);
 /* Case-insensitive header lookup in reply->headers; copies the value. */
-bool tars_fetch_reply_header(const struct tars_fetch_reply *r, const char *name, char *out,
-                             size_t size);
+bool tars_check_fetch_reply_header(const struct tars_check_fetch_reply *r, const char *name,
+                                   char *out, size_t size);
 
 /* One suite's run as the outputs read it (the runner's output): the suite,
  * one result per check with the suite's secrets masked as it was stored,

@@ -29,8 +29,8 @@ static int request(struct snap *s, const char *method, const char *path, bool wi
                    const char *body, const char *name, json_t **doc)
 {
     struct tars_check_ctx ctx = {0};
-    struct tars_fetch_call call = {0};
-    struct tars_fetch_reply reply = {0};
+    struct tars_check_fetch_call call = {0};
+    struct tars_check_fetch_reply reply = {0};
     struct tars_check_result res = {0};
     const char *headers[3] = {NULL, NULL, NULL};
     char url[2048], content_type[128] = "";
@@ -51,9 +51,9 @@ static int request(struct snap *s, const char *method, const char *path, bool wi
     call.body = body;
     call.body_len = body ? strlen(body) : 0;
     call.insecure = s->o->insecure;
-    if (tars_fetch(&ctx, &call, &reply, &res) != 0)
+    if (tars_check_fetch(&ctx, &call, &reply, &res) != 0)
         return tars_err_set(s->err, TARS_EUNAVAIL, "%s %s: %s", method, path, res.reason);
-    tars_fetch_reply_header(&reply, "Content-Type", content_type, sizeof(content_type));
+    tars_check_fetch_reply_header(&reply, "Content-Type", content_type, sizeof(content_type));
     if (strstr(content_type, "json"))
         tars_json_parse_bounded(reply.body, reply.body_len, 0, 0, &parsed, NULL);
     entry = json_pack("{s:i,s:o}", "status", (int)reply.status, "shape",
@@ -63,7 +63,7 @@ static int request(struct snap *s, const char *method, const char *path, bool wi
         *doc = parsed;
     else
         json_decref(parsed);
-    tars_fetch_reply_release(&reply);
+    tars_check_fetch_reply_release(&reply);
     return TARS_OK;
 }
 

@@ -6,12 +6,12 @@
 
 #define CHECK_MAX_SECRETS 64
 
-struct tars_secrets {
+struct tars_check_secrets {
     char *value[CHECK_MAX_SECRETS];
     size_t count;
 };
 
-void secrets_add(struct tars_secrets *s, const char *value);
-void secrets_free(struct tars_secrets *s);
+void secrets_add(struct tars_check_secrets *s, const char *value);
+void secrets_free(struct tars_check_secrets *s);
 
 #endif

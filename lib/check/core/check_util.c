@@ -101,14 +101,14 @@ const char *tars_check_target_str(const struct tars_check_ctx *ctx, const char *
 
 /* ---- secrets ---- */
 
-void secrets_add(struct tars_secrets *s, const char *value)
+void secrets_add(struct tars_check_secrets *s, const char *value)
 {
     if (!value || strlen(value) < 4 || s->count == CHECK_MAX_SECRETS)
         return; /* very short values would mask ordinary words */
     s->value[s->count++] = xstrdup(value);
 }
 
-void secrets_free(struct tars_secrets *s)
+void secrets_free(struct tars_check_secrets *s)
 {
     for (size_t i = 0; s && i < s->count; i++) {
         explicit_bzero(s->value[i], strlen(s->value[i]));
@@ -117,7 +117,8 @@ void secrets_free(struct tars_secrets *s)
     free(s);
 }
 
-void tars_secrets_mask(const struct tars_secrets *s, const char *in, char *out, size_t size)
+void tars_check_secrets_mask(const struct tars_check_secrets *s, const char *in, char *out,
+                             size_t size)
 {
     size_t o = 0;
 

@@ -68,7 +68,7 @@ int64_t misc_ms_left(const struct tars_check_ctx *ctx);
  * the list ends with "..." and later items are dropped. */
 void misc_list_add(char *buf, size_t size, const char *text);
 
-/* A GET through tars_fetch with Accept: application/json and the
+/* A GET through tars_check_fetch with Accept: application/json and the
  * target's bearer token, the body parsed as JSON. 0 with *doc and *status
  * (any status: the caller judges it; *doc is NULL when the body is not
  * JSON); otherwise out is already an error result. */

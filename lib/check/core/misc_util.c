@@ -173,8 +173,8 @@ int misc_get_json(const struct tars_check_ctx *ctx, const char *target, const ch
 {
     char auth[MISC_TOKEN_MAX + 32];
     const char *headers[] = {"Accept: application/json", "Cache-Control: no-cache", NULL, NULL};
-    struct tars_fetch_call call = {0};
-    struct tars_fetch_reply reply = {0};
+    struct tars_check_fetch_call call = {0};
+    struct tars_check_fetch_reply reply = {0};
     struct tars_err ignored = TARS_ERR_INIT;
     int rc;
 
@@ -183,7 +183,7 @@ int misc_get_json(const struct tars_check_ctx *ctx, const char *target, const ch
     call.url = url;
     call.headers = headers;
     call.insecure = insecure;
-    rc = tars_fetch(ctx, &call, &reply, out);
+    rc = tars_check_fetch(ctx, &call, &reply, out);
     explicit_bzero(auth, sizeof(auth));
     if (rc)
         return rc;
@@ -193,7 +193,7 @@ int misc_get_json(const struct tars_check_ctx *ctx, const char *target, const ch
         *ms = reply.total_ms;
     if (reply.body_len > 0)
         (void)tars_json_parse(reply.body, reply.body_len, doc, &ignored);
-    tars_fetch_reply_release(&reply);
+    tars_check_fetch_reply_release(&reply);
     return TARS_OK;
 }
 

@@ -84,7 +84,7 @@ static void mask_reason(const struct tars_suite *suite, struct tars_check_result
 {
     char masked[TARS_CHECK_REASON_MAX];
 
-    tars_secrets_mask(suite->secrets, r->reason, masked, sizeof(masked));
+    tars_check_secrets_mask(suite->secrets, r->reason, masked, sizeof(masked));
     memcpy(r->reason, masked, sizeof(masked));
 }
 

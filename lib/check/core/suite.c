@@ -42,7 +42,7 @@ struct loader {
     json_t *variables; /* the suite's own variables block */
     json_t *preset;    /* environments.<ENVIRONMENT>, or NULL */
     int nesting;       /* suite-written values being expanded inside each other */
-    struct tars_secrets *secrets;
+    struct tars_check_secrets *secrets;
     struct param_place *place; /* while a check's parameters are copied */
     int64_t timeout_ms, retry_delay_ms;
     int retries;
@@ -368,12 +368,12 @@ static int get_skip(struct loader *L, json_t *obj, struct tars_check *c)
     return TARS_OK;
 }
 
-static void mask_message(const struct tars_secrets *secrets, struct tars_err *err)
+static void mask_message(const struct tars_check_secrets *secrets, struct tars_err *err)
 {
     char msg[sizeof(err->msg)];
 
     memcpy(msg, err->msg, sizeof(msg));
-    tars_secrets_mask(secrets, msg, err->msg, sizeof(err->msg));
+    tars_check_secrets_mask(secrets, msg, err->msg, sizeof(err->msg));
 }
 
 /* Everything of the check after its id; every problem names the check. */

@@ -253,7 +253,8 @@ static bool body_has(const char *body, const char *needle, bool nocase)
     return nocase ? strcasestr(body, needle) != NULL : strstr(body, needle) != NULL;
 }
 
-static bool expect_body(json_t *expect, const struct tars_fetch_reply *r, char *why, size_t size)
+static bool expect_body(json_t *expect, const struct tars_check_fetch_reply *r, char *why,
+                        size_t size)
 {
     json_t *one = json_object_get(expect, "body_contains");
     json_t *any = json_object_get(expect, "body_contains_any"), *v;
@@ -277,7 +278,8 @@ static bool expect_body(json_t *expect, const struct tars_fetch_reply *r, char *
     return false;
 }
 
-static bool expect_headers(json_t *expect, const struct tars_fetch_reply *r, char *why, size_t size)
+static bool expect_headers(json_t *expect, const struct tars_check_fetch_reply *r, char *why,
+                           size_t size)
 {
     json_t *list = json_object_get(expect, "header_present"), *v;
     char value[256];
@@ -285,7 +287,7 @@ static bool expect_headers(json_t *expect, const struct tars_fetch_reply *r, cha
 
     json_array_foreach(list, i, v) {
         if (json_is_string(v) &&
-            !tars_fetch_reply_header(r, json_string_value(v), value, sizeof(value))) {
+            !tars_check_fetch_reply_header(r, json_string_value(v), value, sizeof(value))) {
             snprintf(why, size, "header %s is missing", json_string_value(v));
             return false;
         }
@@ -293,7 +295,7 @@ static bool expect_headers(json_t *expect, const struct tars_fetch_reply *r, cha
     return true;
 }
 
-static bool expect_json_body(json_t *expect, const struct tars_fetch_reply *r, char *why,
+static bool expect_json_body(json_t *expect, const struct tars_check_fetch_reply *r, char *why,
                              size_t size)
 {
     json_t *list = json_object_get(expect, "json"), *doc = NULL;
@@ -311,7 +313,7 @@ static bool expect_json_body(json_t *expect, const struct tars_fetch_reply *r, c
     return ok;
 }
 
-bool http_expect_content(json_t *expect, const struct tars_fetch_reply *reply, char *why,
+bool http_expect_content(json_t *expect, const struct tars_check_fetch_reply *reply, char *why,
                          size_t size)
 {
     if (!expect)

@@ -32,7 +32,7 @@ static void safe_url(const char *url, char *out, size_t size)
              url, (int)n, host);
 }
 
-static struct curl_slist *build_headers(const struct tars_fetch_call *call)
+static struct curl_slist *build_headers(const struct tars_check_fetch_call *call)
 {
     struct curl_slist *list = NULL;
     for (size_t i = 0; call->headers && call->headers[i]; i++)
@@ -46,7 +46,7 @@ static void set_blob(CURL *c, CURLoption opt, const char *pem)
     curl_easy_setopt(c, opt, &blob);
 }
 
-static void set_tls(CURL *c, const struct tars_fetch_call *call)
+static void set_tls(CURL *c, const struct tars_check_fetch_call *call)
 {
     if (call->insecure) {
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -66,7 +66,7 @@ static void set_tls(CURL *c, const struct tars_fetch_call *call)
         set_blob(c, CURLOPT_SSLKEY_BLOB, call->client_key_pem);
 }
 
-static void set_method(CURL *c, const struct tars_fetch_call *call)
+static void set_method(CURL *c, const struct tars_check_fetch_call *call)
 {
     const char *m = call->method ? call->method : "GET";
 
@@ -98,8 +98,8 @@ static int curl_failure(CURLcode rc, const char *url, long timeout_ms, bool too_
     return TARS_EUNAVAIL;
 }
 
-int tars_fetch(const struct tars_check_ctx *ctx, const struct tars_fetch_call *call,
-               struct tars_fetch_reply *reply, struct tars_check_result *out)
+int tars_check_fetch(const struct tars_check_ctx *ctx, const struct tars_check_fetch_call *call,
+                     struct tars_check_fetch_reply *reply, struct tars_check_result *out)
 {
     struct tars_buf body = TARS_BUF_INIT(call->max_body ? call->max_body : DEFAULT_MAX_BODY);
     struct tars_buf head = TARS_BUF_INIT(MAX_HEADER_BLOCK);
@@ -137,15 +137,15 @@ int tars_fetch(const struct tars_check_ctx *ctx, const struct tars_fetch_call *c
     return TARS_OK;
 }
 
-void tars_fetch_reply_release(struct tars_fetch_reply *r)
+void tars_check_fetch_reply_release(struct tars_check_fetch_reply *r)
 {
     free(r->body);
     free(r->headers);
     memset(r, 0, sizeof(*r));
 }
 
-bool tars_fetch_reply_header(const struct tars_fetch_reply *r, const char *name, char *out,
-                             size_t size)
+bool tars_check_fetch_reply_header(const struct tars_check_fetch_reply *r, const char *name,
+                                   char *out, size_t size)
 {
     size_t n = strlen(name);
 

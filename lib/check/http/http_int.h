@@ -64,7 +64,7 @@ void http_status_describe(json_t *want, char *buf, size_t size);
 /* Every expectation of `expect` except the status (json, body_contains,
  * case_insensitive, body_contains_any, header_present) against a reply.
  * true when all hold; otherwise false with why (the first that failed). */
-bool http_expect_content(json_t *expect, const struct tars_fetch_reply *reply, char *why,
+bool http_expect_content(json_t *expect, const struct tars_check_fetch_reply *reply, char *why,
                          size_t size);
 
 /* The json expectations: a list of {path, equals | contains | exists | in |

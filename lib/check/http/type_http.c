@@ -10,7 +10,7 @@
  * check's own headers; insecure comes from the check or targets.api.
  * A 429 is never transient, so the runner never retries one. An unexpected
  * 5xx fails and is marked transient; refused connections and timeouts are
- * transient errors (tars_fetch).
+ * transient errors (tars_check_fetch).
  */
 #include <math.h>
 #include <stdio.h>
@@ -211,7 +211,7 @@ static const char *request_build(const struct tars_check_ctx *ctx, struct http_r
     return request_body(rq, json_object_get(ctx->params, "body"), buf, size);
 }
 
-static void request_call(const struct http_request *rq, struct tars_fetch_call *call)
+static void request_call(const struct http_request *rq, struct tars_check_fetch_call *call)
 {
     memset(call, 0, sizeof(*call));
     call->method = rq->method;
@@ -226,8 +226,8 @@ static void request_call(const struct http_request *rq, struct tars_fetch_call *
 
 /* Fails out when reply does not meet expect (status included unless
  * skip_status). Returns true when it does. */
-static bool judge_reply(json_t *expect, bool skip_status, const struct tars_fetch_reply *reply,
-                        struct tars_check_result *out)
+static bool judge_reply(json_t *expect, bool skip_status,
+                        const struct tars_check_fetch_reply *reply, struct tars_check_result *out)
 {
     json_t *want = json_object_get(expect, "status");
     char wanted[64], why[TARS_CHECK_REASON_MAX - 64], excerpt[160];
@@ -277,11 +277,11 @@ static void latency_spec_read(json_t *latency, struct latency_spec *ls)
 }
 
 /* Takes the remaining samples; times[] gets those that count. */
-static int latency_collect(const struct tars_check_ctx *ctx, const struct tars_fetch_call *call,
-                           const struct latency_spec *ls, double *times, size_t *kept,
-                           struct tars_check_result *out)
+static int latency_collect(const struct tars_check_ctx *ctx,
+                           const struct tars_check_fetch_call *call, const struct latency_spec *ls,
+                           double *times, size_t *kept, struct tars_check_result *out)
 {
-    struct tars_fetch_reply reply;
+    struct tars_check_fetch_reply reply;
 
     for (long i = 1; i < ls->samples; i++) {
         if (past_deadline(ctx)) {
@@ -289,17 +289,17 @@ static int latency_collect(const struct tars_check_ctx *ctx, const struct tars_f
                              ls->samples);
             return -1;
         }
-        if (tars_fetch(ctx, call, &reply, out) != 0)
+        if (tars_check_fetch(ctx, call, &reply, out) != 0)
             return -1;
         if (!ls->only_status || http_status_matches(ls->only_status, reply.status))
             times[(*kept)++] = reply.total_ms;
-        tars_fetch_reply_release(&reply);
+        tars_check_fetch_reply_release(&reply);
     }
     return 0;
 }
 
-static void run_latency(const struct tars_check_ctx *ctx, const struct tars_fetch_call *call,
-                        json_t *latency, const struct tars_fetch_reply *first,
+static void run_latency(const struct tars_check_ctx *ctx, const struct tars_check_fetch_call *call,
+                        json_t *latency, const struct tars_check_fetch_reply *first,
                         struct tars_check_result *out)
 {
     struct latency_spec ls;
@@ -352,13 +352,14 @@ static void tally_text(const struct status_tally *t, char *buf, size_t size)
                                 t->count[i]);
 }
 
-static void run_until_status(const struct tars_check_ctx *ctx, const struct tars_fetch_call *call,
-                             json_t *within, json_t *expect, struct tars_check_result *out)
+static void run_until_status(const struct tars_check_ctx *ctx,
+                             const struct tars_check_fetch_call *call, json_t *within,
+                             json_t *expect, struct tars_check_result *out)
 {
     json_t *want = json_object_get(within, "status");
     double limit = DEFAULT_WITHIN_REQUESTS;
     struct status_tally tally = {{0}, {0}, 0};
-    struct tars_fetch_reply reply;
+    struct tars_check_fetch_reply reply;
     char wanted[64], seen[200];
 
     check_json_number(json_object_get(within, "requests"), &limit);
@@ -371,17 +372,17 @@ static void run_until_status(const struct tars_check_ctx *ctx, const struct tars
                              wanted);
             return;
         }
-        if (tars_fetch(ctx, call, &reply, out) != 0)
+        if (tars_check_fetch(ctx, call, &reply, out) != 0)
             return;
         tally_add(&tally, reply.status);
         if (http_status_matches(want, reply.status)) {
             if (judge_reply(expect, true, &reply, out))
                 tars_check_pass(out, "answered %ld after %ld requests", reply.status, i);
             out->transient = false;
-            tars_fetch_reply_release(&reply);
+            tars_check_fetch_reply_release(&reply);
             return;
         }
-        tars_fetch_reply_release(&reply);
+        tars_check_fetch_reply_release(&reply);
     }
     tally_text(&tally, seen, sizeof(seen));
     tars_check_fail(out, "no %s in %.0f requests (answers: %s)", wanted, limit, seen);
@@ -395,8 +396,8 @@ static void http_run(const struct tars_check_ctx *ctx, struct tars_check_result 
     json_t *latency = json_object_get(ctx->params, "latency");
     json_t *within = json_object_get(ctx->params, "expect_status_within");
     struct http_request rq;
-    struct tars_fetch_call call;
-    struct tars_fetch_reply reply;
+    struct tars_check_fetch_call call;
+    struct tars_check_fetch_reply reply;
     char buf[256];
     const char *why;
 
@@ -409,7 +410,7 @@ static void http_run(const struct tars_check_ctx *ctx, struct tars_check_result 
         run_until_status(ctx, &call, within, expect, out);
         goto out;
     }
-    if (tars_fetch(ctx, &call, &reply, out) != 0)
+    if (tars_check_fetch(ctx, &call, &reply, out) != 0)
         goto out;
     if (judge_reply(expect, false, &reply, out)) {
         if (latency)
@@ -417,7 +418,7 @@ static void http_run(const struct tars_check_ctx *ctx, struct tars_check_result 
         else
             tars_check_pass(out, "answered %ld in %.1f ms", reply.status, reply.total_ms);
     }
-    tars_fetch_reply_release(&reply);
+    tars_check_fetch_reply_release(&reply);
 out:
     http_request_release(&rq);
 }

@@ -1,6 +1,6 @@
 /*
  * Requests to the Kubernetes API server: paths for the resources the checks
- * read, GETs with the target's credentials through tars_fetch, API
+ * read, GETs with the target's credentials through tars_check_fetch, API
  * errors turned into check errors (the server's own Status message, never a
  * credential), and lists followed through `continue` with bounds on pages
  * and bytes.
@@ -137,13 +137,13 @@ int kube_list_path(struct tars_buf *b, const struct kube_resource *r, const char
     return rc;
 }
 
-int kube_get_raw(struct kube_client *c, const char *path, struct tars_fetch_reply *reply,
+int kube_get_raw(struct kube_client *c, const char *path, struct tars_check_fetch_reply *reply,
                  struct tars_check_result *out)
 {
     const struct kube_target *t = c->target;
     const char *headers[3] = {"Accept: application/json", c->auth_header, NULL};
     struct tars_buf url = TARS_BUF_INIT(KUBE_MAX_PATH + 1024);
-    struct tars_fetch_call call;
+    struct tars_check_fetch_call call;
     int rc;
 
     if (tars_buf_printf(&url, "%s%s", t->server, path) != 0) {
@@ -163,7 +163,7 @@ int kube_get_raw(struct kube_client *c, const char *path, struct tars_fetch_repl
     call.client_key_pem = t->key_pem;
     call.max_body = KUBE_MAX_BODY;
     memset(reply, 0, sizeof(*reply));
-    rc = tars_fetch(c->ctx, &call, reply, out);
+    rc = tars_check_fetch(c->ctx, &call, reply, out);
     tars_buf_release(&url);
     return rc;
 }
@@ -181,7 +181,7 @@ static const char *status_words(long status)
 
 /* An answer other than 200: an error naming the path and the server's
  * Status message when it sent one. */
-static void api_error(const char *path, const struct tars_fetch_reply *reply,
+static void api_error(const char *path, const struct tars_check_fetch_reply *reply,
                       struct tars_check_result *out)
 {
     json_t *st = NULL;
@@ -199,7 +199,7 @@ static void api_error(const char *path, const struct tars_fetch_reply *reply,
 static int get_json_sized(struct kube_client *c, const char *path, json_t **json, size_t *size,
                           struct tars_check_result *out)
 {
-    struct tars_fetch_reply reply;
+    struct tars_check_fetch_reply reply;
     struct tars_err jerr = TARS_ERR_INIT;
     int rc = kube_get_raw(c, path, &reply, out);
 
@@ -224,7 +224,7 @@ static int get_json_sized(struct kube_client *c, const char *path, json_t **json
     }
     rc = TARS_OK;
 out:
-    tars_fetch_reply_release(&reply);
+    tars_check_fetch_reply_release(&reply);
     return rc;
 }
 

@@ -118,7 +118,7 @@ int kube_list(struct kube_client *c, const struct kube_resource *r, const char *
               const char *selector, json_t **items, struct tars_check_result *out);
 
 /* GET path without parsing: the status and body (owned by the caller). */
-int kube_get_raw(struct kube_client *c, const char *path, struct tars_fetch_reply *reply,
+int kube_get_raw(struct kube_client *c, const char *path, struct tars_check_fetch_reply *reply,
                  struct tars_check_result *out);
 
 /* ---- helm_release.c ---- */

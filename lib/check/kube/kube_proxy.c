@@ -95,7 +95,7 @@ static void list_text(json_t *list, char *out, size_t size)
     }
 }
 
-static void judge_reply(struct kube_run *kr, const struct tars_fetch_reply *reply,
+static void judge_reply(struct kube_run *kr, const struct tars_check_fetch_reply *reply,
                         struct tars_check_result *out)
 {
     const char *service = tars_check_param_str(kr->ctx, "service", "");
@@ -124,7 +124,7 @@ static void judge_reply(struct kube_run *kr, const struct tars_fetch_reply *repl
 
 /* A 401/403 Status from the API server itself (our credentials), as
  * opposed to an answer of the service behind the proxy. */
-static bool api_refused(const struct tars_fetch_reply *reply)
+static bool api_refused(const struct tars_check_fetch_reply *reply)
 {
     json_t *st;
     bool refused;
@@ -152,7 +152,7 @@ static bool path_valid(const char *p)
 void kube_run_service_proxy(struct kube_run *kr, struct tars_check_result *out)
 {
     struct tars_buf path = TARS_BUF_INIT(4096);
-    struct tars_fetch_reply reply;
+    struct tars_check_fetch_reply reply;
     const char *service = tars_check_param_str(kr->ctx, "service", "");
 
     if (!kube_name_valid(service)) {
@@ -175,7 +175,7 @@ void kube_run_service_proxy(struct kube_run *kr, struct tars_check_result *out)
                              path.data, reply.status);
         else
             judge_reply(kr, &reply, out);
-        tars_fetch_reply_release(&reply);
+        tars_check_fetch_reply_release(&reply);
     }
     tars_buf_release(&path);
 }

@@ -79,7 +79,7 @@ static const char *prom_request(const struct tars_check_ctx *ctx, const char *pa
 }
 
 /* The "error" text of a Prometheus error answer, or an excerpt. */
-static void prom_error_text(const struct tars_fetch_reply *reply, char *out, size_t size)
+static void prom_error_text(const struct tars_check_fetch_reply *reply, char *out, size_t size)
 {
     json_t *doc = NULL;
     const char *msg;
@@ -92,7 +92,7 @@ static void prom_error_text(const struct tars_fetch_reply *reply, char *out, siz
     json_decref(doc);
 }
 
-static int prom_answer(const struct tars_fetch_reply *reply, const char *path, json_t **data,
+static int prom_answer(const struct tars_check_fetch_reply *reply, const char *path, json_t **data,
                        struct tars_check_result *out)
 {
     json_t *doc = NULL;
@@ -127,8 +127,8 @@ int prom_api_get(const struct tars_check_ctx *ctx, const char *path, json_t **da
                  struct tars_check_result *out)
 {
     struct http_request rq;
-    struct tars_fetch_call call = {0};
-    struct tars_fetch_reply reply;
+    struct tars_check_fetch_call call = {0};
+    struct tars_check_fetch_reply reply;
     char buf[256];
     const char *why;
     int rc;
@@ -144,10 +144,10 @@ int prom_api_get(const struct tars_check_ctx *ctx, const char *path, json_t **da
     call.headers = (const char *const *)rq.headers;
     call.insecure = rq.insecure;
     call.max_body = PROM_MAX_BODY;
-    if ((rc = tars_fetch(ctx, &call, &reply, out)) != 0)
+    if ((rc = tars_check_fetch(ctx, &call, &reply, out)) != 0)
         goto out;
     rc = prom_answer(&reply, path, data, out);
-    tars_fetch_reply_release(&reply);
+    tars_check_fetch_reply_release(&reply);
 out:
     http_request_release(&rq);
     return rc;

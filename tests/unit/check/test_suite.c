@@ -93,7 +93,7 @@ static void test_secrets_are_masked(void **state)
                           "headers: {Authorization: 'Bearer ${TOKEN}'}}\n",
                           vars, 1, &s, &err),
                      TARS_OK);
-    tars_secrets_mask(s.secrets, "401 for Bearer s3cr3t-value at x", out, sizeof(out));
+    tars_check_secrets_mask(s.secrets, "401 for Bearer s3cr3t-value at x", out, sizeof(out));
     assert_string_equal(out, "401 for Bearer **** at x");
     tars_suite_release(&s);
 }

@@ -25,10 +25,10 @@ static json_t *parse(const char *text)
     return v;
 }
 
-static struct tars_fetch_reply reply_of(long status, const char *headers, const char *body)
+static struct tars_check_fetch_reply reply_of(long status, const char *headers, const char *body)
 {
-    struct tars_fetch_reply r = {status, (char *)body, body ? strlen(body) : 0, (char *)headers,
-                                 1.0};
+    struct tars_check_fetch_reply r = {status, (char *)body, body ? strlen(body) : 0,
+                                       (char *)headers, 1.0};
     return r;
 }
 
@@ -142,7 +142,8 @@ static void test_json_expectations_fail_with_reason(void **state)
 
 /* ---- content expectations over a reply ---- */
 
-static bool content(const char *expect, const struct tars_fetch_reply *r, char *why, size_t size)
+static bool content(const char *expect, const struct tars_check_fetch_reply *r, char *why,
+                    size_t size)
 {
     json_t *e = parse(expect);
     bool ok = http_expect_content(e, r, why, size);
@@ -154,8 +155,8 @@ static void test_content_expectations(void **state)
 {
     const char *headers = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 12\r\n"
                           "X-RateLimit-Limit: 30\r\nContent-Type: application/json\r\n\r\n";
-    struct tars_fetch_reply r = reply_of(200, headers, "{\"status\":\"Healthy\"}");
-    struct tars_fetch_reply text = reply_of(200, headers, "<html>T.A.R.S. dashboard</html>");
+    struct tars_check_fetch_reply r = reply_of(200, headers, "{\"status\":\"Healthy\"}");
+    struct tars_check_fetch_reply text = reply_of(200, headers, "<html>T.A.R.S. dashboard</html>");
     char why[256];
 
     (void)state;
@@ -182,7 +183,7 @@ static void test_content_expectations(void **state)
 
 static void test_empty_body(void **state)
 {
-    struct tars_fetch_reply r = reply_of(204, "", NULL);
+    struct tars_check_fetch_reply r = reply_of(204, "", NULL);
     char why[256];
 
     (void)state;

@@ -51,7 +51,7 @@ static int print_results(const struct tars_suite *suite, const struct tars_check
     for (size_t i = 0; i < suite->check_count; i++) {
         json_t *line;
         char *text;
-        tars_secrets_mask(suite->secrets, results[i].reason, masked, sizeof(masked));
+        tars_check_secrets_mask(suite->secrets, results[i].reason, masked, sizeof(masked));
         line = json_pack("{s:s, s:s, s:s, s:f, s:i}", "id", suite->checks[i].id, "status",
                          tars_check_status_name(results[i].status), "reason", masked, "ms",
                          results[i].duration_ms, "attempts", results[i].attempts);
