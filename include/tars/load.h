@@ -29,31 +29,31 @@
 
 /* ---- templates: "${random.int(1,100)}", "${random.choice(a,b)}", "${seq}", "${uuid}" ---- */
 
-typedef struct tars_template tars_template;
+typedef struct tars_load_template tars_load_template;
 
 /* Compiles text; an unknown function or a malformed call → TARS_EINVAL
  * naming it ("unknown template function \"random.foo\""). */
-tars_template *tars_template_compile(const char *text, struct tars_err *err);
-void tars_template_free(tars_template *t);
-bool tars_template_is_constant(const tars_template *t);
+tars_load_template *tars_load_template_compile(const char *text, struct tars_err *err);
+void tars_load_template_free(tars_load_template *t);
+bool tars_load_template_is_constant(const tars_load_template *t);
 /* Appends the rendering to out (a tars_buf). seq is the request's sequence
  * number; rng_state is the caller's per-thread xoshiro256** state (never all
  * zero), advanced by the random calls and ${uuid}: the same state renders
  * the same text. TARS_ETOOBIG (out freed) past out->max. */
 struct tars_buf;
-int tars_template_render(const tars_template *t, uint64_t seq, uint64_t rng_state[4],
-                         struct tars_buf *out) TARS_MUST_CHECK;
+int tars_load_template_render(const tars_load_template *t, uint64_t seq, uint64_t rng_state[4],
+                              struct tars_buf *out) TARS_MUST_CHECK;
 /* A virtual user's variable value for ${name} (journeys); data NULL: unset. */
-struct tars_template_value {
+struct tars_load_template_value {
     const char *data;
     size_t len;
 };
 /* The same with the user's variables (slot = index, as compiled): an unset
  * one → TARS_ENOTFOUND, a header value with a control character →
  * TARS_EINVAL; out then holds a partial rendering. */
-int tars_template_render_vars(const tars_template *t, uint64_t seq, uint64_t rng_state[4],
-                              const struct tars_template_value *vars, size_t var_count,
-                              struct tars_buf *out) TARS_MUST_CHECK;
+int tars_load_template_render_vars(const tars_load_template *t, uint64_t seq, uint64_t rng_state[4],
+                                   const struct tars_load_template_value *vars, size_t var_count,
+                                   struct tars_buf *out) TARS_MUST_CHECK;
 
 /* ---- scenario ---- */
 
@@ -61,7 +61,7 @@ enum tars_load_model { TARS_LOAD_CLOSED, TARS_LOAD_OPEN };
 
 struct tars_load_header {
     char *name;
-    tars_template *value;
+    tars_load_template *value;
 };
 
 /* Journeys (docs/load-format.md §1.8): bounds of a virtual user's state. */
@@ -110,15 +110,15 @@ struct tars_load_extract {
 
 struct tars_load_task {
     enum tars_load_task_kind kind;
-    char *name;          /* "agents"; defaults to "METHOD path"; a step: "journey/step" */
-    char *method;        /* "GET", ... */
-    tars_template *path; /* "/api/v1/agents?limit=${random.int(1,100)}" */
-    char *path_text;     /* the template's source, for reports */
+    char *name;               /* "agents"; defaults to "METHOD path"; a step: "journey/step" */
+    char *method;             /* "GET", ... */
+    tars_load_template *path; /* "/api/v1/agents?limit=${random.int(1,100)}" */
+    char *path_text;          /* the template's source, for reports */
     struct tars_load_header *headers;
     size_t header_count;
-    tars_template *body; /* NULL: no body */
-    unsigned weight;     /* >= 1 */
-    int *expect_status;  /* empty: any 2xx or 3xx */
+    tars_load_template *body; /* NULL: no body */
+    unsigned weight;          /* >= 1 */
+    int *expect_status;       /* empty: any 2xx or 3xx */
     size_t expect_status_count;
     char **expect_json_fields; /* each must be present in the JSON body (tars_json_path) */
     size_t expect_json_count;

@@ -21,7 +21,7 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
                           uint64_t seq, uint64_t rng[4], const struct load_user *u,
                           const char *fixed_path, struct tars_buf *out, struct tars_buf *scratch)
 {
-    const struct tars_template_value *vars = u ? u->vars : NULL;
+    const struct tars_load_template_value *vars = u ? u->vars : NULL;
     size_t nvars = u ? TARS_LOAD_MAX_VARS : 0;
     struct tars_http_header headers[MAX_REQUEST_HEADERS + 2];
     size_t offsets[MAX_REQUEST_HEADERS + 2], n = 0, body_start;
@@ -31,7 +31,7 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
 
     tars_buf_reset(scratch);
     rc = fixed_path ? tars_buf_puts(scratch, fixed_path)
-                    : tars_template_render_vars(task->path, seq, rng, vars, nvars, scratch);
+                    : tars_load_template_render_vars(task->path, seq, rng, vars, nvars, scratch);
     if (rc)
         return rc;
     if (tars_buf_append(scratch, "", 1))
@@ -40,8 +40,8 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
         offsets[n] = scratch->len;
         headers[n].name = task->headers[i].name;
         has_type = has_type || strcasecmp(task->headers[i].name, "content-type") == 0;
-        if ((rc = tars_template_render_vars(task->headers[i].value, seq, rng, vars, nvars,
-                                            scratch)) ||
+        if ((rc = tars_load_template_render_vars(task->headers[i].value, seq, rng, vars, nvars,
+                                                 scratch)) ||
             (rc = tars_buf_append(scratch, "", 1)))
             return rc;
     }
@@ -56,7 +56,8 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
         headers[n++].value = "application/json";
     }
     body_start = scratch->len;
-    if (task->body && (rc = tars_template_render_vars(task->body, seq, rng, vars, nvars, scratch)))
+    if (task->body &&
+        (rc = tars_load_template_render_vars(task->body, seq, rng, vars, nvars, scratch)))
         return rc;
     /* scratch no longer grows: pointers into it are stable from here */
     for (size_t i = 0; i < n; i++)
@@ -77,10 +78,10 @@ static int render_request(struct tars_load_run *run, const struct tars_load_task
 /* Whether everything but the path is constant (headers and body). */
 static bool task_rest_is_constant(const struct tars_load_task *task)
 {
-    if (task->body && !tars_template_is_constant(task->body))
+    if (task->body && !tars_load_template_is_constant(task->body))
         return false;
     for (size_t i = 0; i < task->header_count; i++)
-        if (!tars_template_is_constant(task->headers[i].value))
+        if (!tars_load_template_is_constant(task->headers[i].value))
             return false;
     return true;
 }
@@ -141,7 +142,7 @@ int load_prepare_requests(struct tars_load_run *run, struct tars_err *err)
         if (run->login_per_user || s->tasks[i].kind == TARS_LOAD_TASK_JOURNEY ||
             !task_rest_is_constant(&s->tasks[i]))
             continue;
-        if (!tars_template_is_constant(s->tasks[i].path)) {
+        if (!tars_load_template_is_constant(s->tasks[i].path)) {
             /* a tail that cannot be written: each request is rendered whole, and fails as such */
             if (prepare_tail(run, &s->tasks[i], &run->request_tails[i], &scratch))
                 tars_buf_reset(&run->request_tails[i]);
@@ -181,8 +182,8 @@ static int write_with_tail(struct load_thread *t, struct load_conn *c,
     int rc;
 
     tars_buf_reset(&t->scratch);
-    rc = tars_template_render_vars(tk->path, t->seq++, t->rng, u ? u->vars : NULL,
-                                   u ? TARS_LOAD_MAX_VARS : 0, &t->scratch);
+    rc = tars_load_template_render_vars(tk->path, t->seq++, t->rng, u ? u->vars : NULL,
+                                        u ? TARS_LOAD_MAX_VARS : 0, &t->scratch);
     if (rc)
         return rc;
     if (tars_buf_append(&t->scratch, "", 1))

@@ -59,8 +59,8 @@ struct load_user {
     size_t fixed;           /* slots 1..fixed: the user's data row (the scenario's) */
     const char *const *row; /* its cells, or NULL */
     char *auth_header;      /* login_per_user: "Bearer <its own token>", once logged in */
-    struct tars_template_value vars[TARS_LOAD_MAX_VARS]; /* data NULL: not set */
-    size_t off[TARS_LOAD_MAX_VARS];                      /* each set value's offset in values */
+    struct tars_load_template_value vars[TARS_LOAD_MAX_VARS]; /* data NULL: not set */
+    size_t off[TARS_LOAD_MAX_VARS];      /* each set value's offset in values */
     size_t list_off[TARS_LOAD_MAX_VARS]; /* a list: its first item (items NUL-ended) */
     size_t list_count[TARS_LOAD_MAX_VARS];
     bool list_set[TARS_LOAD_MAX_VARS];

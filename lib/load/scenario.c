@@ -562,7 +562,7 @@ static int quick_task(const struct tars_url *url, const char *method, struct tar
     if (!scenario_method_known(t->method))
         return tars_err_set(err, TARS_EINVAL, "unknown method \"%s\"", method);
     t->path_text = xstrdup(url->path);
-    if (!(t->path = tars_template_compile(url->path, err))) {
+    if (!(t->path = tars_load_template_compile(url->path, err))) {
         tars_err_prefix(err, "URL");
         return TARS_EINVAL;
     }

@@ -21,7 +21,7 @@
 /* Compiles v's string; in a journey step with its variables, written with
  * escape where ${name} stands. */
 static int compile_at(const struct scenario_reader *rd, json_t *v, const char *what,
-                      enum template_escape escape, tars_template **out)
+                      enum template_escape escape, tars_load_template **out)
 {
     struct tars_err terr = TARS_ERR_INIT;
 
@@ -29,7 +29,7 @@ static int compile_at(const struct scenario_reader *rd, json_t *v, const char *w
         *out =
             template_compile_names(json_string_value(v), rd->names, rd->name_count, escape, &terr);
     else
-        *out = tars_template_compile(json_string_value(v), &terr);
+        *out = tars_load_template_compile(json_string_value(v), &terr);
     return *out ? TARS_OK : scenario_fail(rd, v, "%s: %s", what, terr.msg);
 }
 
@@ -122,7 +122,7 @@ static int read_header(const struct scenario_reader *rd, const char *name, json_
     h->name = xstrdup(name);
     if (json_is_string(v))
         return compile_at(rd, v, "header value", TEMPLATE_ESCAPE_HEADER, &h->value);
-    h->value = tars_template_compile(text, NULL);
+    h->value = tars_load_template_compile(text, NULL);
     return h->value ? TARS_OK : TARS_EINTERNAL;
 }
 
@@ -146,16 +146,16 @@ static int read_headers(const struct scenario_reader *rd, json_t *obj, struct ta
     return TARS_OK;
 }
 
-static int body_value(const struct scenario_reader *rd, json_t *v, tars_template *t);
+static int body_value(const struct scenario_reader *rd, json_t *v, tars_load_template *t);
 
 /* A string value: quoted, with its calls rendered inside the quotes; but
  * exactly one ${random.int(..)} or ${seq} is a bare JSON number. */
-static int body_string(const struct scenario_reader *rd, json_t *v, tars_template *t)
+static int body_string(const struct scenario_reader *rd, json_t *v, tars_load_template *t)
 {
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
     struct tars_err terr = TARS_ERR_INIT;
-    tars_template *probe = template_new();
+    tars_load_template *probe = template_new();
     int rc;
 
     template_set_names(probe, rd->names, rd->name_count, TEMPLATE_ESCAPE_NONE);
@@ -168,12 +168,12 @@ static int body_string(const struct scenario_reader *rd, json_t *v, tars_templat
         rc = template_add_text(t, s, len, true, &terr);
         template_add_literal(t, "\"", 1);
     }
-    tars_template_free(probe);
+    tars_load_template_free(probe);
     return rc ? scenario_fail(rd, v, "body: %s", terr.msg) : TARS_OK;
 }
 
 /* Numbers, booleans, null and object keys go in as jansson writes them. */
-static int body_literal(tars_template *t, json_t *v)
+static int body_literal(tars_load_template *t, json_t *v)
 {
     char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 
@@ -184,7 +184,7 @@ static int body_literal(tars_template *t, json_t *v)
     return TARS_OK;
 }
 
-static int body_object(const struct scenario_reader *rd, json_t *v, tars_template *t)
+static int body_object(const struct scenario_reader *rd, json_t *v, tars_load_template *t)
 {
     const char *key;
     json_t *item, *k;
@@ -208,7 +208,7 @@ static int body_object(const struct scenario_reader *rd, json_t *v, tars_templat
     return TARS_OK;
 }
 
-static int body_value(const struct scenario_reader *rd, json_t *v, tars_template *t)
+static int body_value(const struct scenario_reader *rd, json_t *v, tars_load_template *t)
 {
     size_t i;
     json_t *item;
@@ -535,14 +535,14 @@ void scenario_task_release(struct tars_load_task *t)
 {
     free(t->name);
     free(t->method);
-    tars_template_free(t->path);
+    tars_load_template_free(t->path);
     free(t->path_text);
     for (size_t i = 0; i < t->header_count; i++) {
         free(t->headers[i].name);
-        tars_template_free(t->headers[i].value);
+        tars_load_template_free(t->headers[i].value);
     }
     free(t->headers);
-    tars_template_free(t->body);
+    tars_load_template_free(t->body);
     free(t->expect_status);
     for (size_t i = 0; i < t->expect_json_count; i++)
         free(t->expect_json_fields[i]);

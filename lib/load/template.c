@@ -38,7 +38,7 @@ struct span {
     size_t off, len;
 };
 
-struct tars_template {
+struct tars_load_template {
     char *pool; /* literal text and choice items, back to back */
     size_t pool_len, pool_cap;
     struct segment *segs;
@@ -64,7 +64,7 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem)
     return xrealloc(p, n * elem);
 }
 
-static void pool_put(tars_template *t, const char *s, size_t len)
+static void pool_put(tars_load_template *t, const char *s, size_t len)
 {
     t->pool = grow(t->pool, &t->pool_cap, t->pool_len + len, 1);
     memcpy(t->pool + t->pool_len, s, len);
@@ -86,7 +86,7 @@ static size_t json_escape_char(unsigned char ch, char esc[8])
 }
 
 /* Appends s escaped for the inside of a JSON string. */
-static void pool_put_json(tars_template *t, const char *s, size_t len)
+static void pool_put_json(tars_load_template *t, const char *s, size_t len)
 {
     char esc[8];
 
@@ -99,7 +99,7 @@ static void pool_put_json(tars_template *t, const char *s, size_t len)
     }
 }
 
-static struct segment *push_segment(tars_template *t, enum segment_kind kind)
+static struct segment *push_segment(tars_load_template *t, enum segment_kind kind)
 {
     struct segment *seg;
 
@@ -111,7 +111,7 @@ static struct segment *push_segment(tars_template *t, enum segment_kind kind)
 }
 
 /* Adds text to the pool, merging with the previous text segment. */
-static void add_text_segment(tars_template *t, const char *s, size_t len, bool json)
+static void add_text_segment(tars_load_template *t, const char *s, size_t len, bool json)
 {
     size_t off = t->pool_len;
     struct segment *last = t->seg_count ? &t->segs[t->seg_count - 1] : NULL;
@@ -133,21 +133,21 @@ static void add_text_segment(tars_template *t, const char *s, size_t len, bool j
 
 /* The pool is never NULL, so an empty choice item or text is a valid
  * zero-length span of it (memcpy and pointer arithmetic on NULL are undefined). */
-tars_template *template_new(void)
+tars_load_template *template_new(void)
 {
-    tars_template *t = xcalloc(1, sizeof(struct tars_template));
+    tars_load_template *t = xcalloc(1, sizeof(struct tars_load_template));
 
     t->pool_cap = 64;
     t->pool = xmalloc(t->pool_cap);
     return t;
 }
 
-void template_add_literal(tars_template *t, const char *s, size_t len)
+void template_add_literal(tars_load_template *t, const char *s, size_t len)
 {
     add_text_segment(t, s, len, false);
 }
 
-void tars_template_free(tars_template *t)
+void tars_load_template_free(tars_load_template *t)
 {
     if (!t)
         return;
@@ -157,7 +157,7 @@ void tars_template_free(tars_template *t)
     free(t);
 }
 
-void template_set_names(tars_template *t, const char *const *names, size_t count,
+void template_set_names(tars_load_template *t, const char *const *names, size_t count,
                         enum template_escape escape)
 {
     t->names = names;
@@ -165,21 +165,21 @@ void template_set_names(tars_template *t, const char *const *names, size_t count
     t->escape = escape;
 }
 
-tars_template *template_compile_names(const char *text, const char *const *names, size_t count,
-                                      enum template_escape escape, struct tars_err *err)
+tars_load_template *template_compile_names(const char *text, const char *const *names, size_t count,
+                                           enum template_escape escape, struct tars_err *err)
 {
-    tars_template *t = template_new();
+    tars_load_template *t = template_new();
 
     template_set_names(t, names, count, escape);
     if (template_add_text(t, text, strlen(text), false, err)) {
-        tars_template_free(t);
+        tars_load_template_free(t);
         return NULL;
     }
     t->names = NULL; /* borrowed only while compiling */
     return t;
 }
 
-bool template_uses_vars(const tars_template *t)
+bool template_uses_vars(const tars_load_template *t)
 {
     for (size_t i = 0; t && i < t->seg_count; i++)
         if (t->segs[i].kind == SEG_VAR)
@@ -187,7 +187,7 @@ bool template_uses_vars(const tars_template *t)
     return false;
 }
 
-bool tars_template_is_constant(const tars_template *t)
+bool tars_load_template_is_constant(const tars_load_template *t)
 {
     for (size_t i = 0; i < t->seg_count; i++)
         if (t->segs[i].kind != SEG_TEXT)
@@ -195,7 +195,7 @@ bool tars_template_is_constant(const tars_template *t)
     return true;
 }
 
-bool template_is_single_number(const tars_template *t)
+bool template_is_single_number(const tars_load_template *t)
 {
     return t->seg_count == 1 && (t->segs[0].kind == SEG_INT || t->segs[0].kind == SEG_SEQ);
 }
@@ -400,7 +400,7 @@ static bool parse_int64(const char *s, int64_t *out)
     return true;
 }
 
-static int compile_int(tars_template *t, const struct cursor *c, const struct call *k)
+static int compile_int(tars_load_template *t, const struct cursor *c, const struct call *k)
 {
     int64_t bound[2];
     struct segment *seg;
@@ -420,7 +420,7 @@ static int compile_int(tars_template *t, const struct cursor *c, const struct ca
     return TARS_OK;
 }
 
-static int compile_choice(tars_template *t, const struct cursor *c, const struct call *k)
+static int compile_choice(tars_load_template *t, const struct cursor *c, const struct call *k)
 {
     struct segment *seg;
     size_t first = t->item_count;
@@ -454,7 +454,7 @@ static bool is_env_name(const char *s, size_t len)
     return true;
 }
 
-static int compile_env(tars_template *t, const struct cursor *c, const struct call *k)
+static int compile_env(tars_load_template *t, const struct cursor *c, const struct call *k)
 {
     char name[128];
     size_t len = k->name_len - 4;
@@ -473,7 +473,7 @@ static int compile_env(tars_template *t, const struct cursor *c, const struct ca
 }
 
 /* ${name}: a variable of the names the template was compiled with. */
-static int compile_var(tars_template *t, const struct cursor *c, const struct call *k)
+static int compile_var(tars_load_template *t, const struct cursor *c, const struct call *k)
 {
     struct segment *seg;
 
@@ -494,7 +494,7 @@ static int compile_var(tars_template *t, const struct cursor *c, const struct ca
                    (int)k->name_len, k->name);
 }
 
-static int compile_call(tars_template *t, const struct cursor *c, const struct call *k)
+static int compile_call(tars_load_template *t, const struct cursor *c, const struct call *k)
 {
     bool no_args = k->args.count == 0;
 
@@ -538,7 +538,7 @@ static int parse_name(struct cursor *c, struct call *k)
 }
 
 /* "${" name ["(" args ")"] "}"; c->pos is at "$". */
-static int parse_call(tars_template *t, struct cursor *c)
+static int parse_call(tars_load_template *t, struct cursor *c)
 {
     struct call k;
     int rc;
@@ -567,7 +567,7 @@ out:
     return rc;
 }
 
-int template_add_text(tars_template *t, const char *text, size_t len, bool json_string,
+int template_add_text(tars_load_template *t, const char *text, size_t len, bool json_string,
                       struct tars_err *err)
 {
     struct cursor c = {text, len, 0, 0, json_string, err};
@@ -596,12 +596,12 @@ int template_add_text(tars_template *t, const char *text, size_t len, bool json_
     return TARS_OK;
 }
 
-tars_template *tars_template_compile(const char *text, struct tars_err *err)
+tars_load_template *tars_load_template_compile(const char *text, struct tars_err *err)
 {
-    tars_template *t = template_new();
+    tars_load_template *t = template_new();
 
     if (template_add_text(t, text, strlen(text), false, err)) {
-        tars_template_free(t);
+        tars_load_template_free(t);
         return NULL;
     }
     return t;
@@ -701,10 +701,10 @@ static int render_json_value(const char *v, size_t len, struct tars_buf *out)
 /* A variable's value, escaped for where it goes; TARS_ENOTFOUND when the
  * user has no value for it, TARS_EINVAL for a header value with a control
  * character (it would split the request). */
-static int render_var(const struct segment *seg, const struct tars_template_value *vars,
+static int render_var(const struct segment *seg, const struct tars_load_template_value *vars,
                       size_t var_count, struct tars_buf *out)
 {
-    const struct tars_template_value *v = seg->off < var_count ? &vars[seg->off] : NULL;
+    const struct tars_load_template_value *v = seg->off < var_count ? &vars[seg->off] : NULL;
 
     if (!v || !v->data)
         return TARS_ENOTFOUND;
@@ -721,9 +721,9 @@ static int render_var(const struct segment *seg, const struct tars_template_valu
     return tars_buf_append(out, v->data, v->len);
 }
 
-static int render_segment(const tars_template *t, const struct segment *seg, uint64_t seq,
-                          uint64_t s[4], const struct tars_template_value *vars, size_t var_count,
-                          struct tars_buf *out)
+static int render_segment(const tars_load_template *t, const struct segment *seg, uint64_t seq,
+                          uint64_t s[4], const struct tars_load_template_value *vars,
+                          size_t var_count, struct tars_buf *out)
 {
     char text[20];
     const struct span *item;
@@ -741,15 +741,15 @@ static int render_segment(const tars_template *t, const struct segment *seg, uin
     return TARS_EINTERNAL;
 }
 
-int tars_template_render(const tars_template *t, uint64_t seq, uint64_t rng_state[4],
-                         struct tars_buf *out)
+int tars_load_template_render(const tars_load_template *t, uint64_t seq, uint64_t rng_state[4],
+                              struct tars_buf *out)
 {
-    return tars_template_render_vars(t, seq, rng_state, NULL, 0, out);
+    return tars_load_template_render_vars(t, seq, rng_state, NULL, 0, out);
 }
 
-int tars_template_render_vars(const tars_template *t, uint64_t seq, uint64_t rng_state[4],
-                              const struct tars_template_value *vars, size_t var_count,
-                              struct tars_buf *out)
+int tars_load_template_render_vars(const tars_load_template *t, uint64_t seq, uint64_t rng_state[4],
+                                   const struct tars_load_template_value *vars, size_t var_count,
+                                   struct tars_buf *out)
 {
     for (size_t i = 0; i < t->seg_count; i++) {
         int rc = render_segment(t, &t->segs[i], seq, rng_state, vars, var_count, out);

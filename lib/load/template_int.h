@@ -21,17 +21,17 @@
 #define TEMPLATE_MAX_TEXT (1024 * 1024)
 
 /* An empty template (renders nothing; never NULL). */
-tars_template *template_new(void);
+tars_load_template *template_new(void);
 
 /* Compiles len bytes of text and appends them. json_string: the text sits
  * inside a JSON string, so literal parts and inserted strings are escaped.
  * TARS_EINVAL naming the problem and its column; t is then unspecified (free
  * it). */
-int template_add_text(tars_template *t, const char *text, size_t len, bool json_string,
+int template_add_text(tars_load_template *t, const char *text, size_t len, bool json_string,
                       struct tars_err *err) TARS_MUST_CHECK;
 
 /* Appends len bytes rendered as they are. */
-void template_add_literal(tars_template *t, const char *s, size_t len);
+void template_add_literal(tars_load_template *t, const char *s, size_t len);
 
 /* How a variable's value is written where ${name} stands: in a path,
  * percent-encoded (all but RFC 3986 unreserved bytes); in a header, as it is
@@ -47,16 +47,16 @@ enum template_escape {
 /* Lets later template_add_text calls compile ${name} for the count names
  * (borrowed until compiling ends; slot = index) with escape outside
  * JSON-string text. Without names, ${name} is an unknown function. */
-void template_set_names(tars_template *t, const char *const *names, size_t count,
+void template_set_names(tars_load_template *t, const char *const *names, size_t count,
                         enum template_escape escape);
-/* tars_template_compile with names (see template_set_names). */
-tars_template *template_compile_names(const char *text, const char *const *names, size_t count,
-                                      enum template_escape escape, struct tars_err *err);
+/* tars_load_template_compile with names (see template_set_names). */
+tars_load_template *template_compile_names(const char *text, const char *const *names, size_t count,
+                                           enum template_escape escape, struct tars_err *err);
 /* True when t holds a ${name} variable (never pre-rendered). */
-bool template_uses_vars(const tars_template *t);
+bool template_uses_vars(const tars_load_template *t);
 
 /* True when t is exactly one ${random.int(..)} or ${seq} call: it renders a
  * JSON number, so a mapping body writes it without quotes. */
-bool template_is_single_number(const tars_template *t);
+bool template_is_single_number(const tars_load_template *t);
 
 #endif

@@ -277,7 +277,7 @@ static int quick_scenario(const struct load_opts *o, struct tars_load_scenario *
         colon++;
         while (*colon == ' ')
             colon++;
-        h->value = tars_template_compile(colon, &err);
+        h->value = tars_load_template_compile(colon, &err);
         if (!h->value)
             return cli_usage_error("load", "header \"%s\": %s", o->headers[i], err.msg);
     }

@@ -9,13 +9,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tars_buf out = TARS_BUF_INIT(1 << 20);
     uint64_t rng[4] = {1, 2, 3, 4};
     char *text = fuzz_string(data, size);
-    tars_template *t = tars_template_compile(text, &err);
+    tars_load_template *t = tars_load_template_compile(text, &err);
 
     for (uint64_t seq = 0; t && seq < 3; seq++) {
         out.len = 0;
-        (void)tars_template_render(t, seq, rng, &out);
+        (void)tars_load_template_render(t, seq, rng, &out);
     }
-    tars_template_free(t);
+    tars_load_template_free(t);
     tars_buf_release(&out);
     free(text);
     return 0;

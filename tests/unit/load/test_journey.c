@@ -96,7 +96,7 @@ static void test_values_escaped_by_place(void **state)
 {
     struct tars_load_scenario s;
     struct tars_err err = TARS_ERR_INIT;
-    struct tars_template_value vars[TARS_LOAD_MAX_VARS] = {{"7", 1}};
+    struct tars_load_template_value vars[TARS_LOAD_MAX_VARS] = {{"7", 1}};
     struct tars_buf b = TARS_BUF_INIT(4096);
     uint64_t rng[4] = {1, 2, 3, 4};
     const struct tars_load_task *open;
@@ -106,26 +106,27 @@ static void test_values_escaped_by_place(void **state)
         fail_msg("%s", err.msg);
     open = &s.tasks[3];
     /* id unset: nothing rendered can be sent */
-    assert_int_equal(tars_template_render_vars(open->path, 1, rng, vars, TARS_LOAD_MAX_VARS, &b),
-                     TARS_ENOTFOUND);
+    assert_int_equal(
+        tars_load_template_render_vars(open->path, 1, rng, vars, TARS_LOAD_MAX_VARS, &b),
+        TARS_ENOTFOUND);
     tars_buf_reset(&b);
-    vars[1] = (struct tars_template_value){"a b/\"c", 6};
-    assert_int_equal(tars_template_render_vars(open->path, 1, rng, vars, TARS_LOAD_MAX_VARS, &b),
-                     TARS_OK);
+    vars[1] = (struct tars_load_template_value){"a b/\"c", 6};
+    assert_int_equal(
+        tars_load_template_render_vars(open->path, 1, rng, vars, TARS_LOAD_MAX_VARS, &b), TARS_OK);
     assert_string_equal(b.data, "/agents/a%20b%2F%22c?u=7");
     tars_buf_reset(&b);
-    vars[4] = (struct tars_template_value){"x\"\n", 3}; /* tag, in a JSON body */
-    assert_int_equal(tars_template_render_vars(open->body, 1, rng, vars, TARS_LOAD_MAX_VARS, &b),
-                     TARS_OK);
+    vars[4] = (struct tars_load_template_value){"x\"\n", 3}; /* tag, in a JSON body */
+    assert_int_equal(
+        tars_load_template_render_vars(open->body, 1, rng, vars, TARS_LOAD_MAX_VARS, &b), TARS_OK);
     assert_string_equal(b.data, "{\"who\":\"x\\\"\\u000a\",\"n\":1}");
     tars_buf_reset(&b);
-    vars[3] = (struct tars_template_value){"/e/1\r\nX-Evil: 1", 15}; /* loc, in a header */
-    assert_int_equal(
-        tars_template_render_vars(open->headers[0].value, 1, rng, vars, TARS_LOAD_MAX_VARS, &b),
-        TARS_EINVAL);
+    vars[3] = (struct tars_load_template_value){"/e/1\r\nX-Evil: 1", 15}; /* loc, in a header */
+    assert_int_equal(tars_load_template_render_vars(open->headers[0].value, 1, rng, vars,
+                                                    TARS_LOAD_MAX_VARS, &b),
+                     TARS_EINVAL);
     /* without variables (a plain render) a journey template never renders */
     tars_buf_reset(&b);
-    assert_int_equal(tars_template_render(open->path, 1, rng, &b), TARS_ENOTFOUND);
+    assert_int_equal(tars_load_template_render(open->path, 1, rng, &b), TARS_ENOTFOUND);
     tars_buf_release(&b);
     tars_load_scenario_release(&s);
 }

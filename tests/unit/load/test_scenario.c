@@ -16,12 +16,12 @@
 #include "tars/buf.h"
 #include "tars/load.h"
 
-static const char *render(const tars_template *t, uint64_t seq, uint64_t rng[4])
+static const char *render(const tars_load_template *t, uint64_t seq, uint64_t rng[4])
 {
     static char out[2048];
     struct tars_buf b = TARS_BUF_INIT(sizeof(out) - 1);
 
-    assert_int_equal(tars_template_render(t, seq, rng, &b), TARS_OK);
+    assert_int_equal(tars_load_template_render(t, seq, rng, &b), TARS_OK);
     snprintf(out, sizeof(out), "%s", b.data ? b.data : "");
     tars_buf_release(&b);
     return out;

@@ -20,20 +20,20 @@ static const char *render_once(const char *text, uint64_t seq)
     uint64_t rng[4] = {1, 2, 3, 4};
     struct tars_buf b = TARS_BUF_INIT(4096);
     struct tars_err err = TARS_ERR_INIT;
-    tars_template *t = tars_template_compile(text, &err);
+    tars_load_template *t = tars_load_template_compile(text, &err);
 
     assert_non_null(t);
-    assert_int_equal(tars_template_render(t, seq, rng, &b), TARS_OK);
+    assert_int_equal(tars_load_template_render(t, seq, rng, &b), TARS_OK);
     snprintf(out, sizeof(out), "%s", b.data ? b.data : "");
     tars_buf_release(&b);
-    tars_template_free(t);
+    tars_load_template_free(t);
     return out;
 }
 
 static void assert_compile_error(const char *text, const char *message)
 {
     struct tars_err err = TARS_ERR_INIT;
-    tars_template *t = tars_template_compile(text, &err);
+    tars_load_template *t = tars_load_template_compile(text, &err);
 
     if (t)
         fail_msg("\"%s\" compiled", text);
@@ -44,12 +44,12 @@ static void assert_compile_error(const char *text, const char *message)
 static void test_literals_and_dollars(void **state)
 {
     struct tars_err err = TARS_ERR_INIT;
-    tars_template *t = tars_template_compile("/api/v1/agents", &err);
+    tars_load_template *t = tars_load_template_compile("/api/v1/agents", &err);
     (void)state;
 
     assert_non_null(t);
-    assert_true(tars_template_is_constant(t));
-    tars_template_free(t);
+    assert_true(tars_load_template_is_constant(t));
+    tars_load_template_free(t);
     assert_string_equal(render_once("/api/v1/agents", 0), "/api/v1/agents");
     assert_string_equal(render_once("a$$b", 0), "a$b");
     assert_string_equal(render_once("$$${seq}", 7), "$7");
@@ -61,12 +61,12 @@ static void test_literals_and_dollars(void **state)
 static void test_seq(void **state)
 {
     struct tars_err err = TARS_ERR_INIT;
-    tars_template *t = tars_template_compile("/e/${seq}?n=${ seq }", &err);
+    tars_load_template *t = tars_load_template_compile("/e/${seq}?n=${ seq }", &err);
     (void)state;
 
     assert_non_null(t);
-    assert_false(tars_template_is_constant(t));
-    tars_template_free(t);
+    assert_false(tars_load_template_is_constant(t));
+    tars_load_template_free(t);
     assert_string_equal(render_once("/e/${seq}?n=${ seq }", 42), "/e/42?n=42");
     assert_string_equal(render_once("${seq()}", 18446744073709551615ull), "18446744073709551615");
 }
@@ -76,7 +76,7 @@ static void test_random_int_range_and_ends(void **state)
     uint64_t rng[4] = {11, 22, 33, 44};
     struct tars_buf b = TARS_BUF_INIT(64);
     struct tars_err err = TARS_ERR_INIT;
-    tars_template *t = tars_template_compile("${random.int( -2 , 2 )}", &err);
+    tars_load_template *t = tars_load_template_compile("${random.int( -2 , 2 )}", &err);
     int hits[5] = {0};
     (void)state;
 
@@ -84,14 +84,14 @@ static void test_random_int_range_and_ends(void **state)
     for (int i = 0; i < 2000; i++) {
         long v;
         tars_buf_reset(&b);
-        assert_int_equal(tars_template_render(t, 0, rng, &b), TARS_OK);
+        assert_int_equal(tars_load_template_render(t, 0, rng, &b), TARS_OK);
         v = strtol(b.data, NULL, 10);
         assert_in_range(v + 2, 0, 4);
         hits[v + 2]++;
     }
     for (int i = 0; i < 5; i++)
         assert_true(hits[i] > 0);
-    tars_template_free(t);
+    tars_load_template_free(t);
     tars_buf_release(&b);
     assert_string_equal(render_once("${random.int(7,7)}", 0), "7");
     assert_string_equal(render_once("${random.int(-9223372036854775808,-9223372036854775808)}", 0),
@@ -108,15 +108,15 @@ static void test_random_choice_hits_every_item(void **state)
     uint64_t rng[4] = {5, 6, 7, 8};
     struct tars_buf b = TARS_BUF_INIT(64);
     struct tars_err err = TARS_ERR_INIT;
-    tars_template *t =
-        tars_template_compile("${random.choice(policy, \"z, with comma\", \"q\\\"x\")}", &err);
+    tars_load_template *t =
+        tars_load_template_compile("${random.choice(policy, \"z, with comma\", \"q\\\"x\")}", &err);
     int hits[3] = {0};
     (void)state;
 
     assert_non_null(t);
     for (int i = 0; i < 600; i++) {
         tars_buf_reset(&b);
-        assert_int_equal(tars_template_render(t, 0, rng, &b), TARS_OK);
+        assert_int_equal(tars_load_template_render(t, 0, rng, &b), TARS_OK);
         if (strcmp(b.data, "policy") == 0)
             hits[0]++;
         else if (strcmp(b.data, "z, with comma") == 0)
@@ -127,7 +127,7 @@ static void test_random_choice_hits_every_item(void **state)
             fail_msg("unexpected item \"%s\"", b.data);
     }
     assert_true(hits[0] > 100 && hits[1] > 100 && hits[2] > 100);
-    tars_template_free(t);
+    tars_load_template_free(t);
     tars_buf_release(&b);
     assert_string_equal(render_once("${random.choice(only one)}", 0), "only one");
     /* Empty items render as nothing (once copied to a NULL pool: UBSan). */
@@ -198,14 +198,14 @@ static void render_many(const char *text, uint64_t seed, struct tars_buf *b)
 {
     uint64_t rng[4] = {seed, seed * 3 + 1, seed * 7 + 2, seed * 13 + 3};
     struct tars_err err = TARS_ERR_INIT;
-    tars_template *t = tars_template_compile(text, &err);
+    tars_load_template *t = tars_load_template_compile(text, &err);
 
     assert_non_null(t);
     for (uint64_t i = 0; i < 200; i++) {
-        assert_int_equal(tars_template_render(t, i, rng, b), TARS_OK);
+        assert_int_equal(tars_load_template_render(t, i, rng, b), TARS_OK);
         assert_int_equal(tars_buf_append(b, "\n", 1), TARS_OK);
     }
-    tars_template_free(t);
+    tars_load_template_free(t);
 }
 
 static void test_same_seed_same_renders(void **state)
@@ -231,12 +231,12 @@ static void test_render_respects_the_buffer_bound(void **state)
     uint64_t rng[4] = {1, 2, 3, 4};
     struct tars_buf b = TARS_BUF_INIT(10);
     struct tars_err err = TARS_ERR_INIT;
-    tars_template *t = tars_template_compile("0123456789-${uuid}", &err);
+    tars_load_template *t = tars_load_template_compile("0123456789-${uuid}", &err);
     (void)state;
 
     assert_non_null(t);
-    assert_int_equal(tars_template_render(t, 0, rng, &b), TARS_ETOOBIG);
-    tars_template_free(t);
+    assert_int_equal(tars_load_template_render(t, 0, rng, &b), TARS_ETOOBIG);
+    tars_load_template_free(t);
     tars_buf_release(&b);
 }
 
@@ -246,20 +246,20 @@ static void test_json_string_mode(void **state)
     uint64_t rng[4] = {1, 2, 3, 4};
     struct tars_buf b = TARS_BUF_INIT(256);
     struct tars_err err = TARS_ERR_INIT;
-    tars_template *t = template_new(), *n = template_new();
+    tars_load_template *t = template_new(), *n = template_new();
     const char *text = "say \"${random.choice(\"a\\\"b\")}\"\n";
     (void)state;
 
     template_add_literal(t, "\"", 1);
     assert_int_equal(template_add_text(t, text, strlen(text), true, &err), TARS_OK);
     template_add_literal(t, "\"", 1);
-    assert_int_equal(tars_template_render(t, 0, rng, &b), TARS_OK);
+    assert_int_equal(tars_load_template_render(t, 0, rng, &b), TARS_OK);
     assert_string_equal(b.data, "\"say \\\"a\\\"b\\\"\\u000a\"");
     assert_false(template_is_single_number(t));
     assert_int_equal(template_add_text(n, "${random.int(1,2)}", 18, false, &err), TARS_OK);
     assert_true(template_is_single_number(n));
-    tars_template_free(t);
-    tars_template_free(n);
+    tars_load_template_free(t);
+    tars_load_template_free(n);
     tars_buf_release(&b);
 }
 
