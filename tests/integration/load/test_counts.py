@@ -11,7 +11,7 @@ import re
 import unittest
 
 import loadlib
-from loadlib import EXIT_INCONCLUSIVE, EXIT_OK, TempDir, note, register_secret, run_load, settled
+from loadlib import EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, TempDir, note, register_secret, run_load, settled
 
 
 class CountsMatchServer(unittest.TestCase):
@@ -167,26 +167,46 @@ tasks:
     def test_shipped_scenario_runs_clean(self):
         """As shipped, with -d 3s -c 5: its think time (between 1 s and 5 s) leaves a handful
         of requests, so a task may get none; its per-task threshold then cannot be judged
-        (exit 2, "no data is never a pass", nor a silent fail). Anything else must pass."""
+        (exit 2, "no data is never a pass", nor a silent fail). Its p95 < 150 ms limits are
+        production targets judged here on a handful of requests: on a busy machine one slow
+        POST (an fsync) can miss one. Such a FAIL (exit 1) is accepted only where the result
+        JSON shows that task's p95 really above the limit, so a mis-judged threshold still
+        fails the test; the error-rate limit, and anything else, must pass."""
         path, _, env = self.shipped_scenario()
         run = run_load([path, "--host", self.base, "-d", "3s", "-c", 5, "-q"], timeout=30,
                        json_path=self.tmp.join("shipped.json"), env=env)
-        self.assertIn(run.rc, (EXIT_OK, EXIT_INCONCLUSIVE), run.describe())
+        self.assertIn(run.rc, (EXIT_OK, EXIT_FAILED, EXIT_INCONCLUSIVE), run.describe())
         result = run.json()
         note("shipped scenario as is (-d 3s -c 5): exit %d; %s"
              % (run.rc, ", ".join("%s %d requests" % (t["name"], t["requests"]) for t in result["tasks"])))
         self.check_shipped_result(run, result)
-        self.assertNotRegex(run.stdout, r"(?m)^\s*FAIL\s", run.describe())
-        if run.rc != EXIT_OK:
-            unjudged = re.findall(r"^\s*N/A\s+(\S+)\s+inconclusive: (.*)$", run.stdout, re.M)
-            empty = {t["name"] for t in result["tasks"] if t["requests"] == 0}
+        self.check_failed_latency_only(run, result)
+        unjudged = re.findall(r"^\s*N/A\s+(\S+)\s+inconclusive: (.*)$", run.stdout, re.M)
+        empty = {t["name"] for t in result["tasks"] if t["requests"] == 0}
+        if run.rc == EXIT_INCONCLUSIVE:
             self.assertTrue(unjudged, run.describe())
+        if unjudged:
             for text, missing in unjudged:
                 task = text.split(":", 1)[0] if ":" in text else None
                 self.assertTrue(task in empty and missing == "no request was sent",
                                 "threshold %s was not judged (%s) although its task had data\n%s"
                                 % (text, missing, run.describe()))
-            note("exit 2 only because task(s) %s got no request in 3 s (think time)" % sorted(empty))
+            note("unjudged only because task(s) %s got no request in 3 s (think time)" % sorted(empty))
+
+    def check_failed_latency_only(self, run, result):
+        """Every FAIL line is a task's p95<150ms whose measured p95 (JSON) is above 150 ms."""
+        p95 = {t["name"]: t["summary"]["p95_ms"] for t in result["tasks"] if t["requests"]}
+        failed = re.findall(r"^\s*FAIL\s+(\S+)", run.stdout, re.M)
+        self.assertEqual(bool(failed), run.rc == EXIT_FAILED, run.describe())
+        for text in failed:
+            m = re.fullmatch(r"(\w+):p95<150ms", text)
+            self.assertTrue(m, "threshold %s failed\n%s" % (text, run.describe()))
+            self.assertGreater(p95.get(m.group(1), 0), 150,
+                               "%s failed with the task's p95 at %s ms\n%s"
+                               % (text, p95.get(m.group(1)), run.describe()))
+            note("busy machine: %s missed (p95 %.1f ms over %d request(s))"
+                 % (text, p95[m.group(1)], next(t["requests"] for t in result["tasks"]
+                                                if t["name"] == m.group(1))))
 
     def test_shipped_tasks_without_think_time(self):
         """The shipped tasks (bodies, templates, expectations, thresholds) against the real
