@@ -141,8 +141,10 @@ tars_load_run *tars_load_start(const struct tars_load_scenario *s, struct tars_e
     run->duration_ms = run_duration_ms(s);
     run->threads = xcalloc((size_t)run->thread_count, sizeof(*run->threads));
     plan_threads(run);
-    run->started_at_ms = tars_wall_ms();
-    run->start_ns = tars_mono_ns() + 5000000u; /* all threads start together */
+    /* All threads start together, 5 ms from now; started_at_ms is the wall clock then, so that
+     * each second's wall clock follows from its place in the run (close_second). */
+    run->started_at_ms = tars_wall_ms() + 5;
+    run->start_ns = tars_mono_ns() + 5000000u;
     for (int i = 0; i < run->thread_count; i++)
         if (pthread_create(&run->threads[i].tid, NULL, load_thread_main, &run->threads[i]) != 0) {
             tars_err_set(err, TARS_EIO, "cannot start load thread %d", i);

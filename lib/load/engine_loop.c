@@ -585,17 +585,21 @@ static void close_task_seconds(struct load_thread *t)
     }
 }
 
-/* Closes the current second: history, live view, CPU use. */
+/* Closes the current second: history, live view, CPU use. Its wall clock is that of its end in
+ * the run (the scheduled end, or now for a last second cut short), not of the moment it is
+ * closed: a loop held up past a second's end closes it late and the next one at once, and two
+ * seconds must not carry the same time. */
 static void close_second(struct load_thread *t, uint64_t now)
 {
     struct tars_load_second sec;
     uint64_t cpu = thread_cpu_ns(), wall = now - t->wall_second_start_ns;
+    uint64_t end = t->next_second_ns < now ? t->next_second_ns : now;
     double busy = wall ? (double)(cpu - t->cpu_second_start_ns) / (double)wall : 0;
 
     if (t->task_window)
         close_task_seconds(t);
     memset(&sec, 0, sizeof(sec));
-    sec.at_ms = tars_wall_ms();
+    sec.at_ms = t->run->started_at_ms + (int64_t)((end - t->start_ns) / 1000000u);
     sec.users = t->run->s->model == TARS_LOAD_OPEN ? (int64_t)(t->conn_count - t->idle_len)
                                                    : (int64_t)t->active_users;
     sec.requests = t->window_requests;
