@@ -32,7 +32,8 @@ static int read_base_url(const struct scenario_reader *rd, json_t *root,
 
     if (!v)
         return scenario_fail(rd, root, "base_url is missing");
-    if ((rc = tars_json_get_strdup(&rd->json, root, "base_url", TARS_JSON_OPTIONAL, TARS_URL_MAX,
+    /* required: `base_url:` with no value is null, which the getter counts as absent */
+    if ((rc = tars_json_get_strdup(&rd->json, root, "base_url", TARS_JSON_REQUIRED, TARS_URL_MAX,
                                    &s->base_url)))
         return rc;
     url = xmalloc(sizeof(*url));
