@@ -66,7 +66,8 @@ static int read_path(const struct scenario_reader *rd, json_t *obj, struct tars_
 
     if (!v)
         return scenario_fail(rd, scenario_first_node(obj), "a task needs a path");
-    if ((rc = tars_json_get_strdup(&rd->json, obj, "path", TARS_JSON_OPTIONAL, TARS_URL_MAX,
+    /* required: `path:` with no value is null, which the getter counts as absent */
+    if ((rc = tars_json_get_strdup(&rd->json, obj, "path", TARS_JSON_REQUIRED, TARS_URL_MAX,
                                    &t->path_text)))
         return rc;
     if (t->path_text[0] != '/' || scenario_has_control(t->path_text))

@@ -223,6 +223,7 @@ static void test_errors_name_file_line_col(void **state)
     assert_load_error(HEAD, "t.yaml:1:1: tasks is missing: at least one task is needed");
     /* found by the scenario fuzz harness: a null base_url reached tars_url_parse as NULL */
     assert_load_error("base_url:\nusers: 1\n" TASK, "t.yaml:1:1: base_url is required");
+    assert_load_error(HEAD "tasks:\n  - path:\n", "t.yaml:4:5: path is required");
     assert_load_error(HEAD "tasks:\n  - path: /x\n    weight: 0\n",
                       "t.yaml:5:13: weight must be between 1 and 1000000");
     assert_load_error(HEAD "tasks:\n  - path: /x\n    method: FETCH\n",
